@@ -1,0 +1,145 @@
+/**
+ * Issue 2 measurements, each beside a floor measured in the same run:
+ *  - remember throughput over HTTP (10k memories, half private) vs a bare bun:sqlite
+ *    prepared-statement insert of the same rows in one transaction;
+ *  - recall latency p50/p99 on a 100k-memory store (half private), over HTTP and in-process,
+ *    vs a bare FTS5 query on a bare table of the same rows;
+ *  - cold start of the compiled binary to a healthy /healthz, idle RSS, binary size.
+ * Run: npx bun bench/foundation.bench.ts  (needs `npm run build` for the binary part)
+ */
+import { Database } from 'bun:sqlite'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openHome } from '../src/identity'
+import { openStore } from '../src/store'
+import { systemClock } from '../src/lib/clock'
+import { memoryLogger } from '../src/lib/log'
+import { spawnPod } from '../test/helpers/pod-process'
+import { fmt, percentile, pool, row, rssMb } from './_util'
+
+const REMEMBER_N = Number(process.env.REMEMBER_N ?? 10_000)
+const RECALL_STORE_N = Number(process.env.RECALL_STORE_N ?? 100_000)
+const RECALL_QUERIES = 2_000
+const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ')
+
+function sentence(i: number): string {
+  const w = (k: number) => WORDS[(i * 7 + k * 13 + ((i >> k) & 7)) % WORDS.length]
+  return `memory ${i}: ${w(1)} ${w(2)} ${w(3)} notes about ${w(4)} and ${w(5)} word${i % 997}`
+}
+const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ label: i % 2 ? `public:m${i}` : `note:m${i}`, content: sentence(i) }))
+
+async function rememberThroughput() {
+  console.log(`\n## remember over HTTP (${REMEMBER_N} memories, half private)`)
+  const data = rows(REMEMBER_N)
+  // Floor: bare prepared insert of the same rows in one transaction.
+  const dir = mkdtempSync(join(tmpdir(), 'mzm-bench-'))
+  const db = new Database(join(dir, 'floor.db'))
+  db.run('PRAGMA journal_mode=WAL')
+  db.run('CREATE TABLE m (id TEXT PRIMARY KEY, label TEXT, content TEXT)')
+  const ins = db.prepare('INSERT INTO m VALUES (?, ?, ?)')
+  let t = performance.now()
+  db.transaction(() => {
+    for (const r of data) ins.run(Bun.randomUUIDv7(), r.label, r.content)
+  })()
+  const floorS = (performance.now() - t) / 1000
+  db.close()
+
+  const pod = await spawnPod()
+  try {
+    t = performance.now()
+    await pool(data.length, 32, (i) => pod.api('POST', '/memories', data[i]))
+    const podS = (performance.now() - t) / 1000
+    row('floor: bare insert, one transaction', `${fmt(REMEMBER_N / floorS, 0)}/s`)
+    row('pod: POST /memories, 32 concurrent', `${fmt(REMEMBER_N / podS, 0)}/s`, `ratio floor/pod = ${fmt(podS / floorS)}x`)
+  } finally {
+    await pod.stop()
+    rmSync(pod.home, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function recallLatency() {
+  console.log(`\n## recall on a ${RECALL_STORE_N}-memory store (half private)`)
+  const home = mkdtempSync(join(tmpdir(), 'mzm-bench-'))
+  const h = await openHome(home, { log: memoryLogger() })
+  const store = openStore({ path: h.paths.db, vaultKey: h.identity.vaultKey, publicPrefixes: h.config.public_prefixes, maxContentBytes: 65536, clock: systemClock })
+  const data = rows(RECALL_STORE_N)
+  let t = performance.now()
+  for (const r of data) store.remember(r)
+  console.log(`  (filled in ${fmt((performance.now() - t) / 1000)} s)`)
+  const queries = Array.from({ length: RECALL_QUERIES }, (_, i) => `${WORDS[i % WORDS.length]} ${WORDS[(i * 5) % WORDS.length]}`)
+
+  // Floor: a bare FTS5 table of the same (plaintext) rows and the same OR query.
+  const floorDb = new Database(join(home, 'floor.db'))
+  floorDb.run("CREATE VIRTUAL TABLE f USING fts5(label, body)")
+  const fins = floorDb.prepare('INSERT INTO f VALUES (?, ?)')
+  floorDb.transaction(() => {
+    for (const r of data) fins.run(r.label, r.content)
+  })()
+  const fq = floorDb.prepare('SELECT rowid, bm25(f) AS s FROM f WHERE f MATCH ? ORDER BY s LIMIT 10')
+  const time = (fn: (q: string) => unknown) =>
+    queries
+      .map((q) => {
+        const s = performance.now()
+        fn(q)
+        return performance.now() - s
+      })
+      .sort((x, y) => x - y)
+  const floor = time((q) => fq.all(q.split(' ').map((w) => `"${w}"`).join(' OR ')))
+  const inproc = time((q) => store.recall(q, 10))
+  store.close()
+  floorDb.close()
+
+  const pod = await spawnPod({ home })
+  try {
+    const http: number[] = []
+    for (const q of queries) {
+      const s = performance.now()
+      await pod.api('GET', `/recall?q=${encodeURIComponent(q)}&k=10`)
+      http.push(performance.now() - s)
+    }
+    http.sort((x, y) => x - y)
+    row('floor: bare FTS5 query p50 / p99', `${fmt(percentile(floor, 50), 2)} / ${fmt(percentile(floor, 99), 2)} ms`)
+    row('store.recall in-process p50 / p99', `${fmt(percentile(inproc, 50), 2)} / ${fmt(percentile(inproc, 99), 2)} ms`, `p99 ratio ${fmt(percentile(inproc, 99) / percentile(floor, 99))}x`)
+    row('GET /recall over HTTP p50 / p99', `${fmt(percentile(http, 50), 2)} / ${fmt(percentile(http, 99), 2)} ms`, `p99 ratio ${fmt(percentile(http, 99) / percentile(floor, 99))}x (target p99 < 10 ms)`)
+  } finally {
+    await pod.stop()
+    rmSync(home, { recursive: true, force: true })
+  }
+}
+
+async function binary() {
+  console.log('\n## compiled binary')
+  const bin = join(import.meta.dir, '..', 'dist', 'mazemaker')
+  if (!existsSync(bin)) return console.log('  dist/mazemaker missing: run `npm run build` first')
+  row('binary size', `${fmt(statSync(bin).size / 1024 / 1024)} MB`)
+  const starts: number[] = []
+  let idle = 0
+  for (let i = 0; i < 5; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'mzm-bench-'))
+    const t = performance.now()
+    const pod = await spawnPod({ home: dir, command: [bin] })
+    for (;;) {
+      const ok = await fetch(pod.url + '/healthz').then((r) => r.ok, () => false)
+      if (ok) break
+    }
+    starts.push(performance.now() - t)
+    await Bun.sleep(1000)
+    idle = Math.max(idle, rssMb(pod.pid))
+    await pod.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  // Baseline: the same binary printing its version (process start without the pod).
+  const vt = performance.now()
+  Bun.spawnSync([bin, '--version'])
+  const versionMs = performance.now() - vt
+  starts.sort((x, y) => x - y)
+  row('cold start → healthy /healthz (median of 5)', `${fmt(percentile(starts, 50), 0)} ms`, `first boot incl. key generation; \`--version\` alone: ${fmt(versionMs, 0)} ms (target < 200 ms)`)
+  row('idle RSS after boot', `${fmt(idle)} MB`, '(target < 80 MB)')
+}
+
+const only = process.argv[2]
+if (!only || only === 'remember') await rememberThroughput()
+if (!only || only === 'recall') await recallLatency()
+if (!only || only === 'binary') await binary()

@@ -1,0 +1,106 @@
+/**
+ * `mazemaker doctor`: checks the home (files, modes, keys), the database's integrity, the port,
+ * peers.toml and the rendezvous heartbeat, and says what to fix. Exit 1 when something is wrong.
+ */
+import { defineCommand } from 'citty'
+import { Database } from 'bun:sqlite'
+import { existsSync } from 'node:fs'
+import { homePaths, openHome } from '../identity'
+import { createLogger } from '../lib/log'
+import { homeRoot, podClient, portOverride, type GlobalFlags } from './context'
+import { printJson } from './with-pod'
+
+interface Check {
+  name: string
+  ok: boolean
+  detail: string
+}
+
+interface StatusResponse {
+  rendezvous: { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string } | null
+}
+
+export function doctorCommand(flags: GlobalFlags) {
+  return defineCommand({
+    meta: { name: 'doctor', description: 'Check home directory, keys, database, port and rendezvous' },
+    args: { json: { type: 'boolean', description: 'print JSON' } },
+    async run({ args }) {
+      const checks = await runChecks(flags)
+      if (args.json) printJson({ ok: checks.every((c) => c.ok), checks })
+      else for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}`)
+      if (!checks.every((c) => c.ok)) process.exitCode = 1
+    },
+  })
+}
+
+async function runChecks(flags: GlobalFlags): Promise<Check[]> {
+  const root = homeRoot(flags)
+  const checks: Check[] = []
+  if (!existsSync(root)) return [{ name: 'home', ok: false, detail: `${root} does not exist; run \`mazemaker\` once to create it` }]
+  let home
+  try {
+    home = await openHome(root, { log: createLogger({ level: 'error' }) })
+    checks.push({ name: 'home', ok: true, detail: `${root}: keys, vault key, admin token and pod.toml present with mode 0600` })
+  } catch (err) {
+    return [{ name: 'home', ok: false, detail: (err as Error).message }]
+  }
+  const paths = homePaths(root)
+  checks.push(dbCheck(paths.db))
+  const peers = home.peers.list()
+  checks.push(
+    peers.error
+      ? { name: 'peers', ok: false, detail: `${peers.error} (the pod keeps using the last good copy)` }
+      : { name: 'peers', ok: true, detail: `${peers.peers.length} peer(s) in ${paths.peersToml}` },
+  )
+
+  const client = podClient(flags)
+  const running = await client.running()
+  if (running) {
+    checks.push({ name: 'pod', ok: true, detail: `running at ${client.baseUrl}` })
+  } else {
+    const port = Number(new URL(client.baseUrl).port)
+    checks.push(portCheck(new URL(client.baseUrl).hostname.replace(/^\[|\]$/g, ''), portOverride(flags) ?? port))
+  }
+
+  const rv = home.config.rendezvous
+  if (!rv) checks.push({ name: 'rendezvous', ok: true, detail: 'not configured (peers need direct URLs)' })
+  else if (!running) checks.push({ name: 'rendezvous', ok: true, detail: `configured (${rv.url}); pod not running, no heartbeat` })
+  else {
+    const status = await client.call<StatusResponse>('GET', '/status')
+    const hb = status.rendezvous
+    checks.push(
+      hb?.registered
+        ? { name: 'rendezvous', ok: true, detail: `registered at ${rv.url} as ${hb.advertised_url}; last heartbeat ${hb.last_ok_at}` }
+        : { name: 'rendezvous', ok: false, detail: `not registered at ${rv.url}: ${hb?.last_error ?? 'no heartbeat yet'}` },
+    )
+  }
+  return checks
+}
+
+function dbCheck(path: string): Check {
+  if (!existsSync(path)) return { name: 'database', ok: true, detail: `${path} not created yet` }
+  try {
+    const db = new Database(path, { readonly: true })
+    try {
+      const rows = db.query('PRAGMA integrity_check').all() as { integrity_check: string }[]
+      const verdict = rows.map((r) => r.integrity_check).join('; ')
+      return verdict === 'ok'
+        ? { name: 'database', ok: true, detail: `${path}: integrity ok` }
+        : { name: 'database', ok: false, detail: `${path}: ${verdict}; stop the pod and restore from backup` }
+    } finally {
+      db.close()
+    }
+  } catch (err) {
+    return { name: 'database', ok: false, detail: `${path}: ${(err as Error).message}` }
+  }
+}
+
+function portCheck(host: string, port: number): Check {
+  try {
+    const probe = Bun.listen({ hostname: host, port, socket: { data() {} } })
+    probe.stop(true)
+    return { name: 'port', ok: true, detail: `pod not running; ${host}:${port} is free` }
+  } catch {
+    return { name: 'port', ok: false, detail: `${host}:${port} is taken by another program; set --port or listen in pod.toml` }
+  }
+}

@@ -1,0 +1,53 @@
+/** `mazemaker identity [--qr]` and `mazemaker open`. */
+import { defineCommand } from 'citty'
+import { readFileSync } from 'node:fs'
+import { homePaths } from '../identity'
+import { homeRoot, podClient, type GlobalFlags } from './context'
+import { renderQrTerminal } from './qr'
+import { printJson, withPod } from './with-pod'
+
+interface IdentityResponse {
+  pod_id: string
+  name: string
+  key: string
+  handshake_url: string
+}
+
+export function identityCommands(flags: GlobalFlags) {
+  const identity = defineCommand({
+    meta: { name: 'identity', description: "Print this pod's handshake URL (send it to the other operator)" },
+    args: {
+      qr: { type: 'boolean', description: 'also draw it as a QR code' },
+      json: { type: 'boolean', description: 'print JSON' },
+    },
+    async run({ args }) {
+      const id = await withPod(flags, (pod) => pod.call<IdentityResponse>('GET', '/peer/identity'))
+      if (args.json) return printJson(id)
+      console.log(`pod ${id.name} (${id.pod_id.slice(0, 8)})`)
+      console.log(id.handshake_url)
+      if (args.qr) console.log('\n' + renderQrTerminal(id.handshake_url))
+    },
+  })
+
+  const open = defineCommand({
+    meta: { name: 'open', description: 'Print (and on a desktop, open) the panel link with the admin token' },
+    async run() {
+      const root = homeRoot(flags)
+      // Creates the home on first use, so the token exists.
+      await withPod(flags, async () => undefined)
+      const client = podClient(flags)
+      const token = readFileSync(homePaths(root).adminToken, 'utf8').trim()
+      const link = `${client.baseUrl}/#token=${token}`
+      console.log(link)
+      if (!(await client.running())) console.error('note: the pod is not running; start it with `mazemaker` (or `npm start`)')
+      if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
+        try {
+          Bun.spawn(['xdg-open', link], { stdout: 'ignore', stderr: 'ignore' }).unref()
+        } catch {
+          // no opener installed: the printed link is enough
+        }
+      }
+    },
+  })
+  return { identity, open }
+}

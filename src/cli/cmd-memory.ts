@@ -1,0 +1,45 @@
+/** `mazemaker remember <label> <content>` and `mazemaker recall <query>`. */
+import { defineCommand } from 'citty'
+import type { GlobalFlags } from './context'
+import { printJson, withPod } from './with-pod'
+
+interface RecallResult {
+  results: { id: string; label: string; content: string; score: number; peer: string | null }[]
+}
+
+export function memoryCommands(flags: GlobalFlags) {
+  const remember = defineCommand({
+    meta: { name: 'remember', description: 'Store a memory (public-prefixed labels are shared with peers; others are vault-encrypted)' },
+    args: {
+      label: { type: 'positional', description: 'e.g. public:x, decision:y, note:z', required: true },
+      content: { type: 'positional', description: 'the memory text ("-" reads standard input)', required: true },
+      json: { type: 'boolean', description: 'print JSON' },
+    },
+    async run({ args }) {
+      const content = args.content === '-' ? await Bun.stdin.text() : args.content
+      const out = await withPod(flags, (pod) => pod.call<{ id: string; label: string; encrypted: boolean }>('POST', '/memories', { label: args.label, content }))
+      if (args.json) return printJson(out)
+      console.log(`${out.id}  ${out.label}${out.encrypted ? '  (private, encrypted)' : ''}`)
+    },
+  })
+
+  const recall = defineCommand({
+    meta: { name: 'recall', description: 'Search memories by words, best match first' },
+    args: {
+      query: { type: 'positional', description: 'words to look for', required: true },
+      k: { type: 'string', description: 'how many results (1..100)', default: '10' },
+      json: { type: 'boolean', description: 'print JSON' },
+    },
+    async run({ args }) {
+      const q = new URLSearchParams({ q: args.query, k: args.k })
+      const out = await withPod(flags, (pod) => pod.call<RecallResult>('GET', `/recall?${q}`))
+      if (args.json) return printJson(out)
+      if (out.results.length === 0) return console.log('no memories match')
+      for (const r of out.results) {
+        const from = r.peer ? `  [from ${r.peer.slice(0, 8)}]` : ''
+        console.log(`${r.score.toFixed(2).padStart(6)}  ${r.label}${from}\n        ${r.content.replace(/\n/g, '\n        ')}`)
+      }
+    },
+  })
+  return { remember, recall }
+}

@@ -1,0 +1,171 @@
+/** `mazemaker peer add|list|set|pause|resume|remove` and `mazemaker sync [peer]`. */
+import { defineCommand } from 'citty'
+import { PodError } from '../lib/errors'
+import type { GlobalFlags, PodClient } from './context'
+import { formatPeerTable } from './table'
+import { printJson, withPod } from './with-pod'
+
+interface PeerView {
+  id: string
+  name: string
+  url: string
+  sync: boolean
+  scope: string | string[]
+  status: string
+  last_sync_at: string | null
+  last_error: string | null
+  memories: number
+}
+interface PeersResponse {
+  peers: PeerView[]
+  summary: string
+  error?: string | null
+}
+interface SyncResult {
+  peer: string
+  ok: boolean
+  fetched: number
+  stored: number
+  deleted: number
+  ms: number
+  error?: string
+  detail?: string
+}
+
+const json = { type: 'boolean', description: 'print JSON' } as const
+
+/** A peer may be named by full id, a unique id prefix (the short id), or its name. */
+async function findPeer(pod: PodClient, ref: string): Promise<string> {
+  const { peers } = await pod.call<PeersResponse>('GET', '/peer/peers')
+  const matches = peers.filter((p) => p.id === ref || p.name === ref || (ref.length >= 4 && p.id.startsWith(ref)))
+  if (matches.length === 1) return matches[0]!.id
+  if (matches.length === 0) throw new PodError('not_found', `no peer "${ref}"; see: mazemaker peer list`)
+  throw new PodError('usage', `"${ref}" matches ${matches.length} peers; give more of the id`)
+}
+
+function printPeer(peer: PeerView, asJson: boolean | undefined) {
+  if (asJson) return printJson({ peer })
+  console.log(`${peer.id.slice(0, 8)}  ${peer.name || '(no name)'}  ${peer.status}  ${peer.url || '(no URL yet)'}`)
+}
+
+export function peerCommands(flags: GlobalFlags) {
+  const add = defineCommand({
+    meta: { name: 'add', description: 'Pair with a pod: paste its mzm-handshake:// URL' },
+    args: {
+      handshake: { type: 'positional', description: 'mzm-handshake://<pod-id>?key=…', required: true },
+      url: { type: 'string', description: 'where to reach it, e.g. https://peer.tail-foo.ts.net' },
+      scope: { type: 'string', description: 'label glob(s) to pull, comma-separated (default public:*)' },
+      name: { type: 'string', description: 'a name for it' },
+      paused: { type: 'boolean', description: 'add without pulling (sync = false)' },
+      json,
+    },
+    async run({ args }) {
+      const body = {
+        handshake_url: args.handshake,
+        direct_url: args.url,
+        scope: args.scope ? splitScope(args.scope) : undefined,
+        name: args.name,
+        sync: args.paused ? false : undefined,
+      }
+      const { peer } = await withPod(flags, (pod) => pod.call<{ peer: PeerView }>('POST', '/peer/add', body))
+      printPeer(peer, args.json)
+      if (!args.json) console.log(peer.url ? 'inbound from this peer is live now; run `mazemaker sync` to pull at once' : 'no URL yet: set one with `mazemaker peer set <id> --url …`')
+    },
+  })
+
+  const list = defineCommand({
+    meta: { name: 'list', description: 'Peers, their status and copies held' },
+    args: { json },
+    async run({ args }) {
+      const out = await withPod(flags, (pod) => pod.call<PeersResponse>('GET', '/peer/peers'))
+      if (args.json) return printJson(out)
+      if (out.error) console.error(`warning: ${out.error}`)
+      console.log(out.summary)
+      if (out.peers.length > 0) console.log(formatPeerTable(out.peers, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }))
+    },
+  })
+
+  const patch = (name: string, description: string, body: (args: Record<string, unknown>) => Record<string, unknown>, extraArgs = {}) =>
+    defineCommand({
+      meta: { name, description },
+      args: { peer: { type: 'positional', description: 'peer id, short id or name', required: true }, ...extraArgs, json },
+      async run({ args }) {
+        const patchBody = body(args)
+        if (Object.keys(patchBody).length === 0) throw new PodError('usage', 'nothing to change: give --url, --scope, --name or --sync')
+        const { peer } = await withPod(flags, async (pod) =>
+          pod.call<{ peer: PeerView }>('PATCH', `/peer/peers/${await findPeer(pod, String(args.peer))}`, patchBody),
+        )
+        printPeer(peer, args.json as boolean)
+      },
+    })
+
+  const set = patch(
+    'set',
+    'Change a peer: --url, --scope, --name, --sync true|false',
+    (a) => ({
+      ...(a.url !== undefined ? { url: a.url } : {}),
+      ...(a.scope !== undefined ? { scope: splitScope(String(a.scope)) } : {}),
+      ...(a.name !== undefined ? { name: a.name } : {}),
+      ...(a.sync !== undefined ? { sync: parseBool(String(a.sync)) } : {}),
+    }),
+    {
+      url: { type: 'string', description: 'new URL (or mzm-rendezvous://<id>)' },
+      scope: { type: 'string', description: 'label glob(s), comma-separated' },
+      name: { type: 'string', description: 'new name' },
+      sync: { type: 'string', description: 'true or false' },
+    },
+  )
+  const pause = patch('pause', 'Stop pulling from a peer (it can still pull from us)', () => ({ sync: false }))
+  const resume = patch('resume', 'Resume pulling from a peer', () => ({ sync: true }))
+
+  const remove = defineCommand({
+    meta: { name: 'remove', description: 'Revoke a peer: deletes its key file and table; --purge also deletes its copies here' },
+    args: {
+      peer: { type: 'positional', description: 'peer id, short id or name', required: true },
+      purge: { type: 'boolean', description: "also delete the local peer:<id>: copies" },
+      json,
+    },
+    async run({ args }) {
+      const out = await withPod(flags, async (pod) =>
+        pod.call<{ removed: boolean; purged: number }>('DELETE', `/peer/peers/${await findPeer(pod, args.peer)}${args.purge ? '?purge=true' : ''}`),
+      )
+      if (args.json) return printJson(out)
+      console.log(`removed; ${out.purged} local copies deleted`)
+    },
+  })
+
+  const sync = defineCommand({
+    meta: { name: 'sync', description: 'Pull from every peer (or one) now' },
+    args: { peer: { type: 'positional', description: 'peer id, short id or name', required: false }, json },
+    async run({ args }) {
+      const out = await withPod(flags, async (pod) => {
+        const peer = args.peer ? await findPeer(pod, args.peer) : undefined
+        return pod.call<{ results: SyncResult[] }>('POST', '/peer/sync-now', peer ? { peer } : {})
+      })
+      if (args.json) return printJson(out)
+      if (out.results.length === 0) console.log('no peers to pull from')
+      for (const r of out.results) {
+        const what = r.ok ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted} ms=${r.ms}` : `err=${r.error} ${r.detail ?? ''}`
+        console.log(`${r.peer.slice(0, 8)}  ${r.ok ? 'ok ' : 'ERR'}  ${what}`)
+      }
+      if (out.results.some((r) => !r.ok && r.error !== 'paused')) process.exitCode = 1
+    },
+  })
+
+  const peer = defineCommand({
+    meta: { name: 'peer', description: 'Manage paired pods' },
+    subCommands: { add, list, set, pause, resume, remove },
+  })
+  return { peer, sync }
+}
+
+function splitScope(text: string): string | string[] {
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean)
+  return parts.length === 1 ? parts[0]! : parts
+}
+
+function parseBool(text: string): boolean {
+  if (text === 'true' || text === 'on' || text === 'yes') return true
+  if (text === 'false' || text === 'off' || text === 'no') return false
+  throw new PodError('usage', `--sync must be true or false, got ${text}`)
+}

@@ -1,0 +1,45 @@
+/** `mazemaker serve` (the default command): run the pod until SIGINT/SIGTERM. */
+import { defineCommand } from 'citty'
+import { PodError } from '../lib/errors'
+import { createLogger } from '../lib/log'
+import { startPod } from '../pod'
+import { homeRoot, portOverride, type GlobalFlags } from './context'
+
+export function syncIntervalOverride(): number | undefined {
+  const raw = process.env.MAZEMAKER_SYNC_INTERVAL
+  if (raw === undefined || raw === '') return undefined
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1) throw new PodError('usage', `MAZEMAKER_SYNC_INTERVAL must be a number of seconds ≥ 1, got ${raw}`)
+  return Number(raw)
+}
+
+export function serveCommand(flags: GlobalFlags) {
+  return defineCommand({
+    meta: { name: 'serve', description: 'Run the pod: local API, MCP, panel and federation (default command)' },
+    args: {
+      'log-level': { type: 'enum', options: ['debug', 'info', 'warn', 'error'], default: 'info', description: 'log verbosity' },
+    },
+    async run({ args }) {
+      const log = createLogger({ level: args['log-level'] as 'info' })
+      const pod = await startPod({
+        home: homeRoot(flags),
+        port: portOverride(flags),
+        host: flags.host,
+        log,
+        syncIntervalSeconds: syncIntervalOverride(),
+      })
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info({ op: 'shutdown', msg: `received ${signal}` })
+          pod.close().then(resolve, (err) => {
+            log.error({ op: 'shutdown', err: 'close_failed', msg: String(err) })
+            process.exitCode = 1
+            resolve()
+          })
+        }
+        process.once('SIGINT', () => stop('SIGINT'))
+        process.once('SIGTERM', () => stop('SIGTERM'))
+      })
+      log.info({ op: 'shutdown', msg: 'stopped' })
+    },
+  })
+}

@@ -1,0 +1,24 @@
+/** `mazemaker service install|uninstall`: a systemd --user unit for this binary. */
+import { defineCommand } from 'citty'
+import { installService, uninstallService } from './service'
+import { homeRoot, type GlobalFlags } from './context'
+
+export function serviceCommand(flags: GlobalFlags) {
+  const install = defineCommand({
+    meta: { name: 'install', description: 'Write a systemd --user unit that runs this pod' },
+    run() {
+      // Compiled: the binary runs itself. From source: bun runs src/main.ts.
+      const fromSource = /(^|\/)bun(-\w+)?$/.test(process.execPath)
+      const out = installService({ binaryPath: process.execPath, preArgs: fromSource ? [Bun.main] : [], home: homeRoot(flags), port: flags.port })
+      console.log(`wrote ${out.path}\nnow run: ${out.enableLine}`)
+    },
+  })
+  const uninstall = defineCommand({
+    meta: { name: 'uninstall', description: 'Remove the systemd --user unit' },
+    run() {
+      const out = uninstallService({})
+      console.log(out.removed ? `removed ${out.path}; run: systemctl --user daemon-reload` : `no unit at ${out.path}`)
+    },
+  })
+  return defineCommand({ meta: { name: 'service', description: 'Install the pod as a user service' }, subCommands: { install, uninstall } })
+}

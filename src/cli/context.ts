@@ -1,0 +1,94 @@
+/**
+ * What every CLI command shares: global flags (--home, --port, --host, accepted anywhere on the
+ * line), the home directory, and a client for the running pod that authenticates with the admin
+ * token it reads itself.
+ */
+import { readFileSync } from 'node:fs'
+import { homePaths, loadPodConfig, resolveHome } from '../identity'
+import { PodError } from '../lib/errors'
+
+export interface GlobalFlags {
+  home?: string
+  port?: number
+  host?: string
+}
+
+/** Removes `--home X`, `--home=X`, `--port`, `--host` from anywhere in argv (citty only sees them before the command). */
+export function extractGlobalFlags(argv: string[]): { flags: GlobalFlags; rest: string[] } {
+  const flags: GlobalFlags = {}
+  const rest: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const m = /^--(home|port|host)(?:=(.*))?$/.exec(arg)
+    if (!m) {
+      rest.push(arg)
+      continue
+    }
+    const value = m[2] ?? argv[++i]
+    if (value === undefined) throw new PodError('usage', `--${m[1]} needs a value`)
+    if (m[1] === 'port') {
+      if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new PodError('usage', `--port must be 0..65535, got ${value}`)
+      flags.port = Number(value)
+    } else if (m[1] === 'home') flags.home = value
+    else flags.host = value
+  }
+  return { flags, rest }
+}
+
+export function homeRoot(flags: GlobalFlags): string {
+  return resolveHome({ flag: flags.home, env: process.env })
+}
+
+/** Port from --port, else MAZEMAKER_PORT, else pod.toml. */
+export function portOverride(flags: GlobalFlags): number | undefined {
+  if (flags.port !== undefined) return flags.port
+  const env = process.env.MAZEMAKER_PORT
+  if (env === undefined || env === '') return undefined
+  if (!/^\d{1,5}$/.test(env) || Number(env) > 65535) throw new PodError('usage', `MAZEMAKER_PORT must be 0..65535, got ${env}`)
+  return Number(env)
+}
+
+export interface PodClient {
+  baseUrl: string
+  /** True when a pod with our id answers /healthz at baseUrl. */
+  running(): Promise<boolean>
+  call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
+}
+
+/** Where the pod of this home listens, from flags/env/pod.toml (0.0.0.0 is reached via 127.0.0.1). */
+export function podClient(flags: GlobalFlags): PodClient {
+  const root = homeRoot(flags)
+  const paths = homePaths(root)
+  const config = loadPodConfig(paths.podToml)
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(config.listen)
+  let host = flags.host ?? m?.[1] ?? '127.0.0.1'
+  if (host === '0.0.0.0' || host === '') host = '127.0.0.1'
+  if (host === '::') host = '::1'
+  const port = portOverride(flags) ?? Number(m?.[2] ?? 8765)
+  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const token = () => readFileSync(paths.adminToken, 'utf8').trim()
+  return {
+    baseUrl,
+    async running() {
+      try {
+        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) })
+        if (!res.ok) return false
+        const body = (await res.json()) as { pod_id?: string }
+        return body.pod_id === config.pod_id
+      } catch {
+        return false
+      }
+    },
+    async call(method, path, body) {
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await res.text()
+      const json = text ? (JSON.parse(text) as Record<string, unknown>) : {}
+      if (!res.ok) throw new PodError(String(json.error ?? `http_${res.status}`), String(json.message ?? res.statusText))
+      return json as never
+    },
+  }
+}

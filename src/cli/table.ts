@@ -1,0 +1,130 @@
+/**
+ * `mazemaker peer list` as an aligned table: ID NAME STATUS URL SCOPE LAST SYNC COPIES, the status
+ * coloured on a TTY and plain when piped, then one line per failing peer with its error.
+ * Widths are measured as the terminal shows them (wide characters, no escape codes).
+ */
+
+/** What the table needs of a peer (the shape of `/peer/peers` entries). */
+export interface PeerRow {
+  id: string
+  name: string
+  url: string
+  scope: string | string[]
+  status: string
+  last_sync_at: string | null
+  last_error: string | null
+  memories: number
+}
+
+const SHORT_ID_CHARS = 8
+const GAP = '  '
+/** Longest URL/scope/name cell before it is cut with "…", so one odd peer cannot wrap every row. */
+const MAX_CELL_WIDTH = 48
+
+const ANSI = {
+  reset: '\x1b[0m',
+  bold: '\x1b[1m',
+  dim: '\x1b[2m',
+  red: '\x1b[31m',
+  green: '\x1b[32m',
+  yellow: '\x1b[33m',
+} as const
+
+const STATUS_CELL: Record<string, { text: string; color: string }> = {
+  ready: { text: '• ready', color: ANSI.green },
+  'handshake-pending': { text: '◖ handshake-pending', color: ANSI.yellow },
+  paused: { text: '‖ paused', color: ANSI.dim },
+  error: { text: '✕ error', color: ANSI.red },
+  revoked: { text: 'revoked', color: ANSI.dim },
+}
+
+/** "just now", "2 min ago", "3 h ago", "4 d ago"; "never" for null or an unreadable time. */
+export function timeAgo(iso: string | null, nowMs: number): string {
+  if (!iso) return 'never'
+  const then = Date.parse(iso)
+  if (Number.isNaN(then)) return 'never'
+  // A peer's clock a little ahead of ours must not print "-1 min ago".
+  const s = Math.max(0, Math.round((nowMs - then) / 1000))
+  if (s < 60) return 'just now'
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`
+  return `${Math.floor(s / 86400)} d ago`
+}
+
+/**
+ * Names and URLs come from an operator-editable file: drop control characters so a crafted
+ * `name = "\e]…"` cannot drive the terminal.
+ */
+function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '')
+}
+
+function width(s: string): number {
+  return Bun.stringWidth(s)
+}
+
+function truncate(s: string, max: number): string {
+  if (width(s) <= max) return s
+  let out = ''
+  for (const ch of s) {
+    if (width(out + ch) > max - 1) break
+    out += ch
+  }
+  return `${out}…`
+}
+
+/** Shortest prefix (at least 8 characters) that tells every id apart, as the style guide asks. */
+export function shortIds(ids: string[]): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const id of ids) {
+    let n = SHORT_ID_CHARS
+    while (n < id.length && ids.some((other) => other !== id && other.startsWith(id.slice(0, n)))) n++
+    out.set(id, id.slice(0, n))
+  }
+  return out
+}
+
+/**
+ * The table as one string (no trailing newline).
+ * @example console.log(formatPeerTable(peers, { color: process.stdout.isTTY === true }))
+ */
+export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; nowMs?: number }): string {
+  const now = opts.nowMs ?? Date.now()
+  const shorts = shortIds(peers.map((p) => p.id))
+  const header = ['ID', 'NAME', 'STATUS', 'URL', 'SCOPE', 'LAST SYNC', 'COPIES']
+  const rows = peers.map((p) => [
+    shorts.get(p.id) ?? p.id,
+    truncate(clean(p.name) || '-', MAX_CELL_WIDTH),
+    STATUS_CELL[p.status]?.text ?? clean(p.status),
+    truncate(clean(p.url) || '(none yet)', MAX_CELL_WIDTH),
+    truncate(clean(Array.isArray(p.scope) ? p.scope.join(',') : p.scope), MAX_CELL_WIDTH),
+    timeAgo(p.last_sync_at, now),
+    String(p.memories),
+  ])
+  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i]!))))
+  const last = header.length - 1
+  const paint = (text: string, code: string | undefined) => (opts.color && code ? `${code}${text}${ANSI.reset}` : text)
+
+  const line = (cells: string[], colorOf: (col: number) => string | undefined) =>
+    cells
+      .map((cell, i) => {
+        const pad = ' '.repeat(widths[i]! - width(cell))
+        // COPIES is a number: right-aligned. Padding stays outside the colour codes.
+        if (i === last) return pad + paint(cell, colorOf(i))
+        return paint(cell, colorOf(i)) + pad
+      })
+      .join(GAP)
+      .trimEnd()
+
+  const out = [line(header, () => ANSI.bold)]
+  peers.forEach((p, r) => {
+    out.push(line(rows[r]!, (col) => (col === 2 ? STATUS_CELL[p.status]?.color : undefined)))
+  })
+  const failing = peers.filter((p) => p.last_error)
+  if (failing.length > 0) out.push('')
+  for (const p of failing) {
+    out.push(`${paint(shorts.get(p.id) ?? p.id, ANSI.bold)}: ${paint('last pull failed', ANSI.red)}: ${clean(p.last_error!)}`)
+  }
+  return out.join('\n')
+}

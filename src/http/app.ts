@@ -1,0 +1,70 @@
+/**
+ * createApp wires the pod's HTTP surface: /healthz and /peer/sync (no admin token), the panel's
+ * static files, then the admin-only local API (memories, peers, MCP, metrics).
+ */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { routePath } from 'hono/route'
+import { TooLarge } from '../lib/errors'
+import { adminAuth } from './admin-auth'
+import { corsMiddleware } from './cors'
+import { createPanelRoutes } from './panel'
+import type { AppDeps } from './deps'
+import { createErrorHandler, notFound } from './errors'
+import { mcpRoutes } from './mcp'
+import { memoryRoutes } from './memories'
+import { peerAdminRoutes } from './peer-admin'
+import { peerSyncRoutes } from './peer-sync'
+
+/** Largest local API body: a 64 KiB memory can grow ~6x as escaped JSON, plus MCP framing. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono()
+  app.onError(createErrorHandler(deps.log))
+  app.notFound(notFound)
+
+  if (deps.observeRequest) {
+    const observe = deps.observeRequest
+    app.use(async function timeRequest(c, next) {
+      const started = performance.now()
+      await next()
+      // The route pattern (`/memories/:id`), never the raw path, so label cardinality stays bounded.
+      observe(routePath(c, -1) || 'unmatched', c.res.status, performance.now() - started)
+    })
+  }
+  app.use(corsMiddleware(() => deps.allowedOrigins()))
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new TooLarge(`request body is over ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
+  )
+
+  app.get('/healthz', (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
+  app.route('/', peerSyncRoutes(deps))
+  app.route('/', createPanelRoutes())
+
+  const admin = new Hono()
+  admin.use(adminAuth((token) => deps.identity.checkAdminToken(token)))
+  admin.route('/', memoryRoutes(deps))
+  admin.route('/', peerAdminRoutes(deps))
+  admin.route('/', mcpRoutes(deps))
+  admin.get('/status', (c) =>
+    c.json({
+      pod_id: deps.identity.podId,
+      name: deps.identity.name,
+      version: deps.version,
+      peers: deps.peersOverview().summary,
+      rendezvous: deps.rendezvousState?.() ?? null,
+    }),
+  )
+  if (deps.metrics) {
+    const metrics = deps.metrics
+    admin.get('/metrics', (c) => c.text(metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
+  }
+  app.route('/', admin)
+  return app
+}

@@ -1,0 +1,53 @@
+/**
+ * The one error mapper: PodError → `{ error: code, message, issues? }` with a status from one
+ * table; HTTPException passes through; anything else is logged and answered 500 `internal`.
+ */
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { BadInput, PodError } from '../lib/errors'
+import type { Logger } from '../lib/log'
+
+const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+  bad_input: 400,
+  unauthorized: 401,
+  clock_skew: 401,
+  replay: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  bad_home: 500,
+}
+
+export function errorBody(code: string, message: string, issues?: string[]) {
+  return issues && issues.length > 0 ? { error: code, message, issues } : { error: code, message }
+}
+
+export function createErrorHandler(log: Logger) {
+  return function onError(err: Error, c: Context): Response {
+    if (err instanceof PodError) {
+      const status = STATUS_BY_CODE[err.code] ?? 500
+      const issues = err instanceof BadInput ? err.issues : undefined
+      return c.json(errorBody(err.code, err.message, issues), status)
+    }
+    if (err instanceof HTTPException) {
+      if (err.status === 413) return c.json(errorBody('too_large', 'request body is too large'), 413)
+      const res = err.getResponse()
+      if (res.headers.get('content-type')?.includes('json')) return res
+      return c.json(errorBody(codeForStatus(err.status), err.message || res.statusText), err.status)
+    }
+    log.error({ op: 'http', err: 'internal', path: c.req.path, msg: err.message })
+    return c.json(errorBody('internal', 'internal error; see the pod log'), 500)
+  }
+}
+
+function codeForStatus(status: number): string {
+  for (const [code, s] of Object.entries(STATUS_BY_CODE)) if (s === status) return code
+  return `http_${status}`
+}
+
+export function notFound(c: Context): Response {
+  return c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404)
+}

@@ -1,0 +1,54 @@
+/** Local memory routes: remember, list, get, forget, recall. Admin auth is applied by app.ts. */
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { BadInput, NotFound } from '../lib/errors'
+import type { AppDeps } from './deps'
+import { intString, parseWith, readJson, readQuery } from './validate'
+
+export const RememberSchema = v.strictObject({
+  label: v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(256, 'label is longer than 256 characters')),
+  content: v.pipe(v.string(), v.minLength(1, 'content is empty')),
+})
+
+const ListQuery = v.object({
+  prefix: v.optional(v.pipe(v.string(), v.maxLength(512))),
+  limit: v.optional(intString(1, 500)),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  origin: v.optional(v.pipe(v.string(), v.regex(/^(local|[0-9a-f-]{36})$/, 'must be "local" or a peer id'))),
+})
+
+const RecallQuery = v.object({
+  q: v.pipe(v.string('q is required'), v.minLength(1, 'q is empty'), v.maxLength(1024, 'q is longer than 1024 characters')),
+  k: v.optional(intString(1, 100)),
+})
+
+export const MemoryId = v.pipe(v.string(), v.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'memory id must be a lowercase UUID'))
+
+export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
+  const { store } = deps
+  return new Hono()
+    .post('/memories', async (c) => {
+      const body = await readJson(c, RememberSchema)
+      return c.json(store.remember(body), 201)
+    })
+    .get('/memories', (c) => {
+      const q = readQuery(c, ListQuery)
+      return c.json(store.list({ prefix: q.prefix, limit: q.limit, cursor: q.cursor, origin: q.origin }))
+    })
+    .get('/memories/:id', (c) => {
+      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
+      const memory = store.get(id)
+      if (!memory) throw new NotFound(`no memory ${id}`)
+      return c.json(memory)
+    })
+    .delete('/memories/:id', (c) => {
+      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
+      if (!store.forget(id)) throw new NotFound(`no memory ${id}`)
+      return c.body(null, 204)
+    })
+    .get('/recall', (c) => {
+      const q = readQuery(c, RecallQuery)
+      if (q.q.trim() === '') throw new BadInput('q has no words')
+      return c.json({ results: store.recall(q.q, q.k ?? 10) })
+    })
+}

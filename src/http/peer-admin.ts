@@ -1,0 +1,93 @@
+/** Local (admin) routes that manage relationships: identity, add, list, set, remove, sync-now. */
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { NotFound } from '../lib/errors'
+import { parseHandshakeUrl, parsePodId } from '../identity'
+import type { AppDeps, PeerView } from './deps'
+import { parseWith, readJson } from './validate'
+
+const Scope = v.union([
+  v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(256))), v.minLength(1), v.maxLength(32)),
+])
+const Name = v.pipe(v.string(), v.maxLength(64, 'name is longer than 64 characters'))
+const Url = v.pipe(v.string(), v.maxLength(2048, 'url is longer than 2048 characters'))
+
+const AddSchema = v.strictObject({
+  handshake_url: v.pipe(v.string('handshake_url is required'), v.maxLength(4096)),
+  direct_url: v.optional(Url),
+  sync: v.optional(v.boolean()),
+  scope: v.optional(Scope),
+  name: v.optional(Name),
+})
+
+const PatchSchema = v.strictObject({
+  url: v.optional(Url),
+  sync: v.optional(v.boolean()),
+  scope: v.optional(Scope),
+  name: v.optional(Name),
+})
+
+const SyncNowSchema = v.strictObject({ peer: v.optional(v.string()) })
+
+export function peerAdminRoutes(deps: AppDeps) {
+  const { identity, peers } = deps
+  const view = (id: string): PeerView => {
+    const found = deps.peersOverview().peers.find((p) => p.id === id)
+    if (!found) throw new NotFound(`no peer ${id}`)
+    return found
+  }
+  const peerIdParam = (raw: string) => parsePodId(raw)
+
+  return new Hono()
+    .get('/peer/identity', (c) =>
+      c.json({
+        pod_id: identity.podId,
+        name: identity.name,
+        key: identity.publicKey,
+        handshake_url: identity.handshakeUrl(),
+      }),
+    )
+    .post('/peer/add', async (c) => {
+      const body = await readJson(c, AddSchema)
+      const hs = parseHandshakeUrl(body.handshake_url, identity.podId)
+      const url = body.direct_url ?? hs.url ?? deps.defaultPeerUrl(hs.podId)
+      peers.add({
+        id: hs.podId,
+        key: hs.key,
+        name: body.name ?? hs.name ?? '',
+        url,
+        sync: body.sync ?? true,
+        scope: body.scope ?? 'public:*',
+      })
+      deps.log.info({ op: 'peer_add', peer: hs.podId.slice(0, 8), msg: url === '' ? 'pending: no URL yet' : undefined })
+      return c.json({ peer: view(hs.podId) }, 201)
+    })
+    .get('/peer/peers', (c) => {
+      const overview = deps.peersOverview()
+      return c.json(overview.error ? overview : { peers: overview.peers, summary: overview.summary })
+    })
+    .patch('/peer/peers/:id', async (c) => {
+      const id = peerIdParam(c.req.param('id'))
+      const patch = await readJson(c, PatchSchema)
+      peers.update(id, patch)
+      deps.log.info({ op: 'peer_set', peer: id.slice(0, 8), msg: Object.keys(patch).join(',') })
+      return c.json({ peer: view(id) })
+    })
+    .delete('/peer/peers/:id', (c) => {
+      const id = peerIdParam(c.req.param('id'))
+      const purge = c.req.query('purge') === 'true'
+      const existed = peers.remove(id)
+      const purged = purge ? deps.store.purgePeer(id) : 0
+      if (!existed && !purge) throw new NotFound(`no peer ${id}`)
+      deps.log.info({ op: 'peer_remove', peer: id.slice(0, 8), count: purged })
+      return c.json({ removed: existed, purged })
+    })
+    .post('/peer/sync-now', async (c) => {
+      const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')
+      const body = hasBody ? await readJson(c, SyncNowSchema) : {}
+      const peer = body.peer === undefined ? undefined : parseWith(v.string(), peerIdParam(body.peer), 'peer')
+      if (peer && !peers.get(peer)) throw new NotFound(`no peer ${peer}`)
+      return c.json({ results: await deps.syncNow(peer) })
+    })
+}

@@ -1,0 +1,86 @@
+/**
+ * Text checks shared by pod.toml, handshake URLs and peers.toml: display names, http(s) URLs,
+ * label globs. Each `…Problem` function returns what is wrong (a phrase to put after the
+ * field's name) or null, so every caller can word its own error around it.
+ */
+import * as v from 'valibot'
+
+export const NAME_MAX_CHARS = 64
+export const URL_MAX_CHARS = 2048
+export const GLOB_MAX_CHARS = 256
+export const SCOPE_MAX_GLOBS = 32
+
+// C0/C1 controls, plus line/paragraph separators and bidi overrides: they would let a name or
+// URL forge extra lines in TOML, logs or the panel, or render differently from its bytes.
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+
+export function hasControlChars(text: string): boolean {
+  return CONTROL_RE.test(text)
+}
+
+/** Display name of a pod or peer: 1..64 characters (0..64 with allowEmpty), no control characters. */
+export function nameProblem(name: string, opts: { allowEmpty?: boolean } = {}): string | null {
+  const chars = [...name].length
+  if (chars === 0) return opts.allowEmpty ? null : 'must not be empty'
+  if (chars > NAME_MAX_CHARS) return `is ${chars} characters long (at most ${NAME_MAX_CHARS})`
+  if (hasControlChars(name)) return 'must not contain control characters or line breaks'
+  return null
+}
+
+/** An absolute http(s) URL with a host, no credentials, no whitespace. */
+export function httpUrlProblem(text: string): string | null {
+  if (text.length > URL_MAX_CHARS) return `is longer than ${URL_MAX_CHARS} characters`
+  if (/\s/.test(text) || hasControlChars(text)) return 'must not contain whitespace or control characters'
+  if (!/^https?:\/\//i.test(text)) return 'must start with http:// or https://'
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return 'is not a valid URL'
+  }
+  if (url.username !== '' || url.password !== '') return 'must not contain credentials (user:password@)'
+  if (url.hostname === '') return 'has no host'
+  return null
+}
+
+/** A browser origin such as `https://panel.example:8443` (scheme, host, optional port; nothing else). */
+export function originProblem(text: string): string | null {
+  const problem = httpUrlProblem(text)
+  if (problem) return problem
+  if (new URL(text).origin !== text) return 'must be an origin like https://host:port (lowercase, no path or trailing slash)'
+  return null
+}
+
+/** One label glob of a scope. */
+export function globProblem(glob: string): string | null {
+  if (glob.length === 0) return 'must not be empty'
+  if (glob.length > GLOB_MAX_CHARS) return `is longer than ${GLOB_MAX_CHARS} characters`
+  if (hasControlChars(glob)) return 'must not contain control characters'
+  return null
+}
+
+/** valibot action running one of the checks above on a string. */
+export function checkWith(problem: (text: string) => string | null) {
+  return v.rawCheck<string>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const found = problem(dataset.value)
+    if (found) addIssue({ message: found })
+  })
+}
+
+/** `path: message` for each valibot issue, with plain words for unknown and missing keys. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[] {
+  return issues.map((issue) => {
+    const path = v.getDotPath(issue)
+    let message = issue.message
+    if (issue.type === 'strict_object' && issue.expected === 'never') message = 'unknown key (check the spelling)'
+    else if (issue.kind === 'schema' && issue.received === 'undefined' && issue.message.startsWith('Invalid key')) message = 'is required'
+    return path ? `${path}: ${message}` : message
+  })
+}
+
+/** Quotes a user-supplied value for an error message: bounded, control characters escaped. */
+export function quote(text: string, max = 80): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text
+  return JSON.stringify(cut)
+}

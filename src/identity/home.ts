@@ -1,0 +1,134 @@
+/**
+ * The home directory (contract "Home directory"): where it is, what is in it, and first boot.
+ * First boot creates the directory 0700 and every missing file 0600; later boots only read.
+ * Keys are never regenerated or overwritten: a damaged file stops the pod with a message
+ * naming the file and the fix.
+ */
+import { homedir, hostname as osHostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import { HomeError } from '../lib/errors'
+import type { Logger } from '../lib/log'
+import { toBase64url, fromBase64url } from '../lib/base64url'
+import { createFileOnce, ensurePrivateDir, readPrivateFile, statOrNull } from './_home-files'
+import { createIdentity, type Identity } from './identity'
+import { KEY_BYTES, keyTextProblem, randomKeyBytes } from './keys'
+import { defaultPodName, DEFAULT_LISTEN, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_PUBLIC_PREFIXES, DEFAULT_SYNC_INTERVAL_S, formatPodConfig, loadPodConfig } from './pod-config'
+import { newPodId } from './pod-id'
+import { PeerRegistry } from './peer-registry'
+import type { HomePaths, PodConfig } from './types'
+
+export const HOME_ENV = 'MAZEMAKER_HOME'
+export const DEFAULT_HOME_DIR = '.mazemaker'
+
+export interface PodHome {
+  paths: HomePaths
+  config: PodConfig
+  identity: Identity
+  peers: PeerRegistry
+}
+
+/** `$MAZEMAKER_HOME`, else `--home`, else `~/.mazemaker`; `~` is expanded and the result absolute. */
+export function resolveHome(opts: { flag?: string; env?: Record<string, string | undefined> } = {}): string {
+  const env = opts.env ?? process.env
+  const fromEnv = env[HOME_ENV]?.trim()
+  const chosen = fromEnv || opts.flag?.trim() || join(homedir(), DEFAULT_HOME_DIR)
+  const expanded = chosen === '~' ? homedir() : chosen.startsWith('~/') ? join(homedir(), chosen.slice(2)) : chosen
+  return resolve(expanded)
+}
+
+export function homePaths(root: string): HomePaths {
+  const peerKeysDir = join(root, 'peer-keys')
+  return {
+    root,
+    podToml: join(root, 'pod.toml'),
+    peersToml: join(root, 'peers.toml'),
+    peerKeysDir,
+    selfKey: join(peerKeysDir, 'self.key'),
+    peerKeyDir: join(peerKeysDir, 'peers'),
+    vaultKey: join(root, 'vault.key'),
+    adminToken: join(root, 'admin.token'),
+    db: join(root, 'pod.db'),
+    lock: join(root, 'pod.lock'),
+  }
+}
+
+/** Opens (on first boot: creates) a home and returns its config, identity and peer registry. */
+export async function openHome(root: string, opts: { log: Logger; hostname?: string }): Promise<PodHome> {
+  const paths = homePaths(resolve(root))
+  const { log } = opts
+  const firstBoot = statOrNull(paths.podToml) === null
+  // A file created on a later boot replaces a lost one: say so louder than on first boot.
+  const logCreated = (path: string, msg?: string) =>
+    firstBoot ? log.info({ op: 'init', path }) : log.warn({ op: 'init', path, msg })
+
+  if (ensurePrivateDir(paths.root, 'home')) logCreated(paths.root)
+  if (ensurePrivateDir(paths.peerKeysDir, 'peer-keys directory')) logCreated(paths.peerKeysDir)
+  if (ensurePrivateDir(paths.peerKeyDir, 'peer-keys directory')) logCreated(paths.peerKeyDir)
+
+  const secret = (path: string, label: string, fix: string, lostMsg: string) => {
+    const existing = readSecretFile(path, label, fix)
+    if (existing) return existing
+    if (createFileOnce(path, toBase64url(randomKeyBytes()) + '\n')) logCreated(path, lostMsg)
+    // Read back: when another process won the race to create it, its content is the one.
+    return readSecretFile(path, label, fix)!
+  }
+
+  const KEY_FIX = 'restore it from backup (the pod never regenerates keys)'
+  const privateKey = secret(paths.selfKey, 'self.key', KEY_FIX, 'new key pair: every peer must pair again')
+  const dbSize = statOrNull(paths.db)?.size ?? 0
+  if (statOrNull(paths.vaultKey) === null && dbSize > 0) {
+    throw new HomeError(
+      `vault.key at ${paths.vaultKey} is missing but ${paths.db} exists and its private memories are encrypted with it; ` +
+        'restore vault.key from backup, or move pod.db away to start with an empty store',
+    )
+  }
+  const vaultKey = secret(paths.vaultKey, 'vault.key', KEY_FIX, 'new vault key')
+  const adminToken = secret(
+    paths.adminToken,
+    'admin.token',
+    'delete it and restart the pod to get a new token',
+    'new admin token',
+  )
+
+  if (statOrNull(paths.podToml) === null) {
+    const config: PodConfig = {
+      pod_id: newPodId(),
+      name: defaultPodName(opts.hostname ?? osHostname()),
+      listen: DEFAULT_LISTEN,
+      advertise_url: '',
+      sync_interval: DEFAULT_SYNC_INTERVAL_S,
+      public_prefixes: [...DEFAULT_PUBLIC_PREFIXES],
+      max_content_bytes: DEFAULT_MAX_CONTENT_BYTES,
+      allowed_origins: [],
+      rendezvous: null,
+    }
+    if (createFileOnce(paths.podToml, formatPodConfig(config, paths.podToml))) logCreated(paths.podToml)
+  }
+  const config = loadPodConfig(paths.podToml)
+
+  const identity = await createIdentity({
+    podId: config.pod_id,
+    name: config.name,
+    privateKey: privateKey.bytes,
+    vaultKey: vaultKey.bytes,
+    // The token is compared as the text the CLI reads from the file, not re-encoded bytes.
+    adminToken: adminToken.text,
+    advertiseUrl: config.advertise_url,
+  })
+  const peers = new PeerRegistry({ paths, selfId: config.pod_id, log })
+  return { paths, config, identity, peers }
+}
+
+/** A 32-byte secret stored as 43 base64url characters; null when the file does not exist. */
+function readSecretFile(path: string, label: string, fix: string): { bytes: Uint8Array; text: string } | null {
+  const text = readPrivateFile(path, label)
+  if (text === null) return null
+  const trimmed = text.trim()
+  const problem = keyTextProblem(trimmed)
+  const bytes = problem ? null : fromBase64url(trimmed)
+  if (!bytes || bytes.length !== KEY_BYTES) {
+    const why = problem ? ` (${problem.replace(/^is /, '')})` : ''
+    throw new HomeError(`${label} at ${path} is not 43 base64url characters${why}; ${fix}`)
+  }
+  return { bytes, text: trimmed }
+}

@@ -1,0 +1,83 @@
+/**
+ * Who we are: pod id, name, X25519 key pair, vault key and admin token, plus the operations
+ * that need the private key (pair keys). The private key never leaves this closure; secrets
+ * are non-enumerable so logging or serialising an Identity does not print them.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { formatHandshakeUrl } from './handshake'
+import { importPrivateKey, publicKeyFromPrivate } from './keys'
+import { derivePairKeyBytes, importPairKey } from './pair-key'
+import type { PodId, PublicKey } from './types'
+
+/** Pair keys cached per identity; far more than any mesh, small enough to never matter. */
+const PAIR_KEY_CACHE_MAX = 10_000
+
+export interface Identity {
+  podId: PodId
+  name: string
+  publicKey: PublicKey
+  vaultKey: Uint8Array
+  adminToken: string
+  /** Our handshake URL; `url` overrides the advertised direct URL hint. */
+  handshakeUrl(opts?: { url?: string }): string
+  /** Constant-time check of a presented admin token (lengths do not leak either). */
+  checkAdminToken(presented: string | undefined): boolean
+  /** HMAC-SHA256 key of the pair key with this peer, cached per (peer id, peer key). */
+  pairKey(peerId: PodId, peerKey: PublicKey): Promise<CryptoKey>
+}
+
+export interface IdentityInit {
+  podId: PodId
+  name: string
+  /** 32-byte X25519 private scalar. */
+  privateKey: Uint8Array
+  vaultKey: Uint8Array
+  adminToken: string
+  /** Direct URL hint put in our handshake URL (pod.toml advertise_url); "" = none. */
+  advertiseUrl?: string
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest()
+}
+
+export async function createIdentity(init: IdentityInit): Promise<Identity> {
+  const publicKey = publicKeyFromPrivate(init.privateKey)
+  const privateKey = await importPrivateKey(init.privateKey, publicKey)
+  // Digests have a fixed length, so timingSafeEqual never sees (or leaks) differing lengths.
+  const tokenDigest = sha256(init.adminToken)
+  const pairKeys = new Map<string, Promise<CryptoKey>>()
+
+  const identity = {
+    podId: init.podId,
+    name: init.name,
+    publicKey,
+    handshakeUrl(opts: { url?: string } = {}): string {
+      const url = opts.url ?? init.advertiseUrl ?? ''
+      return formatHandshakeUrl({ podId: init.podId, key: publicKey, name: init.name, url: url || undefined })
+    },
+    checkAdminToken(presented: string | undefined): boolean {
+      if (typeof presented !== 'string' || presented === '') return false
+      return timingSafeEqual(sha256(presented), tokenDigest)
+    },
+    pairKey(peerId: PodId, peerKey: PublicKey): Promise<CryptoKey> {
+      const cacheKey = `${peerId}|${peerKey}`
+      let key = pairKeys.get(cacheKey)
+      if (!key) {
+        key = derivePairKeyBytes(privateKey, peerKey, init.podId, peerId).then(importPairKey)
+        // A failed derivation is not cached: the next call reports the error again.
+        key.catch(() => {
+          if (pairKeys.get(cacheKey) === key) pairKeys.delete(cacheKey)
+        })
+        if (pairKeys.size >= PAIR_KEY_CACHE_MAX) pairKeys.delete(pairKeys.keys().next().value!)
+        pairKeys.set(cacheKey, key)
+      }
+      return key
+    },
+  } as Identity
+  // Getters, not values: console.log shows `[Getter]` and JSON.stringify skips them.
+  const { vaultKey, adminToken } = init
+  Object.defineProperty(identity, 'vaultKey', { get: () => vaultKey, enumerable: false })
+  Object.defineProperty(identity, 'adminToken', { get: () => adminToken, enumerable: false })
+  return identity
+}

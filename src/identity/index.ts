@@ -1,0 +1,36 @@
+/**
+ * src/identity — who we are and whom we trust: the home directory and its files, keys,
+ * handshake URLs, pair keys, request signing and peers.toml. Imports nothing from http or sync.
+ */
+export type { HomePaths, PeerEntry, PeerRecord, PodConfig, PodId, PublicKey, RendezvousConfig } from './types'
+export { homePaths, openHome, resolveHome, HOME_ENV, type PodHome } from './home'
+export { lockHome, type HomeLock } from './home-lock'
+export {
+  DEFAULT_PUBLIC_PREFIXES,
+  DEFAULT_LISTEN,
+  DEFAULT_SYNC_INTERVAL_S,
+  DEFAULT_MAX_CONTENT_BYTES,
+  formatPodConfig,
+  loadPodConfig,
+  parsePodConfig,
+  savePodConfig,
+} from './pod-config'
+export { isPodId, parsePodId, shortId } from './pod-id'
+export { isPublicKey, parsePublicKey, KEY_CHARS } from './keys'
+export { createIdentity, type Identity, type IdentityInit } from './identity'
+export { formatHandshakeUrl, parseHandshakeUrl, HANDSHAKE_SCHEME, type Handshake } from './handshake'
+export { derivePairKeyBytes, importPairKey } from './pair-key'
+export {
+  hashBody,
+  parseAuthorization,
+  signRequest,
+  signResponse,
+  verifyRequest,
+  verifyResponse,
+  MAX_CLOCK_SKEW_S,
+  type NonceStore,
+  type ParsedAuthorization,
+} from './signing'
+export { NonceCache, NONCE_TTL_MS } from './nonce-cache'
+export { PeerRegistry, type PeerInput, type PeerPatch } from './peer-registry'
+export { DEFAULT_SCOPE, normalizeScope, RENDEZVOUS_SCHEME } from './peers-toml'

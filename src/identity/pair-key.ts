@@ -1,0 +1,44 @@
+/**
+ * The per-relationship pair key (contract "Pair key"):
+ *   shared   = X25519(our private key, peer public key)
+ *   pair_key = HKDF-SHA256(ikm = shared, salt = "mzm-pair-v1", info = min(idA,idB) + "|" + max(idA,idB), L = 32)
+ * Both pods of a pair compute the same bytes; anyone else, even knowing both public keys, cannot.
+ */
+import { BadInput } from '../lib/errors'
+import { importPublicKey } from './keys'
+import type { PodId, PublicKey } from './types'
+
+const PAIR_SALT = new TextEncoder().encode('mzm-pair-v1')
+const PAIR_KEY_BITS = 256
+
+export async function derivePairKeyBytes(
+  ourPrivate: CryptoKey,
+  peerPublic: PublicKey,
+  ourId: PodId,
+  peerId: PodId,
+): Promise<Uint8Array> {
+  if (ourId === peerId) throw new BadInput('a pod cannot pair with itself')
+  const peerKey = await importPublicKey(peerPublic)
+  let shared: ArrayBuffer
+  try {
+    shared = await crypto.subtle.deriveBits({ name: 'X25519', public: peerKey }, ourPrivate, PAIR_KEY_BITS)
+  } catch (cause) {
+    // Web Crypto refuses low-order points (an all-zero shared secret); such a key is unusable.
+    throw new BadInput('peer public key is not a usable X25519 key; ask the peer for a fresh handshake URL', [String(cause)])
+  }
+  // Both sides order the ids the same way, so both derive the same key (ids are ASCII, so
+  // string comparison is byte order).
+  const [low, high] = ourId < peerId ? [ourId, peerId] : [peerId, ourId]
+  const ikm = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits'])
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: PAIR_SALT, info: new TextEncoder().encode(`${low}|${high}`) },
+    ikm,
+    PAIR_KEY_BITS,
+  )
+  return new Uint8Array(bits)
+}
+
+/** The pair key as a non-extractable HMAC-SHA256 key for signing and verifying. */
+export function importPairKey(bytes: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', new Uint8Array(bytes), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+}

@@ -1,0 +1,280 @@
+/**
+ * Whom we trust: peers.toml plus one key file per peer (peer-keys/peers/<id>.key). A
+ * relationship exists only while both exist, and trusted() stats both on every call, so
+ * deleting either by hand revokes the peer on its very next request, without a restart.
+ * Files are re-read only when their stat signature changes. A broken peers.toml is never
+ * fatal and never overwritten: the last good copy stays in use and the error is reported.
+ */
+import { readFileSync, unlinkSync, type Stats } from 'node:fs'
+import { join } from 'node:path'
+import { Conflict, NotFound, BadInput } from '../lib/errors'
+import type { Logger } from '../lib/log'
+import { writeFileAtomic } from '../lib/atomic-file'
+import { ensurePrivateDir, isMissing, modeText, statOrNull } from './_home-files'
+import { isPublicKey, parsePublicKey } from './keys'
+import { checkPeerEntry, DEFAULT_SCOPE, formatPeersToml, normalizeScope, parsePeersToml } from './peers-toml'
+import { isPodId, parsePodId, shortId } from './pod-id'
+import type { HomePaths, PeerEntry, PeerRecord, PodId, PublicKey } from './types'
+
+export interface PeerInput {
+  id: PodId
+  key: PublicKey
+  name?: string
+  url?: string
+  sync?: boolean
+  scope?: string | string[]
+}
+
+export interface PeerPatch {
+  url?: string
+  sync?: boolean
+  scope?: string | string[]
+  name?: string
+}
+
+interface KeyCacheEntry {
+  sig: string
+  key: PublicKey | null
+}
+
+const MISSING = 'missing'
+
+function signature(st: Stats): string {
+  // ino changes on every atomic rewrite; size/mtime/ctime catch in-place edits.
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`
+}
+
+function copyRecord(entry: PeerEntry, key: PublicKey | null): PeerRecord {
+  return { id: entry.id, name: entry.name, url: entry.url, sync: entry.sync, scope: [...entry.scope], key }
+}
+
+export class PeerRegistry {
+  readonly #paths: HomePaths
+  readonly #selfId: PodId
+  readonly #log: Logger
+  #peersSig: string | null = null
+  /** Last good peers.toml content, by id (insertion order = file order). */
+  #entries = new Map<PodId, PeerEntry>()
+  /** Why peers.toml is currently unusable ("line 3, column 5: …"), or null. */
+  #problem: string | null = null
+  #loggedProblem: string | null = null
+  #keys = new Map<PodId, KeyCacheEntry>()
+
+  constructor(opts: { paths: HomePaths; selfId: PodId; log: Logger }) {
+    this.#paths = opts.paths
+    this.#selfId = opts.selfId
+    this.#log = opts.log
+  }
+
+  /** Every peer in peers.toml (the last good copy if it is broken now), with its key or null. */
+  list(): { peers: PeerRecord[]; error: string | null } {
+    this.#refresh()
+    const peers = [...this.#entries.values()].map((e) => copyRecord(e, this.#keyFor(e.id)))
+    return { peers, error: this.#errorText() }
+  }
+
+  get(id: string): PeerRecord | null {
+    if (!isPodId(id)) return null
+    this.#refresh()
+    const entry = this.#entries.get(id)
+    return entry ? copyRecord(entry, this.#keyFor(id)) : null
+  }
+
+  /**
+   * The relationship with `id` if it exists right now: its table (in the last good peers.toml)
+   * and a valid key file. Called on every inbound peer request.
+   */
+  trusted(id: string): { entry: PeerEntry; key: PublicKey } | null {
+    if (!isPodId(id)) return null
+    this.#refresh()
+    const entry = this.#entries.get(id)
+    if (!entry) return null
+    const key = this.#keyFor(id)
+    if (!key) return null
+    const { key: _, ...copy } = copyRecord(entry, key)
+    return { entry: copy, key }
+  }
+
+  /** Adds a peer, or replaces the key and updates the given fields of an existing one. */
+  add(input: PeerInput): PeerRecord {
+    this.#refreshForWrite()
+    const id = parsePodId(input.id)
+    if (id === this.#selfId) throw new BadInput('cannot add this pod as its own peer')
+    const key = parsePublicKey(input.key)
+    const existing = this.#entries.get(id)
+    const entry: PeerEntry = {
+      id,
+      name: input.name ?? existing?.name ?? '',
+      url: input.url ?? existing?.url ?? '',
+      sync: input.sync ?? existing?.sync ?? true,
+      scope: input.scope !== undefined ? normalizeScope(input.scope) : existing ? [...existing.scope] : [...DEFAULT_SCOPE],
+    }
+    checkPeerEntry(entry)
+    const next = new Map(this.#entries)
+    next.set(id, entry)
+    const text = formatPeersToml([...next.values()], this.#selfId)
+    // Key first: a new relationship only becomes live once its table is written too.
+    ensurePrivateDir(this.#paths.peerKeyDir, 'peer-keys directory')
+    writeFileAtomic(this.#keyPath(id), `${key}\n`, 0o600)
+    this.#write(text)
+    return copyRecord(entry, this.#keyFor(id))
+  }
+
+  update(id: string, patch: PeerPatch): PeerRecord {
+    this.#refreshForWrite()
+    const peerId = parsePodId(id)
+    const existing = this.#entries.get(peerId)
+    if (!existing) throw new NotFound(`no peer ${peerId} in ${this.#paths.peersToml}`)
+    const entry: PeerEntry = {
+      id: peerId,
+      name: patch.name ?? existing.name,
+      url: patch.url ?? existing.url,
+      sync: patch.sync ?? existing.sync,
+      scope: patch.scope !== undefined ? normalizeScope(patch.scope) : [...existing.scope],
+    }
+    checkPeerEntry(entry)
+    const next = new Map(this.#entries)
+    next.set(peerId, entry)
+    this.#write(formatPeersToml([...next.values()], this.#selfId))
+    return copyRecord(entry, this.#keyFor(peerId))
+  }
+
+  /** Deletes the key file and the table; true if either existed. */
+  remove(id: string): boolean {
+    this.#refreshForWrite()
+    if (!isPodId(id)) return false
+    let existed = false
+    // Key file first: that alone revokes the peer, even if the rewrite below failed.
+    try {
+      unlinkSync(this.#keyPath(id))
+      existed = true
+    } catch (err) {
+      if (!isMissing(err)) throw err
+    }
+    this.#keys.delete(id)
+    if (this.#entries.has(id)) {
+      const next = new Map(this.#entries)
+      next.delete(id)
+      this.#write(formatPeersToml([...next.values()], this.#selfId))
+      existed = true
+    }
+    return existed
+  }
+
+  #keyPath(id: PodId): string {
+    // Only ever called with a checked PodId, so the name cannot leave the directory.
+    return join(this.#paths.peerKeyDir, `${id}.key`)
+  }
+
+  #errorText(): string | null {
+    if (this.#problem === null) return null
+    return `peers.toml at ${this.#paths.peersToml} does not parse (${this.#problem}); the pod keeps using the last good copy`
+  }
+
+  /** Re-reads peers.toml if it changed; on failure keeps the last good entries. */
+  #refresh(): void {
+    const path = this.#paths.peersToml
+    let st: Stats | null
+    try {
+      st = statOrNull(path)
+    } catch (err) {
+      this.#fail(`cannot stat it: ${(err as Error).message}`, null)
+      return
+    }
+    const sig = st ? signature(st) : MISSING
+    if (sig === this.#peersSig) return
+    this.#peersSig = sig
+    if (!st) {
+      // No file means no peers (deleting it removes every relationship).
+      this.#setEntries([])
+      return
+    }
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      this.#fail(`cannot read it: ${(err as Error).message}`, sig)
+      return
+    }
+    try {
+      this.#setEntries(parsePeersToml(text, this.#selfId))
+    } catch (err) {
+      this.#fail((err as Error).message, sig)
+    }
+  }
+
+  #setEntries(entries: PeerEntry[]): void {
+    this.#entries = new Map(entries.map((e) => [e.id, e]))
+    for (const id of this.#keys.keys()) if (!this.#entries.has(id)) this.#keys.delete(id)
+    if (this.#problem !== null) this.#log.info({ op: 'peers', path: this.#paths.peersToml, msg: 'peers.toml is valid again' })
+    this.#problem = null
+    this.#loggedProblem = null
+  }
+
+  #fail(problem: string, sig: string | null): void {
+    this.#peersSig = sig
+    this.#problem = problem
+    // Once per distinct error, not once per request.
+    if (problem !== this.#loggedProblem) {
+      this.#loggedProblem = problem
+      this.#log.warn({ op: 'peers', err: 'bad_peers_toml', path: this.#paths.peersToml, msg: problem })
+    }
+  }
+
+  /** Like #refresh, but refuses to go on while peers.toml is broken: a hand edit is never overwritten. */
+  #refreshForWrite(): void {
+    this.#refresh()
+    if (this.#problem !== null) {
+      throw new Conflict(`peers.toml at ${this.#paths.peersToml} does not parse (${this.#problem}); fix or remove it first`)
+    }
+  }
+
+  #write(text: string): void {
+    writeFileAtomic(this.#paths.peersToml, text, 0o600)
+    this.#peersSig = null
+    this.#refresh()
+  }
+
+  /** The peer's public key if its key file exists and is valid now; re-read only when it changed. */
+  #keyFor(id: PodId): PublicKey | null {
+    const path = this.#keyPath(id)
+    let st: Stats | null
+    try {
+      st = statOrNull(path)
+    } catch {
+      return null
+    }
+    if (!st) {
+      this.#keys.delete(id)
+      return null
+    }
+    const sig = signature(st)
+    const cached = this.#keys.get(id)
+    if (cached?.sig === sig) return cached.key
+    const key = this.#readKey(id, path, st)
+    this.#keys.set(id, { sig, key })
+    return key
+  }
+
+  /** Reads a key file; a bad one counts as absent (revoked) and is logged once per change. */
+  #readKey(id: PodId, path: string, st: Stats): PublicKey | null {
+    const warn = (msg: string) => this.#log.warn({ op: 'peers', peer: shortId(id), err: 'bad_peer_key', path, msg })
+    if (!st.isFile()) {
+      warn('not a regular file; the peer is treated as revoked')
+      return null
+    }
+    // Public keys are not secret, but a key file others can write lets them replace a peer.
+    if (st.mode & 0o022) {
+      warn(`mode ${modeText(st.mode)} is writable by group/others; run: chmod 600 ${path}`)
+      return null
+    }
+    try {
+      const text = readFileSync(path, 'utf8').trim()
+      if (isPublicKey(text)) return text
+      warn('not a 43-character base64url public key; the peer is treated as revoked')
+    } catch (err) {
+      if (!isMissing(err)) warn(`cannot read it: ${(err as Error).message}`)
+    }
+    return null
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * peers.toml (contract "peers.toml"): one `[peers.<pod-id>]` table per relationship with
+ * `name`, `url`, `sync` and `scope`. Parsing validates every table as strictly as the API
+ * validates input; writing goes through smol-toml and is read back before it is trusted, so
+ * a name or URL can never smuggle in a table of its own.
+ */
+import { parse, stringify, TomlError } from 'smol-toml'
+import * as v from 'valibot'
+import { BadInput } from '../lib/errors'
+import { checkWith, describeIssues, globProblem, httpUrlProblem, nameProblem, quote, SCOPE_MAX_GLOBS } from './_checks'
+import { isPodId } from './pod-id'
+import type { PeerEntry, PodId } from './types'
+
+export const DEFAULT_SCOPE: readonly string[] = Object.freeze(['public:*'])
+export const RENDEZVOUS_SCHEME = 'mzm-rendezvous://'
+
+const HEADER =
+  '# Peers of this pod: one [peers.<pod-id>] table per relationship. A relationship exists only\n' +
+  '# while both its table and peer-keys/peers/<pod-id>.key exist. Edits take effect by the next\n' +
+  '# sync tick; the pod rewrites this file (without comments) when peers are added or changed.\n'
+
+/** What is wrong with a scope (already an array), or null. */
+export function scopeProblem(scope: readonly string[]): string | null {
+  if (scope.length === 0) return 'must have at least one glob'
+  if (scope.length > SCOPE_MAX_GLOBS) return `has ${scope.length} globs (at most ${SCOPE_MAX_GLOBS})`
+  for (const glob of scope) {
+    const problem = globProblem(glob)
+    if (problem) return `glob ${quote(glob, 40)} ${problem}`
+  }
+  return null
+}
+
+/** `"public:*"` or `["a:*", "b:*"]` → array of globs; throws BadInput. */
+export function normalizeScope(scope: string | readonly string[]): string[] {
+  const list = typeof scope === 'string' ? [scope] : [...scope]
+  const problem = scopeProblem(list)
+  if (problem) throw new BadInput(`peer scope ${problem}`)
+  return list
+}
+
+/** A peer URL: "" (pending), http(s)://…, or mzm-rendezvous://<that peer's own id>. */
+export function peerUrlProblem(id: PodId, url: string): string | null {
+  if (url === '') return null
+  if (url.toLowerCase().startsWith(RENDEZVOUS_SCHEME)) {
+    return url === `${RENDEZVOUS_SCHEME}${id}` ? null : `must be ${RENDEZVOUS_SCHEME}${id} (this peer's own id)`
+  }
+  return httpUrlProblem(url)
+}
+
+/** Throws BadInput unless the entry is valid as a whole. */
+export function checkPeerEntry(entry: PeerEntry): void {
+  const problems: string[] = []
+  const name = nameProblem(entry.name, { allowEmpty: true })
+  if (name) problems.push(`name ${name}`)
+  const url = peerUrlProblem(entry.id, entry.url)
+  if (url) problems.push(`url ${url}`)
+  const scope = scopeProblem(entry.scope)
+  if (scope) problems.push(`scope ${scope}`)
+  if (problems.length > 0) throw new BadInput(`peer ${problems.join('; ')}`, problems)
+}
+
+const ScopeSchema = v.pipe(
+  v.union([v.string(), v.array(v.string())], 'must be a glob string or an array of glob strings'),
+  v.transform((s): string[] => (typeof s === 'string' ? [s] : s)),
+  v.rawCheck<string[]>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const problem = scopeProblem(dataset.value)
+    if (problem) addIssue({ message: problem })
+  }),
+)
+
+const PeerTableSchema = v.strictObject({
+  name: v.optional(v.pipe(v.string(), checkWith((s) => nameProblem(s, { allowEmpty: true }))), ''),
+  url: v.optional(v.string(), ''),
+  sync: v.optional(v.boolean(), true),
+  scope: v.optional(ScopeSchema, () => [...DEFAULT_SCOPE]),
+})
+
+const PeersFileSchema = v.strictObject({
+  peers: v.optional(v.record(v.string(), PeerTableSchema), () => ({})),
+})
+
+/**
+ * Parses peers.toml text. Throws an Error whose message says where and what is wrong
+ * (`line 3, column 5: …` or `peers.<id>.sync: …`), meant to follow "peers.toml at <path> does not parse".
+ */
+export function parsePeersToml(text: string, selfId: PodId): PeerEntry[] {
+  let raw: unknown
+  try {
+    raw = parse(text)
+  } catch (err) {
+    const where = err instanceof TomlError ? `line ${err.line}, column ${err.column}: ` : ''
+    const what = err instanceof Error ? err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '') : String(err)
+    throw new Error(`${where}${what}`, { cause: err })
+  }
+  const r = v.safeParse(PeersFileSchema, raw)
+  if (!r.success) throw new Error(describeIssues(r.issues).join('; '))
+  const entries: PeerEntry[] = []
+  for (const [id, table] of Object.entries(r.output.peers)) {
+    if (!isPodId(id)) throw new Error(`[peers.${id}]: peer id must be a lowercase UUID`)
+    if (id === selfId) throw new Error(`[peers.${id}]: that is this pod's own id`)
+    const urlProblem = peerUrlProblem(id, table.url)
+    if (urlProblem) throw new Error(`peers.${id}.url ${urlProblem}`)
+    entries.push({ id, name: table.name, url: table.url, sync: table.sync, scope: table.scope })
+  }
+  return entries
+}
+
+/** peers.toml text for these entries; a one-glob scope is written as a plain string. */
+export function formatPeersToml(entries: readonly PeerEntry[], selfId: PodId): string {
+  const peers: Record<string, Record<string, unknown>> = {}
+  for (const e of entries) {
+    checkPeerEntry(e)
+    if (!isPodId(e.id)) throw new BadInput(`peer id must be a lowercase UUID, got ${quote(e.id)}`)
+    peers[e.id] = { name: e.name, url: e.url, sync: e.sync, scope: e.scope.length === 1 ? e.scope[0] : [...e.scope] }
+  }
+  const text = entries.length === 0 ? HEADER : `${HEADER}\n${stringify({ peers })}`
+  // Defence in depth: the text must read back as exactly these entries.
+  const back = parsePeersToml(text, selfId)
+  if (JSON.stringify(back) !== JSON.stringify(entries.map((e) => ({ id: e.id, name: e.name, url: e.url, sync: e.sync, scope: e.scope })))) {
+    throw new Error('peers.toml serialisation did not round-trip; refusing to write it')
+  }
+  return text
+}

@@ -1,0 +1,141 @@
+/**
+ * pod.toml: smol-toml parse → valibot strictObject (defaults live in the schema, typos fail)
+ * → PodConfig. The pod writes it once on first boot and never again on its own; an invalid
+ * file stops the pod with a message naming the file and the problem.
+ */
+import { hostname } from 'node:os'
+import { parse, stringify, TomlError } from 'smol-toml'
+import * as v from 'valibot'
+import { HomeError } from '../lib/errors'
+import { writeFileAtomic } from '../lib/atomic-file'
+import { checkWith, describeIssues, hasControlChars, httpUrlProblem, nameProblem, NAME_MAX_CHARS, originProblem } from './_checks'
+import { readPrivateFile } from './_home-files'
+import { isPodId } from './pod-id'
+import type { PodConfig, PodId } from './types'
+
+export const DEFAULT_LISTEN = '127.0.0.1:8765'
+export const DEFAULT_SYNC_INTERVAL_S = 300
+export const MIN_SYNC_INTERVAL_S = 10
+export const MAX_SYNC_INTERVAL_S = 86_400
+export const DEFAULT_MAX_CONTENT_BYTES = 65_536
+export const MAX_MAX_CONTENT_BYTES = 16_777_216
+export const DEFAULT_PUBLIC_PREFIXES: readonly string[] = Object.freeze([
+  'public:',
+  'auto:',
+  'decision:',
+  'bug:',
+  'ops:',
+  'skill:',
+  'reference:',
+  'invariant:',
+  'commit:',
+  'project:',
+  'signal:',
+  'feedback:',
+  'index:',
+])
+
+const HEADER =
+  '# Mazemaker pod settings, read at start (restart the pod after editing).\n' +
+  "# pod_id is this pod's identity: never change it.\n\n"
+
+/** The machine's hostname made into a valid pod name (default `name`). */
+export function defaultPodName(host: string = hostname()): string {
+  const cleaned = [...host.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim()].slice(0, NAME_MAX_CHARS).join('')
+  return cleaned === '' || hasControlChars(cleaned) ? 'pod' : cleaned
+}
+
+function listenProblem(text: string): string | null {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text)
+  if (!m || Number(m[2]) > 65535) return 'must be host:port, e.g. "127.0.0.1:8765" or "[::1]:8765"'
+  return null
+}
+
+const PodConfigSchema = v.strictObject({
+  pod_id: v.pipe(v.string(), v.check((s: string) => isPodId(s), 'must be a lowercase UUID')),
+  name: v.optional(v.pipe(v.string(), checkWith((s) => nameProblem(s))), () => defaultPodName()),
+  listen: v.optional(v.pipe(v.string(), checkWith(listenProblem)), DEFAULT_LISTEN),
+  advertise_url: v.optional(v.pipe(v.string(), checkWith((s) => (s === '' ? null : httpUrlProblem(s)))), ''),
+  sync_interval: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(MIN_SYNC_INTERVAL_S), v.maxValue(MAX_SYNC_INTERVAL_S)),
+    DEFAULT_SYNC_INTERVAL_S,
+  ),
+  public_prefixes: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64), checkWith((s) => (hasControlChars(s) ? 'must not contain control characters' : null)))),
+      v.maxLength(256),
+    ),
+    () => [...DEFAULT_PUBLIC_PREFIXES],
+  ),
+  max_content_bytes: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_MAX_CONTENT_BYTES)),
+    DEFAULT_MAX_CONTENT_BYTES,
+  ),
+  allowed_origins: v.optional(v.pipe(v.array(v.pipe(v.string(), checkWith(originProblem))), v.maxLength(64)), () => []),
+  rendezvous: v.optional(
+    v.strictObject({
+      url: v.pipe(v.string(), checkWith(httpUrlProblem)),
+      token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096), checkWith((s) => (/\s/.test(s) ? 'must not contain whitespace' : null))),
+    }),
+  ),
+})
+
+/** Parses pod.toml text; `path` only names the file in errors. Throws HomeError. */
+export function parsePodConfig(text: string, path = 'pod.toml'): PodConfig {
+  let raw: unknown
+  try {
+    raw = parse(text)
+  } catch (err) {
+    const where = err instanceof TomlError ? `line ${err.line}, column ${err.column}: ` : ''
+    const what = err instanceof Error ? err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '') : String(err)
+    throw new HomeError(`pod.toml at ${path} does not parse (${where}${what}); fix it by hand`, { cause: err })
+  }
+  const r = v.safeParse(PodConfigSchema, raw)
+  if (!r.success) {
+    throw new HomeError(`pod.toml at ${path} is invalid (${describeIssues(r.issues).join('; ')}); fix it by hand`)
+  }
+  const c = r.output
+  return {
+    pod_id: c.pod_id as PodId,
+    name: c.name,
+    listen: c.listen,
+    advertise_url: c.advertise_url,
+    sync_interval: c.sync_interval,
+    public_prefixes: c.public_prefixes,
+    max_content_bytes: c.max_content_bytes,
+    allowed_origins: c.allowed_origins,
+    rendezvous: c.rendezvous ? { url: c.rendezvous.url, token: c.rendezvous.token } : null,
+  }
+}
+
+/** Reads and validates pod.toml (must exist, mode 0600). Throws HomeError. */
+export function loadPodConfig(path: string): PodConfig {
+  const text = readPrivateFile(path, 'pod.toml')
+  if (text === null) throw new HomeError(`pod.toml at ${path} is missing; start the pod once (mazemaker serve) to create it`)
+  return parsePodConfig(text, path)
+}
+
+/** Every key, in a fixed order; the result parses back to the same config. */
+export function formatPodConfig(config: PodConfig, path = 'pod.toml'): string {
+  const { rendezvous, ...rest } = config
+  const doc: Record<string, unknown> = {
+    pod_id: rest.pod_id,
+    name: rest.name,
+    listen: rest.listen,
+    advertise_url: rest.advertise_url,
+    sync_interval: rest.sync_interval,
+    public_prefixes: rest.public_prefixes,
+    max_content_bytes: rest.max_content_bytes,
+    allowed_origins: rest.allowed_origins,
+  }
+  if (rendezvous) doc.rendezvous = { url: rendezvous.url, token: rendezvous.token }
+  const text = HEADER + stringify(doc)
+  // Never write a file we would refuse to read back.
+  parsePodConfig(text, path)
+  return text
+}
+
+/** Writes pod.toml atomically with mode 0600. */
+export function savePodConfig(path: string, config: PodConfig): void {
+  writeFileAtomic(path, formatPodConfig(config, path), 0o600)
+}

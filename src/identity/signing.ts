@@ -1,0 +1,119 @@
+/**
+ * Request and response authentication between peers (contract "Request authentication"):
+ *
+ *   Authorization: Bearer mzm1.<caller-id>.<ts>.<nonce>.<mac>
+ *   mac = base64url(HMAC-SHA256(pair_key, "mzm1\n" + METHOD + "\n" + ROUTE + "\n" + callee-id
+ *                               + "\n" + ts + "\n" + nonce + "\n" + hex(SHA-256(body))))
+ *   Mzm-Signature = base64url(HMAC-SHA256(pair_key, "mzm1-resp\n" + nonce + "\n" + hex(SHA-256(body))))
+ *
+ * ROUTE is the logical route, so a proxy may mount the pod under any prefix. The callee id is
+ * in the MAC so a request to one of our peers cannot be replayed at another.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { AuthError } from '../lib/errors'
+import { fromBase64url, toBase64url } from '../lib/base64url'
+import type { PodId } from './types'
+
+export const MAX_CLOCK_SKEW_S = 300
+const NONCE_BYTES = 16
+const MAC_BYTES = 32
+const AUTH_RE =
+  /^Bearer mzm1\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(0|[1-9][0-9]{0,11})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
+const SIGNATURE_RE = /^[A-Za-z0-9_-]{43}$/
+const encoder = new TextEncoder()
+
+export type Body = string | Uint8Array
+
+export interface ParsedAuthorization {
+  callerId: PodId
+  ts: number
+  nonce: string
+  mac: string
+}
+
+/** The nonce store verifyRequest needs (NonceCache implements it). */
+export interface NonceStore {
+  checkAndRecord(key: string, nowMs: number): boolean
+}
+
+/** hex(SHA-256(body)); a string body is hashed as UTF-8. */
+export function hashBody(body: Body): string {
+  return createHash('sha256').update(body).digest('hex')
+}
+
+function requestMessage(method: string, route: string, calleeId: string, ts: number, nonce: string, body: Body): string {
+  return `mzm1\n${method.toUpperCase()}\n${route}\n${calleeId}\n${ts}\n${nonce}\n${hashBody(body)}`
+}
+
+async function mac(pairKey: CryptoKey, message: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign('HMAC', pairKey, encoder.encode(message)))
+}
+
+/** Constant-time comparison of a presented base64url MAC with the expected bytes. */
+function macMatches(presented: string, expected: Uint8Array): boolean {
+  const bytes = fromBase64url(presented)
+  if (!bytes || bytes.length !== MAC_BYTES || expected.length !== MAC_BYTES) return false
+  return timingSafeEqual(bytes, expected)
+}
+
+export async function signRequest(req: {
+  pairKey: CryptoKey
+  method: string
+  route: string
+  callerId: PodId
+  calleeId: PodId
+  body: Body
+  nowMs: number
+}): Promise<{ authorization: string; nonce: string }> {
+  const nonce = toBase64url(randomBytes(NONCE_BYTES))
+  const ts = Math.floor(req.nowMs / 1000)
+  const tag = await mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, ts, nonce, req.body))
+  return { authorization: `Bearer mzm1.${req.callerId}.${ts}.${nonce}.${toBase64url(tag)}`, nonce }
+}
+
+/** Strict parse of an `Authorization` header; null for anything that is not exactly our format. */
+export function parseAuthorization(header: string | undefined | null): ParsedAuthorization | null {
+  if (!header) return null
+  const m = AUTH_RE.exec(header)
+  if (!m) return null
+  return { callerId: m[1] as PodId, ts: Number(m[2]), nonce: m[3]!, mac: m[4]! }
+}
+
+/**
+ * Throws AuthError unless the MAC verifies (`unauthorized`), ts is within ±300 s of now
+ * (`clock_skew`) and the nonce is fresh (`replay`), in that order: skew and replay are only
+ * reported to a caller that proved it holds the pair key. The nonce is recorded only then.
+ */
+export async function verifyRequest(req: {
+  pairKey: CryptoKey
+  auth: ParsedAuthorization
+  method: string
+  route: string
+  calleeId: PodId
+  body: Body
+  nowMs: number
+  nonces: NonceStore
+}): Promise<void> {
+  const { auth } = req
+  const expected = await mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, auth.ts, auth.nonce, req.body))
+  if (!macMatches(auth.mac, expected)) {
+    throw new AuthError('unauthorized', 'request is not from a current peer with a valid signature')
+  }
+  const nowS = Math.floor(req.nowMs / 1000)
+  if (Math.abs(nowS - auth.ts) > MAX_CLOCK_SKEW_S) {
+    throw new AuthError('clock_skew', `request time is ${nowS - auth.ts} s off our clock (at most ${MAX_CLOCK_SKEW_S} s allowed); check both clocks (NTP)`)
+  }
+  if (!req.nonces.checkAndRecord(`${auth.callerId}.${auth.nonce}`, req.nowMs)) {
+    throw new AuthError('replay', 'request nonce was already used')
+  }
+}
+
+export async function signResponse(pairKey: CryptoKey, nonce: string, body: Body): Promise<string> {
+  return toBase64url(await mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
+}
+
+/** True only when `signature` is exactly the response MAC for this nonce and body. */
+export async function verifyResponse(pairKey: CryptoKey, nonce: string, body: Body, signature: string | null | undefined): Promise<boolean> {
+  if (!signature || !SIGNATURE_RE.test(signature)) return false
+  return macMatches(signature, await mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
+}

@@ -1,0 +1,53 @@
+/**
+ * Shared identity types. Branded strings so a raw string cannot be passed where a checked
+ * pod id or key is expected; parsing lives in pod-id.ts / keys.ts.
+ */
+export type PodId = string & { readonly __brand: 'PodId' }
+/** X25519 public key, 43-char base64url (no padding). */
+export type PublicKey = string & { readonly __brand: 'PublicKey' }
+
+/** Paths of every file in a pod's home; never a global, always from homePaths(root). */
+export interface HomePaths {
+  root: string
+  podToml: string
+  peersToml: string
+  peerKeysDir: string
+  selfKey: string
+  peerKeyDir: string
+  vaultKey: string
+  adminToken: string
+  db: string
+  lock: string
+}
+
+export interface RendezvousConfig {
+  url: string
+  token: string
+}
+
+/** pod.toml, validated and normalised. */
+export interface PodConfig {
+  pod_id: PodId
+  name: string
+  listen: string // "127.0.0.1:8765"
+  advertise_url: string // "" = derive
+  sync_interval: number // seconds
+  public_prefixes: string[]
+  max_content_bytes: number
+  allowed_origins: string[]
+  rendezvous: RendezvousConfig | null
+}
+
+/** One relationship as written in peers.toml. */
+export interface PeerEntry {
+  id: PodId
+  name: string
+  url: string // https://…, mzm-rendezvous://<id>, or "" (pending)
+  sync: boolean
+  scope: string[] // globs over labels
+}
+
+/** A peers.toml table plus whether its key file exists (no key = revoked). */
+export interface PeerRecord extends PeerEntry {
+  key: PublicKey | null
+}

@@ -1,0 +1,55 @@
+/**
+ * Typed errors. Code throws a PodError; the HTTP layer maps it once (src/http/errors.ts)
+ * to `{ error: code, message }` with a status from one table.
+ */
+export class PodError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    opts?: { cause?: unknown },
+  ) {
+    super(message, opts)
+    this.name = new.target.name
+  }
+}
+
+/** Input that fails validation: 400. `issues` lists each problem with its dot path. */
+export class BadInput extends PodError {
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
+    super('bad_input', message)
+  }
+}
+
+export class NotFound extends PodError {
+  constructor(message: string) {
+    super('not_found', message)
+  }
+}
+
+export class Conflict extends PodError {
+  constructor(message: string) {
+    super('conflict', message)
+  }
+}
+
+export class TooLarge extends PodError {
+  constructor(message: string) {
+    super('too_large', message)
+  }
+}
+
+/** Authentication failure: 401. code is `unauthorized`, `clock_skew` or `replay`. */
+export class AuthError extends PodError {}
+
+/** A file in the home directory that the pod refuses to use (wrong mode, length, content). */
+export class HomeError extends PodError {
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super('bad_home', message, opts)
+  }
+}
+
+/** Sync-side failure talking to a peer: request_failed | unauthorized | clock_skew | bad_signature | bad_response | http_<status> | timeout. */
+export class PeerError extends PodError {}

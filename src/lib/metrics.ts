@@ -1,0 +1,69 @@
+/**
+ * A small Prometheus registry: counters and histograms with labels, plus gauges computed at
+ * scrape time. Text exposition format 0.0.4.
+ */
+type Labels = Record<string, string>
+
+const DEFAULT_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+function labelText(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)
+  return parts.length ? `{${parts.join(',')}}` : ''
+}
+
+function keyOf(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort())
+}
+
+export class Counter {
+  #values = new Map<string, { labels: Labels; value: number }>()
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = keyOf(labels)
+    const cur = this.#values.get(k)
+    if (cur) cur.value += by
+    else this.#values.set(k, { labels, value: by })
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`]
+    for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`)
+    return lines.join('\n')
+  }
+}
+
+export class Histogram {
+  #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>()
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[] = DEFAULT_BUCKETS_S,
+  ) {}
+  observe(labels: Labels, value: number): void {
+    const k = keyOf(labels)
+    let s = this.#series.get(k)
+    if (!s) this.#series.set(k, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }))
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++
+    s.sum += value
+    s.count++
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`]
+    for (const s of this.#series.values()) {
+      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`))
+      lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`)
+      lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`)
+      lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`)
+    }
+    return lines.join('\n')
+  }
+}
+
+/** A gauge whose samples are read when scraped. */
+export function renderGauge(name: string, help: string, samples: { labels?: Labels; value: number }[]): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`]
+  for (const s of samples) lines.push(`${name}${labelText(s.labels ?? {})} ${s.value}`)
+  return lines.join('\n')
+}

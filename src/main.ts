@@ -1,0 +1,71 @@
+#!/usr/bin/env bun
+/**
+ * The `mazemaker` CLI (citty). `mazemaker` alone = `mazemaker serve`. Global flags --home,
+ * --port, --host are accepted anywhere on the line. Errors print one line saying what to fix.
+ */
+import { defineCommand, runCommand, runMain } from 'citty'
+import { PodError } from './lib/errors'
+import { VERSION } from './version'
+import { extractGlobalFlags, type GlobalFlags } from './cli/context'
+import { serveCommand } from './cli/cmd-serve'
+import { memoryCommands } from './cli/cmd-memory'
+import { peerCommands } from './cli/cmd-peer'
+import { identityCommands } from './cli/cmd-identity'
+import { doctorCommand } from './cli/cmd-doctor'
+import { rendezvousCommand } from './cli/cmd-rendezvous'
+import { serviceCommand } from './cli/cmd-service'
+
+export { startPod } from './pod'
+
+function rootCommand(flags: GlobalFlags) {
+  const { remember, recall } = memoryCommands(flags)
+  const { peer, sync } = peerCommands(flags)
+  const { identity, open } = identityCommands(flags)
+  return defineCommand({
+    meta: {
+      name: 'mazemaker',
+      version: VERSION,
+      description: "An AI agent's memories on your own machine, federated pod to pod. Global flags: --home DIR, --port N, --host H",
+    },
+    default: 'serve',
+    subCommands: {
+      serve: serveCommand(flags),
+      identity,
+      peer,
+      sync,
+      remember,
+      recall,
+      open,
+      doctor: doctorCommand(flags),
+      rendezvous: rendezvousCommand(flags),
+      service: serviceCommand(flags),
+    },
+  })
+}
+
+/** Our own errors print one clean line (no stack) and exit 1; usage mistakes exit 2. */
+function exitOnError(err: unknown): never {
+  if (err instanceof PodError) {
+    process.stderr.write(`error: ${err.message}\n`)
+    process.exit(err.code === 'usage' ? 2 : 1)
+  }
+  if (err instanceof Error && err.name === 'CLIError') {
+    process.stderr.write(`error: ${err.message}\nrun with --help for usage\n`)
+    process.exit(2)
+  }
+  throw err
+}
+
+async function main(argv: string[]) {
+  try {
+    const { flags, rest } = extractGlobalFlags(argv)
+    const root = rootCommand(flags)
+    const wantsHelp = rest.some((a) => a === '--help' || a === '-h') || (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v'))
+    if (wantsHelp) return await runMain(root, { rawArgs: rest })
+    await runCommand(root, { rawArgs: rest })
+  } catch (err) {
+    exitOnError(err)
+  }
+}
+
+if (import.meta.main) await main(process.argv.slice(2))

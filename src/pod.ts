@@ -1,0 +1,162 @@
+/**
+ * startPod wires one pod: home → lock → identity → store → HTTP app → Bun.serve → sync loop
+ * (→ rendezvous heartbeat). It resolves once the server listens and returns { url, id, syncNow,
+ * close }. No module-level state, so a test can run many pods in one process.
+ */
+import type { Server } from 'bun'
+import { systemClock, type Clock } from './lib/clock'
+import { createLogger, type Logger } from './lib/log'
+import { lockHome, NonceCache, openHome, shortId, type PeerRecord, type PodHome } from './identity'
+import { openStore, type Store } from './store'
+import { createApp } from './http/app'
+import type { AppDeps } from './http/deps'
+import { createSyncLoop, type SyncResult } from './sync/sync-loop'
+import { peersOverview } from './sync/peer-overview'
+import { createPeerLocator, defaultAdvertiseUrl } from './sync/peer-locator'
+import { VERSION } from './version'
+import { createPodMetrics } from './pod-metrics'
+
+export interface StartPodOptions {
+  home: string
+  /** 0 = any free port. Default: pod.toml `listen`. */
+  port?: number
+  host?: string
+  clock?: Clock
+  log?: Logger
+  /** Overrides pod.toml `sync_interval` (MAZEMAKER_SYNC_INTERVAL). */
+  syncIntervalSeconds?: number
+  /** Start the pull loop (default true); tests may drive syncNow() by hand. */
+  autoSync?: boolean
+  fetch?: typeof fetch
+}
+
+export interface Pod {
+  url: string
+  id: string
+  home: PodHome
+  store: Store
+  syncNow(peer?: string): Promise<SyncResult[]>
+  close(): Promise<void>
+}
+
+export async function startPod(opts: StartPodOptions): Promise<Pod> {
+  const clock = opts.clock ?? systemClock
+  const baseLog = opts.log ?? createLogger()
+  const home = await openHome(opts.home, { log: baseLog })
+  const { config, identity, peers, paths } = home
+  const log = baseLog.with({ pod: shortId(identity.podId) })
+  const lock = lockHome(paths)
+  const cleanup: (() => unknown)[] = [() => lock.release()]
+  try {
+    const store = openStore({
+      path: paths.db,
+      vaultKey: identity.vaultKey,
+      publicPrefixes: config.public_prefixes,
+      maxContentBytes: config.max_content_bytes,
+      clock,
+    })
+    cleanup.unshift(() => store.close())
+    const intervalMs = (opts.syncIntervalSeconds ?? config.sync_interval) * 1000
+    const listPeers = (): PeerRecord[] => peers.list().peers
+    const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
+
+    const overview = () => {
+      const { peers: records, error } = peers.list()
+      return peersOverview(records, store, (p) => locator.reachable(p), error)
+    }
+    const metrics = createPodMetrics({
+      peers: () => overview().peers,
+      consecutiveFailures: (id) => store.peerState(id).consecutive_failures,
+      stats: () => store.stats(),
+      heartbeat: () => locator.heartbeatState(),
+    })
+
+    const loop = createSyncLoop({
+      selfId: identity.podId,
+      listPeers,
+      pairKey: (id, key) => identity.pairKey(id, key),
+      store,
+      clock,
+      log,
+      intervalMs: () => intervalMs,
+      resolveUrl: (peer) => locator.resolve(peer),
+      fetch: opts.fetch,
+      onPulled: (id, result) => metrics.onPulled(id, result),
+    })
+    cleanup.unshift(() => loop.close())
+
+    const deps: AppDeps = {
+      identity,
+      peers,
+      store,
+      log,
+      clock,
+      version: VERSION,
+      nonces: new NonceCache(),
+      peersOverview: overview,
+      syncNow: (peer) => loop.syncNow(peer),
+      defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
+      allowedOrigins: () => config.allowed_origins,
+      onServed: (peerId, count) => {
+        store.recordServed(peerId, count)
+        metrics.onServed(peerId, count)
+      },
+      observeRequest: (route, status, ms) => metrics.observeRequest(route, status, ms),
+      metrics: () => metrics.render(),
+      rendezvousState: () => locator.heartbeatState(),
+    }
+    const app = createApp(deps)
+    const [defaultHost, defaultPort] = splitListen(config.listen)
+    const server: Server<undefined> = Bun.serve({
+      hostname: opts.host ?? defaultHost,
+      port: opts.port ?? defaultPort,
+      fetch: app.fetch,
+      maxRequestBodySize: 8 * 1024 * 1024,
+      error: (err) => {
+        log.error({ op: 'http', err: 'internal', msg: err.message })
+        return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })
+      },
+    })
+    cleanup.unshift(() => server.stop())
+    const url = `http://${formatHost(server.hostname ?? '127.0.0.1')}:${server.port}`
+    log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
+
+    if (opts.autoSync !== false) loop.start()
+    const heartbeat = locator.startHeartbeat({ podId: identity.podId, publicKey: identity.publicKey, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname ?? '127.0.0.1', server.port ?? 0) })
+    cleanup.unshift(() => heartbeat?.stop())
+
+    let closing: Promise<void> | null = null
+    return {
+      url,
+      id: identity.podId,
+      home,
+      store,
+      syncNow: (peer) => loop.syncNow(peer),
+      close: () => (closing ??= runCleanup(cleanup, log)),
+    }
+  } catch (err) {
+    await runCleanup(cleanup, log)
+    throw err
+  }
+}
+
+/** Reverse of startup: loop (awaiting the tick in flight) → server (finishing in-flight requests) → store → lock. */
+async function runCleanup(steps: (() => unknown)[], log: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step()
+    } catch (err) {
+      log.warn({ op: 'close', err: 'close_failed', msg: err instanceof Error ? err.message : String(err) })
+    }
+  }
+}
+
+function splitListen(listen: string): [string, number] {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen)
+  if (!m) return ['127.0.0.1', 8765]
+  return [m[1]!, Number(m[2])]
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}

@@ -1,0 +1,171 @@
+/**
+ * The rendezvous HTTP app: pods register where they can be reached, peers that know a pod's
+ * public key look it up. It never sees memory content; the worst a lying rendezvous can do is
+ * make a peer unreachable, because pods verify pair-key signatures end to end.
+ *
+ *   GET  /healthz                       → {ok, service: "rendezvous", version}
+ *   POST /api/peers/register  (Bearer)  {peer_id, url, key_hash} → {peer_id, url, expires_at}
+ *   GET  /api/peers/lookup/:id          key in Mzm-Peer-Key (preferred: stays out of access logs)
+ *                                       or ?key= → {peer_id, url, expires_at} | 404 not_found
+ *
+ * Errors are JSON {error, message}. Failed registrations and failed lookups are each rate
+ * limited per source address (429 rate_limited + Retry-After).
+ */
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import * as v from 'valibot'
+import type { Clock } from '../lib/clock'
+import { AuthError, BadInput, PodError } from '../lib/errors'
+import type { Logger } from '../lib/log'
+import { VERSION } from '../version'
+import { MAX_BODY_BYTES } from './constants'
+import { createFailureLimiter, sourceKey, type FailureLimiter } from './failure-limiter'
+import { PeerIdSchema, PublicKeySchema, RegisterSchema } from './schemas'
+import type { RendezvousStore } from './store'
+
+export interface RendezvousAppDeps {
+  db: RendezvousStore
+  clock: Clock
+  log: Logger
+  /**
+   * Forwarded-for headers are never trusted: anyone can send them, and trusting them would let a
+   * client pick its own rate-limit bucket. Behind a proxy every request counts against the proxy.
+   */
+  trustProxy?: false
+  /** The client's address; default: Bun's server.requestIP (passed by Bun.serve as c.env). */
+  getIp?: (c: Context) => string
+  version?: string
+  /** Failures per source per minute for each of register and lookup (default FAILURES_PER_MINUTE). */
+  failuresPerMinute?: number
+}
+
+const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+  bad_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  full: 503,
+}
+
+const NOT_FOUND_MESSAGE = 'no live registration for this peer id and key'
+
+interface BunServerEnv {
+  requestIP?: (req: Request) => { address: string } | null
+}
+
+export function defaultGetIp(c: Context): string {
+  const server = c.env as BunServerEnv | undefined
+  return server?.requestIP?.(c.req.raw)?.address ?? 'unknown'
+}
+
+/**
+ * @example
+ *   const app = createRendezvousApp({ db, clock: systemClock, log })
+ *   Bun.serve({ port: 8780, fetch: (req, server) => app.fetch(req, server) })
+ */
+export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
+  const { db, log } = deps
+  const getIp = deps.getIp ?? defaultGetIp
+  const version = deps.version ?? VERSION
+  const limiterOpts = { clock: deps.clock, perMinute: deps.failuresPerMinute }
+  const registerFailures = createFailureLimiter(limiterOpts)
+  const lookupFailures = createFailureLimiter(limiterOpts)
+  const app = new Hono()
+
+  app.get('/healthz', (c) => c.json({ ok: true, service: 'rendezvous', version }))
+
+  app.post(
+    '/api/peers/register',
+    limitFailures('register', registerFailures, getIp, log),
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`) } }),
+    async function register(c) {
+      const tokenId = db.authenticate(bearer(c))
+      if (!tokenId) throw new AuthError('unauthorized', 'token unknown or revoked; ask the rendezvous operator for a token')
+      const body = await readBody(c)
+      const reg = db.register({ ...body, token_id: tokenId })
+      const fields = { op: 'register', peer: reg.peer_id.slice(0, 8), token_id: tokenId }
+      if (reg.created) log.info({ ...fields, msg: 'new registration' })
+      else log.debug(fields)
+      return c.json({ peer_id: reg.peer_id, url: reg.url, expires_at: reg.expires_at })
+    },
+  )
+
+  app.get('/api/peers/lookup/:id', limitFailures('lookup', lookupFailures, getIp, log), function lookup(c) {
+    const id = parseField(PeerIdSchema, c.req.param('id'), 'peer id in the path')
+    // The header wins: a key in the query string ends up in proxies' access logs.
+    const rawKey = c.req.header('mzm-peer-key') ?? c.req.query('key')
+    if (rawKey === undefined) throw new BadInput("missing key: send the peer's public key in the Mzm-Peer-Key header (or ?key=)")
+    const key = parseField(PublicKeySchema, rawKey, 'key')
+    c.header('cache-control', 'no-store')
+    const reg = db.lookup(id, key)
+    if (!reg) return c.json({ error: 'not_found', message: NOT_FOUND_MESSAGE }, 404)
+    return c.json(reg)
+  })
+
+  app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404))
+  app.onError(function onError(err, c) {
+    if (err instanceof PodError) {
+      const issues = err instanceof BadInput && err.issues.length > 0 ? err.issues : undefined
+      return c.json({ error: err.code, message: err.message, ...(issues ? { issues } : {}) }, STATUS_BY_CODE[err.code] ?? 500)
+    }
+    if (err instanceof HTTPException) return c.json({ error: `http_${err.status}`, message: err.message || 'request refused' }, err.status)
+    log.error({ op: 'http', err: 'internal', path: c.req.path, msg: err.message })
+    return c.json({ error: 'internal', message: 'internal error; see the rendezvous log' }, 500)
+  })
+  return app
+}
+
+/** Refuses a source whose failure bucket is empty, and charges it for every 4xx it gets. */
+function limitFailures(op: string, limiter: FailureLimiter, getIp: (c: Context) => string, log: Logger): MiddlewareHandler {
+  return async function failureLimit(c, next) {
+    const source = sourceKey(getIp(c))
+    const waitMs = limiter.retryAfterMs(source)
+    if (waitMs > 0) {
+      c.header('retry-after', String(Math.ceil(waitMs / 1000)))
+      return c.json({ error: 'rate_limited', message: `too many failed ${op} requests from this address; retry later` }, 429)
+    }
+    await next()
+    if (c.res.status >= 400 && c.res.status < 500 && limiter.fail(source)) {
+      log.warn({ op, err: 'rate_limited', msg: `source ${source} reached its failure limit` })
+    }
+  }
+}
+
+function bearer(c: Context): string {
+  const header = c.req.header('authorization')
+  if (!header) throw new AuthError('unauthorized', 'missing Authorization: Bearer <rendezvous token>')
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (!m) throw new AuthError('unauthorized', 'Authorization must be "Bearer <rendezvous token>"')
+  return m[1]!
+}
+
+async function readBody(c: Context) {
+  if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new BadInput('expected an application/json body')
+  let raw: unknown
+  try {
+    raw = await c.req.json()
+  } catch {
+    throw new BadInput('body is not valid JSON')
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BadInput('body must be a JSON object {peer_id, url, key_hash}')
+  const r = v.safeParse(RegisterSchema, raw)
+  if (r.success) return r.output
+  const issues = r.issues.map((i) => {
+    const path = v.getDotPath(i) ?? ''
+    // valibot's wording for strictObject key problems is cryptic; say what to do instead.
+    if (i.type === 'strict_object' && i.expected === 'never') return `${path}: unknown field (allowed: peer_id, url, key_hash)`
+    if (i.type === 'strict_object' && i.input === undefined) return `${path}: is required`
+    return path ? `${path}: ${i.message}` : i.message
+  })
+  throw new BadInput(`invalid body: ${issues.join('; ')}`, issues)
+}
+
+function parseField<S extends v.GenericSchema<unknown, string>>(schema: S, value: unknown, what: string): string {
+  const r = v.safeParse(schema, value)
+  if (!r.success) throw new BadInput(`${what} ${r.issues[0]?.message ?? 'is invalid'}`)
+  return r.output as string
+}

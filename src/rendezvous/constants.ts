@@ -1,0 +1,27 @@
+/** Every timing and limit of the rendezvous service, in one place, with its unit in the name. */
+import { MINUTE_MS, SECOND_MS } from '../lib/clock'
+
+/** `mazemaker rendezvous` listens here unless told otherwise. */
+export const DEFAULT_RENDEZVOUS_PORT = 8780
+/** A registration answers lookups for this long after its last heartbeat (pods beat every 60 s). */
+export const RECORD_TTL_MS = 300 * SECOND_MS
+/**
+ * An expired row keeps binding its peer id to its key hash this much longer (its URL is wiped at
+ * expiry), so a pod that is offline for a night cannot have its id squatted by another token holder.
+ * When the table is full, expired rows go first regardless.
+ */
+export const BINDING_RETENTION_MS = 24 * 60 * MINUTE_MS
+/** Expired rows are purged on a write at most this often (a purge scans the expires_at index). */
+export const PURGE_INTERVAL_MS = MINUTE_MS
+/** Rows (live or retained) the table holds before refusing new peer ids with 503 `full`. */
+export const MAX_REGISTRATIONS = 100_000
+/** Largest register body; a valid one is well under 2.3 KiB. */
+export const MAX_BODY_BYTES = 4 * 1024
+/** Longest URL a pod may register. */
+export const MAX_URL_CHARS = 2048
+/** Longest token label. */
+export const MAX_LABEL_CHARS = 200
+/** Failed lookups, and failed registrations, each allowed per source per minute (token bucket). */
+export const FAILURES_PER_MINUTE = 30
+/** Sources the rate limiter remembers; past this the least recently failing one is forgotten. */
+export const MAX_LIMITER_SOURCES = 10_000

@@ -1,0 +1,83 @@
+/**
+ * `mazemaker rendezvous`: its own home (0700) holding rendezvous.db, one Bun.serve, and a
+ * close() that stops the server (letting requests in flight finish) and then the database.
+ */
+import type { Server } from 'bun'
+import { mkdirSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { systemClock, type Clock } from '../lib/clock'
+import type { Logger } from '../lib/log'
+import { createRendezvousApp } from './app'
+import { DEFAULT_RENDEZVOUS_PORT } from './constants'
+import { openRendezvousStore } from './store'
+
+export const RENDEZVOUS_DB_FILE = 'rendezvous.db'
+/** Bun refuses larger bodies before Hono sees them; the app's own limit (4 KiB) gives the JSON 413. */
+const MAX_SERVER_BODY_BYTES = 64 * 1024
+
+export interface StartRendezvousOptions {
+  home: string
+  /** Default 8780; 0 = any free port. */
+  port?: number
+  /** Default 0.0.0.0: a rendezvous exists to be reached from other machines, and holds nothing private. */
+  host?: string
+  clock?: Clock
+  log: Logger
+}
+
+export interface RendezvousService {
+  /** A URL that reaches the service from this machine. */
+  url: string
+  close(): Promise<void>
+}
+
+/** `--home`, else `~/.mazemaker-rendezvous` (from $HOME when set). */
+export function resolveRendezvousHome(flag?: string, env: Record<string, string | undefined> = process.env): string {
+  if (flag) return resolve(flag)
+  return join(env.HOME || homedir(), '.mazemaker-rendezvous')
+}
+
+export async function startRendezvous(opts: StartRendezvousOptions): Promise<RendezvousService> {
+  const clock = opts.clock ?? systemClock
+  const log = opts.log
+  mkdirSync(opts.home, { recursive: true, mode: 0o700 })
+  const db = openRendezvousStore(join(opts.home, RENDEZVOUS_DB_FILE), clock)
+  let server: Server<undefined>
+  try {
+    const app = createRendezvousApp({ db, clock, log })
+    server = Bun.serve({
+      hostname: opts.host ?? '0.0.0.0',
+      port: opts.port ?? DEFAULT_RENDEZVOUS_PORT,
+      fetch: (req, srv) => app.fetch(req, srv),
+      maxRequestBodySize: MAX_SERVER_BODY_BYTES,
+      error(err) {
+        log.error({ op: 'http', err: 'internal', msg: err.message })
+        return Response.json({ error: 'internal', message: 'internal error; see the rendezvous log' }, { status: 500 })
+      },
+    })
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  const url = `http://${reachableHost(server.hostname ?? '127.0.0.1')}:${server.port}`
+  log.info({ op: 'listen', url, count: db.count(), msg: `rendezvous ready on ${server.hostname}:${server.port}` })
+
+  let closing: Promise<void> | null = null
+  return {
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await server.stop()
+        db.close()
+        log.info({ op: 'shutdown', msg: 'rendezvous stopped' })
+      })()),
+  }
+}
+
+/** Wildcard binds are reached through loopback; IPv6 literals need brackets in a URL. */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}

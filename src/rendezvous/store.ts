@@ -1,0 +1,243 @@
+/**
+ * The rendezvous database (bun:sqlite, WAL, file 0600): registration tokens and registrations.
+ * It stores only what the contract allows — (peer_id, url, key_hash, expires_at, token id) per
+ * pod and a SHA-256 of each token, never the token itself — and stays bounded.
+ *
+ * Revocation is immediate: revoking a token deletes the registrations it last refreshed, so
+ * lookups stop returning them at once and their ids are free to bind again.
+ */
+import { Database } from 'bun:sqlite'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { closeSync, existsSync, openSync } from 'node:fs'
+import type { Clock } from '../lib/clock'
+import { BadInput, Conflict, PodError } from '../lib/errors'
+import { toBase64url } from '../lib/base64url'
+import { BINDING_RETENTION_MS, MAX_LABEL_CHARS, MAX_REGISTRATIONS, PURGE_INTERVAL_MS, RECORD_TTL_MS } from './constants'
+
+const TOKEN_PREFIX = 'mzr_'
+const TOKEN_RE = /^mzr_[A-Za-z0-9_-]{43}$/
+/** Compared against when a peer id is unknown, so unknown and wrong-key lookups cost the same. */
+const DUMMY_HASH = '0'.repeat(64)
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS registrations (
+  peer_id TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  token_id TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS registrations_expires_at ON registrations(expires_at);
+CREATE INDEX IF NOT EXISTS registrations_token_id ON registrations(token_id);
+`
+
+export interface TokenInfo {
+  id: string
+  label: string
+  created_at: string
+  revoked_at: string | null
+  /** Live (unexpired) registrations this token last refreshed. */
+  registrations: number
+}
+
+export interface Registration {
+  peer_id: string
+  url: string
+  expires_at: string
+}
+
+export interface RegisterInput {
+  peer_id: string
+  url: string
+  key_hash: string
+  token_id: string
+}
+
+export interface RendezvousStore {
+  /** Issues a token; the secret is returned here once and only its hash is stored. */
+  createToken(label: string): { id: string; token: string }
+  listTokens(): TokenInfo[]
+  /** Revokes a token and drops its registrations at once. False when no such token exists. */
+  revokeToken(id: string): boolean
+  /** The id of the active token with this secret, or null (unknown, malformed or revoked). */
+  authenticate(token: string): string | null
+  /**
+   * Creates or refreshes a registration (expires RECORD_TTL_MS from now). Throws Conflict when the
+   * id is bound to another key hash, PodError `full` when the table is full of live rows.
+   */
+  register(input: RegisterInput): Registration & { created: boolean }
+  /** The live registration of `peerId` if sha256(key) matches its hash; null otherwise, alike. */
+  lookup(peerId: string, key: string): Registration | null
+  /** Rows held, live or retained for their binding. */
+  count(): number
+  close(): void
+}
+
+export interface RendezvousStoreOptions {
+  /** Table bound; default MAX_REGISTRATIONS. */
+  maxRegistrations?: number
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
+/** Constant-time equality of two hex digests of the same length. */
+export function hexEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex')
+  const y = Buffer.from(b, 'hex')
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y)
+}
+
+interface RegistrationRow {
+  url: string
+  key_hash: string
+  expires_at: number
+}
+
+interface TokenRow {
+  id: string
+  label: string
+  created_at: number
+  revoked_at: number | null
+  registrations: number
+}
+
+/**
+ * Opens (creating if needed) the rendezvous database at `path`.
+ * @example
+ *   const db = openRendezvousStore(join(home, 'rendezvous.db'), systemClock)
+ *   const { token } = db.createToken('alice home server')
+ */
+export function openRendezvousStore(path: string, clock: Clock, opts: RendezvousStoreOptions = {}): RendezvousStore {
+  const maxRegistrations = opts.maxRegistrations ?? MAX_REGISTRATIONS
+  createPrivateFile(path)
+  const db = new Database(path, { create: true, strict: true })
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA busy_timeout = 5000') // the CLI (token revoke) writes while the service runs
+  db.exec('PRAGMA synchronous = NORMAL') // WAL: a crash loses at most the last heartbeats, which pods resend
+  db.exec(SCHEMA)
+
+  const q = {
+    insertToken: db.query('INSERT INTO tokens (id, hash, label, created_at) VALUES (?, ?, ?, ?)'),
+    listTokens: db.query<TokenRow, [number]>(
+      `SELECT t.id, t.label, t.created_at, t.revoked_at,
+        (SELECT count(*) FROM registrations r WHERE r.token_id = t.id AND r.expires_at > ?) AS registrations
+       FROM tokens t ORDER BY t.created_at, t.id`,
+    ),
+    tokenById: db.query<{ id: string }, [string]>('SELECT id FROM tokens WHERE id = ?'),
+    // Looking a token up by its SHA-256 leaks nothing useful through timing: an attacker cannot
+    // steer the digest of a guess, and the token carries 256 bits of entropy.
+    tokenByHash: db.query<{ id: string; revoked_at: number | null }, [string]>('SELECT id, revoked_at FROM tokens WHERE hash = ?'),
+    revokeToken: db.query('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    dropTokenRegistrations: db.query('DELETE FROM registrations WHERE token_id = ?'),
+    registration: db.query<RegistrationRow, [string]>('SELECT url, key_hash, expires_at FROM registrations WHERE peer_id = ?'),
+    upsert: db.query(
+      `INSERT INTO registrations (peer_id, url, key_hash, expires_at, token_id) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (peer_id) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at, token_id = excluded.token_id`,
+    ),
+    count: db.query<{ n: number }, []>('SELECT count(*) AS n FROM registrations'),
+    deleteStale: db.query('DELETE FROM registrations WHERE expires_at <= ?'),
+    // At expiry the URL (where a pod was) goes; the id→key binding stays for BINDING_RETENTION_MS.
+    wipeExpiredUrls: db.query("UPDATE registrations SET url = '' WHERE expires_at <= ? AND url <> ''"),
+  }
+
+  let rows = q.count.get()!.n
+  let lastPurgeAt = -Infinity
+
+  const purge = (now: number, retentionMs: number) => {
+    q.deleteStale.run(now - retentionMs)
+    q.wipeExpiredUrls.run(now)
+    rows = q.count.get()!.n
+    lastPurgeAt = now
+  }
+
+  const register = db.transaction((input: RegisterInput, now: number) => {
+    if (now - lastPurgeAt >= PURGE_INTERVAL_MS) purge(now, BINDING_RETENTION_MS)
+    const existing = q.registration.get(input.peer_id)
+    if (existing && !hexEqual(existing.key_hash, input.key_hash)) {
+      throw new Conflict(
+        `peer ${input.peer_id} is bound to another key; the binding lapses ${hours(BINDING_RETENTION_MS)} h after its last heartbeat, or when its token is revoked`,
+      )
+    }
+    if (!existing && rows >= maxRegistrations) {
+      purge(now, 0) // full: expired rows give up their binding first
+      if (rows >= maxRegistrations) throw new PodError('full', `the rendezvous holds its maximum of ${maxRegistrations} registrations; try again later`)
+    }
+    const expiresAt = now + RECORD_TTL_MS
+    q.upsert.run(input.peer_id, input.url, input.key_hash, expiresAt, input.token_id)
+    if (!existing) rows++
+    return { peer_id: input.peer_id, url: input.url, expires_at: iso(expiresAt), created: !existing }
+  })
+
+  const revoke = db.transaction((id: string, now: number) => {
+    if (!q.tokenById.get(id)) return false
+    q.revokeToken.run(now, id)
+    q.dropTokenRegistrations.run(id)
+    rows = q.count.get()!.n
+    return true
+  })
+
+  purge(clock.now(), BINDING_RETENTION_MS)
+
+  return {
+    createToken(label) {
+      if (label.length > MAX_LABEL_CHARS) throw new BadInput(`token label is over ${MAX_LABEL_CHARS} characters`)
+      if (/\p{Cc}/u.test(label)) throw new BadInput('token label must not contain control characters')
+      const id = randomBytes(6).toString('hex')
+      const token = TOKEN_PREFIX + toBase64url(randomBytes(32))
+      q.insertToken.run(id, sha256Hex(token), label, clock.now())
+      return { id, token }
+    },
+    listTokens() {
+      return q.listTokens.all(clock.now()).map((t) => ({
+        id: t.id,
+        label: t.label,
+        created_at: iso(t.created_at),
+        revoked_at: t.revoked_at === null ? null : iso(t.revoked_at),
+        registrations: t.registrations,
+      }))
+    },
+    revokeToken: (id) => revoke.immediate(id, clock.now()),
+    authenticate(token) {
+      if (!TOKEN_RE.test(token)) return null
+      const row = q.tokenByHash.get(sha256Hex(token))
+      return row && row.revoked_at === null ? row.id : null
+    },
+    register: (input) => register.immediate(input, clock.now()),
+    lookup(peerId, key) {
+      const row = q.registration.get(peerId)
+      // Hash and compare even when the id is unknown: unknown, expired and wrong key answer alike.
+      const keyMatches = hexEqual(row?.key_hash ?? DUMMY_HASH, sha256Hex(key))
+      if (!row || !keyMatches || row.expires_at <= clock.now() || row.url === '') return null
+      return { peer_id: peerId, url: row.url, expires_at: iso(row.expires_at) }
+    },
+    count: () => q.count.get()!.n,
+    close: () => db.close(),
+  }
+}
+
+/** Creates the database file with mode 0600 before SQLite does (SQLite gives -wal/-shm the same mode). */
+function createPrivateFile(path: string): void {
+  if (path === ':memory:' || existsSync(path)) return
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString()
+}
+
+function hours(ms: number): number {
+  return Math.round(ms / 3_600_000)
+}

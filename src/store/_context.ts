@@ -1,0 +1,89 @@
+/**
+ * What the store's modules share: the connection, the vault, the blind index, the clock and a
+ * few write helpers (change sequence, full-text rows, immediate transactions). Private to
+ * src/store; one context per open store, nothing at module level.
+ */
+import type { Database } from 'bun:sqlite'
+import type { Clock } from '../lib/clock'
+import { tokenize, type BlindIndex } from './blind-index'
+import type { Memory } from './types'
+import type { Vault } from './vault'
+
+/** A memories row as SQLite returns it. */
+export interface MemoryRow {
+  pk: number
+  id: string
+  label: string
+  content: string
+  encrypted: number
+  created_at: string
+  updated_at: string
+  seq: number
+  deleted: number
+  shared: number
+  origin_peer: string | null
+  origin_id: string | null
+}
+
+export interface StoreContext {
+  db: Database
+  vault: Vault
+  blind: BlindIndex
+  clock: Clock
+  publicPrefixes: readonly string[]
+  maxContentBytes: number
+  nowIso(): string
+  /**
+   * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so two
+   * connections never deadlock upgrading a read to a write (busy_timeout does the waiting).
+   */
+  write<T>(fn: () => T): T
+  /** Reserves `n` change sequence numbers and returns the first. Call inside write(). */
+  nextSeq(n?: number): number
+  /** Adds the full-text row of memory `pk` (unindex() first when replacing); `plaintext` is blinded when `blind` is set. */
+  index(pk: number, label: string, plaintext: string, blind: boolean): void
+  unindex(pk: number): void
+  /** The row as the API returns it, content decrypted. */
+  toMemory(row: MemoryRow): Memory
+}
+
+export function createContext(opts: {
+  db: Database
+  vault: Vault
+  blind: BlindIndex
+  clock: Clock
+  publicPrefixes: readonly string[]
+  maxContentBytes: number
+}): StoreContext {
+  const { db, vault, blind, clock } = opts
+  const ctx: StoreContext = {
+    ...opts,
+    publicPrefixes: [...opts.publicPrefixes],
+    nowIso: () => new Date(clock.now()).toISOString(),
+    write: (fn) => db.transaction(fn).immediate(),
+    nextSeq(n = 1) {
+      const row = db.query('UPDATE change_seq SET value = value + ? WHERE one = 1 RETURNING value').get(n) as { value: number }
+      return row.value - n + 1
+    },
+    index(pk, label, plaintext, isBlind) {
+      // Both columns hold our own normalized tokens, so indexing and querying tokenize alike.
+      const body = isBlind ? blind.blindText(plaintext) : tokenize(plaintext).join(' ')
+      db.query('INSERT INTO memories_fts (rowid, label, body) VALUES (?, ?, ?)').run(pk, tokenize(label).join(' '), body)
+    },
+    unindex(pk) {
+      db.query('DELETE FROM memories_fts WHERE rowid = ?').run(pk)
+    },
+    toMemory(row) {
+      return {
+        id: row.id,
+        label: row.label,
+        content: row.encrypted ? vault.decrypt(row.id, row.content) : row.content,
+        encrypted: row.encrypted === 1,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        origin_peer: row.origin_peer,
+      }
+    },
+  }
+  return ctx
+}

@@ -1,0 +1,49 @@
+/**
+ * Tokenizer and blind index for recall. Every text is tokenized here, in JS, the same way for
+ * indexing and for queries (NFKD, combining marks stripped, lowercase, split on anything that is
+ * not a letter or digit). Private content is indexed as blind tokens, "x" + 20 hex digits of
+ * HMAC-SHA256(blindKey, token), so the full-text index can match words without holding them.
+ */
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
+
+const BLIND_SALT = 'mzm-blind-v1'
+const BLIND_INFO = 'blind-index'
+const BLIND_KEY_BYTES = 32
+const BLIND_HEX_CHARS = 20
+
+const COMBINING_MARKS = /\p{M}+/gu
+const NON_WORD = /[^\p{L}\p{N}]+/u
+
+/** Words of `text`, normalized: "Café, CAFE!" → ["cafe", "cafe"]. */
+export function tokenize(text: string): string[] {
+  return text.normalize('NFKD').replace(COMBINING_MARKS, '').toLowerCase().split(NON_WORD).filter((t) => t !== '')
+}
+
+export interface BlindIndex {
+  /** The blind form of one (already tokenized) word. */
+  blind(token: string): string
+  /** Space-separated blind tokens of `text`, in order and with repeats (bm25 counts them). */
+  blindText(text: string): string
+}
+
+export function createBlindIndex(vaultKey: Uint8Array): BlindIndex {
+  // A key of its own, so blind tokens reveal nothing usable against the vault key.
+  const key: KeyObject = createSecretKey(
+    Buffer.from(hkdfSync('sha256', vaultKey, BLIND_SALT, BLIND_INFO, BLIND_KEY_BYTES)),
+  )
+  const blind = (token: string) => 'x' + createHmac('sha256', key).update(token, 'utf8').digest('hex').slice(0, BLIND_HEX_CHARS)
+  return {
+    blind,
+    blindText(text) {
+      // Texts repeat words; hash each distinct word once.
+      const seen = new Map<string, string>()
+      const out: string[] = []
+      for (const t of tokenize(text)) {
+        let b = seen.get(t)
+        if (b === undefined) seen.set(t, (b = blind(t)))
+        out.push(b)
+      }
+      return out.join(' ')
+    },
+  }
+}

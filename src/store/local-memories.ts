@@ -1,0 +1,124 @@
+/**
+ * The operator's own memories: remember, update, get, list, forget. Private content is
+ * encrypted before it reaches SQL; every write takes a new change sequence number and marks the
+ * row `shared` if it is gate-eligible at that moment (the feed then reports its later fate).
+ */
+import { BadInput } from '../lib/errors'
+import type { MemoryRow, StoreContext } from './_context'
+import { isGateEligible, isPublicLabel } from './gate'
+import { checkContent, checkInt, checkLabel, parseSeqCursor } from './schemas'
+import type { Memory, RememberInput } from './types'
+
+export const LIST_LIMIT_DEFAULT = 50
+export const LIST_LIMIT_MAX = 500
+/**
+ * Upper bound for a label prefix range scan: no stored label is longer than this many characters
+ * (own labels ≤ 256, copies add `peer:<36-char id>:`), so prefix + this many U+10FFFF sorts after
+ * every label that starts with prefix.
+ */
+const LABEL_RANGE_PAD = 320
+
+/** Ciphertext or plaintext for `label`, and whether that write makes the row shared. */
+function seal(ctx: StoreContext, id: string, label: string, content: string) {
+  const encrypted = !isPublicLabel(label, ctx.publicPrefixes)
+  const stored = encrypted ? ctx.vault.encrypt(id, content) : content
+  const eligible = isGateEligible({ label, content: stored, origin_peer: null }, ctx.publicPrefixes)
+  return { encrypted, stored, eligible }
+}
+
+export function remember(ctx: StoreContext, input: RememberInput): { id: string; label: string; encrypted: boolean } {
+  const label = checkLabel(input?.label)
+  const content = checkContent(input?.content, ctx.maxContentBytes)
+  const id = Bun.randomUUIDv7('hex', ctx.clock.now())
+  const { encrypted, stored, eligible } = seal(ctx, id, label, content)
+  const now = ctx.nowIso()
+  ctx.write(() => {
+    const { pk } = ctx.db
+      .query(
+        `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
+      )
+      .get(id, label, stored, encrypted ? 1 : 0, now, now, ctx.nextSeq(), eligible ? 1 : 0) as { pk: number }
+    ctx.index(pk, label, content, encrypted)
+  })
+  return { id, label, encrypted }
+}
+
+/**
+ * Changes the label and/or content of one of our memories. A new label re-decides encryption;
+ * a public memory re-labelled private reaches peers as a tombstone through the feed.
+ * Returns null for unknown ids. Copies pulled from peers are read-only.
+ */
+export function update(ctx: StoreContext, id: string, patch: { label?: string; content?: string }): Memory | null {
+  if (patch?.label === undefined && patch?.content === undefined) throw new BadInput('nothing to update: give a label, content or both')
+  const newLabel = patch.label === undefined ? undefined : checkLabel(patch.label)
+  const newContent = patch.content === undefined ? undefined : checkContent(patch.content, ctx.maxContentBytes)
+  const done = ctx.write(() => {
+    const row = ctx.db.query('SELECT * FROM memories WHERE id = ? AND deleted = 0').get(id) as MemoryRow | null
+    if (!row) return false
+    if (row.origin_peer !== null) {
+      throw new BadInput(`memory ${id} is a copy pulled from peer ${row.origin_peer}; copies are read-only, remember a new memory instead`)
+    }
+    const label = newLabel ?? row.label
+    const content = newContent ?? ctx.toMemory(row).content
+    const { encrypted, stored, eligible } = seal(ctx, id, label, content)
+    ctx.db
+      .query(
+        `UPDATE memories SET label = ?, content = ?, encrypted = ?, updated_at = ?, seq = ?, shared = max(shared, ?)
+         WHERE pk = ?`,
+      )
+      .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), ctx.nextSeq(), eligible ? 1 : 0, row.pk)
+    ctx.unindex(row.pk)
+    ctx.index(row.pk, label, content, encrypted)
+    return true
+  })
+  return done ? get(ctx, id) : null
+}
+
+export function get(ctx: StoreContext, id: string): Memory | null {
+  const row = ctx.db.query('SELECT * FROM memories WHERE id = ? AND deleted = 0').get(id) as MemoryRow | null
+  return row ? ctx.toMemory(row) : null
+}
+
+export function list(
+  ctx: StoreContext,
+  opts: { prefix?: string; limit?: number; cursor?: string | null; origin?: string | null },
+): { memories: Memory[]; cursor: string | null } {
+  const limit = checkInt(opts.limit ?? LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, 'limit')
+  const where = ['deleted = 0']
+  const params: (string | number)[] = []
+  if (opts.origin === 'local') where.push('origin_peer IS NULL')
+  else if (opts.origin) where.push('origin_peer = ?'), params.push(opts.origin)
+  if (opts.prefix) {
+    // A range over the label index (LIKE would be case-insensitive and need escaping).
+    where.push('label >= ? AND label < ?')
+    params.push(opts.prefix, opts.prefix + '\u{10FFFF}'.repeat(LABEL_RANGE_PAD))
+  }
+  if (opts.cursor) where.push('seq < ?'), params.push(parseSeqCursor(opts.cursor, 'cursor'))
+  const rows = ctx.db
+    .query(`SELECT * FROM memories WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
+    .all(...params, limit + 1) as MemoryRow[]
+  const more = rows.length > limit
+  if (more) rows.pop()
+  return { memories: rows.map((r) => ctx.toMemory(r)), cursor: more ? String(rows[rows.length - 1]!.seq) : null }
+}
+
+/**
+ * Deletes a memory. One that was ever shared stays as a tombstone (empty label and content, new
+ * seq) so peers holding a copy learn to drop it; any other is deleted outright.
+ */
+export function forget(ctx: StoreContext, id: string): boolean {
+  return ctx.write(() => {
+    const row = ctx.db.query('SELECT pk, shared FROM memories WHERE id = ? AND deleted = 0').get(id) as Pick<MemoryRow, 'pk' | 'shared'> | null
+    if (!row) return false
+    if (row.shared) {
+      ctx.db
+        .query(`UPDATE memories SET label = '', content = '', encrypted = 0, deleted = 1, updated_at = ?, seq = ? WHERE pk = ?`)
+        .run(ctx.nowIso(), ctx.nextSeq(), row.pk)
+      ctx.unindex(row.pk)
+    } else {
+      ctx.db.query('DELETE FROM memories WHERE pk = ?').run(row.pk) // the trigger drops the index row
+    }
+    return true
+  })
+}

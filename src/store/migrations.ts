@@ -1,0 +1,69 @@
+/**
+ * Schema migrations, applied in order by PRAGMA user_version (src/store/database.ts). Kept as
+ * TypeScript strings rather than .sql files so `bun build --compile` embeds them in the binary.
+ * Never edit a shipped entry: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // v1: memories, their full-text index, the change sequence and per-peer sync state.
+  `
+  CREATE TABLE memories (
+    pk          INTEGER PRIMARY KEY,           -- also the rowid of memories_fts
+    id          TEXT    NOT NULL UNIQUE,       -- UUID v7, local (copies get their own)
+    label       TEXT    NOT NULL,              -- '' for tombstones
+    content     TEXT    NOT NULL,              -- plaintext, 'AES:'+base64 (private) or '' (tombstone)
+    encrypted   INTEGER NOT NULL DEFAULT 0 CHECK (encrypted IN (0, 1)),
+    created_at  TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL,
+    seq         INTEGER NOT NULL UNIQUE,       -- change sequence, bumped on every write
+    deleted     INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+    shared      INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1)),  -- ever gate-eligible
+    origin_peer TEXT,                          -- pod id a copy was pulled from; NULL = ours
+    origin_id   TEXT,                          -- the memory id at its origin
+    UNIQUE (origin_peer, origin_id)            -- upsert key for copies; also the origin_peer index
+  ) STRICT;
+
+  -- The serving feed scans only rows that were ever shared, in change order.
+  CREATE INDEX memories_shared_seq ON memories (seq) WHERE shared = 1;
+  -- list({ origin }) newest first, and per-peer counts.
+  CREATE INDEX memories_origin_seq ON memories (origin_peer, seq);
+  -- list({ prefix }) as a range scan over labels.
+  CREATE INDEX memories_label ON memories (label);
+
+  -- Contentless: the index stores tokens only, never a copy of the text. For private memories
+  -- the body holds blind tokens (keyed hashes), so no plaintext reaches these shadow tables.
+  CREATE VIRTUAL TABLE memories_fts USING fts5 (
+    label, body,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+  );
+
+  -- A hard delete always takes its index row with it, whoever deletes.
+  CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+    DELETE FROM memories_fts WHERE rowid = old.pk;
+  END;
+
+  -- One-row counter: seq never goes back, even when the newest row is hard-deleted.
+  CREATE TABLE change_seq (
+    one   INTEGER PRIMARY KEY CHECK (one = 1),
+    value INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO change_seq (one, value) VALUES (1, 0);
+
+  CREATE TABLE peer_state (
+    peer_id              TEXT    NOT NULL PRIMARY KEY,
+    cursor               TEXT,
+    scope_key            TEXT,
+    last_sync_at         TEXT,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    pulled_total         INTEGER NOT NULL DEFAULT 0,
+    served_total         INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+
+  -- Small settings the store must remember between opens (e.g. the public prefixes last used).
+  CREATE TABLE meta (
+    key   TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+]

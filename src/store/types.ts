@@ -1,0 +1,102 @@
+/**
+ * The Store interface: what the rest of the pod may ask of the database. sqlite.ts implements it.
+ * Consumers declare the narrow slice they need (e.g. `Pick<Store, 'changesSince'>`).
+ */
+
+/** A memory as the local API returns it (content decrypted). */
+export interface Memory {
+  id: string
+  label: string
+  content: string
+  encrypted: boolean
+  created_at: string
+  updated_at: string
+  /** Pod id of the peer this copy was pulled from; null for our own memories. */
+  origin_peer: string | null
+}
+
+export interface RememberInput {
+  label: string
+  content: string
+}
+
+export interface RecallHit {
+  id: string
+  label: string
+  content: string
+  score: number
+  /** Peer id when the hit is a pulled copy. */
+  peer: string | null
+}
+
+/** One entry of a /peer/sync page (contract shape). */
+export type WireEntry =
+  | { id: string; label: string; content: string; created_at: string; updated_at: string }
+  | { id: string; deleted: true }
+
+export interface ChangePage {
+  cursor: string
+  more: boolean
+  memories: WireEntry[]
+}
+
+/** Per-peer sync state; cursors live in the database, never in TOML. */
+export interface PeerSyncState {
+  peer_id: string
+  cursor: string | null
+  scope_key: string | null
+  last_sync_at: string | null
+  last_error: string | null
+  consecutive_failures: number
+  pulled_total: number
+  served_total: number
+}
+
+export interface StoreStats {
+  memories: number
+  private: number
+  public: number
+  peer_copies: number
+  tombstones: number
+  by_peer: Record<string, number>
+}
+
+export interface Store {
+  remember(input: RememberInput): { id: string; label: string; encrypted: boolean }
+  get(id: string): Memory | null
+  list(opts: { prefix?: string; limit?: number; cursor?: string | null; origin?: string | null }): {
+    memories: Memory[]
+    cursor: string | null
+  }
+  /** Deletes (tombstones) a memory; false if there was none. */
+  forget(id: string): boolean
+  recall(query: string, k?: number): RecallHit[]
+  stats(): StoreStats
+
+  // --- federation: serving side ---
+  /** Next page of shareable changes after `since`, filtered by the gate and `scope`. */
+  changesSince(since: string | null, scope: string[], limit: number): ChangePage
+
+  // --- federation: pulling side ---
+  /**
+   * Applies one page from `peerId` and stores `cursor` in the same transaction.
+   * Upserts keyed by (peerId, origin id) under label `peer:<peerId>:<label>`; tombstones delete.
+   */
+  applyRemote(peerId: string, entries: WireEntry[], cursor: string): { stored: number; deleted: number }
+  peerState(peerId: string): PeerSyncState
+  /** Records the outcome of a pull attempt (ok: clears error, bumps last_sync_at). */
+  recordPull(peerId: string, outcome: { ok: true; at: string } | { ok: false; error: string }): void
+  recordServed(peerId: string, count: number): void
+  /**
+   * Scope changed since the last pull: drop copies whose origin label no longer matches,
+   * reset the cursor so newly matching memories are fetched, remember the new scope.
+   */
+  resetScope(peerId: string, scope: string[]): number
+  /** Deletes every local copy pulled from `peerId` (and its sync state). */
+  purgePeer(peerId: string): number
+  countPeerCopies(peerId: string): number
+
+  /** Moves the WAL into the main file (on shutdown and in tests). */
+  checkpoint(): void
+  close(): void
+}

@@ -1,0 +1,27 @@
+/** Every timing and limit of federation, in one place, with its unit in the name. */
+import { MINUTE_MS, SECOND_MS } from '../lib/clock'
+
+/** Default pull interval (pod.toml `sync_interval`, env MAZEMAKER_SYNC_INTERVAL). */
+export const SYNC_INTERVAL_MS = 5 * MINUTE_MS
+/** Each peer's next pull is brought forward by up to this fraction of the interval, so pods spread out. */
+export const SYNC_JITTER_FRACTION = 0.1
+/** Peers pulled at the same time. */
+export const MAX_CONCURRENT_PULLS = 8
+/** Entries asked for per /peer/sync page. */
+export const PAGE_LIMIT = 500
+/** Pages pulled from one peer in one go before yielding to the next tick (100k memories at 500/page). */
+export const MAX_PAGES_PER_PULL = 2000
+/** One /peer/sync round trip, including reading the body. */
+export const REQUEST_TIMEOUT_MS = 30 * SECOND_MS
+/** First retry after a failure; doubles per consecutive failure, capped at the sync interval. */
+export const BACKOFF_BASE_MS = 5 * SECOND_MS
+/** Largest response body we accept from a peer (500 × 64 KiB memories, escaped). */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+/** Our rendezvous registration is refreshed this often (records expire 300 s after the last one). */
+export const RENDEZVOUS_HEARTBEAT_MS = MINUTE_MS
+/** A rendezvous lookup is reused this long before asking again. */
+export const RENDEZVOUS_CACHE_MS = 4 * MINUTE_MS
+/** One rendezvous register or lookup round trip. */
+export const RENDEZVOUS_TIMEOUT_MS = 10 * SECOND_MS
+/** Largest rendezvous response we read (a valid one is about 2.2 KiB). */
+export const RENDEZVOUS_MAX_RESPONSE_BYTES = 64 * 1024

@@ -1,0 +1,64 @@
+/**
+ * What the operator sees per peer: status, last success, last error, copies held, and the
+ * one-line summary "N ready · M handshake-pending" (other states appended when present).
+ */
+import type { PeerRecord } from '../identity'
+import type { Store } from '../store'
+
+export type PeerStatus = 'ready' | 'handshake-pending' | 'paused' | 'error' | 'revoked'
+
+export interface PeerView {
+  id: string
+  name: string
+  url: string
+  sync: boolean
+  scope: string | string[]
+  status: PeerStatus
+  last_sync_at: string | null
+  last_error: string | null
+  memories: number
+  resolved_url: string | null
+}
+
+export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
+
+export function peerStatus(peer: PeerRecord, failures: number, reachableUrl: string | null): PeerStatus {
+  if (!peer.key) return 'revoked'
+  if (!peer.sync) return 'paused'
+  if (!reachableUrl) return 'handshake-pending'
+  if (failures > 0) return 'error'
+  return 'ready'
+}
+
+/** `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null. */
+export function peersOverview(
+  records: PeerRecord[],
+  store: OverviewStore,
+  reachableUrl: (peer: PeerRecord) => string | null,
+  error: string | null,
+): { peers: PeerView[]; summary: string; error: string | null } {
+  const peers = records.map((p): PeerView => {
+    const state = store.peerState(p.id)
+    const url = reachableUrl(p)
+    return {
+      id: p.id,
+      name: p.name,
+      url: p.url,
+      sync: p.sync,
+      scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
+      status: peerStatus(p, state.consecutive_failures, url),
+      last_sync_at: state.last_sync_at,
+      last_error: state.consecutive_failures > 0 ? state.last_error : null,
+      memories: store.countPeerCopies(p.id),
+      resolved_url: url !== p.url ? url : null,
+    }
+  })
+  return { peers, summary: summarize(peers), error }
+}
+
+export function summarize(peers: { status: PeerStatus }[]): string {
+  const count = (s: PeerStatus) => peers.filter((p) => p.status === s).length
+  const parts = [`${count('ready')} ready`, `${count('handshake-pending')} handshake-pending`]
+  for (const s of ['error', 'paused', 'revoked'] as const) if (count(s) > 0) parts.push(`${count(s)} ${s}`)
+  return parts.join(' · ')
+}

@@ -1,0 +1,264 @@
+/**
+ * The pod's side of a rendezvous: register where we can be reached (a heartbeat every 60 s, the
+ * record expiring 300 s after the last one) and look peers up by id + public key (cached 240 s,
+ * falling back to the last URL that resolved). The rendezvous is never trusted for integrity:
+ * whatever URL it names must still answer with the pair-key signature. The token goes only in
+ * the register request's Authorization header, never in a log line or an error message.
+ */
+import { createHash } from 'node:crypto'
+import * as v from 'valibot'
+import type { Clock } from '../lib/clock'
+import { PeerError, PodError } from '../lib/errors'
+import type { Logger } from '../lib/log'
+import { RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS, RENDEZVOUS_MAX_RESPONSE_BYTES, RENDEZVOUS_TIMEOUT_MS } from './constants'
+
+export const REGISTER_PATH = '/api/peers/register'
+export const LOOKUP_PATH = '/api/peers/lookup/'
+/** Carries the looked-up pod's public key, so it stays out of URLs and access logs. */
+export const PEER_KEY_HEADER = 'mzm-peer-key'
+
+export interface RegisterBody {
+  peer_id: string
+  url: string
+  key_hash: string
+}
+
+export interface RendezvousClient {
+  /** Registers or refreshes us. Throws PeerError `request_failed` or `http_<status>`. */
+  register(body: RegisterBody, signal?: AbortSignal): Promise<void>
+  /** The URL registered for `peerId` under `key`; null when the rendezvous answers 404. */
+  lookup(peerId: string, key: string, signal?: AbortSignal): Promise<string | null>
+}
+
+/** `key_hash` of the contract: hex(SHA-256(utf8(43-char public key))). */
+export function keyHash(publicKey: string): string {
+  return createHash('sha256').update(publicKey, 'utf8').digest('hex')
+}
+
+const LookupAnswerSchema = v.object({
+  peer_id: v.string(),
+  url: v.pipe(v.string(), v.maxLength(2048), v.check(isHttpUrl)),
+  expires_at: v.string(),
+})
+
+export function createRendezvousClient(opts: { url: string; token: string; fetch?: typeof fetch; timeoutMs?: number }): RendezvousClient {
+  const base = opts.url.replace(/\/+$/, '') // the service may be mounted under a path prefix
+  const doFetch = opts.fetch ?? fetch
+  const timeoutMs = opts.timeoutMs ?? RENDEZVOUS_TIMEOUT_MS
+
+  async function send(what: string, url: string, init: RequestInit, signal?: AbortSignal): Promise<{ status: number; text: string }> {
+    const timeout = AbortSignal.timeout(timeoutMs)
+    try {
+      const res = await doFetch(url, {
+        ...init,
+        redirect: 'error', // never carry the token to a host the operator did not name
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      })
+      return { status: res.status, text: await readLimited(res) }
+    } catch (cause) {
+      const detail = timeout.aborted ? `timed out after ${timeoutMs} ms` : describe(cause)
+      throw new PeerError('request_failed', `${what} ${url}: ${detail}`, { cause })
+    }
+  }
+
+  return {
+    async register(body, signal) {
+      const url = base + REGISTER_PATH
+      const res = await send('POST', url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }, signal)
+      if (res.status !== 200) throw httpError('POST', url, res)
+    },
+    async lookup(peerId, key, signal) {
+      const url = base + LOOKUP_PATH + encodeURIComponent(peerId)
+      const res = await send('GET', url, { headers: { [PEER_KEY_HEADER]: key } }, signal)
+      if (res.status === 404) return null
+      if (res.status !== 200) throw httpError('GET', url, res)
+      let json: unknown
+      try {
+        json = JSON.parse(res.text)
+      } catch {
+        throw new PeerError('bad_response', `GET ${url}: answer is not JSON`)
+      }
+      const parsed = v.safeParse(LookupAnswerSchema, json)
+      if (!parsed.success || parsed.output.peer_id !== peerId) throw new PeerError('bad_response', `GET ${url}: answer is not a registration of ${peerId.slice(0, 8)}`)
+      return parsed.output.url
+    },
+  }
+}
+
+export interface HeartbeatState {
+  /** Our last registration was accepted. */
+  registered: boolean
+  last_ok_at: string | null
+  /** `code: message` of the last failure, null once registered again. */
+  last_error: string | null
+  advertised_url: string
+}
+
+export interface Heartbeat {
+  /** Registers at once, then every interval until stop(); idempotent. */
+  start(): void
+  /** Ends the loop, cutting short the sleep and any request in flight. */
+  stop(): Promise<void>
+  /** One registration now (what the loop runs each interval); never throws. */
+  beat(): Promise<void>
+  state(): HeartbeatState
+}
+
+/**
+ * Keeps our registration alive across outages. Logs once per state change: warn on the first
+ * failure (or a different one), info on recovery, debug for repeats.
+ */
+export function createHeartbeat(opts: {
+  client: RendezvousClient
+  podId: string
+  publicKey: string
+  advertiseUrl: () => string
+  clock: Clock
+  log: Logger
+  intervalMs?: number
+}): Heartbeat {
+  const intervalMs = opts.intervalMs ?? RENDEZVOUS_HEARTBEAT_MS
+  const hash = keyHash(opts.publicKey)
+  const log = opts.log
+  const st: HeartbeatState = { registered: false, last_ok_at: null, last_error: null, advertised_url: '' }
+  let failing: string | null = null
+  let lastLoggedUrl: string | null = null
+  let controller: AbortController | null = null
+  let loop: Promise<void> | null = null
+
+  async function beat(): Promise<void> {
+    const signal = controller?.signal
+    try {
+      st.advertised_url = opts.advertiseUrl()
+      await opts.client.register({ peer_id: opts.podId, url: st.advertised_url, key_hash: hash }, signal)
+    } catch (err) {
+      if (signal?.aborted) return // stopping: not a failure worth recording
+      const code = err instanceof PodError ? err.code : 'request_failed'
+      const msg = err instanceof Error ? err.message : String(err)
+      st.registered = false
+      st.last_error = `${code}: ${msg}`
+      const fields = { op: 'rendezvous', err: code, msg }
+      if (failing !== code) log.warn(fields)
+      else log.debug(fields)
+      failing = code
+      return
+    }
+    st.registered = true
+    st.last_ok_at = new Date(opts.clock.now()).toISOString()
+    st.last_error = null
+    if (failing !== null) log.info({ op: 'rendezvous', msg: `registered again as ${st.advertised_url}` })
+    else if (lastLoggedUrl !== st.advertised_url) log.info({ op: 'rendezvous', msg: `registered as ${st.advertised_url}` })
+    else log.debug({ op: 'rendezvous', msg: 'heartbeat ok' })
+    failing = null
+    lastLoggedUrl = st.advertised_url
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await beat()
+      if (signal.aborted) break
+      await opts.clock.sleep(intervalMs, signal)
+    }
+  }
+
+  return {
+    start() {
+      if (loop) return
+      controller = new AbortController()
+      loop = run(controller.signal)
+    },
+    async stop() {
+      controller?.abort()
+      await loop
+      loop = null
+      controller = null
+    },
+    beat,
+    state: () => ({ ...st }),
+  }
+}
+
+export interface Resolver {
+  /** The peer's URL: cached for cacheMs, else looked up; on failure or 404 the last URL that resolved (or null). */
+  resolve(peerId: string, key: string): Promise<string | null>
+}
+
+export function createResolver(opts: { client: RendezvousClient; clock: Clock; cacheMs?: number; log?: Logger }): Resolver {
+  const cacheMs = opts.cacheMs ?? RENDEZVOUS_CACHE_MS
+  const resolved = new Map<string, { key: string; url: string; at: number }>()
+  const inFlight = new Map<string, Promise<string | null>>()
+
+  async function lookup(peerId: string, key: string): Promise<string | null> {
+    const last = resolved.get(peerId)
+    const fallback = last && last.key === key ? last.url : null // a URL found under another key is not this peer's
+    try {
+      const url = await opts.client.lookup(peerId, key)
+      if (url) {
+        resolved.set(peerId, { key, url, at: opts.clock.now() })
+        return url
+      }
+      opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: 'not_found', msg: fallback ? 'using the last resolved URL' : 'not registered' })
+    } catch (err) {
+      opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: err instanceof PodError ? err.code : 'request_failed', msg: err instanceof Error ? err.message : String(err) })
+    }
+    return fallback
+  }
+
+  return {
+    resolve(peerId, key) {
+      const hit = resolved.get(peerId)
+      if (hit && hit.key === key && opts.clock.now() - hit.at < cacheMs) return Promise.resolve(hit.url)
+      // Concurrent resolves of one peer share a single lookup.
+      const k = `${peerId} ${key}`
+      let p = inFlight.get(k)
+      if (!p) {
+        p = lookup(peerId, key).finally(() => inFlight.delete(k))
+        inFlight.set(k, p)
+      }
+      return p
+    },
+  }
+}
+
+function httpError(method: string, url: string, res: { status: number; text: string }): PeerError {
+  let detail = ''
+  try {
+    const j = JSON.parse(res.text) as { error?: unknown; message?: unknown }
+    if (typeof j.error === 'string') detail = j.error
+    if (typeof j.message === 'string') detail += `: ${j.message}`
+  } catch {
+    // not JSON: the status says enough
+  }
+  // The rendezvous is not trusted: keep what it says short and printable before it reaches logs.
+  detail = detail.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
+  return new PeerError(`http_${res.status}`, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`)
+}
+
+async function readLimited(res: Response): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? 0)
+  if (declared > RENDEZVOUS_MAX_RESPONSE_BYTES) {
+    await res.body?.cancel()
+    throw new Error(`answer of ${declared} bytes is over ${RENDEZVOUS_MAX_RESPONSE_BYTES}`)
+  }
+  const buf = await res.arrayBuffer()
+  if (buf.byteLength > RENDEZVOUS_MAX_RESPONSE_BYTES) throw new Error(`answer of ${buf.byteLength} bytes is over ${RENDEZVOUS_MAX_RESPONSE_BYTES}`)
+  return new TextDecoder().decode(buf)
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text)
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return (err as Error & { code?: string }).code ?? err.message
+  return String(err)
+}

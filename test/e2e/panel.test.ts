@@ -1,0 +1,318 @@
+/**
+ * End to end: two real pod processes (`bun src/main.ts serve --port 0`), each driven through its
+ * own panel in headless Chromium. Pair them from the panels, sync, see the other pod's public
+ * memory, pause, edit scope, remove. Screenshots go to test-artifacts/ (gitignored).
+ *
+ * Needs /usr/bin/chromium: run scripts/ensure-chromium.sh once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import jsQR from 'jsqr'
+import { PNG } from 'pngjs'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+const ROOT = join(import.meta.dir, '..', '..')
+const ARTIFACTS = join(ROOT, 'test-artifacts')
+const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+/** Playwright waits for conditions (no sleeping); this caps each wait so a failure says where. */
+const STEP_TIMEOUT_MS = 10_000
+const TEST_TIMEOUT_MS = 30_000
+
+interface RunningPod {
+  name: string
+  home: string
+  url: string
+  token: string
+  id: string
+  handshake: string
+  proc: ReturnType<typeof Bun.spawn>
+  log: string[]
+}
+
+/** Starts `serve` and resolves with its URL from the `op=listen url=…` log line. */
+async function spawnPod(name: string): Promise<RunningPod> {
+  const home = mkdtempSync(join(tmpdir(), `mzm-e2e-${name}-`))
+  const env: Record<string, string | undefined> = { ...process.env, MAZEMAKER_HOME: undefined, MAZEMAKER_PORT: undefined }
+  const proc = Bun.spawn([process.execPath, join(ROOT, 'src/main.ts'), 'serve', '--home', home, '--port', '0'], {
+    cwd: ROOT,
+    env,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  const log: string[] = []
+  const url = await new Promise<string>((resolve, reject) => {
+    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let buffered = ''
+    let found = false
+    ;(async () => {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        buffered += decoder.decode(value, { stream: true })
+        let nl: number
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl)
+          buffered = buffered.slice(nl + 1)
+          log.push(line)
+          const m = /\bop=listen\b.*\burl=(\S+)/.exec(line)
+          if (m && !found) {
+            found = true
+            resolve(m[1]!)
+          }
+        }
+      }
+      if (!found) reject(new Error(`pod ${name} exited before listening:\n${log.join('\n')}`))
+    })().catch(reject)
+  })
+  const token = readFileSync(join(home, 'admin.token'), 'utf8').trim()
+  const res = await fetch(`${url}/peer/identity`, { headers: { Authorization: `Bearer ${token}` } })
+  const identity = (await res.json()) as { pod_id: string; handshake_url: string }
+  return { name, home, url, token, id: identity.pod_id, handshake: identity.handshake_url, proc, log }
+}
+
+async function api<T>(pod: RunningPod, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${pod.url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${pod.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+
+function decodeQr(png: Buffer): string | null {
+  const img = PNG.sync.read(png)
+  return jsQR(new Uint8ClampedArray(img.data), img.width, img.height)?.data ?? null
+}
+
+const peerCard = (page: Page, id: string) => page.locator(`li.peer[data-peer-id="${id}"]`)
+
+describe('operator panel, two real pods in Chromium', () => {
+  let a: RunningPod
+  let b: RunningPod
+  let browser: Browser
+  let ctxA: BrowserContext
+  let ctxB: BrowserContext
+  let pageA: Page
+  let pageB: Page
+  const requests: string[] = []
+  const problems: string[] = []
+
+  function watch(page: Page, label: string) {
+    page.setDefaultTimeout(STEP_TIMEOUT_MS)
+    page.on('request', (r) => requests.push(r.url()))
+    // CSP violations and script errors show up here.
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`${label} console: ${m.text()}`)
+    })
+    page.on('pageerror', (e) => problems.push(`${label} pageerror: ${e.message}`))
+  }
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    ;[a, b] = await Promise.all([spawnPod('alpha'), spawnPod('bravo')])
+    // Something to share and something that must stay home, on each side.
+    await api(a, 'POST', '/memories', { label: 'public:greeting-from-alpha', content: 'hello from pod alpha' })
+    await api(a, 'POST', '/memories', { label: 'notes:alpha-private', content: 'alpha secret diary' })
+    await api(b, 'POST', '/memories', { label: 'public:greeting-from-bravo', content: 'hello from pod bravo' })
+    await api(b, 'POST', '/memories', { label: 'notes:bravo-private', content: 'bravo secret diary' })
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    ctxA = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 900 } })
+    ctxB = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } })
+    pageA = await ctxA.newPage()
+    pageB = await ctxB.newPage()
+    watch(pageA, 'alpha')
+    watch(pageB, 'bravo')
+  }, TEST_TIMEOUT_MS)
+
+  afterAll(async () => {
+    await browser?.close()
+    for (const pod of [a, b]) {
+      if (!pod) continue
+      pod.proc.kill('SIGTERM')
+      await pod.proc.exited
+      rmSync(pod.home, { recursive: true, force: true })
+    }
+  }, TEST_TIMEOUT_MS)
+
+  test('without a token the panel says how to get one', async () => {
+    await pageA.goto(`${a.url}/`)
+    await expect(pageA.locator('#no-token').isVisible()).resolves.toBe(true)
+    expect(await pageA.locator('#no-token').textContent()).toContain('mazemaker open')
+    expect(await pageA.locator('#dashboard').isVisible()).toBe(false)
+    await pageA.screenshot({ path: join(ARTIFACTS, 'panel-no-token.png') })
+  })
+
+  test('the token link opens the panel and leaves the address bar at once', async () => {
+    for (const [page, pod] of [
+      [pageA, a],
+      [pageB, b],
+    ] as const) {
+      await page.goto(`${pod.url}/#token=${pod.token}`)
+      await page.locator('#handshake-url').and(page.locator(`[value^="mzm-handshake://"]`)).waitFor()
+      expect(page.url()).toBe(`${pod.url}/`)
+      expect(await page.evaluate(() => sessionStorage.getItem('mazemaker.admin-token'))).toBe(pod.token)
+    }
+    // A reload keeps working from session storage.
+    await pageA.reload()
+    await pageA.locator('#handshake-url[value^="mzm-handshake://"]').waitFor()
+    expect(await pageA.locator('#no-token').isVisible()).toBe(false)
+  })
+
+  test('identity card: handshake URL, copy button, QR code of it', async () => {
+    expect(await pageA.locator('#handshake-url').inputValue()).toBe(a.handshake)
+    expect(await pageA.locator('#id-short').textContent()).toBe(a.id.slice(0, 8))
+
+    await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: a.url })
+    await pageA.getByRole('button', { name: 'Copy' }).click()
+    await pageA.locator('#copy-status', { hasText: 'Copied' }).waitFor()
+    expect(await pageA.evaluate(() => navigator.clipboard.readText())).toBe(a.handshake)
+
+    const qr = pageA.locator('#qr')
+    await qr.waitFor()
+    expect(decodeQr(await qr.screenshot())).toBe(a.handshake)
+  })
+
+  test('pairing both ways from the panels: paste the handshake, give the URL', async () => {
+    const pair = async (page: Page, other: RunningPod) => {
+      await page.getByLabel('Their handshake URL').fill(other.handshake)
+      await page.getByLabel(/^Their URL/).fill(other.url)
+      await page.getByLabel(/^Name/).fill(other.name)
+      await page.getByRole('button', { name: 'Add peer' }).click()
+      await page.locator('#add-status', { hasText: `Added ${other.name}` }).waitFor()
+      await peerCard(page, other.id).waitFor()
+    }
+    await pair(pageB, a)
+    await pair(pageA, b)
+    expect(await peerCard(pageB, a.id).locator('.peer-name').textContent()).toBe('alpha')
+    expect(await peerCard(pageB, a.id).locator('.peer-url').textContent()).toBe(a.url)
+    expect(await peerCard(pageB, a.id).locator('.peer-scope').textContent()).toBe('public:*')
+  })
+
+  test('sync now: both peers • ready, and the other pod\'s public memory shows up', async () => {
+    for (const [page, other] of [
+      [pageB, a],
+      [pageA, b],
+    ] as const) {
+      const card = peerCard(page, other.id)
+      await page.getByRole('button', { name: `Sync now ${other.name}` }).click()
+      await card.locator('.peer-result', { hasText: /^Synced/ }).waitFor()
+      await card.locator('.badge', { hasText: '• ready' }).waitFor()
+      expect(await card.locator('.peer-copies').textContent()).toBe('1')
+      expect(await card.locator('.peer-last').textContent()).toBe('just now')
+    }
+    await pageB.locator('#summary', { hasText: '1 ready' }).waitFor()
+
+    // bravo holds alpha's public memory, marked as coming from alpha; alpha's private one never left.
+    const fromAlpha = pageB.locator('.memory', { hasText: 'greeting-from-alpha' })
+    await fromAlpha.waitFor()
+    expect(await fromAlpha.locator('.tag-peer').textContent()).toBe('from alpha')
+    expect(await pageB.locator('#memory-list').textContent()).not.toContain('alpha secret diary')
+    // bravo's own private memory is marked private.
+    expect(await pageB.locator('.memory', { hasText: 'notes:bravo-private' }).locator('.tag-private').count()).toBe(1)
+
+    await pageA.screenshot({ path: join(ARTIFACTS, 'panel-dark.png'), fullPage: true })
+    await pageB.screenshot({ path: join(ARTIFACTS, 'panel-light.png'), fullPage: true })
+  })
+
+  test('memory view: filter by origin and search', async () => {
+    await pageB.getByLabel('Origin').selectOption(a.id)
+    await pageB.locator('#memory-status', { hasText: 'from alpha' }).waitFor()
+    const labels = await pageB.locator('.memory-label').allTextContents()
+    expect(labels).toEqual(['public:greeting-from-alpha'])
+
+    await pageB.getByLabel('Origin').selectOption('local')
+    await pageB.locator('#memory-status', { hasText: 'from this pod' }).waitFor()
+    expect(await pageB.locator('#memory-list').textContent()).not.toContain('greeting-from-alpha')
+
+    await pageB.getByLabel('Origin').selectOption('')
+    await pageB.getByRole('searchbox', { name: 'Search memories' }).fill('hello')
+    await pageB.getByRole('button', { name: 'Search', exact: true }).click()
+    await pageB.locator('#memory-status', { hasText: /match/ }).waitFor()
+    const found = await pageB.locator('.memory-label').allTextContents()
+    expect(found).toContain('public:greeting-from-alpha')
+    expect(found).toContain('public:greeting-from-bravo')
+    // back to the plain list
+    await pageB.getByRole('searchbox', { name: 'Search memories' }).fill('')
+    await pageB.getByRole('button', { name: 'Search', exact: true }).click()
+    await pageB.locator('#memory-status', { hasText: 'most recent' }).waitFor()
+  })
+
+  test('phone width: one readable column', async () => {
+    const phone = await browser.newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true })
+    const page = await phone.newPage()
+    watch(page, 'phone')
+    await page.goto(`${b.url}/#token=${b.token}`)
+    await peerCard(page, a.id).locator('.badge', { hasText: 'ready' }).waitFor()
+    // Nothing wider than the screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    await page.screenshot({ path: join(ARTIFACTS, 'panel-phone.png'), fullPage: true })
+    await phone.close()
+  })
+
+  test('edit scope in a dialog', async () => {
+    await pageA.getByRole('button', { name: 'Edit scope bravo' }).click()
+    const dialog = pageA.locator('#edit-dialog')
+    await dialog.waitFor()
+    await dialog.getByLabel('Scope').fill('public:*, decision:*')
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    await peerCard(pageA, b.id).locator('.peer-scope', { hasText: 'public:*, decision:*' }).waitFor()
+  })
+
+  test('pause and resume change the badge', async () => {
+    const card = peerCard(pageA, b.id)
+    await pageA.getByRole('button', { name: 'Pause bravo' }).click()
+    await card.locator('.badge', { hasText: '‖ paused' }).waitFor()
+    expect(await card.locator('button[data-action=pause] .label').textContent()).toBe('Resume')
+    await pageA.getByRole('button', { name: 'Resume bravo' }).click()
+    await card.locator('.badge', { hasText: '• ready' }).waitFor()
+  })
+
+  test('remove asks first (Escape keeps the peer), then removes and purges the copies', async () => {
+    const removeButton = pageB.getByRole('button', { name: 'Remove alpha' })
+    await removeButton.click()
+    const dialog = pageB.locator('#remove-dialog')
+    await dialog.waitFor()
+    expect(await dialog.textContent()).toContain('Also delete the 1 copy held here')
+    // keyboard: Escape cancels, focus returns to the button that opened it
+    await pageB.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    expect(await removeButton.evaluate((el) => el === document.activeElement)).toBe(true)
+    expect(await peerCard(pageB, a.id).count()).toBe(1)
+
+    await removeButton.click()
+    await dialog.getByLabel(/Also delete/).check()
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click()
+    await peerCard(pageB, a.id).waitFor({ state: 'detached' })
+    await pageB.locator('#sync-all-status', { hasText: 'Removed alpha, 1 copy deleted' }).waitFor()
+    await pageB.locator('#peers-empty').waitFor()
+    await pageB.locator('.memory', { hasText: 'greeting-from-bravo' }).waitFor()
+    expect(await pageB.locator('#memory-list').textContent()).not.toContain('greeting-from-alpha')
+    expect((await api<{ peers: unknown[] }>(b, 'GET', '/peer/peers')).peers).toEqual([])
+  })
+
+  test('no request left 127.0.0.1, and no console or script error (CSP included)', () => {
+    const offHost = requests.filter((u) => !u.startsWith('data:') && new URL(u).hostname !== '127.0.0.1')
+    expect(offHost).toEqual([])
+    expect(requests.length).toBeGreaterThan(10)
+    expect(problems).toEqual([])
+  })
+
+  test('the admin token never reaches a pod log', () => {
+    for (const pod of [a, b]) expect(pod.log.filter((l) => l.includes(pod.token))).toEqual([])
+  })
+})

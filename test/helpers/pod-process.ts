@@ -1,0 +1,116 @@
+/**
+ * Real pods as real processes: spawn `bun src/main.ts serve` (or the compiled binary) on an
+ * ephemeral loopback port with a temp home, wait for its `op=listen` line, and end exactly the
+ * processes we started, by PID.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+
+export const ROOT = join(import.meta.dir, '..', '..')
+export const MAIN = join(ROOT, 'src', 'main.ts')
+const STARTUP_TIMEOUT_MS = 20_000
+
+/** The test's environment without MAZEMAKER_* variables (they would override --home/--port), plus `extra`. */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MAZEMAKER_')) env[k] = v
+  return { ...env, ...extra }
+}
+
+export function tempHome(prefix = 'mzm-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export interface PodProcess {
+  url: string
+  home: string
+  pid: number
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>
+  /** Everything the pod wrote to stderr so far. */
+  logs(): string
+  token(): string
+  /** Admin-authenticated JSON call to the pod's local API. */
+  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number>
+  /** SIGKILL (crash). */
+  kill9(): Promise<void>
+}
+
+export interface SpawnOptions {
+  home?: string
+  env?: Record<string, string>
+  args?: string[]
+  /** Run this executable instead of `bun src/main.ts` (e.g. the compiled binary). */
+  command?: string[]
+}
+
+export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
+  const home = opts.home ?? tempHome()
+  const cmd = [...(opts.command ?? [process.execPath, MAIN]), 'serve', '--home', home, '--port', '0', ...(opts.args ?? [])]
+  const proc = Bun.spawn(cmd, {
+    cwd: ROOT,
+    env: testEnv(opts.env),
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let stderr = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pod did not start within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)), STARTUP_TIMEOUT_MS)
+    void (async () => {
+      const decoder = new TextDecoder()
+      for await (const chunk of proc.stderr) {
+        stderr += decoder.decode(chunk)
+        const m = /op=listen url=(\S+)/.exec(stderr)
+        if (m) {
+          clearTimeout(timer)
+          resolve(m[1]!)
+        }
+      }
+      clearTimeout(timer)
+      reject(new Error(`pod exited (code ${proc.exitCode}) before listening:\n${stderr}`))
+    })()
+  })
+  const token = () => readFileSync(join(home, 'admin.token'), 'utf8').trim()
+  return {
+    url,
+    home,
+    pid: proc.pid,
+    proc,
+    logs: () => stderr,
+    token,
+    async api(method, path, body) {
+      const res = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await res.text()
+      return { status: res.status, body: text ? JSON.parse(text) : null }
+    },
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM')
+      return await proc.exited
+    },
+    async kill9() {
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+      await proc.exited
+    },
+  }
+}
+
+/** Stops every pod given (by its own PID) and removes the homes. */
+export async function cleanup(pods: PodProcess[], homes: string[] = []): Promise<void> {
+  await Promise.all(pods.map((p) => p.stop().catch(() => undefined)))
+  for (const h of new Set([...pods.map((p) => p.home), ...homes])) rmSync(h, { recursive: true, force: true })
+}
+
+/** Runs the CLI once to completion. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: ROOT, env: testEnv(env), stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  return { code, stdout, stderr }
+}

@@ -1,0 +1,45 @@
+import { expect, test } from 'bun:test'
+import { parseHandshakeUrl } from '../../src/identity'
+import { ID_A, ID_B, testIdentity } from './_keypair'
+
+test('checkAdminToken accepts only the exact token', async () => {
+  const id = await testIdentity(ID_A)
+  expect(id.checkAdminToken(id.adminToken)).toBe(true)
+  expect(id.checkAdminToken(undefined)).toBe(false)
+  expect(id.checkAdminToken('')).toBe(false)
+  expect(id.checkAdminToken(id.adminToken.slice(0, -1))).toBe(false)
+  expect(id.checkAdminToken(`${id.adminToken}x`)).toBe(false)
+})
+
+test('pairKey: both pods get the same HMAC key, and it is cached per (peer, key)', async () => {
+  const a = await testIdentity(ID_A)
+  const b = await testIdentity(ID_B)
+  const kab = await a.pairKey(ID_B, b.publicKey)
+  const kba = await b.pairKey(ID_A, a.publicKey)
+  const msg = new TextEncoder().encode('hello')
+  expect(Buffer.from(await crypto.subtle.sign('HMAC', kab, msg))).toEqual(Buffer.from(await crypto.subtle.sign('HMAC', kba, msg)))
+  expect(await a.pairKey(ID_B, b.publicKey)).toBe(kab)
+  const other = await testIdentity(ID_B)
+  expect(await a.pairKey(ID_B, other.publicKey)).not.toBe(kab)
+})
+
+test('pairKey failures are reported, not cached', async () => {
+  const a = await testIdentity(ID_A)
+  const bad = 'A'.repeat(43) as never
+  await expect(a.pairKey(ID_B, bad)).rejects.toThrow(/not a usable X25519 key/)
+  await expect(a.pairKey(ID_B, bad)).rejects.toThrow(/not a usable X25519 key/)
+})
+
+test('handshakeUrl carries id, key, name and an optional url', async () => {
+  const a = await testIdentity(ID_A, 'alca 7G')
+  expect(parseHandshakeUrl(a.handshakeUrl())).toEqual({ podId: ID_A, key: a.publicKey, name: 'alca 7G' })
+  expect(parseHandshakeUrl(a.handshakeUrl({ url: 'https://a.example' })).url).toBe('https://a.example')
+})
+
+test('secrets do not show up when the identity is serialised', async () => {
+  const a = await testIdentity(ID_A)
+  const json = JSON.stringify(a)
+  expect(json).not.toContain(a.adminToken)
+  expect(json).not.toContain('vaultKey')
+  expect(Bun.inspect(a)).not.toContain(a.adminToken)
+})

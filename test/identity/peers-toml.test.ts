@@ -1,0 +1,44 @@
+import { expect, test } from 'bun:test'
+import { BadInput } from '../../src/lib/errors'
+import { normalizeScope, type PeerEntry, type PodId } from '../../src/identity'
+import { formatPeersToml, parsePeersToml, peerUrlProblem } from '../../src/identity/peers-toml'
+import { ID_A, ID_B } from './_keypair'
+
+const SELF = '11111111-2222-4333-8444-555555555555' as PodId
+
+test('format → parse round-trips; one-glob scopes are written as a string', () => {
+  const entries: PeerEntry[] = [
+    { id: ID_A, name: 'alca-7G', url: 'https://peer.tail-foo.ts.net', sync: true, scope: ['public:*'] },
+    { id: ID_B, name: '', url: `mzm-rendezvous://${ID_B}`, sync: false, scope: ['ops:*', 'bug:*'] },
+  ]
+  const text = formatPeersToml(entries, SELF)
+  expect(text).toContain(`[peers.${ID_A}]\nname = "alca-7G"\nurl = "https://peer.tail-foo.ts.net"\nsync = true\nscope = "public:*"\n`)
+  expect(text).toContain('scope = [ "ops:*", "bug:*" ]')
+  expect(parsePeersToml(text, SELF)).toEqual(entries)
+})
+
+test('an empty registry is just the header comment', () => {
+  const text = formatPeersToml([], SELF)
+  expect(text.split('\n').every((l) => l === '' || l.startsWith('#'))).toBe(true)
+  expect(parsePeersToml(text, SELF)).toEqual([])
+})
+
+test('formatPeersToml refuses entries it could not write safely', () => {
+  expect(() => formatPeersToml([{ id: ID_A, name: 'a\nb', url: '', sync: true, scope: ['*'] }], SELF)).toThrow(BadInput)
+  expect(() => formatPeersToml([{ id: '../x' as PodId, name: '', url: '', sync: true, scope: ['*'] }], SELF)).toThrow()
+})
+
+test('normalizeScope', () => {
+  expect(normalizeScope('public:*')).toEqual(['public:*'])
+  expect(normalizeScope(['a:*', 'b:*'])).toEqual(['a:*', 'b:*'])
+  expect(() => normalizeScope([])).toThrow(/at least one glob/)
+  expect(() => normalizeScope([''])).toThrow(/must not be empty/)
+})
+
+test('peer URLs', () => {
+  expect(peerUrlProblem(ID_A, '')).toBeNull()
+  expect(peerUrlProblem(ID_A, 'http://127.0.0.1:8765')).toBeNull()
+  expect(peerUrlProblem(ID_A, `mzm-rendezvous://${ID_A}`)).toBeNull()
+  expect(peerUrlProblem(ID_A, `mzm-rendezvous://${ID_B}`)).toMatch(/this peer's own id/)
+  expect(peerUrlProblem(ID_A, `mzm-rendezvous://${ID_A}/x`)).toMatch(/this peer's own id/)
+})

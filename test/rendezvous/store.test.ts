@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Database } from 'bun:sqlite'
+import { FakeClock } from '../../src/lib/clock'
+import { Conflict, PodError } from '../../src/lib/errors'
+import { openRendezvousStore, sha256Hex, type RendezvousStore } from '../../src/rendezvous/store'
+import { BINDING_RETENTION_MS, RECORD_TTL_MS } from '../../src/rendezvous/constants'
+
+const KEY_A = 'A'.repeat(43)
+const KEY_B = 'B'.repeat(43)
+const peerId = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`
+
+let dir: string
+let clock: FakeClock
+let db: RendezvousStore
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mzm-rv-store-'))
+  clock = new FakeClock()
+  db = openRendezvousStore(join(dir, 'rendezvous.db'), clock)
+})
+
+afterEach(() => {
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+function reg(n: number, key = KEY_A, tokenId = 't') {
+  return db.register({ peer_id: peerId(n), url: `http://10.0.0.${n % 250}:8765`, key_hash: sha256Hex(key), token_id: tokenId })
+}
+
+describe('tokens', () => {
+  test('create returns the secret once; only its hash is stored; list and revoke', () => {
+    const a = db.createToken('alice')
+    const b = db.createToken('')
+    expect(a.token).toMatch(/^mzr_[A-Za-z0-9_-]{43}$/)
+    expect(a.id).not.toBe(b.id)
+    expect(db.authenticate(a.token)).toBe(a.id)
+    expect(db.authenticate(b.token)).toBe(b.id)
+
+    const raw = new Database(join(dir, 'rendezvous.db'), { readonly: true })
+    const dump = JSON.stringify(raw.query('SELECT * FROM tokens').all())
+    raw.close()
+    expect(dump).not.toContain(a.token.slice(4))
+    expect(dump).toContain(sha256Hex(a.token))
+
+    const listed = db.listTokens()
+    expect(listed).toHaveLength(2)
+    expect(listed.find((t) => t.id === a.id)).toEqual({ id: a.id, label: 'alice', created_at: new Date(clock.now()).toISOString(), revoked_at: null, registrations: 0 })
+    expect(JSON.stringify(listed)).not.toContain(a.token)
+
+    expect(db.revokeToken(a.id)).toBe(true)
+    expect(db.revokeToken(a.id)).toBe(true) // idempotent
+    expect(db.revokeToken('nope')).toBe(false)
+    expect(db.authenticate(a.token)).toBeNull()
+    expect(db.authenticate(b.token)).toBe(b.id)
+    expect(db.listTokens().find((t) => t.id === a.id)?.revoked_at).toBe(new Date(clock.now()).toISOString())
+  })
+
+  test('authenticate refuses malformed and unknown secrets', () => {
+    expect(db.authenticate('')).toBeNull()
+    expect(db.authenticate('mzr_short')).toBeNull()
+    expect(db.authenticate('mzr_' + 'x'.repeat(43))).toBeNull()
+  })
+
+  test('labels are bounded and printable', () => {
+    expect(() => db.createToken('x'.repeat(201))).toThrow(/over 200/)
+    expect(() => db.createToken('a\nb')).toThrow(/control/)
+  })
+
+  test('revoking a token drops its registrations at once and frees their ids', () => {
+    const t = db.createToken('t')
+    db.register({ peer_id: peerId(1), url: 'http://a:1', key_hash: sha256Hex(KEY_A), token_id: t.id })
+    expect(db.listTokens()[0]!.registrations).toBe(1)
+    db.revokeToken(t.id)
+    expect(db.lookup(peerId(1), KEY_A)).toBeNull()
+    expect(db.count()).toBe(0)
+    expect(reg(1, KEY_B).created).toBe(true)
+  })
+})
+
+describe('registrations', () => {
+  test('register then lookup; refresh extends expiry', () => {
+    const first = reg(1)
+    expect(first).toEqual({ peer_id: peerId(1), url: 'http://10.0.0.1:8765', expires_at: new Date(clock.now() + RECORD_TTL_MS).toISOString(), created: true })
+    expect(db.lookup(peerId(1), KEY_A)).toEqual({ peer_id: peerId(1), url: 'http://10.0.0.1:8765', expires_at: first.expires_at })
+    clock.advance(60_000)
+    expect(reg(1).created).toBe(false)
+    expect(db.lookup(peerId(1), KEY_A)?.expires_at).toBe(new Date(clock.now() + RECORD_TTL_MS).toISOString())
+  })
+
+  test('lookup is null alike for unknown id, wrong key and expired record', () => {
+    reg(1)
+    expect(db.lookup(peerId(2), KEY_A)).toBeNull()
+    expect(db.lookup(peerId(1), KEY_B)).toBeNull()
+    clock.advance(RECORD_TTL_MS - 1)
+    expect(db.lookup(peerId(1), KEY_A)).not.toBeNull()
+    clock.advance(1)
+    expect(db.lookup(peerId(1), KEY_A)).toBeNull()
+  })
+
+  test('the first registration binds the id to its key hash, also after expiry', () => {
+    reg(1, KEY_A)
+    expect(() => reg(1, KEY_B)).toThrow(Conflict)
+    clock.advance(RECORD_TTL_MS + 1)
+    expect(() => reg(1, KEY_B)).toThrow(Conflict)
+    expect(reg(1, KEY_A).created).toBe(false) // the owner comes back
+  })
+
+  test('expired rows lose their URL at the next purge and their binding after the retention', () => {
+    reg(1, KEY_A)
+    clock.advance(RECORD_TTL_MS + 60_000)
+    reg(2) // a write runs the purge
+    const raw = new Database(join(dir, 'rendezvous.db'), { readonly: true })
+    expect(raw.query('SELECT url FROM registrations WHERE peer_id = ?').get(peerId(1))).toEqual({ url: '' })
+    raw.close()
+    clock.advance(BINDING_RETENTION_MS)
+    expect(reg(1, KEY_B).created).toBe(true)
+  })
+
+  test('the table is bounded: expired rows are purged first, then 503 full', () => {
+    db.close()
+    db = openRendezvousStore(join(dir, 'rendezvous.db'), clock, { maxRegistrations: 3 })
+    reg(1)
+    reg(2)
+    clock.advance(RECORD_TTL_MS + 1) // 1 and 2 expire
+    reg(3)
+    reg(4) // table full of 3 rows: the two expired go, 4 fits
+    expect(db.count()).toBe(2)
+    reg(5)
+    expect(db.count()).toBe(3)
+    let err: unknown
+    try {
+      reg(6)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(PodError)
+    expect((err as PodError).code).toBe('full')
+    expect(reg(5).created).toBe(false) // refreshes still work when full
+  })
+
+  test('the database and its WAL files are 0600 from creation, also under umask 0', () => {
+    const old = process.umask(0)
+    try {
+      const path = join(dir, 'other.db')
+      const other = openRendezvousStore(path, clock)
+      other.createToken('x')
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(f).mode & 0o777).toBe(0o600)
+      other.close()
+    } finally {
+      process.umask(old)
+    }
+  })
+
+  test('data survives reopening', () => {
+    const t = db.createToken('keep')
+    reg(1)
+    db.close()
+    db = openRendezvousStore(join(dir, 'rendezvous.db'), clock)
+    expect(db.authenticate(t.token)).toBe(t.id)
+    expect(db.lookup(peerId(1), KEY_A)?.url).toBe('http://10.0.0.1:8765')
+  })
+})

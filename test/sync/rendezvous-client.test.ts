@@ -1,0 +1,275 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FakeClock } from '../../src/lib/clock'
+import { PeerError } from '../../src/lib/errors'
+import { memoryLogger } from '../../src/lib/log'
+import { openRendezvousStore, startRendezvous, type RendezvousService } from '../../src/rendezvous'
+import { createHeartbeat, createRendezvousClient, createResolver, keyHash, type RendezvousClient } from '../../src/sync/rendezvous-client'
+
+const POD = '6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'
+const PEER = '0b8a1e2c-3d4f-4a5b-8c6d-7e8f9a0b1c2d'
+const POD_KEY = 'k2Vb7mQ1xYp3Zr8sT4uW9aB6cD0eF5gH1iJ2kL3mN4o'
+const PEER_KEY = 'Zk2Vb7mQ1xYp3Zr8sT4uW9aB6cD0eF5gH1iJ2kL3mN4'
+
+let dir: string
+let home: string
+let clock: FakeClock
+let service: RendezvousService | null
+let port: number
+let token: string
+let tokenId: string
+let requests: Request[]
+
+/** fetch that records what the client sends (URL, headers) before sending it for real. */
+const recordingFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+  requests.push(new Request(input, init))
+  return fetch(input, init)
+}) as typeof fetch
+
+async function up(): Promise<void> {
+  service = await startRendezvous({ home, port, host: '127.0.0.1', clock, log: memoryLogger('warn') })
+  port = Number(new URL(service.url).port)
+}
+
+async function down(): Promise<void> {
+  await service?.close()
+  service = null
+}
+
+function withStore<T>(fn: (db: ReturnType<typeof openRendezvousStore>) => T): T {
+  const db = openRendezvousStore(join(home, 'rendezvous.db'), clock)
+  try {
+    return fn(db)
+  } finally {
+    db.close()
+  }
+}
+
+function client(over: { token?: string; fetch?: typeof fetch } = {}): RendezvousClient {
+  return createRendezvousClient({ url: `http://127.0.0.1:${port}/`, token: over.token ?? token, fetch: over.fetch ?? recordingFetch })
+}
+
+/** Yields to the event loop until `cond` holds (real I/O is in flight; nothing waits on time). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 100_000 && !cond(); i++) await new Promise((r) => setImmediate(r))
+  if (!cond()) throw new Error('condition never held')
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mzm-rv-client-'))
+  home = join(dir, 'rv')
+  clock = new FakeClock()
+  requests = []
+  port = 0
+  await up()
+  ;({ token, id: tokenId } = withStore((db) => db.createToken('pods')))
+})
+
+afterEach(async () => {
+  await down()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('keyHash', () => {
+  test('is hex(SHA-256(utf8(key)))', () => {
+    expect(keyHash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    expect(keyHash(POD_KEY)).toMatch(/^[0-9a-f]{64}$/)
+  })
+})
+
+describe('createRendezvousClient', () => {
+  test('register then lookup; the key travels in Mzm-Peer-Key, never in the URL; the token only on register', async () => {
+    const c = client()
+    await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) })
+    expect(await c.lookup(PEER, PEER_KEY)).toBe('https://peer.example')
+    const [reg, look] = requests
+    expect(reg!.headers.get('authorization')).toBe(`Bearer ${token}`)
+    expect(look!.url).toBe(`http://127.0.0.1:${port}/api/peers/lookup/${PEER}`)
+    expect(look!.headers.get('mzm-peer-key')).toBe(PEER_KEY)
+    expect(look!.headers.get('authorization')).toBeNull()
+  })
+
+  test('lookup is null on 404 (unknown or wrong key)', async () => {
+    const c = client()
+    expect(await c.lookup(PEER, PEER_KEY)).toBeNull()
+    await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) })
+    expect(await c.lookup(PEER, POD_KEY)).toBeNull()
+  })
+
+  test('HTTP failures are PeerError http_<status> with the service message and without the token', async () => {
+    const bad = client({ token: 'mzr_' + 'q'.repeat(43) })
+    const err = await bad.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) }).catch((e) => e)
+    expect(err).toBeInstanceOf(PeerError)
+    expect(err.code).toBe('http_401')
+    expect(err.message).toContain('token unknown or revoked')
+    expect(err.message).not.toContain('q'.repeat(43))
+
+    const c = client()
+    await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) })
+    const conflict = await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(POD_KEY) }).catch((e) => e)
+    expect(conflict.code).toBe('http_409')
+    const badInput = await c.lookup('nope', PEER_KEY).catch((e) => e)
+    expect(badInput.code).toBe('http_400')
+  })
+
+  test('an unreachable service or a timeout is request_failed', async () => {
+    await down()
+    const err = await client().lookup(PEER, PEER_KEY).catch((e) => e)
+    expect(err).toBeInstanceOf(PeerError)
+    expect(err.code).toBe('request_failed')
+
+    const hanging = ((_: RequestInfo | URL, init?: RequestInit) =>
+      new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))) as typeof fetch
+    const slow = createRendezvousClient({ url: 'http://127.0.0.1:9', token, fetch: hanging, timeoutMs: 1 })
+    const timedOut = await slow.lookup(PEER, PEER_KEY).catch((e) => e)
+    expect(timedOut.code).toBe('request_failed')
+    expect(timedOut.message).toContain('timed out after 1 ms')
+  })
+
+  test('a lookup answer that is not an http(s) registration of that peer is bad_response', async () => {
+    const liar = (async () => Response.json({ peer_id: PEER, url: 'file:///etc/passwd', expires_at: 'x' })) as unknown as typeof fetch
+    const err = await createRendezvousClient({ url: 'http://rv', token, fetch: liar }).lookup(PEER, PEER_KEY).catch((e) => e)
+    expect(err.code).toBe('bad_response')
+    const other = (async () => Response.json({ peer_id: POD, url: 'https://x', expires_at: 'x' })) as unknown as typeof fetch
+    expect((await createRendezvousClient({ url: 'http://rv', token, fetch: other }).lookup(PEER, PEER_KEY).catch((e) => e)).code).toBe('bad_response')
+  })
+})
+
+describe('createHeartbeat', () => {
+  const make = (log = memoryLogger()) => ({
+    log,
+    hb: createHeartbeat({ client: client(), podId: POD, publicKey: POD_KEY, advertiseUrl: () => 'http://100.64.0.5:8765', clock, log }),
+  })
+
+  test('keeps going across an outage and resumes, logging once per state change', async () => {
+    const { hb, log } = make()
+    await hb.beat()
+    expect(hb.state()).toEqual({ registered: true, last_ok_at: new Date(clock.now()).toISOString(), last_error: null, advertised_url: 'http://100.64.0.5:8765' })
+    expect(await client().lookup(POD, POD_KEY)).toBe('http://100.64.0.5:8765')
+    const okAt = hb.state().last_ok_at
+
+    await down()
+    clock.advance(60_000)
+    await hb.beat()
+    await hb.beat()
+    await hb.beat()
+    expect(hb.state()).toMatchObject({ registered: false, last_ok_at: okAt, last_error: expect.stringMatching(/^request_failed: /) })
+
+    await up()
+    clock.advance(60_000)
+    await hb.beat()
+    expect(hb.state()).toMatchObject({ registered: true, last_error: null, last_ok_at: new Date(clock.now()).toISOString() })
+    await hb.beat()
+
+    const lines = log.lines.map((l) => l.replace(/^ts=\S+ /, ''))
+    expect(lines.filter((l) => l.startsWith('level=warn'))).toHaveLength(1)
+    expect(lines.filter((l) => l.startsWith('level=warn'))[0]).toContain('op=rendezvous err=request_failed')
+    expect(lines.filter((l) => l.startsWith('level=debug') && l.includes('err=request_failed'))).toHaveLength(2)
+    expect(lines.filter((l) => l.startsWith('level=info'))).toEqual([
+      'level=info op=rendezvous msg="registered as http://100.64.0.5:8765"',
+      'level=info op=rendezvous msg="registered again as http://100.64.0.5:8765"',
+    ])
+    expect(log.lines.join('\n')).not.toContain(token)
+  })
+
+  test('a revoked token shows as http_401 with the reason; a different failure warns again', async () => {
+    const { hb, log } = make()
+    await down()
+    await hb.beat()
+    await up()
+    withStore((db) => db.revokeToken(tokenId))
+    await hb.beat()
+    expect(hb.state().last_error).toMatch(/^http_401: .*token unknown or revoked/)
+    expect(log.lines.filter((l) => l.includes('level=warn')).map((l) => /err=(\S+)/.exec(l)?.[1])).toEqual(['request_failed', 'http_401'])
+    expect(log.lines.join('\n')).not.toContain(token)
+  })
+
+  test('start registers at once, then exactly once per interval; stop ends the loop', async () => {
+    const { hb } = make()
+    const registrations = () => requests.filter((r) => r.url.endsWith('/register')).length
+    hb.start()
+    hb.start() // idempotent
+    await until(() => clock.sleeping === 1)
+    expect(registrations()).toBe(1)
+    clock.advance(59_999)
+    await new Promise((r) => setImmediate(r))
+    expect(registrations()).toBe(1)
+    clock.advance(1)
+    await until(() => registrations() === 2 && clock.sleeping === 1)
+    clock.advance(60_000)
+    await until(() => registrations() === 3 && clock.sleeping === 1)
+    await hb.stop()
+    expect(clock.sleeping).toBe(0)
+    clock.advance(10 * 60_000)
+    expect(registrations()).toBe(3)
+  })
+
+  test('the loop survives an outage without stopping', async () => {
+    const { hb } = make()
+    await down()
+    hb.start()
+    await until(() => clock.sleeping === 1)
+    expect(hb.state().registered).toBe(false)
+    await up()
+    clock.advance(60_000)
+    await until(() => hb.state().registered)
+    await hb.stop()
+  })
+
+  test('stop cuts a request in flight short and records no failure', async () => {
+    let started = false
+    const hanging = ((_: RequestInfo | URL, init?: RequestInit) => {
+      started = true
+      return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))
+    }) as typeof fetch
+    const log = memoryLogger()
+    const hb = createHeartbeat({ client: client({ fetch: hanging }), podId: POD, publicKey: POD_KEY, advertiseUrl: () => 'http://a:1', clock, log })
+    hb.start()
+    await until(() => started)
+    await hb.stop()
+    expect(hb.state().last_error).toBeNull()
+    expect(log.lines.filter((l) => l.includes('level=warn'))).toHaveLength(0)
+  })
+})
+
+describe('createResolver', () => {
+  const registerPeer = (url: string) => client().register({ peer_id: PEER, url, key_hash: keyHash(PEER_KEY) })
+
+  test('caches for 240 s, then looks up again', async () => {
+    await registerPeer('https://one.example')
+    const resolver = createResolver({ client: client(), clock })
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
+    await registerPeer('https://two.example')
+    clock.advance(239_999)
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
+    clock.advance(1)
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://two.example')
+    expect(requests.filter((r) => r.url.includes('/lookup/'))).toHaveLength(2)
+  })
+
+  test('falls back to the last resolved URL when the service is down or answers 404; null if it never resolved', async () => {
+    const resolver = createResolver({ client: client(), clock })
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBeNull()
+    await registerPeer('https://one.example')
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
+
+    clock.advance(301_000) // record expired: 404
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
+    await down()
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
+    expect(await resolver.resolve(PEER, POD_KEY)).toBeNull() // a URL found under another key is not reused
+    await up()
+    await registerPeer('https://two.example')
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://two.example')
+  })
+
+  test('concurrent resolves of one peer share a single lookup', async () => {
+    await registerPeer('https://one.example')
+    const resolver = createResolver({ client: client(), clock })
+    const urls = await Promise.all([1, 2, 3, 4].map(() => resolver.resolve(PEER, PEER_KEY)))
+    expect(urls).toEqual(Array(4).fill('https://one.example'))
+    expect(requests.filter((r) => r.url.includes('/lookup/'))).toHaveLength(1)
+  })
+})
