@@ -26,7 +26,7 @@ export function openDatabase(path: string): Database {
     // loses nothing that was committed, only a power loss can drop the last few transactions,
     // and the database stays consistent either way.
     db.run('PRAGMA synchronous = NORMAL')
-    db.run('PRAGMA foreign_keys = ON')
+    db.run('PRAGMA foreign_keys = ON'); db.run('PRAGMA cache_size = -32000')
     migrate(db)
   } catch (err) {
     db.close()

@@ -8,6 +8,7 @@ import { matchesAny } from '../lib/glob'
 import { BadInput } from '../lib/errors'
 import type { MemoryRow, StoreContext } from './_context'
 import { copyLabel } from './gate'
+import { LABEL_MAX_CHARS } from './schemas'
 import type { WireEntry } from './types'
 
 const PEER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -28,6 +29,7 @@ function checkEntry(e: WireEntry, i: number): void {
   for (const k of ['label', 'content', 'created_at', 'updated_at'] as const) {
     if (typeof e[k] !== 'string' || e[k] === '') throw bad(`${k} must be a non-empty string`)
   }
+  if (e.label.length > LABEL_MAX_CHARS) throw bad(`label is longer than ${LABEL_MAX_CHARS} characters`)
 }
 
 /**

@@ -63,6 +63,11 @@ export interface StoreStats {
 
 export interface Store {
   remember(input: RememberInput): { id: string; label: string; encrypted: boolean }
+  /**
+   * Changes label and/or content of one of our own memories (new seq; a new label re-decides
+   * encryption, and leaving the gate reaches peers as a tombstone). null if unknown; copies are read-only.
+   */
+  update(id: string, patch: { label?: string; content?: string }): Memory | null
   get(id: string): Memory | null
   list(opts: { prefix?: string; limit?: number; cursor?: string | null; origin?: string | null }): {
     memories: Memory[]

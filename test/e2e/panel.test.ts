@@ -97,6 +97,10 @@ function decodeQr(png: Buffer): string | null {
   return jsQR(new Uint8ClampedArray(img.data), img.width, img.height)?.data ?? null
 }
 
+/** The identity card has loaded (an input's value is a property, not an attribute a selector sees). */
+const handshakeShown = (page: Page) =>
+  page.waitForFunction(() => (document.getElementById('handshake-url') as HTMLInputElement | null)?.value.startsWith('mzm-handshake://'))
+
 const peerCard = (page: Page, id: string) => page.locator(`li.peer[data-peer-id="${id}"]`)
 
 describe('operator panel, two real pods in Chromium', () => {
@@ -154,7 +158,7 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await pageA.locator('#no-token').textContent()).toContain('mazemaker open')
     expect(await pageA.locator('#dashboard').isVisible()).toBe(false)
     await pageA.screenshot({ path: join(ARTIFACTS, 'panel-no-token.png') })
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('the token link opens the panel and leaves the address bar at once', async () => {
     for (const [page, pod] of [
@@ -162,15 +166,15 @@ describe('operator panel, two real pods in Chromium', () => {
       [pageB, b],
     ] as const) {
       await page.goto(`${pod.url}/#token=${pod.token}`)
-      await page.locator('#handshake-url').and(page.locator(`[value^="mzm-handshake://"]`)).waitFor()
+      await handshakeShown(page)
       expect(page.url()).toBe(`${pod.url}/`)
       expect(await page.evaluate(() => sessionStorage.getItem('mazemaker.admin-token'))).toBe(pod.token)
     }
     // A reload keeps working from session storage.
     await pageA.reload()
-    await pageA.locator('#handshake-url[value^="mzm-handshake://"]').waitFor()
+    await handshakeShown(pageA)
     expect(await pageA.locator('#no-token').isVisible()).toBe(false)
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('identity card: handshake URL, copy button, QR code of it', async () => {
     expect(await pageA.locator('#handshake-url').inputValue()).toBe(a.handshake)
@@ -184,7 +188,7 @@ describe('operator panel, two real pods in Chromium', () => {
     const qr = pageA.locator('#qr')
     await qr.waitFor()
     expect(decodeQr(await qr.screenshot())).toBe(a.handshake)
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('pairing both ways from the panels: paste the handshake, give the URL', async () => {
     const pair = async (page: Page, other: RunningPod) => {
@@ -200,7 +204,7 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await peerCard(pageB, a.id).locator('.peer-name').textContent()).toBe('alpha')
     expect(await peerCard(pageB, a.id).locator('.peer-url').textContent()).toBe(a.url)
     expect(await peerCard(pageB, a.id).locator('.peer-scope').textContent()).toBe('public:*')
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('sync now: both peers • ready, and the other pod\'s public memory shows up', async () => {
     for (const [page, other] of [
@@ -226,7 +230,7 @@ describe('operator panel, two real pods in Chromium', () => {
 
     await pageA.screenshot({ path: join(ARTIFACTS, 'panel-dark.png'), fullPage: true })
     await pageB.screenshot({ path: join(ARTIFACTS, 'panel-light.png'), fullPage: true })
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('memory view: filter by origin and search', async () => {
     await pageB.getByLabel('Origin').selectOption(a.id)
@@ -249,7 +253,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageB.getByRole('searchbox', { name: 'Search memories' }).fill('')
     await pageB.getByRole('button', { name: 'Search', exact: true }).click()
     await pageB.locator('#memory-status', { hasText: 'most recent' }).waitFor()
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('phone width: one readable column', async () => {
     const phone = await browser.newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true })
@@ -261,7 +265,7 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
     await page.screenshot({ path: join(ARTIFACTS, 'panel-phone.png'), fullPage: true })
     await phone.close()
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('edit scope in a dialog', async () => {
     await pageA.getByRole('button', { name: 'Edit scope bravo' }).click()
@@ -271,7 +275,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await dialog.getByRole('button', { name: 'Save' }).click()
     await dialog.waitFor({ state: 'hidden' })
     await peerCard(pageA, b.id).locator('.peer-scope', { hasText: 'public:*, decision:*' }).waitFor()
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('pause and resume change the badge', async () => {
     const card = peerCard(pageA, b.id)
@@ -280,7 +284,7 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await card.locator('button[data-action=pause] .label').textContent()).toBe('Resume')
     await pageA.getByRole('button', { name: 'Resume bravo' }).click()
     await card.locator('.badge', { hasText: '• ready' }).waitFor()
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('remove asks first (Escape keeps the peer), then removes and purges the copies', async () => {
     const removeButton = pageB.getByRole('button', { name: 'Remove alpha' })
@@ -303,16 +307,16 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageB.locator('.memory', { hasText: 'greeting-from-bravo' }).waitFor()
     expect(await pageB.locator('#memory-list').textContent()).not.toContain('greeting-from-alpha')
     expect((await api<{ peers: unknown[] }>(b, 'GET', '/peer/peers')).peers).toEqual([])
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('no request left 127.0.0.1, and no console or script error (CSP included)', () => {
     const offHost = requests.filter((u) => !u.startsWith('data:') && new URL(u).hostname !== '127.0.0.1')
     expect(offHost).toEqual([])
     expect(requests.length).toBeGreaterThan(10)
     expect(problems).toEqual([])
-  })
+  }, TEST_TIMEOUT_MS)
 
   test('the admin token never reaches a pod log', () => {
     for (const pod of [a, b]) expect(pod.log.filter((l) => l.includes(pod.token))).toEqual([])
-  })
+  }, TEST_TIMEOUT_MS)
 })

@@ -218,7 +218,7 @@ describe('revocation and pausing', () => {
 
 describe('adding a peer', () => {
   test.each([
-    ['https://example.com/x', 'scheme'],
+    ['https://example.com/x', 'mzm-handshake://'],
     ['mzm-handshake://../../etc?key=' + 'A'.repeat(43), 'id'],
     ['mzm-handshake://6356DB37-0F1E-4C2A-9D7B-1A2B3C4D5E6F?key=' + 'A'.repeat(43), 'id'],
     ['mzm-handshake://6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f?key=' + 'A'.repeat(42), 'key'],

@@ -17,21 +17,22 @@ afterAll(async () => {
   await cleanup([pod])
 })
 
-const ADMIN_ROUTES: [string, string, unknown?][] = [
-  ['GET', '/peer/identity'],
+// Every row has three cells: bun's test.each treats a missing argument as a `done` callback.
+const ADMIN_ROUTES: [string, string, unknown][] = [
+  ['GET', '/peer/identity', undefined],
   ['POST', '/peer/add', { handshake_url: 'x' }],
-  ['GET', '/peer/peers'],
+  ['GET', '/peer/peers', undefined],
   ['PATCH', '/peer/peers/6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f', { sync: false }],
-  ['DELETE', '/peer/peers/6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'],
+  ['DELETE', '/peer/peers/6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f', undefined],
   ['POST', '/peer/sync-now', {}],
   ['POST', '/memories', { label: 'public:x', content: 'y' }],
-  ['GET', '/memories'],
-  ['GET', '/memories/0190f2a0-0000-7000-8000-000000000000'],
-  ['DELETE', '/memories/0190f2a0-0000-7000-8000-000000000000'],
-  ['GET', '/recall?q=x'],
+  ['GET', '/memories', undefined],
+  ['GET', '/memories/0190f2a0-0000-7000-8000-000000000000', undefined],
+  ['DELETE', '/memories/0190f2a0-0000-7000-8000-000000000000', undefined],
+  ['GET', '/recall?q=x', undefined],
   ['POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
-  ['GET', '/status'],
-  ['GET', '/metrics'],
+  ['GET', '/status', undefined],
+  ['GET', '/metrics', undefined],
 ]
 
 describe('admin token', () => {
@@ -118,7 +119,7 @@ describe('durability', () => {
     const ids: string[] = []
     try {
       // Fire writes concurrently and kill the process while some are still in flight.
-      const writes = Array.from({ length: 200 }, (_, i) =>
+      const writes = Array.from({ length: 2000 }, (_, i) =>
         victim
           .api('POST', '/memories', { label: i % 2 ? `public:k${i}` : `note:k${i}`, content: `durable ${i}` })
           .then((r) => {
@@ -126,10 +127,12 @@ describe('durability', () => {
           })
           .catch(() => undefined),
       )
-      await Bun.sleep(30)
+      // Kill once some writes are acknowledged and others are still in flight.
+      for (let i = 0; i < 5000 && ids.length < 20; i++) await Bun.sleep(1)
       await victim.kill9()
       await Promise.all(writes)
       expect(ids.length).toBeGreaterThan(0)
+      expect(ids.length).toBeLessThan(2000) // the kill really came mid-flight
       const again = await spawnPod({ home: victim.home })
       try {
         for (const id of ids) expect((await again.api('GET', `/memories/${id}`)).status).toBe(200)

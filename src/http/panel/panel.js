@@ -671,13 +671,22 @@ function startPanel() {
     if (document.visibilityState === 'visible' && token) refreshAll()
   })
 
-  if (!token) {
-    signedOut('')
-    return
+  function signedIn() {
+    $('no-token').hidden = true
+    $('dashboard').hidden = false
+    refreshAll().then(scheduleRefresh)
   }
-  $('no-token').hidden = true
-  $('dashboard').hidden = false
-  refreshAll().then(scheduleRefresh)
+
+  // Pasting a new `mazemaker open` link into this tab only changes the fragment: no reload.
+  window.addEventListener('hashchange', () => {
+    if (!new URLSearchParams(location.hash.slice(1)).has('token')) return
+    token = takeToken()
+    state.self = null
+    if (token) signedIn()
+  })
+
+  if (token) signedIn()
+  else signedOut('')
 }
 
 startPanel()

@@ -1,0 +1,97 @@
+/**
+ * The Store on SQLite: openStore() opens pod.db and wires the store's modules (own memories,
+ * recall, change feed, peer copies, peer state) around one connection. Several Store instances,
+ * in this process or others, may share the file: every write is an IMMEDIATE transaction.
+ */
+import { BadInput } from '../lib/errors'
+import type { Clock } from '../lib/clock'
+import { createContext, type StoreContext } from './_context'
+import { createBlindIndex } from './blind-index'
+import { changesSince, reconcilePrefixes } from './change-feed'
+import { openDatabase } from './database'
+import { forget, get, list, remember, update } from './local-memories'
+import { peerState, recordPull, recordServed } from './peer-state'
+import { recall } from './recall'
+import { applyRemote, countPeerCopies, purgePeer, resetScope } from './remote-copies'
+import type { Store, StoreStats } from './types'
+import { createVault } from './vault'
+
+export interface OpenStoreOptions {
+  /** pod.db path (created 0600 if missing), or ':memory:' */
+  path: string
+  /** 32-byte AES-256-GCM key (vault.key) */
+  vaultKey: Uint8Array
+  /** Labels starting with one of these are public (plaintext, shareable); all others are vault-encrypted. */
+  publicPrefixes: string[]
+  maxContentBytes: number
+  clock: Clock
+}
+
+export function openStore(opts: OpenStoreOptions): Store {
+  if (!Number.isInteger(opts.maxContentBytes) || opts.maxContentBytes < 1) throw new BadInput('maxContentBytes must be a positive integer')
+  // Key checks first, so a bad key never leaves an open database behind.
+  const vault = createVault(opts.vaultKey)
+  const blind = createBlindIndex(opts.vaultKey)
+  const db = openDatabase(opts.path)
+  const ctx = createContext({ db, vault, blind, clock: opts.clock, publicPrefixes: opts.publicPrefixes, maxContentBytes: opts.maxContentBytes })
+  try {
+    reconcilePrefixes(ctx)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  let closed = false
+
+  return {
+    remember: (input) => remember(ctx, input),
+    update: (id, patch) => update(ctx, id, patch),
+    get: (id) => get(ctx, id),
+    list: (o) => list(ctx, o ?? {}),
+    forget: (id) => forget(ctx, id),
+    recall: (query, k) => recall(ctx, query, k),
+    stats: () => stats(ctx),
+    changesSince: (since, scope, limit) => changesSince(ctx, since, scope, limit),
+    applyRemote: (peerId, entries, cursor) => applyRemote(ctx, peerId, entries, cursor),
+    peerState: (peerId) => peerState(ctx, peerId),
+    recordPull: (peerId, outcome) => recordPull(ctx, peerId, outcome),
+    recordServed: (peerId, count) => recordServed(ctx, peerId, count),
+    resetScope: (peerId, scope) => resetScope(ctx, peerId, scope),
+    purgePeer: (peerId) => purgePeer(ctx, peerId),
+    countPeerCopies: (peerId) => countPeerCopies(ctx, peerId),
+    checkpoint() {
+      db.run('PRAGMA wal_checkpoint(TRUNCATE)')
+    },
+    close() {
+      if (closed) return
+      closed = true
+      try {
+        db.run('PRAGMA wal_checkpoint(TRUNCATE)')
+        // Cheap, and keeps the planner's statistics current for the next open.
+        db.run('PRAGMA optimize')
+      } finally {
+        db.close()
+      }
+    },
+  }
+}
+
+function stats(ctx: StoreContext): StoreStats {
+  // One read transaction, so the counts agree with each other.
+  return ctx.db.transaction(() => {
+    const c = ctx.db
+      .query(
+        `SELECT
+           coalesce(sum(deleted = 0), 0)                                               AS memories,
+           coalesce(sum(deleted = 0 AND origin_peer IS NULL AND encrypted = 1), 0)    AS private,
+           coalesce(sum(deleted = 0 AND origin_peer IS NULL AND encrypted = 0), 0)    AS public,
+           coalesce(sum(origin_peer IS NOT NULL), 0)                                   AS peer_copies,
+           coalesce(sum(deleted = 1), 0)                                               AS tombstones
+         FROM memories`,
+      )
+      .get() as Omit<StoreStats, 'by_peer'>
+    const byPeer = ctx.db
+      .query('SELECT origin_peer AS peer, count(*) AS n FROM memories WHERE origin_peer IS NOT NULL GROUP BY origin_peer')
+      .all() as { peer: string; n: number }[]
+    return { ...c, by_peer: Object.fromEntries(byPeer.map((r) => [r.peer, r.n])) }
+  }).deferred()
+}
