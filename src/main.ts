@@ -68,4 +68,4 @@ async function main(argv: string[]) {
   }
 }
 
-if (import.meta.main) await main(process.argv.slice(2))
+if (import.meta.main) void main(process.argv.slice(2))

@@ -10,6 +10,11 @@ export const RememberSchema = v.strictObject({
   content: v.pipe(v.string(), v.minLength(1, 'content is empty')),
 })
 
+const UpdateSchema = v.strictObject({
+  label: v.optional(v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(256, 'label is longer than 256 characters'))),
+  content: v.optional(v.pipe(v.string(), v.minLength(1, 'content is empty'))),
+})
+
 const ListQuery = v.object({
   prefix: v.optional(v.pipe(v.string(), v.maxLength(512))),
   limit: v.optional(intString(1, 500)),
@@ -38,6 +43,12 @@ export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
     .get('/memories/:id', (c) => {
       const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
       const memory = store.get(id)
+      if (!memory) throw new NotFound(`no memory ${id}`)
+      return c.json(memory)
+    })
+    .patch('/memories/:id', async (c) => {
+      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
+      const memory = store.update(id, await readJson(c, UpdateSchema))
       if (!memory) throw new NotFound(`no memory ${id}`)
       return c.json(memory)
     })

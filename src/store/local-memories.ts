@@ -89,15 +89,18 @@ export function list(
   const params: (string | number)[] = []
   if (opts.origin === 'local') where.push('origin_peer IS NULL')
   else if (opts.origin) where.push('origin_peer = ?'), params.push(opts.origin)
+  if (opts.cursor) where.push('seq < ?'), params.push(parseSeqCursor(opts.cursor, 'cursor'))
+  let sql = `SELECT * FROM memories WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`
   if (opts.prefix) {
-    // A range over the label index (LIKE would be case-insensitive and need escaping).
+    // A range over labels (LIKE would be case-insensitive and need escaping), picked and sorted
+    // inside the covering index memories_label; only the page's rows are read from the table.
     where.push('label >= ? AND label < ?')
     params.push(opts.prefix, opts.prefix + '\u{10FFFF}'.repeat(LABEL_RANGE_PAD))
+    sql = `SELECT * FROM memories WHERE pk IN (
+             SELECT pk FROM memories INDEXED BY memories_label WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?
+           ) ORDER BY seq DESC`
   }
-  if (opts.cursor) where.push('seq < ?'), params.push(parseSeqCursor(opts.cursor, 'cursor'))
-  const rows = ctx.db
-    .query(`SELECT * FROM memories WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
-    .all(...params, limit + 1) as MemoryRow[]
+  const rows = ctx.db.query(sql).all(...params, limit + 1) as MemoryRow[]
   const more = rows.length > limit
   if (more) rows.pop()
   return { memories: rows.map((r) => ctx.toMemory(r)), cursor: more ? String(rows[rows.length - 1]!.seq) : null }

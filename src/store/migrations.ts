@@ -24,10 +24,10 @@ export const MIGRATIONS: readonly string[] = [
 
   -- The serving feed scans only rows that were ever shared, in change order.
   CREATE INDEX memories_shared_seq ON memories (seq) WHERE shared = 1;
-  -- list({ origin }) newest first, and per-peer counts.
-  CREATE INDEX memories_origin_seq ON memories (origin_peer, seq);
-  -- list({ prefix }) as a range scan over labels.
-  CREATE INDEX memories_label ON memories (label);
+  -- list({ origin }) newest first without visiting tombstones; covers stats() and per-peer counts.
+  CREATE INDEX memories_origin ON memories (origin_peer, deleted, seq, encrypted);
+  -- list({ prefix }): a range over labels that also covers the filter and the seq to sort by.
+  CREATE INDEX memories_label ON memories (label, deleted, origin_peer, seq);
 
   -- Contentless: the index stores tokens only, never a copy of the text. For private memories
   -- the body holds blind tokens (keyed hashes), so no plaintext reaches these shadow tables.

@@ -28,6 +28,7 @@ const ADMIN_ROUTES: [string, string, unknown][] = [
   ['POST', '/memories', { label: 'public:x', content: 'y' }],
   ['GET', '/memories', undefined],
   ['GET', '/memories/0190f2a0-0000-7000-8000-000000000000', undefined],
+  ['PATCH', '/memories/0190f2a0-0000-7000-8000-000000000000', { content: 'x' }],
   ['DELETE', '/memories/0190f2a0-0000-7000-8000-000000000000', undefined],
   ['GET', '/recall?q=x', undefined],
   ['POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],

@@ -12,10 +12,8 @@ import indexHtml from './index.html' with { type: 'text' }
 import panelCss from './panel.css' with { type: 'text' }
 // @ts-expect-error TS7016: panel.js is a browser module; Bun imports it as text
 import panelJs from './panel.js' with { type: 'text' }
-// uqr's dist file has no imports, so the browser can load it as-is and draw the QR code itself.
-// (A relative path: the package's "exports" map hides dist/ from bare specifiers.)
-// @ts-expect-error TS1192: uqr's types describe the module, Bun imports it as text
-import uqrJs from '../../../node_modules/uqr/dist/index.mjs' with { type: 'text' }
+// @ts-expect-error TS7016: a vendored browser module (see its header); Bun imports it as text
+import uqrJs from './uqr.mjs' with { type: 'text' }
 
 /** The page may only talk to its own origin; no inline script or style, no framing. */
 export const PANEL_CSP =
