@@ -19,7 +19,7 @@ echo "== build the binary"
 echo "== bun test"
 mkdir -p test-artifacts
 set +e
-"$BUN" test "$@" 2>&1 | tee test-artifacts/bun-test.log
+"$BUN" test --timeout 60000 "$@" 2>&1 | tee test-artifacts/bun-test.log
 status=${PIPESTATUS[0]}
 set -e
 pass=$(grep -Eo '^ *[0-9]+ pass$' test-artifacts/bun-test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)

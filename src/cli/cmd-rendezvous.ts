@@ -10,7 +10,7 @@ import { homePaths, loadPodConfig, savePodConfig } from '../identity'
 import { PodError } from '../lib/errors'
 import { createLogger } from '../lib/log'
 import { systemClock } from '../lib/clock'
-import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_DB_FILE, openRendezvousStore, resolveRendezvousHome, startRendezvous } from '../rendezvous'
+import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_DB_FILE, isAdvertisableUrl, openRendezvousStore, resolveRendezvousHome, startRendezvous } from '../rendezvous'
 import { homeRoot, type GlobalFlags } from './context'
 import { printJson, withPod } from './with-pod'
 
@@ -74,7 +74,13 @@ export function rendezvousCommand(flags: GlobalFlags) {
       token: { type: 'string', required: true, description: 'registration token from the rendezvous operator' },
     },
     async run({ args }) {
-      if (!/^https?:\/\/[^\s]+$/.test(args.url)) throw new PodError('usage', `rendezvous URL must be http(s)://…, got ${args.url}`)
+      // Check both arguments before touching the home: a value pod.toml would refuse must fail
+      // here as a usage error, not later as "pod.toml is invalid; fix it by hand".
+      if (!/^https?:\/\/[^\s]+$/.test(args.url) || !isAdvertisableUrl(args.url)) {
+        const why = /^https?:\/\/[^\s/]*@/.test(args.url) ? ' without user:password@ credentials' : ''
+        throw new PodError('usage', `rendezvous URL must be http(s)://host…${why}, got ${args.url.replace(/\/\/[^/@]*@/, '//…@')}`)
+      }
+      if (!/^\S{1,4096}$/.test(args.token)) throw new PodError('usage', '--token must be the token from the rendezvous operator: not empty, no spaces')
       await withPod(flags, async () => undefined) // make sure the home exists
       const path = homePaths(homeRoot(flags)).podToml
       const config = loadPodConfig(path)

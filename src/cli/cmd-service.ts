@@ -11,6 +11,7 @@ export function serviceCommand(flags: GlobalFlags) {
       const fromSource = /(^|\/)bun(-\w+)?$/.test(process.execPath)
       const out = installService({ binaryPath: process.execPath, preArgs: fromSource ? [Bun.main] : [], home: homeRoot(flags), port: flags.port })
       console.log(`wrote ${out.path}\nnow run: ${out.enableLine}`)
+      console.log('to keep it running while you are logged out: loginctl enable-linger "$USER"')
     },
   })
   const uninstall = defineCommand({

@@ -4,8 +4,8 @@
  * and as its blind token (private text), OR-ed, ranked by bm25 with labels weighted double.
  *
  * bm25 costs about half a microsecond per matching row, so a query made of common words would
- * score most of the table. Above RECALL_SCORE_BUDGET_ROWS matches the plan narrows the candidates
- * (see planMatch) while the score still counts every query word.
+ * score most of the table; above RECALL_SCORE_BUDGET_ROWS matches topRows() narrows the rows it
+ * scores.
  */
 import type { MemoryRow, StoreContext } from './_context'
 import { tokenize, type BlindIndex } from './blind-index'
@@ -16,62 +16,62 @@ export const RECALL_K_DEFAULT = 10
 export const RECALL_K_MAX = 100
 /** More distinct words than this add cost without changing the top hits much. */
 export const RECALL_MAX_WORDS = 32
-/** Matches scored exactly; beyond this the candidates are narrowed (≈ 2.5 ms of bm25). */
-export const RECALL_SCORE_BUDGET_ROWS = 5000
+/** Matching rows scored per query part (≈ 2 ms of bm25 each); see topRows. */
+export const RECALL_SCORE_BUDGET_ROWS = 2500
 
 /** FTS5 string literal: every term is quoted, so no query text is ever read as FTS syntax. */
 const quote = (term: string) => `"${term.replaceAll('"', '""')}"`
 
-/** The quoted FTS terms for `query`: each distinct word, plain and blind. Empty when it holds no words. */
-export function queryTerms(query: string, blind: BlindIndex): string[] {
+/** Per distinct query word, its FTS terms OR-ed: the word itself and its blind token. */
+export function queryWords(query: string, blind: BlindIndex): string[] {
   const words = [...new Set(tokenize(query))].slice(0, RECALL_MAX_WORDS)
-  return words.flatMap((w) => [quote(w), quote(blind.blind(w))])
+  return words.map((w) => `${quote(w)} OR ${quote(blind.blind(w))}`)
 }
 
-interface MatchPlan {
-  match: string
-  /** Only rows with rowid ≥ this are scored (null: all). */
-  minRowid: number | null
-}
+type ScoredRow = MemoryRow & { score: number }
 
 /**
- * - Few matches (the usual case): score them all.
- * - Otherwise, when some words are selective (together ≤ budget matches), rows matching one of
- *   them are the candidates: `(selective) AND (all terms)`. bm25 still counts every term, the
- *   selective ones twice (they appear twice in the expression), which only sharpens what rare
- *   words already dominate. A row matching only common words is left out.
- * - Only common words: score the newest `budget` matching rows (common words carry almost no
- *   bm25 weight, so recency is the better tie-break than scanning everything).
+ * The top `k` rows for `words`, best first.
+ * - At most `budget` matching rows (the usual case): all of them are scored.
+ * - More: the newest `budget` matching rows are scored on every word, and so are all rows
+ *   matching the selective words (those with the fewest matches, together at most `budget`),
+ *   these on the selective words alone. bm25 is a sum over terms with per-term weights from the
+ *   whole index, so the second score is the first minus the common words' share: rare words,
+ *   which carry the score, are never missed, and only old rows matching nothing but common
+ *   words (which weigh little) are left out.
  */
-function planMatch(ctx: StoreContext, terms: string[]): MatchPlan {
+function topRows(ctx: StoreContext, words: string[], k: number): ScoredRow[] {
   const budget = RECALL_SCORE_BUDGET_ROWS
-  const all = terms.join(' OR ')
-  // The (budget+1)-th newest match: none means few enough matches to score them all.
+  const all = words.map((w) => `(${w})`).join(' OR ')
   const edge = ctx.db
     .query('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?')
     .get(all, budget) as { rowid: number } | null
-  if (edge === null) return { match: all, minRowid: null }
+  if (edge === null) return scored(ctx, all, 0, k)
 
   const capped = ctx.db.query('SELECT count(*) AS n FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)')
-  const byCount = terms.map((t) => ({ t, n: (capped.get(t, budget + 1) as { n: number }).n })).sort((a, b) => a.n - b.n)
+  const byCount = words.map((w) => ({ w, n: (capped.get(w, budget + 1) as { n: number }).n })).sort((a, b) => a.n - b.n)
   const selective: string[] = []
   let total = 0
-  for (const { t, n } of byCount) {
+  for (const { w, n } of byCount) {
     if (total + n > budget) break
-    selective.push(t)
+    selective.push(`(${w})`)
     total += n
   }
-  if (selective.length > 0) return { match: `(${selective.join(' OR ')}) AND (${all})`, minRowid: null }
-  return { match: all, minRowid: edge.rowid + 1 }
+  const best = new Map<number, ScoredRow>()
+  for (const r of scored(ctx, all, edge.rowid + 1, k)) best.set(r.pk, r)
+  if (selective.length > 0) {
+    for (const r of scored(ctx, selective.join(' OR '), 0, k)) {
+      const seen = best.get(r.pk)
+      if (!seen || seen.score > r.score) best.set(r.pk, r)
+    }
+  }
+  return [...best.values()].sort((a, b) => a.score - b.score).slice(0, k)
 }
 
-export function recall(ctx: StoreContext, query: string, k: number = RECALL_K_DEFAULT): RecallHit[] {
-  checkInt(k, 1, RECALL_K_MAX, 'k')
-  const terms = queryTerms(String(query ?? ''), ctx.blind)
-  if (terms.length === 0) return []
-  const plan = planMatch(ctx, terms)
+/** Rows matching `match` with rowid ≥ minRowid, best k by bm25 (labels weigh double). */
+function scored(ctx: StoreContext, match: string, minRowid: number, k: number): ScoredRow[] {
   // Rank inside the FTS query and join only the top k rows back to memories.
-  const rows = ctx.db
+  return ctx.db
     .query(
       `SELECT m.*, f.score AS score
        FROM (SELECT rowid, bm25(memories_fts, 2.0, 1.0) AS score
@@ -79,8 +79,14 @@ export function recall(ctx: StoreContext, query: string, k: number = RECALL_K_DE
        JOIN memories AS m ON m.pk = f.rowid
        ORDER BY f.score`,
     )
-    .all(plan.match, plan.minRowid ?? 0, k) as (MemoryRow & { score: number })[]
-  return rows.map((row) => {
+    .all(match, minRowid, k) as ScoredRow[]
+}
+
+export function recall(ctx: StoreContext, query: string, k: number = RECALL_K_DEFAULT): RecallHit[] {
+  checkInt(k, 1, RECALL_K_MAX, 'k')
+  const words = queryWords(String(query ?? ''), ctx.blind)
+  if (words.length === 0) return []
+  return topRows(ctx, words, k).map((row) => {
     const m = ctx.toMemory(row)
     // bm25() is lower-is-better; the API says higher-is-better.
     return { id: m.id, label: m.label, content: m.content, score: -row.score, peer: row.origin_peer }

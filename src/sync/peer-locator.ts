@@ -27,7 +27,7 @@ export interface PeerLocator {
 
 export function createPeerLocator(opts: { rendezvous: RendezvousConfig | null; clock: Clock; log: Logger; fetch?: typeof fetch }): PeerLocator {
   const client = opts.rendezvous ? createRendezvousClient({ url: opts.rendezvous.url, token: opts.rendezvous.token, fetch: opts.fetch }) : null
-  const resolver = client ? createResolver({ client, clock: opts.clock }) : null
+  const resolver = client ? createResolver({ client, clock: opts.clock, log: opts.log }) : null // log: an outage shows as op=resolve lines
   const lastResolved = new Map<string, string>()
   let heartbeat: ReturnType<typeof createHeartbeat> | null = null
 

@@ -286,8 +286,14 @@ function startPanel() {
     updateOriginFilter(peers, shorts)
   }
 
+  // A slow periodic refresh must not paint over a newer answer (e.g. right after Pause): only the
+  // latest request of each kind renders.
+  const latest = { peers: 0, memories: 0 }
+
   async function refreshPeers() {
-    renderPeers(await api('GET', 'peer/peers'))
+    const seq = ++latest.peers
+    const overview = await api('GET', 'peer/peers')
+    if (seq === latest.peers) renderPeers(overview)
   }
 
   function resultText(r) {
@@ -586,6 +592,7 @@ function startPanel() {
     const more = $('memory-more')
     const origin = $('memory-origin').value
     const q = state.memoryQuery
+    const seq = ++latest.memories
     try {
       let items
       if (q) {
@@ -597,9 +604,11 @@ function startPanel() {
         if (origin) params.set('origin', origin)
         if (append && state.memoryCursor) params.set('cursor', state.memoryCursor)
         const page = await api('GET', `memories?${params}`)
+        if (seq !== latest.memories) return
         items = page.memories
         state.memoryCursor = page.cursor ?? null
       }
+      if (seq !== latest.memories) return
       // The list is re-read every few seconds; rebuild it only when something (or the minute) changed,
       // so a refresh does not drop the operator's text selection.
       const key = `${origin}|${q}|${Math.floor(Date.now() / 60_000)}|${JSON.stringify(items)}`
@@ -615,6 +624,7 @@ function startPanel() {
           ? 'No memories yet.'
           : `${shown} most recent${origin ? ` from ${origin === 'local' ? 'this pod' : originName(origin)}` : ''}.`
     } catch (err) {
+      if (seq !== latest.memories) return
       status.classList.add('error-text')
       status.textContent = err.message
     }

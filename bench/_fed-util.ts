@@ -1,0 +1,221 @@
+/**
+ * Shared bits for the federation benchmarks: filling a pod's home fast (before its process
+ * starts), reading back the exact pages it would serve, pairing real pod processes over the
+ * admin API, timing sync-now, and child processes that announce themselves with one JSON line.
+ * Everything talks to 127.0.0.1 only, and every process is ended by its own PID.
+ */
+import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { openHome, type PodHome } from '../src/identity'
+import { openStore, type ChangePage } from '../src/store'
+import { systemClock } from '../src/lib/clock'
+import { memoryLogger } from '../src/lib/log'
+// Bench-only reach into the store's private modules: the public Store has no batch insert, and
+// one transaction per remember() makes a 200k-row fill take minutes on a shared 2-core box.
+// remember() itself is the real code path (vault, blind index, seq, FTS), just batched.
+import { openDatabase } from '../src/store/database'
+import { createContext } from '../src/store/_context'
+import { createVault } from '../src/store/vault'
+import { createBlindIndex } from '../src/store/blind-index'
+import { remember } from '../src/store/local-memories'
+import type { PodProcess } from '../test/helpers/pod-process'
+
+export const FILL_BATCH_ROWS = 500
+/** USER_HZ of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux). */
+const CLOCK_TICKS_PER_S = 100
+const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ')
+
+/** A memory body of ~70 bytes with some word variety (same generator as foundation.bench.ts). */
+export function sentence(i: number): string {
+  const w = (k: number) => WORDS[(i * 7 + k * 13 + ((i >> k) & 7)) % WORDS.length]
+  return `memory ${i}: ${w(1)} ${w(2)} ${w(3)} notes about ${w(4)} and ${w(5)} word${i % 997}`
+}
+
+/** Integer from the environment (for scaled-down smoke runs), else `fallback`. */
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`)
+  return n
+}
+
+export async function openBenchHome(home: string): Promise<PodHome> {
+  return openHome(home, { log: memoryLogger() })
+}
+
+/**
+ * Creates (or opens) a home and inserts `publicN` shareable and `privateN` private (vault-encrypted)
+ * memories through the store's own remember(), FILL_BATCH_ROWS per transaction. The pod process
+ * must not be running on this home.
+ */
+export async function fillHome(home: string, counts: { publicN: number; privateN: number }): Promise<PodHome> {
+  const h = await openBenchHome(home)
+  const db = openDatabase(h.paths.db)
+  const ctx = createContext({
+    db,
+    vault: createVault(h.identity.vaultKey),
+    blind: createBlindIndex(h.identity.vaultKey),
+    clock: systemClock,
+    publicPrefixes: h.config.public_prefixes,
+    maxContentBytes: h.config.max_content_bytes,
+  })
+  try {
+    const total = counts.publicN + counts.privateN
+    let publicLeft = counts.publicN
+    let privateLeft = counts.privateN
+    for (let start = 0; start < total; start += FILL_BATCH_ROWS) {
+      // Nested in one IMMEDIATE transaction: remember()'s own transactions become savepoints.
+      db.transaction(() => {
+        for (let i = start; i < Math.min(total, start + FILL_BATCH_ROWS); i++) {
+          // Interleaved, so private rows sit between shareable ones in the change sequence.
+          const isPublic = privateLeft === 0 || (publicLeft > 0 && i % 2 === 0)
+          if (isPublic) publicLeft--
+          else privateLeft--
+          remember(ctx, { label: `${isPublic ? 'public' : 'note'}:m${i}`, content: sentence(i) })
+        }
+      }).immediate()
+    }
+    db.run('PRAGMA wal_checkpoint(TRUNCATE)')
+  } finally {
+    db.close()
+  }
+  return h
+}
+
+/** The pages a pod on `home` serves a puller with scope `public:*`, exactly as /peer/sync encodes them. */
+export function servedPages(h: PodHome, limit: number): { pod_id: string; cursor: string; more: boolean; memories: ChangePage['memories'] }[] {
+  const store = openStore({
+    path: h.paths.db,
+    vaultKey: h.identity.vaultKey,
+    publicPrefixes: h.config.public_prefixes,
+    maxContentBytes: h.config.max_content_bytes,
+    clock: systemClock,
+  })
+  try {
+    const pages = []
+    let since: string | null = null
+    for (;;) {
+      const page = store.changesSince(since, ['public:*'], limit)
+      pages.push({ pod_id: h.identity.podId, cursor: page.cursor, more: page.more, memories: page.memories })
+      if (!page.more) return pages
+      since = page.cursor
+    }
+  } finally {
+    store.close()
+  }
+}
+
+export async function identityOf(pod: PodProcess): Promise<{ pod_id: string; handshake_url: string; key: string }> {
+  const res = await pod.api('GET', '/peer/identity')
+  if (res.status !== 200) throw new Error(`GET /peer/identity → ${res.status}`)
+  return res.body
+}
+
+/** `pod` adds a peer by handshake URL (POST /peer/add); throws unless 201. */
+export async function addPeer(pod: PodProcess, handshakeUrl: string, opts: { direct_url?: string; sync?: boolean; scope?: string } = {}): Promise<void> {
+  const res = await pod.api('POST', '/peer/add', { handshake_url: handshakeUrl, ...opts })
+  if (res.status !== 201) throw new Error(`POST /peer/add → ${res.status} ${JSON.stringify(res.body)}`)
+}
+
+export interface SyncRound {
+  ms: number
+  results: { peer: string; ok: boolean; fetched: number; stored: number; deleted: number; ms: number; error?: string; detail?: string }[]
+}
+
+/** POST /peer/sync-now on `pod` and the wall time until its answer (the whole round). */
+export async function timedSyncNow(pod: PodProcess, peer?: string): Promise<SyncRound> {
+  const t = performance.now()
+  const res = await pod.api('POST', '/peer/sync-now', peer ? { peer } : {})
+  const ms = performance.now() - t
+  if (res.status !== 200) throw new Error(`POST /peer/sync-now → ${res.status} ${JSON.stringify(res.body)}`)
+  const failed = res.body.results.filter((r: { ok: boolean }) => !r.ok)
+  if (failed.length) throw new Error(`sync-now: ${failed.length} peer(s) failed, first: ${JSON.stringify(failed[0])}`)
+  return { ms, results: res.body.results }
+}
+
+export interface Child {
+  pid: number
+  /** The JSON line the child printed once ready. */
+  ready: any
+  /** Sends one line to the child's stdin. */
+  send(line: string): void
+  /** The next JSON line the child prints (e.g. its result). */
+  next(): Promise<any>
+  /** SIGTERM (this PID only) and wait for exit. */
+  stop(): Promise<void>
+}
+
+/**
+ * Runs `bun <script> <args>` and waits for its first stdout line (JSON). stderr is inherited so a
+ * child's failure is visible. `timeoutMs` bounds the wait for the ready line.
+ */
+export async function spawnChild(script: string, args: string[], timeoutMs = 120_000): Promise<Child> {
+  const proc = Bun.spawn([process.execPath, script, ...args], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
+  const reader = proc.stdout.getReader()
+  const decoder = new TextDecoder()
+  let buffered = ''
+  const nextLine = async (): Promise<any> => {
+    for (;;) {
+      const nl = buffered.indexOf('\n')
+      if (nl >= 0) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        return JSON.parse(line)
+      }
+      const { value, done } = await reader.read()
+      if (done) throw new Error(`child ${script} ${args[0] ?? ''} (pid ${proc.pid}) exited (code ${proc.exitCode}) without a line`)
+      buffered += decoder.decode(value, { stream: true })
+    }
+  }
+  let timer: Timer | undefined
+  const ready = await Promise.race([
+    nextLine(),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`child ${script} not ready within ${timeoutMs} ms`)), timeoutMs))),
+  ]).finally(() => clearTimeout(timer))
+  return {
+    pid: proc.pid,
+    ready,
+    send(line) {
+      proc.stdin.write(line + '\n')
+      proc.stdin.flush()
+    },
+    next: nextLine,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
+      await proc.exited
+    },
+  }
+}
+
+/** Resolves with each line a child receives on stdin (the parent's commands). */
+export async function* stdinLines(): AsyncGenerator<string> {
+  const decoder = new TextDecoder()
+  let buffered = ''
+  for await (const chunk of Bun.stdin.stream()) {
+    buffered += decoder.decode(chunk, { stream: true })
+    let nl: number
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      yield buffered.slice(0, nl)
+      buffered = buffered.slice(nl + 1)
+    }
+  }
+}
+
+/** One JSON line on stdout, for the parent's spawnChild. */
+export function announce(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n')
+}
+
+/** "load 1/5/15 min: 3.1 2.4 1.9 on 2 cores": benchmarks on a shared box say how busy it was. */
+export function loadNote(): string {
+  return `load avg ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${navigator.hardwareConcurrency} cores`
+}
+
+/** CPU time (user + system, seconds) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the `(comm)` one, which may itself hold spaces: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+}

@@ -1,0 +1,175 @@
+/**
+ * Pull throughput (issue 3 "Measure"): pod B pulls N shareable memories from pod A (which also
+ * holds N private ones), both real processes on loopback. Measured: wall time of POST
+ * /peer/sync-now on B, memories/s, CPU seconds and peak RSS (VmHWM) of each pod.
+ *
+ * Floor, in the same run, over the very pages A serves: bun:sqlite insert of the same rows (one
+ * transaction per 500-entry page) + JSON encode and decode of those pages + one loopback HTTP
+ * transfer of them from a bare Bun.serve child process. Printed: pod/floor (target within 3x).
+ * The floor runs before and after the pods; the faster run counts (a conservative ratio on a
+ * shared machine).
+ *
+ *   npx bun bench/federation-pull.bench.ts            # N=100000
+ *   N=10000 npx bun bench/federation-pull.bench.ts    # smoke run
+ */
+import { Database } from 'bun:sqlite'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PAGE_LIMIT } from '../src/sync/constants'
+import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
+import { fmt, peakRssMb, row } from './_util'
+import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, servedPages, spawnChild, timedSyncNow, type Child } from './_fed-util'
+
+const CHILD_FLAG = '--child=pages'
+const N = envInt('N', 100_000)
+const TARGET_RATIO = 3
+
+type Page = ReturnType<typeof servedPages>[number]
+
+/** Child: a bare Bun.serve answering GET /<i> with encoded page i, read from a JSON-lines file. */
+async function pagesChild(file: string): Promise<void> {
+  const texts = (await Bun.file(file).text()).split('\n').filter(Boolean)
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(req) {
+      const text = texts[Number(new URL(req.url).pathname.slice(1))]
+      return text === undefined ? new Response('no such page', { status: 404 }) : new Response(text, { headers: { 'content-type': 'application/json' } })
+    },
+  })
+  announce({ url: `http://127.0.0.1:${server.port}` })
+  process.once('SIGTERM', () => {
+    server.stop(true)
+    process.exit(0)
+  })
+}
+
+interface Floor {
+  insertS: number
+  jsonS: number
+  httpS: number
+  totalS: number
+  cpuS: number
+  /** Informational: the same insert plus an FTS5 row per memory (the pod indexes what it stores). */
+  insertFtsS: number
+}
+
+async function measureFloor(pages: Page[], dir: string, child: Child, peerId: string): Promise<Floor> {
+  const cpu0 = process.cpuUsage()
+  const childCpu0 = cpuSeconds(child.pid)
+
+  // 1. One loopback HTTP transfer of every page, in order, body read as text (as the puller does).
+  let t = performance.now()
+  for (let i = 0; i < pages.length; i++) {
+    const res = await fetch(`${child.ready.url}/${i}`)
+    if (!res.ok || (await res.text()).length === 0) throw new Error(`floor page ${i} → ${res.status}`)
+  }
+  const httpS = (performance.now() - t) / 1000
+
+  // 2. JSON: encode each page (serving side) and decode it (pulling side).
+  t = performance.now()
+  let decoded = 0
+  for (const page of pages) decoded += (JSON.parse(JSON.stringify(page)) as Page).memories.length
+  const jsonS = (performance.now() - t) / 1000
+  if (decoded !== N) throw new Error(`floor decoded ${decoded} entries, expected ${N}`)
+
+  // 3. bun:sqlite insert of the same rows, one transaction per page, the pod's connection PRAGMAs.
+  const insert = (withFts: boolean): number => {
+    const path = join(dir, `floor-${withFts ? 'fts' : 'bare'}.db`)
+    const db = new Database(path, { create: true, strict: true })
+    db.run('PRAGMA journal_mode = WAL')
+    db.run('PRAGMA synchronous = NORMAL')
+    db.run('CREATE TABLE m (pk INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, label TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)')
+    if (withFts) db.run("CREATE VIRTUAL TABLE f USING fts5 (label, body, content = '', contentless_delete = 1)")
+    const ins = db.prepare('INSERT INTO m (id, label, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING pk')
+    const fts = withFts ? db.prepare('INSERT INTO f (rowid, label, body) VALUES (?, ?, ?)') : null
+    const prefix = `peer:${peerId}:`
+    const start = performance.now()
+    for (const page of pages) {
+      db.transaction(() => {
+        for (const e of page.memories) {
+          if ('deleted' in e) continue
+          const { pk } = ins.get(e.id, prefix + e.label, e.content, e.created_at, e.updated_at) as { pk: number }
+          fts?.run(pk, prefix + e.label, e.content)
+        }
+      })()
+    }
+    const s = (performance.now() - start) / 1000
+    db.close()
+    rmSync(path, { force: true })
+    return s
+  }
+  const insertS = insert(false)
+  const cpu1 = process.cpuUsage(cpu0)
+  const cpuS = (cpu1.user + cpu1.system) / 1e6 + (cpuSeconds(child.pid) - childCpu0)
+  const insertFtsS = insert(true)
+  return { insertS, jsonS, httpS, totalS: insertS + jsonS + httpS, cpuS, insertFtsS }
+}
+
+async function main(): Promise<void> {
+  console.log(`# federation pull: ${N} shareable + ${N} private memories on A; B pulls (Bun ${Bun.version}; ${loadNote()})`)
+  const dir = mkdtempSync(join(tmpdir(), 'mzm-fed-pull-'))
+  const homeA = tempHome('mzm-fed-pull-a-')
+  const homes = [homeA]
+  const pods: PodProcess[] = []
+  let child: Child | null = null
+  try {
+    let t = performance.now()
+    const hA = await fillHome(homeA, { publicN: N, privateN: N })
+    const pages = servedPages(hA, PAGE_LIMIT)
+    console.log(`  (filled A in ${fmt((performance.now() - t) / 1000)} s; ${pages.length} pages of up to ${PAGE_LIMIT})`)
+    const pagesFile = join(dir, 'pages.jsonl')
+    writeFileSync(pagesFile, pages.map((p) => JSON.stringify(p)).join('\n') + '\n')
+    const encodedMb = pages.reduce((n, p) => n + JSON.stringify(p).length, 0) / 1024 / 1024
+    child = await spawnChild(import.meta.path, [CHILD_FLAG, pagesFile])
+    const floorPeer = crypto.randomUUID()
+    const floorBefore = await measureFloor(pages, dir, child, floorPeer)
+
+    const a = await spawnPod({ home: homeA })
+    pods.push(a)
+    const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-') })
+    pods.push(b)
+    homes.push(b.home)
+    const [idA, idB] = await Promise.all([identityOf(a), identityOf(b)])
+    // A must trust B to serve it; sync=false so A never pulls from B during the run. B's loop
+    // already ran its boot tick (no peers then) and sleeps sync_interval: only sync-now pulls.
+    await addPeer(a, idB.handshake_url, { sync: false })
+    await addPeer(b, idA.handshake_url, { direct_url: a.url })
+
+    const rssBefore = { a: peakRssMb(a.pid), b: peakRssMb(b.pid) }
+    const cpuBefore = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid) }
+    const round = await timedSyncNow(b, idA.pod_id)
+    const cpu = { a: cpuSeconds(a.pid) - cpuBefore.a, b: cpuSeconds(b.pid) - cpuBefore.b }
+    const rss = { a: peakRssMb(a.pid), b: peakRssMb(b.pid) }
+    const result = round.results[0]!
+    if (result.fetched !== N || result.stored !== N) throw new Error(`B fetched ${result.fetched} / stored ${result.stored}, expected ${N}`)
+
+    const floorAfter = await measureFloor(pages, dir, child, floorPeer)
+    const floor = floorBefore.totalS <= floorAfter.totalS ? floorBefore : floorAfter
+    const podS = round.ms / 1000
+
+    console.log(`\n## floor (same ${pages.length} pages, ${fmt(encodedMb)} MB encoded; faster of 2 runs: ${fmt(floorBefore.totalS, 2)} s / ${fmt(floorAfter.totalS, 2)} s)`)
+    row('floor: loopback HTTP transfer (bare Bun.serve)', `${fmt(floor.httpS, 2)} s`)
+    row('floor: JSON encode + decode', `${fmt(floor.jsonS, 2)} s`)
+    row('floor: bun:sqlite insert, 1 tx per page', `${fmt(floor.insertS, 2)} s`, `(+FTS5 row per memory: ${fmt(floor.insertFtsS, 2)} s, not in floor)`)
+    row('floor total', `${fmt(floor.totalS, 2)} s`, `${fmt(N / floor.totalS, 0)} memories/s, ${fmt(floor.cpuS, 2)} CPU s`)
+
+    console.log('\n## pod: B POST /peer/sync-now ← A (real processes)')
+    row('pod: sync-now wall time', `${fmt(podS, 2)} s`, `${fmt(N / podS, 0)} memories/s`)
+    row('pod: CPU seconds A (serve) / B (pull)', `${fmt(cpu.a, 2)} / ${fmt(cpu.b, 2)} s`, `sum ${fmt(cpu.a + cpu.b, 2)} s vs floor ${fmt(floor.cpuS, 2)} s = ${fmt((cpu.a + cpu.b) / floor.cpuS)}x`)
+    row('pod: peak RSS (VmHWM) A', `${fmt(rss.a)} MB`, `before sync ${fmt(rssBefore.a)} MB`)
+    row('pod: peak RSS (VmHWM) B', `${fmt(rss.b)} MB`, `before sync ${fmt(rssBefore.b)} MB`)
+    const ratio = podS / floor.totalS
+    row('ratio pod / floor (wall)', `${fmt(ratio, 2)}x`, `target within ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`)
+    console.log(`\n(${loadNote()})`)
+  } finally {
+    await child?.stop()
+    await Promise.all(pods.map((p) => p.stop().catch(() => undefined)))
+    for (const h of homes) rmSync(h, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === CHILD_FLAG) await pagesChild(process.argv[3]!)
+else await main()

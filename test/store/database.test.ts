@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { Database } from 'bun:sqlite'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDatabase } from '../../src/store/database'
+import { MIGRATIONS } from '../../src/store/migrations'
+
+let dir = ''
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('openDatabase', () => {
+  test('creates pod.db 0600 (and its -wal/-shm) even under umask 0, in WAL mode, migrated', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    const path = join(dir, 'pod.db')
+    const old = process.umask(0)
+    let db: Database
+    try {
+      db = openDatabase(path)
+    } finally {
+      process.umask(old)
+    }
+    for (const f of ['pod.db', 'pod.db-wal', 'pod.db-shm']) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600)
+    expect(db.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+    expect(db.query('PRAGMA synchronous').get()).toEqual({ synchronous: 1 })
+    expect(db.query('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 })
+    expect(db.query('PRAGMA busy_timeout').get()).toEqual({ timeout: 5000 })
+    expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
+    const tables = db.query("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'memories_fts%'").all() as { name: string; strict: number }[]
+    expect(tables.map((t) => t.name).sort()).toEqual(['change_seq', 'memories', 'meta', 'peer_state'])
+    expect(tables.every((t) => t.strict === 1)).toBe(true)
+    db.close()
+  })
+
+  test('re-opening runs no migration twice; a newer schema is refused with advice', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    const path = join(dir, 'pod.db')
+    openDatabase(path).close()
+    const again = openDatabase(path)
+    expect(again.query('SELECT count(*) AS n FROM change_seq').get()).toEqual({ n: 1 })
+    again.run(`PRAGMA user_version = ${MIGRATIONS.length + 1}`)
+    again.close()
+    expect(() => openDatabase(path)).toThrow(/upgrade mazemaker/)
+  })
+
+  test('two connections opening a fresh file at once both end up migrated', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    const path = join(dir, 'pod.db')
+    const a = openDatabase(path)
+    const b = openDatabase(path)
+    expect(b.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
+    a.close()
+    b.close()
+  })
+})
