@@ -69,9 +69,12 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
     const status = await client.call<StatusResponse>('GET', '/status')
     const hb = status.rendezvous
     checks.push(
-      hb?.registered
-        ? { name: 'rendezvous', ok: true, detail: `registered at ${rv.url} as ${hb.advertised_url}; last heartbeat ${hb.last_ok_at}` }
-        : { name: 'rendezvous', ok: false, detail: `not registered at ${rv.url}: ${hb?.last_error ?? 'no heartbeat yet'}` },
+      // pod.toml gained [rendezvous] (`rendezvous join`) after this pod started: it runs without one.
+      !hb
+        ? { name: 'rendezvous', ok: false, detail: `configured (${rv.url}) but the running pod started without it; restart the pod to start heartbeats` }
+        : hb.registered
+          ? { name: 'rendezvous', ok: true, detail: `registered at ${rv.url} as ${hb.advertised_url}; last heartbeat ${hb.last_ok_at}` }
+          : { name: 'rendezvous', ok: false, detail: `not registered at ${rv.url}: ${hb.last_error ?? 'no heartbeat yet'}` },
     )
   }
   return checks

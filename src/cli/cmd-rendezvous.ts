@@ -6,13 +6,13 @@
 import { defineCommand } from 'citty'
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
-import { homePaths, loadPodConfig, savePodConfig } from '../identity'
+import { homePaths, loadPodConfig, openHome, savePodConfig } from '../identity'
 import { PodError } from '../lib/errors'
 import { createLogger } from '../lib/log'
 import { systemClock } from '../lib/clock'
 import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_DB_FILE, isAdvertisableUrl, openRendezvousStore, resolveRendezvousHome, startRendezvous } from '../rendezvous'
 import { homeRoot, type GlobalFlags } from './context'
-import { printJson, withPod } from './with-pod'
+import { printJson } from './with-pod'
 
 export function rendezvousCommand(flags: GlobalFlags) {
   const rvHome = () => resolveRendezvousHome(flags.home)
@@ -81,7 +81,9 @@ export function rendezvousCommand(flags: GlobalFlags) {
         throw new PodError('usage', `rendezvous URL must be http(s)://host…${why}, got ${args.url.replace(/\/\/[^/@]*@/, '//…@')}`)
       }
       if (!/^\S{1,4096}$/.test(args.token)) throw new PodError('usage', '--token must be the token from the rendezvous operator: not empty, no spaces')
-      await withPod(flags, async () => undefined) // make sure the home exists
+      // Creates the home on first use. Not withPod: that starts a pod, which fails on the home
+      // lock whenever a pod runs on a port other than pod.toml's (--port, MAZEMAKER_PORT).
+      await openHome(homeRoot(flags), { log: createLogger({ level: 'warn' }) })
       const path = homePaths(homeRoot(flags)).podToml
       const config = loadPodConfig(path)
       savePodConfig(path, { ...config, rendezvous: { url: args.url, token: args.token } })

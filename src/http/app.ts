@@ -29,8 +29,9 @@ export function createApp(deps: AppDeps) {
     app.use(async function timeRequest(c, next) {
       const started = performance.now()
       await next()
-      // The route pattern (`/memories/:id`), never the raw path, so label cardinality stays bounded.
-      observe(routePath(c, -1) || 'unmatched', c.res.status, performance.now() - started)
+      // After next(), routeIndex points at the handler that answered: its pattern (`/memories/:id`),
+      // never the raw path, so label cardinality stays bounded.
+      observe(routePath(c) || 'unmatched', c.res.status, performance.now() - started)
     })
   }
   app.use(corsMiddleware(() => deps.allowedOrigins()))

@@ -179,3 +179,34 @@ describe('MCP', () => {
     }
   })
 })
+
+describe('secrets stay put', () => {
+  function filesUnder(dir: string): string[] {
+    const { readdirSync, statSync } = require('node:fs') as typeof import('node:fs')
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .map((f) => `${dir}/${f}`)
+      .filter((f) => statSync(f).isFile())
+  }
+
+  test("a private memory's plaintext is in no file of the home, before and after the WAL checkpoint", async () => {
+    const p = await spawnPod()
+    try {
+      const word = 'xylophonequartzmarmalade'
+      expect((await p.api('POST', '/memories', { label: 'diary:today', content: `my secret ${word}` })).status).toBe(201)
+      expect((await p.api('POST', '/memories', { label: 'public:today', content: 'visible marker bananaphone' })).status).toBe(201)
+      const scan = (needle: string) => filesUnder(p.home).filter((f) => Buffer.from(require('node:fs').readFileSync(f)).includes(needle))
+      expect(scan(word)).toEqual([])
+      expect(scan('bananaphone').length).toBeGreaterThan(0) // the scan can find things
+      expect(await p.stop()).toBe(0) // clean shutdown checkpoints the WAL
+      expect(scan(word)).toEqual([])
+    } finally {
+      await cleanup([p])
+    }
+  })
+
+  test('logs never hold the admin token, a key or private content', async () => {
+    const fs = await import('node:fs')
+    const secrets = [pod.token(), fs.readFileSync(`${pod.home}/vault.key`, 'utf8').trim(), fs.readFileSync(`${pod.home}/peer-keys/self.key`, 'utf8').trim(), 'pineapples']
+    for (const s of secrets) expect(pod.logs()).not.toContain(s)
+  })
+})

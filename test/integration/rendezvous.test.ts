@@ -410,16 +410,27 @@ describe('mazemaker doctor', () => {
   test('reports registered, last heartbeat and advertised URL; a revoked token is a FAIL with the reason', async () => {
     const rv = await spawnRendezvous()
     const { id: tokenId, token } = await createToken(rv)
-    const home = await joinedHome(rv.url, token)
+    const home = tempHome()
+    homes.push(home)
     let pod = await startPod(home)
-    const hb = await heartbeatOf(pod)
-    const port = new URL(pod.url).port
-
     const doctor = async () => {
-      const res = await runCli(['doctor', '--json', '--home', home, '--port', port])
+      const res = await runCli(['doctor', '--json', '--home', home, '--port', new URL(pod.url).port])
       const out = JSON.parse(res.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }
       return { code: res.code, ok: out.ok, rendezvous: out.checks.find((c) => c.name === 'rendezvous')! }
     }
+    expect((await doctor()).rendezvous).toMatchObject({ ok: true, detail: 'not configured (peers need direct URLs)' })
+
+    // Joined while running: pod.toml says so, the running pod does not; doctor says to restart.
+    const joined = await runCli(['rendezvous', 'join', rv.url, '--token', token, '--home', home])
+    expect(joined.code).toBe(0)
+    const stale = await doctor()
+    expect(stale.code).toBe(1)
+    expect(stale.rendezvous).toEqual({ name: 'rendezvous', ok: false, detail: `configured (${rv.url}) but the running pod started without it; restart the pod to start heartbeats` })
+
+    await pod.stop()
+    pod = await startPod(home)
+    const hb = await heartbeatOf(pod)
+    const port = new URL(pod.url).port
     const healthy = await doctor()
     expect(healthy.code).toBe(0)
     expect(healthy.rendezvous.ok).toBe(true)
@@ -435,9 +446,9 @@ describe('mazemaker doctor', () => {
     await pod.stop()
     pod = await startPod(home)
     await heartbeatOf(pod, (h) => h.last_error !== null)
-    const sick = await runCli(['doctor', '--json', '--home', home, '--port', new URL(pod.url).port])
+    const sick = await doctor()
     expect(sick.code).toBe(1)
-    const check = (JSON.parse(sick.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find((c) => c.name === 'rendezvous')!
+    const check = sick.rendezvous
     expect(check.ok).toBe(false)
     expect(check.detail).toMatch(new RegExp(`^not registered at ${rv.url.replace(/\./g, '\\.')}: http_401: .*token unknown or revoked`))
     expect(check.detail).not.toContain(token)

@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { BadInput } from '../../src/lib/errors'
+import type { Store, WireEntry } from '../../src/store'
+import { PEER_A, PEER_B, tempStores, wire, type TempStores } from './_temp-store'
+
+let t: TempStores
+let store: Store
+beforeEach(() => {
+  t = tempStores()
+  store = t.open()
+})
+afterEach(() => t.cleanup())
+
+const copies = (peer = PEER_A) =>
+  store
+    .list({ origin: peer, limit: 500 })
+    .memories.map((m) => `${m.label}=${m.content}`)
+    .sort()
+
+describe('applyRemote', () => {
+  test('stores copies under peer:<id>:<label> in plaintext, updates in place, deletes on tombstones', () => {
+    expect(store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one'), wire('o2', 'decision:b', 'two')], '2')).toEqual({ stored: 2, deleted: 0 })
+    expect(copies()).toEqual([`peer:${PEER_A}:decision:b=two`, `peer:${PEER_A}:public:a=one`])
+    const copy = store.list({ origin: PEER_A, prefix: `peer:${PEER_A}:public:a` }).memories[0]!
+    expect(copy).toMatchObject({ encrypted: false, origin_peer: PEER_A, created_at: '2026-05-01T00:00:00.000Z' })
+    expect(copy.id).not.toBe('o1') // copies get their own local id
+
+    const later = '2026-05-02T00:00:00.000Z'
+    const r = store.applyRemote(PEER_A, [wire('o1', 'public:a-renamed', 'one v2', later), { id: 'o2', deleted: true }, { id: 'never-had', deleted: true }], '4')
+    expect(r).toEqual({ stored: 1, deleted: 1 })
+    expect(copies()).toEqual([`peer:${PEER_A}:public:a-renamed=one v2`])
+    expect(store.get(copy.id)).toMatchObject({ updated_at: later, label: `peer:${PEER_A}:public:a-renamed` })
+    expect(store.peerState(PEER_A)).toMatchObject({ cursor: '4', pulled_total: 5 })
+  })
+
+  test('the same origin id from two peers is two copies', () => {
+    store.applyRemote(PEER_A, [wire('same', 'public:x', 'from a')], '1')
+    store.applyRemote(PEER_B, [wire('same', 'public:x', 'from b')], '1')
+    expect(copies(PEER_A)).toEqual([`peer:${PEER_A}:public:x=from a`])
+    expect(copies(PEER_B)).toEqual([`peer:${PEER_B}:public:x=from b`])
+    expect(store.countPeerCopies(PEER_A)).toBe(1)
+  })
+
+  test('a page that fails midway stores nothing, and the cursor stays', () => {
+    store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one')], '1')
+    const bad = [wire('o2', 'public:b', 'two'), { id: 'o1', deleted: true }, { id: 'o3', label: 'public:c' } as unknown as WireEntry]
+    expect(() => store.applyRemote(PEER_A, bad, '3')).toThrow(/entry 2 of the page/)
+    expect(copies()).toEqual([`peer:${PEER_A}:public:a=one`])
+    expect(store.peerState(PEER_A).cursor).toBe('1')
+    expect(store.recall('two')).toEqual([])
+  })
+
+  test('an empty page still moves the cursor', () => {
+    expect(store.applyRemote(PEER_A, [], '17')).toEqual({ stored: 0, deleted: 0 })
+    expect(store.peerState(PEER_A).cursor).toBe('17')
+  })
+
+  test('copies are never served onwards and never counted as ours', () => {
+    store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one')], '1')
+    expect(store.changesSince(null, ['*'], 100).memories).toEqual([])
+    expect(store.list({ origin: 'local' }).memories).toEqual([])
+  })
+
+  test('refuses bad peer ids and cursors', () => {
+    expect(() => store.applyRemote('not-a-uuid', [], '1')).toThrow(BadInput)
+    expect(() => store.applyRemote(PEER_A.toUpperCase(), [], '1')).toThrow(BadInput)
+    expect(() => store.applyRemote(PEER_A, [], 'x'.repeat(300))).toThrow(BadInput)
+  })
+})
+
+describe('resetScope', () => {
+  test('narrowing drops copies whose origin label no longer matches and restarts the cursor', () => {
+    expect(store.resetScope(PEER_A, ['*'])).toBe(0)
+    store.applyRemote(PEER_A, [wire('o1', 'public:p', 'p'), wire('o2', 'decision:d', 'd')], '2')
+    expect(store.resetScope(PEER_A, ['*'])).toBe(0) // unchanged: a no-op
+    expect(store.peerState(PEER_A).cursor).toBe('2')
+
+    expect(store.resetScope(PEER_A, ['decision:*'])).toBe(1)
+    expect(copies()).toEqual([`peer:${PEER_A}:decision:d=d`])
+    expect(store.peerState(PEER_A)).toMatchObject({ cursor: null, scope_key: '["decision:*"]' })
+    expect(store.recall('p')).toEqual([])
+
+    // Widening drops nothing; the re-pull brings the rest back and leaves the kept copy as is.
+    expect(store.resetScope(PEER_A, ['decision:*', 'public:*'])).toBe(0)
+    const kept = store.list({ origin: PEER_A }).memories[0]!
+    expect(store.applyRemote(PEER_A, [wire('o1', 'public:p', 'p'), wire('o2', 'decision:d', 'd')], '2')).toEqual({ stored: 2, deleted: 0 })
+    expect(copies()).toHaveLength(2)
+    expect(store.get(kept.id)).toEqual(kept)
+  })
+
+  test('a label that contains the peer prefix pattern is matched on its origin part only', () => {
+    store.resetScope(PEER_A, ['*'])
+    store.applyRemote(PEER_A, [wire('o1', 'ops:peer:x', 'weird but legal')], '1')
+    expect(store.resetScope(PEER_A, ['ops:*'])).toBe(0)
+    expect(store.resetScope(PEER_A, ['peer:*'])).toBe(1)
+  })
+})
+
+describe('purgePeer / countPeerCopies', () => {
+  test('deletes only that peer’s copies (and their index rows) and its sync state', () => {
+    store.applyRemote(PEER_A, [wire('o1', 'public:a', 'alpha'), wire('o2', 'public:b', 'beta')], '2')
+    store.applyRemote(PEER_B, [wire('o1', 'public:a', 'alpha')], '1')
+    store.recordPull(PEER_A, { ok: false, error: 'boom' })
+    expect(store.purgePeer(PEER_A)).toBe(2)
+    expect(store.countPeerCopies(PEER_A)).toBe(0)
+    expect(store.countPeerCopies(PEER_B)).toBe(1)
+    expect(store.recall('alpha').map((h) => h.peer)).toEqual([PEER_B])
+    expect(store.recall('beta')).toEqual([])
+    expect(store.peerState(PEER_A)).toMatchObject({ cursor: null, last_error: null, consecutive_failures: 0 })
+    expect(store.purgePeer(PEER_A)).toBe(0)
+  })
+})
+
+describe('peer state', () => {
+  test('defaults, pull outcomes and served counts', () => {
+    expect(store.peerState(PEER_A)).toEqual({
+      peer_id: PEER_A,
+      cursor: null,
+      scope_key: null,
+      last_sync_at: null,
+      last_error: null,
+      consecutive_failures: 0,
+      pulled_total: 0,
+      served_total: 0,
+    })
+    store.recordPull(PEER_A, { ok: false, error: 'request_failed: connect ECONNREFUSED' })
+    store.recordPull(PEER_A, { ok: false, error: 'timeout: 10 s' })
+    expect(store.peerState(PEER_A)).toMatchObject({ last_error: 'timeout: 10 s', consecutive_failures: 2, last_sync_at: null })
+    store.recordPull(PEER_A, { ok: true, at: '2026-05-26T10:05:00.000Z' })
+    expect(store.peerState(PEER_A)).toMatchObject({ last_error: null, consecutive_failures: 0, last_sync_at: '2026-05-26T10:05:00.000Z' })
+    store.recordServed(PEER_A, 3)
+    store.recordServed(PEER_A, 4)
+    expect(store.peerState(PEER_A).served_total).toBe(7)
+    store.recordPull(PEER_B, { ok: false, error: 'x'.repeat(5000) })
+    expect(store.peerState(PEER_B).last_error).toHaveLength(1000)
+  })
+})
