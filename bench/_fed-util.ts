@@ -18,7 +18,7 @@ import { createContext } from '../src/store/_context'
 import { createVault } from '../src/store/vault'
 import { createBlindIndex } from '../src/store/blind-index'
 import { remember } from '../src/store/local-memories'
-import type { PodProcess } from '../test/helpers/pod-process'
+import { MAIN, type PodProcess } from '../test/helpers/pod-process'
 
 export const FILL_BATCH_ROWS = 500
 /** USER_HZ of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux). */
@@ -202,9 +202,12 @@ export async function* stdinLines(): AsyncGenerator<string> {
   }
 }
 
-/** One JSON line on stdout, for the parent's spawnChild. */
-export function announce(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + '\n')
+/**
+ * One JSON line on stdout, for the parent's spawnChild. Await it before process.exit(): a large
+ * line (a generator's latencies) is otherwise cut off in the pipe.
+ */
+export async function announce(value: unknown): Promise<void> {
+  await Bun.write(Bun.stdout, JSON.stringify(value) + '\n')
 }
 
 /** "load 1/5/15 min: 3.1 2.4 1.9 on 2 cores": benchmarks on a shared box say how busy it was. */
@@ -218,4 +221,14 @@ export function cpuSeconds(pid: number): number {
   // Fields after the `(comm)` one, which may itself hold spaces: state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+}
+
+/**
+ * The command for spawnPod: plain `bun src/main.ts`, or with POD_PROF=<dir> the same under Bun's
+ * sampling profiler, writing a markdown CPU profile per pod process into <dir> when it exits.
+ */
+export function podCommand(): string[] | undefined {
+  const dir = process.env.POD_PROF
+  if (!dir) return undefined
+  return [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250', MAIN]
 }

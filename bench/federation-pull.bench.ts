@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { PAGE_LIMIT } from '../src/sync/constants'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, peakRssMb, row } from './_util'
-import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, servedPages, spawnChild, timedSyncNow, type Child } from './_fed-util'
+import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, podCommand, servedPages, spawnChild, timedSyncNow, type Child } from './_fed-util'
 
 const CHILD_FLAG = '--child=pages'
 const N = envInt('N', 100_000)
@@ -38,7 +38,7 @@ async function pagesChild(file: string): Promise<void> {
       return text === undefined ? new Response('no such page', { status: 404 }) : new Response(text, { headers: { 'content-type': 'application/json' } })
     },
   })
-  announce({ url: `http://127.0.0.1:${server.port}` })
+  await announce({ url: `http://127.0.0.1:${server.port}` })
   process.once('SIGTERM', () => {
     server.stop(true)
     process.exit(0)
@@ -126,9 +126,9 @@ async function main(): Promise<void> {
     const floorPeer = crypto.randomUUID()
     const floorBefore = await measureFloor(pages, dir, child, floorPeer)
 
-    const a = await spawnPod({ home: homeA })
+    const a = await spawnPod({ home: homeA, command: podCommand() })
     pods.push(a)
-    const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-') })
+    const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command: podCommand() })
     pods.push(b)
     homes.push(b.home)
     const [idA, idB] = await Promise.all([identityOf(a), identityOf(b)])

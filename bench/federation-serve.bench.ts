@@ -19,7 +19,7 @@ import { signRequest, verifyResponse, type PodId, type PublicKey } from '../src/
 import { pullPage, SYNC_ROUTE, syncUrl } from '../src/sync/peer-client'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, peakRssMb, percentile, row } from './_util'
-import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, openBenchHome, spawnChild, stdinLines, type Child } from './_fed-util'
+import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, podCommand, openBenchHome, spawnChild, stdinLines, type Child } from './_fed-util'
 
 const GEN_FLAG = '--child=gen'
 const CONST_FLAG = '--child=const'
@@ -66,7 +66,7 @@ async function genChild(configFile: string): Promise<void> {
   )
   const body = JSON.stringify({ since: cfg.since, scope: ['public:*'], limit: 500 })
   const url = syncUrl(cfg.url)
-  announce({ ready: true })
+  await announce({ ready: true })
   const lines = stdinLines()
   await lines.next() // "go"
 
@@ -114,12 +114,12 @@ async function genChild(configFile: string): Promise<void> {
   }
   await Promise.all(Array.from({ length: cfg.concurrency }, (_, w) => worker(w)))
   const result: GenResult = { count, failures, errors: [...errors], verified, seconds: cfg.durationMs / 1000, latenciesMs: latencies }
-  announce(result)
+  await announce(result)
   process.exit(0)
 }
 
 /** Child: the baseline, a bare Bun.serve that reads the body and answers a constant JSON. */
-function constChild(answer: string): void {
+async function constChild(answer: string): Promise<void> {
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
@@ -128,7 +128,7 @@ function constChild(answer: string): void {
       return new Response(answer, { headers: { 'content-type': 'application/json', 'mzm-signature': 'A'.repeat(43) } })
     },
   })
-  announce({ url: `http://127.0.0.1:${server.port}` })
+  await announce({ url: `http://127.0.0.1:${server.port}` })
   process.once('SIGTERM', () => {
     server.stop(true)
     process.exit(0)
@@ -156,19 +156,15 @@ async function drive(dir: string, base: Omit<GenConfig, 'concurrency' | 'url'>, 
       writeFileSync(file, JSON.stringify(cfg))
       gens.push(await spawnChild(import.meta.path, [GEN_FLAG, file]))
     }
-    const genCpu0 = gens.map((g) => cpuSeconds(g.pid))
-    const serverCpu0 = cpuSeconds(serverPid)
     for (const g of gens) g.send('go')
-    // The generators exit right after reporting, so read their CPU just before the result lands.
-    const results: GenResult[] = []
-    let genCpuS = 0
+    // CPU over the measured window (after the warm-up); read before the generators report and exit.
     await Bun.sleep(WARMUP_MS)
-    const serverCpuW = cpuSeconds(serverPid)
-    const genCpuW = gens.map((g) => cpuSeconds(g.pid))
+    const serverCpu0 = cpuSeconds(serverPid)
+    const genCpu0 = gens.map((g) => cpuSeconds(g.pid))
     await Bun.sleep(base.durationMs - 50)
-    const serverCpuS = cpuSeconds(serverPid) - serverCpuW
-    genCpuS = gens.reduce((s, g, i) => s + cpuSeconds(g.pid) - genCpuW[i]!, 0)
-    void genCpu0, serverCpu0
+    const serverCpuS = cpuSeconds(serverPid) - serverCpu0
+    const genCpuS = gens.reduce((s, g, i) => s + cpuSeconds(g.pid) - genCpu0[i]!, 0)
+    const results: GenResult[] = []
     for (const g of gens) results.push((await g.next()) as GenResult)
     const lat = results.flatMap((r) => r.latenciesMs).sort((x, y) => x - y)
     const count = results.reduce((n, r) => n + r.count, 0)
@@ -200,7 +196,7 @@ async function main(): Promise<void> {
     homes.push(...peerHomes)
     const peers = await Promise.all(peerHomes.map((h) => openBenchHome(h)))
 
-    pod = await spawnPod({ home: homeA })
+    pod = await spawnPod({ home: homeA, command: podCommand() })
     const idA = await identityOf(pod)
     // No direct URL: the peers are handshake-pending for A, so A's own loop never pulls them.
     for (const p of peers) await addPeer(pod, p.identity.handshakeUrl())
@@ -251,5 +247,5 @@ async function main(): Promise<void> {
 
 const mode = process.argv[2]
 if (mode === GEN_FLAG) await genChild(process.argv[3]!)
-else if (mode === CONST_FLAG) constChild(process.argv[3]!)
+else if (mode === CONST_FLAG) await constChild(process.argv[3]!)
 else await main()

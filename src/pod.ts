@@ -80,6 +80,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       log,
       intervalMs: () => intervalMs,
       resolveUrl: (peer) => locator.resolve(peer),
+      confirmUrl: (peer, url) => locator.confirm(peer, url),
       fetch: opts.fetch,
       onPulled: (id, result) => metrics.onPulled(id, result),
     })

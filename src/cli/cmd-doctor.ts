@@ -17,7 +17,7 @@ interface Check {
 }
 
 interface StatusResponse {
-  rendezvous: { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string } | null
+  rendezvous: { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string; rendezvous_url: string } | null
 }
 
 export function doctorCommand(flags: GlobalFlags) {
@@ -72,9 +72,11 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
       // pod.toml gained [rendezvous] (`rendezvous join`) after this pod started: it runs without one.
       !hb
         ? { name: 'rendezvous', ok: false, detail: `configured (${rv.url}) but the running pod started without it; restart the pod to start heartbeats` }
-        : hb.registered
-          ? { name: 'rendezvous', ok: true, detail: `registered at ${rv.url} as ${hb.advertised_url}; last heartbeat ${hb.last_ok_at}` }
-          : { name: 'rendezvous', ok: false, detail: `not registered at ${rv.url}: ${hb.last_error ?? 'no heartbeat yet'}` },
+        : hb.rendezvous_url !== rv.url
+          ? { name: 'rendezvous', ok: false, detail: `pod.toml names ${rv.url} but the running pod heartbeats to ${hb.rendezvous_url}; restart the pod to switch` }
+          : hb.registered
+            ? { name: 'rendezvous', ok: true, detail: `registered at ${rv.url} as ${hb.advertised_url}; last heartbeat ${hb.last_ok_at}` }
+            : { name: 'rendezvous', ok: false, detail: `not registered at ${rv.url}: ${hb.last_error ?? 'no heartbeat yet'}` },
     )
   }
   return checks

@@ -60,7 +60,7 @@ export interface AppDeps {
   /** Called after every peer-facing sync request we answered (metrics). */
   onServed?(peerId: string, count: number, ms: number): void
   /** Rendezvous heartbeat state (null when no rendezvous is configured). */
-  rendezvousState?(): { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string } | null
+  rendezvousState?(): { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string; rendezvous_url: string } | null
   /** Prometheus text for GET /metrics. */
   metrics?(): string
   /** Request duration observer (metrics). */

@@ -15,6 +15,8 @@ export const MAX_PAGES_PER_PULL = 2000
 export const REQUEST_TIMEOUT_MS = 30 * SECOND_MS
 /** First retry after a failure; doubles per consecutive failure, capped at the sync interval. */
 export const BACKOFF_BASE_MS = 5 * SECOND_MS
+/** A peer with no URL yet (rendezvous not answering for it) is looked up again this soon. */
+export const PENDING_RETRY_MS = MINUTE_MS
 /** Largest response body we accept from a peer (500 × 64 KiB memories, escaped). */
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 /** Our rendezvous registration is refreshed this often (records expire 300 s after the last one). */

@@ -15,12 +15,16 @@ export interface HeartbeatState {
   last_ok_at: string | null
   last_error: string | null
   advertised_url: string
+  /** The rendezvous this running pod heartbeats to (pod.toml may have changed since boot). */
+  rendezvous_url: string
 }
 
 export interface PeerLocator {
   resolve(peer: PeerRecord): Promise<string | null>
   /** Direct URL or last resolved one, without a lookup (for status views). */
   reachable(peer: PeerRecord): string | null
+  /** A pull from `url` verified under the pair key: it may serve as the fallback when lookups fail. */
+  confirm(peer: PeerRecord, url: string): void
   startHeartbeat(opts: { podId: PodId; publicKey: PublicKey; advertiseUrl: () => string }): { stop(): Promise<void> } | null
   heartbeatState(): HeartbeatState | null
 }
@@ -37,9 +41,13 @@ export function createPeerLocator(opts: { rendezvous: RendezvousConfig | null; c
     async resolve(peer) {
       const url = direct(peer)
       if (url || !peer.url.startsWith(RENDEZVOUS_SCHEME) || !resolver || !peer.key) return url
+      // On lookup failure the resolver falls back to the last *confirmed* URL only.
       const found = await resolver.resolve(peer.id, peer.key)
       if (found) lastResolved.set(peer.id, found)
-      return found ?? lastResolved.get(peer.id) ?? null
+      return found
+    },
+    confirm(peer, url) {
+      if (resolver && peer.key && peer.url.startsWith(RENDEZVOUS_SCHEME)) resolver.confirm(peer.id, peer.key, url)
     },
     reachable(peer) {
       return direct(peer) ?? (peer.url.startsWith(RENDEZVOUS_SCHEME) ? (lastResolved.get(peer.id) ?? null) : null)
@@ -50,7 +58,7 @@ export function createPeerLocator(opts: { rendezvous: RendezvousConfig | null; c
       heartbeat.start()
       return heartbeat
     },
-    heartbeatState: () => heartbeat?.state() ?? null,
+    heartbeatState: () => (heartbeat && opts.rendezvous ? { ...heartbeat.state(), rendezvous_url: opts.rendezvous.url } : null),
   }
 }
 

@@ -183,18 +183,24 @@ export function createHeartbeat(opts: {
 }
 
 export interface Resolver {
-  /** The peer's URL: cached for cacheMs, else looked up; on failure or 404 the last URL that resolved (or null). */
+  /** The peer's URL: cached for cacheMs, else looked up; on failure or 404 the last confirmed URL (or null). */
   resolve(peerId: string, key: string): Promise<string | null>
+  /**
+   * Marks `url` as proven: a pull from it verified under the pair key. Only proven URLs serve as the
+   * fallback, so a lying rendezvous cannot leave us stuck on its URL once it goes away.
+   */
+  confirm(peerId: string, key: string, url: string): void
 }
 
 export function createResolver(opts: { client: RendezvousClient; clock: Clock; cacheMs?: number; log?: Logger }): Resolver {
   const cacheMs = opts.cacheMs ?? RENDEZVOUS_CACHE_MS
   const resolved = new Map<string, { key: string; url: string; at: number }>()
+  const confirmed = new Map<string, { key: string; url: string }>()
   const inFlight = new Map<string, Promise<string | null>>()
 
   async function lookup(peerId: string, key: string): Promise<string | null> {
-    const last = resolved.get(peerId)
-    const fallback = last && last.key === key ? last.url : null // a URL found under another key is not this peer's
+    const last = confirmed.get(peerId)
+    const fallback = last && last.key === key ? last.url : null // a URL proven under another key is not this peer's
     try {
       const url = await opts.client.lookup(peerId, key)
       if (url) {
@@ -220,6 +226,9 @@ export function createResolver(opts: { client: RendezvousClient; clock: Clock; c
         inFlight.set(k, p)
       }
       return p
+    },
+    confirm(peerId, key, url) {
+      confirmed.set(peerId, { key, url })
     },
   }
 }

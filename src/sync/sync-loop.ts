@@ -9,7 +9,7 @@ import type { Logger } from '../lib/log'
 import { PeerError, PodError } from '../lib/errors'
 import { shortId, type PeerRecord, type PodId, type PublicKey } from '../identity'
 import type { Store } from '../store'
-import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, SYNC_JITTER_FRACTION } from './constants'
+import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
 import { pullPeer } from './pull-peer'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
@@ -41,6 +41,8 @@ export interface SyncLoopDeps {
   resolveUrl(peer: PeerRecord): Promise<string | null>
   fetch?: typeof fetch
   random?: () => number
+  /** Called after a pull from `url` verified and stored (lets the locator trust that URL). */
+  confirmUrl?(peer: PeerRecord, url: string): void
   /** Observer for metrics. */
   onPulled?(peerId: string, result: SyncResult): void
 }
@@ -91,12 +93,15 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       )
       const ms = Math.round(performance.now() - started)
       deps.store.recordPull(peer.id, { ok: true, at: new Date(clock.now()).toISOString() })
+      deps.confirmUrl?.(peer, baseUrl)
       dueAt.set(peer.id, nextAfterSuccess(clock.now()))
       if (lastErrorCode.has(peer.id)) {
         log.info({ peer: short, op: 'sync', msg: 'peer recovered' })
         lastErrorCode.delete(peer.id)
       }
-      log.info({ peer: short, op: 'sync', fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, dropped: totals.dropped || undefined, ms })
+      // A quiet pull (nothing new) every five minutes per peer would drown the log: debug.
+      const level = totals.fetched > 0 || totals.dropped > 0 ? 'info' : 'debug'
+      log[level]({ peer: short, op: 'sync', fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, dropped: totals.dropped || undefined, ms })
       return { peer: peer.id, ok: true, fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, ms }
     } catch (err) {
       const ms = Math.round(performance.now() - started)
@@ -143,8 +148,13 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     } catch {
       url = null
     }
-    // handshake-pending: nothing to pull from yet; look again next interval.
-    if (!url) return skipped('handshake_pending', 'no URL for this peer yet')
+    // handshake-pending: nothing to pull from yet. A rendezvous peer may register any moment
+    // (heartbeats are every minute), so look again after a minute, not a whole interval.
+    if (!url) {
+      const result = skipped('handshake_pending', 'no URL for this peer yet')
+      dueAt.set(peer.id, clock.now() + Math.min(deps.intervalMs(), PENDING_RETRY_MS))
+      return result
+    }
     return pullOne(peer as PeerRecord & { key: PublicKey }, url)
   }
 

@@ -246,7 +246,7 @@ describe('a rendezvous is never trusted', () => {
     expect(await copiesFrom(a!, idB)).toEqual([`peer:${idB}:public:real-b`])
   })
 
-  test("a lying rendezvous that names a third pod's URL: A refuses the answer, stores nothing, status says why", async () => {
+  test("a lying rendezvous (a third pod's URL, then an impostor): A refuses it (unauthorized, bad_signature), stores nothing, status says why", async () => {
     // The liar: accepts every heartbeat and answers every lookup with whatever `target` is.
     let target = ''
     const liar = Bun.serve({
@@ -407,7 +407,7 @@ describe('bad input, end to end', () => {
 })
 
 describe('mazemaker doctor', () => {
-  test('reports registered, last heartbeat and advertised URL; a revoked token is a FAIL with the reason', async () => {
+  test('reports not configured, a join the running pod has not applied, then registered + last heartbeat + advertised URL; a revoked token is a FAIL with the reason', async () => {
     const rv = await spawnRendezvous()
     const { id: tokenId, token } = await createToken(rv)
     const home = tempHome()

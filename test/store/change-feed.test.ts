@@ -20,7 +20,7 @@ const full = (id: string, label: string, content: string) => ({
   created_at: '2026-05-26T10:00:00.000Z',
   updated_at: '2026-05-26T10:00:00.000Z',
 })
-const gone = (id: string) => ({ id, deleted: true })
+const gone = (id: string) => ({ id, deleted: true as const })
 
 describe('changesSince: the gate', () => {
   test('only public, plaintext, own, non-peer memories are served, whatever the scope', () => {
@@ -80,7 +80,7 @@ describe('changesSince: paging', () => {
       if (!page.more) break
     }
     expect(pages).toBe(3)
-    expect(seen.map((e) => e.id)).toEqual([...ids.slice(1), ids[0]])
+    expect(seen.map((e) => e.id)).toEqual([...ids.slice(1), ids[0]!])
     expect(feed(['*'], since)).toEqual({ cursor: since!, more: false, memories: [] })
     expect(feed(['*'], '0', 1).more).toBe(true)
   })

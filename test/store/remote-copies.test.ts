@@ -43,7 +43,7 @@ describe('applyRemote', () => {
 
   test('a page that fails midway stores nothing, and the cursor stays', () => {
     store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one')], '1')
-    const bad = [wire('o2', 'public:b', 'two'), { id: 'o1', deleted: true }, { id: 'o3', label: 'public:c' } as unknown as WireEntry]
+    const bad: WireEntry[] = [wire('o2', 'public:b', 'two'), { id: 'o1', deleted: true }, { id: 'o3', label: 'public:c' } as unknown as WireEntry]
     expect(() => store.applyRemote(PEER_A, bad, '3')).toThrow(/entry 2 of the page/)
     expect(copies()).toEqual([`peer:${PEER_A}:public:a=one`])
     expect(store.peerState(PEER_A).cursor).toBe('1')

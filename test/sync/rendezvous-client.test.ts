@@ -249,13 +249,16 @@ describe('createResolver', () => {
     expect(requests.filter((r) => r.url.includes('/lookup/'))).toHaveLength(2)
   })
 
-  test('falls back to the last resolved URL when the service is down or answers 404; null if it never resolved', async () => {
+  test('falls back to the last confirmed URL when the service is down or answers 404; null if none was confirmed', async () => {
     const resolver = createResolver({ client: client(), clock })
     expect(await resolver.resolve(PEER, PEER_KEY)).toBeNull()
     await registerPeer('https://one.example')
     expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
 
     clock.advance(301_000) // record expired: 404
+    // Resolved but never confirmed by a verified pull (a lying rendezvous could have named it): no fallback.
+    expect(await resolver.resolve(PEER, PEER_KEY)).toBeNull()
+    resolver.confirm(PEER, PEER_KEY, 'https://one.example')
     expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
     await down()
     expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
