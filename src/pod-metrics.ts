@@ -3,7 +3,7 @@
  * request durations per route, memory counts by kind, rendezvous heartbeat state.
  */
 import { Counter, Histogram, renderGauge } from './lib/metrics'
-import type { PeerView } from './sync/peer-overview'
+import type { PeerView } from './api-types'
 import type { StoreStats } from './store'
 import type { HeartbeatState } from './sync/peer-locator'
 

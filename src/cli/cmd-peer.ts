@@ -3,40 +3,15 @@ import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
 import type { GlobalFlags, PodClient } from './context'
 import { formatPeerTable } from './table'
+import type { PeersOverview, PeerView, SyncResult } from '../api-types'
 import { printJson, withPod } from './with-pod'
 
-interface PeerView {
-  id: string
-  name: string
-  url: string
-  sync: boolean
-  scope: string | string[]
-  status: string
-  last_sync_at: string | null
-  last_error: string | null
-  memories: number
-}
-interface PeersResponse {
-  peers: PeerView[]
-  summary: string
-  error?: string | null
-}
-interface SyncResult {
-  peer: string
-  ok: boolean
-  fetched: number
-  stored: number
-  deleted: number
-  ms: number
-  error?: string
-  detail?: string
-}
 
 const json = { type: 'boolean', description: 'print JSON' } as const
 
 /** A peer may be named by full id, a unique id prefix (the short id), or its name. */
 async function findPeer(pod: PodClient, ref: string): Promise<string> {
-  const { peers } = await pod.call<PeersResponse>('GET', '/peer/peers')
+  const { peers } = await pod.call<PeersOverview>('GET', '/peer/peers')
   const matches = peers.filter((p) => p.id === ref || p.name === ref || (ref.length >= 4 && p.id.startsWith(ref)))
   if (matches.length === 1) return matches[0]!.id
   if (matches.length === 0) throw new PodError('not_found', `no peer "${ref}"; see: mazemaker peer list`)
@@ -77,7 +52,7 @@ export function peerCommands(flags: GlobalFlags) {
     meta: { name: 'list', description: 'Peers, their status and copies held' },
     args: { json },
     async run({ args }) {
-      const out = await withPod(flags, (pod) => pod.call<PeersResponse>('GET', '/peer/peers'))
+      const out = await withPod(flags, (pod) => pod.call<PeersOverview>('GET', '/peer/peers'))
       if (args.json) return printJson(out)
       if (out.error) console.error(`warning: ${out.error}`)
       console.log(out.summary)

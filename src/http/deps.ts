@@ -6,41 +6,12 @@ import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import type { Identity, NonceCache, PeerRegistry } from '../identity'
 import type { Store } from '../store'
+import type { PeersOverview, SyncResult } from '../api-types'
 
-export type PeerStatus = 'ready' | 'handshake-pending' | 'paused' | 'error' | 'revoked'
+export type { PeersOverview, PeerView, SyncResult } from '../api-types'
 
-/** One peer as `/peer/peers` shows it. */
-export interface PeerView {
-  id: string
-  name: string
-  url: string
-  sync: boolean
-  scope: string | string[]
-  status: PeerStatus
-  last_sync_at: string | null
-  last_error: string | null
-  memories: number
-  resolved_url?: string | null
-}
 
-export interface PeersOverview {
-  peers: PeerView[]
-  summary: string
-  /** peers.toml parse problem, if any (the pod keeps using the last good copy). */
-  error: string | null
-}
 
-/** Outcome of pulling from one peer. */
-export interface SyncResult {
-  peer: string
-  ok: boolean
-  fetched: number
-  stored: number
-  deleted: number
-  ms: number
-  error?: string
-  detail?: string
-}
 
 export interface AppDeps {
   identity: Identity

@@ -4,6 +4,7 @@
  * field's name) or null, so every caller can word its own error around it.
  */
 import * as v from 'valibot'
+import { parse, TomlError } from 'smol-toml'
 
 export const NAME_MAX_CHARS = 64
 export const URL_MAX_CHARS = 2048
@@ -83,4 +84,15 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[
 export function quote(text: string, max = 80): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text
   return JSON.stringify(cut)
+}
+
+/** smol-toml parse whose error says where: `line 3, column 5: <what>` (the caller names the file). */
+export function parseTomlText(text: string): unknown {
+  try {
+    return parse(text)
+  } catch (err) {
+    const where = err instanceof TomlError ? `line ${err.line}, column ${err.column}: ` : ''
+    const what = err instanceof Error ? err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '') : String(err)
+    throw new Error(`${where}${what}`, { cause: err })
+  }
 }

@@ -7,7 +7,7 @@ import { closeSync, constants, fsyncSync, linkSync, lstatSync, mkdirSync, openSy
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { HomeError } from '../lib/errors'
-import { writeFileAtomic } from '../lib/atomic-file'
+import { fsyncDir, writeFileAtomic } from '../lib/atomic-file'
 
 const GROUP_OTHER_BITS = 0o077
 
@@ -102,15 +102,3 @@ function lstatOrNull(path: string): Stats | null {
   }
 }
 
-/** Makes a new directory entry durable; some filesystems refuse fsync on directories. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, constants.O_RDONLY)
-    fsyncSync(fd)
-  } catch {
-    // Best effort: the entry is still there, just not yet forced to disk.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
-}

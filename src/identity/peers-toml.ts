@@ -4,10 +4,10 @@
  * validates input; writing goes through smol-toml and is read back before it is trusted, so
  * a name or URL can never smuggle in a table of its own.
  */
-import { parse, stringify, TomlError } from 'smol-toml'
+import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { BadInput } from '../lib/errors'
-import { checkWith, describeIssues, globProblem, httpUrlProblem, nameProblem, quote, SCOPE_MAX_GLOBS } from './_checks'
+import { checkWith, describeIssues, parseTomlText, globProblem, httpUrlProblem, nameProblem, quote, SCOPE_MAX_GLOBS } from './_checks'
 import { isPodId } from './pod-id'
 import type { PeerEntry, PodId } from './types'
 
@@ -85,14 +85,7 @@ const PeersFileSchema = v.strictObject({
  * (`line 3, column 5: …` or `peers.<id>.sync: …`), meant to follow "peers.toml at <path> does not parse".
  */
 export function parsePeersToml(text: string, selfId: PodId): PeerEntry[] {
-  let raw: unknown
-  try {
-    raw = parse(text)
-  } catch (err) {
-    const where = err instanceof TomlError ? `line ${err.line}, column ${err.column}: ` : ''
-    const what = err instanceof Error ? err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '') : String(err)
-    throw new Error(`${where}${what}`, { cause: err })
-  }
+  const raw = parseTomlText(text)
   const r = v.safeParse(PeersFileSchema, raw)
   if (!r.success) throw new Error(describeIssues(r.issues).join('; '))
   const entries: PeerEntry[] = []

@@ -4,11 +4,11 @@
  * file stops the pod with a message naming the file and the problem.
  */
 import { hostname } from 'node:os'
-import { parse, stringify, TomlError } from 'smol-toml'
+import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { HomeError } from '../lib/errors'
 import { writeFileAtomic } from '../lib/atomic-file'
-import { checkWith, describeIssues, hasControlChars, httpUrlProblem, nameProblem, NAME_MAX_CHARS, originProblem } from './_checks'
+import { checkWith, describeIssues, parseTomlText, hasControlChars, httpUrlProblem, nameProblem, NAME_MAX_CHARS, originProblem } from './_checks'
 import { readPrivateFile } from './_home-files'
 import { isPodId } from './pod-id'
 import type { PodConfig, PodId } from './types'
@@ -84,11 +84,9 @@ const PodConfigSchema = v.strictObject({
 export function parsePodConfig(text: string, path = 'pod.toml'): PodConfig {
   let raw: unknown
   try {
-    raw = parse(text)
+    raw = parseTomlText(text)
   } catch (err) {
-    const where = err instanceof TomlError ? `line ${err.line}, column ${err.column}: ` : ''
-    const what = err instanceof Error ? err.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '') : String(err)
-    throw new HomeError(`pod.toml at ${path} does not parse (${where}${what}); fix it by hand`, { cause: err })
+    throw new HomeError(`pod.toml at ${path} does not parse (${(err as Error).message}); fix it by hand`, { cause: err })
   }
   const r = v.safeParse(PodConfigSchema, raw)
   if (!r.success) {

@@ -27,7 +27,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   fsyncDir(dir)
 }
 
-function fsyncDir(dir: string): void {
+/** Makes a new directory entry durable; some filesystems refuse fsync on directories. */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined
   try {
     fd = openSync(dir, constants.O_RDONLY)

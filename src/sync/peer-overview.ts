@@ -4,21 +4,8 @@
  */
 import type { PeerRecord } from '../identity'
 import type { Store } from '../store'
+import type { PeersOverview, PeerStatus, PeerView } from '../api-types'
 
-export type PeerStatus = 'ready' | 'handshake-pending' | 'paused' | 'error' | 'revoked'
-
-export interface PeerView {
-  id: string
-  name: string
-  url: string
-  sync: boolean
-  scope: string | string[]
-  status: PeerStatus
-  last_sync_at: string | null
-  last_error: string | null
-  memories: number
-  resolved_url: string | null
-}
 
 export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
 
@@ -36,7 +23,7 @@ export function peersOverview(
   store: OverviewStore,
   reachableUrl: (peer: PeerRecord) => string | null,
   error: string | null,
-): { peers: PeerView[]; summary: string; error: string | null } {
+): PeersOverview {
   const peers = records.map((p): PeerView => {
     const state = store.peerState(p.id)
     const url = reachableUrl(p)

@@ -9,6 +9,9 @@ import type { Logger } from '../lib/log'
 import { PeerError, PodError } from '../lib/errors'
 import { shortId, type PeerRecord, type PodId, type PublicKey } from '../identity'
 import type { Store } from '../store'
+import type { SyncResult } from '../api-types'
+
+export type { SyncResult } from '../api-types'
 import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
 import { pullPeer } from './pull-peer'
 
@@ -17,16 +20,6 @@ export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' |
 /** Results for peers that were not pulled at all (no request was made). */
 const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending'])
 
-export interface SyncResult {
-  peer: string
-  ok: boolean
-  fetched: number
-  stored: number
-  deleted: number
-  ms: number
-  error?: string
-  detail?: string
-}
 
 export interface SyncLoopDeps {
   selfId: PodId

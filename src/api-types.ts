@@ -1,0 +1,42 @@
+/**
+ * Shapes of the local API's peer answers, shared by the layer that computes them (sync), the
+ * one that serves them (http) and the CLI that prints them. A leaf: it imports nothing.
+ */
+
+export type PeerStatus = 'ready' | 'handshake-pending' | 'paused' | 'error' | 'revoked'
+
+/** One peer as `GET /peer/peers` shows it. */
+export interface PeerView {
+  id: string
+  name: string
+  url: string
+  sync: boolean
+  scope: string | string[]
+  status: PeerStatus
+  last_sync_at: string | null
+  last_error: string | null
+  /** Copies held locally under `peer:<id>:`. */
+  memories: number
+  /** For a rendezvous peer, the URL it last resolved to. */
+  resolved_url: string | null
+}
+
+export interface PeersOverview {
+  peers: PeerView[]
+  summary: string
+  /** peers.toml parse problem, if any (the pod keeps using the last good copy). */
+  error: string | null
+}
+
+/** Outcome of pulling from one peer (`POST /peer/sync-now`). */
+export interface SyncResult {
+  peer: string
+  ok: boolean
+  fetched: number
+  stored: number
+  deleted: number
+  ms: number
+  /** request_failed | unauthorized | clock_skew | replay | bad_signature | bad_response | http_<status> | timeout, or paused | revoked | handshake_pending when no request was made. */
+  error?: string
+  detail?: string
+}
