@@ -23,6 +23,32 @@ export function tempHome(prefix = 'mzm-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
+/**
+ * Spawns `cmd` (a pod or a rendezvous) and resolves once it logs `op=listen url=…`, with its
+ * stderr collected so far and from then on.
+ */
+export async function spawnListening(cmd: string[], env?: Record<string, string>) {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: testEnv(env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+  let stderr = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd.join(' ')} did not start within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)), STARTUP_TIMEOUT_MS)
+    void (async () => {
+      const decoder = new TextDecoder()
+      for await (const chunk of proc.stderr) {
+        stderr += decoder.decode(chunk)
+        const m = /op=listen url=(\S+)/.exec(stderr)
+        if (m) {
+          clearTimeout(timer)
+          resolve(m[1]!)
+        }
+      }
+      clearTimeout(timer)
+      reject(new Error(`exited (code ${proc.exitCode}) before listening:\n${stderr}`))
+    })()
+  })
+  return { proc, url, logs: () => stderr }
+}
+
 export interface PodProcess {
   url: string
   home: string
@@ -50,37 +76,14 @@ export interface SpawnOptions {
 export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
   const home = opts.home ?? tempHome()
   const cmd = [...(opts.command ?? [process.execPath, MAIN]), 'serve', '--home', home, '--port', '0', ...(opts.args ?? [])]
-  const proc = Bun.spawn(cmd, {
-    cwd: ROOT,
-    env: testEnv(opts.env),
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let stderr = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pod did not start within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)), STARTUP_TIMEOUT_MS)
-    void (async () => {
-      const decoder = new TextDecoder()
-      for await (const chunk of proc.stderr) {
-        stderr += decoder.decode(chunk)
-        const m = /op=listen url=(\S+)/.exec(stderr)
-        if (m) {
-          clearTimeout(timer)
-          resolve(m[1]!)
-        }
-      }
-      clearTimeout(timer)
-      reject(new Error(`pod exited (code ${proc.exitCode}) before listening:\n${stderr}`))
-    })()
-  })
+  const { proc, url, logs } = await spawnListening(cmd, opts.env)
   const token = () => readFileSync(join(home, 'admin.token'), 'utf8').trim()
   return {
     url,
     home,
     pid: proc.pid,
     proc,
-    logs: () => stderr,
+    logs,
     token,
     async api(method, path, body) {
       const res = await fetch(url + path, {

@@ -13,10 +13,9 @@ import type { Server, Subprocess } from 'bun'
 import { homePaths, loadPodConfig, openHome, savePodConfig } from '../../src/identity'
 import { memoryLogger } from '../../src/lib/log'
 import { MAX_BODY_BYTES, sha256Hex } from '../../src/rendezvous'
-import { cleanup, MAIN, ROOT, runCli, spawnPod, tempHome, testEnv, type PodProcess } from '../helpers/pod-process'
+import { cleanup, MAIN, runCli, spawnListening, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
 import { copiesFrom, identityOf, remember, syncNow } from '../helpers/federation'
 
-const STARTUP_TIMEOUT_MS = 20_000
 const WAIT_TIMEOUT_MS = 10_000
 
 interface RendezvousProcess {
@@ -45,35 +44,12 @@ afterEach(async () => {
 
 /** `mazemaker rendezvous --port 0` as a child process; resolves once it logs op=listen. */
 async function spawnRendezvous(home = tempHome('mzm-rv-')): Promise<RendezvousProcess> {
-  const proc = Bun.spawn([process.execPath, MAIN, 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'], {
-    cwd: ROOT,
-    env: testEnv(),
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let stderr = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`rendezvous did not start:\n${stderr}`)), STARTUP_TIMEOUT_MS)
-    void (async () => {
-      const decoder = new TextDecoder()
-      for await (const chunk of proc.stderr) {
-        stderr += decoder.decode(chunk)
-        const m = /op=listen url=(\S+)/.exec(stderr)
-        if (m) {
-          clearTimeout(timer)
-          resolve(m[1]!)
-        }
-      }
-      clearTimeout(timer)
-      reject(new Error(`rendezvous exited before listening:\n${stderr}`))
-    })()
-  })
+  const { proc, url, logs } = await spawnListening([process.execPath, MAIN, 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
   const service: RendezvousProcess = {
     url,
     home,
     proc,
-    logs: () => stderr,
+    logs,
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM')
       return await proc.exited
