@@ -4,7 +4,7 @@
  * admin API, timing sync-now, and child processes that announce themselves with one JSON line.
  * Everything talks to 127.0.0.1 only, and every process is ended by its own PID.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { openHome, type PodHome } from '../src/identity'
 import { openStore, type ChangePage } from '../src/store'
@@ -231,4 +231,17 @@ export function podCommand(): string[] | undefined {
   const dir = process.env.POD_PROF
   if (!dir) return undefined
   return [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250', MAIN]
+}
+
+/**
+ * Resets a process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs` 5), so the next
+ * peakRssMb() reports the peak of what follows rather than of setup. False if not permitted.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
 }

@@ -20,7 +20,7 @@ import { createLogger } from '../src/lib/log'
 import { startPod, type Pod } from '../src/pod'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, peakRssMb, percentile, pool, row, rssMb } from './_util'
-import { addPeer, announce, cpuSeconds, envInt, identityOf, loadNote, podCommand, sentence, spawnChild, type Child, type SyncRound } from './_fed-util'
+import { addPeer, announce, cpuSeconds, envInt, identityOf, loadNote, podCommand, resetPeakRss, sentence, spawnChild, type Child, type SyncRound } from './_fed-util'
 
 const CHILD_FLAG = '--child=peers'
 const PEERS = Math.max(1, envInt('PEERS', 200))
@@ -123,26 +123,28 @@ async function main(): Promise<void> {
     console.log(`  (paired in ${fmt((performance.now() - t) / 1000)} s)`)
 
     // Baseline first (1 peer), then the full round, each: first pull, then steady state.
-    const p1Rss0 = peakRssMb(p1.pid)
+    // Peak RSS of the rounds themselves: VmHWM restarts from the current RSS here.
+    const hwmReset = resetPeakRss(p1.pid) && resetPeakRss(p.pid)
+    const p1Rss0 = rssMb(p1.pid)
     const one = await timedRound(p1, MEMS)
     const oneSteady = await timedRound(p1, 0)
-    const pRss0 = peakRssMb(p.pid)
+    const p1Rss = peakRssMb(p1.pid)
+    const pRss0 = rssMb(p.pid)
     const all = await timedRound(p, PEERS * MEMS)
     const pRssFirst = peakRssMb(p.pid)
     const allSteady = await timedRound(p, 0)
     const pRss = peakRssMb(p.pid)
-    const p1Rss = peakRssMb(p1.pid)
-
+    const hwmNote = hwmReset ? 'peak during the rounds' : 'peak since start (VmHWM reset not permitted)'
     console.log('\n## baseline: P1 pulls from 1 peer')
     row('first round (new memories)', `${fmt(one.round.ms, 1)} ms`, describe(one))
     row('steady round (empty delta)', `${fmt(oneSteady.round.ms, 1)} ms`, describe(oneSteady))
-    row('P1 peak RSS (VmHWM)', `${fmt(p1Rss)} MB`, `before ${fmt(p1Rss0)} MB`)
+    row('P1 peak RSS (VmHWM)', `${fmt(p1Rss)} MB`, `${hwmNote}; RSS before ${fmt(p1Rss0)} MB`)
     console.log(`\n## P pulls from ${PEERS} peers (sync-now, at most 8 pulls in flight)`)
     row('first round (new memories)', `${fmt(all.round.ms, 0)} ms`, describe(all))
     row('  ratio to 1-peer round', `${fmt(all.round.ms / one.round.ms, 1)}x`, `${fmt(all.round.ms / PEERS, 1)} ms per peer`)
     row('steady round (empty deltas)', `${fmt(allSteady.round.ms, 0)} ms`, describe(allSteady))
     row('  ratio to 1-peer round', `${fmt(allSteady.round.ms / oneSteady.round.ms, 1)}x`, `${fmt(allSteady.round.ms / PEERS, 1)} ms per peer`)
-    row('P peak RSS (VmHWM)', `${fmt(pRss)} MB`, `before ${fmt(pRss0)} MB, after first round ${fmt(pRssFirst)} MB`)
+    row('P peak RSS (VmHWM)', `${fmt(pRss)} MB`, `${hwmNote}; RSS before ${fmt(pRss0)} MB, peak after first round ${fmt(pRssFirst)} MB`)
     console.log(`\n(${loadNote()})`)
   } finally {
     await Promise.all(children.map((c) => c.stop()))

@@ -18,8 +18,8 @@ import { join } from 'node:path'
 import { signRequest, verifyResponse, type PodId, type PublicKey } from '../src/identity'
 import { pullPage, SYNC_ROUTE, syncUrl } from '../src/sync/peer-client'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
-import { fmt, peakRssMb, percentile, row } from './_util'
-import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, podCommand, openBenchHome, spawnChild, stdinLines, type Child } from './_fed-util'
+import { fmt, peakRssMb, percentile, row, rssMb } from './_util'
+import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, podCommand, openBenchHome, resetPeakRss, spawnChild, stdinLines, type Child } from './_fed-util'
 
 const GEN_FLAG = '--child=gen'
 const CONST_FLAG = '--child=const'
@@ -221,7 +221,8 @@ async function main(): Promise<void> {
     await baseline.stop()
     baseline = null
 
-    const rssBefore = peakRssMb(pod.pid)
+    const hwmReset = resetPeakRss(pod.pid)
+    const rssBefore = rssMb(pod.pid)
     const real = await drive(dir, { ...base, verify: true }, pod.url, pod.pid)
     const rss = peakRssMb(pod.pid)
 
@@ -234,7 +235,7 @@ async function main(): Promise<void> {
     row('pod: signed /peer/sync empty delta', line(real), note(real))
     row('pod CPU per 1000 polls', `${fmt((real.serverCpuS / (real.pollsPerS * DURATION_S)) * 1000 * 1000, 0)} ms`, `baseline ${fmt((bare.serverCpuS / (bare.pollsPerS * DURATION_S)) * 1000 * 1000, 0)} ms`)
     row('ratio pod / baseline', `${fmt(real.pollsPerS / bare.pollsPerS, 2)}`, `${real.verified} pod answers signature-verified and empty`)
-    row('peak RSS (VmHWM) pod', `${fmt(rss)} MB`, `before the run ${fmt(rssBefore)} MB; baseline server ${fmt(bareRss)} MB`)
+    row('peak RSS (VmHWM) pod', `${fmt(rss)} MB`, `${hwmReset ? 'during the run' : 'since start'}; RSS before ${fmt(rssBefore)} MB; baseline server peak ${fmt(bareRss)} MB`)
     row('target ≥ 3,000 polls/s', real.pollsPerS >= TARGET_POLLS_PER_S && real.failures === 0 ? 'MET' : 'NOT MET')
     console.log(`\n(${loadNote()})`)
   } finally {

@@ -13,10 +13,13 @@ const BLIND_HEX_CHARS = 20
 
 const COMBINING_MARKS = /\p{M}+/gu
 const NON_WORD = /[^\p{L}\p{N}]+/u
+const ASCII = /^[\x00-\x7f]*$/
 
 /** Words of `text`, normalized: "Café, CAFE!" → ["cafe", "cafe"]. */
 export function tokenize(text: string): string[] {
-  return text.normalize('NFKD').replace(COMBINING_MARKS, '').toLowerCase().split(NON_WORD).filter((t) => t !== '')
+  // ASCII has nothing to decompose or strip: skip the two Unicode passes (most text, and hot on pulls).
+  const folded = ASCII.test(text) ? text : text.normalize('NFKD').replace(COMBINING_MARKS, '')
+  return folded.toLowerCase().split(NON_WORD).filter((t) => t !== '')
 }
 
 export interface BlindIndex {

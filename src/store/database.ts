@@ -9,6 +9,7 @@ import { MIGRATIONS } from './migrations'
 
 /** How long a connection waits for another one's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000
+const PAGE_CACHE_KIB = 16 * 1024
 
 export function openDatabase(path: string): Database {
   if (path !== ':memory:' && !existsSync(path)) {
@@ -21,12 +22,18 @@ export function openDatabase(path: string): Database {
   try {
     // busy_timeout first, so the PRAGMAs and the migration below wait for other connections.
     db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
-    db.run('PRAGMA journal_mode = WAL')
+    const { journal_mode: mode } = db.query('PRAGMA journal_mode = WAL').get() as { journal_mode: string }
+    if (mode !== 'wal' && path !== ':memory:') {
+      throw new PodError('bad_home', `${path} cannot use WAL journaling (got "${mode}"); keep the home on a local filesystem`)
+    }
     // In WAL mode NORMAL fsyncs at checkpoints, not at every commit: a killed process (kill -9)
     // loses nothing that was committed, only a power loss can drop the last few transactions,
     // and the database stays consistent either way.
     db.run('PRAGMA synchronous = NORMAL')
-    db.run('PRAGMA foreign_keys = ON'); db.run('PRAGMA cache_size = -32000')
+    db.run('PRAGMA foreign_keys = ON')
+    // Recall reads whole FTS doclists; 16 MB of page cache (default 2 MB) keeps the hot ones in
+    // process. It only fills as pages are read, so an idle pod stays small.
+    db.run(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`)
     migrate(db)
   } catch (err) {
     db.close()

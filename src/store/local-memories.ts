@@ -5,12 +5,14 @@
  */
 import { BadInput } from '../lib/errors'
 import type { MemoryRow, StoreContext } from './_context'
-import { isGateEligible, isPublicLabel } from './gate'
+import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
 import { checkContent, checkInt, checkLabel, parseSeqCursor } from './schemas'
 import type { Memory, RememberInput } from './types'
 
 export const LIST_LIMIT_DEFAULT = 50
 export const LIST_LIMIT_MAX = 500
+/** `peer:<peer-id>:…` names one peer's copies. */
+const PEER_PREFIX_LABEL = /^peer:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):/
 /**
  * Upper bound for a label prefix range scan: no stored label is longer than this many characters
  * (own labels ≤ 256, copies add `peer:<36-char id>:`), so prefix + this many U+10FFFF sorts after
@@ -85,25 +87,51 @@ export function list(
   opts: { prefix?: string; limit?: number; cursor?: string | null; origin?: string | null },
 ): { memories: Memory[]; cursor: string | null } {
   const limit = checkInt(opts.limit ?? LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, 'limit')
-  const where = ['deleted = 0']
+  const prefix = opts.prefix ?? ''
+  const source = listSource(prefix, opts.origin)
+  const where: string[] = []
   const params: (string | number)[] = []
-  if (opts.origin === 'local') where.push('origin_peer IS NULL')
-  else if (opts.origin) where.push('origin_peer = ?'), params.push(opts.origin)
-  if (opts.cursor) where.push('seq < ?'), params.push(parseSeqCursor(opts.cursor, 'cursor'))
-  let sql = `SELECT * FROM memories WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`
-  if (opts.prefix) {
-    // A range over labels (LIKE would be case-insensitive and need escaping), picked and sorted
-    // inside the covering index memories_label; only the page's rows are read from the table.
-    where.push('label >= ? AND label < ?')
-    params.push(opts.prefix, opts.prefix + '\u{10FFFF}'.repeat(LABEL_RANGE_PAD))
-    sql = `SELECT * FROM memories WHERE pk IN (
-             SELECT pk FROM memories INDEXED BY memories_label WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?
-           ) ORDER BY seq DESC`
+  // Each source has its own partial index (migrations.ts); the WHERE terms name it.
+  if (source === 'own') {
+    where.push('origin_peer IS NULL AND deleted = 0')
+  } else if (source === 'all') {
+    where.push('deleted = 0')
+  } else {
+    where.push('origin_peer = ?') // copies are never tombstones
+    params.push(source.peer)
   }
+  if (prefix) {
+    // A range over labels (LIKE would be case-insensitive and need escaping). Across own rows
+    // and copies, seq order is walked instead (the unary + keeps SQLite off the label indexes).
+    where.push(source === 'all' ? '+label >= ? AND +label < ?' : 'label >= ? AND label < ?')
+    params.push(prefix, prefix + '\u{10FFFF}'.repeat(LABEL_RANGE_PAD))
+  }
+  if (opts.cursor) {
+    where.push('seq < ?')
+    params.push(parseSeqCursor(opts.cursor, 'cursor'))
+  }
+  // Own rows by prefix: SQLite would rather walk seq order; a narrow prefix then scans the whole
+  // table. Pick and sort the page inside memories_own_label instead, then read only those rows.
+  const sql =
+    source === 'own' && prefix
+      ? `SELECT * FROM memories WHERE pk IN (
+           SELECT pk FROM memories INDEXED BY memories_own_label WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?
+         ) ORDER BY seq DESC`
+      : `SELECT * FROM memories WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`
   const rows = ctx.db.query(sql).all(...params, limit + 1) as MemoryRow[]
   const more = rows.length > limit
   if (more) rows.pop()
   return { memories: rows.map((r) => ctx.toMemory(r)), cursor: more ? String(rows[rows.length - 1]!.seq) : null }
+}
+
+/** Which rows list() must look at: our own, one peer's copies, or all. Own labels never start with `peer:`. */
+function listSource(prefix: string, origin: string | null | undefined): 'own' | 'all' | { peer: string } {
+  if (origin === 'local') return 'own'
+  if (origin) return { peer: origin }
+  const peer = PEER_PREFIX_LABEL.exec(prefix)?.[1]
+  if (peer) return { peer }
+  const mayBeCopy = prefix.startsWith(PEER_LABEL_PREFIX) || PEER_LABEL_PREFIX.startsWith(prefix)
+  return mayBeCopy ? 'all' : 'own'
 }
 
 /**

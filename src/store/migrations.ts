@@ -66,4 +66,19 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+
+  // v2: separate partial indexes for own rows and copies. A pulled page then only appends to
+  // its peer's index range instead of inserting into a label index in random order (about a
+  // third of a copy's write cost), and own rows keep a label index of their own. The constant
+  // trailing columns (always NULL / 0 under each WHERE) let SQLite use them as covering.
+  `
+  DROP INDEX memories_origin;
+  DROP INDEX memories_label;
+  -- Own rows: list({ origin: 'local' }) newest first, stats() (covering).
+  CREATE INDEX memories_own ON memories (deleted, seq, encrypted, origin_peer) WHERE origin_peer IS NULL;
+  -- Own rows: list({ prefix }) as a label range, sorted by seq inside the index.
+  CREATE INDEX memories_own_label ON memories (label, seq, deleted, origin_peer) WHERE origin_peer IS NULL AND deleted = 0;
+  -- Copies: list({ origin: peer, prefix }), counts, scope resets and purges (covering).
+  CREATE INDEX memories_copies ON memories (origin_peer, seq, label) WHERE origin_peer IS NOT NULL;
+  `,
 ]

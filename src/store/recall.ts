@@ -16,7 +16,7 @@ export const RECALL_K_DEFAULT = 10
 export const RECALL_K_MAX = 100
 /** More distinct words than this add cost without changing the top hits much. */
 export const RECALL_MAX_WORDS = 32
-/** Matching rows scored per query part (≈ 2 ms of bm25 each); see topRows. */
+/** Matching rows scored per query part (about 1 ms of bm25 each); see topRows. */
 export const RECALL_SCORE_BUDGET_ROWS = 2000
 
 /** FTS5 string literal: every term is quoted, so no query text is ever read as FTS syntax. */

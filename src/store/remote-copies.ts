@@ -2,7 +2,9 @@
  * Pulling side: copies of peers' public memories, stored as `peer:<peer-id>:<origin label>` and
  * keyed by (origin peer, origin id). They were public at their origin, so they are stored in
  * plaintext: encrypting them would protect nothing the peer did not already publish to us.
- * Copies are never served onwards (the gate excludes them), so they are hard-deleted.
+ * Copies are never served onwards (the gate excludes them), so they are hard-deleted. Their
+ * full-text row indexes the origin label: `peer` and the peer id's fragments would only bloat
+ * the index (recall names the peer anyway).
  */
 import { matchesAny } from '../lib/glob'
 import { BadInput } from '../lib/errors'
@@ -54,7 +56,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
     let stored = 0
     let deleted = 0
     // One counter update per page instead of one per entry; unused numbers just leave gaps.
-    let seq = ctx.nextSeq(Math.max(entries.length, 1))
+    let seq = entries.length > 0 ? ctx.nextSeq(entries.length) : 0
     const now = ctx.clock.now()
     entries.forEach((e, i) => {
       checkEntry(e, i)
@@ -66,7 +68,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
       const added = insert.get(Bun.randomUUIDv7('hex', now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
       if (added) {
         seq++
-        ctx.index(added.pk, label, e.content, false)
+        ctx.index(added.pk, e.label, e.content, false)
       } else {
         const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'pk' | 'label' | 'content' | 'created_at' | 'updated_at'>
         // A re-pull after a scope change resends what we hold; leave identical copies alone.
@@ -74,7 +76,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
         if (!same) {
           update.run(label, e.content, e.created_at, e.updated_at, seq++, old.pk)
           ctx.unindex(old.pk)
-          ctx.index(old.pk, label, e.content, false)
+          ctx.index(old.pk, e.label, e.content, false)
         }
       }
       stored++

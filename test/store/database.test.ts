@@ -43,6 +43,22 @@ describe('openDatabase', () => {
     expect(() => openDatabase(path)).toThrow(/upgrade mazemaker/)
   })
 
+  test('a v1 database is upgraded in place, rows kept, new indexes in use', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    const path = join(dir, 'pod.db')
+    const v1 = new Database(path)
+    v1.run(MIGRATIONS[0]!)
+    v1.run('PRAGMA user_version = 1')
+    v1.run(`INSERT INTO memories (id, label, content, created_at, updated_at, seq) VALUES ('m1', 'public:x', 'x', 't', 't', 1)`)
+    v1.close()
+    const db = openDatabase(path)
+    expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
+    expect(db.query('SELECT id FROM memories').all()).toEqual([{ id: 'm1' }])
+    const indexes = (db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'memories_%'").all() as { name: string }[]).map((r) => r.name)
+    expect(indexes.sort()).toEqual(['memories_copies', 'memories_own', 'memories_own_label', 'memories_shared_seq'])
+    db.close()
+  })
+
   test('two connections opening a fresh file at once both end up migrated', () => {
     dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
     const path = join(dir, 'pod.db')

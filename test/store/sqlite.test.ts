@@ -107,6 +107,13 @@ describe('lifecycle', () => {
     expect(existsSync(join(t.dir, 'pod.db-wal')) ? statSync(join(t.dir, 'pod.db-wal')).size : 0).toBe(0)
   })
 
+  test('an in-memory store works (no file, no WAL)', () => {
+    const store = t.open({ path: ':memory:' })
+    const { id } = store.remember({ label: 'note:x', content: 'kept in memory' })
+    expect(store.recall('memory').map((h) => h.id)).toEqual([id])
+    expect(existsSync(t.path)).toBe(false)
+  })
+
   test('a wrong-length vault key is refused before the database is opened', () => {
     expect(() => t.open({ vaultKey: new Uint8Array(16) })).toThrow(/32 bytes/)
     expect(existsSync(t.path)).toBe(false)
