@@ -89,6 +89,6 @@ export function recall(ctx: StoreContext, query: string, k: number = RECALL_K_DE
   return topRows(ctx, words, k).map((row) => {
     const m = ctx.toMemory(row)
     // bm25() is lower-is-better; the API says higher-is-better.
-    return { id: m.id, label: m.label, content: m.content, score: -row.score, peer: row.origin_peer }
+    return { id: m.id, label: m.label, content: m.content, score: -row.score, peer: row.origin_peer, encrypted: m.encrypted }
   })
 }

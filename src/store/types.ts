@@ -27,6 +27,8 @@ export interface RecallHit {
   score: number
   /** Peer id when the hit is a pulled copy. */
   peer: string | null
+  /** Stored vault-encrypted (a private memory); the content here is decrypted. */
+  encrypted: boolean
 }
 
 /** One entry of a /peer/sync page (contract shape). */

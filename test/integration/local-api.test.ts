@@ -79,7 +79,7 @@ describe('memories', () => {
     expect(list.body.memories.map((m: { id: string }) => m.id)).toContain(pub.body.id)
 
     const recall = await pod.api('GET', '/recall?q=pineapples')
-    expect(recall.body.results[0].id).toBe(priv.body.id)
+    expect(recall.body.results[0]).toMatchObject({ id: priv.body.id, encrypted: true, peer: null })
 
     expect((await pod.api('DELETE', `/memories/${priv.body.id}`)).status).toBe(204)
     expect((await pod.api('GET', `/memories/${priv.body.id}`)).status).toBe(404)
