@@ -99,7 +99,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
       allowedOrigins: () => config.allowed_origins,
       onServed: (peerId, count) => {
-        store.recordServed(peerId, count)
+        // Most polls are empty deltas: don't take the write lock (and grow the WAL) for nothing.
+        if (count > 0) store.recordServed(peerId, count)
         metrics.onServed(peerId, count)
       },
       observeRequest: (route, status, ms) => metrics.observeRequest(route, status, ms),

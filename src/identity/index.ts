@@ -31,6 +31,6 @@ export {
   type NonceStore,
   type ParsedAuthorization,
 } from './signing'
-export { NonceCache, NONCE_TTL_MS } from './nonce-cache'
+export { NonceCache, NONCE_TTL_MS, type NonceVerdict } from './nonce-cache'
 export { PeerRegistry, type PeerInput, type PeerPatch } from './peer-registry'
 export { DEFAULT_SCOPE, normalizeScope, RENDEZVOUS_SCHEME } from './peers-toml'

@@ -10,7 +10,7 @@
  * in the MAC so a request to one of our peers cannot be replayed at another.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { AuthError } from '../lib/errors'
+import { AuthError, PodError } from '../lib/errors'
 import { fromBase64url, toBase64url } from '../lib/base64url'
 import type { PodId } from './types'
 
@@ -33,7 +33,7 @@ export interface ParsedAuthorization {
 
 /** The nonce store verifyRequest needs (NonceCache implements it). */
 export interface NonceStore {
-  checkAndRecord(key: string, nowMs: number): boolean
+  checkAndRecord(peer: string, nonce: string, nowMs: number): 'fresh' | 'replay' | 'full'
 }
 
 /** hex(SHA-256(body)); a string body is hashed as UTF-8. */
@@ -103,8 +103,10 @@ export async function verifyRequest(req: {
   if (Math.abs(nowS - auth.ts) > MAX_CLOCK_SKEW_S) {
     throw new AuthError('clock_skew', `request time is ${nowS - auth.ts} s off our clock (at most ${MAX_CLOCK_SKEW_S} s allowed); check both clocks (NTP)`)
   }
-  if (!req.nonces.checkAndRecord(`${auth.callerId}.${auth.nonce}`, req.nowMs)) {
-    throw new AuthError('replay', 'request nonce was already used')
+  const verdict = req.nonces.checkAndRecord(auth.callerId, auth.nonce, req.nowMs)
+  if (verdict === 'replay') throw new AuthError('replay', 'request nonce was already used')
+  if (verdict === 'full') {
+    throw new PodError('rate_limited', `too many requests from this peer within ${MAX_CLOCK_SKEW_S * 2} s; slow down and retry later`)
   }
 }
 

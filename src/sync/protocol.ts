@@ -15,7 +15,8 @@
  * MAC) or `replay` (nonce seen in the last 600 s). The response carries `Mzm-Signature`, an HMAC
  * under the same key over the request nonce and the response body hash: a puller stores nothing
  * from a response whose signature fails (`bad_signature`), so neither a proxy nor a lying
- * rendezvous can inject or redirect memories.
+ * rendezvous can inject or redirect memories. A peer that sends more requests than its share of
+ * the nonce cache holds (20,000 per 600 s) gets 429 `rate_limited` until its old nonces expire.
  *
  * Gate. The server sends only memories whose label has a public prefix, whose content is not
  * `AES:`, whose label is not `peer:` (no transitive sharing), matching the requested scope. A
