@@ -143,6 +143,13 @@ async function main(): Promise<void> {
     const cpuBefore = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid) }
     const round = await timedSyncNow(b, idA.pod_id)
     const cpu = { a: cpuSeconds(a.pid) - cpuBefore.a, b: cpuSeconds(b.pid) - cpuBefore.b }
+    // Copies get their full-text rows after the pull (background indexer); a recall drains what
+    // is left, so sync + this recall = the time until every copy is searchable.
+    const recallStart = performance.now()
+    const probe = await b.api('GET', `/recall?q=${encodeURIComponent('memory')}&k=1`)
+    if (probe.status !== 200 || probe.body.results.length === 0) throw new Error('recall after the pull found nothing')
+    const searchableS = round.ms / 1000 + (performance.now() - recallStart) / 1000
+    const cpuSearchableB = cpuSeconds(b.pid) - cpuBefore.b
     const rss = { a: peakRssMb(a.pid), b: peakRssMb(b.pid) }
     const result = round.results[0]!
     if (result.fetched !== N || result.stored !== N) throw new Error(`B fetched ${result.fetched} / stored ${result.stored}, expected ${N}`)
@@ -160,6 +167,7 @@ async function main(): Promise<void> {
     console.log('\n## pod: B POST /peer/sync-now ← A (real processes)')
     row('pod: sync-now wall time', `${fmt(podS, 2)} s`, `${fmt(N / podS, 0)} memories/s`)
     row('pod: CPU seconds A (serve) / B (pull)', `${fmt(cpu.a, 2)} / ${fmt(cpu.b, 2)} s`, `sum ${fmt(cpu.a + cpu.b, 2)} s vs floor ${fmt(floor.cpuS, 2)} s = ${fmt((cpu.a + cpu.b) / floor.cpuS)}x`)
+    row('pod: until every copy is searchable', `${fmt(searchableS, 2)} s`, `${fmt(N / searchableS, 0)} memories/s; B CPU ${fmt(cpuSearchableB, 2)} s; ratio to floor+FTS5 ${fmt(searchableS / (floor.totalS - floor.insertS + floor.insertFtsS), 2)}x`)
     const hwmNote = hwmReset ? 'peak during the sync' : 'peak since start (VmHWM reset not permitted)'
     row('pod: peak RSS (VmHWM) A', `${fmt(rss.a)} MB`, `${hwmNote}; RSS before ${fmt(rssBefore.a)} MB`)
     row('pod: peak RSS (VmHWM) B', `${fmt(rss.b)} MB`, `${hwmNote}; RSS before ${fmt(rssBefore.b)} MB`)

@@ -7,7 +7,7 @@ import type { Server } from 'bun'
 import { systemClock, type Clock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
 import { lockHome, NonceCache, openHome, shortId, type PeerRecord, type PodHome } from './identity'
-import { openStore, type Store } from './store'
+import { openStore, startBackgroundIndexer, type Store } from './store'
 import { createApp } from './http/app'
 import type { AppDeps } from './http/deps'
 import { createSyncLoop, type SyncResult } from './sync/sync-loop'
@@ -56,6 +56,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       clock,
     })
     cleanup.unshift(() => store.close())
+    const indexer = startBackgroundIndexer(store, log)
+    cleanup.unshift(() => indexer.close())
     const intervalMs = (opts.syncIntervalSeconds ?? config.sync_interval) * 1000
     const listPeers = (): PeerRecord[] => peers.list().peers
     const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
@@ -82,7 +84,10 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       resolveUrl: (peer) => locator.resolve(peer),
       confirmUrl: (peer, url) => locator.confirm(peer, url),
       fetch: opts.fetch,
-      onPulled: (id, result) => metrics.onPulled(id, result),
+      onPulled: (id, result) => {
+        metrics.onPulled(id, result)
+        if (result.stored > 0) indexer.kick()
+      },
     })
     cleanup.unshift(() => loop.close())
 

@@ -81,4 +81,14 @@ export const MIGRATIONS: readonly string[] = [
   -- Copies: list({ origin: peer, prefix }), counts, scope resets and purges (covering).
   CREATE INDEX memories_copies ON memories (origin_peer, seq, label) WHERE origin_peer IS NOT NULL;
   `,
+
+  // v3: copies whose full-text row is not written yet. A pulled page only appends its copies
+  // here (the full-text row is three quarters of a copy's write cost); copy-index.ts drains the
+  // queue in the background, and recall drains what is left before it searches.
+  `
+  CREATE TABLE fts_pending (pk INTEGER PRIMARY KEY) STRICT;
+  CREATE TRIGGER memories_fts_pending_delete AFTER DELETE ON memories BEGIN
+    DELETE FROM fts_pending WHERE pk = old.pk;
+  END;
+  `,
 ]

@@ -10,6 +10,7 @@
 import type { MemoryRow, StoreContext } from './_context'
 import { tokenize, type BlindIndex } from './blind-index'
 import { checkInt } from './schemas'
+import { indexAllPending } from './copy-index'
 import type { RecallHit } from './types'
 
 export const RECALL_K_DEFAULT = 10
@@ -86,6 +87,7 @@ export function recall(ctx: StoreContext, query: string, k: number = RECALL_K_DE
   checkInt(k, 1, RECALL_K_MAX, 'k')
   const words = queryWords(String(query ?? ''), ctx.blind)
   if (words.length === 0) return []
+  indexAllPending(ctx) // copies pulled moments ago may still wait for their full-text rows
   return topRows(ctx, words, k).map((row) => {
     const m = ctx.toMemory(row)
     // bm25() is lower-is-better; the API says higher-is-better.

@@ -3,8 +3,7 @@
  * keyed by (origin peer, origin id). They were public at their origin, so they are stored in
  * plaintext: encrypting them would protect nothing the peer did not already publish to us.
  * Copies are never served onwards (the gate excludes them), so they are hard-deleted. Their
- * full-text row indexes the origin label: `peer` and the peer id's fragments would only bloat
- * the index (recall names the peer anyway).
+ * full-text rows are written after the page, by copy-index.ts (queued in fts_pending).
  */
 import { matchesAny } from '../lib/glob'
 import { BadInput } from '../lib/errors'
@@ -51,6 +50,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
   const existing = db.query('SELECT pk, label, content, created_at, updated_at FROM memories WHERE origin_peer = ? AND origin_id = ?')
   const update = db.query('UPDATE memories SET label = ?, content = ?, created_at = ?, updated_at = ?, seq = ? WHERE pk = ?')
   const remove = db.query('DELETE FROM memories WHERE origin_peer = ? AND origin_id = ?')
+  const queueIndex = db.query('INSERT OR IGNORE INTO fts_pending (pk) VALUES (?)')
 
   return ctx.write(() => {
     let stored = 0
@@ -68,7 +68,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
       const added = insert.get(Bun.randomUUIDv7('hex', now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
       if (added) {
         seq++
-        ctx.index(added.pk, e.label, e.content, false)
+        queueIndex.run(added.pk)
       } else {
         const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'pk' | 'label' | 'content' | 'created_at' | 'updated_at'>
         // A re-pull after a scope change resends what we hold; leave identical copies alone.
@@ -76,7 +76,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
         if (!same) {
           update.run(label, e.content, e.created_at, e.updated_at, seq++, old.pk)
           ctx.unindex(old.pk)
-          ctx.index(old.pk, e.label, e.content, false)
+          queueIndex.run(old.pk)
         }
       }
       stored++

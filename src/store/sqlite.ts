@@ -12,6 +12,7 @@ import { openDatabase } from './database'
 import { forget, get, list, remember, update } from './local-memories'
 import { peerState, recordPull, recordServed } from './peer-state'
 import { recall } from './recall'
+import { hasPending, indexPending } from './copy-index'
 import { applyRemote, countPeerCopies, purgePeer, resetScope } from './remote-copies'
 import type { Store, StoreStats } from './types'
 import { createVault } from './vault'
@@ -58,6 +59,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     resetScope: (peerId, scope) => resetScope(ctx, peerId, scope),
     purgePeer: (peerId) => purgePeer(ctx, peerId),
     countPeerCopies: (peerId) => countPeerCopies(ctx, peerId),
+    indexPending: (limit) => indexPending(ctx, limit),
+    hasPendingIndex: () => hasPending(ctx),
     checkpoint() {
       db.run('PRAGMA wal_checkpoint(TRUNCATE)')
     },

@@ -102,6 +102,12 @@ export interface Store {
   /** Deletes every local copy pulled from `peerId` (and its sync state). */
   purgePeer(peerId: string): number
   countPeerCopies(peerId: string): number
+  /**
+   * Writes full-text rows for up to `limit` pulled copies still waiting for one (applyRemote
+   * queues them); returns how many. recall() drains the rest itself before searching.
+   */
+  indexPending(limit?: number): number
+  hasPendingIndex(): boolean
 
   /** Moves the WAL into the main file (on shutdown and in tests). */
   checkpoint(): void

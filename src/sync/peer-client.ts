@@ -29,6 +29,14 @@ export function syncUrl(baseUrl: string): string {
 }
 
 export async function pullPage(req: PullRequest): Promise<SyncResponse> {
+  return (await preparePull(req))()
+}
+
+/**
+ * Signs the request now and returns the function that sends it: calling it puts the request on
+ * the wire at once, so a puller can fetch page n+1 while it stores page n.
+ */
+export async function preparePull(req: PullRequest): Promise<() => Promise<SyncResponse>> {
   const body = JSON.stringify({ since: req.since, scope: req.scope, limit: req.limit })
   const { authorization, nonce } = await signRequest({
     pairKey: req.pairKey,
@@ -39,6 +47,10 @@ export async function pullPage(req: PullRequest): Promise<SyncResponse> {
     body,
     nowMs: req.nowMs,
   })
+  return () => send(req, body, authorization, nonce)
+}
+
+async function send(req: PullRequest, body: string, authorization: string, nonce: string): Promise<SyncResponse> {
   const url = syncUrl(req.baseUrl)
   let res: Response
   try {

@@ -6,7 +6,7 @@ import { PeerError } from '../lib/errors'
 import type { PodId, PublicKey } from '../identity'
 import type { Store, WireEntry } from '../store'
 import { MAX_PAGES_PER_PULL, PAGE_LIMIT } from './constants'
-import { pullPage } from './peer-client'
+import { preparePull } from './peer-client'
 
 export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
 
@@ -39,9 +39,8 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
   // A changed scope drops the copies that no longer match and restarts from the beginning.
   totals.dropped = ctx.store.resetScope(target.id, target.scope)
   const pairKey = await ctx.pairKey(target.id, target.key)
-  let since = ctx.store.peerState(target.id).cursor
-  for (;;) {
-    const page = await pullPage({
+  const request = (since: string | null) =>
+    preparePull({
       baseUrl: target.baseUrl,
       pairKey,
       selfId: ctx.selfId,
@@ -52,6 +51,16 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       nowMs: ctx.now(),
       fetch: ctx.fetch,
     })
+  let since = ctx.store.peerState(target.id).cursor
+  let inflight = (await request(since))()
+  for (;;) {
+    const page = await inflight
+    if (page.more && page.cursor === since) throw new PeerError('bad_response', 'peer said more=true without moving its cursor')
+    const last = !page.more || totals.pages + 1 >= MAX_PAGES_PER_PULL // the rest comes next tick
+    // Put the request for the next page on the wire before storing this one: the peer serves
+    // it while we write. If storing fails, that answer is simply dropped.
+    const next = last ? null : (await request(page.cursor))()
+    next?.catch(() => undefined)
     // Vault ciphertext is never served; a peer that sends it anyway gets it dropped, not stored.
     const entries = page.memories.filter((e) => 'deleted' in e || !e.content.startsWith('AES:')) as WireEntry[]
     const applied = ctx.store.applyRemote(target.id, entries, page.cursor)
@@ -59,9 +68,8 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     totals.stored += applied.stored
     totals.deleted += applied.deleted
     totals.pages++
-    if (!page.more) return totals
-    if (page.cursor === since) throw new PeerError('bad_response', 'peer said more=true without moving its cursor')
-    if (totals.pages >= MAX_PAGES_PER_PULL) return totals // the rest comes next tick
+    if (!next) return totals
     since = page.cursor
+    inflight = next
   }
 }
