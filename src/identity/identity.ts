@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { formatHandshakeUrl } from './handshake'
 import { importPrivateKey, publicKeyFromPrivate } from './keys'
-import { derivePairKeyBytes, importPairKey } from './pair-key'
+import { derivePairKeyBytes, importPairKey, type PairKey } from './pair-key'
 import type { PodId, PublicKey } from './types'
 
 /** Pair keys cached per identity; far more than any mesh, small enough to never matter. */
@@ -23,7 +23,7 @@ export interface Identity {
   /** Constant-time check of a presented admin token (lengths do not leak either). */
   checkAdminToken(presented: string | undefined): boolean
   /** HMAC-SHA256 key of the pair key with this peer, cached per (peer id, peer key). */
-  pairKey(peerId: PodId, peerKey: PublicKey): Promise<CryptoKey>
+  pairKey(peerId: PodId, peerKey: PublicKey): Promise<PairKey>
 }
 
 export interface IdentityInit {
@@ -46,7 +46,7 @@ export async function createIdentity(init: IdentityInit): Promise<Identity> {
   const privateKey = await importPrivateKey(init.privateKey, publicKey)
   // Digests have a fixed length, so timingSafeEqual never sees (or leaks) differing lengths.
   const tokenDigest = sha256(init.adminToken)
-  const pairKeys = new Map<string, Promise<CryptoKey>>()
+  const pairKeys = new Map<string, Promise<PairKey>>()
 
   const identity = {
     podId: init.podId,
@@ -60,7 +60,7 @@ export async function createIdentity(init: IdentityInit): Promise<Identity> {
       if (typeof presented !== 'string' || presented === '') return false
       return timingSafeEqual(sha256(presented), tokenDigest)
     },
-    pairKey(peerId: PodId, peerKey: PublicKey): Promise<CryptoKey> {
+    pairKey(peerId: PodId, peerKey: PublicKey): Promise<PairKey> {
       const cacheKey = `${peerId}|${peerKey}`
       let key = pairKeys.get(cacheKey)
       if (!key) {

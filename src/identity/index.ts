@@ -19,7 +19,7 @@ export { isPodId, parsePodId, shortId } from './pod-id'
 export { isPublicKey, parsePublicKey, KEY_CHARS } from './keys'
 export { createIdentity, type Identity, type IdentityInit } from './identity'
 export { formatHandshakeUrl, parseHandshakeUrl, HANDSHAKE_SCHEME, type Handshake } from './handshake'
-export { derivePairKeyBytes, importPairKey } from './pair-key'
+export { derivePairKeyBytes, importPairKey, type PairKey } from './pair-key'
 export {
   hashBody,
   parseAuthorization,

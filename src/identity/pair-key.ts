@@ -4,6 +4,7 @@
  *   pair_key = HKDF-SHA256(ikm = shared, salt = "mzm-pair-v1", info = min(idA,idB) + "|" + max(idA,idB), L = 32)
  * Both pods of a pair compute the same bytes; anyone else, even knowing both public keys, cannot.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto'
 import { BadInput } from '../lib/errors'
 import { importPublicKey } from './keys'
 import type { PodId, PublicKey } from './types'
@@ -38,7 +39,13 @@ export async function derivePairKeyBytes(
   return new Uint8Array(bits)
 }
 
-/** The pair key as a non-extractable HMAC-SHA256 key for signing and verifying. */
-export function importPairKey(bytes: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', new Uint8Array(bytes), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+/** The pair key, held as a node:crypto secret KeyObject (opaque to logs and JSON). */
+export type PairKey = KeyObject
+
+/**
+ * The pair key for HMAC-SHA256 signing and verifying. node:crypto's HMAC is synchronous and
+ * about five times cheaper per call than Web Crypto's, and it runs on every peer request.
+ */
+export function importPairKey(bytes: Uint8Array): Promise<PairKey> {
+  return Promise.resolve(createSecretKey(Buffer.from(bytes)))
 }

@@ -9,10 +9,11 @@
  * ROUTE is the logical route, so a proxy may mount the pod under any prefix. The callee id is
  * in the MAC so a request to one of our peers cannot be replayed at another.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { AuthError, PodError } from '../lib/errors'
 import { fromBase64url, toBase64url } from '../lib/base64url'
 import type { PodId } from './types'
+import type { PairKey } from './pair-key'
 
 export const MAX_CLOCK_SKEW_S = 300
 const NONCE_BYTES = 16
@@ -20,7 +21,6 @@ const MAC_BYTES = 32
 const AUTH_RE =
   /^Bearer mzm1\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(0|[1-9][0-9]{0,11})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
 const SIGNATURE_RE = /^[A-Za-z0-9_-]{43}$/
-const encoder = new TextEncoder()
 
 export type Body = string | Uint8Array
 
@@ -45,8 +45,8 @@ function requestMessage(method: string, route: string, calleeId: string, ts: num
   return `mzm1\n${method.toUpperCase()}\n${route}\n${calleeId}\n${ts}\n${nonce}\n${hashBody(body)}`
 }
 
-async function mac(pairKey: CryptoKey, message: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign('HMAC', pairKey, encoder.encode(message)))
+function mac(pairKey: PairKey, message: string): Uint8Array {
+  return new Uint8Array(createHmac('sha256', pairKey).update(message).digest())
 }
 
 /** Constant-time comparison of a presented base64url MAC with the expected bytes. */
@@ -57,7 +57,7 @@ function macMatches(presented: string, expected: Uint8Array): boolean {
 }
 
 export async function signRequest(req: {
-  pairKey: CryptoKey
+  pairKey: PairKey
   method: string
   route: string
   callerId: PodId
@@ -67,7 +67,7 @@ export async function signRequest(req: {
 }): Promise<{ authorization: string; nonce: string }> {
   const nonce = toBase64url(randomBytes(NONCE_BYTES))
   const ts = Math.floor(req.nowMs / 1000)
-  const tag = await mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, ts, nonce, req.body))
+  const tag = mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, ts, nonce, req.body))
   return { authorization: `Bearer mzm1.${req.callerId}.${ts}.${nonce}.${toBase64url(tag)}`, nonce }
 }
 
@@ -85,7 +85,7 @@ export function parseAuthorization(header: string | undefined | null): ParsedAut
  * reported to a caller that proved it holds the pair key. The nonce is recorded only then.
  */
 export async function verifyRequest(req: {
-  pairKey: CryptoKey
+  pairKey: PairKey
   auth: ParsedAuthorization
   method: string
   route: string
@@ -95,7 +95,7 @@ export async function verifyRequest(req: {
   nonces: NonceStore
 }): Promise<void> {
   const { auth } = req
-  const expected = await mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, auth.ts, auth.nonce, req.body))
+  const expected = mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, auth.ts, auth.nonce, req.body))
   if (!macMatches(auth.mac, expected)) {
     throw new AuthError('unauthorized', 'request is not from a current peer with a valid signature')
   }
@@ -110,12 +110,12 @@ export async function verifyRequest(req: {
   }
 }
 
-export async function signResponse(pairKey: CryptoKey, nonce: string, body: Body): Promise<string> {
-  return toBase64url(await mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
+export async function signResponse(pairKey: PairKey, nonce: string, body: Body): Promise<string> {
+  return toBase64url(mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
 }
 
 /** True only when `signature` is exactly the response MAC for this nonce and body. */
-export async function verifyResponse(pairKey: CryptoKey, nonce: string, body: Body, signature: string | null | undefined): Promise<boolean> {
+export async function verifyResponse(pairKey: PairKey, nonce: string, body: Body, signature: string | null | undefined): Promise<boolean> {
   if (!signature || !SIGNATURE_RE.test(signature)) return false
-  return macMatches(signature, await mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
+  return macMatches(signature, mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
 }

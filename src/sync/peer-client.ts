@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot'
 import { PeerError } from '../lib/errors'
-import { signRequest, verifyResponse, type PodId } from '../identity'
+import { signRequest, verifyResponse, type PairKey, type PodId } from '../identity'
 import { MAX_RESPONSE_BYTES, REQUEST_TIMEOUT_MS } from './constants'
 import { SyncResponseSchema, type SyncResponse } from './protocol'
 
@@ -12,7 +12,7 @@ export const SYNC_ROUTE = '/peer/sync'
 
 export interface PullRequest {
   baseUrl: string
-  pairKey: CryptoKey
+  pairKey: PairKey
   selfId: PodId
   peerId: PodId
   since: string | null

@@ -3,7 +3,7 @@
  * transaction with its cursor (so a crash mid-pull loses and duplicates nothing).
  */
 import { PeerError } from '../lib/errors'
-import type { PodId, PublicKey } from '../identity'
+import type { PairKey, PodId, PublicKey } from '../identity'
 import type { Store, WireEntry } from '../store'
 import { MAX_PAGES_PER_PULL, PAGE_LIMIT } from './constants'
 import { preparePull } from './peer-client'
@@ -20,7 +20,7 @@ export interface PullTarget {
 export interface PullContext {
   selfId: PodId
   store: PullStore
-  pairKey(peerId: PodId, key: PublicKey): Promise<CryptoKey>
+  pairKey(peerId: PodId, key: PublicKey): Promise<PairKey>
   now(): number
   fetch?: typeof fetch
   pageLimit?: number

@@ -7,7 +7,7 @@
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import { PeerError, PodError } from '../lib/errors'
-import { shortId, type PeerRecord, type PodId, type PublicKey } from '../identity'
+import { shortId, type PairKey, type PeerRecord, type PodId, type PublicKey } from '../identity'
 import type { Store } from '../store'
 import type { SyncResult } from '../api-types'
 
@@ -24,7 +24,7 @@ const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending'])
 export interface SyncLoopDeps {
   selfId: PodId
   listPeers(): PeerRecord[]
-  pairKey(peerId: PodId, key: PublicKey): Promise<CryptoKey>
+  pairKey(peerId: PodId, key: PublicKey): Promise<PairKey>
   store: SyncStore
   clock: Clock
   log: Logger
