@@ -3,6 +3,7 @@ import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
 import { createLogger } from '../lib/log'
 import { startPod } from '../pod'
+import { shortId } from '../identity'
 import { homeRoot, portOverride, type GlobalFlags } from './context'
 
 export function syncIntervalOverride(): number | undefined {
@@ -19,14 +20,15 @@ export function serveCommand(flags: GlobalFlags) {
       'log-level': { type: 'enum', options: ['debug', 'info', 'warn', 'error'], default: 'info', description: 'log verbosity' },
     },
     async run({ args }) {
-      const log = createLogger({ level: args['log-level'] as 'info' })
+      const baseLog = createLogger({ level: args['log-level'] as 'info' })
       const pod = await startPod({
         home: homeRoot(flags),
         port: portOverride(flags),
         host: flags.host,
-        log,
+        log: baseLog,
         syncIntervalSeconds: syncIntervalOverride(),
       })
+      const log = baseLog.with({ pod: shortId(pod.id) })
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ op: 'shutdown', msg: `received ${signal}` })

@@ -180,6 +180,8 @@ describe('operator panel, two real pods in Chromium', () => {
   test('identity card: handshake URL, copy button, QR code of it', async () => {
     expect(await pageA.locator('#handshake-url').inputValue()).toBe(a.handshake)
     expect(await pageA.locator('#id-short').textContent()).toBe(a.id.slice(0, 8))
+    // No [rendezvous] in pod.toml: the card says peers need direct URLs.
+    await pageA.waitForFunction(() => document.getElementById('id-rendezvous')?.textContent?.startsWith('not used'))
 
     await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: a.url })
     await pageA.getByRole('button', { name: 'Copy' }).click()

@@ -168,6 +168,16 @@ function startPanel() {
     qr.hidden = false
   }
 
+  /** The rendezvous heartbeat, from GET /status: registered (and since when), failing, or not used. */
+  async function refreshRendezvous() {
+    const { rendezvous: rv } = await api('GET', 'status')
+    const el = $('id-rendezvous')
+    el.classList.toggle('is-error', Boolean(rv && !rv.registered))
+    if (!rv) el.textContent = 'not used: peers need direct URLs'
+    else if (rv.registered) el.textContent = `registered at ${rv.rendezvous_url} as ${rv.advertised_url} (heartbeat ${timeAgo(rv.last_ok_at)})`
+    else el.textContent = `not registered at ${rv.rendezvous_url}: ${rv.last_error || 'no heartbeat yet'}`
+  }
+
   async function copyHandshake() {
     const input = $('handshake-url')
     const status = $('copy-status')
@@ -637,6 +647,7 @@ function startPanel() {
     try {
       if (!state.self) await loadIdentity()
       await refreshPeers()
+      await refreshRendezvous()
       // Only the first page of the plain list follows the pod; a search or a paged list stays put.
       if (!state.memoryQuery && state.memoryPages === 1) await loadMemories()
     } catch (err) {
