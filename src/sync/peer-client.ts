@@ -21,6 +21,8 @@ export interface PullRequest {
   nowMs: number
   fetch?: typeof fetch
   timeoutMs?: number
+  /** Aborts the request early (the pod is shutting down). */
+  signal?: AbortSignal
 }
 
 /** `https://h/prefix/` + `/peer/sync` → `https://h/prefix/peer/sync` (a proxy may mount us under a prefix). */
@@ -59,7 +61,7 @@ async function send(req: PullRequest, body: string, authorization: string, nonce
       headers: { authorization, 'content-type': 'application/json' },
       body,
       redirect: 'error', // a redirect could move the request to a host the operator did not name
-      signal: AbortSignal.timeout(req.timeoutMs ?? REQUEST_TIMEOUT_MS),
+      signal: anySignal(AbortSignal.timeout(req.timeoutMs ?? REQUEST_TIMEOUT_MS), req.signal),
     })
   } catch (cause) {
     const timedOut = cause instanceof Error && cause.name === 'TimeoutError'
@@ -91,6 +93,10 @@ async function send(req: PullRequest, body: string, authorization: string, nonce
   if (!parsed.success) throw new PeerError('bad_response', `POST ${url}: ${v.summarize(parsed.issues).split('\n')[0]}`)
   if (parsed.output.pod_id !== req.peerId) throw new PeerError('bad_response', `POST ${url}: answered as pod ${parsed.output.pod_id.slice(0, 8)}`)
   return parsed.output
+}
+
+function anySignal(timeout: AbortSignal, other: AbortSignal | undefined): AbortSignal {
+  return other ? AbortSignal.any([timeout, other]) : timeout
 }
 
 async function readLimited(res: Response, max: number): Promise<string> {

@@ -24,6 +24,7 @@ export interface PullContext {
   now(): number
   fetch?: typeof fetch
   pageLimit?: number
+  signal?: AbortSignal
 }
 
 export interface PullTotals {
@@ -50,6 +51,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       limit: ctx.pageLimit ?? PAGE_LIMIT,
       nowMs: ctx.now(),
       fetch: ctx.fetch,
+      signal: ctx.signal,
     })
   let since = ctx.store.peerState(target.id).cursor
   let inflight = (await request(since))()

@@ -81,7 +81,8 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const short = shortId(peer.id)
     try {
       const totals = await pullPeer(
-        { selfId: deps.selfId, store: deps.store, pairKey: deps.pairKey, now: () => clock.now(), fetch: deps.fetch },
+        // Shutdown aborts a pull in flight: the page being stored is one transaction either way.
+        { selfId: deps.selfId, store: deps.store, pairKey: deps.pairKey, now: () => clock.now(), fetch: deps.fetch, signal: stop.signal },
         { id: peer.id, key: peer.key, baseUrl, scope: peer.scope },
       )
       const ms = Math.round(performance.now() - started)
@@ -100,6 +101,8 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       const ms = Math.round(performance.now() - started)
       const code = err instanceof PodError ? err.code : 'internal'
       const detail = err instanceof Error ? err.message : String(err)
+      // Cut short by our own shutdown: not the peer's failure, so nothing to record.
+      if (stop.signal.aborted) return { peer: peer.id, ok: false, fetched: 0, stored: 0, deleted: 0, ms, error: 'stopped', detail }
       if (!(err instanceof PeerError)) log.error({ peer: short, op: 'sync', err: code, msg: detail })
       deps.store.recordPull(peer.id, { ok: false, error: `${code}: ${detail}` })
       const failures = deps.store.peerState(peer.id).consecutive_failures
