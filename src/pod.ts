@@ -14,6 +14,7 @@ import { createSyncLoop, type SyncResult } from './sync/sync-loop'
 import { peersOverview } from './sync/peer-overview'
 import { createPeerLocator, defaultAdvertiseUrl } from './sync/peer-locator'
 import { VERSION } from './version'
+import { PodError } from './lib/errors'
 import { createPodMetrics } from './pod-metrics'
 
 export interface StartPodOptions {
@@ -114,16 +115,18 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     }
     const app = createApp(deps)
     const [defaultHost, defaultPort] = splitListen(config.listen)
-    const server: Server<undefined> = Bun.serve({
-      hostname: opts.host ?? defaultHost,
-      port: opts.port ?? defaultPort,
+    const hostname = opts.host ?? defaultHost
+    const port = opts.port ?? defaultPort
+    const server: Server<undefined> = listen(hostname, port, () => Bun.serve({
+      hostname,
+      port,
       fetch: app.fetch,
       maxRequestBodySize: 8 * 1024 * 1024,
       error: (err) => {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })
       },
-    })
+    }))
     cleanup.unshift(() => server.stop())
     const url = `http://${formatHost(server.hostname ?? '127.0.0.1')}:${server.port}`
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
@@ -155,6 +158,18 @@ async function runCleanup(steps: (() => unknown)[], log: Logger): Promise<void> 
     } catch (err) {
       log.warn({ op: 'close', err: 'close_failed', msg: err instanceof Error ? err.message : String(err) })
     }
+  }
+}
+
+/** Bun.serve, with a taken port reported as what to do rather than a stack trace. */
+function listen<T>(host: string, port: number, serve: () => T): T {
+  try {
+    return serve()
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      throw new PodError('port_in_use', `${host}:${port} is already in use (another pod or program); choose another with --port or \`listen\` in pod.toml`, { cause: err })
+    }
+    throw err
   }
 }
 

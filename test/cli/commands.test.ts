@@ -79,6 +79,20 @@ describe('with a running pod', () => {
   })
 })
 
+test('a port already in use is one clear line, not a stack trace', async () => {
+  const home = tempHome()
+  const taken = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('someone else') })
+  try {
+    const r = await runCli(['serve', '--home', home, '--port', String(taken.port)])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`127.0.0.1:${taken.port} is already in use`)
+    expect(r.stderr).not.toContain('    at ')
+  } finally {
+    await taken.stop(true)
+    rmSync(home, { recursive: true, force: true })
+  }
+})
+
 describe('a damaged home is refused, never repaired silently', () => {
   test.each([
     ['vault.key', (p: string) => chmodSync(p, 0o644), 'chmod 600'],

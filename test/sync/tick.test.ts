@@ -61,3 +61,36 @@ test('advancing the clock by the interval fires exactly one tick', async () => {
   await settle(clock)
   expect(pulls(logB.lines)).toBe(before + 1)
 })
+
+test('closing the pod aborts a pull in flight instead of waiting out its timeout, and records no failure', async () => {
+  const clock = new FakeClock()
+  let received!: () => void
+  const requestArrived = new Promise<void>((resolve) => (received = resolve))
+  // A peer that accepts the request and never answers.
+  const hanging = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: () => {
+      received()
+      return new Promise<Response>(() => {})
+    },
+  })
+  try {
+    const home = tempHome()
+    homes.push(home)
+    const b = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger() })
+    const peer = (await startPod({ home: tempHome(), port: 0, host: '127.0.0.1', clock, log: memoryLogger() }))
+    pods.push(peer)
+    homes.push(peer.home.paths.root)
+    b.home.peers.add({ id: peer.home.identity.podId, key: peer.home.identity.publicKey, url: `http://127.0.0.1:${hanging.port}` })
+    const pulling = b.syncNow()
+    await requestArrived
+    await b.close()
+    const [result] = await pulling
+    expect(result).toMatchObject({ ok: false, error: 'stopped' })
+  } finally {
+    await hanging.stop(true)
+  }
+  // Without the abort, close() would wait for the 30 s request timeout; this test's own 15 s
+  // limit (normally it takes milliseconds) is what tells the two apart.
+}, 15_000)
