@@ -38,7 +38,7 @@ export function createMcpServer(deps: AppDeps): McpServer {
         content: z.string().min(1).describe('the memory text'),
       },
     },
-    ({ label, content }) => tool(() => store.remember({ label, content })),
+    ({ label, content }) => tool(() => store.rememberGrouped({ label, content })),
   )
   server.registerTool(
     'mazemaker_recall',

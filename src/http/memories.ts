@@ -34,7 +34,7 @@ export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
   return new Hono()
     .post('/memories', async (c) => {
       const body = await readJson(c, RememberSchema)
-      return c.json(store.remember(body), 201)
+      return c.json(await store.rememberGrouped(body), 201)
     })
     .get('/memories', (c) => {
       const q = readQuery(c, ListQuery)

@@ -28,22 +28,69 @@ function seal(ctx: StoreContext, id: string, label: string, content: string) {
   return { encrypted, stored, eligible }
 }
 
-export function remember(ctx: StoreContext, input: RememberInput): { id: string; label: string; encrypted: boolean } {
+/** A validated, sealed memory ready to insert: everything but the write itself. */
+interface PreparedMemory {
+  id: string
+  label: string
+  plaintext: string
+  stored: string
+  encrypted: boolean
+  eligible: boolean
+  now: string
+}
+
+/** Validates and encrypts outside any transaction (bad input throws here, before any write). */
+function prepare(ctx: StoreContext, input: RememberInput): PreparedMemory {
   const label = checkLabel(input?.label)
-  const content = checkContent(input?.content, ctx.maxContentBytes)
+  const plaintext = checkContent(input?.content, ctx.maxContentBytes)
   const id = Bun.randomUUIDv7('hex', ctx.clock.now())
-  const { encrypted, stored, eligible } = seal(ctx, id, label, content)
-  const now = ctx.nowIso()
-  ctx.write(() => {
-    const { pk } = ctx.db
-      .query(
-        `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
-      )
-      .get(id, label, stored, encrypted ? 1 : 0, now, now, ctx.nextSeq(), eligible ? 1 : 0) as { pk: number }
-    ctx.index(pk, label, content, encrypted)
-  })
-  return { id, label, encrypted }
+  return { id, label, plaintext, ...seal(ctx, id, label, plaintext), now: ctx.nowIso() }
+}
+
+/** Inserts one prepared memory with its full-text row; call inside ctx.write(). */
+function insert(ctx: StoreContext, m: PreparedMemory): { id: string; label: string; encrypted: boolean } {
+  const { pk } = ctx.db
+    .query(
+      `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
+    )
+    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, m.now, ctx.nextSeq(), m.eligible ? 1 : 0) as { pk: number }
+  ctx.index(pk, m.label, m.plaintext, m.encrypted)
+  return { id: m.id, label: m.label, encrypted: m.encrypted }
+}
+
+export function remember(ctx: StoreContext, input: RememberInput): { id: string; label: string; encrypted: boolean } {
+  const m = prepare(ctx, input)
+  return ctx.write(() => insert(ctx, m))
+}
+
+/**
+ * Group commit for concurrent writers (the HTTP API, MCP): calls made while the event loop is
+ * busy are inserted together in ONE transaction, and each promise resolves only after that
+ * transaction committed, so a 201 still means durable. The commit, not the insert, is most of a
+ * single remember's cost. Bad input rejects at once and never joins a batch.
+ */
+export function createGroupRemember(ctx: StoreContext): (input: RememberInput) => Promise<{ id: string; label: string; encrypted: boolean }> {
+  type Waiter = { m: PreparedMemory; resolve: (r: { id: string; label: string; encrypted: boolean }) => void; reject: (e: unknown) => void }
+  let batch: Waiter[] = []
+  const flush = () => {
+    const current = batch
+    batch = []
+    let results: { id: string; label: string; encrypted: boolean }[]
+    try {
+      results = ctx.write(() => current.map((w) => insert(ctx, w.m)))
+    } catch (err) {
+      for (const w of current) w.reject(err)
+      return
+    }
+    current.forEach((w, i) => w.resolve(results[i]!))
+  }
+  return (input) =>
+    new Promise((resolve, reject) => {
+      const m = prepare(ctx, input) // throws → this promise rejects, alone
+      if (batch.length === 0) setImmediate(flush)
+      batch.push({ m, resolve, reject })
+    })
 }
 
 /**

@@ -9,7 +9,7 @@ import { createContext, type StoreContext } from './_context'
 import { createBlindIndex } from './blind-index'
 import { changesSince, reconcilePrefixes } from './change-feed'
 import { openDatabase } from './database'
-import { forget, get, list, remember, update } from './local-memories'
+import { createGroupRemember, forget, get, list, remember, update } from './local-memories'
 import { peerState, recordPull, recordServed } from './peer-state'
 import { recall } from './recall'
 import { hasPending, indexPending } from './copy-index'
@@ -42,9 +42,11 @@ export function openStore(opts: OpenStoreOptions): Store {
     throw err
   }
   let closed = false
+  const rememberGrouped = createGroupRemember(ctx)
 
   return {
     remember: (input) => remember(ctx, input),
+    rememberGrouped,
     update: (id, patch) => update(ctx, id, patch),
     get: (id) => get(ctx, id),
     list: (o) => list(ctx, o ?? {}),

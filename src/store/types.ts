@@ -66,6 +66,11 @@ export interface StoreStats {
 export interface Store {
   remember(input: RememberInput): { id: string; label: string; encrypted: boolean }
   /**
+   * remember() for concurrent callers: writes arriving together share one transaction (group
+   * commit); each resolves once its transaction has committed.
+   */
+  rememberGrouped(input: RememberInput): Promise<{ id: string; label: string; encrypted: boolean }>
+  /**
    * Changes label and/or content of one of our own memories (new seq; a new label re-decides
    * encryption, and leaving the gate reaches peers as a tombstone). null if unknown; copies are read-only.
    */
