@@ -4,7 +4,7 @@ import * as v from 'valibot'
 import { NotFound } from '../lib/errors'
 import { parseHandshakeUrl, parsePodId } from '../identity'
 import type { AppDeps, PeerView } from './deps'
-import { parseWith, readJson } from './validate'
+import { readJson } from './validate'
 
 const Scope = v.union([
   v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
@@ -37,7 +37,6 @@ export function peerAdminRoutes(deps: AppDeps) {
     if (!found) throw new NotFound(`no peer ${id}`)
     return found
   }
-  const peerIdParam = (raw: string) => parsePodId(raw)
 
   return new Hono()
     .get('/peer/identity', (c) =>
@@ -68,14 +67,14 @@ export function peerAdminRoutes(deps: AppDeps) {
       return c.json(overview.error ? overview : { peers: overview.peers, summary: overview.summary })
     })
     .patch('/peer/peers/:id', async (c) => {
-      const id = peerIdParam(c.req.param('id'))
+      const id = parsePodId(c.req.param('id'))
       const patch = await readJson(c, PatchSchema)
       peers.update(id, patch)
       deps.log.info({ op: 'peer_set', peer: id.slice(0, 8), msg: Object.keys(patch).join(',') })
       return c.json({ peer: view(id) })
     })
     .delete('/peer/peers/:id', (c) => {
-      const id = peerIdParam(c.req.param('id'))
+      const id = parsePodId(c.req.param('id'))
       const purge = c.req.query('purge') === 'true'
       const existed = peers.remove(id)
       const purged = purge ? deps.store.purgePeer(id) : 0
@@ -86,7 +85,7 @@ export function peerAdminRoutes(deps: AppDeps) {
     .post('/peer/sync-now', async (c) => {
       const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')
       const body = hasBody ? await readJson(c, SyncNowSchema) : {}
-      const peer = body.peer === undefined ? undefined : parseWith(v.string(), peerIdParam(body.peer), 'peer')
+      const peer = body.peer === undefined ? undefined : parsePodId(body.peer)
       if (peer && !peers.get(peer)) throw new NotFound(`no peer ${peer}`)
       return c.json({ results: await deps.syncNow(peer) })
     })
