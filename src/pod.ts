@@ -6,7 +6,7 @@
 import type { Server } from 'bun'
 import { systemClock, type Clock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
-import { lockHome, NonceCache, openHome, shortId, type PeerRecord, type PodHome } from './identity'
+import { lockHome, NonceCache, openHome, parseListen, shortId, type PeerRecord, type PodHome } from './identity'
 import { openStore, startBackgroundIndexer, type Store } from './store'
 import { createApp } from './http/app'
 import type { AppDeps } from './http/deps'
@@ -114,9 +114,9 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       rendezvousState: () => locator.heartbeatState(),
     }
     const app = createApp(deps)
-    const [defaultHost, defaultPort] = splitListen(config.listen)
-    const hostname = opts.host ?? defaultHost
-    const port = opts.port ?? defaultPort
+    const listenAt = parseListen(config.listen)
+    const hostname = opts.host ?? listenAt.host
+    const port = opts.port ?? listenAt.port
     const server: Server<undefined> = listen(hostname, port, () => Bun.serve({
       hostname,
       port,
@@ -173,11 +173,6 @@ function listen<T>(host: string, port: number, serve: () => T): T {
   }
 }
 
-function splitListen(listen: string): [string, number] {
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen)
-  if (!m) return ['127.0.0.1', 8765]
-  return [m[1]!, Number(m[2])]
-}
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host

@@ -4,7 +4,7 @@
  * token it reads itself.
  */
 import { readFileSync } from 'node:fs'
-import { homePaths, loadPodConfig, resolveHome } from '../identity'
+import { homePaths, loadPodConfig, parseListen, resolveHome } from '../identity'
 import { PodError } from '../lib/errors'
 
 export interface GlobalFlags {
@@ -60,11 +60,11 @@ export function podClient(flags: GlobalFlags): PodClient {
   const root = homeRoot(flags)
   const paths = homePaths(root)
   const config = loadPodConfig(paths.podToml)
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(config.listen)
-  let host = flags.host ?? m?.[1] ?? '127.0.0.1'
+  const listenAt = parseListen(config.listen)
+  let host = flags.host ?? listenAt.host
   if (host === '0.0.0.0' || host === '') host = '127.0.0.1'
   if (host === '::') host = '::1'
-  const port = portOverride(flags) ?? Number(m?.[2] ?? 8765)
+  const port = portOverride(flags) ?? listenAt.port
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   const token = () => readFileSync(paths.adminToken, 'utf8').trim()
   return {

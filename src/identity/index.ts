@@ -13,6 +13,7 @@ export {
   formatPodConfig,
   loadPodConfig,
   parsePodConfig,
+  parseListen,
   savePodConfig,
 } from './pod-config'
 export { isPodId, parsePodId, shortId } from './pod-id'

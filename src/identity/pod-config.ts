@@ -45,6 +45,12 @@ export function defaultPodName(host: string = hostname()): string {
   return cleaned === '' || hasControlChars(cleaned) ? 'pod' : cleaned
 }
 
+/** `"127.0.0.1:8765"` → host and port; `"[::1]:8765"` → `::1` (the value was validated at load). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen)
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: '127.0.0.1', port: 8765 }
+}
+
 function listenProblem(text: string): string | null {
   const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text)
   if (!m || Number(m[2]) > 65535) return 'must be host:port, e.g. "127.0.0.1:8765" or "[::1]:8765"'
