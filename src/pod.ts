@@ -15,6 +15,7 @@ import { peersOverview } from './sync/peer-overview'
 import { createPeerLocator, defaultAdvertiseUrl } from './sync/peer-locator'
 import { VERSION } from './version'
 import { PodError } from './lib/errors'
+import { localHttpUrl } from './lib/http-url'
 import { createPodMetrics } from './pod-metrics'
 
 export interface StartPodOptions {
@@ -128,7 +129,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       },
     }))
     cleanup.unshift(() => server.stop())
-    const url = `http://${formatHost(server.hostname ?? '127.0.0.1')}:${server.port}`
+    const url = localHttpUrl(server.hostname ?? '127.0.0.1', server.port ?? port)
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
     if (opts.autoSync !== false) loop.start()
@@ -171,9 +172,4 @@ function listen<T>(host: string, port: number, serve: () => T): T {
     }
     throw err
   }
-}
-
-
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host
 }

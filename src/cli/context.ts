@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { homePaths, loadPodConfig, parseListen, resolveHome } from '../identity'
 import { PodError } from '../lib/errors'
+import { localHttpUrl } from '../lib/http-url'
 
 export interface GlobalFlags {
   home?: string
@@ -61,11 +62,8 @@ export function podClient(flags: GlobalFlags): PodClient {
   const paths = homePaths(root)
   const config = loadPodConfig(paths.podToml)
   const listenAt = parseListen(config.listen)
-  let host = flags.host ?? listenAt.host
-  if (host === '0.0.0.0' || host === '') host = '127.0.0.1'
-  if (host === '::') host = '::1'
   const port = portOverride(flags) ?? listenAt.port
-  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const baseUrl = localHttpUrl(flags.host ?? listenAt.host, port)
   const token = () => readFileSync(paths.adminToken, 'utf8').trim()
   return {
     baseUrl,

@@ -11,6 +11,7 @@ import type { Logger } from '../lib/log'
 import { createRendezvousApp } from './app'
 import { DEFAULT_RENDEZVOUS_PORT } from './constants'
 import { openRendezvousStore } from './store'
+import { localHttpUrl } from '../lib/http-url'
 
 export const RENDEZVOUS_DB_FILE = 'rendezvous.db'
 /** Bun refuses larger bodies before Hono sees them; the app's own limit (4 KiB) gives the JSON 413. */
@@ -60,7 +61,7 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
     db.close()
     throw err
   }
-  const url = `http://${reachableHost(server.hostname ?? '127.0.0.1')}:${server.port}`
+  const url = localHttpUrl(server.hostname ?? '127.0.0.1', server.port ?? 0)
   log.info({ op: 'listen', url, count: db.count(), msg: `rendezvous ready on ${server.hostname}:${server.port}` })
 
   let closing: Promise<void> | null = null
@@ -73,11 +74,4 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
         log.info({ op: 'shutdown', msg: 'rendezvous stopped' })
       })()),
   }
-}
-
-/** Wildcard binds are reached through loopback; IPv6 literals need brackets in a URL. */
-function reachableHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1'
-  if (host === '::') return '[::1]'
-  return host.includes(':') ? `[${host}]` : host
 }

@@ -6,6 +6,7 @@
  */
 import { networkInterfaces } from 'node:os'
 import type { Clock } from '../lib/clock'
+import { localHttpUrl } from '../lib/http-url'
 import type { Logger } from '../lib/log'
 import { RENDEZVOUS_SCHEME, type PeerRecord, type PodId, type PublicKey, type RendezvousConfig } from '../identity'
 import { createHeartbeat, createRendezvousClient, createResolver } from './rendezvous-client'
@@ -68,7 +69,7 @@ export function createPeerLocator(opts: { rendezvous: RendezvousConfig | null; c
  */
 export function defaultAdvertiseUrl(listenHost: string, port: number): string {
   if (listenHost !== '0.0.0.0' && listenHost !== '::') {
-    return `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`
+    return localHttpUrl(listenHost, port)
   }
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return `http://${a.address}:${port}`
