@@ -7,6 +7,11 @@ import { readFileSync } from 'node:fs'
 import { homePaths, loadPodConfig, parseListen, resolveHome } from '../identity'
 import { PodError } from '../lib/errors'
 import { localHttpUrl } from '../lib/http-url'
+import { readBodyText } from '../lib/read-body'
+
+/** Largest answer the CLI reads from the pod (a full recall page is a few MiB); counted as it arrives. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024
+const MAX_HEALTHZ_BYTES = 4 * 1024
 
 export interface GlobalFlags {
   home?: string
@@ -71,7 +76,7 @@ export function podClient(flags: GlobalFlags): PodClient {
       try {
         const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) })
         if (!res.ok) return false
-        const body = (await res.json()) as { pod_id?: string }
+        const body = JSON.parse(await readBodyText(res, MAX_HEALTHZ_BYTES, { what: '/healthz answer' })) as { pod_id?: string }
         return body.pod_id === config.pod_id
       } catch {
         return false
@@ -83,7 +88,7 @@ export function podClient(flags: GlobalFlags): PodClient {
         headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
-      const text = await res.text()
+      const text = await readBodyText(res, MAX_ANSWER_BYTES, { what: `${method} ${path} answer` })
       const json = text ? (JSON.parse(text) as Record<string, unknown>) : {}
       if (!res.ok) throw new PodError(String(json.error ?? `http_${res.status}`), String(json.message ?? res.statusText))
       return json as never

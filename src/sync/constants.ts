@@ -17,8 +17,8 @@ export const REQUEST_TIMEOUT_MS = 30 * SECOND_MS
 export const BACKOFF_BASE_MS = 5 * SECOND_MS
 /** A peer with no URL yet (rendezvous not answering for it) is looked up again this soon. */
 export const PENDING_RETRY_MS = MINUTE_MS
-/** Largest response body we accept from a peer (500 × 64 KiB memories, escaped). */
-export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+/** Largest /peer/sync response we read, counted as bytes arrive (contract Part 1b: 64 MiB → `too_large`). */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 /** Our rendezvous registration is refreshed this often (records expire 300 s after the last one). */
 export const RENDEZVOUS_HEARTBEAT_MS = MINUTE_MS
 /** A rendezvous lookup is reused this long before asking again. */

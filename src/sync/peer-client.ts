@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot'
 import { PeerError } from '../lib/errors'
+import { BodyTooLarge, readBodyText } from '../lib/read-body'
 import { signRequest, verifyResponse, type PairKey, type PodId } from '../identity'
 import { MAX_RESPONSE_BYTES, REQUEST_TIMEOUT_MS } from './constants'
 import { SyncResponseSchema, type SyncResponse } from './protocol'
@@ -69,9 +70,12 @@ async function send(req: PullRequest, body: string, authorization: string, nonce
   }
   let text: string
   try {
-    text = await readLimited(res, MAX_RESPONSE_BYTES)
+    // Counted as it arrives and cancelled past the cap: a chunked answer can't make us buffer gigabytes.
+    text = await readBodyText(res, MAX_RESPONSE_BYTES, { what: 'response' })
   } catch (cause) {
-    throw new PeerError('request_failed', `POST ${url}: reading the response failed: ${describe(cause)}`, { cause })
+    if (cause instanceof BodyTooLarge) throw new PeerError('too_large', `POST ${url}: ${cause.message}; nothing stored`, { cause })
+    const timedOut = cause instanceof Error && cause.name === 'TimeoutError'
+    throw new PeerError(timedOut ? 'timeout' : 'request_failed', `POST ${url}: reading the response failed: ${describe(cause)}`, { cause })
   }
   if (res.status === 401) {
     const code = errorCode(text)
@@ -97,14 +101,6 @@ async function send(req: PullRequest, body: string, authorization: string, nonce
 
 function anySignal(timeout: AbortSignal, other: AbortSignal | undefined): AbortSignal {
   return other ? AbortSignal.any([timeout, other]) : timeout
-}
-
-async function readLimited(res: Response, max: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? 0)
-  if (declared > max) throw new Error(`response of ${declared} bytes is over ${max}`)
-  const buf = await res.arrayBuffer()
-  if (buf.byteLength > max) throw new Error(`response of ${buf.byteLength} bytes is over ${max}`)
-  return new TextDecoder().decode(buf)
 }
 
 function errorCode(text: string): string | undefined {

@@ -10,6 +10,7 @@ import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
 import { PeerError, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
+import { BodyTooLarge, readBodyText } from '../lib/read-body'
 import { RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS, RENDEZVOUS_MAX_RESPONSE_BYTES, RENDEZVOUS_TIMEOUT_MS } from './constants'
 
 export const REGISTER_PATH = '/api/peers/register'
@@ -54,10 +55,10 @@ export function createRendezvousClient(opts: { url: string; token: string; fetch
         redirect: 'error', // never carry the token to a host the operator did not name
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       })
-      return { status: res.status, text: await readLimited(res) }
+      return { status: res.status, text: await readBodyText(res, RENDEZVOUS_MAX_RESPONSE_BYTES, { what: 'rendezvous answer' }) }
     } catch (cause) {
-      const detail = timeout.aborted ? `timed out after ${timeoutMs} ms` : describe(cause)
-      throw new PeerError('request_failed', `${what} ${url}: ${detail}`, { cause })
+      const detail = timeout.aborted ? `timed out after ${timeoutMs} ms` : cause instanceof BodyTooLarge ? cause.message : describe(cause)
+      throw new PeerError(cause instanceof BodyTooLarge ? 'too_large' : 'request_failed', `${what} ${url}: ${detail}`, { cause })
     }
   }
 
@@ -245,17 +246,6 @@ function httpError(method: string, url: string, res: { status: number; text: str
   // The rendezvous is not trusted: keep what it says short and printable before it reaches logs.
   detail = detail.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
   return new PeerError(`http_${res.status}`, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`)
-}
-
-async function readLimited(res: Response): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? 0)
-  if (declared > RENDEZVOUS_MAX_RESPONSE_BYTES) {
-    await res.body?.cancel()
-    throw new Error(`answer of ${declared} bytes is over ${RENDEZVOUS_MAX_RESPONSE_BYTES}`)
-  }
-  const buf = await res.arrayBuffer()
-  if (buf.byteLength > RENDEZVOUS_MAX_RESPONSE_BYTES) throw new Error(`answer of ${buf.byteLength} bytes is over ${RENDEZVOUS_MAX_RESPONSE_BYTES}`)
-  return new TextDecoder().decode(buf)
 }
 
 function isHttpUrl(text: string): boolean {

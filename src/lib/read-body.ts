@@ -1,0 +1,101 @@
+/**
+ * Reads an HTTP body (a fetch Response, or an incoming Request) with a byte cap counted as the
+ * bytes arrive. `arrayBuffer()`/`text()` buffer whatever the other side sends before anyone can
+ * look at the size, and Content-Length is absent from a chunked body (or a lie), so a hostile
+ * server or client could make us hold gigabytes. Here a declared length over the cap is refused
+ * before reading anything, and a stream is cancelled as soon as the running count passes the cap,
+ * so at most `maxBytes` plus one chunk is ever held.
+ */
+import { TooLarge } from './errors'
+
+/** A body larger than the caller's cap. Its code is `too_large` (HTTP 413 when mapped). */
+export class BodyTooLarge extends TooLarge {
+  constructor(
+    readonly maxBytes: number,
+    readonly seenBytes: number,
+    what = 'body',
+  ) {
+    super(`${what} is over ${maxBytes} bytes (${seenBytes === Infinity ? 'unknown' : seenBytes}+ bytes sent)`)
+  }
+}
+
+/** What the reader needs of a Response or a Request. */
+export interface BodySource {
+  readonly headers: Headers
+  readonly body: ReadableStream<Uint8Array> | null
+}
+
+export interface ReadBodyOptions {
+  /** Named in the error message: "response", "sync request", … */
+  what?: string
+}
+
+/** The declared Content-Length, or null when absent or not a plain decimal number. */
+export function declaredLength(headers: Headers): number | null {
+  const raw = headers.get('content-length')
+  if (raw === null || !/^\s*\d{1,16}\s*$/.test(raw)) return null
+  return Number(raw)
+}
+
+/**
+ * True when the declared Content-Length already exceeds the cap. Lets a server refuse a body
+ * without touching its stream; the stream check in readBody still applies to what follows.
+ */
+export function declaresOver(headers: Headers, maxBytes: number): boolean {
+  const n = declaredLength(headers)
+  return n !== null && n > maxBytes
+}
+
+/** The whole body as bytes, or BodyTooLarge once more than `maxBytes` arrived (the body is cancelled). */
+export async function readBody(source: BodySource, maxBytes: number, opts: ReadBodyOptions = {}): Promise<Uint8Array> {
+  const what = opts.what ?? 'body'
+  const declared = declaredLength(source.headers)
+  if (declared !== null && declared > maxBytes) {
+    cancelQuietly(source.body)
+    throw new BodyTooLarge(maxBytes, declared, what)
+  }
+  const stream = source.body
+  if (!stream) return new Uint8Array(0)
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (total > maxBytes) {
+        chunks.length = 0 // drop what we hold before waiting on anything
+        // Not awaited: a hostile peer must not be able to hold us in cancel() either.
+        reader.cancel().catch(() => {})
+        throw new BodyTooLarge(maxBytes, total, what)
+      }
+      chunks.push(value)
+    }
+  } finally {
+    reader.releaseLock()
+  }
+  return concat(chunks, total)
+}
+
+/** The body decoded as UTF-8 (invalid sequences become U+FFFD), with the same cap as readBody. */
+export async function readBodyText(source: BodySource, maxBytes: number, opts: ReadBodyOptions = {}): Promise<string> {
+  return new TextDecoder().decode(await readBody(source, maxBytes, opts))
+}
+
+/** Releases a body nobody will read (frees the connection's buffers); never throws. */
+export function cancelQuietly(body: ReadableStream<Uint8Array> | null): void {
+  if (!body || body.locked) return
+  body.cancel().catch(() => {})
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
+}

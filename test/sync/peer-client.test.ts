@@ -1,0 +1,70 @@
+/** The puller's side of one /peer/sync round trip against a real local server. */
+import { afterEach, describe, expect, test } from 'bun:test'
+import type { Server } from 'bun'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { importPairKey, type PodId } from '../../src/identity'
+import { PeerError } from '../../src/lib/errors'
+import { MAX_RESPONSE_BYTES } from '../../src/sync/constants'
+import { pullPage } from '../../src/sync/peer-client'
+
+const MiB = 1024 * 1024
+const servers: Server<undefined>[] = []
+afterEach(() => {
+  for (const s of servers.splice(0)) s.stop(true)
+})
+
+async function request(baseUrl: string) {
+  return {
+    baseUrl,
+    pairKey: await importPairKey(randomBytes(32)),
+    selfId: randomUUID() as PodId,
+    peerId: randomUUID() as PodId,
+    since: null,
+    scope: ['public:*'],
+    limit: 500,
+    nowMs: Date.now(),
+  }
+}
+
+describe('pullPage', () => {
+  test('the response cap is the contract 64 MiB', () => {
+    expect(MAX_RESPONSE_BYTES).toBe(64 * MiB)
+  })
+
+  test('a chunked answer past 64 MiB is too_large, read no further, and nothing is parsed', async () => {
+    const chunk = new Uint8Array(MiB).fill(0x20)
+    let sent = 0
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(ctrl) {
+              // 80 MiB in all, no Content-Length: only counting as bytes arrive can catch it.
+              if (sent >= 80 * MiB) return ctrl.close()
+              sent += chunk.byteLength
+              ctrl.enqueue(chunk)
+            },
+          }),
+          { headers: { 'content-type': 'application/json', 'mzm-signature': 'A'.repeat(43) } },
+        ),
+    })
+    servers.push(server)
+    const err = await pullPage(await request(`http://127.0.0.1:${server.port}`)).catch((e) => e)
+    expect(err).toBeInstanceOf(PeerError)
+    expect(err.code).toBe('too_large')
+    expect(err.message).toContain('nothing stored')
+  })
+
+  test('a declared Content-Length past 64 MiB is too_large before any byte is read', async () => {
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: () => new Response(new Uint8Array(MAX_RESPONSE_BYTES + 1), { headers: { 'content-type': 'application/json' } }),
+    })
+    servers.push(server)
+    const err = await pullPage(await request(`http://127.0.0.1:${server.port}`)).catch((e) => e)
+    expect(err.code).toBe('too_large')
+  })
+})
