@@ -56,6 +56,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       publicPrefixes: config.public_prefixes,
       maxContentBytes: config.max_content_bytes,
       clock,
+      log,
     })
     cleanup.unshift(() => store.close())
     const indexer = startBackgroundIndexer(store, log)

@@ -6,6 +6,7 @@ import { defineCommand } from 'citty'
 import { Database } from 'bun:sqlite'
 import { existsSync } from 'node:fs'
 import { homePaths, openHome } from '../identity'
+import { formatMode, looseDbFiles } from '../store'
 import { createLogger } from '../lib/log'
 import { homeRoot, podClient, portOverride, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
@@ -45,6 +46,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
     return [{ name: 'home', ok: false, detail: (err as Error).message }]
   }
   const paths = homePaths(root)
+  checks.push(dbModeCheck(paths.db))
   checks.push(dbCheck(paths.db))
   const peers = home.peers.list()
   checks.push(
@@ -98,6 +100,13 @@ function dbCheck(path: string): Check {
   } catch (err) {
     return { name: 'database', ok: false, detail: `${path}: ${(err as Error).message}` }
   }
+}
+
+function dbModeCheck(path: string): Check {
+  const loose = looseDbFiles(path)
+  if (loose.length === 0) return { name: 'db modes', ok: true, detail: `${path} (and -wal, -shm): 0600 or absent` }
+  const list = loose.map((f) => `${f.path} is ${formatMode(f.mode)}`).join(', ')
+  return { name: 'db modes', ok: false, detail: `${list}: others can read memories; chmod 600 them (the pod also does at its next start)` }
 }
 
 function portCheck(host: string, port: number): Check {

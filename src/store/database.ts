@@ -31,6 +31,9 @@ export function openDatabase(path: string): Database {
     // and the database stays consistent either way.
     db.run('PRAGMA synchronous = NORMAL')
     db.run('PRAGMA foreign_keys = ON')
+    // Deleted and overwritten content is zeroed, not left in free pages and free blocks: a
+    // memory made private (re-labelled, or its prefix removed) leaves no plaintext behind.
+    db.run('PRAGMA secure_delete = ON')
     // Recall reads whole FTS doclists; 16 MB of page cache (default 2 MB) keeps the hot ones in
     // process. It only fills as pages are read, so an idle pod stays small.
     db.run(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`)

@@ -5,10 +5,12 @@
  */
 import { BadInput } from '../lib/errors'
 import type { Clock } from '../lib/clock'
+import type { Logger } from '../lib/log'
 import { createContext, type StoreContext } from './_context'
 import { createBlindIndex } from './blind-index'
 import { changesSince, reconcilePrefixes } from './change-feed'
 import { openDatabase } from './database'
+import { fixDbFileModes, formatMode } from './file-modes'
 import { createGroupRemember, forget, get, list, remember, update } from './local-memories'
 import { peerState, recordPull, recordServed } from './peer-state'
 import { recall } from './recall'
@@ -26,6 +28,8 @@ export interface OpenStoreOptions {
   publicPrefixes: string[]
   maxContentBytes: number
   clock: Clock
+  /** Where open-time repairs are reported (loose file modes, prefix changes). */
+  log?: Logger
 }
 
 export function openStore(opts: OpenStoreOptions): Store {
@@ -33,6 +37,9 @@ export function openStore(opts: OpenStoreOptions): Store {
   // Key checks first, so a bad key never leaves an open database behind.
   const vault = createVault(opts.vaultKey)
   const blind = createBlindIndex(opts.vaultKey)
+  for (const f of fixDbFileModes(opts.path)) {
+    opts.log?.warn({ op: 'store', path: f.path, msg: `was mode ${formatMode(f.mode)} (readable by others); set to 0600` })
+  }
   const db = openDatabase(opts.path)
   const ctx = createContext({ db, vault, blind, clock: opts.clock, publicPrefixes: opts.publicPrefixes, maxContentBytes: opts.maxContentBytes })
   try {

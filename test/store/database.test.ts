@@ -24,6 +24,7 @@ describe('openDatabase', () => {
     expect(db.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
     expect(db.query('PRAGMA synchronous').get()).toEqual({ synchronous: 1 })
     expect(db.query('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 })
+    expect(db.query('PRAGMA secure_delete').get()).toEqual({ secure_delete: 1 })
     expect(db.query('PRAGMA busy_timeout').get()).toEqual({ timeout: 5000 })
     expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
     const tables = db.query("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'memories_fts%'").all() as { name: string; strict: number }[]
