@@ -10,7 +10,8 @@ import { homePaths, loadPodConfig, openHome, savePodConfig } from '../identity'
 import { PodError } from '../lib/errors'
 import { createLogger } from '../lib/log'
 import { systemClock } from '../lib/clock'
-import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_DB_FILE, isAdvertisableUrl, openRendezvousStore, resolveRendezvousHome, startRendezvous } from '../rendezvous'
+import { httpUrlProblem } from '../lib/http-url'
+import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_DB_FILE, openRendezvousStore, resolveRendezvousHome, startRendezvous } from '../rendezvous'
 import { homeRoot, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
 
@@ -76,9 +77,9 @@ export function rendezvousCommand(flags: GlobalFlags) {
     async run({ args }) {
       // Check both arguments before touching the home: a value pod.toml would refuse must fail
       // here as a usage error, not later as "pod.toml is invalid; fix it by hand".
-      if (!/^https?:\/\/[^\s]+$/.test(args.url) || !isAdvertisableUrl(args.url)) {
-        const why = /^https?:\/\/[^\s/]*@/.test(args.url) ? ' without user:password@ credentials' : ''
-        throw new PodError('usage', `rendezvous URL must be http(s)://host…${why}, got ${args.url.replace(/\/\/[^/@]*@/, '//…@')}`)
+      const urlProblem = httpUrlProblem(args.url)
+      if (urlProblem) {
+        throw new PodError('usage', `rendezvous URL must be http(s)://host[/prefix]; it ${urlProblem} (got ${args.url.replace(/\/\/[^/@]*@/, '//…@')})`)
       }
       if (!/^\S{1,4096}$/.test(args.token)) throw new PodError('usage', '--token must be the token from the rendezvous operator: not empty, no spaces')
       // Creates the home on first use. Not withPod: that starts a pod, which fails on the home

@@ -5,9 +5,9 @@
  */
 import * as v from 'valibot'
 import { parse, TomlError } from 'smol-toml'
+import { httpUrlProblem } from '../lib/http-url'
 
 export const NAME_MAX_CHARS = 64
-export const URL_MAX_CHARS = 2048
 export const GLOB_MAX_CHARS = 256
 export const SCOPE_MAX_GLOBS = 32
 
@@ -28,21 +28,8 @@ export function nameProblem(name: string, opts: { allowEmpty?: boolean } = {}): 
   return null
 }
 
-/** An absolute http(s) URL with a host, no credentials, no whitespace. */
-export function httpUrlProblem(text: string): string | null {
-  if (text.length > URL_MAX_CHARS) return `is longer than ${URL_MAX_CHARS} characters`
-  if (/\s/.test(text) || hasControlChars(text)) return 'must not contain whitespace or control characters'
-  if (!/^https?:\/\//i.test(text)) return 'must start with http:// or https://'
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    return 'is not a valid URL'
-  }
-  if (url.username !== '' || url.password !== '') return 'must not contain credentials (user:password@)'
-  if (url.hostname === '') return 'has no host'
-  return null
-}
+/** The one rule for reachable http(s) URLs lives in src/lib/http-url.ts (the rendezvous uses it too). */
+export { httpUrlProblem }
 
 /** A browser origin such as `https://panel.example:8443` (scheme, host, optional port; nothing else). */
 export function originProblem(text: string): string | null {

@@ -17,8 +17,6 @@ export const PURGE_INTERVAL_MS = MINUTE_MS
 export const MAX_REGISTRATIONS = 100_000
 /** Largest register body; a valid one is well under 2.3 KiB. */
 export const MAX_BODY_BYTES = 4 * 1024
-/** Longest URL a pod may register. */
-export const MAX_URL_CHARS = 2048
 /** Longest token label. */
 export const MAX_LABEL_CHARS = 200
 /** Failed lookups, and failed registrations, each allowed per source per minute (token bucket). */

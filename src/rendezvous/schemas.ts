@@ -1,6 +1,6 @@
 /** What the rendezvous accepts, as valibot schemas; messages name the field and what to send. */
 import * as v from 'valibot'
-import { MAX_URL_CHARS } from './constants'
+import { HttpUrlSchema } from '../lib/http-url'
 
 const PEER_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const PUBLIC_KEY_RE = /^[A-Za-z0-9_-]{43}$/
@@ -11,24 +11,10 @@ export const PeerIdSchema = v.pipe(v.string('must be a string'), v.regex(PEER_ID
 /** A pod's X25519 public key as it appears in handshake URLs: 43 base64url characters. */
 export const PublicKeySchema = v.pipe(v.string('must be a string'), v.regex(PUBLIC_KEY_RE, 'must be a 43-character base64url public key'))
 
-/** True for an absolute http(s) URL with a host and no user:password part. */
-export function isAdvertisableUrl(text: string): boolean {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    return false
-  }
-  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.username === '' && url.password === ''
-}
-
 export const RegisterSchema = v.strictObject({
   peer_id: PeerIdSchema,
-  url: v.pipe(
-    v.string('must be a string'),
-    v.maxLength(MAX_URL_CHARS, `must be at most ${MAX_URL_CHARS} characters`),
-    v.check(isAdvertisableUrl, 'must be an http(s) URL without credentials'),
-  ),
+  // The pod applies the same rule to what a lookup returns before it pulls from it.
+  url: HttpUrlSchema,
   key_hash: v.pipe(v.string('must be a string'), v.regex(KEY_HASH_RE, 'must be 64 lowercase hex digits: hex(SHA-256(public key))')),
 })
 

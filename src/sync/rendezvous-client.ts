@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto'
 import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
-import { PeerError, PodError } from '../lib/errors'
+import { HttpUrlSchema, httpUrlProblem } from '../lib/http-url'
+import { BadInput, PeerError, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { BodyTooLarge, readBodyText } from '../lib/read-body'
 import { RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS, RENDEZVOUS_MAX_RESPONSE_BYTES, RENDEZVOUS_TIMEOUT_MS } from './constants'
@@ -38,7 +39,9 @@ export function keyHash(publicKey: string): string {
 
 const LookupAnswerSchema = v.object({
   peer_id: v.string(),
-  url: v.pipe(v.string(), v.maxLength(2048), v.check(isHttpUrl)),
+  // The rendezvous is not trusted: a URL with a query or fragment would turn the route we append
+  // into a query and aim our POST at another path of that host (blind SSRF).
+  url: HttpUrlSchema,
   expires_at: v.string(),
 })
 
@@ -135,6 +138,9 @@ export function createHeartbeat(opts: {
     const signal = controller?.signal
     try {
       st.advertised_url = opts.advertiseUrl()
+      // Never hand the rendezvous a URL the pullers would refuse (or be misled by); not quoted: it may hold credentials.
+      const problem = httpUrlProblem(st.advertised_url)
+      if (problem) throw new BadInput(`our advertised URL ${problem}; set advertise_url in pod.toml`)
       await opts.client.register({ peer_id: opts.podId, url: st.advertised_url, key_hash: hash }, signal)
     } catch (err) {
       if (signal?.aborted) return // stopping: not a failure worth recording
@@ -246,15 +252,6 @@ function httpError(method: string, url: string, res: { status: number; text: str
   // The rendezvous is not trusted: keep what it says short and printable before it reaches logs.
   detail = detail.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
   return new PeerError(`http_${res.status}`, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`)
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const u = new URL(text)
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== ''
-  } catch {
-    return false
-  }
 }
 
 function describe(err: unknown): string {

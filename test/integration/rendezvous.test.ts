@@ -267,6 +267,24 @@ describe('a rendezvous is never trusted', () => {
     await remember(b!, 'public:from-b', 'B')
     await remember(c!, 'public:from-c', 'C must not arrive as B')
 
+    // 0. The liar names a URL with a query or fragment, which would turn the route A appends into
+    // a query and aim A's POST at another path of that host (blind SSRF): A never uses it.
+    const trapHits: string[] = []
+    const trap = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch(req) {
+        trapHits.push(`${req.method} ${new URL(req.url).pathname}`)
+        return new Response('ok')
+      },
+    })
+    servers.push(trap)
+    for (const bad of [`http://127.0.0.1:${trap.port}/admin/reset?`, `http://127.0.0.1:${trap.port}/admin/reset#`]) {
+      target = bad
+      expect((await syncNow(a!, idB))[0]).toMatchObject({ peer: idB, ok: false, stored: 0 })
+    }
+    expect(trapHits).toEqual([])
+
     // 1. The liar names C: C cannot verify a request signed with A↔B's pair key → unauthorized.
     target = c!.url
     const r1 = (await syncNow(a!, idB))[0]!
@@ -316,9 +334,13 @@ describe('bad input, end to end', () => {
     await expectError(await fetch(`${rv.url}/api/peers/lookup/${id}`), 400, 'bad_input', /missing key/)
 
     // URLs that are not http(s), or that carry credentials.
-    for (const url of ['ftp://pod.example', 'mzm-rendezvous://' + id, 'javascript:alert(1)', 'http://user:pw@pod.example', '/relative']) {
-      await expectError(await register(rv.url, { ...good, url }, token), 400, 'bad_input', /url: must be an http\(s\) URL without credentials/)
+    for (const url of ['ftp://pod.example', 'mzm-rendezvous://' + id, 'javascript:alert(1)', '/relative']) {
+      await expectError(await register(rv.url, { ...good, url }, token), 400, 'bad_input', /url: must start with http:\/\/ or https:\/\//)
     }
+    await expectError(await register(rv.url, { ...good, url: 'http://user:pw@pod.example' }, token), 400, 'bad_input', /url: must not contain credentials/)
+    // A query or fragment would turn the route the puller appends into a query (blind SSRF).
+    await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/peer/add?' }, token), 400, 'bad_input', /url: must not have a query/)
+    await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/x#' }, token), 400, 'bad_input', /url: must not have a fragment/)
     // Oversized body.
     await expectError(await register(rv.url, { ...good, url: 'https://pod.example/' + 'a'.repeat(MAX_BODY_BYTES) }, token), 413, 'too_large', /body is over/)
     // Missing, unknown and revoked tokens.

@@ -128,10 +128,22 @@ describe('createRendezvousClient', () => {
     expect(timedOut.message).toContain('timed out after 1 ms')
   })
 
-  test('a lookup answer that is not an http(s) registration of that peer is bad_response', async () => {
-    const liar = (async () => Response.json({ peer_id: PEER, url: 'file:///etc/passwd', expires_at: 'x' })) as unknown as typeof fetch
+  test.each([
+    'file:///etc/passwd',
+    // ? or # would turn the route the puller appends into a query: a POST to another local path (blind SSRF).
+    'http://127.0.0.1:8765/peer/add?',
+    'http://127.0.0.1:8765/memories?x=',
+    'http://127.0.0.1:8765/admin#',
+    'http://user:pw@127.0.0.1:8765',
+    'gopher://127.0.0.1:6379/_',
+  ])('a lying rendezvous naming %s: bad_response, never used', async (url) => {
+    const liar = (async () => Response.json({ peer_id: PEER, url, expires_at: 'x' })) as unknown as typeof fetch
     const err = await createRendezvousClient({ url: 'http://rv', token, fetch: liar }).lookup(PEER, PEER_KEY).catch((e) => e)
+    expect(err).toBeInstanceOf(PeerError)
     expect(err.code).toBe('bad_response')
+  })
+
+  test('a lookup answer that is not a registration of that peer is bad_response', async () => {
     const other = (async () => Response.json({ peer_id: POD, url: 'https://x', expires_at: 'x' })) as unknown as typeof fetch
     expect((await createRendezvousClient({ url: 'http://rv', token, fetch: other }).lookup(PEER, PEER_KEY).catch((e) => e)).code).toBe('bad_response')
   })
@@ -184,6 +196,17 @@ describe('createHeartbeat', () => {
     expect(hb.state().last_error).toMatch(/^http_401: .*token unknown or revoked/)
     expect(log.lines.filter((l) => l.includes('level=warn')).map((l) => /err=(\S+)/.exec(l)?.[1])).toEqual(['request_failed', 'http_401'])
     expect(log.lines.join('\n')).not.toContain(token)
+  })
+
+  test('an advertised URL with a query, fragment or credentials is never registered', async () => {
+    for (const url of ['http://100.64.0.5:8765/x?', 'http://100.64.0.5:8765/#', 'http://u:secret@100.64.0.5:8765']) {
+      const log = memoryLogger()
+      const hb = createHeartbeat({ client: client(), podId: POD, publicKey: POD_KEY, advertiseUrl: () => url, clock, log })
+      await hb.beat()
+      expect(hb.state()).toMatchObject({ registered: false, last_error: expect.stringMatching(/^bad_input: our advertised URL must not .*; set advertise_url in pod\.toml$/) })
+      expect(log.lines.join('\n')).not.toContain('secret')
+    }
+    expect(requests).toHaveLength(0)
   })
 
   test('start registers at once, then exactly once per interval; stop ends the loop', async () => {
