@@ -101,6 +101,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       log,
       clock,
       version: VERSION,
+      publicPrefixes: config.public_prefixes,
+      maxContentBytes: config.max_content_bytes,
       nonces: new NonceCache(),
       peersOverview: overview,
       syncNow: (peer) => loop.syncNow(peer),

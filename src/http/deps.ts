@@ -20,6 +20,9 @@ export interface AppDeps {
   log: Logger
   clock: Clock
   version: string
+  /** pod.toml `public_prefixes` and `max_content_bytes` (MCP tells agents both). */
+  publicPrefixes: readonly string[]
+  maxContentBytes: number
   nonces: NonceCache
   /** Peers with status, sync state and copy counts. */
   peersOverview(): PeersOverview

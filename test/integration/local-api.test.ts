@@ -160,6 +160,7 @@ describe('MCP', () => {
         'mazemaker_peers',
         'mazemaker_recall',
         'mazemaker_remember',
+        'mazemaker_share_preview',
         'mazemaker_stats',
       ])
       const remembered = await client.callTool({ name: 'mazemaker_remember', arguments: { label: 'decision:mcp', content: 'use the official sdk' } })

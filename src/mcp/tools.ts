@@ -1,0 +1,218 @@
+/**
+ * The pod's MCP server, defined once: tools (with annotations, input limits and structured
+ * output), instructions and the context resource. The HTTP route (src/http/mcp.ts) and the
+ * stdio command (src/cli/cmd-mcp.ts) both build it from McpDeps.
+ */
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { z } from 'zod'
+import { PodError } from '../lib/errors'
+import { isGateEligible, LABEL_MAX_CHARS, RECALL_K_MAX, type Store } from '../store'
+import type { PeersOverview } from '../api-types'
+import { rememberDescription, serverInstructions } from './instructions'
+import { projectInfoFromName, type ProjectInfo } from './project-terms'
+import { CONTEXT_LIMIT_DEFAULT, sessionContext } from './session-context'
+import { sharePreview } from './share-preview'
+
+export interface McpDeps {
+  store: Pick<Store, 'rememberGrouped' | 'recall' | 'forget' | 'stats' | 'changesSince' | 'list'>
+  peersOverview(): PeersOverview
+  publicPrefixes: readonly string[]
+  maxContentBytes: number
+  version: string
+  /** The project the agent works in (stdio: the server's working directory); null when unknown (HTTP). */
+  project?(): ProjectInfo | null
+}
+
+export const CONTEXT_URI = 'mazemaker://context'
+const DEFAULT_PREVIEW_SCOPE = ['public:*']
+const PREVIEW_LIMIT_MAX = 100
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const GLOB = z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed in a glob')
+
+type ToolResult = { content: { type: 'text'; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean }
+
+/** Our errors become tool errors the agent can read and act on; anything else propagates. */
+async function tool(fn: () => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<ToolResult> {
+  try {
+    const value = await fn()
+    return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value }
+  } catch (err) {
+    if (err instanceof PodError) return { content: [{ type: 'text', text: `${err.code}: ${err.message}` }], isError: true }
+    throw err
+  }
+}
+
+const memoryOut = { id: z.string(), label: z.string(), content: z.string() }
+const statsOut = {
+  memories: z.number().int(),
+  private: z.number().int(),
+  public: z.number().int(),
+  peer_copies: z.number().int(),
+  tombstones: z.number().int(),
+  by_peer: z.record(z.string(), z.number().int()),
+}
+
+export function createMcpServer(deps: McpDeps): McpServer {
+  const { store, publicPrefixes: prefixes, maxContentBytes } = deps
+  const server = new McpServer(
+    { name: 'mazemaker', version: deps.version },
+    { instructions: serverInstructions(prefixes), capabilities: { resources: {} } },
+  )
+
+  server.registerTool(
+    'mazemaker_remember',
+    {
+      title: 'Remember',
+      description: rememberDescription(prefixes, maxContentBytes),
+      inputSchema: {
+        label: z
+          .string()
+          .min(1)
+          .max(LABEL_MAX_CHARS)
+          .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'label must not contain control characters')
+          .regex(/^(?!peer:)/, 'labels starting with "peer:" are reserved for copies from peers')
+          .describe(`e.g. "decision:db-choice" (shared: starts with a public prefix) or "note:standup" (private). At most ${LABEL_MAX_CHARS} characters.`),
+        content: z
+          .string()
+          .min(1)
+          .max(maxContentBytes)
+          .refine((s) => Buffer.byteLength(s, 'utf8') <= maxContentBytes, `content is over ${maxContentBytes} bytes of UTF-8; split it into several memories`)
+          .describe(`the memory text, at most ${maxContentBytes} bytes of UTF-8`),
+      },
+      outputSchema: {
+        id: z.string(),
+        label: z.string(),
+        encrypted: z.boolean().describe('stored vault-encrypted (a private label)'),
+        shared: z.boolean().describe('peers receive a copy on their next pull'),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    ({ label, content }) =>
+      tool(async () => {
+        const saved = await store.rememberGrouped({ label, content })
+        // Decided as the feed will decide it: a public label whose content is not vault ciphertext.
+        return { ...saved, shared: isGateEligible({ label: saved.label, content, origin_peer: null }, prefixes) }
+      }),
+  )
+
+  server.registerTool(
+    'mazemaker_recall',
+    {
+      title: 'Recall',
+      description:
+        'Search memories (own, and copies pulled from peers) by words; best matches first. A copy from a peer has label "peer:<peer-id>:<label>" and names its peer.',
+      inputSchema: {
+        query: z.string().min(1).max(1024).describe('a few words; any of them may match'),
+        k: z.number().int().min(1).max(RECALL_K_MAX).optional().describe('how many results (default 10)'),
+      },
+      outputSchema: {
+        results: z.array(
+          z.object({ ...memoryOut, score: z.number(), peer: z.string().nullable().describe('peer id for a copy from a peer, else null') }),
+        ),
+      },
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    ({ query, k }) =>
+      tool(() => ({ results: store.recall(query, k ?? 10).map(({ id, label, content, score, peer }) => ({ id, label, content, score, peer })) })),
+  )
+
+  server.registerTool(
+    'mazemaker_forget',
+    {
+      title: 'Forget',
+      description: 'Delete one memory by id. Peers holding a copy drop it on their next pull. Copies from peers cannot be forgotten here.',
+      inputSchema: { id: z.string().regex(UUID, 'id must be a lowercase UUID as returned by remember or recall') },
+      outputSchema: { id: z.string(), deleted: z.boolean().describe('false when no such memory existed') },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    ({ id }) => tool(() => ({ id, deleted: store.forget(id) })),
+  )
+
+  server.registerTool(
+    'mazemaker_stats',
+    {
+      title: 'Memory counts',
+      description: 'Counts of memories: own public (shared), own private, copies per peer, tombstones.',
+      outputSchema: statsOut,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    () => tool(() => ({ ...store.stats() })),
+  )
+
+  server.registerTool(
+    'mazemaker_peers',
+    {
+      title: 'Peers',
+      description: 'Paired pods with their status (ready, handshake-pending, paused, error, revoked), last sync and copies held.',
+      outputSchema: {
+        peers: z.array(
+          z.object({
+            id: z.string(),
+            name: z.string(),
+            status: z.string(),
+            sync: z.boolean(),
+            scope: z.union([z.string(), z.array(z.string())]),
+            last_sync_at: z.string().nullable(),
+            last_error: z.string().nullable(),
+            memories: z.number().int(),
+          }),
+        ),
+        summary: z.string(),
+        error: z.string().nullable(),
+      },
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    () => tool(() => ({ ...deps.peersOverview() })),
+  )
+
+  server.registerTool(
+    'mazemaker_share_preview',
+    {
+      title: 'Share preview',
+      description:
+        'Exactly what a peer pulling from this pod would receive now (the same gate and scope code as peer sync), with counts per label prefix ' +
+        'and the most recently changed entries. Without a scope this is what a newly paired peer asks for ("public:*"); pass scope ["*"] ' +
+        'to see everything any peer could receive.',
+      inputSchema: {
+        scope: z.array(GLOB).min(1).max(16).optional().describe('label globs (* and ?), as a peer sends them; default ["public:*"]'),
+        limit: z.number().int().min(0).max(PREVIEW_LIMIT_MAX).optional().describe('how many entries to list (default 20)'),
+      },
+      outputSchema: {
+        scope: z.array(z.string()),
+        total: z.number().int().describe('memories a peer with this scope receives'),
+        by_prefix: z.record(z.string(), z.number().int()),
+        memories: z.array(z.object({ ...memoryOut, updated_at: z.string() })),
+        truncated: z.boolean(),
+        public_prefixes: z.array(z.string()),
+      },
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    ({ scope, limit }) => tool(() => ({ ...sharePreview(store, scope ?? DEFAULT_PREVIEW_SCOPE, limit ?? 20), public_prefixes: [...prefixes] })),
+  )
+
+  const contextText = (project: ProjectInfo | null) => sessionContext(store, project, CONTEXT_LIMIT_DEFAULT, prefixes).text
+  server.registerResource(
+    'context',
+    CONTEXT_URI,
+    {
+      title: 'Memory for this session',
+      description: 'Memories relevant to the current project and recent work, for the start of a session.',
+      mimeType: 'text/markdown',
+    },
+    (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/markdown', text: contextText(deps.project?.() ?? null) }] }),
+  )
+  server.registerResource(
+    'project-context',
+    new ResourceTemplate(`${CONTEXT_URI}/{project}`, { list: undefined }),
+    {
+      title: 'Memory for a named project',
+      description: 'Memories relevant to the named project (its name or a few words) and recent work.',
+      mimeType: 'text/markdown',
+    },
+    (uri, { project }) => {
+      const name = decodeURIComponent(String(Array.isArray(project) ? project[0] : project)).slice(0, 200)
+      return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: contextText(projectInfoFromName(name)) }] }
+    },
+  )
+  return server
+}
