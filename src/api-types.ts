@@ -3,7 +3,7 @@
  * one that serves them (http) and the CLI that prints them. A leaf: it imports nothing.
  */
 
-export type PeerStatus = 'ready' | 'handshake-pending' | 'paused' | 'error' | 'revoked'
+export type PeerStatus = 'ready' | 'handshake-pending' | 'paused' | 'error' | 'revoked' | 'held'
 
 /** One peer as `GET /peer/peers` shows it. */
 export interface PeerView {
@@ -35,8 +35,12 @@ export interface SyncResult {
   fetched: number
   stored: number
   deleted: number
+  /** Copies that broke our rules (label, content size): counted, never stored. */
+  dropped: number
+  /** Deletions held as a mass delete, waiting for `peer accept-deletes`. */
+  held?: number
   ms: number
-  /** request_failed | unauthorized | clock_skew | replay | bad_signature | bad_response | http_<status> | timeout, or paused | revoked | handshake_pending when no request was made. */
+  /** request_failed | unauthorized | clock_skew | replay | bad_signature | bad_response | http_<status> | timeout, quota_exceeded, or paused | revoked | handshake_pending | removed | scope_changed | stopped when we did not pull (or stopped the pull ourselves). */
   error?: string
   detail?: string
 }

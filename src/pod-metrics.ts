@@ -18,12 +18,14 @@ export function createPodMetrics(sources: PodMetricsSources) {
   const pulled = new Counter('mazemaker_peer_memories_pulled_total', 'Entries fetched from a peer (memories and tombstones)')
   const served = new Counter('mazemaker_peer_memories_served_total', 'Entries served to a peer on /peer/sync')
   const pulls = new Counter('mazemaker_peer_pulls_total', 'Pull attempts per peer and outcome')
+  const dropped = new Counter('mazemaker_peer_copies_dropped_total', 'Copies from a peer dropped for breaking our rules (label, content size)')
   const requests = new Histogram('mazemaker_http_request_duration_seconds', 'HTTP request duration per route')
 
   return {
-    onPulled(peerId: string, result: { ok: boolean; fetched: number; error?: string }) {
+    onPulled(peerId: string, result: { ok: boolean; fetched: number; dropped?: number; error?: string }) {
       pulls.inc({ peer: peerId, outcome: result.ok ? 'ok' : (result.error ?? 'error') })
       if (result.fetched) pulled.inc({ peer: peerId }, result.fetched)
+      if (result.dropped) dropped.inc({ peer: peerId }, result.dropped)
     },
     onServed(peerId: string, count: number) {
       served.inc({ peer: peerId }, count)
@@ -54,6 +56,7 @@ export function createPodMetrics(sources: PodMetricsSources) {
         ),
         renderGauge('mazemaker_peer_copies', 'Copies held per peer', peers.map((p) => ({ labels: { peer: p.id }, value: p.memories }))),
         pulled.render(),
+        dropped.render(),
         served.render(),
         pulls.render(),
         renderGauge('mazemaker_memories', 'Memories by kind', [

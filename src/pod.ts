@@ -55,6 +55,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       vaultKey: identity.vaultKey,
       publicPrefixes: config.public_prefixes,
       maxContentBytes: config.max_content_bytes,
+      maxPeerBytes: config.max_peer_bytes,
       clock,
       log,
     })
@@ -79,6 +80,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const loop = createSyncLoop({
       selfId: identity.podId,
       listPeers,
+      getPeer: (id) => peers.get(id),
       pairKey: (id, key) => identity.pairKey(id, key),
       store,
       clock,
@@ -106,6 +108,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       nonces: new NonceCache(),
       peersOverview: overview,
       syncNow: (peer) => loop.syncNow(peer),
+      peerChanged: (id) => loop.peerChanged(id),
       defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
       allowedOrigins: () => config.allowed_origins,
       onServed: (peerId, count) => {

@@ -28,6 +28,8 @@ export interface AppDeps {
   peersOverview(): PeersOverview
   /** Pull now from one peer or all; resolves with per-peer results. */
   syncNow(peer?: string): Promise<SyncResult[]>
+  /** A relationship was removed or edited: the sync loop stops a pull that no longer applies. */
+  peerChanged?(peerId: string): void
   /** URL to record for a new peer that came without one (rendezvous when configured, else ""). */
   defaultPeerUrl(peerId: string): string
   allowedOrigins(): string[]

@@ -70,6 +70,7 @@ export function peerAdminRoutes(deps: AppDeps) {
       const id = parsePodId(c.req.param('id'))
       const patch = await readJson(c, PatchSchema)
       peers.update(id, patch)
+      deps.peerChanged?.(id)
       deps.log.info({ op: 'peer_set', peer: id.slice(0, 8), msg: Object.keys(patch).join(',') })
       return c.json({ peer: view(id) })
     })
@@ -77,10 +78,19 @@ export function peerAdminRoutes(deps: AppDeps) {
       const id = parsePodId(c.req.param('id'))
       const purge = c.req.query('purge') === 'true'
       const existed = peers.remove(id)
+      // Stop its pull in flight before purging, so nothing arrives after the purge.
+      deps.peerChanged?.(id)
       const purged = purge ? deps.store.purgePeer(id) : 0
       if (!existed && !purge) throw new NotFound(`no peer ${id}`)
       deps.log.info({ op: 'peer_remove', peer: id.slice(0, 8), count: purged })
       return c.json({ removed: existed, purged })
+    })
+    .post('/peer/peers/:id/accept-deletes', (c) => {
+      const id = parsePodId(c.req.param('id'))
+      if (!peers.get(id)) throw new NotFound(`no peer ${id}`)
+      const deleted = deps.store.acceptDeletes(id)
+      deps.log.info({ op: 'peer_accept_deletes', peer: id.slice(0, 8), count: deleted })
+      return c.json({ deleted, peer: view(id) })
     })
     .post('/peer/sync-now', async (c) => {
       const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')

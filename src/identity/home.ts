@@ -12,7 +12,7 @@ import { toBase64url, fromBase64url } from '../lib/base64url'
 import { createFileOnce, ensurePrivateDir, readPrivateFile, statOrNull } from './_home-files'
 import { createIdentity, type Identity } from './identity'
 import { KEY_BYTES, keyTextProblem, randomKeyBytes } from './keys'
-import { defaultPodName, DEFAULT_LISTEN, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_PUBLIC_PREFIXES, DEFAULT_SYNC_INTERVAL_S, formatPodConfig, loadPodConfig } from './pod-config'
+import { defaultPodName, DEFAULT_LISTEN, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_PEER_BYTES, DEFAULT_PUBLIC_PREFIXES, DEFAULT_SYNC_INTERVAL_S, formatPodConfig, loadPodConfig } from './pod-config'
 import { newPodId } from './pod-id'
 import { PeerRegistry } from './peer-registry'
 import type { HomePaths, PodConfig } from './types'
@@ -99,6 +99,7 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
       sync_interval: DEFAULT_SYNC_INTERVAL_S,
       public_prefixes: [...DEFAULT_PUBLIC_PREFIXES],
       max_content_bytes: DEFAULT_MAX_CONTENT_BYTES,
+      max_peer_bytes: DEFAULT_MAX_PEER_BYTES,
       allowed_origins: [],
       rendezvous: null,
     }

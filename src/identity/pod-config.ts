@@ -19,6 +19,7 @@ export const MIN_SYNC_INTERVAL_S = 10
 export const MAX_SYNC_INTERVAL_S = 86_400
 export const DEFAULT_MAX_CONTENT_BYTES = 65_536
 export const MAX_MAX_CONTENT_BYTES = 16_777_216
+export const DEFAULT_MAX_PEER_BYTES = 256 * 1024 * 1024
 export const DEFAULT_PUBLIC_PREFIXES: readonly string[] = Object.freeze([
   'public:',
   'auto:',
@@ -77,6 +78,7 @@ const PodConfigSchema = v.strictObject({
     v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_MAX_CONTENT_BYTES)),
     DEFAULT_MAX_CONTENT_BYTES,
   ),
+  max_peer_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER)), DEFAULT_MAX_PEER_BYTES),
   allowed_origins: v.optional(v.pipe(v.array(v.pipe(v.string(), checkWith(originProblem))), v.maxLength(64)), () => []),
   rendezvous: v.optional(
     v.strictObject({
@@ -107,6 +109,7 @@ export function parsePodConfig(text: string, path = 'pod.toml'): PodConfig {
     sync_interval: c.sync_interval,
     public_prefixes: c.public_prefixes,
     max_content_bytes: c.max_content_bytes,
+    max_peer_bytes: c.max_peer_bytes,
     allowed_origins: c.allowed_origins,
     rendezvous: c.rendezvous ? { url: c.rendezvous.url, token: c.rendezvous.token } : null,
   }
@@ -130,6 +133,7 @@ export function formatPodConfig(config: PodConfig, path = 'pod.toml'): string {
     sync_interval: rest.sync_interval,
     public_prefixes: rest.public_prefixes,
     max_content_bytes: rest.max_content_bytes,
+    max_peer_bytes: rest.max_peer_bytes,
     allowed_origins: rest.allowed_origins,
   }
   if (rendezvous) doc.rendezvous = { url: rendezvous.url, token: rendezvous.token }

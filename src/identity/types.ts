@@ -34,6 +34,8 @@ export interface PodConfig {
   sync_interval: number // seconds
   public_prefixes: string[]
   max_content_bytes: number
+  /** Quota of copies from one peer, label + content bytes (default 256 MiB). */
+  max_peer_bytes: number
   allowed_origins: string[]
   rendezvous: RendezvousConfig | null
 }

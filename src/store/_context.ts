@@ -6,6 +6,7 @@
 import type { Database } from 'bun:sqlite'
 import type { Clock } from '../lib/clock'
 import { tokenize, type BlindIndex } from './blind-index'
+import { DEFAULT_MAX_PEER_BYTES } from './remote-copies'
 import type { Memory } from './types'
 import type { Vault } from './vault'
 
@@ -32,6 +33,8 @@ export interface StoreContext {
   clock: Clock
   publicPrefixes: readonly string[]
   maxContentBytes: number
+  /** Quota of one peer's copies (label + content bytes); see remote-copies.ts. */
+  maxPeerBytes: number
   nowIso(): string
   /**
    * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so two
@@ -54,11 +57,13 @@ export function createContext(opts: {
   clock: Clock
   publicPrefixes: readonly string[]
   maxContentBytes: number
+  maxPeerBytes?: number
 }): StoreContext {
   const { db, vault, blind, clock } = opts
   const ctx: StoreContext = {
     ...opts,
     publicPrefixes: [...opts.publicPrefixes],
+    maxPeerBytes: opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES,
     nowIso: () => new Date(clock.now()).toISOString(),
     write: (fn) => db.transaction(fn).immediate(),
     nextSeq(n = 1) {

@@ -91,4 +91,23 @@ export const MIGRATIONS: readonly string[] = [
     DELETE FROM fts_pending WHERE pk = old.pk;
   END;
   `,
+
+  // v4: what a peer may cost us. copy_bytes (label + content bytes of its copies) is kept in
+  // step by remote-copies.ts so the max_peer_bytes quota needs no scan per page. Tombstones
+  // that would delete a copy wait in pending_deletes until the pull ends: only then is it known
+  // whether they delete more than half of the peer's copies (held_deletes > 0: held until the
+  // operator accepts).
+  `
+  ALTER TABLE peer_state ADD COLUMN copy_bytes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE peer_state ADD COLUMN held_deletes INTEGER NOT NULL DEFAULT 0;
+  UPDATE peer_state SET copy_bytes = (
+    SELECT coalesce(sum(length(CAST(label AS BLOB)) + length(CAST(content AS BLOB))), 0)
+    FROM memories WHERE origin_peer = peer_state.peer_id
+  );
+  CREATE TABLE pending_deletes (
+    peer_id   TEXT NOT NULL,
+    origin_id TEXT NOT NULL,
+    PRIMARY KEY (peer_id, origin_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ]

@@ -20,6 +20,8 @@ export function peerState(ctx: StoreContext, peerId: string): PeerSyncState {
       consecutive_failures: 0,
       pulled_total: 0,
       served_total: 0,
+      copy_bytes: 0,
+      held_deletes: 0,
     }
   )
 }

@@ -6,14 +6,25 @@
  * full-text rows are written after the page, by copy-index.ts (queued in fts_pending).
  */
 import { matchesAny } from '../lib/glob'
-import { BadInput } from '../lib/errors'
+import { BadInput, PodError } from '../lib/errors'
 import type { MemoryRow, StoreContext } from './_context'
 import { copyLabel } from './gate'
 import { LABEL_MAX_CHARS } from './schemas'
-import type { WireEntry } from './types'
+import type { ApplyOptions, ApplyResult, WireEntry } from './types'
+import { VAULT_PREFIX } from './vault'
 
 const PEER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const CURSOR_MAX_CHARS = 256
+/** Default `max_peer_bytes`: label + content bytes of one peer's copies. */
+export const DEFAULT_MAX_PEER_BYTES = 256 * 1024 * 1024
+/** A pull may delete up to this many copies, or up to half of the peer's copies, without being held. */
+export const MASS_DELETE_MIN = 100
+/**
+ * C0, DEL and C1 controls, plus the bidi embeddings, overrides and isolates (U+202A–E,
+ * U+2066–9): in a label those reorder what a terminal or the panel shows ("Trojan Source"), and
+ * no honest label needs them. LRM/RLM marks stay allowed: right-to-left text uses them.
+ */
+const LABEL_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 
 export function checkPeerId(peerId: string): string {
   if (typeof peerId !== 'string' || !PEER_ID.test(peerId)) throw new BadInput('peer id must be a lowercase UUID')
@@ -30,17 +41,52 @@ function checkEntry(e: WireEntry, i: number): void {
   for (const k of ['label', 'content', 'created_at', 'updated_at'] as const) {
     if (typeof e[k] !== 'string' || e[k] === '') throw bad(`${k} must be a non-empty string`)
   }
-  if (e.label.length > LABEL_MAX_CHARS) throw bad(`label is longer than ${LABEL_MAX_CHARS} characters`)
+}
+
+/**
+ * Why a well-formed copy breaks the puller's own rules (the peer's may differ), or null. Such a
+ * copy is dropped and counted, never stored: one bad memory must not block the peer's others.
+ */
+export function copyProblem(e: { label: string; content: string }, maxContentBytes: number): string | null {
+  if (e.label.length > LABEL_MAX_CHARS) return `label is longer than ${LABEL_MAX_CHARS} characters`
+  if (LABEL_FORBIDDEN.test(e.label)) return 'label contains control or bidi-override characters'
+  // Vault ciphertext is never served; a peer that sends it anyway gets it dropped.
+  if (e.content.startsWith(VAULT_PREFIX)) return 'content is vault ciphertext'
+  // Length first: UTF-8 never has fewer bytes than UTF-16 units, so most copies skip the count.
+  if (e.content.length > maxContentBytes || Buffer.byteLength(e.content, 'utf8') > maxContentBytes) {
+    return `content is over max_content_bytes (${maxContentBytes})`
+  }
+  return null
+}
+
+/** What a copy costs against the peer's quota: its stored label and content, in UTF-8 bytes. */
+function copyBytes(label: string, content: string): number {
+  return Buffer.byteLength(label, 'utf8') + Buffer.byteLength(content, 'utf8')
+}
+
+/** The peer went over `max_peer_bytes`: the page is not stored, nor its cursor. */
+export class QuotaExceeded extends PodError {
+  constructor(message: string) {
+    super('quota_exceeded', message)
+  }
 }
 
 /**
  * Applies one page from `peerId` and stores `cursor` with it, in ONE transaction: after a crash
  * (or a throw anywhere in the page) either the whole page and its cursor are stored, or neither.
+ *
+ * Copies that break our rules are dropped (counted). A page that would take the peer's copies
+ * past `maxPeerBytes` throws QuotaExceeded and stores nothing. Tombstones do not delete at once:
+ * they wait in pending_deletes until the last page of the pull (`final`), which deletes them
+ * all, unless they are more than MASS_DELETE_MIN and more than half of the peer's copies: then
+ * they are held (peer_state.held_deletes) until acceptDeletes().
  */
-export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntry[], cursor: string): { stored: number; deleted: number } {
+export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntry[], cursor: string, opts: ApplyOptions = {}): ApplyResult {
   checkPeerId(peerId)
   if (typeof cursor !== 'string' || cursor.length > CURSOR_MAX_CHARS) throw new BadInput(`cursor must be a string of at most ${CURSOR_MAX_CHARS} characters`)
   if (!Array.isArray(entries)) throw new BadInput('entries must be an array')
+  const final = opts.final ?? true
+  const maxPeerBytes = ctx.maxPeerBytes
   const { db } = ctx
   const insert = db.query(
     `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, origin_peer, origin_id)
@@ -48,32 +94,44 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
      ON CONFLICT (origin_peer, origin_id) DO NOTHING RETURNING pk`,
   )
   const existing = db.query('SELECT pk, label, content, created_at, updated_at FROM memories WHERE origin_peer = ? AND origin_id = ?')
+  const has = db.query('SELECT 1 AS one FROM memories WHERE origin_peer = ? AND origin_id = ?')
   const update = db.query('UPDATE memories SET label = ?, content = ?, created_at = ?, updated_at = ?, seq = ? WHERE pk = ?')
-  const remove = db.query('DELETE FROM memories WHERE origin_peer = ? AND origin_id = ?')
   const queueIndex = db.query('INSERT OR IGNORE INTO fts_pending (pk) VALUES (?)')
+  const stage = db.query('INSERT OR IGNORE INTO pending_deletes (peer_id, origin_id) VALUES (?, ?)')
+  const unstage = db.query('DELETE FROM pending_deletes WHERE peer_id = ? AND origin_id = ?')
 
   return ctx.write(() => {
     let stored = 0
-    let deleted = 0
+    let dropped = 0
+    const before = peerBytes(ctx, peerId)
+    let bytes = before
     // One counter update per page instead of one per entry; unused numbers just leave gaps.
     let seq = entries.length > 0 ? ctx.nextSeq(entries.length) : 0
     const now = ctx.clock.now()
     entries.forEach((e, i) => {
       checkEntry(e, i)
       if ('deleted' in e) {
-        deleted += remove.run(peerId, e.id).changes // the trigger drops the index row
+        if (has.get(peerId, e.id)) stage.run(peerId, e.id)
         return
       }
+      if (copyProblem(e, ctx.maxContentBytes)) {
+        dropped++
+        return
+      }
+      // Sent again after a tombstone (e.g. made public again): it is no longer to be deleted.
+      unstage.run(peerId, e.id)
       const label = copyLabel(peerId, e.label)
       const added = insert.get(Bun.randomUUIDv7('hex', now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
       if (added) {
         seq++
+        bytes += copyBytes(label, e.content)
         queueIndex.run(added.pk)
       } else {
         const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'pk' | 'label' | 'content' | 'created_at' | 'updated_at'>
         // A re-pull after a scope change resends what we hold; leave identical copies alone.
         const same = old.label === label && old.content === e.content && old.created_at === e.created_at && old.updated_at === e.updated_at
         if (!same) {
+          bytes += copyBytes(label, e.content) - copyBytes(old.label, old.content)
           update.run(label, e.content, e.created_at, e.updated_at, seq++, old.pk)
           ctx.unindex(old.pk)
           queueIndex.run(old.pk)
@@ -81,11 +139,75 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
       }
       stored++
     })
+    // Only a page that grows the peer's share is refused: deletions and shrinking edits still
+    // apply over quota, so lowering max_peer_bytes never wedges a peer that is cleaning up.
+    if (bytes > maxPeerBytes && bytes > before) {
+      throw new QuotaExceeded(
+        `copies from this peer would take ${bytes} bytes, over max_peer_bytes (${maxPeerBytes}); nothing more is stored until you raise max_peer_bytes in pod.toml and restart`,
+      )
+    }
+    let deleted = 0
+    let held = peerHold(ctx, peerId)
+    if (final) ({ deleted, held, bytes } = settleDeletes(ctx, peerId, bytes, false))
     db.query(
-      `INSERT INTO peer_state (peer_id, cursor, pulled_total) VALUES (?, ?, ?)
-       ON CONFLICT (peer_id) DO UPDATE SET cursor = excluded.cursor, pulled_total = pulled_total + excluded.pulled_total`,
-    ).run(peerId, cursor, entries.length)
-    return { stored, deleted }
+      `INSERT INTO peer_state (peer_id, cursor, pulled_total, copy_bytes, held_deletes) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (peer_id) DO UPDATE SET cursor = excluded.cursor, pulled_total = pulled_total + excluded.pulled_total,
+         copy_bytes = excluded.copy_bytes, held_deletes = excluded.held_deletes`,
+    ).run(peerId, cursor, entries.length, bytes, held)
+    return { stored, deleted, dropped, held }
+  })
+}
+
+function peerBytes(ctx: StoreContext, peerId: string): number {
+  return (ctx.db.query('SELECT copy_bytes FROM peer_state WHERE peer_id = ?').get(peerId) as { copy_bytes: number } | null)?.copy_bytes ?? 0
+}
+
+function peerHold(ctx: StoreContext, peerId: string): number {
+  return (ctx.db.query('SELECT held_deletes FROM peer_state WHERE peer_id = ?').get(peerId) as { held_deletes: number } | null)?.held_deletes ?? 0
+}
+
+/**
+ * Decides the tombstones waiting for `peerId` (inside a write): deletes them, or holds them
+ * when they are a mass delete and `force` is false. Returns the new byte total and hold.
+ */
+function settleDeletes(ctx: StoreContext, peerId: string, bytes: number, force: boolean): { deleted: number; held: number; bytes: number } {
+  const { db } = ctx
+  const pending = (
+    db
+      .query(
+        `SELECT count(*) AS n FROM pending_deletes p JOIN memories m ON m.origin_peer = p.peer_id AND m.origin_id = p.origin_id
+         WHERE p.peer_id = ?`,
+      )
+      .get(peerId) as { n: number }
+  ).n
+  if (pending === 0) {
+    db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
+    return { deleted: 0, held: 0, bytes }
+  }
+  const copies = countPeerCopies(ctx, peerId)
+  if (!force && pending > MASS_DELETE_MIN && pending * 2 > copies) return { deleted: 0, held: pending, bytes }
+  const gone = db
+    .query(
+      `DELETE FROM memories WHERE origin_peer = ?1 AND origin_id IN (SELECT origin_id FROM pending_deletes WHERE peer_id = ?1)
+       RETURNING length(CAST(label AS BLOB)) + length(CAST(content AS BLOB)) AS n`,
+    )
+    .all(peerId) as { n: number }[] // the trigger drops the index rows
+  db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
+  for (const g of gone) bytes -= g.n
+  return { deleted: gone.length, held: 0, bytes: Math.max(0, bytes) }
+}
+
+/**
+ * The operator accepts a held mass delete: the waiting tombstones delete their copies now and
+ * the hold is lifted. Returns how many copies were deleted (0 when nothing was held).
+ */
+export function acceptDeletes(ctx: StoreContext, peerId: string): number {
+  checkPeerId(peerId)
+  return ctx.write(() => {
+    if (peerHold(ctx, peerId) === 0) return 0
+    const { deleted, bytes } = settleDeletes(ctx, peerId, peerBytes(ctx, peerId), true)
+    ctx.db.query('UPDATE peer_state SET held_deletes = 0, copy_bytes = ? WHERE peer_id = ?').run(bytes, peerId)
+    return deleted
   })
 }
 
@@ -105,19 +227,22 @@ export function resetScope(ctx: StoreContext, peerId: string, scope: string[]): 
     if (storedKey() === key) return 0
     const prefixLength = copyLabel(peerId, '').length
     const copies = ctx.db.query('SELECT pk, label FROM memories WHERE origin_peer = ?').all(peerId) as Pick<MemoryRow, 'pk' | 'label'>[]
-    const drop = ctx.db.query('DELETE FROM memories WHERE pk = ?')
+    const drop = ctx.db.query('DELETE FROM memories WHERE pk = ? RETURNING length(CAST(label AS BLOB)) + length(CAST(content AS BLOB)) AS n')
     let dropped = 0
+    let bytes = peerBytes(ctx, peerId)
     for (const c of copies) {
       if (matchesAny(c.label.slice(prefixLength), scope)) continue
-      drop.run(c.pk)
+      bytes -= (drop.get(c.pk) as { n: number }).n
       dropped++
     }
+    // The re-pull from the start resends the tombstones that still matter; a hold is decided again.
+    ctx.db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
     ctx.db
       .query(
-        `INSERT INTO peer_state (peer_id, cursor, scope_key) VALUES (?, NULL, ?)
-         ON CONFLICT (peer_id) DO UPDATE SET cursor = NULL, scope_key = excluded.scope_key`,
+        `INSERT INTO peer_state (peer_id, cursor, scope_key, copy_bytes, held_deletes) VALUES (?, NULL, ?, ?, 0)
+         ON CONFLICT (peer_id) DO UPDATE SET cursor = NULL, scope_key = excluded.scope_key, copy_bytes = excluded.copy_bytes, held_deletes = 0`,
       )
-      .run(peerId, key)
+      .run(peerId, key, Math.max(0, bytes))
     return dropped
   })
 }
@@ -127,6 +252,7 @@ export function purgePeer(ctx: StoreContext, peerId: string): number {
   return ctx.write(() => {
     const n = ctx.db.query('DELETE FROM memories WHERE origin_peer = ?').run(peerId).changes
     ctx.db.query('DELETE FROM peer_state WHERE peer_id = ?').run(peerId)
+    ctx.db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
     return n
   })
 }

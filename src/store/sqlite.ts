@@ -15,7 +15,7 @@ import { createGroupRemember, forget, get, list, remember, update } from './loca
 import { peerState, recordPull, recordServed } from './peer-state'
 import { recall } from './recall'
 import { hasPending, indexPending } from './copy-index'
-import { applyRemote, countPeerCopies, purgePeer, resetScope } from './remote-copies'
+import { acceptDeletes, applyRemote, countPeerCopies, DEFAULT_MAX_PEER_BYTES, purgePeer, resetScope } from './remote-copies'
 import type { Store, StoreStats } from './types'
 import { createVault } from './vault'
 
@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   /** Labels starting with one of these are public (plaintext, shareable); all others are vault-encrypted. */
   publicPrefixes: string[]
   maxContentBytes: number
+  /** Quota of copies per peer (pod.toml `max_peer_bytes`); default 256 MiB. */
+  maxPeerBytes?: number
   clock: Clock
   /** Where open-time repairs are reported (loose file modes, prefix changes). */
   log?: Logger
@@ -41,7 +43,9 @@ export function openStore(opts: OpenStoreOptions): Store {
     opts.log?.warn({ op: 'store', path: f.path, msg: `was mode ${formatMode(f.mode)} (readable by others); set to 0600` })
   }
   const db = openDatabase(opts.path)
-  const ctx = createContext({ db, vault, blind, clock: opts.clock, publicPrefixes: opts.publicPrefixes, maxContentBytes: opts.maxContentBytes })
+  const maxPeerBytes = opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES
+  if (!Number.isSafeInteger(maxPeerBytes) || maxPeerBytes < 1) throw new BadInput('maxPeerBytes must be a positive integer')
+  const ctx = createContext({ db, vault, blind, clock: opts.clock, publicPrefixes: opts.publicPrefixes, maxContentBytes: opts.maxContentBytes, maxPeerBytes })
   try {
     reconcilePrefixes(ctx)
   } catch (err) {
@@ -61,7 +65,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     recall: (query, k) => recall(ctx, query, k),
     stats: () => stats(ctx),
     changesSince: (since, scope, limit) => changesSince(ctx, since, scope, limit),
-    applyRemote: (peerId, entries, cursor) => applyRemote(ctx, peerId, entries, cursor),
+    applyRemote: (peerId, entries, cursor, o) => applyRemote(ctx, peerId, entries, cursor, o),
+    acceptDeletes: (peerId) => acceptDeletes(ctx, peerId),
     peerState: (peerId) => peerState(ctx, peerId),
     recordPull: (peerId, outcome) => recordPull(ctx, peerId, outcome),
     recordServed: (peerId, count) => recordServed(ctx, peerId, count),

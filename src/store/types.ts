@@ -36,6 +36,22 @@ export type WireEntry =
   | { id: string; label: string; content: string; created_at: string; updated_at: string }
   | { id: string; deleted: true }
 
+export interface ApplyOptions {
+  /** The last page of this pull (default true): waiting tombstones are applied, or held. */
+  final?: boolean
+}
+
+export interface ApplyResult {
+  /** Copies inserted or updated. */
+  stored: number
+  /** Copies deleted by tombstones (only on a final page). */
+  deleted: number
+  /** Copies that broke our rules (label, content size, vault ciphertext): not stored. */
+  dropped: number
+  /** Deletions held as a mass delete, waiting for acceptDeletes(); 0 when none. */
+  held: number
+}
+
 export interface ChangePage {
   cursor: string
   more: boolean
@@ -52,6 +68,10 @@ export interface PeerSyncState {
   consecutive_failures: number
   pulled_total: number
   served_total: number
+  /** Label + content bytes of the copies held from this peer (the max_peer_bytes quota). */
+  copy_bytes: number
+  /** Deletions held as a mass delete until the operator accepts them; 0 when none. */
+  held_deletes: number
 }
 
 export interface StoreStats {
@@ -94,7 +114,9 @@ export interface Store {
    * Applies one page from `peerId` and stores `cursor` in the same transaction.
    * Upserts keyed by (peerId, origin id) under label `peer:<peerId>:<label>`; tombstones delete.
    */
-  applyRemote(peerId: string, entries: WireEntry[], cursor: string): { stored: number; deleted: number }
+  applyRemote(peerId: string, entries: WireEntry[], cursor: string, opts?: ApplyOptions): ApplyResult
+  /** Applies the deletions held for `peerId` (the operator accepted them); returns how many. */
+  acceptDeletes(peerId: string): number
   peerState(peerId: string): PeerSyncState
   /** Records the outcome of a pull attempt (ok: clears error, bumps last_sync_at). */
   recordPull(peerId: string, outcome: { ok: true; at: string } | { ok: false; error: string }): void

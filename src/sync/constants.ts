@@ -27,3 +27,7 @@ export const RENDEZVOUS_CACHE_MS = 4 * MINUTE_MS
 export const RENDEZVOUS_TIMEOUT_MS = 10 * SECOND_MS
 /** Largest rendezvous response we read (a valid one is about 2.2 KiB). */
 export const RENDEZVOUS_MAX_RESPONSE_BYTES = 64 * 1024
+/** One pull from one peer, all pages included; past it the pull stops (err=timeout) and backs off. */
+export const PULL_BUDGET_MS = 120 * SECOND_MS
+/** While a pull is in flight, its relationship (table, key file, sync = true) is re-read this often. */
+export const RELATIONSHIP_CHECK_MS = SECOND_MS

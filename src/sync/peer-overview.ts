@@ -9,12 +9,19 @@ import type { PeersOverview, PeerStatus, PeerView } from '../api-types'
 
 export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
 
-export function peerStatus(peer: PeerRecord, failures: number, reachableUrl: string | null): PeerStatus {
+export function peerStatus(peer: PeerRecord, failures: number, reachableUrl: string | null, heldDeletes = 0): PeerStatus {
   if (!peer.key) return 'revoked'
   if (!peer.sync) return 'paused'
   if (!reachableUrl) return 'handshake-pending'
+  // Held needs the operator; a pull failure usually recovers by itself.
+  if (heldDeletes > 0) return 'held'
   if (failures > 0) return 'error'
   return 'ready'
+}
+
+/** What a held mass delete asks of the operator. */
+export function heldMessage(peerId: string, held: number, copies: number): string {
+  return `held: the peer deleted ${held} of the ${copies} copies we hold from it; nothing was deleted here. If that is expected, accept with \`mazemaker peer accept-deletes ${peerId}\` (or the panel); otherwise remove or pause the peer`
 }
 
 /** `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null. */
@@ -27,16 +34,18 @@ export function peersOverview(
   const peers = records.map((p): PeerView => {
     const state = store.peerState(p.id)
     const url = reachableUrl(p)
+    const copies = store.countPeerCopies(p.id)
+    const status = peerStatus(p, state.consecutive_failures, url, state.held_deletes)
     return {
       id: p.id,
       name: p.name,
       url: p.url,
       sync: p.sync,
       scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
-      status: peerStatus(p, state.consecutive_failures, url),
+      status,
       last_sync_at: state.last_sync_at,
-      last_error: state.consecutive_failures > 0 ? state.last_error : null,
-      memories: store.countPeerCopies(p.id),
+      last_error: status === 'held' ? heldMessage(p.id, state.held_deletes, copies) : state.consecutive_failures > 0 ? state.last_error : null,
+      memories: copies,
       resolved_url: url !== p.url ? url : null,
     }
   })
@@ -46,6 +55,6 @@ export function peersOverview(
 export function summarize(peers: { status: PeerStatus }[]): string {
   const count = (s: PeerStatus) => peers.filter((p) => p.status === s).length
   const parts = [`${count('ready')} ready`, `${count('handshake-pending')} handshake-pending`]
-  for (const s of ['error', 'paused', 'revoked'] as const) if (count(s) > 0) parts.push(`${count(s)} ${s}`)
+  for (const s of ['held', 'error', 'paused', 'revoked'] as const) if (count(s) > 0) parts.push(`${count(s)} ${s}`)
   return parts.join(' · ')
 }

@@ -1,8 +1,14 @@
 /**
- * The pull loop: in the pod's own event loop, every `sync_interval` (with jitter) it pulls from
- * each peer that is due, at most MAX_CONCURRENT_PULLS at once. Each peer has its own schedule:
- * after a success the next pull is one interval away, after a failure it backs off exponentially
- * (capped at the interval). Ticks never overlap; syncNow() runs a forced round at once.
+ * The pull loop, in the pod's own event loop. Each peer is scheduled on its own: the loop
+ * starts every peer that is due (at most MAX_CONCURRENT_PULLS in flight) and sleeps until the
+ * next one is due or a pull ends; a slow peer holds only its own slot, never another peer's
+ * pull. After a success the next pull is one interval away (with jitter); after a failure it
+ * backs off exponentially, capped at the interval (scheduler.ts).
+ *
+ * Every pull has a time budget (PULL_BUDGET_MS) and stops as soon as its relationship does:
+ * removal, pause, a deleted or replaced key file, a new scope. peerChanged() (called by the
+ * admin routes) aborts at once; a watchdog notices edits by hand within
+ * RELATIONSHIP_CHECK_MS; and pull-peer.ts checks again right before every page is stored.
  */
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
@@ -12,18 +18,20 @@ import type { Store } from '../store'
 import type { SyncResult } from '../api-types'
 
 export type { SyncResult } from '../api-types'
-import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
-import { pullPeer } from './pull-peer'
+import { MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
+import { pullPeer, PullStopped } from './pull-peer'
+import { nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
 
-/** Results for peers that were not pulled at all (no request was made). */
-const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending'])
-
+/** Results for peers that were not pulled, or whose pull we stopped ourselves: not the peer's failure. */
+const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'scope_changed', 'stopped'])
 
 export interface SyncLoopDeps {
   selfId: PodId
   listPeers(): PeerRecord[]
+  /** The peer as peers.toml and its key file say right now (default: found in listPeers()). */
+  getPeer?(id: string): PeerRecord | null
   pairKey(peerId: PodId, key: PublicKey): Promise<PairKey>
   store: SyncStore
   clock: Clock
@@ -34,6 +42,8 @@ export interface SyncLoopDeps {
   resolveUrl(peer: PeerRecord): Promise<string | null>
   fetch?: typeof fetch
   random?: () => number
+  /** Time budget of one pull (default PULL_BUDGET_MS). */
+  pullBudgetMs?: number
   /** Called after a pull from `url` verified and stored (lets the locator trust that URL). */
   confirmUrl?(peer: PeerRecord, url: string): void
   /** Observer for metrics. */
@@ -42,99 +52,133 @@ export interface SyncLoopDeps {
 
 export interface SyncLoop {
   start(): void
-  /** Forced round for one peer or all sync-enabled peers; waits for a tick in flight first. */
+  /**
+   * Pulls the given peer (or every peer) now and returns one result per peer. A pull already in
+   * flight for a peer is joined (and followed by a fresh one if it succeeded); other peers'
+   * pulls are neither waited for nor delayed.
+   */
   syncNow(peer?: string): Promise<SyncResult[]>
-  /** One scheduled round: pulls the peers that are due. */
+  /** Starts the peers that are due now and waits for those pulls (tests; the loop does not wait). */
   tick(): Promise<SyncResult[]>
+  /** The relationship with `id` changed (removed, paused, re-keyed): stops its pull in flight if needed. */
+  peerChanged(id: string): void
+  /** Resolves when no pull is in flight (tests). */
+  idle(): Promise<void>
   close(): Promise<void>
+}
+
+interface Flight {
+  peer: PeerRecord
+  abort: AbortController
+  /** Why we aborted it ourselves (a relationship change or the budget), if we did. */
+  reason: string | null
+  forced: boolean
+  done: Promise<SyncResult>
 }
 
 export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const { clock, log } = deps
   const random = deps.random ?? Math.random
+  const budgetMs = deps.pullBudgetMs ?? PULL_BUDGET_MS
+  const getPeer = deps.getPeer ?? ((id: string) => deps.listPeers().find((p) => p.id === id) ?? null)
   const dueAt = new Map<string, number>()
   const lastErrorCode = new Map<string, string>()
+  const flights = new Map<string, Flight>()
+  /** Forced pulls waiting for a free slot. */
+  let slotWaiters: (() => void)[] = []
   const stop = new AbortController()
   let wake = new AbortController()
-  let chain: Promise<unknown> = Promise.resolve()
   let running: Promise<void> | null = null
 
-  /** Serialises rounds so ticks never overlap. */
-  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = chain.then(fn, fn)
-    chain = next.catch(() => undefined)
-    return next
+  function schedule(peerId: string, outcome: PullOutcome): void {
+    dueAt.set(peerId, nextDue({ outcome, now: clock.now(), intervalMs: deps.intervalMs(), random: random() }))
   }
 
-  function nextAfterSuccess(now: number): number {
-    const interval = deps.intervalMs()
-    return now + interval - Math.floor(random() * interval * SYNC_JITTER_FRACTION)
+  /** null while `started` is still a relationship we pull from, else why not. */
+  function whyNot(started: PeerRecord): string | null {
+    const now = getPeer(started.id)
+    if (!now) return 'removed'
+    if (!now.key || now.key !== started.key) return 'revoked'
+    if (!now.sync) return 'paused'
+    if (JSON.stringify(now.scope) !== JSON.stringify(started.scope)) return 'scope_changed'
+    return null
   }
 
-  function nextAfterFailure(now: number, failures: number): number {
-    const backoff = Math.min(deps.intervalMs(), BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1))
-    return now + backoff
+  function result(peer: string, ms: number, extra: Partial<SyncResult> = {}): SyncResult {
+    return { peer, ok: false, fetched: 0, stored: 0, deleted: 0, dropped: 0, ms, ...extra }
   }
 
-  async function pullOne(peer: PeerRecord & { key: PublicKey }, baseUrl: string): Promise<SyncResult> {
+  async function pullOne(flight: Flight, baseUrl: string): Promise<SyncResult> {
+    const peer = flight.peer as PeerRecord & { key: PublicKey }
     const started = performance.now()
     const short = shortId(peer.id)
     try {
       const totals = await pullPeer(
-        // Shutdown aborts a pull in flight: the page being stored is one transaction either way.
-        { selfId: deps.selfId, store: deps.store, pairKey: deps.pairKey, now: () => clock.now(), fetch: deps.fetch, signal: stop.signal },
+        {
+          selfId: deps.selfId,
+          store: deps.store,
+          pairKey: deps.pairKey,
+          now: () => clock.now(),
+          fetch: deps.fetch,
+          signal: flight.abort.signal,
+          current: () => flight.reason ?? whyNot(peer),
+        },
         { id: peer.id, key: peer.key, baseUrl, scope: peer.scope },
       )
       const ms = Math.round(performance.now() - started)
+      // Same synchronous step as the write: a removal after the last page leaves no trace.
+      const gone = whyNot(peer)
+      if (gone) return stopped(flight, gone, ms, 'relationship ended after the last page')
       deps.store.recordPull(peer.id, { ok: true, at: new Date(clock.now()).toISOString() })
       deps.confirmUrl?.(peer, baseUrl)
-      dueAt.set(peer.id, nextAfterSuccess(clock.now()))
+      schedule(peer.id, { kind: 'ok' })
       if (lastErrorCode.has(peer.id)) {
         log.info({ peer: short, op: 'sync', msg: 'peer recovered' })
         lastErrorCode.delete(peer.id)
       }
+      const base = { fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, dropped: totals.dropped, ms }
+      if (totals.held > 0) {
+        log.warn({ peer: short, op: 'sync', err: 'deletes_held', count: totals.held, ...base, msg: `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${peer.id}` })
+        return { peer: peer.id, ok: true, ...base, held: totals.held }
+      }
       // A quiet pull (nothing new) every five minutes per peer would drown the log: debug.
       const level = totals.fetched > 0 || totals.dropped > 0 ? 'info' : 'debug'
-      log[level]({ peer: short, op: 'sync', fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, dropped: totals.dropped || undefined, ms })
-      return { peer: peer.id, ok: true, fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, ms }
+      log[level]({ peer: short, op: 'sync', ...base, dropped: totals.dropped || undefined })
+      return { peer: peer.id, ok: true, ...base }
     } catch (err) {
       const ms = Math.round(performance.now() - started)
-      const code = err instanceof PodError ? err.code : 'internal'
       const detail = err instanceof Error ? err.message : String(err)
-      // Cut short by our own shutdown: not the peer's failure, so nothing to record.
-      if (stop.signal.aborted) return { peer: peer.id, ok: false, fetched: 0, stored: 0, deleted: 0, ms, error: 'stopped', detail }
-      if (!(err instanceof PeerError)) log.error({ peer: short, op: 'sync', err: code, msg: detail })
-      deps.store.recordPull(peer.id, { ok: false, error: `${code}: ${detail}` })
+      // Cut short by our own shutdown or a relationship change: not the peer's failure.
+      if (stop.signal.aborted) return stopped(flight, 'stopped', ms, detail)
+      const budget = flight.reason === 'budget'
+      if (!budget && (flight.reason || err instanceof PullStopped)) return stopped(flight, flight.reason ?? (err as PodError).code, ms, detail)
+      const code = budget ? 'timeout' : err instanceof PodError ? err.code : 'internal'
+      const text = budget ? `pull ran over its budget of ${Math.round(budgetMs / 1000)} s; what arrived before is kept` : detail
+      if (!(err instanceof PeerError) && !budget && code !== 'quota_exceeded') log.error({ peer: short, op: 'sync', err: code, msg: detail })
+      deps.store.recordPull(peer.id, { ok: false, error: `${code}: ${text}` })
       const failures = deps.store.peerState(peer.id).consecutive_failures
-      dueAt.set(peer.id, nextAfterFailure(clock.now(), failures))
+      schedule(peer.id, { kind: 'failed', failures })
       // First failure (or a new kind of failure) at warn, identical repeats at debug.
       const level = lastErrorCode.get(peer.id) === code ? 'debug' : 'warn'
       lastErrorCode.set(peer.id, code)
-      log[level]({ peer: short, op: 'sync', err: code, detail, failures, ms })
-      return { peer: peer.id, ok: false, fetched: 0, stored: 0, deleted: 0, ms, error: code, detail }
+      log[level]({ peer: short, op: 'sync', err: code, detail: text, failures, ms })
+      return result(peer.id, ms, { error: code, detail: text })
     }
   }
 
-  /** Pulls `peers` with at most MAX_CONCURRENT_PULLS in flight. */
-  async function pullAll(peers: PeerRecord[]): Promise<SyncResult[]> {
-    const results: SyncResult[] = []
-    let next = 0
-    const worker = async () => {
-      while (next < peers.length) {
-        const peer = peers[next++]!
-        const result = await pullPeerIfReachable(peer)
-        results.push(result)
-        if (!SKIPPED.has(result.error ?? '')) deps.onPulled?.(peer.id, result)
-      }
+  function stopped(flight: Flight, why: string, ms: number, detail: string): SyncResult {
+    if (why !== 'stopped') {
+      log.info({ peer: shortId(flight.peer.id), op: 'sync', err: why, ms, msg: 'pull stopped: the relationship changed; nothing more stored' })
+      schedule(flight.peer.id, { kind: 'skipped' })
     }
-    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_PULLS, peers.length) }, worker))
-    return results
+    return result(flight.peer.id, ms, { error: why, detail })
   }
 
-  async function pullPeerIfReachable(peer: PeerRecord): Promise<SyncResult> {
-    const skipped = (error: string, detail: string): SyncResult => {
-      dueAt.set(peer.id, nextAfterSuccess(clock.now()))
-      return { peer: peer.id, ok: false, fetched: 0, stored: 0, deleted: 0, ms: 0, error, detail }
+  async function pullIfReachable(flight: Flight): Promise<SyncResult> {
+    const { peer } = flight
+    const skipped = (error: string, detail: string, outcome: PullOutcome = { kind: 'skipped' }): SyncResult => {
+      schedule(peer.id, outcome)
+      return result(peer.id, 0, { error, detail })
     }
     if (!peer.key) return skipped('revoked', 'no key file for this peer')
     if (!peer.sync) return skipped('paused', 'sync = false for this peer')
@@ -145,50 +189,121 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       url = null
     }
     // handshake-pending: nothing to pull from yet. A rendezvous peer may register any moment
-    // (heartbeats are every minute), so look again after a minute, not a whole interval.
-    if (!url) {
-      const result = skipped('handshake_pending', 'no URL for this peer yet')
-      dueAt.set(peer.id, clock.now() + Math.min(deps.intervalMs(), PENDING_RETRY_MS))
-      return result
+    // (heartbeats are every minute), so look again soon, not a whole interval later.
+    if (!url) return skipped('handshake_pending', 'no URL for this peer yet', { kind: 'pending' })
+    return pullOne(flight, url)
+  }
+
+  /** Starts one pull now; the caller has checked that a slot is free and none is in flight. */
+  function launch(peer: PeerRecord, forced: boolean): Flight {
+    const abort = new AbortController()
+    const flight: Flight = { peer, abort, reason: null, forced, done: Promise.resolve(null as unknown as SyncResult) }
+    const end = new AbortController()
+    const cut = (reason: string) => {
+      if (flight.reason || abort.signal.aborted) return
+      flight.reason = reason
+      abort.abort(new PullStopped(reason, `pull stopped: ${reason}`))
     }
-    return pullOne(peer as PeerRecord & { key: PublicKey }, url)
-  }
-
-  function tick(): Promise<SyncResult[]> {
-    return exclusive(async () => {
-      const now = clock.now()
-      const due = deps.listPeers().filter((p) => (dueAt.get(p.id) ?? 0) <= now)
-      return (await pullAll(due)).filter((r) => !SKIPPED.has(r.error ?? ''))
+    const onStop = () => abort.abort(stop.signal.reason)
+    stop.signal.addEventListener('abort', onStop, { once: true })
+    // The budget and the watchdog run on the injected clock and end with the pull.
+    void clock.sleep(budgetMs, end.signal).then(() => {
+      if (!end.signal.aborted) cut('budget')
     })
+    void (async () => {
+      while (!end.signal.aborted) {
+        await clock.sleep(RELATIONSHIP_CHECK_MS, end.signal)
+        if (end.signal.aborted) return
+        const why = whyNot(peer)
+        if (why) cut(why)
+      }
+    })()
+    flight.done = (async () => {
+      try {
+        const r = await pullIfReachable(flight)
+        if (!SKIPPED.has(r.error ?? '')) deps.onPulled?.(peer.id, r)
+        return r
+      } finally {
+        end.abort()
+        stop.signal.removeEventListener('abort', onStop)
+        flights.delete(peer.id)
+        const waiters = slotWaiters
+        slotWaiters = []
+        for (const w of waiters) w()
+        wake.abort() // a slot is free and the schedule moved: let the loop re-plan
+      }
+    })()
+    flights.set(peer.id, flight)
+    return flight
   }
 
-  function syncNow(peer?: string): Promise<SyncResult[]> {
-    return exclusive(async () => {
-      const peers = deps.listPeers().filter((p) => (peer ? p.id === peer : true))
-      const results = await pullAll(peers)
-      wake.abort() // the schedule changed; let the loop re-plan its sleep
-      return results
-    })
+  /** Starts every due peer that fits under the cap; returns the flights started. */
+  function launchDue(): Flight[] {
+    if (stop.signal.aborted) return []
+    const peers = deps.listPeers()
+    const byId = new Map<string, PeerRecord>(peers.map((p) => [p.id, p]))
+    const ids = startable(peers.map((p) => p.id), dueAt, new Set(flights.keys()), clock.now(), MAX_CONCURRENT_PULLS)
+    return ids.map((id) => launch(byId.get(id)!, false))
   }
 
-  function msUntilNextDue(): number {
-    const now = clock.now()
-    let soonest = now + deps.intervalMs()
-    for (const p of deps.listPeers()) soonest = Math.min(soonest, dueAt.get(p.id) ?? now)
-    return Math.max(soonest - now, 1000)
+  /** A forced pull of `peer`: joins one in flight, else waits for a free slot and starts one. */
+  async function forced(peer: PeerRecord): Promise<SyncResult> {
+    const current = flights.get(peer.id)
+    if (current) {
+      const joined = await current.done
+      // A scheduled pull may have started before what the caller wants pulled: pull again.
+      if (!joined.ok || current.forced) return joined
+    }
+    for (;;) {
+      if (stop.signal.aborted) return result(peer.id, 0, { error: 'stopped', detail: 'the pod is shutting down' })
+      const other = flights.get(peer.id)
+      if (other) return other.done
+      if (flights.size < MAX_CONCURRENT_PULLS) return launch(getPeer(peer.id) ?? peer, true).done
+      await new Promise<void>((resolve) => slotWaiters.push(resolve))
+    }
+  }
+
+  async function tick(): Promise<SyncResult[]> {
+    const results = await Promise.all(launchDue().map((f) => f.done))
+    return results.filter((r) => !SKIPPED.has(r.error ?? ''))
+  }
+
+  async function syncNow(peer?: string): Promise<SyncResult[]> {
+    const peers = deps.listPeers().filter((p) => (peer ? p.id === peer : true))
+    const results = await Promise.all(peers.map(forced))
+    wake.abort() // the schedule changed; let the loop re-plan its sleep
+    return results
+  }
+
+  function peerChanged(id: string): void {
+    const flight = flights.get(id)
+    if (!flight) return
+    const why = whyNot(flight.peer)
+    if (why && !flight.reason) {
+      flight.reason = why
+      flight.abort.abort(new PullStopped(why, `pull stopped: ${why}`))
+    }
   }
 
   async function run(): Promise<void> {
     while (!stop.signal.aborted) {
       try {
-        await tick()
+        launchDue()
       } catch (err) {
         log.error({ op: 'sync', err: 'internal', msg: err instanceof Error ? err.message : String(err) })
       }
       if (stop.signal.aborted) break
       wake = new AbortController()
-      await clock.sleep(msUntilNextDue(), AbortSignal.any([stop.signal, wake.signal]))
+      const waiting = deps
+        .listPeers()
+        .filter((p) => !flights.has(p.id))
+        .map((p) => dueAt.get(p.id) ?? clock.now())
+      await clock.sleep(sleepMs(waiting, clock.now(), deps.intervalMs()), AbortSignal.any([stop.signal, wake.signal]))
     }
+  }
+
+  async function idle(): Promise<void> {
+    while (flights.size > 0) await Promise.all([...flights.values()].map((f) => f.done))
   }
 
   return {
@@ -197,10 +312,13 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     },
     syncNow,
     tick,
+    peerChanged,
+    idle,
     async close() {
       stop.abort()
+      for (const w of slotWaiters) w()
       await running
-      await chain
+      await idle()
     },
   }
 }

@@ -19,6 +19,7 @@ test('defaults fill every key but pod_id', () => {
     sync_interval: 300,
     public_prefixes: [...DEFAULT_PUBLIC_PREFIXES],
     max_content_bytes: 65536,
+    max_peer_bytes: 256 * 1024 * 1024,
     allowed_origins: [],
     rendezvous: null,
   } as PodConfig)

@@ -28,7 +28,7 @@ describe('openDatabase', () => {
     expect(db.query('PRAGMA busy_timeout').get()).toEqual({ timeout: 5000 })
     expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
     const tables = db.query("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'memories_fts%'").all() as { name: string; strict: number }[]
-    expect(tables.map((t) => t.name).sort()).toEqual(['change_seq', 'fts_pending', 'memories', 'meta', 'peer_state'])
+    expect(tables.map((t) => t.name).sort()).toEqual(['change_seq', 'fts_pending', 'memories', 'meta', 'peer_state', 'pending_deletes'])
     expect(tables.every((t) => t.strict === 1)).toBe(true)
     db.close()
   })

@@ -19,7 +19,7 @@ const copies = (peer = PEER_A) =>
 
 describe('applyRemote', () => {
   test('stores copies under peer:<id>:<label> in plaintext, updates in place, deletes on tombstones', () => {
-    expect(store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one'), wire('o2', 'decision:b', 'two')], '2')).toEqual({ stored: 2, deleted: 0 })
+    expect(store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one'), wire('o2', 'decision:b', 'two')], '2')).toEqual({ stored: 2, deleted: 0, dropped: 0, held: 0 })
     expect(copies()).toEqual([`peer:${PEER_A}:decision:b=two`, `peer:${PEER_A}:public:a=one`])
     const copy = store.list({ origin: PEER_A, prefix: `peer:${PEER_A}:public:a` }).memories[0]!
     expect(copy).toMatchObject({ encrypted: false, origin_peer: PEER_A, created_at: '2026-05-01T00:00:00.000Z' })
@@ -27,7 +27,7 @@ describe('applyRemote', () => {
 
     const later = '2026-05-02T00:00:00.000Z'
     const r = store.applyRemote(PEER_A, [wire('o1', 'public:a-renamed', 'one v2', later), { id: 'o2', deleted: true }, { id: 'never-had', deleted: true }], '4')
-    expect(r).toEqual({ stored: 1, deleted: 1 })
+    expect(r).toEqual({ stored: 1, deleted: 1, dropped: 0, held: 0 })
     expect(copies()).toEqual([`peer:${PEER_A}:public:a-renamed=one v2`])
     expect(store.get(copy.id)).toMatchObject({ updated_at: later, label: `peer:${PEER_A}:public:a-renamed` })
     expect(store.peerState(PEER_A)).toMatchObject({ cursor: '4', pulled_total: 5 })
@@ -51,7 +51,7 @@ describe('applyRemote', () => {
   })
 
   test('an empty page still moves the cursor', () => {
-    expect(store.applyRemote(PEER_A, [], '17')).toEqual({ stored: 0, deleted: 0 })
+    expect(store.applyRemote(PEER_A, [], '17')).toEqual({ stored: 0, deleted: 0, dropped: 0, held: 0 })
     expect(store.peerState(PEER_A).cursor).toBe('17')
   })
 
@@ -83,7 +83,7 @@ describe('resetScope', () => {
     // Widening drops nothing; the re-pull brings the rest back and leaves the kept copy as is.
     expect(store.resetScope(PEER_A, ['decision:*', 'public:*'])).toBe(0)
     const kept = store.list({ origin: PEER_A }).memories[0]!
-    expect(store.applyRemote(PEER_A, [wire('o1', 'public:p', 'p'), wire('o2', 'decision:d', 'd')], '2')).toEqual({ stored: 2, deleted: 0 })
+    expect(store.applyRemote(PEER_A, [wire('o1', 'public:p', 'p'), wire('o2', 'decision:d', 'd')], '2')).toEqual({ stored: 2, deleted: 0, dropped: 0, held: 0 })
     expect(copies()).toHaveLength(2)
     expect(store.get(kept.id)).toEqual(kept)
   })
@@ -122,6 +122,8 @@ describe('peer state', () => {
       consecutive_failures: 0,
       pulled_total: 0,
       served_total: 0,
+      copy_bytes: 0,
+      held_deletes: 0,
     })
     store.recordPull(PEER_A, { ok: false, error: 'request_failed: connect ECONNREFUSED' })
     store.recordPull(PEER_A, { ok: false, error: 'timeout: 10 s' })
@@ -133,5 +135,114 @@ describe('peer state', () => {
     expect(store.peerState(PEER_A).served_total).toBe(7)
     store.recordPull(PEER_B, { ok: false, error: 'x'.repeat(5000) })
     expect(store.peerState(PEER_B).last_error).toHaveLength(1000)
+  })
+})
+
+describe('copies obey the puller’s rules', () => {
+  test('oversize content, control or bidi-override characters and long labels are dropped and counted, never stored', () => {
+    const small = t.open({ maxContentBytes: 16 })
+    const page: WireEntry[] = [
+      wire('ok', 'public:fine', 'sixteen bytes ok'),
+      wire('big', 'public:big', 'x'.repeat(17)),
+      wire('wide', 'public:wide', 'é'.repeat(9)), // 9 chars, 18 UTF-8 bytes
+      wire('esc', 'public:\x1b]52;c;aGk=\x07', 'terminal escape'),
+      wire('del', 'public:del\x7f', 'DEL'),
+      wire('c1', 'public:c1\u009b', 'C1 CSI'),
+      wire('bidi', 'public:\u202eevil', 'right-to-left override'),
+      wire('iso', 'public:\u2067x', 'isolate'),
+      wire('long', `public:${'l'.repeat(250)}`, 'label of 257 chars'),
+      wire('vault', 'public:v', 'AES:abc'),
+      wire('rtl', 'public:\u05e9\u05dc\u05d5\u05dd\u200f', 'RLM is fine'),
+    ]
+    expect(small.applyRemote(PEER_A, page, '11')).toEqual({ stored: 2, deleted: 0, dropped: 9, held: 0 })
+    const labels = small.list({ origin: PEER_A, limit: 50 }).memories.map((m) => m.label).sort()
+    expect(labels).toEqual([`peer:${PEER_A}:public:fine`, `peer:${PEER_A}:public:\u05e9\u05dc\u05d5\u05dd\u200f`])
+    expect(small.peerState(PEER_A).cursor).toBe('11') // the page moved on: the bad copies cannot block it
+  })
+
+  test('an update that breaks the rules is dropped and the copy keeps its last good version', () => {
+    const small = t.open({ maxContentBytes: 16 })
+    small.applyRemote(PEER_A, [wire('o1', 'public:a', 'fine')], '1')
+    expect(small.applyRemote(PEER_A, [wire('o1', 'public:a', 'y'.repeat(100), '2026-05-02T00:00:00.000Z')], '2')).toMatchObject({ stored: 0, dropped: 1 })
+    expect(copies()).toEqual([`peer:${PEER_A}:public:a=fine`])
+  })
+})
+
+describe('per-peer quota (max_peer_bytes)', () => {
+  const size = (label: string, content: string) => Buffer.byteLength(`peer:${PEER_A}:${label}`) + Buffer.byteLength(content)
+
+  test('a page that would go over the quota stores nothing (nor its cursor); deletes still apply; a raised quota resumes', () => {
+    const quota = size('public:a', 'x'.repeat(100)) * 2 + 10
+    const s = t.open({ maxPeerBytes: quota, maxContentBytes: 4096 })
+    s.applyRemote(PEER_A, [wire('a', 'public:a', 'x'.repeat(100)), wire('b', 'public:b', 'x'.repeat(100))], '2')
+    expect(s.peerState(PEER_A).copy_bytes).toBe(size('public:a', 'x'.repeat(100)) * 2)
+
+    let thrown: unknown
+    try {
+      s.applyRemote(PEER_A, [wire('c', 'public:c', 'x'.repeat(100))], '3')
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toMatchObject({ code: 'quota_exceeded' })
+    expect((thrown as Error).message).toContain('max_peer_bytes')
+    expect(s.countPeerCopies(PEER_A)).toBe(2)
+    expect(s.peerState(PEER_A).cursor).toBe('2')
+
+    // A tombstone shrinks the share even over quota.
+    expect(s.applyRemote(PEER_A, [{ id: 'a', deleted: true }], '4')).toMatchObject({ deleted: 1 })
+    expect(s.peerState(PEER_A).copy_bytes).toBe(size('public:b', 'x'.repeat(100)))
+
+    // The operator raises it (a restart reopens the store with the new value): the rest arrives.
+    const raised = t.open({ maxPeerBytes: quota * 10, maxContentBytes: 4096 })
+    expect(raised.applyRemote(PEER_A, [wire('c', 'public:c', 'x'.repeat(100)), wire('d', 'public:d', 'x'.repeat(100))], '6')).toMatchObject({ stored: 2 })
+    expect(raised.countPeerCopies(PEER_A)).toBe(3)
+  })
+
+  test('copy_bytes follows updates, scope resets and purges', () => {
+    store.applyRemote(PEER_A, [wire('a', 'public:a', 'one'), wire('b', 'decision:b', 'two')], '2')
+    expect(store.peerState(PEER_A).copy_bytes).toBe(size('public:a', 'one') + size('decision:b', 'two'))
+    store.applyRemote(PEER_A, [wire('a', 'public:a', 'one, longer now', '2026-05-02T00:00:00.000Z')], '3')
+    expect(store.peerState(PEER_A).copy_bytes).toBe(size('public:a', 'one, longer now') + size('decision:b', 'two'))
+    store.resetScope(PEER_A, ['decision:*'])
+    expect(store.peerState(PEER_A).copy_bytes).toBe(size('decision:b', 'two'))
+    store.purgePeer(PEER_A)
+    expect(store.peerState(PEER_A).copy_bytes).toBe(0)
+  })
+})
+
+describe('mass-delete guard', () => {
+  const fill = (n: number) => {
+    const page = Array.from({ length: n }, (_, i) => wire(`o${i}`, `public:m${i}`, `memory ${i}`))
+    store.applyRemote(PEER_A, page, String(n))
+  }
+  const tombstones = (from: number, to: number): WireEntry[] => Array.from({ length: to - from }, (_, i) => ({ id: `o${from + i}`, deleted: true as const }))
+
+  test('more than half and more than 100 is held across pages, survives a reopen, and is applied once accepted', () => {
+    fill(300)
+    // Spread over two pages: nothing is deleted before the pull's last page decides.
+    expect(store.applyRemote(PEER_A, tombstones(0, 100), 'p1', { final: false })).toMatchObject({ deleted: 0, held: 0 })
+    expect(store.countPeerCopies(PEER_A)).toBe(300)
+    expect(store.applyRemote(PEER_A, [...tombstones(100, 160), wire('new', 'public:new', 'still arrives')], 'p2', { final: true })).toMatchObject({ deleted: 0, held: 160, stored: 1 })
+    expect(store.countPeerCopies(PEER_A)).toBe(301)
+    expect(store.peerState(PEER_A)).toMatchObject({ held_deletes: 160, cursor: 'p2' })
+
+    const reopened = t.open()
+    expect(reopened.peerState(PEER_A).held_deletes).toBe(160)
+    // Later pulls keep it held (and count what more arrives).
+    expect(reopened.applyRemote(PEER_A, tombstones(160, 170), 'p3')).toMatchObject({ deleted: 0, held: 170 })
+    expect(reopened.acceptDeletes(PEER_A)).toBe(170)
+    expect(reopened.countPeerCopies(PEER_A)).toBe(131)
+    expect(reopened.peerState(PEER_A).held_deletes).toBe(0)
+    expect(reopened.acceptDeletes(PEER_A)).toBe(0)
+  })
+
+  test('up to half, or up to 100, deletes at the end of the pull; a copy sent again is not deleted', () => {
+    fill(300)
+    expect(store.applyRemote(PEER_A, tombstones(0, 150), 'p1')).toMatchObject({ deleted: 150, held: 0 })
+    expect(store.countPeerCopies(PEER_A)).toBe(150)
+    expect(store.applyRemote(PEER_A, tombstones(150, 250), 'p2', { final: false })).toMatchObject({ deleted: 0 })
+    // 100 of the remaining 150: more than half, but not more than 100.
+    expect(store.applyRemote(PEER_A, [wire('o200', 'public:m200', 'back again')], 'p3')).toMatchObject({ deleted: 99, held: 0 })
+    expect(store.countPeerCopies(PEER_A)).toBe(51)
   })
 })

@@ -1,0 +1,93 @@
+/**
+ * The pull schedule as pure functions: when a peer is due next after an outcome, which due
+ * peers may start now (the concurrency cap), and what a page means for the pull it belongs to
+ * (done, next page, page cap, stuck cursor). No clock, no I/O: sync-loop.ts and pull-peer.ts
+ * call these with the time and the randomness they hold, so every rule is unit-tested alone.
+ */
+import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
+
+/** How a pull attempt ended, as far as scheduling cares. */
+export type PullOutcome =
+  /** Pulled (or held, quota aside): next one an interval away, brought forward by jitter. */
+  | { kind: 'ok' }
+  /** Not pulled on purpose (paused, revoked, removed): looked at again an interval later. */
+  | { kind: 'skipped' }
+  /** No URL yet (rendezvous peer not registered): looked up again within a minute. */
+  | { kind: 'pending' }
+  /** Failed; `failures` counts this one (1 = first failure in a row). */
+  | { kind: 'failed'; failures: number }
+
+export interface DueInput {
+  outcome: PullOutcome
+  now: number
+  intervalMs: number
+  /** A number in [0, 1), e.g. Math.random(). */
+  random: number
+}
+
+/**
+ * The time the peer is due again. After a success: one interval later, brought forward by up
+ * to SYNC_JITTER_FRACTION of it (pods that start together drift apart). After a failure:
+ * BACKOFF_BASE_MS doubling per failure in a row, never longer than the interval.
+ */
+export function nextDue({ outcome, now, intervalMs, random }: DueInput): number {
+  switch (outcome.kind) {
+    case 'ok':
+    case 'skipped':
+      return now + intervalMs - Math.floor(random * intervalMs * SYNC_JITTER_FRACTION)
+    case 'pending':
+      return now + Math.min(intervalMs, PENDING_RETRY_MS)
+    case 'failed':
+      return now + backoffMs(outcome.failures, intervalMs)
+  }
+}
+
+/** Wait after `failures` failures in a row: 5 s, 10 s, 20 s … capped at the interval. */
+export function backoffMs(failures: number, intervalMs: number): number {
+  // The exponent is bounded so a peer failing for months never overflows to Infinity/NaN.
+  const exp = Math.min(Math.max(0, failures - 1), 40)
+  return Math.min(intervalMs, BACKOFF_BASE_MS * 2 ** exp)
+}
+
+/**
+ * The peers to start now: due (`dueAt` ≤ now; never seen = due), not already being pulled,
+ * in the given order, and no more than leaves `inFlight` ≤ `max`.
+ */
+export function startable(
+  peerIds: readonly string[],
+  dueAt: ReadonlyMap<string, number>,
+  inFlight: ReadonlySet<string>,
+  now: number,
+  max: number = MAX_CONCURRENT_PULLS,
+): string[] {
+  const free = Math.max(0, max - inFlight.size)
+  const out: string[] = []
+  for (const id of peerIds) {
+    if (out.length >= free) break
+    if (inFlight.has(id) || (dueAt.get(id) ?? 0) > now) continue
+    out.push(id)
+  }
+  return out
+}
+
+/** How long the loop may sleep: until the soonest due peer, at most an interval, at least `floorMs`. */
+export function sleepMs(dueTimes: Iterable<number>, now: number, intervalMs: number, floorMs = 1000): number {
+  let soonest = now + intervalMs
+  for (const t of dueTimes) soonest = Math.min(soonest, t)
+  return Math.max(soonest - now, floorMs)
+}
+
+export type PageStep = 'done' | 'next' | 'page_cap' | 'stuck'
+
+/**
+ * What to do after page number `pages` (1-based) of a pull that asked from `since`:
+ * `done` when the peer has nothing more, `stuck` when it says more without moving its cursor
+ * (a loop: the pull fails with bad_response), `page_cap` after MAX_PAGES_PER_PULL pages (the
+ * rest comes at the next pull), else `next`.
+ */
+export function pageStep(page: { more: boolean; cursor: string }, since: string | null, pages: number, maxPages = MAX_PAGES_PER_PULL): PageStep {
+  if (!page.more) return 'done'
+  if (page.cursor === since) return 'stuck'
+  if (pages >= maxPages) return 'page_cap'
+  return 'next'
+}
