@@ -22,6 +22,8 @@ export interface MemoryRow {
   seq: number
   deleted: number
   shared: number
+  /** Position in the change feed; set exactly when shared = 1. */
+  feed_seq: number | null
   origin_peer: string | null
   origin_id: string | null
 }

@@ -1,8 +1,9 @@
 /**
  * Serving side of POST /peer/sync: the change feed. Rows that were ever shared are scanned in
- * change order; each is sent in full only if it passes the gate NOW (current label, content and
- * prefixes) and the caller's scope, and as `{id, deleted: true}` otherwise, so a peer drops a copy
- * that was deleted, re-labelled private or fell out of scope. Never-shared rows never appear.
+ * feed order (feed_seq, which moves only when a peer has something new to learn about the row);
+ * each is sent in full only if it passes the gate NOW (current label, content and prefixes) and
+ * the caller's scope, and as `{id, deleted: true}` otherwise, so a peer drops a copy that was
+ * deleted, re-labelled private or fell out of scope. Never-shared rows never appear.
  */
 import { matchesAny } from '../lib/glob'
 import { BadInput } from '../lib/errors'
@@ -22,10 +23,10 @@ export function changesSince(ctx: StoreContext, since: string | null, scope: str
   // so no row can later appear below a cursor we handed out.
   const rows = ctx.db
     .query(
-      `SELECT id, label, content, created_at, updated_at, deleted, origin_peer, seq
-       FROM memories WHERE shared = 1 AND seq > ? ORDER BY seq LIMIT ?`,
+      `SELECT id, label, content, created_at, updated_at, deleted, origin_peer, feed_seq
+       FROM memories WHERE shared = 1 AND feed_seq > ? ORDER BY feed_seq LIMIT ?`,
     )
-    .all(from, limit + 1) as Pick<MemoryRow, 'id' | 'label' | 'content' | 'created_at' | 'updated_at' | 'deleted' | 'origin_peer' | 'seq'>[]
+    .all(from, limit + 1) as (Pick<MemoryRow, 'id' | 'label' | 'content' | 'created_at' | 'updated_at' | 'deleted' | 'origin_peer'> & { feed_seq: number })[]
   const more = rows.length > limit
   if (more) rows.pop()
   const memories: WireEntry[] = rows.map((r) =>
@@ -34,12 +35,12 @@ export function changesSince(ctx: StoreContext, since: string | null, scope: str
       : { id: r.id, deleted: true },
   )
   const last = rows[rows.length - 1]
-  return { cursor: last ? String(last.seq) : String(from), more, memories }
+  return { cursor: last ? String(last.feed_seq) : String(from), more, memories }
 }
 
 /**
  * The operator may change `public_prefixes` in pod.toml. A shared row whose gate verdict differs
- * under the new prefixes gets a new seq, so peers past it in the feed see the change (a tombstone
+ * under the new prefixes gets a new feed position, so peers past it in the feed see the change (a tombstone
  * when it left the gate, the full entry when it came back). Runs at open; a no-op when unchanged.
  */
 export function reconcilePrefixes(ctx: StoreContext): number {
@@ -55,7 +56,7 @@ export function reconcilePrefixes(ctx: StoreContext): number {
       const rows = ctx.db
         .query('SELECT pk, label, content, origin_peer FROM memories WHERE shared = 1 AND deleted = 0')
         .all() as Pick<MemoryRow, 'pk' | 'label' | 'content' | 'origin_peer'>[]
-      const bump = ctx.db.query('UPDATE memories SET seq = ? WHERE pk = ?')
+      const bump = ctx.db.query('UPDATE memories SET feed_seq = ? WHERE pk = ?')
       for (const r of rows) {
         if (isGateEligible(r, before) === isGateEligible(r, ctx.publicPrefixes)) continue
         bump.run(ctx.nextSeq(), r.pk)

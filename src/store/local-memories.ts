@@ -51,10 +51,10 @@ function prepare(ctx: StoreContext, input: RememberInput): PreparedMemory {
 function insert(ctx: StoreContext, m: PreparedMemory): { id: string; label: string; encrypted: boolean } {
   const { pk } = ctx.db
     .query(
-      `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
+      `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, CASE WHEN ?7 = 1 THEN ?6 END) RETURNING pk`,
     )
-    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, m.now, ctx.nextSeq(), m.eligible ? 1 : 0) as { pk: number }
+    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, ctx.nextSeq(), m.eligible ? 1 : 0) as { pk: number }
   ctx.index(pk, m.label, m.plaintext, m.encrypted)
   return { id: m.id, label: m.label, encrypted: m.encrypted }
 }
@@ -111,12 +111,17 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
     const label = newLabel ?? row.label
     const content = newContent ?? ctx.toMemory(row).content
     const { encrypted, stored, eligible } = seal(ctx, id, label, content)
+    const seq = ctx.nextSeq()
+    // The feed position moves only when a peer has something to learn: the memory is served
+    // (again), or it just left the gate and its tombstone goes out. Edits of a memory whose
+    // tombstone already has its place send nothing more (issue 8 row 11).
+    const feedSeq = eligible || isGateEligible(row, ctx.publicPrefixes) ? seq : row.feed_seq
     ctx.db
       .query(
-        `UPDATE memories SET label = ?, content = ?, encrypted = ?, updated_at = ?, seq = ?, shared = max(shared, ?)
+        `UPDATE memories SET label = ?, content = ?, encrypted = ?, updated_at = ?, seq = ?, shared = max(shared, ?), feed_seq = ?
          WHERE pk = ?`,
       )
-      .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), ctx.nextSeq(), eligible ? 1 : 0, row.pk)
+      .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), seq, eligible ? 1 : 0, feedSeq, row.pk)
     ctx.unindex(row.pk)
     ctx.index(row.pk, label, content, encrypted)
     return true
@@ -182,17 +187,21 @@ function listSource(prefix: string, origin: string | null | undefined): 'own' | 
 }
 
 /**
- * Deletes a memory. One that was ever shared stays as a tombstone (empty label and content, new
- * seq) so peers holding a copy learn to drop it; any other is deleted outright.
+ * Deletes a memory. One that was ever shared stays as a tombstone (empty label and content) so
+ * peers holding a copy learn to drop it; any other is deleted outright.
  */
 export function forget(ctx: StoreContext, id: string): boolean {
   return ctx.write(() => {
-    const row = ctx.db.query('SELECT pk, shared FROM memories WHERE id = ? AND deleted = 0').get(id) as Pick<MemoryRow, 'pk' | 'shared'> | null
+    const row = ctx.db.query('SELECT * FROM memories WHERE id = ? AND deleted = 0').get(id) as MemoryRow | null
     if (!row) return false
     if (row.shared) {
+      // Served now: the tombstone takes a new feed position. Private now: its tombstone already
+      // has one (peers that pulled past it dropped their copy), so the delete sends nothing.
+      const seq = ctx.nextSeq()
+      const feedSeq = isGateEligible(row, ctx.publicPrefixes) ? seq : row.feed_seq
       ctx.db
-        .query(`UPDATE memories SET label = '', content = '', encrypted = 0, deleted = 1, updated_at = ?, seq = ? WHERE pk = ?`)
-        .run(ctx.nowIso(), ctx.nextSeq(), row.pk)
+        .query(`UPDATE memories SET label = '', content = '', encrypted = 0, deleted = 1, updated_at = ?, seq = ?, feed_seq = ? WHERE pk = ?`)
+        .run(ctx.nowIso(), seq, feedSeq, row.pk)
       ctx.unindex(row.pk)
     } else {
       ctx.db.query('DELETE FROM memories WHERE pk = ?').run(row.pk) // the trigger drops the index row

@@ -110,4 +110,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (peer_id, origin_id)
   ) STRICT, WITHOUT ROWID;
   `,
+
+  // v5: the feed position of a shared row, apart from seq (which orders list() and moves on every
+  // write). It moves only when what a peer would receive changes: the row is served anew, or it
+  // left the gate (its tombstone). Edits of a once-shared memory that is private now keep its
+  // position, so peers past its tombstone learn nothing more about it (issue 8 row 11).
+  // Existing cursors stay valid: feed_seq starts as seq.
+  `
+  ALTER TABLE memories ADD COLUMN feed_seq INTEGER;
+  UPDATE memories SET feed_seq = seq WHERE shared = 1;
+  DROP INDEX memories_shared_seq;
+  CREATE UNIQUE INDEX memories_feed ON memories (feed_seq) WHERE shared = 1;
+  `,
 ]

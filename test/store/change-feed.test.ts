@@ -48,6 +48,33 @@ describe('changesSince: the gate', () => {
     expect(feed().memories).toEqual([gone(hide), gone(del)])
   })
 
+  test('once its tombstone has a place in the feed, private edits and the delete send nothing more (issue 8 row 11)', () => {
+    const id = store.remember({ label: 'public:x', content: 'v1' }).id
+    const served = feed().cursor
+    store.update(id, { label: 'note:x' })
+    const page = feed(['*'], served)
+    expect(page.memories).toEqual([gone(id)])
+    for (let i = 2; i < 5; i++) store.update(id, { content: `edit ${i}` })
+    store.update(id, { label: 'note:renamed' })
+    expect(feed(['*'], page.cursor)).toEqual({ cursor: page.cursor, more: false, memories: [] })
+    store.forget(id)
+    expect(feed(['*'], page.cursor)).toEqual({ cursor: page.cursor, more: false, memories: [] })
+    // A pod pulling from the start sees the one tombstone, once.
+    expect(feed().memories).toEqual([gone(id)])
+  })
+
+  test('a public memory re-published after going private is served, then tombstoned once more when deleted', () => {
+    const id = store.remember({ label: 'public:x', content: 'v1' }).id
+    store.update(id, { label: 'note:x' })
+    store.update(id, { content: 'private edit' })
+    const before = feed().cursor
+    store.update(id, { label: 'public:y' })
+    const page = feed(['*'], before)
+    expect(page.memories).toEqual([{ ...full(id, 'public:y', 'private edit'), updated_at: expect.any(String) }])
+    store.forget(id)
+    expect(feed(['*'], page.cursor).memories).toEqual([gone(id)])
+  })
+
   test('re-labelled back to public, the memory is served again', () => {
     const id = store.remember({ label: 'public:x', content: 'v1' }).id
     store.update(id, { label: 'note:x' })
@@ -124,8 +151,8 @@ describe('public_prefixes changed between opens', () => {
 test('the feed reads shared rows through the partial index', () => {
   const db = new Database(t.path, { readonly: true })
   const plan = db
-    .query("EXPLAIN QUERY PLAN SELECT id FROM memories WHERE shared = 1 AND seq > 0 ORDER BY seq LIMIT 10")
+    .query("EXPLAIN QUERY PLAN SELECT id FROM memories WHERE shared = 1 AND feed_seq > 0 ORDER BY feed_seq LIMIT 10")
     .all() as { detail: string }[]
   db.close()
-  expect(plan.map((p) => p.detail).join(' ')).toContain('memories_shared_seq')
+  expect(plan.map((p) => p.detail).join(' ')).toContain('memories_feed')
 })

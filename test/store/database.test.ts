@@ -50,13 +50,15 @@ describe('openDatabase', () => {
     const v1 = new Database(path)
     v1.run(MIGRATIONS[0]!)
     v1.run('PRAGMA user_version = 1')
-    v1.run(`INSERT INTO memories (id, label, content, created_at, updated_at, seq) VALUES ('m1', 'public:x', 'x', 't', 't', 1)`)
+    v1.run(`INSERT INTO memories (id, label, content, created_at, updated_at, seq) VALUES ('m1', 'note:x', 'x', 't', 't', 1)`)
+    v1.run(`INSERT INTO memories (id, label, content, created_at, updated_at, seq, shared) VALUES ('m2', 'public:x', 'x', 't', 't', 2, 1)`)
     v1.close()
     const db = openDatabase(path)
     expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
-    expect(db.query('SELECT id FROM memories').all()).toEqual([{ id: 'm1' }])
+    // Shared rows keep their feed position (peers' cursors stay valid); others have none.
+    expect(db.query('SELECT id, feed_seq FROM memories ORDER BY id').all()).toEqual([{ id: 'm1', feed_seq: null }, { id: 'm2', feed_seq: 2 }])
     const indexes = (db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'memories_%'").all() as { name: string }[]).map((r) => r.name)
-    expect(indexes.sort()).toEqual(['memories_copies', 'memories_own', 'memories_own_label', 'memories_shared_seq'])
+    expect(indexes.sort()).toEqual(['memories_copies', 'memories_feed', 'memories_own', 'memories_own_label'])
     db.close()
   })
 
