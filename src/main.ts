@@ -14,6 +14,8 @@ import { identityCommands } from './cli/cmd-identity'
 import { doctorCommand } from './cli/cmd-doctor'
 import { rendezvousCommand } from './cli/cmd-rendezvous'
 import { serviceCommand } from './cli/cmd-service'
+import { mcpCommand } from './cli/cmd-mcp'
+import { contextCommand } from './cli/cmd-context'
 
 export { startPod } from './pod'
 
@@ -39,6 +41,8 @@ function rootCommand(flags: GlobalFlags) {
       doctor: doctorCommand(flags),
       rendezvous: rendezvousCommand(flags),
       service: serviceCommand(flags),
+      mcp: mcpCommand(flags),
+      context: contextCommand(flags),
     },
   })
 }

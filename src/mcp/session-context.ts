@@ -6,7 +6,11 @@
 import type { Memory, RecallHit, Store } from '../store'
 import type { ProjectInfo } from './project-terms'
 
-export type ContextStore = Pick<Store, 'recall' | 'list'>
+/** The store itself, or the local API through a client (hence either sync or async answers). */
+export interface ContextStore {
+  recall(query: string, k: number): ReturnType<Store['recall']> | Promise<ReturnType<Store['recall']>>
+  list(opts: { limit: number }): ReturnType<Store['list']> | Promise<ReturnType<Store['list']>>
+}
 
 export interface SessionContext {
   project: Omit<ProjectInfo, 'dir'> | null
@@ -24,13 +28,14 @@ const CONTENT_CHARS = 400
 const clip = (s: string) => (s.length > CONTENT_CHARS ? s.slice(0, CONTENT_CHARS) + '…' : s)
 const oneLine = (s: string) => clip(s).replace(/\s*\n\s*/g, ' ⏎ ')
 
-export function sessionContext(store: ContextStore, project: ProjectInfo | null, limit: number, publicPrefixes: readonly string[]): SessionContext {
+export async function sessionContext(store: ContextStore, project: ProjectInfo | null, limit: number, publicPrefixes: readonly string[]): Promise<SessionContext> {
   const query = project ? project.terms.join(' ') : ''
-  const relevant = query ? store.recall(query, limit).map(({ id, label, content, score, peer }) => ({ id, label, content, score, peer })) : []
+  const hits = query ? await store.recall(query, limit) : []
+  const relevant = hits.map(({ id, label, content, score, peer }) => ({ id, label, content, score, peer }))
   const seen = new Set(relevant.map((r) => r.id))
-  const recent = store
-    .list({ limit: Math.min(limit + relevant.length, CONTEXT_LIMIT_MAX * 2) })
-    .memories.filter((m) => !seen.has(m.id))
+  const listed = await store.list({ limit: Math.min(limit + relevant.length, CONTEXT_LIMIT_MAX * 2) })
+  const recent = listed.memories
+    .filter((m) => !seen.has(m.id))
     .slice(0, limit)
     .map(({ id, label, content, updated_at }) => ({ id, label, content, updated_at }))
 

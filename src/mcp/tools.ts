@@ -190,7 +190,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
     ({ scope, limit }) => tool(() => ({ ...sharePreview(store, scope ?? DEFAULT_PREVIEW_SCOPE, limit ?? 20), public_prefixes: [...prefixes] })),
   )
 
-  const contextText = (project: ProjectInfo | null) => sessionContext(store, project, CONTEXT_LIMIT_DEFAULT, prefixes).text
+  const contextText = async (project: ProjectInfo | null) => (await sessionContext(store, project, CONTEXT_LIMIT_DEFAULT, prefixes)).text
   server.registerResource(
     'context',
     CONTEXT_URI,
@@ -199,7 +199,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
       description: 'Memories relevant to the current project and recent work, for the start of a session.',
       mimeType: 'text/markdown',
     },
-    (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/markdown', text: contextText(deps.project?.() ?? null) }] }),
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/markdown', text: await contextText(deps.project?.() ?? null) }] }),
   )
   server.registerResource(
     'project-context',
@@ -209,9 +209,9 @@ export function createMcpServer(deps: McpDeps): McpServer {
       description: 'Memories relevant to the named project (its name or a few words) and recent work.',
       mimeType: 'text/markdown',
     },
-    (uri, { project }) => {
+    async (uri, { project }) => {
       const name = decodeURIComponent(String(Array.isArray(project) ? project[0] : project)).slice(0, 200)
-      return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: contextText(projectInfoFromName(name)) }] }
+      return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: await contextText(projectInfoFromName(name)) }] }
     },
   )
   return server

@@ -1,0 +1,166 @@
+/**
+ * `mazemaker mcp`: an MCP server on stdio for clients that launch a command (Claude Desktop,
+ * Cursor, VS Code, Claude Code). Messages go to the running pod of this home over its Unix
+ * socket, or, while none runs, to the same tools over the home's own database (mcp-bridge.ts).
+ * stdout carries only the protocol; logs go to stderr.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { defineCommand } from 'citty'
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { homePaths, loadPodConfig, openHome } from '../identity'
+import { systemClock } from '../lib/clock'
+import { createLogger, type Logger } from '../lib/log'
+import { CONTEXT_URI, createMcpServer, projectInfo, type ProjectInfo } from '../mcp'
+import { openStore } from '../store'
+import { peersOverview } from '../sync/peer-overview'
+import { createPeerLocator } from '../sync/peer-locator'
+import { VERSION } from '../version'
+import { homeRoot, type GlobalFlags } from './context'
+import { createMcpBridge, NotDelivered, type PodLink } from './mcp-bridge'
+
+/** How often a stdio server without a pod looks for one that has started since. */
+const POD_RECHECK_MS = 2000
+const HEALTH_TIMEOUT_MS = 1500
+/** Errors that mean nothing listens on the socket, so the message never arrived. */
+const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'ConnectionRefused', 'FailedToOpenSocket', 'ENOTSOCK'])
+
+function socketPath(root: string): string {
+  return join(root, 'pod.sock')
+}
+
+/** The running pod of `root`, over its socket; `project` is the agent's project for the context resource. */
+export function podLink(root: string, project: () => ProjectInfo | null): PodLink {
+  const paths = homePaths(root)
+  const socket = socketPath(root)
+  const send = async (path: string, init: RequestInit) => {
+    try {
+      return await fetch(`http://localhost${path}`, { ...init, unix: socket } as RequestInit)
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (code && NOT_LISTENING.has(code)) throw new NotDelivered(`no pod listens on ${socket}`)
+      throw err
+    }
+  }
+  return {
+    async running() {
+      try {
+        const res = await send('/healthz', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
+        const body = (await res.json()) as { pod_id?: string }
+        return res.ok && body.pod_id === loadPodConfig(paths.podToml).pod_id
+      } catch {
+        return false
+      }
+    },
+    async post(message) {
+      const [outgoing, restore] = withProjectContext(message, project)
+      const res = await send('/mcp', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${readFileSync(paths.adminToken, 'utf8').trim()}`,
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(outgoing),
+      })
+      const text = await res.text()
+      if (res.status === 202 || text === '') return null
+      const parsed = JSON.parse(text) as unknown
+      const list = Array.isArray(parsed) ? parsed : [parsed]
+      const answers = list.flatMap((m) => {
+        const r = JSONRPCMessageSchema.safeParse(m)
+        return r.success ? [restore(r.data)] : []
+      })
+      if (answers.length === 0 && 'id' in message) {
+        // An HTTP error without a JSON-RPC body (401 after a token change, say): answer the request.
+        const why = (parsed as { message?: string }).message ?? `pod answered HTTP ${res.status}`
+        return [{ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: `mazemaker: ${why}` } } as JSONRPCMessage]
+      }
+      return answers
+    },
+  }
+}
+
+/**
+ * The pod cannot see the agent's working directory, so a read of `mazemaker://context` is sent
+ * as the project template (`mazemaker://context/<project words>`) and the answer's URIs are put back.
+ */
+function withProjectContext(message: JSONRPCMessage, project: () => ProjectInfo | null): [JSONRPCMessage, (m: JSONRPCMessage) => JSONRPCMessage] {
+  const same = (m: JSONRPCMessage) => m
+  if (!('method' in message) || message.method !== 'resources/read' || message.params?.uri !== CONTEXT_URI) return [message, same]
+  const info = project()
+  if (!info || info.terms.length === 0) return [message, same]
+  const uri = `${CONTEXT_URI}/${encodeURIComponent(info.terms.join(' '))}`
+  const restore = (m: JSONRPCMessage) => {
+    if (!('result' in m)) return m
+    const contents = (m.result as { contents?: { uri: string }[] }).contents
+    return { ...m, result: { ...m.result, contents: contents?.map((c) => ({ ...c, uri: CONTEXT_URI })) } } as JSONRPCMessage
+  }
+  return [{ ...message, params: { ...message.params, uri } }, restore]
+}
+
+/** The same tools over the home's own database, for when no pod runs (no peers are served or pulled). */
+async function openLocalServer(root: string, log: Logger, project: () => ProjectInfo | null) {
+  const home = await openHome(root, { log })
+  const { config, identity, peers } = home
+  // No home lock: the store is safe to share with a pod that starts meanwhile (every write is an
+  // IMMEDIATE transaction), and holding the lock would keep `mazemaker serve` from starting.
+  const store = openStore({ path: home.paths.db, vaultKey: identity.vaultKey, publicPrefixes: config.public_prefixes, maxContentBytes: config.max_content_bytes, clock: systemClock })
+  const locator = createPeerLocator({ rendezvous: config.rendezvous, clock: systemClock, log })
+  const server = createMcpServer({
+    store,
+    peersOverview: () => {
+      const { peers: records, error } = peers.list()
+      return peersOverview(records, store, (p) => locator.reachable(p), error)
+    },
+    publicPrefixes: config.public_prefixes,
+    maxContentBytes: config.max_content_bytes,
+    version: VERSION,
+    project,
+  })
+  const close = server.close.bind(server)
+  server.close = async () => {
+    await close()
+    store.close()
+  }
+  return server
+}
+
+export function mcpCommand(flags: GlobalFlags) {
+  return defineCommand({
+    meta: { name: 'mcp', description: 'MCP server on stdio (for Claude Desktop, Cursor, VS Code…): uses the running pod, or the home directly when none runs' },
+    args: {
+      project: { type: 'string', description: 'project directory for the context resource (default: the working directory)' },
+    },
+    async run({ args }) {
+      const root = homeRoot(flags)
+      const log = createLogger({ level: 'warn' }).with({ op: 'mcp' })
+      let info: ProjectInfo | null | undefined
+      const project = () => (info === undefined ? (info = projectInfo(args.project ?? process.cwd())) : info)
+      const opened: { local?: Awaited<ReturnType<typeof openLocalServer>> } = {}
+      const stdio = new StdioServerTransport()
+      const bridge = createMcpBridge({
+        pod: podLink(root, project),
+        openLocal: async () => (opened.local = await openLocalServer(root, log, project)),
+        reply: (m) => stdio.send(m),
+        now: () => systemClock.now(),
+        recheckMs: POD_RECHECK_MS,
+        onMode: (mode) => log.info({ msg: mode === 'pod' ? 'using the running pod' : 'no pod running; using the home directly' }),
+      })
+      stdio.onmessage = (m) => void bridge.handle(m)
+      stdio.onerror = (err) => log.warn({ err: 'bad_message', msg: err.message })
+      await stdio.start()
+      // The client closing our stdin ends the session (the SDK transport does not watch for it).
+      await new Promise<void>((resolve) => {
+        process.stdin.once('end', resolve)
+        process.stdin.once('close', resolve)
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, resolve)
+      })
+      await stdio.close()
+      await bridge.close()
+      await opened.local?.close()
+      process.exit(0)
+    },
+  })
+}
