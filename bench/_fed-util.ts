@@ -76,7 +76,7 @@ export async function fillHome(home: string, counts: { publicN: number; privateN
         }
       }).immediate()
     }
-    db.run('PRAGMA wal_checkpoint(TRUNCATE)')
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   } finally {
     db.close()
   }

@@ -3,7 +3,7 @@
  * few write helpers (change sequence, full-text rows, immediate transactions). Private to
  * src/store; one context per open store, nothing at module level.
  */
-import type { Database } from 'bun:sqlite'
+import type { SqliteDatabase } from '../runtime'
 import type { Clock } from '../lib/clock'
 import { tokenize, type BlindIndex } from './blind-index'
 import { DEFAULT_MAX_PEER_BYTES } from './remote-copies'
@@ -29,7 +29,7 @@ export interface MemoryRow {
 }
 
 export interface StoreContext {
-  db: Database
+  db: SqliteDatabase
   vault: Vault
   blind: BlindIndex
   clock: Clock
@@ -53,7 +53,7 @@ export interface StoreContext {
 }
 
 export function createContext(opts: {
-  db: Database
+  db: SqliteDatabase
   vault: Vault
   blind: BlindIndex
   clock: Clock

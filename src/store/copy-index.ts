@@ -20,7 +20,7 @@ export function indexPending(ctx: StoreContext, limit = INDEX_BATCH_ROWS): numbe
       )
       .all(limit) as { pk: number; label: string; content: string; origin_peer: string }[]
     if (rows.length === 0) {
-      ctx.db.run('DELETE FROM fts_pending') // only orphans could be left; the delete trigger normally takes them
+      ctx.db.exec('DELETE FROM fts_pending') // only orphans could be left; the delete trigger normally takes them
       return 0
     }
     // The full-text row indexes the origin label: `peer` and the peer id's fragments would only

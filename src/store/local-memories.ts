@@ -4,6 +4,7 @@
  * row `shared` if it is gate-eligible at that moment (the feed then reports its later fate).
  */
 import { BadInput } from '../lib/errors'
+import { uuidv7 } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
 import { checkContent, checkInt, checkLabel, parseSeqCursor } from './schemas'
@@ -43,7 +44,7 @@ interface PreparedMemory {
 function prepare(ctx: StoreContext, input: RememberInput): PreparedMemory {
   const label = checkLabel(input?.label)
   const plaintext = checkContent(input?.content, ctx.maxContentBytes)
-  const id = Bun.randomUUIDv7('hex', ctx.clock.now())
+  const id = uuidv7(ctx.clock.now())
   return { id, label, plaintext, ...seal(ctx, id, label, plaintext), now: ctx.nowIso() }
 }
 

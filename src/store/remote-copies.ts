@@ -7,6 +7,7 @@
  */
 import { matchesAny } from '../lib/glob'
 import { BadInput, PodError } from '../lib/errors'
+import { uuidv7 } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { copyLabel } from './gate'
 import { LABEL_MAX_CHARS } from './schemas'
@@ -121,7 +122,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
       // Sent again after a tombstone (e.g. made public again): it is no longer to be deleted.
       unstage.run(peerId, e.id)
       const label = copyLabel(peerId, e.label)
-      const added = insert.get(Bun.randomUUIDv7('hex', now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
+      const added = insert.get(uuidv7(now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
       if (added) {
         seq++
         bytes += copyBytes(label, e.content)

@@ -76,15 +76,15 @@ export function openStore(opts: OpenStoreOptions): Store {
     indexPending: (limit) => indexPending(ctx, limit),
     hasPendingIndex: () => hasPending(ctx),
     checkpoint() {
-      db.run('PRAGMA wal_checkpoint(TRUNCATE)')
+      db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
     },
     close() {
       if (closed) return
       closed = true
       try {
-        db.run('PRAGMA wal_checkpoint(TRUNCATE)')
+        db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
         // Cheap, and keeps the planner's statistics current for the next open.
-        db.run('PRAGMA optimize')
+        db.exec('PRAGMA optimize')
       } finally {
         db.close()
       }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../../src/store/database'
+import type { SqliteDatabase } from '../../src/runtime'
 import { MIGRATIONS } from '../../src/store/migrations'
 
 let dir = ''
@@ -14,7 +15,7 @@ describe('openDatabase', () => {
     dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
     const path = join(dir, 'pod.db')
     const old = process.umask(0)
-    let db: Database
+    let db: SqliteDatabase
     try {
       db = openDatabase(path)
     } finally {
@@ -39,7 +40,7 @@ describe('openDatabase', () => {
     openDatabase(path).close()
     const again = openDatabase(path)
     expect(again.query('SELECT count(*) AS n FROM change_seq').get()).toEqual({ n: 1 })
-    again.run(`PRAGMA user_version = ${MIGRATIONS.length + 1}`)
+    again.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`)
     again.close()
     expect(() => openDatabase(path)).toThrow(/upgrade mazemaker/)
   })

@@ -1,0 +1,56 @@
+/**
+ * The Bun adapter: Bun.serve, bun:sqlite, Bun.randomUUIDv7, Bun.stdin, Bun.stringWidth,
+ * Bun.spawn. Loaded only when index.ts finds globalThis.Bun.
+ */
+import type { Server as BunServer } from 'bun'
+import { openBunSqlite } from './sqlite-bun'
+import type { ChildProcess, Runtime, Server, ServeOptions, SpawnOptions } from './types'
+
+function serve(opts: ServeOptions): Server {
+  const common = {
+    fetch: (req: Request, server: BunServer<undefined>) =>
+      opts.fetch(req, {
+        // Looked up only when asked: most handlers never need the peer's address.
+        get remoteAddress() {
+          return server.requestIP(req)?.address ?? null
+        },
+      }),
+    maxRequestBodySize: opts.maxRequestBodySize,
+    error: (err: Error) => opts.onError(err),
+  }
+  const server = opts.unix !== undefined ? Bun.serve({ ...common, unix: opts.unix }) : Bun.serve({ ...common, hostname: opts.hostname ?? '127.0.0.1', port: opts.port ?? 0 })
+  return {
+    hostname: opts.unix !== undefined ? '' : (server.hostname ?? ''),
+    port: opts.unix !== undefined ? 0 : (server.port ?? 0),
+    unix: opts.unix ?? null,
+    stop: () => server.stop(),
+  }
+}
+
+function spawn(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
+  const proc = Bun.spawn(cmd, {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: opts.stdin ?? 'ignore',
+    stdout: opts.stdout ?? 'ignore',
+    stderr: opts.stderr ?? 'ignore',
+  })
+  return {
+    pid: proc.pid,
+    exited: proc.exited,
+    kill: (signal) => proc.kill(signal),
+    unref: () => proc.unref(),
+  }
+}
+
+export const bunRuntime: Runtime = {
+  name: 'bun',
+  serve,
+  openSqlite: openBunSqlite,
+  uuidv7: (nowMs) => Bun.randomUUIDv7('hex', nowMs),
+  readStdin: () => Bun.stdin.text(),
+  stringWidth: (s) => Bun.stringWidth(s),
+  spawn,
+  // Compiled, the binary runs itself; from source, bun runs the entry script.
+  selfCommand: () => (/(^|\/)bun(-\w+)?$/.test(process.execPath) ? [process.execPath, Bun.main] : [process.execPath]),
+}

@@ -1,0 +1,114 @@
+/**
+ * The one interface the rest of src/ sees of its JavaScript runtime: an HTTP server (TCP or Unix
+ * socket), SQLite, UUID v7, stdin, terminal string width, process spawn and how to run this
+ * program again. bun.ts and deno.ts implement it; index.ts picks one at start-up.
+ */
+
+/** What SQLite binds and returns. Booleans are not bound: store 0/1 explicitly. */
+export type SqlValue = string | number | bigint | null | Uint8Array
+
+export interface RunResult {
+  changes: number
+  lastInsertRowid: number | bigint
+}
+
+/**
+ * A prepared statement. Positional `?` parameters; rows come back as plain objects keyed by
+ * column name (integers as numbers), `get` returns null when there is no row.
+ */
+export interface Statement<Row = unknown, Params extends SqlValue[] = SqlValue[]> {
+  run(...params: Params): RunResult
+  get(...params: Params): Row | null
+  all(...params: Params): Row[]
+}
+
+/**
+ * `fn` wrapped in a transaction: calling it (or `.deferred(...)`) runs BEGIN … COMMIT,
+ * `.immediate(...)` runs BEGIN IMMEDIATE … COMMIT. A throw rolls back and rethrows. Called inside another
+ * transaction it becomes a SAVEPOINT, so helpers that write can nest.
+ */
+export interface Transaction<A extends unknown[], R> {
+  (...args: A): R
+  deferred(...args: A): R
+  immediate(...args: A): R
+}
+
+export interface SqliteDatabase {
+  /** A prepared statement, cached by SQL text for the connection's lifetime. */
+  query<Row = unknown, Params extends SqlValue[] = SqlValue[]>(sql: string): Statement<Row, Params>
+  /** Runs one or more statements without parameters (PRAGMAs, schema scripts). */
+  exec(sql: string): void
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): Transaction<A, R>
+  close(): void
+}
+
+export interface OpenSqliteOptions {
+  /** Open read-only; the file must exist. Default false (read-write, created when missing). */
+  readonly?: boolean
+}
+
+/** What a request handler learns about the connection. */
+export interface ConnInfo {
+  /** The client's IP address; null on a Unix socket or when the runtime cannot tell. */
+  remoteAddress: string | null
+}
+
+export interface ServeOptions {
+  /** TCP: the address to bind (default 127.0.0.1) … */
+  hostname?: string
+  /** … and the port, 0 = any free one. */
+  port?: number
+  /** A Unix socket path instead of TCP. */
+  unix?: string
+  fetch(req: Request, conn: ConnInfo): Response | Promise<Response>
+  /** Bodies declared larger are refused with 413 before `fetch` runs (the app keeps its own limits). */
+  maxRequestBodySize?: number
+  /** The answer when `fetch` throws. */
+  onError(err: Error): Response | Promise<Response>
+}
+
+/** A listening server. A taken address throws an Error whose `code` is 'EADDRINUSE'. */
+export interface Server {
+  /** The bound address ('' on a Unix socket). */
+  hostname: string
+  /** The bound port (0 on a Unix socket). */
+  port: number
+  /** The socket path, or null on TCP. */
+  unix: string | null
+  /** Stops accepting, lets requests in flight finish, then resolves. */
+  stop(): Promise<void>
+}
+
+export interface SpawnOptions {
+  cwd?: string
+  env?: Record<string, string>
+  /** Default 'ignore' for all three. */
+  stdin?: 'ignore' | 'inherit'
+  stdout?: 'ignore' | 'inherit'
+  stderr?: 'ignore' | 'inherit'
+}
+
+export interface ChildProcess {
+  pid: number
+  /** Resolves with the exit code (128 + n when killed by signal n). */
+  exited: Promise<number>
+  kill(signal?: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): void
+  /** Lets this process exit without waiting for the child. */
+  unref(): void
+}
+
+export interface Runtime {
+  readonly name: 'bun' | 'deno'
+  serve(opts: ServeOptions): Server
+  openSqlite(path: string, opts?: OpenSqliteOptions): SqliteDatabase
+  /** An RFC 9562 UUID v7 for `nowMs` (default Date.now()), monotonic within one millisecond. */
+  uuidv7(nowMs?: number): string
+  /** All of stdin as UTF-8. */
+  readStdin(): Promise<string>
+  /** Terminal columns `s` takes (wide CJK and emoji count 2, combining marks 0, ANSI escapes 0). */
+  stringWidth(s: string): number
+  /** Spawns `cmd`; throws when the executable cannot be started. */
+  spawn(cmd: string[], opts?: SpawnOptions): ChildProcess
+  /** The argv prefix that runs this program again (the binary alone when compiled). */
+  selfCommand(): string[]
+}
