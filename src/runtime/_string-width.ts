@@ -26,12 +26,13 @@ const WIDE: readonly (readonly [number, number])[] = [
   [0x20000, 0x2fffd], [0x30000, 0x3fffd],
 ]
 
-const segmenter = new Intl.Segmenter()
+let segmenter: Intl.Segmenter | undefined // built on first non-ASCII string
 
 export function stringWidth(s: string): number {
   const text = s.replace(ANSI, '')
   if (PRINTABLE_ASCII.test(text)) return text.length
   let width = 0
+  segmenter ??= new Intl.Segmenter()
   for (const { segment } of segmenter.segment(text)) width += clusterWidth(segment)
   return width
 }

@@ -1,6 +1,6 @@
 /**
  * The Bun adapter: Bun.serve, bun:sqlite, Bun.randomUUIDv7, Bun.stdin, Bun.stringWidth,
- * Bun.spawn. Loaded only when index.ts finds globalThis.Bun.
+ * Bun.spawn. Selected when index.ts finds globalThis.Bun; nothing here runs before that.
  */
 import type { Server as BunServer } from 'bun'
 import { openBunSqlite } from './sqlite-bun'

@@ -1,7 +1,8 @@
 /**
  * The Deno adapter: Deno.serve, node:sqlite, UUID v7 and string width written here (Deno has
- * neither built in), Deno.stdin, Deno.Command. Loaded only when index.ts finds globalThis.Deno;
- * the few Deno APIs used are typed below, so the project needs no Deno type package.
+ * neither built in), Deno.stdin, Deno.Command. Selected when index.ts finds globalThis.Deno;
+ * nothing here runs before that. The few Deno APIs used are typed below, so the project needs no
+ * Deno type package.
  */
 import { fileURLToPath } from 'node:url'
 import { createUuidv7 } from './_uuidv7'

@@ -5,13 +5,15 @@
  * text, `get` returns null for no row, and a transaction called inside another one becomes a
  * SAVEPOINT.
  */
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { StatementSync } from 'node:sqlite'
 import type { OpenSqliteOptions, RunResult, SqliteDatabase, SqlValue, Statement, Transaction } from './types'
 
 /** SQLite allows reusing a savepoint name; the innermost one is the one released or rolled back. */
 const SAVEPOINT = 'mzm_nested'
 
 export function openNodeSqlite(path: string, opts: OpenSqliteOptions = {}): SqliteDatabase {
+  // Loaded on first use, so a Bun pod never loads a second SQLite binding.
+  const { DatabaseSync } = process.getBuiltinModule('node:sqlite')
   const db = new DatabaseSync(path, {
     readOnly: opts.readonly ?? false,
     // node:sqlite turns foreign keys on by default; SQLite (and bun:sqlite) leave them off.
