@@ -1,9 +1,8 @@
 /**
- * startPod wires one pod: home → lock → identity → store → HTTP app → Bun.serve → sync loop
+ * startPod wires one pod: home → lock → identity → store → HTTP app → serve (src/runtime) → sync loop
  * (→ rendezvous heartbeat). It resolves once the server listens and returns { url, id, syncNow,
  * close }. No module-level state, so a test can run many pods in one process.
  */
-import type { Server } from 'bun'
 import { systemClock, type Clock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
 import { lockHome, NonceCache, openHome, parseListen, shortId, type PeerRecord, type PodHome } from './identity'
@@ -17,6 +16,7 @@ import { VERSION } from './version'
 import { PodError } from './lib/errors'
 import { localHttpUrl } from './lib/http-url'
 import { createPodMetrics } from './pod-metrics'
+import { serve } from './runtime'
 
 export interface StartPodOptions {
   home: string
@@ -124,22 +124,22 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const listenAt = parseListen(config.listen)
     const hostname = opts.host ?? listenAt.host
     const port = opts.port ?? listenAt.port
-    const server: Server<undefined> = listen(hostname, port, () => Bun.serve({
+    const server = listen(hostname, port, () => serve({
       hostname,
       port,
-      fetch: app.fetch,
+      fetch: (req) => app.fetch(req),
       maxRequestBodySize: 8 * 1024 * 1024,
-      error: (err) => {
+      onError: (err) => {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })
       },
     }))
     cleanup.unshift(() => server.stop())
-    const url = localHttpUrl(server.hostname ?? '127.0.0.1', server.port ?? port)
+    const url = localHttpUrl(server.hostname, server.port)
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
     if (opts.autoSync !== false) loop.start()
-    const heartbeat = locator.startHeartbeat({ podId: identity.podId, publicKey: identity.publicKey, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname ?? '127.0.0.1', server.port ?? 0) })
+    const heartbeat = locator.startHeartbeat({ podId: identity.podId, publicKey: identity.publicKey, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
 
     let closing: Promise<void> | null = null
@@ -168,7 +168,7 @@ async function runCleanup(steps: (() => unknown)[], log: Logger): Promise<void> 
   }
 }
 
-/** Bun.serve, with a taken port reported as what to do rather than a stack trace. */
+/** serve(), with a taken port reported as what to do rather than a stack trace. */
 function listen<T>(host: string, port: number, serve: () => T): T {
   try {
     return serve()

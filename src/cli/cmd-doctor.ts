@@ -3,13 +3,13 @@
  * peers.toml and the rendezvous heartbeat, and says what to fix. Exit 1 when something is wrong.
  */
 import { defineCommand } from 'citty'
-import { Database } from 'bun:sqlite'
 import { existsSync } from 'node:fs'
 import { homePaths, openHome } from '../identity'
 import { formatMode, looseDbFiles } from '../store'
 import { createLogger } from '../lib/log'
 import { homeRoot, podClient, portOverride, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
+import { openSqlite, serve } from '../runtime'
 
 interface Check {
   name: string
@@ -61,7 +61,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
     checks.push({ name: 'pod', ok: true, detail: `running at ${client.baseUrl}` })
   } else {
     const port = Number(new URL(client.baseUrl).port)
-    checks.push(portCheck(new URL(client.baseUrl).hostname.replace(/^\[|\]$/g, ''), portOverride(flags) ?? port))
+    checks.push(await portCheck(new URL(client.baseUrl).hostname.replace(/^\[|\]$/g, ''), portOverride(flags) ?? port))
   }
 
   const rv = home.config.rendezvous
@@ -87,7 +87,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
 function dbCheck(path: string): Check {
   if (!existsSync(path)) return { name: 'database', ok: true, detail: `${path} not created yet` }
   try {
-    const db = new Database(path, { readonly: true })
+    const db = openSqlite(path, { readonly: true })
     try {
       const rows = db.query('PRAGMA integrity_check').all() as { integrity_check: string }[]
       const verdict = rows.map((r) => r.integrity_check).join('; ')
@@ -109,10 +109,11 @@ function dbModeCheck(path: string): Check {
   return { name: 'db modes', ok: false, detail: `${list}: others can read memories; chmod 600 them (the pod also does at its next start)` }
 }
 
-function portCheck(host: string, port: number): Check {
+async function portCheck(host: string, port: number): Promise<Check> {
   try {
-    const probe = Bun.listen({ hostname: host, port, socket: { data() {} } })
-    probe.stop(true)
+    // Bind the port the way the pod would, then let it go.
+    const probe = serve({ hostname: host, port, fetch: () => new Response(null, { status: 503 }), onError: () => new Response(null, { status: 500 }) })
+    await probe.stop()
     return { name: 'port', ok: true, detail: `pod not running; ${host}:${port} is free` }
   } catch {
     return { name: 'port', ok: false, detail: `${host}:${port} is taken by another program; set --port or listen in pod.toml` }

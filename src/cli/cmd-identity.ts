@@ -5,6 +5,7 @@ import { homePaths } from '../identity'
 import { homeRoot, podClient, type GlobalFlags } from './context'
 import { renderQrTerminal } from './qr'
 import { printJson, withPod } from './with-pod'
+import { spawn } from '../runtime'
 
 interface IdentityResponse {
   pod_id: string
@@ -42,7 +43,7 @@ export function identityCommands(flags: GlobalFlags) {
       if (!(await client.running())) console.error('note: the pod is not running; start it with `mazemaker` (or `npm start`)')
       if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
         try {
-          Bun.spawn(['xdg-open', link], { stdout: 'ignore', stderr: 'ignore' }).unref()
+          spawn(['xdg-open', link]).unref()
         } catch {
           // no opener installed: the printed link is enough
         }

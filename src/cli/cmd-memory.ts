@@ -2,6 +2,7 @@
 import { defineCommand } from 'citty'
 import type { GlobalFlags } from './context'
 import { printJson, withPod } from './with-pod'
+import { readStdin } from '../runtime'
 
 interface RecallResult {
   results: { id: string; label: string; content: string; score: number; peer: string | null }[]
@@ -16,7 +17,7 @@ export function memoryCommands(flags: GlobalFlags) {
       json: { type: 'boolean', description: 'print JSON' },
     },
     async run({ args }) {
-      const content = args.content === '-' ? await Bun.stdin.text() : args.content
+      const content = args.content === '-' ? await readStdin() : args.content
       const out = await withPod(flags, (pod) => pod.call<{ id: string; label: string; encrypted: boolean }>('POST', '/memories', { label: args.label, content }))
       if (args.json) return printJson(out)
       console.log(`${out.id}  ${out.label}${out.encrypted ? '  (private, encrypted)' : ''}`)

@@ -2,14 +2,15 @@
 import { defineCommand } from 'citty'
 import { installService, uninstallService } from './service'
 import { homeRoot, type GlobalFlags } from './context'
+import { selfCommand } from '../runtime'
 
 export function serviceCommand(flags: GlobalFlags) {
   const install = defineCommand({
     meta: { name: 'install', description: 'Write a systemd --user unit that runs this pod' },
     run() {
-      // Compiled: the binary runs itself. From source: bun runs src/main.ts.
-      const fromSource = /(^|\/)bun(-\w+)?$/.test(process.execPath)
-      const out = installService({ binaryPath: process.execPath, preArgs: fromSource ? [Bun.main] : [], home: homeRoot(flags), port: flags.port })
+      // Compiled: the binary runs itself. From source: the runtime runs src/main.ts.
+      const [binaryPath, ...preArgs] = selfCommand()
+      const out = installService({ binaryPath: binaryPath!, preArgs, home: homeRoot(flags), port: flags.port })
       console.log(`wrote ${out.path}\nnow run: ${out.enableLine}`)
       console.log('to keep it running while you are logged out: loginctl enable-linger "$USER"')
     },

@@ -3,6 +3,7 @@
  * coloured on a TTY and plain when piped, then one line per failing peer with its error.
  * Widths are measured as the terminal shows them (wide characters, no escape codes).
  */
+import { stringWidth } from '../runtime'
 
 /** What the table needs of a peer (the shape of `/peer/peers` entries). */
 export interface PeerRow {
@@ -61,7 +62,7 @@ function clean(s: string): string {
 }
 
 function width(s: string): number {
-  return Bun.stringWidth(s)
+  return stringWidth(s)
 }
 
 function truncate(s: string, max: number): string {

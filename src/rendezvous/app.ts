@@ -24,6 +24,7 @@ import { MAX_BODY_BYTES } from './constants'
 import { createFailureLimiter, sourceKey, type FailureLimiter } from './failure-limiter'
 import { PeerIdSchema, PublicKeySchema, RegisterSchema } from './schemas'
 import type { RendezvousStore } from './store'
+import type { ConnInfo } from '../runtime'
 
 export interface RendezvousAppDeps {
   db: RendezvousStore
@@ -34,7 +35,7 @@ export interface RendezvousAppDeps {
    * client pick its own rate-limit bucket. Behind a proxy every request counts against the proxy.
    */
   trustProxy?: false
-  /** The client's address; default: Bun's server.requestIP (passed by Bun.serve as c.env). */
+  /** The client's address; default: the runtime's connection info, passed by server.ts as c.env. */
   getIp?: (c: Context) => string
   version?: string
   /** Failures per source per minute for each of register and lookup (default FAILURES_PER_MINUTE). */
@@ -53,19 +54,14 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
 
 const NOT_FOUND_MESSAGE = 'no live registration for this peer id and key'
 
-interface BunServerEnv {
-  requestIP?: (req: Request) => { address: string } | null
-}
-
 export function defaultGetIp(c: Context): string {
-  const server = c.env as BunServerEnv | undefined
-  return server?.requestIP?.(c.req.raw)?.address ?? 'unknown'
+  return (c.env as ConnInfo | undefined)?.remoteAddress ?? 'unknown'
 }
 
 /**
  * @example
  *   const app = createRendezvousApp({ db, clock: systemClock, log })
- *   Bun.serve({ port: 8780, fetch: (req, server) => app.fetch(req, server) })
+ *   serve({ port: 8780, fetch: (req, conn) => app.fetch(req, conn), onError })
  */
 export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
   const { db, log } = deps

@@ -1,8 +1,7 @@
 /**
- * `mazemaker rendezvous`: its own home (0700) holding rendezvous.db, one Bun.serve, and a
+ * `mazemaker rendezvous`: its own home (0700) holding rendezvous.db, one HTTP server, and a
  * close() that stops the server (letting requests in flight finish) and then the database.
  */
-import type { Server } from 'bun'
 import { mkdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -12,6 +11,7 @@ import { createRendezvousApp } from './app'
 import { DEFAULT_RENDEZVOUS_PORT } from './constants'
 import { openRendezvousStore } from './store'
 import { localHttpUrl } from '../lib/http-url'
+import { serve, type Server } from '../runtime'
 
 export const RENDEZVOUS_DB_FILE = 'rendezvous.db'
 /** Bun refuses larger bodies before Hono sees them; the app's own limit (4 KiB) gives the JSON 413. */
@@ -44,15 +44,16 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
   const log = opts.log
   mkdirSync(opts.home, { recursive: true, mode: 0o700 })
   const db = openRendezvousStore(join(opts.home, RENDEZVOUS_DB_FILE), clock)
-  let server: Server<undefined>
+  let server: Server
   try {
     const app = createRendezvousApp({ db, clock, log })
-    server = Bun.serve({
+    server = serve({
       hostname: opts.host ?? '0.0.0.0',
       port: opts.port ?? DEFAULT_RENDEZVOUS_PORT,
-      fetch: (req, srv) => app.fetch(req, srv),
+      // The connection info becomes Hono's c.env: defaultGetIp reads the client address there.
+      fetch: (req, conn) => app.fetch(req, conn),
       maxRequestBodySize: MAX_SERVER_BODY_BYTES,
-      error(err) {
+      onError(err) {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the rendezvous log' }, { status: 500 })
       },
@@ -61,7 +62,7 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
     db.close()
     throw err
   }
-  const url = localHttpUrl(server.hostname ?? '127.0.0.1', server.port ?? 0)
+  const url = localHttpUrl(server.hostname, server.port)
   log.info({ op: 'listen', url, count: db.count(), msg: `rendezvous ready on ${server.hostname}:${server.port}` })
 
   let closing: Promise<void> | null = null

@@ -1,17 +1,17 @@
 /**
- * The rendezvous database (bun:sqlite, WAL, file 0600): registration tokens and registrations.
+ * The rendezvous database (SQLite, WAL, file 0600): registration tokens and registrations.
  * It stores only what the contract allows — (peer_id, url, key_hash, expires_at, token id) per
  * pod and a SHA-256 of each token, never the token itself — and stays bounded.
  *
  * Revocation is immediate: revoking a token deletes the registrations it last refreshed, so
  * lookups stop returning them at once and their ids are free to bind again.
  */
-import { Database } from 'bun:sqlite'
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { closeSync, existsSync, openSync } from 'node:fs'
 import type { Clock } from '../lib/clock'
 import { BadInput, Conflict, PodError } from '../lib/errors'
 import { toBase64url } from '../lib/base64url'
+import { openSqlite } from '../runtime'
 import { BINDING_RETENTION_MS, MAX_LABEL_CHARS, MAX_REGISTRATIONS, PURGE_INTERVAL_MS, RECORD_TTL_MS } from './constants'
 
 const TOKEN_PREFIX = 'mzr_'
@@ -119,7 +119,7 @@ interface TokenRow {
 export function openRendezvousStore(path: string, clock: Clock, opts: RendezvousStoreOptions = {}): RendezvousStore {
   const maxRegistrations = opts.maxRegistrations ?? MAX_REGISTRATIONS
   createPrivateFile(path)
-  const db = new Database(path, { create: true, strict: true })
+  const db = openSqlite(path)
   db.exec('PRAGMA journal_mode = WAL')
   db.exec('PRAGMA busy_timeout = 5000') // the CLI (token revoke) writes while the service runs
   db.exec('PRAGMA synchronous = NORMAL') // WAL: a crash loses at most the last heartbeats, which pods resend

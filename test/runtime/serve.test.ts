@@ -1,0 +1,80 @@
+/** serve() on the runtime running the tests (Bun); test/runtime/deno.test.ts runs the same checks under Deno. */
+import { afterEach, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serve, type Server } from '../../src/runtime'
+
+const servers: Server[] = []
+let dir = ''
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()))
+  if (dir) rmSync(dir, { recursive: true, force: true })
+  dir = ''
+})
+
+const onError = (err: Error) => Response.json({ error: 'internal', message: err.message }, { status: 500 })
+
+test('TCP on port 0: the bound port, the client address, errors answered by onError', async () => {
+  const server = serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: (req, conn) => (new URL(req.url).pathname === '/boom' ? Promise.reject(new Error('kaput')) : Response.json({ ip: conn.remoteAddress })),
+    onError,
+  })
+  servers.push(server)
+  expect(server).toMatchObject({ hostname: '127.0.0.1', unix: null })
+  expect(server.port).toBeGreaterThan(0)
+  const base = `http://127.0.0.1:${server.port}`
+  expect(await (await fetch(`${base}/`)).json()).toEqual({ ip: '127.0.0.1' })
+  const boom = await fetch(`${base}/boom`)
+  expect(boom.status).toBe(500)
+  expect(await boom.json()).toEqual({ error: 'internal', message: 'kaput' })
+})
+
+test('a declared body over maxRequestBodySize is refused with 413 before fetch runs', async () => {
+  let reached = 0
+  const server = serve({ port: 0, maxRequestBodySize: 1024, fetch: () => (reached++, new Response('ok')), onError })
+  servers.push(server)
+  const res = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: 'x'.repeat(4096) })
+  expect(res.status).toBe(413)
+  expect(reached).toBe(0)
+  expect((await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: 'small' })).status).toBe(200)
+})
+
+test('a taken port throws with code EADDRINUSE', () => {
+  const first = serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('first'), onError })
+  servers.push(first)
+  let caught: unknown
+  try {
+    servers.push(serve({ hostname: '127.0.0.1', port: first.port, fetch: () => new Response('second'), onError }))
+  } catch (err) {
+    caught = err
+  }
+  expect((caught as { code?: string }).code).toBe('EADDRINUSE')
+})
+
+test('a Unix socket: no address, the path reported, requests served', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mzm-rt-sock-'))
+  const path = join(dir, 'pod.sock')
+  const server = serve({ unix: path, fetch: (_req, conn) => Response.json({ ip: conn.remoteAddress }), onError })
+  servers.push(server)
+  expect(server).toMatchObject({ hostname: '', port: 0, unix: path })
+  const res = await fetch('http://localhost/', { unix: path } as RequestInit)
+  expect(await res.json()).toEqual({ ip: null })
+})
+
+test('stop() lets the request in flight finish, then the port is free again', async () => {
+  let release!: () => void
+  const gate = new Promise<void>((r) => (release = r))
+  const server = serve({ port: 0, fetch: async () => (await gate, new Response('done')), onError })
+  const inflight = fetch(`http://127.0.0.1:${server.port}/`)
+  await Bun.sleep(20)
+  const stopped = server.stop()
+  release()
+  expect(await (await inflight).text()).toBe('done')
+  await stopped
+  const again = serve({ hostname: '127.0.0.1', port: server.port, fetch: () => new Response('again'), onError })
+  servers.push(again)
+  expect(again.port).toBe(server.port)
+})
