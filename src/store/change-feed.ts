@@ -13,7 +13,6 @@ import { checkInt, parseSeqCursor } from './schemas'
 import type { ChangePage, WireEntry } from './types'
 
 export const FEED_LIMIT_MAX = 1000
-const PREFIXES_META_KEY = 'public_prefixes'
 
 export function changesSince(ctx: StoreContext, since: string | null, scope: string[], limit: number): ChangePage {
   const from = since === null ? 0 : parseSeqCursor(since, 'since cursor')
@@ -36,34 +35,4 @@ export function changesSince(ctx: StoreContext, since: string | null, scope: str
   )
   const last = rows[rows.length - 1]
   return { cursor: last ? String(last.feed_seq) : String(from), more, memories }
-}
-
-/**
- * The operator may change `public_prefixes` in pod.toml. A shared row whose gate verdict differs
- * under the new prefixes gets a new feed position, so peers past it in the feed see the change (a tombstone
- * when it left the gate, the full entry when it came back). Runs at open; a no-op when unchanged.
- */
-export function reconcilePrefixes(ctx: StoreContext): number {
-  const current = JSON.stringify(ctx.publicPrefixes)
-  const read = () => (ctx.db.query('SELECT value FROM meta WHERE key = ?').get(PREFIXES_META_KEY) as { value: string } | null)?.value
-  if (read() === current) return 0
-  return ctx.write(() => {
-    const stored = read()
-    if (stored === current) return 0
-    let bumped = 0
-    if (stored !== undefined) {
-      const before = JSON.parse(stored) as string[]
-      const rows = ctx.db
-        .query('SELECT pk, label, content, origin_peer FROM memories WHERE shared = 1 AND deleted = 0')
-        .all() as Pick<MemoryRow, 'pk' | 'label' | 'content' | 'origin_peer'>[]
-      const bump = ctx.db.query('UPDATE memories SET feed_seq = ? WHERE pk = ?')
-      for (const r of rows) {
-        if (isGateEligible(r, before) === isGateEligible(r, ctx.publicPrefixes)) continue
-        bump.run(ctx.nextSeq(), r.pk)
-        bumped++
-      }
-    }
-    ctx.db.query('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(PREFIXES_META_KEY, current)
-    return bumped
-  })
 }

@@ -7,6 +7,7 @@ import { BadInput } from '../lib/errors'
 import { uuidv7 } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
+import { markScrubPending } from './scrub'
 import { checkContent, checkInt, checkLabel, parseSeqCursor } from './schemas'
 import type { Memory, RememberInput } from './types'
 
@@ -50,12 +51,13 @@ function prepare(ctx: StoreContext, input: RememberInput): PreparedMemory {
 
 /** Inserts one prepared memory with its full-text row; call inside ctx.write(). */
 function insert(ctx: StoreContext, m: PreparedMemory): { id: string; label: string; encrypted: boolean } {
+  const seq = ctx.nextSeq()
   const { pk } = ctx.db
     .query(
       `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, CASE WHEN ?7 = 1 THEN ?6 END) RETURNING pk`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
     )
-    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, ctx.nextSeq(), m.eligible ? 1 : 0) as { pk: number }
+    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, m.now, seq, m.eligible ? 1 : 0, m.eligible ? seq : null) as { pk: number }
   ctx.index(pk, m.label, m.plaintext, m.encrypted)
   return { id: m.id, label: m.label, encrypted: m.encrypted }
 }
@@ -125,6 +127,8 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
       .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), seq, eligible ? 1 : 0, feedSeq, row.pk)
     ctx.unindex(row.pk)
     ctx.index(row.pk, label, content, encrypted)
+    // Its plaintext may linger in full-text segments and the WAL: scrubbed at the next open.
+    if (encrypted && !row.encrypted) markScrubPending(ctx)
     return true
   })
   return done ? get(ctx, id) : null

@@ -8,12 +8,14 @@ import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import { createContext, type StoreContext } from './_context'
 import { createBlindIndex } from './blind-index'
-import { changesSince, reconcilePrefixes } from './change-feed'
+import { changesSince } from './change-feed'
 import { openDatabase } from './database'
 import { fixDbFileModes, formatMode } from './file-modes'
 import { createGroupRemember, forget, get, list, remember, update } from './local-memories'
 import { peerState, recordPull, recordServed } from './peer-state'
+import { reconcilePrefixes } from './prefix-change'
 import { recall } from './recall'
+import { scrubIfPending } from './scrub'
 import { hasPending, indexPending } from './copy-index'
 import { acceptDeletes, applyRemote, countPeerCopies, DEFAULT_MAX_PEER_BYTES, purgePeer, resetScope } from './remote-copies'
 import type { Store, StoreStats } from './types'
@@ -47,7 +49,10 @@ export function openStore(opts: OpenStoreOptions): Store {
   if (!Number.isSafeInteger(maxPeerBytes) || maxPeerBytes < 1) throw new BadInput('maxPeerBytes must be a positive integer')
   const ctx = createContext({ db, vault, blind, clock: opts.clock, publicPrefixes: opts.publicPrefixes, maxContentBytes: opts.maxContentBytes, maxPeerBytes })
   try {
-    reconcilePrefixes(ctx)
+    // Startup reconciliation: labels against the prefixes in force, then the scrub of any
+    // plaintext that went private (here or, by update, while the last run was up).
+    reconcilePrefixes(ctx, { log: opts.log })
+    scrubIfPending(ctx, opts.log)
   } catch (err) {
     db.close()
     throw err
