@@ -38,7 +38,9 @@ export const WireEntrySchema = v.union([
   v.object({ id: Uuid, deleted: v.literal(true) }),
   v.object({
     id: Uuid,
-    label: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+    // Longer than our 256-char labels on purpose: such a copy is dropped and counted by the
+    // store (remote-copies.ts) instead of failing the page, so one bad memory blocks no other.
+    label: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
     content: v.pipe(v.string(), v.minLength(1), v.maxLength(16 * 1024 * 1024)),
     created_at: Iso,
     updated_at: Iso,

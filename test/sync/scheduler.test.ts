@@ -1,0 +1,89 @@
+/** The pull schedule's rules, one by one, as pure functions (src/sync/scheduler.ts). */
+import { describe, expect, test } from 'bun:test'
+import { MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
+import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from '../../src/sync/constants'
+import { backoffMs, nextDue, pageStep, sleepMs, startable } from '../../src/sync/scheduler'
+
+const NOW = 1_000_000
+const INTERVAL = 5 * MINUTE_MS
+
+describe('nextDue', () => {
+  test('after a failure: 5 s, doubling per failure in a row, capped at the interval', () => {
+    const waits = [1, 2, 3, 4, 5, 6, 7, 8].map((failures) => nextDue({ outcome: { kind: 'failed', failures }, now: NOW, intervalMs: INTERVAL, random: 0.5 }) - NOW)
+    expect(BACKOFF_BASE_MS).toBe(5 * SECOND_MS)
+    expect(waits).toEqual([5_000, 10_000, 20_000, 40_000, 80_000, 160_000, INTERVAL, INTERVAL])
+    // A short interval caps early; months of failures never overflow.
+    expect(backoffMs(3, 12 * SECOND_MS)).toBe(12 * SECOND_MS)
+    expect(backoffMs(100_000, INTERVAL)).toBe(INTERVAL)
+    expect(backoffMs(0, INTERVAL)).toBe(BACKOFF_BASE_MS)
+  })
+
+  test('after a success: one interval, brought forward by at most the jitter fraction', () => {
+    const at = (random: number) => nextDue({ outcome: { kind: 'ok' }, now: NOW, intervalMs: INTERVAL, random }) - NOW
+    expect(at(0)).toBe(INTERVAL)
+    expect(at(0.5)).toBe(INTERVAL - INTERVAL * SYNC_JITTER_FRACTION * 0.5)
+    const lowest = at(0.999999)
+    expect(lowest).toBeGreaterThanOrEqual(INTERVAL * (1 - SYNC_JITTER_FRACTION))
+    expect(lowest).toBeLessThan(INTERVAL)
+    for (let i = 0; i < 1000; i++) {
+      const w = at(Math.random())
+      expect(w).toBeGreaterThanOrEqual(INTERVAL * (1 - SYNC_JITTER_FRACTION))
+      expect(w).toBeLessThanOrEqual(INTERVAL)
+    }
+    // Skipped peers (paused, revoked, removed) follow the same schedule.
+    expect(nextDue({ outcome: { kind: 'skipped' }, now: NOW, intervalMs: INTERVAL, random: 0 }) - NOW).toBe(INTERVAL)
+  })
+
+  test('a peer with no URL yet is looked up again after PENDING_RETRY_MS, never later than the interval', () => {
+    expect(PENDING_RETRY_MS).toBe(MINUTE_MS)
+    expect(nextDue({ outcome: { kind: 'pending' }, now: NOW, intervalMs: INTERVAL, random: 0.9 }) - NOW).toBe(PENDING_RETRY_MS)
+    expect(nextDue({ outcome: { kind: 'pending' }, now: NOW, intervalMs: 20 * SECOND_MS, random: 0.9 }) - NOW).toBe(20 * SECOND_MS)
+  })
+})
+
+describe('startable: the concurrency limit', () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `p${i}`)
+
+  test('starts due peers in order, never more than MAX_CONCURRENT_PULLS in flight', () => {
+    expect(MAX_CONCURRENT_PULLS).toBe(8)
+    expect(startable(ids, new Map(), new Set(), NOW)).toEqual(ids.slice(0, 8))
+    expect(startable(ids, new Map(), new Set(['p0', 'p1', 'p2']), NOW)).toEqual(['p3', 'p4', 'p5', 'p6', 'p7'])
+    expect(startable(ids, new Map(), new Set(ids.slice(0, 8)), NOW)).toEqual([])
+    expect(startable(ids, new Map(), new Set(ids.slice(0, 12)), NOW)).toEqual([])
+  })
+
+  test('skips peers not yet due and peers already being pulled', () => {
+    const due = new Map([
+      ['p0', NOW + 1],
+      ['p1', NOW],
+      ['p2', NOW - 5],
+    ])
+    expect(startable(['p0', 'p1', 'p2', 'p3'], due, new Set(['p2']), NOW, 8)).toEqual(['p1', 'p3'])
+  })
+
+  test('sleepMs: until the soonest due peer, at most an interval, at least the floor', () => {
+    expect(sleepMs([], NOW, INTERVAL)).toBe(INTERVAL)
+    expect(sleepMs([NOW + 7_000, NOW + 30_000], NOW, INTERVAL)).toBe(7_000)
+    expect(sleepMs([NOW - 50_000], NOW, INTERVAL)).toBe(1_000)
+    expect(sleepMs([NOW + 10 * INTERVAL], NOW, INTERVAL)).toBe(INTERVAL)
+  })
+})
+
+describe('pageStep', () => {
+  test('more=false ends the pull; more=true with a moved cursor asks for the next page', () => {
+    expect(pageStep({ more: false, cursor: '10' }, '10', 1)).toBe('done')
+    expect(pageStep({ more: true, cursor: '11' }, '10', 1)).toBe('next')
+    expect(pageStep({ more: true, cursor: '1' }, null, 1)).toBe('next')
+  })
+
+  test('more=true without moving the cursor is a stuck peer', () => {
+    expect(pageStep({ more: true, cursor: '10' }, '10', 5)).toBe('stuck')
+  })
+
+  test('the page cap: the rest comes at the next pull', () => {
+    expect(MAX_PAGES_PER_PULL).toBe(2000)
+    expect(pageStep({ more: true, cursor: '2000' }, '1999', MAX_PAGES_PER_PULL - 1)).toBe('next')
+    expect(pageStep({ more: true, cursor: '2001' }, '2000', MAX_PAGES_PER_PULL)).toBe('page_cap')
+    expect(pageStep({ more: false, cursor: '2001' }, '2000', MAX_PAGES_PER_PULL)).toBe('done')
+  })
+})
