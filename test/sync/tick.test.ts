@@ -1,65 +1,196 @@
 /**
- * The five-minute tick with an injected clock: two in-process pods share one FakeClock; advancing
- * it by the interval fires exactly one pull, and a failing peer backs off and recovers by itself.
+ * The sync loop in process with an injected clock (src/sync/sync-loop.ts): the puller is a
+ * loop over a real pod's store and peers; its peers are real pods or scripted servers. Advancing
+ * the FakeClock by the interval fires exactly one pull; a failing peer backs off (5 s, 10 s …)
+ * and recovers by itself; at most MAX_CONCURRENT_PULLS pulls are in flight; a peer whose
+ * cursor does not move is a bad_response; closing aborts a pull in flight.
  */
 import { afterEach, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
-import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
+import { FakeClock, MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
+import { MAX_CONCURRENT_PULLS, PULL_BUDGET_MS } from '../../src/sync/constants'
+import { createSyncLoop, type SyncLoop, type SyncResult } from '../../src/sync/sync-loop'
 import { tempHome } from '../helpers/pod-process'
+import { entry, servedPeer, untilAborted, waitFor, type ServedPeer } from './_served-peer'
 
+const INTERVAL_MS = 5 * MINUTE_MS
 let pods: Pod[] = []
+let served: ServedPeer[] = []
+let loops: SyncLoop[] = []
 let homes: string[] = []
+let servers: { stop(force?: boolean): unknown }[] = []
 afterEach(async () => {
+  for (const l of loops) await l.close()
   for (const p of pods) await p.close()
+  for (const s of served) await s.close()
+  for (const s of servers) await s.stop(true)
   for (const h of homes) rmSync(h, { recursive: true, force: true })
   pods = []
+  served = []
+  loops = []
   homes = []
+  servers = []
 })
 
-async function twoPods(clock: FakeClock) {
-  const logs = [memoryLogger(), memoryLogger()]
-  const started = []
-  for (const log of logs) {
-    const home = tempHome()
-    homes.push(home)
-    started.push(await startPod({ home, port: 0, host: '127.0.0.1', clock, log }))
-  }
-  pods.push(...started)
-  const [a, b] = started as [Pod, Pod]
-  b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url, scope: 'public:*' })
-  a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, scope: 'public:*' })
-  return { a, b, logB: logs[1]! }
+async function pod(clock: FakeClock): Promise<Pod> {
+  const home = tempHome()
+  homes.push(home)
+  const p = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger(), autoSync: false })
+  pods.push(p)
+  return p
 }
 
-/** Lets the loop run until it is asleep on the clock again. */
-async function settle(clock: FakeClock) {
-  for (let i = 0; i < 200; i++) {
-    await Bun.sleep(5)
-    if (clock.sleeping > 0) return
+/** A loop pulling into `b`, started, with every result it produces collected. */
+function loopFor(b: Pod, clock: FakeClock) {
+  const results: SyncResult[] = []
+  const log = memoryLogger()
+  const loop = createSyncLoop({
+    selfId: b.home.identity.podId,
+    listPeers: () => b.home.peers.list().peers,
+    getPeer: (id) => b.home.peers.get(id),
+    pairKey: (id, key) => b.home.identity.pairKey(id, key),
+    store: b.store,
+    clock,
+    log,
+    intervalMs: () => INTERVAL_MS,
+    resolveUrl: async (p) => p.url || null,
+    random: () => 0, // no jitter: due exactly one interval later
+    onPulled: (_, r) => results.push(r),
+  })
+  loops.push(loop)
+  loop.start()
+  return { loop, results, log }
+}
+
+/** Lets the loop act on the time just set, then waits for the pulls it started. */
+async function settle(loop: SyncLoop) {
+  for (let i = 0; i < 3; i++) {
+    await Bun.sleep(1)
+    await loop.idle()
   }
 }
 
-const pulls = (lines: string[]) => lines.filter((l) => l.includes('op=sync') && l.includes('fetched=')).length
+function trust(a: Pod, b: Pod, url = a.url) {
+  b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url })
+  a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url })
+}
 
-test('advancing the clock by the interval fires exactly one tick', async () => {
+test('advancing the clock by the interval fires exactly one pull', async () => {
   const clock = new FakeClock()
-  const { a, b, logB } = await twoPods(clock)
+  const [a, b] = [await pod(clock), await pod(clock)]
+  trust(a, b)
   a.store.remember({ label: 'public:tick', content: 'one' })
-  await settle(clock)
-  const before = pulls(logB.lines)
-
-  clock.advance(5 * MINUTE_MS)
-  await settle(clock)
-  await Bun.sleep(50)
-  expect(pulls(logB.lines)).toBe(before + 1)
+  const { loop, results } = loopFor(b, clock)
+  await settle(loop)
+  expect(results).toHaveLength(1) // a peer never pulled is due at once
   expect(b.store.countPeerCopies(a.id)).toBe(1)
 
-  // Less than an interval later: nothing.
+  a.store.remember({ label: 'public:tock', content: 'two' })
+  clock.advance(INTERVAL_MS - 1)
+  await settle(loop)
+  expect(results).toHaveLength(1)
+  clock.advance(1)
+  await settle(loop)
+  expect(results).toHaveLength(2)
+  expect(b.store.countPeerCopies(a.id)).toBe(2)
+
   clock.advance(MINUTE_MS)
-  await settle(clock)
-  expect(pulls(logB.lines)).toBe(before + 1)
+  await settle(loop)
+  expect(results).toHaveLength(2)
+})
+
+test('a failing peer backs off 5 s, 10 s, 20 s and recovers by itself', async () => {
+  const clock = new FakeClock()
+  const [a, b] = [await pod(clock), await pod(clock)]
+  // In front of A: 503 while down, else passed through (the signature covers route and body, not the host).
+  let down = true
+  const front = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: async (req) => {
+      if (down) return new Response('down', { status: 503 })
+      const url = new URL(req.url)
+      return fetch(a.url + url.pathname, { method: req.method, headers: req.headers, body: await req.arrayBuffer() })
+    },
+  })
+  servers.push(front)
+  trust(a, b, `http://127.0.0.1:${front.port}`)
+  a.store.remember({ label: 'public:later', content: 'arrives after the outage' })
+  const { loop, results, log } = loopFor(b, clock)
+  await settle(loop)
+  expect(results.map((r) => r.error)).toEqual(['http_503'])
+
+  for (const wait of [5 * SECOND_MS, 10 * SECOND_MS, 20 * SECOND_MS]) {
+    const before = results.length
+    clock.advance(wait - 1)
+    await settle(loop)
+    expect(results).toHaveLength(before) // not yet
+    clock.advance(1)
+    await settle(loop)
+    expect(results).toHaveLength(before + 1)
+  }
+  expect(results.map((r) => r.error)).toEqual(['http_503', 'http_503', 'http_503', 'http_503'])
+  expect(b.store.peerState(a.id).consecutive_failures).toBe(4)
+
+  down = false
+  clock.advance(40 * SECOND_MS)
+  await settle(loop)
+  expect(results.at(-1)).toMatchObject({ ok: true, stored: 1 })
+  expect(b.store.peerState(a.id).consecutive_failures).toBe(0)
+  expect(log.lines.filter((l) => l.includes('peer recovered'))).toHaveLength(1)
+  // First failure at warn, identical repeats at debug.
+  expect(log.lines.filter((l) => l.includes('err=http_503') && l.includes('level=warn'))).toHaveLength(1)
+
+  // Back on the normal schedule: one interval.
+  clock.advance(INTERVAL_MS - 1)
+  await settle(loop)
+  expect(results).toHaveLength(5)
+  clock.advance(1)
+  await settle(loop)
+  expect(results).toHaveLength(6)
+})
+
+test(`at most ${MAX_CONCURRENT_PULLS} pulls are in flight; the rest start as slots free up`, async () => {
+  const clock = new FakeClock()
+  const b = await pod(clock)
+  const peers: ServedPeer[] = []
+  for (let i = 0; i < MAX_CONCURRENT_PULLS + 3; i++) {
+    const h = await servedPeer(clock, { page: () => ({ cursor: '1', more: false, memories: [] }), hold: (_, signal) => untilAborted(signal) })
+    served.push(h)
+    peers.push(h)
+    h.trust(b.home.identity.podId, b.home.identity.publicKey)
+    b.home.peers.add({ id: h.id, key: h.key, url: h.url })
+  }
+  const asked = () => peers.filter((p) => p.stats.requests > 0).length
+  const { loop, results } = loopFor(b, clock)
+  await waitFor(() => asked() === MAX_CONCURRENT_PULLS, 5000, 'the first pulls')
+  await Bun.sleep(50)
+  expect(asked()).toBe(MAX_CONCURRENT_PULLS)
+
+  // The budget ends the stalled pulls; the three that waited start then.
+  clock.advance(PULL_BUDGET_MS)
+  await waitFor(() => asked() === MAX_CONCURRENT_PULLS + 3, 5000, 'the waiting pulls')
+  expect(results.filter((r) => r.error === 'timeout')).toHaveLength(MAX_CONCURRENT_PULLS)
+  void loop
+})
+
+test('a peer that says more=true without moving its cursor is a bad_response, and nothing of that page is stored', async () => {
+  const clock = new FakeClock()
+  const b = await pod(clock)
+  const h = await servedPeer(clock, { page: () => ({ cursor: '7', more: true, memories: [entry('public:loop', 'again')] }) })
+  served.push(h)
+  h.trust(b.home.identity.podId, b.home.identity.publicKey)
+  b.home.peers.add({ id: h.id, key: h.key, url: h.url })
+  const { loop, results } = loopFor(b, clock)
+  await settle(loop)
+  expect(results).toHaveLength(1)
+  expect(results[0]).toMatchObject({ ok: false, error: 'bad_response' })
+  expect(results[0]!.detail).toContain('cursor')
+  // The first page (from no cursor) was stored; the repeat of it was refused, not stored again.
+  expect(b.store.countPeerCopies(h.id)).toBe(1)
+  expect(h.stats.requests).toBe(2)
 })
 
 test('closing the pod aborts a pull in flight instead of waiting out its timeout, and records no failure', async () => {
@@ -75,22 +206,17 @@ test('closing the pod aborts a pull in flight instead of waiting out its timeout
       return new Promise<Response>(() => {})
     },
   })
-  try {
-    const home = tempHome()
-    homes.push(home)
-    const b = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger() })
-    const peer = (await startPod({ home: tempHome(), port: 0, host: '127.0.0.1', clock, log: memoryLogger() }))
-    pods.push(peer)
-    homes.push(peer.home.paths.root)
-    b.home.peers.add({ id: peer.home.identity.podId, key: peer.home.identity.publicKey, url: `http://127.0.0.1:${hanging.port}` })
-    const pulling = b.syncNow()
-    await requestArrived
-    await b.close()
-    const [result] = await pulling
-    expect(result).toMatchObject({ ok: false, error: 'stopped' })
-  } finally {
-    await hanging.stop(true)
-  }
+  servers.push(hanging)
+  const home = tempHome()
+  homes.push(home)
+  const b = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger() })
+  const peer = await pod(clock)
+  b.home.peers.add({ id: peer.home.identity.podId, key: peer.home.identity.publicKey, url: `http://127.0.0.1:${hanging.port}` })
+  const pulling = b.syncNow()
+  await requestArrived
+  await b.close()
+  const [result] = await pulling
+  expect(result).toMatchObject({ ok: false, error: 'stopped' })
   // Without the abort, close() would wait for the 30 s request timeout; this test's own 15 s
   // limit (normally it takes milliseconds) is what tells the two apart.
 }, 15_000)
