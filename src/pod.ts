@@ -7,7 +7,7 @@ import { systemClock, type Clock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
 import { lockHome, NonceCache, openHome, parseListen, shortId, type PeerRecord, type PodHome } from './identity'
 import { openStore, startBackgroundIndexer, type Store } from './store'
-import { createApp } from './http/app'
+import { createApp, MAX_SERVER_BODY_BYTES } from './http/app'
 import type { AppDeps } from './http/deps'
 import { createSyncLoop, type SyncResult } from './sync/sync-loop'
 import { peersOverview } from './sync/peer-overview'
@@ -128,7 +128,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       hostname,
       port,
       fetch: (req) => app.fetch(req),
-      maxRequestBodySize: 8 * 1024 * 1024,
+      maxRequestBodySize: MAX_SERVER_BODY_BYTES,
       onError: (err) => {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })

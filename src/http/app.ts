@@ -18,6 +18,11 @@ import { peerSyncRoutes } from './peer-sync'
 
 /** Largest local API body: a 64 KiB memory can grow ~6x as escaped JSON, plus MCP framing. */
 export const MAX_BODY_BYTES = 1024 * 1024
+/**
+ * Bun.serve's own cap (maxRequestBodySize), a backstop under the app's checks: no route needs
+ * more than MAX_BODY_BYTES, and the slack lets the app answer its JSON 413 up to there.
+ */
+export const MAX_SERVER_BODY_BYTES = MAX_BODY_BYTES + 64 * 1024
 
 export function createApp(deps: AppDeps) {
   const app = new Hono()
@@ -35,14 +40,6 @@ export function createApp(deps: AppDeps) {
     })
   }
   app.use(corsMiddleware(() => deps.allowedOrigins()))
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new TooLarge(`request body is over ${MAX_BODY_BYTES} bytes`)
-      },
-    }),
-  )
 
   app.get('/healthz', (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
   app.route('/', peerSyncRoutes(deps))
@@ -50,6 +47,16 @@ export function createApp(deps: AppDeps) {
 
   const admin = new Hono()
   admin.use(adminAuth((token) => deps.identity.checkAdminToken(token)))
+  // Only after the token: hono's bodyLimit reads a chunked body into memory to count it, and an
+  // unauthenticated caller must cost us no body at all (contract Part 1b). /peer/sync counts its own.
+  admin.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new TooLarge(`request body is over ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
+  )
   admin.route('/', memoryRoutes(deps))
   admin.route('/', peerAdminRoutes(deps))
   admin.route('/', mcpRoutes(deps))

@@ -2,14 +2,12 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { NotFound } from '../lib/errors'
-import { parseHandshakeUrl, parsePodId } from '../identity'
+import { parseHandshakeUrl, parsePodId, ScopeSchema } from '../identity'
 import type { AppDeps, PeerView } from './deps'
 import { readJson } from './validate'
 
-const Scope = v.union([
-  v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
-  v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(256))), v.minLength(1), v.maxLength(32)),
-])
+/** The scope limits (src/lib/glob.ts) apply to what the operator configures as to what peers send. */
+const Scope = ScopeSchema
 const Name = v.pipe(v.string(), v.maxLength(64, 'name is longer than 64 characters'))
 const Url = v.pipe(v.string(), v.maxLength(2048, 'url is longer than 2048 characters'))
 

@@ -5,11 +5,10 @@
  */
 import * as v from 'valibot'
 import { parse, TomlError } from 'smol-toml'
+import { globLimitProblem } from '../lib/glob'
 import { httpUrlProblem } from '../lib/http-url'
 
 export const NAME_MAX_CHARS = 64
-export const GLOB_MAX_CHARS = 256
-export const SCOPE_MAX_GLOBS = 32
 
 // C0/C1 controls, plus line/paragraph separators and bidi overrides: they would let a name or
 // URL forge extra lines in TOML, logs or the panel, or render differently from its bytes.
@@ -39,10 +38,10 @@ export function originProblem(text: string): string | null {
   return null
 }
 
-/** One label glob of a scope. */
+/** One label glob of a scope the operator configures: the wire limits (src/lib/glob.ts), and no control characters. */
 export function globProblem(glob: string): string | null {
-  if (glob.length === 0) return 'must not be empty'
-  if (glob.length > GLOB_MAX_CHARS) return `is longer than ${GLOB_MAX_CHARS} characters`
+  const limit = globLimitProblem(glob)
+  if (limit) return limit
   if (hasControlChars(glob)) return 'must not contain control characters'
   return null
 }

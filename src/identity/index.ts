@@ -34,4 +34,4 @@ export {
 } from './signing'
 export { NonceCache, NONCE_TTL_MS, type NonceVerdict } from './nonce-cache'
 export { PeerRegistry, type PeerInput, type PeerPatch } from './peer-registry'
-export { DEFAULT_SCOPE, normalizeScope, RENDEZVOUS_SCHEME } from './peers-toml'
+export { DEFAULT_SCOPE, normalizeScope, RENDEZVOUS_SCHEME, ScopeSchema } from './peers-toml'

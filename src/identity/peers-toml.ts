@@ -7,7 +7,8 @@
 import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { BadInput } from '../lib/errors'
-import { checkWith, describeIssues, parseTomlText, globProblem, httpUrlProblem, nameProblem, quote, SCOPE_MAX_GLOBS } from './_checks'
+import { SCOPE_MAX_GLOBS } from '../lib/glob'
+import { checkWith, describeIssues, parseTomlText, globProblem, httpUrlProblem, nameProblem, quote } from './_checks'
 import { isPodId } from './pod-id'
 import type { PeerEntry, PodId } from './types'
 
@@ -59,7 +60,8 @@ export function checkPeerEntry(entry: PeerEntry): void {
   if (problems.length > 0) throw new BadInput(`peer ${problems.join('; ')}`, problems)
 }
 
-const ScopeSchema = v.pipe(
+/** A scope as the operator gives it (peers.toml, the peer API): one glob or a list, checked against the limits. */
+export const ScopeSchema = v.pipe(
   v.union([v.string(), v.array(v.string())], 'must be a glob string or an array of glob strings'),
   v.transform((s): string[] => (typeof s === 'string' ? [s] : s)),
   v.rawCheck<string[]>(({ dataset, addIssue }) => {

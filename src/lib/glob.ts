@@ -1,24 +1,136 @@
 /**
- * Label globs for peer scopes: `*` matches any run of characters (also empty), `?` one
- * character, everything else is literal. `"*"` matches every label.
+ * Label globs for peer scopes: `*` matches any run of characters (also empty), `?` exactly one,
+ * every other character is literal. `"*"` matches every label. Characters are UTF-16 code units,
+ * as JavaScript's `length` counts them.
+ *
+ * Matching never uses a regex: a peer chooses the globs, and `*a*a*…*#` as a backtracking regex
+ * is exponential in the number of stars (issue 8: one request froze the pod for 27 s). A glob is
+ * compiled into its star-separated segments; the first must be a prefix, the last a suffix and
+ * the ones between are found leftmost-first, which is correct because a `*` can absorb whatever
+ * lies between two segments. That is O(label × glob) in the worst case (a `?` segment tried at
+ * every position) and O(label) with `indexOf` for the usual literal segments; never exponential.
+ *
+ * The limits of a scope (contract Part 1b) are defined here once, for what peers send and what
+ * the operator configures alike.
  */
-const cache = new Map<string, RegExp>()
 
-function toRegExp(glob: string): RegExp {
-  let re = cache.get(glob)
-  if (!re) {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]')
-    re = new RegExp(`^${body}$`)
-    if (cache.size > 1000) cache.clear()
-    cache.set(glob, re)
+/** At most this many globs in one scope. */
+export const SCOPE_MAX_GLOBS = 16
+/** Each glob is 1..this many characters (UTF-16 code units). */
+export const GLOB_MAX_CHARS = 128
+
+/** What is wrong with one glob against the limits (a phrase to follow its name), or null. */
+export function globLimitProblem(glob: string): string | null {
+  if (glob.length === 0) return 'must not be empty'
+  if (glob.length > GLOB_MAX_CHARS) return `is ${glob.length} characters long (at most ${GLOB_MAX_CHARS})`
+  return null
+}
+
+/** What is wrong with a list of globs against the limits, or null. */
+export function scopeLimitProblem(globs: readonly string[]): string | null {
+  if (globs.length === 0) return 'must have at least one glob'
+  if (globs.length > SCOPE_MAX_GLOBS) return `has ${globs.length} globs (at most ${SCOPE_MAX_GLOBS})`
+  for (let i = 0; i < globs.length; i++) {
+    const problem = globLimitProblem(globs[i]!)
+    if (problem) return `glob ${i + 1} ${problem}`
   }
-  return re
+  return null
+}
+
+const QMARK = 63 // '?'
+
+interface Segment {
+  text: string
+  /** True when the segment holds a `?`, so `indexOf` cannot find it. */
+  wild: boolean
+}
+
+interface CompiledGlob {
+  /** No `*`: the label must be exactly as long as `head` and match it. */
+  exact: boolean
+  head: Segment
+  middle: Segment[]
+  tail: Segment
+  /** Characters the label needs at least (all non-star characters). */
+  minLength: number
+}
+
+const segment = (text: string): Segment => ({ text, wild: text.includes('?') })
+
+export function compileGlob(glob: string): CompiledGlob {
+  const parts = glob.split('*')
+  if (parts.length === 1) {
+    const head = segment(glob)
+    return { exact: true, head, middle: [], tail: segment(''), minLength: glob.length }
+  }
+  const head = segment(parts[0]!)
+  const tail = segment(parts[parts.length - 1]!)
+  const middle = parts.slice(1, -1).filter((p) => p !== '').map(segment)
+  return { exact: false, head, middle, tail, minLength: glob.length - (parts.length - 1) }
+}
+
+/** Does `seg` match `text` at `at` (the caller checked that it fits)? */
+function matchesAt(text: string, at: number, seg: Segment): boolean {
+  const s = seg.text
+  if (!seg.wild) return text.startsWith(s, at)
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c !== QMARK && c !== text.charCodeAt(at + i)) return false
+  }
+  return true
+}
+
+/** Leftmost position ≥ from where `seg` matches and ends by `end`, or -1. */
+function find(text: string, seg: Segment, from: number, end: number): number {
+  const last = end - seg.text.length
+  if (!seg.wild) {
+    const at = text.indexOf(seg.text, from)
+    return at >= 0 && at <= last ? at : -1
+  }
+  for (let at = from; at <= last; at++) if (matchesAt(text, at, seg)) return at
+  return -1
+}
+
+export function matchesCompiled(text: string, g: CompiledGlob): boolean {
+  if (g.exact) return text.length === g.head.text.length && matchesAt(text, 0, g.head)
+  if (text.length < g.minLength) return false
+  const end = text.length - g.tail.text.length
+  if (!matchesAt(text, 0, g.head) || !matchesAt(text, end, g.tail)) return false
+  let at = g.head.text.length
+  for (const seg of g.middle) {
+    const found = find(text, seg, at, end)
+    if (found < 0) return false
+    at = found + seg.text.length
+  }
+  return true
+}
+
+const cache = new Map<string, CompiledGlob>()
+
+function compiled(glob: string): CompiledGlob {
+  let g = cache.get(glob)
+  if (!g) {
+    g = compileGlob(glob)
+    if (cache.size >= 1000) cache.clear()
+    cache.set(glob, g)
+  }
+  return g
 }
 
 export function matchesGlob(text: string, glob: string): boolean {
-  return toRegExp(glob).test(text)
+  return matchesCompiled(text, compiled(glob))
 }
 
 export function matchesAny(text: string, globs: readonly string[]): boolean {
-  return globs.some((g) => matchesGlob(text, g))
+  for (const glob of globs) if (matchesCompiled(text, compiled(glob))) return true
+  return false
+}
+
+/** A matcher for one scope, compiled once (for a loop over many labels). */
+export function scopeMatcher(globs: readonly string[]): (text: string) => boolean {
+  const list = globs.map(compileGlob)
+  return function matchesScope(text) {
+    for (const g of list) if (matchesCompiled(text, g)) return true
+    return false
+  }
 }

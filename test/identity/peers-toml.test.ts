@@ -42,3 +42,13 @@ test('peer URLs', () => {
   expect(peerUrlProblem(ID_A, `mzm-rendezvous://${ID_B}`)).toMatch(/this peer's own id/)
   expect(peerUrlProblem(ID_A, `mzm-rendezvous://${ID_A}/x`)).toMatch(/this peer's own id/)
 })
+
+test('scope limits of the contract (16 globs of 1..128 characters) hold in peers.toml', () => {
+  const table = (scope: string) => `[peers.${ID_A}]\nurl = ""\nscope = ${scope}\n`
+  const ok = JSON.stringify(Array.from({ length: 16 }, (_, i) => `g${i}:${'x'.repeat(120)}`))
+  expect(parsePeersToml(table(ok), SELF)[0]!.scope).toHaveLength(16)
+  const tooMany = JSON.stringify(Array.from({ length: 17 }, (_, i) => `g${i}:*`))
+  expect(() => parsePeersToml(table(tooMany), SELF)).toThrow(`peers.${ID_A}.scope: has 17 globs (at most 16)`)
+  expect(() => parsePeersToml(table(JSON.stringify('x'.repeat(129))), SELF)).toThrow('is 129 characters long (at most 128)')
+  expect(() => normalizeScope(Array(17).fill('a'))).toThrow('peer scope has 17 globs (at most 16)')
+})
