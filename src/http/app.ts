@@ -19,7 +19,7 @@ import { peerSyncRoutes } from './peer-sync'
 /** Largest local API body: a 64 KiB memory can grow ~6x as escaped JSON, plus MCP framing. */
 export const MAX_BODY_BYTES = 1024 * 1024
 /**
- * Bun.serve's own cap (maxRequestBodySize), a backstop under the app's checks: no route needs
+ * The server's own cap (maxRequestBodySize), a backstop under the app's checks: no route needs
  * more than MAX_BODY_BYTES, and the slack lets the app answer its JSON 413 up to there.
  */
 export const MAX_SERVER_BODY_BYTES = MAX_BODY_BYTES + 64 * 1024
