@@ -30,6 +30,7 @@
  * at the interval) and recovers by itself.
  */
 import * as v from 'valibot'
+import { MAX_RESPONSE_BYTES } from './constants'
 
 const Iso = v.pipe(v.string(), v.maxLength(40))
 const Uuid = v.pipe(v.string(), v.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/))
@@ -41,7 +42,8 @@ export const WireEntrySchema = v.union([
     // Longer than our 256-char labels on purpose: such a copy is dropped and counted by the
     // store (remote-copies.ts) instead of failing the page, so one bad memory blocks no other.
     label: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
-    content: v.pipe(v.string(), v.minLength(1), v.maxLength(16 * 1024 * 1024)),
+    // Likewise content over max_content_bytes is the store's to drop; only the response cap bounds it here.
+    content: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_RESPONSE_BYTES)),
     created_at: Iso,
     updated_at: Iso,
   }),

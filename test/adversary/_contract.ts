@@ -196,6 +196,8 @@ export interface ServedPeer {
   pod?: PodTarget
   /** Every pull that arrived with a valid Bearer. */
   pulls: number
+  /** Path and query of every request that reached us, valid or not. */
+  paths: string[]
   handler: PullHandler
   stop(): Promise<void>
 }
@@ -207,6 +209,7 @@ export function servePeer(handler: PullHandler, self = newKeyPair()): ServedPeer
     url: '',
     server: undefined as unknown as Server<undefined>,
     pulls: 0,
+    paths: [],
     handler,
     async stop() {
       await peer.server.stop(true)
@@ -217,7 +220,8 @@ export function servePeer(handler: PullHandler, self = newKeyPair()): ServedPeer
     port: 0,
     idleTimeout: 0,
     async fetch(req) {
-      const path = new URL(req.url).pathname
+      const { pathname: path, search } = new URL(req.url)
+      peer.paths.push(path + search)
       if (path === '/healthz') return Response.json({ ok: true, pod_id: self.podId, version: 'adversary' })
       if (path !== SYNC_ROUTE || req.method !== 'POST' || !peer.pod) return Response.json({ error: 'not_found' }, { status: 404 })
       const pod = peer.pod
@@ -267,4 +271,19 @@ export function memoryOf(pid: number): { peakMb: number; rssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
   return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 }
+}
+
+// ---- Rendezvous proof of key possession (Part 1b) ------------------------------------------
+
+/** proof = HMAC(HKDF(X25519(pod key, rendezvous key), "mzm-rdv-v1", id|rdvKey), "mzm-rdv1\n" id \n url \n ts). */
+export function rendezvousProof(kp: KeyPair, rendezvousKey: string, url: string, tsS: number, peerId = kp.podId): string {
+  const k = hkdf(x25519(kp.privateKey, rendezvousKey), 'mzm-rdv-v1', `${peerId}|${rendezvousKey}`)
+  return b64u(hmac(k, `mzm-rdv1\n${peerId}\n${url}\n${tsS}`))
+}
+
+/** The register body for `kp` (or, with `as`, a body claiming another id signed with kp's key). */
+export function registerBody(kp: KeyPair, rendezvousKey: string, url: string, opts: { as?: string; key?: string; tsS?: number } = {}) {
+  const ts = opts.tsS ?? Math.floor(Date.now() / 1000)
+  const peerId = opts.as ?? kp.podId
+  return { peer_id: peerId, url, key: opts.key ?? kp.publicKey, ts, proof: rendezvousProof(kp, rendezvousKey, url, ts, peerId) }
 }

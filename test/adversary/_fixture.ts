@@ -4,7 +4,9 @@
  * through the pod's admin API, exactly as an operator pasting a handshake URL would.
  */
 import { expect } from 'bun:test'
-import { spawnPod, type PodProcess, type SpawnOptions } from '../helpers/pod-process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { cleanup, spawnPod, type PodProcess, type SpawnOptions } from '../helpers/pod-process'
 import { handshakeUrl, newKeyPair, servePeer, type KeyPair, type PodTarget, type PullHandler, type ServedPeer } from './_contract'
 
 export interface PeerRow {
@@ -87,4 +89,29 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
     if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`)
     await Bun.sleep(stepMs)
   }
+}
+
+/**
+ * Stops our pods (SIGTERM, then SIGKILL after `graceMs`: a pod frozen by an attack that
+ * succeeded cannot run its signal handler) and removes their homes.
+ */
+export async function stopPods(pods: (PodProcess | undefined)[], graceMs = 5_000): Promise<void> {
+  const live = pods.filter((p): p is PodProcess => p !== undefined)
+  await Promise.all(
+    live.map(async (p) => {
+      const timer = setTimeout(() => void p.kill9(), graceMs)
+      await p.stop().catch(() => undefined)
+      clearTimeout(timer)
+    }),
+  )
+  await cleanup(live)
+}
+
+/** Sets `key = value` at the top level of a home's pod.toml (replacing the line if present), as an operator would. */
+export function setPodToml(home: string, key: string, value: string): void {
+  const path = join(home, 'pod.toml')
+  const text = readFileSync(path, 'utf8')
+  const line = `${key} = ${value}`
+  const re = new RegExp(`^${key}\\s*=.*$`, 'm')
+  writeFileSync(path, re.test(text) ? text.replace(re, line) : text.replace(/^(pod_id\s*=.*)$/m, `$1\n${line}`), { mode: 0o600 })
 }
