@@ -1,4 +1,4 @@
-/** `mazemaker peer add|list|set|pause|resume|remove` and `mazemaker sync [peer]`. */
+/** `mazemaker peer add|list|set|pause|resume|remove|accept-deletes` and `mazemaker sync [peer]`. */
 import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
 import type { GlobalFlags, PodClient } from './context'
@@ -109,6 +109,18 @@ export function peerCommands(flags: GlobalFlags) {
     },
   })
 
+  const acceptDeletes = defineCommand({
+    meta: { name: 'accept-deletes', description: "Apply a peer's held mass delete (status held): its tombstones delete the copies here" },
+    args: { peer: { type: 'positional', description: 'peer id, short id or name', required: true }, json },
+    async run({ args }) {
+      const out = await withPod(flags, async (pod) =>
+        pod.call<{ deleted: number; peer: PeerView }>('POST', `/peer/peers/${await findPeer(pod, args.peer)}/accept-deletes`),
+      )
+      if (args.json) return printJson(out)
+      console.log(out.deleted > 0 ? `${out.deleted} copies deleted; status ${out.peer.status}` : `nothing was held; status ${out.peer.status}`)
+    },
+  })
+
   const sync = defineCommand({
     meta: { name: 'sync', description: 'Pull from every peer (or one) now' },
     args: { peer: { type: 'positional', description: 'peer id, short id or name', required: false }, json },
@@ -120,7 +132,8 @@ export function peerCommands(flags: GlobalFlags) {
       if (args.json) return printJson(out)
       if (out.results.length === 0) console.log('no peers to pull from')
       for (const r of out.results) {
-        const what = r.ok ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted} ms=${r.ms}` : `err=${r.error} ${r.detail ?? ''}`
+        const extra = `${r.dropped ? ` dropped=${r.dropped}` : ''}${r.held ? ` held=${r.held} (see: mazemaker peer accept-deletes)` : ''}`
+        const what = r.ok ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}` : `err=${r.error} ${r.detail ?? ''}`
         console.log(`${r.peer.slice(0, 8)}  ${r.ok ? 'ok ' : 'ERR'}  ${what}`)
       }
       if (out.results.some((r) => !r.ok && r.error !== 'paused')) process.exitCode = 1
@@ -129,7 +142,7 @@ export function peerCommands(flags: GlobalFlags) {
 
   const peer = defineCommand({
     meta: { name: 'peer', description: 'Manage paired pods' },
-    subCommands: { add, list, set, pause, resume, remove },
+    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes },
   })
   return { peer, sync }
 }

@@ -290,6 +290,28 @@ describe('operator panel, two real pods in Chromium', () => {
     await card.locator('.badge', { hasText: '• ready' }).waitFor()
   }, TEST_TIMEOUT_MS)
 
+  test('a mass delete is held: the badge says so, and Accept deletions applies it', async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 150; i++) ids.push((await api<{ id: string }>(b, 'POST', '/memories', { label: `public:bulk-${i}`, content: `bulk ${i}` })).id)
+    await api(a, 'POST', '/peer/sync-now', { peer: b.id })
+    const forget = async (id: string) =>
+      expect((await fetch(`${b.url}/memories/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${b.token}` } })).status).toBe(204)
+    for (const id of ids.slice(0, 120)) await forget(id)
+
+    const card = peerCard(pageA, b.id)
+    await pageA.getByRole('button', { name: `Sync now bravo` }).click()
+    await card.locator('.badge', { hasText: '! held' }).waitFor()
+    expect(await card.locator('.peer-error').textContent()).toContain('deleted 120 of the')
+    const accept = pageA.getByRole('button', { name: 'Accept deletions bravo' })
+    await accept.click()
+    await card.locator('.peer-result', { hasText: 'Accepted: 120 copies deleted.' }).waitFor()
+    await card.locator('.badge', { hasText: '• ready' }).waitFor()
+    expect(await accept.isVisible()).toBe(false)
+    // Leave both pods as the next tests expect them (30 deletions are no mass delete).
+    for (const id of ids.slice(120)) await forget(id)
+    await api(a, 'POST', '/peer/sync-now', { peer: b.id })
+  }, TEST_TIMEOUT_MS)
+
   test('remove asks first (Escape keeps the peer), then removes and purges the copies', async () => {
     const removeButton = pageB.getByRole('button', { name: 'Remove alpha' })
     await removeButton.click()

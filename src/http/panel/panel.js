@@ -23,6 +23,7 @@ const STATUS = {
   'handshake-pending': { icon: '◖', word: 'handshake-pending' },
   paused: { icon: '‖', word: 'paused' },
   error: { icon: '✕', word: 'error' },
+  held: { icon: '!', word: 'held' },
   revoked: { icon: '', word: 'revoked' },
 }
 
@@ -243,9 +244,11 @@ function startPanel() {
     const problem =
       peer.status === 'revoked'
         ? 'Its key file is gone, so it is refused. Remove it, or pair again with its handshake URL.'
-        : peer.last_error
-          ? `Last pull failed: ${peer.last_error}`
-          : ''
+        : peer.status === 'held'
+          ? `Mass delete ${peer.last_error ?? 'held'}`
+          : peer.last_error
+            ? `Last pull failed: ${peer.last_error}`
+            : ''
     card.error.hidden = problem === ''
     card.error.textContent = problem
     card.url.textContent = peer.url || 'not set yet'
@@ -261,6 +264,7 @@ function startPanel() {
     pause.disabled = revoked
     card.buttons.url.disabled = revoked
     card.buttons.scope.disabled = revoked
+    card.buttons['accept-deletes'].hidden = peer.status !== 'held'
     if (!card.buttons.sync.classList.contains('busy')) card.buttons.sync.disabled = revoked || !peer.url
   }
 
@@ -381,6 +385,12 @@ function startPanel() {
       if (action === 'url') return openEdit(peer, 'url', btn)
       if (action === 'scope') return openEdit(peer, 'scope', btn)
       if (action === 'remove') return openRemove(peer, btn)
+      if (action === 'accept-deletes') {
+        const { deleted } = await api('POST', `peer/peers/${id}/accept-deletes`)
+        card.result.classList.remove('error-text')
+        card.result.textContent = `Accepted: ${deleted} copies deleted.`
+        return await refreshPeers()
+      }
     } catch (err) {
       card.result.textContent = err.message
       card.result.classList.add('error-text')
