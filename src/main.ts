@@ -16,6 +16,7 @@ import { rendezvousCommand } from './cli/cmd-rendezvous'
 import { serviceCommand } from './cli/cmd-service'
 import { mcpCommand } from './cli/cmd-mcp'
 import { contextCommand } from './cli/cmd-context'
+import { backupCommands } from './cli/cmd-backup'
 
 export { startPod } from './pod'
 
@@ -23,6 +24,7 @@ function rootCommand(flags: GlobalFlags) {
   const { remember, recall } = memoryCommands(flags)
   const { peer, sync } = peerCommands(flags)
   const { identity, open } = identityCommands(flags)
+  const { backup, restore } = backupCommands(flags)
   return defineCommand({
     meta: {
       name: 'mazemaker',
@@ -43,6 +45,8 @@ function rootCommand(flags: GlobalFlags) {
       service: serviceCommand(flags),
       mcp: mcpCommand(flags),
       context: contextCommand(flags),
+      backup,
+      restore,
     },
   })
 }

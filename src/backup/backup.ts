@@ -1,0 +1,160 @@
+/**
+ * `mazemaker backup`: one file holding a consistent snapshot of pod.db (taken while the pod
+ * runs, with VACUUM INTO) and the home's key and config files, as a gzipped tar encrypted with
+ * age under a passphrase (scrypt recipient). A manifest with each file's SHA-256 goes last, so
+ * restore can prove it got every byte. The output is created 0600 and appears atomically.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { open, unlink, rename } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { Encrypter } from 'age-encryption'
+import { homePaths, loadPodConfig } from '../identity'
+import { BadInput, PodError } from '../lib/errors'
+import { fsyncDir } from '../lib/atomic-file'
+import { snapshotDatabase } from '../store'
+import { DB_ENTRY, homeKeyFiles, MANIFEST_ENTRY } from './home-files'
+import { TAR_END, tarHeader, tarPadding } from './tar'
+
+export const BACKUP_FORMAT = 'mazemaker-backup'
+export const BACKUP_VERSION = 1
+export const MIN_PASSPHRASE_CHARS = 10
+const READ_CHUNK = 1024 * 1024
+
+export interface Manifest {
+  format: typeof BACKUP_FORMAT
+  version: number
+  pod_id: string
+  created_at: string
+  files: { name: string; size: number; sha256: string }[]
+}
+
+export interface BackupResult {
+  file: string
+  pod_id: string
+  bytes: number
+  files: string[]
+}
+
+export function checkPassphrase(passphrase: string): string {
+  if (passphrase.length < MIN_PASSPHRASE_CHARS) {
+    throw new BadInput(`the backup passphrase must be at least ${MIN_PASSPHRASE_CHARS} characters (a few random words are best)`)
+  }
+  return passphrase
+}
+
+/** Tar stream of `files` (name → absolute path) plus the manifest, hashing as it reads. */
+function tarStream(files: [string, string][], podId: string, now: Date): ReadableStream<Uint8Array> {
+  async function* generate(): AsyncGenerator<Uint8Array> {
+    const manifest: Manifest = { format: BACKUP_FORMAT, version: BACKUP_VERSION, pod_id: podId, created_at: now.toISOString(), files: [] }
+    const mtime = now.getTime() / 1000
+    for (const [name, path] of files) {
+      const fh = await open(path, 'r')
+      try {
+        const size = (await fh.stat()).size
+        yield tarHeader({ name, size, mode: 0o600, mtimeSeconds: mtime })
+        const hash = createHash('sha256')
+        let done = 0
+        while (done < size) {
+          const buf = new Uint8Array(Math.min(READ_CHUNK, size - done))
+          const { bytesRead } = await fh.read(buf, 0, buf.length, done)
+          if (bytesRead === 0) throw new PodError('backup_failed', `${path} shrank while it was being read`)
+          const chunk = buf.subarray(0, bytesRead)
+          hash.update(chunk)
+          done += bytesRead
+          yield chunk
+        }
+        yield tarPadding(size)
+        manifest.files.push({ name, size, sha256: hash.digest('hex') })
+      } finally {
+        await fh.close()
+      }
+    }
+    const text = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n')
+    yield tarHeader({ name: MANIFEST_ENTRY, size: text.length, mode: 0o600, mtimeSeconds: mtime })
+    yield text
+    yield tarPadding(text.length)
+    yield TAR_END
+  }
+  const it = generate()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await it.next()
+      if (done) controller.close()
+      else controller.enqueue(value)
+    },
+    async cancel() {
+      await it.return(undefined)
+    },
+  })
+}
+
+/** Streams `data` into `path` through a 0600 temp file beside it, fsynced and renamed into place. */
+async function writeStreamAtomic(path: string, data: ReadableStream<Uint8Array>): Promise<number> {
+  const dir = dirname(path)
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  const fh = await open(tmp, 'wx', 0o600)
+  let bytes = 0
+  try {
+    for await (const chunk of data) {
+      await fh.write(chunk)
+      bytes += chunk.length
+    }
+    await fh.sync()
+  } catch (err) {
+    await fh.close()
+    await unlink(tmp).catch(() => undefined)
+    throw err
+  }
+  await fh.close()
+  await rename(tmp, path)
+  fsyncDir(dir)
+  return bytes
+}
+
+export async function createBackup(opts: { home: string; out: string; passphrase: string; now?: Date }): Promise<BackupResult> {
+  const paths = homePaths(resolve(opts.home))
+  if (!statSafe(paths.podToml) || !statSafe(paths.db)) {
+    throw new PodError('no_pod', `no pod at ${paths.root} (no pod.toml or pod.db); check --home`)
+  }
+  const out = resolve(opts.out)
+  if (statSafe(out)?.isDirectory()) throw new BadInput(`${out} is a directory; give a file name such as ${join(out, 'pod-backup.age')}`)
+  const podId = loadPodConfig(paths.podToml).pod_id
+  const encrypter = new Encrypter()
+  encrypter.setPassphrase(checkPassphrase(opts.passphrase))
+  // The snapshot lands inside the home (0700), never in a shared temp directory.
+  const staging = mkdtempSync(join(paths.root, '.backup-'))
+  try {
+    const snapshot = join(staging, DB_ENTRY)
+    snapshotDatabase(paths.db, snapshot)
+    // Key files are small and written atomically: copied once, after the snapshot, so a peer
+    // paired meanwhile is in the backup with its key (a copy without its rows is harmless).
+    const keyFiles = homeKeyFiles(paths.root).map((name): [string, string] => {
+      const copy = join(staging, name.replaceAll('/', '__'))
+      writeCopy(join(paths.root, name), copy)
+      return [name, copy]
+    })
+    const stream = tarStream([...keyFiles, [DB_ENTRY, snapshot]], podId, opts.now ?? new Date()).pipeThrough(gzip())
+    const bytes = await writeStreamAtomic(out, await encrypter.encrypt(stream))
+    return { file: out, pod_id: podId, bytes, files: [...keyFiles.map(([n]) => n), DB_ENTRY] }
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
+}
+
+/** The platform's gzip (typed as the byte stream it is). */
+export function gzip(): TransformStream<Uint8Array, Uint8Array> {
+  return new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>
+}
+
+function writeCopy(from: string, to: string): void {
+  writeFileSync(to, readFileSync(from), { mode: 0o600, flag: 'wx' })
+}
+
+function statSafe(path: string) {
+  try {
+    return statSync(path)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * src/backup — backups (snapshot + key files, age-encrypted), restore with the same identity,
+ * and memory export/import as JSON Lines.
+ */
+export { createBackup, checkPassphrase, BACKUP_FORMAT, MIN_PASSPHRASE_CHARS, type BackupResult } from './backup'
+export { restoreBackup, type RestoreResult } from './restore'

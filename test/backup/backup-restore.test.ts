@@ -1,0 +1,152 @@
+/**
+ * Backup while the pod takes writes, restore elsewhere: every memory acknowledged before the
+ * backup began is in the restored pod (private ones readable, so the vault key came along), and
+ * a peer pulls from the restored pod with the pairing it already had.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { cleanup, runCli, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
+import { addPeer, identityOf, remember, syncNow } from '../helpers/federation'
+
+const PASS = 'kelp forest lantern seventeen'
+const pods: PodProcess[] = []
+const homes: string[] = []
+afterAll(() => cleanup(pods, homes))
+
+async function allIds(pod: PodProcess): Promise<Set<string>> {
+  const ids = new Set<string>()
+  let cursor: string | null = null
+  do {
+    const q: string = cursor ? `&cursor=${cursor}` : ''
+    const res = await pod.api('GET', `/memories?limit=500${q}`)
+    expect(res.status).toBe(200)
+    for (const m of res.body.memories) ids.add(m.id)
+    cursor = res.body.cursor
+  } while (cursor)
+  return ids
+}
+
+describe('backup and restore', () => {
+  test('under a write load: nothing acknowledged before the backup is lost, and a peer pulls from the restored pod without pairing again', async () => {
+    const a = await spawnPod()
+    const b = await spawnPod()
+    pods.push(a, b)
+    const aId = (await identityOf(a)).pod_id
+    const bId = (await identityOf(b)).pod_id
+    await addPeer(a, b)
+    await addPeer(b, a)
+    const secretId = await remember(a, 'note:vault-check', 'the spare key is under the blue pot')
+    await remember(a, 'public:before-first-pull', 'pulled once before the backup')
+    expect((await syncNow(b, aId))[0]).toMatchObject({ ok: true })
+
+    // Four writers keep remembering until told to stop; each id is recorded when its 201 arrives.
+    const acked: { id: string; at: number }[] = []
+    let stop = false
+    let n = 0
+    const writers = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        const i = n++
+        acked.push({ id: await remember(a, `public:load-${i}`, `load memory ${i}`), at: performance.now() })
+      }
+    })
+    while (acked.length < 50) await Bun.sleep(10)
+
+    const file = join(tempHome('mzm-bk-out-'), 'pod.age')
+    homes.push(join(file, '..'))
+    const began = performance.now()
+    const backup = await runCli(['backup', file, '--home', a.home], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })
+    const during = acked.filter((x) => x.at > began).length
+    stop = true
+    await Promise.all(writers)
+    expect(backup.stderr).toBe('')
+    expect(backup.code).toBe(0)
+    expect(backup.stdout).toContain(`written to ${file}`)
+    expect(during).toBeGreaterThan(0) // the load really ran while the backup did
+    const before = acked.filter((x) => x.at < began).map((x) => x.id)
+
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const bytes = readFileSync(file)
+    expect(bytes.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n')
+    expect(bytes.includes(Buffer.from('load memory'))).toBe(false)
+
+    const home = join(tempHome('mzm-bk-restore-'), 'restored')
+    homes.push(join(home, '..'))
+    const restored = await runCli(['restore', file, '--home', home], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })
+    expect(restored.stderr).toBe('')
+    expect(restored.code).toBe(0)
+    expect(restored.stdout).toContain(`restored pod ${aId} into ${home}`)
+    for (const f of ['pod.toml', 'peers.toml', 'vault.key', 'admin.token', 'pod.db', 'peer-keys/self.key', `peer-keys/peers/${bId}.key`]) {
+      expect(statSync(join(home, f)).mode & 0o777).toBe(0o600)
+      if (f !== 'pod.db') expect(readFileSync(join(home, f))).toEqual(readFileSync(join(a.home, f)))
+    }
+    expect(statSync(home).mode & 0o777).toBe(0o700)
+
+    // The original goes away; the restored pod takes its place (here on another port).
+    expect(await a.stop()).toBe(0)
+    const c = await spawnPod({ home })
+    pods.push(c)
+    expect((await identityOf(c)).pod_id).toBe(aId)
+    const ids = await allIds(c)
+    const missing = before.filter((id) => !ids.has(id))
+    expect(missing).toEqual([])
+    expect((await c.api('GET', `/memories/${secretId}`)).body.content).toBe('the spare key is under the blue pot')
+
+    expect((await b.api('PATCH', `/peer/peers/${aId}`, { url: c.url })).status).toBe(200)
+    const pulled = await syncNow(b, aId)
+    expect(pulled[0]).toMatchObject({ ok: true })
+    const first = await b.api('GET', `/memories?prefix=${encodeURIComponent(`peer:${aId}:public:before-first-pull`)}`)
+    expect(first.body.memories).toHaveLength(1)
+    // B now holds a copy of every public memory acknowledged before the backup.
+    const copies = new Set<string>()
+    for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+      const res: { body: any } = await b.api('GET', `/memories?origin=${aId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`)
+      for (const m of res.body.memories) copies.add(m.label)
+      cursor = res.body.cursor
+    }
+    expect(copies.size).toBeGreaterThanOrEqual(before.length + 1)
+    // And the restored pod pulls from its peer with the restored keys.
+    expect((await c.api('PATCH', `/peer/peers/${bId}`, { url: b.url })).status).toBe(200)
+    expect((await syncNow(c, bId))[0]).toMatchObject({ ok: true })
+  }, 180_000)
+
+  test('restore refuses a non-empty home, a wrong passphrase and a damaged file, and leaves nothing behind', async () => {
+    const a = await spawnPod()
+    pods.push(a)
+    await remember(a, 'public:x', 'y')
+    const dir = tempHome('mzm-bk-neg-')
+    homes.push(dir)
+    const file = join(dir, 'b.age')
+    expect((await runCli(['backup', file, '--home', a.home], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })).code).toBe(0)
+
+    const full = join(dir, 'full')
+    mkdirSync(full)
+    writeFileSync(join(full, 'something'), 'x')
+    const notEmpty = await runCli(['restore', file, '--home', full], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })
+    expect(notEmpty.code).toBe(1)
+    expect(notEmpty.stderr).toContain('is not empty')
+
+    const wrong = await runCli(['restore', file, '--home', join(dir, 'wrong')], { MAZEMAKER_BACKUP_PASSPHRASE: 'not the passphrase' })
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toContain('wrong passphrase')
+    const damaged = join(dir, 'damaged.age')
+    const bytes = readFileSync(file)
+    bytes[bytes.length - 100]! ^= 1
+    writeFileSync(damaged, bytes)
+    const bad = await runCli(['restore', damaged, '--home', join(dir, 'damaged')], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^error: .*damaged/)
+    const left = (await import('node:fs')).readdirSync(dir).sort()
+    expect(left).toEqual(['b.age', 'damaged.age', 'full'])
+
+    const short = await runCli(['backup', join(dir, 'c.age'), '--home', a.home], { MAZEMAKER_BACKUP_PASSPHRASE: 'short' })
+    expect(short.code).toBe(1)
+    expect(short.stderr).toContain('at least 10 characters')
+    const noTty = await runCli(['backup', join(dir, 'c.age'), '--home', a.home])
+    expect(noTty.code).toBe(2)
+    expect(noTty.stderr).toContain('set MAZEMAKER_BACKUP_PASSPHRASE')
+    const noHome = await runCli(['restore', file], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })
+    expect(noHome.code).toBe(2)
+    expect(noHome.stderr).toContain('restore needs --home DIR')
+  }, 180_000)
+})
