@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (`npm test`): system packages, type-check, compiled binary, every test.
+# The one test command (`npm test`): system packages, type-check, compiled binary, every test
+# under Bun, then the integration suites again with pods under Deno; one summary line for both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
@@ -16,17 +17,42 @@ node_modules/.bin/tsc --noEmit -p .
 echo "== build the binary"
 "$BUN" build/compile.ts
 
-echo "== bun test"
+# Runs `bun test` with the given arguments, teeing to test-artifacts/$1.log; sets $status,
+# $pass and $fail from bun's summary.
+run_pass() {
+  local log="test-artifacts/$1.log"
+  shift
+  set +e
+  "$BUN" test --timeout 60000 "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  pass=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  fail=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+}
+
 mkdir -p test-artifacts
-set +e
-"$BUN" test --timeout 60000 "$@" 2>&1 | tee test-artifacts/bun-test.log
-status=${PIPESTATUS[0]}
-set -e
-pass=$(grep -Eo '^ *[0-9]+ pass$' test-artifacts/bun-test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
-fail=$(grep -Eo '^ *[0-9]+ fail$' test-artifacts/bun-test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
-echo "tests: ${pass} passed, ${fail} failed"
-if [ "$pass" = "0" ] && [ "$status" = "0" ]; then
+echo "== bun test"
+run_pass bun-test "$@"
+bun_status=$status bun_pass=$pass bun_fail=$fail
+echo "bun pass: ${bun_pass} passed, ${bun_fail} failed"
+
+# The black-box suites once more with every pod, rendezvous and CLI process under Deno
+# (test/helpers/pod-process.ts reads MZM_TEST_RUNTIME). Skipped when files were named.
+deno_status=0 deno_pass=0 deno_fail=0
+if [ "$#" -eq 0 ]; then
+  echo "== deno pass: test/integration with pods under Deno"
+  MZM_TEST_RUNTIME=deno run_pass deno-test test/integration
+  deno_status=$status deno_pass=$pass deno_fail=$fail
+  echo "deno pass: ${deno_pass} passed, ${deno_fail} failed"
+  if [ "$deno_pass" = "0" ] && [ "$deno_status" = "0" ]; then deno_status=1; echo "deno pass: no test ran" >&2; fi
+else
+  echo "== deno pass skipped (test files named on the command line)"
+fi
+
+echo "tests: $((bun_pass + deno_pass)) passed, $((bun_fail + deno_fail)) failed"
+if [ "$bun_pass" = "0" ] && [ "$bun_status" = "0" ]; then
   echo "no test ran" >&2
   exit 1
 fi
-exit "$status"
+if [ "$bun_status" != "0" ]; then exit "$bun_status"; fi
+exit "$deno_status"

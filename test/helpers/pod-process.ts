@@ -2,6 +2,10 @@
  * Real pods as real processes: spawn `bun src/main.ts serve` (or the compiled binary) on an
  * ephemeral loopback port with a temp home, wait for its `op=listen` line, and end exactly the
  * processes we started, by PID.
+ *
+ * MZM_TEST_RUNTIME=deno runs every pod, rendezvous and CLI started here under Deno instead
+ * (`deno run -A src/main.ts`; deno.json supplies sloppy imports and node_modules): scripts/test.sh
+ * runs test/integration once more that way.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,12 +14,21 @@ import type { Subprocess } from 'bun'
 
 export const ROOT = join(import.meta.dir, '..', '..')
 export const MAIN = join(ROOT, 'src', 'main.ts')
+export const DENO = join(ROOT, 'node_modules', '.bin', 'deno')
+export type TestRuntime = 'bun' | 'deno'
+/** The runtime pods of this test run use (MZM_TEST_RUNTIME, default bun). */
+export const TEST_RUNTIME: TestRuntime = process.env.MZM_TEST_RUNTIME === 'deno' ? 'deno' : 'bun'
+
+/** The argv that runs src/main.ts under `runtime` (default: this run's); append the subcommand. */
+export function mainCommand(runtime: TestRuntime = TEST_RUNTIME): string[] {
+  return runtime === 'deno' ? [DENO, 'run', '-A', MAIN] : [process.execPath, MAIN]
+}
 const STARTUP_TIMEOUT_MS = 20_000
 
 /** The test's environment without MAZEMAKER_* variables (they would override --home/--port), plus `extra`. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MAZEMAKER_')) env[k] = v
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MAZEMAKER_') && k !== 'MZM_TEST_RUNTIME') env[k] = v
   return { ...env, ...extra }
 }
 
@@ -71,11 +84,13 @@ export interface SpawnOptions {
   args?: string[]
   /** Run this executable instead of `bun src/main.ts` (e.g. the compiled binary). */
   command?: string[]
+  /** Run src/main.ts under this runtime (default: this run's, see TEST_RUNTIME); ignored with `command`. */
+  runtime?: TestRuntime
 }
 
 export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
   const home = opts.home ?? tempHome()
-  const cmd = [...(opts.command ?? [process.execPath, MAIN]), 'serve', '--home', home, '--port', '0', ...(opts.args ?? [])]
+  const cmd = [...(opts.command ?? mainCommand(opts.runtime)), 'serve', '--home', home, '--port', '0', ...(opts.args ?? [])]
   const { proc, url, logs } = await spawnListening(cmd, opts.env)
   const token = () => readFileSync(join(home, 'admin.token'), 'utf8').trim()
   return {
@@ -113,7 +128,7 @@ export async function cleanup(pods: PodProcess[], homes: string[] = []): Promise
 
 /** Runs the CLI once to completion. */
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: ROOT, env: testEnv(env), stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
+  const proc = Bun.spawn([...mainCommand(), ...args], { cwd: ROOT, env: testEnv(env), stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return { code, stdout, stderr }
 }

@@ -13,7 +13,7 @@ import type { Server, Subprocess } from 'bun'
 import { homePaths, loadPodConfig, openHome, savePodConfig } from '../../src/identity'
 import { memoryLogger } from '../../src/lib/log'
 import { MAX_BODY_BYTES, sha256Hex } from '../../src/rendezvous'
-import { cleanup, MAIN, runCli, spawnListening, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
+import { cleanup, mainCommand, runCli, spawnListening, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
 import { copiesFrom, identityOf, remember, syncNow } from '../helpers/federation'
 
 const WAIT_TIMEOUT_MS = 10_000
@@ -44,7 +44,7 @@ afterEach(async () => {
 
 /** `mazemaker rendezvous --port 0` as a child process; resolves once it logs op=listen. */
 async function spawnRendezvous(home = tempHome('mzm-rv-')): Promise<RendezvousProcess> {
-  const { proc, url, logs } = await spawnListening([process.execPath, MAIN, 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
+  const { proc, url, logs } = await spawnListening([...mainCommand(), 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
   const service: RendezvousProcess = {
     url,
     home,
