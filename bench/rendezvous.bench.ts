@@ -6,7 +6,8 @@
  * Each server runs in its own child process (this file with --child=…): a bare Bun.serve that
  * answers a constant JSON (the baseline: what HTTP on this machine costs at all) and the real
  * rendezvous (startRendezvous, real SQLite in a temp home). The same client loop drives both, so
- * the ratio rendezvous/baseline is what the rendezvous's own work costs. RSS is read from
+ * the ratio rendezvous/baseline is what the rendezvous's own work costs. Registrations are signed
+ * (proof of key possession: one X25519 + HKDF + HMAC to verify each), one token per pod. RSS is read from
  * /proc/<pid>/status of the server process.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -15,7 +16,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { systemClock } from '../src/lib/clock'
 import { createLogger } from '../src/lib/log'
-import { openRendezvousStore, sha256Hex, startRendezvous } from '../src/rendezvous'
+import { createIdentity, loadOrCreateX25519KeyPair, type PodId } from '../src/identity'
+import { openRendezvousStore, RENDEZVOUS_KEY_FILE, startRendezvous } from '../src/rendezvous'
+import { signedRegistration } from '../src/sync/rendezvous-client'
 
 const CHILD_FLAG = '--child='
 
@@ -111,18 +114,25 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mzm-rv-bench-'))
   const home = join(dir, 'rv')
   mkdirSync(home, { mode: 0o700 })
+  // The key pair the rendezvous child will load, made first so the pods can sign for it.
+  const rvKey = await loadOrCreateX25519KeyPair(join(home, RENDEZVOUS_KEY_FILE), RENDEZVOUS_KEY_FILE, 'bench')
+  // One token per pod (as when each operator holds their own): a token may send 10 registrations/s.
   const db = openRendezvousStore(join(home, 'rendezvous.db'), systemClock)
-  const { token } = db.createToken('bench')
+  const tokens = Array.from({ length: podCount }, (_, i) => db.createToken(`bench ${i}`).token)
   db.close()
 
-  const pods = Array.from({ length: podCount }, (_, i) => {
-    const key = randomBytes(32).toString('base64url')
-    const body = JSON.stringify({ peer_id: randomUUID(), url: `http://100.64.${(i >> 8) & 255}.${i & 255}:8765`, key_hash: sha256Hex(key) })
-    return { id: (JSON.parse(body) as { peer_id: string }).peer_id, key, body }
-  })
+  // Each pod a real key pair with a signed registration (proof of possession), as pods send them.
+  const pods = await Promise.all(
+    Array.from({ length: podCount }, async (_, i) => {
+      const id = randomUUID() as PodId
+      const identity = await createIdentity({ podId: id, name: 'bench', privateKey: randomBytes(32), vaultKey: randomBytes(32), adminToken: 'bench-admin-token' })
+      const body = JSON.stringify(await signedRegistration(identity, rvKey.publicKey, `http://100.64.${(i >> 8) & 255}.${i & 255}:8765`, Date.now()))
+      return { id, key: identity.publicKey, body, token: tokens[i]! }
+    }),
+  )
   const registerInit = (i: number): RequestInit => ({
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${pods[i % podCount]!.token}`, 'content-type': 'application/json' },
     body: pods[i % podCount]!.body,
   })
 

@@ -139,7 +139,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
     if (opts.autoSync !== false) loop.start()
-    const heartbeat = locator.startHeartbeat({ podId: identity.podId, publicKey: identity.publicKey, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname, server.port) })
+    const heartbeat = locator.startHeartbeat({ identity, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
 
     let closing: Promise<void> | null = null

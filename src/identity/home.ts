@@ -8,10 +8,9 @@ import { homedir, hostname as osHostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { HomeError } from '../lib/errors'
 import type { Logger } from '../lib/log'
-import { toBase64url, fromBase64url } from '../lib/base64url'
-import { createFileOnce, ensurePrivateDir, readPrivateFile, statOrNull } from './_home-files'
+import { createFileOnce, ensurePrivateDir, statOrNull } from './_home-files'
+import { loadOrCreateKeyFile } from './key-file'
 import { createIdentity, type Identity } from './identity'
-import { KEY_BYTES, keyTextProblem, randomKeyBytes } from './keys'
 import { defaultPodName, DEFAULT_LISTEN, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_PEER_BYTES, DEFAULT_PUBLIC_PREFIXES, DEFAULT_SYNC_INTERVAL_S, formatPodConfig, loadPodConfig } from './pod-config'
 import { newPodId } from './pod-id'
 import { PeerRegistry } from './peer-registry'
@@ -66,11 +65,9 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
   if (ensurePrivateDir(paths.peerKeyDir, 'peer-keys directory')) logCreated(paths.peerKeyDir)
 
   const secret = (path: string, label: string, fix: string, lostMsg: string) => {
-    const existing = readSecretFile(path, label, fix)
-    if (existing) return existing
-    if (createFileOnce(path, toBase64url(randomKeyBytes()) + '\n')) logCreated(path, lostMsg)
-    // Read back: when another process won the race to create it, its content is the one.
-    return readSecretFile(path, label, fix)!
+    const file = loadOrCreateKeyFile(path, label, fix)
+    if (file.created) logCreated(path, lostMsg)
+    return file
   }
 
   const KEY_FIX = 'restore it from backup (the pod never regenerates keys)'
@@ -118,18 +115,4 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
   })
   const peers = new PeerRegistry({ paths, selfId: config.pod_id, log })
   return { paths, config, identity, peers }
-}
-
-/** A 32-byte secret stored as 43 base64url characters; null when the file does not exist. */
-function readSecretFile(path: string, label: string, fix: string): { bytes: Uint8Array; text: string } | null {
-  const text = readPrivateFile(path, label)
-  if (text === null) return null
-  const trimmed = text.trim()
-  const problem = keyTextProblem(trimmed)
-  const bytes = problem ? null : fromBase64url(trimmed)
-  if (!bytes || bytes.length !== KEY_BYTES) {
-    const why = problem ? ` (${problem.replace(/^is /, '')})` : ''
-    throw new HomeError(`${label} at ${path} is not 43 base64url characters${why}; ${fix}`)
-  }
-  return { bytes, text: trimmed }
 }

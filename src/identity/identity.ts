@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { formatHandshakeUrl } from './handshake'
 import { importPrivateKey, publicKeyFromPrivate } from './keys'
 import { derivePairKeyBytes, importPairKey, type PairKey } from './pair-key'
+import { deriveRendezvousProofKey, type RendezvousProofKey } from './rendezvous-proof'
 import type { PodId, PublicKey } from './types'
 
 /** Pair keys cached per identity; far more than any mesh, small enough to never matter. */
@@ -24,6 +25,8 @@ export interface Identity {
   checkAdminToken(presented: string | undefined): boolean
   /** HMAC-SHA256 key of the pair key with this peer, cached per (peer id, peer key). */
   pairKey(peerId: PodId, peerKey: PublicKey): Promise<PairKey>
+  /** K of the rendezvous proof for our id at the rendezvous with this public key (cached per key). */
+  rendezvousProofKey(rendezvousKey: PublicKey): Promise<RendezvousProofKey>
 }
 
 export interface IdentityInit {
@@ -47,6 +50,8 @@ export async function createIdentity(init: IdentityInit): Promise<Identity> {
   // Digests have a fixed length, so timingSafeEqual never sees (or leaks) differing lengths.
   const tokenDigest = sha256(init.adminToken)
   const pairKeys = new Map<string, Promise<PairKey>>()
+  // One rendezvous per pod, so one entry is enough; a new rendezvous key replaces it.
+  let rdvKey: { key: PublicKey; k: Promise<RendezvousProofKey> } | null = null
 
   const identity = {
     podId: init.podId,
@@ -73,6 +78,17 @@ export async function createIdentity(init: IdentityInit): Promise<Identity> {
         pairKeys.set(cacheKey, key)
       }
       return key
+    },
+    rendezvousProofKey(rendezvousKey: PublicKey): Promise<RendezvousProofKey> {
+      if (rdvKey?.key === rendezvousKey) return rdvKey.k
+      const k = deriveRendezvousProofKey(privateKey, rendezvousKey, init.podId, rendezvousKey)
+      const entry = { key: rendezvousKey, k }
+      // A failed derivation (unusable key) is not cached: the next call reports it again.
+      k.catch(() => {
+        if (rdvKey === entry) rdvKey = null
+      })
+      rdvKey = entry
+      return k
     },
   } as Identity
   // Getters, not values: console.log shows `[Getter]` and JSON.stringify skips them.

@@ -17,10 +17,18 @@ export {
   savePodConfig,
 } from './pod-config'
 export { isPodId, parsePodId, shortId } from './pod-id'
-export { isPublicKey, parsePublicKey, KEY_CHARS } from './keys'
+export { isPublicKey, keyTextProblem, parsePublicKey, KEY_CHARS } from './keys'
 export { createIdentity, type Identity, type IdentityInit } from './identity'
 export { formatHandshakeUrl, parseHandshakeUrl, HANDSHAKE_SCHEME, type Handshake } from './handshake'
 export { derivePairKeyBytes, importPairKey, type PairKey } from './pair-key'
+export {
+  deriveRendezvousProofKey,
+  signRendezvousProof,
+  verifyRendezvousProof,
+  RENDEZVOUS_MAX_SKEW_S,
+  type RendezvousProofKey,
+} from './rendezvous-proof'
+export { loadOrCreateX25519KeyPair, type X25519KeyPair } from './key-file'
 export {
   hashBody,
   parseAuthorization,

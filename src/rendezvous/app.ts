@@ -4,12 +4,18 @@
  * make a peer unreachable, because pods verify pair-key signatures end to end.
  *
  *   GET  /healthz                       → {ok, service: "rendezvous", version}
- *   POST /api/peers/register  (Bearer)  {peer_id, url, key_hash} → {peer_id, url, expires_at}
+ *   GET  /api/rendezvous                → {key, version}: our X25519 public key, for the proof
+ *   POST /api/peers/register  (Bearer)  {peer_id, url, key, ts, proof} → {peer_id, url, expires_at}
  *   GET  /api/peers/lookup/:id          key in Mzm-Peer-Key (preferred: stays out of access logs)
  *                                       or ?key= → {peer_id, url, expires_at} | 404 not_found
  *
+ * A token only authorises registering at all; the proof (contract Part 1b, src/identity/
+ * rendezvous-proof.ts) shows the caller holds the private half of `key`, so only that key's
+ * holder can bind or move its id. We store hex(SHA-256(key)), never the key.
+ *
  * Errors are JSON {error, message}. Failed registrations and failed lookups are each rate
- * limited per source address (429 rate_limited + Retry-After).
+ * limited per source address; registrations also per token (10/s, heartbeats included) and each
+ * token holds at most 1,000 ids (429 rate_limited / too_many_ids).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -17,17 +23,20 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
+import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey } from '../identity'
 import { AuthError, BadInput, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { VERSION } from '../version'
-import { MAX_BODY_BYTES } from './constants'
-import { createFailureLimiter, sourceKey, type FailureLimiter } from './failure-limiter'
+import { MAX_BODY_BYTES, REGISTRATIONS_PER_SECOND_PER_TOKEN } from './constants'
+import { createRateLimiter, sourceKey, type RateLimiter } from './rate-limiter'
 import { PeerIdSchema, PublicKeySchema, RegisterSchema } from './schemas'
-import type { RendezvousStore } from './store'
+import { sha256Hex, type RendezvousStore } from './store'
 import type { ConnInfo } from '../runtime'
 
 export interface RendezvousAppDeps {
   db: RendezvousStore
+  /** Our X25519 key pair (src/identity loadOrCreateX25519KeyPair); the private half never leaves it. */
+  key: { publicKey: PublicKey; privateKey: CryptoKey }
   clock: Clock
   log: Logger
   /**
@@ -40,15 +49,20 @@ export interface RendezvousAppDeps {
   version?: string
   /** Failures per source per minute for each of register and lookup (default FAILURES_PER_MINUTE). */
   failuresPerMinute?: number
+  /** Registrations per token per second (default REGISTRATIONS_PER_SECOND_PER_TOKEN). */
+  registrationsPerSecond?: number
 }
 
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   bad_input: 400,
   unauthorized: 401,
+  bad_proof: 401,
+  clock_skew: 401,
   not_found: 404,
   conflict: 409,
   too_large: 413,
   rate_limited: 429,
+  too_many_ids: 429,
   full: 503,
 }
 
@@ -67,12 +81,16 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
   const { db, log } = deps
   const getIp = deps.getIp ?? defaultGetIp
   const version = deps.version ?? VERSION
-  const limiterOpts = { clock: deps.clock, perMinute: deps.failuresPerMinute }
-  const registerFailures = createFailureLimiter(limiterOpts)
-  const lookupFailures = createFailureLimiter(limiterOpts)
+  const limiterOpts = { clock: deps.clock, capacity: deps.failuresPerMinute }
+  const registerFailures = createRateLimiter(limiterOpts)
+  const lookupFailures = createRateLimiter(limiterOpts)
+  const perSecond = deps.registrationsPerSecond ?? REGISTRATIONS_PER_SECOND_PER_TOKEN
+  // Tokens are few (the operator issues them), so the default key bound never bites.
+  const tokenRate = createRateLimiter({ clock: deps.clock, capacity: perSecond, windowMs: 1000 })
   const app = new Hono()
 
   app.get('/healthz', (c) => c.json({ ok: true, service: 'rendezvous', version }))
+  app.get('/api/rendezvous', (c) => c.json({ key: deps.key.publicKey, version }))
 
   app.post(
     '/api/peers/register',
@@ -81,8 +99,27 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
     async function register(c) {
       const tokenId = db.authenticate(bearer(c))
       if (!tokenId) throw new AuthError('unauthorized', 'token unknown or revoked; ask the rendezvous operator for a token')
+      // Charged before the body is read or the proof checked: an X25519 per request is the costly part.
+      const waitMs = tokenRate.retryAfterMs(tokenId)
+      if (waitMs > 0) {
+        c.header('retry-after', String(Math.ceil(waitMs / 1000)))
+        return c.json({ error: 'rate_limited', message: `this token sent over ${perSecond} registrations per second; slow down (pods heartbeat once a minute)` }, 429)
+      }
+      if (tokenRate.spend(tokenId)) log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: `token reached ${perSecond} registrations per second` })
       const body = await readBody(c)
-      const reg = db.register({ ...body, token_id: tokenId })
+      const k = await deriveRendezvousProofKey(deps.key.privateKey, body.key as PublicKey, body.peer_id, deps.key.publicKey)
+      if (!verifyRendezvousProof(k, body.peer_id, body.url, body.ts, body.proof)) {
+        throw new AuthError(
+          'bad_proof',
+          'proof does not verify for this peer_id, url, ts and key: sign with the private half of key and the rendezvous key from GET /api/rendezvous (it may have changed)',
+        )
+      }
+      // Checked after the proof (as for peer requests): only a key holder learns about our clock.
+      const skewS = Math.abs(Math.floor(deps.clock.now() / 1000) - body.ts)
+      if (skewS > RENDEZVOUS_MAX_SKEW_S) {
+        throw new AuthError('clock_skew', `ts is ${skewS} s away from the rendezvous clock (at most ${RENDEZVOUS_MAX_SKEW_S}); set this host's clock (NTP)`)
+      }
+      const reg = db.register({ peer_id: body.peer_id, url: body.url, key_hash: sha256Hex(body.key), token_id: tokenId })
       const fields = { op: 'register', peer: reg.peer_id.slice(0, 8), token_id: tokenId }
       if (reg.created) log.info({ ...fields, msg: 'new registration' })
       else log.debug(fields)
@@ -116,7 +153,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
 }
 
 /** Refuses a source whose failure bucket is empty, and charges it for every 4xx it gets. */
-function limitFailures(op: string, limiter: FailureLimiter, getIp: (c: Context) => string, log: Logger): MiddlewareHandler {
+function limitFailures(op: string, limiter: RateLimiter, getIp: (c: Context) => string, log: Logger): MiddlewareHandler {
   return async function failureLimit(c, next) {
     const source = sourceKey(getIp(c))
     const waitMs = limiter.retryAfterMs(source)
@@ -125,7 +162,7 @@ function limitFailures(op: string, limiter: FailureLimiter, getIp: (c: Context) 
       return c.json({ error: 'rate_limited', message: `too many failed ${op} requests from this address; retry later` }, 429)
     }
     await next()
-    if (c.res.status >= 400 && c.res.status < 500 && limiter.fail(source)) {
+    if (c.res.status >= 400 && c.res.status < 500 && limiter.spend(source)) {
       log.warn({ op, err: 'rate_limited', msg: `source ${source} reached its failure limit` })
     }
   }
@@ -147,13 +184,13 @@ async function readBody(c: Context) {
   } catch {
     throw new BadInput('body is not valid JSON')
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BadInput('body must be a JSON object {peer_id, url, key_hash}')
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BadInput('body must be a JSON object {peer_id, url, key, ts, proof}')
   const r = v.safeParse(RegisterSchema, raw)
   if (r.success) return r.output
   const issues = r.issues.map((i) => {
     const path = v.getDotPath(i) ?? ''
     // valibot's wording for strictObject key problems is cryptic; say what to do instead.
-    if (i.type === 'strict_object' && i.expected === 'never') return `${path}: unknown field (allowed: peer_id, url, key_hash)`
+    if (i.type === 'strict_object' && i.expected === 'never') return `${path}: unknown field (allowed: peer_id, url, key, ts, proof)`
     if (i.type === 'strict_object' && i.input === undefined) return `${path}: is required`
     return path ? `${path}: ${i.message}` : i.message
   })

@@ -15,7 +15,13 @@ export const BINDING_RETENTION_MS = 24 * 60 * MINUTE_MS
 export const PURGE_INTERVAL_MS = MINUTE_MS
 /** Rows (live or retained) the table holds before refusing new peer ids with 503 `full`. */
 export const MAX_REGISTRATIONS = 100_000
-/** Largest register body; a valid one is well under 2.3 KiB. */
+/** Peer ids (live or retained for their binding) one registration token may hold. */
+export const MAX_IDS_PER_TOKEN = 1000
+/** Registrations (heartbeats included) one token may send per second; a burst of as many is allowed. */
+export const REGISTRATIONS_PER_SECOND_PER_TOKEN = 10
+/** The rendezvous's X25519 private key in its home (43 base64url chars + newline, 0600). */
+export const RENDEZVOUS_KEY_FILE = 'rendezvous.key'
+/** Largest register body; a valid one is well under 2.4 KiB. */
 export const MAX_BODY_BYTES = 4 * 1024
 /** Longest token label. */
 export const MAX_LABEL_CHARS = 200

@@ -1,6 +1,7 @@
 /**
- * `mazemaker rendezvous`: its own home (0700) holding rendezvous.db, one HTTP server, and a
- * close() that stops the server (letting requests in flight finish) and then the database.
+ * `mazemaker rendezvous`: its own home (0700) holding rendezvous.db and rendezvous.key (its
+ * X25519 key pair, created on first boot, 0600), one HTTP server, and a close() that stops the
+ * server (letting requests in flight finish) and then the database.
  */
 import { mkdirSync } from 'node:fs'
 import { homedir } from 'node:os'
@@ -8,7 +9,8 @@ import { join, resolve } from 'node:path'
 import { systemClock, type Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import { createRendezvousApp } from './app'
-import { DEFAULT_RENDEZVOUS_PORT } from './constants'
+import { loadOrCreateX25519KeyPair } from '../identity'
+import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_KEY_FILE } from './constants'
 import { openRendezvousStore } from './store'
 import { localHttpUrl } from '../lib/http-url'
 import { serve, type Server } from '../runtime'
@@ -43,10 +45,14 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
   const clock = opts.clock ?? systemClock
   const log = opts.log
   mkdirSync(opts.home, { recursive: true, mode: 0o700 })
+  const keyPath = join(opts.home, RENDEZVOUS_KEY_FILE)
+  // A lost key is not fatal (pods fetch the new one when their proof fails), but say so.
+  const key = await loadOrCreateX25519KeyPair(keyPath, RENDEZVOUS_KEY_FILE, 'restore it from backup, or move it away to make a new one (pods fetch the new key by themselves)')
+  if (key.created) log.info({ op: 'init', path: keyPath, msg: 'new rendezvous key pair' })
   const db = openRendezvousStore(join(opts.home, RENDEZVOUS_DB_FILE), clock)
   let server: Server
   try {
-    const app = createRendezvousApp({ db, clock, log })
+    const app = createRendezvousApp({ db, key, clock, log })
     server = serve({
       hostname: opts.host ?? '0.0.0.0',
       port: opts.port ?? DEFAULT_RENDEZVOUS_PORT,

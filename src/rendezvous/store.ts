@@ -12,7 +12,7 @@ import type { Clock } from '../lib/clock'
 import { BadInput, Conflict, PodError } from '../lib/errors'
 import { toBase64url } from '../lib/base64url'
 import { openSqlite } from '../runtime'
-import { BINDING_RETENTION_MS, MAX_LABEL_CHARS, MAX_REGISTRATIONS, PURGE_INTERVAL_MS, RECORD_TTL_MS } from './constants'
+import { BINDING_RETENTION_MS, MAX_IDS_PER_TOKEN, MAX_LABEL_CHARS, MAX_REGISTRATIONS, PURGE_INTERVAL_MS, RECORD_TTL_MS } from './constants'
 
 const TOKEN_PREFIX = 'mzr_'
 const TOKEN_RE = /^mzr_[A-Za-z0-9_-]{43}$/
@@ -70,7 +70,9 @@ export interface RendezvousStore {
   authenticate(token: string): string | null
   /**
    * Creates or refreshes a registration (expires RECORD_TTL_MS from now). Throws Conflict when the
-   * id is bound to another key hash, PodError `full` when the table is full of live rows.
+   * id is bound to another key hash, PodError `too_many_ids` when the token already holds its
+   * maximum of ids (a refresh of an id it holds always passes), `full` when the table is full.
+   * The caller has verified the proof of possession of the key behind `key_hash`.
    */
   register(input: RegisterInput): Registration & { created: boolean }
   /** The live registration of `peerId` if sha256(key) matches its hash; null otherwise, alike. */
@@ -83,6 +85,8 @@ export interface RendezvousStore {
 export interface RendezvousStoreOptions {
   /** Table bound; default MAX_REGISTRATIONS. */
   maxRegistrations?: number
+  /** Ids one token may hold, live or retained for their binding; default MAX_IDS_PER_TOKEN. */
+  maxIdsPerToken?: number
 }
 
 export function sha256Hex(text: string): string {
@@ -100,6 +104,7 @@ interface RegistrationRow {
   url: string
   key_hash: string
   expires_at: number
+  token_id: string
 }
 
 interface TokenRow {
@@ -118,6 +123,7 @@ interface TokenRow {
  */
 export function openRendezvousStore(path: string, clock: Clock, opts: RendezvousStoreOptions = {}): RendezvousStore {
   const maxRegistrations = opts.maxRegistrations ?? MAX_REGISTRATIONS
+  const maxIdsPerToken = opts.maxIdsPerToken ?? MAX_IDS_PER_TOKEN
   createPrivateFile(path)
   const db = openSqlite(path)
   db.exec('PRAGMA journal_mode = WAL')
@@ -138,7 +144,8 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
     tokenByHash: db.query<{ id: string; revoked_at: number | null }, [string]>('SELECT id, revoked_at FROM tokens WHERE hash = ?'),
     revokeToken: db.query('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     dropTokenRegistrations: db.query('DELETE FROM registrations WHERE token_id = ?'),
-    registration: db.query<RegistrationRow, [string]>('SELECT url, key_hash, expires_at FROM registrations WHERE peer_id = ?'),
+    registration: db.query<RegistrationRow, [string]>('SELECT url, key_hash, expires_at, token_id FROM registrations WHERE peer_id = ?'),
+    countByToken: db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM registrations WHERE token_id = ?'),
     upsert: db.query(
       `INSERT INTO registrations (peer_id, url, key_hash, expires_at, token_id) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (peer_id) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at, token_id = excluded.token_id`,
@@ -166,6 +173,10 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
       throw new Conflict(
         `peer ${input.peer_id} is bound to another key; the binding lapses ${hours(BINDING_RETENTION_MS)} h after its last heartbeat, or when its token is revoked`,
       )
+    }
+    // Retained rows count too: each token's footprint in the table stays bounded.
+    if (existing?.token_id !== input.token_id && q.countByToken.get(input.token_id)!.n >= maxIdsPerToken) {
+      throw new PodError('too_many_ids', `this token already holds ${maxIdsPerToken} peer ids (the maximum); ask the rendezvous operator for another token`)
     }
     if (!existing && rows >= maxRegistrations) {
       purge(now, 0) // full: expired rows give up their binding first

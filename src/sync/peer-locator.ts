@@ -8,8 +8,8 @@ import { networkInterfaces } from 'node:os'
 import type { Clock } from '../lib/clock'
 import { localHttpUrl } from '../lib/http-url'
 import type { Logger } from '../lib/log'
-import { RENDEZVOUS_SCHEME, type PeerRecord, type PodId, type PublicKey, type RendezvousConfig } from '../identity'
-import { createHeartbeat, createRendezvousClient, createResolver } from './rendezvous-client'
+import { RENDEZVOUS_SCHEME, type PeerRecord, type RendezvousConfig } from '../identity'
+import { createHeartbeat, createRendezvousClient, createResolver, type RendezvousSigner } from './rendezvous-client'
 
 export interface HeartbeatState {
   registered: boolean
@@ -26,7 +26,8 @@ export interface PeerLocator {
   reachable(peer: PeerRecord): string | null
   /** A pull from `url` verified under the pair key: it may serve as the fallback when lookups fail. */
   confirm(peer: PeerRecord, url: string): void
-  startHeartbeat(opts: { podId: PodId; publicKey: PublicKey; advertiseUrl: () => string }): { stop(): Promise<void> } | null
+  /** Starts our signed heartbeat (identity proves possession of our key); null without a rendezvous. */
+  startHeartbeat(opts: { identity: RendezvousSigner; advertiseUrl: () => string }): { stop(): Promise<void> } | null
   heartbeatState(): HeartbeatState | null
 }
 
@@ -53,9 +54,9 @@ export function createPeerLocator(opts: { rendezvous: RendezvousConfig | null; c
     reachable(peer) {
       return direct(peer) ?? (peer.url.startsWith(RENDEZVOUS_SCHEME) ? (lastResolved.get(peer.id) ?? null) : null)
     },
-    startHeartbeat({ podId, publicKey, advertiseUrl }) {
+    startHeartbeat({ identity, advertiseUrl }) {
       if (!client) return null
-      heartbeat = createHeartbeat({ client, podId, publicKey, advertiseUrl, clock: opts.clock, log: opts.log })
+      heartbeat = createHeartbeat({ client, identity, advertiseUrl, clock: opts.clock, log: opts.log })
       heartbeat.start()
       return heartbeat
     },

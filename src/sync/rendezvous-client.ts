@@ -2,11 +2,16 @@
  * The pod's side of a rendezvous: register where we can be reached (a heartbeat every 60 s, the
  * record expiring 300 s after the last one) and look peers up by id + public key (cached 240 s,
  * falling back to the last URL that resolved). The rendezvous is never trusted for integrity:
- * whatever URL it names must still answer with the pair-key signature. The token goes only in
- * the register request's Authorization header, never in a log line or an error message.
+ * whatever URL it names must still answer with the pair-key signature, and must pass the same
+ * URL rule the rendezvous applies (src/lib/http-url.ts). The token goes only in the register
+ * request's Authorization header, never in a log line or an error message.
+ *
+ * Each registration carries a proof of possession of our private key (contract Part 1b), keyed
+ * with the rendezvous's public key: fetched from GET /api/rendezvous, cached, and fetched again
+ * when a registration is refused with `bad_proof` (the rendezvous got a new key).
  */
-import { createHash } from 'node:crypto'
 import * as v from 'valibot'
+import { isPublicKey, signRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
 import type { Clock } from '../lib/clock'
 import { HttpUrlSchema, httpUrlProblem } from '../lib/http-url'
 import { BadInput, PeerError, PodError } from '../lib/errors'
@@ -14,28 +19,61 @@ import type { Logger } from '../lib/log'
 import { BodyTooLarge, readBodyText } from '../lib/read-body'
 import { RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS, RENDEZVOUS_MAX_RESPONSE_BYTES, RENDEZVOUS_TIMEOUT_MS } from './constants'
 
+export const INFO_PATH = '/api/rendezvous'
 export const REGISTER_PATH = '/api/peers/register'
 export const LOOKUP_PATH = '/api/peers/lookup/'
 /** Carries the looked-up pod's public key, so it stays out of URLs and access logs. */
 export const PEER_KEY_HEADER = 'mzm-peer-key'
 
+/** Register body of the contract (Part 1b); build it with signedRegistration. */
 export interface RegisterBody {
   peer_id: string
   url: string
-  key_hash: string
+  /** Our 43-char public key; the rendezvous stores only its hash. */
+  key: string
+  /** Unix seconds. */
+  ts: number
+  proof: string
 }
 
 export interface RendezvousClient {
-  /** Registers or refreshes us. Throws PeerError `request_failed` or `http_<status>`. */
+  /** GET /api/rendezvous: the rendezvous's X25519 public key. */
+  rendezvousKey(signal?: AbortSignal): Promise<PublicKey>
+  /** Registers or refreshes us. Throws PeerError `request_failed`, RendezvousRefused (`http_<status>`). */
   register(body: RegisterBody, signal?: AbortSignal): Promise<void>
   /** The URL registered for `peerId` under `key`; null when the rendezvous answers 404. */
   lookup(peerId: string, key: string, signal?: AbortSignal): Promise<string | null>
 }
 
-/** `key_hash` of the contract: hex(SHA-256(utf8(43-char public key))). */
-export function keyHash(publicKey: string): string {
-  return createHash('sha256').update(publicKey, 'utf8').digest('hex')
+/** A non-2xx answer: code `http_<status>`; `remoteCode` is the rendezvous's own `error` field. */
+export class RendezvousRefused extends PeerError {
+  constructor(
+    readonly status: number,
+    readonly remoteCode: string | null,
+    message: string,
+  ) {
+    super(`http_${status}`, message)
+  }
 }
+
+/** What signing a registration needs of our identity (Identity implements it). */
+export interface RendezvousSigner {
+  podId: string
+  publicKey: string
+  rendezvousProofKey(rendezvousKey: PublicKey): Promise<RendezvousProofKey>
+}
+
+/** The register body for `url` at time `nowMs`, proven with K for the rendezvous key `rendezvousKey`. */
+export async function signedRegistration(signer: RendezvousSigner, rendezvousKey: PublicKey, url: string, nowMs: number): Promise<RegisterBody> {
+  const ts = Math.floor(nowMs / 1000)
+  const k = await signer.rendezvousProofKey(rendezvousKey)
+  return { peer_id: signer.podId, url, key: signer.publicKey, ts, proof: signRendezvousProof(k, signer.podId, url, ts) }
+}
+
+const InfoAnswerSchema = v.object({
+  key: v.custom<PublicKey>(isPublicKey, 'is not a 43-character public key'),
+  version: v.optional(v.string()),
+})
 
 const LookupAnswerSchema = v.object({
   peer_id: v.string(),
@@ -65,7 +103,23 @@ export function createRendezvousClient(opts: { url: string; token: string; fetch
     }
   }
 
+  async function getJson(what: string, url: string, res: { status: number; text: string }): Promise<unknown> {
+    try {
+      return JSON.parse(res.text)
+    } catch {
+      throw new PeerError('bad_response', `${what} ${url}: answer is not JSON`)
+    }
+  }
+
   return {
+    async rendezvousKey(signal) {
+      const url = base + INFO_PATH
+      const res = await send('GET', url, {}, signal)
+      if (res.status !== 200) throw httpError('GET', url, res)
+      const parsed = v.safeParse(InfoAnswerSchema, await getJson('GET', url, res))
+      if (!parsed.success) throw new PeerError('bad_response', `GET ${url}: answer has no valid rendezvous key; is this a v2 rendezvous?`)
+      return parsed.output.key
+    },
     async register(body, signal) {
       const url = base + REGISTER_PATH
       const res = await send('POST', url, {
@@ -80,13 +134,7 @@ export function createRendezvousClient(opts: { url: string; token: string; fetch
       const res = await send('GET', url, { headers: { [PEER_KEY_HEADER]: key } }, signal)
       if (res.status === 404) return null
       if (res.status !== 200) throw httpError('GET', url, res)
-      let json: unknown
-      try {
-        json = JSON.parse(res.text)
-      } catch {
-        throw new PeerError('bad_response', `GET ${url}: answer is not JSON`)
-      }
-      const parsed = v.safeParse(LookupAnswerSchema, json)
+      const parsed = v.safeParse(LookupAnswerSchema, await getJson('GET', url, res))
       if (!parsed.success || parsed.output.peer_id !== peerId) throw new PeerError('bad_response', `GET ${url}: answer is not a registration of ${peerId.slice(0, 8)}`)
       return parsed.output.url
     },
@@ -118,16 +166,16 @@ export interface Heartbeat {
  */
 export function createHeartbeat(opts: {
   client: RendezvousClient
-  podId: string
-  publicKey: string
+  identity: RendezvousSigner
   advertiseUrl: () => string
   clock: Clock
   log: Logger
   intervalMs?: number
 }): Heartbeat {
   const intervalMs = opts.intervalMs ?? RENDEZVOUS_HEARTBEAT_MS
-  const hash = keyHash(opts.publicKey)
   const log = opts.log
+  /** The rendezvous's public key, fetched on the first beat and again after a `bad_proof`. */
+  let rendezvousKey: PublicKey | null = null
   const st: HeartbeatState = { registered: false, last_ok_at: null, last_error: null, advertised_url: '' }
   let failing: string | null = null
   let lastLoggedUrl: string | null = null
@@ -141,7 +189,7 @@ export function createHeartbeat(opts: {
       // Never hand the rendezvous a URL the pullers would refuse (or be misled by); not quoted: it may hold credentials.
       const problem = httpUrlProblem(st.advertised_url)
       if (problem) throw new BadInput(`our advertised URL ${problem}; set advertise_url in pod.toml`)
-      await opts.client.register({ peer_id: opts.podId, url: st.advertised_url, key_hash: hash }, signal)
+      await register(st.advertised_url, signal)
     } catch (err) {
       if (signal?.aborted) return // stopping: not a failure worth recording
       const code = err instanceof PodError ? err.code : 'request_failed'
@@ -162,6 +210,21 @@ export function createHeartbeat(opts: {
     else log.debug({ op: 'rendezvous', msg: 'heartbeat ok' })
     failing = null
     lastLoggedUrl = st.advertised_url
+  }
+
+  async function register(url: string, signal?: AbortSignal): Promise<void> {
+    const used = (rendezvousKey ??= await opts.client.rendezvousKey(signal))
+    try {
+      await opts.client.register(await signedRegistration(opts.identity, used, url, opts.clock.now()), signal)
+    } catch (err) {
+      if (!(err instanceof RendezvousRefused && err.remoteCode === 'bad_proof')) throw err
+      // Our proof is keyed with the rendezvous key: if it changed (a new rendezvous home), fetch it and sign again, once.
+      rendezvousKey = null
+      const fresh = (rendezvousKey = await opts.client.rendezvousKey(signal))
+      if (fresh === used) throw err
+      log.info({ op: 'rendezvous', msg: 'the rendezvous key changed; signing with the new one' })
+      await opts.client.register(await signedRegistration(opts.identity, fresh, url, opts.clock.now()), signal)
+    }
   }
 
   async function run(signal: AbortSignal): Promise<void> {
@@ -240,18 +303,22 @@ export function createResolver(opts: { client: RendezvousClient; clock: Clock; c
   }
 }
 
-function httpError(method: string, url: string, res: { status: number; text: string }): PeerError {
+function httpError(method: string, url: string, res: { status: number; text: string }): RendezvousRefused {
   let detail = ''
+  let remoteCode: string | null = null
   try {
     const j = JSON.parse(res.text) as { error?: unknown; message?: unknown }
-    if (typeof j.error === 'string') detail = j.error
+    if (typeof j.error === 'string') {
+      detail = j.error
+      remoteCode = j.error
+    }
     if (typeof j.message === 'string') detail += `: ${j.message}`
   } catch {
     // not JSON: the status says enough
   }
   // The rendezvous is not trusted: keep what it says short and printable before it reaches logs.
   detail = detail.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
-  return new PeerError(`http_${res.status}`, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`)
+  return new RendezvousRefused(res.status, remoteCode, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`)
 }
 
 function describe(err: unknown): string {

@@ -10,11 +10,13 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Server, Subprocess } from 'bun'
-import { homePaths, loadPodConfig, openHome, savePodConfig } from '../../src/identity'
+import { homePaths, loadPodConfig, openHome, savePodConfig, type PublicKey } from '../../src/identity'
 import { memoryLogger } from '../../src/lib/log'
 import { MAX_BODY_BYTES, sha256Hex } from '../../src/rendezvous'
 import { cleanup, mainCommand, runCli, spawnListening, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
 import { copiesFrom, identityOf, remember, syncNow } from '../helpers/federation'
+import { signedRegistration } from '../../src/sync/rendezvous-client'
+import { testIdentity } from '../identity/_keypair'
 
 const WAIT_TIMEOUT_MS = 10_000
 
@@ -125,6 +127,12 @@ function register(rvUrl: string, body: unknown, token?: string): Promise<Respons
 
 const randomKey = () => randomBytes(32).toString('base64url')
 
+async function rendezvousKeyOf(rvUrl: string): Promise<PublicKey> {
+  const res = await fetch(`${rvUrl}/api/rendezvous`)
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { key: PublicKey }).key
+}
+
 describe('pairing through a rendezvous', () => {
   test('handshake only, no URL typed: after one heartbeat and one sync both directions flow', async () => {
     const rv = await spawnRendezvous()
@@ -196,10 +204,20 @@ describe('a rendezvous is never trusted', () => {
     const idB = (await identityOf(b!)).pod_id
     await heartbeatOf(b!)
 
-    // Raw: the same id with another key hash is refused.
-    const raw = await register(rv.url, { peer_id: idB, url: 'http://127.0.0.1:1', key_hash: sha256Hex(randomKey()) }, token)
-    expect(raw.status).toBe(409)
-    expect(await raw.json()).toMatchObject({ error: 'conflict' })
+    // Raw, with a valid token but not B's private key: B's key hash (the v1 body) is refused, and
+    // so is B's public key with a proof the attacker made with its own private key.
+    const keyB = (await identityOf(b!)).key
+    const byHash = await register(rv.url, { peer_id: idB, url: 'http://127.0.0.1:1', key_hash: sha256Hex(keyB) }, token)
+    expect(byHash.status).toBe(400)
+    const attacker = await testIdentity(idB)
+    const forged = { ...(await signedRegistration(attacker, await rendezvousKeyOf(rv.url), 'http://127.0.0.1:1', Date.now())), key: keyB }
+    const byKey = await register(rv.url, forged, token)
+    expect(byKey.status).toBe(401)
+    expect(await byKey.json()).toMatchObject({ error: 'bad_proof' })
+    // With the attacker's own key (a valid proof), the id stays bound to B's key: 409.
+    const own = await register(rv.url, await signedRegistration(attacker, await rendezvousKeyOf(rv.url), 'http://127.0.0.1:1', Date.now()), token)
+    expect(own.status).toBe(409)
+    expect(await own.json()).toMatchObject({ error: 'conflict' })
 
     // A whole pod claiming B's id (its own keys, pod.toml edited to B's id) heartbeats into a 409.
     const cfg = loadPodConfig(homePaths(homeC).podToml)
@@ -225,11 +243,13 @@ describe('a rendezvous is never trusted', () => {
   test("a lying rendezvous (a third pod's URL, then an impostor): A refuses it (unauthorized, bad_signature), stores nothing, status says why", async () => {
     // The liar: accepts every heartbeat and answers every lookup with whatever `target` is.
     let target = ''
+    const liarKey = (await testIdentity(crypto.randomUUID())).publicKey
     const liar = Bun.serve({
       hostname: '127.0.0.1',
       port: 0,
       async fetch(req) {
         const url = new URL(req.url)
+        if (url.pathname === '/api/rendezvous') return Response.json({ key: liarKey, version: 'liar' })
         if (req.method === 'POST' && url.pathname === '/api/peers/register') {
           const body = (await req.json()) as { peer_id: string; url: string }
           return Response.json({ peer_id: body.peer_id, url: body.url, expires_at: new Date(Date.now() + 300_000).toISOString() })
@@ -315,9 +335,12 @@ describe('bad input, end to end', () => {
   test('the service answers malformed ids, non-http URLs, oversized bodies and missing/revoked tokens with a clear 4xx', async () => {
     const rv = await spawnRendezvous()
     const { id: tokenId, token } = await createToken(rv)
+    // The malformed requests go under their own token: each counts toward its 10 registrations/s.
+    const { token: probeToken } = await createToken(rv)
     const id = crypto.randomUUID()
-    const key = randomKey()
-    const good = { peer_id: id, url: 'https://pod.example:8765', key_hash: sha256Hex(key) }
+    const pod = await testIdentity(id)
+    const key = pod.publicKey
+    const good = await signedRegistration(pod, await rendezvousKeyOf(rv.url), 'https://pod.example:8765', Date.now())
     const expectError = async (res: Response, status: number, error: string, message: RegExp) => {
       expect(res.status).toBe(status)
       const body = (await res.json()) as { error: string; message: string }
@@ -329,20 +352,24 @@ describe('bad input, end to end', () => {
     for (const bad of ['not-a-uuid', id.toUpperCase(), `${id}x`, '..%2F..%2Fetc']) {
       await expectError(await lookup(rv.url, bad, key), 400, 'bad_input', /peer id in the path must be a lowercase UUID/)
     }
-    await expectError(await register(rv.url, { ...good, peer_id: 'nope' }, token), 400, 'bad_input', /peer_id: must be a lowercase UUID/)
+    await expectError(await register(rv.url, { ...good, peer_id: 'nope' }, probeToken), 400, 'bad_input', /peer_id: must be a lowercase UUID/)
     await expectError(await lookup(rv.url, id, 'short'), 400, 'bad_input', /key must be a 43-character base64url public key/)
     await expectError(await fetch(`${rv.url}/api/peers/lookup/${id}`), 400, 'bad_input', /missing key/)
 
     // URLs that are not http(s), or that carry credentials.
     for (const url of ['ftp://pod.example', 'mzm-rendezvous://' + id, 'javascript:alert(1)', '/relative']) {
-      await expectError(await register(rv.url, { ...good, url }, token), 400, 'bad_input', /url: must start with http:\/\/ or https:\/\//)
+      await expectError(await register(rv.url, { ...good, url }, probeToken), 400, 'bad_input', /url: must start with http:\/\/ or https:\/\//)
     }
-    await expectError(await register(rv.url, { ...good, url: 'http://user:pw@pod.example' }, token), 400, 'bad_input', /url: must not contain credentials/)
+    await expectError(await register(rv.url, { ...good, url: 'http://user:pw@pod.example' }, probeToken), 400, 'bad_input', /url: must not contain credentials/)
     // A query or fragment would turn the route the puller appends into a query (blind SSRF).
-    await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/peer/add?' }, token), 400, 'bad_input', /url: must not have a query/)
-    await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/x#' }, token), 400, 'bad_input', /url: must not have a fragment/)
+    await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/peer/add?' }, probeToken), 400, 'bad_input', /url: must not have a query/)
+    await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/x#' }, probeToken), 400, 'bad_input', /url: must not have a fragment/)
     // Oversized body.
-    await expectError(await register(rv.url, { ...good, url: 'https://pod.example/' + 'a'.repeat(MAX_BODY_BYTES) }, token), 413, 'too_large', /body is over/)
+    await expectError(await register(rv.url, { ...good, url: 'https://pod.example/' + 'a'.repeat(MAX_BODY_BYTES) }, probeToken), 413, 'too_large', /body is over/)
+    // A proof for another URL (a captured registration replayed elsewhere), and a stale one.
+    await expectError(await register(rv.url, { ...good, url: 'https://attacker.example:8765' }, probeToken), 401, 'bad_proof', /proof does not verify/)
+    const stale = await signedRegistration(pod, await rendezvousKeyOf(rv.url), 'https://pod.example:8765', Date.now() - 301_000)
+    await expectError(await register(rv.url, stale, probeToken), 401, 'clock_skew', /ts is \d+ s away/)
     // Missing, unknown and revoked tokens.
     await expectError(await register(rv.url, good), 401, 'unauthorized', /missing Authorization/)
     await expectError(await register(rv.url, good, 'mzr_' + randomKey()), 401, 'unauthorized', /unknown or revoked/)

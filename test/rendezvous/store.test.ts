@@ -142,6 +142,32 @@ describe('registrations', () => {
     expect(reg(5).created).toBe(false) // refreshes still work when full
   })
 
+  test('a token holds at most maxIdsPerToken ids, retained ones included; refreshes always pass', () => {
+    db.close()
+    db = openRendezvousStore(join(dir, 'rendezvous.db'), clock, { maxIdsPerToken: 2 })
+    reg(1, KEY_A, 'a')
+    reg(2, KEY_A, 'a')
+    const tooMany = () => reg(3, KEY_A, 'a')
+    expect(tooMany).toThrow(/already holds 2 peer ids/)
+    try {
+      tooMany()
+    } catch (e) {
+      expect((e as PodError).code).toBe('too_many_ids')
+    }
+    expect(reg(1, KEY_A, 'a').created).toBe(false) // a heartbeat of a held id
+    expect(reg(3, KEY_A, 'b').created).toBe(true) // another token has its own allowance
+    // Expired but retained for its binding: still counts (a token's footprint stays bounded).
+    clock.advance(RECORD_TTL_MS + 1)
+    expect(tooMany).toThrow(/already holds 2/)
+    // Moving an id to another token counts for that token.
+    reg(4, KEY_A, 'b')
+    expect(() => reg(1, KEY_A, 'b')).toThrow(/already holds 2/)
+    // Past the retention the bindings go, and with them the count.
+    clock.advance(BINDING_RETENTION_MS)
+    reg(5, KEY_A, 'c') // a write runs the purge
+    expect(reg(6, KEY_A, 'a').created).toBe(true)
+  })
+
   test('the database and its WAL files are 0600 from creation, also under umask 0', () => {
     const old = process.umask(0)
     try {

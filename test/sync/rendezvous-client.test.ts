@@ -1,17 +1,21 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeClock } from '../../src/lib/clock'
 import { PeerError } from '../../src/lib/errors'
 import { memoryLogger } from '../../src/lib/log'
 import { openRendezvousStore, startRendezvous, type RendezvousService } from '../../src/rendezvous'
-import { createHeartbeat, createRendezvousClient, createResolver, keyHash, type RendezvousClient } from '../../src/sync/rendezvous-client'
+import type { Identity } from '../../src/identity'
+import { createHeartbeat, createRendezvousClient, createResolver, signedRegistration, type RendezvousClient } from '../../src/sync/rendezvous-client'
+import { ID_A, ID_B, testIdentity } from '../identity/_keypair'
 
-const POD = '6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'
-const PEER = '0b8a1e2c-3d4f-4a5b-8c6d-7e8f9a0b1c2d'
-const POD_KEY = 'k2Vb7mQ1xYp3Zr8sT4uW9aB6cD0eF5gH1iJ2kL3mN4o'
-const PEER_KEY = 'Zk2Vb7mQ1xYp3Zr8sT4uW9aB6cD0eF5gH1iJ2kL3mN4'
+const POD = ID_A
+const PEER = ID_B
+let pod: Identity
+let peer: Identity
+let POD_KEY: string
+let PEER_KEY: string
 
 let dir: string
 let home: string
@@ -57,7 +61,18 @@ async function until(cond: () => boolean): Promise<void> {
   if (!cond()) throw new Error('condition never held')
 }
 
+/** Registers `who` at `url` through `c`, signed as the heartbeat does. */
+async function registerAs(who: Identity, url: string, c: RendezvousClient = client()): Promise<void> {
+  await c.register(await signedRegistration(who, await c.rendezvousKey(), url, clock.now()))
+}
+
+const keyFetches = () => requests.filter((r) => r.url.endsWith('/api/rendezvous')).length
+
 beforeEach(async () => {
+  pod = await testIdentity(POD)
+  peer = await testIdentity(PEER)
+  POD_KEY = pod.publicKey
+  PEER_KEY = peer.publicKey
   dir = mkdtempSync(join(tmpdir(), 'mzm-rv-client-'))
   home = join(dir, 'rv')
   clock = new FakeClock()
@@ -72,19 +87,21 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-describe('keyHash', () => {
-  test('is hex(SHA-256(utf8(key)))', () => {
-    expect(keyHash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
-    expect(keyHash(POD_KEY)).toMatch(/^[0-9a-f]{64}$/)
+describe('signedRegistration', () => {
+  test('is the contract body: our id, url, public key, unix seconds and a 43-char proof', async () => {
+    const body = await signedRegistration(pod, await client().rendezvousKey(), 'https://pod.example', clock.now())
+    expect(body).toEqual({ peer_id: POD, url: 'https://pod.example', key: POD_KEY, ts: Math.floor(clock.now() / 1000), proof: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
   })
 })
 
 describe('createRendezvousClient', () => {
   test('register then lookup; the key travels in Mzm-Peer-Key, never in the URL; the token only on register', async () => {
     const c = client()
-    await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) })
+    await registerAs(peer, 'https://peer.example', c)
     expect(await c.lookup(PEER, PEER_KEY)).toBe('https://peer.example')
-    const [reg, look] = requests
+    const [info, reg, look] = requests
+    expect(info!.url).toBe(`http://127.0.0.1:${port}/api/rendezvous`)
+    expect(info!.headers.get('authorization')).toBeNull()
     expect(reg!.headers.get('authorization')).toBe(`Bearer ${token}`)
     expect(look!.url).toBe(`http://127.0.0.1:${port}/api/peers/lookup/${PEER}`)
     expect(look!.headers.get('mzm-peer-key')).toBe(PEER_KEY)
@@ -94,22 +111,24 @@ describe('createRendezvousClient', () => {
   test('lookup is null on 404 (unknown or wrong key)', async () => {
     const c = client()
     expect(await c.lookup(PEER, PEER_KEY)).toBeNull()
-    await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) })
+    await registerAs(peer, 'https://peer.example', c)
     expect(await c.lookup(PEER, POD_KEY)).toBeNull()
   })
 
   test('HTTP failures are PeerError http_<status> with the service message and without the token', async () => {
     const bad = client({ token: 'mzr_' + 'q'.repeat(43) })
-    const err = await bad.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) }).catch((e) => e)
+    const err = await registerAs(peer, 'https://peer.example', bad).catch((e) => e)
     expect(err).toBeInstanceOf(PeerError)
     expect(err.code).toBe('http_401')
     expect(err.message).toContain('token unknown or revoked')
     expect(err.message).not.toContain('q'.repeat(43))
 
     const c = client()
-    await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(PEER_KEY) })
-    const conflict = await c.register({ peer_id: PEER, url: 'https://peer.example', key_hash: keyHash(POD_KEY) }).catch((e) => e)
+    await registerAs(peer, 'https://peer.example', c)
+    const squatter = await testIdentity(PEER) // its own key pair, claiming PEER's id
+    const conflict = await registerAs(squatter, 'https://squat.example', c).catch((e) => e)
     expect(conflict.code).toBe('http_409')
+    expect(conflict.remoteCode).toBe('conflict')
     const badInput = await c.lookup('nope', PEER_KEY).catch((e) => e)
     expect(badInput.code).toBe('http_400')
   })
@@ -143,6 +162,15 @@ describe('createRendezvousClient', () => {
     expect(err.code).toBe('bad_response')
   })
 
+  test('a rendezvous key answer that is not a 43-char key is bad_response', async () => {
+    for (const answer of [{ key: 'short', version: '1' }, { version: '1' }, 'nope']) {
+      const liar = (async () => Response.json(answer)) as unknown as typeof fetch
+      const err = await createRendezvousClient({ url: 'http://rv', token, fetch: liar }).rendezvousKey().catch((e) => e)
+      expect(err).toBeInstanceOf(PeerError)
+      expect(err.code).toBe('bad_response')
+    }
+  })
+
   test('a lookup answer that is not a registration of that peer is bad_response', async () => {
     const other = (async () => Response.json({ peer_id: POD, url: 'https://x', expires_at: 'x' })) as unknown as typeof fetch
     expect((await createRendezvousClient({ url: 'http://rv', token, fetch: other }).lookup(PEER, PEER_KEY).catch((e) => e)).code).toBe('bad_response')
@@ -152,7 +180,7 @@ describe('createRendezvousClient', () => {
 describe('createHeartbeat', () => {
   const make = (log = memoryLogger()) => ({
     log,
-    hb: createHeartbeat({ client: client(), podId: POD, publicKey: POD_KEY, advertiseUrl: () => 'http://100.64.0.5:8765', clock, log }),
+    hb: createHeartbeat({ client: client(), identity: pod, advertiseUrl: () => 'http://100.64.0.5:8765', clock, log }),
   })
 
   test('keeps going across an outage and resumes, logging once per state change', async () => {
@@ -201,12 +229,62 @@ describe('createHeartbeat', () => {
   test('an advertised URL with a query, fragment or credentials is never registered', async () => {
     for (const url of ['http://100.64.0.5:8765/x?', 'http://100.64.0.5:8765/#', 'http://u:secret@100.64.0.5:8765']) {
       const log = memoryLogger()
-      const hb = createHeartbeat({ client: client(), podId: POD, publicKey: POD_KEY, advertiseUrl: () => url, clock, log })
+      const hb = createHeartbeat({ client: client(), identity: pod, advertiseUrl: () => url, clock, log })
       await hb.beat()
       expect(hb.state()).toMatchObject({ registered: false, last_error: expect.stringMatching(/^bad_input: our advertised URL must not .*; set advertise_url in pod\.toml$/) })
       expect(log.lines.join('\n')).not.toContain('secret')
     }
     expect(requests).toHaveLength(0)
+  })
+
+  test('fetches the rendezvous key once and signs every heartbeat with it', async () => {
+    const { hb } = make()
+    for (let i = 0; i < 3; i++) {
+      await hb.beat()
+      clock.advance(60_000)
+    }
+    expect(hb.state().registered).toBe(true)
+    expect(keyFetches()).toBe(1)
+    expect(requests.filter((r) => r.url.endsWith('/register'))).toHaveLength(3)
+  })
+
+  test('when the rendezvous key changed (a new rendezvous home), the next beat fetches it and signs again', async () => {
+    const { hb, log } = make()
+    await hb.beat()
+    await down()
+    unlinkSync(join(home, 'rendezvous.key')) // the operator lost the key: a new pair on restart
+    await up()
+    clock.advance(60_000)
+    await hb.beat()
+    expect(hb.state()).toMatchObject({ registered: true, last_error: null })
+    expect(keyFetches()).toBe(2)
+    // One refused registration (bad_proof under the old key), then the one signed with the new key.
+    expect(requests.filter((r) => r.url.endsWith('/register'))).toHaveLength(3)
+    expect(log.lines.some((l) => l.includes('level=info') && l.includes('the rendezvous key changed'))).toBe(true)
+    expect(await client().lookup(POD, POD_KEY)).toBe('http://100.64.0.5:8765')
+  })
+
+  test('a bad_proof under an unchanged key is an error (http_401 bad_proof), not a loop', async () => {
+    let registers = 0
+    const refusing = (async (input: RequestInfo | URL) => {
+      const url = String(input)
+      if (url.endsWith('/api/rendezvous')) return Response.json({ key: PEER_KEY, version: 'x' })
+      registers++
+      return Response.json({ error: 'bad_proof', message: 'proof does not verify' }, { status: 401 })
+    }) as unknown as typeof fetch
+    const log = memoryLogger()
+    const hb = createHeartbeat({ client: createRendezvousClient({ url: 'http://rv', token, fetch: refusing }), identity: pod, advertiseUrl: () => 'http://a:1', clock, log })
+    await hb.beat()
+    expect(registers).toBe(1)
+    expect(hb.state()).toMatchObject({ registered: false, last_error: expect.stringMatching(/^http_401: .*bad_proof: proof does not verify/) })
+  })
+
+  test('a stale clock shows as http_401 clock_skew with what to fix', async () => {
+    const skewed = new FakeClock(clock.now() - 600_000)
+    const log = memoryLogger()
+    const hb = createHeartbeat({ client: client(), identity: pod, advertiseUrl: () => 'http://a:1', clock: skewed, log })
+    await hb.beat()
+    expect(hb.state().last_error).toMatch(/^http_401: .*clock_skew: ts is 600 s away from the rendezvous clock/)
   })
 
   test('start registers at once, then exactly once per interval; stop ends the loop', async () => {
@@ -248,7 +326,7 @@ describe('createHeartbeat', () => {
       return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))
     }) as typeof fetch
     const log = memoryLogger()
-    const hb = createHeartbeat({ client: client({ fetch: hanging }), podId: POD, publicKey: POD_KEY, advertiseUrl: () => 'http://a:1', clock, log })
+    const hb = createHeartbeat({ client: client({ fetch: hanging }), identity: pod, advertiseUrl: () => 'http://a:1', clock, log })
     hb.start()
     await until(() => started)
     await hb.stop()
@@ -258,7 +336,7 @@ describe('createHeartbeat', () => {
 })
 
 describe('createResolver', () => {
-  const registerPeer = (url: string) => client().register({ peer_id: PEER, url, key_hash: keyHash(PEER_KEY) })
+  const registerPeer = (url: string) => registerAs(peer, url)
 
   test('caches for 240 s, then looks up again', async () => {
     await registerPeer('https://one.example')

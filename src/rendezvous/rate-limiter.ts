@@ -1,19 +1,20 @@
 /**
- * Per-source token bucket over *failed* requests (bad token, bad input, 404 lookups): each
- * source may fail `perMinute` times in a burst, then one more time per 60/perMinute s. The map
- * of sources is bounded; past `maxSources` the least recently failing source is forgotten, which
- * costs at most one fresh burst for it.
+ * Token buckets keyed by a string: each key may spend `capacity` tokens in a burst, refilled at
+ * `capacity` per `windowMs`. The rendezvous uses one per source address over *failed* requests
+ * (30 a minute) and one per registration token over every registration (10 a second). The map
+ * of keys is bounded; past `maxKeys` the least recently spending key is forgotten, which costs at
+ * most one fresh burst for it.
  */
 import type { Clock } from '../lib/clock'
 import { MINUTE_MS } from '../lib/clock'
 import { FAILURES_PER_MINUTE, MAX_LIMITER_SOURCES } from './constants'
 
-export interface FailureLimiter {
-  /** 0 when `source` may try now; otherwise how long until its next token. */
-  retryAfterMs(source: string): number
-  /** Spends one token for a failure; true when this failure emptied the bucket (log once). */
-  fail(source: string): boolean
-  /** Sources currently remembered. */
+export interface RateLimiter {
+  /** 0 when `key` may spend now; otherwise how long until its next token. */
+  retryAfterMs(key: string): number
+  /** Spends one token; true when this spend emptied the bucket (log once). */
+  spend(key: string): boolean
+  /** Keys currently remembered. */
   readonly size: number
 }
 
@@ -22,10 +23,10 @@ interface Bucket {
   at: number
 }
 
-export function createFailureLimiter(opts: { clock: Clock; perMinute?: number; maxSources?: number }): FailureLimiter {
-  const capacity = opts.perMinute ?? FAILURES_PER_MINUTE
-  const maxSources = opts.maxSources ?? MAX_LIMITER_SOURCES
-  const perMs = capacity / MINUTE_MS
+export function createRateLimiter(opts: { clock: Clock; capacity?: number; windowMs?: number; maxKeys?: number }): RateLimiter {
+  const capacity = opts.capacity ?? FAILURES_PER_MINUTE
+  const perMs = capacity / (opts.windowMs ?? MINUTE_MS)
+  const maxKeys = opts.maxKeys ?? MAX_LIMITER_SOURCES
   const buckets = new Map<string, Bucket>()
 
   const refill = (b: Bucket, now: number) => {
@@ -34,22 +35,22 @@ export function createFailureLimiter(opts: { clock: Clock; perMinute?: number; m
   }
 
   return {
-    retryAfterMs(source) {
-      const b = buckets.get(source)
+    retryAfterMs(key) {
+      const b = buckets.get(key)
       if (!b) return 0
       refill(b, opts.clock.now())
       return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) / perMs)
     },
-    fail(source) {
+    spend(key) {
       const now = opts.clock.now()
-      const b = buckets.get(source) ?? { tokens: capacity, at: now }
+      const b = buckets.get(key) ?? { tokens: capacity, at: now }
       refill(b, now)
       const hadToken = b.tokens >= 1
       b.tokens = Math.max(0, b.tokens - 1)
-      // Re-insert so Map order is least-recently-failing first, then trim from the front.
-      buckets.delete(source)
-      buckets.set(source, b)
-      while (buckets.size > maxSources) buckets.delete(buckets.keys().next().value!)
+      // Re-insert so Map order is least-recently-spending first, then trim from the front.
+      buckets.delete(key)
+      buckets.set(key, b)
+      while (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value!)
       return hadToken && b.tokens < 1
     },
     get size() {
