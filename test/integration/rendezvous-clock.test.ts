@@ -13,22 +13,36 @@ import { FakeClock, SECOND_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
 import { openHome, savePodConfig, shortId } from '../../src/identity'
 import { openRendezvousStore, RECORD_TTL_MS, RENDEZVOUS_DB_FILE, startRendezvous, type RendezvousService } from '../../src/rendezvous'
-import { RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS } from '../../src/sync/constants'
+import { PULL_BUDGET_MS, RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS } from '../../src/sync/constants'
 import { startPod, type Pod } from '../../src/pod'
 
 const SETTLE_TIMEOUT_MS = 10_000
 /** Short pull interval, so A retries the stale URL several times before its cache expires. */
 const SYNC_INTERVAL_S = 60
 
+/**
+ * A FakeClock that also counts pulls in flight: each pull sleeps on its time budget (120 s, longer
+ * than any loop sleep here) until it ends. While a pull runs, its budget and watchdog timers add to
+ * `sleeping`, so the count alone could match while a heartbeat is still in flight.
+ */
+class LoopClock extends FakeClock {
+  pullsInFlight = 0
+  override sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms !== PULL_BUDGET_MS) return super.sleep(ms, signal)
+    this.pullsInFlight++
+    return super.sleep(ms, signal).finally(() => this.pullsInFlight--)
+  }
+}
+
 let dir: string
-let clock: FakeClock
+let clock: LoopClock
 let log: ReturnType<typeof memoryLogger>
 let rv: RendezvousService | null
 let running: Pod[]
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'mzm-rv-clock-'))
-  clock = new FakeClock()
+  clock = new LoopClock()
   log = memoryLogger('debug')
   rv = null
   running = []
@@ -78,11 +92,11 @@ async function stop(pod: Pod): Promise<void> {
   await settle()
 }
 
-/** Waits until every running pod's pull loop and heartbeat sleep on the clock again. */
+/** Waits until every running pod's pull loop and heartbeat sleep on the clock again, with no pull in flight. */
 async function settle(): Promise<void> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS
-  while (clock.sleeping !== running.length * 2) {
-    if (Date.now() > deadline) throw new Error(`loops did not settle: ${clock.sleeping} sleeping, want ${running.length * 2}`)
+  while (clock.pullsInFlight !== 0 || clock.sleeping !== running.length * 2) {
+    if (Date.now() > deadline) throw new Error(`loops did not settle: ${clock.sleeping} sleeping, want ${running.length * 2}; ${clock.pullsInFlight} pulls in flight`)
     await Bun.sleep(1) // yields to the I/O in flight; the assertion never depends on how long
   }
 }
