@@ -1,5 +1,14 @@
 /** Shared bits for benchmarks: percentiles, RSS of a PID, formatting, a tiny concurrency pool. */
 import { readFileSync } from 'node:fs'
+import type { TestRuntime } from '../test/helpers/pod-process'
+
+/** The runtimes whose pods a benchmark runs, from RUNTIME=bun|deno|both (default both: Deno beside Bun in one run). */
+export function benchRuntimes(): TestRuntime[] {
+  const raw = process.env.RUNTIME ?? 'both'
+  if (raw === 'both') return ['bun', 'deno']
+  if (raw === 'bun' || raw === 'deno') return [raw]
+  throw new Error(`RUNTIME must be bun, deno or both, got ${raw}`)
+}
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN

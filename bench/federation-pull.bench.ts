@@ -9,16 +9,20 @@
  * The floor runs before and after the pods; the faster run counts (a conservative ratio on a
  * shared machine).
  *
+ * The pods run under Bun and then under Deno (RUNTIME=bun|deno|both, default both), against the
+ * same A home and the same floor, so the two runtimes are compared in one run.
+ *
  *   npx bun bench/federation-pull.bench.ts            # N=100000
  *   N=10000 npx bun bench/federation-pull.bench.ts    # smoke run
+ *   RUNTIME=deno npx bun bench/federation-pull.bench.ts
  */
 import { Database } from 'bun:sqlite'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PAGE_LIMIT } from '../src/sync/constants'
-import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
-import { fmt, peakRssMb, row, rssMb } from './_util'
+import { spawnPod, tempHome, type PodProcess, type TestRuntime } from '../test/helpers/pod-process'
+import { benchRuntimes, fmt, peakRssMb, row, rssMb } from './_util'
 import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, podCommand, resetPeakRss, servedPages, spawnChild, timedSyncNow, type Child } from './_fed-util'
 
 const CHILD_FLAG = '--child=pages'
@@ -107,6 +111,57 @@ async function measureFloor(pages: Page[], dir: string, child: Child, peerId: st
   return { insertS, jsonS, httpS, totalS: insertS + jsonS + httpS, cpuS, insertFtsS }
 }
 
+interface PodRun {
+  runtime: TestRuntime
+  podS: number
+  searchableS: number
+  cpu: { a: number; b: number }
+  cpuSearchableB: number
+  rss: { a: number; b: number }
+  rssBefore: { a: number; b: number }
+  hwmReset: boolean
+}
+
+/** A (on the filled home) and a fresh B under `runtime`; B pulls everything once. Both stopped after. */
+async function measurePods(runtime: TestRuntime, homeA: string, homes: string[], pods: PodProcess[]): Promise<PodRun> {
+  // POD_PROF profiles Bun pods only (bun --cpu-prof-md).
+  const command = runtime === 'bun' ? podCommand() : undefined
+  const a = await spawnPod({ home: homeA, command, runtime })
+  pods.push(a)
+  const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command, runtime })
+  pods.push(b)
+  homes.push(b.home)
+  try {
+    const [idA, idB] = await Promise.all([identityOf(a), identityOf(b)])
+    // A must trust B to serve it; sync=false so A never pulls from B during the run. B's loop
+    // already ran its boot tick (no peers then) and sleeps sync_interval: only sync-now pulls.
+    // A's home is reused by the next runtime: B's id differs each time, so the peer is new.
+    await addPeer(a, idB.handshake_url, { sync: false })
+    await addPeer(b, idA.handshake_url, { direct_url: a.url })
+
+    // Peak RSS of the sync itself: VmHWM restarts from the current RSS here.
+    const hwmReset = resetPeakRss(a.pid) && resetPeakRss(b.pid)
+    const rssBefore = { a: rssMb(a.pid), b: rssMb(b.pid) }
+    const cpuBefore = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid) }
+    const round = await timedSyncNow(b, idA.pod_id)
+    const cpu = { a: cpuSeconds(a.pid) - cpuBefore.a, b: cpuSeconds(b.pid) - cpuBefore.b }
+    // Copies get their full-text rows after the pull (background indexer); a recall drains what
+    // is left, so sync + this recall = the time until every copy is searchable.
+    const recallStart = performance.now()
+    const probe = await b.api('GET', `/recall?q=${encodeURIComponent('memory')}&k=1`)
+    if (probe.status !== 200 || probe.body.results.length === 0) throw new Error('recall after the pull found nothing')
+    const searchableS = round.ms / 1000 + (performance.now() - recallStart) / 1000
+    const cpuSearchableB = cpuSeconds(b.pid) - cpuBefore.b
+    const rss = { a: peakRssMb(a.pid), b: peakRssMb(b.pid) }
+    const result = round.results[0]!
+    if (result.fetched !== N || result.stored !== N) throw new Error(`${runtime}: B fetched ${result.fetched} / stored ${result.stored}, expected ${N}`)
+    return { runtime, podS: round.ms / 1000, searchableS, cpu, cpuSearchableB, rss, rssBefore, hwmReset }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+    pods.splice(0, pods.length, ...pods.filter((p) => p !== a && p !== b))
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`# federation pull: ${N} shareable + ${N} private memories on A; B pulls (Bun ${Bun.version}; ${loadNote()})`)
   const dir = mkdtempSync(join(tmpdir(), 'mzm-fed-pull-'))
@@ -126,56 +181,40 @@ async function main(): Promise<void> {
     const floorPeer = crypto.randomUUID()
     const floorBefore = await measureFloor(pages, dir, child, floorPeer)
 
-    const a = await spawnPod({ home: homeA, command: podCommand() })
-    pods.push(a)
-    const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command: podCommand() })
-    pods.push(b)
-    homes.push(b.home)
-    const [idA, idB] = await Promise.all([identityOf(a), identityOf(b)])
-    // A must trust B to serve it; sync=false so A never pulls from B during the run. B's loop
-    // already ran its boot tick (no peers then) and sleeps sync_interval: only sync-now pulls.
-    await addPeer(a, idB.handshake_url, { sync: false })
-    await addPeer(b, idA.handshake_url, { direct_url: a.url })
-
-    // Peak RSS of the sync itself: VmHWM restarts from the current RSS here.
-    const hwmReset = resetPeakRss(a.pid) && resetPeakRss(b.pid)
-    const rssBefore = { a: rssMb(a.pid), b: rssMb(b.pid) }
-    const cpuBefore = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid) }
-    const round = await timedSyncNow(b, idA.pod_id)
-    const cpu = { a: cpuSeconds(a.pid) - cpuBefore.a, b: cpuSeconds(b.pid) - cpuBefore.b }
-    // Copies get their full-text rows after the pull (background indexer); a recall drains what
-    // is left, so sync + this recall = the time until every copy is searchable.
-    const recallStart = performance.now()
-    const probe = await b.api('GET', `/recall?q=${encodeURIComponent('memory')}&k=1`)
-    if (probe.status !== 200 || probe.body.results.length === 0) throw new Error('recall after the pull found nothing')
-    const searchableS = round.ms / 1000 + (performance.now() - recallStart) / 1000
-    const cpuSearchableB = cpuSeconds(b.pid) - cpuBefore.b
-    const rss = { a: peakRssMb(a.pid), b: peakRssMb(b.pid) }
-    const result = round.results[0]!
-    if (result.fetched !== N || result.stored !== N) throw new Error(`B fetched ${result.fetched} / stored ${result.stored}, expected ${N}`)
+    const runs: PodRun[] = []
+    for (const runtime of benchRuntimes()) runs.push(await measurePods(runtime, homeA, homes, pods))
 
     const floorAfter = await measureFloor(pages, dir, child, floorPeer)
     const floor = floorBefore.totalS <= floorAfter.totalS ? floorBefore : floorAfter
-    const podS = round.ms / 1000
 
     console.log(`\n## floor (same ${pages.length} pages, ${fmt(encodedMb)} MB encoded; faster of 2 runs: ${fmt(floorBefore.totalS, 2)} s / ${fmt(floorAfter.totalS, 2)} s)`)
     row('floor: loopback HTTP transfer (bare Bun.serve)', `${fmt(floor.httpS, 2)} s`)
     row('floor: JSON encode + decode', `${fmt(floor.jsonS, 2)} s`)
     row('floor: bun:sqlite insert, 1 tx per page', `${fmt(floor.insertS, 2)} s`, `(+FTS5 row per memory: ${fmt(floor.insertFtsS, 2)} s, not in floor)`)
     row('floor total', `${fmt(floor.totalS, 2)} s`, `${fmt(N / floor.totalS, 0)} memories/s, ${fmt(floor.cpuS, 2)} CPU s`)
-
-    console.log('\n## pod: B POST /peer/sync-now ← A (real processes)')
-    row('pod: sync-now wall time', `${fmt(podS, 2)} s`, `${fmt(N / podS, 0)} memories/s`)
-    row('pod: CPU seconds A (serve) / B (pull)', `${fmt(cpu.a, 2)} / ${fmt(cpu.b, 2)} s`, `sum ${fmt(cpu.a + cpu.b, 2)} s vs floor ${fmt(floor.cpuS, 2)} s = ${fmt((cpu.a + cpu.b) / floor.cpuS)}x`)
-    row('pod: until every copy is searchable', `${fmt(searchableS, 2)} s`, `${fmt(N / searchableS, 0)} memories/s; B CPU ${fmt(cpuSearchableB, 2)} s; ratio to floor+FTS5 ${fmt(searchableS / (floor.totalS - floor.insertS + floor.insertFtsS), 2)}x`)
-    const hwmNote = hwmReset ? 'peak during the sync' : 'peak since start (VmHWM reset not permitted)'
-    row('pod: peak RSS (VmHWM) A', `${fmt(rss.a)} MB`, `${hwmNote}; RSS before ${fmt(rssBefore.a)} MB`)
-    row('pod: peak RSS (VmHWM) B', `${fmt(rss.b)} MB`, `${hwmNote}; RSS before ${fmt(rssBefore.b)} MB`)
-    const ratio = podS / floor.totalS
-    row('ratio pod / floor (wall)', `${fmt(ratio, 2)}x`, `target within ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`)
     // The pod indexes every copy for recall; this says how much of the gap that alone explains.
     const withFtsS = floor.totalS - floor.insertS + floor.insertFtsS
-    row('  (ratio pod / floor with the FTS5 insert)', `${fmt(podS / withFtsS, 2)}x`, 'informational: floor with an FTS5 row per memory')
+
+    for (const r of runs) {
+      console.log(`\n## pod under ${r.runtime}: B POST /peer/sync-now ← A (real processes)`)
+      row('pod: sync-now wall time', `${fmt(r.podS, 2)} s`, `${fmt(N / r.podS, 0)} memories/s`)
+      row('pod: CPU seconds A (serve) / B (pull)', `${fmt(r.cpu.a, 2)} / ${fmt(r.cpu.b, 2)} s`, `sum ${fmt(r.cpu.a + r.cpu.b, 2)} s vs floor ${fmt(floor.cpuS, 2)} s = ${fmt((r.cpu.a + r.cpu.b) / floor.cpuS)}x`)
+      row('pod: until every copy is searchable', `${fmt(r.searchableS, 2)} s`, `${fmt(N / r.searchableS, 0)} memories/s; B CPU ${fmt(r.cpuSearchableB, 2)} s; ratio to floor+FTS5 ${fmt(r.searchableS / withFtsS, 2)}x`)
+      const hwmNote = r.hwmReset ? 'peak during the sync' : 'peak since start (VmHWM reset not permitted)'
+      row('pod: peak RSS (VmHWM) A', `${fmt(r.rss.a)} MB`, `${hwmNote}; RSS before ${fmt(r.rssBefore.a)} MB`)
+      row('pod: peak RSS (VmHWM) B', `${fmt(r.rss.b)} MB`, `${hwmNote}; RSS before ${fmt(r.rssBefore.b)} MB`)
+      const ratio = r.podS / floor.totalS
+      row('ratio pod / floor (wall)', `${fmt(ratio, 2)}x`, `target within ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`)
+      row('  (ratio pod / floor with the FTS5 insert)', `${fmt(r.podS / withFtsS, 2)}x`, 'informational: floor with an FTS5 row per memory')
+    }
+    const bun = runs.find((r) => r.runtime === 'bun')
+    const deno = runs.find((r) => r.runtime === 'deno')
+    if (bun && deno) {
+      console.log('\n## deno / bun')
+      row('sync-now wall time', `${fmt(deno.podS / bun.podS, 2)}x`, `${fmt(deno.podS, 2)} s / ${fmt(bun.podS, 2)} s`)
+      row('until every copy is searchable', `${fmt(deno.searchableS / bun.searchableS, 2)}x`, `${fmt(deno.searchableS, 2)} s / ${fmt(bun.searchableS, 2)} s`)
+      row('peak RSS B (puller)', `${fmt(deno.rss.b / bun.rss.b, 2)}x`, `${fmt(deno.rss.b)} MB / ${fmt(bun.rss.b)} MB`)
+    }
     console.log(`\n(${loadNote()})`)
   } finally {
     await child?.stop()

@@ -4,8 +4,10 @@
  *    prepared-statement insert of the same rows in one transaction;
  *  - recall latency p50/p99 on a 100k-memory store (half private), over HTTP and in-process,
  *    vs a bare FTS5 query on a bare table of the same rows;
- *  - cold start of the compiled binary to a healthy /healthz, idle RSS, binary size.
- * Run: npx bun bench/foundation.bench.ts  (needs `npm run build` for the binary part)
+ *  - cold start of the compiled binary to a healthy /healthz, idle RSS, binary size;
+ *  - the pod from source under Bun and under Deno (RUNTIME=bun|deno|both, default both): recall
+ *    p50/p99 over HTTP on the same store, cold start, idle RSS — Deno beside Bun in one run.
+ * Run: npx bun bench/foundation.bench.ts [remember|recall|binary|source]  (`npm run build` for the binary part)
  */
 import { Database } from 'bun:sqlite'
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
@@ -15,8 +17,8 @@ import { openHome } from '../src/identity'
 import { openStore } from '../src/store'
 import { systemClock } from '../src/lib/clock'
 import { memoryLogger } from '../src/lib/log'
-import { spawnPod } from '../test/helpers/pod-process'
-import { fmt, percentile, pool, row, rssMb } from './_util'
+import { spawnPod, type TestRuntime } from '../test/helpers/pod-process'
+import { benchRuntimes, fmt, percentile, pool, row, rssMb } from './_util'
 
 const REMEMBER_N = Number(process.env.REMEMBER_N ?? 10_000)
 const RECALL_STORE_N = Number(process.env.RECALL_STORE_N ?? 100_000)
@@ -91,35 +93,43 @@ async function recallLatency() {
   store.close()
   floorDb.close()
 
-  const pod = await spawnPod({ home })
   try {
-    const http: number[] = []
-    for (const q of queries) {
-      const s = performance.now()
-      await pod.api('GET', `/recall?q=${encodeURIComponent(q)}&k=10`)
-      http.push(performance.now() - s)
-    }
-    http.sort((x, y) => x - y)
     row('floor: bare FTS5 query p50 / p99', `${fmt(percentile(floor, 50), 2)} / ${fmt(percentile(floor, 99), 2)} ms`)
     row('store.recall in-process p50 / p99', `${fmt(percentile(inproc, 50), 2)} / ${fmt(percentile(inproc, 99), 2)} ms`, `p99 ratio ${fmt(percentile(inproc, 99) / percentile(floor, 99))}x`)
-    row('GET /recall over HTTP p50 / p99', `${fmt(percentile(http, 50), 2)} / ${fmt(percentile(http, 99), 2)} ms`, `p99 ratio ${fmt(percentile(http, 99) / percentile(floor, 99))}x (target p99 < 10 ms)`)
+    // The same store served by a pod under each runtime in turn.
+    const byRuntime = new Map<TestRuntime, number[]>()
+    for (const runtime of benchRuntimes()) {
+      const pod = await spawnPod({ home, runtime })
+      try {
+        for (const q of queries.slice(0, 200)) await pod.api('GET', `/recall?q=${encodeURIComponent(q)}&k=10`) // warm-up (JIT)
+        const http: number[] = []
+        for (const q of queries) {
+          const s = performance.now()
+          await pod.api('GET', `/recall?q=${encodeURIComponent(q)}&k=10`)
+          http.push(performance.now() - s)
+        }
+        http.sort((x, y) => x - y)
+        byRuntime.set(runtime, http)
+        row(`GET /recall over HTTP p50 / p99 (${runtime})`, `${fmt(percentile(http, 50), 2)} / ${fmt(percentile(http, 99), 2)} ms`, `p99 ratio ${fmt(percentile(http, 99) / percentile(floor, 99))}x (target p99 < 10 ms)`)
+      } finally {
+        await pod.stop()
+      }
+    }
+    const [bun, deno] = [byRuntime.get('bun'), byRuntime.get('deno')]
+    if (bun && deno) row('  deno / bun, p50 / p99', `${fmt(percentile(deno, 50) / percentile(bun, 50), 2)}x / ${fmt(percentile(deno, 99) / percentile(bun, 99), 2)}x`)
   } finally {
-    await pod.stop()
     rmSync(home, { recursive: true, force: true })
   }
 }
 
-async function binary() {
-  console.log('\n## compiled binary')
-  const bin = join(import.meta.dir, '..', 'dist', 'mazemaker')
-  if (!existsSync(bin)) return console.log('  dist/mazemaker missing: run `npm run build` first')
-  row('binary size', `${fmt(statSync(bin).size / 1024 / 1024)} MB`)
+/** Boots a pod on a fresh home with `command`/`runtime` until /healthz answers; idle RSS 1 s later. */
+async function coldStarts(opts: { command?: string[]; runtime?: TestRuntime }, times = 5): Promise<{ medianMs: number; idleMb: number }> {
   const starts: number[] = []
   let idle = 0
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < times; i++) {
     const dir = mkdtempSync(join(tmpdir(), 'mzm-bench-'))
     const t = performance.now()
-    const pod = await spawnPod({ home: dir, command: [bin] })
+    const pod = await spawnPod({ home: dir, ...opts })
     for (;;) {
       const ok = await fetch(pod.url + '/healthz').then((r) => r.ok, () => false)
       if (ok) break
@@ -130,12 +140,34 @@ async function binary() {
     await pod.stop()
     rmSync(dir, { recursive: true, force: true })
   }
+  starts.sort((x, y) => x - y)
+  return { medianMs: percentile(starts, 50), idleMb: idle }
+}
+
+async function fromSource() {
+  console.log('\n## from source, per runtime (first boot incl. key generation; median of 5)')
+  const measured = new Map<TestRuntime, { medianMs: number; idleMb: number }>()
+  for (const runtime of benchRuntimes()) {
+    const m = await coldStarts({ runtime })
+    measured.set(runtime, m)
+    row(`cold start → healthy /healthz (${runtime})`, `${fmt(m.medianMs, 0)} ms`)
+    row(`idle RSS after boot (${runtime})`, `${fmt(m.idleMb)} MB`)
+  }
+  const [bun, deno] = [measured.get('bun'), measured.get('deno')]
+  if (bun && deno) row('  deno / bun, cold start / idle RSS', `${fmt(deno.medianMs / bun.medianMs, 2)}x / ${fmt(deno.idleMb / bun.idleMb, 2)}x`)
+}
+
+async function binary() {
+  console.log('\n## compiled binary')
+  const bin = join(import.meta.dir, '..', 'dist', 'mazemaker')
+  if (!existsSync(bin)) return console.log('  dist/mazemaker missing: run `npm run build` first')
+  row('binary size', `${fmt(statSync(bin).size / 1024 / 1024)} MB`)
+  const { medianMs, idleMb: idle } = await coldStarts({ command: [bin] })
   // Baseline: the same binary printing its version (process start without the pod).
   const vt = performance.now()
   Bun.spawnSync([bin, '--version'])
   const versionMs = performance.now() - vt
-  starts.sort((x, y) => x - y)
-  row('cold start → healthy /healthz (median of 5)', `${fmt(percentile(starts, 50), 0)} ms`, `first boot incl. key generation; \`--version\` alone: ${fmt(versionMs, 0)} ms (target < 200 ms)`)
+  row('cold start → healthy /healthz (median of 5)', `${fmt(medianMs, 0)} ms`, `first boot incl. key generation; \`--version\` alone: ${fmt(versionMs, 0)} ms (target < 200 ms)`)
   row('idle RSS after boot', `${fmt(idle)} MB`, '(target < 80 MB)')
 }
 
@@ -143,3 +175,4 @@ const only = process.argv[2]
 if (!only || only === 'remember') await rememberThroughput()
 if (!only || only === 'recall') await recallLatency()
 if (!only || only === 'binary') await binary()
+if (!only || only === 'source') await fromSource()
