@@ -21,6 +21,7 @@ test('doctor FAILs on a 0644 pod.db naming the file and chmod 600; the pod fixes
 
   const again = await runCli(['remember', 'note:y', 'more words', '--home', home])
   expect(again.code).toBe(0)
+  expect(again.stderr).toMatch(/level=warn .*was mode 0644 \(readable by others\); set to 0600/)
   expect(statSync(db).mode & 0o777).toBe(0o600)
   expect((await runCli(['doctor', '--home', home, '--port', '0'])).code).toBe(0)
 })
