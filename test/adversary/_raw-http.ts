@@ -1,0 +1,86 @@
+/**
+ * A raw HTTP/1.1 client over node:net for the before-auth tests: it sends headers first and the
+ * body only when told (or never), so a test can see whether the pod answers before reading a
+ * body, and hold many half-sent bodies open at once. fetch() cannot do either.
+ */
+import { connect, type Socket } from 'node:net'
+
+export interface RawRequest {
+  socket: Socket
+  /** Resolves with the status line's code once the pod answers (null if it closed first). */
+  status: Promise<number | null>
+  /** Everything the pod has sent back so far. */
+  received(): string
+  /** Writes `bytes` of body (chunked framing if the request is chunked), respecting backpressure. */
+  sendBody(bytes: number, chunkBytes?: number): Promise<number>
+  /** Bytes of body written so far. */
+  sent(): number
+  close(): void
+}
+
+/** Opens a connection to `baseUrl` and sends the request line and headers only. */
+export async function rawRequest(baseUrl: string, method: string, path: string, headers: Record<string, string>): Promise<RawRequest> {
+  const url = new URL(baseUrl)
+  const socket = connect({ host: url.hostname, port: Number(url.port) })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.on('error', () => undefined) // the pod may reset a connection it refused
+  const chunked = (headers['transfer-encoding'] ?? '').toLowerCase() === 'chunked'
+  let text = ''
+  let sent = 0
+  let closed = false
+  let answered = false
+  const status = new Promise<number | null>((resolve) => {
+    socket.on('data', (d) => {
+      text += d.toString('latin1')
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
+      if (m) {
+        answered = true
+        resolve(Number(m[1]))
+      }
+    })
+    socket.on('close', () => {
+      closed = true
+      resolve(null)
+    })
+  })
+  const head = [`${method} ${path} HTTP/1.1`, `host: ${url.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n')
+  socket.write(head)
+  return {
+    socket,
+    status,
+    received: () => text,
+    sent: () => sent,
+    async sendBody(bytes, chunkBytes = 64 * 1024) {
+      const chunk = Buffer.alloc(chunkBytes, 0x61)
+      let left = bytes
+      while (left > 0 && !closed && !answered && !socket.destroyed) {
+        const n = Math.min(left, chunkBytes)
+        const piece = chunk.subarray(0, n)
+        const framed = chunked ? Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece
+        const ok = socket.write(framed)
+        sent += n
+        left -= n
+        if (!ok) {
+          const drained = await Promise.race([
+            new Promise<boolean>((r) => socket.once('drain', () => r(true))),
+            new Promise<boolean>((r) => socket.once('close', () => r(false))),
+            status.then(() => false),
+          ])
+          if (!drained) break
+        }
+      }
+      return sent
+    },
+    close() {
+      socket.destroy()
+    },
+  }
+}
+
+/** Resolves with the value or with `fallback` after `ms`. */
+export function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  return Promise.race([p, new Promise<F>((r) => setTimeout(() => r(fallback), ms))])
+}
