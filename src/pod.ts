@@ -17,6 +17,7 @@ import { PodError } from './lib/errors'
 import { localHttpUrl } from './lib/http-url'
 import { createPodMetrics } from './pod-metrics'
 import { serve } from './runtime'
+import { serveAdminSocket } from './pod-socket'
 
 export interface StartPodOptions {
   home: string
@@ -34,6 +35,8 @@ export interface StartPodOptions {
 
 export interface Pod {
   url: string
+  /** `<home>/pod.sock` where the admin app also listens, or null if it could not be made. */
+  socketPath: string | null
   id: string
   home: PodHome
   store: Store
@@ -96,6 +99,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     })
     cleanup.unshift(() => loop.close())
 
+    // Known once the TCP server listens; /status hands it to the CLI (`mazemaker open`).
+    let url = ''
     const deps: AppDeps = {
       identity,
       peers,
@@ -119,23 +124,26 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       observeRequest: (route, status, ms) => metrics.observeRequest(route, status, ms),
       metrics: () => metrics.render(),
       rendezvousState: () => locator.heartbeatState(),
+      panelUrl: () => url,
     }
     const app = createApp(deps)
     const listenAt = parseListen(config.listen)
     const hostname = opts.host ?? listenAt.host
     const port = opts.port ?? listenAt.port
-    const server = listen(hostname, port, () => serve({
-      hostname,
-      port,
-      fetch: (req) => app.fetch(req),
+    const serveOpts = {
+      fetch: (req: Request) => app.fetch(req),
       maxRequestBodySize: MAX_SERVER_BODY_BYTES,
-      onError: (err) => {
+      onError: (err: Error) => {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })
       },
-    }))
+    }
+    const server = listen(hostname, port, () => serve({ hostname, port, ...serveOpts }))
     cleanup.unshift(() => server.stop())
-    const url = localHttpUrl(server.hostname, server.port)
+    // The CLI's way in (any port, token never sent over TCP); made while we hold the home lock.
+    const socket = serveAdminSocket({ path: paths.socket, log, ...serveOpts })
+    if (socket) cleanup.unshift(() => socket.close())
+    url = localHttpUrl(server.hostname, server.port)
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
     if (opts.autoSync !== false) loop.start()
@@ -145,6 +153,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     let closing: Promise<void> | null = null
     return {
       url,
+      socketPath: socket?.path ?? null,
       id: identity.podId,
       home,
       store,

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { homePaths, openHome } from '../identity'
 import { formatMode, looseDbFiles } from '../store'
 import { createLogger } from '../lib/log'
-import { homeRoot, podClient, portOverride, type GlobalFlags } from './context'
+import { configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
 import { openSqlite, serve } from '../runtime'
 
@@ -18,6 +18,7 @@ interface Check {
 }
 
 interface StatusResponse {
+  url: string | null
   rendezvous: { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string; rendezvous_url: string } | null
 }
 
@@ -55,21 +56,22 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
       : { name: 'peers', ok: true, detail: `${peers.peers.length} peer(s) in ${paths.peersToml}` },
   )
 
+  // The running pod answers on the home's socket, whatever port it took.
   const client = podClient(flags)
   const running = await client.running()
-  if (running) {
-    checks.push({ name: 'pod', ok: true, detail: `running at ${client.baseUrl}` })
+  const status = running ? await client.call<StatusResponse>('GET', '/status') : null
+  if (status) {
+    checks.push({ name: 'pod', ok: true, detail: `running at ${status.url ?? client.target}` })
   } else {
-    const port = Number(new URL(client.baseUrl).port)
-    checks.push(await portCheck(new URL(client.baseUrl).hostname.replace(/^\[|\]$/g, ''), portOverride(flags) ?? port))
+    const url = new URL(configuredUrl(flags))
+    checks.push(await portCheck(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port)))
   }
 
   const rv = home.config.rendezvous
   if (!rv) checks.push({ name: 'rendezvous', ok: true, detail: 'not configured (peers need direct URLs)' })
   else if (!running) checks.push({ name: 'rendezvous', ok: true, detail: `configured (${rv.url}); pod not running, no heartbeat` })
   else {
-    const status = await client.call<StatusResponse>('GET', '/status')
-    const hb = status.rendezvous
+    const hb = status!.rendezvous
     checks.push(
       // pod.toml gained [rendezvous] (`rendezvous join`) after this pod started: it runs without one.
       !hb

@@ -2,7 +2,7 @@
 import { defineCommand } from 'citty'
 import { readFileSync } from 'node:fs'
 import { homePaths } from '../identity'
-import { homeRoot, podClient, type GlobalFlags } from './context'
+import { configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
 import { renderQrTerminal } from './qr'
 import { printJson, withPod } from './with-pod'
 import { spawn } from '../runtime'
@@ -34,13 +34,16 @@ export function identityCommands(flags: GlobalFlags) {
     meta: { name: 'open', description: 'Print (and on a desktop, open) the panel link with the admin token' },
     async run() {
       const root = homeRoot(flags)
-      // Creates the home on first use, so the token exists.
-      await withPod(flags, async () => undefined)
+      // A running pod says where it listens (any port); otherwise pod.toml/--port says where it will.
       const client = podClient(flags)
+      const running = await client.running()
+      const status = running ? await client.call<{ url: string | null }>('GET', '/status') : null
+      // Creates the home on first use, so the token exists.
+      if (!running) await withPod(flags, async () => undefined)
       const token = readFileSync(homePaths(root).adminToken, 'utf8').trim()
-      const link = `${client.baseUrl}/#token=${token}`
+      const link = `${status?.url ?? configuredUrl(flags)}/#token=${token}`
       console.log(link)
-      if (!(await client.running())) console.error('note: the pod is not running; start it with `mazemaker` (or `npm start`)')
+      if (!running) console.error('note: the pod is not running; start it with `mazemaker` (or `npm start`)')
       if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
         try {
           spawn(['xdg-open', link]).unref()

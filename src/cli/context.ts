@@ -1,7 +1,7 @@
 /**
  * What every CLI command shares: global flags (--home, --port, --host, accepted anywhere on the
- * line), the home directory, and a client for the running pod that authenticates with the admin
- * token it reads itself.
+ * line), the home directory, and a client for the running pod (over the home's Unix socket) that
+ * authenticates with the admin token it reads itself.
  */
 import { readFileSync } from 'node:fs'
 import { homePaths, loadPodConfig, parseListen, resolveHome } from '../identity'
@@ -55,35 +55,49 @@ export function portOverride(flags: GlobalFlags): number | undefined {
 }
 
 export interface PodClient {
-  baseUrl: string
-  /** True when a pod with our id answers /healthz at baseUrl. */
+  /** What the client talks to: `unix:<home>/pod.sock`, or an in-process pod's own http URL. */
+  target: string
+  /** True when a pod with our id answers /healthz there. */
   running(): Promise<boolean>
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
 }
 
-/** Where the pod of this home listens, from flags/env/pod.toml (0.0.0.0 is reached via 127.0.0.1). */
+/**
+ * A client for the running pod of this home, over its Unix socket `<home>/pod.sock` (0600 in
+ * the 0700 home, so only this user reaches it). Never a TCP port: whatever listens on pod.toml's
+ * port while our pod is down (another local user, say) must not receive the admin token.
+ */
 export function podClient(flags: GlobalFlags): PodClient {
-  const root = homeRoot(flags)
-  const paths = homePaths(root)
-  const config = loadPodConfig(paths.podToml)
-  const listenAt = parseListen(config.listen)
-  const port = portOverride(flags) ?? listenAt.port
-  const baseUrl = localHttpUrl(flags.host ?? listenAt.host, port)
+  const paths = homePaths(homeRoot(flags))
+  // The host part of the URL is ignored on a socket; only path and query travel.
+  return createClient(`unix:${paths.socket}`, paths, (path, init) => fetch(`http://localhost${path}`, { ...init, unix: paths.socket }))
+}
+
+/** A client for a pod this process started itself, at its own http URL (no socket available). */
+export function inProcessClient(flags: GlobalFlags, url: string): PodClient {
+  const paths = homePaths(homeRoot(flags))
+  return createClient(url, paths, (path, init) => fetch(`${url}${path}`, init))
+}
+
+type Transport = (path: string, init: RequestInit) => Promise<Response>
+
+function createClient(target: string, paths: ReturnType<typeof homePaths>, send: Transport): PodClient {
   const token = () => readFileSync(paths.adminToken, 'utf8').trim()
   return {
-    baseUrl,
+    target,
     async running() {
       try {
-        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1500) })
+        const res = await send('/healthz', { signal: AbortSignal.timeout(1500) })
         if (!res.ok) return false
         const body = JSON.parse(await readBodyText(res, MAX_HEALTHZ_BYTES, { what: '/healthz answer' })) as { pod_id?: string }
-        return body.pod_id === config.pod_id
+        return body.pod_id === loadPodConfig(paths.podToml).pod_id
       } catch {
+        // No socket (ENOENT), a crashed pod's leftover (ECONNREFUSED), no home yet: not running.
         return false
       }
     },
     async call(method, path, body) {
-      const res = await fetch(`${baseUrl}${path}`, {
+      const res = await send(path, {
         method,
         headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -94,4 +108,11 @@ export function podClient(flags: GlobalFlags): PodClient {
       return json as never
     },
   }
+}
+
+/** Where a pod of this home would listen on TCP, from flags/env/pod.toml (0.0.0.0 is reached via 127.0.0.1). */
+export function configuredUrl(flags: GlobalFlags): string {
+  const config = loadPodConfig(homePaths(homeRoot(flags)).podToml)
+  const listenAt = parseListen(config.listen)
+  return localHttpUrl(flags.host ?? listenAt.host, portOverride(flags) ?? listenAt.port)
 }

@@ -1,32 +1,32 @@
 /**
- * CLI commands talk to the pod over its local API. When no pod is running for this home, the
- * command starts one in-process on an ephemeral loopback port (no pull loop) for its own
- * duration, so `remember`, `recall`, `peer …` and `sync` work with or without a running pod and
- * go through exactly the same code paths.
+ * CLI commands talk to the pod over its local API. A running pod of this home is reached over
+ * its Unix socket, whatever TCP port it listens on. When none runs, the command starts one
+ * in-process (no pull loop) for its own duration and talks to that, so `remember`, `recall`,
+ * `peer …` and `sync` work with or without a running pod through exactly the same code paths.
+ * Either way the admin token only ever goes to a pod of this home: never to "whatever answers
+ * on pod.toml's port".
  */
 import { createLogger } from '../lib/log'
 import { startPod } from '../pod'
-import { podClient, homeRoot, type GlobalFlags, type PodClient } from './context'
+import { jsonVisible } from './visible'
+import { homeRoot, inProcessClient, podClient, type GlobalFlags, type PodClient } from './context'
 
 export async function withPod<T>(flags: GlobalFlags, fn: (client: PodClient, local: boolean) => Promise<T>): Promise<T> {
-  const root = homeRoot(flags)
-  // First use of a home: create it (identity files) before looking for a running pod.
-  let client: PodClient | null = null
-  try {
-    client = podClient(flags)
-  } catch {
-    client = null
-  }
-  if (client && (await client.running())) return fn(client, false)
+  const client = podClient(flags)
+  if (await client.running()) return fn(client, false)
 
+  // First use of a home creates it (identity files) here.
+  const root = homeRoot(flags)
   const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, log: createLogger({ level: 'warn' }) })
   try {
-    return await fn(podClient({ ...flags, home: root, port: Number(new URL(pod.url).port), host: '127.0.0.1' }), true)
+    // Our own pod: its socket, or (if the home path is too long for one) the port we just bound.
+    return await fn(pod.socketPath ? podClient({ ...flags, home: root }) : inProcessClient({ ...flags, home: root }, pod.url), true)
   } finally {
     await pod.close()
   }
 }
 
+/** JSON for stdout, with C1 controls and bidi/invisible characters escaped like C0 (see jsonVisible). */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+  process.stdout.write(jsonVisible(JSON.stringify(value, null, 2)) + '\n')
 }

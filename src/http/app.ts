@@ -65,6 +65,7 @@ export function createApp(deps: AppDeps) {
       pod_id: deps.identity.podId,
       name: deps.identity.name,
       version: deps.version,
+      url: deps.panelUrl?.() ?? null,
       peers: deps.peersOverview().summary,
       rendezvous: deps.rendezvousState?.() ?? null,
     }),

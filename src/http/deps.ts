@@ -39,6 +39,8 @@ export interface AppDeps {
   rendezvousState?(): { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string; rendezvous_url: string } | null
   /** Prometheus text for GET /metrics. */
   metrics?(): string
+  /** The pod's http URL (the panel), for `GET /status`. */
+  panelUrl?(): string
   /** Request duration observer (metrics). */
   observeRequest?(route: string, status: number, ms: number): void
 }

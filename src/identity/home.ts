@@ -48,6 +48,7 @@ export function homePaths(root: string): HomePaths {
     adminToken: join(root, 'admin.token'),
     db: join(root, 'pod.db'),
     lock: join(root, 'pod.lock'),
+    socket: join(root, 'pod.sock'),
   }
 }
 

@@ -18,6 +18,8 @@ export interface HomePaths {
   adminToken: string
   db: string
   lock: string
+  /** The running pod's admin socket (CLI ↔ pod). */
+  socket: string
 }
 
 export interface RendezvousConfig {

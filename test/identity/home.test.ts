@@ -36,6 +36,7 @@ test('homePaths names every file of the contract table', () => {
     adminToken: '/h/admin.token',
     db: '/h/pod.db',
     lock: '/h/pod.lock',
+    socket: '/h/pod.sock',
   })
 })
 

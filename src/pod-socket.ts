@@ -1,0 +1,83 @@
+/**
+ * The pod's admin app on the home's Unix socket (`<home>/pod.sock`, 0600): how CLI commands reach
+ * a running pod whatever TCP port it listens on, without ever handing the admin token to whatever
+ * process holds a TCP port. The admin token is still required on it (same app).
+ *
+ * The socket is bound under a temporary name, chmod-ed 0600 and renamed into place, so the final
+ * path is never reachable with a wider mode (and the 0700 home keeps even the temporary one
+ * private). Call only while holding the home lock: a socket already at the path is then a crashed
+ * pod's leftover and is replaced.
+ */
+import { chmodSync, lstatSync, renameSync, unlinkSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import type { Logger } from './lib/log'
+import { serve, type Server } from './runtime'
+
+export interface AdminSocket {
+  path: string
+  close(): Promise<void>
+}
+
+export interface AdminSocketOptions {
+  path: string
+  fetch: (req: Request) => Response | Promise<Response>
+  maxRequestBodySize: number
+  onError: (err: Error) => Response
+  log: Logger
+}
+
+/**
+ * Serves `fetch` on `opts.path`. Returns null (after a warning) when the socket cannot be made,
+ * e.g. a home path longer than a socket address allows: the pod still runs on TCP.
+ */
+export function serveAdminSocket(opts: AdminSocketOptions): AdminSocket | null {
+  const { path, log } = opts
+  removeStaleSocket(path)
+  // Short random suffix: sun_path is ~108 bytes, the final name must fit and so must this one.
+  const tmp = join(dirname(path), `.pod.sock.${randomBytes(3).toString('hex')}`)
+  let server: Server
+  try {
+    server = serve({ unix: tmp, fetch: opts.fetch, maxRequestBodySize: opts.maxRequestBodySize, onError: opts.onError })
+  } catch (err) {
+    log.warn({ op: 'listen', err: 'no_socket', path, msg: `CLI commands cannot reach this pod: ${(err as Error).message}; choose a shorter home path (--home)` })
+    return null
+  }
+  let ino: number
+  try {
+    chmodSync(tmp, 0o600)
+    renameSync(tmp, path)
+    ino = lstatSync(path).ino
+  } catch (err) {
+    void server.stop()
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // already gone
+    }
+    throw err
+  }
+  let closed: Promise<void> | null = null
+  return {
+    path,
+    close: () =>
+      (closed ??= (async () => {
+        await server.stop()
+        // Only our own socket: never one a later pod (after our lock is gone) put there.
+        try {
+          if (lstatSync(path).ino === ino) unlinkSync(path)
+        } catch {
+          // already gone
+        }
+      })()),
+  }
+}
+
+/** A socket left at `path` by a pod that died without closing (we hold the lock, so it is not live). */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path)
+  } catch {
+    // nothing there
+  }
+}
