@@ -17,6 +17,7 @@ import { serviceCommand } from './cli/cmd-service'
 import { mcpCommand } from './cli/cmd-mcp'
 import { contextCommand } from './cli/cmd-context'
 import { backupCommands } from './cli/cmd-backup'
+import { visible } from './lib/visible'
 
 export { startPod } from './pod'
 
@@ -54,11 +55,12 @@ function rootCommand(flags: GlobalFlags) {
 /** Our own errors print one clean line (no stack) and exit 1; usage mistakes exit 2. */
 function exitOnError(err: unknown): never {
   if (err instanceof PodError) {
-    process.stderr.write(`error: ${err.message}\n`)
+    // The message may quote a peer's answer or a hand-edited file: escaped, never raw.
+    process.stderr.write(`error: ${visible(err.message)}\n`)
     process.exit(err.code === 'usage' ? 2 : 1)
   }
   if (err instanceof Error && err.name === 'CLIError') {
-    process.stderr.write(`error: ${err.message}\nrun with --help for usage\n`)
+    process.stderr.write(`error: ${visible(err.message)}\nrun with --help for usage\n`)
     process.exit(2)
   }
   throw err

@@ -10,6 +10,7 @@ import { createLogger } from '../lib/log'
 import { configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
 import { openSqlite, serve } from '../runtime'
+import { visible } from '../lib/visible'
 
 interface Check {
   name: string
@@ -29,7 +30,8 @@ export function doctorCommand(flags: GlobalFlags) {
     async run({ args }) {
       const checks = await runChecks(flags)
       if (args.json) printJson({ ok: checks.every((c) => c.ok), checks })
-      else for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}`)
+      // Details quote paths, peers.toml errors and the rendezvous' last error: escaped.
+      else for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${visible(c.detail)}`)
       if (!checks.every((c) => c.ok)) process.exitCode = 1
     },
   })

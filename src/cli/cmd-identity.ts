@@ -6,6 +6,7 @@ import { configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
 import { renderQrTerminal } from './qr'
 import { printJson, withPod } from './with-pod'
 import { spawn } from '../runtime'
+import { visible } from '../lib/visible'
 
 interface IdentityResponse {
   pod_id: string
@@ -24,8 +25,8 @@ export function identityCommands(flags: GlobalFlags) {
     async run({ args }) {
       const id = await withPod(flags, (pod) => pod.call<IdentityResponse>('GET', '/peer/identity'))
       if (args.json) return printJson(id)
-      console.log(`pod ${id.name} (${id.pod_id.slice(0, 8)})`)
-      console.log(id.handshake_url)
+      console.log(`pod ${visible(id.name)} (${visible(id.pod_id.slice(0, 8))})`)
+      console.log(visible(id.handshake_url))
       if (args.qr) console.log('\n' + renderQrTerminal(id.handshake_url))
     },
   })
@@ -42,7 +43,7 @@ export function identityCommands(flags: GlobalFlags) {
       if (!running) await withPod(flags, async () => undefined)
       const token = readFileSync(homePaths(root).adminToken, 'utf8').trim()
       const link = `${status?.url ?? configuredUrl(flags)}/#token=${token}`
-      console.log(link)
+      console.log(visible(link))
       if (!running) console.error('note: the pod is not running; start it with `mazemaker` (or `npm start`)')
       if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
         try {

@@ -3,6 +3,7 @@ import { defineCommand } from 'citty'
 import type { GlobalFlags } from './context'
 import { printJson, withPod } from './with-pod'
 import { readStdin } from '../runtime'
+import { visible } from '../lib/visible'
 
 interface RecallResult {
   results: { id: string; label: string; content: string; score: number; peer: string | null }[]
@@ -20,7 +21,7 @@ export function memoryCommands(flags: GlobalFlags) {
       const content = args.content === '-' ? await readStdin() : args.content
       const out = await withPod(flags, (pod) => pod.call<{ id: string; label: string; encrypted: boolean }>('POST', '/memories', { label: args.label, content }))
       if (args.json) return printJson(out)
-      console.log(`${out.id}  ${out.label}${out.encrypted ? '  (private, encrypted)' : ''}`)
+      console.log(`${visible(out.id)}  ${visible(out.label)}${out.encrypted ? '  (private, encrypted)' : ''}`)
     },
   })
 
@@ -37,8 +38,10 @@ export function memoryCommands(flags: GlobalFlags) {
       if (args.json) return printJson(out)
       if (out.results.length === 0) return console.log('no memories match')
       for (const r of out.results) {
-        const from = r.peer ? `  [from ${r.peer.slice(0, 8)}]` : ''
-        console.log(`${r.score.toFixed(2).padStart(6)}  ${r.label}${from}\n        ${r.content.replace(/\n/g, '\n        ')}`)
+        const from = r.peer ? `  [from ${visible(r.peer.slice(0, 8))}]` : ''
+        // Content keeps its line breaks (indented under the label); everything else is escaped.
+        const content = visible(r.content, { multiline: true }).replace(/\n/g, '\n        ')
+        console.log(`${r.score.toFixed(2).padStart(6)}  ${visible(r.label)}${from}\n        ${content}`)
       }
     },
   })

@@ -5,6 +5,7 @@ import type { GlobalFlags, PodClient } from './context'
 import { formatPeerTable } from './table'
 import type { PeersOverview, PeerView, SyncResult } from '../api-types'
 import { printJson, withPod } from './with-pod'
+import { visible } from '../lib/visible'
 
 
 const json = { type: 'boolean', description: 'print JSON' } as const
@@ -20,7 +21,7 @@ async function findPeer(pod: PodClient, ref: string): Promise<string> {
 
 function printPeer(peer: PeerView, asJson: boolean | undefined) {
   if (asJson) return printJson({ peer })
-  console.log(`${peer.id.slice(0, 8)}  ${peer.name || '(no name)'}  ${peer.status}  ${peer.url || '(no URL yet)'}`)
+  console.log(`${visible(peer.id.slice(0, 8))}  ${visible(peer.name) || '(no name)'}  ${visible(peer.status)}  ${visible(peer.url) || '(no URL yet)'}`)
 }
 
 export function peerCommands(flags: GlobalFlags) {
@@ -54,8 +55,8 @@ export function peerCommands(flags: GlobalFlags) {
     async run({ args }) {
       const out = await withPod(flags, (pod) => pod.call<PeersOverview>('GET', '/peer/peers'))
       if (args.json) return printJson(out)
-      if (out.error) console.error(`warning: ${out.error}`)
-      console.log(out.summary)
+      if (out.error) console.error(`warning: ${visible(out.error)}`)
+      console.log(visible(out.summary))
       if (out.peers.length > 0) console.log(formatPeerTable(out.peers, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }))
     },
   })
@@ -117,7 +118,7 @@ export function peerCommands(flags: GlobalFlags) {
         pod.call<{ deleted: number; peer: PeerView }>('POST', `/peer/peers/${await findPeer(pod, args.peer)}/accept-deletes`),
       )
       if (args.json) return printJson(out)
-      console.log(out.deleted > 0 ? `${out.deleted} copies deleted; status ${out.peer.status}` : `nothing was held; status ${out.peer.status}`)
+      console.log(out.deleted > 0 ? `${out.deleted} copies deleted; status ${visible(out.peer.status)}` : `nothing was held; status ${visible(out.peer.status)}`)
     },
   })
 
@@ -134,7 +135,8 @@ export function peerCommands(flags: GlobalFlags) {
       for (const r of out.results) {
         const extra = `${r.dropped ? ` dropped=${r.dropped}` : ''}${r.held ? ` held=${r.held} (see: mazemaker peer accept-deletes)` : ''}`
         const what = r.ok ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}` : `err=${r.error} ${r.detail ?? ''}`
-        console.log(`${r.peer.slice(0, 8)}  ${r.ok ? 'ok ' : 'ERR'}  ${what}`)
+        // The error detail can quote what the peer answered.
+        console.log(`${visible(r.peer.slice(0, 8))}  ${r.ok ? 'ok ' : 'ERR'}  ${visible(what)}`)
       }
       if (out.results.some((r) => !r.ok && r.error !== 'paused')) process.exitCode = 1
     },

@@ -1,9 +1,12 @@
 /**
  * `mazemaker peer list` as an aligned table: ID NAME STATUS URL SCOPE LAST SYNC COPIES, the status
  * coloured on a TTY and plain when piped, then one line per failing peer with its error.
- * Widths are measured as the terminal shows them (wide characters, no escape codes).
+ * Widths are measured as the terminal shows them (wide characters, no escape codes). Every cell
+ * from a peer or a hand-edited file goes through visible(): a crafted `name = "\e]…"` shows as
+ * text and cannot drive the terminal or forge a row.
  */
 import { stringWidth } from '../runtime'
+import { visible } from '../lib/visible'
 
 /** What the table needs of a peer (the shape of `/peer/peers` entries). */
 export interface PeerRow {
@@ -52,15 +55,6 @@ export function timeAgo(iso: string | null, nowMs: number): string {
   return `${Math.floor(s / 86400)} d ago`
 }
 
-/**
- * Names and URLs come from an operator-editable file: drop control characters so a crafted
- * `name = "\e]…"` cannot drive the terminal.
- */
-function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '')
-}
-
 function width(s: string): number {
   return stringWidth(s)
 }
@@ -95,11 +89,11 @@ export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; nowMs?
   const shorts = shortIds(peers.map((p) => p.id))
   const header = ['ID', 'NAME', 'STATUS', 'URL', 'SCOPE', 'LAST SYNC', 'COPIES']
   const rows = peers.map((p) => [
-    shorts.get(p.id) ?? p.id,
-    truncate(clean(p.name) || '-', MAX_CELL_WIDTH),
-    STATUS_CELL[p.status]?.text ?? clean(p.status),
-    truncate(clean(p.url) || '(none yet)', MAX_CELL_WIDTH),
-    truncate(clean(Array.isArray(p.scope) ? p.scope.join(',') : p.scope), MAX_CELL_WIDTH),
+    visible(shorts.get(p.id) ?? p.id),
+    truncate(visible(p.name) || '-', MAX_CELL_WIDTH),
+    STATUS_CELL[p.status]?.text ?? visible(p.status),
+    truncate(visible(p.url) || '(none yet)', MAX_CELL_WIDTH),
+    truncate(visible(Array.isArray(p.scope) ? p.scope.join(',') : p.scope), MAX_CELL_WIDTH),
     timeAgo(p.last_sync_at, now),
     String(p.memories),
   ])
@@ -125,7 +119,7 @@ export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; nowMs?
   const failing = peers.filter((p) => p.last_error)
   if (failing.length > 0) out.push('')
   for (const p of failing) {
-    out.push(`${paint(shorts.get(p.id) ?? p.id, ANSI.bold)}: ${paint('last pull failed', ANSI.red)}: ${clean(p.last_error!)}`)
+    out.push(`${paint(visible(shorts.get(p.id) ?? p.id), ANSI.bold)}: ${paint('last pull failed', ANSI.red)}: ${visible(p.last_error!)}`)
   }
   return out.join('\n')
 }

@@ -8,7 +8,7 @@
  */
 import { createLogger } from '../lib/log'
 import { startPod } from '../pod'
-import { jsonVisible } from './visible'
+import { jsonVisible } from '../lib/visible'
 import { homeRoot, inProcessClient, podClient, type GlobalFlags, type PodClient } from './context'
 
 export async function withPod<T>(flags: GlobalFlags, fn: (client: PodClient, local: boolean) => Promise<T>): Promise<T> {

@@ -2,6 +2,8 @@
  * One logfmt line per event on stderr: `ts=… level=info pod=a1f3c2d0 peer=6356db37 op=sync ms=38`.
  * The logger is injected; tests collect lines. Never pass a key, token or private content.
  */
+import { isVisible, jsonVisible } from './visible'
+
 export type Level = 'debug' | 'info' | 'warn' | 'error'
 export type Fields = Record<string, string | number | boolean | null | undefined>
 
@@ -18,8 +20,9 @@ const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40
 
 function formatValue(value: string | number | boolean | null): string {
   const s = String(value)
-  if (s !== '' && /^[^\s"=\\]+$/.test(s)) return s
-  return JSON.stringify(s)
+  if (s !== '' && /^[^\s"=\\]+$/.test(s) && isVisible(s)) return s
+  // A peer's error text lands here too: no raw ESC, C1 or bidi override reaches the terminal.
+  return jsonVisible(JSON.stringify(s))
 }
 
 /** Formats one logfmt line; keys with undefined values are left out. */

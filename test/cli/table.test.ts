@@ -88,10 +88,16 @@ describe('formatPeerTable', () => {
     expect(out).toMatch(/\brevoked\b/)
   })
 
-  test('control characters from peers.toml never reach the terminal', () => {
-    const out = formatPeerTable([{ ...PEERS[0]!, name: 'evil\x1b]0;owned\x07name', last_error: 'x\x1b[2Jy' }], { color: false, nowMs: NOW })
-    expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
-    expect(out).toContain('evil]0;ownedname')
+  test('control and bidi characters from peers never reach the terminal raw: shown as escapes', () => {
+    const out = formatPeerTable(
+      [{ ...PEERS[0]!, name: 'evil\x1b]0;owned\x07name', url: 'https://a\u202eb', scope: 'public:\u2066*', last_error: 'x\x1b[2Jy\u009b1m\nforged row' }],
+      { color: false, nowMs: NOW },
+    )
+    expect(out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/)
+    expect(out).toContain('evil\\x1b]0;owned\\x07name')
+    expect(out).toContain('https://a\\u202eb')
+    expect(out).toContain('public:\\u2066*')
+    expect(out).toContain('x\\x1b[2Jy\\x9b1m\\nforged row')
   })
 
   test('wide characters keep the columns aligned', () => {

@@ -1,5 +1,5 @@
 /**
- * The operator panel's static files: GET / (the page) and /assets/{panel.js,panel.css,uqr.mjs}.
+ * The operator panel's static files: GET / (the page) and /assets/{panel.js,panel.css,uqr.mjs,shown.mjs}.
  * They hold no data (the page fetches the admin API with the token from its URL fragment), so
  * they need no auth. Everything is embedded at build time with Bun text imports, so a
  * `bun build --compile` binary serves the panel offline, with no CDN and no file on disk.
@@ -14,6 +14,8 @@ import panelCss from './panel.css' with { type: 'text' }
 import panelJs from './panel.js' with { type: 'text' }
 // @ts-expect-error TS7016: a vendored browser module (see its header); Bun imports it as text
 import uqrJs from './uqr.mjs' with { type: 'text' }
+// @ts-expect-error TS7016: a browser module; Bun imports it as text
+import shownJs from './shown.mjs' with { type: 'text' }
 
 /** The page may only talk to its own origin; no inline script or style, no framing. */
 export const PANEL_CSP =
@@ -48,6 +50,7 @@ function assets(): Record<string, Asset> {
     '/assets/panel.js': { body: text(panelJs, 'panel.js'), type: 'text/javascript; charset=utf-8', cache },
     '/assets/panel.css': { body: text(panelCss, 'panel.css'), type: 'text/css; charset=utf-8', cache },
     '/assets/uqr.mjs': { body: text(uqrJs, 'uqr.mjs'), type: 'text/javascript; charset=utf-8', cache },
+    '/assets/shown.mjs': { body: text(shownJs, 'shown.mjs'), type: 'text/javascript; charset=utf-8', cache },
   }
 }
 

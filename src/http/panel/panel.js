@@ -6,10 +6,12 @@
  * (`mazemaker open` prints `…/#token=…`; a fragment never reaches the server or a Referer), is kept
  * in this tab's session storage, and is removed from the address bar at once.
  *
- * Every string from the server is inserted with textContent, never as HTML. The page re-reads the
+ * Every string from the server is inserted with textContent, never as HTML, and arrives with its
+ * control, bidi and invisible characters made visible (`shown`). The page re-reads the
  * peers every REFRESH_MS and updates each peer's card in place, so keyboard focus survives refreshes.
  */
 import { renderSVG } from './uqr.mjs'
+import { shown } from './shown.mjs'
 
 const TOKEN_KEY = 'mazemaker.admin-token'
 const REFRESH_MS = 5000
@@ -118,7 +120,8 @@ function startPanel() {
     if (res.status === 204) return null
     let data = null
     try {
-      data = await res.json()
+      // One spot for every string the server sends (names, labels, content, errors): made visible here.
+      data = JSON.parse(await res.text(), (_key, value) => (typeof value === 'string' ? shown(value) : value))
     } catch {
       // a non-JSON answer (a proxy's error page): fall back to the status line below
     }
@@ -636,13 +639,13 @@ function startPanel() {
       else if (key !== state.memoryKey) list.replaceChildren(...items.map(memoryItem))
       state.memoryKey = append ? '' : key
       more.hidden = !state.memoryCursor
-      const shown = list.children.length
+      const count = list.children.length
       status.classList.remove('error-text')
       status.textContent = q
-        ? `${shown} match${shown === 1 ? '' : 'es'} for “${q}”.`
-        : shown === 0
+        ? `${count} match${count === 1 ? '' : 'es'} for “${q}”.`
+        : count === 0
           ? 'No memories yet.'
-          : `${shown} most recent${origin ? ` from ${origin === 'local' ? 'this pod' : originName(origin)}` : ''}.`
+          : `${count} most recent${origin ? ` from ${origin === 'local' ? 'this pod' : originName(origin)}` : ''}.`
     } catch (err) {
       if (seq !== latest.memories) return
       status.classList.add('error-text')

@@ -1,9 +1,10 @@
 /**
- * Text from memories, peers and errors reaches the operator's terminal. A paired peer chooses
+ * Text from memories, peers and errors reaches the operator's terminal (CLI output and log lines). A paired peer chooses
  * labels and content, names and error details, so anything that could drive the terminal (ESC/CSI
  * sequences: hidden text, OSC 52 clipboard writes, screen spoofing) or make text render other than
  * its bytes (bidi overrides and isolates, invisible characters) is printed as a visible escape
- * (`\x1b`, `\u202e`), never raw. Every CLI printer goes through `visible()`.
+ * (`\x1b`, `\u202e`), never raw. Every CLI printer goes through `visible()`, log lines through
+ * `jsonVisible()`.
  */
 
 /**
@@ -13,6 +14,12 @@
  * (invisible "ASCII smuggling"). ZWJ/ZWNJ stay: emoji and several scripts need them.
  */
 const UNSAFE = /[\p{Cc}\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu
+
+/** True when `text` has nothing visible() would escape. */
+export function isVisible(text: string): boolean {
+  UNSAFE.lastIndex = 0
+  return !UNSAFE.test(text)
+}
 
 const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 
