@@ -33,6 +33,7 @@ export function peerCommands(flags: GlobalFlags) {
       scope: { type: 'string', description: 'label glob(s) to pull, comma-separated (default public:*)' },
       name: { type: 'string', description: 'a name for it' },
       paused: { type: 'boolean', description: 'add without pulling (sync = false)' },
+      replace: { type: 'boolean', description: 'replace a peer already paired under this id (its key too)' },
       json,
     },
     async run({ args }) {
@@ -42,6 +43,7 @@ export function peerCommands(flags: GlobalFlags) {
         scope: args.scope ? splitScope(args.scope) : undefined,
         name: args.name,
         sync: args.paused ? false : undefined,
+        replace: args.replace ? true : undefined,
       }
       const { peer } = await withPod(flags, (pod) => pod.call<{ peer: PeerView }>('POST', '/peer/add', body))
       printPeer(peer, args.json)

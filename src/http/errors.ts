@@ -16,6 +16,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  peer_exists: 409,
   too_large: 413,
   rate_limited: 429,
   bad_home: 500,

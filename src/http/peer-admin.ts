@@ -17,6 +17,8 @@ const AddSchema = v.strictObject({
   sync: v.optional(v.boolean()),
   scope: v.optional(Scope),
   name: v.optional(Name),
+  /** Replace an existing peer of the same id (key included); without it that is 409 peer_exists. */
+  replace: v.optional(v.boolean()),
 })
 
 const PatchSchema = v.strictObject({
@@ -49,6 +51,7 @@ export function peerAdminRoutes(deps: AppDeps) {
       const body = await readJson(c, AddSchema)
       const hs = parseHandshakeUrl(body.handshake_url, identity.podId)
       const url = body.direct_url ?? hs.url ?? deps.defaultPeerUrl(hs.podId)
+      const existed = peers.get(hs.podId) !== null
       peers.add({
         id: hs.podId,
         key: hs.key,
@@ -56,9 +59,9 @@ export function peerAdminRoutes(deps: AppDeps) {
         url,
         sync: body.sync ?? true,
         scope: body.scope ?? 'public:*',
-      })
-      deps.log.info({ op: 'peer_add', peer: hs.podId.slice(0, 8), msg: url === '' ? 'pending: no URL yet' : undefined })
-      return c.json({ peer: view(hs.podId) }, 201)
+      }, { replace: body.replace === true })
+      deps.log.info({ op: 'peer_add', peer: hs.podId.slice(0, 8), msg: existed ? 'existing peer (replaced or unchanged)' : url === '' ? 'pending: no URL yet' : undefined })
+      return c.json({ peer: view(hs.podId) }, existed ? 200 : 201)
     })
     .get('/peer/peers', (c) => {
       const overview = deps.peersOverview()

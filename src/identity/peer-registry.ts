@@ -7,7 +7,7 @@
  */
 import { readFileSync, unlinkSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
-import { Conflict, NotFound, BadInput } from '../lib/errors'
+import { Conflict, NotFound, BadInput, PeerExists } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { writeFileAtomic } from '../lib/atomic-file'
 import { ensurePrivateDir, isMissing, modeText, statOrNull } from './_home-files'
@@ -46,6 +46,19 @@ function signature(st: Stats): string {
 
 function copyRecord(entry: PeerEntry, key: PublicKey | null): PeerRecord {
   return { id: entry.id, name: entry.name, url: entry.url, sync: entry.sync, scope: [...entry.scope], key }
+}
+
+function sameEntry(a: PeerEntry, b: PeerEntry): boolean {
+  return a.name === b.name && a.url === b.url && a.sync === b.sync && a.scope.length === b.scope.length && a.scope.every((g, i) => g === b.scope[i])
+}
+
+function peerExists(existing: PeerEntry, sameKey: boolean): PeerExists {
+  const short = shortId(existing.id)
+  const what = sameKey ? 'with other settings' : 'with a different key'
+  return new PeerExists(
+    `peer ${short}${existing.name ? ` (${JSON.stringify(existing.name)})` : ''} is already paired; this handshake adds it ${what}. ` +
+      `To change its URL, scope or name run \`mazemaker peer set ${short} …\`; to replace it (key included) add it again with --replace (API: "replace": true)`,
+  )
 }
 
 export class PeerRegistry {
@@ -95,8 +108,13 @@ export class PeerRegistry {
     return { entry: copy, key }
   }
 
-  /** Adds a peer, or replaces the key and updates the given fields of an existing one. */
-  add(input: PeerInput): PeerRecord {
+  /**
+   * Adds a peer. An id we already pair with is refused (PeerExists, 409) unless `replace` is
+   * set: then the key is replaced and the given fields updated, and a key change is logged at
+   * warn. Re-adding exactly what is there (same key, same settings: a retried add) changes
+   * nothing and succeeds, so a double-click or a retry after a timeout is harmless.
+   */
+  add(input: PeerInput, opts: { replace?: boolean } = {}): PeerRecord {
     this.#refreshForWrite()
     const id = parsePodId(input.id)
     if (id === this.#selfId) throw new BadInput('cannot add this pod as its own peer')
@@ -110,6 +128,16 @@ export class PeerRegistry {
       scope: input.scope !== undefined ? normalizeScope(input.scope) : existing ? [...existing.scope] : [...DEFAULT_SCOPE],
     }
     checkPeerEntry(entry)
+    if (existing) {
+      const oldKey = this.#keyFor(id)
+      const sameKey = oldKey === key
+      if (sameKey && sameEntry(existing, entry)) return copyRecord(existing, oldKey)
+      if (!opts.replace) throw peerExists(existing, sameKey)
+      if (!sameKey) {
+        // Never the key bytes: the short id says which relationship now trusts another key.
+        this.#log.warn({ op: 'peer_add', peer: shortId(id), msg: oldKey ? 'replaced the key of an existing peer (--replace)' : 'gave a revoked peer a key again (--replace)' })
+      }
+    }
     const next = new Map(this.#entries)
     next.set(id, entry)
     const text = formatPeersToml([...next.values()], this.#selfId)

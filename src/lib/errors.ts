@@ -35,6 +35,13 @@ export class Conflict extends PodError {
   }
 }
 
+/** `peer add` for an id we already pair with: 409 `peer_exists` (change it with `peer set`, or add with replace). */
+export class PeerExists extends PodError {
+  constructor(message: string) {
+    super('peer_exists', message)
+  }
+}
+
 export class TooLarge extends PodError {
   constructor(message: string) {
     super('too_large', message)

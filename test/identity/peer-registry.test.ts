@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BadInput, Conflict, NotFound } from '../../src/lib/errors'
+import { BadInput, Conflict, NotFound, PeerExists } from '../../src/lib/errors'
 import { memoryLogger } from '../../src/lib/log'
 import { homePaths, PeerRegistry, type HomePaths, type PodId, type PublicKey } from '../../src/identity'
 import { publicKeyFromPrivate, randomKeyBytes } from '../../src/identity/keys'
@@ -45,12 +45,58 @@ describe('add / list / get / update / remove', () => {
     expect(new PeerRegistry({ paths, selfId: SELF, log }).list().peers).toEqual([rec])
   })
 
-  test('re-adding replaces the key and updates only the given fields', () => {
-    reg.add({ id: ID_A, key: newKey(), name: 'alca', url: 'https://a.example', sync: false, scope: ['public:*', 'ops:*'] })
+  test('re-adding an existing id with another key is refused (peer_exists); nothing changes', () => {
+    const key1 = newKey()
+    reg.add({ id: ID_A, key: key1, name: 'alca', url: 'https://a.example' })
+    const before = readFileSync(paths.peersToml, 'utf8')
+    for (const input of [{ id: ID_A, key: newKey() }, { id: ID_A, key: newKey(), name: 'alca', url: 'https://a.example' }]) {
+      let err: unknown
+      try {
+        reg.add(input)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(PeerExists)
+      expect((err as PeerExists).code).toBe('peer_exists')
+      expect((err as Error).message).toContain('with a different key')
+      expect((err as Error).message).toContain('mazemaker peer set')
+      expect((err as Error).message).toContain('--replace')
+    }
+    expect(readFileSync(keyFile(ID_A), 'utf8').trim()).toBe(key1)
+    expect(readFileSync(paths.peersToml, 'utf8')).toBe(before)
+  })
+
+  test('same key, other settings: refused too (peer set changes settings)', () => {
+    const key = newKey()
+    reg.add({ id: ID_A, key, name: 'alca' })
+    expect(() => reg.add({ id: ID_A, key, name: 'other' })).toThrow('with other settings')
+    expect(reg.get(ID_A)?.name).toBe('alca')
+  })
+
+  test('same key, same settings (a retried add) succeeds and writes nothing', () => {
+    const key = newKey()
+    const rec = reg.add({ id: ID_A, key, name: 'alca', url: 'https://a.example' })
+    const sig = statSync(paths.peersToml).ino
+    expect(reg.add({ id: ID_A, key, name: 'alca', url: 'https://a.example' })).toEqual(rec)
+    expect(statSync(paths.peersToml).ino).toBe(sig)
+    expect(log.lines.filter((l) => l.includes('level=warn'))).toEqual([])
+  })
+
+  test('replace: the key is replaced and the given fields updated; the key change is logged at warn without key bytes', () => {
+    const key1 = newKey()
+    reg.add({ id: ID_A, key: key1, name: 'alca', url: 'https://a.example', sync: false, scope: ['public:*', 'ops:*'] })
     const key2 = newKey()
-    const rec = reg.add({ id: ID_A, key: key2, url: 'https://a2.example' })
+    const rec = reg.add({ id: ID_A, key: key2, url: 'https://a2.example' }, { replace: true })
     expect(rec).toEqual({ id: ID_A, name: 'alca', url: 'https://a2.example', sync: false, scope: ['public:*', 'ops:*'], key: key2 })
     expect(reg.list().peers).toHaveLength(1)
+    const warns = log.lines.filter((l) => l.includes('level=warn'))
+    expect(warns).toHaveLength(1)
+    expect(warns[0]).toContain(`peer=${ID_A.slice(0, 8)}`)
+    expect(warns[0]).toContain('replaced the key')
+    for (const line of log.lines) {
+      expect(line).not.toContain(key1)
+      expect(line).not.toContain(key2)
+    }
   })
 
   test('update patches the table and keeps the key; NotFound when absent', () => {
