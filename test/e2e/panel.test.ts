@@ -259,6 +259,18 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageB.locator('#memory-status', { hasText: 'most recent' }).waitFor()
   }, TEST_TIMEOUT_MS)
 
+  test('bidi overrides and control characters in a memory are shown as escapes, never applied', async () => {
+    await api(a, 'POST', '/memories', { label: 'notes:\u202egpj.exe', content: 'invoice attached \u202eexe.pdf\u2066\x1b[2J' })
+    await pageA.getByRole('searchbox', { name: 'Search memories' }).fill('invoice')
+    await pageA.getByRole('button', { name: 'Search', exact: true }).click()
+    await pageA.locator('#memory-status', { hasText: /match/ }).waitFor()
+    expect(await pageA.locator('.memory-label').allTextContents()).toEqual(['notes:\\u202egpj.exe'])
+    expect(await pageA.locator('.memory-content').allTextContents()).toEqual(['invoice attached \\u202eexe.pdf\\u2066\\x1b[2J'])
+    await pageA.getByRole('searchbox', { name: 'Search memories' }).fill('')
+    await pageA.getByRole('button', { name: 'Search', exact: true }).click()
+    await pageA.locator('#memory-status', { hasText: 'most recent' }).waitFor()
+  }, TEST_TIMEOUT_MS)
+
   test('phone width: one readable column', async () => {
     const phone = await browser.newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true })
     const page = await phone.newPage()
