@@ -7,6 +7,7 @@
 import { defineCommand } from 'citty'
 import { homePaths, loadPodConfig } from '../identity'
 import { PodError } from '../lib/errors'
+import { visible } from '../lib/visible'
 import { CONTEXT_LIMIT_DEFAULT, CONTEXT_LIMIT_MAX, projectInfo, sessionContext } from '../mcp'
 import type { Memory, RecallHit } from '../store'
 import { homeRoot, type GlobalFlags } from './context'
@@ -39,7 +40,8 @@ export function contextCommand(flags: GlobalFlags) {
         )
       })
       if (args.json) return printJson(out)
-      process.stdout.write(out.text)
+      // Memories (a peer's copies too) reach a terminal or an agent's context: no raw escapes or bidi.
+      process.stdout.write(visible(out.text, { multiline: true }))
     },
   })
 }
