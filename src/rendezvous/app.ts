@@ -23,11 +23,11 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
-import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey } from '../identity'
+import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
 import { AuthError, BadInput, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { VERSION } from '../version'
-import { MAX_BODY_BYTES, REGISTRATIONS_PER_SECOND_PER_TOKEN } from './constants'
+import { MAX_BODY_BYTES, PROOF_KEY_CACHE_MAX, REGISTRATIONS_PER_SECOND_PER_TOKEN } from './constants'
 import { createRateLimiter, sourceKey, type RateLimiter } from './rate-limiter'
 import { PeerIdSchema, PublicKeySchema, RegisterSchema } from './schemas'
 import { sha256Hex, type RendezvousStore } from './store'
@@ -87,6 +87,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
   const perSecond = deps.registrationsPerSecond ?? REGISTRATIONS_PER_SECOND_PER_TOKEN
   // Tokens are few (the operator issues them), so the default key bound never bites.
   const tokenRate = createRateLimiter({ clock: deps.clock, capacity: perSecond, windowMs: 1000 })
+  const proofKey = createProofKeyCache(deps.key)
   const app = new Hono()
 
   app.get('/healthz', (c) => c.json({ ok: true, service: 'rendezvous', version }))
@@ -107,7 +108,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
       }
       if (tokenRate.spend(tokenId)) log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: `token reached ${perSecond} registrations per second` })
       const body = await readBody(c)
-      const k = await deriveRendezvousProofKey(deps.key.privateKey, body.key as PublicKey, body.peer_id, deps.key.publicKey)
+      const k = await proofKey(body.peer_id, body.key as PublicKey)
       if (!verifyRendezvousProof(k, body.peer_id, body.url, body.ts, body.proof)) {
         throw new AuthError(
           'bad_proof',
@@ -150,6 +151,23 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
     return c.json({ error: 'internal', message: 'internal error; see the rendezvous log' }, 500)
   })
   return app
+}
+
+/**
+ * K per (peer id, pod key), memoised: a pod heartbeats every minute with the same pair, and the
+ * X25519 + HKDF behind K is most of what a registration costs. Bounded; least recently used first out.
+ */
+function createProofKeyCache(key: RendezvousAppDeps['key'], max = PROOF_KEY_CACHE_MAX) {
+  const cache = new Map<string, RendezvousProofKey>()
+  return async function proofKey(peerId: string, podKey: PublicKey): Promise<RendezvousProofKey> {
+    const id = `${peerId}|${podKey}`
+    let k = cache.get(id)
+    if (k) cache.delete(id)
+    else k = await deriveRendezvousProofKey(key.privateKey, podKey, peerId, key.publicKey)
+    cache.set(id, k) // re-inserted: Map order is least recently used first
+    if (cache.size > max) cache.delete(cache.keys().next().value!)
+    return k
+  }
 }
 
 /** Refuses a source whose failure bucket is empty, and charges it for every 4xx it gets. */

@@ -19,6 +19,8 @@ export const MAX_REGISTRATIONS = 100_000
 export const MAX_IDS_PER_TOKEN = 1000
 /** Registrations (heartbeats included) one token may send per second; a burst of as many is allowed. */
 export const REGISTRATIONS_PER_SECOND_PER_TOKEN = 10
+/** Proof keys (K) kept in memory, one per (peer id, key) that registered lately (~200 bytes each). */
+export const PROOF_KEY_CACHE_MAX = 20_000
 /** The rendezvous's X25519 private key in its home (43 base64url chars + newline, 0600). */
 export const RENDEZVOUS_KEY_FILE = 'rendezvous.key'
 /** Largest register body; a valid one is well under 2.4 KiB. */
