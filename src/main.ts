@@ -17,6 +17,7 @@ import { serviceCommand } from './cli/cmd-service'
 import { mcpCommand } from './cli/cmd-mcp'
 import { contextCommand } from './cli/cmd-context'
 import { backupCommands } from './cli/cmd-backup'
+import { exportCommands } from './cli/cmd-export'
 import { visible } from './lib/visible'
 
 export { startPod } from './pod'
@@ -26,6 +27,7 @@ function rootCommand(flags: GlobalFlags) {
   const { peer, sync } = peerCommands(flags)
   const { identity, open } = identityCommands(flags)
   const { backup, restore } = backupCommands(flags)
+  const { exportCmd, importCmd } = exportCommands(flags)
   return defineCommand({
     meta: {
       name: 'mazemaker',
@@ -48,6 +50,8 @@ function rootCommand(flags: GlobalFlags) {
       context: contextCommand(flags),
       backup,
       restore,
+      export: exportCmd,
+      import: importCmd,
     },
   })
 }

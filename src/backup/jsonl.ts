@@ -1,0 +1,57 @@
+/**
+ * Memories as JSON Lines, one memory per line: `{"label","content","created_at","updated_at",
+ * "private"}` (plus the exporting pod's `id`, for reference only). Import validates each line on
+ * its own, so one bad line is reported with its number and the rest still come in.
+ */
+import * as v from 'valibot'
+
+export interface ExportLine {
+  id: string
+  label: string
+  content: string
+  private: boolean
+  created_at: string
+  updated_at: string
+}
+
+/** What an import accepts per line: label and content required, the rest informational. */
+export const ImportLineSchema = v.looseObject({
+  label: v.pipe(v.string('label must be a string'), v.minLength(1, 'label is empty')),
+  content: v.pipe(v.string('content must be a string'), v.minLength(1, 'content is empty')),
+  created_at: v.optional(v.string()),
+  updated_at: v.optional(v.string()),
+})
+
+export type ImportLine = v.InferOutput<typeof ImportLineSchema>
+
+export function toJsonl(lines: ExportLine[]): string {
+  return lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : '')
+}
+
+export interface ParsedLines {
+  memories: { line: number; label: string; content: string }[]
+  errors: { line: number; message: string }[]
+}
+
+/** Every non-blank line parsed and checked; problems are collected, never thrown. */
+export function parseJsonl(text: string): ParsedLines {
+  const out: ParsedLines = { memories: [], errors: [] }
+  text.split('\n').forEach((raw, i) => {
+    const line = i + 1
+    if (!raw.trim()) return
+    let json: unknown
+    try {
+      json = JSON.parse(raw)
+    } catch {
+      out.errors.push({ line, message: 'not JSON' })
+      return
+    }
+    const r = v.safeParse(ImportLineSchema, json)
+    if (!r.success) out.errors.push({ line, message: v.summarize(r.issues).replace(/\n/g, '; ') })
+    else out.memories.push({ line, label: r.output.label, content: r.output.content })
+  })
+  return out
+}
+
+/** Identity of a memory for "already there?" checks on import. */
+export const memoryKey = (label: string, content: string) => `${label}\u0000${content}`

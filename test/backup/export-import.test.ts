@@ -1,0 +1,147 @@
+/**
+ * export / import as JSON Lines, and import from the MCP memory server's knowledge graph, each
+ * through the CLI against real homes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli } from '../helpers/pod-process'
+import { graphToMemories } from '../../src/backup/server-memory'
+
+const PASS = { MAZEMAKER_BACKUP_PASSPHRASE: 'export passphrase for tests' }
+let root: string
+let src: string
+
+const MEMORIES: [string, string][] = [
+  ['decision:db', 'postgres for the ledger'],
+  ['note:diary', 'private thoughts about the ledger'],
+  ['public:multi', 'line one\nline two "quoted" ✓'],
+]
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'mzm-export-'))
+  src = join(root, 'src')
+  for (const [label, content] of MEMORIES) expect((await runCli(['remember', label, content, '--home', src])).code).toBe(0)
+})
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+async function labelsAndContent(home: string) {
+  const out = await runCli(['export', '--plaintext', '--home', home])
+  expect(out.code).toBe(0)
+  return out.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .map((m: { label: string; content: string }) => [m.label, m.content])
+    .sort()
+}
+
+describe('export / import', () => {
+  test('with private memories the export is encrypted, 0600, and imports elsewhere completely; a second import adds nothing', async () => {
+    const file = join(root, 'all.age')
+    const out = await runCli(['export', file, '--home', src], PASS)
+    expect(out.code).toBe(0)
+    expect(out.stderr).toContain('exported 3 memories (1 private), encrypted with your passphrase')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const bytes = readFileSync(file)
+    expect(bytes.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n')
+    expect(bytes.includes(Buffer.from('private thoughts'))).toBe(false)
+
+    const dest = join(root, 'dest')
+    const imported = await runCli(['import', file, '--home', dest], PASS)
+    expect(imported.code).toBe(0)
+    expect(imported.stdout).toContain('imported 3 memories (0 already present, 0 failed, 0 bad lines)')
+    expect(imported.stdout).toContain('2 of 3 have public labels on this pod and are shared with peers')
+    expect(await labelsAndContent(dest)).toEqual([...MEMORIES].sort())
+    const again = await runCli(['import', file, '--home', dest], PASS)
+    expect(again.stdout).toContain('imported 0 memories (3 already present')
+  }, 60_000)
+
+  test('without a passphrase nothing private is written; --plaintext and --public-only say what they do', async () => {
+    const none = await runCli(['export', join(root, 'x.age'), '--home', src])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain('set MAZEMAKER_BACKUP_PASSPHRASE')
+    const pub = await runCli(['export', '--public-only', '--home', src])
+    expect(pub.code).toBe(0)
+    const lines = pub.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.label).sort()).toEqual(['decision:db', 'public:multi'])
+    expect(Object.keys(lines[0]).sort()).toEqual(['content', 'created_at', 'id', 'label', 'private', 'updated_at'])
+    const plain = await runCli(['export', '--plaintext', '--home', src])
+    expect(plain.stdout).toContain('private thoughts about the ledger')
+    expect(plain.stderr).toContain('plain JSON Lines')
+  }, 60_000)
+
+  test('bad lines are reported by number and the good ones still come in', async () => {
+    const file = join(root, 'mixed.jsonl')
+    writeFileSync(file, ['{"label":"public:ok","content":"fine"}', 'not json', '{"label":"peer:x:y","content":"reserved"}', '{"label":"public:nocontent"}', ''].join('\n'))
+    const out = await runCli(['import', file, '--home', join(root, 'mixed')])
+    expect(out.code).toBe(1)
+    expect(out.stdout).toContain('imported 1 memories (0 already present, 1 failed, 2 bad lines)')
+    expect(out.stdout).toContain('line 2: not JSON')
+    expect(out.stdout).toMatch(/line 4: .*content/)
+    expect(out.stdout).toMatch(/peer:x:y: .*reserved for copies/)
+  }, 60_000)
+})
+
+const GRAPH = [
+  { type: 'entity', name: 'Alice', entityType: 'person', observations: ['works on the ledger', 'prefers tea'] },
+  { type: 'entity', name: 'Ledger', entityType: 'project', observations: ['written in Go'] },
+  { type: 'relation', from: 'Alice', to: 'Ledger', relationType: 'maintains' },
+  { type: 'relation', from: 'Bob', to: 'Carol', relationType: 'knows' },
+  { type: 'entity', name: 'Alice', entityType: 'person', observations: ['lives in Lyon'] },
+]
+  .map((l) => JSON.stringify(l))
+  .concat(['{"type":"mystery"}'])
+  .join('\n')
+
+describe('import --from server-memory', () => {
+  test('entities become private memories with their observations and relations; nothing is shared', async () => {
+    const file = join(root, 'memory.jsonl')
+    writeFileSync(file, GRAPH)
+    const home = join(root, 'kg')
+    const out = await runCli(['import', file, '--from', 'server-memory', '--home', home])
+    expect(out.stdout).toContain('2 entities and 2 relations → 3 memories')
+    expect(out.stdout).toContain('which is private here: nothing is shared with peers')
+    expect(out.stdout).toContain('line 6: not an entity or relation')
+    expect(out.code).toBe(1) // the bad line
+    const listed = await runCli(['export', '--plaintext', '--home', home])
+    const mems = listed.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const alice = mems.find((m) => m.label === 'kg:person:Alice')
+    expect(alice).toMatchObject({ private: true })
+    expect(alice.content).toBe('Alice (person)\n- works on the ledger\n- prefers tea\n- lives in Lyon\nRelations:\n- Alice —maintains→ Ledger')
+    expect(mems.find((m) => m.label === 'kg:relations').content).toContain('Bob —knows→ Carol')
+    const recall = await runCli(['recall', 'tea', '--home', home])
+    expect(recall.stdout).toContain('kg:person:Alice')
+    // Importing the same graph again adds nothing.
+    expect((await runCli(['import', file, '--from', 'server-memory', '--home', home])).stdout).toContain('imported 0 memories (3 already present')
+  }, 60_000)
+
+  test('a public --label-prefix is refused unless --share says so', async () => {
+    const file = join(root, 'memory2.jsonl')
+    writeFileSync(file, GRAPH.split('\n').slice(0, 3).join('\n'))
+    const home = join(root, 'kg2')
+    const refused = await runCli(['import', file, '--from', 'server-memory', '--label-prefix', 'decision:', '--home', home])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('are public on this pod and would be shared with every peer; pass --share')
+    const shared = await runCli(['import', file, '--from', 'server-memory', '--label-prefix', 'decision:', '--share', '--home', home])
+    expect(shared.code).toBe(0)
+    expect(shared.stdout).toContain('which is PUBLIC here: peers receive these memories')
+  }, 60_000)
+
+  test('an entity too large for one memory is split into parts that each fit', () => {
+    const observations = Array.from({ length: 50 }, (_, i) => `observation ${i} `.repeat(10))
+    const text = JSON.stringify({ type: 'entity', name: 'Big', entityType: 'thing', observations })
+    const { memories } = graphToMemories(text, { prefix: 'kg:', maxContentBytes: 1000 })
+    expect(memories.length).toBeGreaterThan(5)
+    expect(memories[0]!.label).toBe('kg:thing:Big')
+    expect(memories[1]!.label).toBe('kg:thing:Big #2')
+    for (const m of memories) {
+      expect(Buffer.byteLength(m.content)).toBeLessThanOrEqual(1000)
+      expect(m.content.startsWith('Big (thing)\n')).toBe(true)
+    }
+    const all = memories.map((m) => m.content).join('\n')
+    for (const o of observations) expect(all).toContain(o)
+  })
+})
