@@ -101,6 +101,9 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
 
     // Known once the TCP server listens; /status hands it to the CLI (`mazemaker open`).
     let url = ''
+    // Survives restarts: a request captured before one is still a replay after it.
+    const nonces = NonceCache.open(paths.nonces, clock.now())
+    cleanup.unshift(() => nonces.close())
     const deps: AppDeps = {
       identity,
       peers,
@@ -110,7 +113,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       version: VERSION,
       publicPrefixes: config.public_prefixes,
       maxContentBytes: config.max_content_bytes,
-      nonces: new NonceCache(),
+      nonces,
       peersOverview: overview,
       syncNow: (peer) => loop.syncNow(peer),
       peerChanged: (id) => loop.peerChanged(id),

@@ -49,6 +49,7 @@ export function homePaths(root: string): HomePaths {
     db: join(root, 'pod.db'),
     lock: join(root, 'pod.lock'),
     socket: join(root, 'pod.sock'),
+    nonces: join(root, 'nonces.journal'),
   }
 }
 

@@ -4,7 +4,18 @@
  * (`full`) until old nonces expire. Forgetting instead would let one peer's flood of its own
  * valid requests make another peer's captured request replayable. Only requests with a valid
  * MAC reach the cache, so only a current peer can fill its share.
+ *
+ * A pod's cache also survives restarts (issue 8 row 9): `NonceCache.open(path)` loads the
+ * unexpired nonces of a journal in the home and appends each new one to it before the request
+ * is served, so a request captured before a restart is still a `replay` after it. Refusing every
+ * request signed before the pod started was the other option, but it turns away an honest peer
+ * whose clock is a little behind ours for up to 300 s after each restart, and still accepts a
+ * captured request from a peer whose clock is ahead. The append is a plain write (no fsync): it
+ * survives the process dying (kill -9), not the machine losing power within the window.
  */
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs'
+import { writeFileAtomic } from '../lib/atomic-file'
+
 export const NONCE_TTL_MS = 600_000
 /** 20k nonces in 600 s is 33 requests/s sustained; a 100k-memory pull takes 200. */
 export const NONCE_PEER_MAX = 20_000
@@ -20,10 +31,36 @@ export class NonceCache {
   readonly #byPeer = new Map<string, Map<string, number>>()
   #total = 0
 
-  constructor(opts: { ttlMs?: number; perPeerMax?: number; totalMax?: number } = {}) {
+  #journal: Journal | null = null
+
+  constructor(opts: NonceCacheOptions = {}) {
     this.#ttlMs = opts.ttlMs ?? NONCE_TTL_MS
     this.#perPeerMax = Math.max(1, opts.perPeerMax ?? NONCE_PEER_MAX)
     this.#totalMax = Math.max(1, opts.totalMax ?? NONCE_TOTAL_MAX)
+  }
+
+  /**
+   * A cache backed by the journal at `path` (0600): loads its unexpired nonces, rewrites it
+   * without the expired ones and appends every new nonce from then on. Call close() at shutdown.
+   */
+  static open(path: string, nowMs: number, opts: NonceCacheOptions = {}): NonceCache {
+    const cache = new NonceCache(opts)
+    for (const { peer, nonce, expiry } of readJournal(path)) {
+      if (expiry <= nowMs) continue
+      let seen = cache.#byPeer.get(peer)
+      if (!seen) cache.#byPeer.set(peer, (seen = new Map()))
+      if (!seen.has(nonce)) cache.#total++
+      seen.set(nonce, expiry)
+    }
+    cache.#journal = new Journal(path)
+    cache.#compact()
+    return cache
+  }
+
+  /** Closes the journal (idempotent); the in-memory cache keeps working. */
+  close(): void {
+    this.#journal?.close()
+    this.#journal = null
   }
 
   get size(): number {
@@ -41,9 +78,23 @@ export class NonceCache {
     }
     if (!seen) this.#byPeer.set(peer, (seen = new Map()))
     if (seen.size >= this.#perPeerMax) return 'full'
-    seen.set(nonce, nowMs + this.#ttlMs)
+    const expiry = nowMs + this.#ttlMs
+    // On disk before in memory and before the request is served: if the write fails the request
+    // fails (fail closed), rather than being served with a nonce a restart would forget.
+    this.#journal?.append(peer, nonce, expiry)
+    seen.set(nonce, expiry)
     this.#total++
+    if (this.#journal && this.#journal.appended > Math.max(COMPACT_MIN_LINES, 2 * this.#total)) this.#compact()
     return 'fresh'
+  }
+
+  /** Rewrites the journal with just the live nonces (atomically) and appends to the new file. */
+  #compact(): void {
+    const journal = this.#journal
+    if (!journal) return
+    const lines: string[] = []
+    for (const [peer, seen] of this.#byPeer) for (const [nonce, expiry] of seen) lines.push(journalLine(peer, nonce, expiry))
+    journal.replace(lines.join(''))
   }
 
   #evictExpired(peer: string, seen: Map<string, number>, nowMs: number): void {
@@ -54,4 +105,76 @@ export class NonceCache {
     }
     if (seen.size === 0) this.#byPeer.delete(peer)
   }
+}
+
+export interface NonceCacheOptions {
+  ttlMs?: number
+  perPeerMax?: number
+  totalMax?: number
+}
+
+/** The journal is compacted when it holds this many lines more than twice the live nonces. */
+const COMPACT_MIN_LINES = 10_000
+const LINE_RE = /^(\d{1,15}) (\S{1,128}) (\S{1,128})$/
+
+function journalLine(peer: string, nonce: string, expiry: number): string {
+  return `${expiry} ${peer} ${nonce}\n`
+}
+
+/** The journal's entries; a missing file is empty, and a torn or foreign line is skipped. */
+function readJournal(path: string): { peer: string; nonce: string; expiry: number }[] {
+  let text: string
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    try {
+      text = readFileSync(fd, 'utf8')
+    } finally {
+      closeSync(fd)
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const out: { peer: string; nonce: string; expiry: number }[] = []
+  const lines = text.split('\n')
+  lines.pop() // after the last newline: empty, or a line torn by a crash mid-write
+  for (const line of lines) {
+    const m = LINE_RE.exec(line)
+    if (m) out.push({ expiry: Number(m[1]), peer: m[2]!, nonce: m[3]! })
+  }
+  return out
+}
+
+/** Append-only file of `<expiry-ms> <peer-id> <nonce>` lines. */
+class Journal {
+  #fd: number | null = null
+  /** Lines appended since the file was last rewritten. */
+  appended = 0
+
+  constructor(readonly path: string) {}
+
+  append(peer: string, nonce: string, expiry: number): void {
+    // Callers pass parsed pod ids and nonces; anything else could not be read back.
+    if (!/^\S{1,128}$/.test(peer) || !/^\S{1,128}$/.test(nonce)) throw new Error('nonce journal: peer and nonce must be 1..128 non-space characters')
+    const fd = (this.#fd ??= openAppend(this.path))
+    const bytes = Buffer.from(journalLine(peer, nonce, expiry))
+    let off = 0
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    this.appended++
+  }
+
+  replace(text: string): void {
+    this.close()
+    writeFileAtomic(this.path, text, 0o600)
+    this.appended = 0
+  }
+
+  close(): void {
+    if (this.#fd !== null) closeSync(this.#fd)
+    this.#fd = null
+  }
+}
+
+function openAppend(path: string): number {
+  return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
 }

@@ -20,6 +20,8 @@ export interface HomePaths {
   lock: string
   /** The running pod's admin socket (CLI ↔ pod). */
   socket: string
+  /** Journal of recent request nonces, so a replay is refused across restarts too. */
+  nonces: string
 }
 
 export interface RendezvousConfig {

@@ -37,6 +37,7 @@ test('homePaths names every file of the contract table', () => {
     db: '/h/pod.db',
     lock: '/h/pod.lock',
     socket: '/h/pod.sock',
+    nonces: '/h/nonces.journal',
   })
 })
 

@@ -1,5 +1,8 @@
-import { expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
+import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { NonceCache } from '../../src/identity'
+import { useTempDirs } from './_temp-home'
 
 const T0 = 1_000_000
 
@@ -41,4 +44,78 @@ test('the total is capped too: refuse rather than forget', () => {
   expect(cache.size).toBe(25)
   expect(cache.checkAndRecord('p9', 'x', T0)).toBe('full')
   expect(cache.checkAndRecord('p0', 'n0', T0)).toBe('replay')
+})
+
+describe('the journal (replay across restarts)', () => {
+  const tempDir = useTempDirs()
+  const PEER = '6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'
+  const OTHER = '0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3'
+
+  test('a nonce recorded before close is a replay after reopening; others stay fresh', () => {
+    const path = join(tempDir(), 'nonces.journal')
+    const first = NonceCache.open(path, T0)
+    expect(first.checkAndRecord(PEER, 'AAAAAAAAAAAAAAAAAAAAAA', T0)).toBe('fresh')
+    expect(first.checkAndRecord(OTHER, 'BBBBBBBBBBBBBBBBBBBBBB', T0 + 1)).toBe('fresh')
+    first.close()
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+
+    const second = NonceCache.open(path, T0 + 1000)
+    expect(second.size).toBe(2)
+    expect(second.checkAndRecord(PEER, 'AAAAAAAAAAAAAAAAAAAAAA', T0 + 1000)).toBe('replay')
+    expect(second.checkAndRecord(OTHER, 'BBBBBBBBBBBBBBBBBBBBBB', T0 + 1000)).toBe('replay')
+    expect(second.checkAndRecord(OTHER, 'AAAAAAAAAAAAAAAAAAAAAA', T0 + 1000)).toBe('fresh')
+    second.close()
+  })
+
+  test('without close (a crash), what was appended is still there', () => {
+    const path = join(tempDir(), 'nonces.journal')
+    const crashed = NonceCache.open(path, T0)
+    crashed.checkAndRecord(PEER, 'n1', T0)
+    const after = NonceCache.open(path, T0 + 5)
+    expect(after.checkAndRecord(PEER, 'n1', T0 + 5)).toBe('replay')
+    crashed.close()
+    after.close()
+  })
+
+  test('expired nonces are not loaded and are dropped from the file', () => {
+    const path = join(tempDir(), 'nonces.journal')
+    const c = NonceCache.open(path, T0, { ttlMs: 1000 })
+    c.checkAndRecord(PEER, 'old', T0)
+    c.checkAndRecord(PEER, 'new', T0 + 900)
+    c.close()
+    const later = NonceCache.open(path, T0 + 1500, { ttlMs: 1000 })
+    expect(later.size).toBe(1)
+    expect(readFileSync(path, 'utf8')).toBe(`${T0 + 1900} ${PEER} new\n`)
+    expect(later.checkAndRecord(PEER, 'old', T0 + 1500)).toBe('fresh')
+    later.close()
+  })
+
+  test('a torn last line and foreign lines are skipped', () => {
+    const path = join(tempDir(), 'nonces.journal')
+    writeFileSync(path, `${T0 + 600_000} ${PEER} kept\nnot a line\n${T0 + 600_000} ${PEER} to`, { mode: 0o600 })
+    const c = NonceCache.open(path, T0)
+    expect(c.size).toBe(1)
+    expect(c.checkAndRecord(PEER, 'kept', T0)).toBe('replay')
+    c.close()
+  })
+
+  test('the journal is compacted as it grows, keeping every live nonce', () => {
+    const path = join(tempDir(), 'nonces.journal')
+    const c = NonceCache.open(path, T0, { ttlMs: 100 })
+    for (let i = 0; i < 25_000; i++) c.checkAndRecord(PEER, `n${i}`, T0 + i) // ~100 live at any time
+    c.close()
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n')
+    expect(lines.length).toBeLessThan(11_000)
+    const reopened = NonceCache.open(path, T0 + 24_999)
+    expect(reopened.checkAndRecord(PEER, 'n24999', T0 + 24_999)).toBe('replay')
+    expect(reopened.checkAndRecord(PEER, 'n24950', T0 + 24_999)).toBe('replay')
+    reopened.close()
+  })
+
+  test('a symlink in place of the journal is refused, not followed', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'elsewhere'), '')
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'nonces.journal'))
+    expect(() => NonceCache.open(join(dir, 'nonces.journal'), T0)).toThrow()
+  })
 })
