@@ -5,7 +5,6 @@
  * stdout carries only the protocol; logs go to stderr.
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { defineCommand } from 'citty'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
@@ -17,7 +16,7 @@ import { openStore } from '../store'
 import { peersOverview } from '../sync/peer-overview'
 import { createPeerLocator } from '../sync/peer-locator'
 import { VERSION } from '../version'
-import { homeRoot, type GlobalFlags } from './context'
+import { fetchOverSocket, homeRoot, type GlobalFlags } from './context'
 import { createMcpBridge, NotDelivered, type PodLink } from './mcp-bridge'
 
 /** How often a stdio server without a pod looks for one that has started since. */
@@ -26,17 +25,13 @@ const HEALTH_TIMEOUT_MS = 1500
 /** Errors that mean nothing listens on the socket, so the message never arrived. */
 const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'ConnectionRefused', 'FailedToOpenSocket', 'ENOTSOCK'])
 
-function socketPath(root: string): string {
-  return join(root, 'pod.sock')
-}
-
 /** The running pod of `root`, over its socket; `project` is the agent's project for the context resource. */
 export function podLink(root: string, project: () => ProjectInfo | null): PodLink {
   const paths = homePaths(root)
-  const socket = socketPath(root)
+  const socket = paths.socket
   const send = async (path: string, init: RequestInit) => {
     try {
-      return await fetch(`http://localhost${path}`, { ...init, unix: socket } as RequestInit)
+      return await fetchOverSocket(socket, path, init)
     } catch (err) {
       const code = (err as { code?: string }).code
       if (code && NOT_LISTENING.has(code)) throw new NotDelivered(`no pod listens on ${socket}`)

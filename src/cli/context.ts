@@ -69,8 +69,15 @@ export interface PodClient {
  */
 export function podClient(flags: GlobalFlags): PodClient {
   const paths = homePaths(homeRoot(flags))
-  // The host part of the URL is ignored on a socket; only path and query travel.
-  return createClient(`unix:${paths.socket}`, paths, (path, init) => fetch(`http://localhost${path}`, { ...init, unix: paths.socket }))
+  return createClient(`unix:${paths.socket}`, paths, (path, init) => fetchOverSocket(paths.socket, path, init))
+}
+
+/**
+ * One HTTP request to the pod over the Unix socket at `socket` (the one place the CLI does this,
+ * so a runtime adapter can take it over). The URL's host is ignored; only path and query travel.
+ */
+export function fetchOverSocket(socket: string, path: string, init: RequestInit): Promise<Response> {
+  return fetch(`http://localhost${path}`, { ...init, unix: socket } as RequestInit)
 }
 
 /** A client for a pod this process started itself, at its own http URL (no socket available). */
