@@ -30,6 +30,11 @@ export interface StartPodOptions {
   syncIntervalSeconds?: number
   /** Start the pull loop (default true); tests may drive syncNow() by hand. */
   autoSync?: boolean
+  /**
+   * Register with the rendezvous (default true when pod.toml has one). A CLI command's own
+   * short-lived pod passes false: it must not advertise its ephemeral port as this pod's address.
+   */
+  heartbeat?: boolean
   fetch?: typeof fetch
 }
 
@@ -150,7 +155,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
     if (opts.autoSync !== false) loop.start()
-    const heartbeat = locator.startHeartbeat({ identity, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname, server.port) })
+    const heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
 
     let closing: Promise<void> | null = null

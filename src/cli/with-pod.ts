@@ -17,7 +17,8 @@ export async function withPod<T>(flags: GlobalFlags, fn: (client: PodClient, loc
 
   // First use of a home creates it (identity files) here.
   const root = homeRoot(flags)
-  const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, log: createLogger({ level: 'warn' }) })
+  // No pull loop and no rendezvous heartbeat: this pod lives for one command on an ephemeral port.
+  const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log: createLogger({ level: 'warn' }) })
   try {
     // Our own pod: its socket, or (if the home path is too long for one) the port we just bound.
     return await fn(pod.socketPath ? podClient({ ...flags, home: root }) : inProcessClient({ ...flags, home: root }, pod.url), true)

@@ -124,3 +124,27 @@ test('after kill -9 the leftover socket is not mistaken for a pod: commands run 
     await cleanup([pod])
   }
 })
+
+test("a command's own in-process pod never registers its ephemeral port at the rendezvous", async () => {
+  const seen: string[] = []
+  const rv = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(req) {
+      seen.push(`${req.method} ${new URL(req.url).pathname}`)
+      return Response.json({ error: 'unavailable', message: 'test rendezvous' }, { status: 503 })
+    },
+  })
+  const home = tempHome()
+  try {
+    expect((await runCli(['rendezvous', 'join', `http://127.0.0.1:${rv.port}`, '--token', 'tok', '--home', home])).code).toBe(0)
+    for (const args of [['remember', 'note:x', 'y'], ['recall', 'y'], ['peer', 'list'], ['identity']]) {
+      const r = await runCli([...args, '--home', home])
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' })
+    }
+    expect(seen).toEqual([])
+  } finally {
+    await rv.stop(true)
+    rmSync(home, { recursive: true, force: true })
+  }
+})
