@@ -106,13 +106,18 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
     let dropped = 0
     const before = peerBytes(ctx, peerId)
     let bytes = before
+    // Almost always false: then no entry needs a pending_deletes lookup.
+    let staged = db.query('SELECT 1 AS one FROM pending_deletes WHERE peer_id = ? LIMIT 1').get(peerId) !== null
     // One counter update per page instead of one per entry; unused numbers just leave gaps.
     let seq = entries.length > 0 ? ctx.nextSeq(entries.length) : 0
     const now = ctx.clock.now()
     entries.forEach((e, i) => {
       checkEntry(e, i)
       if ('deleted' in e) {
-        if (has.get(peerId, e.id)) stage.run(peerId, e.id)
+        if (has.get(peerId, e.id)) {
+          stage.run(peerId, e.id)
+          staged = true
+        }
         return
       }
       if (copyProblem(e, ctx.maxContentBytes)) {
@@ -120,7 +125,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
         return
       }
       // Sent again after a tombstone (e.g. made public again): it is no longer to be deleted.
-      unstage.run(peerId, e.id)
+      if (staged) unstage.run(peerId, e.id)
       const label = copyLabel(peerId, e.label)
       const added = insert.get(uuidv7(now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
       if (added) {
