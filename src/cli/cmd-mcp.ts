@@ -10,13 +10,14 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { homePaths, loadPodConfig, openHome } from '../identity'
 import { systemClock } from '../lib/clock'
+import { readBodyText } from '../lib/read-body'
 import { createLogger, type Logger } from '../lib/log'
 import { CONTEXT_URI, createMcpServer, projectInfo, type ProjectInfo } from '../mcp'
 import { openStore } from '../store'
 import { peersOverview } from '../sync/peer-overview'
 import { createPeerLocator } from '../sync/peer-locator'
 import { VERSION } from '../version'
-import { fetchOverSocket, homeRoot, type GlobalFlags } from './context'
+import { fetchOverSocket, homeRoot, MAX_ANSWER_BYTES, MAX_HEALTHZ_BYTES, type GlobalFlags } from './context'
 import { createMcpBridge, NotDelivered, type PodLink } from './mcp-bridge'
 
 /** How often a stdio server without a pod looks for one that has started since. */
@@ -42,7 +43,7 @@ export function podLink(root: string, project: () => ProjectInfo | null): PodLin
     async running() {
       try {
         const res = await send('/healthz', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
-        const body = (await res.json()) as { pod_id?: string }
+        const body = JSON.parse(await readBodyText(res, MAX_HEALTHZ_BYTES, { what: '/healthz answer' })) as { pod_id?: string }
         return res.ok && body.pod_id === loadPodConfig(paths.podToml).pod_id
       } catch {
         return false
@@ -59,7 +60,7 @@ export function podLink(root: string, project: () => ProjectInfo | null): PodLin
         },
         body: JSON.stringify(outgoing),
       })
-      const text = await res.text()
+      const text = await readBodyText(res, MAX_ANSWER_BYTES, { what: '/mcp answer' })
       if (res.status === 202 || text === '') return null
       const parsed = JSON.parse(text) as unknown
       const list = Array.isArray(parsed) ? parsed : [parsed]

@@ -10,8 +10,8 @@ import { localHttpUrl } from '../lib/http-url'
 import { readBodyText } from '../lib/read-body'
 
 /** Largest answer the CLI reads from the pod (a full recall page is a few MiB); counted as it arrives. */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024
-const MAX_HEALTHZ_BYTES = 4 * 1024
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024
+export const MAX_HEALTHZ_BYTES = 4 * 1024
 
 export interface GlobalFlags {
   home?: string
