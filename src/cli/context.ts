@@ -8,6 +8,7 @@ import { homePaths, loadPodConfig, parseListen, resolveHome } from '../identity'
 import { PodError } from '../lib/errors'
 import { localHttpUrl } from '../lib/http-url'
 import { readBodyText } from '../lib/read-body'
+import { fetchUnix } from '../runtime'
 
 /** Largest answer the CLI reads from the pod (a full recall page is a few MiB); counted as it arrives. */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024
@@ -77,7 +78,7 @@ export function podClient(flags: GlobalFlags): PodClient {
  * so a runtime adapter can take it over). The URL's host is ignored; only path and query travel.
  */
 export function fetchOverSocket(socket: string, path: string, init: RequestInit): Promise<Response> {
-  return fetch(`http://localhost${path}`, { ...init, unix: socket } as RequestInit)
+  return fetchUnix(socket, path, init)
 }
 
 /** A client for a pod this process started itself, at its own http URL (no socket available). */

@@ -30,8 +30,12 @@ interface DenoChild {
   kill(signal?: string): void
   unref(): void
 }
+interface DenoHttpClient {
+  close(): void
+}
 interface DenoApi {
   serve(opts: DenoServeOptions): DenoHttpServer
+  createHttpClient(opts: { proxy: { transport: 'unix'; path: string } }): DenoHttpClient
   errors: { AddrInUse: new (...args: never[]) => Error }
   stdin: { readable: ReadableStream<Uint8Array> }
   Command: new (
@@ -96,9 +100,31 @@ function spawn(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
   }
 }
 
+/** One client per socket, kept for the process: its connections are reused like fetch's own pool. */
+const unixClients = new Map<string, DenoHttpClient>()
+/** What Deno's fetch says (in the cause's message) when the connect() fails, as Node error codes. */
+const OS_ERRORS: Record<string, string> = { '2': 'ENOENT', '111': 'ECONNREFUSED', '88': 'ENOTSOCK' }
+
+async function fetchUnix(socket: string, path: string, init?: RequestInit): Promise<Response> {
+  let client = unixClients.get(socket)
+  if (!client) {
+    client = Deno.createHttpClient({ proxy: { transport: 'unix', path: socket } })
+    unixClients.set(socket, client)
+  }
+  try {
+    return await fetch(`http://localhost${path}`, { ...init, client } as RequestInit)
+  } catch (err) {
+    const detail = String((err as { cause?: { message?: string } }).cause?.message ?? '')
+    const code = OS_ERRORS[/client error \(Connect\).*\(os error (\d+)\)/.exec(detail)?.[1] ?? '']
+    if (code) throw Object.assign(new Error(`cannot connect to ${socket}: ${detail}`, { cause: err }), { code })
+    throw err
+  }
+}
+
 export const denoRuntime: Runtime = {
   name: 'deno',
   serve,
+  fetchUnix,
   openSqlite: openNodeSqlite,
   uuidv7: createUuidv7(),
   readStdin: () => new Response(Deno.stdin.readable).text(),

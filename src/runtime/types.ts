@@ -107,6 +107,12 @@ export interface Runtime {
   readStdin(): Promise<string>
   /** Terminal columns `s` takes (wide CJK and emoji count 2, combining marks 0, ANSI escapes 0). */
   stringWidth(s: string): number
+  /**
+   * An HTTP request over the Unix socket at `socket`; `path` is the path and query (the host is
+   * irrelevant on a socket). When nothing listens there it rejects with an Error whose `code` is
+   * ENOENT (no socket file) or ECONNREFUSED (a leftover socket file), on both runtimes.
+   */
+  fetchUnix(socket: string, path: string, init?: RequestInit): Promise<Response>
   /** Spawns `cmd`; throws when the executable cannot be started. */
   spawn(cmd: string[], opts?: SpawnOptions): ChildProcess
   /** The argv prefix that runs this program again (the binary alone when compiled). */
