@@ -4,62 +4,44 @@
  * socket, or, while none runs, to the same tools over the home's own database (mcp-bridge.ts).
  * stdout carries only the protocol; logs go to stderr.
  */
-import { readFileSync } from 'node:fs'
 import { defineCommand } from 'citty'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import { homePaths, loadPodConfig, openHome } from '../identity'
+import { openHome } from '../identity'
 import { systemClock } from '../lib/clock'
-import { readBodyText } from '../lib/read-body'
 import { createLogger, type Logger } from '../lib/log'
+import { readBodyText } from '../lib/read-body'
 import { CONTEXT_URI, createMcpServer, projectInfo, type ProjectInfo } from '../mcp'
 import { openStore } from '../store'
 import { peersOverview } from '../sync/peer-overview'
 import { createPeerLocator } from '../sync/peer-locator'
 import { VERSION } from '../version'
-import { fetchOverSocket, homeRoot, MAX_ANSWER_BYTES, MAX_HEALTHZ_BYTES, type GlobalFlags } from './context'
+import { homeRoot, MAX_ANSWER_BYTES, podClient, type GlobalFlags, type PodClient } from './context'
 import { createMcpBridge, NotDelivered, type PodLink } from './mcp-bridge'
 
 /** How often a stdio server without a pod looks for one that has started since. */
 const POD_RECHECK_MS = 2000
-const HEALTH_TIMEOUT_MS = 1500
 /** Errors that mean nothing listens on the socket, so the message never arrived. */
 const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'ConnectionRefused', 'FailedToOpenSocket', 'ENOTSOCK'])
 
-/** The running pod of `root`, over its socket; `project` is the agent's project for the context resource. */
-export function podLink(root: string, project: () => ProjectInfo | null): PodLink {
-  const paths = homePaths(root)
-  const socket = paths.socket
-  const send = async (path: string, init: RequestInit) => {
-    try {
-      return await fetchOverSocket(socket, path, init)
-    } catch (err) {
-      const code = (err as { code?: string }).code
-      if (code && NOT_LISTENING.has(code)) throw new NotDelivered(`no pod listens on ${socket}`)
-      throw err
-    }
-  }
+/** The running pod of the home, over the CLI's socket client; `project` is the agent's project for the context resource. */
+export function podLink(client: PodClient, project: () => ProjectInfo | null): PodLink {
   return {
-    async running() {
-      try {
-        const res = await send('/healthz', { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
-        const body = JSON.parse(await readBodyText(res, MAX_HEALTHZ_BYTES, { what: '/healthz answer' })) as { pod_id?: string }
-        return res.ok && body.pod_id === loadPodConfig(paths.podToml).pod_id
-      } catch {
-        return false
-      }
-    },
+    running: () => client.running(),
     async post(message) {
       const [outgoing, restore] = withProjectContext(message, project)
-      const res = await send('/mcp', {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${readFileSync(paths.adminToken, 'utf8').trim()}`,
-          accept: 'application/json, text/event-stream',
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify(outgoing),
-      })
+      let res: Response
+      try {
+        res = await client.request('/mcp', {
+          method: 'POST',
+          headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+          body: JSON.stringify(outgoing),
+        })
+      } catch (err) {
+        const code = (err as { code?: string }).code
+        if (code && NOT_LISTENING.has(code)) throw new NotDelivered(`no pod listens at ${client.target}`)
+        throw err
+      }
       const text = await readBodyText(res, MAX_ANSWER_BYTES, { what: '/mcp answer' })
       if (res.status === 202 || text === '') return null
       const parsed = JSON.parse(text) as unknown
@@ -137,7 +119,7 @@ export function mcpCommand(flags: GlobalFlags) {
       const opened: { local?: Awaited<ReturnType<typeof openLocalServer>> } = {}
       const stdio = new StdioServerTransport()
       const bridge = createMcpBridge({
-        pod: podLink(root, project),
+        pod: podLink(podClient({ ...flags, home: root }), project),
         openLocal: async () => (opened.local = await openLocalServer(root, log, project)),
         reply: (m) => stdio.send(m),
         now: () => systemClock.now(),

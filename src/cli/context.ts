@@ -61,6 +61,8 @@ export interface PodClient {
   /** True when a pod with our id answers /healthz there. */
   running(): Promise<boolean>
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
+  /** The same route with the admin token, answer unparsed (for MCP, whose JSON-RPC `call` does not fit). */
+  request(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response>
 }
 
 /**
@@ -114,6 +116,9 @@ function createClient(target: string, paths: ReturnType<typeof homePaths>, send:
       const json = text ? (JSON.parse(text) as Record<string, unknown>) : {}
       if (!res.ok) throw new PodError(String(json.error ?? `http_${res.status}`), String(json.message ?? res.statusText))
       return json as never
+    },
+    request(path, init) {
+      return send(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${token()}` } })
     },
   }
 }
