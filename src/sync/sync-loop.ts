@@ -83,6 +83,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const getPeer = deps.getPeer ?? ((id: string) => deps.listPeers().find((p) => p.id === id) ?? null)
   const dueAt = new Map<string, number>()
   const lastErrorCode = new Map<string, string>()
+  const lastHeld = new Map<string, number>()
   const flights = new Map<string, Flight>()
   /** Forced pulls waiting for a free slot. */
   let slotWaiters: (() => void)[] = []
@@ -138,9 +139,13 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       }
       const base = { fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, dropped: totals.dropped, ms }
       if (totals.held > 0) {
-        log.warn({ peer: short, op: 'sync', err: 'deletes_held', count: totals.held, ...base, msg: `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${peer.id}` })
+        // Warn when a hold starts or grows; the same hold pulled again every interval is debug.
+        const level = (lastHeld.get(peer.id) ?? 0) < totals.held ? 'warn' : 'debug'
+        lastHeld.set(peer.id, totals.held)
+        log[level]({ peer: short, op: 'sync', err: 'deletes_held', count: totals.held, ...base, msg: `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${peer.id}` })
         return { peer: peer.id, ok: true, ...base, held: totals.held }
       }
+      lastHeld.delete(peer.id)
       // A quiet pull (nothing new) every five minutes per peer would drown the log: debug.
       const level = totals.fetched > 0 || totals.dropped > 0 ? 'info' : 'debug'
       log[level]({ peer: short, op: 'sync', ...base, dropped: totals.dropped || undefined })

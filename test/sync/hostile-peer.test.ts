@@ -112,6 +112,7 @@ test('a pull runs out of its time budget: the request is aborted, the peer is in
   await waitFor(() => h.stats.aborted >= 1, 5000, 'the request aborted')
   expect(b.store.countPeerCopies(h.id)).toBe(1) // what arrived before the budget ran out is kept
   expect(await peerView(b, h.id)).toMatchObject({ status: 'error' })
+  expect(b.store.peerState(h.id).consecutive_failures).toBe(1) // the backoff counts it
 })
 
 test('removing a peer (with --purge) aborts its pull in flight, and nothing is stored after the removal', async () => {
@@ -230,8 +231,9 @@ test('a mass delete is held (status held, how many in last_error) until the oper
   expect(held.status).toBe('held')
   expect(held.last_error).toContain('200')
   expect(held.last_error).toContain('accept-deletes')
-  // Pulling again changes nothing.
+  // Pulling again changes nothing, and says so at warn only once.
   expect((await b.syncNow(a.id))[0]).toMatchObject({ deleted: 0, held: 200 })
+  expect(b.log.lines.filter((l) => l.includes('err=deletes_held') && l.includes('level=warn'))).toHaveLength(1)
 
   const res = await api(b, 'POST', `/peer/peers/${a.id}/accept-deletes`)
   expect(res.status).toBe(200)
