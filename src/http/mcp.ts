@@ -1,9 +1,11 @@
 /**
- * MCP over Streamable HTTP at /mcp, stateless: each request gets a fresh server and transport
- * (no session to leak between agents). The tools themselves live in src/mcp, shared with stdio.
+ * MCP over Streamable HTTP at /mcp, stateless: each request gets its own transport (no session
+ * to leak between agents, no JSON-RPC id shared by two clients). The tools themselves live in
+ * src/mcp, shared with stdio.
  */
 import { Hono } from 'hono'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { createMcpServer, type McpDeps } from '../mcp'
 import type { AppDeps } from './deps'
 
@@ -19,16 +21,24 @@ export function mcpDeps(deps: AppDeps): McpDeps {
   }
 }
 
+/** Idle servers kept for reuse; beyond this many concurrent requests, extras are built and dropped. */
+const IDLE_SERVERS_MAX = 8
+
 export function mcpRoutes(deps: AppDeps) {
   const mcp = mcpDeps(deps)
+  // Building a server (six tools' schemas) costs more than answering a call; a closed server
+  // holds no request state and reconnects to the next request's transport, so idle ones are reused.
+  const idle: McpServer[] = []
   return new Hono().all('/mcp', async (c) => {
-    const server = createMcpServer(mcp)
+    const server = idle.pop() ?? createMcpServer(mcp)
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     await server.connect(transport)
     try {
       return await transport.handleRequest(c.req.raw)
     } finally {
-      void server.close()
+      // JSON responses are complete once handleRequest resolves, so closing here ends nothing early.
+      await server.close()
+      if (idle.length < IDLE_SERVERS_MAX) idle.push(server)
     }
   })
 }

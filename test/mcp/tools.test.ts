@@ -157,3 +157,21 @@ describe('context resource', () => {
     expect(namedText).toMatch(/## Relevant to this project \(zebrafish\)\n- \[decision:zebrafish-api\]/)
   })
 })
+
+describe('reused servers', () => {
+  test('many calls at once from several clients each get their own answer', async () => {
+    const clients = [client, await httpClient(pod, home), await httpClient(pod, home)]
+    try {
+      const calls = Array.from({ length: 60 }, (_, i) =>
+        clients[i % 3]!.callTool({ name: 'mazemaker_remember', arguments: { label: `team:burst-${i}`, content: `burst ${i}` } }),
+      )
+      const results = await Promise.all(calls)
+      expect(results.map((r) => (r.structuredContent as { label: string }).label)).toEqual(Array.from({ length: 60 }, (_, i) => `team:burst-${i}`))
+      const found = await Promise.all(Array.from({ length: 30 }, (_, i) => clients[i % 3]!.callTool({ name: 'mazemaker_recall', arguments: { query: `burst-${i}`, k: 1 } })))
+      found.forEach((r, i) => expect((r.structuredContent as { results: { label: string }[] }).results[0]!.label).toBe(`team:burst-${i}`))
+    } finally {
+      await clients[1]!.close()
+      await clients[2]!.close()
+    }
+  })
+})
