@@ -6,6 +6,8 @@
  * Either way the admin token only ever goes to a pod of this home: never to "whatever answers
  * on pod.toml's port".
  */
+import { homePaths } from '../identity'
+import { HomeError } from '../lib/errors'
 import { createLogger } from '../lib/log'
 import { startPod } from '../pod'
 import { jsonVisible } from '../lib/visible'
@@ -18,13 +20,27 @@ export async function withPod<T>(flags: GlobalFlags, fn: (client: PodClient, loc
   // First use of a home creates it (identity files) here.
   const root = homeRoot(flags)
   // No pull loop and no rendezvous heartbeat: this pod lives for one command on an ephemeral port.
-  const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log: createLogger({ level: 'warn' }) })
+  const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log: createLogger({ level: 'warn' }) }).catch((err: unknown) => {
+    throw explainLocked(err, homePaths(root).socket)
+  })
   try {
     // Our own pod: its socket, or (if the home path is too long for one) the port we just bound.
     return await fn(pod.socketPath ? podClient({ ...flags, home: root }) : inProcessClient({ ...flags, home: root }, pod.url), true)
   } finally {
     await pod.close()
   }
+}
+
+/**
+ * The home is locked, so a pod runs, yet it did not answer on its socket (an older pod without
+ * one, a home path too long for a socket address, a removed socket file): say that, not only
+ * "is another pod running?".
+ */
+function explainLocked(err: unknown, socket: string): unknown {
+  if (!(err instanceof HomeError)) return err
+  const m = /is locked by pid (\d+)/.exec(err.message)
+  if (!m) return err
+  return new HomeError(`a pod (pid ${m[1]}) runs for this home but does not answer on ${socket}; restart it (an older pod has no socket) and try again`, { cause: err })
 }
 
 /** JSON for stdout, with C1 controls and bidi/invisible characters escaped like C0 (see jsonVisible). */

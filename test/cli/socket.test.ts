@@ -3,7 +3,7 @@
  * admin token never goes to whatever listens on the TCP port of a stopped pod.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cleanup, runCli, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
 
@@ -146,5 +146,18 @@ test("a command's own in-process pod never registers its ephemeral port at the r
   } finally {
     await rv.stop(true)
     rmSync(home, { recursive: true, force: true })
+  }
+})
+
+test('a running pod that does not answer on its socket is named, with what to do', async () => {
+  const pod = await spawnPod()
+  try {
+    // What an older pod (no socket) looks like to this CLI.
+    unlinkSync(join(pod.home, 'pod.sock'))
+    const r = await runCli(['recall', 'x', '--home', pod.home])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`a pod (pid ${pod.pid}) runs for this home but does not answer on ${join(pod.home, 'pod.sock')}; restart it`)
+  } finally {
+    await cleanup([pod])
   }
 })
