@@ -41,8 +41,11 @@ const QMARK = 63 // '?'
 
 interface Segment {
   text: string
-  /** True when the segment holds a `?`, so `indexOf` cannot find it. */
+  /** True when the segment holds a `?`, so `indexOf` cannot find it whole. */
   wild: boolean
+  /** Of a wild segment: its longest run without `?` (maybe empty), searched with `indexOf`, and where it starts. */
+  anchor: string
+  anchorAt: number
 }
 
 interface CompiledGlob {
@@ -55,7 +58,17 @@ interface CompiledGlob {
   minLength: number
 }
 
-const segment = (text: string): Segment => ({ text, wild: text.includes('?') })
+function segment(text: string): Segment {
+  let anchor = ''
+  let anchorAt = 0
+  for (const m of text.matchAll(/[^?]+/g)) {
+    if (m[0].length > anchor.length) {
+      anchor = m[0]
+      anchorAt = m.index
+    }
+  }
+  return { text, wild: text.includes('?'), anchor, anchorAt }
+}
 
 export function compileGlob(glob: string): CompiledGlob {
   const parts = glob.split('*')
@@ -87,8 +100,16 @@ function find(text: string, seg: Segment, from: number, end: number): number {
     const at = text.indexOf(seg.text, from)
     return at >= 0 && at <= last ? at : -1
   }
-  for (let at = from; at <= last; at++) if (matchesAt(text, at, seg)) return at
-  return -1
+  if (seg.anchor === '') return from <= last ? from : -1 // only `?`: any place with room
+  // Every match has the anchor at at + anchorAt: visit the anchor's occurrences left to right and
+  // check the whole segment there. At worst (the anchor everywhere) O(label × segment).
+  for (let probe = from + seg.anchorAt; ; ) {
+    const hit = text.indexOf(seg.anchor, probe)
+    const at = hit - seg.anchorAt
+    if (hit < 0 || at > last) return -1
+    if (matchesAt(text, at, seg)) return at
+    probe = hit + 1
+  }
 }
 
 export function matchesCompiled(text: string, g: CompiledGlob): boolean {

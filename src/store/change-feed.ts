@@ -5,7 +5,7 @@
  * the caller's scope, and as `{id, deleted: true}` otherwise, so a peer drops a copy that was
  * deleted, re-labelled private or fell out of scope. Never-shared rows never appear.
  */
-import { matchesAny } from '../lib/glob'
+import { scopeMatcher } from '../lib/glob'
 import { BadInput } from '../lib/errors'
 import type { MemoryRow, StoreContext } from './_context'
 import { isGateEligible } from './gate'
@@ -28,8 +28,9 @@ export function changesSince(ctx: StoreContext, since: string | null, scope: str
     .all(from, limit + 1) as (Pick<MemoryRow, 'id' | 'label' | 'content' | 'created_at' | 'updated_at' | 'deleted' | 'origin_peer'> & { feed_seq: number })[]
   const more = rows.length > limit
   if (more) rows.pop()
+  const inScope = scopeMatcher(scope) // compiled once per page, not per row
   const memories: WireEntry[] = rows.map((r) =>
-    !r.deleted && isGateEligible(r, ctx.publicPrefixes) && matchesAny(r.label, scope)
+    !r.deleted && isGateEligible(r, ctx.publicPrefixes) && inScope(r.label)
       ? { id: r.id, label: r.label, content: r.content, created_at: r.created_at, updated_at: r.updated_at }
       : { id: r.id, deleted: true },
   )
