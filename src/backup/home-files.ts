@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { UUID_PATTERN as UUID } from '../protocol'
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 /** The snapshot of pod.db travels under this name; it becomes pod.db on restore. */
 export const DB_ENTRY = 'pod.db'
 export const MANIFEST_ENTRY = 'mazemaker-backup.json'

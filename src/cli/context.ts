@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { homePaths, loadPodConfig, parseListen, resolveHome } from '../identity'
 import { PodError } from '../lib/errors'
+import { HEALTHZ_ROUTE } from '../protocol'
 import { localHttpUrl } from '../lib/http-url'
 import { readBodyText } from '../lib/read-body'
 import { fetchUnix } from '../runtime'
@@ -97,7 +98,7 @@ function createClient(target: string, paths: ReturnType<typeof homePaths>, send:
     target,
     async running() {
       try {
-        const res = await send('/healthz', { signal: AbortSignal.timeout(1500) })
+        const res = await send(HEALTHZ_ROUTE, { signal: AbortSignal.timeout(1500) })
         if (!res.ok) return false
         const body = JSON.parse(await readBodyText(res, MAX_HEALTHZ_BYTES, { what: '/healthz answer' })) as { pod_id?: string }
         return body.pod_id === loadPodConfig(paths.podToml).pod_id

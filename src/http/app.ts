@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { routePath } from 'hono/route'
 import { TooLarge } from '../lib/errors'
+import { HEALTHZ_ROUTE } from '../protocol'
 import { adminAuth } from './admin-auth'
 import { corsMiddleware } from './cors'
 import { createPanelRoutes } from './panel'
@@ -41,7 +42,7 @@ export function createApp(deps: AppDeps) {
   }
   app.use(corsMiddleware(() => deps.allowedOrigins()))
 
-  app.get('/healthz', (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
+  app.get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
   app.route('/', peerSyncRoutes(deps))
   app.route('/', createPanelRoutes())
 

@@ -2,16 +2,19 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
+import { LABEL_MAX_CHARS, UUID_RE } from '../protocol'
 import type { AppDeps } from './deps'
 import { intString, parseWith, readJson, readQuery } from './validate'
 
+const LabelSchema = v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(LABEL_MAX_CHARS, `label is longer than ${LABEL_MAX_CHARS} characters`))
+
 export const RememberSchema = v.strictObject({
-  label: v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(256, 'label is longer than 256 characters')),
+  label: LabelSchema,
   content: v.pipe(v.string(), v.minLength(1, 'content is empty')),
 })
 
 const UpdateSchema = v.strictObject({
-  label: v.optional(v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(256, 'label is longer than 256 characters'))),
+  label: v.optional(LabelSchema),
   content: v.optional(v.pipe(v.string(), v.minLength(1, 'content is empty'))),
 })
 
@@ -27,7 +30,7 @@ const RecallQuery = v.object({
   k: v.optional(intString(1, 100)),
 })
 
-export const MemoryId = v.pipe(v.string(), v.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'memory id must be a lowercase UUID'))
+export const MemoryId = v.pipe(v.string(), v.regex(UUID_RE, 'memory id must be a lowercase UUID'))
 
 export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
   const { store } = deps

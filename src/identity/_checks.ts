@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot'
 import { parse, TomlError } from 'smol-toml'
-import { globLimitProblem } from '../lib/glob'
+import { globLimitProblem } from '../protocol'
 import { httpUrlProblem } from '../lib/http-url'
 
 export const NAME_MAX_CHARS = 64
@@ -38,7 +38,7 @@ export function originProblem(text: string): string | null {
   return null
 }
 
-/** One label glob of a scope the operator configures: the wire limits (src/lib/glob.ts), and no control characters. */
+/** One label glob of a scope the operator configures: the wire limits (src/protocol/scope.ts), and no control characters. */
 export function globProblem(glob: string): string | null {
   const limit = globLimitProblem(glob)
   if (limit) return limit

@@ -1,6 +1,7 @@
 /**
  * src/identity — who we are and whom we trust: the home directory and its files, keys,
- * handshake URLs, pair keys, request signing and peers.toml. Imports nothing from http or sync.
+ * handshake URLs, pair keys and peers.toml. Imports nothing from http or sync; the wire's
+ * formats (ids, keys, signatures) come from src/protocol.
  */
 export type { HomePaths, PeerEntry, PeerRecord, PodConfig, PodId, PublicKey, RendezvousConfig } from './types'
 export { homePaths, openHome, resolveHome, HOME_ENV, type PodHome } from './home'
@@ -29,17 +30,6 @@ export {
   type RendezvousProofKey,
 } from './rendezvous-proof'
 export { loadOrCreateX25519KeyPair, type X25519KeyPair } from './key-file'
-export {
-  hashBody,
-  parseAuthorization,
-  signRequest,
-  signResponse,
-  verifyRequest,
-  verifyResponse,
-  MAX_CLOCK_SKEW_S,
-  type NonceStore,
-  type ParsedAuthorization,
-} from './signing'
 export { NonceCache, NONCE_TTL_MS, type NonceVerdict } from './nonce-cache'
 export { PeerRegistry, type PeerInput, type PeerPatch } from './peer-registry'
 export { DEFAULT_SCOPE, normalizeScope, RENDEZVOUS_SCHEME, ScopeSchema } from './peers-toml'

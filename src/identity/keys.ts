@@ -6,33 +6,13 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto'
 import { BadInput } from '../lib/errors'
 import { fromBase64url, toBase64url } from '../lib/base64url'
+import { KEY_BYTES, keyTextProblem } from '../protocol'
 import type { PublicKey } from './types'
 
-export const KEY_BYTES = 32
-export const KEY_CHARS = 43
+export { isPublicKey, KEY_BYTES, KEY_CHARS, keyTextProblem } from '../protocol'
 
-const BASE64URL_RE = /^[A-Za-z0-9_-]*$/
-// 43 chars carry 258 bits; the last character's two low bits must be zero, so that every key
-// has exactly one spelling (a key file and a handshake URL compare as strings).
-const CANONICAL_LAST_RE = /[AEIMQUYcgkosw048]$/
 // PKCS#8 DER prefix for a raw 32-byte X25519 private key (RFC 8410).
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
-
-/**
- * What is wrong with a 43-char base64url key text, or null. `canonical` also rejects a last
- * character with stray bits (used for public keys, which are compared as strings).
- */
-export function keyTextProblem(text: string, opts: { canonical?: boolean } = {}): string | null {
-  if (!BASE64URL_RE.test(text)) return 'is not base64url (only A-Z a-z 0-9 - _, no padding)'
-  if (text.length < KEY_CHARS) return `is too short (${text.length} characters, expected ${KEY_CHARS})`
-  if (text.length > KEY_CHARS) return `is too long (${text.length} characters, expected ${KEY_CHARS})`
-  if (opts.canonical && !CANONICAL_LAST_RE.test(text)) return 'is not canonical base64url (its last character has stray bits)'
-  return null
-}
-
-export function isPublicKey(text: unknown): text is PublicKey {
-  return typeof text === 'string' && keyTextProblem(text, { canonical: true }) === null
-}
 
 /** Trims, then requires exactly 43 canonical base64url characters (32 bytes). */
 export function parsePublicKey(text: string): PublicKey {

@@ -4,12 +4,13 @@
  *   pair_key = HKDF-SHA256(ikm = shared, salt = "mzm-pair-v1", info = min(idA,idB) + "|" + max(idA,idB), L = 32)
  * Both pods of a pair compute the same bytes; anyone else, even knowing both public keys, cannot.
  */
-import { createSecretKey, type KeyObject } from 'node:crypto'
+import { createSecretKey } from 'node:crypto'
+import { PAIR_SALT, type PairKey } from '../protocol'
 import { BadInput } from '../lib/errors'
 import { importPublicKey } from './keys'
 import type { PodId, PublicKey } from './types'
 
-const PAIR_SALT = new TextEncoder().encode('mzm-pair-v1')
+const PAIR_SALT_BYTES = new TextEncoder().encode(PAIR_SALT)
 const PAIR_KEY_BITS = 256
 
 export async function derivePairKeyBytes(
@@ -22,7 +23,7 @@ export async function derivePairKeyBytes(
   // Both sides order the ids the same way, so both derive the same key (ids are ASCII, so
   // string comparison is byte order).
   const [low, high] = ourId < peerId ? [ourId, peerId] : [peerId, ourId]
-  return deriveSharedKey(ourPrivate, peerPublic, PAIR_SALT, `${low}|${high}`, 'peer public key is not a usable X25519 key; ask the peer for a fresh handshake URL')
+  return deriveSharedKey(ourPrivate, peerPublic, PAIR_SALT_BYTES, `${low}|${high}`, 'peer public key is not a usable X25519 key; ask the peer for a fresh handshake URL')
 }
 
 /**
@@ -54,8 +55,7 @@ export async function deriveSharedKey(
   return new Uint8Array(bits)
 }
 
-/** The pair key, held as a node:crypto secret KeyObject (opaque to logs and JSON). */
-export type PairKey = KeyObject
+export type { PairKey }
 
 /**
  * The pair key for HMAC-SHA256 signing and verifying. node:crypto's HMAC is synchronous and

@@ -7,12 +7,12 @@
 import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { BadInput } from '../lib/errors'
-import { SCOPE_MAX_GLOBS } from '../lib/glob'
+import { DEFAULT_SCOPE, SCOPE_MAX_GLOBS } from '../protocol'
 import { checkWith, describeIssues, parseTomlText, globProblem, httpUrlProblem, nameProblem, quote } from './_checks'
 import { isPodId } from './pod-id'
 import type { PeerEntry, PodId } from './types'
 
-export const DEFAULT_SCOPE: readonly string[] = Object.freeze(['public:*'])
+export { DEFAULT_SCOPE }
 export const RENDEZVOUS_SCHEME = 'mzm-rendezvous://'
 
 const HEADER =

@@ -3,10 +3,10 @@
  * (handshake URLs, routes, file names, TOML) so it can never become a path like `../../etc`.
  */
 import { BadInput } from '../lib/errors'
+import { UUID_RE as POD_ID_RE } from '../protocol'
 import { quote } from './_checks'
 import type { PodId } from './types'
 
-const POD_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const SHORT_ID_CHARS = 8
 
 export function isPodId(text: unknown): text is PodId {

@@ -13,13 +13,14 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { fromBase64url, toBase64url } from '../lib/base64url'
+import { RENDEZVOUS_PROOF_DOMAIN, RENDEZVOUS_PROOF_SALT } from '../protocol'
 import { deriveSharedKey } from './pair-key'
 import type { PublicKey } from './types'
 
-const RDV_SALT = new TextEncoder().encode('mzm-rdv-v1')
+const RDV_SALT = new TextEncoder().encode(RENDEZVOUS_PROOF_SALT)
 const PROOF_BYTES = 32
-/** A registration whose ts is further than this from the rendezvous's clock is refused. */
-export const RENDEZVOUS_MAX_SKEW_S = 300
+
+export { RENDEZVOUS_MAX_SKEW_S } from '../protocol'
 
 /** K of the contract, as an HMAC key (opaque to logs and JSON). */
 export type RendezvousProofKey = KeyObject
@@ -35,7 +36,7 @@ export async function deriveRendezvousProofKey(ourPrivate: CryptoKey, theirPubli
 }
 
 function proofBytes(k: RendezvousProofKey, peerId: string, url: string, ts: number): Buffer {
-  return createHmac('sha256', k).update(`mzm-rdv1\n${peerId}\n${url}\n${ts}`, 'utf8').digest()
+  return createHmac('sha256', k).update(`${RENDEZVOUS_PROOF_DOMAIN}\n${peerId}\n${url}\n${ts}`, 'utf8').digest()
 }
 
 /** base64url proof for one registration; `ts` is unix seconds. */

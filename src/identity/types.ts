@@ -2,9 +2,9 @@
  * Shared identity types. Branded strings so a raw string cannot be passed where a checked
  * pod id or key is expected; parsing lives in pod-id.ts / keys.ts.
  */
-export type PodId = string & { readonly __brand: 'PodId' }
-/** X25519 public key, 43-char base64url (no padding). */
-export type PublicKey = string & { readonly __brand: 'PublicKey' }
+import type { PodId, PublicKey } from '../protocol'
+
+export type { PodId, PublicKey }
 
 /** Paths of every file in a pod's home; never a global, always from homePaths(root). */
 export interface HomePaths {

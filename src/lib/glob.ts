@@ -10,32 +10,8 @@
  * lies between two segments. That is O(label × glob) in the worst case (a `?` segment tried at
  * every position) and O(label) with `indexOf` for the usual literal segments; never exponential.
  *
- * The limits of a scope (contract Part 1b) are defined here once, for what peers send and what
- * the operator configures alike.
+ * The limits of a scope (contract Part 1b) are the wire's: src/protocol/scope.ts.
  */
-
-/** At most this many globs in one scope. */
-export const SCOPE_MAX_GLOBS = 16
-/** Each glob is 1..this many characters (UTF-16 code units). */
-export const GLOB_MAX_CHARS = 128
-
-/** What is wrong with one glob against the limits (a phrase to follow its name), or null. */
-export function globLimitProblem(glob: string): string | null {
-  if (glob.length === 0) return 'must not be empty'
-  if (glob.length > GLOB_MAX_CHARS) return `is ${glob.length} characters long (at most ${GLOB_MAX_CHARS})`
-  return null
-}
-
-/** What is wrong with a list of globs against the limits, or null. */
-export function scopeLimitProblem(globs: readonly string[]): string | null {
-  if (globs.length === 0) return 'must have at least one glob'
-  if (globs.length > SCOPE_MAX_GLOBS) return `has ${globs.length} globs (at most ${SCOPE_MAX_GLOBS})`
-  for (let i = 0; i < globs.length; i++) {
-    const problem = globLimitProblem(globs[i]!)
-    if (problem) return `glob ${i + 1} ${problem}`
-  }
-  return null
-}
 
 const QMARK = 63 // '?'
 

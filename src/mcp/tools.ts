@@ -6,6 +6,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { PodError } from '../lib/errors'
+import { GLOB_MAX_CHARS, SCOPE_MAX_GLOBS, UUID_RE } from '../protocol'
 import { isGateEligible, LABEL_MAX_CHARS, RECALL_K_MAX, type Store } from '../store'
 import type { PeersOverview } from '../api-types'
 import { rememberDescription, serverInstructions } from './instructions'
@@ -26,8 +27,7 @@ export interface McpDeps {
 export const CONTEXT_URI = 'mazemaker://context'
 const DEFAULT_PREVIEW_SCOPE = ['public:*']
 const PREVIEW_LIMIT_MAX = 100
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-const GLOB = z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed in a glob')
+const GLOB = z.string().min(1).max(GLOB_MAX_CHARS).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed in a glob')
 
 type ToolResult = { content: { type: 'text'; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean }
 
@@ -121,7 +121,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
     {
       title: 'Forget',
       description: 'Delete one memory by id. Peers holding a copy drop it on their next pull. Copies from peers cannot be forgotten here.',
-      inputSchema: { id: z.string().regex(UUID, 'id must be a lowercase UUID as returned by remember or recall') },
+      inputSchema: { id: z.string().regex(UUID_RE, 'id must be a lowercase UUID as returned by remember or recall') },
       outputSchema: { id: z.string(), deleted: z.boolean().describe('false when no such memory existed') },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
@@ -174,7 +174,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
         'and the most recently changed entries. Without a scope this is what a newly paired peer asks for ("public:*"); pass scope ["*"] ' +
         'to see everything any peer could receive.',
       inputSchema: {
-        scope: z.array(GLOB).min(1).max(16).optional().describe('label globs (* and ?), as a peer sends them; default ["public:*"]'),
+        scope: z.array(GLOB).min(1).max(SCOPE_MAX_GLOBS).optional().describe('label globs (* and ?), as a peer sends them; default ["public:*"]'),
         limit: z.number().int().min(0).max(PREVIEW_LIMIT_MAX).optional().describe('how many entries to list (default 20)'),
       },
       outputSchema: {

@@ -30,6 +30,7 @@ import { VERSION } from '../version'
 import { MAX_BODY_BYTES, PROOF_KEY_CACHE_MAX, REGISTRATIONS_PER_SECOND_PER_TOKEN } from './constants'
 import { createRateLimiter, sourceKey, type RateLimiter } from './rate-limiter'
 import { PeerIdSchema, PublicKeySchema, RegisterSchema } from './schemas'
+import { HEALTHZ_ROUTE, PEER_KEY_HEADER, RENDEZVOUS_INFO_ROUTE, RENDEZVOUS_LOOKUP_ROUTE, RENDEZVOUS_REGISTER_ROUTE } from '../protocol'
 import { sha256Hex, type RendezvousStore } from './store'
 import type { ConnInfo } from '../runtime'
 
@@ -90,11 +91,11 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
   const proofKey = createProofKeyCache(deps.key)
   const app = new Hono()
 
-  app.get('/healthz', (c) => c.json({ ok: true, service: 'rendezvous', version }))
-  app.get('/api/rendezvous', (c) => c.json({ key: deps.key.publicKey, version }))
+  app.get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, service: 'rendezvous', version }))
+  app.get(RENDEZVOUS_INFO_ROUTE, (c) => c.json({ key: deps.key.publicKey, version }))
 
   app.post(
-    '/api/peers/register',
+    RENDEZVOUS_REGISTER_ROUTE,
     limitFailures('register', registerFailures, getIp, log),
     bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`) } }),
     async function register(c) {
@@ -128,10 +129,10 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
     },
   )
 
-  app.get('/api/peers/lookup/:id', limitFailures('lookup', lookupFailures, getIp, log), function lookup(c) {
+  app.get(`${RENDEZVOUS_LOOKUP_ROUTE}/:id`, limitFailures('lookup', lookupFailures, getIp, log), function lookup(c) {
     const id = parseField(PeerIdSchema, c.req.param('id'), 'peer id in the path')
     // The header wins: a key in the query string ends up in proxies' access logs.
-    const rawKey = c.req.header('mzm-peer-key') ?? c.req.query('key')
+    const rawKey = c.req.header(PEER_KEY_HEADER) ?? c.req.query('key')
     if (rawKey === undefined) throw new BadInput("missing key: send the peer's public key in the Mzm-Peer-Key header (or ?key=)")
     const key = parseField(PublicKeySchema, rawKey, 'key')
     c.header('cache-control', 'no-store')

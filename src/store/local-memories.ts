@@ -4,6 +4,7 @@
  * row `shared` if it is gate-eligible at that moment (the feed then reports its later fate).
  */
 import { BadInput } from '../lib/errors'
+import { UUID_PATTERN } from '../protocol'
 import { uuidv7 } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
@@ -14,7 +15,7 @@ import type { Memory, RememberInput } from './types'
 export const LIST_LIMIT_DEFAULT = 50
 export const LIST_LIMIT_MAX = 500
 /** `peer:<peer-id>:…` names one peer's copies. */
-const PEER_PREFIX_LABEL = /^peer:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):/
+const PEER_PREFIX_LABEL = new RegExp(`^peer:(${UUID_PATTERN}):`)
 /**
  * Upper bound for a label prefix range scan: no stored label is longer than this many characters
  * (own labels ≤ 256, copies add `peer:<36-char id>:`), so prefix + this many U+10FFFF sorts after

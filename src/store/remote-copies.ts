@@ -10,25 +10,18 @@ import { BadInput, PodError } from '../lib/errors'
 import { uuidv7 } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { copyLabel } from './gate'
-import { LABEL_MAX_CHARS } from './schemas'
+import { isUuid, LABEL_FORBIDDEN_RE, LABEL_MAX_CHARS } from '../protocol'
 import type { ApplyOptions, ApplyResult, WireEntry } from './types'
 import { VAULT_PREFIX } from './vault'
 
-const PEER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const CURSOR_MAX_CHARS = 256
 /** Default `max_peer_bytes`: label + content bytes of one peer's copies. */
 export const DEFAULT_MAX_PEER_BYTES = 256 * 1024 * 1024
 /** A pull may delete up to this many copies, or up to half of the peer's copies, without being held. */
 export const MASS_DELETE_MIN = 100
-/**
- * C0, DEL and C1 controls, plus the bidi embeddings, overrides and isolates (U+202A–E,
- * U+2066–9): in a label those reorder what a terminal or the panel shows ("Trojan Source"), and
- * no honest label needs them. LRM/RLM marks stay allowed: right-to-left text uses them.
- */
-const LABEL_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 
 export function checkPeerId(peerId: string): string {
-  if (typeof peerId !== 'string' || !PEER_ID.test(peerId)) throw new BadInput('peer id must be a lowercase UUID')
+  if (!isUuid(peerId)) throw new BadInput('peer id must be a lowercase UUID')
   return peerId
 }
 
@@ -50,7 +43,7 @@ function checkEntry(e: WireEntry, i: number): void {
  */
 export function copyProblem(e: { label: string; content: string }, maxContentBytes: number): string | null {
   if (e.label.length > LABEL_MAX_CHARS) return `label is longer than ${LABEL_MAX_CHARS} characters`
-  if (LABEL_FORBIDDEN.test(e.label)) return 'label contains control or bidi-override characters'
+  if (LABEL_FORBIDDEN_RE.test(e.label)) return 'label contains control or bidi-override characters'
   // Vault ciphertext is never served; a peer that sends it anyway gets it dropped.
   if (e.content.startsWith(VAULT_PREFIX)) return 'content is vault ciphertext'
   // A UTF-16 unit is 1 to 3 UTF-8 bytes, so the length alone settles most copies without a count.

@@ -4,9 +4,10 @@
  */
 import * as v from 'valibot'
 import { BadInput, TooLarge } from '../lib/errors'
+import { LABEL_MAX_CHARS } from '../protocol'
 import { PEER_LABEL_PREFIX } from './gate'
 
-export const LABEL_MAX_CHARS = 256
+export { LABEL_MAX_CHARS }
 
 export const labelSchema = v.pipe(
   v.string('label must be a string'),

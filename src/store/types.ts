@@ -2,6 +2,7 @@
  * The Store interface: what the rest of the pod may ask of the database. sqlite.ts implements it.
  * Consumers declare the narrow slice they need (e.g. `Pick<Store, 'changesSince'>`).
  */
+import type { WireEntry } from '../protocol'
 
 /** A memory as the local API returns it (content decrypted). */
 export interface Memory {
@@ -31,10 +32,8 @@ export interface RecallHit {
   encrypted: boolean
 }
 
-/** One entry of a /peer/sync page (contract shape). */
-export type WireEntry =
-  | { id: string; label: string; content: string; created_at: string; updated_at: string }
-  | { id: string; deleted: true }
+/** One entry of a /peer/sync page (contract shape, src/protocol). */
+export type { WireEntry }
 
 export interface ApplyOptions {
   /** The last page of this pull (default true): waiting tombstones are applied, or held. */

@@ -1,5 +1,6 @@
-/** Every timing and limit of federation, in one place, with its unit in the name. */
+/** Every timing and limit of the sync engine, with its unit in the name; the wire's own are in src/protocol. */
 import { MINUTE_MS, SECOND_MS } from '../lib/clock'
+import { PAGE_LIMIT_DEFAULT } from '../protocol'
 
 /** Default pull interval (pod.toml `sync_interval`, env MAZEMAKER_SYNC_INTERVAL). */
 export const SYNC_INTERVAL_MS = 5 * MINUTE_MS
@@ -7,8 +8,8 @@ export const SYNC_INTERVAL_MS = 5 * MINUTE_MS
 export const SYNC_JITTER_FRACTION = 0.1
 /** Peers pulled at the same time. */
 export const MAX_CONCURRENT_PULLS = 8
-/** Entries asked for per /peer/sync page. */
-export const PAGE_LIMIT = 500
+/** Entries asked for per /peer/sync page: the contract's default. */
+export const PAGE_LIMIT = PAGE_LIMIT_DEFAULT
 /** Pages pulled from one peer in one go before yielding to the next tick (100k memories at 500/page). */
 export const MAX_PAGES_PER_PULL = 2000
 /** One /peer/sync round trip, including reading the body. */
@@ -17,8 +18,6 @@ export const REQUEST_TIMEOUT_MS = 30 * SECOND_MS
 export const BACKOFF_BASE_MS = 5 * SECOND_MS
 /** A peer with no URL yet (rendezvous not answering for it) is looked up again this soon. */
 export const PENDING_RETRY_MS = MINUTE_MS
-/** Largest /peer/sync response we read, counted as bytes arrive (contract Part 1b: 64 MiB → `too_large`). */
-export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 /** Our rendezvous registration is refreshed this often (records expire 300 s after the last one). */
 export const RENDEZVOUS_HEARTBEAT_MS = MINUTE_MS
 /** A rendezvous lookup is reused this long before asking again. */

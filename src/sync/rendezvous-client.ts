@@ -11,30 +11,25 @@
  * when a registration is refused with `bad_proof` (the rendezvous got a new key).
  */
 import * as v from 'valibot'
-import { isPublicKey, signRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
+import { signRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
 import type { Clock } from '../lib/clock'
-import { HttpUrlSchema, httpUrlProblem } from '../lib/http-url'
+import { httpUrlProblem } from '../lib/http-url'
 import { BadInput, PeerError, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { BodyTooLarge, readBodyText } from '../lib/read-body'
+import {
+  JSON_CONTENT_TYPE,
+  LookupAnswerSchema,
+  PEER_KEY_HEADER,
+  RENDEZVOUS_INFO_ROUTE,
+  RENDEZVOUS_LOOKUP_ROUTE,
+  RENDEZVOUS_REGISTER_ROUTE,
+  RendezvousKeyAnswerSchema,
+  type RegisterBody,
+} from '../protocol'
 import { RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS, RENDEZVOUS_MAX_RESPONSE_BYTES, RENDEZVOUS_TIMEOUT_MS } from './constants'
 
-export const INFO_PATH = '/api/rendezvous'
-export const REGISTER_PATH = '/api/peers/register'
-export const LOOKUP_PATH = '/api/peers/lookup/'
-/** Carries the looked-up pod's public key, so it stays out of URLs and access logs. */
-export const PEER_KEY_HEADER = 'mzm-peer-key'
-
-/** Register body of the contract (Part 1b); build it with signedRegistration. */
-export interface RegisterBody {
-  peer_id: string
-  url: string
-  /** Our 43-char public key; the rendezvous stores only its hash. */
-  key: string
-  /** Unix seconds. */
-  ts: number
-  proof: string
-}
+export type { RegisterBody }
 
 export interface RendezvousClient {
   /** GET /api/rendezvous: the rendezvous's X25519 public key. */
@@ -70,19 +65,6 @@ export async function signedRegistration(signer: RendezvousSigner, rendezvousKey
   return { peer_id: signer.podId, url, key: signer.publicKey, ts, proof: signRendezvousProof(k, signer.podId, url, ts) }
 }
 
-const InfoAnswerSchema = v.object({
-  key: v.custom<PublicKey>(isPublicKey, 'is not a 43-character public key'),
-  version: v.optional(v.string()),
-})
-
-const LookupAnswerSchema = v.object({
-  peer_id: v.string(),
-  // The rendezvous is not trusted: a URL with a query or fragment would turn the route we append
-  // into a query and aim our POST at another path of that host (blind SSRF).
-  url: HttpUrlSchema,
-  expires_at: v.string(),
-})
-
 export function createRendezvousClient(opts: { url: string; token: string; fetch?: typeof fetch; timeoutMs?: number }): RendezvousClient {
   const base = opts.url.replace(/\/+$/, '') // the service may be mounted under a path prefix
   const doFetch = opts.fetch ?? fetch
@@ -113,24 +95,24 @@ export function createRendezvousClient(opts: { url: string; token: string; fetch
 
   return {
     async rendezvousKey(signal) {
-      const url = base + INFO_PATH
+      const url = base + RENDEZVOUS_INFO_ROUTE
       const res = await send('GET', url, {}, signal)
       if (res.status !== 200) throw httpError('GET', url, res)
-      const parsed = v.safeParse(InfoAnswerSchema, await getJson('GET', url, res))
+      const parsed = v.safeParse(RendezvousKeyAnswerSchema, await getJson('GET', url, res))
       if (!parsed.success) throw new PeerError('bad_response', `GET ${url}: answer has no valid rendezvous key; is this a v2 rendezvous?`)
       return parsed.output.key
     },
     async register(body, signal) {
-      const url = base + REGISTER_PATH
+      const url = base + RENDEZVOUS_REGISTER_ROUTE
       const res = await send('POST', url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${opts.token}`, 'content-type': JSON_CONTENT_TYPE },
         body: JSON.stringify(body),
       }, signal)
       if (res.status !== 200) throw httpError('POST', url, res)
     },
     async lookup(peerId, key, signal) {
-      const url = base + LOOKUP_PATH + encodeURIComponent(peerId)
+      const url = `${base}${RENDEZVOUS_LOOKUP_ROUTE}/${encodeURIComponent(peerId)}`
       const res = await send('GET', url, { headers: { [PEER_KEY_HEADER]: key } }, signal)
       if (res.status === 404) return null
       if (res.status !== 200) throw httpError('GET', url, res)

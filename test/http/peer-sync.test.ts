@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
-import { openHome, signRequest, type Identity, type PodId } from '../../src/identity'
+import { openHome, type Identity, type PodId } from '../../src/identity'
+import { signRequest } from '../../src/protocol'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
 import { tempHome } from '../helpers/pod-process'

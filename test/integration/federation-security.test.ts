@@ -4,7 +4,8 @@
  * key, and the separation of admin and pair credentials.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { openHome, signRequest, signResponse, type Identity, type PodId, type PublicKey } from '../../src/identity'
+import { openHome, type Identity, type PodId, type PublicKey } from '../../src/identity'
+import { signRequest, signResponse } from '../../src/protocol'
 import { memoryLogger } from '../../src/lib/log'
 import { cleanup, spawnPod, type PodProcess } from '../helpers/pod-process'
 import { addPeer, copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'

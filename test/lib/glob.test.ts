@@ -1,7 +1,8 @@
 /** The scope glob matcher: semantics, limits, and no catastrophic backtracking. */
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { GLOB_MAX_CHARS, matchesAny, matchesGlob, SCOPE_MAX_GLOBS, scopeLimitProblem, scopeMatcher } from '../../src/lib/glob'
+import { matchesAny, matchesGlob, scopeMatcher } from '../../src/lib/glob'
+import { GLOB_MAX_CHARS, SCOPE_MAX_GLOBS, scopeLimitProblem } from '../../src/protocol'
 
 /** The textbook two-pointer wildcard match (O(label × glob)), as an independent reference. */
 function twoPointer(text: string, glob: string): boolean {
@@ -108,18 +109,5 @@ describe('matchesGlob', () => {
     expect(matchesAny('x', [])).toBe(false)
     expect(scopeMatcher(['public:*', 'team:?'])('team:a')).toBe(true)
     expect(scopeMatcher(['public:*', 'team:?'])('team:ab')).toBe(false)
-  })
-})
-
-describe('scopeLimitProblem', () => {
-  test('the contract limits: 16 globs of 1..128 characters', () => {
-    expect(SCOPE_MAX_GLOBS).toBe(16)
-    expect(GLOB_MAX_CHARS).toBe(128)
-    expect(scopeLimitProblem(['public:*'])).toBeNull()
-    expect(scopeLimitProblem(Array(16).fill('a'.repeat(128)))).toBeNull()
-    expect(scopeLimitProblem(Array(17).fill('a'))).toBe('has 17 globs (at most 16)')
-    expect(scopeLimitProblem(['ok', 'a'.repeat(129)])).toBe('glob 2 is 129 characters long (at most 128)')
-    expect(scopeLimitProblem(['ok', ''])).toBe('glob 2 must not be empty')
-    expect(scopeLimitProblem([])).toBe('must have at least one glob')
   })
 })

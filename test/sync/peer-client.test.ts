@@ -4,7 +4,7 @@ import type { Server } from 'bun'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { importPairKey, type PodId } from '../../src/identity'
 import { PeerError } from '../../src/lib/errors'
-import { MAX_RESPONSE_BYTES } from '../../src/sync/constants'
+import { SYNC_RESPONSE_MAX_BYTES as MAX_RESPONSE_BYTES } from '../../src/protocol'
 import { pullPage } from '../../src/sync/peer-client'
 
 const MiB = 1024 * 1024

@@ -1,26 +1,31 @@
 /**
- * Request and response authentication between peers (contract "Request authentication"):
+ * Request and response authentication between peers (docs/PROTOCOL.md §4):
  *
  *   Authorization: Bearer mzm1.<caller-id>.<ts>.<nonce>.<mac>
  *   mac = base64url(HMAC-SHA256(pair_key, "mzm1\n" + METHOD + "\n" + ROUTE + "\n" + callee-id
  *                               + "\n" + ts + "\n" + nonce + "\n" + hex(SHA-256(body))))
  *   Mzm-Signature = base64url(HMAC-SHA256(pair_key, "mzm1-resp\n" + nonce + "\n" + hex(SHA-256(body))))
  *
- * ROUTE is the logical route, so a proxy may mount the pod under any prefix. The callee id is
- * in the MAC so a request to one of our peers cannot be replayed at another.
+ * The body is the bytes as sent (sealed, for /peer/sync). ROUTE is the logical route, so a proxy
+ * may mount the pod under any prefix. The callee id is in the MAC so a request to one of our
+ * peers cannot be replayed at another. The pair key itself is derived in src/identity.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { AuthError, PodError } from '../lib/errors'
 import { fromBase64url, toBase64url } from '../lib/base64url'
-import type { PodId } from './types'
-import type { PairKey } from './pair-key'
+import { UUID_PATTERN, type PodId } from './ids'
+import { BEARER_SCHEME, MAX_CLOCK_SKEW_S, NONCE_BYTES, NONCE_WINDOW_MS, RESPONSE_DOMAIN } from './wire'
 
-export const MAX_CLOCK_SKEW_S = 300
-const NONCE_BYTES = 16
+/** The per-relationship pair key (32 bytes), held as a node:crypto secret KeyObject: opaque to logs and JSON. */
+export type PairKey = KeyObject
+
 const MAC_BYTES = 32
-const AUTH_RE =
-  /^Bearer mzm1\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(0|[1-9][0-9]{0,11})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
-const SIGNATURE_RE = /^[A-Za-z0-9_-]{43}$/
+const MAC_CHARS = 43
+const NONCE_CHARS = 22
+const AUTH_RE = new RegExp(
+  `^Bearer ${BEARER_SCHEME}\\.(${UUID_PATTERN})\\.(0|[1-9][0-9]{0,11})\\.([A-Za-z0-9_-]{${NONCE_CHARS}})\\.([A-Za-z0-9_-]{${MAC_CHARS}})$`,
+)
+const SIGNATURE_RE = new RegExp(`^[A-Za-z0-9_-]{${MAC_CHARS}}$`)
 
 export type Body = string | Uint8Array
 
@@ -31,7 +36,7 @@ export interface ParsedAuthorization {
   mac: string
 }
 
-/** The nonce store verifyRequest needs (NonceCache implements it). */
+/** The nonce store verifyRequest needs (identity's NonceCache implements it). */
 export interface NonceStore {
   checkAndRecord(peer: string, nonce: string, nowMs: number): 'fresh' | 'replay' | 'full'
 }
@@ -41,8 +46,17 @@ export function hashBody(body: Body): string {
   return createHash('sha256').update(body).digest('hex')
 }
 
+/** A fresh request nonce: 16 random bytes, base64url. The seal's AAD uses it too, so it is chosen first. */
+export function newNonce(): string {
+  return toBase64url(randomBytes(NONCE_BYTES))
+}
+
 function requestMessage(method: string, route: string, calleeId: string, ts: number, nonce: string, body: Body): string {
-  return `mzm1\n${method.toUpperCase()}\n${route}\n${calleeId}\n${ts}\n${nonce}\n${hashBody(body)}`
+  return `${BEARER_SCHEME}\n${method.toUpperCase()}\n${route}\n${calleeId}\n${ts}\n${nonce}\n${hashBody(body)}`
+}
+
+function responseMessage(nonce: string, body: Body): string {
+  return `${RESPONSE_DOMAIN}\n${nonce}\n${hashBody(body)}`
 }
 
 function mac(pairKey: PairKey, message: string): Uint8Array {
@@ -56,19 +70,21 @@ function macMatches(presented: string, expected: Uint8Array): boolean {
   return timingSafeEqual(bytes, expected)
 }
 
-export async function signRequest(req: {
+/** The Authorization header for one request; `nonce` defaults to a fresh one. */
+export function signRequest(req: {
   pairKey: PairKey
   method: string
   route: string
-  callerId: PodId
-  calleeId: PodId
+  callerId: string
+  calleeId: string
   body: Body
   nowMs: number
-}): Promise<{ authorization: string; nonce: string }> {
-  const nonce = toBase64url(randomBytes(NONCE_BYTES))
+  nonce?: string
+}): { authorization: string; nonce: string } {
+  const nonce = req.nonce ?? newNonce()
   const ts = Math.floor(req.nowMs / 1000)
   const tag = mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, ts, nonce, req.body))
-  return { authorization: `Bearer mzm1.${req.callerId}.${ts}.${nonce}.${toBase64url(tag)}`, nonce }
+  return { authorization: `Bearer ${BEARER_SCHEME}.${req.callerId}.${ts}.${nonce}.${toBase64url(tag)}`, nonce }
 }
 
 /** Strict parse of an `Authorization` header; null for anything that is not exactly our format. */
@@ -84,16 +100,16 @@ export function parseAuthorization(header: string | undefined | null): ParsedAut
  * (`clock_skew`) and the nonce is fresh (`replay`), in that order: skew and replay are only
  * reported to a caller that proved it holds the pair key. The nonce is recorded only then.
  */
-export async function verifyRequest(req: {
+export function verifyRequest(req: {
   pairKey: PairKey
   auth: ParsedAuthorization
   method: string
   route: string
-  calleeId: PodId
+  calleeId: string
   body: Body
   nowMs: number
   nonces: NonceStore
-}): Promise<void> {
+}): void {
   const { auth } = req
   const expected = mac(req.pairKey, requestMessage(req.method, req.route, req.calleeId, auth.ts, auth.nonce, req.body))
   if (!macMatches(auth.mac, expected)) {
@@ -106,16 +122,17 @@ export async function verifyRequest(req: {
   const verdict = req.nonces.checkAndRecord(auth.callerId, auth.nonce, req.nowMs)
   if (verdict === 'replay') throw new AuthError('replay', 'request nonce was already used')
   if (verdict === 'full') {
-    throw new PodError('rate_limited', `too many requests from this peer within ${MAX_CLOCK_SKEW_S * 2} s; slow down and retry later`)
+    throw new PodError('rate_limited', `too many requests from this peer within ${NONCE_WINDOW_MS / 1000} s; slow down and retry later`)
   }
 }
 
-export async function signResponse(pairKey: PairKey, nonce: string, body: Body): Promise<string> {
-  return toBase64url(mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
+/** Mzm-Signature of a 200 answer to the request that carried `nonce`. */
+export function signResponse(pairKey: PairKey, nonce: string, body: Body): string {
+  return toBase64url(mac(pairKey, responseMessage(nonce, body)))
 }
 
 /** True only when `signature` is exactly the response MAC for this nonce and body. */
-export async function verifyResponse(pairKey: PairKey, nonce: string, body: Body, signature: string | null | undefined): Promise<boolean> {
+export function verifyResponse(pairKey: PairKey, nonce: string, body: Body, signature: string | null | undefined): boolean {
   if (!signature || !SIGNATURE_RE.test(signature)) return false
-  return macMatches(signature, mac(pairKey, `mzm1-resp\n${nonce}\n${hashBody(body)}`))
+  return macMatches(signature, mac(pairKey, responseMessage(nonce, body)))
 }

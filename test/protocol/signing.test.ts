@@ -1,11 +1,12 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { AuthError } from '../../src/lib/errors'
-import { hashBody, importPairKey, NonceCache, type PairKey, parseAuthorization, signRequest, signResponse, verifyRequest, verifyResponse } from '../../src/identity'
+import { importPairKey, NonceCache } from '../../src/identity'
 import { randomKeyBytes } from '../../src/identity/keys'
-import { ID_A, ID_B, ID_C } from './_keypair'
+import { hashBody, type PairKey, parseAuthorization, signRequest, signResponse, verifyRequest, verifyResponse } from '../../src/protocol'
+import { ID_A, ID_B, ID_C } from '../identity/_keypair'
 
 const NOW = Date.parse('2026-05-26T10:00:00.000Z')
-const ROUTE = '/peer/sync'
+const ROUTE = '/peer/sync' // the contract's literal, not SYNC_ROUTE: this test pins it
 const BODY = '{"since":null,"scope":["public:*"],"limit":500}'
 
 let pairKey: PairKey
@@ -35,7 +36,7 @@ async function signed(overrides: { nowMs?: number; body?: string } = {}) {
 }
 
 type VerifyArgs = Parameters<typeof verifyRequest>[0]
-const verify = (auth: VerifyArgs['auth'], over: Partial<VerifyArgs> = {}) =>
+const verify = async (auth: VerifyArgs['auth'], over: Partial<VerifyArgs> = {}) =>
   verifyRequest({ pairKey, auth, method: 'POST', route: ROUTE, calleeId: ID_B, body: BODY, nowMs: NOW, nonces, ...over })
 
 async function expectAuthError(p: Promise<unknown>, code: string): Promise<void> {

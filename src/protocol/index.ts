@@ -1,0 +1,46 @@
+/**
+ * src/protocol — the federation wire in one place (docs/PROTOCOL.md): routes, headers, limits,
+ * the schema of every message in both directions, encoding, Bearer and response signatures, and
+ * sealed bodies. A leaf: it imports only src/lib, valibot and node:crypto, and the pod's http,
+ * sync, store, identity and rendezvous layers import it, so both sides of a message share one
+ * definition.
+ */
+export * from './wire'
+export * from './ids'
+export { globLimitProblem, scopeLimitProblem, WireScopeSchema } from './scope'
+export {
+  decodeSyncRequest,
+  decodeSyncResponse,
+  encodeSyncRequest,
+  encodeSyncResponse,
+  SyncRequestSchema,
+  SyncResponseSchema,
+  WireEntrySchema,
+  type SyncRequest,
+  type SyncRequestInput,
+  type SyncResponse,
+  type WireEntry,
+} from './sync-messages'
+export {
+  hashBody,
+  newNonce,
+  parseAuthorization,
+  signRequest,
+  signResponse,
+  verifyRequest,
+  verifyResponse,
+  type Body,
+  type NonceStore,
+  type PairKey,
+  type ParsedAuthorization,
+} from './signing'
+export { openRequest, openResponse, sealKeys, sealRequest, sealResponse, SealError, SEAL_OVERHEAD_BYTES, type SealKeys } from './seal'
+export {
+  LookupAnswerSchema,
+  LookupKeySchema,
+  PeerIdSchema,
+  RegisterSchema,
+  RendezvousKeyAnswerSchema,
+  type LookupAnswer,
+  type RegisterBody,
+} from './rendezvous-messages'

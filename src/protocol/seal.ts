@@ -1,0 +1,109 @@
+/**
+ * Sealed /peer/sync bodies (docs/PROTOCOL.md §5): a TLS-terminating tunnel, a proxy or a hijacked
+ * URL that sees every byte learns no label, content, scope or cursor.
+ *
+ *   req_key  = HKDF-SHA256(pair_key, salt "mzm-seal-v1", info "req|"  + caller + "|" + callee, 32)
+ *   resp_key = HKDF-SHA256(pair_key, salt "mzm-seal-v1", info "resp|" + caller + "|" + callee, 32)
+ *   sealed   = iv (12 random bytes) ‖ AES-256-GCM ciphertext ‖ tag (16)
+ *   AAD      = "mzm1\n" + nonce (request), "mzm1-resp\n" + nonce (response)
+ *
+ * The nonce in the AAD ties an answer to its request: an answer captured for one request does not
+ * open as the answer to another. Both directions have their own key, so a request body can never
+ * be reflected as a response. The Bearer MAC and Mzm-Signature cover the sealed bytes (signing.ts).
+ * node:crypto, not Web Crypto: synchronous and cheaper per call, and a pull seals and opens
+ * every page.
+ */
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
+import { PodError } from '../lib/errors'
+import type { PairKey } from './signing'
+import { BEARER_SCHEME, RESPONSE_DOMAIN, SEAL_SALT } from './wire'
+
+const IV_BYTES = 12
+const TAG_BYTES = 16
+const KEY_BYTES = 32
+/** The smallest sealed body: an empty plaintext still carries its iv and tag. */
+export const SEAL_OVERHEAD_BYTES = IV_BYTES + TAG_BYTES
+
+/** The two AES-256-GCM keys of one direction of a relationship (caller pulls from callee). */
+export interface SealKeys {
+  readonly request: KeyObject
+  readonly response: KeyObject
+}
+
+/** A sealed body that does not open: wrong key, wrong nonce, or tampered bytes. */
+export class SealError extends PodError {
+  constructor(what: string) {
+    super('bad_seal', `${what} does not open with this relationship's key (tampered, or sealed for another request)`)
+  }
+}
+
+// Beside the pair key: identity caches one KeyObject per relationship, so its seal keys are
+// derived once per (pair key, direction) and dropped with it.
+const cache = new WeakMap<PairKey, Map<string, SealKeys>>()
+
+/** req_key and resp_key for requests from `callerId` to `calleeId`, derived once per pair key. */
+export function sealKeys(pairKey: PairKey, callerId: string, calleeId: string): SealKeys {
+  let byDirection = cache.get(pairKey)
+  if (!byDirection) {
+    byDirection = new Map()
+    cache.set(pairKey, byDirection)
+  }
+  const direction = `${callerId}|${calleeId}`
+  let keys = byDirection.get(direction)
+  if (!keys) {
+    keys = { request: derive(pairKey, `req|${direction}`), response: derive(pairKey, `resp|${direction}`) }
+    byDirection.set(direction, keys)
+  }
+  return keys
+}
+
+function derive(pairKey: PairKey, info: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', pairKey, SEAL_SALT, info, KEY_BYTES)))
+}
+
+const requestAad = (nonce: string) => Buffer.from(`${BEARER_SCHEME}\n${nonce}`, 'utf8')
+const responseAad = (nonce: string) => Buffer.from(`${RESPONSE_DOMAIN}\n${nonce}`, 'utf8')
+
+export function sealRequest(keys: SealKeys, nonce: string, plaintext: Uint8Array): Uint8Array {
+  return seal(keys.request, requestAad(nonce), plaintext)
+}
+
+export function openRequest(keys: SealKeys, nonce: string, sealed: Uint8Array): Uint8Array {
+  return open(keys.request, requestAad(nonce), sealed, 'sealed request')
+}
+
+export function sealResponse(keys: SealKeys, nonce: string, plaintext: Uint8Array): Uint8Array {
+  return seal(keys.response, responseAad(nonce), plaintext)
+}
+
+export function openResponse(keys: SealKeys, nonce: string, sealed: Uint8Array): Uint8Array {
+  return open(keys.response, responseAad(nonce), sealed, 'sealed response')
+}
+
+function seal(key: KeyObject, aad: Buffer, plaintext: Uint8Array): Uint8Array {
+  const iv = randomBytes(IV_BYTES)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  cipher.setAAD(aad)
+  // One allocation: iv ‖ ciphertext ‖ tag, the ciphertext written in place (GCM is a stream mode).
+  const out = Buffer.allocUnsafeSlow(IV_BYTES + plaintext.length + TAG_BYTES)
+  iv.copy(out, 0)
+  let at = IV_BYTES + cipher.update(plaintext).copy(out, IV_BYTES)
+  at += cipher.final().copy(out, at)
+  cipher.getAuthTag().copy(out, at)
+  return new Uint8Array(out.buffer, out.byteOffset, at + TAG_BYTES)
+}
+
+function open(key: KeyObject, aad: Buffer, sealed: Uint8Array, what: string): Uint8Array {
+  if (sealed.length < SEAL_OVERHEAD_BYTES) throw new SealError(what)
+  const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length)
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES))
+    decipher.setAAD(aad)
+    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES))
+    const head = decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES))
+    const tail = decipher.final() // throws when the tag does not verify: nothing of `head` is used then
+    return tail.length === 0 ? new Uint8Array(head.buffer, head.byteOffset, head.length) : new Uint8Array(Buffer.concat([head, tail]))
+  } catch {
+    throw new SealError(what)
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The two JSON messages of POST /peer/sync (the plaintext inside the seal), one schema each:
+ * the callee validates a request with SyncRequestSchema, the puller validates an answer with
+ * SyncResponseSchema. the encode and decode helpers turn them into and out of the bytes that get sealed.
+ */
+import * as v from 'valibot'
+import { BadInput } from '../lib/errors'
+import { UuidSchema } from './ids'
+import { WireScopeSchema } from './scope'
+import {
+  CURSOR_MAX_CHARS,
+  DEFAULT_SCOPE,
+  PAGE_LIMIT_DEFAULT,
+  PAGE_LIMIT_MAX,
+  PAGE_LIMIT_MIN,
+  SYNC_RESPONSE_MAX_BYTES,
+  WAIT_DEFAULT_S,
+  WAIT_MAX_S,
+} from './wire'
+
+/** `{"since": null | cursor, "scope": globs, "limit": 1..1000, "wait": 0..50}`; unknown keys refused. */
+export const SyncRequestSchema = v.strictObject({
+  since: v.nullable(v.pipe(v.string(), v.maxLength(CURSOR_MAX_CHARS))),
+  scope: v.optional(WireScopeSchema, () => [...DEFAULT_SCOPE]),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(PAGE_LIMIT_MIN), v.maxValue(PAGE_LIMIT_MAX)), PAGE_LIMIT_DEFAULT),
+  wait: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(WAIT_MAX_S)), WAIT_DEFAULT_S),
+})
+
+/** A request as the callee acts on it (defaults filled in, scope always an array). */
+export type SyncRequest = v.InferOutput<typeof SyncRequestSchema>
+/** A request as a puller writes it (scope, limit and wait may be left to their defaults). */
+export type SyncRequestInput = v.InferInput<typeof SyncRequestSchema>
+
+const IsoSchema = v.pipe(v.string(), v.maxLength(40))
+
+/** One memory of a page, or the tombstone of one that was served before. */
+export const WireEntrySchema = v.union([
+  v.object({ id: UuidSchema, deleted: v.literal(true) }),
+  v.object({
+    id: UuidSchema,
+    // Longer than LABEL_MAX_CHARS on purpose: such a copy is dropped and counted by the store
+    // (remote-copies.ts) instead of failing the page, so one bad memory blocks no other.
+    label: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+    // Likewise content over max_content_bytes is the store's to drop; only the response cap bounds it here.
+    content: v.pipe(v.string(), v.minLength(1), v.maxLength(SYNC_RESPONSE_MAX_BYTES)),
+    created_at: IsoSchema,
+    updated_at: IsoSchema,
+  }),
+])
+
+export type WireEntry = v.InferOutput<typeof WireEntrySchema>
+
+/** `{"pod_id", "cursor", "more", "memories": [...]}`: one page in change order. */
+export const SyncResponseSchema = v.object({
+  pod_id: UuidSchema,
+  cursor: v.pipe(v.string(), v.minLength(1), v.maxLength(CURSOR_MAX_CHARS)),
+  more: v.boolean(),
+  memories: v.pipe(v.array(WireEntrySchema), v.maxLength(PAGE_LIMIT_MAX)),
+})
+
+export type SyncResponse = v.InferOutput<typeof SyncResponseSchema>
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** The request's JSON bytes, exactly the fields the contract names (nothing else leaks in). */
+export function encodeSyncRequest(req: SyncRequestInput): Uint8Array {
+  const out: SyncRequestInput = { since: req.since }
+  if (req.scope !== undefined) out.scope = req.scope
+  if (req.limit !== undefined) out.limit = req.limit
+  if (req.wait !== undefined) out.wait = req.wait
+  return encoder.encode(JSON.stringify(out))
+}
+
+/** The callee's side: bytes → a valid request, else BadInput naming each problem (400). */
+export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
+  return decode(SyncRequestSchema, bytes, 'sync request')
+}
+
+/** The page's JSON bytes, exactly the fields the contract names. */
+export function encodeSyncResponse(page: SyncResponse): Uint8Array {
+  return encoder.encode(JSON.stringify({ pod_id: page.pod_id, cursor: page.cursor, more: page.more, memories: page.memories }))
+}
+
+/** The puller's side: bytes → a valid page, else BadInput naming the first problem. */
+export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
+  return decode(SyncResponseSchema, bytes, 'sync response')
+}
+
+function decode<S extends v.GenericSchema>(schema: S, bytes: Uint8Array, what: string): v.InferOutput<S> {
+  let json: unknown
+  try {
+    json = JSON.parse(decoder.decode(bytes))
+  } catch {
+    throw new BadInput(`invalid ${what}: not UTF-8 JSON`)
+  }
+  const r = v.safeParse(schema, json)
+  if (r.success) return r.output
+  const issues = r.issues.map((i) => {
+    const path = v.getDotPath(i)
+    return path ? `${path}: ${i.message}` : i.message
+  })
+  throw new BadInput(`invalid ${what}: ${issues.join('; ')}`, issues)
+}
