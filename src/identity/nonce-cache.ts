@@ -15,8 +15,10 @@
  */
 import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs'
 import { writeFileAtomic } from '../lib/atomic-file'
+import { NONCE_WINDOW_MS } from '../protocol'
 
-export const NONCE_TTL_MS = 600_000
+/** The contract's replay window: a nonce is remembered this long. */
+export const NONCE_TTL_MS = NONCE_WINDOW_MS
 /** 20k nonces in 600 s is 33 requests/s sustained; a 100k-memory pull takes 200. */
 export const NONCE_PEER_MAX = 20_000
 export const NONCE_TOTAL_MAX = 500_000

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
-import { formatHandshakeUrl, openHome, signRequest, type Identity, type PodId, type PublicKey } from '../../src/identity'
+import { formatHandshakeUrl, openHome, type Identity, type PodId, type PublicKey } from '../../src/identity'
+import { signRequest } from '../../src/protocol'
 import { memoryLogger } from '../../src/lib/log'
 import { spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
 import { identityOf, remember } from '../helpers/federation'
