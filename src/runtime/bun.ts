@@ -52,6 +52,7 @@ export const bunRuntime: Runtime = {
   readStdin: () => Bun.stdin.text(),
   stringWidth: (s) => Bun.stringWidth(s),
   spawn,
-  // Compiled, the binary runs itself; from source, bun runs the entry script.
-  selfCommand: () => (/(^|\/)bun(-\w+)?$/.test(process.execPath) ? [process.execPath, Bun.main] : [process.execPath]),
+  // Compiled, the binary runs itself (its entry lives in Bun's embedded /$bunfs/); from source,
+  // bun runs the entry script. Not by the executable's name: npm's bun is bin/bun.exe.
+  selfCommand: () => (Bun.main.startsWith('/$bunfs/') ? [process.execPath] : [process.execPath, Bun.main]),
 }

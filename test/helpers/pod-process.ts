@@ -40,8 +40,8 @@ export function tempHome(prefix = 'mzm-test-'): string {
  * Spawns `cmd` (a pod or a rendezvous) and resolves once it logs `op=listen url=…`, with its
  * stderr collected so far and from then on.
  */
-export async function spawnListening(cmd: string[], env?: Record<string, string>) {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: testEnv(env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+export async function spawnListening(cmd: string[], env?: Record<string, string>, opts: { cwd?: string } = {}) {
+  const proc = Bun.spawn(cmd, { cwd: opts.cwd ?? ROOT, env: testEnv(env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   let stderr = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${cmd.join(' ')} did not start within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)), STARTUP_TIMEOUT_MS)
