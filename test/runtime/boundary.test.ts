@@ -4,7 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 
 const SRC = join(import.meta.dir, '..', '..', 'src')
-const RUNTIME_NAMES = /Bun\.|bun:|Deno\.|from ['"]bun['"]/
+// Bun's import.meta extras (dir, path, require) count too: Deno has none of them.
+const RUNTIME_NAMES = /Bun\.|bun:|Deno\.|from ['"]bun['"]|import\.meta\.(dir|path|require)\b/
 
 test('no file outside src/runtime/ names Bun or Deno', () => {
   const offenders: string[] = []
@@ -27,4 +28,6 @@ test('the check itself sees a runtime name', () => {
   expect(RUNTIME_NAMES.test('Bun.serve({ fetch })')).toBe(true)
   expect(RUNTIME_NAMES.test('Deno.serve(handler)')).toBe(true)
   expect(RUNTIME_NAMES.test("import type { Server } from 'bun'")).toBe(true)
+  expect(RUNTIME_NAMES.test("join(import.meta.dir, 'panel')")).toBe(true)
+  expect(RUNTIME_NAMES.test('if (import.meta.main) main()')).toBe(false)
 })
