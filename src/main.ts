@@ -23,7 +23,7 @@ import { visible } from './lib/visible'
 export { startPod } from './pod'
 
 function rootCommand(flags: GlobalFlags) {
-  const { remember, recall } = memoryCommands(flags)
+  const { remember, recall, memory } = memoryCommands(flags)
   const { peer, sync } = peerCommands(flags)
   const { identity, open } = identityCommands(flags)
   const { backup, restore } = backupCommands(flags)
@@ -42,6 +42,7 @@ function rootCommand(flags: GlobalFlags) {
       sync,
       remember,
       recall,
+      memory,
       open,
       doctor: doctorCommand(flags),
       rendezvous: rendezvousCommand(flags),

@@ -124,9 +124,13 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       peerChanged: (id) => loop.peerChanged(id),
       defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
       allowedOrigins: () => config.allowed_origins,
-      onServed: (peerId, count) => {
+      onServed: (peerId, count, _ms, entries, scope) => {
         // Most polls are empty deltas: don't take the write lock (and grow the WAL) for nothing.
-        if (count > 0) store.recordServed(peerId, count)
+        // A page with entries goes to the access log (served_total too, same transaction).
+        if (count > 0) {
+          if (entries) store.recordServedPage(peerId, entries, scope ?? [])
+          else store.recordServed(peerId, count)
+        }
         metrics.onServed(peerId, count)
       },
       observeRequest: (route, status, ms) => metrics.observeRequest(route, status, ms),
@@ -155,6 +159,15 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
     if (opts.autoSync !== false) loop.start()
+    // Memories made public at open (a prefix added) wait for the credential scan before peers see them.
+    const settling = new AbortController()
+    const settled = store
+      .settleUnscanned(settling.signal)
+      .catch((err) => log.warn({ op: 'secret_scan', err: 'scan_failed', msg: err instanceof Error ? err.message : String(err) }))
+    cleanup.unshift(() => {
+      settling.abort()
+      return settled
+    })
     const heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
 

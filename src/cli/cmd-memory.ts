@@ -1,4 +1,4 @@
-/** `mazemaker remember <label> <content>` and `mazemaker recall <query>`. */
+/** `mazemaker remember <label> <content>`, `mazemaker recall <query>` and `mazemaker memory held|release`. */
 import { defineCommand } from 'citty'
 import type { GlobalFlags } from './context'
 import { printJson, withPod } from './with-pod'
@@ -19,9 +19,12 @@ export function memoryCommands(flags: GlobalFlags) {
     },
     async run({ args }) {
       const content = args.content === '-' ? await readStdin() : args.content
-      const out = await withPod(flags, (pod) => pod.call<{ id: string; label: string; encrypted: boolean }>('POST', '/memories', { label: args.label, content }))
+      const out = await withPod(flags, (pod) =>
+        pod.call<{ id: string; label: string; encrypted: boolean; held: boolean; warning?: string }>('POST', '/memories', { label: args.label, content }),
+      )
       if (args.json) return printJson(out)
-      console.log(`${visible(out.id)}  ${visible(out.label)}${out.encrypted ? '  (private, encrypted)' : ''}`)
+      console.log(`${visible(out.id)}  ${visible(out.label)}${out.encrypted ? '  (private, encrypted)' : ''}${out.held ? '  (HELD)' : ''}`)
+      if (out.warning) process.stderr.write(`warning: ${visible(out.warning)}\n`)
     },
   })
 
@@ -45,5 +48,37 @@ export function memoryCommands(flags: GlobalFlags) {
       }
     },
   })
-  return { remember, recall }
+  const held = defineCommand({
+    meta: { name: 'held', description: 'Memories held back from every peer because they look like credentials' },
+    args: { json: { type: 'boolean', description: 'print JSON' } },
+    async run({ args }) {
+      const out = await withPod(flags, (pod) => pod.call<{ memories: HeldMemory[] }>('GET', '/memories/held?limit=500'))
+      if (args.json) return printJson(out)
+      if (out.memories.length === 0) return console.log('nothing is held')
+      for (const m of out.memories) console.log(`${visible(m.id)}  ${visible(m.label)}  ${m.updated_at}`)
+      console.log(`${out.memories.length} held; release one with: mazemaker memory release <id> (or re-label it private, or forget it)`)
+    },
+  })
+
+  const release = defineCommand({
+    meta: { name: 'release', description: 'Release a held memory: peers receive it from their next pull' },
+    args: { id: { type: 'positional', description: 'memory id', required: true }, json: { type: 'boolean', description: 'print JSON' } },
+    async run({ args }) {
+      const out = await withPod(flags, (pod) => pod.call<HeldMemory & { held: boolean }>('POST', `/memories/${encodeURIComponent(args.id)}/release`))
+      if (args.json) return printJson(out)
+      console.log(`${visible(out.id)}  ${visible(out.label)}  released: peers receive it from their next pull`)
+    },
+  })
+
+  const memory = defineCommand({
+    meta: { name: 'memory', description: 'Memories held back from peers: held, release' },
+    subCommands: { held, release },
+  })
+  return { remember, recall, memory }
+}
+
+interface HeldMemory {
+  id: string
+  label: string
+  updated_at: string
 }

@@ -1,4 +1,4 @@
-/** `mazemaker peer add|list|set|pause|resume|remove|accept-deletes` and `mazemaker sync [peer]`. */
+/** `mazemaker peer add|list|set|pause|resume|remove|accept-deletes|preview|log` and `mazemaker sync [peer]`. */
 import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
 import type { GlobalFlags, PodClient } from './context'
@@ -9,6 +9,26 @@ import { visible } from '../lib/visible'
 
 
 const json = { type: 'boolean', description: 'print JSON' } as const
+
+interface SharePreviewAnswer {
+  peer: string
+  can_pull: boolean
+  scope_source: 'query' | 'last_request' | 'gate'
+  scope: string[]
+  total: number
+  held: number
+  by_prefix: Record<string, number>
+  memories: { id: string; label: string; content: string; updated_at: string }[]
+  truncated: boolean
+}
+
+interface AccessLogAnswer {
+  at: string
+  count: number
+  deleted: number
+  first_id: string
+  last_id: string
+}
 
 /** A peer may be named by full id, a unique id prefix (the short id), or its name. */
 async function findPeer(pod: PodClient, ref: string): Promise<string> {
@@ -124,6 +144,49 @@ export function peerCommands(flags: GlobalFlags) {
     },
   })
 
+  const preview = defineCommand({
+    meta: { name: 'preview', description: 'What a peer would receive if it pulled everything now (the sync gate itself), with counts' },
+    args: {
+      peer: { type: 'positional', description: 'peer id, short id or name', required: true },
+      scope: { type: 'string', description: 'glob(s) to preview, comma-separated (default: what the peer last asked for)' },
+      limit: { type: 'string', description: 'memories to list (0..500)', default: '20' },
+      json,
+    },
+    async run({ args }) {
+      const q = new URLSearchParams({ limit: args.limit, ...(args.scope ? { scope: args.scope } : {}) })
+      const out = await withPod(flags, async (pod) => pod.call<SharePreviewAnswer>('GET', `/peer/peers/${await findPeer(pod, args.peer)}/preview?${q}`))
+      if (args.json) return printJson(out)
+      const from = out.scope_source === 'last_request' ? 'the scope it last asked with' : out.scope_source === 'query' ? '--scope' : 'no pull yet: everything the gate allows'
+      console.log(`${visible(out.peer.slice(0, 8))} would receive ${out.total} memories (scope ${visible(out.scope.join(','))}, ${from})`)
+      if (!out.can_pull) console.log('it cannot pull now (no key file or table): it receives nothing until re-paired')
+      for (const [prefix, n] of Object.entries(out.by_prefix).sort((x, y) => y[1] - x[1])) console.log(`  ${String(n).padStart(6)}  ${visible(prefix)}`)
+      if (out.held > 0) console.log(`${out.held} held back (look like credentials): see mazemaker memory held`)
+      if (out.memories.length > 0) console.log(out.truncated ? `newest ${out.memories.length}:` : 'all of them:')
+      for (const m of out.memories) console.log(`  ${visible(m.id.slice(0, 8))}  ${visible(m.label)}  ${visible(m.content.slice(0, 60))}`)
+    },
+  })
+
+  const log = defineCommand({
+    meta: { name: 'log', description: 'What a peer has pulled from this pod (last 30 days, newest first)' },
+    args: {
+      peer: { type: 'positional', description: 'peer id, short id or name', required: true },
+      limit: { type: 'string', description: 'entries (1..1000)', default: '50' },
+      json,
+    },
+    async run({ args }) {
+      const out = await withPod(flags, async (pod) =>
+        pod.call<{ peer: string; entries: AccessLogAnswer[]; cursor: string | null }>('GET', `/peer/peers/${await findPeer(pod, args.peer)}/log?limit=${encodeURIComponent(args.limit)}`),
+      )
+      if (args.json) return printJson(out)
+      if (out.entries.length === 0) return console.log('nothing served to this peer in the last 30 days (empty polls are not logged)')
+      for (const e of out.entries) {
+        const deleted = e.deleted ? ` (${e.deleted} deletions)` : ''
+        console.log(`${e.at}  ${String(e.count).padStart(4)} entries${deleted}  ${visible(e.first_id)} … ${visible(e.last_id)}`)
+      }
+      if (out.cursor) console.log(`(more: --limit ${Math.min(1000, Number(args.limit) * 2)} or --json)`)
+    },
+  })
+
   const sync = defineCommand({
     meta: { name: 'sync', description: 'Pull from every peer (or one) now' },
     args: { peer: { type: 'positional', description: 'peer id, short id or name', required: false }, json },
@@ -146,7 +209,7 @@ export function peerCommands(flags: GlobalFlags) {
 
   const peer = defineCommand({
     meta: { name: 'peer', description: 'Manage paired pods' },
-    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes },
+    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes, preview, log },
   })
   return { peer, sync }
 }

@@ -5,7 +5,7 @@
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import type { Identity, NonceCache, PeerRegistry } from '../identity'
-import type { Store } from '../store'
+import type { Store, WireEntry } from '../store'
 import type { PeersOverview, SyncResult } from '../api-types'
 
 export type { PeersOverview, PeerView, SyncResult } from '../api-types'
@@ -33,8 +33,8 @@ export interface AppDeps {
   /** URL to record for a new peer that came without one (rendezvous when configured, else ""). */
   defaultPeerUrl(peerId: string): string
   allowedOrigins(): string[]
-  /** Called after every peer-facing sync request we answered (metrics). */
-  onServed?(peerId: string, count: number, ms: number): void
+  /** Called after every peer-facing sync request we answered (metrics, the access log). */
+  onServed?(peerId: string, count: number, ms: number, entries?: readonly WireEntry[], scope?: readonly string[]): void
   /** Rendezvous heartbeat state (null when no rendezvous is configured). */
   rendezvousState?(): { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string; rendezvous_url: string } | null
   /** Prometheus text for GET /metrics. */

@@ -1,4 +1,7 @@
-/** Local memory routes: remember, list, get, forget, recall. Admin auth is applied by app.ts. */
+/**
+ * Local memory routes: remember, list, get, update, forget, recall, and the secret holds (held
+ * memories, release). Admin auth is applied by app.ts.
+ */
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
@@ -25,6 +28,8 @@ const ListQuery = v.object({
   origin: v.optional(v.pipe(v.string(), v.regex(/^(local|[0-9a-f-]{36})$/, 'must be "local" or a peer id'))),
 })
 
+const HeldQuery = v.object({ limit: v.optional(intString(1, 500)) })
+
 const RecallQuery = v.object({
   q: v.pipe(v.string('q is required'), v.minLength(1, 'q is empty'), v.maxLength(1024, 'q is longer than 1024 characters')),
   k: v.optional(intString(1, 100)),
@@ -39,6 +44,17 @@ export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
       const body = await readJson(c, RememberSchema)
       return c.json(await store.rememberGrouped(body), 201)
     })
+    // Before /memories/:id, which would take "held" for an id.
+    .get('/memories/held', (c) => {
+      const q = readQuery(c, HeldQuery)
+      return c.json({ memories: store.listHeld(q.limit ?? 100) })
+    })
+    .post('/memories/:id/release', (c) => {
+      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
+      const memory = store.release(id)
+      if (!memory) throw new NotFound(`no memory ${id}`)
+      return c.json(memory)
+    })
     .get('/memories', (c) => {
       const q = readQuery(c, ListQuery)
       return c.json(store.list({ prefix: q.prefix, limit: q.limit, cursor: q.cursor, origin: q.origin }))
@@ -51,7 +67,7 @@ export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
     })
     .patch('/memories/:id', async (c) => {
       const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
-      const memory = store.update(id, await readJson(c, UpdateSchema))
+      const memory = await store.updateScanned(id, await readJson(c, UpdateSchema))
       if (!memory) throw new NotFound(`no memory ${id}`)
       return c.json(memory)
     })

@@ -1,10 +1,16 @@
-/** Local (admin) routes that manage relationships: identity, add, list, set, remove, sync-now. */
+/**
+ * Local (admin) routes that manage relationships: identity, add, list, set, remove, sync-now, and
+ * what sharing looks like: a peer's share preview, its access log, and which peers receive a memory.
+ */
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { NotFound } from '../lib/errors'
+import { BadInput, NotFound } from '../lib/errors'
+import { scopeLimitProblem } from '../protocol'
 import { parseHandshakeUrl, parsePodId, ScopeSchema } from '../identity'
 import type { AppDeps, PeerView } from './deps'
-import { readJson } from './validate'
+import { sharePreview } from '../mcp/share-preview'
+import { intString, readJson, readQuery } from './validate'
+import { MemoryId } from './memories'
 
 /** The scope limits (src/lib/glob.ts) apply to what the operator configures as to what peers send. */
 const Scope = ScopeSchema
@@ -29,6 +35,17 @@ const PatchSchema = v.strictObject({
 })
 
 const SyncNowSchema = v.strictObject({ peer: v.optional(v.string()) })
+
+const PreviewQuery = v.object({
+  /** Comma-separated globs; default: the scope the peer last asked with, else "*" (the gate alone). */
+  scope: v.optional(v.pipe(v.string(), v.maxLength(16 * 130))),
+  limit: v.optional(intString(0, 500)),
+})
+const LogQuery = v.object({
+  limit: v.optional(intString(1, 1000)),
+  before: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'must be a cursor the pod returned'), v.transform(Number))),
+})
+const AudienceSchema = v.strictObject({ ids: v.pipe(v.array(MemoryId), v.maxLength(500, 'at most 500 ids')) })
 
 export function peerAdminRoutes(deps: AppDeps) {
   const { identity, peers } = deps
@@ -93,6 +110,31 @@ export function peerAdminRoutes(deps: AppDeps) {
       deps.log.info({ op: 'peer_accept_deletes', peer: id.slice(0, 8), count: deleted })
       return c.json({ deleted, peer: view(id) })
     })
+    .get('/peer/peers/:id/preview', (c) => {
+      const id = parsePodId(c.req.param('id'))
+      if (!peers.get(id)) throw new NotFound(`no peer ${id}`)
+      const q = readQuery(c, PreviewQuery)
+      const asked = q.scope === undefined ? deps.store.servedScope(id) : null
+      const scope = q.scope !== undefined ? parseScope(q.scope) : (asked ?? ['*'])
+      const scopeSource = q.scope !== undefined ? 'query' : asked ? 'last_request' : 'gate'
+      // The feed itself (Store.changesSince, as POST /peer/sync serves it) walked from the start.
+      const preview = sharePreview(deps.store, scope, q.limit ?? 50)
+      return c.json({ peer: id, can_pull: peers.trusted(id) !== null, scope_source: scopeSource, held: deps.store.heldCount(), ...preview })
+    })
+    .get('/peer/peers/:id/log', (c) => {
+      const id = parsePodId(c.req.param('id'))
+      const q = readQuery(c, LogQuery)
+      if (!peers.get(id) && deps.store.accessLog(id, { limit: 1 }).entries.length === 0) throw new NotFound(`no peer ${id}`)
+      return c.json({ peer: id, ...deps.store.accessLog(id, { limit: q.limit ?? 50, before: q.before ?? null }) })
+    })
+    .post('/peer/audience', async (c) => {
+      const { ids } = await readJson(c, AudienceSchema)
+      const scopes: Record<string, string[]> = {}
+      for (const p of peers.list().peers) {
+        if (peers.trusted(p.id)) scopes[p.id] = deps.store.servedScope(p.id) ?? ['*']
+      }
+      return c.json({ audience: deps.store.audience(ids, scopes) })
+    })
     .post('/peer/sync-now', async (c) => {
       const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')
       const body = hasBody ? await readJson(c, SyncNowSchema) : {}
@@ -100,4 +142,12 @@ export function peerAdminRoutes(deps: AppDeps) {
       if (peer && !peers.get(peer)) throw new NotFound(`no peer ${peer}`)
       return c.json({ results: await deps.syncNow(peer) })
     })
+}
+
+/** `public:*,decision:*` → globs, within the scope limits a peer's request is held to. */
+function parseScope(text: string): string[] {
+  const globs = text.split(',').map((g) => g.trim()).filter(Boolean)
+  const problem = scopeLimitProblem(globs)
+  if (globs.length === 0 || problem) throw new BadInput(`invalid scope: ${problem ?? 'no globs'}`)
+  return globs
 }

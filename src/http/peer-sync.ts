@@ -47,7 +47,7 @@ export function peerSyncRoutes(deps: AppDeps) {
     const page = store.changesSince(req.since, req.scope, req.limit)
     const answer = encodeSyncResponse({ pod_id: identity.podId, cursor: page.cursor, more: page.more, memories: page.memories })
     const signature = signResponse(pairKey, auth.nonce, answer)
-    deps.onServed?.(auth.callerId, page.memories.length, performance.now() - started)
+    deps.onServed?.(auth.callerId, page.memories.length, performance.now() - started, page.memories, req.scope)
     return c.body(answer as Uint8Array<ArrayBuffer>, 200, { 'content-type': JSON_CONTENT_TYPE, [SIGNATURE_HEADER]: signature })
   })
 }

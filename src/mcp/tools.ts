@@ -84,14 +84,16 @@ export function createMcpServer(deps: McpDeps): McpServer {
         label: z.string(),
         encrypted: z.boolean().describe('stored vault-encrypted (a private label)'),
         shared: z.boolean().describe('peers receive a copy on their next pull'),
+        held: z.boolean().describe('the content looked like a credential: held back from every peer until the operator releases it'),
+        warning: z.string().optional().describe('set when held: what was found and how to release it'),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     ({ label, content }) =>
       tool(async () => {
         const saved = await store.rememberGrouped({ label, content })
-        // Decided as the feed will decide it: a public label whose content is not vault ciphertext.
-        return { ...saved, shared: isGateEligible({ label: saved.label, content, origin_peer: null }, prefixes) }
+        // Decided as the feed will decide it: a public label whose content is not vault ciphertext, not held.
+        return { ...saved, shared: isGateEligible({ label: saved.label, content, origin_peer: null, held: saved.held ? 1 : 0 }, prefixes) }
       }),
   )
 

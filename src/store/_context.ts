@@ -26,6 +26,8 @@ export interface MemoryRow {
   feed_seq: number | null
   origin_peer: string | null
   origin_id: string | null
+  /** 0 clear, 1 held (looked like a credential), 2 not scanned yet; see secret-scan.ts. */
+  held: number
 }
 
 export interface StoreContext {
@@ -89,6 +91,7 @@ export function createContext(opts: {
         created_at: row.created_at,
         updated_at: row.updated_at,
         origin_peer: row.origin_peer,
+        held: row.held !== 0,
       }
     },
   }

@@ -22,18 +22,49 @@ export function changesSince(ctx: StoreContext, since: string | null, scope: str
   // so no row can later appear below a cursor we handed out.
   const rows = ctx.db
     .query(
-      `SELECT id, label, content, created_at, updated_at, deleted, origin_peer, feed_seq
+      `SELECT id, label, content, created_at, updated_at, deleted, origin_peer, held, feed_seq
        FROM memories WHERE shared = 1 AND feed_seq > ? ORDER BY feed_seq LIMIT ?`,
     )
-    .all(from, limit + 1) as (Pick<MemoryRow, 'id' | 'label' | 'content' | 'created_at' | 'updated_at' | 'deleted' | 'origin_peer'> & { feed_seq: number })[]
+    .all(from, limit + 1) as (Pick<MemoryRow, 'id' | 'label' | 'content' | 'created_at' | 'updated_at' | 'deleted' | 'origin_peer' | 'held'> & { feed_seq: number })[]
   const more = rows.length > limit
   if (more) rows.pop()
   const inScope = scopeMatcher(scope) // compiled once per page, not per row
   const memories: WireEntry[] = rows.map((r) =>
-    !r.deleted && isGateEligible(r, ctx.publicPrefixes) && inScope(r.label)
+    servedInFull(r, ctx.publicPrefixes, inScope)
       ? { id: r.id, label: r.label, content: r.content, created_at: r.created_at, updated_at: r.updated_at }
       : { id: r.id, deleted: true },
   )
   const last = rows[rows.length - 1]
   return { cursor: last ? String(last.feed_seq) : String(from), more, memories }
+}
+
+/**
+ * The feed's decision for one row (shared = 1): sent in full to a peer asking with `scope`, or
+ * as a tombstone. The share preview and the panel's "who receives this" ask exactly this.
+ */
+export function servedInFull(
+  r: Pick<MemoryRow, 'label' | 'content' | 'deleted' | 'origin_peer' | 'held'>,
+  prefixes: readonly string[],
+  inScope: (label: string) => boolean,
+): boolean {
+  return !r.deleted && isGateEligible(r, prefixes) && inScope(r.label)
+}
+
+/**
+ * Which peers would receive each memory in full if they pulled now: servedInFull() per row and
+ * per peer scope, over rows the feed serves at all (shared = 1). Unknown ids map to [].
+ */
+export function audience(
+  ctx: StoreContext,
+  ids: readonly string[],
+  scopes: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  const matchers = Object.entries(scopes).map(([peer, scope]) => [peer, scopeMatcher([...scope])] as const)
+  const select = ctx.db.query('SELECT label, content, deleted, origin_peer, held, shared FROM memories WHERE id = ?')
+  for (const id of ids) {
+    const row = select.get(id) as (Pick<MemoryRow, 'label' | 'content' | 'deleted' | 'origin_peer' | 'held' | 'shared'>) | null
+    out[id] = row?.shared ? matchers.filter(([, inScope]) => servedInFull(row, ctx.publicPrefixes, inScope)).map(([peer]) => peer) : []
+  }
+  return out
 }

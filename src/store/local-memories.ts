@@ -2,6 +2,8 @@
  * The operator's own memories: remember, update, get, list, forget. Private content is
  * encrypted before it reaches SQL; every write takes a new change sequence number and marks the
  * row `shared` if it is gate-eligible at that moment (the feed then reports its later fate).
+ * Public content is scanned for credentials on the async paths (rememberGrouped, updateScanned);
+ * a hit sets `held`, which keeps the memory from every peer until release().
  */
 import { BadInput } from '../lib/errors'
 import { UUID_PATTERN } from '../protocol'
@@ -10,7 +12,8 @@ import type { MemoryRow, StoreContext } from './_context'
 import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
 import { markScrubPending } from './scrub'
 import { checkContent, checkInt, checkLabel, parseSeqCursor } from './schemas'
-import type { Memory, RememberInput } from './types'
+import { heldWarning, scanForSecrets } from './secret-scan'
+import type { Memory, RememberInput, RememberResult } from './types'
 
 export const LIST_LIMIT_DEFAULT = 50
 export const LIST_LIMIT_MAX = 500
@@ -24,10 +27,10 @@ const PEER_PREFIX_LABEL = new RegExp(`^peer:(${UUID_PATTERN}):`)
 const LABEL_RANGE_PAD = 320
 
 /** Ciphertext or plaintext for `label`, and whether that write makes the row shared. */
-function seal(ctx: StoreContext, id: string, label: string, content: string) {
+function seal(ctx: StoreContext, id: string, label: string, content: string, held: number) {
   const encrypted = !isPublicLabel(label, ctx.publicPrefixes)
   const stored = encrypted ? ctx.vault.encrypt(id, content) : content
-  const eligible = isGateEligible({ label, content: stored, origin_peer: null }, ctx.publicPrefixes)
+  const eligible = isGateEligible({ label, content: stored, origin_peer: null, held }, ctx.publicPrefixes)
   return { encrypted, stored, eligible }
 }
 
@@ -39,32 +42,46 @@ interface PreparedMemory {
   stored: string
   encrypted: boolean
   eligible: boolean
+  /** 1 when the scanner found a credential (then never eligible). */
+  held: number
+  warning?: string
   now: string
 }
 
 /** Validates and encrypts outside any transaction (bad input throws here, before any write). */
-function prepare(ctx: StoreContext, input: RememberInput): PreparedMemory {
+function prepare(ctx: StoreContext, input: RememberInput, held = 0): PreparedMemory {
   const label = checkLabel(input?.label)
   const plaintext = checkContent(input?.content, ctx.maxContentBytes)
   const id = uuidv7(ctx.clock.now())
-  return { id, label, plaintext, ...seal(ctx, id, label, plaintext), now: ctx.nowIso() }
+  return { id, label, plaintext, ...seal(ctx, id, label, plaintext, held), held, now: ctx.nowIso() }
+}
+
+/** Scans a prepared public memory; a credential makes it held (and so not eligible). */
+async function scanPrepared(m: PreparedMemory): Promise<PreparedMemory> {
+  if (m.encrypted) return m // private content never leaves the pod: nothing to hold back
+  const findings = await scanForSecrets(m.plaintext)
+  return findings.length === 0 ? m : { ...m, held: 1, eligible: false, warning: heldWarning(findings) }
 }
 
 /** Inserts one prepared memory with its full-text row; call inside ctx.write(). */
-function insert(ctx: StoreContext, m: PreparedMemory): { id: string; label: string; encrypted: boolean } {
+function insert(ctx: StoreContext, m: PreparedMemory): RememberResult {
   const seq = ctx.nextSeq()
   const { pk } = ctx.db
     .query(
-      `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
+      `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq, held)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
     )
-    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, m.now, seq, m.eligible ? 1 : 0, m.eligible ? seq : null) as { pk: number }
+    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, m.now, seq, m.eligible ? 1 : 0, m.eligible ? seq : null, m.held) as { pk: number }
   ctx.index(pk, m.label, m.plaintext, m.encrypted)
-  return { id: m.id, label: m.label, encrypted: m.encrypted }
+  return { id: m.id, label: m.label, encrypted: m.encrypted, held: m.held !== 0, ...(m.warning ? { warning: m.warning } : {}) }
 }
 
-export function remember(ctx: StoreContext, input: RememberInput): { id: string; label: string; encrypted: boolean } {
-  const m = prepare(ctx, input)
+/**
+ * Synchronous remember: no credential scan (the scanner is async). `held` is the caller's own
+ * verdict; the pod's write paths (HTTP, MCP, CLI, import) use rememberGrouped, which scans.
+ */
+export function remember(ctx: StoreContext, input: RememberInput, opts: { held?: boolean } = {}): RememberResult {
+  const m = prepare(ctx, input, opts.held ? 1 : 0)
   return ctx.write(() => insert(ctx, m))
 }
 
@@ -74,13 +91,13 @@ export function remember(ctx: StoreContext, input: RememberInput): { id: string;
  * transaction committed, so a 201 still means durable. The commit, not the insert, is most of a
  * single remember's cost. Bad input rejects at once and never joins a batch.
  */
-export function createGroupRemember(ctx: StoreContext): (input: RememberInput) => Promise<{ id: string; label: string; encrypted: boolean }> {
-  type Waiter = { m: PreparedMemory; resolve: (r: { id: string; label: string; encrypted: boolean }) => void; reject: (e: unknown) => void }
+export function createGroupRemember(ctx: StoreContext): (input: RememberInput) => Promise<RememberResult> {
+  type Waiter = { m: PreparedMemory; resolve: (r: RememberResult) => void; reject: (e: unknown) => void }
   let batch: Waiter[] = []
   const flush = () => {
     const current = batch
     batch = []
-    let results: { id: string; label: string; encrypted: boolean }[]
+    let results: RememberResult[]
     try {
       results = ctx.write(() => current.map((w) => insert(ctx, w.m)))
     } catch (err) {
@@ -89,12 +106,13 @@ export function createGroupRemember(ctx: StoreContext): (input: RememberInput) =
     }
     current.forEach((w, i) => w.resolve(results[i]!))
   }
-  return (input) =>
-    new Promise((resolve, reject) => {
-      const m = prepare(ctx, input) // throws → this promise rejects, alone
+  return async (input) => {
+    const m = await scanPrepared(prepare(ctx, input)) // bad input throws → this promise rejects, alone
+    return new Promise((resolve, reject) => {
       if (batch.length === 0) setImmediate(flush)
       batch.push({ m, resolve, reject })
     })
+  }
 }
 
 /**
@@ -102,7 +120,7 @@ export function createGroupRemember(ctx: StoreContext): (input: RememberInput) =
  * a public memory re-labelled private reaches peers as a tombstone through the feed.
  * Returns null for unknown ids. Copies pulled from peers are read-only.
  */
-export function update(ctx: StoreContext, id: string, patch: { label?: string; content?: string }): Memory | null {
+export function update(ctx: StoreContext, id: string, patch: { label?: string; content?: string }, opts: { held?: boolean } = {}): Memory | null {
   if (patch?.label === undefined && patch?.content === undefined) throw new BadInput('nothing to update: give a label, content or both')
   const newLabel = patch.label === undefined ? undefined : checkLabel(patch.label)
   const newContent = patch.content === undefined ? undefined : checkContent(patch.content, ctx.maxContentBytes)
@@ -114,7 +132,9 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
     }
     const label = newLabel ?? row.label
     const content = newContent ?? ctx.toMemory(row).content
-    const { encrypted, stored, eligible } = seal(ctx, id, label, content)
+    // The caller's scan verdict, else the row's own (a held memory stays held through edits).
+    const held = opts.held === undefined ? row.held : opts.held ? 1 : 0
+    const { encrypted, stored, eligible } = seal(ctx, id, label, content, held)
     const seq = ctx.nextSeq()
     // The feed position moves only when a peer has something to learn: the memory is served
     // (again), or it just left the gate and its tombstone goes out. Edits of a memory whose
@@ -122,10 +142,10 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
     const feedSeq = eligible || isGateEligible(row, ctx.publicPrefixes) ? seq : row.feed_seq
     ctx.db
       .query(
-        `UPDATE memories SET label = ?, content = ?, encrypted = ?, updated_at = ?, seq = ?, shared = max(shared, ?), feed_seq = ?
+        `UPDATE memories SET label = ?, content = ?, encrypted = ?, updated_at = ?, seq = ?, shared = max(shared, ?), feed_seq = ?, held = ?
          WHERE pk = ?`,
       )
-      .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), seq, eligible ? 1 : 0, feedSeq, row.pk)
+      .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), seq, eligible ? 1 : 0, feedSeq, held, row.pk)
     ctx.unindex(row.pk)
     ctx.index(row.pk, label, content, encrypted)
     // Its plaintext may linger in full-text segments and the WAL: scrubbed at the next open.

@@ -122,4 +122,31 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX memories_shared_seq;
   CREATE UNIQUE INDEX memories_feed ON memories (feed_seq) WHERE shared = 1;
   `,
+
+  // v6: the secret hold. held = 1: the content looked like a credential when it was written
+  // (secret-scan.ts), so the gate serves it to no peer until the operator releases it; held = 2:
+  // made public at open (a prefix added) and not scanned yet, held until the scan settles it.
+  // Memories written before this version are not re-scanned.
+  `
+  ALTER TABLE memories ADD COLUMN held INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1, 2));
+  CREATE INDEX memories_held ON memories (held) WHERE held != 0;
+  `,
+
+  // v7: the access log (access-log.ts): one row per served /peer/sync page that carried entries,
+  // kept 30 days and at most 100,000 rows. Times are unix milliseconds, so pruning is a range.
+  // peer_state.served_scope: the scope the peer last asked with (JSON array), for the share preview.
+  `
+  CREATE TABLE access_log (
+    pk       INTEGER PRIMARY KEY,
+    at_ms    INTEGER NOT NULL,
+    peer_id  TEXT    NOT NULL,
+    count    INTEGER NOT NULL,
+    deleted  INTEGER NOT NULL,
+    first_id TEXT    NOT NULL,
+    last_id  TEXT    NOT NULL
+  ) STRICT;
+  CREATE INDEX access_log_peer ON access_log (peer_id, pk);
+  CREATE INDEX access_log_at ON access_log (at_ms);
+  ALTER TABLE peer_state ADD COLUMN served_scope TEXT;
+  `,
 ]

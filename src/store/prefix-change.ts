@@ -104,10 +104,13 @@ function makePrivate(ctx: StoreContext, row: MemoryRow): void {
 
 function makePublic(ctx: StoreContext, row: MemoryRow): void {
   const plaintext = ctx.vault.decrypt(row.id, row.content)
-  const eligible = isGateEligible({ label: row.label, content: plaintext, origin_peer: null }, ctx.publicPrefixes)
+  // Not scanned for credentials yet (the scanner is async): held (2) until settleUnscanned()
+  // (secret-holds.ts) has looked at it, which then gives it a feed position if clear.
+  const held = 2
+  const eligible = isGateEligible({ label: row.label, content: plaintext, origin_peer: null, held }, ctx.publicPrefixes)
   ctx.db
-    .query('UPDATE memories SET content = ?, encrypted = 0, shared = max(shared, ?), feed_seq = ? WHERE pk = ?')
-    .run(plaintext, eligible ? 1 : 0, eligible ? ctx.nextSeq() : row.feed_seq, row.pk)
+    .query('UPDATE memories SET content = ?, encrypted = 0, shared = max(shared, ?), feed_seq = ?, held = ? WHERE pk = ?')
+    .run(plaintext, eligible ? 1 : 0, eligible ? ctx.nextSeq() : row.feed_seq, held, row.pk)
   ctx.unindex(row.pk)
   ctx.index(row.pk, row.label, plaintext, false)
 }

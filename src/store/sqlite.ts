@@ -8,11 +8,13 @@ import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import { createContext, type StoreContext } from './_context'
 import { createBlindIndex } from './blind-index'
-import { changesSince } from './change-feed'
+import { audience, changesSince } from './change-feed'
 import { openDatabase } from './database'
 import { fixDbFileModes, formatMode } from './file-modes'
 import { createGroupRemember, forget, get, list, remember, update } from './local-memories'
 import { peerState, recordPull, recordServed } from './peer-state'
+import { accessLog, recordServedPage, servedScope } from './access-log'
+import { heldCount, listHeld, release, settleUnscanned, updateScanned } from './secret-holds'
 import { reconcilePrefixes } from './prefix-change'
 import { recall } from './recall'
 import { scrubIfPending } from './scrub'
@@ -61,9 +63,15 @@ export function openStore(opts: OpenStoreOptions): Store {
   const rememberGrouped = createGroupRemember(ctx)
 
   return {
-    remember: (input) => remember(ctx, input),
+    remember: (input, o) => remember(ctx, input, o),
     rememberGrouped,
-    update: (id, patch) => update(ctx, id, patch),
+    update: (id, patch, o) => update(ctx, id, patch, o),
+    updateScanned: (id, patch) => updateScanned(ctx, id, patch),
+    listHeld: (limit) => listHeld(ctx, limit),
+    heldCount: () => heldCount(ctx),
+    release: (id) => release(ctx, id),
+    settleUnscanned: (signal) => settleUnscanned(ctx, opts.log, signal),
+    audience: (ids, scopes) => audience(ctx, ids, scopes),
     get: (id) => get(ctx, id),
     list: (o) => list(ctx, o ?? {}),
     forget: (id) => forget(ctx, id),
@@ -75,6 +83,9 @@ export function openStore(opts: OpenStoreOptions): Store {
     peerState: (peerId) => peerState(ctx, peerId),
     recordPull: (peerId, outcome) => recordPull(ctx, peerId, outcome),
     recordServed: (peerId, count) => recordServed(ctx, peerId, count),
+    recordServedPage: (peerId, entries, scope) => recordServedPage(ctx, peerId, entries, scope),
+    accessLog: (peerId, o) => accessLog(ctx, peerId, o),
+    servedScope: (peerId) => servedScope(ctx, peerId),
     resetScope: (peerId, scope) => resetScope(ctx, peerId, scope),
     purgePeer: (peerId) => purgePeer(ctx, peerId),
     countPeerCopies: (peerId) => countPeerCopies(ctx, peerId),

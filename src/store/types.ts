@@ -14,11 +14,34 @@ export interface Memory {
   updated_at: string
   /** Pod id of the peer this copy was pulled from; null for our own memories. */
   origin_peer: string | null
+  /** Held back from every peer: its content looked like a credential (until released). */
+  held: boolean
 }
 
 export interface RememberInput {
   label: string
   content: string
+}
+
+export interface RememberResult {
+  id: string
+  label: string
+  encrypted: boolean
+  /** Held back from every peer: the content looked like a credential. */
+  held: boolean
+  /** Set when held: what was found and how to release it. */
+  warning?: string
+}
+
+/** One served /peer/sync page that carried entries. */
+export interface AccessLogEntry {
+  at: string
+  /** Entries in the page, tombstones included. */
+  count: number
+  /** Of which tombstones. */
+  deleted: number
+  first_id: string
+  last_id: string
 }
 
 export interface RecallHit {
@@ -83,17 +106,33 @@ export interface StoreStats {
 }
 
 export interface Store {
-  remember(input: RememberInput): { id: string; label: string; encrypted: boolean }
+  /** No credential scan (sync); `held` is the caller's verdict. The pod's write paths use rememberGrouped. */
+  remember(input: RememberInput, opts?: { held?: boolean }): RememberResult
   /**
    * remember() for concurrent callers: writes arriving together share one transaction (group
    * commit); each resolves once its transaction has committed.
    */
-  rememberGrouped(input: RememberInput): Promise<{ id: string; label: string; encrypted: boolean }>
+  rememberGrouped(input: RememberInput): Promise<RememberResult>
   /**
    * Changes label and/or content of one of our own memories (new seq; a new label re-decides
    * encryption, and leaving the gate reaches peers as a tombstone). null if unknown; copies are read-only.
    */
-  update(id: string, patch: { label?: string; content?: string }): Memory | null
+  update(id: string, patch: { label?: string; content?: string }, opts?: { held?: boolean }): Memory | null
+  /** update() with the credential scan of content that is public after the edit (see secret-holds.ts). */
+  updateScanned(id: string, patch: { label?: string; content?: string }): Promise<(Memory & { warning?: string }) | null>
+  /** Own memories held back from peers (looked like credentials), newest first. */
+  listHeld(limit?: number): Memory[]
+  /** How many of our memories are held back from peers. */
+  heldCount(): number
+  /** Releases a held memory: peers receive it from their next pull. null if unknown. */
+  release(id: string): Memory | null
+  /** Scans memories made public at open and not scanned yet; resolves when done. */
+  settleUnscanned(signal?: AbortSignal): Promise<{ scanned: number; held: number }>
+  /**
+   * For each id, the peers (of `scopes`: peer id → the scope it asks with) whose pull would
+   * receive the memory in full now: the change feed's own per-row decision.
+   */
+  audience(ids: readonly string[], scopes: Readonly<Record<string, readonly string[]>>): Record<string, string[]>
   get(id: string): Memory | null
   list(opts: { prefix?: string; limit?: number; cursor?: string | null; origin?: string | null }): {
     memories: Memory[]
@@ -120,6 +159,15 @@ export interface Store {
   /** Records the outcome of a pull attempt (ok: clears error, bumps last_sync_at). */
   recordPull(peerId: string, outcome: { ok: true; at: string } | { ok: false; error: string }): void
   recordServed(peerId: string, count: number): void
+  /**
+   * A served /peer/sync page: served_total, the access log row (30 days, bounded) and the scope
+   * the peer asked with, in one transaction. Pages without entries record nothing.
+   */
+  recordServedPage(peerId: string, entries: readonly WireEntry[], scope: readonly string[]): void
+  /** The access log of one peer, newest first. */
+  accessLog(peerId: string, opts?: { limit?: number; before?: number | null }): { entries: AccessLogEntry[]; cursor: string | null }
+  /** The scope a peer last asked with (null if it never pulled anything). */
+  servedScope(peerId: string): string[] | null
   /**
    * Scope changed since the last pull: drop copies whose origin label no longer matches,
    * reset the cursor so newly matching memories are fetched, remember the new scope.

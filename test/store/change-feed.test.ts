@@ -128,7 +128,7 @@ describe('changesSince: paging', () => {
 })
 
 describe('public_prefixes changed between opens', () => {
-  test('memories that left the gate are re-sent as tombstones, and served again when they come back', () => {
+  test('memories that left the gate are re-sent as tombstones, and served again when they come back (after the credential scan)', async () => {
     const dec = store.remember({ label: 'decision:db', content: 'sqlite' }).id
     store.remember({ label: 'public:x', content: 'x' })
     const { cursor } = feed()
@@ -140,6 +140,8 @@ describe('public_prefixes changed between opens', () => {
     narrower.close()
 
     const again = t.open({ publicPrefixes: TEST_PREFIXES })
+    expect(again.changesSince(after, ['*'], 100).memories).toEqual([])
+    await again.settleUnscanned()
     expect(again.changesSince(after, ['*'], 100).memories).toEqual([full(dec, 'decision:db', 'sqlite')])
     // Re-opening with the same prefixes changes nothing.
     const last = again.changesSince(after, ['*'], 100).cursor

@@ -26,7 +26,7 @@ describe('remember / get', () => {
   test('public labels are stored in plaintext, all others encrypted; get decrypts', () => {
     const pub = store.remember({ label: 'public:db', content: 'we chose sqlite' })
     const priv = store.remember({ label: 'note:diary', content: 'dear diary' })
-    expect(pub).toEqual({ id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7/), label: 'public:db', encrypted: false })
+    expect(pub).toEqual({ id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7/), label: 'public:db', encrypted: false, held: false })
     expect(priv.encrypted).toBe(true)
     expect(raw(pub.id)!.content).toBe('we chose sqlite')
     expect(String(raw(priv.id)!.content)).toStartWith('AES:')
@@ -38,6 +38,7 @@ describe('remember / get', () => {
       created_at: '2026-05-26T10:00:00.000Z',
       updated_at: '2026-05-26T10:00:00.000Z',
       origin_peer: null,
+      held: false,
     })
     expect(store.get('019e63ba-1500-7411-9222-a91ba458b6d4')).toBeNull()
   })

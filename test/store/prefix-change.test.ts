@@ -151,7 +151,7 @@ describe('crash safety and progress', () => {
 })
 
 describe('a prefix added', () => {
-  test('memories whose label became public are decrypted, plainly indexed and served', () => {
+  test('memories whose label became public are decrypted, plainly indexed, and served once the credential scan cleared them', async () => {
     const store = t.open({ publicPrefixes: WITHOUT_AUTO })
     const id = store.remember({ label: 'auto:x', content: 'was private' }).id
     const other = store.remember({ label: 'note:y', content: 'stays private' }).id
@@ -166,11 +166,16 @@ describe('a prefix added', () => {
     expect(after.recall('private', 10).map((h) => [h.id, h.encrypted])).toEqual(
       expect.arrayContaining([[id, false], [other, true]]),
     )
+    // Not scanned for credentials yet: held from peers until the (async) scan settles it.
+    expect(after.changesSince(before.cursor, ['*'], 100).memories).toEqual([])
+    expect(after.get(id)!.held).toBe(true)
+    expect(await after.settleUnscanned()).toEqual({ scanned: 1, held: 0 })
+    expect(after.get(id)!.held).toBe(false)
     const page = after.changesSince(before.cursor, ['*'], 100)
     expect(page.memories).toEqual([{ id, label: 'auto:x', content: 'was private', created_at: expect.any(String), updated_at: expect.any(String) }])
   })
 
-  test('removed, then added back: private in between, served again after', () => {
+  test('removed, then added back: private in between, served again after (once scanned)', async () => {
     let store: Store = t.open({ publicPrefixes: WITH_AUTO })
     const id = store.remember({ label: 'auto:x', content: 'round trip' }).id
     const c0 = store.changesSince(null, ['*'], 100).cursor
@@ -180,6 +185,20 @@ describe('a prefix added', () => {
     expect(c1.memories).toEqual([gone(id)])
     store.close()
     store = t.open({ publicPrefixes: WITH_AUTO })
+    await store.settleUnscanned()
     expect(store.changesSince(c1.cursor, ['*'], 100).memories).toMatchObject([{ id, content: 'round trip' }])
+  })
+
+  test('a memory made public whose content looks like a credential stays held after the scan', async () => {
+    let store: Store = t.open({ publicPrefixes: WITHOUT_AUTO })
+    const id = store.remember({ label: 'auto:deploy', content: 'deploy with 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' }).id
+    const c0 = store.changesSince(null, ['*'], 100).cursor
+    store.close()
+    store = t.open({ publicPrefixes: WITH_AUTO })
+    expect(await store.settleUnscanned()).toEqual({ scanned: 1, held: 1 })
+    expect(store.changesSince(c0, ['*'], 100).memories).toEqual([])
+    expect(store.listHeld().map((m) => m.id)).toEqual([id])
+    store.release(id)
+    expect(store.changesSince(c0, ['*'], 100).memories).toMatchObject([{ id, label: 'auto:deploy' }])
   })
 })

@@ -1,0 +1,94 @@
+/**
+ * The access log: one row per /peer/sync page we served that carried entries (when, to whom, how
+ * many, first and last memory id), so an operator can see what a peer has received. Empty polls
+ * are never recorded (the serve path answers thousands a second, almost all empty). Rows live 30
+ * days and the table never holds more than ACCESS_LOG_MAX_ROWS; pruning runs on a small fraction
+ * of inserts, as one indexed range delete.
+ */
+import { checkInt } from './schemas'
+import type { StoreContext } from './_context'
+import type { AccessLogEntry, WireEntry } from './types'
+
+export const ACCESS_LOG_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
+export const ACCESS_LOG_MAX_ROWS = 100_000
+/** Prune on one insert in this many (by row key), so a busy peer pays for it rarely. */
+const PRUNE_EVERY_ROWS = 256
+export const ACCESS_LOG_LIMIT_DEFAULT = 50
+export const ACCESS_LOG_LIMIT_MAX = 1000
+
+/**
+ * Records a served page: bumps the peer's served_total and appends the log row in one
+ * transaction. A page with no entries records nothing at all.
+ */
+export function recordServedPage(
+  ctx: StoreContext,
+  peerId: string,
+  entries: readonly WireEntry[],
+  scope: readonly string[],
+  opts: { maxRows?: number } = {},
+): void {
+  if (entries.length === 0) return
+  const deleted = entries.reduce((n, e) => n + ('deleted' in e ? 1 : 0), 0)
+  const at = ctx.clock.now()
+  ctx.write(() => {
+    ctx.db
+      .query(
+        `INSERT INTO peer_state (peer_id, served_total, served_scope) VALUES (?, ?, ?)
+         ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total, served_scope = excluded.served_scope`,
+      )
+      .run(peerId, entries.length, JSON.stringify(scope))
+    const { pk } = ctx.db
+      .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING pk')
+      .get(at, peerId, entries.length, deleted, entries[0]!.id, entries[entries.length - 1]!.id) as { pk: number }
+    if (pk % PRUNE_EVERY_ROWS === 0) prune(ctx, pk, at, opts.maxRows ?? ACCESS_LOG_MAX_ROWS)
+  })
+}
+
+/** Drops rows past the retention window and beyond the row cap (oldest first). Call inside write(). */
+function prune(ctx: StoreContext, newestPk: number, nowMs: number, maxRows: number): void {
+  ctx.db.query('DELETE FROM access_log WHERE pk <= ?').run(newestPk - maxRows)
+  ctx.db.query('DELETE FROM access_log WHERE at_ms < ?').run(nowMs - ACCESS_LOG_RETENTION_MS)
+}
+
+/** Newest first; `before` is the cursor of the previous page. Rows past 30 days are never shown. */
+export function accessLog(
+  ctx: StoreContext,
+  peerId: string,
+  opts: { limit?: number; before?: number | null } = {},
+): { entries: AccessLogEntry[]; cursor: string | null } {
+  const limit = checkInt(opts.limit ?? ACCESS_LOG_LIMIT_DEFAULT, 1, ACCESS_LOG_LIMIT_MAX, 'limit')
+  const since = ctx.clock.now() - ACCESS_LOG_RETENTION_MS
+  const rows = ctx.db
+    .query(
+      `SELECT pk, at_ms, count, deleted, first_id, last_id FROM access_log
+       WHERE peer_id = ? AND pk < ? AND at_ms >= ? ORDER BY pk DESC LIMIT ?`,
+    )
+    .all(peerId, opts.before ?? Number.MAX_SAFE_INTEGER, since, limit + 1) as {
+    pk: number
+    at_ms: number
+    count: number
+    deleted: number
+    first_id: string
+    last_id: string
+  }[]
+  const more = rows.length > limit
+  if (more) rows.pop()
+  return {
+    entries: rows.map((r) => ({
+      at: new Date(r.at_ms).toISOString(),
+      count: r.count,
+      deleted: r.deleted,
+      first_id: r.first_id,
+      last_id: r.last_id,
+    })),
+    cursor: more ? String(rows[rows.length - 1]!.pk) : null,
+  }
+}
+
+/** The scope `peerId` last asked with when it received something; null if it never did. */
+export function servedScope(ctx: StoreContext, peerId: string): string[] | null {
+  const row = ctx.db.query('SELECT served_scope FROM peer_state WHERE peer_id = ?').get(peerId) as { served_scope: string | null } | null
+  if (!row?.served_scope) return null
+  const parsed: unknown = JSON.parse(row.served_scope)
+  return Array.isArray(parsed) && parsed.every((g) => typeof g === 'string') ? parsed : null
+}

@@ -1,0 +1,114 @@
+/**
+ * Secret holds: a public memory whose content looks like a credential (secret-scan.ts) is
+ * `held` and the gate serves it to no peer until the operator releases it. Here: the scanning
+ * update, the list of held memories, release, and settling memories made public at open (held = 2,
+ * "not scanned yet") once the async scanner has looked at them. A memory that becomes held after
+ * it was served leaves the gate, so the feed sends peers its tombstone (local-memories.ts update).
+ */
+import { BadInput } from '../lib/errors'
+import type { Logger } from '../lib/log'
+import type { MemoryRow, StoreContext } from './_context'
+import { isGateEligible, isPublicLabel } from './gate'
+import { get, update } from './local-memories'
+import { checkContent, checkInt, checkLabel } from './schemas'
+import { heldWarning, scanForSecrets } from './secret-scan'
+import type { Memory } from './types'
+
+export const HELD_LIMIT_MAX = 500
+
+/**
+ * update() with the credential scan: content that is public after the edit is scanned when it
+ * changed, when the label just made it public, or when it was never scanned. A label-only edit of
+ * a public memory keeps its verdict (a released memory stays released). Private content is not
+ * scanned: it never leaves the pod.
+ */
+export async function updateScanned(
+  ctx: StoreContext,
+  id: string,
+  patch: { label?: string; content?: string },
+): Promise<(Memory & { warning?: string }) | null> {
+  if (patch?.label === undefined && patch?.content === undefined) throw new BadInput('nothing to update: give a label, content or both')
+  const label = patch.label === undefined ? undefined : checkLabel(patch.label)
+  const content = patch.content === undefined ? undefined : checkContent(patch.content, ctx.maxContentBytes)
+  const row = ctx.db.query('SELECT * FROM memories WHERE id = ? AND deleted = 0').get(id) as MemoryRow | null
+  if (!row) return null
+  const nextLabel = label ?? row.label
+  let held: boolean | undefined
+  let warning: string | undefined
+  if (!isPublicLabel(nextLabel, ctx.publicPrefixes)) held = false
+  else if (content !== undefined || row.encrypted === 1 || row.held === 2) {
+    const findings = await scanForSecrets(content ?? ctx.toMemory(row).content)
+    held = findings.length > 0
+    if (held) warning = heldWarning(findings)
+  }
+  const memory = update(ctx, id, { label, content }, { held })
+  return memory && warning ? { ...memory, warning } : memory
+}
+
+/** Our own held memories, newest first (held = 2: made public at open, scan pending). */
+export function listHeld(ctx: StoreContext, limit = 100): Memory[] {
+  checkInt(limit, 1, HELD_LIMIT_MAX, 'limit')
+  const rows = ctx.db
+    .query('SELECT * FROM memories WHERE held != 0 AND deleted = 0 AND origin_peer IS NULL ORDER BY seq DESC LIMIT ?')
+    .all(limit) as MemoryRow[]
+  return rows.map((r) => ctx.toMemory(r))
+}
+
+export function heldCount(ctx: StoreContext): number {
+  return (ctx.db.query('SELECT count(*) AS n FROM memories WHERE held != 0 AND deleted = 0 AND origin_peer IS NULL').get() as { n: number }).n
+}
+
+/**
+ * The operator releases a held memory: it becomes servable (if its label is public) and takes a
+ * new feed position, so peers receive it at their next pull. null for unknown ids; releasing a
+ * memory that is not held changes nothing.
+ */
+export function release(ctx: StoreContext, id: string): Memory | null {
+  const done = ctx.write(() => {
+    const row = ctx.db.query('SELECT * FROM memories WHERE id = ? AND deleted = 0').get(id) as MemoryRow | null
+    if (!row) return false
+    if (row.origin_peer !== null) throw new BadInput(`memory ${id} is a copy pulled from peer ${row.origin_peer}; only your own memories are held`)
+    if (row.held === 0) return true
+    clearHold(ctx, row)
+    return true
+  })
+  return done ? get(ctx, id) : null
+}
+
+/** held → 0; a memory the gate now serves gets a new feed position. Call inside write(). */
+function clearHold(ctx: StoreContext, row: MemoryRow): void {
+  const eligible = isGateEligible({ ...row, held: 0 }, ctx.publicPrefixes)
+  ctx.db
+    .query('UPDATE memories SET held = 0, shared = max(shared, ?), feed_seq = ? WHERE pk = ?')
+    .run(eligible ? 1 : 0, eligible ? ctx.nextSeq() : row.feed_seq, row.pk)
+}
+
+/**
+ * Scans memories made public at open (held = 2) and settles each: clear (served from now on) or
+ * held (= 1, waits for the operator). Runs in the background after open; returns how many it held.
+ */
+export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: AbortSignal): Promise<{ scanned: number; held: number }> {
+  const out = { scanned: 0, held: 0 }
+  while (!signal?.aborted) {
+    const rows = ctx.db
+      .query('SELECT * FROM memories WHERE held = 2 AND deleted = 0 AND origin_peer IS NULL ORDER BY pk LIMIT 100')
+      .all() as MemoryRow[]
+    if (rows.length === 0) break
+    for (const scanned of rows) {
+      const findings = await scanForSecrets(ctx.toMemory(scanned).content)
+      if (signal?.aborted) break // the store is closing
+      ctx.write(() => {
+        // Re-read: an edit in between may have settled it already (updateScanned scans held = 2).
+        const row = ctx.db.query('SELECT * FROM memories WHERE pk = ? AND held = 2 AND deleted = 0').get(scanned.pk) as MemoryRow | null
+        if (!row || row.content !== scanned.content || row.label !== scanned.label) return
+        if (findings.length > 0) {
+          ctx.db.query('UPDATE memories SET held = 1 WHERE pk = ?').run(row.pk)
+          out.held++
+        } else clearHold(ctx, row)
+      })
+      out.scanned++
+    }
+  }
+  if (out.held > 0) log?.warn({ op: 'secret_scan', count: out.held, msg: 'memories made public look like credentials; held back from peers (see: mazemaker memory held)' })
+  return out
+}

@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { Database } from 'bun:sqlite'
+import { ACCESS_LOG_RETENTION_MS, recordServedPage } from '../../src/store/access-log'
+import { openDatabase } from '../../src/store/database'
+import type { Store, WireEntry } from '../../src/store'
+import { PEER_A, PEER_B, tempStores, type TempStores } from './_temp-store'
+
+let t: TempStores
+let store: Store
+beforeEach(() => {
+  t = tempStores()
+  store = t.open()
+})
+afterEach(() => t.cleanup())
+
+const rows = () => {
+  const db = new Database(t.path, { readonly: true })
+  try {
+    return (db.query('SELECT count(*) AS n FROM access_log').get() as { n: number }).n
+  } finally {
+    db.close()
+  }
+}
+
+describe('access log', () => {
+  test('a served page records time, count, tombstones, first and last id, and the scope asked with', () => {
+    const a = store.remember({ label: 'public:a', content: 'one' }).id
+    const b = store.remember({ label: 'public:b', content: 'two' }).id
+    store.forget(b)
+    const page = store.changesSince(null, ['public:*'], 100)
+    store.recordServedPage(PEER_A, page.memories, ['public:*'])
+    expect(store.accessLog(PEER_A)).toEqual({
+      entries: [{ at: new Date(t.clock.now()).toISOString(), count: 2, deleted: 1, first_id: a, last_id: b }],
+      cursor: null,
+    })
+    expect(store.peerState(PEER_A).served_total).toBe(2)
+    expect(store.servedScope(PEER_A)).toEqual(['public:*'])
+    expect(store.accessLog(PEER_B).entries).toEqual([])
+    expect(store.servedScope(PEER_B)).toBeNull()
+  })
+
+  test('empty polls record nothing (no write at all)', () => {
+    store.recordServedPage(PEER_A, [], ['*'])
+    expect(rows()).toBe(0)
+    expect(store.peerState(PEER_A).served_total).toBe(0)
+  })
+
+  test('newest first, paged with a cursor', () => {
+    for (let i = 0; i < 5; i++) {
+      store.recordServedPage(PEER_A, [{ id: `id-${i}`, deleted: true }], ['*'])
+      t.clock.advance(1000)
+    }
+    const first = store.accessLog(PEER_A, { limit: 2 })
+    expect(first.entries.map((e) => e.first_id)).toEqual(['id-4', 'id-3'])
+    const second = store.accessLog(PEER_A, { limit: 2, before: Number(first.cursor) })
+    expect(second.entries.map((e) => e.first_id)).toEqual(['id-2', 'id-1'])
+  })
+
+  test('entries older than 30 days are neither shown nor kept', () => {
+    const entry: WireEntry[] = [{ id: 'old', deleted: true }]
+    store.recordServedPage(PEER_A, entry, ['*'])
+    t.clock.advance(ACCESS_LOG_RETENTION_MS + 1)
+    expect(store.accessLog(PEER_A).entries).toEqual([])
+    // Pruning runs on a fraction of inserts; after enough of them the old row is gone from disk.
+    for (let i = 0; i < 300; i++) store.recordServedPage(PEER_A, [{ id: `n${i}`, deleted: true }], ['*'])
+    expect(store.accessLog(PEER_A, { limit: 1000 }).entries.some((e) => e.first_id === 'old')).toBe(false)
+    expect(rows()).toBeLessThan(301)
+  })
+
+  test('the table is bounded in rows whatever the traffic', () => {
+    store.close()
+    // The store module itself, with a small cap, on the same file.
+    const db = openDatabase(t.path)
+    const ctx = {
+      db,
+      clock: t.clock,
+      write: <T>(fn: () => T) => db.transaction(fn).immediate(),
+    } as unknown as Parameters<typeof recordServedPage>[0]
+    for (let i = 0; i < 2000; i++) recordServedPage(ctx, PEER_A, [{ id: `x${i}`, deleted: true }], ['*'], { maxRows: 500 })
+    const n = (db.query('SELECT count(*) AS n FROM access_log').get() as { n: number }).n
+    db.close()
+    expect(n).toBeLessThanOrEqual(500 + 256)
+  })
+})
