@@ -1,13 +1,14 @@
 /**
  * The compiled binary depends on nothing but itself and its home: copied into an empty folder
  * and run with an empty environment, it boots, creates its home, answers /healthz, remembers
- * and recalls, and exits 0 on SIGTERM.
+ * and recalls, holds a credential (the bundled secret scanner), and exits 0 on SIGTERM.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { FAKE_SECRETS, LOOKALIKES } from '../store/_fake-secrets'
 
 const DIST = join(ROOT, 'dist', 'mazemaker')
 let dir: string
@@ -46,6 +47,13 @@ test('first boot in an empty environment, /healthz, remember/recall, clean SIGTE
   expect((await pod.api('POST', '/memories', { label: 'note:bin', content: 'compiled binaries remember quokkas' })).status).toBe(201)
   const recall = await pod.api('GET', '/recall?q=quokkas')
   expect(recall.body.results[0].content).toBe('compiled binaries remember quokkas')
+
+  // The credential scanner (secretlint's preset) is bundled, not loaded by name at run time.
+  const token = await pod.api('POST', '/memories', { label: 'public:ci', content: FAKE_SECRETS['GitHub token'] })
+  expect(token.body).toMatchObject({ held: true, warning: expect.stringContaining('GITHUB_TOKEN') })
+  const key = await pod.api('POST', '/memories', { label: 'public:k', content: FAKE_SECRETS['PEM private key block'] })
+  expect(key.body.held).toBe(true)
+  expect((await pod.api('POST', '/memories', { label: 'public:sum', content: LOOKALIKES['sha256 hex digest'] })).body.held).toBe(false)
 
   expect(await pod.stop()).toBe(0)
   expect(pod.logs()).toContain('op=shutdown')
