@@ -39,6 +39,9 @@ export function createMcpBridge(opts: BridgeOptions) {
   let checkedAt = -Infinity
   let initialize: JSONRPCMessage | null = null
   let local: Promise<InMemoryTransport> | null = null
+  // Nothing overtakes the client's initialize: until it is answered, later messages wait (a
+  // client that pipes everything at once would otherwise get answers before the handshake).
+  let initialized: Promise<void> = Promise.resolve()
 
   const setMode = (m: 'pod' | 'local') => {
     if (mode !== m) opts.onMode?.(m)
@@ -85,20 +88,31 @@ export function createMcpBridge(opts: BridgeOptions) {
     }
   }
 
+  /** To the pod when one answers, else to the in-process server; a failure answers the request. */
+  async function route(message: JSONRPCMessage): Promise<void> {
+    try {
+      if ((await podIsUp()) && (await viaPod(message))) return
+      setMode('local')
+      // A local server that never saw the client's initialize (it went to the pod) gets it replayed.
+      const link = await localLink(!isInitialize(message))
+      await link.send(message)
+    } catch (err) {
+      if (!isRequest(message)) return
+      const text = err instanceof Error ? err.message : String(err)
+      await opts.reply({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: `mazemaker: ${text}` } })
+    }
+  }
+
   return {
     async handle(message: JSONRPCMessage): Promise<void> {
-      if (isInitialize(message)) initialize = message
-      try {
-        if ((await podIsUp()) && (await viaPod(message))) return
-        setMode('local')
-        // A local server that never saw the client's initialize (it went to the pod) gets it replayed.
-        const link = await localLink(!isInitialize(message))
-        await link.send(message)
-      } catch (err) {
-        if (!isRequest(message)) return
-        const text = err instanceof Error ? err.message : String(err)
-        await opts.reply({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: `mazemaker: ${text}` } })
+      if (isInitialize(message)) {
+        initialize = message
+        const done = route(message)
+        initialized = done
+        return done
       }
+      await initialized
+      return route(message)
     },
     async close(): Promise<void> {
       if (local) await (await local).close()

@@ -79,3 +79,24 @@ test('a local server started after the pod answered initialize is initialized wi
   expect(replies.slice(1)).toEqual([expect.objectContaining({ id: 2, result: expect.objectContaining({ content: [{ type: 'text', text: 'local' }] }) })])
   await bridge.close()
 })
+
+test('messages sent before initialize is answered wait for it: the handshake is answered first', async () => {
+  const pod = fakePod()
+  // A slow first look for a pod (socket timeout), while the client has already piped its next messages.
+  let release!: () => void
+  const slow = new Promise<void>((r) => (release = r))
+  const running = pod.link.running
+  pod.link.running = async () => {
+    await slow
+    return running()
+  }
+  const replies: JSONRPCMessage[] = []
+  const bridge = createMcpBridge({ pod: pod.link, openLocal: async () => localServer(), reply: async (m) => void replies.push(m), now: () => 0, recheckMs: 2000 })
+  const handled = [bridge.handle(init), bridge.handle({ jsonrpc: '2.0', method: 'notifications/initialized' } as JSONRPCMessage), bridge.handle(call(2))]
+  await Bun.sleep(5) // the later messages have had every chance to run ahead
+  release()
+  await Promise.all(handled)
+  await Bun.sleep(5)
+  expect(replies.map((r) => ('id' in r ? r.id : null))).toEqual([1, 2])
+  await bridge.close()
+})
