@@ -74,7 +74,7 @@ describe('stdio configurations, launched as written', () => {
       } finally {
         await client.close()
       }
-    })
+    }, 30_000)
   }
 })
 
@@ -85,7 +85,7 @@ describe('HTTP configurations, against a running pod', () => {
     home = join(root, 'http-home', '.mazemaker')
     mkdirSync(join(root, 'http-home'))
     pod = await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log: quietLog() })
-  })
+  }, 30_000)
   afterAll(async () => {
     await pod?.close()
   })
@@ -111,7 +111,7 @@ describe('HTTP configurations, against a running pod', () => {
       } finally {
         await client.close()
       }
-    })
+    }, 30_000)
   }
 })
 
@@ -131,6 +131,6 @@ describe('the SessionStart hook, run as written', () => {
       expect(code).toBe(0)
       expect(stdout).toStartWith('# Mazemaker memory for lighthouse-keeper\n')
       expect(stdout).toContain('## Relevant to this project (lighthouse keeper)\n- [decision:lighthouse-lamp] the lighthouse lamp uses LEDs now')
-    })
+    }, 30_000)
   }
 })

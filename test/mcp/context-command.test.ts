@@ -26,7 +26,7 @@ beforeAll(async () => {
   ]) {
     expect((await runCli(['remember', label!, content!, '--home', home])).code).toBe(0)
   }
-})
+}, 60_000)
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 test('relevant memories come from the remote name, branch and README title; the rest is recent work', async () => {
@@ -41,7 +41,7 @@ test('relevant memories come from the remote name, branch and README title; the 
   expect(recent).toContain('[ops:backup]')
   expect(recent).not.toContain('narwhal') // not repeated
   expect(out.stdout).toMatch(/Labels starting with public: auto: decision:.* are shared with paired pods/)
-})
+}, 30_000)
 
 test('--json gives the same sections as data; --limit is checked', async () => {
   const out = await runCli(['context', '--project', project, '--home', home, '--json', '--limit', '1'])
@@ -53,4 +53,4 @@ test('--json gives the same sections as data; --limit is checked', async () => {
   const bad = await runCli(['context', '--home', home, '--limit', '500'])
   expect(bad.code).toBe(2)
   expect(bad.stderr).toContain('--limit must be an integer from 1 to 50')
-})
+}, 30_000)

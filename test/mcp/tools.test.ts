@@ -18,7 +18,7 @@ beforeAll(async () => {
   home = await prepareHome({ prefixes: PREFIXES, maxContentBytes: MAX_BYTES })
   pod = await startTestPod(home)
   client = await httpClient(pod, home)
-})
+}, 30_000)
 afterAll(async () => {
   await client?.close()
   await pod?.close()
