@@ -15,9 +15,11 @@ import {
   signResponse,
   SIGNATURE_HEADER,
   SYNC_REQUEST_MAX_BYTES,
+  SYNC_RESPONSE_MAX_BYTES,
   SYNC_ROUTE,
   verifyRequest,
 } from '../protocol'
+import type { ChangePage, Store } from '../store'
 import type { AppDeps } from './deps'
 
 const UNAUTHORIZED = 'request is not from a current peer with a valid signature'
@@ -44,12 +46,33 @@ export function peerSyncRoutes(deps: AppDeps) {
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: bytes, nowMs, nonces })
 
     const req = decodeSyncRequest(bytes)
-    const page = store.changesSince(req.since, req.scope, req.limit)
-    const answer = encodeSyncResponse({ pod_id: identity.podId, cursor: page.cursor, more: page.more, memories: page.memories })
+    const { answer, memories } = encodePage(store, identity.podId, req)
     const signature = signResponse(pairKey, auth.nonce, answer)
-    deps.onServed?.(auth.callerId, page.memories.length, performance.now() - started, page.memories, req.scope)
+    deps.onServed?.(auth.callerId, memories.length, performance.now() - started, memories, req.scope)
     return c.body(answer as Uint8Array<ArrayBuffer>, 200, { 'content-type': JSON_CONTENT_TYPE, [SIGNATURE_HEADER]: signature })
   })
+}
+
+/**
+ * Largest page we send. A puller reads at most 64 MiB per answer (contract Part 1b) and would
+ * fail on a bigger page forever, since the next try asks for the same one: so a page over this
+ * many bytes (big memories, or escaping-heavy content) is asked of the feed again with half the
+ * limit, down to one entry. Half the puller's cap leaves room for any implementation's slack.
+ */
+export const MAX_PAGE_BYTES = SYNC_RESPONSE_MAX_BYTES / 2
+
+/** The page's bytes as signed and sent: at most `maxBytes` unless a single entry is bigger. */
+export function encodePage(
+  store: Pick<Store, 'changesSince'>,
+  podId: string,
+  req: { since: string | null; scope: string[]; limit: number },
+  maxBytes = MAX_PAGE_BYTES,
+): { answer: Uint8Array; memories: ChangePage['memories'] } {
+  for (let limit = req.limit; ; limit = Math.max(1, Math.floor(limit / 2))) {
+    const page = store.changesSince(req.since, req.scope, limit)
+    const answer = encodeSyncResponse({ pod_id: podId, cursor: page.cursor, more: page.more, memories: page.memories })
+    if (limit === 1 || answer.byteLength <= maxBytes) return { answer, memories: page.memories }
+  }
 }
 
 function tooLarge(): TooLarge {

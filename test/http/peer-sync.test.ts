@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { openHome, type Identity, type PodId } from '../../src/identity'
-import { signRequest } from '../../src/protocol'
+import { signRequest, SYNC_RESPONSE_MAX_BYTES } from '../../src/protocol'
+import { encodePage, MAX_PAGE_BYTES } from '../../src/http/peer-sync'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
 import { tempHome } from '../helpers/pod-process'
@@ -130,5 +131,41 @@ describe('nothing big before auth', () => {
     expect(body.length).toBeLessThanOrEqual(16 * 1024)
     const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { authorization: await signed(body), 'content-type': 'application/json' }, body })
     expect(res.status).toBe(200)
+  })
+})
+
+describe('page size', () => {
+  test('a page is at most half of what a puller reads', () => {
+    expect(MAX_PAGE_BYTES * 2).toBe(SYNC_RESPONSE_MAX_BYTES)
+  })
+
+  test('a page over the byte budget is served with fewer entries, and paging still delivers every one once', () => {
+    const labels: string[] = []
+    for (let i = 0; i < 20; i++) {
+      const label = `public:big-${i}`
+      a.store.remember({ label, content: `"\n`.repeat(300) }) // ~1.8 kB once escaped
+      labels.push(label)
+    }
+    const got: string[] = []
+    let since: string | null = null
+    let pages = 0
+    for (;;) {
+      const { answer, memories: { length: count } } = encodePage(a.store, a.id, { since, scope: ['public:big-*'], limit: 500 }, 8 * 1024)
+      const page = JSON.parse(new TextDecoder().decode(answer)) as { cursor: string; more: boolean; memories: { label?: string }[] }
+      expect(page.memories).toHaveLength(count)
+      if (count > 1) expect(answer.byteLength).toBeLessThanOrEqual(8 * 1024)
+      got.push(...page.memories.flatMap((m) => (m.label ? [m.label] : [])))
+      pages++
+      if (!page.more) break
+      since = page.cursor
+    }
+    expect(got.sort()).toEqual(labels.sort())
+    expect(pages).toBeGreaterThan(4)
+  })
+
+  test('one entry bigger than the budget is still served, alone', () => {
+    const { answer, memories: { length: count } } = encodePage(a.store, a.id, { since: null, scope: ['public:big-*'], limit: 500 }, 100)
+    expect(count).toBe(1)
+    expect(JSON.parse(new TextDecoder().decode(answer)).more).toBe(true)
   })
 })
