@@ -119,6 +119,7 @@ export async function createBackup(opts: { home: string; out: string; passphrase
   }
   const out = resolve(opts.out)
   if (statSafe(out)?.isDirectory()) throw new BadInput(`${out} is a directory; give a file name such as ${join(out, 'pod-backup.age')}`)
+  if (!statSafe(dirname(out))?.isDirectory()) throw new BadInput(`no directory ${dirname(out)} to write the backup into; create it first`)
   const podId = loadPodConfig(paths.podToml).pod_id
   const encrypter = new Encrypter()
   encrypter.setPassphrase(checkPassphrase(opts.passphrase))
@@ -135,7 +136,11 @@ export async function createBackup(opts: { home: string; out: string; passphrase
       return [name, copy]
     })
     const stream = tarStream([...keyFiles, [DB_ENTRY, snapshot]], podId, opts.now ?? new Date()).pipeThrough(gzip())
-    const bytes = await writeStreamAtomic(out, await encrypter.encrypt(stream))
+    const bytes = await writeStreamAtomic(out, await encrypter.encrypt(stream)).catch((err) => {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code) throw new PodError('backup_failed', `cannot write ${out} (${code}); check the directory's permissions and free space`, { cause: err })
+      throw err
+    })
     return { file: out, pod_id: podId, bytes, files: [...keyFiles.map(([n]) => n), DB_ENTRY] }
   } finally {
     rmSync(staging, { recursive: true, force: true })

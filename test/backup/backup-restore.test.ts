@@ -145,6 +145,10 @@ describe('backup and restore', () => {
     const noTty = await runCli(['backup', join(dir, 'c.age'), '--home', a.home])
     expect(noTty.code).toBe(2)
     expect(noTty.stderr).toContain('set MAZEMAKER_BACKUP_PASSPHRASE')
+    // A missing output directory is one line saying so, not a stack trace.
+    const noDir = await runCli(['backup', join(dir, 'missing', 'c.age'), '--home', a.home], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })
+    expect(noDir.code).toBe(1)
+    expect(noDir.stderr).toBe(`error: no directory ${join(dir, 'missing')} to write the backup into; create it first\n`)
     const noHome = await runCli(['restore', file], { MAZEMAKER_BACKUP_PASSPHRASE: PASS })
     expect(noHome.code).toBe(2)
     expect(noHome.stderr).toContain('restore needs --home DIR')
