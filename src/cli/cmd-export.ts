@@ -130,7 +130,13 @@ export function exportCommands(flags: GlobalFlags) {
         data = toStdout ? armor.encode(sealed) : sealed
       }
       if (toStdout) process.stdout.write(data)
-      else writeFileAtomic(args.file!, data, 0o600)
+      else {
+        try {
+          writeFileAtomic(args.file!, data, 0o600)
+        } catch (err) {
+          throw new PodError('export_failed', `cannot write ${args.file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); check that its directory exists and is writable`)
+        }
+      }
       const how = hasPrivate && !args.plaintext ? 'encrypted with your passphrase' : 'plain JSON Lines'
       process.stderr.write(`exported ${lines.length} memories (${lines.filter((l) => l.private).length} private), ${how}\n`)
     },
