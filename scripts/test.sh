@@ -11,6 +11,9 @@ fi
 
 bash scripts/ensure-chromium.sh
 
+echo "== lint (biome.jsonc: format and lint rules)"
+node_modules/.bin/biome check .
+
 echo "== type-check"
 node_modules/.bin/tsc --noEmit -p .
 

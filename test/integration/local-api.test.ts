@@ -56,7 +56,12 @@ describe('admin token', () => {
   }
 
   test('a wrong token and a pair-style token are refused', async () => {
-    for (const auth of ['Bearer nope', `Bearer ${pod.token()}x`, 'Bearer mzm1.6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f.1.AAAAAAAAAAAAAAAAAAAAAA.' + 'A'.repeat(43), pod.token()]) {
+    for (const auth of [
+      'Bearer nope',
+      `Bearer ${pod.token()}x`,
+      'Bearer mzm1.6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f.1.AAAAAAAAAAAAAAAAAAAAAA.' + 'A'.repeat(43),
+      pod.token(),
+    ]) {
       const res = await fetch(pod.url + '/memories', { headers: { authorization: auth } })
       expect(res.status).toBe(401)
     }
@@ -207,7 +212,12 @@ describe('secrets stay put', () => {
 
   test('logs never hold the admin token, a key or private content', async () => {
     const fs = await import('node:fs')
-    const secrets = [pod.token(), fs.readFileSync(`${pod.home}/vault.key`, 'utf8').trim(), fs.readFileSync(`${pod.home}/peer-keys/self.key`, 'utf8').trim(), 'pineapples']
+    const secrets = [
+      pod.token(),
+      fs.readFileSync(`${pod.home}/vault.key`, 'utf8').trim(),
+      fs.readFileSync(`${pod.home}/peer-keys/self.key`, 'utf8').trim(),
+      'pineapples',
+    ]
     for (const s of secrets) expect(pod.logs()).not.toContain(s)
   })
 })
