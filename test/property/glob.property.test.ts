@@ -1,0 +1,96 @@
+/**
+ * Property tests of the scope glob matcher (src/lib/glob.ts) against a reference: the textbook
+ * dynamic-programming wildcard matcher over UTF-16 code units, which is obviously right and
+ * obviously polynomial. Plus adversarial patterns (the `*a*a…*#` family that froze the old
+ * regex matcher) that must finish; the bound is a generous safety net, not a speed claim.
+ */
+import { expect, test } from 'bun:test'
+import fc from 'fast-check'
+import { GLOB_MAX_CHARS, matchesAny, matchesGlob, scopeMatcher, SCOPE_MAX_GLOBS } from '../../src/lib/glob'
+
+/** dp[i][j]: does glob[0..i) match text[0..j)? `*` any run, `?` one code unit, the rest literal. */
+function reference(text: string, glob: string): boolean {
+  let prev = new Array<boolean>(text.length + 1).fill(false)
+  prev[0] = true
+  for (let i = 1; i <= glob.length; i++) {
+    const g = glob[i - 1]
+    const cur = new Array<boolean>(text.length + 1).fill(false)
+    cur[0] = g === '*' && prev[0]!
+    for (let j = 1; j <= text.length; j++) {
+      if (g === '*') cur[j] = prev[j]! || cur[j - 1]!
+      else cur[j] = prev[j - 1]! && (g === '?' || g === text[j - 1])
+    }
+    prev = cur
+  }
+  return prev[text.length]!
+}
+
+const small = (chars: string[], max: number) => fc.array(fc.constantFrom(...chars), { maxLength: max }).map((a) => a.join(''))
+/** Tiny alphabets make matches (and near misses) common. */
+const globTiny = small(['a', 'b', '*', '?'], 12)
+const textTiny = small(['a', 'b'], 14)
+/** Anything, including surrogate halves, regex metacharacters and control characters. */
+const anyText = fc.string({ unit: 'binary', maxLength: 40 })
+const anyGlob = fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.array(fc.constantFrom('*', '?', '.', '+', '(', '[', '\\', '^', '$', '|', 'a', '\n', '\u202e'), { maxLength: 16 }).map((a) => a.join('')))
+
+test('matchesGlob agrees with the reference on a tiny alphabet', () => {
+  fc.assert(
+    fc.property(textTiny, globTiny, (text, glob) => matchesGlob(text, glob) === reference(text, glob)),
+    { numRuns: 3000 },
+  )
+})
+
+test('matchesGlob agrees with the reference on arbitrary strings (metacharacters are literal)', () => {
+  fc.assert(
+    fc.property(anyText, anyGlob, (text, glob) => matchesGlob(text, glob) === reference(text, glob)),
+    { numRuns: 2000 },
+  )
+})
+
+test('a glob made from a label by turning characters into ? and runs into * always matches it', () => {
+  const edit = fc.record({ at: fc.nat(), len: fc.nat({ max: 4 }), star: fc.boolean() })
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.array(edit, { maxLength: 6 }), (label, edits) => {
+      // One token per label code unit; a star token may stand for a run (absorbing the next ones).
+      const tokens = label.split('')
+      for (const e of edits) {
+        if (tokens.length === 0) break
+        const at = e.at % tokens.length
+        if (e.star) tokens.splice(at, Math.min(e.len, tokens.length - at), '*')
+        else tokens[at] = tokens[at] === '*' ? '*' : '?'
+      }
+      const glob = tokens.join('')
+      return matchesGlob(label, glob) && reference(label, glob)
+    }),
+    { numRuns: 1500 },
+  )
+})
+
+test('matchesAny and scopeMatcher agree with some() over matchesGlob', () => {
+  fc.assert(
+    fc.property(textTiny, fc.array(globTiny, { minLength: 1, maxLength: 5 }), (text, globs) => {
+      const expected = globs.some((g) => reference(text, g))
+      return matchesAny(text, globs) === expected && scopeMatcher(globs)(text) === expected
+    }),
+    { numRuns: 1500 },
+  )
+})
+
+test('adversarial scopes (16 globs of 128 chars of *, ?, a, #) over 256-char labels finish', () => {
+  const glob = fc.array(fc.constantFrom('*', '*', 'a', '?', '#'), { minLength: GLOB_MAX_CHARS, maxLength: GLOB_MAX_CHARS }).map((a) => a.join(''))
+  const label = fc.oneof(fc.constant('a'.repeat(256)), small(['a', 'a', 'a', '#'], 256))
+  const started = performance.now()
+  fc.assert(
+    fc.property(fc.array(glob, { minLength: SCOPE_MAX_GLOBS, maxLength: SCOPE_MAX_GLOBS }), fc.array(label, { minLength: 20, maxLength: 20 }), (globs, labels) => {
+      const match = scopeMatcher(globs)
+      for (const l of labels) match(l)
+      return true
+    }),
+    { numRuns: 50 },
+  )
+  // The reported pattern, every star count up to the limit, against a long label without '#'.
+  for (let stars = 1; stars < GLOB_MAX_CHARS; stars++) expect(matchesGlob('a'.repeat(256), '*'.repeat(stars) + '#')).toBe(false)
+  expect(matchesGlob('a'.repeat(256), '*a'.repeat(63) + '*#')).toBe(false)
+  // 50 × 16 globs × 20 labels: a backtracking matcher takes minutes; linear takes well under a second.
+  expect(performance.now() - started).toBeLessThan(20_000)
+})
