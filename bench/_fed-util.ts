@@ -49,7 +49,12 @@ export async function openBenchHome(home: string): Promise<PodHome> {
  * memories through the store's own remember(), FILL_BATCH_ROWS per transaction. The pod process
  * must not be running on this home.
  */
-export async function fillHome(home: string, counts: { publicN: number; privateN: number }): Promise<PodHome> {
+export async function fillHome(
+  home: string,
+  counts: { publicN: number; privateN: number },
+  opts: { label?: (i: number, isPublic: boolean) => string } = {},
+): Promise<PodHome> {
+  const labelOf = opts.label ?? ((i: number, isPublic: boolean) => `${isPublic ? 'public' : 'note'}:m${i}`)
   const h = await openBenchHome(home)
   const db = openDatabase(h.paths.db)
   const ctx = createContext({
@@ -72,7 +77,7 @@ export async function fillHome(home: string, counts: { publicN: number; privateN
           const isPublic = privateLeft === 0 || (publicLeft > 0 && i % 2 === 0)
           if (isPublic) publicLeft--
           else privateLeft--
-          remember(ctx, { label: `${isPublic ? 'public' : 'note'}:m${i}`, content: sentence(i) })
+          remember(ctx, { label: labelOf(i, isPublic), content: sentence(i) })
         }
       }).immediate()
     }
