@@ -15,7 +15,7 @@
 
 const QMARK = 63 // '?'
 /** Anchor occurrences checked one by one before a wild segment is searched with Shift-And instead. */
-const ANCHOR_PROBES_MAX = 4
+const ANCHOR_PROBES_MAX = 2
 
 interface Segment {
   text: string
@@ -45,6 +45,9 @@ interface ShiftAnd {
   /** The same for the segment's other characters. */
   masks: Map<number, Uint32Array>
 }
+
+/** Shift-And state, reused: matching is synchronous and segments are at most GLOB_MAX_CHARS long. */
+const SCRATCH = new Uint32Array(Math.ceil(GLOB_MAX_CHARS / 32))
 
 function shiftAnd(s: string): ShiftAnd {
   const words = Math.ceil(s.length / 32)
@@ -133,7 +136,7 @@ function find(text: string, seg: Segment, from: number, end: number): number {
 
 /** Leftmost start ≥ from of a wild segment of length m ending by `end`, or -1 (Shift-And). */
 function findWild(text: string, t: ShiftAnd, m: number, from: number, end: number): number {
-  const state = new Uint32Array(t.words)
+  const state = t.words <= SCRATCH.length ? SCRATCH.fill(0, 0, t.words) : new Uint32Array(t.words)
   const top = (m - 1) >>> 5
   const bit = 1 << ((m - 1) & 31)
   for (let j = from; j < end; j++) {
