@@ -46,8 +46,8 @@ interface ShiftAnd {
   masks: Map<number, Uint32Array>
 }
 
-/** Shift-And state, reused: matching is synchronous and segments are at most GLOB_MAX_CHARS long. */
-const SCRATCH = new Uint32Array(Math.ceil(GLOB_MAX_CHARS / 32))
+/** Shift-And state, reused (matching is synchronous); 4 words hold a 128-char segment, the wire's longest glob. */
+const SCRATCH = new Uint32Array(4)
 
 function shiftAnd(s: string): ShiftAnd {
   const words = Math.ceil(s.length / 32)

@@ -6,7 +6,8 @@
  */
 import { expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { GLOB_MAX_CHARS, matchesAny, matchesGlob, scopeMatcher, SCOPE_MAX_GLOBS } from '../../src/lib/glob'
+import { matchesAny, matchesGlob, scopeMatcher } from '../../src/lib/glob'
+import { GLOB_MAX_CHARS, SCOPE_MAX_GLOBS } from '../../src/protocol'
 
 /** dp[i][j]: does glob[0..i) match text[0..j)? `*` any run, `?` one code unit, the rest literal. */
 function reference(text: string, glob: string): boolean {
