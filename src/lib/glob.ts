@@ -7,8 +7,9 @@
  * is exponential in the number of stars (issue 8: one request froze the pod for 27 s). A glob is
  * compiled into its star-separated segments; the first must be a prefix, the last a suffix and
  * the ones between are found leftmost-first, which is correct because a `*` can absorb whatever
- * lies between two segments. That is O(label × glob) in the worst case (a `?` segment tried at
- * every position) and O(label) with `indexOf` for the usual literal segments; never exponential.
+ * lies between two segments. Literal segments are found with `indexOf`; a `?` segment by its
+ * longest literal run while that is rare, else by Shift-And, so one glob costs O(label ×
+ * ⌈glob/32⌉) at worst, whatever labels and globs a peer picks; never exponential.
  *
  * The limits of a scope (contract Part 1b) are the wire's: src/protocol/scope.ts.
  */

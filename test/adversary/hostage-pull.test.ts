@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { PodProcess } from '../helpers/pod-process'
+import { runCli, type PodProcess } from '../helpers/pod-process'
 import { entry, page, type PullRequestSeen, type ServedPeer } from './_contract'
 import { copiesOf, pairedServer, peerRow, spawn, stopPods, syncNow, until } from './_fixture'
 
@@ -141,10 +141,10 @@ describe('mass-delete guard', () => {
     await syncNow(pod, peer.self.podId)
     expect((await copiesOf(pod, peer.self.podId)).length).toBe(200)
 
-    // The operator accepts (API; the issue also names a CLI command and the panel).
-    const accept = await pod.api('POST', `/peer/peers/${peer.self.podId}/accept-deletes`)
-    expect(accept.status).toBe(200)
-    expect(accept.body.deleted).toBe(150)
+    // The operator accepts, as the issue names it: `mazemaker peer accept-deletes <id>`.
+    const accept = await runCli(['peer', 'accept-deletes', peer.self.podId, '--home', pod.home])
+    expect(accept.code).toBe(0)
+    expect((await copiesOf(pod, peer.self.podId)).length).toBe(50)
     await syncNow(pod, peer.self.podId)
     expect((await copiesOf(pod, peer.self.podId)).length).toBe(50)
     expect((await peerRow(pod, peer.self.podId))?.status).toBe('ready')
