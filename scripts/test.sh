@@ -10,6 +10,7 @@ if [ ! -x "$BUN" ]; then
 fi
 
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-caddy.sh
 
 echo "== lint (biome.jsonc: format and lint rules)"
 node_modules/.bin/biome check .

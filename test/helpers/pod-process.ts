@@ -40,7 +40,9 @@ export function tempHome(prefix = 'mzm-test-'): string {
  * Spawns `cmd` (a pod or a rendezvous) and resolves once it logs `op=listen url=…`, with its
  * stderr collected so far and from then on.
  */
-export async function spawnListening(cmd: string[], env?: Record<string, string>, opts: { cwd?: string } = {}) {
+export async function spawnListening(cmd: string[], env?: Record<string, string>, opts: { cwd?: string; netns?: string } = {}) {
+  // `ip netns exec` enters the namespace and execs the command, so proc.pid is the command itself.
+  if (opts.netns) cmd = ['ip', 'netns', 'exec', opts.netns, ...cmd]
   const proc = Bun.spawn(cmd, { cwd: opts.cwd ?? ROOT, env: testEnv(env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   let stderr = ''
   const url = await new Promise<string>((resolve, reject) => {
@@ -86,12 +88,19 @@ export interface SpawnOptions {
   command?: string[]
   /** Run src/main.ts under this runtime (default: this run's, see TEST_RUNTIME); ignored with `command`. */
   runtime?: TestRuntime
+  /**
+   * Run inside this network namespace (test/net). Its addresses are unreachable from the test's
+   * own namespace, so `api()` then talks to the pod over its home's Unix socket (pod.sock).
+   */
+  netns?: string
 }
 
 export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
   const home = opts.home ?? tempHome()
   const cmd = [...(opts.command ?? mainCommand(opts.runtime)), 'serve', '--home', home, '--port', '0', ...(opts.args ?? [])]
-  const { proc, url, logs } = await spawnListening(cmd, opts.env)
+  const { proc, url, logs } = await spawnListening(cmd, opts.env, { netns: opts.netns })
+  const base = opts.netns ? 'http://pod' : url
+  const unix = opts.netns ? join(home, 'pod.sock') : undefined
   const token = () => readFileSync(join(home, 'admin.token'), 'utf8').trim()
   return {
     url,
@@ -101,8 +110,9 @@ export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
     logs,
     token,
     async api(method, path, body) {
-      const res = await fetch(url + path, {
+      const res = await fetch(base + path, {
         method,
+        ...(unix ? { unix } : {}),
         headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
