@@ -66,3 +66,32 @@ export async function copyOf(pod: PodProcess, peerId: string, label: string): Pr
   const m = (res.body.memories as { label: string; content?: string }[]).find((x) => x.label === `peer:${peerId}:${label}`)
   return m ? (m.content ?? '') : null
 }
+
+/** Spawns a helper process (Caddy, a proxy) and resolves once its stderr matches `ready`. */
+export async function spawnUntil(cmd: string[], ready: RegExp, opts: { env?: Record<string, string> } = {}) {
+  const proc = Bun.spawn(cmd, { env: { ...process.env, ...opts.env } as Record<string, string>, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' })
+  let stderr = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd.join(' ')} not ready within 15 s:\n${stderr}`)), 15_000)
+    void (async () => {
+      const decoder = new TextDecoder()
+      for await (const chunk of proc.stderr) {
+        stderr += decoder.decode(chunk)
+        if (ready.test(stderr)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      clearTimeout(timer)
+      reject(new Error(`${cmd[0]} exited (${proc.exitCode}) before ready:\n${stderr}`))
+    })()
+  })
+  return {
+    proc,
+    logs: () => stderr,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM')
+      await proc.exited
+    },
+  }
+}
