@@ -8,7 +8,6 @@
 // CSI (colours, cursor) and OSC (hyperlinks, titles; ended by BEL or ESC \).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escapes is the point
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g
-// biome-ignore lint/suspicious/noControlCharactersInRegex: printable ASCII fast path
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
 const INVISIBLE = /^[\p{Cc}\p{Mn}\p{Mc}\p{Me}\p{Cf}\p{Default_Ignorable_Code_Point}]+$/u
 const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}/u

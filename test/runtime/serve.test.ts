@@ -34,7 +34,10 @@ test('TCP on port 0: the bound port, the client address, errors answered by onEr
 
 test('a declared body over maxRequestBodySize is refused with 413 before fetch runs', async () => {
   let reached = 0
-  const server = serve({ port: 0, maxRequestBodySize: 1024, fetch: () => (reached++, new Response('ok')), onError })
+  const server = serve({ port: 0, maxRequestBodySize: 1024, fetch: () => {
+    reached++
+    return new Response('ok')
+  }, onError })
   servers.push(server)
   const res = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: 'x'.repeat(4096) })
   expect(res.status).toBe(413)
@@ -84,7 +87,10 @@ test('fetchUnix: path and query travel; no socket is ENOENT, a leftover socket f
 test('stop() lets the request in flight finish, then the port is free again', async () => {
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
-  const server = serve({ port: 0, fetch: async () => (await gate, new Response('done')), onError })
+  const server = serve({ port: 0, fetch: async () => {
+    await gate
+    return new Response('done')
+  }, onError })
   const inflight = fetch(`http://127.0.0.1:${server.port}/`)
   await Bun.sleep(20)
   const stopped = server.stop()
