@@ -7,7 +7,7 @@ import { systemClock, type Clock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
 import { lockHome, NonceCache, openHome, parseListen, shortId, type PeerRecord, type PodHome } from './identity'
 import { openStore, startBackgroundIndexer, type Store } from './store'
-import { createApp, MAX_SERVER_BODY_BYTES } from './http/app'
+import { createApp, serverBodyLimitBytes } from './http/app'
 import type { AppDeps } from './http/deps'
 import { createSyncLoop, type SyncResult } from './sync/sync-loop'
 import { peersOverview } from './sync/peer-overview'
@@ -144,7 +144,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const port = opts.port ?? listenAt.port
     const serveOpts = {
       fetch: (req: Request) => app.fetch(req),
-      maxRequestBodySize: MAX_SERVER_BODY_BYTES,
+      maxRequestBodySize: serverBodyLimitBytes(config.max_content_bytes),
       onError: (err: Error) => {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })

@@ -11,6 +11,7 @@ import { PodError } from '../lib/errors'
 import { createLogger } from '../lib/log'
 import { systemClock } from '../lib/clock'
 import { httpUrlProblem } from '../lib/http-url'
+import { visible } from '../lib/visible'
 import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_DB_FILE, openRendezvousStore, resolveRendezvousHome, startRendezvous } from '../rendezvous'
 import { homeRoot, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
@@ -55,7 +56,7 @@ export function rendezvousCommand(flags: GlobalFlags) {
     run({ args }) {
       const tokens = withStore((s) => s.listTokens())
       if (args.json) return printJson({ tokens })
-      for (const t of tokens) console.log(`${t.id}  ${t.revoked_at ? 'revoked' : 'active '}  ${t.label}`)
+      for (const t of tokens) console.log(`${t.id}  ${t.revoked_at ? 'revoked' : 'active '}  ${visible(t.label)}`)
     },
   })
   const revoke = defineCommand({

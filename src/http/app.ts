@@ -17,13 +17,25 @@ import { memoryRoutes } from './memories'
 import { peerAdminRoutes } from './peer-admin'
 import { peerSyncRoutes } from './peer-sync'
 
-/** Largest local API body: a 64 KiB memory can grow ~6x as escaped JSON, plus MCP framing. */
-export const MAX_BODY_BYTES = 1024 * 1024
+/** Smallest local API body cap: MCP framing and peer admin bodies fit well inside it. */
+const MIN_ADMIN_BODY_BYTES = 1024 * 1024
+
 /**
- * The server's own cap (maxRequestBodySize), a backstop under the app's checks: no route needs
- * more than MAX_BODY_BYTES, and the slack lets the app answer its JSON 413 up to there.
+ * Largest local API body for a pod whose memories may hold `maxContentBytes`: JSON escaping can
+ * double a text (quotes, backslashes, newlines), plus room for the label and framing. A fixed cap
+ * refused memories that pod.toml allows (up to 16 MiB).
  */
-export const MAX_SERVER_BODY_BYTES = MAX_BODY_BYTES + 64 * 1024
+export function adminBodyLimitBytes(maxContentBytes: number): number {
+  return Math.max(MIN_ADMIN_BODY_BYTES, 2 * maxContentBytes + 64 * 1024)
+}
+
+/**
+ * The server's own cap (maxRequestBodySize), a backstop under the app's checks: the slack lets
+ * the app answer its JSON 413 up to there.
+ */
+export function serverBodyLimitBytes(maxContentBytes: number): number {
+  return adminBodyLimitBytes(maxContentBytes) + 64 * 1024
+}
 
 export function createApp(deps: AppDeps) {
   const app = new Hono()
@@ -50,11 +62,12 @@ export function createApp(deps: AppDeps) {
   admin.use(adminAuth((token) => deps.identity.checkAdminToken(token)))
   // Only after the token: hono's bodyLimit reads a chunked body into memory to count it, and an
   // unauthenticated caller must cost us no body at all (contract Part 1b). /peer/sync counts its own.
+  const maxBodyBytes = adminBodyLimitBytes(deps.maxContentBytes)
   admin.use(
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize: maxBodyBytes,
       onError: () => {
-        throw new TooLarge(`request body is over ${MAX_BODY_BYTES} bytes`)
+        throw new TooLarge(`request body is over ${maxBodyBytes} bytes (max_content_bytes in pod.toml sets it)`)
       },
     }),
   )

@@ -14,8 +14,9 @@
  * holder can bind or move its id. We store hex(SHA-256(key)), never the key.
  *
  * Errors are JSON {error, message}. Failed registrations and failed lookups are each rate
- * limited per source address; registrations also per token (10/s, heartbeats included) and each
- * token holds at most 1,000 ids (429 rate_limited / too_many_ids).
+ * limited per source address; registrations (a new id or a new URL) also per token (10/s), heartbeats
+ * of an unchanged binding per id (one per 10 s), and each token holds at most 1,000 ids (429
+ * rate_limited / too_many_ids).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -27,11 +28,11 @@ import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof,
 import { AuthError, BadInput, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { VERSION } from '../version'
-import { MAX_BODY_BYTES, PROOF_KEY_CACHE_MAX, REGISTRATIONS_PER_SECOND_PER_TOKEN } from './constants'
+import { HEARTBEAT_MIN_INTERVAL_MS, MAX_BODY_BYTES, MAX_REGISTRATIONS, PROOF_KEY_CACHE_MAX, REGISTRATIONS_PER_SECOND_PER_TOKEN } from './constants'
 import { createRateLimiter, sourceKey, type RateLimiter } from './rate-limiter'
 import { PeerIdSchema, PublicKeySchema, RegisterSchema } from './schemas'
 import { HEALTHZ_ROUTE, PEER_KEY_HEADER, RENDEZVOUS_INFO_ROUTE, RENDEZVOUS_LOOKUP_ROUTE, RENDEZVOUS_REGISTER_ROUTE } from '../protocol'
-import { sha256Hex, type RendezvousStore } from './store'
+import { hexEqual, sha256Hex, type RendezvousStore } from './store'
 import type { ConnInfo } from '../runtime'
 
 export interface RendezvousAppDeps {
@@ -88,6 +89,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
   const perSecond = deps.registrationsPerSecond ?? REGISTRATIONS_PER_SECOND_PER_TOKEN
   // Tokens are few (the operator issues them), so the default key bound never bites.
   const tokenRate = createRateLimiter({ clock: deps.clock, capacity: perSecond, windowMs: 1000 })
+  const heartbeatRate = createRateLimiter({ clock: deps.clock, capacity: 1, windowMs: HEARTBEAT_MIN_INTERVAL_MS, maxKeys: MAX_REGISTRATIONS })
   const proofKey = createProofKeyCache(deps.key)
   const app = new Hono()
 
@@ -101,14 +103,20 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
     async function register(c) {
       const tokenId = db.authenticate(bearer(c))
       if (!tokenId) throw new AuthError('unauthorized', 'token unknown or revoked; ask the rendezvous operator for a token')
-      // Charged before the body is read or the proof checked: an X25519 per request is the costly part.
-      const waitMs = tokenRate.retryAfterMs(tokenId)
+      // Charged before the proof is checked: an X25519 per request is the costly part. A heartbeat
+      // that only refreshes this token's unchanged binding is charged to its id, not the token.
+      const body = await readBody(c)
+      const bound = db.binding(body.peer_id)
+      const heartbeat = bound !== null && bound.token_id === tokenId && bound.url === body.url && hexEqual(bound.key_hash, sha256Hex(body.key))
+      const [limiter, limitKey, what] = heartbeat
+        ? [heartbeatRate, body.peer_id, `peer ${body.peer_id.slice(0, 8)} refreshed its registration more than once in ${HEARTBEAT_MIN_INTERVAL_MS / 1000} s (pods heartbeat once a minute)`]
+        : [tokenRate, tokenId, `this token sent over ${perSecond} registrations per second; slow down (pods heartbeat once a minute)`]
+      const waitMs = limiter.retryAfterMs(limitKey)
       if (waitMs > 0) {
         c.header('retry-after', String(Math.ceil(waitMs / 1000)))
-        return c.json({ error: 'rate_limited', message: `this token sent over ${perSecond} registrations per second; slow down (pods heartbeat once a minute)` }, 429)
+        return c.json({ error: 'rate_limited', message: what }, 429)
       }
-      if (tokenRate.spend(tokenId)) log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: `token reached ${perSecond} registrations per second` })
-      const body = await readBody(c)
+      if (limiter.spend(limitKey)) log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: heartbeat ? 'heartbeats too frequent' : `token reached ${perSecond} registrations per second` })
       const k = await proofKey(body.peer_id, body.key as PublicKey)
       if (!verifyRendezvousProof(k, body.peer_id, body.url, body.ts, body.proof)) {
         throw new AuthError(

@@ -17,8 +17,15 @@ export const PURGE_INTERVAL_MS = MINUTE_MS
 export const MAX_REGISTRATIONS = 100_000
 /** Peer ids (live or retained for their binding) one registration token may hold. */
 export const MAX_IDS_PER_TOKEN = 1000
-/** Registrations (heartbeats included) one token may send per second; a burst of as many is allowed. */
+/**
+ * Registrations (a new id, or an id moving to another URL) one token may send per second; a burst
+ * of as many is allowed. Heartbeats that only refresh an unchanged binding are limited per id
+ * instead (HEARTBEAT_MIN_INTERVAL_MS): a token's 1,000 ids beating once a minute send 16.7/s,
+ * which a per-token cap of 10/s would refuse.
+ */
 export const REGISTRATIONS_PER_SECOND_PER_TOKEN = 10
+/** An unchanged binding may be refreshed once per this interval (pods beat every 60 s). */
+export const HEARTBEAT_MIN_INTERVAL_MS = 10 * SECOND_MS
 /** Proof keys (K) kept in memory, one per (peer id, key) that registered lately (~200 bytes each). */
 export const PROOF_KEY_CACHE_MAX = 20_000
 /** The rendezvous's X25519 private key in its home (43 base64url chars + newline, 0600). */

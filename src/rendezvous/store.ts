@@ -75,6 +75,8 @@ export interface RendezvousStore {
    * The caller has verified the proof of possession of the key behind `key_hash`.
    */
   register(input: RegisterInput): Registration & { created: boolean }
+  /** The row of `peerId` as stored (url "" once expired), or null: tells a heartbeat from a move. */
+  binding(peerId: string): { url: string; key_hash: string; token_id: string } | null
   /** The live registration of `peerId` if sha256(key) matches its hash; null otherwise, alike. */
   lookup(peerId: string, key: string): Registration | null
   /** Rows held, live or retained for their binding. */
@@ -223,6 +225,10 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
       return row && row.revoked_at === null ? row.id : null
     },
     register: (input) => register.immediate(input, clock.now()),
+    binding(peerId) {
+      const row = q.registration.get(peerId)
+      return row ? { url: row.url, key_hash: row.key_hash, token_id: row.token_id } : null
+    },
     lookup(peerId, key) {
       const row = q.registration.get(peerId)
       // Hash and compare even when the id is unknown: unknown, expired and wrong key answer alike.

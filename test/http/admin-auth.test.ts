@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
-import { formatHandshakeUrl, openHome } from '../../src/identity'
-import { MAX_BODY_BYTES } from '../../src/http/app'
+import { formatHandshakeUrl, homePaths, loadPodConfig, openHome, savePodConfig } from '../../src/identity'
+import { adminBodyLimitBytes } from '../../src/http/app'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
 import { tempHome } from '../helpers/pod-process'
@@ -53,7 +53,7 @@ describe('the admin token comes before any body', () => {
   }
 
   test('with the token, a chunked body past the cap is 413 too_large', async () => {
-    const big = new Blob([JSON.stringify({ label: 'public:x', content: 'x'.repeat(MAX_BODY_BYTES) })]).stream()
+    const big = new Blob([JSON.stringify({ label: 'public:x', content: 'x'.repeat(adminBodyLimitBytes(pod.home.config.max_content_bytes)) })]).stream()
     const res = await fetch(pod.url + '/memories', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: big })
     expect(res.status).toBe(413)
     expect(await res.json()).toMatchObject({ error: 'too_large' })
@@ -83,5 +83,30 @@ describe('operator scopes obey the contract limits', () => {
     expect(set.status).toBe(400)
     expect(set.body.message).toContain('is 129 characters long (at most 128)')
     expect(pod.home.peers.get(id)!.scope).toEqual(['public:*', 'x'.repeat(128)])
+  })
+})
+
+describe('the admin body cap follows max_content_bytes', () => {
+  test('a pod configured for 4 MiB memories accepts a 3 MiB memory over HTTP (it was refused at a fixed 1 MiB)', async () => {
+    const home = tempHome()
+    homes.push(home)
+    await openHome(home, { log: memoryLogger() })
+    const paths = homePaths(home)
+    savePodConfig(paths.podToml, { ...loadPodConfig(paths.podToml), max_content_bytes: 4 * MiB })
+    const big = await startPod({ home, port: 0, host: '127.0.0.1', log: memoryLogger(), autoSync: false })
+    try {
+      const post = (content: string) =>
+        fetch(big.url + '/memories', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${big.home.identity.adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ label: 'public:big', content }),
+        })
+      const ok = await post('y'.repeat(3 * MiB))
+      expect(ok.status).toBe(201)
+      const over = await post('y'.repeat(4 * MiB + 1))
+      expect(over.status).toBe(413)
+    } finally {
+      await big.close()
+    }
   })
 })

@@ -347,27 +347,43 @@ describe('register input', () => {
 describe('per-token limits', () => {
   const idOf = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`
 
-  test('10 registrations per second per token, heartbeats included: then 429 with Retry-After; other tokens unaffected', async () => {
-    const body = await signed()
-    for (let i = 0; i < 10; i++) expect((await register(body)).status).toBe(200)
-    const limited = await register(body)
+  test('10 registrations (new ids or URL moves) per second per token: then 429 with Retry-After; other tokens unaffected', async () => {
+    const moves = await Promise.all(Array.from({ length: 13 }, (_, i) => signed({ url: `https://pod${i}.example.ts.net` })))
+    for (let i = 0; i < 10; i++) expect((await register(moves[i])).status).toBe(200)
+    const limited = await register(moves[10])
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('1')
     expect(await limited.json()).toEqual({ error: 'rate_limited', message: expect.stringContaining('over 10 registrations per second') })
     expect(log.lines.filter((l) => l.includes('op=register') && l.includes('err=rate_limited'))).toHaveLength(1)
 
-    // Bad proofs and bad bodies are charged too: the X25519 per request is what the limit protects.
+    // Bad proofs are charged too: the X25519 per request is what the limit protects.
     const other = db.createToken('other').token
     for (let i = 0; i < 10; i++) expect((await register(await signed({}, { proof: 'A'.repeat(43) }), { token: other })).status).toBe(401)
-    expect((await register(body, { token: other })).status).toBe(429)
+    expect((await register(moves[10], { token: other })).status).toBe(429)
 
     const third = db.createToken('third').token
-    expect((await register(body, { token: third })).status).toBe(200)
+    expect((await register(moves[11], { token: third })).status).toBe(200)
     clock.advance(100) // one token back
-    expect((await register(body)).status).toBe(200)
-    expect((await register(body)).status).toBe(429)
-    clock.advance(1000)
-    for (let i = 0; i < 10; i++) expect((await register(body)).status).toBe(200)
+    expect((await register(moves[12])).status).toBe(200)
+    expect((await register(moves[10])).status).toBe(429)
+  })
+
+  test('heartbeats of unchanged bindings are limited per id, not per token: 30 ids beating in one second all pass', async () => {
+    app = makeApp()
+    const pods = await Promise.all(Array.from({ length: 30 }, (_, i) => testIdentity(idOf(100 + i))))
+    for (const [i, p] of pods.entries()) {
+      expect((await register(await signed({ who: p }))).status).toBe(200)
+      if (i % 10 === 9) clock.advance(1000) // first registrations at 10/s
+    }
+    clock.advance(60_000)
+    // A token with 1,000 ids beating once a minute sends ~17/s: more than 10/s must pass.
+    for (const p of pods) expect((await register(await signed({ who: p }))).status).toBe(200)
+    // The same id twice within 10 s is refused, and only that id.
+    const again = await register(await signed({ who: pods[0] }))
+    expect(again.status).toBe(429)
+    expect((await again.json()).message).toContain('refreshed its registration more than once')
+    clock.advance(10_000)
+    expect((await register(await signed({ who: pods[0] }))).status).toBe(200)
   })
 
   test('at most N ids per token (429 too_many_ids); heartbeats of its ids still pass; another token is not limited', async () => {
