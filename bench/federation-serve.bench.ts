@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { PodId, PublicKey } from '../src/identity'
-import { signRequest, SYNC_ROUTE, verifyResponse } from '../src/protocol'
+import { openSyncResponse, sealSyncRequest } from '../src/protocol'
 import { pullPage, syncUrl } from '../src/sync/peer-client'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, peakRssMb, percentile, row, rssMb } from './_util'
@@ -65,7 +65,7 @@ async function genChild(configFile: string): Promise<void> {
       return { id: h.identity.podId, pairKey: await h.identity.pairKey(cfg.calleeId, cfg.calleeKey) }
     }),
   )
-  const body = JSON.stringify({ since: cfg.since, scope: ['public:*'], limit: 500 })
+  const request = { since: cfg.since, scope: ['public:*'], limit: 500 }
   const url = syncUrl(cfg.url)
   await announce({ ready: true })
   const lines = stdinLines()
@@ -84,19 +84,19 @@ async function genChild(configFile: string): Promise<void> {
       const now = performance.now()
       if (now >= end) return
       const peer = peers[(w + k * cfg.concurrency) % peers.length]!
-      const { authorization, nonce } = await signRequest({ pairKey: peer.pairKey, method: 'POST', route: SYNC_ROUTE, callerId: peer.id, calleeId: cfg.calleeId, body, nowMs: Date.now() })
+      const out = sealSyncRequest({ pairKey: peer.pairKey, callerId: peer.id, calleeId: cfg.calleeId, request, nowMs: Date.now() })
       const t0 = performance.now()
       let ok = false
       let problem = ''
       try {
-        const res = await fetch(url, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body })
-        const text = await res.text()
+        const res = await fetch(url, { method: 'POST', headers: out.headers, body: out.body as Uint8Array<ArrayBuffer> })
+        const bytes = new Uint8Array(await res.arrayBuffer())
         ok = res.status === 200
-        if (!ok) problem = `http ${res.status} ${text.slice(0, 120)}`
+        if (!ok) problem = `http ${res.status} ${new TextDecoder().decode(bytes.subarray(0, 120))}`
         else if (cfg.verify && ++sent % VERIFY_EVERY === 0) {
-          const page = JSON.parse(text) as { cursor: string; memories: unknown[] }
-          if (!(await verifyResponse(peer.pairKey, nonce, text, res.headers.get('mzm-signature')))) (ok = false), (problem = 'bad response signature')
-          else if (page.memories.length !== 0 || page.cursor !== cfg.since) (ok = false), (problem = `delta not empty: ${page.memories.length} entries`)
+          // Signature, seal and schema, as a puller checks them (throws on any failure).
+          const page = openSyncResponse({ pairKey: peer.pairKey, sent: out, body: bytes, signature: res.headers.get('mzm-signature') })
+          if (page.memories.length !== 0 || page.cursor !== cfg.since) (ok = false), (problem = `delta not empty: ${page.memories.length} entries`)
           else verified++
         }
       } catch (err) {

@@ -18,6 +18,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   conflict: 409,
   peer_exists: 409,
   too_large: 413,
+  sealed_required: 415,
+  bad_seal: 400,
   rate_limited: 429,
   bad_home: 500,
 }

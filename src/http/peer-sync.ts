@@ -1,18 +1,19 @@
 /**
  * POST /peer/sync — the only peer-facing route besides /healthz. The caller proves it is a
- * current relationship with a pair-key MAC; we answer one page of our shareable change feed and
- * sign the response with the same pair key. The wire itself (schemas, limits, signatures) is
- * src/protocol; this file is the order of the checks and the store call.
+ * current relationship with a pair-key MAC over the sealed body; we open the request, answer one
+ * page of our shareable change feed sealed for that caller, and sign the sealed bytes with the
+ * same pair key. The wire itself (schemas, limits, signatures, seals) is src/protocol; this
+ * file is the order of the checks and the store call.
  */
 import { Hono } from 'hono'
-import { AuthError, TooLarge } from '../lib/errors'
+import { AuthError, PodError, TooLarge } from '../lib/errors'
 import { cancelQuietly, declaresOver, readBody } from '../lib/read-body'
 import {
-  decodeSyncRequest,
   encodeSyncResponse,
-  JSON_CONTENT_TYPE,
+  openSyncRequest,
   parseAuthorization,
-  signResponse,
+  SEALED_CONTENT_TYPE,
+  sealSyncResponse,
   SIGNATURE_HEADER,
   SYNC_REQUEST_MAX_BYTES,
   SYNC_RESPONSE_MAX_BYTES,
@@ -40,16 +41,19 @@ export function peerSyncRoutes(deps: AppDeps) {
     const trusted = peers.trusted(auth.callerId)
     if (!trusted) throw refuse(body, new AuthError('unauthorized', UNAUTHORIZED))
     if (declaresOver(c.req.raw.headers, SYNC_REQUEST_MAX_BYTES)) throw refuse(body, tooLarge())
-    // Then at most 16 KiB, counted as it streams, and the MAC over exactly those bytes.
-    const bytes = await readBody(c.req.raw, SYNC_REQUEST_MAX_BYTES, { what: 'sync request' })
+    // A plain body is refused unread: whatever it holds already crossed every proxy in the clear.
+    if (!isSealed(c.req.header('content-type'))) throw refuse(body, sealedRequired())
+    // Then at most 16 KiB, counted as it streams, and the MAC over exactly those bytes; only a
+    // request whose MAC verifies is opened.
+    const sealed = await readBody(c.req.raw, SYNC_REQUEST_MAX_BYTES, { what: 'sync request' })
     const pairKey = await identity.pairKey(auth.callerId, trusted.key)
-    verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: bytes, nowMs, nonces })
+    verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
 
-    const req = decodeSyncRequest(bytes)
-    const { answer, memories } = encodePage(store, identity.podId, req)
-    const signature = signResponse(pairKey, auth.nonce, answer)
+    const { request: req, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: identity.podId, nonce: auth.nonce, body: sealed })
+    const { answer: plain, memories } = encodePage(store, identity.podId, req)
+    const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })
     deps.onServed?.(auth.callerId, memories.length, performance.now() - started, memories, req.scope)
-    return c.body(answer as Uint8Array<ArrayBuffer>, 200, { 'content-type': JSON_CONTENT_TYPE, [SIGNATURE_HEADER]: signature })
+    return c.body(answer as Uint8Array<ArrayBuffer>, 200, { 'content-type': SEALED_CONTENT_TYPE, [SIGNATURE_HEADER]: signature })
   })
 }
 
@@ -57,11 +61,12 @@ export function peerSyncRoutes(deps: AppDeps) {
  * Largest page we send. A puller reads at most 64 MiB per answer (contract Part 1b) and would
  * fail on a bigger page forever, since the next try asks for the same one: so a page over this
  * many bytes (big memories, or escaping-heavy content) is asked of the feed again with half the
- * limit, down to one entry. Half the puller's cap leaves room for any implementation's slack.
+ * limit, down to one entry. Half the puller's cap leaves room for any implementation's slack
+ * (and for the seal's 28 bytes).
  */
 export const MAX_PAGE_BYTES = SYNC_RESPONSE_MAX_BYTES / 2
 
-/** The page's bytes as signed and sent: at most `maxBytes` unless a single entry is bigger. */
+/** The page's plaintext bytes, before sealing: at most `maxBytes` unless a single entry is bigger. */
 export function encodePage(
   store: Pick<Store, 'changesSince'>,
   podId: string,
@@ -73,6 +78,15 @@ export function encodePage(
     const answer = encodeSyncResponse({ pod_id: podId, cursor: page.cursor, more: page.more, memories: page.memories })
     if (limit === 1 || answer.byteLength <= maxBytes) return { answer, memories: page.memories }
   }
+}
+
+/** `application/vnd.mzm.sealed`, parameters and case aside. */
+function isSealed(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase() === SEALED_CONTENT_TYPE
+}
+
+function sealedRequired(): PodError {
+  return new PodError('sealed_required', `sync bodies must be sealed (Content-Type: ${SEALED_CONTENT_TYPE}, AES-256-GCM under the pair's req_key); upgrade the pulling pod`)
 }
 
 function tooLarge(): TooLarge {

@@ -35,6 +35,7 @@ export {
   type ParsedAuthorization,
 } from './signing'
 export { openRequest, openResponse, sealKeys, sealRequest, sealResponse, SealError, SEAL_OVERHEAD_BYTES, type SealKeys } from './seal'
+export { BadSignature, openSyncRequest, openSyncResponse, sealSyncRequest, sealSyncResponse, type OutgoingSyncRequest } from './sync-exchange'
 export {
   LookupAnswerSchema,
   LookupKeySchema,

@@ -1,19 +1,20 @@
 /**
- * One signed /peer/sync round trip: sign the request with the pair key, send it, check the
- * status, verify the response signature before reading anything, validate the page. The wire
- * (schemas, limits, signatures) is src/protocol.
+ * One sealed, signed /peer/sync round trip: seal the request for this peer, sign the sealed
+ * bytes with the pair key, send it, check the status, verify the response signature before
+ * opening anything, open the answer and validate the page. The wire (schemas, limits,
+ * signatures, seals) is src/protocol.
  */
 import { BadInput, PeerError } from '../lib/errors'
 import { BodyTooLarge, readBody } from '../lib/read-body'
 import {
-  decodeSyncResponse,
-  encodeSyncRequest,
-  JSON_CONTENT_TYPE,
-  signRequest,
+  BadSignature,
+  openSyncResponse,
+  SealError,
+  sealSyncRequest,
   SIGNATURE_HEADER,
   SYNC_RESPONSE_MAX_BYTES,
   SYNC_ROUTE,
-  verifyResponse,
+  type OutgoingSyncRequest,
   type PairKey,
   type PodId,
   type SyncResponse,
@@ -49,31 +50,28 @@ export async function pullPage(req: PullRequest): Promise<SyncResponse> {
 }
 
 /**
- * Signs the request now and returns the function that sends it: calling it puts the request on
- * the wire at once, so a puller can fetch page n+1 while it stores page n.
+ * Seals and signs the request now and returns the function that sends it: calling it puts the
+ * request on the wire at once, so a puller can fetch page n+1 while it stores page n.
  */
 export async function preparePull(req: PullRequest): Promise<() => Promise<SyncResponse>> {
-  const body = encodeSyncRequest({ since: req.since, scope: req.scope, limit: req.limit, wait: req.wait })
-  const { authorization, nonce } = signRequest({
+  const sent = sealSyncRequest({
     pairKey: req.pairKey,
-    method: 'POST',
-    route: SYNC_ROUTE,
     callerId: req.selfId,
     calleeId: req.peerId,
-    body,
+    request: { since: req.since, scope: req.scope, limit: req.limit, wait: req.wait },
     nowMs: req.nowMs,
   })
-  return () => send(req, body, authorization, nonce)
+  return () => send(req, sent)
 }
 
-async function send(req: PullRequest, body: Uint8Array, authorization: string, nonce: string): Promise<SyncResponse> {
+async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncResponse> {
   const url = syncUrl(req.baseUrl)
   let res: Response
   try {
     res = await (req.fetch ?? fetch)(url, {
       method: 'POST',
-      headers: requestHeaders(req.headers, authorization),
-      body: body as Uint8Array<ArrayBuffer>,
+      headers: requestHeaders(req.headers, sent),
+      body: sent.body as Uint8Array<ArrayBuffer>,
       redirect: 'error', // a redirect could move the request to a host the operator did not name
       signal: anySignal(AbortSignal.timeout(req.timeoutMs ?? REQUEST_TIMEOUT_MS), req.signal),
     })
@@ -94,15 +92,14 @@ async function send(req: PullRequest, body: Uint8Array, authorization: string, n
     const code = errorCode(bytes)
     throw new PeerError(code === 'clock_skew' || code === 'replay' ? code : 'unauthorized', `POST ${url} → 401 ${code ?? ''}`.trim())
   }
-  if (res.status !== 200) throw new PeerError(`http_${res.status}`, `POST ${url} → ${res.status}`)
+  if (res.status !== 200) throw new PeerError(`http_${res.status}`, `POST ${url} → ${res.status} ${errorCode(bytes) ?? ''}`.trim())
 
-  if (!verifyResponse(req.pairKey, nonce, bytes, res.headers.get(SIGNATURE_HEADER))) {
-    throw new PeerError('bad_signature', `POST ${url}: response signature does not verify; nothing stored`)
-  }
   let page: SyncResponse
   try {
-    page = decodeSyncResponse(bytes)
+    page = openSyncResponse({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers.get(SIGNATURE_HEADER) })
   } catch (cause) {
+    if (cause instanceof BadSignature) throw new PeerError('bad_signature', `POST ${url}: response signature does not verify; nothing stored`, { cause })
+    if (cause instanceof SealError) throw new PeerError('bad_response', `POST ${url}: ${cause.message}; nothing stored`, { cause })
     if (cause instanceof BadInput) throw new PeerError('bad_response', `POST ${url}: ${cause.issues[0] ?? cause.message}`, { cause })
     throw cause
   }
@@ -111,10 +108,9 @@ async function send(req: PullRequest, body: Uint8Array, authorization: string, n
 }
 
 /** The caller's extra headers, then ours: the protocol's own headers always win, whatever their case. */
-function requestHeaders(extra: Record<string, string> | undefined, authorization: string): Headers {
+function requestHeaders(extra: Record<string, string> | undefined, sent: OutgoingSyncRequest): Headers {
   const headers = new Headers(extra)
-  headers.set('authorization', authorization)
-  headers.set('content-type', JSON_CONTENT_TYPE)
+  for (const [name, value] of Object.entries(sent.headers)) headers.set(name, value)
   return headers
 }
 

@@ -132,13 +132,13 @@ export interface SyncAnswer {
   signatureOk?: boolean
 }
 
-/** How the pod wants sync bodies: learnt from its first answer (415 sealed_required → sealed). */
-const sealedPods = new Map<string, boolean>()
-
-/** A signed (and, if the pod requires it, sealed) request body, ready to send as-is. */
+/**
+ * A signed request body, sealed as Part 1b requires (a pod refuses plain JSON with 415
+ * `sealed_required`), ready to send as-is. `sealed: false` sends plain JSON on purpose.
+ */
 export function buildSyncRequest(self: KeyPair, pod: PodTarget, json: unknown, opts: { sealed?: boolean; tsS?: number } = {}) {
   const key = pairKey(self, pod.podId, pod.key)
-  const sealed = opts.sealed ?? sealedPods.get(pod.podId) ?? false
+  const sealed = opts.sealed ?? true
   const plain = utf8(typeof json === 'string' ? json : JSON.stringify(json))
   // The nonce is part of the seal's AAD and of the Bearer: pick it first.
   const nonce = b64u(randomBytes(16))
@@ -164,14 +164,9 @@ export async function sendSyncRequest(pod: PodTarget, self: KeyPair, req: Return
   return { status: 200, signatureOk, page: JSON.parse(new TextDecoder().decode(plain)) }
 }
 
-/** One signed /peer/sync call; learns whether the pod wants sealed bodies and retries once if so. */
+/** One signed, sealed /peer/sync call, opened and checked as a puller must. */
 export async function syncCall(self: KeyPair, pod: PodTarget, json: unknown): Promise<SyncAnswer> {
-  const answer = await sendSyncRequest(pod, self, buildSyncRequest(self, pod, json))
-  if (answer.status === 415 && answer.error === 'sealed_required' && !sealedPods.get(pod.podId)) {
-    sealedPods.set(pod.podId, true)
-    return sendSyncRequest(pod, self, buildSyncRequest(self, pod, json))
-  }
-  return answer
+  return sendSyncRequest(pod, self, buildSyncRequest(self, pod, json))
 }
 
 // ---- Served pod: a Bun.serve the real pod pulls from ---------------------------------------

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import type { PodProcess } from '../helpers/pod-process'
-import { buildSyncRequest, memoryOf, newKeyPair, pairKey, sendSyncRequest, signBearer, type KeyPair, type PodTarget } from './_contract'
+import { buildSyncRequest, memoryOf, SEALED_TYPE, newKeyPair, pairKey, sendSyncRequest, signBearer, type KeyPair, type PodTarget } from './_contract'
 import { pairedCaller, spawn, stopPods } from './_fixture'
 import { rawRequest, within, type RawRequest } from './_raw-http'
 
@@ -42,7 +42,7 @@ function bearerOf(kp: KeyPair): string {
 function syncHeaders(authorization: string | null, framing: { length?: number }): Record<string, string> {
   return {
     ...(authorization ? { authorization } : {}),
-    'content-type': 'application/json',
+    'content-type': SEALED_TYPE, // Part 1b: a plain body would be refused (415) before its size mattered
     ...(framing.length === undefined ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(framing.length) }),
   }
 }

@@ -41,7 +41,9 @@ export function sendPartial(opts: {
   })
   status.catch(() => {})
   sock.on('connect', () => {
-    const lines = [`${opts.method ?? 'POST'} ${opts.path} HTTP/1.1`, `Host: ${u.host}`, 'Content-Type: application/json']
+    const lines = [`${opts.method ?? 'POST'} ${opts.path} HTTP/1.1`, `Host: ${u.host}`]
+    // application/json unless the caller names its own type (a sealed /peer/sync body).
+    if (!Object.keys(opts.headers ?? {}).some((k) => k.toLowerCase() === 'content-type')) lines.push('Content-Type: application/json')
     for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`${k}: ${v}`)
     lines.push(opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${opts.declaredBytes}`)
     sock.write(`${lines.join('\r\n')}\r\n\r\n`)

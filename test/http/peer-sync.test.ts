@@ -1,11 +1,11 @@
 /**
  * POST /peer/sync on a real in-process pod: nothing big before auth (16 KiB, refused unread or
- * as it streams), and scope limits for what a paired peer sends.
+ * as it streams), sealed bodies only, and scope limits for what a paired peer sends.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { openHome, type Identity, type PodId } from '../../src/identity'
-import { signRequest, SYNC_RESPONSE_MAX_BYTES } from '../../src/protocol'
+import { openSyncResponse, sealSyncRequest, signRequest, SYNC_RESPONSE_MAX_BYTES, type SyncRequestInput } from '../../src/protocol'
 import { encodePage, MAX_PAGE_BYTES } from '../../src/http/peer-sync'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
@@ -31,10 +31,10 @@ afterAll(async () => {
   for (const h of homes) rmSync(h, { recursive: true, force: true })
 })
 
-/** A request signed by B over exactly `body`. */
+/** A Bearer signed by B over exactly `body` (for bodies that are not a sealed request). */
 async function signed(body: string, nowMs = Date.now()) {
   const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
-  const { authorization } = await signRequest({
+  const { authorization } = signRequest({
     pairKey,
     method: 'POST',
     route: '/peer/sync',
@@ -46,11 +46,18 @@ async function signed(body: string, nowMs = Date.now()) {
   return authorization
 }
 
+/** One sealed request from B; a 200 is checked and opened as B would, an error read as JSON. */
 async function sync(request: Record<string, unknown>) {
-  const body = JSON.stringify(request)
-  const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { authorization: await signed(body), 'content-type': 'application/json' }, body })
-  return { status: res.status, body: (await res.json()) as { error?: string; message?: string; memories?: { label: string }[] } }
+  const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
+  const sent = sealSyncRequest({ pairKey, callerId: asB.podId, calleeId: a.home.identity.podId, request: request as SyncRequestInput, nowMs: Date.now() })
+  const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: sent.headers, body: sent.body as Uint8Array<ArrayBuffer> })
+  type Answer = { error?: string; message?: string; memories?: { label?: string }[] }
+  if (res.status !== 200) return { status: res.status, body: (await res.json()) as Answer }
+  const page = openSyncResponse({ pairKey, sent, body: new Uint8Array(await res.arrayBuffer()), signature: res.headers.get('mzm-signature') })
+  return { status: res.status, body: page as Answer }
 }
+
+const SEALED = 'application/vnd.mzm.sealed'
 
 /** Well-formed Bearer for a caller that is not a relationship of A. */
 const STRANGER = `Bearer mzm1.6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f.${Math.floor(Date.now() / 1000)}.${'A'.repeat(22)}.${'A'.repeat(43)}`
@@ -103,7 +110,7 @@ describe('nothing big before auth', () => {
   })
 
   test('a current caller declaring more than 16 KiB: 413 before the body has arrived', async () => {
-    const req = sendPartial({ url: a.url, path: '/peer/sync', headers: { authorization: await signed('{}') }, declaredBytes: 16 * 1024 + 1, firstBytes: 1024 })
+    const req = sendPartial({ url: a.url, path: '/peer/sync', headers: { authorization: await signed('{}'), 'content-type': SEALED }, declaredBytes: 16 * 1024 + 1, firstBytes: 1024 })
     try {
       expect(await req.status).toBe(413)
     } finally {
@@ -112,7 +119,7 @@ describe('nothing big before auth', () => {
   })
 
   test('a current caller streaming past 16 KiB (chunked): 413 as soon as the count passes it', async () => {
-    const req = sendPartial({ url: a.url, path: '/peer/sync', headers: { authorization: await signed('{}') }, declaredBytes: 1024 * 1024, firstBytes: 20 * 1024, chunked: true })
+    const req = sendPartial({ url: a.url, path: '/peer/sync', headers: { authorization: await signed('{}'), 'content-type': SEALED }, declaredBytes: 1024 * 1024, firstBytes: 20 * 1024, chunked: true })
     try {
       expect(await req.status).toBe(413)
     } finally {
@@ -121,16 +128,47 @@ describe('nothing big before auth', () => {
     // The same with fetch, to read the error body.
     const big = JSON.stringify({ since: null, scope: ['public:*'], limit: 10, pad: 'x'.repeat(17 * 1024) })
     const stream = new Blob([big]).stream()
-    const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { authorization: await signed(big), 'content-type': 'application/json' }, body: stream })
+    const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { authorization: await signed(big), 'content-type': SEALED }, body: stream })
     expect(res.status).toBe(413)
     expect(await res.json()).toMatchObject({ error: 'too_large', message: expect.stringContaining('over 16384 bytes') })
   })
 
-  test('a signed request of just under 16 KiB is still read and judged on its MAC', async () => {
-    const body = JSON.stringify({ since: null, scope: ['public:*'], limit: 10 }) + ' '.repeat(16 * 1024 - 60)
-    expect(body.length).toBeLessThanOrEqual(16 * 1024)
-    const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { authorization: await signed(body), 'content-type': 'application/json' }, body })
+  test('a sealed request of just under 16 KiB is still read, judged on its MAC and opened', async () => {
+    // 16 globs of 128 characters plus the rest: the largest request the limits allow, sealed.
+    const scope = Array.from({ length: 16 }, (_, i) => `public:${String(i).padStart(2, '0')}${'*'.repeat(119)}`)
+    const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
+    const sent = sealSyncRequest({ pairKey, callerId: asB.podId, calleeId: a.home.identity.podId, request: { since: 'x'.repeat(64), scope, limit: 10, wait: 0 }, nowMs: Date.now() })
+    expect(sent.body.length).toBeLessThanOrEqual(16 * 1024)
+    const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: sent.headers, body: sent.body as Uint8Array<ArrayBuffer> })
+    // Read, verified and opened: the cursor is then judged by the store (400), not refused as too large.
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { message: string }).message).toContain('cursor')
+  })
+})
+
+describe('sealed bodies only', () => {
+  test('a plain JSON body, correctly signed by a current peer: 415 sealed_required, unread', async () => {
+    for (const type of ['application/json', '', 'application/vnd.mzm.sealed-not', 'text/plain']) {
+      const body = JSON.stringify({ since: null, scope: ['public:*'], limit: 10 })
+      const headers: Record<string, string> = { authorization: await signed(body) }
+      if (type) headers['content-type'] = type
+      const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers, body })
+      expect(res.status).toBe(415)
+      expect(await res.json()).toMatchObject({ error: 'sealed_required', message: expect.stringContaining(SEALED) })
+    }
+  })
+
+  test('the sealed content type is matched without regard to case or parameters', async () => {
+    const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
+    const sent = sealSyncRequest({ pairKey, callerId: asB.podId, calleeId: a.home.identity.podId, request: { since: null, limit: 1 }, nowMs: Date.now() })
+    const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { ...sent.headers, 'content-type': 'Application/VND.mzm.sealed; v=1' }, body: sent.body as Uint8Array<ArrayBuffer> })
     expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe(SEALED)
+  })
+
+  test('a stranger sending plain JSON still gets 401, not 415: nothing is said before the caller is known', async () => {
+    const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { authorization: STRANGER, 'content-type': 'application/json' }, body: '{}' })
+    expect(res.status).toBe(401)
   })
 })
 

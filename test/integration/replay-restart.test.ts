@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { formatHandshakeUrl, openHome, type Identity, type PodId, type PublicKey } from '../../src/identity'
-import { signRequest } from '../../src/protocol'
+import { sealSyncRequest } from '../../src/protocol'
 import { memoryLogger } from '../../src/lib/log'
 import { spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
 import { identityOf, remember } from '../helpers/federation'
@@ -38,18 +38,15 @@ afterAll(async () => {
 
 /** A request B signs now, as if B's clock were `skewS` seconds off; `send` can replay it verbatim. */
 async function captured(skewS: number) {
-  const body = JSON.stringify({ since: null, scope: ['public:*'], limit: 10 })
-  const { authorization } = await signRequest({
+  const sent = sealSyncRequest({
     pairKey: await asB.pairKey(idA, keyA),
-    method: 'POST',
-    route: '/peer/sync',
     callerId: asB.podId,
     calleeId: idA,
-    body,
+    request: { since: null, scope: ['public:*'], limit: 10 },
     nowMs: Date.now() + skewS * 1000,
   })
   return async (to: PodProcess) => {
-    const res = await fetch(`${to.url}/peer/sync`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body })
+    const res = await fetch(`${to.url}/peer/sync`, { method: 'POST', headers: sent.headers, body: sent.body as Uint8Array<ArrayBuffer> })
     return { status: res.status, error: res.status === 200 ? undefined : ((await res.json()) as { error: string }).error }
   }
 }

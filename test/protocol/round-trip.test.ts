@@ -8,7 +8,17 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import * as v from 'valibot'
 import { BadInput } from '../../src/lib/errors'
 import {
+  BadSignature,
   decodeSyncRequest,
+  openSyncRequest,
+  openSyncResponse,
+  parseAuthorization,
+  SealError,
+  sealKeys,
+  sealSyncRequest,
+  sealSyncResponse,
+  signResponse,
+  verifyRequest,
   decodeSyncResponse,
   encodeSyncRequest,
   encodeSyncResponse,
@@ -21,7 +31,7 @@ import {
   WAIT_MAX_S,
   type SyncResponse,
 } from '../../src/protocol'
-import { importPairKey } from '../../src/identity'
+import { importPairKey, NonceCache } from '../../src/identity'
 import { publicKeyFromPrivate, randomKeyBytes } from '../../src/identity/keys'
 import { signedRegistration } from '../../src/sync/rendezvous-client'
 
@@ -110,5 +120,45 @@ describe('rendezvous: pod encodes a registration, the rendezvous decodes it; and
     const info = { key: 'A'.repeat(43), version: '1.0.0' }
     expect(v.parse(RendezvousKeyAnswerSchema, JSON.parse(JSON.stringify(info))) as unknown).toEqual(info)
     expect(v.safeParse(RendezvousKeyAnswerSchema, { key: 'B'.repeat(43) }).success).toBe(false) // stray bits: not canonical
+  })
+})
+
+describe('the whole sealed exchange: puller → callee → puller', () => {
+  const caller = randomUUID()
+  const callee = randomUUID()
+  const at = '2026-05-26T10:00:00.000Z'
+  const page: SyncResponse = { pod_id: callee, cursor: '7', more: false, memories: [{ id: randomUUID(), label: 'public:x', content: 'c', created_at: at, updated_at: at }] }
+
+  test('sealed, signed, verified, opened and decoded on each side', async () => {
+    const pairKey = await importPairKey(randomBytes(32))
+    const nowMs = Date.parse(at)
+    const sent = sealSyncRequest({ pairKey, callerId: caller, calleeId: callee, request: { since: '3', limit: 10, wait: 20 }, nowMs })
+    expect(sent.headers['content-type']).toBe('application/vnd.mzm.sealed')
+    // The callee: Bearer over the sealed bytes first, then open.
+    const auth = parseAuthorization(sent.headers.authorization)!
+    expect(auth.nonce).toBe(sent.nonce)
+    verifyRequest({ pairKey, auth, method: 'POST', route: '/peer/sync', calleeId: callee, body: sent.body, nowMs, nonces: new NonceCache() })
+    const { request, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: callee, nonce: auth.nonce, body: sent.body })
+    expect(request).toEqual({ since: '3', scope: ['public:*'], limit: 10, wait: 20 })
+    const answer = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, page })
+    // The puller.
+    expect(openSyncResponse({ pairKey, sent, body: answer.body, signature: answer.signature })).toEqual(page)
+  })
+
+  test('an answer sealed under another key or for another request fails, and says which check', async () => {
+    const pairKey = await importPairKey(randomBytes(32))
+    const sent = sealSyncRequest({ pairKey, callerId: caller, calleeId: callee, request: { since: null }, nowMs: Date.now() })
+    const keys = sealKeys(pairKey, caller, callee)
+    const wrongKey = sealSyncResponse({ pairKey, keys: sealKeys(await importPairKey(randomBytes(32)), caller, callee), nonce: sent.nonce, page })
+    expect(() => openSyncResponse({ pairKey, sent, ...wrongKey })).toThrow(SealError)
+    const otherNonce = sealSyncResponse({ pairKey, keys, nonce: 'B'.repeat(22), page })
+    // Signed for the other nonce too: the signature check catches it first.
+    expect(() => openSyncResponse({ pairKey, sent, ...otherNonce })).toThrow(BadSignature)
+    // Signed for our nonce but sealed under the other AAD: the seal catches it.
+    const resigned = { body: otherNonce.body, signature: signResponse(pairKey, sent.nonce, otherNonce.body) }
+    expect(() => openSyncResponse({ pairKey, sent, ...resigned })).toThrow(SealError)
+    const flipped = sealSyncResponse({ pairKey, keys, nonce: sent.nonce, page })
+    flipped.body[20]! ^= 1
+    expect(() => openSyncResponse({ pairKey, sent, ...flipped })).toThrow(BadSignature)
   })
 })
