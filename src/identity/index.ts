@@ -18,7 +18,7 @@ export {
   savePodConfig,
 } from './pod-config'
 export { isPodId, parsePodId, shortId } from './pod-id'
-export { isPublicKey, keyTextProblem, parsePublicKey, KEY_CHARS } from './keys'
+export { isPublicKey, keyTextProblem, parsePublicKey } from './keys'
 export { createIdentity, type Identity, type IdentityInit } from './identity'
 export { formatHandshakeUrl, parseHandshakeUrl, HANDSHAKE_SCHEME, type Handshake } from './handshake'
 export { derivePairKeyBytes, importPairKey, type PairKey } from './pair-key'
@@ -30,6 +30,6 @@ export {
   type RendezvousProofKey,
 } from './rendezvous-proof'
 export { loadOrCreateX25519KeyPair, type X25519KeyPair } from './key-file'
-export { NonceCache, NONCE_TTL_MS, type NonceVerdict } from './nonce-cache'
+export { NonceCache, type NonceVerdict } from './nonce-cache'
 export { PeerRegistry, type PeerInput, type PeerPatch } from './peer-registry'
 export { DEFAULT_SCOPE, normalizeScope, RENDEZVOUS_SCHEME, ScopeSchema } from './peers-toml'

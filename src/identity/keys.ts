@@ -9,7 +9,7 @@ import { fromBase64url, toBase64url } from '../lib/base64url'
 import { KEY_BYTES, keyTextProblem } from '../protocol'
 import type { PublicKey } from './types'
 
-export { isPublicKey, KEY_BYTES, KEY_CHARS, keyTextProblem } from '../protocol'
+export { isPublicKey, KEY_BYTES, keyTextProblem } from '../protocol'
 
 // PKCS#8 DER prefix for a raw 32-byte X25519 private key (RFC 8410).
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')

@@ -42,6 +42,5 @@ export {
   PeerIdSchema,
   RegisterSchema,
   RendezvousKeyAnswerSchema,
-  type LookupAnswer,
   type RegisterBody,
 } from './rendezvous-messages'
