@@ -1,6 +1,7 @@
 /**
- * The one error mapper: PodError → `{ error: code, message, issues? }` with a status from one
- * table; HTTPException passes through; anything else is logged and answered 500 `internal`.
+ * The one error mapper, shared by the pod and the rendezvous: PodError → `{ error: code, message,
+ * issues? }` with a status from one table; HTTPException passes through; anything else is logged
+ * and answered 500 `internal`.
  */
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -22,13 +23,21 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   bad_seal: 400,
   rate_limited: 429,
   bad_home: 500,
+  // The rendezvous's own refusals (src/rendezvous/app.ts).
+  bad_proof: 401,
+  too_many_ids: 429,
+  full: 503,
 }
 
 export function errorBody(code: string, message: string, issues?: string[]) {
   return issues && issues.length > 0 ? { error: code, message, issues } : { error: code, message }
 }
 
-export function createErrorHandler(log: Logger) {
+/**
+ * `service` names whose log an internal error points to ("pod", "rendezvous").
+ * @example app.onError(createErrorHandler(log, 'rendezvous'))
+ */
+export function createErrorHandler(log: Logger, service = 'pod') {
   return function onError(err: Error, c: Context): Response {
     if (err instanceof PodError) {
       const status = STATUS_BY_CODE[err.code] ?? 500
@@ -42,7 +51,7 @@ export function createErrorHandler(log: Logger) {
       return c.json(errorBody(codeForStatus(err.status), err.message || res.statusText), err.status)
     }
     log.error({ op: 'http', err: 'internal', path: c.req.path, msg: err.message })
-    return c.json(errorBody('internal', 'internal error; see the pod log'), 500)
+    return c.json(errorBody('internal', `internal error; see the ${service} log`), 500)
   }
 }
 

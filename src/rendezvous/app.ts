@@ -20,11 +20,10 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { HTTPException } from 'hono/http-exception'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
 import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
+import { createErrorHandler, notFound } from '../http/errors'
 import { AuthError, BadInput, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { VERSION } from '../version'
@@ -53,19 +52,6 @@ export interface RendezvousAppDeps {
   failuresPerMinute?: number
   /** Registrations per token per second (default REGISTRATIONS_PER_SECOND_PER_TOKEN). */
   registrationsPerSecond?: number
-}
-
-const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
-  bad_input: 400,
-  unauthorized: 401,
-  bad_proof: 401,
-  clock_skew: 401,
-  not_found: 404,
-  conflict: 409,
-  too_large: 413,
-  rate_limited: 429,
-  too_many_ids: 429,
-  full: 503,
 }
 
 const NOT_FOUND_MESSAGE = 'no live registration for this peer id and key'
@@ -149,16 +135,8 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
     return c.json(reg)
   })
 
-  app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404))
-  app.onError(function onError(err, c) {
-    if (err instanceof PodError) {
-      const issues = err instanceof BadInput && err.issues.length > 0 ? err.issues : undefined
-      return c.json({ error: err.code, message: err.message, ...(issues ? { issues } : {}) }, STATUS_BY_CODE[err.code] ?? 500)
-    }
-    if (err instanceof HTTPException) return c.json({ error: `http_${err.status}`, message: err.message || 'request refused' }, err.status)
-    log.error({ op: 'http', err: 'internal', path: c.req.path, msg: err.message })
-    return c.json({ error: 'internal', message: 'internal error; see the rendezvous log' }, 500)
-  })
+  app.notFound(notFound)
+  app.onError(createErrorHandler(log, 'rendezvous'))
   return app
 }
 

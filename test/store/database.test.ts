@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../../src/store/database'
@@ -63,13 +64,37 @@ describe('openDatabase', () => {
     db.close()
   })
 
-  test('two connections opening a fresh file at once both end up migrated', () => {
+  test('four processes opening one fresh file at the same moment all end up on the migrated schema', async () => {
     dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
     const path = join(dir, 'pod.db')
-    const a = openDatabase(path)
-    const b = openDatabase(path)
-    expect(b.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
-    a.close()
-    b.close()
-  })
+    const go = join(dir, 'go')
+    // Each child spins until the go file exists, so all four open (and race to migrate) together.
+    const script = `
+      import { existsSync } from 'node:fs'
+      import { openDatabase } from ${JSON.stringify(join(import.meta.dir, '../../src/store/database.ts'))}
+      while (!existsSync(${JSON.stringify(go)})) {}
+      const db = openDatabase(${JSON.stringify(path)})
+      console.log(JSON.stringify(db.query('PRAGMA user_version').get()))
+      db.close()`
+    const children = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }))
+    const outcomes = children.map(
+      (child) =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          let out = ''
+          let err = ''
+          child.stdout!.on('data', (d) => (out += d))
+          child.stderr!.on('data', (d) => (err += d))
+          child.on('close', (code) => resolve({ code, out, err }))
+        }),
+    )
+    writeFileSync(go, '')
+    for (const o of await Promise.all(outcomes)) {
+      expect(o.err).toBe('')
+      expect(o.code).toBe(0)
+      expect(JSON.parse(o.out)).toEqual({ user_version: MIGRATIONS.length })
+    }
+    const db = openDatabase(path)
+    expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
+    db.close()
+  }, 30_000)
 })
