@@ -3,13 +3,16 @@
  * one that serves them (http) and the CLI that prints them. A leaf: it imports nothing.
  */
 
-export type PeerStatus = 'ready' | 'handshake-pending' | 'paused' | 'error' | 'revoked' | 'held'
+export type PeerStatus = 'ready' | 'handshake-pending' | 'awaiting-peer' | 'paused' | 'error' | 'revoked' | 'held'
 
 /** One peer as `GET /peer/peers` shows it. */
 export interface PeerView {
   id: string
   name: string
-  url: string
+  /** As peers.toml has it: "" (none yet), one URL, or a list tried in order. */
+  url: string | string[]
+  /** The same URLs, always as a list ([] = none yet). */
+  urls: string[]
   sync: boolean
   scope: string | string[]
   status: PeerStatus
@@ -26,6 +29,18 @@ export interface PeersOverview {
   summary: string
   /** peers.toml parse problem, if any (the pod keeps using the last good copy). */
   error: string | null
+  /**
+   * Pods that tried to pull from us without being a peer (short id, first/last seen, count),
+   * most recent first. Display only: the id is what an unauthenticated caller claimed.
+   */
+  unknown_callers?: UnknownCallerView[]
+}
+
+export interface UnknownCallerView {
+  id: string
+  first_seen: string
+  last_seen: string
+  count: number
 }
 
 /** Outcome of pulling from one peer (`POST /peer/sync-now`). */

@@ -13,6 +13,7 @@ import { peerCommands } from './cli/cmd-peer'
 import { identityCommands } from './cli/cmd-identity'
 import { doctorCommand } from './cli/cmd-doctor'
 import { rendezvousCommand } from './cli/cmd-rendezvous'
+import { advertiseCommand } from './cli/cmd-advertise'
 import { serviceCommand } from './cli/cmd-service'
 import { mcpCommand } from './cli/cmd-mcp'
 import { contextCommand } from './cli/cmd-context'
@@ -46,6 +47,7 @@ function rootCommand(flags: GlobalFlags) {
       open,
       doctor: doctorCommand(flags),
       rendezvous: rendezvousCommand(flags),
+      advertise: advertiseCommand(flags),
       service: serviceCommand(flags),
       mcp: mcpCommand(flags),
       context: contextCommand(flags),

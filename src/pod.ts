@@ -5,7 +5,7 @@
  */
 import { systemClock, type Clock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
-import { lockHome, NonceCache, openHome, parseListen, shortId, type PeerRecord, type PodHome } from './identity'
+import { checkAdvertiseList, lockHome, NonceCache, UnknownCallers, openHome, parseListen, shortId, type PeerRecord, type PodHome } from './identity'
 import { openStore, startBackgroundIndexer, type Store } from './store'
 import { createApp, serverBodyLimitBytes } from './http/app'
 import type { AppDeps } from './http/deps'
@@ -36,6 +36,8 @@ export interface StartPodOptions {
    */
   heartbeat?: boolean
   fetch?: typeof fetch
+  /** Time to response headers per URL attempt when pulling (default CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number
 }
 
 export interface Pod {
@@ -74,9 +76,11 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const listPeers = (): PeerRecord[] => peers.list().peers
     const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
 
+    const unknownCallers = new UnknownCallers()
     const overview = () => {
       const { peers: records, error } = peers.list()
-      return peersOverview(records, store, (p) => locator.reachable(p), error)
+      // Callers that became peers since (their handshake was pasted) drop off the list.
+      return { ...peersOverview(records, store, (p) => locator.reachable(p), error), unknown_callers: unknownCallers.list((id) => peers.trusted(id) !== null) }
     }
     const metrics = createPodMetrics({
       peers: () => overview().peers,
@@ -95,6 +99,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       log,
       intervalMs: () => intervalMs,
       resolveUrl: (peer) => locator.resolve(peer),
+      peerHeaders: (id) => home.headers.get(id),
+      connectTimeoutMs: opts.connectTimeoutMs,
       confirmUrl: (peer, url) => locator.confirm(peer, url),
       fetch: opts.fetch,
       onPulled: (id, result) => {
@@ -137,6 +143,13 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       metrics: () => metrics.render(),
       rendezvousState: () => locator.heartbeatState(),
       panelUrl: () => url,
+      peerHeaders: home.headers,
+      onUnknownCaller: (callerId) => {
+        if (unknownCallers.note(callerId, clock.now())) {
+          log.warn({ op: 'peer_sync', peer: shortId(callerId), err: 'unknown_caller', msg: 'a pod that is not our peer tried to pull; if you expect it, paste its handshake URL (mazemaker peer add); logged once an hour per pod' })
+        }
+      },
+      advertise: { list: () => identity.advertise(), set: (urls) => home.setAdvertise(checkAdvertiseList(urls)) },
     }
     const app = createApp(deps)
     const listenAt = parseListen(config.listen)
@@ -168,7 +181,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       settling.abort()
       return settled
     })
-    const heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => config.advertise_url || defaultAdvertiseUrl(server.hostname, server.port) })
+    const heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => identity.advertise()[0] ?? defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
 
     let closing: Promise<void> | null = null

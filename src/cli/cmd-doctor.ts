@@ -1,13 +1,14 @@
 /**
  * `mazemaker doctor`: checks the home (files, modes, keys), the database's integrity, the port,
- * peers.toml and the rendezvous heartbeat, and says what to fix. Exit 1 when something is wrong.
+ * peers.toml, whether what the pod advertises is reachable from elsewhere, and the rendezvous heartbeat, and says what to fix. Exit 1 when something is wrong.
  */
 import { defineCommand } from 'citty'
 import { existsSync } from 'node:fs'
-import { homePaths, openHome } from '../identity'
+import { checkAdvertiseReach, homePaths, isWildcardHost, openHome, parseListen, type PodConfig } from '../identity'
+import { localHttpUrl } from '../lib/http-url'
 import { formatMode, looseDbFiles } from '../store'
 import { createLogger } from '../lib/log'
-import { configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
+import { configuredUrl, homeRoot, podClient, portOverride, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
 import { openSqlite, serve } from '../runtime'
 import { visible } from '../lib/visible'
@@ -70,6 +71,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
   }
 
   const rv = home.config.rendezvous
+  checks.push(advertiseCheck(home.config, flags, rv ? (status?.rendezvous?.advertised_url || null) : null, rv !== null))
   if (!rv) checks.push({ name: 'rendezvous', ok: true, detail: 'not configured (peers need direct URLs)' })
   else if (!running) checks.push({ name: 'rendezvous', ok: true, detail: `configured (${rv.url}); pod not running, no heartbeat` })
   else {
@@ -86,6 +88,19 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
     )
   }
   return checks
+}
+
+/**
+ * Whether what we advertise (to handshakes, or to a rendezvous) is reachable from another
+ * machine: loopback only is a FAIL. With a rendezvous and nothing advertised, the pod registers
+ * its listen address: the running pod's heartbeat says which, else pod.toml's listen.
+ */
+function advertiseCheck(config: PodConfig, flags: GlobalFlags, registered: string | null, rendezvous: boolean): Check {
+  const listenAt = parseListen(config.listen)
+  const listenHost = flags.host ?? listenAt.host
+  const heartbeatUrl = !rendezvous ? null : registered ?? (isWildcardHost(listenHost) ? null : localHttpUrl(listenHost, portOverride(flags) ?? listenAt.port))
+  const r = checkAdvertiseReach({ advertise: config.advertise, listenHost, heartbeatUrl })
+  return { name: 'advertise', ok: r.ok, detail: r.detail }
 }
 
 function dbCheck(path: string): Check {

@@ -6,6 +6,7 @@ import { formatPeerTable } from './table'
 import type { PeersOverview, PeerView, SyncResult } from '../api-types'
 import { printJson, withPod } from './with-pod'
 import { visible } from '../lib/visible'
+import { promptHidden } from './prompt-secret'
 
 
 const json = { type: 'boolean', description: 'print JSON' } as const
@@ -41,7 +42,7 @@ async function findPeer(pod: PodClient, ref: string): Promise<string> {
 
 function printPeer(peer: PeerView, asJson: boolean | undefined) {
   if (asJson) return printJson({ peer })
-  console.log(`${visible(peer.id.slice(0, 8))}  ${visible(peer.name) || '(no name)'}  ${visible(peer.status)}  ${visible(peer.url) || '(no URL yet)'}`)
+  console.log(`${visible(peer.id.slice(0, 8))}  ${visible(peer.name) || '(no name)'}  ${visible(peer.status)}  ${visible(urlText(peer.url)) || '(no URL yet)'}`)
 }
 
 export function peerCommands(flags: GlobalFlags) {
@@ -49,17 +50,19 @@ export function peerCommands(flags: GlobalFlags) {
     meta: { name: 'add', description: 'Pair with a pod: paste its mzm-handshake:// URL' },
     args: {
       handshake: { type: 'positional', description: 'mzm-handshake://<pod-id>?key=…', required: true },
-      url: { type: 'string', description: 'where to reach it, e.g. https://peer.tail-foo.ts.net' },
+      url: { type: 'string', description: 'where to reach it (repeat for several, tried in order); default: the URLs in its handshake' },
       scope: { type: 'string', description: 'label glob(s) to pull, comma-separated (default public:*)' },
       name: { type: 'string', description: 'a name for it' },
       paused: { type: 'boolean', description: 'add without pulling (sync = false)' },
       replace: { type: 'boolean', description: 'replace a peer already paired under this id (its key too)' },
       json,
     },
-    async run({ args }) {
+    async run({ args, rawArgs }) {
+      const urls = repeatedFlag(rawArgs, 'url')
       const body = {
         handshake_url: args.handshake,
-        direct_url: args.url,
+        // None given: the URLs the handshake carries (the peer's advertised ones).
+        direct_url: urls.length === 0 ? undefined : urls.length === 1 ? urls[0] : urls,
         scope: args.scope ? splitScope(args.scope) : undefined,
         name: args.name,
         sync: args.paused ? false : undefined,
@@ -67,7 +70,7 @@ export function peerCommands(flags: GlobalFlags) {
       }
       const { peer } = await withPod(flags, (pod) => pod.call<{ peer: PeerView }>('POST', '/peer/add', body))
       printPeer(peer, args.json)
-      if (!args.json) console.log(peer.url ? 'inbound from this peer is live now; run `mazemaker sync` to pull at once' : 'no URL yet: set one with `mazemaker peer set <id> --url …`')
+      if (!args.json) console.log(peer.urls.length > 0 ? 'inbound from this peer is live now; run `mazemaker sync` to pull at once' : 'no URL yet: set one with `mazemaker peer set <id> --url …`')
     },
   })
 
@@ -80,6 +83,12 @@ export function peerCommands(flags: GlobalFlags) {
       if (out.error) console.error(`warning: ${visible(out.error)}`)
       console.log(visible(out.summary))
       if (out.peers.length > 0) console.log(formatPeerTable(out.peers, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }))
+      const unknown = out.unknown_callers ?? []
+      if (unknown.length > 0) {
+        // Display only: a pasted handshake URL (peer add) is the only way to make one a peer.
+        console.log('\npods that tried to pull from you (not your peers; to pair, ask for their handshake URL and run `mazemaker peer add`):')
+        for (const u of unknown) console.log(`  ${visible(u.id)}  ${u.count} request(s), first ${visible(u.first_seen)}, last ${visible(u.last_seen)}`)
+      }
     },
   })
 
@@ -87,8 +96,8 @@ export function peerCommands(flags: GlobalFlags) {
     defineCommand({
       meta: { name, description },
       args: { peer: { type: 'positional', description: 'peer id, short id or name', required: true }, ...extraArgs, json },
-      async run({ args }) {
-        const patchBody = body(args)
+      async run({ args, rawArgs }) {
+        const patchBody = body({ ...args, urls: repeatedFlag(rawArgs, 'url') })
         if (Object.keys(patchBody).length === 0) throw new PodError('usage', 'nothing to change: give --url, --scope, --name or --sync')
         const { peer } = await withPod(flags, async (pod) =>
           pod.call<{ peer: PeerView }>('PATCH', `/peer/peers/${await findPeer(pod, String(args.peer))}`, patchBody),
@@ -101,13 +110,13 @@ export function peerCommands(flags: GlobalFlags) {
     'set',
     'Change a peer: --url, --scope, --name, --sync true|false',
     (a) => ({
-      ...(a.url !== undefined ? { url: a.url } : {}),
+      ...(a.url !== undefined ? { url: urlList(a.urls as string[]) } : {}),
       ...(a.scope !== undefined ? { scope: splitScope(String(a.scope)) } : {}),
       ...(a.name !== undefined ? { name: a.name } : {}),
       ...(a.sync !== undefined ? { sync: parseBool(String(a.sync)) } : {}),
     }),
     {
-      url: { type: 'string', description: 'new URL (or mzm-rendezvous://<id>)' },
+      url: { type: 'string', description: 'new URL (or mzm-rendezvous://<id>); repeat for several, tried in order; "" clears' },
       scope: { type: 'string', description: 'label glob(s), comma-separated' },
       name: { type: 'string', description: 'new name' },
       sync: { type: 'string', description: 'true or false' },
@@ -209,9 +218,30 @@ export function peerCommands(flags: GlobalFlags) {
 
   const peer = defineCommand({
     meta: { name: 'peer', description: 'Manage paired pods' },
-    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes, preview, log },
+    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes, preview, log, headers: headersCommand(flags) },
   })
   return { peer, sync }
+}
+
+/** Every value of a repeatable `--name v` / `--name=v` flag, in order (citty keeps only the last). */
+export function repeatedFlag(rawArgs: readonly string[], name: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i]!
+    if (arg === `--${name}` && i + 1 < rawArgs.length) out.push(rawArgs[++i]!)
+    else if (arg.startsWith(`--${name}=`)) out.push(arg.slice(name.length + 3))
+  }
+  return out
+}
+
+/** `--url a --url b` → ["a", "b"]; one → "a"; `--url ""` → "" (clears). */
+function urlList(urls: string[]): string | string[] {
+  const given = urls.filter((u) => u !== '')
+  return given.length === 0 ? '' : given.length === 1 ? given[0]! : given
+}
+
+function urlText(url: string | string[]): string {
+  return Array.isArray(url) ? url.join(' ') : url
 }
 
 function splitScope(text: string): string | string[] {
@@ -223,4 +253,72 @@ function parseBool(text: string): boolean {
   if (text === 'true' || text === 'on' || text === 'yes') return true
   if (text === 'false' || text === 'off' || text === 'no') return false
   throw new PodError('usage', `--sync must be true or false, got ${text}`)
+}
+
+interface HeadersAnswer {
+  headers: { name: string; value: string }[]
+}
+
+function printHeaders(peerId: string, out: HeadersAnswer, asJson: boolean | undefined): void {
+  if (asJson) return printJson(out)
+  if (out.headers.length === 0) return console.log(`no headers for ${peerId.slice(0, 8)}`)
+  // Values come back masked from the pod: the full value is never shown.
+  for (const h of out.headers) console.log(`${visible(h.name)}: ${visible(h.value)}`)
+}
+
+/** Reads a secret value: the argument, else (for "-" or none) stdin, without echo on a terminal. */
+async function secretValue(arg: string | undefined): Promise<string> {
+  if (arg !== undefined && arg !== '-') return arg
+  if (process.stdin.isTTY) return promptHidden('header value: ')
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+/** `peer headers set|unset|list`: secret request headers sent to one peer (e.g. Cloudflare Access service tokens). */
+function headersCommand(flags: GlobalFlags) {
+  const peerArg = { type: 'positional', description: 'peer id, short id or name', required: true } as const
+  const set = defineCommand({
+    meta: { name: 'set', description: 'Send a header on every request to this peer (value from the argument, or stdin when "-" or left out)' },
+    args: {
+      peer: peerArg,
+      name: { type: 'positional', description: 'header name, e.g. CF-Access-Client-Id', required: true },
+      value: { type: 'positional', description: 'the value (prefer stdin: arguments land in shell history)', required: false },
+      json,
+    },
+    async run({ args }) {
+      const value = await secretValue(args.value as string | undefined)
+      const { id, out } = await withPod(flags, async (pod) => {
+        const id = await findPeer(pod, String(args.peer))
+        return { id, out: await pod.call<HeadersAnswer>('PUT', `/peer/peers/${id}/headers/${encodeURIComponent(String(args.name))}`, { value }) }
+      })
+      printHeaders(id, out, args.json)
+    },
+  })
+  const unset = defineCommand({
+    meta: { name: 'unset', description: 'Stop sending a header to this peer' },
+    args: { peer: peerArg, name: { type: 'positional', description: 'header name', required: true }, json },
+    async run({ args }) {
+      const { id, out } = await withPod(flags, async (pod) => {
+        const id = await findPeer(pod, String(args.peer))
+        return { id, out: await pod.call<HeadersAnswer>('DELETE', `/peer/peers/${id}/headers/${encodeURIComponent(String(args.name))}`) }
+      })
+      printHeaders(id, out, args.json)
+    },
+  })
+  const list = defineCommand({
+    meta: { name: 'list', description: "This peer's header names with masked values" },
+    args: { peer: peerArg, json },
+    async run({ args }) {
+      const { id, out } = await withPod(flags, async (pod) => {
+        const id = await findPeer(pod, String(args.peer))
+        return { id, out: await pod.call<HeadersAnswer>('GET', `/peer/peers/${id}/headers`) }
+      })
+      printHeaders(id, out, args.json)
+    },
+  })
+  return defineCommand({
+    meta: { name: 'headers', description: 'Secret request headers sent to a peer (peer-keys/headers/<id>.toml, 0600)' },
+    subCommands: { set, unset, list },
+  })
 }

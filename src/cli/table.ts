@@ -12,7 +12,7 @@ import { visible } from '../lib/visible'
 export interface PeerRow {
   id: string
   name: string
-  url: string
+  url: string | string[]
   scope: string | string[]
   status: string
   last_sync_at: string | null
@@ -39,6 +39,7 @@ const STATUS_CELL: Record<string, { text: string; color: string }> = {
   'handshake-pending': { text: '◖ handshake-pending', color: ANSI.yellow },
   paused: { text: '‖ paused', color: ANSI.dim },
   error: { text: '✕ error', color: ANSI.red },
+  'awaiting-peer': { text: '◖ awaiting-peer', color: ANSI.yellow },
   revoked: { text: 'revoked', color: ANSI.dim },
 }
 
@@ -92,7 +93,7 @@ export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; nowMs?
     visible(shorts.get(p.id) ?? p.id),
     truncate(visible(p.name) || '-', MAX_CELL_WIDTH),
     STATUS_CELL[p.status]?.text ?? visible(p.status),
-    truncate(visible(p.url) || '(none yet)', MAX_CELL_WIDTH),
+    truncate(visible(Array.isArray(p.url) ? `${p.url[0]} (+${p.url.length - 1})` : p.url) || '(none yet)', MAX_CELL_WIDTH),
     truncate(visible(Array.isArray(p.scope) ? p.scope.join(',') : p.scope), MAX_CELL_WIDTH),
     timeAgo(p.last_sync_at, now),
     String(p.memories),

@@ -15,6 +15,8 @@ import { createErrorHandler, notFound } from './errors'
 import { mcpRoutes } from './mcp'
 import { memoryRoutes } from './memories'
 import { peerAdminRoutes } from './peer-admin'
+import { advertiseAdminRoutes } from './advertise-admin'
+import { peerHeadersAdminRoutes } from './peer-headers-admin'
 import { peerSyncRoutes } from './peer-sync'
 
 /** Smallest local API body cap: MCP framing and peer admin bodies fit well inside it. */
@@ -73,6 +75,8 @@ export function createApp(deps: AppDeps) {
   )
   admin.route('/', memoryRoutes(deps))
   admin.route('/', peerAdminRoutes(deps))
+  admin.route('/', advertiseAdminRoutes(deps))
+  admin.route('/', peerHeadersAdminRoutes(deps))
   admin.route('/', mcpRoutes(deps))
   admin.get('/status', (c) =>
     c.json({

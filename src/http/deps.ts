@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
-import type { Identity, NonceCache, PeerRegistry } from '../identity'
+import type { Identity, NonceCache, PeerHeaders, PeerRegistry } from '../identity'
 import type { Store, WireEntry } from '../store'
 import type { PeersOverview, SyncResult } from '../api-types'
 
@@ -33,6 +33,8 @@ export interface AppDeps {
   /** URL to record for a new peer that came without one (rendezvous when configured, else ""). */
   defaultPeerUrl(peerId: string): string
   allowedOrigins(): string[]
+  /** A well-formed Bearer named a caller that is not a current peer (display only; untrusted id). */
+  onUnknownCaller?(callerId: string): void
   /** Called after every peer-facing sync request we answered (metrics, the access log). */
   onServed?(peerId: string, count: number, ms: number, entries?: readonly WireEntry[], scope?: readonly string[]): void
   /** Rendezvous heartbeat state (null when no rendezvous is configured). */
@@ -41,6 +43,10 @@ export interface AppDeps {
   metrics?(): string
   /** The pod's http URL (the panel), for `GET /status`. */
   panelUrl?(): string
+  /** Per-peer secret request headers (set, list masked, unset). */
+  peerHeaders?: PeerHeaders
+  /** pod.toml `advertise`: read it, replace it (checked, written atomically, used at once). */
+  advertise?: { list(): readonly string[]; set(urls: string[]): string[] }
   /** Request duration observer (metrics). */
   observeRequest?(route: string, status: number, ms: number): void
 }

@@ -27,6 +27,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   bad_proof: 401,
   too_many_ids: 429,
   full: 503,
+  bad_headers: 409,
 }
 
 export function errorBody(code: string, message: string, issues?: string[]) {

@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { scopeLimitProblem } from '../protocol'
-import { parseHandshakeUrl, parsePodId, ScopeSchema } from '../identity'
+import { parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema } from '../identity'
 import type { AppDeps, PeerView } from './deps'
 import { sharePreview } from '../mcp/share-preview'
 import { intString, readJson, readQuery } from './validate'
@@ -15,7 +15,9 @@ import { MemoryId } from './memories'
 /** The scope limits (src/lib/glob.ts) apply to what the operator configures as to what peers send. */
 const Scope = ScopeSchema
 const Name = v.pipe(v.string(), v.maxLength(64, 'name is longer than 64 characters'))
-const Url = v.pipe(v.string(), v.maxLength(2048, 'url is longer than 2048 characters'))
+const OneUrl = v.pipe(v.string(), v.maxLength(2048, 'url is longer than 2048 characters'))
+/** One URL or a list tried in order (each checked with the peer's id by the registry). */
+const Url = v.union([OneUrl, v.pipe(v.array(OneUrl), v.maxLength(PEER_MAX_URLS, `at most ${PEER_MAX_URLS} URLs`))], 'url must be a string or an array of strings')
 
 const AddSchema = v.strictObject({
   handshake_url: v.pipe(v.string('handshake_url is required'), v.maxLength(4096)),
@@ -67,7 +69,8 @@ export function peerAdminRoutes(deps: AppDeps) {
     .post('/peer/add', async (c) => {
       const body = await readJson(c, AddSchema)
       const hs = parseHandshakeUrl(body.handshake_url, identity.podId)
-      const url = body.direct_url ?? hs.url ?? deps.defaultPeerUrl(hs.podId)
+      // No direct URL given: the URLs the peer advertises in its handshake, else the rendezvous.
+      const url = body.direct_url ?? hs.urls ?? deps.defaultPeerUrl(hs.podId)
       const existed = peers.get(hs.podId) !== null
       peers.add({
         id: hs.podId,
@@ -77,12 +80,13 @@ export function peerAdminRoutes(deps: AppDeps) {
         sync: body.sync ?? true,
         scope: body.scope ?? 'public:*',
       }, { replace: body.replace === true })
-      deps.log.info({ op: 'peer_add', peer: hs.podId.slice(0, 8), msg: existed ? 'existing peer (replaced or unchanged)' : url === '' ? 'pending: no URL yet' : undefined })
+      deps.log.info({ op: 'peer_add', peer: hs.podId.slice(0, 8), msg: existed ? 'existing peer (replaced or unchanged)' : url.length === 0 ? 'pending: no URL yet' : undefined })
       return c.json({ peer: view(hs.podId) }, existed ? 200 : 201)
     })
     .get('/peer/peers', (c) => {
       const overview = deps.peersOverview()
-      return c.json(overview.error ? overview : { peers: overview.peers, summary: overview.summary })
+      const unknown = overview.unknown_callers ?? []
+      return c.json(overview.error ? { ...overview, unknown_callers: unknown } : { peers: overview.peers, summary: overview.summary, unknown_callers: unknown })
     })
     .patch('/peer/peers/:id', async (c) => {
       const id = parsePodId(c.req.param('id'))

@@ -39,7 +39,11 @@ export function peerSyncRoutes(deps: AppDeps) {
     const nowMs = clock.now()
     // Checked on every request, so deleting the key file or the table revokes at once.
     const trusted = peers.trusted(auth.callerId)
-    if (!trusted) throw refuse(body, new AuthError('unauthorized', UNAUTHORIZED))
+    if (!trusted) {
+      // Still `unauthorized` to the caller; the operator sees "pods that tried to pull from you".
+      deps.onUnknownCaller?.(auth.callerId)
+      throw refuse(body, new AuthError('unauthorized', UNAUTHORIZED))
+    }
     if (declaresOver(c.req.raw.headers, SYNC_REQUEST_MAX_BYTES)) throw refuse(body, tooLarge())
     // A plain body is refused unread: whatever it holds already crossed every proxy in the clear.
     if (!isSealed(c.req.header('content-type'))) throw refuse(body, sealedRequired())

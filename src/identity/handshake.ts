@@ -1,7 +1,9 @@
 /**
- * Handshake URLs: `mzm-handshake://<pod-id>?key=<43-char public key>[&name=…][&url=…]`.
+ * Handshake URLs: `mzm-handshake://<pod-id>?key=<43-char public key>[&name=…][&url=…]…`.
  * Sent out of band by one operator to the other; it carries only public material, so leaking
- * one lets nobody in. Parsing is strict and every error names the part that is wrong.
+ * one lets nobody in. `url` may repeat (at most 4, in preference order): the pod's advertised
+ * base URLs, so one paste each way is the whole pairing. Parsing is strict and every error
+ * names the part that is wrong; unknown parameters are ignored so later versions can add some.
  */
 import { BadInput } from '../lib/errors'
 import { httpUrlProblem, nameProblem, quote } from './_checks'
@@ -11,19 +13,25 @@ import type { PodId, PublicKey } from './types'
 
 export const HANDSHAKE_SCHEME = 'mzm-handshake://'
 const HANDSHAKE_MAX_CHARS = 4096
-const KNOWN_PARAMS = ['key', 'name', 'url'] as const
+/** Advertised URLs a handshake carries (contract Part 1b): tailnet, LAN, public tunnel, one spare. */
+export const HANDSHAKE_MAX_URLS = 4
+/** Parameters that may appear once only (`url` may repeat). */
+const SINGLE_PARAMS = ['key', 'name'] as const
 
 export interface Handshake {
   podId: PodId
   key: PublicKey
+  /** Display only, never trusted for anything. */
   name?: string
-  url?: string
+  /** The pod's advertised base URLs, in preference order (absent when it advertises none). */
+  urls?: string[]
 }
 
-export function formatHandshakeUrl(hs: { podId: PodId; key: PublicKey; name?: string; url?: string }): string {
+export function formatHandshakeUrl(hs: { podId: PodId; key: PublicKey; name?: string; urls?: readonly string[] }): string {
   let out = `${HANDSHAKE_SCHEME}${hs.podId}?key=${encodeURIComponent(hs.key)}`
   if (hs.name) out += `&name=${encodeURIComponent(hs.name)}`
-  if (hs.url) out += `&url=${encodeURIComponent(hs.url)}`
+  // Never more than a parser accepts: a longer list would make our own URL unpasteable.
+  for (const url of (hs.urls ?? []).slice(0, HANDSHAKE_MAX_URLS)) out += `&url=${encodeURIComponent(url)}`
   return out
 }
 
@@ -56,7 +64,7 @@ export function parseHandshakeUrl(text: string, selfId?: PodId): Handshake {
   }
 
   const params = new URLSearchParams(q === -1 ? '' : rest.slice(q + 1))
-  for (const name of KNOWN_PARAMS) {
+  for (const name of SINGLE_PARAMS) {
     if (params.getAll(name).length > 1) bad(`handshake URL has more than one ${name}= parameter`)
   }
   const key = params.get('key')
@@ -71,11 +79,13 @@ export function parseHandshakeUrl(text: string, selfId?: PodId): Handshake {
     if (problem) bad(`handshake URL name ${problem}`)
     out.name = name
   }
-  const url = params.get('url')
-  if (url !== null && url !== '') {
+  const urls = params.getAll('url').filter((u) => u !== '')
+  if (urls.length > HANDSHAKE_MAX_URLS) bad(`handshake URL has ${urls.length} url= parameters (at most ${HANDSHAKE_MAX_URLS})`)
+  for (const [i, url] of urls.entries()) {
     const problem = httpUrlProblem(url)
-    if (problem) bad(`handshake URL url ${problem}`)
-    out.url = url
+    if (problem) bad(`handshake URL url${urls.length > 1 ? ` #${i + 1}` : ''} ${problem}`)
   }
+  const unique = [...new Set(urls)]
+  if (unique.length > 0) out.urls = unique
   return out
 }

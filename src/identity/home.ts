@@ -11,9 +11,10 @@ import type { Logger } from '../lib/log'
 import { createFileOnce, ensurePrivateDir, statOrNull } from './_home-files'
 import { loadOrCreateKeyFile } from './key-file'
 import { createIdentity, type Identity } from './identity'
-import { defaultPodName, DEFAULT_LISTEN, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_PEER_BYTES, DEFAULT_PUBLIC_PREFIXES, DEFAULT_SYNC_INTERVAL_S, formatPodConfig, loadPodConfig } from './pod-config'
+import { defaultPodName, DEFAULT_LISTEN, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_PEER_BYTES, DEFAULT_PUBLIC_PREFIXES, DEFAULT_SYNC_INTERVAL_S, formatPodConfig, loadPodConfig, updatePodConfig } from './pod-config'
 import { newPodId } from './pod-id'
 import { PeerRegistry } from './peer-registry'
+import { PeerHeaders } from './peer-headers'
 import type { HomePaths, PodConfig } from './types'
 
 export const HOME_ENV = 'MAZEMAKER_HOME'
@@ -24,6 +25,13 @@ export interface PodHome {
   config: PodConfig
   identity: Identity
   peers: PeerRegistry
+  /** Per-peer secret request headers (peer-keys/headers/<id>.toml). */
+  headers: PeerHeaders
+  /**
+   * Replaces `advertise` in pod.toml (re-read first, written atomically 0600) and in this
+   * running pod: the next handshake URL and rendezvous heartbeat use the new list.
+   */
+  setAdvertise(urls: string[]): string[]
 }
 
 /** `$MAZEMAKER_HOME`, else `--home`, else `~/.mazemaker`; `~` is expanded and the result absolute. */
@@ -44,6 +52,7 @@ export function homePaths(root: string): HomePaths {
     peerKeysDir,
     selfKey: join(peerKeysDir, 'self.key'),
     peerKeyDir: join(peerKeysDir, 'peers'),
+    peerHeadersDir: join(peerKeysDir, 'headers'),
     vaultKey: join(root, 'vault.key'),
     adminToken: join(root, 'admin.token'),
     db: join(root, 'pod.db'),
@@ -94,7 +103,7 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
       pod_id: newPodId(),
       name: defaultPodName(opts.hostname ?? osHostname()),
       listen: DEFAULT_LISTEN,
-      advertise_url: '',
+      advertise: [],
       sync_interval: DEFAULT_SYNC_INTERVAL_S,
       public_prefixes: [...DEFAULT_PUBLIC_PREFIXES],
       max_content_bytes: DEFAULT_MAX_CONTENT_BYTES,
@@ -113,8 +122,13 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
     vaultKey: vaultKey.bytes,
     // The token is compared as the text the CLI reads from the file, not re-encoded bytes.
     adminToken: adminToken.text,
-    advertiseUrl: config.advertise_url,
+    advertise: () => config.advertise,
   })
   const peers = new PeerRegistry({ paths, selfId: config.pod_id, log })
-  return { paths, config, identity, peers }
+  const setAdvertise = (urls: string[]): string[] => {
+    const next = updatePodConfig(paths.podToml, (c) => ({ ...c, advertise: urls }))
+    config.advertise = next.advertise
+    return next.advertise
+  }
+  return { paths, config, identity, peers, headers: new PeerHeaders({ dir: paths.peerHeadersDir }), setAdvertise }
 }

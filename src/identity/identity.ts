@@ -19,8 +19,10 @@ export interface Identity {
   publicKey: PublicKey
   vaultKey: Uint8Array
   adminToken: string
-  /** Our handshake URL; `url` overrides the advertised direct URL hint. */
-  handshakeUrl(opts?: { url?: string }): string
+  /** Our advertised base URLs now, in preference order (pod.toml `advertise`). */
+  advertise(): readonly string[]
+  /** Our handshake URL, carrying our advertised URLs; `urls` replaces them (e.g. a test's own port). */
+  handshakeUrl(opts?: { urls?: readonly string[] }): string
   /** Constant-time check of a presented admin token (lengths do not leak either). */
   checkAdminToken(presented: string | undefined): boolean
   /** HMAC-SHA256 key of the pair key with this peer, cached per (peer id, peer key). */
@@ -36,8 +38,8 @@ export interface IdentityInit {
   privateKey: Uint8Array
   vaultKey: Uint8Array
   adminToken: string
-  /** Direct URL hint put in our handshake URL (pod.toml advertise_url); "" = none. */
-  advertiseUrl?: string
+  /** Our advertised URLs as they are now (pod.toml `advertise`; the pod may change them at run time). */
+  advertise?: () => readonly string[]
 }
 
 function sha256(text: string): Buffer {
@@ -57,9 +59,10 @@ export async function createIdentity(init: IdentityInit): Promise<Identity> {
     podId: init.podId,
     name: init.name,
     publicKey,
-    handshakeUrl(opts: { url?: string } = {}): string {
-      const url = opts.url ?? init.advertiseUrl ?? ''
-      return formatHandshakeUrl({ podId: init.podId, key: publicKey, name: init.name, url: url || undefined })
+    advertise: () => init.advertise?.() ?? [],
+    handshakeUrl(opts: { urls?: readonly string[] } = {}): string {
+      const urls = opts.urls ?? init.advertise?.() ?? []
+      return formatHandshakeUrl({ podId: init.podId, key: publicKey, name: init.name, urls })
     },
     checkAdminToken(presented: string | undefined): boolean {
       if (typeof presented !== 'string' || presented === '') return false

@@ -9,6 +9,8 @@ export { lockHome, type HomeLock } from './home-lock'
 export {
   DEFAULT_PUBLIC_PREFIXES,
   DEFAULT_LISTEN,
+  ADVERTISE_MAX_URLS,
+  updatePodConfig,
   DEFAULT_SYNC_INTERVAL_S,
   DEFAULT_MAX_CONTENT_BYTES,
   formatPodConfig,
@@ -20,7 +22,7 @@ export {
 export { isPodId, parsePodId, shortId } from './pod-id'
 export { isPublicKey, keyTextProblem, parsePublicKey } from './keys'
 export { createIdentity, type Identity, type IdentityInit } from './identity'
-export { formatHandshakeUrl, parseHandshakeUrl, HANDSHAKE_SCHEME, type Handshake } from './handshake'
+export { formatHandshakeUrl, parseHandshakeUrl, HANDSHAKE_MAX_URLS, HANDSHAKE_SCHEME, type Handshake } from './handshake'
 export { derivePairKeyBytes, importPairKey, type PairKey } from './pair-key'
 export {
   deriveRendezvousProofKey,
@@ -31,5 +33,18 @@ export {
 } from './rendezvous-proof'
 export { loadOrCreateX25519KeyPair, type X25519KeyPair } from './key-file'
 export { NonceCache, type NonceVerdict } from './nonce-cache'
+export { UnknownCallers, UNKNOWN_CALLERS_MAX, type UnknownCaller } from './unknown-callers'
 export { PeerRegistry, type PeerInput, type PeerPatch } from './peer-registry'
-export { DEFAULT_SCOPE, normalizeScope, RENDEZVOUS_SCHEME, ScopeSchema } from './peers-toml'
+export { PeerHeaders, BadPeerHeaders, headerNameProblem, headerValueProblem, maskHeaderValue, PEER_HEADERS_MAX, type PeerHeaderView } from './peer-headers'
+export { DEFAULT_SCOPE, normalizePeerUrl, normalizeScope, peerUrls, PEER_MAX_URLS, RENDEZVOUS_SCHEME, ScopeSchema } from './peers-toml'
+export {
+  checkAdvertiseList,
+  checkAdvertiseReach,
+  isLoopbackHost,
+  isTailnetAddress,
+  isWildcardHost,
+  suggestAdvertise,
+  type Interfaces,
+  type ReachCheck,
+  type Suggestion,
+} from './advertise'

@@ -12,7 +12,7 @@ import type { Logger } from '../lib/log'
 import { writeFileAtomic } from '../lib/atomic-file'
 import { ensurePrivateDir, isMissing, modeText, statOrNull } from './_home-files'
 import { isPublicKey, parsePublicKey } from './keys'
-import { checkPeerEntry, DEFAULT_SCOPE, formatPeersToml, normalizeScope, parsePeersToml } from './peers-toml'
+import { checkPeerEntry, DEFAULT_SCOPE, formatPeersToml, normalizePeerUrl, normalizeScope, parsePeersToml } from './peers-toml'
 import { isPodId, parsePodId, shortId } from './pod-id'
 import type { HomePaths, PeerEntry, PeerRecord, PodId, PublicKey } from './types'
 
@@ -20,13 +20,14 @@ export interface PeerInput {
   id: PodId
   key: PublicKey
   name?: string
-  url?: string
+  /** One URL or several, tried in order ("" or [] = pending). */
+  url?: string | string[]
   sync?: boolean
   scope?: string | string[]
 }
 
 export interface PeerPatch {
-  url?: string
+  url?: string | string[]
   sync?: boolean
   scope?: string | string[]
   name?: string
@@ -45,11 +46,11 @@ function signature(st: Stats): string {
 }
 
 function copyRecord(entry: PeerEntry, key: PublicKey | null): PeerRecord {
-  return { id: entry.id, name: entry.name, url: entry.url, sync: entry.sync, scope: [...entry.scope], key }
+  return { id: entry.id, name: entry.name, url: normalizePeerUrl(entry.url), sync: entry.sync, scope: [...entry.scope], key }
 }
 
 function sameEntry(a: PeerEntry, b: PeerEntry): boolean {
-  return a.name === b.name && a.url === b.url && a.sync === b.sync && a.scope.length === b.scope.length && a.scope.every((g, i) => g === b.scope[i])
+  return a.name === b.name && JSON.stringify(a.url) === JSON.stringify(b.url) && a.sync === b.sync && a.scope.length === b.scope.length && a.scope.every((g, i) => g === b.scope[i])
 }
 
 function peerExists(existing: PeerEntry, sameKey: boolean): PeerExists {
@@ -123,7 +124,7 @@ export class PeerRegistry {
     const entry: PeerEntry = {
       id,
       name: input.name ?? existing?.name ?? '',
-      url: input.url ?? existing?.url ?? '',
+      url: normalizePeerUrl(input.url ?? existing?.url ?? ''),
       sync: input.sync ?? existing?.sync ?? true,
       scope: input.scope !== undefined ? normalizeScope(input.scope) : existing ? [...existing.scope] : [...DEFAULT_SCOPE],
     }
@@ -156,7 +157,7 @@ export class PeerRegistry {
     const entry: PeerEntry = {
       id: peerId,
       name: patch.name ?? existing.name,
-      url: patch.url ?? existing.url,
+      url: normalizePeerUrl(patch.url ?? existing.url),
       sync: patch.sync ?? existing.sync,
       scope: patch.scope !== undefined ? normalizeScope(patch.scope) : [...existing.scope],
     }
@@ -180,6 +181,12 @@ export class PeerRegistry {
       if (!isMissing(err)) throw err
     }
     this.#keys.delete(id)
+    // Its secret headers go with it: a later peer of the same id must not inherit them.
+    try {
+      unlinkSync(join(this.#paths.peerHeadersDir, `${id}.toml`))
+    } catch (err) {
+      if (!isMissing(err)) throw err
+    }
     if (this.#entries.has(id)) {
       const next = new Map(this.#entries)
       next.delete(id)

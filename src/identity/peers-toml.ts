@@ -1,6 +1,6 @@
 /**
  * peers.toml (contract "peers.toml"): one `[peers.<pod-id>]` table per relationship with
- * `name`, `url`, `sync` and `scope`. Parsing validates every table as strictly as the API
+ * `name`, `url` (one URL or a list tried in order), `sync` and `scope`. Parsing validates every table as strictly as the API
  * validates input; writing goes through smol-toml and is read back before it is trusted, so
  * a name or URL can never smuggle in a table of its own.
  */
@@ -39,13 +39,42 @@ export function normalizeScope(scope: string | readonly string[]): string[] {
   return list
 }
 
-/** A peer URL: "" (pending), http(s)://…, or mzm-rendezvous://<that peer's own id>. */
-export function peerUrlProblem(id: PodId, url: string): string | null {
-  if (url === '') return null
+/** URLs one peer may list (tried in order): a handshake's four plus a few of the operator's own. */
+export const PEER_MAX_URLS = 8
+
+/** One peer URL: http(s)://…, or mzm-rendezvous://<that peer's own id>. */
+function oneUrlProblem(id: PodId, url: string): string | null {
   if (url.toLowerCase().startsWith(RENDEZVOUS_SCHEME)) {
     return url === `${RENDEZVOUS_SCHEME}${id}` ? null : `must be ${RENDEZVOUS_SCHEME}${id} (this peer's own id)`
   }
   return httpUrlProblem(url)
+}
+
+/**
+ * A peer's `url`: "" (pending), one URL, or a list tried in order; each http(s)://… or
+ * mzm-rendezvous://<that peer's own id>.
+ */
+export function peerUrlProblem(id: PodId, url: string | readonly string[]): string | null {
+  if (typeof url === 'string') return url === '' ? null : oneUrlProblem(id, url)
+  if (url.length > PEER_MAX_URLS) return `lists ${url.length} URLs (at most ${PEER_MAX_URLS})`
+  if (new Set(url).size !== url.length) return 'lists a URL twice'
+  for (const [i, one] of url.entries()) {
+    if (one === '') return `#${i + 1} is empty (leave it out)`
+    const problem = oneUrlProblem(id, one)
+    if (problem) return url.length > 1 ? `#${i + 1} ${problem}` : problem
+  }
+  return null
+}
+
+/** `url` as peers.toml writes it: "" for none, a string for one, an array for several. */
+export function normalizePeerUrl(url: string | readonly string[]): string | string[] {
+  if (typeof url === 'string') return url
+  return url.length === 0 ? '' : url.length === 1 ? url[0]! : [...url]
+}
+
+/** The URLs of a peer in the order they are tried ([] = pending). */
+export function peerUrls(entry: { url: string | readonly string[] }): string[] {
+  return typeof entry.url === 'string' ? (entry.url === '' ? [] : [entry.url]) : [...entry.url]
 }
 
 /** Throws BadInput unless the entry is valid as a whole. */
@@ -73,7 +102,7 @@ export const ScopeSchema = v.pipe(
 
 const PeerTableSchema = v.strictObject({
   name: v.optional(v.pipe(v.string(), checkWith((s) => nameProblem(s, { allowEmpty: true }))), ''),
-  url: v.optional(v.string(), ''),
+  url: v.optional(v.union([v.string(), v.array(v.string())], 'must be a URL string or an array of URL strings'), ''),
   sync: v.optional(v.boolean(), true),
   scope: v.optional(ScopeSchema, () => [...DEFAULT_SCOPE]),
 })
@@ -96,7 +125,7 @@ export function parsePeersToml(text: string, selfId: PodId): PeerEntry[] {
     if (id === selfId) throw new Error(`[peers.${id}]: that is this pod's own id`)
     const urlProblem = peerUrlProblem(id, table.url)
     if (urlProblem) throw new Error(`peers.${id}.url ${urlProblem}`)
-    entries.push({ id, name: table.name, url: table.url, sync: table.sync, scope: table.scope })
+    entries.push({ id, name: table.name, url: normalizePeerUrl(table.url), sync: table.sync, scope: table.scope })
   }
   return entries
 }
@@ -107,12 +136,12 @@ export function formatPeersToml(entries: readonly PeerEntry[], selfId: PodId): s
   for (const e of entries) {
     checkPeerEntry(e)
     if (!isPodId(e.id)) throw new BadInput(`peer id must be a lowercase UUID, got ${quote(e.id)}`)
-    peers[e.id] = { name: e.name, url: e.url, sync: e.sync, scope: e.scope.length === 1 ? e.scope[0] : [...e.scope] }
+    peers[e.id] = { name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope.length === 1 ? e.scope[0] : [...e.scope] }
   }
   const text = entries.length === 0 ? HEADER : `${HEADER}\n${stringify({ peers })}`
   // Defence in depth: the text must read back as exactly these entries.
   const back = parsePeersToml(text, selfId)
-  if (JSON.stringify(back) !== JSON.stringify(entries.map((e) => ({ id: e.id, name: e.name, url: e.url, sync: e.sync, scope: e.scope })))) {
+  if (JSON.stringify(back) !== JSON.stringify(entries.map((e) => ({ id: e.id, name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope })))) {
     throw new Error('peers.toml serialisation did not round-trip; refusing to write it')
   }
   return text

@@ -11,9 +11,12 @@ import { writeFileAtomic } from '../lib/atomic-file'
 import { checkWith, describeIssues, parseTomlText, hasControlChars, httpUrlProblem, nameProblem, NAME_MAX_CHARS, originProblem } from './_checks'
 import { readPrivateFile } from './_home-files'
 import { isPodId } from './pod-id'
+import { HANDSHAKE_MAX_URLS } from './handshake'
 import type { PodConfig, PodId } from './types'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8765'
+/** `advertise` holds at most what a handshake URL carries. */
+export const ADVERTISE_MAX_URLS = HANDSHAKE_MAX_URLS
 export const DEFAULT_SYNC_INTERVAL_S = 300
 export const MIN_SYNC_INTERVAL_S = 10
 export const MAX_SYNC_INTERVAL_S = 86_400
@@ -62,6 +65,15 @@ const PodConfigSchema = v.strictObject({
   pod_id: v.pipe(v.string(), v.check((s: string) => isPodId(s), 'must be a lowercase UUID')),
   name: v.optional(v.pipe(v.string(), checkWith((s) => nameProblem(s))), () => defaultPodName()),
   listen: v.optional(v.pipe(v.string(), checkWith(listenProblem)), DEFAULT_LISTEN),
+  advertise: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), checkWith(httpUrlProblem))),
+      v.maxLength(ADVERTISE_MAX_URLS, `has more than ${ADVERTISE_MAX_URLS} URLs (a handshake carries at most ${ADVERTISE_MAX_URLS})`),
+      v.check((list: string[]) => new Set(list).size === list.length, 'lists a URL twice'),
+    ),
+    () => [],
+  ),
+  /** Before `advertise` (a list) there was one URL; still read, merged in front, never written. */
   advertise_url: v.optional(v.pipe(v.string(), checkWith((s) => (s === '' ? null : httpUrlProblem(s)))), ''),
   sync_interval: v.optional(
     v.pipe(v.number(), v.integer(), v.minValue(MIN_SYNC_INTERVAL_S), v.maxValue(MAX_SYNC_INTERVAL_S)),
@@ -88,6 +100,15 @@ const PodConfigSchema = v.strictObject({
   ),
 })
 
+/** The old single `advertise_url` goes first (it was the only URL), without duplicates, within the limit. */
+function mergeLegacyAdvertise(list: string[], legacy: string): string[] {
+  if (legacy === '' || list.includes(legacy)) return list
+  if (list.length >= ADVERTISE_MAX_URLS) {
+    throw new HomeError(`pod.toml has advertise_url and ${list.length} advertise URLs (at most ${ADVERTISE_MAX_URLS} in all); move advertise_url into advertise and drop one`)
+  }
+  return [legacy, ...list]
+}
+
 /** Parses pod.toml text; `path` only names the file in errors. Throws HomeError. */
 export function parsePodConfig(text: string, path = 'pod.toml'): PodConfig {
   let raw: unknown
@@ -105,7 +126,7 @@ export function parsePodConfig(text: string, path = 'pod.toml'): PodConfig {
     pod_id: c.pod_id as PodId,
     name: c.name,
     listen: c.listen,
-    advertise_url: c.advertise_url,
+    advertise: mergeLegacyAdvertise(c.advertise, c.advertise_url),
     sync_interval: c.sync_interval,
     public_prefixes: c.public_prefixes,
     max_content_bytes: c.max_content_bytes,
@@ -129,7 +150,7 @@ export function formatPodConfig(config: PodConfig, path = 'pod.toml'): string {
     pod_id: rest.pod_id,
     name: rest.name,
     listen: rest.listen,
-    advertise_url: rest.advertise_url,
+    advertise: rest.advertise,
     sync_interval: rest.sync_interval,
     public_prefixes: rest.public_prefixes,
     max_content_bytes: rest.max_content_bytes,
@@ -141,6 +162,16 @@ export function formatPodConfig(config: PodConfig, path = 'pod.toml'): string {
   // Never write a file we would refuse to read back.
   parsePodConfig(text, path)
   return text
+}
+
+/**
+ * Re-reads pod.toml, replaces `advertise` and writes it back atomically (0600), so an edit
+ * made by hand since the pod started is kept. Returns the new config.
+ */
+export function updatePodConfig(path: string, change: (config: PodConfig) => PodConfig): PodConfig {
+  const next = change(loadPodConfig(path))
+  savePodConfig(path, next)
+  return next
 }
 
 /** Writes pod.toml atomically with mode 0600. */

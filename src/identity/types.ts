@@ -14,6 +14,8 @@ export interface HomePaths {
   peerKeysDir: string
   selfKey: string
   peerKeyDir: string
+  /** `peer-keys/headers/`: per-peer secret request headers, `<pod-id>.toml`, 0600. */
+  peerHeadersDir: string
   vaultKey: string
   adminToken: string
   db: string
@@ -34,7 +36,8 @@ export interface PodConfig {
   pod_id: PodId
   name: string
   listen: string // "127.0.0.1:8765"
-  advertise_url: string // "" = derive
+  /** Base URLs other pods reach us at, in preference order (handshake `url=`, rendezvous: the first). */
+  advertise: string[]
   sync_interval: number // seconds
   public_prefixes: string[]
   max_content_bytes: number
@@ -48,7 +51,8 @@ export interface PodConfig {
 export interface PeerEntry {
   id: PodId
   name: string
-  url: string // https://…, mzm-rendezvous://<id>, or "" (pending)
+  /** https://… or mzm-rendezvous://<id>; "" = pending; an array (2+) is tried in order (see peerUrls). */
+  url: string | string[]
   sync: boolean
   scope: string[] // globs over labels
 }

@@ -76,3 +76,4 @@ export class FakeClock implements Clock {
 
 export const SECOND_MS = 1000
 export const MINUTE_MS = 60 * SECOND_MS
+export const HOUR_MS = 60 * MINUTE_MS

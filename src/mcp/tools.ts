@@ -145,7 +145,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
     'mazemaker_peers',
     {
       title: 'Peers',
-      description: 'Paired pods with their status (ready, handshake-pending, paused, error, revoked), last sync and copies held.',
+      description: 'Paired pods with their status (ready, handshake-pending, awaiting-peer, paused, error, revoked, held), last sync and copies held.',
       outputSchema: {
         peers: z.array(
           z.object({
@@ -161,6 +161,10 @@ export function createMcpServer(deps: McpDeps): McpServer {
         ),
         summary: z.string(),
         error: z.string().nullable(),
+        unknown_callers: z
+          .array(z.object({ id: z.string(), first_seen: z.string(), last_seen: z.string(), count: z.number().int() }))
+          .optional()
+          .describe('pods that tried to pull from this pod without being its peer (display only; pairing needs their handshake URL)'),
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

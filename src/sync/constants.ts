@@ -12,6 +12,11 @@ export const MAX_CONCURRENT_PULLS = 8
 export const PAGE_LIMIT = PAGE_LIMIT_DEFAULT
 /** Pages pulled from one peer in one go before yielding to the next tick (100k memories at 500/page). */
 export const MAX_PAGES_PER_PULL = 2000
+/**
+ * One URL attempt until the response headers arrive (plus any long-poll `wait`): short, so a
+ * black-holed first URL leaves the next ones most of the pull budget.
+ */
+export const CONNECT_TIMEOUT_MS = 5 * SECOND_MS
 /** One /peer/sync round trip, including reading the body. */
 export const REQUEST_TIMEOUT_MS = 30 * SECOND_MS
 /** First retry after a failure; doubles per consecutive failure, capped at the sync interval. */

@@ -38,6 +38,11 @@ export interface PullRequest {
   signal?: AbortSignal
   /** Extra request headers (per-peer secret headers); they never override the protocol's own. */
   headers?: Record<string, string>
+  /**
+   * Time allowed until the response headers arrive (plus `wait`), separate from the whole
+   * request's timeout: a black-holed URL fails fast so the next URL still fits in the pull budget.
+   */
+  connectTimeoutMs?: number
 }
 
 /** `https://h/prefix/` + `/peer/sync` → `https://h/prefix/peer/sync` (a proxy may mount us under a prefix). */
@@ -66,6 +71,8 @@ export async function preparePull(req: PullRequest): Promise<() => Promise<SyncR
 
 async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncResponse> {
   const url = syncUrl(req.baseUrl)
+  // fetch has no connect timeout: this one is cleared as soon as the headers are in.
+  const connect = headersDeadline(req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + (req.wait ?? 0) * 1000)
   let res: Response
   try {
     res = await (req.fetch ?? fetch)(url, {
@@ -73,11 +80,14 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
       headers: requestHeaders(req.headers, sent),
       body: sent.body as Uint8Array<ArrayBuffer>,
       redirect: 'error', // a redirect could move the request to a host the operator did not name
-      signal: anySignal(AbortSignal.timeout(req.timeoutMs ?? REQUEST_TIMEOUT_MS), req.signal),
+      signal: anySignal(AbortSignal.timeout(req.timeoutMs ?? REQUEST_TIMEOUT_MS), req.signal, connect.signal),
     })
   } catch (cause) {
-    const timedOut = cause instanceof Error && cause.name === 'TimeoutError'
-    throw new PeerError(timedOut ? 'timeout' : 'request_failed', `POST ${url}: ${describe(cause)}`, { cause })
+    const timedOut = (cause instanceof Error && cause.name === 'TimeoutError') || connect.fired()
+    const what = connect.fired() ? `no answer within ${req.connectTimeoutMs} ms (connect timeout)` : describe(cause)
+    throw new PeerError(timedOut ? 'timeout' : 'request_failed', `POST ${url}: ${what}`, { cause })
+  } finally {
+    connect.clear()
   }
   let bytes: Uint8Array
   try {
@@ -114,8 +124,17 @@ function requestHeaders(extra: Record<string, string> | undefined, sent: Outgoin
   return headers
 }
 
-function anySignal(timeout: AbortSignal, other: AbortSignal | undefined): AbortSignal {
-  return other ? AbortSignal.any([timeout, other]) : timeout
+function anySignal(timeout: AbortSignal, ...others: (AbortSignal | undefined)[]): AbortSignal {
+  const all = [timeout, ...others.filter((s): s is AbortSignal => s !== undefined)]
+  return all.length === 1 ? timeout : AbortSignal.any(all)
+}
+
+/** An abort signal that fires after `ms` unless cleared first (undefined: never). */
+function headersDeadline(ms: number | undefined): { signal?: AbortSignal; fired(): boolean; clear(): void } {
+  if (ms === undefined) return { fired: () => false, clear: () => undefined }
+  const ctl = new AbortController()
+  const timer = setTimeout(() => ctl.abort(new DOMException('connect timeout', 'TimeoutError')), ms)
+  return { signal: ctl.signal, fired: () => ctl.signal.aborted, clear: () => clearTimeout(timer) }
 }
 
 function errorCode(bytes: Uint8Array): string | undefined {

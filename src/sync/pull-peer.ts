@@ -10,8 +10,9 @@
 import { PeerError, PodError } from '../lib/errors'
 import type { PairKey, PodId, PublicKey } from '../identity'
 import type { Store } from '../store'
-import { PAGE_LIMIT } from './constants'
+import { CONNECT_TIMEOUT_MS, PAGE_LIMIT } from './constants'
 import { preparePull } from './peer-client'
+import type { SyncResponse } from '../protocol'
 import { pageStep } from './scheduler'
 
 export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
@@ -19,8 +20,11 @@ export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
 export interface PullTarget {
   id: PodId
   key: PublicKey
-  baseUrl: string
+  /** Base URLs in the order to try them; the first page settles which one the pull uses. */
+  baseUrls: readonly string[]
   scope: string[]
+  /** Per-peer secret headers, sent on every request to this peer. */
+  headers?: Record<string, string>
 }
 
 /** Why a pull stopped early on our side: the relationship changed (`removed`, `paused`, …). */
@@ -36,6 +40,10 @@ export interface PullContext {
   signal?: AbortSignal
   /** null while we still pull from this peer, else why not (removed, paused, revoked, …). */
   current?(): string | null
+  /** Time to response headers per URL attempt (default CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number
+  /** Told about every first-page attempt: `error` is null when that URL answered and verified. */
+  onAttempt?(url: string, error: PodError | null, ms: number): void
 }
 
 export interface PullTotals {
@@ -48,10 +56,13 @@ export interface PullTotals {
   /** Deletions held as a mass delete (0 = none). */
   held: number
   pages: number
+  /** The base URL the pull used (the first that answered and verified). */
+  url: string
 }
 
 export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<PullTotals> {
-  const totals: PullTotals = { fetched: 0, stored: 0, deleted: 0, dropped: 0, held: 0, pages: 0 }
+  const totals: PullTotals = { fetched: 0, stored: 0, deleted: 0, dropped: 0, held: 0, pages: 0, url: '' }
+  if (target.baseUrls.length === 0) throw new PeerError('handshake_pending', `no URL for ${target.id.slice(0, 8)} yet`)
   const check = () => {
     const why = ctx.current?.() ?? null
     if (why) throw new PullStopped(why, `pull from ${target.id.slice(0, 8)} stopped: ${why}; nothing more stored`)
@@ -61,10 +72,10 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
   // A changed scope drops the copies that no longer match and restarts from the beginning.
   totals.deleted = ctx.store.resetScope(target.id, target.scope)
   const pairKey = await ctx.pairKey(target.id, target.key)
-  const request = async (since: string | null) => {
+  const request = async (since: string | null, baseUrl = totals.url) => {
     check()
     return preparePull({
-      baseUrl: target.baseUrl,
+      baseUrl,
       pairKey,
       selfId: ctx.selfId,
       peerId: target.id,
@@ -74,10 +85,14 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       nowMs: ctx.now(),
       fetch: ctx.fetch,
       signal: ctx.signal,
+      headers: target.headers,
+      connectTimeoutMs: ctx.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     })
   }
   let since = ctx.store.peerState(target.id).cursor
-  let inflight = (await request(since))()
+  const first = await firstPage(target.baseUrls, (url) => request(since, url), ctx)
+  totals.url = first.url
+  let inflight = Promise.resolve(first.page)
   for (;;) {
     const page = await inflight
     const step = pageStep(page, since, totals.pages + 1)
@@ -98,4 +113,43 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     since = page.cursor
     inflight = next
   }
+}
+
+/**
+ * The first page, from the first URL that answers and verifies, trying them in order. A URL
+ * that fails for any reason (no route, black hole, a proxy's 502, a pod that is not this peer)
+ * passes the turn to the next; when all fail, the most telling error is thrown (what the peer
+ * itself said beats a transport failure) with every URL's outcome in the message.
+ */
+async function firstPage(
+  urls: readonly string[],
+  send: (url: string) => Promise<() => Promise<SyncResponse>>,
+  ctx: PullContext,
+): Promise<{ url: string; page: SyncResponse }> {
+  const failures: { url: string; err: PodError }[] = []
+  for (const url of urls) {
+    const started = performance.now()
+    try {
+      const page = await (await send(url))()
+      ctx.onAttempt?.(url, null, Math.round(performance.now() - started))
+      return { url, page }
+    } catch (err) {
+      // Our own stop (removal, shutdown, budget) ends the pull, not just this URL.
+      if (err instanceof PullStopped || ctx.signal?.aborted || !(err instanceof PodError)) throw err
+      ctx.onAttempt?.(url, err, Math.round(performance.now() - started))
+      failures.push({ url, err })
+    }
+  }
+  if (failures.length === 1) throw failures[0]!.err
+  const worst = failures.reduce((a, b) => (errorRank(b.err.code) > errorRank(a.err.code) ? b : a))
+  const all = failures.map((f) => `${f.url}: ${f.err.code}`).join('; ')
+  throw new PeerError(worst.err.code, `tried ${failures.length} URLs (${all}); ${worst.err.message}`, { cause: worst.err })
+}
+
+/** How much an error says about the peer itself: its own refusal > a bad answer > an HTTP status > no answer. */
+function errorRank(code: string): number {
+  if (code === 'unauthorized' || code === 'clock_skew' || code === 'replay') return 3
+  if (code === 'bad_signature' || code === 'bad_response' || code === 'too_large') return 2
+  if (code.startsWith('http_')) return 1
+  return 0
 }

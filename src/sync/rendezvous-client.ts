@@ -170,7 +170,7 @@ export function createHeartbeat(opts: {
       st.advertised_url = opts.advertiseUrl()
       // Never hand the rendezvous a URL the pullers would refuse (or be misled by); not quoted: it may hold credentials.
       const problem = httpUrlProblem(st.advertised_url)
-      if (problem) throw new BadInput(`our advertised URL ${problem}; set advertise_url in pod.toml`)
+      if (problem) throw new BadInput(`our advertised URL ${problem}; fix advertise in pod.toml (mazemaker advertise list)`)
       await register(st.advertised_url, signal)
     } catch (err) {
       if (signal?.aborted) return // stopping: not a failure worth recording

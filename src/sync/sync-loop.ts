@@ -38,8 +38,12 @@ export interface SyncLoopDeps {
   log: Logger
   /** Current interval (pod.toml / env may change between ticks). */
   intervalMs(): number
-  /** The URL to pull from now: the peer's direct URL, a rendezvous lookup, or null (pending). */
-  resolveUrl(peer: PeerRecord): Promise<string | null>
+  /** The URLs to try now, in order (direct ones, rendezvous lookups, the last verified first); null or [] = pending. */
+  resolveUrl(peer: PeerRecord): Promise<string | readonly string[] | null>
+  /** Per-peer secret headers to send with every request to this peer (never logged). */
+  peerHeaders?(peerId: PodId): Record<string, string>
+  /** Time to response headers per URL attempt (default CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number
   fetch?: typeof fetch
   random?: () => number
   /** Time budget of one pull (default PULL_BUDGET_MS). */
@@ -84,6 +88,8 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const dueAt = new Map<string, number>()
   const lastErrorCode = new Map<string, string>()
   const lastHeld = new Map<string, number>()
+  /** Peers whose last pull had to fall back past the first URL it tried: `<failed url> <used url>`. */
+  const fellBack = new Map<string, string>()
   const flights = new Map<string, Flight>()
   /** Forced pulls waiting for a free slot. */
   let slotWaiters: (() => void)[] = []
@@ -109,10 +115,15 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     return { peer, ok: false, fetched: 0, stored: 0, deleted: 0, dropped: 0, ms, ...extra }
   }
 
-  async function pullOne(flight: Flight, baseUrl: string): Promise<SyncResult> {
+  async function pullOne(flight: Flight, baseUrls: readonly string[]): Promise<SyncResult> {
     const peer = flight.peer as PeerRecord & { key: PublicKey }
     const started = performance.now()
     const short = shortId(peer.id)
+    const failedUrls: string[] = []
+    const onAttempt = (url: string, err: PodError | null, ms: number) => {
+      if (err) failedUrls.push(url)
+      log.debug({ peer: short, op: 'connect', path: url, err: err?.code, ms, msg: err ? err.message : 'answered and verified' })
+    }
     try {
       const totals = await pullPeer(
         {
@@ -123,15 +134,18 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
           fetch: deps.fetch,
           signal: flight.abort.signal,
           current: () => flight.reason ?? whyNot(peer),
+          connectTimeoutMs: deps.connectTimeoutMs,
+          onAttempt,
         },
-        { id: peer.id, key: peer.key, baseUrl, scope: peer.scope },
+        { id: peer.id, key: peer.key, baseUrls, scope: peer.scope, headers: deps.peerHeaders?.(peer.id) },
       )
       const ms = Math.round(performance.now() - started)
       // Same synchronous step as the write: a removal after the last page leaves no trace.
       const gone = whyNot(peer)
       if (gone) return stopped(flight, gone, ms, 'relationship ended after the last page')
       deps.store.recordPull(peer.id, { ok: true, at: new Date(clock.now()).toISOString() })
-      deps.confirmUrl?.(peer, baseUrl)
+      deps.confirmUrl?.(peer, totals.url)
+      noteFallback(peer.id, failedUrls, totals.url)
       schedule(peer.id, { kind: 'ok' })
       if (lastErrorCode.has(peer.id)) {
         log.info({ peer: short, op: 'sync', msg: 'peer recovered' })
@@ -171,6 +185,20 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     }
   }
 
+  /** Warn once when a pull had to skip URLs that did not answer, info when the first one tried works again. */
+  function noteFallback(peerId: string, failed: string[], used: string): void {
+    const short = shortId(peerId)
+    if (failed.length > 0) {
+      const key = `${failed.join(' ')} ${used}`
+      const level = fellBack.get(peerId) === key ? 'debug' : 'warn'
+      fellBack.set(peerId, key)
+      log[level]({ peer: short, op: 'sync', err: 'url_fallback', path: used, count: failed.length, msg: `${failed.join(', ')} did not answer; pulled from ${used} (tried first from now on)` })
+    } else if (fellBack.has(peerId)) {
+      fellBack.delete(peerId)
+      log.info({ peer: short, op: 'sync', path: used, msg: 'the first URL tried answers again' })
+    }
+  }
+
   function stopped(flight: Flight, why: string, ms: number, detail: string): SyncResult {
     if (why !== 'stopped') {
       log.info({ peer: shortId(flight.peer.id), op: 'sync', err: why, ms, msg: 'pull stopped: the relationship changed; nothing more stored' })
@@ -187,16 +215,17 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     }
     if (!peer.key) return skipped('revoked', 'no key file for this peer')
     if (!peer.sync) return skipped('paused', 'sync = false for this peer')
-    let url: string | null
+    let urls: readonly string[]
     try {
-      url = await deps.resolveUrl(peer)
+      const found = await deps.resolveUrl(peer)
+      urls = found === null ? [] : typeof found === 'string' ? [found] : found
     } catch {
-      url = null
+      urls = []
     }
     // handshake-pending: nothing to pull from yet. A rendezvous peer may register any moment
     // (heartbeats are every minute), so look again soon, not a whole interval later.
-    if (!url) return skipped('handshake_pending', 'no URL for this peer yet', { kind: 'pending' })
-    return pullOne(flight, url)
+    if (urls.length === 0) return skipped('handshake_pending', 'no URL for this peer yet', { kind: 'pending' })
+    return pullOne(flight, urls)
   }
 
   /** Starts one pull now; the caller has checked that a slot is free and none is in flight. */

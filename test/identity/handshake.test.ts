@@ -9,14 +9,39 @@ const base = `mzm-handshake://${ID}?key=${KEY}`
 
 describe('formatHandshakeUrl / parseHandshakeUrl', () => {
   test('round trip with URL-encoded name and url', () => {
-    const url = formatHandshakeUrl({ podId: ID, key: KEY, name: 'alca 7G & co', url: 'https://peer.tail-foo.ts.net/mzm' })
+    const url = formatHandshakeUrl({ podId: ID, key: KEY, name: 'alca 7G & co', urls: ['https://peer.tail-foo.ts.net/mzm'] })
     expect(url).toStartWith(`mzm-handshake://${ID}?key=${KEY}&name=alca%207G%20%26%20co&url=https%3A%2F%2F`)
     expect(parseHandshakeUrl(url, SELF)).toEqual({
       podId: ID,
       key: KEY,
       name: 'alca 7G & co',
-      url: 'https://peer.tail-foo.ts.net/mzm',
+      urls: ['https://peer.tail-foo.ts.net/mzm'],
     })
+  })
+
+  test('four url= parameters, in order, pct-encoded (path prefix kept)', () => {
+    const urls = ['https://alca.tail-foo.ts.net', 'http://192.168.1.5:8765', 'https://alca.example.org/mzm', 'http://[fd7a:115c:a1e0::5]:8765']
+    const text = formatHandshakeUrl({ podId: ID, key: KEY, urls })
+    expect(text.match(/&url=/g)).toHaveLength(4)
+    expect(text).not.toContain('https://')
+    expect(parseHandshakeUrl(text, SELF)).toEqual({ podId: ID, key: KEY, urls })
+  })
+
+  test('five url= parameters are refused; the formatter never writes more than four', () => {
+    const five = Array.from({ length: 5 }, (_, i) => `&url=${encodeURIComponent(`http://h${i}.example:8765`)}`).join('')
+    expect(() => parseHandshakeUrl(`${base}${five}`, SELF)).toThrow(/has 5 url= parameters \(at most 4\)/)
+    const written = formatHandshakeUrl({ podId: ID, key: KEY, urls: Array.from({ length: 5 }, (_, i) => `http://h${i}.example`) })
+    expect(parseHandshakeUrl(written, SELF).urls).toHaveLength(4)
+  })
+
+  test('a bad url among several is refused, naming which one', () => {
+    const text = `${base}&url=${encodeURIComponent('https://ok.example')}&url=${encodeURIComponent('https://x.example/?q=1')}`
+    expect(() => parseHandshakeUrl(text, SELF)).toThrow(/handshake URL url #2 must not have a query/)
+  })
+
+  test('unknown parameters are ignored, even repeated ones, alongside urls', () => {
+    const text = `${base}&v=3&v=4&future=x&url=${encodeURIComponent('https://a.example')}`
+    expect(parseHandshakeUrl(text, SELF)).toEqual({ podId: ID, key: KEY, urls: ['https://a.example'] })
   })
 
   test('only id and key are required; surrounding whitespace and unknown parameters are ignored', () => {

@@ -32,6 +32,7 @@ test('homePaths names every file of the contract table', () => {
     peerKeysDir: '/h/peer-keys',
     selfKey: '/h/peer-keys/self.key',
     peerKeyDir: '/h/peer-keys/peers',
+    peerHeadersDir: '/h/peer-keys/headers',
     vaultKey: '/h/vault.key',
     adminToken: '/h/admin.token',
     db: '/h/pod.db',

@@ -31,10 +31,10 @@ test('pairKey failures are reported, not cached', async () => {
   await expect(a.pairKey(ID_B, bad)).rejects.toThrow(/not a usable X25519 key/)
 })
 
-test('handshakeUrl carries id, key, name and an optional url', async () => {
+test('handshakeUrl carries id, key, name and the given urls', async () => {
   const a = await testIdentity(ID_A, 'alca 7G')
   expect(parseHandshakeUrl(a.handshakeUrl())).toEqual({ podId: ID_A, key: a.publicKey, name: 'alca 7G' })
-  expect(parseHandshakeUrl(a.handshakeUrl({ url: 'https://a.example' })).url).toBe('https://a.example')
+  expect(parseHandshakeUrl(a.handshakeUrl({ urls: ['https://a.example', 'http://10.0.0.2:8765'] })).urls).toEqual(['https://a.example', 'http://10.0.0.2:8765'])
 })
 
 test('secrets do not show up when the identity is serialised', async () => {

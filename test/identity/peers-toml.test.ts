@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import { BadInput } from '../../src/lib/errors'
-import { normalizeScope, type PeerEntry, type PodId } from '../../src/identity'
+import { normalizeScope, peerUrls, type PeerEntry, type PodId } from '../../src/identity'
 import { formatPeersToml, parsePeersToml, peerUrlProblem } from '../../src/identity/peers-toml'
 import { ID_A, ID_B } from './_keypair'
 
@@ -51,4 +51,25 @@ test('scope limits of the contract (16 globs of 1..128 characters) hold in peers
   expect(() => parsePeersToml(table(tooMany), SELF)).toThrow(`peers.${ID_A}.scope: has 17 globs (at most 16)`)
   expect(() => parsePeersToml(table(JSON.stringify('x'.repeat(129))), SELF)).toThrow('is 129 characters long (at most 128)')
   expect(() => normalizeScope(Array(17).fill('a'))).toThrow('peer scope has 17 globs (at most 16)')
+})
+
+test('url may be a list tried in order: written as an array, a one-element list as a string, [] as ""', () => {
+  const urls = ['https://alca.tail-foo.ts.net', 'https://alca.example.org/mzm', `mzm-rendezvous://${ID_A}`]
+  const text = formatPeersToml([{ id: ID_A, name: '', url: urls, sync: true, scope: ['public:*'] }], SELF)
+  expect(text).toContain(`url = [ "https://alca.tail-foo.ts.net", "https://alca.example.org/mzm", "mzm-rendezvous://${ID_A}" ]`)
+  expect(parsePeersToml(text, SELF)[0]!.url).toEqual(urls)
+  const table = (url: string) => parsePeersToml(`[peers.${ID_A}]\nurl = ${url}\n`, SELF)[0]!.url
+  expect(table('["http://a:1"]')).toBe('http://a:1')
+  expect(table('[]')).toBe('')
+  expect(peerUrls({ url: urls })).toEqual(urls)
+  expect(peerUrls({ url: '' })).toEqual([])
+})
+
+test('a url list is refused for a bad, empty or repeated entry, another id, or more than 8', () => {
+  expect(peerUrlProblem(ID_A, ['https://a.example', 'https://a.example/?x'])).toMatch(/^#2 must not have a query/)
+  expect(peerUrlProblem(ID_A, ['https://a.example', ''])).toMatch(/#2 is empty/)
+  expect(peerUrlProblem(ID_A, ['https://a.example', 'https://a.example'])).toMatch(/lists a URL twice/)
+  expect(peerUrlProblem(ID_A, ['https://a.example', `mzm-rendezvous://${ID_B}`])).toMatch(/#2 must be mzm-rendezvous/)
+  expect(peerUrlProblem(ID_A, Array.from({ length: 9 }, (_, i) => `http://h${i}:1`))).toMatch(/lists 9 URLs \(at most 8\)/)
+  expect(() => parsePeersToml(`[peers.${ID_A}]\nurl = ["http://a:1", 3]\n`, SELF)).toThrow(/url/)
 })

@@ -15,7 +15,7 @@ test('defaults fill every key but pod_id', () => {
     pod_id: ID,
     name: 'alca',
     listen: '127.0.0.1:8765',
-    advertise_url: '',
+    advertise: [],
     sync_interval: 300,
     public_prefixes: [...DEFAULT_PUBLIC_PREFIXES],
     max_content_bytes: 65536,
@@ -51,6 +51,36 @@ token = "t0k"
   expect(c.rendezvous).toEqual({ url: 'https://rv.example', token: 't0k' })
   expect(c.sync_interval).toBe(60)
   expect(c.listen).toBe('0.0.0.0:9000')
+  expect(c.advertise).toEqual(['https://hub.example.ts.net'])
+})
+
+describe('advertise', () => {
+  test('a list of up to 4 base URLs (path prefix allowed), in order', () => {
+    const urls = ['https://alca.tail-foo.ts.net', 'http://192.168.1.5:8765', 'https://alca.example.org/mzm', 'http://[fd7a:115c:a1e0::5]:8765']
+    expect(parsePodConfig(`pod_id = "${ID}"\nadvertise = ${JSON.stringify(urls)}`).advertise).toEqual(urls)
+  })
+  test('the old single advertise_url migrates into the list, first, and is written back as advertise', async () => {
+    const c = parsePodConfig(`pod_id = "${ID}"\nadvertise_url = "https://old.example"\nadvertise = ["https://new.example"]`)
+    expect(c.advertise).toEqual(['https://old.example', 'https://new.example'])
+    expect(parsePodConfig(`pod_id = "${ID}"\nadvertise_url = "https://a.example"\nadvertise = ["https://a.example"]`).advertise).toEqual(['https://a.example'])
+    const path = join(tempDir(), 'pod.toml')
+    savePodConfig(path, c)
+    const text = await Bun.file(path).text()
+    expect(text).not.toContain('advertise_url')
+    expect(text).toContain('advertise = [ "https://old.example", "https://new.example" ]')
+  })
+  const cases: [string, string, RegExp][] = [
+    ['five URLs', `advertise = ${JSON.stringify(['http://a:1', 'http://b:1', 'http://c:1', 'http://d:1', 'http://e:1'])}`, /advertise: has more than 4 URLs/],
+    ['a query', `advertise = ["https://a.example/?x=1"]`, /advertise\.0: must not have a query/],
+    ['a fragment', `advertise = ["https://a.example/#x"]`, /advertise\.0: must not have a fragment/],
+    ['credentials', `advertise = ["https://u:p@a.example"]`, /advertise\.0: must not contain credentials/],
+    ['not http', `advertise = ["ftp://a.example"]`, /advertise\.0: must start with http/],
+    ['a duplicate', `advertise = ["http://a:1", "http://a:1"]`, /lists a URL twice/],
+    ['advertise_url on top of 4', `advertise_url = "http://z:1"\nadvertise = ${JSON.stringify(['http://a:1', 'http://b:1', 'http://c:1', 'http://d:1'])}`, /at most 4 in all/],
+  ]
+  test.each(cases)('refuses %s', (_name, line, message) => {
+    expect(() => parsePodConfig(`pod_id = "${ID}"\n${line}`, '/h/pod.toml')).toThrow(message)
+  })
 })
 
 describe('refuses', () => {
@@ -85,7 +115,7 @@ test('savePodConfig writes every key atomically with mode 0600 and loads back eq
   expect(statSync(path).mode & 0o777).toBe(0o600)
   expect(loadPodConfig(path)).toEqual(config)
   const text = await Bun.file(path).text()
-  for (const key of ['pod_id', 'name', 'listen', 'advertise_url', 'sync_interval', 'public_prefixes', 'max_content_bytes', 'allowed_origins', '[rendezvous]']) {
+  for (const key of ['pod_id', 'name', 'listen', 'advertise', 'sync_interval', 'public_prefixes', 'max_content_bytes', 'allowed_origins', '[rendezvous]']) {
     expect(text).toContain(key)
   }
 })

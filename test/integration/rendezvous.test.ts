@@ -310,8 +310,9 @@ describe('a rendezvous is never trusted', () => {
     const r1 = (await syncNow(a!, idB))[0]!
     expect(r1).toMatchObject({ peer: idB, ok: false, error: 'unauthorized', stored: 0 })
     const v1 = await peerView(a!, idB)
-    expect(v1.status).toBe('error')
-    expect(v1.last_error).toStartWith('unauthorized: ')
+    // Never pulled from B yet, refused: it looks like B has not pasted A's handshake (awaiting-peer).
+    expect(v1.status).toBe('awaiting-peer')
+    expect(v1.last_error).toStartWith('they have not added this pod yet')
     expect(v1.memories).toBe(0)
 
     // 2. The liar names itself posing as B: its answer carries no valid pair-key signature → bad_signature.
@@ -441,7 +442,7 @@ describe('mazemaker doctor', () => {
     const doctor = async () => {
       const res = await runCli(['doctor', '--json', '--home', home, '--port', new URL(pod.url).port])
       const out = JSON.parse(res.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }
-      return { code: res.code, ok: out.ok, rendezvous: out.checks.find((c) => c.name === 'rendezvous')! }
+      return { code: res.code, ok: out.ok, rendezvous: out.checks.find((c) => c.name === 'rendezvous')!, advertise: out.checks.find((c) => c.name === 'advertise')! }
     }
     expect((await doctor()).rendezvous).toMatchObject({ ok: true, detail: 'not configured (peers need direct URLs)' })
 
@@ -456,8 +457,16 @@ describe('mazemaker doctor', () => {
     pod = await startPod(home)
     const hb = await heartbeatOf(pod)
     const port = new URL(pod.url).port
+    // Registered, but as a loopback URL no other machine can reach: the advertise check fails loudly.
+    const loopback = await doctor()
+    expect(loopback.code).toBe(1)
+    expect(loopback.rendezvous.ok).toBe(true)
+    expect(loopback.advertise).toMatchObject({ ok: false, detail: expect.stringContaining(`registers ${pod.url} at the rendezvous`) })
+    // Advertising a name other machines resolve makes it healthy (the rendezvous gets it at the next heartbeat).
+    expect((await runCli(['advertise', 'add', `http://alca.test:${new URL(pod.url).port}`, '--home', home])).code).toBe(0)
     const healthy = await doctor()
     expect(healthy.code).toBe(0)
+    expect(healthy.advertise).toMatchObject({ ok: true, detail: `advertises http://alca.test:${new URL(pod.url).port}` })
     expect(healthy.rendezvous.ok).toBe(true)
     expect(healthy.rendezvous.detail).toBe(`registered at ${rv.url} as ${pod.url}; last heartbeat ${hb.last_ok_at}`)
     expect(healthy.rendezvous.detail).not.toContain(token)

@@ -231,7 +231,7 @@ describe('createHeartbeat', () => {
       const log = memoryLogger()
       const hb = createHeartbeat({ client: client(), identity: pod, advertiseUrl: () => url, clock, log })
       await hb.beat()
-      expect(hb.state()).toMatchObject({ registered: false, last_error: expect.stringMatching(/^bad_input: our advertised URL must not .*; set advertise_url in pod\.toml$/) })
+      expect(hb.state()).toMatchObject({ registered: false, last_error: expect.stringMatching(/^bad_input: our advertised URL must not .*; fix advertise in pod\.toml \(mazemaker advertise list\)$/) })
       expect(log.lines.join('\n')).not.toContain('secret')
     }
     expect(requests).toHaveLength(0)

@@ -1,0 +1,101 @@
+/**
+ * `mazemaker advertise add|remove|list|suggest`: the URLs this pod tells others to reach it at
+ * (pod.toml `advertise`, at most 4, in preference order). They travel in the handshake URL,
+ * so the other operator pairs with one paste and no `--url`; the first is what the rendezvous
+ * heartbeat registers. `suggest` looks at this machine's interfaces and the listen address.
+ */
+import { defineCommand } from 'citty'
+import { hostname, networkInterfaces } from 'node:os'
+import { loadPodConfig, homePaths, parseListen, suggestAdvertise, type Interfaces } from '../identity'
+import { PodError } from '../lib/errors'
+import { visible } from '../lib/visible'
+import { homeRoot, portOverride, type GlobalFlags } from './context'
+import { printJson, withPod } from './with-pod'
+
+interface AdvertiseAnswer {
+  advertise: string[]
+  handshake_url: string
+}
+
+const json = { type: 'boolean', description: 'print JSON' } as const
+
+function printList(out: AdvertiseAnswer, asJson: boolean | undefined): void {
+  if (asJson) return printJson(out)
+  if (out.advertise.length === 0) console.log('advertises nothing: peers must be given a URL with --url (see: mazemaker advertise suggest)')
+  out.advertise.forEach((u, i) => console.log(`${i + 1}. ${visible(u)}`))
+  console.log(`handshake URL: ${visible(out.handshake_url)}`)
+}
+
+export function advertiseCommand(flags: GlobalFlags) {
+  const change = (fn: (list: string[]) => string[]) =>
+    withPod(flags, async (pod) => {
+      const now = await pod.call<AdvertiseAnswer>('GET', '/peer/advertise')
+      return pod.call<AdvertiseAnswer>('PUT', '/peer/advertise', { advertise: fn(now.advertise) })
+    })
+
+  const add = defineCommand({
+    meta: { name: 'add', description: 'Advertise a URL (appended, or at --first); at most 4' },
+    args: {
+      url: { type: 'positional', description: 'http(s)://host[:port][/prefix], e.g. https://alca.tail-foo.ts.net', required: true },
+      first: { type: 'boolean', description: 'put it first (preferred, and what the rendezvous registers)' },
+      json,
+    },
+    async run({ args }) {
+      const url = String(args.url).replace(/\/+$/, '')
+      const out = await change((list) => {
+        const rest = list.filter((u) => u !== url)
+        return args.first ? [url, ...rest] : list.includes(url) ? list : [...list, url]
+      })
+      printList(out, args.json)
+    },
+  })
+
+  const remove = defineCommand({
+    meta: { name: 'remove', description: 'Stop advertising a URL' },
+    args: { url: { type: 'positional', description: 'the URL as `advertise list` shows it', required: true }, json },
+    async run({ args }) {
+      const url = String(args.url)
+      const out = await change((list) => {
+        if (!list.includes(url) && !list.includes(url.replace(/\/+$/, ''))) throw new PodError('not_found', `${url} is not advertised; see: mazemaker advertise list`)
+        return list.filter((u) => u !== url && u !== url.replace(/\/+$/, ''))
+      })
+      printList(out, args.json)
+    },
+  })
+
+  const list = defineCommand({
+    meta: { name: 'list', description: 'The advertised URLs, in order, and the handshake URL that carries them' },
+    args: { json },
+    async run({ args }) {
+      printList(await withPod(flags, (pod) => pod.call<AdvertiseAnswer>('GET', '/peer/advertise')), args.json)
+    },
+  })
+
+  const suggest = defineCommand({
+    meta: { name: 'suggest', description: "URLs to advertise, from this machine's tailnet and LAN addresses and the listen address" },
+    args: { json },
+    run({ args }) {
+      const config = loadPodConfig(homePaths(homeRoot(flags)).podToml)
+      const listenAt = parseListen(config.listen)
+      const listenHost = flags.host ?? listenAt.host
+      const port = portOverride(flags) ?? listenAt.port
+      const suggestions = suggestAdvertise({ listenHost, port, interfaces: networkInterfaces() as Interfaces, hostname: hostname() })
+      if (args.json) return printJson({ listen: `${listenHost}:${port}`, advertise: config.advertise, suggestions })
+      if (suggestions.length === 0) {
+        console.log(
+          `the pod listens on ${visible(listenHost)}:${port}, which only this machine reaches.\n` +
+            `- on a tailnet or LAN: set listen = "0.0.0.0:${port}" (or the tailnet address) in pod.toml, restart, and run this again;\n` +
+            '- behind `tailscale serve`, a Cloudflare Tunnel or another proxy: advertise its URL, e.g. `mazemaker advertise add https://alca.tail-foo.ts.net`',
+        )
+        return
+      }
+      for (const s of suggestions) console.log(`${visible(s.url).padEnd(40)} ${s.kind.padEnd(12)} ${s.why}`)
+      console.log(`\nadd one with: mazemaker advertise add <url>   (now advertised: ${config.advertise.length === 0 ? 'nothing' : config.advertise.map((u) => visible(u)).join(', ')})`)
+    },
+  })
+
+  return defineCommand({
+    meta: { name: 'advertise', description: 'URLs this pod tells others to reach it at (carried in the handshake URL)' },
+    subCommands: { add, remove, list, suggest },
+  })
+}

@@ -1,0 +1,122 @@
+/**
+ * Pairing with one paste each way (issue 10), on real pod processes over loopback: each pod
+ * advertises its URL (`mazemaker advertise add`), its handshake URL carries it, and `peer add`
+ * with no --url pairs. Until the other side pastes, the peer is `awaiting-peer` (not `error`),
+ * and the refusing pod lists and logs (once) the pod that tried to pull from it.
+ */
+import { afterEach, expect, test } from 'bun:test'
+import { cleanup, runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { remember } from '../helpers/federation'
+
+let pods: PodProcess[] = []
+afterEach(async () => {
+  await cleanup(pods)
+  pods = []
+})
+
+async function cli(pod: PodProcess, ...args: string[]) {
+  const res = await runCli([...args, '--home', pod.home])
+  return res
+}
+
+async function handshakeOf(pod: PodProcess): Promise<string> {
+  return (await pod.api('GET', '/peer/identity')).body.handshake_url as string
+}
+
+test('one paste each way pairs two pods with no --url; one-sided is awaiting-peer and the other side sees who tried', async () => {
+  const [a, b] = [await spawnPod(), await spawnPod()]
+  pods.push(a, b)
+  const idA = (await a.api('GET', '/peer/identity')).body.pod_id as string
+  const idB = (await b.api('GET', '/peer/identity')).body.pod_id as string
+
+  // Each operator advertises where their pod is reached (here: its loopback URL).
+  for (const p of [a, b]) {
+    const res = await cli(p, 'advertise', 'add', p.url)
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain(`1. ${p.url}`)
+  }
+  const hsA = await handshakeOf(a)
+  expect(hsA).toContain(`&url=${encodeURIComponent(a.url)}`)
+  await remember(a, 'public:paste', 'from a')
+
+  // Only b pastes a's URL: b pulls, a refuses (a has not added b).
+  const added = await cli(b, 'peer', 'add', hsA, '--json')
+  expect(added.code).toBe(0)
+  expect(JSON.parse(added.stdout).peer).toMatchObject({ id: idA, url: a.url, urls: [a.url] })
+  const first = await cli(b, 'sync')
+  expect(first.code).toBe(1)
+  const listB = await b.api('GET', '/peer/peers')
+  expect(listB.body.peers[0]).toMatchObject({ id: idA, status: 'awaiting-peer', last_error: expect.stringContaining('they have not added this pod yet: send them your handshake URL') })
+  expect(listB.body.summary).toContain('1 awaiting-peer')
+  const text = await cli(b, 'peer', 'list')
+  expect(text.stdout).toContain('awaiting-peer')
+
+  // a lists (short id, count) and logged the unknown caller once, however many times it tried.
+  await cli(b, 'sync')
+  await cli(b, 'sync')
+  const listA = await a.api('GET', '/peer/peers')
+  expect(listA.body.unknown_callers).toEqual([{ id: idB.slice(0, 8), first_seen: expect.any(String), last_seen: expect.any(String), count: 3 }])
+  expect(a.logs().match(/err=unknown_caller/g)).toHaveLength(1)
+  expect(a.logs()).toContain(`peer=${idB.slice(0, 8)}`)
+  const textA = await cli(a, 'peer', 'list')
+  expect(textA.stdout).toContain('pods that tried to pull from you')
+  expect(textA.stdout).toContain(idB.slice(0, 8))
+
+  // a pastes b's URL, no --url: the handshake's URL is used, and b's next pull is ready.
+  const back = await cli(a, 'peer', 'add', await handshakeOf(b), '--json')
+  expect(back.code).toBe(0)
+  expect(JSON.parse(back.stdout).peer.urls).toEqual([b.url])
+  const ok = await cli(b, 'sync')
+  expect(ok.code).toBe(0)
+  expect(ok.stdout).toMatch(/ok +fetched=1 stored=1/)
+  expect((await b.api('GET', '/peer/peers')).body.peers[0].status).toBe('ready')
+  // Now a peer, it is no longer listed as an unknown caller.
+  expect((await a.api('GET', '/peer/peers')).body.unknown_callers).toEqual([])
+}, 60_000)
+
+test('advertise: list, add --first, remove, refusals; the handshake carries the list in order', async () => {
+  const a = await spawnPod()
+  pods.push(a)
+  expect((await cli(a, 'advertise', 'add', 'https://alca.tail-foo.ts.net/')).code).toBe(0)
+  expect((await cli(a, 'advertise', 'add', 'http://192.168.1.5:8765')).code).toBe(0)
+  expect((await cli(a, 'advertise', 'add', 'https://alca.example.org/mzm', '--first')).code).toBe(0)
+  const listed = JSON.parse((await cli(a, 'advertise', 'list', '--json')).stdout)
+  expect(listed.advertise).toEqual(['https://alca.example.org/mzm', 'https://alca.tail-foo.ts.net', 'http://192.168.1.5:8765'])
+  const hs = (await a.api('GET', '/peer/identity')).body.handshake_url as string
+  expect([...new URLSearchParams(hs.slice(hs.indexOf('?') + 1)).getAll('url')]).toEqual(listed.advertise)
+
+  const bad = await cli(a, 'advertise', 'add', 'https://x.example/?q=1')
+  expect(bad.code).toBe(1)
+  expect(bad.stderr).toMatch(/must not have a query/)
+  expect((await cli(a, 'advertise', 'add', 'http://d.example')).code).toBe(0)
+  const fifth = await cli(a, 'advertise', 'add', 'http://e.example')
+  expect(fifth.code).toBe(1)
+  expect(fifth.stderr).toMatch(/at most 4/)
+  expect((await cli(a, 'advertise', 'remove', 'http://192.168.1.5:8765')).code).toBe(0)
+  const missing = await cli(a, 'advertise', 'remove', 'http://nowhere.example')
+  expect(missing.code).toBe(1)
+  // Written to pod.toml (0600), so it survives a restart.
+  const toml = await Bun.file(`${a.home}/pod.toml`).text()
+  expect(toml).toContain('advertise = [ "https://alca.example.org/mzm", "https://alca.tail-foo.ts.net", "http://d.example" ]')
+}, 60_000)
+
+test('doctor: a pod that advertises only loopback fails loudly (it said ok before)', async () => {
+  const a = await spawnPod()
+  pods.push(a)
+  const doctor = async () => {
+    const res = await runCli(['doctor', '--json', '--home', a.home])
+    return { code: res.code, check: (JSON.parse(res.stdout).checks as { name: string; ok: boolean; detail: string }[]).find((c) => c.name === 'advertise') }
+  }
+  // Nothing advertised, no rendezvous: fine, and it says what peers then need.
+  expect((await doctor()).check).toMatchObject({ ok: true, detail: expect.stringContaining('advertises nothing') })
+  await cli(a, 'advertise', 'add', a.url)
+  const loop = await doctor()
+  expect(loop.code).toBe(1)
+  expect(loop.check).toMatchObject({ ok: false, detail: expect.stringContaining(`advertises only ${a.url}: loopback, no other machine can reach it`) })
+  await cli(a, 'advertise', 'add', 'http://localhost:9')
+  expect((await doctor()).check?.ok).toBe(false)
+  await cli(a, 'advertise', 'add', 'https://alca.tail-foo.ts.net')
+  const mixed = await doctor()
+  expect(mixed.code).toBe(0)
+  expect(mixed.check).toMatchObject({ ok: true, detail: expect.stringContaining('https://alca.tail-foo.ts.net') })
+}, 60_000)
