@@ -37,8 +37,8 @@ function parse(text: string) {
 test('format → parse round-trips ids, keys, hostile names and URLs', () => {
   fc.assert(
     fc.property(podId, key, fc.option(name, { nil: undefined }), fc.option(url, { nil: undefined }), (id, k, n, u) => {
-      const hs = parse(formatHandshakeUrl({ podId: id, key: k, name: n, url: u }))
-      expect(hs).toEqual({ podId: id, key: k, ...(n === undefined ? {} : { name: n }), ...(u === undefined ? {} : { url: u }) })
+      const hs = parse(formatHandshakeUrl({ podId: id, key: k, name: n, urls: u === undefined ? undefined : [u] }))
+      expect(hs).toEqual({ podId: id, key: k, ...(n === undefined ? {} : { name: n }), ...(u === undefined ? {} : { urls: [u] }) })
     }),
     { numRuns: 300 },
   )

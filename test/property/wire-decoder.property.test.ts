@@ -64,7 +64,7 @@ test('random answers are stored only when valid; otherwise a PodError and nothin
         }) as unknown as typeof fetch
         const ctx = { selfId: SELF, store, pairKey: async () => pairKey, now: () => Date.now(), fetch: fakeFetch }
         try {
-          const totals = await pullPeer(ctx, { id: PEER, key: KEY, baseUrl: 'http://127.0.0.1:9', scope: ['public:*'] })
+          const totals = await pullPeer(ctx, { id: PEER, key: KEY, baseUrls: ['http://127.0.0.1:9'], scope: ['public:*'] })
           // Only a 200 carrying a valid page for this peer gets here, and what it stored is all there is.
           expect(status).toBe(200)
           expect(store.countPeerCopies(PEER)).toBe(totals.stored)
