@@ -9,7 +9,7 @@ import { expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { importPairKey, type PodId, type PublicKey } from '../../src/identity'
-import { parseAuthorization, signResponse } from '../../src/protocol'
+import { parseAuthorization, sealKeys, sealResponse, signResponse } from '../../src/protocol'
 import { FakeClock } from '../../src/lib/clock'
 import { PodError } from '../../src/lib/errors'
 import { openStore } from '../../src/store'
@@ -59,8 +59,10 @@ test('random answers are stored only when valid; otherwise a PodError and nothin
       try {
         const fakeFetch = (async (_url: string, init: RequestInit) => {
           const auth = parseAuthorization(new Headers(init.headers).get('authorization'))!
-          const signature = await signResponse(pairKey, auth.nonce, bytes)
-          return new Response(bytes, { status, headers: { 'mzm-signature': signature } })
+          // A 200 is sealed as the contract says (§5), so the random plaintext reaches the decoder.
+          const sent = status === 200 ? sealResponse(sealKeys(pairKey, SELF, PEER), auth.nonce, bytes) : bytes
+          const signature = await signResponse(pairKey, auth.nonce, sent)
+          return new Response(sent as Uint8Array<ArrayBuffer>, { status, headers: { 'mzm-signature': signature } })
         }) as unknown as typeof fetch
         const ctx = { selfId: SELF, store, pairKey: async () => pairKey, now: () => Date.now(), fetch: fakeFetch }
         try {
