@@ -59,3 +59,21 @@ export interface SyncResult {
   error?: string
   detail?: string
 }
+
+/** One step of `peer test` (resolve, connect, tls, identity, signed, clock). */
+export interface PeerTestStep {
+  step: string
+  /** The URL this step was tried at (absent for resolve). */
+  url?: string
+  ok: boolean
+  detail: string
+  /** What to do about a failed (or borderline) step. */
+  fix?: string
+}
+
+/** `POST /peer/peers/:id/test`: every step tried, in order; ok when a signed round trip worked with clocks in the window. */
+export interface PeerTestReport {
+  peer: string
+  ok: boolean
+  steps: PeerTestStep[]
+}

@@ -13,7 +13,8 @@ import { createSyncLoop, type SyncResult } from './sync/sync-loop'
 import { peersOverview } from './sync/peer-overview'
 import { createPeerLocator, defaultAdvertiseUrl } from './sync/peer-locator'
 import { VERSION } from './version'
-import { PodError } from './lib/errors'
+import { NotFound, PodError } from './lib/errors'
+import { testPeer } from './sync/peer-test'
 import { localHttpUrl } from './lib/http-url'
 import { createPodMetrics } from './pod-metrics'
 import { serve } from './runtime'
@@ -144,6 +145,20 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       rendezvousState: () => locator.heartbeatState(),
       panelUrl: () => url,
       peerHeaders: home.headers,
+      testPeer: async (id) => {
+        const peer = peers.get(id)
+        if (!peer) throw new NotFound(`no peer ${id}`)
+        return testPeer({
+          selfId: identity.podId,
+          peer,
+          resolve: (p) => locator.resolve(p),
+          pairKey: (peerId, key) => identity.pairKey(peerId, key),
+          headers: (peerId) => home.headers.get(peerId),
+          now: () => clock.now(),
+          fetch: opts.fetch,
+          connectTimeoutMs: opts.connectTimeoutMs,
+        })
+      },
       onUnknownCaller: (callerId) => {
         if (unknownCallers.note(callerId, clock.now())) {
           log.warn({ op: 'peer_sync', peer: shortId(callerId), err: 'unknown_caller', msg: 'a pod that is not our peer tried to pull; if you expect it, paste its handshake URL (mazemaker peer add); logged once an hour per pod' })

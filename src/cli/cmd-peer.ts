@@ -3,7 +3,7 @@ import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
 import type { GlobalFlags, PodClient } from './context'
 import { formatPeerTable } from './table'
-import type { PeersOverview, PeerView, SyncResult } from '../api-types'
+import type { PeersOverview, PeerTestReport, PeerView, SyncResult } from '../api-types'
 import { printJson, withPod } from './with-pod'
 import { visible } from '../lib/visible'
 import { promptHidden } from './prompt-secret'
@@ -218,7 +218,7 @@ export function peerCommands(flags: GlobalFlags) {
 
   const peer = defineCommand({
     meta: { name: 'peer', description: 'Manage paired pods' },
-    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes, preview, log, headers: headersCommand(flags) },
+    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes, preview, log, headers: headersCommand(flags), test: testCommand(flags) },
   })
   return { peer, sync }
 }
@@ -320,5 +320,26 @@ function headersCommand(flags: GlobalFlags) {
   return defineCommand({
     meta: { name: 'headers', description: 'Secret request headers sent to a peer (peer-keys/headers/<id>.toml, 0600)' },
     subCommands: { set, unset, list },
+  })
+}
+
+/** `peer test <id>`: each step of reaching the peer, with the fix for what failed; exit 1 on failure. */
+function testCommand(flags: GlobalFlags) {
+  return defineCommand({
+    meta: { name: 'test', description: 'Check resolve, connect, TLS, identity, a signed round trip and clock skew with a peer; says what to fix' },
+    args: { peer: { type: 'positional', description: 'peer id, short id or name', required: true }, json },
+    async run({ args }) {
+      const report = await withPod(flags, async (pod) => pod.call<PeerTestReport>('POST', `/peer/peers/${await findPeer(pod, String(args.peer))}/test`))
+      if (args.json) printJson(report)
+      else {
+        for (const s of report.steps) {
+          // Details quote what the peer (or a proxy) answered: escaped.
+          console.log(`${s.ok ? 'ok  ' : 'FAIL'}  ${s.step.padEnd(8)} ${s.url ? `${visible(s.url)}  ` : ''}${visible(s.detail)}`)
+          if (s.fix) console.log(`      fix: ${visible(s.fix)}`)
+        }
+        console.log(report.ok ? `peer ${report.peer.slice(0, 8)}: ok` : `peer ${report.peer.slice(0, 8)}: FAILED`)
+      }
+      if (!report.ok) process.exitCode = 1
+    },
   })
 }

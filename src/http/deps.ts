@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import type { Identity, NonceCache, PeerHeaders, PeerRegistry } from '../identity'
 import type { Store, WireEntry } from '../store'
-import type { PeersOverview, SyncResult } from '../api-types'
+import type { PeersOverview, PeerTestReport, SyncResult } from '../api-types'
 
 export type { PeersOverview, PeerView, SyncResult } from '../api-types'
 
@@ -45,6 +45,8 @@ export interface AppDeps {
   panelUrl?(): string
   /** Per-peer secret request headers (set, list masked, unset). */
   peerHeaders?: PeerHeaders
+  /** Runs `peer test` against one peer (resolve, connect, TLS, identity, signed round trip, clock). */
+  testPeer?(peerId: string): Promise<PeerTestReport>
   /** pod.toml `advertise`: read it, replace it (checked, written atomically, used at once). */
   advertise?: { list(): readonly string[]; set(urls: string[]): string[] }
   /** Request duration observer (metrics). */

@@ -1,6 +1,7 @@
 /**
- * Admin routes for a peer's secret request headers (peer-keys/headers/<id>.toml): list (names
- * and masked values only), set one, unset one. The value travels in the request body, never a
+ * Admin routes for reaching one peer: `peer test` (POST /peer/peers/:id/test, the steps of a
+ * pull with the fix for what failed), and its secret request headers (peer-keys/headers/<id>.toml):
+ * list (names and masked values only), set one, unset one. The value travels in the request body, never a
  * URL, and is never logged or echoed back in full.
  */
 import { Hono } from 'hono'
@@ -22,6 +23,11 @@ export function peerHeadersAdminRoutes(deps: AppDeps) {
     return id
   }
   return app
+    .post('/peer/peers/:id/test', async (c) => {
+      const id = peerOf(c.req.param('id'))
+      if (!deps.testPeer) throw new NotFound('peer test is not available in this pod')
+      return c.json(await deps.testPeer(id))
+    })
     .get('/peer/peers/:id/headers', (c) => c.json({ headers: headers.list(peerOf(c.req.param('id'))) }))
     .put('/peer/peers/:id/headers/:name', async (c) => {
       const id = peerOf(c.req.param('id'))
