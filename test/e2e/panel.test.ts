@@ -293,6 +293,26 @@ describe('operator panel, two real pods in Chromium', () => {
     await peerCard(pageA, b.id).locator('.peer-scope', { hasText: 'public:*, decision:*' }).waitFor()
   }, TEST_TIMEOUT_MS)
 
+  test('set URL takes a list (tried in order): the card shows it in order, and peers.toml gets an array', async () => {
+    const dead = 'http://127.0.0.1:9'
+    await pageA.getByRole('button', { name: 'Set URL bravo' }).click()
+    const dialog = pageA.locator('#edit-dialog')
+    await dialog.waitFor()
+    expect(await dialog.getByLabel('URL').inputValue()).toBe(b.url)
+    await dialog.getByLabel('URL').fill(`${dead} ${b.url}`)
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    await peerCard(pageA, b.id).locator('.peer-url', { hasText: `${dead} → ${b.url}` }).waitFor()
+    const peers = await api<{ peers: { id: string; url: unknown; urls: string[] }[] }>(a, 'GET', '/peer/peers')
+    expect(peers.peers.find((p) => p.id === b.id)).toMatchObject({ url: [dead, b.url], urls: [dead, b.url] })
+    // Back to the one URL, for the tests that follow.
+    await pageA.getByRole('button', { name: 'Set URL bravo' }).click()
+    await dialog.getByLabel('URL').fill(b.url)
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    await peerCard(pageA, b.id).locator('.peer-url', { hasText: new RegExp(`^${b.url.replace(/[.]/g, '\\.')}$`) }).waitFor()
+  }, TEST_TIMEOUT_MS)
+
   test('pause and resume change the badge', async () => {
     const card = peerCard(pageA, b.id)
     await pageA.getByRole('button', { name: 'Pause bravo' }).click()
@@ -346,6 +366,18 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageB.locator('.memory', { hasText: 'greeting-from-alpha' }).waitFor({ state: 'detached' })
     expect(await pageB.locator('.memory', { hasText: 'greeting-from-bravo' }).count()).toBe(1)
     expect((await api<{ peers: unknown[] }>(b, 'GET', '/peer/peers')).peers).toEqual([])
+  }, TEST_TIMEOUT_MS)
+
+  test('a pod that is no longer a peer tries to pull: listed under "pods that tried to pull from you", as text only', async () => {
+    // bravo removed alpha; alpha still pulls from bravo and is refused.
+    await api(a, 'POST', '/peer/sync-now', {})
+    await pageB.reload()
+    const box = pageB.locator('#unknown-callers')
+    await box.waitFor()
+    await box.locator('li', { hasText: a.id.slice(0, 8) }).waitFor()
+    expect(await box.textContent()).toContain('1 request')
+    // Nothing to click: pairing needs their pasted handshake URL.
+    expect(await box.locator('button, a, input').count()).toBe(0)
   }, TEST_TIMEOUT_MS)
 
   test('no request left 127.0.0.1, and no console or script error (CSP included)', () => {

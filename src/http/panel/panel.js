@@ -23,6 +23,7 @@ const SHORT_ID_CHARS = 8
 const STATUS = {
   ready: { icon: '•', word: 'ready' },
   'handshake-pending': { icon: '◖', word: 'handshake-pending' },
+  'awaiting-peer': { icon: '◖', word: 'awaiting-peer' },
   paused: { icon: '‖', word: 'paused' },
   error: { icon: '✕', word: 'error' },
   held: { icon: '!', word: 'held' },
@@ -249,13 +250,18 @@ function startPanel() {
         ? 'Its key file is gone, so it is refused. Remove it, or pair again with its handshake URL.'
         : peer.status === 'held'
           ? `Mass delete ${peer.last_error ?? 'held'}`
-          : peer.last_error
+          : peer.status === 'awaiting-peer'
+            ? `Waiting for them: ${peer.last_error}`
+            : peer.last_error
             ? `Last pull failed: ${peer.last_error}`
             : ''
     card.error.hidden = problem === ''
     card.error.textContent = problem
-    card.url.textContent = peer.url || 'not set yet'
-    card.url.classList.toggle('muted', !peer.url)
+    // Several URLs are tried in order; the list reads left to right.
+    const urls = urlList(peer)
+    card.url.textContent = urls.length > 0 ? urls.join(' → ') : 'not set yet'
+    card.url.title = urls.length > 1 ? 'tried in this order; the one that last worked goes first' : ''
+    card.url.classList.toggle('muted', urls.length === 0)
     card.scope.textContent = scopeText(peer.scope)
     card.last.textContent = timeAgo(peer.last_sync_at)
     card.last.title = peer.last_sync_at ? new Date(peer.last_sync_at).toLocaleString() : ''
@@ -268,7 +274,31 @@ function startPanel() {
     card.buttons.url.disabled = revoked
     card.buttons.scope.disabled = revoked
     card.buttons['accept-deletes'].hidden = peer.status !== 'held'
-    if (!card.buttons.sync.classList.contains('busy')) card.buttons.sync.disabled = revoked || !peer.url
+    if (!card.buttons.sync.classList.contains('busy')) card.buttons.sync.disabled = revoked || urls.length === 0
+  }
+
+  /** A peer's URLs as a list, whatever shape the API used ("" / string / array). */
+  function urlList(peer) {
+    if (Array.isArray(peer.urls)) return peer.urls
+    if (Array.isArray(peer.url)) return peer.url
+    return peer.url ? [peer.url] : []
+  }
+
+  /**
+   * "Pods that tried to pull from you": display only (the id is what an unauthenticated caller
+   * claimed), so text nodes only and no button: pairing takes their pasted handshake URL.
+   */
+  function renderUnknownCallers(callers) {
+    const box = $('unknown-callers')
+    const list = $('unknown-list')
+    box.hidden = callers.length === 0
+    list.replaceChildren(
+      ...callers.map((c) => {
+        const li = document.createElement('li')
+        li.textContent = `${c.id} — ${c.count} request${c.count === 1 ? '' : 's'}, first ${timeAgo(c.first_seen)}, last ${timeAgo(c.last_seen)}`
+        return li
+      }),
+    )
   }
 
   function renderPeers(overview) {
@@ -298,6 +328,7 @@ function startPanel() {
     }
     $('peers-empty').hidden = peers.length > 0
     $('summary').textContent = overview.summary ?? ''
+    renderUnknownCallers(overview.unknown_callers ?? [])
     $('sync-all').disabled = peers.length === 0
     setBanner(overview.error ? `peers.toml could not be read; the pod keeps using the last good copy. ${overview.error}` : '')
     updateOriginFilter(peers, shorts)
@@ -411,10 +442,10 @@ function startPanel() {
     $('edit-label').textContent = field === 'url' ? 'URL' : 'Scope'
     $('edit-hint').textContent =
       field === 'url'
-        ? 'https://… or http://… where this pod reaches theirs, or mzm-rendezvous://<their id>. Empty means handshake-pending.'
+        ? 'https://… or http://… where this pod reaches theirs, or mzm-rendezvous://<their id>. Several, separated by spaces, are tried in order. Empty means handshake-pending.'
         : 'Label globs to pull, comma-separated, e.g. public:*, decision:*. Their public-prefix gate applies whatever you ask for.'
     const input = $('edit-value')
-    input.value = field === 'url' ? peer.url : scopeText(peer.scope)
+    input.value = field === 'url' ? urlList(peer).join(' ') : scopeText(peer.scope)
     input.placeholder = field === 'url' ? 'https://peer.tail-foo.ts.net' : 'public:*'
     $('edit-status').textContent = ''
     $('edit-dialog').showModal()
@@ -427,7 +458,10 @@ function startPanel() {
     const { peer, field } = editing
     const raw = $('edit-value').value.trim()
     let patch
-    if (field === 'url') patch = { url: raw }
+    if (field === 'url') {
+      const urls = raw.split(/[\s,]+/).filter(Boolean)
+      patch = { url: urls.length > 1 ? urls : (urls[0] ?? '') }
+    }
     else {
       const scope = parseScope(raw)
       if (!scope) {
@@ -525,7 +559,10 @@ function startPanel() {
       return
     }
     const body = { handshake_url: handshake }
-    if (directUrl) body.direct_url = directUrl
+    if (directUrl) {
+      const urls = directUrl.split(/[\s,]+/).filter(Boolean)
+      body.direct_url = urls.length > 1 ? urls : urls[0]
+    }
     if (scopeRaw) body.scope = parseScope(scopeRaw)
     if (name) body.name = name
     const submit = $('add-submit')
