@@ -3,10 +3,14 @@
  * The `mazemaker` CLI (citty). `mazemaker` alone = `mazemaker serve`. Global flags --home,
  * --port, --host are accepted anywhere on the line. Errors print one line saying what to fix.
  */
+// First: citty decides about colour when it loads.
+import './cli/no-color'
+import { existsSync, statSync } from 'node:fs'
 import { defineCommand, runCommand, runMain } from 'citty'
 import { PodError } from './lib/errors'
 import { VERSION } from './version'
-import { extractGlobalFlags, type GlobalFlags } from './cli/context'
+import { extractGlobalFlags, homeRoot, type GlobalFlags } from './cli/context'
+import { usagePrinter } from './cli/help'
 import { serveCommand } from './cli/cmd-serve'
 import { memoryCommands } from './cli/cmd-memory'
 import { peerCommands } from './cli/cmd-peer'
@@ -67,10 +71,29 @@ function exitOnError(err: unknown): never {
     process.exit(err.code === 'usage' ? 2 : 1)
   }
   if (err instanceof Error && err.name === 'CLIError') {
-    process.stderr.write(`error: ${visible(err.message)}\nrun with --help for usage\n`)
+    // citty may paint the command name; the escapes themselves are noise in an error line.
+    process.stderr.write(`error: ${visible(err.message.replace(/\x1b\[[0-9;]*m/g, ''))}\nrun with --help for usage\n`)
     process.exit(2)
   }
+  // A path that cannot be read or written (ENOENT, EACCES, EISDIR …): Node's message names the
+  // call and the path, one line, no stack.
+  const sys = err as { code?: unknown; message?: unknown }
+  if (err instanceof Error && typeof sys.code === 'string' && /^E[A-Z]+$/.test(sys.code)) {
+    process.stderr.write(`error: ${visible(err.message)}\n`)
+    process.exit(1)
+  }
   throw err
+}
+
+/** Commands that may run before a pod exists: they create one, run something else, or only print. */
+const WITHOUT_HOME = new Set(['serve', 'restore', 'rendezvous', 'service'])
+
+/** Every other command refuses a home that does not exist, rather than creating one by surprise. */
+function requireHome(flags: GlobalFlags, command: string | undefined, known: Record<string, unknown>): void {
+  if (command === undefined || WITHOUT_HOME.has(command) || !(command in known)) return
+  const root = homeRoot(flags)
+  if (!existsSync(root)) throw new PodError('no_pod', `no pod at ${root}; run \`mazemaker serve --home ${root}\` first`)
+  if (!statSync(root).isDirectory()) throw new PodError('bad_home', `${root} is not a directory; --home names the pod's home directory`)
 }
 
 async function main(argv: string[]) {
@@ -78,7 +101,8 @@ async function main(argv: string[]) {
     const { flags, rest } = extractGlobalFlags(argv)
     const root = rootCommand(flags)
     const wantsHelp = rest.some((a) => a === '--help' || a === '-h') || (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v'))
-    if (wantsHelp) return await runMain(root, { rawArgs: rest })
+    if (wantsHelp) return await runMain(root, { rawArgs: rest, showUsage: usagePrinter(root) })
+    requireHome(flags, rest.find((a) => !a.startsWith('-')), (root.subCommands ?? {}) as Record<string, unknown>)
     await runCommand(root, { rawArgs: rest })
   } catch (err) {
     exitOnError(err)

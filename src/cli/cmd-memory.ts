@@ -1,6 +1,8 @@
 /** `mazemaker remember <label> <content>`, `mazemaker recall <query>` and `mazemaker memory held|release`. */
 import { defineCommand } from 'citty'
-import type { GlobalFlags } from './context'
+import { homeRoot, type GlobalFlags } from './context'
+import { homePaths, loadPodConfig } from '../identity'
+import { checkContent } from '../store'
 import { printJson, withPod } from './with-pod'
 import { readStdin } from '../runtime'
 import { visible } from '../lib/visible'
@@ -19,9 +21,12 @@ export function memoryCommands(flags: GlobalFlags) {
     },
     async run({ args }) {
       const content = args.content === '-' ? await readStdin() : args.content
-      const out = await withPod(flags, (pod) =>
-        pod.call<{ id: string; label: string; encrypted: boolean; held: boolean; warning?: string }>('POST', '/memories', { label: args.label, content }),
-      )
+      const out = await withPod(flags, (pod) => {
+        // Checked here as the store checks it, so stdin far past the API's body cap gets the
+        // same message as an argument just over the limit.
+        checkContent(content, loadPodConfig(homePaths(homeRoot(flags)).podToml).max_content_bytes)
+        return pod.call<{ id: string; label: string; encrypted: boolean; held: boolean; warning?: string }>('POST', '/memories', { label: args.label, content })
+      })
       if (args.json) return printJson(out)
       console.log(`${visible(out.id)}  ${visible(out.label)}${out.encrypted ? '  (private, encrypted)' : ''}${out.held ? '  (HELD)' : ''}`)
       if (out.warning) process.stderr.write(`warning: ${visible(out.warning)}\n`)

@@ -11,6 +11,9 @@ import { promptHidden } from './prompt-secret'
 
 const json = { type: 'boolean', description: 'print JSON' } as const
 
+/** Sync results that are a peer's state, not a failure: paused, no URL yet, revoked, removed, re-scoped. */
+const NOT_PULLED_ON_PURPOSE = new Set(['paused', 'handshake_pending', 'revoked', 'removed', 'scope_changed'])
+
 interface SharePreviewAnswer {
   peer: string
   can_pull: boolean
@@ -208,11 +211,13 @@ export function peerCommands(flags: GlobalFlags) {
       if (out.results.length === 0) console.log('no peers to pull from')
       for (const r of out.results) {
         const extra = `${r.dropped ? ` dropped=${r.dropped}` : ''}${r.held ? ` held=${r.held} (see: mazemaker peer accept-deletes)` : ''}`
-        const what = r.ok ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}` : `err=${r.error} ${r.detail ?? ''}`
+        const skipped = !r.ok && NOT_PULLED_ON_PURPOSE.has(r.error ?? '')
+        const what = r.ok ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}` : `${skipped ? '' : 'err='}${r.error} ${r.detail ?? ''}`
         // The error detail can quote what the peer answered.
-        console.log(`${visible(r.peer.slice(0, 8))}  ${r.ok ? 'ok ' : 'ERR'}  ${visible(what)}`)
+        console.log(`${visible(r.peer.slice(0, 8))}  ${r.ok ? 'ok  ' : skipped ? 'skip' : 'ERR '}  ${visible(what)}`)
       }
-      if (out.results.some((r) => !r.ok && r.error !== 'paused')) process.exitCode = 1
+      // Exit 1 only for real failures: a peer we did not pull on purpose is not one.
+      if (out.results.some((r) => !r.ok && !NOT_PULLED_ON_PURPOSE.has(r.error ?? ''))) process.exitCode = 1
     },
   })
 

@@ -5,7 +5,7 @@
  */
 export { openStore, type OpenStoreOptions } from './sqlite'
 export { isPublicLabel, isGateEligible, copyLabel, PEER_LABEL_PREFIX } from './gate'
-export { labelSchema, contentSchema, LABEL_MAX_CHARS } from './schemas'
+export { labelSchema, contentSchema, checkContent, LABEL_MAX_CHARS } from './schemas'
 export { VAULT_PREFIX } from './vault'
 export { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from './local-memories'
 export { RECALL_K_DEFAULT, RECALL_K_MAX } from './recall'

@@ -6,6 +6,11 @@
  * bm25 costs about half a microsecond per matching row, so a query made of common words would
  * score most of the table; above RECALL_SCORE_BUDGET_ROWS matches topRows() narrows the rows it
  * scores.
+ *
+ * The score shown is not raw bm25: in a small store every word's IDF is clamped to ~0, so bm25
+ * says 0.00 for a perfect match. It is 0.7 × the share of query words the memory contains (label
+ * or content) + 0.3 × its bm25 relative to the best hit: 1.00 is every word and the best match,
+ * at any store size; results are ordered by it.
  */
 import type { MemoryRow, StoreContext } from './_context'
 import { tokenize, type BlindIndex } from './blind-index'
@@ -88,9 +93,22 @@ export function recall(ctx: StoreContext, query: string, k: number = RECALL_K_DE
   const words = queryWords(String(query ?? ''), ctx.blind)
   if (words.length === 0) return []
   indexAllPending(ctx) // copies pulled moments ago may still wait for their full-text rows
-  return topRows(ctx, words, k).map((row) => {
-    const m = ctx.toMemory(row)
-    // bm25() is lower-is-better; the API says higher-is-better.
-    return { id: m.id, label: m.label, content: m.content, score: -row.score, peer: row.origin_peer, encrypted: m.encrypted }
-  })
+  const rows = topRows(ctx, words, k)
+  const queryTokens = [...new Set(tokenize(String(query ?? '')))].slice(0, RECALL_MAX_WORDS)
+  // bm25() is lower-is-better (negative); the best hit has the most negative score.
+  const best = Math.min(...rows.map((r) => r.score))
+  return rows
+    .map((row) => {
+      const m = ctx.toMemory(row)
+      const has = new Set(tokenize(`${m.label} ${m.content}`))
+      const coverage = queryTokens.filter((t) => has.has(t)).length / queryTokens.length
+      const relative = best < 0 ? row.score / best : 1
+      const score = Math.round((COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * relative) * 10_000) / 10_000
+      return { hit: { id: m.id, label: m.label, content: m.content, score, peer: row.origin_peer, encrypted: m.encrypted }, bm25: row.score }
+    })
+    .sort((a, b) => b.hit.score - a.hit.score || a.bm25 - b.bm25)
+    .map((x) => x.hit)
 }
+
+/** Share of the shown score that comes from how many query words a memory contains. */
+const COVERAGE_WEIGHT = 0.7

@@ -35,6 +35,11 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
+/** The operator has run the pod once (`mazemaker serve`): every other command refuses a home that does not exist. */
+async function initPod(home: string): Promise<void> {
+  await (await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log: quietLog() })).close()
+}
+
 async function roundTrip(client: Client, label: string): Promise<void> {
   const content = `connected through ${label}`
   const saved = await client.callTool({ name: 'mazemaker_remember', arguments: { label: `note:${label}`, content } })
@@ -60,6 +65,7 @@ describe('stdio configurations, launched as written', () => {
     test(`${config.where}: ${[config.command, ...config.args].join(' ')}`, async () => {
       const home = join(root, config.where.replace(/\W+/g, '-'))
       mkdirSync(home)
+      await initPod(join(home, '.mazemaker'))
       const transport = new StdioClientTransport({
         command: config.command,
         args: config.args,
@@ -122,6 +128,7 @@ describe('the SessionStart hook, run as written', () => {
       const project = join(root, 'lighthouse-keeper')
       mkdirSync(home)
       mkdirSync(project)
+      await initPod(join(home, '.mazemaker'))
       const env = { ...testEnv(), HOME: home, PATH: `${bin}:${process.env.PATH}` }
       const run = (cmd: string[]) => Bun.spawn(cmd, { cwd: project, env, stdout: 'pipe', stderr: 'pipe' })
       expect(await run(['mazemaker', 'remember', 'decision:lighthouse-lamp', 'the lighthouse lamp uses LEDs now']).exited).toBe(0)

@@ -15,6 +15,7 @@ beforeAll(async () => {
   home = join(root, 'home')
   project = join(root, 'checkout')
   mkdirSync(project)
+  mkdirSync(home, { mode: 0o700 }) // the operator's home exists; remember fills it on first use
   execFileSync('git', ['-C', project, 'init', '-q', '-b', 'narwhal-migration'])
   execFileSync('git', ['-C', project, 'remote', 'add', 'origin', 'https://example.org/acme/tusk-ledger.git'])
   writeFileSync(join(project, 'README.md'), '# Tusk Ledger\n')
