@@ -169,7 +169,7 @@ export function peerCommands(flags: GlobalFlags) {
       const out = await withPod(flags, async (pod) => pod.call<SharePreviewAnswer>('GET', `/peer/peers/${await findPeer(pod, args.peer)}/preview?${q}`))
       if (args.json) return printJson(out)
       const from = out.scope_source === 'last_request' ? 'the scope it last asked with' : out.scope_source === 'query' ? '--scope' : 'no pull yet: everything the gate allows'
-      console.log(`${visible(out.peer.slice(0, 8))} would receive ${out.total} memories (scope ${visible(out.scope.join(','))}, ${from})`)
+      console.log(`${visible(out.peer.slice(0, 8))} would receive ${plural(out.total, 'memory', 'memories')} (scope ${visible(out.scope.join(','))}, ${from})`)
       if (!out.can_pull) console.log('it cannot pull now (no key file or table): it receives nothing until re-paired')
       for (const [prefix, n] of Object.entries(out.by_prefix).sort((x, y) => y[1] - x[1])) console.log(`  ${String(n).padStart(6)}  ${visible(prefix)}`)
       if (out.held > 0) console.log(`${out.held} held back (look like credentials): see mazemaker memory held`)
@@ -193,7 +193,7 @@ export function peerCommands(flags: GlobalFlags) {
       if (out.entries.length === 0) return console.log('nothing served to this peer in the last 30 days (empty polls are not logged)')
       for (const e of out.entries) {
         const deleted = e.deleted ? ` (${e.deleted} deletions)` : ''
-        console.log(`${e.at}  ${String(e.count).padStart(4)} entries${deleted}  ${visible(e.first_id)} … ${visible(e.last_id)}`)
+        console.log(`${e.at}  ${plural(e.count, 'entry', 'entries').padStart(12)}${deleted}  ${visible(e.first_id)} … ${visible(e.last_id)}`)
       }
       if (out.cursor) console.log(`(more: --limit ${Math.min(1000, Number(args.limit) * 2)} or --json)`)
     },
@@ -248,6 +248,8 @@ function urlList(urls: string[]): string | string[] {
 function urlText(url: string | string[]): string {
   return Array.isArray(url) ? url.join(' ') : url
 }
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
 function splitScope(text: string): string | string[] {
   const parts = text.split(',').map((s) => s.trim()).filter(Boolean)

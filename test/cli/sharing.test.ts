@@ -34,7 +34,7 @@ test('remember warns and holds; memory held lists; peer preview and log show wha
 
   const preview = await runCli(['peer', 'preview', idB.slice(0, 8), ...home])
   expect(preview.code).toBe(0)
-  expect(preview.stdout).toContain(`${idB.slice(0, 8)} would receive 1 memories`)
+  expect(preview.stdout).toContain(`${idB.slice(0, 8)} would receive 1 memory`)
   expect(preview.stdout).toContain('1 held back')
   expect(preview.stdout).toContain('public:one')
   expect(preview.stdout).not.toContain('public:slack')
@@ -44,7 +44,7 @@ test('remember warns and holds; memory held lists; peer preview and log show wha
   expect((await runCli(['peer', 'log', idB, ...home])).stdout).toContain('nothing served to this peer')
   await syncNow(b)
   const log = await runCli(['peer', 'log', idB, ...home])
-  expect(log.stdout).toMatch(/\d{4}-\d\d-\d\dT\S+\s+1 entries/)
+  expect(log.stdout).toMatch(/\d{4}-\d\d-\d\dT\S+\s+1 entry/)
 
   const rel = await runCli(['memory', 'release', heldId, ...home])
   expect(rel.code).toBe(0)

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { FAKE_SECRETS } from '../store/_fake-secrets'
 
 const ROOT = join(import.meta.dir, '..', '..')
 const ARTIFACTS = join(ROOT, 'test-artifacts')
@@ -342,6 +343,93 @@ describe('operator panel, two real pods in Chromium', () => {
     // Leave both pods as the next tests expect them (30 deletions are no mass delete).
     for (const id of ids.slice(120)) await forget(id)
     await api(a, 'POST', '/peer/sync-now', { peer: b.id })
+  }, TEST_TIMEOUT_MS)
+
+  test('memories: add, edit, re-label and forget (asking first) from the panel; each says which peers receive it', async () => {
+    const memory = (label: string) => pageA.locator('.memory', { has: pageA.locator('.memory-label', { hasText: new RegExp(`^${label}$`) }) })
+    const save = async (label: string, content: string) => {
+      const dialog = pageA.locator('#memory-dialog')
+      await dialog.waitFor()
+      await dialog.getByLabel('Label').fill(label)
+      await dialog.getByLabel('Content').fill(content)
+      await dialog.getByRole('button', { name: 'Save' }).click()
+      await dialog.waitFor({ state: 'hidden' })
+    }
+    await pageA.getByRole('button', { name: 'Add memory' }).click()
+    await save('public:panel-note', 'written in the panel')
+    await pageA.locator('#memory-action-status', { hasText: 'Added public:panel-note.' }).waitFor()
+    // bravo pulls alpha's public:* memories: this one reaches it.
+    await memory('public:panel-note').locator('.memory-audience', { hasText: 'Received by: bravo' }).waitFor()
+
+    await pageA.getByRole('button', { name: 'Edit public:panel-note' }).click()
+    expect(await pageA.locator('#memory-edit-content').inputValue()).toBe('written in the panel')
+    await save('public:panel-note', 'edited in the panel')
+    await memory('public:panel-note').locator('.memory-content', { hasText: 'edited in the panel' }).waitFor()
+
+    // Re-label private: encrypted here, received by nobody.
+    await pageA.getByRole('button', { name: 'Edit public:panel-note' }).click()
+    await save('notes:panel-note', 'edited in the panel')
+    await memory('notes:panel-note').locator('.tag-private').waitFor()
+    expect(await memory('notes:panel-note').locator('.memory-audience').count()).toBe(0)
+
+    // Forget asks first: Escape keeps it, focus back on the button.
+    const forget = pageA.getByRole('button', { name: 'Forget notes:panel-note' })
+    await forget.click()
+    const dialog = pageA.locator('#forget-dialog')
+    await dialog.waitFor()
+    expect(await dialog.textContent()).toContain('Forget “notes:panel-note”?')
+    await pageA.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    expect(await forget.evaluate((el) => el === document.activeElement)).toBe(true)
+    await forget.click()
+    await dialog.getByRole('button', { name: 'Forget', exact: true }).click()
+    await memory('notes:panel-note').waitFor({ state: 'detached' })
+    await pageA.locator('#memory-action-status', { hasText: 'Forgot notes:panel-note.' }).waitFor()
+    expect((await api<{ memories: { label: string }[] }>(a, 'GET', '/memories?prefix=notes:panel')).memories).toEqual([])
+  }, TEST_TIMEOUT_MS)
+
+  test('a credential is held: the panel warns, lists it under Held back, and Release lets it through', async () => {
+    await pageA.getByRole('button', { name: 'Add memory' }).click()
+    const dialog = pageA.locator('#memory-dialog')
+    await dialog.getByLabel('Label').fill('public:ci-token')
+    await dialog.getByLabel('Content').fill(FAKE_SECRETS['GitHub token']!)
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await pageA.locator('#memory-action-status', { hasText: 'held back from every peer' }).waitFor()
+    const item = pageA.locator('.memory', { hasText: 'public:ci-token' })
+    await item.locator('.tag-held').waitFor()
+    expect(await item.locator('.memory-audience').textContent()).toBe('Held back from every peer.')
+    const held = pageA.locator('#held')
+    await held.waitFor()
+    expect(await held.locator('.held-label').allTextContents()).toEqual(['public:ci-token'])
+    expect((await api<{ total: number }>(a, 'GET', `/peer/peers/${b.id}/preview`)).total).toBe(1) // only the greeting
+
+    await held.getByRole('button', { name: 'Release public:ci-token' }).click()
+    await held.waitFor({ state: 'hidden' })
+    await item.locator('.memory-audience', { hasText: 'Received by: bravo' }).waitFor()
+    expect(await item.locator('.tag-held').count()).toBe(0)
+  }, TEST_TIMEOUT_MS)
+
+  test("a peer's share preview and access log open from its card", async () => {
+    await api(b, 'POST', '/peer/sync-now', { peer: a.id })
+    await pageA.getByRole('button', { name: 'Preview bravo' }).click()
+    const view = pageA.locator('#peer-view-dialog')
+    await view.locator('#peer-view-summary', { hasText: 'if it pulled everything now' }).waitFor()
+    expect(await view.locator('#peer-view-summary').textContent()).toStartWith('2 memories if it pulled everything now (scope public:*, the scope it pulls with) — by prefix: public: 2.')
+    expect(await view.locator('.preview-label').allTextContents()).toEqual(['public:ci-token', 'public:greeting-from-alpha'])
+    await pageA.screenshot({ path: join(ARTIFACTS, 'panel-preview.png') })
+    await view.getByRole('button', { name: 'Close' }).click()
+    await view.waitFor({ state: 'hidden' })
+
+    await pageA.getByRole('button', { name: 'Log bravo' }).click()
+    await view.locator('#peer-view-summary', { hasText: /^Last \d+ pulls/ }).waitFor()
+    // bravo's latest pull got the released token (and the panel note's fate).
+    expect(await view.locator('li').first().textContent()).toMatch(/\d+ entr(y|ies)/)
+    await view.getByRole('button', { name: 'Close' }).click()
+    // Leave bravo holding one copy of alpha's, as the next test expects.
+    const { memories } = await api<{ memories: { id: string }[] }>(a, 'GET', '/memories?prefix=public:ci-token')
+    const res = await fetch(`${a.url}/memories/${memories[0]!.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${a.token}` } })
+    expect(res.status).toBe(204)
+    await api(b, 'POST', '/peer/sync-now', { peer: a.id })
   }, TEST_TIMEOUT_MS)
 
   test('remove asks first (Escape keeps the peer), then removes and purges the copies', async () => {

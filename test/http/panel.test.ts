@@ -12,6 +12,7 @@ describe('panel routes', () => {
     ['/assets/panel.css', 'text/css; charset=utf-8'],
     ['/assets/uqr.mjs', 'text/javascript; charset=utf-8'],
     ['/assets/shown.mjs', 'text/javascript; charset=utf-8'],
+    ['/assets/sharing.mjs', 'text/javascript; charset=utf-8'],
   ])('%s is served as %s with the security headers', async (path, type) => {
     const res = await get(path)
     expect(res.status).toBe(200)
@@ -60,10 +61,13 @@ describe('panel page content', () => {
     const examples = new Set(['https://peer.tail-foo.ts.net', 'https://…', 'http://…'])
     expect((js.match(/https?:\/\/[^\s'`"]*/g) ?? []).filter((u) => !examples.has(u))).toEqual([])
     expect(js.match(/WebSocket|EventSource|sendBeacon|importScripts|XMLHttpRequest/g)).toBeNull()
-    expect([...js.matchAll(/^import .* from '([^']+)'/gm)].map((m) => m[1])).toEqual(['./uqr.mjs', './shown.mjs'])
+    expect([...js.matchAll(/^import .* from '([^']+)'/gm)].map((m) => m[1])).toEqual(['./uqr.mjs', './shown.mjs', './sharing.mjs'])
     // shown.mjs is self-contained: no imports, nothing fetched.
     const shownJs = await text('/assets/shown.mjs')
     expect(shownJs).not.toMatch(/^import |\bfetch\(|https?:\/\//m)
+    // sharing.mjs reaches the pod only through panel.js's api(): no imports, no fetch, no URL.
+    const sharingJs = await text('/assets/sharing.mjs')
+    expect(sharingJs).not.toMatch(/^import |\bfetch\(|https?:\/\/|innerHTML|insertAdjacentHTML/m)
   })
 
   test('server strings are never parsed as HTML', async () => {

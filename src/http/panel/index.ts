@@ -1,5 +1,5 @@
 /**
- * The operator panel's static files: GET / (the page) and /assets/{panel.js,panel.css,uqr.mjs,shown.mjs}.
+ * The operator panel's static files: GET / (the page) and /assets/{panel.js,panel.css,uqr.mjs,shown.mjs,sharing.mjs}.
  * They hold no data (the page fetches the admin API with the token from its URL fragment), so
  * they need no auth. Everything is embedded at build time with Bun text imports, so a
  * `bun build --compile` binary serves the panel offline, with no CDN and no file on disk.
@@ -16,6 +16,8 @@ import panelJs from './panel.js' with { type: 'text' }
 import uqrJs from './uqr.mjs' with { type: 'text' }
 // @ts-expect-error TS7016: a browser module; Bun imports it as text
 import shownJs from './shown.mjs' with { type: 'text' }
+// @ts-expect-error TS7016: a browser module; Bun imports it as text
+import sharingJs from './sharing.mjs' with { type: 'text' }
 
 /** The page may only talk to its own origin; no inline script or style, no framing. */
 export const PANEL_CSP =
@@ -51,6 +53,7 @@ function assets(): Record<string, Asset> {
     '/assets/panel.css': { body: text(panelCss, 'panel.css'), type: 'text/css; charset=utf-8', cache },
     '/assets/uqr.mjs': { body: text(uqrJs, 'uqr.mjs'), type: 'text/javascript; charset=utf-8', cache },
     '/assets/shown.mjs': { body: text(shownJs, 'shown.mjs'), type: 'text/javascript; charset=utf-8', cache },
+    '/assets/sharing.mjs': { body: text(sharingJs, 'sharing.mjs'), type: 'text/javascript; charset=utf-8', cache },
   }
 }
 

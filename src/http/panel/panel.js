@@ -12,6 +12,7 @@
  */
 import { renderSVG } from './uqr.mjs'
 import { shown } from './shown.mjs'
+import { createSharing } from './sharing.mjs'
 
 const TOKEN_KEY = 'mazemaker.admin-token'
 const REFRESH_MS = 5000
@@ -419,6 +420,7 @@ function startPanel() {
       if (action === 'url') return openEdit(peer, 'url', btn)
       if (action === 'scope') return openEdit(peer, 'scope', btn)
       if (action === 'remove') return openRemove(peer, btn)
+      if (action === 'preview' || action === 'log') return sharing.openPeerView(peer, action, btn)
       if (action === 'accept-deletes') {
         const { deleted } = await api('POST', `peer/peers/${id}/accept-deletes`)
         card.result.classList.remove('error-text')
@@ -643,6 +645,7 @@ function startPanel() {
     const content = String(m.content ?? '')
     body.textContent = content.length > CONTENT_PREVIEW_CHARS ? `${content.slice(0, CONTENT_PREVIEW_CHARS)}…` : content
     li.append(head, body)
+    sharing.decorateMemory(li, m)
     return li
   }
 
@@ -675,6 +678,7 @@ function startPanel() {
       if (append) list.append(...items.map(memoryItem))
       else if (key !== state.memoryKey) list.replaceChildren(...items.map(memoryItem))
       state.memoryKey = append ? '' : key
+      sharing.afterMemories()
       more.hidden = !state.memoryCursor
       const count = list.children.length
       status.classList.remove('error-text')
@@ -700,6 +704,7 @@ function startPanel() {
       await refreshRendezvous()
       // Only the first page of the plain list follows the pod; a search or a paged list stays put.
       if (!state.memoryQuery && state.memoryPages === 1) await loadMemories()
+      await sharing.refreshHeld()
     } catch (err) {
       if (err.status !== 401) setBanner(`Cannot reach the pod: ${err.message} Retrying every ${REFRESH_MS / 1000} s.`)
     }
@@ -714,6 +719,18 @@ function startPanel() {
   }
 
   // ---- wiring -------------------------------------------------------------------------------------
+
+  // Memory editing, held memories, who receives what, a peer's preview and log (sharing.mjs).
+  const sharing = createSharing({
+    api,
+    $,
+    peers: () => state.peers,
+    reload: async () => {
+      await refreshAll()
+      // refreshAll follows only the plain first page; a search or a longer list is re-read too.
+      if (state.memoryQuery || state.memoryPages > 1) await loadMemories()
+    },
+  })
 
   $('copy-handshake').addEventListener('click', copyHandshake)
   $('sync-all').addEventListener('click', syncAll)
