@@ -92,27 +92,33 @@ export function remember(ctx: StoreContext, input: RememberInput, opts: { held?:
  * single remember's cost. Bad input rejects at once and never joins a batch.
  */
 export function createGroupRemember(ctx: StoreContext): (input: RememberInput) => Promise<RememberResult> {
-  type Waiter = { m: PreparedMemory; resolve: (r: RememberResult) => void; reject: (e: unknown) => void }
+  type Waiter = { scanned: Promise<PreparedMemory>; resolve: (r: RememberResult) => void; reject: (e: unknown) => void }
   let batch: Waiter[] = []
-  const flush = () => {
+  const flush = async () => {
     const current = batch
     batch = []
+    // Each scan started when its call arrived; a scan that fails fails its own call only.
+    const settled = await Promise.allSettled(current.map((w) => w.scanned))
+    const ready: { w: Waiter; m: PreparedMemory }[] = []
+    settled.forEach((s, i) => (s.status === 'fulfilled' ? ready.push({ w: current[i]!, m: s.value }) : current[i]!.reject(s.reason)))
     let results: RememberResult[]
     try {
-      results = ctx.write(() => current.map((w) => insert(ctx, w.m)))
+      results = ctx.write(() => ready.map(({ m }) => insert(ctx, m)))
     } catch (err) {
-      for (const w of current) w.reject(err)
+      for (const { w } of ready) w.reject(err)
       return
     }
-    current.forEach((w, i) => w.resolve(results[i]!))
+    ready.forEach(({ w }, i) => w.resolve(results[i]!))
   }
-  return async (input) => {
-    const m = await scanPrepared(prepare(ctx, input)) // bad input throws → this promise rejects, alone
-    return new Promise((resolve, reject) => {
+  return (input) =>
+    new Promise((resolve, reject) => {
+      const m = prepare(ctx, input) // throws → this promise rejects, alone
+      // Joined to the batch before the (async) credential scan: scheduling the flush after an
+      // awaited scan delayed it by milliseconds (measured), and calls arriving together still
+      // commit together.
       if (batch.length === 0) setImmediate(flush)
-      batch.push({ m, resolve, reject })
+      batch.push({ scanned: scanPrepared(m), resolve, reject })
     })
-  }
 }
 
 /**

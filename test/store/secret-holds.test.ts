@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { secretLintProfiler } from '@secretlint/profiler'
 import { scanForSecrets } from '../../src/store/secret-scan'
 import type { Store } from '../../src/store'
 import { FAKE_SECRETS, LOOKALIKES } from './_fake-secrets'
@@ -21,6 +22,12 @@ describe('scanForSecrets (secretlint recommended preset)', () => {
   test.each(Object.entries(LOOKALIKES))('leaves %s alone', async (_, text) => {
     expect(await scanForSecrets(text)).toEqual([])
   })
+  test("scans leave nothing behind in secretlint's process-wide profiler (it kept every mark forever)", async () => {
+    for (let i = 0; i < 50; i++) await scanForSecrets(`plain memory ${i}`)
+    expect(await secretLintProfiler.getEntries()).toEqual([])
+    expect(performance.getEntriesByType('mark').filter((m) => m.name.includes('secretlint'))).toEqual([])
+  })
+
   test('findings name the kind, never the matched text', async () => {
     const findings = await scanForSecrets(FAKE_SECRETS['GitHub token']!)
     expect(findings).toEqual([{ rule: 'github', kind: 'GITHUB_TOKEN' }])
