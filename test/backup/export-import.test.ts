@@ -3,7 +3,7 @@
  * through the CLI against real homes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli } from '../helpers/pod-process'
@@ -21,10 +21,17 @@ const MEMORIES: [string, string][] = [
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'mzm-export-'))
-  src = join(root, 'src')
+  src = newHome('src')
   for (const [label, content] of MEMORIES) expect((await runCli(['remember', label, content, '--home', src])).code).toBe(0)
 })
 afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+/** An (empty) pod home: commands refuse a home that does not exist, and fill an empty one. */
+function newHome(name: string): string {
+  const home = join(root, name)
+  mkdirSync(home, { recursive: true, mode: 0o700 })
+  return home
+}
 
 async function labelsAndContent(home: string) {
   const out = await runCli(['export', '--plaintext', '--home', home])
@@ -49,7 +56,7 @@ describe('export / import', () => {
     expect(bytes.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n')
     expect(bytes.includes(Buffer.from('private thoughts'))).toBe(false)
 
-    const dest = join(root, 'dest')
+    const dest = newHome('dest')
     const imported = await runCli(['import', file, '--home', dest], PASS)
     expect(imported.code).toBe(0)
     expect(imported.stdout).toContain('imported 3 memories (0 already present, 0 failed, 0 bad lines)')
@@ -79,7 +86,7 @@ describe('export / import', () => {
   test('bad lines are reported by number and the good ones still come in', async () => {
     const file = join(root, 'mixed.jsonl')
     writeFileSync(file, ['{"label":"public:ok","content":"fine"}', 'not json', '{"label":"peer:x:y","content":"reserved"}', '{"label":"public:nocontent"}', ''].join('\n'))
-    const out = await runCli(['import', file, '--home', join(root, 'mixed')])
+    const out = await runCli(['import', file, '--home', newHome('mixed')])
     expect(out.code).toBe(1)
     expect(out.stdout).toContain('imported 1 memories (0 already present, 1 failed, 2 bad lines)')
     expect(out.stdout).toContain('line 2: not JSON')
@@ -103,7 +110,7 @@ describe('import --from server-memory', () => {
   test('entities become private memories with their observations and relations; nothing is shared', async () => {
     const file = join(root, 'memory.jsonl')
     writeFileSync(file, GRAPH)
-    const home = join(root, 'kg')
+    const home = newHome('kg')
     const out = await runCli(['import', file, '--from', 'server-memory', '--home', home])
     expect(out.stdout).toContain('2 entities and 2 relations → 3 memories')
     expect(out.stdout).toContain('which is private here: nothing is shared with peers')
@@ -124,7 +131,7 @@ describe('import --from server-memory', () => {
   test('a public --label-prefix is refused unless --share says so', async () => {
     const file = join(root, 'memory2.jsonl')
     writeFileSync(file, GRAPH.split('\n').slice(0, 3).join('\n'))
-    const home = join(root, 'kg2')
+    const home = newHome('kg2')
     const refused = await runCli(['import', file, '--from', 'server-memory', '--label-prefix', 'decision:', '--home', home])
     expect(refused.code).toBe(2)
     expect(refused.stderr).toContain('are public on this pod and would be shared with every peer; pass --share')
