@@ -430,6 +430,8 @@ describe('operator panel, two real pods in Chromium', () => {
     const res = await fetch(`${a.url}/memories/${memories[0]!.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${a.token}` } })
     expect(res.status).toBe(204)
     await api(b, 'POST', '/peer/sync-now', { peer: a.id })
+    // bravo's panel re-reads its peers every few seconds: wait until it shows the one copy left.
+    await peerCard(pageB, a.id).locator('.peer-copies', { hasText: /^1$/ }).waitFor()
   }, TEST_TIMEOUT_MS)
 
   test('remove asks first (Escape keeps the peer), then removes and purges the copies', async () => {
