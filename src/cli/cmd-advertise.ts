@@ -6,7 +6,8 @@
  */
 import { defineCommand } from 'citty'
 import { hostname, networkInterfaces } from 'node:os'
-import { loadPodConfig, homePaths, parseListen, suggestAdvertise, type Interfaces } from '../identity'
+import { existsSync } from 'node:fs'
+import { DEFAULT_LISTEN, loadPodConfig, homePaths, parseListen, suggestAdvertise, type Interfaces } from '../identity'
 import { PodError } from '../lib/errors'
 import { visible } from '../lib/visible'
 import { homeRoot, portOverride, type GlobalFlags } from './context'
@@ -75,7 +76,9 @@ export function advertiseCommand(flags: GlobalFlags) {
     meta: { name: 'suggest', description: "URLs to advertise, from this machine's tailnet and LAN addresses and the listen address" },
     args: { json },
     run({ args }) {
-      const config = loadPodConfig(homePaths(homeRoot(flags)).podToml)
+      const podToml = homePaths(homeRoot(flags)).podToml
+      // A home not created yet listens where a new one would.
+      const config = existsSync(podToml) ? loadPodConfig(podToml) : { listen: DEFAULT_LISTEN, advertise: [] as string[] }
       const listenAt = parseListen(config.listen)
       const listenHost = flags.host ?? listenAt.host
       const port = portOverride(flags) ?? listenAt.port

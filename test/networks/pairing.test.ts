@@ -120,3 +120,24 @@ test('doctor: a pod that advertises only loopback fails loudly (it said ok befor
   expect(mixed.code).toBe(0)
   expect(mixed.check).toMatchObject({ ok: true, detail: expect.stringContaining('https://alca.tail-foo.ts.net') })
 }, 60_000)
+
+test('advertise suggest: nothing for a loopback listener (and says what to do), URLs from the interfaces for a wildcard one', async () => {
+  const home = (await import('../helpers/pod-process')).tempHome()
+  try {
+    const loop = await runCli(['advertise', 'suggest', '--home', home])
+    expect(loop.code).toBe(0)
+    expect(loop.stdout).toContain('which only this machine reaches')
+    expect(loop.stdout).toContain('tailscale serve')
+    const wild = await runCli(['advertise', 'suggest', '--json', '--home', home, '--host', '0.0.0.0', '--port', '9999'])
+    expect(wild.code).toBe(0)
+    const out = JSON.parse(wild.stdout) as { listen: string; suggestions: { url: string; kind: string }[] }
+    expect(out.listen).toBe('0.0.0.0:9999')
+    for (const s of out.suggestions) {
+      expect(s.url).toMatch(/^http:\/\/.+:9999$/)
+      expect(s.url).not.toContain('127.0.0.1')
+      expect(['tailnet-name', 'tailnet', 'lan', 'public']).toContain(s.kind)
+    }
+  } finally {
+    (await import('node:fs')).rmSync(home, { recursive: true, force: true })
+  }
+}, 30_000)
