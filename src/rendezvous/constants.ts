@@ -19,12 +19,12 @@ export const MAX_REGISTRATIONS = 100_000
 export const MAX_IDS_PER_TOKEN = 1000
 /**
  * Registrations (a new id, or an id moving to another URL) one token may send per second; a burst
- * of as many is allowed. Heartbeats that only refresh an unchanged binding are limited per id
- * instead (HEARTBEAT_MIN_INTERVAL_MS): a token's 1,000 ids beating once a minute send 16.7/s,
- * which a per-token cap of 10/s would refuse.
+ * of as many is allowed. Heartbeats that only refresh an unchanged binding are not charged to the
+ * token (its 1,000 ids beating once a minute send 16.7/s, which 10/s would refuse); they are
+ * written at most once per HEARTBEAT_MIN_INTERVAL_MS per id.
  */
 export const REGISTRATIONS_PER_SECOND_PER_TOKEN = 10
-/** An unchanged binding may be refreshed once per this interval (pods beat every 60 s). */
+/** An unchanged binding is written at most once per this interval; a heartbeat sooner is answered as is. */
 export const HEARTBEAT_MIN_INTERVAL_MS = 10 * SECOND_MS
 /** Proof keys (K) kept in memory, one per (peer id, key) that registered lately (~200 bytes each). */
 export const PROOF_KEY_CACHE_MAX = 20_000

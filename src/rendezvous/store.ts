@@ -76,7 +76,7 @@ export interface RendezvousStore {
    */
   register(input: RegisterInput): Registration & { created: boolean }
   /** The row of `peerId` as stored (url "" once expired), or null: tells a heartbeat from a move. */
-  binding(peerId: string): { url: string; key_hash: string; token_id: string } | null
+  binding(peerId: string): { url: string; key_hash: string; token_id: string; expires_at: number } | null
   /** The live registration of `peerId` if sha256(key) matches its hash; null otherwise, alike. */
   lookup(peerId: string, key: string): Registration | null
   /** Rows held, live or retained for their binding. */
@@ -227,7 +227,7 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
     register: (input) => register.immediate(input, clock.now()),
     binding(peerId) {
       const row = q.registration.get(peerId)
-      return row ? { url: row.url, key_hash: row.key_hash, token_id: row.token_id } : null
+      return row ? { url: row.url, key_hash: row.key_hash, token_id: row.token_id, expires_at: row.expires_at } : null
     },
     lookup(peerId, key) {
       const row = q.registration.get(peerId)
