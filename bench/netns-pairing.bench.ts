@@ -43,8 +43,8 @@ try {
   topo.hosts(nsB, names)
   for (let i = 0; i < TRIALS; i++) {
     const pods = [
-      await hostPod({ netns: nsA, name: 'alca', listen: '100.64.0.1:8765', advertise: 'http://alca.tail-test.ts.net:8765' }),
-      await hostPod({ netns: nsB, name: 'borm', listen: '100.64.0.2:8765', advertise: 'http://borm.tail-test.ts.net:8765' }),
+      await hostPod({ netns: nsA, name: 'alca', listen: '100.64.0.1:8765', advertise: ['http://alca.tail-test.ts.net:8765'] }),
+      await hostPod({ netns: nsB, name: 'borm', listen: '100.64.0.2:8765', advertise: ['http://borm.tail-test.ts.net:8765'] }),
     ]
     try {
       netns.push(await timePairing(pods[0]!, pods[1]!))

@@ -67,8 +67,8 @@ beforeAll(async () => {
   const token = JSON.parse(created.stdout.toString()).token as string
   rdv = await spawnListening([...mainCommand(), '--home', rdvHome, '--host', '10.41.0.2', '--port', '8700', 'rendezvous', 'serve'], {}, { netns: ns.rdv })
   const rendezvous = `[rendezvous]\nurl = "http://rdv.example.test:8700"\ntoken = "${token}"`
-  pods.push(await hostPod({ netns: ns.home, name: 'home', listen: '10.30.0.2:8765', advertise: 'http://home.example.test:8765', toml: rendezvous }))
-  pods.push(await hostPod({ netns: ns.peer, name: 'peer', listen: '10.42.0.2:8765', advertise: 'http://10.42.0.2:8765', toml: rendezvous }))
+  pods.push(await hostPod({ netns: ns.home, name: 'home', listen: '10.30.0.2:8765', advertise: ['http://home.example.test:8765'], toml: rendezvous }))
+  pods.push(await hostPod({ netns: ns.peer, name: 'peer', listen: '10.42.0.2:8765', advertise: ['http://10.42.0.2:8765'], toml: rendezvous }))
 }, 60_000)
 
 afterAll(async () => {

@@ -11,8 +11,8 @@ export interface HostPodOptions {
   netns: string
   /** pod.toml `listen`, e.g. "100.64.0.1:8765". */
   listen: string
-  /** pod.toml `advertise_url`: the URL put in our handshake URL and given to a rendezvous. */
-  advertise?: string
+  /** pod.toml `advertise`: the URLs put in our handshake URL (in order); the first goes to a rendezvous. */
+  advertise?: string[]
   name: string
   /** Extra pod.toml lines (e.g. a [rendezvous] table). */
   toml?: string
@@ -26,7 +26,7 @@ export async function hostPod(opts: HostPodOptions): Promise<PodProcess> {
     `pod_id = "${crypto.randomUUID()}"`,
     `name = "${opts.name}"`,
     `listen = "${opts.listen}"`,
-    ...(opts.advertise ? [`advertise_url = "${opts.advertise}"`] : []),
+    ...(opts.advertise ? [`advertise = ${JSON.stringify(opts.advertise)}`] : []),
     opts.toml ?? '',
   ]
   writeFileSync(join(home, 'pod.toml'), lines.join('\n') + '\n', { mode: 0o600 })

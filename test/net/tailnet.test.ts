@@ -31,9 +31,9 @@ afterAll(async () => {
 })
 
 test('tailnet: one paste each way, no URL typed, sync both ways', async () => {
-  const a = await hostPod({ netns: nsA, name: 'alca', listen: '100.64.0.1:8765', advertise: 'http://alca.tail-test.ts.net:8765' })
+  const a = await hostPod({ netns: nsA, name: 'alca', listen: '100.64.0.1:8765', advertise: ['http://alca.tail-test.ts.net:8765'] })
   pods.push(a)
-  const b = await hostPod({ netns: nsB, name: 'borm', listen: '100.64.0.2:8765', advertise: 'http://borm.tail-test.ts.net:8765' })
+  const b = await hostPod({ netns: nsB, name: 'borm', listen: '100.64.0.2:8765', advertise: ['http://borm.tail-test.ts.net:8765'] })
   pods.push(b)
   expect(a.url).toContain('100.64.0.1')
   await remember(a, 'public:from-alca', 'alca knows the tide tables')

@@ -1,7 +1,8 @@
 /**
  * A throwaway certificate authority and one server certificate signed by it (openssl), for the
- * TLS-terminating edge of the tunnel test. Pullers trust the CA through NODE_EXTRA_CA_CERTS
- * (Bun's fetch and Node) and DENO_CERT (Deno): never through the system store.
+ * TLS-terminating edge of the tunnel test. Pullers trust the CA through NODE_EXTRA_CA_CERTS,
+ * which Bun's fetch and Deno both read (checked: the tunnel test passes under Deno with it
+ * alone); DENO_CERT is set as well. Never through the system store.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
