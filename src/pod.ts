@@ -78,6 +78,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
 
     const unknownCallers = new UnknownCallers()
+    /** Our rendezvous heartbeat, once started (after the server listens). */
+    let heartbeat: { stop(): Promise<void>; beat(): Promise<void> } | null = null
     const overview = () => {
       const { peers: records, error } = peers.list()
       // Callers that became peers since (their handshake was pasted) drop off the list.
@@ -164,7 +166,16 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
           log.warn({ op: 'peer_sync', peer: shortId(callerId), err: 'unknown_caller', msg: 'a pod that is not our peer tried to pull; if you expect it, paste its handshake URL (mazemaker peer add); logged once an hour per pod' })
         }
       },
-      advertise: { list: () => identity.advertise(), set: (urls) => home.setAdvertise(checkAdvertiseList(urls)) },
+      advertise: {
+        list: () => identity.advertise(),
+        set: (urls) => {
+          const before = identity.advertise()[0]
+          const next = home.setAdvertise(checkAdvertiseList(urls))
+          // The rendezvous registers the first URL: tell it now, not at the next minute's beat.
+          if (next[0] !== before) void heartbeat?.beat()
+          return next
+        },
+      },
     }
     const app = createApp(deps)
     const listenAt = parseListen(config.listen)
@@ -196,7 +207,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       settling.abort()
       return settled
     })
-    const heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => identity.advertise()[0] ?? defaultAdvertiseUrl(server.hostname, server.port) })
+    heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => identity.advertise()[0] ?? defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
 
     let closing: Promise<void> | null = null

@@ -33,7 +33,7 @@ export interface PeerLocator {
   /** A pull from `url` verified under the pair key: it is tried first next time (and is the rendezvous fallback). */
   confirm(peer: PeerRecord, url: string): void
   /** Starts our signed heartbeat (identity proves possession of our key); null without a rendezvous. */
-  startHeartbeat(opts: { identity: RendezvousSigner; advertiseUrl: () => string }): { stop(): Promise<void> } | null
+  startHeartbeat(opts: { identity: RendezvousSigner; advertiseUrl: () => string }): { stop(): Promise<void>; beat(): Promise<void> } | null
   heartbeatState(): HeartbeatState | null
 }
 

@@ -462,18 +462,22 @@ describe('mazemaker doctor', () => {
     expect(loopback.code).toBe(1)
     expect(loopback.rendezvous.ok).toBe(true)
     expect(loopback.advertise).toMatchObject({ ok: false, detail: expect.stringContaining(`registers ${pod.url} at the rendezvous`) })
-    // Advertising a name other machines resolve makes it healthy (the rendezvous gets it at the next heartbeat).
-    expect((await runCli(['advertise', 'add', `http://alca.test:${new URL(pod.url).port}`, '--home', home])).code).toBe(0)
+    expect(loopback.rendezvous.detail).toBe(`registered at ${rv.url} as ${pod.url}; last heartbeat ${hb.last_ok_at}`)
+    // Advertising a name other machines resolve makes it healthy; the rendezvous is told at once.
+    const named = `http://alca.test:${port}`
+    expect((await runCli(['advertise', 'add', named, '--home', home])).code).toBe(0)
+    const hb2 = await heartbeatOf(pod, (h) => h.registered && h.advertised_url === named)
+    expect(hb2.advertised_url).toBe(named)
     const healthy = await doctor()
     expect(healthy.code).toBe(0)
-    expect(healthy.advertise).toMatchObject({ ok: true, detail: `advertises http://alca.test:${new URL(pod.url).port}` })
+    expect(healthy.advertise).toMatchObject({ ok: true, detail: `advertises ${named}` })
     expect(healthy.rendezvous.ok).toBe(true)
-    expect(healthy.rendezvous.detail).toBe(`registered at ${rv.url} as ${pod.url}; last heartbeat ${hb.last_ok_at}`)
+    expect(healthy.rendezvous.detail).toBe(`registered at ${rv.url} as ${named}; last heartbeat ${hb2.last_ok_at}`)
     expect(healthy.rendezvous.detail).not.toContain(token)
 
     // Human-readable form says the same.
     const text = await runCli(['doctor', '--home', home, '--port', port])
-    expect(text.stdout).toMatch(new RegExp(`ok\\s+rendezvous\\s+registered at ${rv.url.replace(/\./g, '\\.')} as ${pod.url.replace(/\./g, '\\.')}; last heartbeat \\S+`))
+    expect(text.stdout).toMatch(new RegExp(`ok\\s+rendezvous\\s+registered at ${rv.url.replace(/\./g, '\\.')} as ${named.replace(/\./g, '\\.')}; last heartbeat \\S+`))
 
     // Revoke the token; the pod's next heartbeat (here: on restart) is refused and doctor says why.
     expect((await runCli(['rendezvous', 'token', 'revoke', tokenId, '--home', rv.home])).code).toBe(0)
