@@ -455,14 +455,14 @@ describe('mazemaker doctor', () => {
 
     await pod.stop()
     pod = await startPod(home)
-    const hb = await heartbeatOf(pod)
+    await heartbeatOf(pod)
     const port = new URL(pod.url).port
     // Registered, but as a loopback URL no other machine can reach: the advertise check fails loudly.
     const loopback = await doctor()
     expect(loopback.code).toBe(1)
     expect(loopback.rendezvous.ok).toBe(true)
     expect(loopback.advertise).toMatchObject({ ok: false, detail: expect.stringContaining(`registers ${pod.url} at the rendezvous`) })
-    expect(loopback.rendezvous.detail).toBe(`registered at ${rv.url} as ${pod.url}; last heartbeat ${hb.last_ok_at}`)
+    expect(loopback.rendezvous.detail).toStartWith(`registered at ${rv.url} as ${pod.url}; last heartbeat `)
     // Advertising a name other machines resolve makes it healthy; the rendezvous is told at once.
     const named = `http://alca.test:${port}`
     expect((await runCli(['advertise', 'add', named, '--home', home])).code).toBe(0)
