@@ -27,6 +27,13 @@ interface Segment {
   anchorAt: number
   /** Shift-And tables of a wild segment (see findWild). */
   shiftAnd?: ShiftAnd
+  /** Of a wild ASCII segment: its literal characters, each with the offsets it sits at (see findIndexed). */
+  groups?: LiteralGroup[]
+}
+
+interface LiteralGroup {
+  code: number
+  offsets: number[]
 }
 
 /**
@@ -75,6 +82,8 @@ interface CompiledGlob {
   tail: Segment
   /** Characters the label needs at least (all non-star characters). */
   minLength: number
+  /** Rough work per label, to try cheap globs first: searched (middle) characters, wild ones weighing more. */
+  cost: number
 }
 
 function segment(text: string): Segment {
@@ -87,19 +96,34 @@ function segment(text: string): Segment {
     }
   }
   const wild = text.includes('?')
-  return wild ? { text, wild, anchor, anchorAt, shiftAnd: shiftAnd(text) } : { text, wild, anchor, anchorAt }
+  return wild ? { text, wild, anchor, anchorAt, shiftAnd: shiftAnd(text), groups: literalGroups(text) } : { text, wild, anchor, anchorAt }
 }
 
-export function compileGlob(glob: string): CompiledGlob {
+/** The literal characters of a wild segment grouped by character, or undefined if one is not ASCII. */
+function literalGroups(s: string): LiteralGroup[] | undefined {
+  const byCode = new Map<number, number[]>()
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === QMARK) continue
+    if (c >= 128) return undefined
+    const offsets = byCode.get(c)
+    if (offsets) offsets.push(i)
+    else byCode.set(c, [i])
+  }
+  return [...byCode].map(([code, offsets]) => ({ code, offsets }))
+}
+
+function compileGlob(glob: string): CompiledGlob {
   const parts = glob.split('*')
   if (parts.length === 1) {
     const head = segment(glob)
-    return { exact: true, head, middle: [], tail: segment(''), minLength: glob.length }
+    return { exact: true, head, middle: [], tail: segment(''), minLength: glob.length, cost: 0 }
   }
   const head = segment(parts[0]!)
   const tail = segment(parts[parts.length - 1]!)
   const middle = parts.slice(1, -1).filter((p) => p !== '').map(segment)
-  return { exact: false, head, middle, tail, minLength: glob.length - (parts.length - 1) }
+  const cost = middle.reduce((sum, seg) => sum + (seg.wild ? 4 : 1) * seg.text.length, 0)
+  return { exact: false, head, middle, tail, minLength: glob.length - (parts.length - 1), cost }
 }
 
 /** Does `seg` match `text` at `at` (the caller checked that it fits)? */
@@ -114,21 +138,24 @@ function matchesAt(text: string, at: number, seg: Segment): boolean {
 }
 
 /** Leftmost position ≥ from where `seg` matches and ends by `end`, or -1. */
-function find(text: string, seg: Segment, from: number, end: number): number {
+function find(text: string, seg: Segment, from: number, end: number, ix?: LabelIndex): number {
   const last = end - seg.text.length
   if (!seg.wild) {
     const at = text.indexOf(seg.text, from)
     return at >= 0 && at <= last ? at : -1
   }
   if (seg.anchor === '') return from <= last ? from : -1 // only `?`: any place with room
-  // Every match has the anchor at at + anchorAt: visit the anchor's occurrences left to right and
-  // check the whole segment there, which is quick while the anchor is rare. When it is everywhere
-  // (a peer that knows our labels can arrange that), go on with Shift-And: one pass, no re-checks.
+  // Every match has the anchor at at + anchorAt, so a label without it is out at once (indexOf).
+  // Then, for an indexed label, intersect position sets (findIndexed). Otherwise visit the
+  // anchor's occurrences left to right and check the whole segment there, which is quick while the
+  // anchor is rare; when it is everywhere (a peer that knows our labels can arrange that), go on
+  // with Shift-And: one pass, no re-checks.
   let probes = 0
   for (let probe = from + seg.anchorAt; ; ) {
     const hit = text.indexOf(seg.anchor, probe)
     const at = hit - seg.anchorAt
     if (hit < 0 || at > last) return -1
+    if (ix && seg.groups && ix.ready()) return findIndexed(ix, seg.groups, seg.text.length, at, end)
     if (++probes > ANCHOR_PROBES_MAX) return findWild(text, seg.shiftAnd!, seg.text.length, at, end)
     if (matchesAt(text, at, seg)) return at
     probe = hit + 1
@@ -163,14 +190,100 @@ function findWild(text: string, t: ShiftAnd, m: number, from: number, end: numbe
   return -1
 }
 
-export function matchesCompiled(text: string, g: CompiledGlob): boolean {
+/** Labels up to this long are indexed (own labels are at most 256 characters: LABEL_MAX_CHARS). */
+const INDEX_MAX_CHARS = 256
+/** Words per character in the index: 8 hold 256 positions; the rest stay 0 for reads shifted past the end. */
+const STRIDE = 16
+
+/**
+ * One label's character positions as bitsets (bit j of a character's words: the label has it at
+ * j), built once per label when a wild segment first needs searching and shared by every glob of
+ * the scope. A wild segment is then found by intersecting, per literal character of the segment,
+ * the set of start positions that put that character where the segment wants it: work per
+ * literal character of the glob, not per character of the label, and it stops as soon as no
+ * start is left. Rarest character first, so a segment needing a character the label lacks (or
+ * has too few of) fails at once. Only ASCII labels of at most INDEX_MAX_CHARS are indexed; others
+ * take Shift-And.
+ */
+class LabelIndex {
+  private text = ''
+  private built = false
+  private ok = false
+  readonly occ = new Uint32Array(128 * STRIDE)
+  readonly count = new Uint16Array(128)
+  private readonly used: number[] = []
+
+  reset(text: string): void {
+    this.text = text
+    this.built = false
+  }
+
+  /** Builds the index for the current label on first use; false if the label cannot be indexed. */
+  ready(): boolean {
+    if (this.built) return this.ok
+    this.built = true
+    for (const c of this.used) {
+      this.occ.fill(0, c * STRIDE, (c + 1) * STRIDE)
+      this.count[c] = 0
+    }
+    this.used.length = 0
+    const t = this.text
+    this.ok = false
+    if (t.length > INDEX_MAX_CHARS) return false
+    for (let j = 0; j < t.length; j++) {
+      const c = t.charCodeAt(j)
+      if (c >= 128) return false
+      if (this.count[c]!++ === 0) this.used.push(c)
+      this.occ[c * STRIDE + (j >>> 5)]! |= 1 << (j & 31)
+    }
+    this.ok = true
+    return true
+  }
+}
+
+/** Candidate start positions of findIndexed (256 bits). */
+const CAND = new Uint32Array(8)
+
+/** Leftmost start ≥ from of a wild segment of length m ending by `end`, or -1 (bitset intersection). */
+function findIndexed(ix: LabelIndex, groups: LiteralGroup[], m: number, from: number, end: number): number {
+  const last = end - m
+  if (last < from) return -1
+  const count = ix.count
+  for (const g of groups) if (count[g.code]! < g.offsets.length) return -1 // the label has too few of it
+  if (groups.length > 1) groups.sort((a, b) => count[a.code]! - count[b.code]!) // rarest first: fewest starts left soonest
+  let w0 = from >>> 5
+  let w1 = last >>> 5
+  CAND.fill(0xffffffff, w0, w1 + 1)
+  CAND[w0]! &= 0xffffffff << (from & 31)
+  CAND[w1]! &= 0xffffffff >>> (31 - (last & 31))
+  const occ = ix.occ
+  for (const g of groups) {
+    for (const k of g.offsets) {
+      // Start p stays if the label has the character at p + k: the character's bits shifted down by k.
+      const base = g.code * STRIDE + (k >>> 5)
+      const r = k & 31
+      for (let w = w0; w <= w1; w++) {
+        const lo = occ[base + w]!
+        CAND[w]! &= r === 0 ? lo : (lo >>> r) | (occ[base + w + 1]! << (32 - r))
+      }
+      // Narrow to the words that still hold a start; none left: no match.
+      while (w0 <= w1 && CAND[w0] === 0) w0++
+      while (w1 >= w0 && CAND[w1] === 0) w1--
+      if (w0 > w1) return -1
+    }
+  }
+  const x = CAND[w0]!
+  return (w0 << 5) + 31 - Math.clz32(x & -x)
+}
+
+function matchesCompiled(text: string, g: CompiledGlob, ix?: LabelIndex): boolean {
   if (g.exact) return text.length === g.head.text.length && matchesAt(text, 0, g.head)
   if (text.length < g.minLength) return false
   const end = text.length - g.tail.text.length
   if (!matchesAt(text, 0, g.head) || !matchesAt(text, end, g.tail)) return false
   let at = g.head.text.length
   for (const seg of g.middle) {
-    const found = find(text, seg, at, end)
+    const found = find(text, seg, at, end, ix)
     if (found < 0) return false
     at = found + seg.text.length
   }
@@ -198,11 +311,19 @@ export function matchesAny(text: string, globs: readonly string[]): boolean {
   return false
 }
 
-/** A matcher for one scope, compiled once (for a loop over many labels). */
+/**
+ * A matcher for one scope, compiled once (for a loop over many labels). Identical globs count
+ * once, a glob of stars alone matches everything, and globs are tried cheapest first, so a label
+ * that a plain prefix glob accepts costs no more than that prefix compare.
+ */
 export function scopeMatcher(globs: readonly string[]): (text: string) => boolean {
-  const list = globs.map(compileGlob)
+  const unique = [...new Set(globs)]
+  if (unique.some((g) => g !== '' && g.split('*').every((p) => p === ''))) return () => true
+  const list = unique.map(compileGlob).sort((a, b) => a.cost - b.cost)
+  const ix = new LabelIndex()
   return function matchesScope(text) {
-    for (const g of list) if (matchesCompiled(text, g)) return true
+    ix.reset(text)
+    for (const g of list) if (matchesCompiled(text, g, ix)) return true
     return false
   }
 }

@@ -106,3 +106,55 @@ test('16 `?`-heavy globs of 128 chars over 1,000 long repetitive labels (one pag
   for (const l of labels) expect(match(l)).toBe(false)
   expect(performance.now() - started).toBeLessThan(1_000)
 })
+
+// scopeMatcher indexes a label (ASCII, ≤ 256 chars) once and finds `?` segments by intersecting
+// position sets, rarest character first, rejecting at once a label with too few of a character;
+// it also drops duplicate globs, short-circuits a stars-only glob and tries cheap globs first.
+// None of that may change an answer: checked against the reference, on long labels (indexed up
+// to 256, Shift-And past it), non-ASCII ones, and globs made from the label (which must match).
+
+/** Labels of 0–300 chars from a tiny alphabet (long runs, many near misses), sometimes non-ASCII. */
+const longText = fc.oneof(small(['a', 'b'], 300), small(['a', 'a', 'a', 'b', '0'], 300), small(['a', 'b', 'é'], 80))
+/** Globs with a head, `?`-heavy middles and a tail, up to the wire's 128 chars. */
+const wildGlob = fc.array(fc.constantFrom('a', 'b', '0', '?', '?', '?', '*'), { maxLength: GLOB_MAX_CHARS }).map((a) => a.join(''))
+
+test('scopeMatcher (indexed labels) agrees with the reference on long labels and ?-heavy globs', () => {
+  fc.assert(
+    fc.property(longText, fc.array(wildGlob, { minLength: 1, maxLength: 4 }), (text, globs) => {
+      for (const g of globs) expect(scopeMatcher([g])(text)).toBe(reference(text, g))
+      return scopeMatcher(globs)(text) === globs.some((g) => reference(text, g))
+    }),
+    { numRuns: 1500 },
+  )
+})
+
+test('scopeMatcher never rejects a label a glob made from it matches (the prefilters are only necessary conditions)', () => {
+  const edit = fc.record({ at: fc.nat(), len: fc.nat({ max: 6 }), star: fc.boolean() })
+  fc.assert(
+    fc.property(longText, fc.array(edit, { maxLength: 40 }), fc.array(wildGlob, { maxLength: 3 }), (label, edits, others) => {
+      const tokens = label.split('')
+      for (const e of edits) {
+        if (tokens.length === 0) break
+        const at = e.at % tokens.length
+        if (e.star) tokens.splice(at, Math.min(e.len, tokens.length - at), '*')
+        else tokens[at] = tokens[at] === '*' ? '*' : '?'
+      }
+      const glob = tokens.join('')
+      // The same matcher reused over other labels first: its per-label index must be rebuilt.
+      const match = scopeMatcher([...others, glob, ...others])
+      match('b'.repeat(200))
+      match(label + 'x')
+      return match(label)
+    }),
+    { numRuns: 1500 },
+  )
+})
+
+test('scopeMatcher: duplicates, a stars-only glob and the empty glob', () => {
+  expect(scopeMatcher(['**'])('anything')).toBe(true)
+  expect(scopeMatcher(['*'])('')).toBe(true)
+  expect(scopeMatcher([''])('')).toBe(true)
+  expect(scopeMatcher([''])('a')).toBe(false)
+  expect(scopeMatcher([])('a')).toBe(false)
+  expect(scopeMatcher(['a?c', 'a?c', 'x*'])('abc')).toBe(true)
+})
