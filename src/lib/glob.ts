@@ -14,9 +14,13 @@
  * The limits of a scope (contract Part 1b) are the wire's: src/protocol/scope.ts.
  */
 
+import { scopeDfa } from './glob-dfa'
+
 const QMARK = 63 // '?'
 /** Anchor occurrences checked one by one before a wild segment is searched with Shift-And instead. */
 const ANCHOR_PROBES_MAX = 2
+/** Longer wild segments go straight to the label's index (a probe may compare all their characters). */
+const PROBE_MAX_CHARS = 16
 
 interface Segment {
   text: string
@@ -146,17 +150,19 @@ function find(text: string, seg: Segment, from: number, end: number, ix?: LabelI
   }
   if (seg.anchor === '') return from <= last ? from : -1 // only `?`: any place with room
   // Every match has the anchor at at + anchorAt, so a label without it is out at once (indexOf).
-  // Then, for an indexed label, intersect position sets (findIndexed). Otherwise visit the
-  // anchor's occurrences left to right and check the whole segment there, which is quick while the
-  // anchor is rare; when it is everywhere (a peer that knows our labels can arrange that), go on
-  // with Shift-And: one pass, no re-checks.
+  // A short segment is checked at the anchor's first occurrences (quick while the anchor is rare
+  // or the segment matches early); a long one, or after those probes, is searched in the label's
+  // index (findIndexed) or, for a label without one, by Shift-And: one pass, no re-checks, however
+  // common the anchor (a peer that knows our labels can make it so).
   let probes = 0
   for (let probe = from + seg.anchorAt; ; ) {
     const hit = text.indexOf(seg.anchor, probe)
     const at = hit - seg.anchorAt
     if (hit < 0 || at > last) return -1
-    if (ix && seg.groups && ix.ready()) return findIndexed(ix, seg.groups, seg.text.length, at, end)
-    if (++probes > ANCHOR_PROBES_MAX) return findWild(text, seg.shiftAnd!, seg.text.length, at, end)
+    if (++probes > ANCHOR_PROBES_MAX || seg.text.length > PROBE_MAX_CHARS) {
+      if (ix && seg.groups && ix.ready()) return findIndexed(ix, seg.groups, seg.text.length, at, end)
+      if (probes > ANCHOR_PROBES_MAX) return findWild(text, seg.shiftAnd!, seg.text.length, at, end)
+    }
     if (matchesAt(text, at, seg)) return at
     probe = hit + 1
   }
@@ -311,17 +317,50 @@ export function matchesAny(text: string, globs: readonly string[]): boolean {
   return false
 }
 
+/** Compiled scopes kept between requests: a peer pulls its feed page by page with the same scope. */
+const SCOPES_KEPT = 8
+const scopes = new Map<string, (text: string) => boolean>()
+
 /**
- * A matcher for one scope, compiled once (for a loop over many labels). Identical globs count
- * once, a glob of stars alone matches everything, and globs are tried cheapest first, so a label
- * that a plain prefix glob accepts costs no more than that prefix compare.
+ * A matcher for one scope, compiled once (for a loop over many labels) and kept for the next
+ * pages. Identical globs count once and a glob of stars alone matches everything. Labels go
+ * through the scope's lazy DFA (glob-dfa.ts: one table lookup per character for all globs); when
+ * that cannot answer (a non-ASCII label, or labels so varied that it gave up), the globs are
+ * tried one by one, cheapest first, each in linear time.
  */
 export function scopeMatcher(globs: readonly string[]): (text: string) => boolean {
+  const key = JSON.stringify(globs)
+  let m = scopes.get(key)
+  if (m) {
+    scopes.delete(key) // most recently used last
+  } else {
+    m = compileScope(globs)
+    if (scopes.size >= SCOPES_KEPT) scopes.delete(scopes.keys().next().value!)
+  }
+  scopes.set(key, m)
+  return m
+}
+
+function compileScope(globs: readonly string[]): (text: string) => boolean {
   const unique = [...new Set(globs)]
   if (unique.some((g) => g !== '' && g.split('*').every((p) => p === ''))) return () => true
+  const dfa = scopeDfa(unique)
   const list = unique.map(compileGlob).sort((a, b) => a.cost - b.cost)
   const ix = new LabelIndex()
   return function matchesScope(text) {
+    const answer = dfa(text)
+    if (answer !== undefined) return answer
+    ix.reset(text)
+    for (const g of list) if (matchesCompiled(text, g, ix)) return true
+    return false
+  }
+}
+
+/** The globs one by one, without the DFA (tests compare the two paths). */
+export function scopeMatcherDirect(globs: readonly string[]): (text: string) => boolean {
+  const list = [...new Set(globs)].map(compileGlob).sort((a, b) => a.cost - b.cost)
+  const ix = new LabelIndex()
+  return function matchesScopeDirect(text) {
     ix.reset(text)
     for (const g of list) if (matchesCompiled(text, g, ix)) return true
     return false

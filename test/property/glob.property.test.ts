@@ -6,7 +6,8 @@
  */
 import { expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { matchesAny, matchesGlob, scopeMatcher } from '../../src/lib/glob'
+import { matchesAny, matchesGlob, scopeMatcher, scopeMatcherDirect } from '../../src/lib/glob'
+import { scopeDfa } from '../../src/lib/glob-dfa'
 import { GLOB_MAX_CHARS, SCOPE_MAX_GLOBS } from '../../src/protocol'
 
 /** dp[i][j]: does glob[0..i) match text[0..j)? `*` any run, `?` one code unit, the rest literal. */
@@ -107,11 +108,12 @@ test('16 `?`-heavy globs of 128 chars over 1,000 long repetitive labels (one pag
   expect(performance.now() - started).toBeLessThan(1_000)
 })
 
-// scopeMatcher indexes a label (ASCII, ≤ 256 chars) once and finds `?` segments by intersecting
-// position sets, rarest character first, rejecting at once a label with too few of a character;
-// it also drops duplicate globs, short-circuits a stars-only glob and tries cheap globs first.
-// None of that may change an answer: checked against the reference, on long labels (indexed up
-// to 256, Shift-And past it), non-ASCII ones, and globs made from the label (which must match).
+// scopeMatcher runs a scope's lazy DFA (glob-dfa.ts) and, where that cannot answer, the globs one
+// by one (scopeMatcherDirect): it indexes a label (ASCII, ≤ 256 chars) once and finds `?`
+// segments by intersecting position sets, rarest character first, rejecting at once a label with
+// too few of a character; both drop duplicate globs; scopeMatcher short-circuits a stars-only
+// glob. None of that may change an answer: both paths are checked against the reference, on long
+// labels (indexed up to 256, Shift-And past it), non-ASCII ones, and globs made from the label.
 
 /** Labels of 0–300 chars from a tiny alphabet (long runs, many near misses), sometimes non-ASCII. */
 const longText = fc.oneof(small(['a', 'b'], 300), small(['a', 'a', 'a', 'b', '0'], 300), small(['a', 'b', 'é'], 80))
@@ -121,8 +123,12 @@ const wildGlob = fc.array(fc.constantFrom('a', 'b', '0', '?', '?', '?', '*'), { 
 test('scopeMatcher (indexed labels) agrees with the reference on long labels and ?-heavy globs', () => {
   fc.assert(
     fc.property(longText, fc.array(wildGlob, { minLength: 1, maxLength: 4 }), (text, globs) => {
-      for (const g of globs) expect(scopeMatcher([g])(text)).toBe(reference(text, g))
-      return scopeMatcher(globs)(text) === globs.some((g) => reference(text, g))
+      for (const g of globs) {
+        expect(scopeMatcher([g])(text)).toBe(reference(text, g))
+        expect(scopeMatcherDirect([g])(text)).toBe(reference(text, g))
+      }
+      const expected = globs.some((g) => reference(text, g))
+      return scopeMatcher(globs)(text) === expected && scopeMatcherDirect(globs)(text) === expected
     }),
     { numRuns: 1500 },
   )
@@ -141,10 +147,12 @@ test('scopeMatcher never rejects a label a glob made from it matches (the prefil
       }
       const glob = tokens.join('')
       // The same matcher reused over other labels first: its per-label index must be rebuilt.
-      const match = scopeMatcher([...others, glob, ...others])
-      match('b'.repeat(200))
-      match(label + 'x')
-      return match(label)
+      const scope = [...others, glob, ...others]
+      return [scopeMatcher(scope), scopeMatcherDirect(scope)].every((match) => {
+        match('b'.repeat(200))
+        match(label + 'x')
+        return match(label)
+      })
     }),
     { numRuns: 1500 },
   )
@@ -157,4 +165,42 @@ test('scopeMatcher: duplicates, a stars-only glob and the empty glob', () => {
   expect(scopeMatcher([''])('a')).toBe(false)
   expect(scopeMatcher([])('a')).toBe(false)
   expect(scopeMatcher(['a?c', 'a?c', 'x*'])('abc')).toBe(true)
+})
+
+test('the scope DFA answers like the reference; past its state cap it steps the NFA, or leaves long labels to the globs', () => {
+  fc.assert(
+    fc.property(fc.array(longText, { maxLength: 8 }), fc.array(wildGlob, { minLength: 1, maxLength: 16 }), (texts, globs) => {
+      const dfa = scopeDfa(globs)
+      for (const t of texts) {
+        const answer = dfa(t)
+        if (answer !== undefined) expect(answer).toBe(globs.some((g) => reference(t, g)))
+        else expect(/[^\x00-\x7f]/.test(t)).toBe(true) // only non-ASCII labels, in runs this short
+      }
+      return true
+    }),
+    { numRuns: 500 },
+  )
+  // Globs that remember where each digit sat among a label's last characters: a state per
+  // distinct digit tail, so 20,000 numbered labels fill the table; the rest are finished by
+  // stepping the NFA, and the answers stay right.
+  const numbered = Array.from({ length: 10 }, (_, d) => `*${d}???????`)
+  const dfa = scopeDfa(numbered)
+  for (let i = 0; i < 20_000; i++) {
+    const label = `public:n${String(i * 7919).padStart(8, '0')}`
+    expect(dfa(label)).toBe(numbered.some((g) => reference(label, g)))
+  }
+  // Long varied labels with a long rest past the cap: left to the globs (undefined); the scope
+  // matcher, which then tries them one by one, stays right.
+  const wide = Array.from({ length: 16 }, (_, d) => `*${d % 10}${'?'.repeat(20 + d)}`)
+  const long = scopeDfa(wide)
+  const match = scopeMatcher(wide)
+  let left = 0
+  let seed = 1
+  for (let i = 0; i < 600; i++) {
+    let label = ''
+    for (let j = 0; j < 400; j++) label += String((seed = (seed * 48271) % 2147483647) % 10)
+    if (long(label) === undefined) left++
+    if (i % 20 === 0) expect(match(label)).toBe(wide.some((g) => reference(label, g)))
+  }
+  expect(left).toBeGreaterThan(0)
 })

@@ -112,6 +112,33 @@ describe('changesSince: paging', () => {
     expect(feed(['*'], '0', 1).more).toBe(true)
   })
 
+  test('a scope matching nothing still pages through the feed: at most `limit` rows per page, the cursor moving (issue 8)', () => {
+    // Out-of-scope rows go out as tombstones, so what one request examines is bounded by its
+    // limit whatever the scope, and a puller never sees more=true with a cursor that stays put.
+    const ids = Array.from({ length: 2500 }, (_, i) => store.remember({ label: `public:n${i}`, content: `c${i}` }).id)
+    const read = (scope: string[]) => {
+      const entries: WireEntry[] = []
+      const cursors: string[] = []
+      let since: string | null = null
+      for (;;) {
+        const page = feed(scope, since, 1000)
+        expect(page.memories.length).toBeLessThanOrEqual(1000)
+        if (page.more) expect(page.cursor).not.toBe(since ?? '0')
+        entries.push(...page.memories)
+        cursors.push(page.cursor)
+        since = page.cursor
+        if (!page.more) return { entries, cursors }
+      }
+    }
+    const nothing = read(['public:*?a?a?a?#', `*${'?'.repeat(100)}#`])
+    const plain = read(['public:*'])
+    expect(nothing.cursors).toEqual(plain.cursors)
+    expect(nothing.cursors.length).toBe(3)
+    expect(nothing.entries.map((e) => e.id)).toEqual(ids)
+    expect(nothing.entries.every((e) => 'deleted' in e)).toBe(true)
+    expect(plain.entries.map((e) => e.id)).toEqual(ids)
+  })
+
   test('nothing new answers the same cursor ("0" from the start)', () => {
     expect(feed()).toEqual({ cursor: '0', more: false, memories: [] })
     expect(feed(['*'], '0')).toEqual({ cursor: '0', more: false, memories: [] })
