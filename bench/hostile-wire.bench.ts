@@ -26,7 +26,13 @@ import { addPeer, envInt, fillHome, openBenchHome, resetPeakRss } from './_fed-u
 const N = envInt('N', 100_000)
 const MiB = 1024 * 1024
 
-/** Adversarial globs against labels like `public:m12345`: stars, `?` runs, late mismatches. */
+/**
+ * Adversarial globs against labels like `public:m12345`: stars, `?` runs, late mismatches; four
+ * that remember where a digit sat among a label's last characters (a new state of the scope's
+ * DFA per number: src/lib/glob-dfa.ts); all distinct (duplicates count once). The last glob
+ * matches every label, so the same rows are served, but only at the label's end: `public:*?`,
+ * not `public:*`, which any matcher settles after 7 characters.
+ */
 function worstScope(): string[] {
   const shapes = [
     `${'*'.repeat(17)}#`, // the row-1 attack
@@ -37,8 +43,11 @@ function worstScope(): string[] {
     `p*u*b*l*i*c*:*m*${'?*'.repeat(30)}`,
     `*${'a?'.repeat(63)}`,
   ]
-  const globs = Array.from({ length: SCOPE_MAX_GLOBS - 1 }, (_, i) => shapes[i % shapes.length]!.slice(0, GLOB_MAX_CHARS))
-  return [...globs, 'public:*']
+  const varied = Array.from({ length: 11 }, (_, i) => (i < shapes.length ? shapes[i]! : `*${shapes[i % shapes.length]!}`).slice(0, GLOB_MAX_CHARS))
+  const remembering = Array.from({ length: 4 }, (_, d) => `*${d}???`)
+  const globs = [...varied, ...remembering, 'public:*?']
+  if (globs.length !== SCOPE_MAX_GLOBS || new Set(globs).size !== globs.length) throw new Error('worst scope drifted')
+  return globs
 }
 
 async function scopeCost(): Promise<void> {
