@@ -3,9 +3,10 @@
  * shareable memories with long (256-char) labels, once with scope `public:*` (the baseline) and
  * with two of the largest adversarial scopes the contract allows (16 distinct globs of up to 128
  * chars, see WILD and MIXED), each ending with a glob that matches every label late, so every
- * read returns exactly the same memories and only matching differs. Real pod process, signed /peer/sync pages of 1,000. Printed: wall time and the pod's
- * CPU seconds per read, the longest /healthz wait during each read, and worst / baseline.
- * Target: ≤ 2x. Also, in process, the matcher alone over the same labels.
+ * read returns exactly the same memories and only matching differs. Real pod process, signed
+ * /peer/sync pages of 1,000, 3 rounds. Printed: least wall time and least pod CPU seconds per
+ * read, the longest /healthz wait during the reads, and each scope / baseline. Target: ≤ 2x.
+ * Also, in process, the matcher alone over the same labels.
  *
  *   npx bun bench/scope-worst-case.bench.ts           # N=100000
  *   N=10000 npx bun bench/scope-worst-case.bench.ts   # smoke run
@@ -21,7 +22,7 @@ import { addPeer, cpuSeconds, envInt, fillHome, identityOf, loadNote, openBenchH
 const N = envInt('N', 100_000)
 const PAGE = 1000
 const TARGET_RATIO = 2
-const ROUNDS = 2
+const ROUNDS = 3
 
 /** 256 chars: `public:` + 243 × `a` + a 6-digit number (long, repetitive: the hardest labels for `?` runs). */
 const label = (i: number) => `public:${'a'.repeat(243)}${String(i).padStart(6, '0')}`
@@ -104,17 +105,19 @@ async function main() {
       for (const [k, scope] of Object.entries(SCOPES) as [keyof typeof SCOPES, string[]][]) {
         const m = await readAll(scope)
         if (m.served !== N) throw new Error(`${k} read served ${m.served}, expected ${N}`)
-        const maxWait = Math.max(m.maxWait, best[k].maxWait)
-        best[k] = m.s < best[k].s ? { ...m, maxWait } : { ...best[k], maxWait }
+        // Least wall and least CPU over the rounds, each on its own (the box is shared); longest wait.
+        best[k] = { s: Math.min(m.s, best[k].s), cpu: Math.min(m.cpu, best[k].cpu), served: m.served, maxWait: Math.max(m.maxWait, best[k].maxWait) }
       }
     }
-    console.log('\n## pod: whole feed over signed /peer/sync (faster of 2 reads each)')
+    console.log('\n## pod: whole feed over signed /peer/sync (least wall and least CPU of 3 reads each)')
     row('baseline scope public:*: wall / pod CPU', `${fmt(best.base.s, 2)} / ${fmt(best.base.cpu, 2)} s`, `longest /healthz wait ${fmt(best.base.maxWait, 0)} ms`)
     for (const k of ['wild', 'mixed'] as const) {
       const b = best[k]
       const ratio = b.s / best.base.s
       row(`${k} scope (16 × ≤128 chars): wall / pod CPU`, `${fmt(b.s, 2)} / ${fmt(b.cpu, 2)} s`, `longest /healthz wait ${fmt(b.maxWait, 0)} ms`)
-      row(`  ratio ${k} / baseline: wall, pod CPU`, `${fmt(ratio, 2)}x, ${fmt(b.cpu / best.base.cpu, 2)}x`, `target ≤ ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`)
+      const cpuRatio = b.cpu / best.base.cpu
+      const verdict = (r: number) => (r <= TARGET_RATIO ? 'MET' : 'NOT MET')
+      row(`  ratio ${k} / baseline: wall, pod CPU`, `${fmt(ratio, 2)}x, ${fmt(cpuRatio, 2)}x`, `target ≤ ${TARGET_RATIO}x: wall ${verdict(ratio)}, CPU ${verdict(cpuRatio)}`)
     }
   } finally {
     await pod.stop()
