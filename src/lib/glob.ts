@@ -11,6 +11,10 @@
  * longest literal run while that is rare, else by Shift-And, so one glob costs O(label ×
  * ⌈glob/32⌉) at worst, whatever labels and globs a peer picks; never exponential.
  *
+ * A scope (scopeMatcher, what the change feed uses) runs first as one lazy DFA over all its
+ * globs (glob-dfa.ts); what that leaves undecided goes glob by glob, with ? segments found in a
+ * per-label index of character positions (LabelIndex) instead of Shift-And.
+ *
  * The limits of a scope (contract Part 1b) are the wire's: src/protocol/scope.ts.
  */
 
