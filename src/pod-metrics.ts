@@ -12,6 +12,8 @@ export interface PodMetricsSources {
   consecutiveFailures(peerId: string): number
   stats(): StoreStats
   heartbeat(): HeartbeatState | null
+  /** Long-polls of peers held right now. */
+  heldPolls?(): number
 }
 
 export function createPodMetrics(sources: PodMetricsSources) {
@@ -66,6 +68,7 @@ export function createPodMetrics(sources: PodMetricsSources) {
         ]),
         renderGauge('mazemaker_rendezvous_registered', 'Rendezvous heartbeat state (1 registered, 0 failing, absent when not configured)', hb ? [{ value: hb.registered ? 1 : 0 }] : []),
         renderGauge('mazemaker_rendezvous_last_ok_timestamp_seconds', 'Unix time of the last accepted heartbeat', hb ? [{ value: toSeconds(hb.last_ok_at) }] : []),
+        renderGauge('mazemaker_live_held_requests', 'Long-polls from peers held open right now', sources.heldPolls ? [{ value: sources.heldPolls() }] : []),
         requests.render(),
       ]
       return blocks.join('\n') + '\n'

@@ -19,6 +19,10 @@ import { localHttpUrl } from './lib/http-url'
 import { createPodMetrics } from './pod-metrics'
 import { serve } from './runtime'
 import { serveAdminSocket } from './pod-socket'
+import { createWaiterRegistry } from './http/waiters'
+import { createPodEvents } from './http/events'
+import { LIVE_WAIT_S } from './sync/constants'
+import { checkFdLimit } from './lib/fd-limit'
 
 export interface StartPodOptions {
   home: string
@@ -39,7 +43,12 @@ export interface StartPodOptions {
   fetch?: typeof fetch
   /** Time to response headers per URL attempt when pulling (default CONNECT_TIMEOUT_MS). */
   connectTimeoutMs?: number
+  /** Long-poll wait for live peers, seconds (default LIVE_WAIT_S; 0 = no live pulls). */
+  liveWaitSeconds?: number
 }
+
+/** Idle limit of the TCP server: a held long-poll sends nothing for up to its wait (50 s). */
+const SERVER_IDLE_TIMEOUT_S = LIVE_WAIT_S + 20
 
 export interface Pod {
   url: string
@@ -49,6 +58,8 @@ export interface Pod {
   home: PodHome
   store: Store
   syncNow(peer?: string): Promise<SyncResult[]>
+  /** Long-polls from peers held right now (the hub's load; tests wait on it). */
+  heldPolls(): number
   close(): Promise<void>
 }
 
@@ -80,6 +91,11 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const unknownCallers = new UnknownCallers()
     /** Our rendezvous heartbeat, once started (after the server listens). */
     let heartbeat: { stop(): Promise<void>; beat(): Promise<void> } | null = null
+    // Live: commits wake held long-polls and feed the event stream (panel, `mazemaker watch`).
+    const events = createPodEvents()
+    const waiters = createWaiterRegistry({ clock, onCommit: (l) => store.onCommit(l) })
+    cleanup.unshift(store.onCommit((changes) => events.publish({ type: 'commit', changes })))
+
     const overview = () => {
       const { peers: records, error } = peers.list()
       // Callers that became peers since (their handshake was pasted) drop off the list.
@@ -90,6 +106,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       consecutiveFailures: (id) => store.peerState(id).consecutive_failures,
       stats: () => store.stats(),
       heartbeat: () => locator.heartbeatState(),
+      heldPolls: () => waiters.held,
     })
 
     const loop = createSyncLoop({
@@ -106,9 +123,11 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       connectTimeoutMs: opts.connectTimeoutMs,
       confirmUrl: (peer, url) => locator.confirm(peer, url),
       fetch: opts.fetch,
+      liveWaitSeconds: opts.liveWaitSeconds,
       onPulled: (id, result) => {
         metrics.onPulled(id, result)
         if (result.stored > 0) indexer.kick()
+        events.publish({ type: 'peers' })
       },
     })
     cleanup.unshift(() => loop.close())
@@ -130,7 +149,10 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       nonces,
       peersOverview: overview,
       syncNow: (peer) => loop.syncNow(peer),
-      peerChanged: (id) => loop.peerChanged(id),
+      peerChanged: (id) => {
+        loop.peerChanged(id)
+        events.publish({ type: 'peers' })
+      },
       defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
       allowedOrigins: () => config.allowed_origins,
       onServed: (peerId, count, _ms, entries, scope) => {
@@ -176,6 +198,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
           return next
         },
       },
+      waiters,
+      events,
     }
     const app = createApp(deps)
     const listenAt = parseListen(config.listen)
@@ -184,6 +208,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const serveOpts = {
       fetch: (req: Request) => app.fetch(req),
       maxRequestBodySize: serverBodyLimitBytes(config.max_content_bytes),
+      idleTimeoutSeconds: SERVER_IDLE_TIMEOUT_S,
       onError: (err: Error) => {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })
@@ -197,6 +222,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     url = localHttpUrl(server.hostname, server.port)
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
+    checkFdLimit(log)
     if (opts.autoSync !== false) loop.start()
     // Memories made public at open (a prefix added) wait for the credential scan before peers see them.
     const settling = new AbortController()
@@ -209,6 +235,12 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     })
     heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => identity.advertise()[0] ?? defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
+    // First on close, before the servers stop (they wait for requests in flight): held
+    // long-polls answer at once and event streams end.
+    cleanup.unshift(() => {
+      waiters.close()
+      events.publish({ type: 'close' })
+    })
 
     let closing: Promise<void> | null = null
     return {
@@ -218,6 +250,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       home,
       store,
       syncNow: (peer) => loop.syncNow(peer),
+      heldPolls: () => waiters.held,
       close: () => (closing ??= runCleanup(cleanup, log)),
     }
   } catch (err) {

@@ -13,6 +13,14 @@ export function syncIntervalOverride(): number | undefined {
   return Number(raw)
 }
 
+/** MAZEMAKER_LIVE_WAIT: the long-poll wait for live peers, 0..50 seconds (0 = no live pulls). */
+export function liveWaitOverride(): number | undefined {
+  const raw = process.env.MAZEMAKER_LIVE_WAIT
+  if (raw === undefined || raw === '') return undefined
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) > 50) throw new PodError('usage', `MAZEMAKER_LIVE_WAIT must be a number of seconds from 0 to 50, got ${raw}`)
+  return Number(raw)
+}
+
 export function serveCommand(flags: GlobalFlags) {
   return defineCommand({
     meta: { name: 'serve', description: 'Run the pod: local API, MCP, panel and federation (default command)' },
@@ -27,6 +35,7 @@ export function serveCommand(flags: GlobalFlags) {
         host: flags.host,
         log: baseLog,
         syncIntervalSeconds: syncIntervalOverride(),
+        liveWaitSeconds: liveWaitOverride(),
       })
       const log = baseLog.with({ pod: shortId(pod.id) })
       await new Promise<void>((resolve) => {

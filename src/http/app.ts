@@ -18,6 +18,7 @@ import { peerAdminRoutes } from './peer-admin'
 import { advertiseAdminRoutes } from './advertise-admin'
 import { peerHeadersAdminRoutes } from './peer-headers-admin'
 import { peerSyncRoutes } from './peer-sync'
+import { eventRoutes } from './events'
 
 /** Smallest local API body cap: MCP framing and peer admin bodies fit well inside it. */
 const MIN_ADMIN_BODY_BYTES = 1024 * 1024
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps) {
   admin.route('/', advertiseAdminRoutes(deps))
   admin.route('/', peerHeadersAdminRoutes(deps))
   admin.route('/', mcpRoutes(deps))
+  admin.route('/', eventRoutes(deps))
   admin.get('/status', (c) =>
     c.json({
       pod_id: deps.identity.podId,

@@ -7,6 +7,8 @@ import type { Logger } from '../lib/log'
 import type { Identity, NonceCache, PeerHeaders, PeerRegistry } from '../identity'
 import type { Store, WireEntry } from '../store'
 import type { PeersOverview, PeerTestReport, SyncResult } from '../api-types'
+import type { WaiterRegistry } from './waiters'
+import type { PodEvents } from './events'
 
 export type { PeersOverview, PeerView, SyncResult } from '../api-types'
 
@@ -49,6 +51,10 @@ export interface AppDeps {
   testPeer?(peerId: string): Promise<PeerTestReport>
   /** pod.toml `advertise`: read it, replace it (checked, written atomically, used at once). */
   advertise?: { list(): readonly string[]; set(urls: string[]): string[] }
+  /** Held long-polls of /peer/sync (absent: `wait` is accepted and answered at once). */
+  waiters?: WaiterRegistry
+  /** What GET /events streams (memories committed, peer status). */
+  events?: PodEvents
   /** Request duration observer (metrics). */
   observeRequest?(route: string, status: number, ms: number): void
 }

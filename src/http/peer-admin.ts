@@ -34,6 +34,7 @@ const PatchSchema = v.strictObject({
   sync: v.optional(v.boolean()),
   scope: v.optional(Scope),
   name: v.optional(Name),
+  live: v.optional(v.boolean()),
 })
 
 const SyncNowSchema = v.strictObject({ peer: v.optional(v.string()) })
@@ -80,6 +81,7 @@ export function peerAdminRoutes(deps: AppDeps) {
         sync: body.sync ?? true,
         scope: body.scope ?? 'public:*',
       }, { replace: body.replace === true })
+      deps.peerChanged?.(hs.podId) // a new peer is pulled now (and then held live), not at the next tick
       deps.log.info({ op: 'peer_add', peer: hs.podId.slice(0, 8), msg: existed ? 'existing peer (replaced or unchanged)' : url.length === 0 ? 'pending: no URL yet' : undefined })
       return c.json({ peer: view(hs.podId) }, existed ? 200 : 201)
     })

@@ -54,9 +54,20 @@ export function peerSyncRoutes(deps: AppDeps) {
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
 
     const { request: req, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: identity.podId, nonce: auth.nonce, body: sealed })
-    const { answer: plain, memories } = encodePage(store, identity.podId, req)
+    let { answer: plain, memories } = encodePage(store, identity.podId, req)
+    let servedFrom = started
+    if (memories.length === 0 && req.wait > 0 && deps.waiters) {
+      // Long-poll: nothing new yet, so hold until a change this caller may receive commits.
+      // The page above and the registration below are one synchronous step: no commit slips between.
+      const outcome = await deps.waiters.wait(req.scope, req.wait * 1000, c.req.raw.signal)
+      // The relationship may have ended while we held the request: serve nothing then.
+      const still = peers.trusted(auth.callerId)
+      if (!still || still.key !== trusted.key) throw new AuthError('unauthorized', UNAUTHORIZED)
+      if (outcome === 'changed') ({ answer: plain, memories } = encodePage(store, identity.podId, req))
+      servedFrom = performance.now() // the hold is not serving time
+    }
     const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })
-    deps.onServed?.(auth.callerId, memories.length, performance.now() - started, memories, req.scope)
+    deps.onServed?.(auth.callerId, memories.length, performance.now() - servedFrom, memories, req.scope)
     return c.body(answer as Uint8Array<ArrayBuffer>, 200, { 'content-type': SEALED_CONTENT_TYPE, [SIGNATURE_HEADER]: signature })
   })
 }

@@ -31,6 +31,8 @@ export interface PeerPatch {
   sync?: boolean
   scope?: string | string[]
   name?: string
+  /** Hold a long-poll open to this peer (peers.toml `live`). */
+  live?: boolean
 }
 
 interface KeyCacheEntry {
@@ -46,11 +48,16 @@ function signature(st: Stats): string {
 }
 
 function copyRecord(entry: PeerEntry, key: PublicKey | null): PeerRecord {
-  return { id: entry.id, name: entry.name, url: normalizePeerUrl(entry.url), sync: entry.sync, scope: [...entry.scope], key }
+  return { id: entry.id, name: entry.name, url: normalizePeerUrl(entry.url), sync: entry.sync, scope: [...entry.scope], ...liveKey(entry), key }
+}
+
+/** `live` is stored only when false (the default is true). */
+function liveKey(entry: PeerEntry): { live?: false } {
+  return entry.live === false ? { live: false } : {}
 }
 
 function sameEntry(a: PeerEntry, b: PeerEntry): boolean {
-  return a.name === b.name && JSON.stringify(a.url) === JSON.stringify(b.url) && a.sync === b.sync && a.scope.length === b.scope.length && a.scope.every((g, i) => g === b.scope[i])
+  return (a.live !== false) === (b.live !== false) && a.name === b.name && JSON.stringify(a.url) === JSON.stringify(b.url) && a.sync === b.sync && a.scope.length === b.scope.length && a.scope.every((g, i) => g === b.scope[i])
 }
 
 function peerExists(existing: PeerEntry, sameKey: boolean): PeerExists {
@@ -127,6 +134,7 @@ export class PeerRegistry {
       url: normalizePeerUrl(input.url ?? existing?.url ?? ''),
       sync: input.sync ?? existing?.sync ?? true,
       scope: input.scope !== undefined ? normalizeScope(input.scope) : existing ? [...existing.scope] : [...DEFAULT_SCOPE],
+      ...(existing ? liveKey(existing) : {}),
     }
     checkPeerEntry(entry)
     if (existing) {
@@ -160,6 +168,7 @@ export class PeerRegistry {
       url: normalizePeerUrl(patch.url ?? existing.url),
       sync: patch.sync ?? existing.sync,
       scope: patch.scope !== undefined ? normalizeScope(patch.scope) : [...existing.scope],
+      ...liveKey(patch.live === undefined ? existing : { ...existing, live: patch.live }),
     }
     checkPeerEntry(entry)
     const next = new Map(this.#entries)

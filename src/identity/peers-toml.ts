@@ -1,6 +1,6 @@
 /**
  * peers.toml (contract "peers.toml"): one `[peers.<pod-id>]` table per relationship with
- * `name`, `url` (one URL or a list tried in order), `sync` and `scope`. Parsing validates every table as strictly as the API
+ * `name`, `url` (one URL or a list tried in order), `sync`, `scope` and `live`. Parsing validates every table as strictly as the API
  * validates input; writing goes through smol-toml and is read back before it is trusted, so
  * a name or URL can never smuggle in a table of its own.
  */
@@ -104,6 +104,7 @@ const PeerTableSchema = v.strictObject({
   name: v.optional(v.pipe(v.string(), checkWith((s) => nameProblem(s, { allowEmpty: true }))), ''),
   url: v.optional(v.union([v.string(), v.array(v.string())], 'must be a URL string or an array of URL strings'), ''),
   sync: v.optional(v.boolean(), true),
+  live: v.optional(v.boolean(), true),
   scope: v.optional(ScopeSchema, () => [...DEFAULT_SCOPE]),
 })
 
@@ -125,7 +126,7 @@ export function parsePeersToml(text: string, selfId: PodId): PeerEntry[] {
     if (id === selfId) throw new Error(`[peers.${id}]: that is this pod's own id`)
     const urlProblem = peerUrlProblem(id, table.url)
     if (urlProblem) throw new Error(`peers.${id}.url ${urlProblem}`)
-    entries.push({ id, name: table.name, url: normalizePeerUrl(table.url), sync: table.sync, scope: table.scope })
+    entries.push({ id, name: table.name, url: normalizePeerUrl(table.url), sync: table.sync, scope: table.scope, ...(table.live ? {} : { live: false }) })
   }
   return entries
 }
@@ -136,12 +137,12 @@ export function formatPeersToml(entries: readonly PeerEntry[], selfId: PodId): s
   for (const e of entries) {
     checkPeerEntry(e)
     if (!isPodId(e.id)) throw new BadInput(`peer id must be a lowercase UUID, got ${quote(e.id)}`)
-    peers[e.id] = { name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope.length === 1 ? e.scope[0] : [...e.scope] }
+    peers[e.id] = { name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope.length === 1 ? e.scope[0] : [...e.scope], ...(e.live === false ? { live: false } : {}) }
   }
   const text = entries.length === 0 ? HEADER : `${HEADER}\n${stringify({ peers })}`
   // Defence in depth: the text must read back as exactly these entries.
   const back = parsePeersToml(text, selfId)
-  if (JSON.stringify(back) !== JSON.stringify(entries.map((e) => ({ id: e.id, name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope })))) {
+  if (JSON.stringify(back) !== JSON.stringify(entries.map((e) => ({ id: e.id, name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope, ...(e.live === false ? { live: false } : {}) })))) {
     throw new Error('peers.toml serialisation did not round-trip; refusing to write it')
   }
   return text

@@ -55,6 +55,8 @@ export interface PeerEntry {
   url: string | string[]
   sync: boolean
   scope: string[] // globs over labels
+  /** Hold a long-poll open to this peer (peers.toml `live`; absent = true). */
+  live?: boolean
 }
 
 /** A peers.toml table plus whether its key file exists (no key = revoked). */

@@ -65,6 +65,11 @@ export interface ServeOptions {
   maxRequestBodySize?: number
   /** The answer when `fetch` throws. */
   onError(err: Error): Response | Promise<Response>
+  /**
+   * Seconds a connection may send and receive nothing before the server drops it (Bun's default
+   * is 10 s; a held long-poll needs more than its wait). Deno has no such limit.
+   */
+  idleTimeoutSeconds?: number
 }
 
 /** A listening server. A taken address throws an Error whose `code` is 'EADDRINUSE'. */

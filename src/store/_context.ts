@@ -45,6 +45,8 @@ export interface StoreContext {
    * connections never deadlock upgrading a read to a write (busy_timeout does the waiting).
    */
   write<T>(fn: () => T): T
+  /** Runs after the outermost write() committed (the commit journal drains here). */
+  afterCommit: (() => void) | null
   /** Reserves `n` change sequence numbers and returns the first. Call inside write(). */
   nextSeq(n?: number): number
   /** Adds the full-text row of memory `pk` (unindex() first when replacing); `plaintext` is blinded when `blind` is set. */
@@ -64,12 +66,25 @@ export function createContext(opts: {
   maxPeerBytes?: number
 }): StoreContext {
   const { db, vault, blind, clock } = opts
+  let depth = 0
   const ctx: StoreContext = {
     ...opts,
     publicPrefixes: [...opts.publicPrefixes],
     maxPeerBytes: opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES,
     nowIso: () => new Date(clock.now()).toISOString(),
-    write: (fn) => db.transaction(fn).immediate(),
+    write(fn) {
+      depth++
+      let out
+      try {
+        out = db.transaction(fn).immediate()
+      } finally {
+        depth--
+      }
+      // Nested writes are savepoints of the outer one: only the outermost commit is final.
+      if (depth === 0) ctx.afterCommit?.()
+      return out
+    },
+    afterCommit: null,
     nextSeq(n = 1) {
       const row = db.query('UPDATE change_seq SET value = value + ? WHERE one = 1 RETURNING value').get(n) as { value: number }
       return row.value - n + 1

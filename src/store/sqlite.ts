@@ -22,6 +22,7 @@ import { hasPending, indexPending } from './copy-index'
 import { acceptDeletes, applyRemote, countPeerCopies, DEFAULT_MAX_PEER_BYTES, purgePeer, resetScope } from './remote-copies'
 import type { Store, StoreStats } from './types'
 import { createVault } from './vault'
+import { createCommitJournal } from './commit-journal'
 
 export interface OpenStoreOptions {
   /** pod.db path (created 0600 if missing), or ':memory:' */
@@ -60,6 +61,9 @@ export function openStore(opts: OpenStoreOptions): Store {
     throw err
   }
   let closed = false
+  // After the open-time reconciliation: those writes happen before anyone can listen.
+  const journal = createCommitJournal(db, opts.publicPrefixes)
+  ctx.afterCommit = () => journal.drain()
   const rememberGrouped = createGroupRemember(ctx)
 
   return {
@@ -91,6 +95,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     countPeerCopies: (peerId) => countPeerCopies(ctx, peerId),
     indexPending: (limit) => indexPending(ctx, limit),
     hasPendingIndex: () => hasPending(ctx),
+    onCommit: (listener) => journal.subscribe(listener),
     checkpoint() {
       db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
     },

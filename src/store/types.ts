@@ -4,6 +4,9 @@
  */
 import type { WireEntry } from '../protocol'
 
+import type { CommitListener } from './commit-journal'
+export type { CommitListener, CommittedChange } from './commit-journal'
+
 /** A memory as the local API returns it (content decrypted). */
 export interface Memory {
   id: string
@@ -182,6 +185,12 @@ export interface Store {
    */
   indexPending(limit?: number): number
   hasPendingIndex(): boolean
+
+  /**
+   * Calls `listener` with what each write changed, right after it commits (this connection's
+   * writes only). Returns the unsubscribe function.
+   */
+  onCommit(listener: CommitListener): () => void
 
   /** Moves the WAL into the main file (on shutdown and in tests). */
   checkpoint(): void

@@ -35,3 +35,7 @@ export const RENDEZVOUS_MAX_RESPONSE_BYTES = 64 * 1024
 export const PULL_BUDGET_MS = 120 * SECOND_MS
 /** While a pull is in flight, its relationship (table, key file, sync = true) is re-read this often. */
 export const RELATIONSHIP_CHECK_MS = SECOND_MS
+/** Long-poll (contract "Long-poll: wait"): seconds a live peer may hold our empty pull; under tunnels' 100 s idle limits. */
+export const LIVE_WAIT_S = 50
+/** A live pull answered empty sooner than this was not held (peer shutting down, or it does not hold): back off. */
+export const LIVE_MIN_HOLD_MS = SECOND_MS

@@ -80,7 +80,8 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
       headers: requestHeaders(req.headers, sent),
       body: sent.body as Uint8Array<ArrayBuffer>,
       redirect: 'error', // a redirect could move the request to a host the operator did not name
-      signal: anySignal(AbortSignal.timeout(req.timeoutMs ?? REQUEST_TIMEOUT_MS), req.signal, connect.signal),
+      // A held long-poll may legitimately take its whole wait before the answer starts.
+      signal: anySignal(AbortSignal.timeout((req.timeoutMs ?? REQUEST_TIMEOUT_MS) + (req.wait ?? 0) * 1000), req.signal, connect.signal),
     })
   } catch (cause) {
     const timedOut = (cause instanceof Error && cause.name === 'TimeoutError') || connect.fired()

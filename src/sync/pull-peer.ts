@@ -37,6 +37,8 @@ export interface PullContext {
   now(): number
   fetch?: typeof fetch
   pageLimit?: number
+  /** Long-poll: seconds the peer may hold a request whose answer would be empty (0 = none). */
+  wait?: number
   signal?: AbortSignal
   /** null while we still pull from this peer, else why not (removed, paused, revoked, …). */
   current?(): string | null
@@ -58,10 +60,14 @@ export interface PullTotals {
   pages: number
   /** The base URL the pull used (the first that answered and verified). */
   url: string
+  /** The last page said `more: false` (not stopped by the page cap): we are up to date. */
+  caughtUp: boolean
+  /** The peer's cursor moved during this pull (it had something new for us). */
+  moved: boolean
 }
 
 export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<PullTotals> {
-  const totals: PullTotals = { fetched: 0, stored: 0, deleted: 0, dropped: 0, held: 0, pages: 0, url: '' }
+  const totals: PullTotals = { fetched: 0, stored: 0, deleted: 0, dropped: 0, held: 0, pages: 0, url: '', caughtUp: false, moved: false }
   if (target.baseUrls.length === 0) throw new PeerError('handshake_pending', `no URL for ${target.id.slice(0, 8)} yet`)
   const check = () => {
     const why = ctx.current?.() ?? null
@@ -82,6 +88,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       since,
       scope: target.scope,
       limit: ctx.pageLimit ?? PAGE_LIMIT,
+      wait: ctx.wait,
       nowMs: ctx.now(),
       fetch: ctx.fetch,
       signal: ctx.signal,
@@ -90,6 +97,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     })
   }
   let since = ctx.store.peerState(target.id).cursor
+  const start = since
   const first = await firstPage(target.baseUrls, (url) => request(since, url), ctx)
   totals.url = first.url
   let inflight = Promise.resolve(first.page)
@@ -109,7 +117,11 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     totals.dropped += applied.dropped
     totals.held = applied.held
     totals.pages++
-    if (!next) return totals
+    if (!next) {
+      totals.caughtUp = step === 'done'
+      totals.moved = page.cursor !== start
+      return totals
+    }
     since = page.cursor
     inflight = next
   }

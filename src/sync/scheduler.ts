@@ -14,6 +14,12 @@ export type PullOutcome =
   | { kind: 'skipped' }
   /** No URL yet (rendezvous peer not registered): looked up again within a minute. */
   | { kind: 'pending' }
+  /**
+   * Pulled up to date from a live peer: the next long-poll goes out at once, unless the peer
+   * answered empty without holding (`quick` such answers in a row: shutting down, or it does
+   * not hold), then after a backoff as for failures.
+   */
+  | { kind: 'live'; quick: number }
   /** Failed; `failures` counts this one (1 = first failure in a row). */
   | { kind: 'failed'; failures: number }
 
@@ -32,6 +38,8 @@ export interface DueInput {
  */
 export function nextDue({ outcome, now, intervalMs, random }: DueInput): number {
   switch (outcome.kind) {
+    case 'live':
+      return outcome.quick > 0 ? now + backoffMs(outcome.quick, intervalMs) : now
     case 'ok':
     case 'skipped':
       return now + intervalMs - Math.floor(random * intervalMs * SYNC_JITTER_FRACTION)

@@ -18,14 +18,14 @@ import type { Store } from '../store'
 import type { SyncResult } from '../api-types'
 
 export type { SyncResult } from '../api-types'
-import { MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
+import { LIVE_MIN_HOLD_MS, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
 import { pullPeer, PullStopped } from './pull-peer'
 import { nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
 
 /** Results for peers that were not pulled, or whose pull we stopped ourselves: not the peer's failure. */
-const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'scope_changed', 'stopped'])
+const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'scope_changed', 'stopped', 'superseded'])
 
 export interface SyncLoopDeps {
   selfId: PodId
@@ -48,6 +48,11 @@ export interface SyncLoopDeps {
   random?: () => number
   /** Time budget of one pull (default PULL_BUDGET_MS). */
   pullBudgetMs?: number
+  /**
+   * Long-poll wait in seconds for peers with `live = true` (default LIVE_WAIT_S; 0 = no live
+   * pulls, every peer on the interval alone).
+   */
+  liveWaitSeconds?: number
   /** Called after a pull from `url` verified and stored (lets the locator trust that URL). */
   confirmUrl?(peer: PeerRecord, url: string): void
   /** Observer for metrics. */
@@ -77,6 +82,10 @@ interface Flight {
   /** Why we aborted it ourselves (a relationship change or the budget), if we did. */
   reason: string | null
   forced: boolean
+  /** A long-poll: the peer may hold it until it has something for us. Takes no concurrency slot. */
+  live: boolean
+  /** Stops the pull for `reason` (once). */
+  cut(reason: string): void
   done: Promise<SyncResult>
 }
 
@@ -84,6 +93,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const { clock, log } = deps
   const random = deps.random ?? Math.random
   const budgetMs = deps.pullBudgetMs ?? PULL_BUDGET_MS
+  const liveWait = deps.liveWaitSeconds ?? LIVE_WAIT_S
   const getPeer = deps.getPeer ?? ((id: string) => deps.listPeers().find((p) => p.id === id) ?? null)
   const dueAt = new Map<string, number>()
   const lastErrorCode = new Map<string, string>()
@@ -91,6 +101,16 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   /** Peers whose last pull had to fall back past the first URL it tried: `<failed url> <used url>`. */
   const fellBack = new Map<string, string>()
   const flights = new Map<string, Flight>()
+  /**
+   * Live peers whose last pull (in this process) succeeded and caught up: their next pull is a
+   * long-poll. A peer joins after a normal pull (so a restart's catch-up stays under the
+   * concurrency cap) and leaves on any failure, falling back to backoff and the interval.
+   */
+  const liveReady = new Set<string>()
+  /** Live peers' empty answers in a row that came back without being held. */
+  const quickEmpty = new Map<string, number>()
+  /** The one relationship watchdog for all flights (not a timer per pull: 2,000 live peers). */
+  let watchdog: AbortController | null = null
   /** Forced pulls waiting for a free slot. */
   let slotWaiters: (() => void)[] = []
   const stop = new AbortController()
@@ -118,6 +138,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   async function pullOne(flight: Flight, baseUrls: readonly string[]): Promise<SyncResult> {
     const peer = flight.peer as PeerRecord & { key: PublicKey }
     const started = performance.now()
+    const startedAt = clock.now()
     const short = shortId(peer.id)
     const failedUrls: string[] = []
     const onAttempt = (url: string, err: PodError | null, ms: number) => {
@@ -132,6 +153,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
           pairKey: deps.pairKey,
           now: () => clock.now(),
           fetch: deps.fetch,
+          wait: flight.live ? liveWait : 0,
           signal: flight.abort.signal,
           current: () => flight.reason ?? whyNot(peer),
           connectTimeoutMs: deps.connectTimeoutMs,
@@ -146,7 +168,18 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       deps.store.recordPull(peer.id, { ok: true, at: new Date(clock.now()).toISOString() })
       deps.confirmUrl?.(peer, totals.url)
       noteFallback(peer.id, failedUrls, totals.url)
-      schedule(peer.id, { kind: 'ok' })
+      // Up to date with a live peer: the next long-poll goes out at once (bursts then arrive as
+      // pages: whatever piled up while we stored this answer comes in the next one).
+      const live = liveWait > 0 && peer.live !== false && totals.caughtUp
+      if (live) liveReady.add(peer.id)
+      else liveReady.delete(peer.id)
+      // An answer with nothing new that was not held (the peer shutting down, or one that does not hold)
+      // must not turn into a busy loop: those back off like failures.
+      // Likewise an answer whose cursor did not move: a peer that sends the same page again.
+      const quick = flight.live && !totals.moved && clock.now() - startedAt < LIVE_MIN_HOLD_MS ? (quickEmpty.get(peer.id) ?? 0) + 1 : 0
+      if (quick > 0) quickEmpty.set(peer.id, quick)
+      else quickEmpty.delete(peer.id)
+      schedule(peer.id, live ? { kind: 'live', quick } : { kind: 'ok' })
       if (lastErrorCode.has(peer.id)) {
         log.info({ peer: short, op: 'sync', msg: 'peer recovered' })
         lastErrorCode.delete(peer.id)
@@ -167,8 +200,11 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     } catch (err) {
       const ms = Math.round(performance.now() - started)
       const detail = err instanceof Error ? err.message : String(err)
+      liveReady.delete(peer.id)
       // Cut short by our own shutdown or a relationship change: not the peer's failure.
       if (stop.signal.aborted) return stopped(flight, 'stopped', ms, detail)
+      // A held long-poll given up for a sync-now pull: that pull follows at once.
+      if (flight.reason === 'superseded') return result(peer.id, ms, { error: 'superseded', detail })
       const budget = flight.reason === 'budget'
       if (!budget && (flight.reason || err instanceof PullStopped)) return stopped(flight, flight.reason ?? (err as PodError).code, ms, detail)
       const code = budget ? 'timeout' : err instanceof PodError ? err.code : 'internal'
@@ -200,6 +236,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   }
 
   function stopped(flight: Flight, why: string, ms: number, detail: string): SyncResult {
+    liveReady.delete(flight.peer.id)
     if (why !== 'stopped') {
       log.info({ peer: shortId(flight.peer.id), op: 'sync', err: why, ms, msg: 'pull stopped: the relationship changed; nothing more stored' })
       schedule(flight.peer.id, { kind: 'skipped' })
@@ -210,6 +247,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   async function pullIfReachable(flight: Flight): Promise<SyncResult> {
     const { peer } = flight
     const skipped = (error: string, detail: string, outcome: PullOutcome = { kind: 'skipped' }): SyncResult => {
+      liveReady.delete(peer.id)
       schedule(peer.id, outcome)
       return result(peer.id, 0, { error, detail })
     }
@@ -231,27 +269,20 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   /** Starts one pull now; the caller has checked that a slot is free and none is in flight. */
   function launch(peer: PeerRecord, forced: boolean): Flight {
     const abort = new AbortController()
-    const flight: Flight = { peer, abort, reason: null, forced, done: Promise.resolve(null as unknown as SyncResult) }
-    const end = new AbortController()
+    const live = !forced && liveWait > 0 && peer.live !== false && liveReady.has(peer.id)
     const cut = (reason: string) => {
       if (flight.reason || abort.signal.aborted) return
       flight.reason = reason
       abort.abort(new PullStopped(reason, `pull stopped: ${reason}`))
     }
+    const flight: Flight = { peer, abort, reason: null, forced, live, cut, done: Promise.resolve(null as unknown as SyncResult) }
+    const end = new AbortController()
     const onStop = () => abort.abort(stop.signal.reason)
     stop.signal.addEventListener('abort', onStop, { once: true })
-    // The budget and the watchdog run on the injected clock and end with the pull.
+    // The budget runs on the injected clock and ends with the pull (a pending timer costs no CPU).
     void clock.sleep(budgetMs, end.signal).then(() => {
       if (!end.signal.aborted) cut('budget')
     })
-    void (async () => {
-      while (!end.signal.aborted) {
-        await clock.sleep(RELATIONSHIP_CHECK_MS, end.signal)
-        if (end.signal.aborted) return
-        const why = whyNot(peer)
-        if (why) cut(why)
-      }
-    })()
     flight.done = (async () => {
       try {
         const r = await pullIfReachable(flight)
@@ -261,6 +292,10 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
         end.abort()
         stop.signal.removeEventListener('abort', onStop)
         flights.delete(peer.id)
+        if (flights.size === 0) {
+          watchdog?.abort()
+          watchdog = null
+        }
         const waiters = slotWaiters
         slotWaiters = []
         for (const w of waiters) w()
@@ -268,7 +303,25 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       }
     })()
     flights.set(peer.id, flight)
+    startWatchdog()
     return flight
+  }
+
+  /** While any pull is in flight, re-reads each one's relationship every RELATIONSHIP_CHECK_MS (hand edits). */
+  function startWatchdog(): void {
+    if (watchdog) return
+    const ac = new AbortController()
+    watchdog = ac
+    void (async () => {
+      while (!ac.signal.aborted) {
+        await clock.sleep(RELATIONSHIP_CHECK_MS, ac.signal)
+        if (ac.signal.aborted) return
+        for (const f of flights.values()) {
+          const why = whyNot(f.peer)
+          if (why) f.cut(why)
+        }
+      }
+    })()
   }
 
   /** Starts every due peer that fits under the cap; returns the flights started. */
@@ -276,12 +329,26 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     if (stop.signal.aborted) return []
     const peers = deps.listPeers()
     const byId = new Map<string, PeerRecord>(peers.map((p) => [p.id, p]))
-    const ids = startable(peers.map((p) => p.id), dueAt, new Set(flights.keys()), clock.now(), MAX_CONCURRENT_PULLS)
-    return ids.map((id) => launch(byId.get(id)!, false))
+    const now = clock.now()
+    // Long-polls mostly wait: they take no slot of the concurrency cap (2,000 live peers).
+    const waiting = peers.filter((p) => !flights.has(p.id))
+    const live = waiting.filter((p) => liveReady.has(p.id) && (dueAt.get(p.id) ?? 0) <= now)
+    const slotted = new Set([...flights.values()].filter((f) => !f.live).map((f) => f.peer.id))
+    const ids = startable(waiting.filter((p) => !liveReady.has(p.id)).map((p) => p.id), dueAt, slotted, now, MAX_CONCURRENT_PULLS)
+    return [...live.map((p) => launch(p, false)), ...ids.map((id) => launch(byId.get(id)!, false))]
   }
 
   /** A forced pull of `peer`: joins one in flight, else waits for a free slot and starts one. */
   async function forced(peer: PeerRecord): Promise<SyncResult> {
+    // A held long-poll may sit there for its whole wait: give it up and pull now instead.
+    const giveUpLive = async () => {
+      const f = flights.get(peer.id)
+      if (!f?.live) return false
+      f.cut('superseded')
+      await f.done
+      return true
+    }
+    await giveUpLive()
     const current = flights.get(peer.id)
     if (current) {
       const joined = await current.done
@@ -290,11 +357,19 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     }
     for (;;) {
       if (stop.signal.aborted) return result(peer.id, 0, { error: 'stopped', detail: 'the pod is shutting down' })
+      // The loop may have started the next long-poll meanwhile: give that up too.
+      if (await giveUpLive()) continue
       const other = flights.get(peer.id)
       if (other) return other.done
-      if (flights.size < MAX_CONCURRENT_PULLS) return launch(getPeer(peer.id) ?? peer, true).done
+      if (slottedCount() < MAX_CONCURRENT_PULLS) return launch(getPeer(peer.id) ?? peer, true).done
       await new Promise<void>((resolve) => slotWaiters.push(resolve))
     }
+  }
+
+  function slottedCount(): number {
+    let n = 0
+    for (const f of flights.values()) if (!f.live) n++
+    return n
   }
 
   async function tick(): Promise<SyncResult[]> {
@@ -311,11 +386,15 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
 
   function peerChanged(id: string): void {
     const flight = flights.get(id)
-    if (!flight) return
-    const why = whyNot(flight.peer)
-    if (why && !flight.reason) {
+    const why = flight ? whyNot(flight.peer) : null
+    if (flight && why && !flight.reason) {
       flight.reason = why
       flight.abort.abort(new PullStopped(why, `pull stopped: ${why}`))
+    }
+    if (!flight && liveWait > 0) {
+      // Added, resumed or re-pointed: pull it now (and then hold it live), not at the next interval.
+      if (getPeer(id)) dueAt.delete(id)
+      wake.abort()
     }
   }
 

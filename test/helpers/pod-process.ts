@@ -29,7 +29,9 @@ const STARTUP_TIMEOUT_MS = 20_000
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('MAZEMAKER_') && k !== 'MZM_TEST_RUNTIME') env[k] = v
-  return { ...env, ...extra }
+  // Live long-polls are off unless a test asks for them (test/live/): the other tests assert
+  // what one explicit sync pulls, which a background long-poll would already have pulled.
+  return { ...env, MAZEMAKER_LIVE_WAIT: '0', ...extra }
 }
 
 export function tempHome(prefix = 'mzm-test-'): string {

@@ -80,7 +80,8 @@ async function joinedHome(name: string, url: string, token: string): Promise<str
 }
 
 async function start(home: string): Promise<Pod> {
-  const pod = await startPod({ home, port: 0, host: '127.0.0.1', clock, log, syncIntervalSeconds: SYNC_INTERVAL_S })
+  // liveWaitSeconds 0: this file counts the interval's pulls; live long-polls are test/live/'s.
+  const pod = await startPod({ home, port: 0, host: '127.0.0.1', clock, log, syncIntervalSeconds: SYNC_INTERVAL_S, liveWaitSeconds: 0 })
   running.push(pod)
   await settle()
   return pod

@@ -57,6 +57,7 @@ function loopFor(b: Pod, clock: FakeClock) {
     intervalMs: () => INTERVAL_MS,
     resolveUrl: async (p) => p.url || null,
     random: () => 0, // no jitter: due exactly one interval later
+    liveWaitSeconds: 0, // the interval schedule alone (live long-polls: test/live/)
     onPulled: (_, r) => results.push(r),
   })
   loops.push(loop)

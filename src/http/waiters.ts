@@ -1,0 +1,188 @@
+/**
+ * Held long-polls of POST /peer/sync (contract "Long-poll: wait"): a request whose delta is
+ * empty waits here until a committed change that its scope may receive, its deadline, the
+ * caller going away, or shutdown.
+ *
+ * What wakes a waiter is decided from the store's commit notifications (commit-journal.ts):
+ * only changes that moved the feed AND are (or were) gate-eligible carry a label, so a private,
+ * `AES:`, `peer:` or held write wakes nobody, and a public one wakes only the scopes that match
+ * the label it is served under now or was served under before (its tombstone).
+ *
+ * Scale: 2,000 held requests cost one small object each and ONE timer in total. Deadlines sit
+ * in an indexed binary heap; a single clock.sleep is armed for the earliest one and re-armed only
+ * when a new waiter's deadline is earlier (rare: most use the same wait, so deadlines arrive in
+ * order). Waiters are grouped by scope, so a commit costs one glob match per distinct scope,
+ * not per waiter.
+ */
+import type { Clock } from '../lib/clock'
+import { scopeMatcher } from '../lib/glob'
+import type { CommitListener, CommittedChange } from '../store'
+
+export type WaitOutcome = 'changed' | 'timeout' | 'aborted' | 'closed'
+
+/** Deadlines within this much of the one that fired are answered together (fewer wake-ups). */
+const COALESCE_MS = 50
+
+interface Waiter {
+  deadline: number
+  /** Position in the heap; -1 once settled. */
+  index: number
+  group: ScopeGroup
+  settle(outcome: WaitOutcome): void
+}
+
+interface ScopeGroup {
+  key: string
+  matches(label: string): boolean
+  waiters: Set<Waiter>
+}
+
+export interface WaiterRegistry {
+  /**
+   * Holds until a committed change `scope` may receive (→ 'changed'), `ms` passes ('timeout'),
+   * `signal` aborts ('aborted') or close() ('closed').
+   */
+  wait(scope: readonly string[], ms: number, signal?: AbortSignal): Promise<WaitOutcome>
+  /** Requests held right now. */
+  readonly held: number
+  /** Answers every held request at once ('closed') and refuses to hold new ones. */
+  close(): void
+}
+
+export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: CommitListener): () => void }): WaiterRegistry {
+  const { clock } = deps
+  const heap: Waiter[] = []
+  const groups = new Map<string, ScopeGroup>()
+  let closed = false
+  /** The one armed timer: its deadline and how to disarm it. */
+  let armed: { at: number; stop: AbortController } | null = null
+
+  const unsubscribe = deps.onCommit((changes) => wake(changes))
+
+  function wake(changes: readonly CommittedChange[]): void {
+    if (heap.length === 0) return
+    const labels: string[] = []
+    for (const c of changes) {
+      if (!c.feed) continue
+      if (c.feed.served !== null) labels.push(c.feed.served)
+      if (c.feed.was !== null && c.feed.was !== c.feed.served) labels.push(c.feed.was)
+    }
+    if (labels.length === 0) return
+    for (const group of [...groups.values()]) {
+      if (!labels.some((l) => group.matches(l))) continue
+      for (const w of [...group.waiters]) w.settle('changed')
+    }
+  }
+
+  // --- the indexed min-heap of deadlines ---
+  function swap(i: number, j: number): void {
+    const a = heap[i]!
+    const b = heap[j]!
+    heap[i] = b
+    heap[j] = a
+    a.index = j
+    b.index = i
+  }
+  function up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (heap[p]!.deadline <= heap[i]!.deadline) return
+      swap(i, p)
+      i = p
+    }
+  }
+  function down(i: number): void {
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < heap.length && heap[l]!.deadline < heap[m]!.deadline) m = l
+      if (r < heap.length && heap[r]!.deadline < heap[m]!.deadline) m = r
+      if (m === i) return
+      swap(i, m)
+      i = m
+    }
+  }
+  function remove(w: Waiter): void {
+    const i = w.index
+    if (i < 0) return
+    const last = heap.pop()!
+    if (last !== w) {
+      heap[i] = last
+      last.index = i
+      down(i)
+      up(last.index)
+    }
+    w.index = -1
+  }
+
+  /** Keeps exactly one sleep armed for the earliest deadline (none when nothing is held). */
+  function arm(): void {
+    const first = heap[0]
+    if (!first) {
+      armed?.stop.abort()
+      armed = null
+      return
+    }
+    if (armed && armed.at <= first.deadline) return
+    armed?.stop.abort()
+    const timer = { at: first.deadline, stop: new AbortController() }
+    armed = timer
+    void clock.sleep(Math.max(0, timer.at - clock.now()), timer.stop.signal).then(() => {
+      if (timer.stop.signal.aborted) return
+      armed = null
+      const until = clock.now() + COALESCE_MS
+      while (heap[0] && heap[0].deadline <= until) heap[0].settle('timeout')
+      arm()
+    })
+  }
+
+  function groupFor(scope: readonly string[]): ScopeGroup {
+    const key = JSON.stringify(scope)
+    let g = groups.get(key)
+    if (!g) {
+      g = { key, matches: scopeMatcher(scope), waiters: new Set() }
+      groups.set(key, g)
+    }
+    return g
+  }
+
+  return {
+    wait(scope, ms, signal) {
+      if (closed) return Promise.resolve('closed')
+      if (signal?.aborted) return Promise.resolve('aborted')
+      return new Promise<WaitOutcome>((resolve) => {
+        const group = groupFor(scope)
+        const onAbort = () => waiter.settle('aborted')
+        const waiter: Waiter = {
+          deadline: clock.now() + ms,
+          index: heap.length,
+          group,
+          settle(outcome) {
+            if (waiter.index < 0) return
+            remove(waiter)
+            group.waiters.delete(waiter)
+            if (group.waiters.size === 0) groups.delete(group.key)
+            signal?.removeEventListener('abort', onAbort)
+            resolve(outcome)
+          },
+        }
+        heap.push(waiter)
+        up(waiter.index)
+        group.waiters.add(waiter)
+        signal?.addEventListener('abort', onAbort, { once: true })
+        arm()
+      })
+    },
+    get held() {
+      return heap.length
+    },
+    close() {
+      if (closed) return
+      closed = true
+      unsubscribe()
+      while (heap[0]) heap[0].settle('closed')
+      arm()
+    },
+  }
+}

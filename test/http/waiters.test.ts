@@ -1,0 +1,95 @@
+import { describe, expect, test } from 'bun:test'
+import { FakeClock } from '../../src/lib/clock'
+import { createWaiterRegistry, type WaitOutcome } from '../../src/http/waiters'
+import type { CommitListener, CommittedChange } from '../../src/store'
+
+function setup() {
+  const clock = new FakeClock()
+  const listeners = new Set<CommitListener>()
+  const reg = createWaiterRegistry({ clock, onCommit: (l) => (listeners.add(l), () => void listeners.delete(l)) })
+  const commit = (...changes: Partial<CommittedChange>[]) => {
+    const full = changes.map((c) => ({ op: 'insert', id: 'x', origin_peer: null, label: '', deleted: false, encrypted: false, feed: null, ...c }) as CommittedChange)
+    for (const l of listeners) l(full)
+  }
+  return { clock, reg, commit, listeners }
+}
+
+/** The outcome if settled by now, else 'held'. */
+async function state(p: Promise<WaitOutcome>): Promise<WaitOutcome | 'held'> {
+  return Promise.race([p, new Promise<'held'>((r) => setTimeout(() => r('held'), 0))])
+}
+
+describe('waiter registry', () => {
+  test('wait expires exactly at its deadline on the injected clock', async () => {
+    const { clock, reg } = setup()
+    const p = reg.wait(['public:*'], 30_000)
+    clock.advance(29_999)
+    expect(await state(p)).toBe('held')
+    clock.advance(1)
+    expect(await p).toBe('timeout')
+    expect(reg.held).toBe(0)
+  })
+
+  test('a change served under a matching label wakes; private, out-of-scope and copy changes do not', async () => {
+    const { reg, commit } = setup()
+    const p = reg.wait(['public:team*'], 50_000)
+    commit({ label: 'secret:x' }) // private: no feed entry
+    commit({ label: 'public:other', feed: { served: 'public:other', was: null } }) // out of scope
+    commit({ label: 'peer:abc:public:team1', origin_peer: 'abc' }) // a pulled copy
+    expect(await state(p)).toBe('held')
+    commit({ label: 'public:team1', feed: { served: 'public:team1', was: null } })
+    expect(await p).toBe('changed')
+  })
+
+  test('a tombstone wakes the scopes that matched the label it was served under', async () => {
+    const { reg, commit } = setup()
+    const inScope = reg.wait(['public:a*'], 50_000)
+    const outOfScope = reg.wait(['public:z*'], 50_000)
+    commit({ op: 'update', deleted: true, feed: { served: null, was: 'public:a1' } })
+    expect(await inScope).toBe('changed')
+    expect(await state(outOfScope)).toBe('held')
+    expect(reg.held).toBe(1)
+  })
+
+  test('one timer for many waiters: deadlines in any order settle in order, aborted ones leave the heap', async () => {
+    const { clock, reg } = setup()
+    const order: number[] = []
+    const waits = [5000, 1000, 3000, 2000, 4000].map((ms) => reg.wait(['*'], ms).then((o) => (order.push(ms), o)))
+    const ac = new AbortController()
+    const aborted = reg.wait(['*'], 2500, ac.signal)
+    expect(clock.sleeping).toBe(1)
+    ac.abort()
+    expect(await aborted).toBe('aborted')
+    for (let t = 0; t < 5; t++) {
+      clock.advance(1000)
+      await Bun.sleep(0)
+    }
+    expect(await Promise.all(waits)).toEqual(['timeout', 'timeout', 'timeout', 'timeout', 'timeout'])
+    expect(order).toEqual([1000, 2000, 3000, 4000, 5000])
+    expect(reg.held).toBe(0)
+  })
+
+  test('close answers every held request at once and holds no new one; no timer is left', async () => {
+    const { clock, reg, listeners } = setup()
+    const held = [reg.wait(['*'], 50_000), reg.wait(['public:*'], 50_000)]
+    reg.close()
+    expect(await Promise.all(held)).toEqual(['closed', 'closed'])
+    expect(await reg.wait(['*'], 50_000)).toBe('closed')
+    await Bun.sleep(0)
+    expect(clock.sleeping).toBe(0)
+    expect(listeners.size).toBe(0)
+  })
+
+  test('2,000 held requests: one armed sleep, and a commit matching one scope settles only that group', async () => {
+    const { clock, reg, commit } = setup()
+    const a = Array.from({ length: 1000 }, () => reg.wait(['public:a*'], 50_000))
+    const b = Array.from({ length: 1000 }, () => reg.wait(['public:b*'], 50_000))
+    expect(reg.held).toBe(2000)
+    expect(clock.sleeping).toBe(1)
+    commit({ feed: { served: 'public:a1', was: null } })
+    expect(new Set(await Promise.all(a))).toEqual(new Set(['changed']))
+    expect(reg.held).toBe(1000)
+    clock.advance(50_000)
+    expect(new Set(await Promise.all(b))).toEqual(new Set(['timeout']))
+  })
+})

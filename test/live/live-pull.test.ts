@@ -1,0 +1,71 @@
+/**
+ * Live federation between real pods (in process, loopback, real clock, pull loops running): a
+ * write at A reaches live peer B through B's held long-poll, without any sync call; writes B may
+ * not receive (private, scope-excluded) wake nobody; a burst arrives in pages.
+ */
+import { afterEach, expect, test } from 'bun:test'
+import { shortId } from '../../src/identity'
+import { addPeer, copies, livePods, pullLines, until, type LivePod } from './_live-pods'
+
+const pods = livePods()
+afterEach(() => pods.cleanup())
+
+/** A and B paired both ways; B pulls A with `scope`. Resolves once B's long-poll is held at A. */
+async function pairedLive(scope?: string): Promise<{ a: LivePod; b: LivePod }> {
+  const a = await pods.start()
+  const b = await pods.start()
+  await addPeer(a, b, { sync: false }) // A only serves B here
+  await addPeer(b, a, { scope })
+  await until(() => a.heldPolls() === 1, "B's long-poll held at A")
+  return { a, b }
+}
+
+test('a write at A appears at live peer B without any sync call', async () => {
+  const { a, b } = await pairedLive()
+  const res = await a.api('POST', '/memories', { label: 'public:live', content: 'arrives by itself' })
+  expect(res.status).toBe(201)
+  await until(() => copies(b, a.id).length === 1, 'the copy at B')
+  expect(copies(b, a.id)).toEqual([`peer:${a.id}:public:live`])
+  const hits = b.store.recall('arrives itself')
+  expect(hits.map((h) => h.label)).toContain(`peer:${a.id}:public:live`)
+  // And B is back to holding its next long-poll.
+  await until(() => a.heldPolls() === 1, 'the next long-poll')
+})
+
+test('private and scope-excluded writes wake no one: B stays held, nothing is served until an in-scope write', async () => {
+  const { a, b } = await pairedLive('public:team*')
+  const before = pullLines(b, shortId(a.id)).length
+  expect((await a.api('POST', '/memories', { label: 'secret:plan', content: 'never leaves A' })).status).toBe(201)
+  expect((await a.api('POST', '/memories', { label: 'public:other', content: 'outside B scope' })).status).toBe(201)
+  // The commit notification runs synchronously with the commit: had either woken B's request,
+  // it would have left the registry before the 201 went out.
+  expect(a.heldPolls()).toBe(1)
+  expect(pullLines(b, shortId(a.id)).length).toBe(before)
+  expect((await a.api('POST', '/memories', { label: 'public:team-x', content: 'for B' })).status).toBe(201)
+  await until(() => copies(b, a.id).length === 1, 'the in-scope copy at B')
+  expect(copies(b, a.id)).toEqual([`peer:${a.id}:public:team-x`])
+  // Exactly one answer since B began to hold: the in-scope write's.
+  const lines = pullLines(b, shortId(a.id)).slice(before)
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).not.toContain('never leaves A')
+})
+
+test('a burst of 10,000 writes reaches B completely, in pages rather than 10,000 answers', async () => {
+  const { a, b } = await pairedLive()
+  const before = pullLines(b, shortId(a.id)).length
+  const N = 10_000
+  // Written as concurrent writers would (the HTTP API's group commit), 50 at a time, each group
+  // committing and waking B's held request while the burst goes on.
+  for (let i = 0; i < N; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, j) => a.store.rememberGrouped({ label: `public:burst-${i + j}`, content: `item ${i + j}` })))
+  }
+  await until(() => b.store.countPeerCopies(a.id) === N, 'all 10,000 copies at B', 60_000)
+  const labels = copies(b, a.id)
+  expect(new Set(labels).size).toBe(N)
+  expect(labels.length).toBe(N)
+  const answers = pullLines(b, shortId(a.id)).slice(before)
+  const fetched = answers.map((l) => Number(/fetched=(\d+)/.exec(l)![1]))
+  expect(fetched.reduce((x, y) => x + y, 0)).toBe(N)
+  // Pages: each pull may hold several pages of up to 500; far fewer pulls than writes.
+  expect(answers.length).toBeLessThan(N / 20)
+}, 90_000)
