@@ -23,6 +23,7 @@ import { mcpCommand } from './cli/cmd-mcp'
 import { contextCommand } from './cli/cmd-context'
 import { backupCommands } from './cli/cmd-backup'
 import { exportCommands } from './cli/cmd-export'
+import { watchCommand } from './cli/cmd-watch'
 import { visible } from './lib/visible'
 
 export { startPod } from './pod'
@@ -59,6 +60,7 @@ function rootCommand(flags: GlobalFlags) {
       restore,
       export: exportCmd,
       import: importCmd,
+      watch: watchCommand(flags),
     },
   })
 }

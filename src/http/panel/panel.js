@@ -16,6 +16,10 @@ import { createSharing } from './sharing.mjs'
 
 const TOKEN_KEY = 'mazemaker.admin-token'
 const REFRESH_MS = 5000
+/** While the live stream is up, the full re-read is only a safety net (and moves "2 min ago"). */
+const LIVE_REFRESH_MS = 60_000
+/** A dropped stream is opened again after this long. */
+const STREAM_RETRY_MS = 2000
 const MEMORY_PAGE = 20
 const CONTENT_PREVIEW_CHARS = 400
 const SHORT_ID_CHARS = 8
@@ -101,6 +105,11 @@ function startPanel() {
     memoryKey: '',
     refreshTimer: 0,
     bannerText: '',
+    /** The GET /events stream: up, and how to end it. */
+    live: false,
+    stream: null,
+    lastRefresh: 0,
+    memoryTimer: 0,
   }
 
   async function api(method, path, body) {
@@ -149,6 +158,8 @@ function startPanel() {
     token = null
     sessionStorage.removeItem(TOKEN_KEY)
     clearTimeout(state.refreshTimer)
+    state.stream?.abort()
+    state.stream = null
     if (reason) $('no-token-reason').textContent = reason
     $('dashboard').hidden = true
     $('no-token').hidden = false
@@ -698,6 +709,7 @@ function startPanel() {
 
   async function refreshAll() {
     if (!token) return
+    state.lastRefresh = Date.now()
     try {
       if (!state.self) await loadIdentity()
       await refreshPeers()
@@ -713,9 +725,84 @@ function startPanel() {
   function scheduleRefresh() {
     clearTimeout(state.refreshTimer)
     state.refreshTimer = setTimeout(async () => {
-      if (document.visibilityState === 'visible') await refreshAll()
+      const due = !state.live || Date.now() - state.lastRefresh >= LIVE_REFRESH_MS
+      if (document.visibilityState === 'visible' && due) await refreshAll()
       if (token) scheduleRefresh()
     }, REFRESH_MS)
+  }
+
+  // ---- live stream --------------------------------------------------------------------------------
+  // GET events (text/event-stream) read with fetch, so the admin token goes in the Authorization
+  // header and never into a URL (EventSource cannot send headers). Peer status and arriving
+  // memories then show without waiting for the next refresh.
+
+  async function follow() {
+    if (state.stream || !token) return
+    const ctl = new AbortController()
+    state.stream = ctl
+    try {
+      const res = await fetch('events', {
+        headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
+        cache: 'no-store',
+        credentials: 'omit',
+        signal: ctl.signal,
+      })
+      if (res.status === 401) return signedOut('The pod refused the token this tab had (was admin.token replaced?).')
+      if (!res.ok || !res.body) return
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+      state.live = true
+      document.body.dataset.live = 'on'
+      let buf = ''
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        buf += value
+        let end
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          onFrame(buf.slice(0, end))
+          buf = buf.slice(end + 2)
+        }
+      }
+    } catch {
+      // the pod went away or the tab is closing: the retry below (or the poll) takes over
+    } finally {
+      if (state.stream === ctl) {
+        state.live = false
+        state.stream = null
+        document.body.dataset.live = 'off'
+      }
+      if (token && !ctl.signal.aborted) setTimeout(follow, STREAM_RETRY_MS)
+    }
+  }
+
+  function onFrame(raw) {
+    let event = 'message'
+    const data = []
+    for (const line of raw.split('\n')) {
+      if (line.startsWith('event:')) event = line.slice(6).trim()
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+    }
+    if (data.length === 0) return
+    let payload
+    try {
+      // Same rule as api(): every string the server sends is made visible here.
+      payload = JSON.parse(data.join('\n'), (_key, value) => (typeof value === 'string' ? shown(value) : value))
+    } catch {
+      return
+    }
+    if (event === 'peers') {
+      ++latest.peers // a poll answer still in flight is older than this
+      renderPeers(payload)
+    } else if (event === 'memory' || event === 'skipped') {
+      memoriesChanged()
+    }
+  }
+
+  /** Re-reads the first page of the list soon (a burst of arrivals is one re-read). */
+  function memoriesChanged() {
+    if (state.memoryQuery || state.memoryPages !== 1) return
+    clearTimeout(state.memoryTimer)
+    state.memoryTimer = setTimeout(() => loadMemories(), 50)
   }
 
   // ---- wiring -------------------------------------------------------------------------------------
@@ -763,6 +850,7 @@ function startPanel() {
     $('no-token').hidden = true
     $('dashboard').hidden = false
     refreshAll().then(scheduleRefresh)
+    follow()
   }
 
   // Pasting a new `mazemaker open` link into this tab only changes the fragment: no reload.
@@ -770,6 +858,8 @@ function startPanel() {
     if (!new URLSearchParams(location.hash.slice(1)).has('token')) return
     token = takeToken()
     state.self = null
+    state.stream?.abort() // opened with the old token
+    state.stream = null
     if (token) signedIn()
   })
 
