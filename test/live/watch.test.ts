@@ -15,7 +15,8 @@ let a: PodProcess
 let b: PodProcess
 beforeAll(async () => {
   ;[a, b] = await Promise.all([spawnPod({ env: LIVE }), spawnPod({ env: LIVE })])
-  await addPeer(b, a) // B pulls A, live
+  await addPeer(a, b, { sync: false }) // A serves B …
+  await addPeer(b, a) // … and B pulls A, live
 })
 afterAll(() => cleanup([a, b]))
 

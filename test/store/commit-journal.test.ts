@@ -31,6 +31,14 @@ describe('onCommit: what each committed write changed', () => {
     expect(JSON.stringify(seen)).not.toContain('hidden')
   })
 
+  test('a secret-held memory reports no feed entry until it is released', () => {
+    const { id } = store.remember({ label: 'public:key', content: 'looks like a credential' }, { held: true })
+    store.update(id, { label: 'public:key2' })
+    expect(feedOf()).toEqual([null, null])
+    store.release(id)
+    expect(feedOf().at(-1)).toEqual({ served: 'public:key2', was: null })
+  })
+
   test('update and forget report the label the memory was served under, so its tombstone can be matched to a scope', () => {
     const id = store.remember({ label: 'public:a', content: 'x' }).id
     seen = []
