@@ -14,6 +14,8 @@ export interface PeerView {
   /** The same URLs, always as a list ([] = none yet). */
   urls: string[]
   sync: boolean
+  /** Pulled live (a long-poll held open to it), not only on the interval. */
+  live: boolean
   scope: string | string[]
   status: PeerStatus
   last_sync_at: string | null

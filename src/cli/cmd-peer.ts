@@ -111,18 +111,20 @@ export function peerCommands(flags: GlobalFlags) {
 
   const set = patch(
     'set',
-    'Change a peer: --url, --scope, --name, --sync true|false',
+    'Change a peer: --url, --scope, --name, --sync true|false, --live true|false',
     (a) => ({
       ...(a.url !== undefined ? { url: urlList(a.urls as string[]) } : {}),
       ...(a.scope !== undefined ? { scope: splitScope(String(a.scope)) } : {}),
       ...(a.name !== undefined ? { name: a.name } : {}),
       ...(a.sync !== undefined ? { sync: parseBool(String(a.sync)) } : {}),
+      ...(a.live !== undefined ? { live: parseBool(String(a.live)) } : {}),
     }),
     {
       url: { type: 'string', description: 'new URL (or mzm-rendezvous://<id>); repeat for several, tried in order; "" clears' },
       scope: { type: 'string', description: 'label glob(s), comma-separated' },
       name: { type: 'string', description: 'new name' },
       sync: { type: 'string', description: 'true or false' },
+      live: { type: 'string', description: 'true (hold a long-poll open to it, the default) or false (the interval alone)' },
     },
   )
   const pause = patch('pause', 'Stop pulling from a peer (it can still pull from us)', () => ({ sync: false }))

@@ -63,7 +63,9 @@ export function peerSyncRoutes(deps: AppDeps) {
       // The relationship may have ended while we held the request: serve nothing then.
       const still = peers.trusted(auth.callerId)
       if (!still || still.key !== trusted.key) throw new AuthError('unauthorized', UNAUTHORIZED)
-      if (outcome === 'changed') ({ answer: plain, memories } = encodePage(store, identity.podId, req))
+      // Everyone woken by this commit at the same cursor and scope gets the same page: built once.
+      const key = JSON.stringify([req.since, req.scope, req.limit])
+      if (outcome === 'changed') ({ answer: plain, memories } = deps.waiters.shared(key, () => encodePage(store, identity.podId, req)))
       servedFrom = performance.now() // the hold is not serving time
     }
     const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })

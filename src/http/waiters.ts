@@ -47,6 +47,12 @@ export interface WaiterRegistry {
   readonly held: number
   /** Answers every held request at once ('closed') and refuses to hold new ones. */
   close(): void
+  /**
+   * `compute()`, shared by every caller asking with the same `key` in this turn of the event
+   * loop: a commit that wakes 2,000 requests at the same cursor and scope builds their page once.
+   * Cleared before the next turn, so nothing outlives the commit that made it.
+   */
+  shared<T>(key: string, compute: () => T): T
 }
 
 export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: CommitListener): () => void }): WaiterRegistry {
@@ -58,6 +64,7 @@ export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: Co
   let armed: { at: number; stop: AbortController } | null = null
 
   const unsubscribe = deps.onCommit((changes) => wake(changes))
+  let memo: Map<string, unknown> | null = null
 
   function wake(changes: readonly CommittedChange[]): void {
     if (heap.length === 0) return
@@ -176,6 +183,16 @@ export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: Co
     },
     get held() {
       return heap.length
+    },
+    shared<T>(key: string, compute: () => T): T {
+      if (!memo) {
+        memo = new Map()
+        setTimeout(() => (memo = null), 0)
+      }
+      if (memo.has(key)) return memo.get(key) as T
+      const value = compute()
+      memo.set(key, value)
+      return value
     },
     close() {
       if (closed) return

@@ -56,6 +56,7 @@ export function peersOverview(
       url: p.url,
       urls: peerUrls(p),
       sync: p.sync,
+      live: p.live !== false,
       scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
       status,
       last_sync_at: state.last_sync_at,

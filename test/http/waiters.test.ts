@@ -93,3 +93,14 @@ describe('waiter registry', () => {
     expect(new Set(await Promise.all(b))).toEqual(new Set(['timeout']))
   })
 })
+
+describe('shared page of one wake', () => {
+  test('callers in the same turn share one computation; the next turn computes again', async () => {
+    const { reg } = setup()
+    let computed = 0
+    const make = () => ++computed
+    expect([reg.shared('k', make), reg.shared('k', make), reg.shared('other', make)]).toEqual([1, 1, 2])
+    await new Promise((r) => setTimeout(r, 1))
+    expect(reg.shared('k', make)).toBe(3)
+  })
+})

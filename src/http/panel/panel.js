@@ -733,7 +733,7 @@ function startPanel() {
 
   // ---- live stream --------------------------------------------------------------------------------
   // GET events (text/event-stream) read with fetch, so the admin token goes in the Authorization
-  // header and never into a URL (EventSource cannot send headers). Peer status and arriving
+  // header and never into a URL (the browser’s own event-stream reader cannot send headers). Peer status and arriving
   // memories then show without waiting for the next refresh.
 
   async function follow() {
