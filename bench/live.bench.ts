@@ -127,7 +127,7 @@ async function untilHeld(hub: PodProcess, n: number, timeoutMs = 300_000): Promi
   const t = performance.now()
   while ((await held(hub)) < n) {
     if (performance.now() - t > timeoutMs) throw new Error(`only ${await held(hub)} of ${n} long-polls held after ${timeoutMs} ms`)
-    await Bun.sleep(50)
+    await Bun.sleep(100)
   }
   return performance.now() - t
 }
@@ -194,8 +194,11 @@ async function main(): Promise<void> {
       const trials = TRIALS[n] ?? 10
       const all: number[] = []
       const last: number[] = []
+      let hubCpu = 0
       for (let k = 0; k < trials; k++) {
+        const cpu0 = cpuSeconds(hub.pid)
         const lat = await trial(hub, children, k + n * 1000)
+        hubCpu += cpuSeconds(hub.pid) - cpu0
         all.push(...lat)
         last.push(Math.max(...lat))
         // Every spoke holds again before the next write (their next long-poll is back at H).
@@ -209,6 +212,7 @@ async function main(): Promise<void> {
       } else {
         row('  ratio p50 to the sync-now baseline', `${fmt(oneP50 / percentile([...base].sort((a, b) => a - b), 50), 2)}x`)
       }
+      row('hub CPU per write (serving every spoke)', `${fmt((hubCpu / trials) * 1000, 1)} ms`, `${fmt((hubCpu / trials / started) * 1000, 3)} ms per spoke answered (10 ms clock ticks)`)
       row('hub RSS', `${fmt(rssMb(hub.pid), 0)} MB`, `with ${await held(hub)} requests held`)
     }
 

@@ -24,6 +24,9 @@ import { nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
 
+/** Held long-polls have their relationship re-read every this many watchdog rounds. */
+const LIVE_CHECK_EVERY = 10
+
 /** Results for peers that were not pulled, or whose pull we stopped ourselves: not the peer's failure. */
 const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'scope_changed', 'stopped', 'superseded'])
 
@@ -313,10 +316,14 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const ac = new AbortController()
     watchdog = ac
     void (async () => {
-      while (!ac.signal.aborted) {
+      for (let round = 1; !ac.signal.aborted; round++) {
         await clock.sleep(RELATIONSHIP_CHECK_MS, ac.signal)
         if (ac.signal.aborted) return
         for (const f of flights.values()) {
+          // A held long-poll stores nothing without the check right before storing (pull-peer.ts)
+          // and admin changes cut it at once (peerChanged); a hand edit only needs to end the
+          // idle request eventually. So 2,000 held pulls cost two stats each per 10 s, not per second.
+          if (f.live && round % LIVE_CHECK_EVERY !== 0) continue
           const why = whyNot(f.peer)
           if (why) f.cut(why)
         }
