@@ -112,6 +112,13 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const liveReady = new Set<string>()
   /** Live peers' empty answers in a row that came back without being held. */
   const quickEmpty = new Map<string, number>()
+  /**
+   * When each peer's tombstones were last settled. Live pulls stage them (see pull-peer.ts) so
+   * the mass-delete guard sees a whole burst; at most an interval after the last settle, the next
+   * pull settles whatever is staged, so a peer writing without pause cannot keep them waiting
+   * (nor split a mass delete over windows shorter than the interval pulls would have judged).
+   */
+  const lastSettled = new Map<string, number>()
   /** The one relationship watchdog for all flights (not a timer per pull: 2,000 live peers). */
   let watchdog: AbortController | null = null
   /** Forced pulls waiting for a free slot. */
@@ -157,6 +164,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
           now: () => clock.now(),
           fetch: deps.fetch,
           wait: flight.live ? liveWait : 0,
+          stageTombstones: flight.live && clock.now() - (lastSettled.get(peer.id) ?? 0) < deps.intervalMs(),
           signal: flight.abort.signal,
           current: () => flight.reason ?? whyNot(peer),
           connectTimeoutMs: deps.connectTimeoutMs,
@@ -169,6 +177,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       const gone = whyNot(peer)
       if (gone) return stopped(flight, gone, ms, 'relationship ended after the last page')
       deps.store.recordPull(peer.id, { ok: true, at: new Date(clock.now()).toISOString() })
+      if (totals.settled) lastSettled.set(peer.id, clock.now())
       deps.confirmUrl?.(peer, totals.url)
       noteFallback(peer.id, failedUrls, totals.url)
       // Up to date with a live peer: the next long-poll goes out at once (bursts then arrive as

@@ -70,3 +70,21 @@ test('a burst of 10,000 writes reaches B completely, in pages rather than 10,000
   // Pages: each pull may hold several pages of up to 500; far fewer pulls than writes.
   expect(answers.length).toBeLessThan(N / 20)
 }, 90_000)
+
+test('a mass delete that arrives live in small answers is still held as one (the guard sees the whole burst)', async () => {
+  // A 1 s wait, so the quiet answer that settles staged tombstones comes within the test.
+  const a = await pods.start({ liveWaitSeconds: 1 })
+  const b = await pods.start({ liveWaitSeconds: 1 })
+  await addPeer(a, b, { sync: false })
+  const ids = Array.from({ length: 200 }, (_, i) => a.store.remember({ label: `public:m${i}`, content: `memory ${i}` }).id)
+  await addPeer(b, a)
+  await until(() => b.store.countPeerCopies(a.id) === 200 && a.heldPolls() === 1, 'B caught up and live')
+  // 150 deletions, a few per turn of the event loop: B's long-poll takes them in small answers.
+  for (let i = 0; i < 150; i++) {
+    a.store.forget(ids[i]!)
+    if (i % 5 === 4) await new Promise((r) => setTimeout(r, 1))
+  }
+  await until(() => b.store.peerState(a.id).held_deletes === 150, 'the 150 deletions held at B')
+  expect(b.store.countPeerCopies(a.id)).toBe(200)
+  expect(pullLines(b, shortId(a.id)).length).toBeGreaterThan(2) // it did arrive in several answers
+}, 60_000)
