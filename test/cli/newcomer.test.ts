@@ -116,7 +116,9 @@ describe('colour and usage', () => {
   const tty = (cmd: string, env: Record<string, string> = {}) => {
     // script(1) gives the CLI a real terminal on stdout and stderr.
     const line = [...mainCommand(), ...cmd.split(' ')].map((a) => `'${a}'`).join(' ')
-    const r = Bun.spawnSync(['script', '-qec', line, '/dev/null'], { cwd: ROOT, env: testEnv(env), stdout: 'pipe', stderr: 'pipe' })
+    // citty also turns colour off under CI=true (as CI runs us) or TEST: a terminal here is an operator's.
+    const { CI: _ci, TEST: _test, ...operatorEnv } = testEnv(env)
+    const r = Bun.spawnSync(['script', '-qec', line, '/dev/null'], { cwd: ROOT, env: operatorEnv, stdout: 'pipe', stderr: 'pipe' })
     return r.stdout.toString()
   }
 
