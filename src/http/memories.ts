@@ -7,7 +7,7 @@ import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { LABEL_MAX_CHARS, UUID_RE } from '../protocol'
 import type { AppDeps } from './deps'
-import { intString, parseWith, readJson, readQuery } from './validate'
+import { intString, jsonBody, param, query } from './validate'
 
 const LabelSchema = v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(LABEL_MAX_CHARS, `label is longer than ${LABEL_MAX_CHARS} characters`))
 
@@ -37,47 +37,43 @@ const RecallQuery = v.object({
 
 export const MemoryId = v.pipe(v.string(), v.regex(UUID_RE, 'memory id must be a lowercase UUID'))
 
+const memoryId = param('id', MemoryId, 'memory id')
+
 export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
   const { store } = deps
   return new Hono()
-    .post('/memories', async (c) => {
-      const body = await readJson(c, RememberSchema)
-      return c.json(await store.rememberGrouped(body), 201)
-    })
+    .post('/memories', jsonBody(RememberSchema), async (c) => c.json(await store.rememberGrouped(c.req.valid('json')), 201))
     // Before /memories/:id, which would take "held" for an id.
-    .get('/memories/held', (c) => {
-      const q = readQuery(c, HeldQuery)
-      return c.json({ memories: store.listHeld(q.limit ?? 100) })
-    })
-    .post('/memories/:id/release', (c) => {
-      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
+    .get('/memories/held', query(HeldQuery), (c) => c.json({ memories: store.listHeld(c.req.valid('query').limit ?? 100) }))
+    .post('/memories/:id/release', memoryId, (c) => {
+      const { id } = c.req.valid('param')
       const memory = store.release(id)
       if (!memory) throw new NotFound(`no memory ${id}`)
       return c.json(memory)
     })
-    .get('/memories', (c) => {
-      const q = readQuery(c, ListQuery)
+    .get('/memories', query(ListQuery), (c) => {
+      const q = c.req.valid('query')
       return c.json(store.list({ prefix: q.prefix, limit: q.limit, cursor: q.cursor, origin: q.origin }))
     })
-    .get('/memories/:id', (c) => {
-      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
+    .get('/memories/:id', memoryId, (c) => {
+      const { id } = c.req.valid('param')
       const memory = store.get(id)
       if (!memory) throw new NotFound(`no memory ${id}`)
       return c.json(memory)
     })
-    .patch('/memories/:id', async (c) => {
-      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
-      const memory = await store.updateScanned(id, await readJson(c, UpdateSchema))
+    .patch('/memories/:id', memoryId, jsonBody(UpdateSchema), async (c) => {
+      const { id } = c.req.valid('param')
+      const memory = await store.updateScanned(id, c.req.valid('json'))
       if (!memory) throw new NotFound(`no memory ${id}`)
       return c.json(memory)
     })
-    .delete('/memories/:id', (c) => {
-      const id = parseWith(MemoryId, c.req.param('id'), 'memory id')
+    .delete('/memories/:id', memoryId, (c) => {
+      const { id } = c.req.valid('param')
       if (!store.forget(id)) throw new NotFound(`no memory ${id}`)
       return c.body(null, 204)
     })
-    .get('/recall', (c) => {
-      const q = readQuery(c, RecallQuery)
+    .get('/recall', query(RecallQuery), (c) => {
+      const q = c.req.valid('query')
       if (q.q.trim() === '') throw new BadInput('q has no words')
       return c.json({ results: store.recall(q.q, q.k ?? 10) })
     })

@@ -3,13 +3,15 @@
  * what sharing looks like: a peer's share preview, its access log, and which peers receive a memory.
  */
 import { Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { scopeLimitProblem } from '../protocol'
 import { parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema } from '../identity'
 import type { AppDeps, PeerView } from './deps'
 import { sharePreview } from '../mcp/share-preview'
-import { intString, readJson, readQuery } from './validate'
+import { intString, jsonBody, query } from './validate'
 import { MemoryId } from './memories'
 
 /** The scope limits (src/lib/glob.ts) apply to what the operator configures as to what peers send. */
@@ -50,6 +52,9 @@ const LogQuery = v.object({
 })
 const AudienceSchema = v.strictObject({ ids: v.pipe(v.array(MemoryId), v.maxLength(500, 'at most 500 ids')) })
 
+/** `:id` as a pod id (parsePodId's own 400 when it is not one). */
+const peerId = validator('param', (value: Record<string, string>) => ({ id: parsePodId(value.id ?? '') }))
+
 export function peerAdminRoutes(deps: AppDeps) {
   const { identity, peers } = deps
   const view = (id: string): PeerView => {
@@ -57,6 +62,13 @@ export function peerAdminRoutes(deps: AppDeps) {
     if (!found) throw new NotFound(`no peer ${id}`)
     return found
   }
+
+  // An unknown peer is 404 whatever the query says.
+  const knownPeer = createMiddleware(async (c, next) => {
+    const id = parsePodId(c.req.param('id') ?? '')
+    if (!peers.get(id)) throw new NotFound(`no peer ${id}`)
+    await next()
+  })
 
   return new Hono()
     .get('/peer/identity', (c) =>
@@ -67,8 +79,8 @@ export function peerAdminRoutes(deps: AppDeps) {
         handshake_url: identity.handshakeUrl(),
       }),
     )
-    .post('/peer/add', async (c) => {
-      const body = await readJson(c, AddSchema)
+    .post('/peer/add', jsonBody(AddSchema), async (c) => {
+      const body = c.req.valid('json')
       const hs = parseHandshakeUrl(body.handshake_url, identity.podId)
       // No direct URL given: the URLs the peer advertises in its handshake, else the rendezvous.
       const url = body.direct_url ?? hs.urls ?? deps.defaultPeerUrl(hs.podId)
@@ -90,16 +102,16 @@ export function peerAdminRoutes(deps: AppDeps) {
       const unknown = overview.unknown_callers ?? []
       return c.json(overview.error ? { ...overview, unknown_callers: unknown } : { peers: overview.peers, summary: overview.summary, unknown_callers: unknown })
     })
-    .patch('/peer/peers/:id', async (c) => {
-      const id = parsePodId(c.req.param('id'))
-      const patch = await readJson(c, PatchSchema)
+    .patch('/peer/peers/:id', peerId, jsonBody(PatchSchema), async (c) => {
+      const { id } = c.req.valid('param')
+      const patch = c.req.valid('json')
       peers.update(id, patch)
       deps.peerChanged?.(id)
       deps.log.info({ op: 'peer_set', peer: id.slice(0, 8), msg: Object.keys(patch).join(',') })
       return c.json({ peer: view(id) })
     })
-    .delete('/peer/peers/:id', (c) => {
-      const id = parsePodId(c.req.param('id'))
+    .delete('/peer/peers/:id', peerId, (c) => {
+      const { id } = c.req.valid('param')
       const purge = c.req.query('purge') === 'true'
       const existed = peers.remove(id)
       // Stop its pull in flight before purging, so nothing arrives after the purge.
@@ -109,17 +121,16 @@ export function peerAdminRoutes(deps: AppDeps) {
       deps.log.info({ op: 'peer_remove', peer: id.slice(0, 8), count: purged })
       return c.json({ removed: existed, purged })
     })
-    .post('/peer/peers/:id/accept-deletes', (c) => {
-      const id = parsePodId(c.req.param('id'))
+    .post('/peer/peers/:id/accept-deletes', peerId, (c) => {
+      const { id } = c.req.valid('param')
       if (!peers.get(id)) throw new NotFound(`no peer ${id}`)
       const deleted = deps.store.acceptDeletes(id)
       deps.log.info({ op: 'peer_accept_deletes', peer: id.slice(0, 8), count: deleted })
       return c.json({ deleted, peer: view(id) })
     })
-    .get('/peer/peers/:id/preview', (c) => {
-      const id = parsePodId(c.req.param('id'))
-      if (!peers.get(id)) throw new NotFound(`no peer ${id}`)
-      const q = readQuery(c, PreviewQuery)
+    .get('/peer/peers/:id/preview', peerId, knownPeer, query(PreviewQuery), (c) => {
+      const { id } = c.req.valid('param')
+      const q = c.req.valid('query')
       const asked = q.scope === undefined ? deps.store.servedScope(id) : null
       const scope = q.scope !== undefined ? parseScope(q.scope) : (asked ?? ['*'])
       const scopeSource = q.scope !== undefined ? 'query' : asked ? 'last_request' : 'gate'
@@ -127,23 +138,22 @@ export function peerAdminRoutes(deps: AppDeps) {
       const preview = sharePreview(deps.store, scope, q.limit ?? 50)
       return c.json({ peer: id, can_pull: peers.trusted(id) !== null, scope_source: scopeSource, held: deps.store.heldCount(), ...preview })
     })
-    .get('/peer/peers/:id/log', (c) => {
-      const id = parsePodId(c.req.param('id'))
-      const q = readQuery(c, LogQuery)
+    .get('/peer/peers/:id/log', peerId, query(LogQuery), (c) => {
+      const { id } = c.req.valid('param')
+      const q = c.req.valid('query')
       if (!peers.get(id) && deps.store.accessLog(id, { limit: 1 }).entries.length === 0) throw new NotFound(`no peer ${id}`)
       return c.json({ peer: id, ...deps.store.accessLog(id, { limit: q.limit ?? 50, before: q.before ?? null }) })
     })
-    .post('/peer/audience', async (c) => {
-      const { ids } = await readJson(c, AudienceSchema)
+    .post('/peer/audience', jsonBody(AudienceSchema), async (c) => {
+      const { ids } = c.req.valid('json')
       const scopes: Record<string, string[]> = {}
       for (const p of peers.list().peers) {
         if (peers.trusted(p.id)) scopes[p.id] = deps.store.servedScope(p.id) ?? ['*']
       }
       return c.json({ audience: deps.store.audience(ids, scopes) })
     })
-    .post('/peer/sync-now', async (c) => {
-      const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')
-      const body = hasBody ? await readJson(c, SyncNowSchema) : {}
+    .post('/peer/sync-now', jsonBody(SyncNowSchema, { optional: true }), async (c) => {
+      const body = c.req.valid('json')
       const peer = body.peer === undefined ? undefined : parsePodId(body.peer)
       if (peer && !peers.get(peer)) throw new NotFound(`no peer ${peer}`)
       return c.json({ results: await deps.syncNow(peer) })

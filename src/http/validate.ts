@@ -1,9 +1,13 @@
 /**
- * Edge validation: JSON bodies and query strings go through valibot, and failures become a
- * BadInput (400) whose message names the dot path of every problem.
+ * Edge validation in the route chain: JSON bodies, query strings and path parameters go through
+ * valibot as hono validators, so handlers get typed values (`c.req.valid('json')`) and the app's
+ * type (src/http/app.ts `AppType`) carries every route's input for the CLI's `hc` client. A
+ * failure is a BadInput (400) whose message names the dot path of every problem.
  */
+import type { MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { validator } from 'hono/validator'
 import * as v from 'valibot'
-import type { Context } from 'hono'
 import { BadInput } from '../lib/errors'
 
 export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
@@ -16,21 +20,42 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
   throw new BadInput(`invalid ${what}: ${issues.join('; ')}`, issues)
 }
 
-/** Reads and validates a JSON body; the content type is checked first (Hono would quietly yield {}). */
-export async function readJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
-  const type = c.req.header('content-type') ?? ''
-  if (!type.startsWith('application/json')) throw new BadInput('expected an application/json body')
-  let raw: unknown
-  try {
-    raw = await c.req.json()
-  } catch {
-    throw new BadInput('body is not valid JSON')
+/**
+ * The JSON body, validated. The content type is checked first: hono's json target quietly yields
+ * `{}` without it, which a schema of optional fields would accept.
+ */
+export function jsonBody<S extends v.GenericSchema>(schema: S, opts: { optional?: boolean } = {}) {
+  const inner = validator('json', (value, c): v.InferOutput<S> => {
+    // `optional`: a request with no body at all is validated as `{}`.
+    const empty = (c.req.header('content-length') ?? '0') === '0' && !c.req.header('transfer-encoding')
+    if (opts.optional && empty) return parseWith(schema, {}, 'body')
+    if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new BadInput('expected an application/json body')
+    return parseWith(schema, value, 'body')
+  })
+  // hono answers malformed JSON with its own 400 before our function runs; say it our way.
+  const wrapped: MiddlewareHandler = async function validateJson(c, next) {
+    let reached = false
+    try {
+      return (await inner(c, async () => {
+        reached = true
+        await next()
+      })) as Response | undefined
+    } catch (err) {
+      if (!reached && err instanceof HTTPException && err.status === 400) throw new BadInput('body is not valid JSON')
+      throw err
+    }
   }
-  return parseWith(schema, raw, 'body')
+  return wrapped as typeof inner
 }
 
-export function readQuery<S extends v.GenericSchema>(c: Context, schema: S): v.InferOutput<S> {
-  return parseWith(schema, c.req.query(), 'query')
+/** The query string (one value per key, as `c.req.query()` gives it), validated. */
+export function query<S extends v.GenericSchema>(schema: S) {
+  return validator('query', (_value, c): v.InferOutput<S> => parseWith(schema, c.req.query(), 'query'))
+}
+
+/** One path parameter, validated; `what` names it in the message ("invalid memory id: …"). */
+export function param<K extends string, S extends v.GenericSchema>(name: K, schema: S, what: string) {
+  return validator('param', (value: Record<string, string>) => ({ [name]: parseWith(schema, value[name], what) }) as Record<K, v.InferOutput<S>>)
 }
 
 /** `"20"` → 20 within bounds, for query strings. */

@@ -41,7 +41,7 @@ describe('createErrorHandler', () => {
     [new PodError('too_many_ids', 'token holds 1000 ids'), 429, { error: 'too_many_ids', message: 'token holds 1000 ids' }],
     [new PodError('full', 'rendezvous is full'), 503, { error: 'full', message: 'rendezvous is full' }],
     [new PodError('no_such_code', 'unmapped'), 500, { error: 'no_such_code', message: 'unmapped' }],
-  ])('%p → %i', async (err, status, body) => {
+  ])('%s → %i', async (err, status, body) => {
     const got = await answer(err)
     expect(got.status).toBe(status)
     expect(got.body).toEqual(body)
