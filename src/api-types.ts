@@ -1,6 +1,7 @@
 /**
- * Shapes of the local API's peer answers, shared by the layer that computes them (sync), the
- * one that serves them (http) and the CLI that prints them. A leaf: it imports nothing.
+ * Shapes of the local API's peer answers, shared by the layer that computes them (sync) and the
+ * one that serves them (http), which may not import each other. A leaf: it imports nothing. The
+ * CLI does not use these: its client derives every answer from the app's routes (`hc<AppType>`).
  */
 
 export type PeerStatus = 'ready' | 'handshake-pending' | 'awaiting-peer' | 'paused' | 'error' | 'revoked' | 'held'

@@ -9,8 +9,7 @@ import { homePaths, loadPodConfig } from '../identity'
 import { PodError } from '../lib/errors'
 import { visible } from '../lib/visible'
 import { CONTEXT_LIMIT_DEFAULT, CONTEXT_LIMIT_MAX, projectInfo, sessionContext } from '../mcp'
-import type { Memory, RecallHit } from '../store'
-import { homeRoot, type GlobalFlags } from './context'
+import { answer, homeRoot, type GlobalFlags } from './context'
 import { printJson, withPod } from './with-pod'
 
 export function contextCommand(flags: GlobalFlags) {
@@ -31,8 +30,8 @@ export function contextCommand(flags: GlobalFlags) {
         const prefixes = loadPodConfig(homePaths(homeRoot(flags)).podToml).public_prefixes
         return sessionContext(
           {
-            recall: async (q, k) => (await pod.call<{ results: RecallHit[] }>('GET', `/recall?${new URLSearchParams({ q, k: String(k) })}`)).results,
-            list: (o) => pod.call<{ memories: Memory[]; cursor: string | null }>('GET', `/memories?limit=${o.limit}`),
+            recall: async (q, k) => (await answer(pod.api.recall.$get({ query: { q, k: String(k) } }))).results,
+            list: (o) => answer(pod.api.memories.$get({ query: { limit: String(o.limit) } })),
           },
           project,
           limit,

@@ -8,7 +8,7 @@ import { checkAdvertiseReach, homePaths, isWildcardHost, openHome, parseListen, 
 import { localHttpUrl } from '../lib/http-url'
 import { formatMode, looseDbFiles } from '../store'
 import { createLogger } from '../lib/log'
-import { configuredUrl, homeRoot, podClient, portOverride, type GlobalFlags } from './context'
+import { answer, configuredUrl, homeRoot, podClient, portOverride, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
 import { openSqlite, serve } from '../runtime'
 import { visible } from '../lib/visible'
@@ -17,11 +17,6 @@ interface Check {
   name: string
   ok: boolean
   detail: string
-}
-
-interface StatusResponse {
-  url: string | null
-  rendezvous: { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string; rendezvous_url: string } | null
 }
 
 export function doctorCommand(flags: GlobalFlags) {
@@ -62,7 +57,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
   // The running pod answers on the home's socket, whatever port it took.
   const client = podClient(flags)
   const running = await client.running()
-  const status = running ? await client.call<StatusResponse>('GET', '/status') : null
+  const status = running ? await answer(client.api.status.$get()) : null
   if (status) {
     checks.push({ name: 'pod', ok: true, detail: `running at ${status.url ?? client.target}` })
   } else {

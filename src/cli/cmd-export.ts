@@ -15,7 +15,7 @@ import { isPublicLabel, type Memory } from '../store'
 import { checkPassphrase } from '../backup'
 import { memoryKey, parseJsonl, toJsonl, type ExportLine } from '../backup/jsonl'
 import { DEFAULT_KG_PREFIX, graphToMemories } from '../backup/server-memory'
-import { homeRoot, type GlobalFlags, type PodClient } from './context'
+import { answer, homeRoot, type Answer, type GlobalFlags, type PodApi, type PodClient } from './context'
 import { backupPassphrase } from './prompt-secret'
 import { printJson, withPod } from './with-pod'
 
@@ -23,13 +23,14 @@ const PAGE = 500
 const IMPORT_CONCURRENCY = 16
 const AGE_MAGIC = 'age-encryption.org/v1\n'
 
+type MemoryPage = Answer<Awaited<ReturnType<PodApi['memories']['$get']>>>
+
 /** Every own memory, newest first, through the local API (content decrypted by the pod). */
 async function ownMemories(pod: PodClient): Promise<Memory[]> {
   const out: Memory[] = []
   let cursor: string | null = null
   do {
-    const q = new URLSearchParams({ origin: 'local', limit: String(PAGE), ...(cursor ? { cursor } : {}) })
-    const page: { memories: Memory[]; cursor: string | null } = await pod.call('GET', `/memories?${q}`)
+    const page: MemoryPage = await answer(pod.api.memories.$get({ query: { origin: 'local', limit: String(PAGE), ...(cursor ? { cursor } : {}) } }))
     out.push(...page.memories)
     cursor = page.cursor
   } while (cursor)
@@ -94,7 +95,7 @@ async function rememberAll(pod: PodClient, todo: { label: string; content: strin
     while (next < todo.length) {
       const m = todo[next++]!
       try {
-        await pod.call('POST', '/memories', { label: m.label, content: m.content })
+        await answer(pod.api.memories.$post({ json: { label: m.label, content: m.content } }))
       } catch (err) {
         failed.push({ label: m.label.slice(0, 80), message: err instanceof Error ? err.message : String(err) })
       }

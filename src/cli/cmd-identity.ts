@@ -2,18 +2,11 @@
 import { defineCommand } from 'citty'
 import { readFileSync } from 'node:fs'
 import { homePaths } from '../identity'
-import { configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
+import { answer, configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
 import { renderQrTerminal } from './qr'
 import { printJson, withPod } from './with-pod'
 import { spawn } from '../runtime'
 import { visible } from '../lib/visible'
-
-interface IdentityResponse {
-  pod_id: string
-  name: string
-  key: string
-  handshake_url: string
-}
 
 export function identityCommands(flags: GlobalFlags) {
   const identity = defineCommand({
@@ -23,7 +16,7 @@ export function identityCommands(flags: GlobalFlags) {
       json: { type: 'boolean', description: 'print JSON' },
     },
     async run({ args }) {
-      const id = await withPod(flags, (pod) => pod.call<IdentityResponse>('GET', '/peer/identity'))
+      const id = await withPod(flags, (pod) => answer(pod.api.peer.identity.$get()))
       if (args.json) return printJson(id)
       console.log(`pod ${visible(id.name)} (${visible(id.pod_id.slice(0, 8))})`)
       console.log(visible(id.handshake_url))
@@ -38,7 +31,7 @@ export function identityCommands(flags: GlobalFlags) {
       // A running pod says where it listens (any port); otherwise pod.toml/--port says where it will.
       const client = podClient(flags)
       const running = await client.running()
-      const status = running ? await client.call<{ url: string | null }>('GET', '/status') : null
+      const status = running ? await answer(client.api.status.$get()) : null
       // Creates the home on first use, so the token exists.
       if (!running) await withPod(flags, async () => undefined)
       const token = readFileSync(homePaths(root).adminToken, 'utf8').trim()

@@ -1,15 +1,11 @@
 /** `mazemaker remember <label> <content>`, `mazemaker recall <query>` and `mazemaker memory held|release`. */
 import { defineCommand } from 'citty'
-import { homeRoot, type GlobalFlags } from './context'
+import { answer, homeRoot, type GlobalFlags } from './context'
 import { homePaths, loadPodConfig } from '../identity'
 import { checkContent } from '../store'
 import { printJson, withPod } from './with-pod'
 import { readStdin } from '../runtime'
 import { visible } from '../lib/visible'
-
-interface RecallResult {
-  results: { id: string; label: string; content: string; score: number; peer: string | null }[]
-}
 
 export function memoryCommands(flags: GlobalFlags) {
   const remember = defineCommand({
@@ -25,7 +21,7 @@ export function memoryCommands(flags: GlobalFlags) {
         // Checked here as the store checks it, so stdin far past the API's body cap gets the
         // same message as an argument just over the limit.
         checkContent(content, loadPodConfig(homePaths(homeRoot(flags)).podToml).max_content_bytes)
-        return pod.call<{ id: string; label: string; encrypted: boolean; held: boolean; warning?: string }>('POST', '/memories', { label: args.label, content })
+        return answer(pod.api.memories.$post({ json: { label: args.label, content } }))
       })
       if (args.json) return printJson(out)
       console.log(`${visible(out.id)}  ${visible(out.label)}${out.encrypted ? '  (private, encrypted)' : ''}${out.held ? '  (HELD)' : ''}`)
@@ -41,8 +37,7 @@ export function memoryCommands(flags: GlobalFlags) {
       json: { type: 'boolean', description: 'print JSON' },
     },
     async run({ args }) {
-      const q = new URLSearchParams({ q: args.query, k: args.k })
-      const out = await withPod(flags, (pod) => pod.call<RecallResult>('GET', `/recall?${q}`))
+      const out = await withPod(flags, (pod) => answer(pod.api.recall.$get({ query: { q: args.query, k: args.k } })))
       if (args.json) return printJson(out)
       if (out.results.length === 0) return console.log('no memories match')
       for (const r of out.results) {
@@ -57,7 +52,7 @@ export function memoryCommands(flags: GlobalFlags) {
     meta: { name: 'held', description: 'Memories held back from every peer because they look like credentials' },
     args: { json: { type: 'boolean', description: 'print JSON' } },
     async run({ args }) {
-      const out = await withPod(flags, (pod) => pod.call<{ memories: HeldMemory[] }>('GET', '/memories/held?limit=500'))
+      const out = await withPod(flags, (pod) => answer(pod.api.memories.held.$get({ query: { limit: '500' } })))
       if (args.json) return printJson(out)
       if (out.memories.length === 0) return console.log('nothing is held')
       for (const m of out.memories) console.log(`${visible(m.id)}  ${visible(m.label)}  ${m.updated_at}`)
@@ -69,7 +64,7 @@ export function memoryCommands(flags: GlobalFlags) {
     meta: { name: 'release', description: 'Release a held memory: peers receive it from their next pull' },
     args: { id: { type: 'positional', description: 'memory id', required: true }, json: { type: 'boolean', description: 'print JSON' } },
     async run({ args }) {
-      const out = await withPod(flags, (pod) => pod.call<HeldMemory & { held: boolean }>('POST', `/memories/${encodeURIComponent(args.id)}/release`))
+      const out = await withPod(flags, (pod) => answer(pod.api.memories[':id'].release.$post({ param: { id: encodeURIComponent(args.id) } })))
       if (args.json) return printJson(out)
       console.log(`${visible(out.id)}  ${visible(out.label)}  released: peers receive it from their next pull`)
     },
@@ -80,10 +75,4 @@ export function memoryCommands(flags: GlobalFlags) {
     subCommands: { held, release },
   })
   return { remember, recall, memory }
-}
-
-interface HeldMemory {
-  id: string
-  label: string
-  updated_at: string
 }

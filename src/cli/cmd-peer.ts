@@ -1,9 +1,10 @@
 /** `mazemaker peer add|list|set|pause|resume|remove|accept-deletes|preview|log` and `mazemaker sync [peer]`. */
 import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
-import type { GlobalFlags, PodClient } from './context'
+import { answer, type Answer, type GlobalFlags, type PodApi, type PodClient } from './context'
 import { formatPeerTable } from './table'
-import type { PeersOverview, PeerTestReport, PeerView, SyncResult } from '../api-types'
+import type { PeerTestReport } from '../api-types'
+import type { InferRequestType } from 'hono/client'
 import { printJson, withPod } from './with-pod'
 import { visible } from '../lib/visible'
 import { promptHidden } from './prompt-secret'
@@ -14,36 +15,20 @@ const json = { type: 'boolean', description: 'print JSON' } as const
 /** Sync results that are a peer's state, not a failure: paused, no URL yet, revoked, removed, re-scoped. */
 const NOT_PULLED_ON_PURPOSE = new Set(['paused', 'handshake_pending', 'revoked', 'removed', 'scope_changed'])
 
-interface SharePreviewAnswer {
-  peer: string
-  can_pull: boolean
-  scope_source: 'query' | 'last_request' | 'gate'
-  scope: string[]
-  total: number
-  held: number
-  by_prefix: Record<string, number>
-  memories: { id: string; label: string; content: string; updated_at: string }[]
-  truncated: boolean
-}
-
-interface AccessLogAnswer {
-  at: string
-  count: number
-  deleted: number
-  first_id: string
-  last_id: string
-}
+/** One peer as the pod's answers show it (derived from its routes, src/http/peer-admin.ts). */
+type PeerAnswer = Answer<Awaited<ReturnType<PodApi['peer']['add']['$post']>>>['peer']
+type PatchInput = InferRequestType<PodApi['peer']['peers'][':id']['$patch']>['json']
 
 /** A peer may be named by full id, a unique id prefix (the short id), or its name. */
 async function findPeer(pod: PodClient, ref: string): Promise<string> {
-  const { peers } = await pod.call<PeersOverview>('GET', '/peer/peers')
+  const { peers } = await answer(pod.api.peer.peers.$get())
   const matches = peers.filter((p) => p.id === ref || p.name === ref || (ref.length >= 4 && p.id.startsWith(ref)))
   if (matches.length === 1) return matches[0]!.id
   if (matches.length === 0) throw new PodError('not_found', `no peer "${ref}"; see: mazemaker peer list`)
   throw new PodError('usage', `"${ref}" matches ${matches.length} peers; give more of the id`)
 }
 
-function printPeer(peer: PeerView, asJson: boolean | undefined) {
+function printPeer(peer: PeerAnswer, asJson: boolean | undefined) {
   if (asJson) return printJson({ peer })
   console.log(`${visible(peer.id.slice(0, 8))}  ${visible(peer.name) || '(no name)'}  ${visible(peer.status)}  ${visible(urlText(peer.url)) || '(no URL yet)'}`)
 }
@@ -71,7 +56,7 @@ export function peerCommands(flags: GlobalFlags) {
         sync: args.paused ? false : undefined,
         replace: args.replace ? true : undefined,
       }
-      const { peer } = await withPod(flags, (pod) => pod.call<{ peer: PeerView }>('POST', '/peer/add', body))
+      const { peer } = await withPod(flags, (pod) => answer(pod.api.peer.add.$post({ json: body })))
       printPeer(peer, args.json)
       if (!args.json) console.log(peer.urls.length > 0 ? 'inbound from this peer is live now; run `mazemaker sync` to pull at once' : 'no URL yet: set one with `mazemaker peer set <id> --url …`')
     },
@@ -81,9 +66,9 @@ export function peerCommands(flags: GlobalFlags) {
     meta: { name: 'list', description: 'Peers, their status and copies held' },
     args: { json },
     async run({ args }) {
-      const out = await withPod(flags, (pod) => pod.call<PeersOverview>('GET', '/peer/peers'))
+      const out = await withPod(flags, (pod) => answer(pod.api.peer.peers.$get()))
       if (args.json) return printJson(out)
-      if (out.error) console.error(`warning: ${visible(out.error)}`)
+      if ('error' in out && out.error) console.error(`warning: ${visible(out.error)}`)
       console.log(visible(out.summary))
       if (out.peers.length > 0) console.log(formatPeerTable(out.peers, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }))
       const unknown = out.unknown_callers ?? []
@@ -103,7 +88,7 @@ export function peerCommands(flags: GlobalFlags) {
         const patchBody = body({ ...args, urls: repeatedFlag(rawArgs, 'url') })
         if (Object.keys(patchBody).length === 0) throw new PodError('usage', 'nothing to change: give --url, --scope, --name or --sync')
         const { peer } = await withPod(flags, async (pod) =>
-          pod.call<{ peer: PeerView }>('PATCH', `/peer/peers/${await findPeer(pod, String(args.peer))}`, patchBody),
+          answer(pod.api.peer.peers[':id'].$patch({ param: { id: await findPeer(pod, String(args.peer)) }, json: patchBody as PatchInput })),
         )
         printPeer(peer, args.json as boolean)
       },
@@ -139,7 +124,7 @@ export function peerCommands(flags: GlobalFlags) {
     },
     async run({ args }) {
       const out = await withPod(flags, async (pod) =>
-        pod.call<{ removed: boolean; purged: number }>('DELETE', `/peer/peers/${await findPeer(pod, args.peer)}${args.purge ? '?purge=true' : ''}`),
+        answer(pod.api.peer.peers[':id'].$delete({ param: { id: await findPeer(pod, args.peer) }, query: args.purge ? { purge: 'true' } : {} })),
       )
       if (args.json) return printJson(out)
       console.log(`removed; ${out.purged} local copies deleted`)
@@ -151,7 +136,7 @@ export function peerCommands(flags: GlobalFlags) {
     args: { peer: { type: 'positional', description: 'peer id, short id or name', required: true }, json },
     async run({ args }) {
       const out = await withPod(flags, async (pod) =>
-        pod.call<{ deleted: number; peer: PeerView }>('POST', `/peer/peers/${await findPeer(pod, args.peer)}/accept-deletes`),
+        answer(pod.api.peer.peers[':id']['accept-deletes'].$post({ param: { id: await findPeer(pod, args.peer) } })),
       )
       if (args.json) return printJson(out)
       console.log(out.deleted > 0 ? `${out.deleted} copies deleted; status ${visible(out.peer.status)}` : `nothing was held; status ${visible(out.peer.status)}`)
@@ -167,8 +152,8 @@ export function peerCommands(flags: GlobalFlags) {
       json,
     },
     async run({ args }) {
-      const q = new URLSearchParams({ limit: args.limit, ...(args.scope ? { scope: args.scope } : {}) })
-      const out = await withPod(flags, async (pod) => pod.call<SharePreviewAnswer>('GET', `/peer/peers/${await findPeer(pod, args.peer)}/preview?${q}`))
+      const query = { limit: args.limit, ...(args.scope ? { scope: args.scope } : {}) }
+      const out = await withPod(flags, async (pod) => answer(pod.api.peer.peers[':id'].preview.$get({ param: { id: await findPeer(pod, args.peer) }, query })))
       if (args.json) return printJson(out)
       const from = out.scope_source === 'last_request' ? 'the scope it last asked with' : out.scope_source === 'query' ? '--scope' : 'no pull yet: everything the gate allows'
       console.log(`${visible(out.peer.slice(0, 8))} would receive ${plural(out.total, 'memory', 'memories')} (scope ${visible(out.scope.join(','))}, ${from})`)
@@ -189,7 +174,7 @@ export function peerCommands(flags: GlobalFlags) {
     },
     async run({ args }) {
       const out = await withPod(flags, async (pod) =>
-        pod.call<{ peer: string; entries: AccessLogAnswer[]; cursor: string | null }>('GET', `/peer/peers/${await findPeer(pod, args.peer)}/log?limit=${encodeURIComponent(args.limit)}`),
+        answer(pod.api.peer.peers[':id'].log.$get({ param: { id: await findPeer(pod, args.peer) }, query: { limit: args.limit } })),
       )
       if (args.json) return printJson(out)
       if (out.entries.length === 0) return console.log('nothing served to this peer in the last 30 days (empty polls are not logged)')
@@ -207,7 +192,7 @@ export function peerCommands(flags: GlobalFlags) {
     async run({ args }) {
       const out = await withPod(flags, async (pod) => {
         const peer = args.peer ? await findPeer(pod, args.peer) : undefined
-        return pod.call<{ results: SyncResult[] }>('POST', '/peer/sync-now', peer ? { peer } : {})
+        return answer(pod.api.peer['sync-now'].$post({ json: peer ? { peer } : {} }))
       })
       if (args.json) return printJson(out)
       if (out.results.length === 0) console.log('no peers to pull from')

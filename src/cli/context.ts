@@ -1,9 +1,13 @@
 /**
  * What every CLI command shares: global flags (--home, --port, --host, accepted anywhere on the
  * line), the home directory, and a client for the running pod (over the home's Unix socket) that
- * authenticates with the admin token it reads itself.
+ * authenticates with the admin token it reads itself. The client's routes and answer types come
+ * from the pod's app itself (`hc<AppType>`), so the CLI never restates a response shape.
  */
 import { readFileSync } from 'node:fs'
+import { hc, type ClientResponse } from 'hono/client'
+import type { SuccessStatusCode } from 'hono/utils/http-status'
+import type { AppType } from '../http/app'
 import { homePaths, loadPodConfig, parseListen, resolveHome } from '../identity'
 import { PodError } from '../lib/errors'
 import { HEALTHZ_ROUTE } from '../protocol'
@@ -61,6 +65,9 @@ export interface PodClient {
   target: string
   /** True when a pod with our id answers /healthz there. */
   running(): Promise<boolean>
+  /** The pod's local API, typed from its routes: `await answer(pod.api.memories.$post({ json }))`. */
+  api: PodApi
+  /** An untyped call, for routes whose input is not validated in the chain yet. */
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
   /** The same route with the admin token, answer unparsed (for MCP, whose JSON-RPC `call` does not fit). */
   request(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response>
@@ -92,10 +99,36 @@ export function inProcessClient(flags: GlobalFlags, url: string): PodClient {
 
 type Transport = (path: string, init: RequestInit) => Promise<Response>
 
+export type PodApi = ReturnType<typeof hc<AppType>>
+
+/** The success body of a typed call (its 2xx answers; errors are thrown by `answer`). */
+export type Answer<R> = R extends ClientResponse<infer T, infer S, 'json'> ? (S extends SuccessStatusCode ? T : never) : never
+
+/**
+ * Awaits a typed call and returns its JSON, read with the CLI's cap (counted as it arrives); a
+ * 4xx/5xx becomes a PodError with the pod's own code and message.
+ */
+export async function answer<R extends ClientResponse<unknown, number, string>>(pending: Promise<R>): Promise<Answer<R>> {
+  const res = (await pending) as unknown as Response
+  const text = await readBodyText(res, MAX_ANSWER_BYTES, { what: `${new URL(res.url || 'http://pod/').pathname} answer` })
+  const json = text ? (JSON.parse(text) as Record<string, unknown>) : {}
+  if (!res.ok) throw new PodError(String(json.error ?? `http_${res.status}`), String(json.message ?? res.statusText))
+  return json as Answer<R>
+}
+
 function createClient(target: string, paths: ReturnType<typeof homePaths>, send: Transport): PodClient {
   const token = () => readFileSync(paths.adminToken, 'utf8').trim()
+  // hc builds `http://pod/<route>?<query>`; only the path and query travel (the transport picks the pod).
+  const api = hc<AppType>('http://pod', {
+    headers: () => ({ authorization: `Bearer ${token()}` }),
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = new URL(input instanceof Request ? input.url : String(input))
+      return send(url.pathname + url.search, init ?? {})
+    },
+  })
   return {
     target,
+    api,
     async running() {
       try {
         const res = await send(HEALTHZ_ROUTE, { signal: AbortSignal.timeout(1500) })

@@ -57,43 +57,46 @@ export function createApp(deps: AppDeps) {
   }
   app.use(corsMiddleware(() => deps.allowedOrigins()))
 
-  app.get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
-  app.route('/', peerSyncRoutes(deps))
-  app.route('/', createPanelRoutes())
-
-  const admin = new Hono()
-  admin.use(adminAuth((token) => deps.identity.checkAdminToken(token)))
-  // Only after the token: hono's bodyLimit reads a chunked body into memory to count it, and an
-  // unauthenticated caller must cost us no body at all (contract Part 1b). /peer/sync counts its own.
   const maxBodyBytes = adminBodyLimitBytes(deps.maxContentBytes)
-  admin.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new TooLarge(`request body is over ${maxBodyBytes} bytes (max_content_bytes in pod.toml sets it)`)
-      },
-    }),
-  )
-  admin.route('/', memoryRoutes(deps))
-  admin.route('/', peerAdminRoutes(deps))
-  admin.route('/', advertiseAdminRoutes(deps))
-  admin.route('/', peerHeadersAdminRoutes(deps))
-  admin.route('/', mcpRoutes(deps))
-  admin.route('/', eventRoutes(deps))
-  admin.get('/status', (c) =>
-    c.json({
-      pod_id: deps.identity.podId,
-      name: deps.identity.name,
-      version: deps.version,
-      url: deps.panelUrl?.() ?? null,
-      peers: deps.peersOverview().summary,
-      rendezvous: deps.rendezvousState?.() ?? null,
-    }),
-  )
+  // One chain per app, so the type of createApp carries every route (AppType, the CLI's hc client).
+  const admin = new Hono()
+    .use(adminAuth((token) => deps.identity.checkAdminToken(token)))
+    // Only after the token: hono's bodyLimit reads a chunked body into memory to count it, and an
+    // unauthenticated caller must cost us no body at all (contract Part 1b). /peer/sync counts its own.
+    .use(
+      bodyLimit({
+        maxSize: maxBodyBytes,
+        onError: () => {
+          throw new TooLarge(`request body is over ${maxBodyBytes} bytes (max_content_bytes in pod.toml sets it)`)
+        },
+      }),
+    )
+    .route('/', memoryRoutes(deps))
+    .route('/', peerAdminRoutes(deps))
+    .route('/', advertiseAdminRoutes(deps))
+    .route('/', peerHeadersAdminRoutes(deps))
+    .route('/', mcpRoutes(deps))
+    .route('/', eventRoutes(deps))
+    .get('/status', (c) =>
+      c.json({
+        pod_id: deps.identity.podId,
+        name: deps.identity.name,
+        version: deps.version,
+        url: deps.panelUrl?.() ?? null,
+        peers: deps.peersOverview().summary,
+        rendezvous: deps.rendezvousState?.() ?? null,
+      }),
+    )
   if (deps.metrics) {
     const metrics = deps.metrics
     admin.get('/metrics', (c) => c.text(metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   }
-  app.route('/', admin)
   return app
+    .get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
+    .route('/', peerSyncRoutes(deps))
+    .route('/', createPanelRoutes())
+    .route('/', admin)
 }
+
+/** The pod's routes with their inputs and answers: `hc<AppType>` (src/cli/context.ts) derives the CLI's client from it. */
+export type AppType = ReturnType<typeof createApp>

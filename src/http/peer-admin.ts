@@ -39,6 +39,8 @@ const PatchSchema = v.strictObject({
   live: v.optional(v.boolean()),
 })
 
+const RemoveQuery = v.object({ purge: v.optional(v.string()) })
+
 const SyncNowSchema = v.strictObject({ peer: v.optional(v.string()) })
 
 const PreviewQuery = v.object({
@@ -110,9 +112,9 @@ export function peerAdminRoutes(deps: AppDeps) {
       deps.log.info({ op: 'peer_set', peer: id.slice(0, 8), msg: Object.keys(patch).join(',') })
       return c.json({ peer: view(id) })
     })
-    .delete('/peer/peers/:id', peerId, (c) => {
+    .delete('/peer/peers/:id', peerId, query(RemoveQuery), (c) => {
       const { id } = c.req.valid('param')
-      const purge = c.req.query('purge') === 'true'
+      const purge = c.req.valid('query').purge === 'true'
       const existed = peers.remove(id)
       // Stop its pull in flight before purging, so nothing arrives after the purge.
       deps.peerChanged?.(id)

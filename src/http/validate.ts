@@ -4,7 +4,7 @@
  * type (src/http/app.ts `AppType`) carries every route's input for the CLI's `hc` client. A
  * failure is a BadInput (400) whose message names the dot path of every problem.
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, Env, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { validator } from 'hono/validator'
 import * as v from 'valibot'
@@ -45,17 +45,36 @@ export function jsonBody<S extends v.GenericSchema>(schema: S, opts: { optional?
       throw err
     }
   }
-  return wrapped as typeof inner
+  return wrapped as MiddlewareHandler<Env, string, Typed<'json', S>>
 }
+
+/** What a validator adds to a route's type: the schema's input for clients, its output for the handler. */
+type Typed<T extends string, S extends v.GenericSchema> = { in: { [K in T]: v.InferInput<S> }; out: { [K in T]: v.InferOutput<S> } }
 
 /** The query string (one value per key, as `c.req.query()` gives it), validated. */
 export function query<S extends v.GenericSchema>(schema: S) {
-  return validator('query', (_value, c): v.InferOutput<S> => parseWith(schema, c.req.query(), 'query'))
+  // Typed by the schema's input (strings), not hono's guess from its output (`limit?: number`).
+  return validator('query', (_value, c): v.InferOutput<S> => parseWith(schema, c.req.query(), 'query')) as MiddlewareHandler<Env, string, Typed<'query', S>>
 }
 
 /** One path parameter, validated; `what` names it in the message ("invalid memory id: …"). */
 export function param<K extends string, S extends v.GenericSchema>(name: K, schema: S, what: string) {
   return validator('param', (value: Record<string, string>) => ({ [name]: parseWith(schema, value[name], what) }) as Record<K, v.InferOutput<S>>)
+}
+
+/**
+ * Inside a handler, for a route not yet moved to the chain: reads and validates a JSON body, the
+ * content type first. Prefer `jsonBody` in the chain, which also types the route for the client.
+ */
+export async function readJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
+  if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new BadInput('expected an application/json body')
+  let raw: unknown
+  try {
+    raw = await c.req.json()
+  } catch {
+    throw new BadInput('body is not valid JSON')
+  }
+  return parseWith(schema, raw, 'body')
 }
 
 /** `"20"` → 20 within bounds, for query strings. */

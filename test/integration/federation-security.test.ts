@@ -6,7 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { openHome, type Identity, type PodId, type PublicKey } from '../../src/identity'
-import { openResponse, openSyncResponse, parseAuthorization, sealKeys, sealResponse, sealSyncRequest, signRequest, signResponse, type SyncRequestInput } from '../../src/protocol'
+import {
+  openResponse,
+  openSyncResponse,
+  parseAuthorization,
+  sealKeys,
+  sealResponse,
+  sealSyncRequest,
+  signRequest,
+  signResponse,
+  type SyncRequestInput,
+} from '../../src/protocol'
 import { memoryLogger } from '../../src/lib/log'
 import { cleanup, spawnPod, type PodProcess } from '../helpers/pod-process'
 import { addPeer, copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
@@ -31,13 +41,24 @@ afterAll(async () => {
 })
 
 /** A sealed request signed by `as` claiming to be `claimedId`; `tamper` changes the bytes after signing. */
-async function signedSync(as: Identity, claimedId: PodId, opts: { nowMs?: number; request?: SyncRequestInput; tamper?: (body: Uint8Array) => Uint8Array } = {}) {
+async function signedSync(
+  as: Identity,
+  claimedId: PodId,
+  opts: { nowMs?: number; request?: SyncRequestInput; tamper?: (body: Uint8Array) => Uint8Array } = {},
+) {
   const pairKey = await as.pairKey(idA, keyA)
-  const sent = sealSyncRequest({ pairKey, callerId: claimedId, calleeId: idA, request: opts.request ?? { since: null, scope: ['public:*'], limit: 10 }, nowMs: opts.nowMs ?? Date.now() })
+  const sent = sealSyncRequest({
+    pairKey,
+    callerId: claimedId,
+    calleeId: idA,
+    request: opts.request ?? { since: null, scope: ['public:*'], limit: 10 },
+    nowMs: opts.nowMs ?? Date.now(),
+  })
   const body = (opts.tamper ?? ((b) => b))(sent.body.slice())
   const send = () => fetch(a.url + '/peer/sync', { method: 'POST', headers: sent.headers, body: body as Uint8Array<ArrayBuffer> })
   /** Checks, opens and decodes a 200 answer as B would. */
-  const open = async (res: Response) => openSyncResponse({ pairKey, sent, body: new Uint8Array(await res.arrayBuffer()), signature: res.headers.get('mzm-signature') })
+  const open = async (res: Response) =>
+    openSyncResponse({ pairKey, sent, body: new Uint8Array(await res.arrayBuffer()), signature: res.headers.get('mzm-signature') })
   return { send, open, nonce: sent.nonce, pairKey }
 }
 
@@ -107,7 +128,16 @@ describe('request authentication', () => {
     const pairKey = await asB.pairKey(idA, keyA)
     const wrong = await asC.pairKey(idA, keyA)
     const sent = sealSyncRequest({ pairKey: wrong, callerId: idB, calleeId: idA, request: { since: null }, nowMs: Date.now() })
-    const { authorization } = signRequest({ pairKey, method: 'POST', route: '/peer/sync', callerId: idB, calleeId: idA, body: sent.body, nowMs: Date.now(), nonce: sent.nonce })
+    const { authorization } = signRequest({
+      pairKey,
+      method: 'POST',
+      route: '/peer/sync',
+      callerId: idB,
+      calleeId: idA,
+      body: sent.body,
+      nowMs: Date.now(),
+      nonce: sent.nonce,
+    })
     const res = await fetch(a.url + '/peer/sync', { method: 'POST', headers: { ...sent.headers, authorization }, body: sent.body as Uint8Array<ArrayBuffer> })
     expect(res.status).toBe(400)
     const text = await res.text()
@@ -131,7 +161,10 @@ describe('request authentication', () => {
 
 describe('response verification', () => {
   /** A server in front of A that sees every byte both ways and may rewrite what A answers. */
-  function proxy(rewrite: (body: Uint8Array, res: Response, req: Request) => Promise<Response> = async (body, res) => new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, headers: res.headers })) {
+  function proxy(
+    rewrite: (body: Uint8Array, res: Response, req: Request) => Promise<Response> = async (body, res) =>
+      new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, headers: res.headers }),
+  ) {
     const seen: Uint8Array[] = []
     const server = Bun.serve({
       hostname: '127.0.0.1',
