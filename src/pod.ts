@@ -60,6 +60,8 @@ export interface Pod {
   syncNow(peer?: string): Promise<SyncResult[]>
   /** Long-polls from peers held right now (the hub's load; tests wait on it). */
   heldPolls(): number
+  /** The app itself, no socket: `request('/memories', init)` (tests drive the local API in process). */
+  request(path: string, init?: RequestInit): Promise<Response>
   close(): Promise<void>
 }
 
@@ -251,6 +253,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       store,
       syncNow: (peer) => loop.syncNow(peer),
       heldPolls: () => waiters.held,
+      request: async (path, init) => app.request(path, init),
       close: () => (closing ??= runCleanup(cleanup, log)),
     }
   } catch (err) {

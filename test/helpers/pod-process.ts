@@ -66,16 +66,23 @@ export async function spawnListening(cmd: string[], env?: Record<string, string>
   return { proc, url, logs: () => stderr }
 }
 
-export interface PodProcess {
+/**
+ * What tests use of a pod, in process (test/helpers/in-process-pod.ts) or as a real process
+ * (spawnPod): the federation helpers (test/helpers/federation.ts) take either.
+ */
+export interface TestPod {
   url: string
   home: string
-  pid: number
-  proc: Subprocess<'ignore', 'pipe', 'pipe'>
-  /** Everything the pod wrote to stderr so far. */
+  /** Everything the pod logged so far. */
   logs(): string
   token(): string
   /** Admin-authenticated JSON call to the pod's local API. */
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+}
+
+export interface PodProcess extends TestPod {
+  pid: number
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number>
   /** SIGKILL (crash). */
@@ -130,6 +137,23 @@ export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
       await proc.exited
     },
   }
+}
+
+/** One admin-authenticated JSON call through `send` (a socket, or an app's own `request`). */
+export async function apiCall(
+  send: (path: string, init: RequestInit) => Promise<Response>,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await send(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
 }
 
 /** Stops every pod given (by its own PID) and removes the homes. */
