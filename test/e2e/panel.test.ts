@@ -6,9 +6,9 @@
  * Needs /usr/bin/chromium: run scripts/ensure-chromium.sh once.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { cleanup, type PodProcess, spawnPod, tempHome } from '../helpers/pod-process'
 import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
@@ -37,50 +37,27 @@ interface RunningPod {
   token: string
   id: string
   handshake: string
-  proc: ReturnType<typeof Bun.spawn>
-  log: string[]
+  process: PodProcess
+  /** The pod's log so far, one line each. */
+  readonly log: string[]
 }
 
-/** Starts `serve` and resolves with its URL from the `op=listen url=…` log line. */
-async function spawnPod(name: string): Promise<RunningPod> {
-  const home = mkdtempSync(join(tmpdir(), `mzm-e2e-${name}-`))
-  const env: Record<string, string | undefined> = { ...process.env, MAZEMAKER_HOME: undefined, MAZEMAKER_PORT: undefined }
-  const proc = Bun.spawn([process.execPath, join(ROOT, 'src/main.ts'), 'serve', '--home', home, '--port', '0'], {
-    cwd: ROOT,
-    env,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  })
-  const log: string[] = []
-  const url = await new Promise<string>((resolve, reject) => {
-    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    let buffered = ''
-    let found = false
-    ;(async () => {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        buffered += decoder.decode(value, { stream: true })
-        let nl: number
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl)
-          buffered = buffered.slice(nl + 1)
-          log.push(line)
-          const m = /\bop=listen\b.*\burl=(\S+)/.exec(line)
-          if (m && !found) {
-            found = true
-            resolve(m[1]!)
-          }
-        }
-      }
-      if (!found) reject(new Error(`pod ${name} exited before listening:\n${log.join('\n')}`))
-    })().catch(reject)
-  })
-  const token = readFileSync(join(home, 'admin.token'), 'utf8').trim()
-  const res = await fetch(`${url}/peer/identity`, { headers: { Authorization: `Bearer ${token}` } })
-  const identity = (await res.json()) as { pod_id: string; handshake_url: string }
-  return { name, home, url, token, id: identity.pod_id, handshake: identity.handshake_url, proc, log }
+/** A real pod process (test/helpers/pod-process.ts) with its identity read once. */
+async function startPod(name: string): Promise<RunningPod> {
+  const p = await spawnPod({ home: tempHome(`mzm-e2e-${name}-`) })
+  const identity = (await p.api<{ pod_id: string; handshake_url: string }>('GET', '/peer/identity')).body
+  return {
+    name,
+    home: p.home,
+    url: p.url,
+    token: p.token(),
+    id: identity.pod_id,
+    handshake: identity.handshake_url,
+    process: p,
+    get log() {
+      return p.logs().split('\n')
+    },
+  }
 }
 
 async function api<T>(pod: RunningPod, method: string, path: string, body?: unknown): Promise<T> {
@@ -128,7 +105,7 @@ describe('operator panel, two real pods in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh`)
     mkdirSync(ARTIFACTS, { recursive: true })
-    ;[a, b] = await Promise.all([spawnPod('alpha'), spawnPod('bravo')])
+    ;[a, b] = await Promise.all([startPod('alpha'), startPod('bravo')])
     // Something to share and something that must stay home, on each side.
     await api(a, 'POST', '/memories', { label: 'public:greeting-from-alpha', content: 'hello from pod alpha' })
     await api(a, 'POST', '/memories', { label: 'notes:alpha-private', content: 'alpha secret diary' })
@@ -148,9 +125,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await browser?.close()
     for (const pod of [a, b]) {
       if (!pod) continue
-      pod.proc.kill('SIGTERM')
-      await pod.proc.exited
-      rmSync(pod.home, { recursive: true, force: true })
+      await cleanup([pod.process])
     }
   }, TEST_TIMEOUT_MS)
 
