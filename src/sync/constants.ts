@@ -39,3 +39,7 @@ export const RELATIONSHIP_CHECK_MS = SECOND_MS
 export const LIVE_WAIT_S = 50
 /** A live pull answered empty sooner than this was not held (peer shutting down, or it does not hold): back off. */
 export const LIVE_MIN_HOLD_MS = SECOND_MS
+/** A held long-poll may answer this much after its wait (a hub answering thousands at once, a busy machine). */
+export const LONG_POLL_SLACK_MS = 15 * SECOND_MS
+/** Live pulls ask for a wait up to this much shorter, at random, so held requests do not all expire together. */
+export const LIVE_WAIT_JITTER_S = 10

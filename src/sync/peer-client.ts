@@ -19,7 +19,7 @@ import {
   type PodId,
   type SyncResponse,
 } from '../protocol'
-import { REQUEST_TIMEOUT_MS } from './constants'
+import { LONG_POLL_SLACK_MS, REQUEST_TIMEOUT_MS } from './constants'
 
 export interface PullRequest {
   baseUrl: string
@@ -72,7 +72,9 @@ export async function preparePull(req: PullRequest): Promise<() => Promise<SyncR
 async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncResponse> {
   const url = syncUrl(req.baseUrl)
   // fetch has no connect timeout: this one is cleared as soon as the headers are in.
-  const connect = headersDeadline(req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + (req.wait ?? 0) * 1000)
+  // A long-poll's headers come after its wait, plus however long a busy peer takes to answer it.
+  const held = req.wait ? req.wait * 1000 + LONG_POLL_SLACK_MS : 0
+  const connect = headersDeadline(req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + held)
   let res: Response
   try {
     res = await (req.fetch ?? fetch)(url, {

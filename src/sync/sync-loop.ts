@@ -18,7 +18,7 @@ import type { Store } from '../store'
 import type { SyncResult } from '../api-types'
 
 export type { SyncResult } from '../api-types'
-import { LIVE_MIN_HOLD_MS, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
+import { LIVE_MIN_HOLD_MS, LIVE_WAIT_JITTER_S, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
 import { pullPeer, PullStopped } from './pull-peer'
 import { nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
 
@@ -163,7 +163,8 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
           pairKey: deps.pairKey,
           now: () => clock.now(),
           fetch: deps.fetch,
-          wait: flight.live ? liveWait : 0,
+          // Spread over [wait - jitter, wait]: 2,000 peers that started together do not re-ask together.
+          wait: flight.live ? liveWait - Math.floor(random() * Math.min(LIVE_WAIT_JITTER_S, liveWait / 5)) : 0,
           stageTombstones: flight.live && clock.now() - (lastSettled.get(peer.id) ?? 0) < deps.intervalMs(),
           signal: flight.abort.signal,
           current: () => flight.reason ?? whyNot(peer),
