@@ -14,12 +14,12 @@ export interface ExportLine {
   updated_at: string
 }
 
-/** What an import accepts per line: label and content required, the rest informational. */
+/** What an import accepts per line: label and content required; created_at/updated_at kept when given. */
 export const ImportLineSchema = v.looseObject({
   label: v.pipe(v.string('label must be a string'), v.minLength(1, 'label is empty')),
   content: v.pipe(v.string('content must be a string'), v.minLength(1, 'content is empty')),
-  created_at: v.optional(v.string()),
-  updated_at: v.optional(v.string()),
+  created_at: v.optional(v.string('created_at must be a string')),
+  updated_at: v.optional(v.string('updated_at must be a string')),
 })
 
 export type ImportLine = v.InferOutput<typeof ImportLineSchema>
@@ -29,7 +29,7 @@ export function toJsonl(lines: ExportLine[]): string {
 }
 
 export interface ParsedLines {
-  memories: { line: number; label: string; content: string }[]
+  memories: { line: number; label: string; content: string; created_at?: string; updated_at?: string }[]
   errors: { line: number; message: string }[]
 }
 
@@ -48,7 +48,11 @@ export function parseJsonl(text: string): ParsedLines {
     }
     const r = v.safeParse(ImportLineSchema, json)
     if (!r.success) out.errors.push({ line, message: v.summarize(r.issues).replace(/\n/g, '; ') })
-    else out.memories.push({ line, label: r.output.label, content: r.output.content })
+    else {
+      const { label, content, created_at, updated_at } = r.output
+      // Times pass through as given; the pod validates them and reports a bad one per memory.
+      out.memories.push({ line, label, content, ...(created_at !== undefined ? { created_at } : {}), ...(updated_at !== undefined ? { updated_at } : {}) })
+    }
   })
   return out
 }

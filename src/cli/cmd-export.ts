@@ -3,7 +3,8 @@
  * Export writes own memories as JSON Lines; when any is private the file is age-encrypted with
  * a passphrase unless `--plaintext` says otherwise (or `--public-only` leaves them out). Import
  * reads such a file (encrypted or not) or the official MCP memory server's memory.jsonl, skips
- * memories already present (same label and content), and goes through the pod's own API.
+ * memories already present (same label and content), and goes through the pod's own API
+ * (POST /memories with the export's created_at/updated_at, so memories keep their original times).
  */
 import { readFileSync } from 'node:fs'
 import { defineCommand } from 'citty'
@@ -60,8 +61,11 @@ async function openExport(bytes: Uint8Array): Promise<string> {
   }
 }
 
+/** One memory to POST; an export's original times ride along so the import keeps them. */
+type ImportMemory = { label: string; content: string; created_at?: string; updated_at?: string }
+
 interface ImportPlan {
-  memories: { label: string; content: string }[]
+  memories: ImportMemory[]
   errors: { line: number; message: string }[]
   note: string
 }
@@ -88,14 +92,23 @@ function planGraph(text: string, prefix: string, share: boolean, config: Sharing
 }
 
 /** POSTs each memory (a few at a time: the pod commits concurrent writes together); returns the failures. */
-async function rememberAll(pod: PodClient, todo: { label: string; content: string }[]): Promise<{ label: string; message: string }[]> {
+async function rememberAll(pod: PodClient, todo: ImportMemory[]): Promise<{ label: string; message: string }[]> {
   const failed: { label: string; message: string }[] = []
   let next = 0
   const worker = async () => {
     while (next < todo.length) {
       const m = todo[next++]!
       try {
-        await answer(pod.api.memories.$post({ json: { label: m.label, content: m.content } }))
+        await answer(
+          pod.api.memories.$post({
+            json: {
+              label: m.label,
+              content: m.content,
+              ...(m.created_at !== undefined ? { created_at: m.created_at } : {}),
+              ...(m.updated_at !== undefined ? { updated_at: m.updated_at } : {}),
+            },
+          }),
+        )
       } catch (err) {
         failed.push({ label: m.label.slice(0, 80), message: err instanceof Error ? err.message : String(err) })
       }

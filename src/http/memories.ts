@@ -11,9 +11,15 @@ import { intString, jsonBody, param, query } from './validate'
 
 const LabelSchema = v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(LABEL_MAX_CHARS, `label is longer than ${LABEL_MAX_CHARS} characters`))
 
+/** Shape only here; the store checks it is a real date from 2000 up to its clock (+ skew). */
+const TimestampField = v.optional(v.pipe(v.string(), v.maxLength(64, 'is not an ISO 8601 timestamp')))
+
 export const RememberSchema = v.strictObject({
   label: LabelSchema,
   content: v.pipe(v.string(), v.minLength(1, 'content is empty')),
+  // Original times, for import; absent means now.
+  created_at: TimestampField,
+  updated_at: TimestampField,
 })
 
 const UpdateSchema = v.strictObject({

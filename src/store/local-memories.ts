@@ -11,7 +11,7 @@ import { uuidv7 } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
 import { markScrubPending } from './scrub'
-import { checkContent, checkInt, checkLabel, parseSeqCursor } from './schemas'
+import { checkContent, checkInt, checkLabel, checkTimestamps, parseSeqCursor } from './schemas'
 import { heldWarning, scanForSecrets } from './secret-scan'
 import type { Memory, RememberInput, RememberResult } from './types'
 
@@ -45,15 +45,19 @@ interface PreparedMemory {
   /** 1 when the scanner found a credential (then never eligible). */
   held: number
   warning?: string
-  now: string
+  created_at: string
+  updated_at: string
 }
 
 /** Validates and encrypts outside any transaction (bad input throws here, before any write). */
 function prepare(ctx: StoreContext, input: RememberInput, held = 0): PreparedMemory {
   const label = checkLabel(input?.label)
   const plaintext = checkContent(input?.content, ctx.maxContentBytes)
-  const id = uuidv7(ctx.clock.now())
-  return { id, label, plaintext, ...seal(ctx, id, label, plaintext, held), held, now: ctx.nowIso() }
+  const nowMs = ctx.clock.now()
+  const { created_at, updated_at } = checkTimestamps(input ?? {}, nowMs)
+  // The id is from now, not created_at: ids and seq both follow insertion order.
+  const id = uuidv7(nowMs)
+  return { id, label, plaintext, ...seal(ctx, id, label, plaintext, held), held, created_at, updated_at }
 }
 
 /** Scans a prepared public memory; a credential makes it held (and so not eligible). */
@@ -71,7 +75,7 @@ function insert(ctx: StoreContext, m: PreparedMemory): RememberResult {
       `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq, held)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
     )
-    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.now, m.now, seq, m.eligible ? 1 : 0, m.eligible ? seq : null, m.held) as { pk: number }
+    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.created_at, m.updated_at, seq, m.eligible ? 1 : 0, m.eligible ? seq : null, m.held) as { pk: number }
   ctx.index(pk, m.label, m.plaintext, m.encrypted)
   return { id: m.id, label: m.label, encrypted: m.encrypted, held: m.held !== 0, ...(m.warning ? { warning: m.warning } : {}) }
 }

@@ -28,6 +28,58 @@ export const contentSchema = (maxBytes: number) =>
     v.maxBytes(maxBytes, `content is larger than ${maxBytes} bytes (UTF-8); split it into several memories`),
   )
 
+/** Earliest accepted original timestamp: no memory of this kind predates 2000. */
+const TIMESTAMP_MIN_MS = Date.UTC(2000, 0, 1)
+/** How far ahead of our clock an original timestamp may be (the exporting pod's clock may run fast). */
+export const TIMESTAMP_SKEW_MS = 5 * 60_000
+
+/** The YYYY-MM-DD at the start of an ISO timestamp names a day that exists. */
+function isCalendarDate(s: string): boolean {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number]
+  const day = new Date(Date.UTC(y, m - 1, d))
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d
+}
+
+/**
+ * An original created_at/updated_at handed in on import: an ISO 8601 timestamp naming a real
+ * instant from 2000 up to a few minutes past `nowMs`. Output is normalised to toISOString() form,
+ * the form the store writes itself, so stored timestamps keep sorting as strings.
+ */
+export const timestampSchema = (field: string, nowMs: number) =>
+  v.pipe(
+    v.string(`${field} must be a string`),
+    v.isoTimestamp(`${field} must be an ISO 8601 timestamp such as 2024-05-01T12:00:00.000Z`),
+    // Date() rolls 2021-02-30 over into March; a day that is not in its month is refused here.
+    v.check(isCalendarDate, `${field} is not a real date`),
+    v.transform((s) => new Date(s).getTime()),
+    v.check((ms) => Number.isFinite(ms), `${field} is not a real date`),
+    v.check((ms) => ms >= TIMESTAMP_MIN_MS, `${field} is before 2000`),
+    v.check((ms) => ms <= nowMs + TIMESTAMP_SKEW_MS, `${field} is in the future`),
+    v.transform((ms) => new Date(ms).toISOString()),
+  )
+
+/**
+ * The stored timestamps of a new memory: both now unless the caller hands originals (import).
+ * updated_at defaults to created_at and may not precede it. Throws BadInput naming the field.
+ */
+export function checkTimestamps(input: { created_at?: unknown; updated_at?: unknown }, nowMs: number): { created_at: string; updated_at: string } {
+  const now = new Date(nowMs).toISOString()
+  const one = (field: 'created_at' | 'updated_at'): string | undefined => {
+    const raw = input[field]
+    if (raw === undefined) return undefined
+    const r = v.safeParse(timestampSchema(field, nowMs), raw)
+    if (r.success) return r.output
+    const issues = r.issues.map((i) => i.message)
+    throw new BadInput(`invalid ${field}: ${issues.join('; ')}`, issues)
+  }
+  const updatedIn = one('updated_at')
+  const created_at = one('created_at') ?? (updatedIn !== undefined ? undefined : now)
+  if (created_at === undefined) throw new BadInput('invalid updated_at: give created_at with it (updated_at alone would come before the creation time)')
+  const updated_at = updatedIn ?? created_at
+  if (updated_at < created_at) throw new BadInput(`invalid updated_at: ${updated_at} is before created_at ${created_at}`)
+  return { created_at, updated_at }
+}
+
 /** Throws BadInput naming every problem with the label. */
 export function checkLabel(label: unknown): string {
   const r = v.safeParse(labelSchema, label)

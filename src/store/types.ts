@@ -24,6 +24,9 @@ export interface Memory {
 export interface RememberInput {
   label: string
   content: string
+  /** Original ISO 8601 times (import keeps them); absent: now. The change feed order is by insertion either way. */
+  created_at?: string
+  updated_at?: string
 }
 
 export interface RememberResult {

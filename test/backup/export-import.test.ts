@@ -33,6 +33,21 @@ function newHome(name: string): string {
   return home
 }
 
+type Exported = { label: string; content: string; private: boolean; created_at: string; updated_at: string }
+
+/** Every own memory of a home as exported (--plaintext), without the pod-local id, sorted by label. */
+async function exportedRecords(home: string): Promise<Exported[]> {
+  const out = await runCli(['export', '--plaintext', '--home', home])
+  expect(out.code).toBe(0)
+  return out.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Exported & { id: string })
+    .map(({ label, content, private: p, created_at, updated_at }) => ({ label, content, private: p, created_at, updated_at }))
+    .sort((a, b) => a.label.localeCompare(b.label))
+}
+
 async function labelsAndContent(home: string) {
   const out = await runCli(['export', '--plaintext', '--home', home])
   expect(out.code).toBe(0)
@@ -81,6 +96,45 @@ describe('export / import', () => {
     const plain = await runCli(['export', '--plaintext', '--home', src])
     expect(plain.stdout).toContain('private thoughts about the ledger')
     expect(plain.stderr).toContain('plain JSON Lines')
+  }, 60_000)
+
+  test('an import keeps the original created_at / updated_at: export → fresh home → export are equal', async () => {
+    // Times from the past, so an import that stamped "now" could not pass by being quick.
+    const old = join(root, 'old.jsonl')
+    writeFileSync(
+      old,
+      [
+        { label: 'decision:cache', content: 'redis, then not', created_at: '2019-03-04T05:06:07.089Z', updated_at: '2021-07-08T09:10:11.012Z' },
+        { label: 'note:secret', content: 'private from 2020', created_at: '2020-01-02T03:04:05.000Z', updated_at: '2020-01-02T03:04:05.000Z' },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    )
+    const first = newHome('times-a')
+    expect((await runCli(['import', old, '--home', first])).code).toBe(0)
+    const a = await exportedRecords(first)
+    expect(a).toEqual([
+      { label: 'decision:cache', content: 'redis, then not', private: false, created_at: '2019-03-04T05:06:07.089Z', updated_at: '2021-07-08T09:10:11.012Z' },
+      { label: 'note:secret', content: 'private from 2020', private: true, created_at: '2020-01-02T03:04:05.000Z', updated_at: '2020-01-02T03:04:05.000Z' },
+    ])
+
+    // And a home's own memories, exported encrypted, arrive in a fresh home unchanged.
+    const file = join(root, 'times.age')
+    expect((await runCli(['export', file, '--home', src], PASS)).code).toBe(0)
+    const fresh = newHome('times-b')
+    expect((await runCli(['import', file, '--home', fresh], PASS)).code).toBe(0)
+    expect(await exportedRecords(fresh)).toEqual(await exportedRecords(src))
+  }, 60_000)
+
+  test('a line with a bad timestamp fails alone, naming the field', async () => {
+    const file = join(root, 'badtime.jsonl')
+    writeFileSync(file, ['{"label":"public:ok","content":"fine","created_at":"2022-05-06T07:08:09.000Z"}', '{"label":"public:future","content":"x","created_at":"2999-01-01T00:00:00Z"}', ''].join('\n'))
+    const home = newHome('badtime')
+    const out = await runCli(['import', file, '--home', home])
+    expect(out.code).toBe(1)
+    expect(out.stdout).toContain('imported 1 memories (0 already present, 1 failed, 0 bad lines)')
+    expect(out.stdout).toMatch(/public:future: .*created_at is in the future/)
+    expect((await exportedRecords(home)).map((m) => m.created_at)).toEqual(['2022-05-06T07:08:09.000Z'])
   }, 60_000)
 
   test('bad lines are reported by number and the good ones still come in', async () => {

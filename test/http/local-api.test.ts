@@ -94,11 +94,23 @@ describe('memories', () => {
     [{ label: 'bad\nlabel', content: 'x' }, 'label'],
     [{ label: 'peer:6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f:x', content: 'x' }, 'peer:'],
     [{ label: 'public:x', content: 'x', extra: 1 }, 'extra'],
+    [{ label: 'public:x', content: 'x', created_at: 'last tuesday' }, 'created_at'],
+    [{ label: 'public:x', content: 'x', created_at: '1999-01-01T00:00:00Z' }, 'created_at is before 2000'],
+    [{ label: 'public:x', content: 'x', created_at: '2999-01-01T00:00:00Z' }, 'created_at is in the future'],
+    [{ label: 'public:x', content: 'x', created_at: '2024-01-01T00:00:00Z', updated_at: '2021-02-30T00:00:00Z' }, 'updated_at'],
+    [{ label: 'public:x', content: 'x', updated_at: 5 }, 'updated_at'],
   ])('bad input %j → 400 naming %s', async (body, word) => {
     const res = await pod.api('POST', '/memories', body)
     expect(res.status).toBe(400)
     expect(res.body.error).toBe('bad_input')
     expect(res.body.message).toContain(word)
+  })
+
+  test('POST /memories keeps given created_at / updated_at (import)', async () => {
+    const res = await pod.api('POST', '/memories', { label: 'note:old', content: 'from 2021', created_at: '2021-03-04T05:06:07.089Z', updated_at: '2022-01-01T00:00:00.000Z' })
+    expect(res.status).toBe(201)
+    const got = await pod.api('GET', `/memories/${res.body.id}`)
+    expect(got.body).toMatchObject({ content: 'from 2021', created_at: '2021-03-04T05:06:07.089Z', updated_at: '2022-01-01T00:00:00.000Z' })
   })
 
   test('non-JSON body → 400, oversized content → 413, unknown route → 404 JSON', async () => {

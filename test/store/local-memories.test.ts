@@ -61,6 +61,40 @@ describe('remember / get', () => {
   })
 })
 
+describe('remember with original timestamps (import)', () => {
+  test('created_at / updated_at are stored as given (normalised); ids, seq and the feed follow insertion', () => {
+    const a = store.remember({ label: 'public:late', content: 'a', created_at: '2023-01-02T03:04:05.678Z', updated_at: '2024-06-07T08:09:10.111Z' })
+    const b = store.remember({ label: 'note:early', content: 'b', created_at: '2019-12-31T23:00:00+01:00' })
+    expect(store.get(a.id)).toMatchObject({ created_at: '2023-01-02T03:04:05.678Z', updated_at: '2024-06-07T08:09:10.111Z' })
+    // Offset form normalised to the store's own toISOString() form; updated_at defaults to created_at.
+    expect(store.get(b.id)).toMatchObject({ created_at: '2019-12-31T22:00:00.000Z', updated_at: '2019-12-31T22:00:00.000Z', encrypted: true })
+    const c = store.remember({ label: 'public:now', content: 'c' })
+    expect(store.get(c.id)).toMatchObject({ created_at: '2026-05-26T10:00:00.000Z', updated_at: '2026-05-26T10:00:00.000Z' })
+    // Newest first by insertion, not by the (older) original times.
+    expect(store.list({}).memories.map((m) => m.id)).toEqual([c.id, b.id, a.id])
+    expect(store.changesSince(null, ['public:*'], 10).memories.map((e) => e.id)).toEqual([a.id, c.id])
+  })
+
+  test.each([
+    [{ created_at: 'yesterday' }, 'invalid created_at: created_at must be an ISO 8601 timestamp'],
+    [{ created_at: '2021-02-30T00:00:00Z' }, 'invalid created_at: created_at is not a real date'],
+    [{ created_at: 1700000000000 }, 'invalid created_at: created_at must be a string'],
+    [{ created_at: '1999-12-31T23:59:59.999Z' }, 'invalid created_at: created_at is before 2000'],
+    [{ created_at: '2026-05-26T10:06:00.000Z' }, 'invalid created_at: created_at is in the future'],
+    [{ created_at: '2024-01-01T00:00:00Z', updated_at: '2023-01-01T00:00:00Z' }, 'invalid updated_at: 2023-01-01T00:00:00.000Z is before created_at'],
+    [{ updated_at: '2023-01-01T00:00:00Z' }, 'invalid updated_at: give created_at with it'],
+  ])('%j is refused with a BadInput naming the field, and nothing is written', (times, message) => {
+    expect(() => store.remember({ label: 'public:x', content: 'x', ...(times as object) })).toThrow(BadInput)
+    expect(() => store.remember({ label: 'public:x', content: 'x', ...(times as object) })).toThrow(message)
+    expect(store.list({}).memories).toEqual([])
+  })
+
+  test('a few minutes of clock skew ahead is accepted', () => {
+    const r = store.remember({ label: 'public:x', content: 'x', created_at: '2026-05-26T10:04:59.000Z' })
+    expect(store.get(r.id)!.created_at).toBe('2026-05-26T10:04:59.000Z')
+  })
+})
+
 describe('update', () => {
   test('content and label change, encryption follows the new label, updated_at moves', () => {
     const { id } = store.remember({ label: 'public:x', content: 'v1' })
