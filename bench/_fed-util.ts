@@ -23,7 +23,10 @@ import { MAIN, type PodProcess } from '../test/helpers/pod-process'
 export const FILL_BATCH_ROWS = 500
 /** USER_HZ of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux). */
 const CLOCK_TICKS_PER_S = 100
-const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ')
+const WORDS =
+  'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(
+    ' ',
+  )
 
 /** A memory body of ~70 bytes with some word variety (same generator as foundation.bench.ts). */
 export function sentence(i: number): string {
@@ -217,7 +220,9 @@ export async function announce(value: unknown): Promise<void> {
 
 /** "load 1/5/15 min: 3.1 2.4 1.9 on 2 cores": benchmarks on a shared box say how busy it was. */
 export function loadNote(): string {
-  return `load avg ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${navigator.hardwareConcurrency} cores`
+  return `load avg ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${navigator.hardwareConcurrency} cores`
 }
 
 /** CPU time (user + system, seconds) a process has used so far, from /proc/<pid>/stat. */

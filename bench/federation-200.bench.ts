@@ -20,7 +20,20 @@ import { createLogger } from '../src/lib/log'
 import { startPod, type Pod } from '../src/pod'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, peakRssMb, percentile, pool, row, rssMb } from './_util'
-import { addPeer, announce, cpuSeconds, envInt, identityOf, loadNote, podCommand, resetPeakRss, sentence, spawnChild, type Child, type SyncRound } from './_fed-util'
+import {
+  addPeer,
+  announce,
+  cpuSeconds,
+  envInt,
+  identityOf,
+  loadNote,
+  podCommand,
+  resetPeakRss,
+  sentence,
+  spawnChild,
+  type Child,
+  type SyncRound,
+} from './_fed-util'
 
 const CHILD_FLAG = '--child=peers'
 const PEERS = Math.max(1, envInt('PEERS', 200))

@@ -23,7 +23,21 @@ import { join } from 'node:path'
 import { PAGE_LIMIT } from '../src/sync/constants'
 import { spawnPod, tempHome, type PodProcess, type TestRuntime } from '../test/helpers/pod-process'
 import { benchRuntimes, fmt, peakRssMb, row, rssMb } from './_util'
-import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, podCommand, resetPeakRss, servedPages, spawnChild, timedSyncNow, type Child } from './_fed-util'
+import {
+  addPeer,
+  announce,
+  cpuSeconds,
+  envInt,
+  fillHome,
+  identityOf,
+  loadNote,
+  podCommand,
+  resetPeakRss,
+  servedPages,
+  spawnChild,
+  timedSyncNow,
+  type Child,
+} from './_fed-util'
 
 const CHILD_FLAG = '--child=pages'
 const N = envInt('N', 100_000)
@@ -84,7 +98,9 @@ async function measureFloor(pages: Page[], dir: string, child: Child, peerId: st
     const db = new Database(path, { create: true, strict: true })
     db.run('PRAGMA journal_mode = WAL')
     db.run('PRAGMA synchronous = NORMAL')
-    db.run('CREATE TABLE m (pk INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, label TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)')
+    db.run(
+      'CREATE TABLE m (pk INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, label TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)',
+    )
     if (withFts) db.run("CREATE VIRTUAL TABLE f USING fts5 (label, body, content = '', contentless_delete = 1)")
     const ins = db.prepare('INSERT INTO m (id, label, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING pk')
     const fts = withFts ? db.prepare('INSERT INTO f (rowid, label, body) VALUES (?, ?, ?)') : null
@@ -170,7 +186,7 @@ async function main(): Promise<void> {
   const pods: PodProcess[] = []
   let child: Child | null = null
   try {
-    let t = performance.now()
+    const t = performance.now()
     const hA = await fillHome(homeA, { publicN: N, privateN: N })
     const pages = servedPages(hA, PAGE_LIMIT)
     console.log(`  (filled A in ${fmt((performance.now() - t) / 1000)} s; ${pages.length} pages of up to ${PAGE_LIMIT})`)
@@ -187,7 +203,9 @@ async function main(): Promise<void> {
     const floorAfter = await measureFloor(pages, dir, child, floorPeer)
     const floor = floorBefore.totalS <= floorAfter.totalS ? floorBefore : floorAfter
 
-    console.log(`\n## floor (same ${pages.length} pages, ${fmt(encodedMb)} MB encoded; faster of 2 runs: ${fmt(floorBefore.totalS, 2)} s / ${fmt(floorAfter.totalS, 2)} s)`)
+    console.log(
+      `\n## floor (same ${pages.length} pages, ${fmt(encodedMb)} MB encoded; faster of 2 runs: ${fmt(floorBefore.totalS, 2)} s / ${fmt(floorAfter.totalS, 2)} s)`,
+    )
     row('floor: loopback HTTP transfer (bare Bun.serve)', `${fmt(floor.httpS, 2)} s`)
     row('floor: JSON encode + decode', `${fmt(floor.jsonS, 2)} s`)
     row('floor: bun:sqlite insert, 1 tx per page', `${fmt(floor.insertS, 2)} s`, `(+FTS5 row per memory: ${fmt(floor.insertFtsS, 2)} s, not in floor)`)
@@ -198,8 +216,16 @@ async function main(): Promise<void> {
     for (const r of runs) {
       console.log(`\n## pod under ${r.runtime}: B POST /peer/sync-now ← A (real processes)`)
       row('pod: sync-now wall time', `${fmt(r.podS, 2)} s`, `${fmt(N / r.podS, 0)} memories/s`)
-      row('pod: CPU seconds A (serve) / B (pull)', `${fmt(r.cpu.a, 2)} / ${fmt(r.cpu.b, 2)} s`, `sum ${fmt(r.cpu.a + r.cpu.b, 2)} s vs floor ${fmt(floor.cpuS, 2)} s = ${fmt((r.cpu.a + r.cpu.b) / floor.cpuS)}x`)
-      row('pod: until every copy is searchable', `${fmt(r.searchableS, 2)} s`, `${fmt(N / r.searchableS, 0)} memories/s; B CPU ${fmt(r.cpuSearchableB, 2)} s; ratio to floor+FTS5 ${fmt(r.searchableS / withFtsS, 2)}x`)
+      row(
+        'pod: CPU seconds A (serve) / B (pull)',
+        `${fmt(r.cpu.a, 2)} / ${fmt(r.cpu.b, 2)} s`,
+        `sum ${fmt(r.cpu.a + r.cpu.b, 2)} s vs floor ${fmt(floor.cpuS, 2)} s = ${fmt((r.cpu.a + r.cpu.b) / floor.cpuS)}x`,
+      )
+      row(
+        'pod: until every copy is searchable',
+        `${fmt(r.searchableS, 2)} s`,
+        `${fmt(N / r.searchableS, 0)} memories/s; B CPU ${fmt(r.cpuSearchableB, 2)} s; ratio to floor+FTS5 ${fmt(r.searchableS / withFtsS, 2)}x`,
+      )
       const hwmNote = r.hwmReset ? 'peak during the sync' : 'peak since start (VmHWM reset not permitted)'
       row('pod: peak RSS (VmHWM) A', `${fmt(r.rss.a)} MB`, `${hwmNote}; RSS before ${fmt(r.rssBefore.a)} MB`)
       row('pod: peak RSS (VmHWM) B', `${fmt(r.rss.b)} MB`, `${hwmNote}; RSS before ${fmt(r.rssBefore.b)} MB`)

@@ -20,7 +20,21 @@ import { openSyncResponse, sealSyncRequest } from '../src/protocol'
 import { pullPage, syncUrl } from '../src/sync/peer-client'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, peakRssMb, percentile, row, rssMb } from './_util'
-import { addPeer, announce, cpuSeconds, envInt, fillHome, identityOf, loadNote, podCommand, openBenchHome, resetPeakRss, spawnChild, stdinLines, type Child } from './_fed-util'
+import {
+  addPeer,
+  announce,
+  cpuSeconds,
+  envInt,
+  fillHome,
+  identityOf,
+  loadNote,
+  podCommand,
+  openBenchHome,
+  resetPeakRss,
+  spawnChild,
+  stdinLines,
+  type Child,
+} from './_fed-util'
 
 const GEN_FLAG = '--child=gen'
 const CONST_FLAG = '--child=const'
@@ -185,7 +199,9 @@ async function drive(dir: string, base: Omit<GenConfig, 'concurrency' | 'url'>, 
 }
 
 async function main(): Promise<void> {
-  console.log(`# federation serve: signed empty-delta polls, ${PEERS} peers, ${GEN} generator process(es), ${CONC} connections, ${DURATION_S} s (Bun ${Bun.version}; ${loadNote()})`)
+  console.log(
+    `# federation serve: signed empty-delta polls, ${PEERS} peers, ${GEN} generator process(es), ${CONC} connections, ${DURATION_S} s (Bun ${Bun.version}; ${loadNote()})`,
+  )
   const dir = mkdtempSync(join(tmpdir(), 'mzm-fed-serve-'))
   const homeA = tempHome('mzm-fed-serve-a-')
   const homes = [homeA]
@@ -208,7 +224,16 @@ async function main(): Promise<void> {
     let since: string | null = null
     let pulled = 0
     for (;;) {
-      const page = await pullPage({ baseUrl: pod.url, pairKey, selfId: first.podId, peerId: idA.pod_id as PodId, since, scope: ['public:*'], limit: 1000, nowMs: Date.now() })
+      const page = await pullPage({
+        baseUrl: pod.url,
+        pairKey,
+        selfId: first.podId,
+        peerId: idA.pod_id as PodId,
+        since,
+        scope: ['public:*'],
+        limit: 1000,
+        nowMs: Date.now(),
+      })
       pulled += page.memories.length
       since = page.cursor
       if (!page.more) break
@@ -234,9 +259,17 @@ async function main(): Promise<void> {
       (r.failures ? `  FAILURES ${r.failures}: ${r.errors.join(' | ')}` : '')
     row('baseline: bare Bun.serve constant JSON', line(bare), note(bare))
     row('pod: signed /peer/sync empty delta', line(real), note(real))
-    row('pod CPU per 1000 polls', `${fmt((real.serverCpuS / (real.pollsPerS * DURATION_S)) * 1000 * 1000, 0)} ms`, `baseline ${fmt((bare.serverCpuS / (bare.pollsPerS * DURATION_S)) * 1000 * 1000, 0)} ms`)
+    row(
+      'pod CPU per 1000 polls',
+      `${fmt((real.serverCpuS / (real.pollsPerS * DURATION_S)) * 1000 * 1000, 0)} ms`,
+      `baseline ${fmt((bare.serverCpuS / (bare.pollsPerS * DURATION_S)) * 1000 * 1000, 0)} ms`,
+    )
     row('ratio pod / baseline', `${fmt(real.pollsPerS / bare.pollsPerS, 2)}`, `${real.verified} pod answers signature-verified and empty`)
-    row('peak RSS (VmHWM) pod', `${fmt(rss)} MB`, `${hwmReset ? 'during the run' : 'since start'}; RSS before ${fmt(rssBefore)} MB; baseline server peak ${fmt(bareRss)} MB`)
+    row(
+      'peak RSS (VmHWM) pod',
+      `${fmt(rss)} MB`,
+      `${hwmReset ? 'during the run' : 'since start'}; RSS before ${fmt(rssBefore)} MB; baseline server peak ${fmt(bareRss)} MB`,
+    )
     row('target ≥ 3,000 polls/s', real.pollsPerS >= TARGET_POLLS_PER_S && real.failures === 0 ? 'MET' : 'NOT MET')
     console.log(`\n(${loadNote()})`)
   } finally {

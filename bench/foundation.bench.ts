@@ -23,7 +23,10 @@ import { benchRuntimes, fmt, percentile, pool, row, rssMb } from './_util'
 const REMEMBER_N = Number(process.env.REMEMBER_N ?? 10_000)
 const RECALL_STORE_N = Number(process.env.RECALL_STORE_N ?? 100_000)
 const RECALL_QUERIES = 2_000
-const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ')
+const WORDS =
+  'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(
+    ' ',
+  )
 
 function sentence(i: number): string {
   const w = (k: number) => WORDS[(i * 7 + k * 13 + ((i >> k) & 7)) % WORDS.length]
@@ -65,16 +68,22 @@ async function recallLatency() {
   console.log(`\n## recall on a ${RECALL_STORE_N}-memory store (half private)`)
   const home = mkdtempSync(join(tmpdir(), 'mzm-bench-'))
   const h = await openHome(home, { log: memoryLogger() })
-  const store = openStore({ path: h.paths.db, vaultKey: h.identity.vaultKey, publicPrefixes: h.config.public_prefixes, maxContentBytes: 65536, clock: systemClock })
+  const store = openStore({
+    path: h.paths.db,
+    vaultKey: h.identity.vaultKey,
+    publicPrefixes: h.config.public_prefixes,
+    maxContentBytes: 65536,
+    clock: systemClock,
+  })
   const data = rows(RECALL_STORE_N)
-  let t = performance.now()
+  const t = performance.now()
   for (const r of data) store.remember(r)
   console.log(`  (filled in ${fmt((performance.now() - t) / 1000)} s)`)
   const queries = Array.from({ length: RECALL_QUERIES }, (_, i) => `${WORDS[i % WORDS.length]} ${WORDS[(i * 5) % WORDS.length]}`)
 
   // Floor: a bare FTS5 table of the same (plaintext) rows and the same OR query.
   const floorDb = new Database(join(home, 'floor.db'))
-  floorDb.run("CREATE VIRTUAL TABLE f USING fts5(label, body)")
+  floorDb.run('CREATE VIRTUAL TABLE f USING fts5(label, body)')
   const fins = floorDb.prepare('INSERT INTO f VALUES (?, ?)')
   floorDb.transaction(() => {
     for (const r of data) fins.run(r.label, r.content)
@@ -88,14 +97,25 @@ async function recallLatency() {
         return performance.now() - s
       })
       .sort((x, y) => x - y)
-  const floor = time((q) => fq.all(q.split(' ').map((w) => `"${w}"`).join(' OR ')))
+  const floor = time((q) =>
+    fq.all(
+      q
+        .split(' ')
+        .map((w) => `"${w}"`)
+        .join(' OR '),
+    ),
+  )
   const inproc = time((q) => store.recall(q, 10))
   store.close()
   floorDb.close()
 
   try {
     row('floor: bare FTS5 query p50 / p99', `${fmt(percentile(floor, 50), 2)} / ${fmt(percentile(floor, 99), 2)} ms`)
-    row('store.recall in-process p50 / p99', `${fmt(percentile(inproc, 50), 2)} / ${fmt(percentile(inproc, 99), 2)} ms`, `p99 ratio ${fmt(percentile(inproc, 99) / percentile(floor, 99))}x`)
+    row(
+      'store.recall in-process p50 / p99',
+      `${fmt(percentile(inproc, 50), 2)} / ${fmt(percentile(inproc, 99), 2)} ms`,
+      `p99 ratio ${fmt(percentile(inproc, 99) / percentile(floor, 99))}x`,
+    )
     // The same store served by a pod under each runtime in turn.
     const byRuntime = new Map<TestRuntime, number[]>()
     for (const runtime of benchRuntimes()) {
@@ -110,13 +130,18 @@ async function recallLatency() {
         }
         http.sort((x, y) => x - y)
         byRuntime.set(runtime, http)
-        row(`GET /recall over HTTP p50 / p99 (${runtime})`, `${fmt(percentile(http, 50), 2)} / ${fmt(percentile(http, 99), 2)} ms`, `p99 ratio ${fmt(percentile(http, 99) / percentile(floor, 99))}x (target p99 < 10 ms)`)
+        row(
+          `GET /recall over HTTP p50 / p99 (${runtime})`,
+          `${fmt(percentile(http, 50), 2)} / ${fmt(percentile(http, 99), 2)} ms`,
+          `p99 ratio ${fmt(percentile(http, 99) / percentile(floor, 99))}x (target p99 < 10 ms)`,
+        )
       } finally {
         await pod.stop()
       }
     }
     const [bun, deno] = [byRuntime.get('bun'), byRuntime.get('deno')]
-    if (bun && deno) row('  deno / bun, p50 / p99', `${fmt(percentile(deno, 50) / percentile(bun, 50), 2)}x / ${fmt(percentile(deno, 99) / percentile(bun, 99), 2)}x`)
+    if (bun && deno)
+      row('  deno / bun, p50 / p99', `${fmt(percentile(deno, 50) / percentile(bun, 50), 2)}x / ${fmt(percentile(deno, 99) / percentile(bun, 99), 2)}x`)
   } finally {
     rmSync(home, { recursive: true, force: true })
   }
@@ -131,7 +156,10 @@ async function coldStarts(opts: { command?: string[]; runtime?: TestRuntime }, t
     const t = performance.now()
     const pod = await spawnPod({ home: dir, ...opts })
     for (;;) {
-      const ok = await fetch(pod.url + '/healthz').then((r) => r.ok, () => false)
+      const ok = await fetch(pod.url + '/healthz').then(
+        (r) => r.ok,
+        () => false,
+      )
       if (ok) break
     }
     starts.push(performance.now() - t)
@@ -167,7 +195,11 @@ async function binary() {
   const vt = performance.now()
   Bun.spawnSync([bin, '--version'])
   const versionMs = performance.now() - vt
-  row('cold start → healthy /healthz (median of 5)', `${fmt(medianMs, 0)} ms`, `first boot incl. key generation; \`--version\` alone: ${fmt(versionMs, 0)} ms (target < 200 ms)`)
+  row(
+    'cold start → healthy /healthz (median of 5)',
+    `${fmt(medianMs, 0)} ms`,
+    `first boot incl. key generation; \`--version\` alone: ${fmt(versionMs, 0)} ms (target < 200 ms)`,
+  )
   row('idle RSS after boot', `${fmt(idle)} MB`, '(target < 80 MB)')
 }
 

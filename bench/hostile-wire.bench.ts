@@ -54,7 +54,13 @@ async function scopeCost(): Promise<void> {
   const home = tempHome('mzm-bench-scope-')
   try {
     const h = await fillHome(home, { publicN: N, privateN: 0 })
-    const store = openStore({ path: h.paths.db, vaultKey: h.identity.vaultKey, publicPrefixes: h.config.public_prefixes, maxContentBytes: h.config.max_content_bytes, clock: systemClock })
+    const store = openStore({
+      path: h.paths.db,
+      vaultKey: h.identity.vaultKey,
+      publicPrefixes: h.config.public_prefixes,
+      maxContentBytes: h.config.max_content_bytes,
+      clock: systemClock,
+    })
     const serveAll = (scope: string[]) => {
       const t = performance.now()
       let served = 0
@@ -117,7 +123,11 @@ async function pullerRss(): Promise<void> {
     const result = res.body.results[0] as { ok: boolean; error?: string }
     const peak = peakRssMb(pod.pid)
     row('puller idle RSS', `${fmt(idle)} MB`, 'baseline')
-    row('puller peak RSS, 1 GiB chunked answer', `${fmt(peak)} MB`, `+${fmt(peak - idle)} MB; error=${result.error}; sent before hang-up ${fmt(sent / MiB, 0)} MiB (target < 150 MB)`)
+    row(
+      'puller peak RSS, 1 GiB chunked answer',
+      `${fmt(peak)} MB`,
+      `+${fmt(peak - idle)} MB; error=${result.error}; sent before hang-up ${fmt(sent / MiB, 0)} MiB (target < 150 MB)`,
+    )
   } finally {
     await pod.stop()
     hostile.stop(true)

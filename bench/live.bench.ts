@@ -32,7 +32,10 @@ import { fmt, percentile, rssMb, row } from './_util'
 import { announce, cpuSeconds, envInt, identityOf, loadNote, spawnChild, stdinLines, type Child } from './_fed-util'
 
 const CHILD_FLAG = '--child=spokes'
-const PHASES = (process.env.PHASES ?? '1,200,2000').split(',').map(Number).filter((n) => n > 0)
+const PHASES = (process.env.PHASES ?? '1,200,2000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
 const MAX_SPOKES = Math.max(...PHASES)
 const CHILDREN = Math.max(1, Math.min(MAX_SPOKES, envInt('CHILDREN', 8)))
 const TRIALS: Record<number, number> = { 1: envInt('TRIALS_1', 200), 200: envInt('TRIALS_200', 30), 2000: envInt('TRIALS_2000', 10) }
@@ -68,7 +71,13 @@ async function spokesChild(configFile: string): Promise<void> {
         const s = spokes[started]!
         const i = started
         const { identity, config, paths, peers } = s.home
-        const store = openStore({ path: paths.db, vaultKey: identity.vaultKey, publicPrefixes: config.public_prefixes, maxContentBytes: config.max_content_bytes, clock: systemClock })
+        const store = openStore({
+          path: paths.db,
+          vaultKey: identity.vaultKey,
+          publicPrefixes: config.public_prefixes,
+          maxContentBytes: config.max_content_bytes,
+          clock: systemClock,
+        })
         // The measured moment: the copy is committed AND recall finds it.
         store.onCommit((changes) => {
           const e = expecting
@@ -175,7 +184,14 @@ async function main(): Promise<void> {
     // files written once, as an operator's provisioning script would (the pod reads them live).
     const paths = homePaths(hub.home)
     for (const s of spokes) writeFileAtomic(join(paths.peerKeyDir, `${s.id}.key`), `${s.key}\n`, 0o600)
-    writeFileAtomic(paths.peersToml, formatPeersToml(spokes.map((s) => ({ id: s.id, name: '', url: '', sync: false, scope: ['public:*'] })), hubInfo.id), 0o600)
+    writeFileAtomic(
+      paths.peersToml,
+      formatPeersToml(
+        spokes.map((s) => ({ id: s.id, name: '', url: '', sync: false, scope: ['public:*'] })),
+        hubInfo.id,
+      ),
+      0o600,
+    )
     console.log(`  (${spokes.length} spoke homes ready in ${fmt((performance.now() - t) / 1000)} s)`)
 
     // Baseline: one spoke's pull of one write with a plain (non-live) sync, measured in-process here.
@@ -205,15 +221,42 @@ async function main(): Promise<void> {
         // Every spoke holds again before the next write (their next long-poll is back at H).
         await untilHeld(hub, started)
       }
-      if (started === 1) oneP50 = percentile([...all].sort((a, b) => a - b), 50)
+      if (started === 1)
+        oneP50 = percentile(
+          [...all].sort((a, b) => a - b),
+          50,
+        )
       row(`write → recall at a spoke (${trials} trials × ${started})`, describe(all))
       if (started > 1) {
         row('write → EVERY spoke has it (per trial)', describe(last))
-        row('  ratio p50 (every spoke) to 1 live spoke', `${fmt(percentile([...last].sort((a, b) => a - b), 50) / oneP50, 1)}x`)
+        row(
+          '  ratio p50 (every spoke) to 1 live spoke',
+          `${fmt(
+            percentile(
+              [...last].sort((a, b) => a - b),
+              50,
+            ) / oneP50,
+            1,
+          )}x`,
+        )
       } else {
-        row('  ratio p50 to the sync-now baseline', `${fmt(oneP50 / percentile([...base].sort((a, b) => a - b), 50), 2)}x`)
+        row(
+          '  ratio p50 to the sync-now baseline',
+          `${fmt(
+            oneP50 /
+              percentile(
+                [...base].sort((a, b) => a - b),
+                50,
+              ),
+            2,
+          )}x`,
+        )
       }
-      row('hub CPU per write (serving every spoke)', `${fmt((hubCpu / trials) * 1000, 1)} ms`, `${fmt((hubCpu / trials / started) * 1000, 3)} ms per spoke answered (10 ms clock ticks)`)
+      row(
+        'hub CPU per write (serving every spoke)',
+        `${fmt((hubCpu / trials) * 1000, 1)} ms`,
+        `${fmt((hubCpu / trials / started) * 1000, 3)} ms per spoke answered (10 ms clock ticks)`,
+      )
       row('hub RSS', `${fmt(rssMb(hub.pid), 0)} MB`, `with ${await held(hub)} requests held`)
     }
 
@@ -224,7 +267,11 @@ async function main(): Promise<void> {
     const cpu = cpuSeconds(hub.pid) - cpu0
     console.log(`\n## idle hub holding ${n} long-polls for ${IDLE_S} s (each re-asks once its 50 s wait ends)`)
     row('hub CPU', `${fmt((cpu / IDLE_S) * 100, 2)} % of one core`, `${fmt(cpu, 2)} CPU s over ${IDLE_S} s`)
-    row('hub RSS', `${fmt(rssMb(hub.pid), 0)} MB`, `${fmt(rss0, 0)} MB at the start of the idle window; ${fmt(((rssMb(hub.pid) - 0) * 1024) / Math.max(1, n), 0)} KiB per held request (upper bound: whole RSS / held)`)
+    row(
+      'hub RSS',
+      `${fmt(rssMb(hub.pid), 0)} MB`,
+      `${fmt(rss0, 0)} MB at the start of the idle window; ${fmt(((rssMb(hub.pid) - 0) * 1024) / Math.max(1, n), 0)} KiB per held request (upper bound: whole RSS / held)`,
+    )
     console.log(`\n(${loadNote()})`)
   } finally {
     for (const c of children) c.send(JSON.stringify({ op: 'stop' }))
@@ -243,7 +290,13 @@ async function baseline(hub: PodProcess, hubInfo: { id: PodId; key: PublicKey; u
   home.peers.add({ id: hubInfo.id, key: hubInfo.key, url: hubInfo.url })
   const res = await hub.api('POST', '/peer/add', { handshake_url: home.identity.handshakeUrl(), direct_url: 'http://127.0.0.1:9', sync: false })
   if (res.status !== 201 && res.status !== 200) throw new Error(`baseline peer add → ${res.status}`)
-  const store = openStore({ path: home.paths.db, vaultKey: home.identity.vaultKey, publicPrefixes: home.config.public_prefixes, maxContentBytes: home.config.max_content_bytes, clock: systemClock })
+  const store = openStore({
+    path: home.paths.db,
+    vaultKey: home.identity.vaultKey,
+    publicPrefixes: home.config.public_prefixes,
+    maxContentBytes: home.config.max_content_bytes,
+    clock: systemClock,
+  })
   const loop = createSyncLoop({
     selfId: home.identity.podId,
     listPeers: () => home.peers.list().peers,

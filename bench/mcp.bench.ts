@@ -44,14 +44,21 @@ const show = (s: Stats) => `${fmt(s.median, 2)} / ${fmt(s.p99, 2)} ms`
 
 async function mcpCalls(client: Client, tag: string) {
   const remember = await timeCalls(CALLS, (i) =>
-    client.callTool({ name: 'mazemaker_remember', arguments: { label: i % 2 ? `public:${tag}-${i}` : `note:${tag}-${i}`, content: `bench ${tag} call ${i} alpha tango` } }),
+    client.callTool({
+      name: 'mazemaker_remember',
+      arguments: { label: i % 2 ? `public:${tag}-${i}` : `note:${tag}-${i}`, content: `bench ${tag} call ${i} alpha tango` },
+    }),
   )
-  const recall = await timeCalls(CALLS, (i) => client.callTool({ name: 'mazemaker_recall', arguments: { query: `${['alpha', 'bravo', 'kilo', 'zulu'][Math.abs(i) % 4]} notes`, k: 10 } }))
+  const recall = await timeCalls(CALLS, (i) =>
+    client.callTool({ name: 'mazemaker_recall', arguments: { query: `${['alpha', 'bravo', 'kilo', 'zulu'][Math.abs(i) % 4]} notes`, k: 10 } }),
+  )
   return { remember, recall }
 }
 
 async function restCalls(pod: PodProcess, tag: string) {
-  const remember = await timeCalls(CALLS, (i) => pod.api('POST', '/memories', { label: i % 2 ? `public:${tag}-${i}` : `note:${tag}-${i}`, content: `bench ${tag} call ${i} alpha tango` }))
+  const remember = await timeCalls(CALLS, (i) =>
+    pod.api('POST', '/memories', { label: i % 2 ? `public:${tag}-${i}` : `note:${tag}-${i}`, content: `bench ${tag} call ${i} alpha tango` }),
+  )
   const recall = await timeCalls(CALLS, (i) => pod.api('GET', `/recall?q=${['alpha', 'bravo', 'kilo', 'zulu'][Math.abs(i) % 4]}+notes&k=10`))
   return { remember, recall }
 }
@@ -70,10 +77,14 @@ async function callsAt(size: number) {
     const pod = await spawnPod({ home })
     try {
       const rest = await restCalls(pod, 'rest')
-      const http = await connect(new StreamableHTTPClientTransport(new URL(pod.url + '/mcp'), { requestInit: { headers: { authorization: `Bearer ${pod.token()}` } } }))
+      const http = await connect(
+        new StreamableHTTPClientTransport(new URL(pod.url + '/mcp'), { requestInit: { headers: { authorization: `Bearer ${pod.token()}` } } }),
+      )
       const overHttp = await mcpCalls(http, 'http')
       await http.close()
-      const stdio = await connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, 'mcp', '--home', home], env: testEnv(), stderr: 'ignore' }))
+      const stdio = await connect(
+        new StdioClientTransport({ command: process.execPath, args: [MAIN, 'mcp', '--home', home], env: testEnv(), stderr: 'ignore' }),
+      )
       const overStdio = await mcpCalls(stdio, 'stdio')
       await stdio.close()
       row('baseline: REST POST /memories', show(rest.remember))
@@ -117,7 +128,11 @@ async function backupBench() {
       rmSync(out, { force: true })
       row('floor: VACUUM INTO alone', `${fmt(vacuum.ms / 1000, 2)} s`, `peak RSS ${fmt(vacuum.peakMb, 0)} MB, db ${fmt(vacuum.bytes / 1e6, 1)} MB`)
       row('floor: one scrypt (logN 18) alone', `${fmt(scrypt.ms / 1000, 2)} s`, `peak RSS ${fmt(scrypt.peakMb, 0)} MB`)
-      row('mazemaker backup (snapshot+tar+gzip+age)', `${fmt(backup.ms / 1000, 2)} s`, `peak RSS ${fmt(backup.peakMb, 0)} MB, file ${fmt(backup.bytes / 1e6, 1)} MB, ${fmt(backup.ms / (vacuum.ms + scrypt.ms), 2)}x the floors' sum`)
+      row(
+        'mazemaker backup (snapshot+tar+gzip+age)',
+        `${fmt(backup.ms / 1000, 2)} s`,
+        `peak RSS ${fmt(backup.peakMb, 0)} MB, file ${fmt(backup.bytes / 1e6, 1)} MB, ${fmt(backup.ms / (vacuum.ms + scrypt.ms), 2)}x the floors' sum`,
+      )
     } finally {
       await pod.stop()
     }

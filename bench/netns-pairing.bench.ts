@@ -64,6 +64,8 @@ try {
 }
 const n = stats(netns)
 const l = stats(loopback)
-console.log(`paste each way → first pull, two namespaces: median ${n.median.toFixed(0)} ms (min ${n.min.toFixed(0)}, max ${n.max.toFixed(0)}), ${TRIALS} trials`)
+console.log(
+  `paste each way → first pull, two namespaces: median ${n.median.toFixed(0)} ms (min ${n.min.toFixed(0)}, max ${n.max.toFixed(0)}), ${TRIALS} trials`,
+)
 console.log(`same steps on 127.0.0.1 (--url given):      median ${l.median.toFixed(0)} ms (min ${l.min.toFixed(0)}, max ${l.max.toFixed(0)})`)
 console.log(`ratio namespaces / loopback: ${(n.median / l.median).toFixed(2)}x`)

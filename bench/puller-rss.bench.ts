@@ -56,7 +56,9 @@ async function main() {
     const id = await identityOf(pod)
     const target = { url: pod.url, podId: id.pod_id, key: id.key }
     const honest = servePeer((req) => req.answer(page(honest.self.podId, [entry('public:one', 'honest answer')])))
-    const hostile = servePeer((req) => new Response(hugeBody(hostile.self.podId), { headers: { 'content-type': 'application/json', 'mzm-signature': 'A'.repeat(43) } }))
+    const hostile = servePeer(
+      (_req) => new Response(hugeBody(hostile.self.podId), { headers: { 'content-type': 'application/json', 'mzm-signature': 'A'.repeat(43) } }),
+    )
     for (const p of [honest, hostile]) {
       p.pod = target
       peers.push(p)
@@ -76,7 +78,11 @@ async function main() {
     if (huge.result?.error !== 'too_large') throw new Error(`expected too_large, got ${JSON.stringify(huge.result)}`)
     console.log('')
     row('baseline: honest one-memory pull, peak RSS', `${fmt(base.peak)} MB`, `RSS before ${fmt(base.before)} MB; ${fmt(base.ms, 0)} ms`)
-    row('1 GiB answer: peak RSS', `${fmt(huge.peak)} MB`, `target < ${TARGET_MB} MB: ${huge.peak < TARGET_MB ? 'MET' : 'NOT MET'}; +${fmt(huge.peak - base.peak)} MB over the baseline`)
+    row(
+      '1 GiB answer: peak RSS',
+      `${fmt(huge.peak)} MB`,
+      `target < ${TARGET_MB} MB: ${huge.peak < TARGET_MB ? 'MET' : 'NOT MET'}; +${fmt(huge.peak - base.peak)} MB over the baseline`,
+    )
     row('1 GiB answer: result', `${huge.result.error}`, `after ${fmt(huge.ms, 0)} ms; the peer sent ${fmt(sent / MiB, 0)} MiB of ${ANSWER_BYTES / MiB}`)
     console.log(`\n(${loadNote()})`)
   } finally {

@@ -94,7 +94,10 @@ async function main(): Promise<void> {
     const idA = (await a.api('GET', '/peer/identity')).body as { pod_id: string; key: string; handshake_url: string }
     const idB = (await b.api('GET', '/peer/identity')).body as { handshake_url: string }
     // Handshake only: each records the other as mzm-rendezvous://<id>.
-    for (const [from, hs] of [[a, idB.handshake_url], [b, idA.handshake_url]] as const) {
+    for (const [from, hs] of [
+      [a, idB.handshake_url],
+      [b, idA.handshake_url],
+    ] as const) {
       const res = await from.api('POST', '/peer/add', { handshake_url: hs })
       if (res.status !== 201 || !String(res.body.peer.url).startsWith('mzm-rendezvous://')) throw new Error(`pairing failed: ${JSON.stringify(res.body)}`)
     }
@@ -154,7 +157,11 @@ async function main(): Promise<void> {
     const lookupStats = stats(lookupTimes)
     console.log(`rendezvous round trip on loopback: ${TRIALS} trials each, Bun ${Bun.version}`)
     row('lookup + write + one-memory sync (p50 / p99)', `${fmt(rvStats.p50_ms, 2)} / ${fmt(rvStats.p99_ms, 2)} ms`, `max ${fmt(rvStats.max_ms, 2)} ms`)
-    row('baseline: write + sync, direct URL (p50 / p99)', `${fmt(directStats.p50_ms, 2)} / ${fmt(directStats.p99_ms, 2)} ms`, `max ${fmt(directStats.max_ms, 2)} ms`)
+    row(
+      'baseline: write + sync, direct URL (p50 / p99)',
+      `${fmt(directStats.p50_ms, 2)} / ${fmt(directStats.p99_ms, 2)} ms`,
+      `max ${fmt(directStats.max_ms, 2)} ms`,
+    )
     row('  of which the lookup alone (p50 / p99)', `${fmt(lookupStats.p50_ms, 2)} / ${fmt(lookupStats.p99_ms, 2)} ms`)
     row('rendezvous p50 - baseline p50', `${fmt(rvStats.p50_ms - directStats.p50_ms, 2)} ms`, 'reference claim: round trip under 200 ms on a LAN')
 

@@ -125,7 +125,13 @@ async function main(): Promise<void> {
   const pods = await Promise.all(
     Array.from({ length: podCount }, async (_, i) => {
       const id = randomUUID() as PodId
-      const identity = await createIdentity({ podId: id, name: 'bench', privateKey: randomBytes(32), vaultKey: randomBytes(32), adminToken: 'bench-admin-token' })
+      const identity = await createIdentity({
+        podId: id,
+        name: 'bench',
+        privateKey: randomBytes(32),
+        vaultKey: randomBytes(32),
+        adminToken: 'bench-admin-token',
+      })
       const body = JSON.stringify(await signedRegistration(identity, rvKey.publicKey, `http://100.64.${(i >> 8) & 255}.${i & 255}:8765`, Date.now()))
       return { id, key: identity.publicKey, body, token: tokens[i]! }
     }),
@@ -137,7 +143,8 @@ async function main(): Promise<void> {
   })
 
   const results: Record<string, unknown> = { requests, concurrency, pods: podCount, bun: Bun.version }
-  const fmt = (r: Run) => `${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.failures ? `  FAILURES ${r.failures}` : ''}`
+  const fmt = (r: Run) =>
+    `${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.failures ? `  FAILURES ${r.failures}` : ''}`
   try {
     const base = await spawnChild('baseline', home)
     await drive(2000, concurrency, () => [`${base.url}/`]) // warm-up
@@ -176,7 +183,9 @@ async function main(): Promise<void> {
     console.log(`  register            ${fmt(register)}   ratio ${(register.rps / basePost.rps).toFixed(2)} of baseline POST`)
     console.log(`  lookup              ${fmt(lookup)}   ratio ${(lookup.rps / baseGet.rps).toFixed(2)} of baseline GET`)
     console.log(`  RSS baseline        ${baseRss.toFixed(1)} MiB`)
-    console.log(`  RSS rendezvous      ${idleRss.toFixed(1)} MiB idle, ${heldRss.toFixed(1)} MiB holding ${podCount} pods (ratio ${(heldRss / baseRss).toFixed(2)} of baseline)`)
+    console.log(
+      `  RSS rendezvous      ${idleRss.toFixed(1)} MiB idle, ${heldRss.toFixed(1)} MiB holding ${podCount} pods (ratio ${(heldRss / baseRss).toFixed(2)} of baseline)`,
+    )
     const out = join(import.meta.dir, 'results')
     mkdirSync(out, { recursive: true })
     await Bun.write(join(out, 'rendezvous.json'), JSON.stringify(results, null, 2) + '\n')

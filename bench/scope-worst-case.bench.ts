@@ -87,7 +87,16 @@ async function main() {
       let since: string | null = null
       let served = 0
       for (;;) {
-        const page = await pullPage({ baseUrl: pod.url, pairKey, selfId: caller.identity.podId, peerId: id.pod_id as PodId, since, scope, limit: PAGE, nowMs: Date.now() })
+        const page = await pullPage({
+          baseUrl: pod.url,
+          pairKey,
+          selfId: caller.identity.podId,
+          peerId: id.pod_id as PodId,
+          since,
+          scope,
+          limit: PAGE,
+          nowMs: Date.now(),
+        })
         served += page.memories.filter((m) => !('deleted' in m)).length
         if (!page.more) break
         since = page.cursor
@@ -110,14 +119,22 @@ async function main() {
       }
     }
     console.log('\n## pod: whole feed over signed /peer/sync (least wall and least CPU of 3 reads each)')
-    row('baseline scope public:*: wall / pod CPU', `${fmt(best.base.s, 2)} / ${fmt(best.base.cpu, 2)} s`, `longest /healthz wait ${fmt(best.base.maxWait, 0)} ms`)
+    row(
+      'baseline scope public:*: wall / pod CPU',
+      `${fmt(best.base.s, 2)} / ${fmt(best.base.cpu, 2)} s`,
+      `longest /healthz wait ${fmt(best.base.maxWait, 0)} ms`,
+    )
     for (const k of ['wild', 'mixed'] as const) {
       const b = best[k]
       const ratio = b.s / best.base.s
       row(`${k} scope (16 × ≤128 chars): wall / pod CPU`, `${fmt(b.s, 2)} / ${fmt(b.cpu, 2)} s`, `longest /healthz wait ${fmt(b.maxWait, 0)} ms`)
       const cpuRatio = b.cpu / best.base.cpu
       const verdict = (r: number) => (r <= TARGET_RATIO ? 'MET' : 'NOT MET')
-      row(`  ratio ${k} / baseline: wall, pod CPU`, `${fmt(ratio, 2)}x, ${fmt(cpuRatio, 2)}x`, `target ≤ ${TARGET_RATIO}x: wall ${verdict(ratio)}, CPU ${verdict(cpuRatio)}`)
+      row(
+        `  ratio ${k} / baseline: wall, pod CPU`,
+        `${fmt(ratio, 2)}x, ${fmt(cpuRatio, 2)}x`,
+        `target ≤ ${TARGET_RATIO}x: wall ${verdict(ratio)}, CPU ${verdict(cpuRatio)}`,
+      )
     }
   } finally {
     await pod.stop()

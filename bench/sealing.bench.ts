@@ -105,7 +105,9 @@ async function main(): Promise<void> {
     const t = performance.now()
     const hA = await fillHome(homeA, { publicN: N, privateN: 0 })
     const pages = servedPages(hA, PAGE_LIMIT)
-    console.log(`  (filled A in ${fmt((performance.now() - t) / 1000)} s; ${pages.length} pages; unsealed baseline ${base.slice(0, 10)}, ${since} commits before this tree)`)
+    console.log(
+      `  (filled A in ${fmt((performance.now() - t) / 1000)} s; ${pages.length} pages; unsealed baseline ${base.slice(0, 10)}, ${since} commits before this tree)`,
+    )
 
     const sealed: { wallS: number; cpuS: number }[] = []
     const plain: { wallS: number; cpuS: number }[] = []

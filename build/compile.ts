@@ -10,10 +10,11 @@ const outfile = join(root, 'dist', 'mazemaker')
 mkdirSync(join(root, 'dist'), { recursive: true })
 
 const started = performance.now()
-const proc = Bun.spawnSync(
-  [process.execPath, 'build', '--compile', '--minify', '--sourcemap', '--bytecode', join(root, 'src/main.ts'), '--outfile', outfile],
-  { cwd: root, stdout: 'inherit', stderr: 'inherit' },
-)
+const proc = Bun.spawnSync([process.execPath, 'build', '--compile', '--minify', '--sourcemap', '--bytecode', join(root, 'src/main.ts'), '--outfile', outfile], {
+  cwd: root,
+  stdout: 'inherit',
+  stderr: 'inherit',
+})
 if (proc.exitCode !== 0) {
   console.error(`build failed (exit ${proc.exitCode})`)
   process.exit(proc.exitCode ?? 1)

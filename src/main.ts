@@ -104,7 +104,11 @@ async function main(argv: string[]) {
     const root = rootCommand(flags)
     const wantsHelp = rest.some((a) => a === '--help' || a === '-h') || (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v'))
     if (wantsHelp) return await runMain(root, { rawArgs: rest, showUsage: usagePrinter(root) })
-    requireHome(flags, rest.find((a) => !a.startsWith('-')), (root.subCommands ?? {}) as Record<string, unknown>)
+    requireHome(
+      flags,
+      rest.find((a) => !a.startsWith('-')),
+      (root.subCommands ?? {}) as Record<string, unknown>,
+    )
     await runCommand(root, { rawArgs: rest })
   } catch (err) {
     exitOnError(err)

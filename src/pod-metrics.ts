@@ -56,7 +56,11 @@ export function createPodMetrics(sources: PodMetricsSources) {
           'Peer status (1 for the current status)',
           peers.map((p) => ({ labels: { peer: p.id, status: p.status }, value: 1 })),
         ),
-        renderGauge('mazemaker_peer_copies', 'Copies held per peer', peers.map((p) => ({ labels: { peer: p.id }, value: p.memories }))),
+        renderGauge(
+          'mazemaker_peer_copies',
+          'Copies held per peer',
+          peers.map((p) => ({ labels: { peer: p.id }, value: p.memories })),
+        ),
         pulled.render(),
         dropped.render(),
         served.render(),
@@ -66,8 +70,16 @@ export function createPodMetrics(sources: PodMetricsSources) {
           { labels: { kind: 'private' }, value: stats.private },
           { labels: { kind: 'peer_copy' }, value: stats.peer_copies },
         ]),
-        renderGauge('mazemaker_rendezvous_registered', 'Rendezvous heartbeat state (1 registered, 0 failing, absent when not configured)', hb ? [{ value: hb.registered ? 1 : 0 }] : []),
-        renderGauge('mazemaker_rendezvous_last_ok_timestamp_seconds', 'Unix time of the last accepted heartbeat', hb ? [{ value: toSeconds(hb.last_ok_at) }] : []),
+        renderGauge(
+          'mazemaker_rendezvous_registered',
+          'Rendezvous heartbeat state (1 registered, 0 failing, absent when not configured)',
+          hb ? [{ value: hb.registered ? 1 : 0 }] : [],
+        ),
+        renderGauge(
+          'mazemaker_rendezvous_last_ok_timestamp_seconds',
+          'Unix time of the last accepted heartbeat',
+          hb ? [{ value: toSeconds(hb.last_ok_at) }] : [],
+        ),
         renderGauge('mazemaker_live_held_requests', 'Long-polls from peers held open right now', sources.heldPolls ? [{ value: sources.heldPolls() }] : []),
         requests.render(),
       ]

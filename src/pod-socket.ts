@@ -40,7 +40,12 @@ export function serveAdminSocket(opts: AdminSocketOptions): AdminSocket | null {
   try {
     server = serve({ unix: tmp, fetch: opts.fetch, maxRequestBodySize: opts.maxRequestBodySize, onError: opts.onError })
   } catch (err) {
-    log.warn({ op: 'listen', err: 'no_socket', path, msg: `CLI commands cannot reach this pod: ${(err as Error).message}; choose a shorter home path (--home)` })
+    log.warn({
+      op: 'listen',
+      err: 'no_socket',
+      path,
+      msg: `CLI commands cannot reach this pod: ${(err as Error).message}; choose a shorter home path (--home)`,
+    })
     return null
   }
   let ino: number

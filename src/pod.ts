@@ -187,7 +187,12 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       },
       onUnknownCaller: (callerId) => {
         if (unknownCallers.note(callerId, clock.now())) {
-          log.warn({ op: 'peer_sync', peer: shortId(callerId), err: 'unknown_caller', msg: 'a pod that is not our peer tried to pull; if you expect it, paste its handshake URL (mazemaker peer add); logged once an hour per pod' })
+          log.warn({
+            op: 'peer_sync',
+            peer: shortId(callerId),
+            err: 'unknown_caller',
+            msg: 'a pod that is not our peer tried to pull; if you expect it, paste its handshake URL (mazemaker peer add); logged once an hour per pod',
+          })
         }
       },
       advertise: {
@@ -235,7 +240,10 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       settling.abort()
       return settled
     })
-    heartbeat = opts.heartbeat === false ? null : locator.startHeartbeat({ identity, advertiseUrl: () => identity.advertise()[0] ?? defaultAdvertiseUrl(server.hostname, server.port) })
+    heartbeat =
+      opts.heartbeat === false
+        ? null
+        : locator.startHeartbeat({ identity, advertiseUrl: () => identity.advertise()[0] ?? defaultAdvertiseUrl(server.hostname, server.port) })
     cleanup.unshift(() => heartbeat?.stop())
     // First on close, before the servers stop (they wait for requests in flight): held
     // long-polls answer at once and event streams end.
@@ -279,7 +287,9 @@ function listen<T>(host: string, port: number, serve: () => T): T {
     return serve()
   } catch (err) {
     if ((err as { code?: string }).code === 'EADDRINUSE') {
-      throw new PodError('port_in_use', `${host}:${port} is already in use (another pod or program); choose another with --port or \`listen\` in pod.toml`, { cause: err })
+      throw new PodError('port_in_use', `${host}:${port} is already in use (another pod or program); choose another with --port or \`listen\` in pod.toml`, {
+        cause: err,
+      })
     }
     throw err
   }

@@ -114,7 +114,8 @@ function checkManifest(text: string, written: Map<string, { size: number; sha256
     throw new PodError('bad_backup', 'the backup manifest is not JSON')
   }
   if (m.format !== BACKUP_FORMAT) throw new PodError('bad_backup', 'not a mazemaker backup')
-  if (m.version !== BACKUP_VERSION) throw new PodError('bad_backup', `backup format v${m.version} is not known to this mazemaker (v${BACKUP_VERSION}); use a newer mazemaker`)
+  if (m.version !== BACKUP_VERSION)
+    throw new PodError('bad_backup', `backup format v${m.version} is not known to this mazemaker (v${BACKUP_VERSION}); use a newer mazemaker`)
   const listed = new Set(m.files.map((f) => f.name))
   for (const f of m.files) {
     const got = written.get(f.name)

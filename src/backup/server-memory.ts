@@ -32,7 +32,11 @@ export interface GraphMemories {
 }
 
 /** Label text without control characters, collapsed whitespace. */
-const clean = (s: string) => s.replace(/[\p{Cc}\p{Cf}]+/gu, ' ').replace(/\s+/g, ' ').trim()
+const clean = (s: string) =>
+  s
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
 
 function labelFor(prefix: string, type: string, name: string, part: number): string {
   const suffix = part > 1 ? ` #${part}` : ''
@@ -49,7 +53,11 @@ function pack(header: string, lines: string[], maxBytes: number): string[] {
   let current = header
   const bytes = (s: string) => Buffer.byteLength(s, 'utf8')
   for (let line of lines) {
-    if (bytes(header) + 1 + bytes(line) > maxBytes) line = Buffer.from(line, 'utf8').subarray(0, Math.max(0, maxBytes - bytes(header) - 4)).toString('utf8') + '…'
+    if (bytes(header) + 1 + bytes(line) > maxBytes)
+      line =
+        Buffer.from(line, 'utf8')
+          .subarray(0, Math.max(0, maxBytes - bytes(header) - 4))
+          .toString('utf8') + '…'
     if (bytes(current) + 1 + bytes(line) > maxBytes) {
       parts.push(current)
       current = header

@@ -48,7 +48,10 @@ export function tarPadding(size: number): Uint8Array {
 export const TAR_END = new Uint8Array(BLOCK * 2)
 
 function parseOctal(bytes: Uint8Array): number {
-  const text = new TextDecoder().decode(bytes).replace(/[\0 ]+$/g, '').trim()
+  const text = new TextDecoder()
+    .decode(bytes)
+    .replace(/[\0 ]+$/g, '')
+    .trim()
   if (!/^[0-7]+$/.test(text)) throw new Error('damaged tar header (bad number)')
   return parseInt(text, 8)
 }

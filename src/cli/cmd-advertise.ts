@@ -57,7 +57,8 @@ export function advertiseCommand(flags: GlobalFlags) {
     async run({ args }) {
       const url = String(args.url)
       const out = await change((list) => {
-        if (!list.includes(url) && !list.includes(url.replace(/\/+$/, ''))) throw new PodError('not_found', `${url} is not advertised; see: mazemaker advertise list`)
+        if (!list.includes(url) && !list.includes(url.replace(/\/+$/, '')))
+          throw new PodError('not_found', `${url} is not advertised; see: mazemaker advertise list`)
         return list.filter((u) => u !== url && u !== url.replace(/\/+$/, ''))
       })
       printList(out, args.json)
@@ -93,7 +94,9 @@ export function advertiseCommand(flags: GlobalFlags) {
         return
       }
       for (const s of suggestions) console.log(`${visible(s.url).padEnd(40)} ${s.kind.padEnd(12)} ${s.why}`)
-      console.log(`\nadd one with: mazemaker advertise add <url>   (now advertised: ${config.advertise.length === 0 ? 'nothing' : config.advertise.map((u) => visible(u)).join(', ')})`)
+      console.log(
+        `\nadd one with: mazemaker advertise add <url>   (now advertised: ${config.advertise.length === 0 ? 'nothing' : config.advertise.map((u) => visible(u)).join(', ')})`,
+      )
     },
   })
 

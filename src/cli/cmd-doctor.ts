@@ -66,7 +66,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
   }
 
   const rv = home.config.rendezvous
-  checks.push(advertiseCheck(home.config, flags, rv ? (status?.rendezvous?.advertised_url || null) : null, rv !== null))
+  checks.push(advertiseCheck(home.config, flags, rv ? status?.rendezvous?.advertised_url || null : null, rv !== null))
   if (!rv) checks.push({ name: 'rendezvous', ok: true, detail: 'not configured (peers need direct URLs)' })
   else if (!running) checks.push({ name: 'rendezvous', ok: true, detail: `configured (${rv.url}); pod not running, no heartbeat` })
   else {
@@ -76,7 +76,11 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
       !hb
         ? { name: 'rendezvous', ok: false, detail: `configured (${rv.url}) but the running pod started without it; restart the pod to start heartbeats` }
         : hb.rendezvous_url !== rv.url
-          ? { name: 'rendezvous', ok: false, detail: `pod.toml names ${rv.url} but the running pod heartbeats to ${hb.rendezvous_url}; restart the pod to switch` }
+          ? {
+              name: 'rendezvous',
+              ok: false,
+              detail: `pod.toml names ${rv.url} but the running pod heartbeats to ${hb.rendezvous_url}; restart the pod to switch`,
+            }
           : hb.registered
             ? { name: 'rendezvous', ok: true, detail: `registered at ${rv.url} as ${hb.advertised_url}; last heartbeat ${hb.last_ok_at}` }
             : { name: 'rendezvous', ok: false, detail: `not registered at ${rv.url}: ${hb.last_error ?? 'no heartbeat yet'}` },
@@ -93,7 +97,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
 function advertiseCheck(config: PodConfig, flags: GlobalFlags, registered: string | null, rendezvous: boolean): Check {
   const listenAt = parseListen(config.listen)
   const listenHost = flags.host ?? listenAt.host
-  const heartbeatUrl = !rendezvous ? null : registered ?? (isWildcardHost(listenHost) ? null : localHttpUrl(listenHost, portOverride(flags) ?? listenAt.port))
+  const heartbeatUrl = !rendezvous ? null : (registered ?? (isWildcardHost(listenHost) ? null : localHttpUrl(listenHost, portOverride(flags) ?? listenAt.port)))
   const r = checkAdvertiseReach({ advertise: config.advertise, listenHost, heartbeatUrl })
   return { name: 'advertise', ok: r.ok, detail: r.detail }
 }

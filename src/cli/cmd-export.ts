@@ -82,13 +82,20 @@ function planJsonl(text: string, config: SharingConfig): ImportPlan {
 function planGraph(text: string, prefix: string, share: boolean, config: SharingConfig): ImportPlan {
   const shared = isPublicLabel(`${prefix}x`, config.public_prefixes)
   if (shared && !share) {
-    throw new PodError('usage', `labels starting with "${prefix}" are public on this pod and would be shared with every peer; pass --share to do that, or choose a private --label-prefix`)
+    throw new PodError(
+      'usage',
+      `labels starting with "${prefix}" are public on this pod and would be shared with every peer; pass --share to do that, or choose a private --label-prefix`,
+    )
   }
   const graph = graphToMemories(text, { prefix, maxContentBytes: config.max_content_bytes })
   const sharing = shared
     ? `labels start with "${prefix}", which is PUBLIC here: peers receive these memories`
     : `labels start with "${prefix}", which is private here: nothing is shared with peers (re-label a memory with a public prefix to share it)`
-  return { memories: graph.memories, errors: graph.errors, note: `${graph.entities} entities and ${graph.relations} relations → ${graph.memories.length} memories; ${sharing}` }
+  return {
+    memories: graph.memories,
+    errors: graph.errors,
+    note: `${graph.entities} entities and ${graph.relations} relations → ${graph.memories.length} memories; ${sharing}`,
+  }
 }
 
 /** POSTs each memory (a few at a time: the pod commits concurrent writes together); returns the failures. */
@@ -148,7 +155,10 @@ export function exportCommands(flags: GlobalFlags) {
         try {
           writeFileAtomic(args.file!, data, 0o600)
         } catch (err) {
-          throw new PodError('export_failed', `cannot write ${args.file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); check that its directory exists and is writable`)
+          throw new PodError(
+            'export_failed',
+            `cannot write ${args.file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); check that its directory exists and is writable`,
+          )
         }
       }
       const how = hasPrivate && !args.plaintext ? 'encrypted with your passphrase' : 'plain JSON Lines'

@@ -84,7 +84,13 @@ async function openLocalServer(root: string, log: Logger, project: () => Project
   const { config, identity, peers } = home
   // No home lock: the store is safe to share with a pod that starts meanwhile (every write is an
   // IMMEDIATE transaction), and holding the lock would keep `mazemaker serve` from starting.
-  const store = openStore({ path: home.paths.db, vaultKey: identity.vaultKey, publicPrefixes: config.public_prefixes, maxContentBytes: config.max_content_bytes, clock: systemClock })
+  const store = openStore({
+    path: home.paths.db,
+    vaultKey: identity.vaultKey,
+    publicPrefixes: config.public_prefixes,
+    maxContentBytes: config.max_content_bytes,
+    clock: systemClock,
+  })
   const locator = createPeerLocator({ rendezvous: config.rendezvous, clock: systemClock, log })
   const server = createMcpServer({
     store,

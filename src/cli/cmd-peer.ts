@@ -9,7 +9,6 @@ import { printJson, withPod } from './with-pod'
 import { visible } from '../lib/visible'
 import { promptHidden } from './prompt-secret'
 
-
 const json = { type: 'boolean', description: 'print JSON' } as const
 
 /** Sync results that are a peer's state, not a failure: paused, no URL yet, revoked, removed, re-scoped. */
@@ -58,7 +57,12 @@ export function peerCommands(flags: GlobalFlags) {
       }
       const { peer } = await withPod(flags, (pod) => answer(pod.api.peer.add.$post({ json: body })))
       printPeer(peer, args.json)
-      if (!args.json) console.log(peer.urls.length > 0 ? 'inbound from this peer is live now; run `mazemaker sync` to pull at once' : 'no URL yet: set one with `mazemaker peer set <id> --url …`')
+      if (!args.json)
+        console.log(
+          peer.urls.length > 0
+            ? 'inbound from this peer is live now; run `mazemaker sync` to pull at once'
+            : 'no URL yet: set one with `mazemaker peer set <id> --url …`',
+        )
     },
   })
 
@@ -119,7 +123,7 @@ export function peerCommands(flags: GlobalFlags) {
     meta: { name: 'remove', description: 'Revoke a peer: deletes its key file and table; --purge also deletes its copies here' },
     args: {
       peer: { type: 'positional', description: 'peer id, short id or name', required: true },
-      purge: { type: 'boolean', description: "also delete the local peer:<id>: copies" },
+      purge: { type: 'boolean', description: 'also delete the local peer:<id>: copies' },
       json,
     },
     async run({ args }) {
@@ -139,7 +143,9 @@ export function peerCommands(flags: GlobalFlags) {
         answer(pod.api.peer.peers[':id']['accept-deletes'].$post({ param: { id: await findPeer(pod, args.peer) } })),
       )
       if (args.json) return printJson(out)
-      console.log(out.deleted > 0 ? `${out.deleted} copies deleted; status ${visible(out.peer.status)}` : `nothing was held; status ${visible(out.peer.status)}`)
+      console.log(
+        out.deleted > 0 ? `${out.deleted} copies deleted; status ${visible(out.peer.status)}` : `nothing was held; status ${visible(out.peer.status)}`,
+      )
     },
   })
 
@@ -155,7 +161,12 @@ export function peerCommands(flags: GlobalFlags) {
       const query = { limit: args.limit, ...(args.scope ? { scope: args.scope } : {}) }
       const out = await withPod(flags, async (pod) => answer(pod.api.peer.peers[':id'].preview.$get({ param: { id: await findPeer(pod, args.peer) }, query })))
       if (args.json) return printJson(out)
-      const from = out.scope_source === 'last_request' ? 'the scope it last asked with' : out.scope_source === 'query' ? '--scope' : 'no pull yet: everything the gate allows'
+      const from =
+        out.scope_source === 'last_request'
+          ? 'the scope it last asked with'
+          : out.scope_source === 'query'
+            ? '--scope'
+            : 'no pull yet: everything the gate allows'
       console.log(`${visible(out.peer.slice(0, 8))} would receive ${plural(out.total, 'memory', 'memories')} (scope ${visible(out.scope.join(','))}, ${from})`)
       if (!out.can_pull) console.log('it cannot pull now (no key file or table): it receives nothing until re-paired')
       for (const [prefix, n] of Object.entries(out.by_prefix).sort((x, y) => y[1] - x[1])) console.log(`  ${String(n).padStart(6)}  ${visible(prefix)}`)
@@ -199,7 +210,9 @@ export function peerCommands(flags: GlobalFlags) {
       for (const r of out.results) {
         const extra = `${r.dropped ? ` dropped=${r.dropped}` : ''}${r.held ? ` held=${r.held} (see: mazemaker peer accept-deletes)` : ''}`
         const skipped = !r.ok && NOT_PULLED_ON_PURPOSE.has(r.error ?? '')
-        const what = r.ok ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}` : `${skipped ? '' : 'err='}${r.error} ${r.detail ?? ''}`
+        const what = r.ok
+          ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}`
+          : `${skipped ? '' : 'err='}${r.error} ${r.detail ?? ''}`
         // The error detail can quote what the peer answered.
         console.log(`${visible(r.peer.slice(0, 8))}  ${r.ok ? 'ok  ' : skipped ? 'skip' : 'ERR '}  ${visible(what)}`)
       }
@@ -210,7 +223,19 @@ export function peerCommands(flags: GlobalFlags) {
 
   const peer = defineCommand({
     meta: { name: 'peer', description: 'Manage paired pods' },
-    subCommands: { add, list, set, pause, resume, remove, 'accept-deletes': acceptDeletes, preview, log, headers: headersCommand(flags), test: testCommand(flags) },
+    subCommands: {
+      add,
+      list,
+      set,
+      pause,
+      resume,
+      remove,
+      'accept-deletes': acceptDeletes,
+      preview,
+      log,
+      headers: headersCommand(flags),
+      test: testCommand(flags),
+    },
   })
   return { peer, sync }
 }
@@ -239,7 +264,10 @@ function urlText(url: string | string[]): string {
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
 function splitScope(text: string): string | string[] {
-  const parts = text.split(',').map((s) => s.trim()).filter(Boolean)
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   return parts.length === 1 ? parts[0]! : parts
 }
 
@@ -266,7 +294,9 @@ async function secretValue(arg: string | undefined): Promise<string> {
   if (process.stdin.isTTY) return promptHidden('header value: ')
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
 }
 
 /** `peer headers set|unset|list`: secret request headers sent to one peer (e.g. Cloudflare Access service tokens). */

@@ -70,7 +70,7 @@ export function rendezvousCommand(flags: GlobalFlags) {
   const token = defineCommand({ meta: { name: 'token', description: 'Manage registration tokens' }, subCommands: { create, list, revoke } })
 
   const joinCmd = defineCommand({
-    meta: { name: 'join', description: "Point this pod at a rendezvous (restart the pod to apply)" },
+    meta: { name: 'join', description: 'Point this pod at a rendezvous (restart the pod to apply)' },
     args: {
       url: { type: 'positional', required: true, description: 'https://rendezvous.example' },
       token: { type: 'string', required: true, description: 'registration token from the rendezvous operator' },

@@ -56,7 +56,8 @@ export function formatMemoryEvent(e: MemoryEvent): string {
   const time = e.at.slice(11, 19)
   const from = e.peer ? `  [from ${visible(e.peer.slice(0, 8))}]` : ''
   const priv = e.encrypted ? '  (private)' : ''
-  const first = e.content === undefined ? '' : `  ${visible(e.content.split('\n')[0]!.slice(0, 200))}${e.content.length > 200 || e.content.includes('\n') ? '…' : ''}`
+  const first =
+    e.content === undefined ? '' : `  ${visible(e.content.split('\n')[0]!.slice(0, 200))}${e.content.length > 200 || e.content.includes('\n') ? '…' : ''}`
   return `${time} ${mark} ${visible(e.label || e.id)}${from}${priv}${first}`
 }
 

@@ -4,6 +4,7 @@
  */
 import { renderUsage, type CommandDef } from 'citty'
 
+// biome-ignore lint/suspicious/noExplicitAny: citty's commands each have their own args type; this walks any of them
 type AnyCommand = CommandDef<any>
 
 /** showUsage for citty's runMain: each command's parent is given its full path as its name. */

@@ -20,9 +20,11 @@ export async function withPod<T>(flags: GlobalFlags, fn: (client: PodClient, loc
   // First use of a home creates it (identity files) here.
   const root = homeRoot(flags)
   // No pull loop and no rendezvous heartbeat: this pod lives for one command on an ephemeral port.
-  const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log: createLogger({ level: 'warn' }) }).catch((err: unknown) => {
-    throw explainLocked(err, homePaths(root).socket)
-  })
+  const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log: createLogger({ level: 'warn' }) }).catch(
+    (err: unknown) => {
+      throw explainLocked(err, homePaths(root).socket)
+    },
+  )
   try {
     // Our own pod: its socket, or (if the home path is too long for one) the port we just bound.
     return await fn(pod.socketPath ? podClient({ ...flags, home: root }) : inProcessClient({ ...flags, home: root }, pod.url), true)
@@ -40,7 +42,9 @@ function explainLocked(err: unknown, socket: string): unknown {
   if (!(err instanceof HomeError)) return err
   const m = /is locked by pid (\d+)/.exec(err.message)
   if (!m) return err
-  return new HomeError(`a pod (pid ${m[1]}) runs for this home but does not answer on ${socket}; restart it (an older pod has no socket) and try again`, { cause: err })
+  return new HomeError(`a pod (pid ${m[1]}) runs for this home but does not answer on ${socket}; restart it (an older pod has no socket) and try again`, {
+    cause: err,
+  })
 }
 
 /** JSON for stdout, with C1 controls and bidi/invisible characters escaped like C0 (see jsonVisible). */

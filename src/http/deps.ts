@@ -12,9 +12,6 @@ import type { PodEvents } from './events'
 
 export type { PeersOverview, PeerView, SyncResult } from '../api-types'
 
-
-
-
 export interface AppDeps {
   identity: Identity
   peers: PeerRegistry

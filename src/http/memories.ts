@@ -47,9 +47,9 @@ const memoryId = param('id', MemoryId, 'memory id')
 
 export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
   const { store } = deps
+  // /memories/held comes before /memories/:id, which would take "held" for an id.
   return new Hono()
     .post('/memories', jsonBody(RememberSchema), async (c) => c.json(await store.rememberGrouped(c.req.valid('json')), 201))
-    // Before /memories/:id, which would take "held" for an id.
     .get('/memories/held', query(HeldQuery), (c) => c.json({ memories: store.listHeld(c.req.valid('query').limit ?? 100) }))
     .post('/memories/:id/release', memoryId, (c) => {
       const { id } = c.req.valid('param')

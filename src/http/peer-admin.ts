@@ -19,7 +19,10 @@ const Scope = ScopeSchema
 const Name = v.pipe(v.string(), v.maxLength(64, 'name is longer than 64 characters'))
 const OneUrl = v.pipe(v.string(), v.maxLength(2048, 'url is longer than 2048 characters'))
 /** One URL or a list tried in order (each checked with the peer's id by the registry). */
-const Url = v.union([OneUrl, v.pipe(v.array(OneUrl), v.maxLength(PEER_MAX_URLS, `at most ${PEER_MAX_URLS} URLs`))], 'url must be a string or an array of strings')
+const Url = v.union(
+  [OneUrl, v.pipe(v.array(OneUrl), v.maxLength(PEER_MAX_URLS, `at most ${PEER_MAX_URLS} URLs`))],
+  'url must be a string or an array of strings',
+)
 
 const AddSchema = v.strictObject({
   handshake_url: v.pipe(v.string('handshake_url is required'), v.maxLength(4096)),
@@ -87,16 +90,23 @@ export function peerAdminRoutes(deps: AppDeps) {
       // No direct URL given: the URLs the peer advertises in its handshake, else the rendezvous.
       const url = body.direct_url ?? hs.urls ?? deps.defaultPeerUrl(hs.podId)
       const existed = peers.get(hs.podId) !== null
-      peers.add({
-        id: hs.podId,
-        key: hs.key,
-        name: body.name ?? hs.name ?? '',
-        url,
-        sync: body.sync ?? true,
-        scope: body.scope ?? 'public:*',
-      }, { replace: body.replace === true })
+      peers.add(
+        {
+          id: hs.podId,
+          key: hs.key,
+          name: body.name ?? hs.name ?? '',
+          url,
+          sync: body.sync ?? true,
+          scope: body.scope ?? 'public:*',
+        },
+        { replace: body.replace === true },
+      )
       deps.peerChanged?.(hs.podId) // a new peer is pulled now (and then held live), not at the next tick
-      deps.log.info({ op: 'peer_add', peer: hs.podId.slice(0, 8), msg: existed ? 'existing peer (replaced or unchanged)' : url.length === 0 ? 'pending: no URL yet' : undefined })
+      deps.log.info({
+        op: 'peer_add',
+        peer: hs.podId.slice(0, 8),
+        msg: existed ? 'existing peer (replaced or unchanged)' : url.length === 0 ? 'pending: no URL yet' : undefined,
+      })
       return c.json({ peer: view(hs.podId) }, existed ? 200 : 201)
     })
     .get('/peer/peers', (c) => {
@@ -164,7 +174,10 @@ export function peerAdminRoutes(deps: AppDeps) {
 
 /** `public:*,decision:*` → globs, within the scope limits a peer's request is held to. */
 function parseScope(text: string): string[] {
-  const globs = text.split(',').map((g) => g.trim()).filter(Boolean)
+  const globs = text
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean)
   const problem = scopeLimitProblem(globs)
   if (globs.length === 0 || problem) throw new BadInput(`invalid scope: ${problem ?? 'no globs'}`)
   return globs

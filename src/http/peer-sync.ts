@@ -103,7 +103,10 @@ function isSealed(contentType: string | undefined): boolean {
 }
 
 function sealedRequired(): PodError {
-  return new PodError('sealed_required', `sync bodies must be sealed (Content-Type: ${SEALED_CONTENT_TYPE}, AES-256-GCM under the pair's req_key); upgrade the pulling pod`)
+  return new PodError(
+    'sealed_required',
+    `sync bodies must be sealed (Content-Type: ${SEALED_CONTENT_TYPE}, AES-256-GCM under the pair's req_key); upgrade the pulling pod`,
+  )
 }
 
 function tooLarge(): TooLarge {

@@ -3,7 +3,7 @@
  * file only after its mode checks out, and creating a file exactly once (a second process
  * racing us on first boot never overwrites what the first one wrote).
  */
-import { closeSync, constants, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs'
+import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { HomeError } from '../lib/errors'
@@ -101,4 +101,3 @@ function lstatOrNull(path: string): Stats | null {
     throw err
   }
 }
-

@@ -106,7 +106,8 @@ export function suggestAdvertise(opts: { listenHost: string; port: number; inter
   if (tailnet.length > 0 && name) out.push({ url: urlFor(name, port), kind: 'tailnet-name', why: 'this machine by name on the tailnet (MagicDNS)' })
   for (const a of tailnet) out.push({ url: urlFor(a, port), kind: 'tailnet', why: 'tailnet address: reachable from your other tailnet machines' })
   for (const a of lan) out.push({ url: urlFor(a, port), kind: 'lan', why: 'LAN address: reachable on this network only' })
-  for (const a of other) out.push({ url: urlFor(a, port), kind: 'public', why: 'public address: reachable if no firewall is in the way (prefer a tunnel with TLS)' })
+  for (const a of other)
+    out.push({ url: urlFor(a, port), kind: 'public', why: 'public address: reachable if no firewall is in the way (prefer a tunnel with TLS)' })
   const seen = new Set<string>()
   return out.filter((s) => !seen.has(s.url) && seen.add(s.url))
 }
@@ -135,7 +136,8 @@ export interface ReachCheck {
  */
 export function checkAdvertiseReach(opts: { advertise: readonly string[]; listenHost: string; heartbeatUrl: string | null }): ReachCheck {
   const hostOf = (url: string) => new URL(url).hostname
-  const fix = 'advertise a URL other machines reach (`mazemaker advertise suggest`, then `mazemaker advertise add <url>`), or listen on the tailnet/LAN address (`listen` in pod.toml)'
+  const fix =
+    'advertise a URL other machines reach (`mazemaker advertise suggest`, then `mazemaker advertise add <url>`), or listen on the tailnet/LAN address (`listen` in pod.toml)'
   if (opts.advertise.length > 0) {
     const loopback = opts.advertise.filter((u) => isLoopbackHost(hostOf(u)))
     if (loopback.length === opts.advertise.length) {
@@ -147,12 +149,19 @@ export function checkAdvertiseReach(opts: { advertise: readonly string[]; listen
   }
   if (opts.heartbeatUrl !== null) {
     if (isLoopbackHost(hostOf(opts.heartbeatUrl))) {
-      return { ok: false, detail: `registers ${opts.heartbeatUrl} at the rendezvous (pod.toml advertises nothing and the pod listens on loopback): no other machine can reach it; ${fix}` }
+      return {
+        ok: false,
+        detail: `registers ${opts.heartbeatUrl} at the rendezvous (pod.toml advertises nothing and the pod listens on loopback): no other machine can reach it; ${fix}`,
+      }
     }
     return { ok: true, detail: `registers ${opts.heartbeatUrl} at the rendezvous (the listen address; nothing advertised)` }
   }
   if (isLoopbackHost(opts.listenHost)) {
-    return { ok: true, detail: 'advertises nothing and listens on loopback: each peer must be given a URL (--url) that reaches this pod through a proxy or tunnel; to pair with one paste, run `mazemaker advertise suggest`' }
+    return {
+      ok: true,
+      detail:
+        'advertises nothing and listens on loopback: each peer must be given a URL (--url) that reaches this pod through a proxy or tunnel; to pair with one paste, run `mazemaker advertise suggest`',
+    }
   }
-  return { ok: true, detail: 'advertises nothing: each peer must be given this pod\'s URL (--url); see `mazemaker advertise suggest`' }
+  return { ok: true, detail: "advertises nothing: each peer must be given this pod's URL (--url); see `mazemaker advertise suggest`" }
 }

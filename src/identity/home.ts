@@ -11,7 +11,17 @@ import type { Logger } from '../lib/log'
 import { createFileOnce, ensurePrivateDir, statOrNull } from './_home-files'
 import { loadOrCreateKeyFile } from './key-file'
 import { createIdentity, type Identity } from './identity'
-import { defaultPodName, DEFAULT_LISTEN, DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_PEER_BYTES, DEFAULT_PUBLIC_PREFIXES, DEFAULT_SYNC_INTERVAL_S, formatPodConfig, loadPodConfig, updatePodConfig } from './pod-config'
+import {
+  defaultPodName,
+  DEFAULT_LISTEN,
+  DEFAULT_MAX_CONTENT_BYTES,
+  DEFAULT_MAX_PEER_BYTES,
+  DEFAULT_PUBLIC_PREFIXES,
+  DEFAULT_SYNC_INTERVAL_S,
+  formatPodConfig,
+  loadPodConfig,
+  updatePodConfig,
+} from './pod-config'
 import { newPodId } from './pod-id'
 import { PeerRegistry } from './peer-registry'
 import { PeerHeaders } from './peer-headers'
@@ -68,8 +78,7 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
   const { log } = opts
   const firstBoot = statOrNull(paths.podToml) === null
   // A file created on a later boot replaces a lost one: say so louder than on first boot.
-  const logCreated = (path: string, msg?: string) =>
-    firstBoot ? log.info({ op: 'init', path }) : log.warn({ op: 'init', path, msg })
+  const logCreated = (path: string, msg?: string) => (firstBoot ? log.info({ op: 'init', path }) : log.warn({ op: 'init', path, msg }))
 
   if (ensurePrivateDir(paths.root, 'home')) logCreated(paths.root)
   if (ensurePrivateDir(paths.peerKeysDir, 'peer-keys directory')) logCreated(paths.peerKeysDir)
@@ -91,12 +100,7 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
     )
   }
   const vaultKey = secret(paths.vaultKey, 'vault.key', KEY_FIX, 'new vault key')
-  const adminToken = secret(
-    paths.adminToken,
-    'admin.token',
-    'delete it and restart the pod to get a new token',
-    'new admin token',
-  )
+  const adminToken = secret(paths.adminToken, 'admin.token', 'delete it and restart the pod to get a new token', 'new admin token')
 
   if (statOrNull(paths.podToml) === null) {
     const config: PodConfig = {

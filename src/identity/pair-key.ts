@@ -13,17 +13,18 @@ import type { PodId, PublicKey } from './types'
 const PAIR_SALT_BYTES = new TextEncoder().encode(PAIR_SALT)
 const PAIR_KEY_BITS = 256
 
-export async function derivePairKeyBytes(
-  ourPrivate: CryptoKey,
-  peerPublic: PublicKey,
-  ourId: PodId,
-  peerId: PodId,
-): Promise<Uint8Array> {
+export async function derivePairKeyBytes(ourPrivate: CryptoKey, peerPublic: PublicKey, ourId: PodId, peerId: PodId): Promise<Uint8Array> {
   if (ourId === peerId) throw new BadInput('a pod cannot pair with itself')
   // Both sides order the ids the same way, so both derive the same key (ids are ASCII, so
   // string comparison is byte order).
   const [low, high] = ourId < peerId ? [ourId, peerId] : [peerId, ourId]
-  return deriveSharedKey(ourPrivate, peerPublic, PAIR_SALT_BYTES, `${low}|${high}`, 'peer public key is not a usable X25519 key; ask the peer for a fresh handshake URL')
+  return deriveSharedKey(
+    ourPrivate,
+    peerPublic,
+    PAIR_SALT_BYTES,
+    `${low}|${high}`,
+    'peer public key is not a usable X25519 key; ask the peer for a fresh handshake URL',
+  )
 }
 
 /**

@@ -53,7 +53,7 @@ export class BadPeerHeaders extends PodError {
 export function headerNameProblem(name: string): string | null {
   if (name.length === 0) return 'must not be empty'
   if (name.length > HEADER_NAME_MAX_CHARS) return `is longer than ${HEADER_NAME_MAX_CHARS} characters`
-  if (!TOKEN_RE.test(name)) return 'must be an HTTP token (letters, digits and !#$%&\'*+.^_`|~-)'
+  if (!TOKEN_RE.test(name)) return "must be an HTTP token (letters, digits and !#$%&'*+.^_`|~-)"
   const lower = name.toLowerCase()
   if (RESERVED.has(lower)) return 'is set by the pod or the transport itself and cannot be overridden'
   if (lower.startsWith('mzm-')) return 'is reserved for the protocol (Mzm-*)'

@@ -57,7 +57,14 @@ function liveKey(entry: PeerEntry): { live?: false } {
 }
 
 function sameEntry(a: PeerEntry, b: PeerEntry): boolean {
-  return (a.live !== false) === (b.live !== false) && a.name === b.name && JSON.stringify(a.url) === JSON.stringify(b.url) && a.sync === b.sync && a.scope.length === b.scope.length && a.scope.every((g, i) => g === b.scope[i])
+  return (
+    (a.live !== false) === (b.live !== false) &&
+    a.name === b.name &&
+    JSON.stringify(a.url) === JSON.stringify(b.url) &&
+    a.sync === b.sync &&
+    a.scope.length === b.scope.length &&
+    a.scope.every((g, i) => g === b.scope[i])
+  )
 }
 
 function peerExists(existing: PeerEntry, sameKey: boolean): PeerExists {
@@ -144,7 +151,11 @@ export class PeerRegistry {
       if (!opts.replace) throw peerExists(existing, sameKey)
       if (!sameKey) {
         // Never the key bytes: the short id says which relationship now trusts another key.
-        this.#log.warn({ op: 'peer_add', peer: shortId(id), msg: oldKey ? 'replaced the key of an existing peer (--replace)' : 'gave a revoked peer a key again (--replace)' })
+        this.#log.warn({
+          op: 'peer_add',
+          peer: shortId(id),
+          msg: oldKey ? 'replaced the key of an existing peer (--replace)' : 'gave a revoked peer a key again (--replace)',
+        })
       }
     }
     const next = new Map(this.#entries)

@@ -101,7 +101,13 @@ export const ScopeSchema = v.pipe(
 )
 
 const PeerTableSchema = v.strictObject({
-  name: v.optional(v.pipe(v.string(), checkWith((s) => nameProblem(s, { allowEmpty: true }))), ''),
+  name: v.optional(
+    v.pipe(
+      v.string(),
+      checkWith((s) => nameProblem(s, { allowEmpty: true })),
+    ),
+    '',
+  ),
   url: v.optional(v.union([v.string(), v.array(v.string())], 'must be a URL string or an array of URL strings'), ''),
   sync: v.optional(v.boolean(), true),
   live: v.optional(v.boolean(), true),
@@ -137,12 +143,30 @@ export function formatPeersToml(entries: readonly PeerEntry[], selfId: PodId): s
   for (const e of entries) {
     checkPeerEntry(e)
     if (!isPodId(e.id)) throw new BadInput(`peer id must be a lowercase UUID, got ${quote(e.id)}`)
-    peers[e.id] = { name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope.length === 1 ? e.scope[0] : [...e.scope], ...(e.live === false ? { live: false } : {}) }
+    peers[e.id] = {
+      name: e.name,
+      url: normalizePeerUrl(e.url),
+      sync: e.sync,
+      scope: e.scope.length === 1 ? e.scope[0] : [...e.scope],
+      ...(e.live === false ? { live: false } : {}),
+    }
   }
   const text = entries.length === 0 ? HEADER : `${HEADER}\n${stringify({ peers })}`
   // Defence in depth: the text must read back as exactly these entries.
   const back = parsePeersToml(text, selfId)
-  if (JSON.stringify(back) !== JSON.stringify(entries.map((e) => ({ id: e.id, name: e.name, url: normalizePeerUrl(e.url), sync: e.sync, scope: e.scope, ...(e.live === false ? { live: false } : {}) })))) {
+  if (
+    JSON.stringify(back) !==
+    JSON.stringify(
+      entries.map((e) => ({
+        id: e.id,
+        name: e.name,
+        url: normalizePeerUrl(e.url),
+        sync: e.sync,
+        scope: e.scope,
+        ...(e.live === false ? { live: false } : {}),
+      })),
+    )
+  ) {
     throw new Error('peers.toml serialisation did not round-trip; refusing to write it')
   }
   return text

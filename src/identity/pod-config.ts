@@ -39,9 +39,7 @@ export const DEFAULT_PUBLIC_PREFIXES: readonly string[] = Object.freeze([
   'index:',
 ])
 
-const HEADER =
-  '# Mazemaker pod settings, read at start (restart the pod after editing).\n' +
-  "# pod_id is this pod's identity: never change it.\n\n"
+const HEADER = '# Mazemaker pod settings, read at start (restart the pod after editing).\n' + "# pod_id is this pod's identity: never change it.\n\n"
 
 /** The machine's hostname made into a valid pod name (default `name`). */
 export function defaultPodName(host: string = hostname()): string {
@@ -62,8 +60,17 @@ function listenProblem(text: string): string | null {
 }
 
 const PodConfigSchema = v.strictObject({
-  pod_id: v.pipe(v.string(), v.check((s: string) => isPodId(s), 'must be a lowercase UUID')),
-  name: v.optional(v.pipe(v.string(), checkWith((s) => nameProblem(s))), () => defaultPodName()),
+  pod_id: v.pipe(
+    v.string(),
+    v.check((s: string) => isPodId(s), 'must be a lowercase UUID'),
+  ),
+  name: v.optional(
+    v.pipe(
+      v.string(),
+      checkWith((s) => nameProblem(s)),
+    ),
+    () => defaultPodName(),
+  ),
   listen: v.optional(v.pipe(v.string(), checkWith(listenProblem)), DEFAULT_LISTEN),
   advertise: v.optional(
     v.pipe(
@@ -74,28 +81,40 @@ const PodConfigSchema = v.strictObject({
     () => [],
   ),
   /** Before `advertise` (a list) there was one URL; still read, merged in front, never written. */
-  advertise_url: v.optional(v.pipe(v.string(), checkWith((s) => (s === '' ? null : httpUrlProblem(s)))), ''),
-  sync_interval: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(MIN_SYNC_INTERVAL_S), v.maxValue(MAX_SYNC_INTERVAL_S)),
-    DEFAULT_SYNC_INTERVAL_S,
+  advertise_url: v.optional(
+    v.pipe(
+      v.string(),
+      checkWith((s) => (s === '' ? null : httpUrlProblem(s))),
+    ),
+    '',
   ),
+  sync_interval: v.optional(v.pipe(v.number(), v.integer(), v.minValue(MIN_SYNC_INTERVAL_S), v.maxValue(MAX_SYNC_INTERVAL_S)), DEFAULT_SYNC_INTERVAL_S),
   public_prefixes: v.optional(
     v.pipe(
-      v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64), checkWith((s) => (hasControlChars(s) ? 'must not contain control characters' : null)))),
+      v.array(
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.maxLength(64),
+          checkWith((s) => (hasControlChars(s) ? 'must not contain control characters' : null)),
+        ),
+      ),
       v.maxLength(256),
     ),
     () => [...DEFAULT_PUBLIC_PREFIXES],
   ),
-  max_content_bytes: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_MAX_CONTENT_BYTES)),
-    DEFAULT_MAX_CONTENT_BYTES,
-  ),
+  max_content_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_MAX_CONTENT_BYTES)), DEFAULT_MAX_CONTENT_BYTES),
   max_peer_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER)), DEFAULT_MAX_PEER_BYTES),
   allowed_origins: v.optional(v.pipe(v.array(v.pipe(v.string(), checkWith(originProblem))), v.maxLength(64)), () => []),
   rendezvous: v.optional(
     v.strictObject({
       url: v.pipe(v.string(), checkWith(httpUrlProblem)),
-      token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096), checkWith((s) => (/\s/.test(s) ? 'must not contain whitespace' : null))),
+      token: v.pipe(
+        v.string(),
+        v.minLength(1),
+        v.maxLength(4096),
+        checkWith((s) => (/\s/.test(s) ? 'must not contain whitespace' : null)),
+      ),
     }),
   ),
 })
@@ -104,7 +123,9 @@ const PodConfigSchema = v.strictObject({
 function mergeLegacyAdvertise(list: string[], legacy: string): string[] {
   if (legacy === '' || list.includes(legacy)) return list
   if (list.length >= ADVERTISE_MAX_URLS) {
-    throw new HomeError(`pod.toml has advertise_url and ${list.length} advertise URLs (at most ${ADVERTISE_MAX_URLS} in all); move advertise_url into advertise and drop one`)
+    throw new HomeError(
+      `pod.toml has advertise_url and ${list.length} advertise URLs (at most ${ADVERTISE_MAX_URLS} in all); move advertise_url into advertise and drop one`,
+    )
   }
   return [legacy, ...list]
 }

@@ -30,7 +30,12 @@ export type RendezvousProofKey = KeyObject
  * its private key and the pod's key; `rendezvousKey` (in `info`) is the rendezvous's public key
  * on both sides.
  */
-export async function deriveRendezvousProofKey(ourPrivate: CryptoKey, theirPublic: PublicKey, peerId: string, rendezvousKey: PublicKey): Promise<RendezvousProofKey> {
+export async function deriveRendezvousProofKey(
+  ourPrivate: CryptoKey,
+  theirPublic: PublicKey,
+  peerId: string,
+  rendezvousKey: PublicKey,
+): Promise<RendezvousProofKey> {
   const bytes = await deriveSharedKey(ourPrivate, theirPublic, RDV_SALT, `${peerId}|${rendezvousKey}`)
   return createSecretKey(Buffer.from(bytes))
 }

@@ -44,7 +44,8 @@ export class UnknownCallers {
   note(callerId: string, nowMs: number): boolean {
     if (!isPodId(callerId)) return false
     let e = this.#entries.get(callerId)
-    if (e) this.#entries.delete(callerId) // re-inserted below: Map order = least recently seen first
+    if (e)
+      this.#entries.delete(callerId) // re-inserted below: Map order = least recently seen first
     else {
       e = { first: nowMs, last: nowMs, count: 0, loggedAt: null }
       while (this.#entries.size >= UNKNOWN_CALLERS_MAX) this.#entries.delete(this.#entries.keys().next().value!)

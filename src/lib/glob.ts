@@ -129,7 +129,10 @@ function compileGlob(glob: string): CompiledGlob {
   }
   const head = segment(parts[0]!)
   const tail = segment(parts[parts.length - 1]!)
-  const middle = parts.slice(1, -1).filter((p) => p !== '').map(segment)
+  const middle = parts
+    .slice(1, -1)
+    .filter((p) => p !== '')
+    .map(segment)
   const cost = middle.reduce((sum, seg) => sum + (seg.wild ? 4 : 1) * seg.text.length, 0)
   return { exact: false, head, middle, tail, minLength: glob.length - (parts.length - 1), cost }
 }

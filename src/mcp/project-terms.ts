@@ -22,8 +22,33 @@ const README_HEAD_BYTES = 4096
 const GIT_TIMEOUT_MS = 1500
 /** Words that name no project: they would match half of any store. */
 const STOPWORDS = new Set([
-  'the', 'and', 'for', 'with', 'from', 'into', 'main', 'master', 'trunk', 'develop', 'dev', 'head', 'readme',
-  'src', 'app', 'git', 'com', 'org', 'www', 'https', 'http', 'github', 'gitlab', 'project', 'repo', 'feature', 'fix',
+  'the',
+  'and',
+  'for',
+  'with',
+  'from',
+  'into',
+  'main',
+  'master',
+  'trunk',
+  'develop',
+  'dev',
+  'head',
+  'readme',
+  'src',
+  'app',
+  'git',
+  'com',
+  'org',
+  'www',
+  'https',
+  'http',
+  'github',
+  'gitlab',
+  'project',
+  'repo',
+  'feature',
+  'fix',
 ])
 
 function git(dir: string, args: string[]): string | null {

@@ -28,7 +28,12 @@ const CONTENT_CHARS = 400
 const clip = (s: string) => (s.length > CONTENT_CHARS ? s.slice(0, CONTENT_CHARS) + '…' : s)
 const oneLine = (s: string) => clip(s).replace(/\s*\n\s*/g, ' ⏎ ')
 
-export async function sessionContext(store: ContextStore, project: ProjectInfo | null, limit: number, publicPrefixes: readonly string[]): Promise<SessionContext> {
+export async function sessionContext(
+  store: ContextStore,
+  project: ProjectInfo | null,
+  limit: number,
+  publicPrefixes: readonly string[],
+): Promise<SessionContext> {
   const query = project ? project.terms.join(' ') : ''
   const hits = query ? await store.recall(query, limit) : []
   const relevant = hits.map(({ id, label, content, score, peer }) => ({ id, label, content, score, peer }))
@@ -40,7 +45,7 @@ export async function sessionContext(store: ContextStore, project: ProjectInfo |
     .map(({ id, label, content, updated_at }) => ({ id, label, content, updated_at }))
 
   const lines: string[] = []
-  const name = project ? project.remote ?? project.name : null
+  const name = project ? (project.remote ?? project.name) : null
   lines.push(`# Mazemaker memory${name ? ` for ${name}` : ''}`)
   lines.push('')
   lines.push(
@@ -57,6 +62,8 @@ export async function sessionContext(store: ContextStore, project: ProjectInfo |
   lines.push('## Recent work')
   if (recent.length === 0) lines.push('- no other memories yet')
   for (const m of recent) lines.push(`- ${m.updated_at.slice(0, 10)} [${m.label}] ${oneLine(m.content)}`)
-  const projectOut = project ? { name: project.name, remote: project.remote, branch: project.branch, readme_title: project.readme_title, terms: project.terms } : null
+  const projectOut = project
+    ? { name: project.name, remote: project.remote, branch: project.branch, readme_title: project.readme_title, terms: project.terms }
+    : null
   return { project: projectOut, query, relevant, recent, text: lines.join('\n') + '\n' }
 }

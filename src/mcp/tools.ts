@@ -27,7 +27,11 @@ export interface McpDeps {
 export const CONTEXT_URI = 'mazemaker://context'
 const DEFAULT_PREVIEW_SCOPE = ['public:*']
 const PREVIEW_LIMIT_MAX = 100
-const GLOB = z.string().min(1).max(GLOB_MAX_CHARS).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed in a glob')
+const GLOB = z
+  .string()
+  .min(1)
+  .max(GLOB_MAX_CHARS)
+  .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed in a glob')
 
 type ToolResult = { content: { type: 'text'; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean }
 
@@ -54,10 +58,7 @@ const statsOut = {
 
 export function createMcpServer(deps: McpDeps): McpServer {
   const { store, publicPrefixes: prefixes, maxContentBytes } = deps
-  const server = new McpServer(
-    { name: 'mazemaker', version: deps.version },
-    { instructions: serverInstructions(prefixes), capabilities: { resources: {} } },
-  )
+  const server = new McpServer({ name: 'mazemaker', version: deps.version }, { instructions: serverInstructions(prefixes), capabilities: { resources: {} } })
 
   server.registerTool(
     'mazemaker_remember',
@@ -108,9 +109,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
         k: z.number().int().min(1).max(RECALL_K_MAX).optional().describe('how many results (default 10)'),
       },
       outputSchema: {
-        results: z.array(
-          z.object({ ...memoryOut, score: z.number(), peer: z.string().nullable().describe('peer id for a copy from a peer, else null') }),
-        ),
+        results: z.array(z.object({ ...memoryOut, score: z.number(), peer: z.string().nullable().describe('peer id for a copy from a peer, else null') })),
       },
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

@@ -23,7 +23,12 @@ export const RegisterSchema = v.strictObject({
   // The pod applies the same rule to what a lookup returns before it pulls from it.
   url: HttpUrlSchema,
   key: PublicKeySchema,
-  ts: v.pipe(v.number('must be unix seconds (a number)'), v.integer('must be whole unix seconds'), v.minValue(0, 'must be unix seconds'), v.maxValue(MAX_TS_S, 'must be unix seconds')),
+  ts: v.pipe(
+    v.number('must be unix seconds (a number)'),
+    v.integer('must be whole unix seconds'),
+    v.minValue(0, 'must be unix seconds'),
+    v.maxValue(MAX_TS_S, 'must be unix seconds'),
+  ),
   proof: v.pipe(v.string('must be a string'), v.regex(PROOF_RE, 'must be 43 base64url characters: base64url(HMAC-SHA256(K, …)) per the contract')),
 })
 

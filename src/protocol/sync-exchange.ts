@@ -8,7 +8,15 @@
 import { PodError } from '../lib/errors'
 import { sealKeys, openRequest, openResponse, sealRequest, sealResponse, type SealKeys } from './seal'
 import { newNonce, signRequest, signResponse, verifyResponse, type PairKey } from './signing'
-import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncRequestInput, type SyncResponse } from './sync-messages'
+import {
+  decodeSyncRequest,
+  decodeSyncResponse,
+  encodeSyncRequest,
+  encodeSyncResponse,
+  type SyncRequest,
+  type SyncRequestInput,
+  type SyncResponse,
+} from './sync-messages'
 import { SEALED_CONTENT_TYPE, SYNC_ROUTE } from './wire'
 
 /** A request ready to send as is: the sealed body and the two headers the contract requires. */
@@ -32,7 +40,16 @@ export function sealSyncRequest(o: { pairKey: PairKey; callerId: string; calleeI
   // The nonce is in the seal's AAD and in the Bearer: chosen first, used by both.
   const nonce = newNonce()
   const body = sealRequest(keys, nonce, encodeSyncRequest(o.request))
-  const { authorization } = signRequest({ pairKey: o.pairKey, method: 'POST', route: SYNC_ROUTE, callerId: o.callerId, calleeId: o.calleeId, body, nowMs: o.nowMs, nonce })
+  const { authorization } = signRequest({
+    pairKey: o.pairKey,
+    method: 'POST',
+    route: SYNC_ROUTE,
+    callerId: o.callerId,
+    calleeId: o.calleeId,
+    body,
+    nowMs: o.nowMs,
+    nonce,
+  })
   return { body, headers: { authorization, 'content-type': SEALED_CONTENT_TYPE }, nonce, keys }
 }
 
@@ -40,19 +57,30 @@ export function sealSyncRequest(o: { pairKey: PairKey; callerId: string; calleeI
  * The puller's side of a 200: the signature over the bytes as received, then the seal, then the
  * schema. Throws BadSignature, SealError or BadInput, in that order of checks.
  */
-export function openSyncResponse(o: { pairKey: PairKey; sent: Pick<OutgoingSyncRequest, 'nonce' | 'keys'>; body: Uint8Array; signature: string | null | undefined }): SyncResponse {
+export function openSyncResponse(o: {
+  pairKey: PairKey
+  sent: Pick<OutgoingSyncRequest, 'nonce' | 'keys'>
+  body: Uint8Array
+  signature: string | null | undefined
+}): SyncResponse {
   if (!verifyResponse(o.pairKey, o.sent.nonce, o.body, o.signature)) throw new BadSignature()
   return decodeSyncResponse(openResponse(o.sent.keys, o.sent.nonce, o.body))
 }
 
 /** The callee's side, after verifyRequest passed: open and decode. Throws SealError or BadInput. */
-export function openSyncRequest(o: { pairKey: PairKey; callerId: string; calleeId: string; nonce: string; body: Uint8Array }): { request: SyncRequest; keys: SealKeys } {
+export function openSyncRequest(o: { pairKey: PairKey; callerId: string; calleeId: string; nonce: string; body: Uint8Array }): {
+  request: SyncRequest
+  keys: SealKeys
+} {
   const keys = sealKeys(o.pairKey, o.callerId, o.calleeId)
   return { request: decodeSyncRequest(openRequest(keys, o.nonce, o.body)), keys }
 }
 
 /** The callee's answer: the page (or its bytes from encodeSyncResponse) sealed, and its Mzm-Signature. */
-export function sealSyncResponse(o: { pairKey: PairKey; keys: SealKeys; nonce: string } & ({ page: SyncResponse } | { plain: Uint8Array })): { body: Uint8Array; signature: string } {
+export function sealSyncResponse(o: { pairKey: PairKey; keys: SealKeys; nonce: string } & ({ page: SyncResponse } | { plain: Uint8Array })): {
+  body: Uint8Array
+  signature: string
+} {
   const body = sealResponse(o.keys, o.nonce, 'plain' in o ? o.plain : encodeSyncResponse(o.page))
   return { body, signature: signResponse(o.pairKey, o.nonce, body) }
 }

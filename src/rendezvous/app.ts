@@ -86,7 +86,12 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
   app.post(
     RENDEZVOUS_REGISTER_ROUTE,
     limitFailures('register', registerFailures, getIp, log),
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`) } }),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
     async function register(c) {
       const tokenId = db.authenticate(bearer(c))
       if (!tokenId) throw new AuthError('unauthorized', 'token unknown or revoked; ask the rendezvous operator for a token')
@@ -100,9 +105,13 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
         const waitMs = tokenRate.retryAfterMs(tokenId)
         if (waitMs > 0) {
           c.header('retry-after', String(Math.ceil(waitMs / 1000)))
-          return c.json({ error: 'rate_limited', message: `this token sent over ${perSecond} registrations per second; slow down (pods heartbeat once a minute)` }, 429)
+          return c.json(
+            { error: 'rate_limited', message: `this token sent over ${perSecond} registrations per second; slow down (pods heartbeat once a minute)` },
+            429,
+          )
         }
-        if (tokenRate.spend(tokenId)) log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: `token reached ${perSecond} registrations per second` })
+        if (tokenRate.spend(tokenId))
+          log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: `token reached ${perSecond} registrations per second` })
       }
       const k = await proofKey(body.peer_id, body.key as PublicKey)
       if (!verifyRendezvousProof(k, body.peer_id, body.url, body.ts, body.proof)) {

@@ -47,7 +47,11 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
   mkdirSync(opts.home, { recursive: true, mode: 0o700 })
   const keyPath = join(opts.home, RENDEZVOUS_KEY_FILE)
   // A lost key is not fatal (pods fetch the new one when their proof fails), but say so.
-  const key = await loadOrCreateX25519KeyPair(keyPath, RENDEZVOUS_KEY_FILE, 'restore it from backup, or move it away to make a new one (pods fetch the new key by themselves)')
+  const key = await loadOrCreateX25519KeyPair(
+    keyPath,
+    RENDEZVOUS_KEY_FILE,
+    'restore it from backup, or move it away to make a new one (pods fetch the new key by themselves)',
+  )
   if (key.created) log.info({ op: 'init', path: keyPath, msg: 'new rendezvous key pair' })
   const db = openRendezvousStore(join(opts.home, RENDEZVOUS_DB_FILE), clock)
   let server: Server

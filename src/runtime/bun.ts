@@ -18,7 +18,15 @@ function serve(opts: ServeOptions): Server {
     maxRequestBodySize: opts.maxRequestBodySize,
     error: (err: Error) => opts.onError(err),
   }
-  const server = opts.unix !== undefined ? Bun.serve({ ...common, unix: opts.unix }) : Bun.serve({ ...common, hostname: opts.hostname ?? '127.0.0.1', port: opts.port ?? 0, ...(opts.idleTimeoutSeconds !== undefined ? { idleTimeout: opts.idleTimeoutSeconds } : {}) })
+  const server =
+    opts.unix !== undefined
+      ? Bun.serve({ ...common, unix: opts.unix })
+      : Bun.serve({
+          ...common,
+          hostname: opts.hostname ?? '127.0.0.1',
+          port: opts.port ?? 0,
+          ...(opts.idleTimeoutSeconds !== undefined ? { idleTimeout: opts.idleTimeoutSeconds } : {}),
+        })
   return {
     hostname: opts.unix !== undefined ? '' : (server.hostname ?? ''),
     port: opts.unix !== undefined ? 0 : (server.port ?? 0),

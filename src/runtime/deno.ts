@@ -65,7 +65,10 @@ function serve(opts: ServeOptions): Server {
   }
   let server: DenoHttpServer
   try {
-    server = opts.unix !== undefined ? Deno.serve({ ...common, path: opts.unix }) : Deno.serve({ ...common, hostname: opts.hostname ?? '127.0.0.1', port: opts.port ?? 0 })
+    server =
+      opts.unix !== undefined
+        ? Deno.serve({ ...common, path: opts.unix })
+        : Deno.serve({ ...common, hostname: opts.hostname ?? '127.0.0.1', port: opts.port ?? 0 })
   } catch (err) {
     // Callers recognise a taken address by Node's code, as Bun reports it.
     if (err instanceof Deno.errors.AddrInUse) throw Object.assign(new Error(err.message, { cause: err }), { code: 'EADDRINUSE' })

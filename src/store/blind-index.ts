@@ -19,7 +19,10 @@ const ASCII = /^[\x00-\x7f]*$/
 export function tokenize(text: string): string[] {
   // ASCII has nothing to decompose or strip: skip the two Unicode passes (most text, and hot on pulls).
   const folded = ASCII.test(text) ? text : text.normalize('NFKD').replace(COMBINING_MARKS, '')
-  return folded.toLowerCase().split(NON_WORD).filter((t) => t !== '')
+  return folded
+    .toLowerCase()
+    .split(NON_WORD)
+    .filter((t) => t !== '')
 }
 
 export interface BlindIndex {
@@ -31,9 +34,7 @@ export interface BlindIndex {
 
 export function createBlindIndex(vaultKey: Uint8Array): BlindIndex {
   // A key of its own, so blind tokens reveal nothing usable against the vault key.
-  const key: KeyObject = createSecretKey(
-    Buffer.from(hkdfSync('sha256', vaultKey, BLIND_SALT, BLIND_INFO, BLIND_KEY_BYTES)),
-  )
+  const key: KeyObject = createSecretKey(Buffer.from(hkdfSync('sha256', vaultKey, BLIND_SALT, BLIND_INFO, BLIND_KEY_BYTES)))
   const blind = (token: string) => 'x' + createHmac('sha256', key).update(token, 'utf8').digest('hex').slice(0, BLIND_HEX_CHARS)
   return {
     blind,

@@ -25,7 +25,9 @@ export function changesSince(ctx: StoreContext, since: string | null, scope: str
       `SELECT id, label, content, created_at, updated_at, deleted, origin_peer, held, feed_seq
        FROM memories WHERE shared = 1 AND feed_seq > ? ORDER BY feed_seq LIMIT ?`,
     )
-    .all(from, limit + 1) as (Pick<MemoryRow, 'id' | 'label' | 'content' | 'created_at' | 'updated_at' | 'deleted' | 'origin_peer' | 'held'> & { feed_seq: number })[]
+    .all(from, limit + 1) as (Pick<MemoryRow, 'id' | 'label' | 'content' | 'created_at' | 'updated_at' | 'deleted' | 'origin_peer' | 'held'> & {
+    feed_seq: number
+  })[]
   const more = rows.length > limit
   if (more) rows.pop()
   const inScope = scopeMatcher(scope) // compiled once per page, not per row
@@ -54,16 +56,12 @@ export function servedInFull(
  * Which peers would receive each memory in full if they pulled now: servedInFull() per row and
  * per peer scope, over rows the feed serves at all (shared = 1). Unknown ids map to [].
  */
-export function audience(
-  ctx: StoreContext,
-  ids: readonly string[],
-  scopes: Readonly<Record<string, readonly string[]>>,
-): Record<string, string[]> {
+export function audience(ctx: StoreContext, ids: readonly string[], scopes: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   const matchers = Object.entries(scopes).map(([peer, scope]) => [peer, scopeMatcher([...scope])] as const)
   const select = ctx.db.query('SELECT label, content, deleted, origin_peer, held, shared FROM memories WHERE id = ?')
   for (const id of ids) {
-    const row = select.get(id) as (Pick<MemoryRow, 'label' | 'content' | 'deleted' | 'origin_peer' | 'held' | 'shared'>) | null
+    const row = select.get(id) as Pick<MemoryRow, 'label' | 'content' | 'deleted' | 'origin_peer' | 'held' | 'shared'> | null
     out[id] = row?.shared ? matchers.filter(([, inScope]) => servedInFull(row, ctx.publicPrefixes, inScope)).map(([peer]) => peer) : []
   }
   return out

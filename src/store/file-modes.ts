@@ -42,7 +42,9 @@ export function fixDbFileModes(dbPath: string): LooseFile[] {
     try {
       chmodSync(f.path, DB_FILE_MODE)
     } catch (err) {
-      throw new PodError('bad_home', `${f.path} is mode ${formatMode(f.mode)} and cannot be made 0600 (${(err as Error).message}); chmod 600 it as its owner`, { cause: err })
+      throw new PodError('bad_home', `${f.path} is mode ${formatMode(f.mode)} and cannot be made 0600 (${(err as Error).message}); chmod 600 it as its owner`, {
+        cause: err,
+      })
     }
   }
   return loose

@@ -18,10 +18,7 @@ export function copyLabel(peerId: string, originLabel: string): string {
   return `${PEER_LABEL_PREFIX}${peerId}:${originLabel}`
 }
 
-export function isGateEligible(
-  row: { label: string; content: string; origin_peer: string | null; held?: number },
-  prefixes: readonly string[],
-): boolean {
+export function isGateEligible(row: { label: string; content: string; origin_peer: string | null; held?: number }, prefixes: readonly string[]): boolean {
   return (
     row.origin_peer === null &&
     !row.held &&

@@ -42,9 +42,9 @@ export function reconcilePrefixes(ctx: StoreContext, opts: ReconcileOptions = {}
   if (stored === current) return result
 
   // Own live rows whose encryption disagrees with the prefixes now in force.
-  const mismatched = (ctx.db
-    .query('SELECT pk, label, encrypted FROM memories WHERE origin_peer IS NULL AND deleted = 0')
-    .all() as Pick<MemoryRow, 'pk' | 'label' | 'encrypted'>[])
+  const mismatched = (
+    ctx.db.query('SELECT pk, label, encrypted FROM memories WHERE origin_peer IS NULL AND deleted = 0').all() as Pick<MemoryRow, 'pk' | 'label' | 'encrypted'>[]
+  )
     .filter((r) => needsChange(ctx, r))
     .map((r) => r.pk)
   const batchRows = opts.batchRows ?? RECONCILE_BATCH_ROWS

@@ -49,9 +49,9 @@ type ScoredRow = MemoryRow & { score: number }
 function topRows(ctx: StoreContext, words: string[], k: number): ScoredRow[] {
   const budget = RECALL_SCORE_BUDGET_ROWS
   const all = words.map((w) => `(${w})`).join(' OR ')
-  const edge = ctx.db
-    .query('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?')
-    .get(all, budget) as { rowid: number } | null
+  const edge = ctx.db.query('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?').get(all, budget) as {
+    rowid: number
+  } | null
   if (edge === null) return scored(ctx, all, 0, k)
 
   const capped = ctx.db.query('SELECT count(*) AS n FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)')

@@ -90,9 +90,7 @@ function clearHold(ctx: StoreContext, row: MemoryRow): void {
 export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: AbortSignal): Promise<{ scanned: number; held: number }> {
   const out = { scanned: 0, held: 0 }
   while (!signal?.aborted) {
-    const rows = ctx.db
-      .query('SELECT * FROM memories WHERE held = 2 AND deleted = 0 AND origin_peer IS NULL ORDER BY pk LIMIT 100')
-      .all() as MemoryRow[]
+    const rows = ctx.db.query('SELECT * FROM memories WHERE held = 2 AND deleted = 0 AND origin_peer IS NULL ORDER BY pk LIMIT 100').all() as MemoryRow[]
     if (rows.length === 0) break
     for (const scanned of rows) {
       const findings = await scanForSecrets(ctx.toMemory(scanned).content)
@@ -109,6 +107,7 @@ export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: 
       out.scanned++
     }
   }
-  if (out.held > 0) log?.warn({ op: 'secret_scan', count: out.held, msg: 'memories made public look like credentials; held back from peers (see: mazemaker memory held)' })
+  if (out.held > 0)
+    log?.warn({ op: 'secret_scan', count: out.held, msg: 'memories made public look like credentials; held back from peers (see: mazemaker memory held)' })
   return out
 }

@@ -116,26 +116,29 @@ export function openStore(opts: OpenStoreOptions): Store {
 function stats(ctx: StoreContext): StoreStats {
   const s: StoreStats = { memories: 0, private: 0, public: 0, peer_copies: 0, tombstones: 0, by_peer: {} }
   // One read transaction, so the two counts agree; each reads one covering partial index.
-  ctx.db.transaction(() => {
-    const own = ctx.db
-      .query('SELECT deleted, sum(encrypted) AS enc, count(*) AS n FROM memories INDEXED BY memories_own WHERE origin_peer IS NULL GROUP BY deleted')
-      .all() as { deleted: number; enc: number; n: number }[]
-    for (const g of own) {
-      if (g.deleted) {
-        s.tombstones += g.n
-      } else {
-        s.private += g.enc
-        s.public += g.n - g.enc
+  ctx.db
+    .transaction(() => {
+      const own = ctx.db
+        .query('SELECT deleted, sum(encrypted) AS enc, count(*) AS n FROM memories INDEXED BY memories_own WHERE origin_peer IS NULL GROUP BY deleted')
+        .all() as { deleted: number; enc: number; n: number }[]
+      for (const g of own) {
+        if (g.deleted) {
+          s.tombstones += g.n
+        } else {
+          s.private += g.enc
+          s.public += g.n - g.enc
+        }
       }
-    }
-    const copies = ctx.db
-      .query('SELECT origin_peer AS peer, count(*) AS n FROM memories WHERE origin_peer IS NOT NULL GROUP BY origin_peer')
-      .all() as { peer: string; n: number }[]
-    for (const g of copies) {
-      s.peer_copies += g.n
-      s.by_peer[g.peer] = g.n
-    }
-  }).deferred()
+      const copies = ctx.db.query('SELECT origin_peer AS peer, count(*) AS n FROM memories WHERE origin_peer IS NOT NULL GROUP BY origin_peer').all() as {
+        peer: string
+        n: number
+      }[]
+      for (const g of copies) {
+        s.peer_copies += g.n
+        s.by_peer[g.peer] = g.n
+      }
+    })
+    .deferred()
   s.memories = s.public + s.private + s.peer_copies
   return s
 }

@@ -6,7 +6,6 @@ import { peerUrls, type PeerRecord } from '../identity'
 import type { Store } from '../store'
 import type { PeersOverview, PeerStatus, PeerView } from '../api-types'
 
-
 export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
 
 /** What awaiting-peer asks of the operator. */

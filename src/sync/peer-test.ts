@@ -52,7 +52,12 @@ export async function testPeer(deps: PeerTestDeps): Promise<PeerTestReport> {
 
   // resolve
   if (!peer.key) {
-    steps.push({ step: 'resolve', ok: false, detail: 'no key file for this peer (revoked)', fix: 'pair again: paste its handshake URL with `mazemaker peer add … --replace`' })
+    steps.push({
+      step: 'resolve',
+      ok: false,
+      detail: 'no key file for this peer (revoked)',
+      fix: 'pair again: paste its handshake URL with `mazemaker peer add … --replace`',
+    })
     return done(false)
   }
   let headers: Record<string, string>
@@ -101,7 +106,12 @@ export async function testPeer(deps: PeerTestDeps): Promise<PeerTestReport> {
         connectTimeoutMs: connectMs,
       })
       signedOk = true
-      steps.push({ step: 'signed', url, ok: true, detail: `signed request accepted, answer signed with the pair key (${page.memories.length ? 'entries waiting' : 'nothing new'})` })
+      steps.push({
+        step: 'signed',
+        url,
+        ok: true,
+        detail: `signed request accepted, answer signed with the pair key (${page.memories.length ? 'entries waiting' : 'nothing new'})`,
+      })
     } catch (err) {
       const code = err instanceof PodError ? err.code : codeOf(err)
       skewFromCode = code === 'clock_skew'
@@ -111,7 +121,13 @@ export async function testPeer(deps: PeerTestDeps): Promise<PeerTestReport> {
 
     // clock
     if (skewFromCode) {
-      steps.push({ step: 'clock', url, ok: false, detail: `the peer refused our timestamp: clocks differ by more than ${MAX_CLOCK_SKEW_S} s`, fix: 'sync the clocks (NTP: `timedatectl set-ntp true`, or the OS time settings) on both machines' })
+      steps.push({
+        step: 'clock',
+        url,
+        ok: false,
+        detail: `the peer refused our timestamp: clocks differ by more than ${MAX_CLOCK_SKEW_S} s`,
+        fix: 'sync the clocks (NTP: `timedatectl set-ntp true`, or the OS time settings) on both machines',
+      })
       return done(false)
     }
     if (reached.skewS === null) steps.push({ step: 'clock', url, ok: true, detail: 'within the 300 s window (the peer sent no Date header to measure it)' })
@@ -122,7 +138,10 @@ export async function testPeer(deps: PeerTestDeps): Promise<PeerTestReport> {
         step: 'clock',
         url,
         ok: abs <= MAX_CLOCK_SKEW_S,
-        detail: abs < 2 ? 'clocks agree (within 2 s)' : `the peer's clock is about ${abs} s ${side} ours${abs > CLOCK_WARN_S ? ` (the limit is ${MAX_CLOCK_SKEW_S} s)` : ''}`,
+        detail:
+          abs < 2
+            ? 'clocks agree (within 2 s)'
+            : `the peer's clock is about ${abs} s ${side} ours${abs > CLOCK_WARN_S ? ` (the limit is ${MAX_CLOCK_SKEW_S} s)` : ''}`,
         fix: abs > CLOCK_WARN_S ? 'sync the clocks (NTP) on both machines' : undefined,
       })
     }
@@ -155,7 +174,13 @@ async function probe(url: string, peerId: PodId, headers: Record<string, string>
         skewS: null,
         steps: [
           { step: 'connect', url, ok: true, detail: `${host} accepted the connection` },
-          { step: 'tls', url, ok: false, detail: `${code}: ${messageOf(err)}`, fix: 'the certificate is not trusted for this name: use a certificate from a public CA (tailscale serve and Cloudflare give you one), or trust your CA on this machine (NODE_EXTRA_CA_CERTS)' },
+          {
+            step: 'tls',
+            url,
+            ok: false,
+            detail: `${code}: ${messageOf(err)}`,
+            fix: 'the certificate is not trusted for this name: use a certificate from a public CA (tailscale serve and Cloudflare give you one), or trust your CA on this machine (NODE_EXTRA_CA_CERTS)',
+          },
         ],
       }
     }
@@ -163,11 +188,23 @@ async function probe(url: string, peerId: PodId, headers: Record<string, string>
     return {
       ok: false,
       skewS: null,
-      steps: [{ step: 'connect', url, ok: false, detail: timedOut ? `no answer from ${host} within ${connectMs} ms` : `${code}: ${messageOf(err)}`, fix: connectFix(code, timedOut, host) }],
+      steps: [
+        {
+          step: 'connect',
+          url,
+          ok: false,
+          detail: timedOut ? `no answer from ${host} within ${connectMs} ms` : `${code}: ${messageOf(err)}`,
+          fix: connectFix(code, timedOut, host),
+        },
+      ],
     }
   }
   const steps: PeerTestStep[] = [{ step: 'connect', url, ok: true, detail: `${host} answered in ${Date.now() - started} ms` }]
-  steps.push(https ? { step: 'tls', url, ok: true, detail: 'certificate verified' } : { step: 'tls', url, ok: true, detail: 'plain http (fine on a tailnet or LAN; sync bodies are sealed end to end either way)' })
+  steps.push(
+    https
+      ? { step: 'tls', url, ok: true, detail: 'certificate verified' }
+      : { step: 'tls', url, ok: true, detail: 'plain http (fine on a tailnet or LAN; sync bodies are sealed end to end either way)' },
+  )
   const dateHeader = res.headers.get('date')
   const peerMs = dateHeader ? Date.parse(dateHeader) : NaN
   const skewS = Number.isNaN(peerMs) ? null : Math.round((peerMs - Date.now()) / 1000)
@@ -178,11 +215,25 @@ async function probe(url: string, peerId: PodId, headers: Record<string, string>
     body = {}
   }
   if (res.status !== 200 || typeof body.pod_id !== 'string') {
-    steps.push({ step: 'identity', url, ok: false, detail: `GET ${HEALTHZ_ROUTE} → ${res.status}${typeof body.pod_id === 'string' ? '' : ', not a pod'}`, fix: httpFix(res.status) })
+    steps.push({
+      step: 'identity',
+      url,
+      ok: false,
+      detail: `GET ${HEALTHZ_ROUTE} → ${res.status}${typeof body.pod_id === 'string' ? '' : ', not a pod'}`,
+      fix: httpFix(res.status),
+    })
     return { ok: false, steps, skewS }
   }
   if (body.pod_id !== peerId) {
-    steps.push({ step: 'identity', url, ok: false, detail: `this URL reaches pod ${String(body.pod_id).slice(0, 8).replace(/[^0-9a-f]/g, '?')}, not ${peerId.slice(0, 8)}`, fix: 'the URL points at another pod: ask the other operator for their current URL or handshake URL' })
+    steps.push({
+      step: 'identity',
+      url,
+      ok: false,
+      detail: `this URL reaches pod ${String(body.pod_id)
+        .slice(0, 8)
+        .replace(/[^0-9a-f]/g, '?')}, not ${peerId.slice(0, 8)}`,
+      fix: 'the URL points at another pod: ask the other operator for their current URL or handshake URL',
+    })
     return { ok: false, steps, skewS }
   }
   steps.push({ step: 'identity', url, ok: true, detail: `answers as ${peerId.slice(0, 8)}` })
@@ -191,23 +242,29 @@ async function probe(url: string, peerId: PodId, headers: Record<string, string>
 
 function connectFix(code: string, timedOut: boolean, host: string): string {
   if (timedOut) return `packets to ${host} go unanswered: is the machine up and on this network (tailnet up, same LAN), and does a firewall drop the port?`
-  if (/refused/i.test(code)) return `nothing listens at ${host}: is the pod running there, and does its pod.toml listen on an address this machine reaches (not 127.0.0.1)?`
+  if (/refused/i.test(code))
+    return `nothing listens at ${host}: is the pod running there, and does its pod.toml listen on an address this machine reaches (not 127.0.0.1)?`
   if (/NOTFOUND|DNS|resolve/i.test(code)) return `${host} does not resolve here: check the name (MagicDNS on, hosts file) or use its address`
   return `check that ${host} is reachable from this machine`
 }
 
 function httpFix(status: number): string {
-  if (status === 401 || status === 403) return 'a proxy in front of the peer refused us: set its headers (e.g. Cloudflare Access service token) with `mazemaker peer headers set <id> CF-Access-Client-Id …`'
+  if (status === 401 || status === 403)
+    return 'a proxy in front of the peer refused us: set its headers (e.g. Cloudflare Access service token) with `mazemaker peer headers set <id> CF-Access-Client-Id …`'
   if (status === 404) return 'no pod at this path: check the URL, including the path prefix the proxy mounts the pod under'
-  if (status === 502 || status === 503 || status === 504) return 'a proxy answered but the pod behind it did not: is the pod running, and does the proxy point at its listen address?'
+  if (status === 502 || status === 503 || status === 504)
+    return 'a proxy answered but the pod behind it did not: is the pod running, and does the proxy point at its listen address?'
   return 'this URL does not answer like a Mazemaker pod: check it'
 }
 
 function signedFix(code: string): string {
-  if (code === 'unauthorized') return 'the peer does not know this pod (yet): send them your handshake URL (`mazemaker identity`) so they can `mazemaker peer add` it; if they did, the keys differ: pair again'
+  if (code === 'unauthorized')
+    return 'the peer does not know this pod (yet): send them your handshake URL (`mazemaker identity`) so they can `mazemaker peer add` it; if they did, the keys differ: pair again'
   if (code === 'replay') return 'retry; if it persists, a proxy is replaying requests'
-  if (code === 'bad_signature') return 'the answer is not signed by this peer: the URL reaches a different pod or a proxy that alters answers; check the URL, or pair again if the peer changed its key'
-  if (code === 'timeout') return 'the peer accepted the connection but did not answer the signed request in time: is it overloaded, or does a proxy hold the request?'
+  if (code === 'bad_signature')
+    return 'the answer is not signed by this peer: the URL reaches a different pod or a proxy that alters answers; check the URL, or pair again if the peer changed its key'
+  if (code === 'timeout')
+    return 'the peer accepted the connection but did not answer the signed request in time: is it overloaded, or does a proxy hold the request?'
   if (code.startsWith('http_')) return httpFix(Number(code.slice(5)))
   if (code === 'bad_seal' || code === 'sealed_required') return 'the peer speaks another version of the protocol: update both pods'
   return 'see the detail; `mazemaker doctor` on both sides may say more'

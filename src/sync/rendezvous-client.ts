@@ -104,11 +104,16 @@ export function createRendezvousClient(opts: { url: string; token: string; fetch
     },
     async register(body, signal) {
       const url = base + RENDEZVOUS_REGISTER_ROUTE
-      const res = await send('POST', url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${opts.token}`, 'content-type': JSON_CONTENT_TYPE },
-        body: JSON.stringify(body),
-      }, signal)
+      const res = await send(
+        'POST',
+        url,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${opts.token}`, 'content-type': JSON_CONTENT_TYPE },
+          body: JSON.stringify(body),
+        },
+        signal,
+      )
       if (res.status !== 200) throw httpError('POST', url, res)
     },
     async lookup(peerId, key, signal) {
@@ -117,7 +122,8 @@ export function createRendezvousClient(opts: { url: string; token: string; fetch
       if (res.status === 404) return null
       if (res.status !== 200) throw httpError('GET', url, res)
       const parsed = v.safeParse(LookupAnswerSchema, await getJson('GET', url, res))
-      if (!parsed.success || parsed.output.peer_id !== peerId) throw new PeerError('bad_response', `GET ${url}: answer is not a registration of ${peerId.slice(0, 8)}`)
+      if (!parsed.success || parsed.output.peer_id !== peerId)
+        throw new PeerError('bad_response', `GET ${url}: answer is not a registration of ${peerId.slice(0, 8)}`)
       return parsed.output.url
     },
   }
@@ -261,7 +267,12 @@ export function createResolver(opts: { client: RendezvousClient; clock: Clock; c
       }
       opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: 'not_found', msg: fallback ? 'using the last resolved URL' : 'not registered' })
     } catch (err) {
-      opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: err instanceof PodError ? err.code : 'request_failed', msg: err instanceof Error ? err.message : String(err) })
+      opts.log?.debug({
+        op: 'resolve',
+        peer: peerId.slice(0, 8),
+        err: err instanceof PodError ? err.code : 'request_failed',
+        msg: err instanceof Error ? err.message : String(err),
+      })
     }
     return fallback
   }

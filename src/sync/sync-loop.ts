@@ -202,7 +202,14 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
         // Warn when a hold starts or grows; the same hold pulled again every interval is debug.
         const level = (lastHeld.get(peer.id) ?? 0) < totals.held ? 'warn' : 'debug'
         lastHeld.set(peer.id, totals.held)
-        log[level]({ peer: short, op: 'sync', err: 'deletes_held', count: totals.held, ...base, msg: `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${peer.id}` })
+        log[level]({
+          peer: short,
+          op: 'sync',
+          err: 'deletes_held',
+          count: totals.held,
+          ...base,
+          msg: `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${peer.id}`,
+        })
         return { peer: peer.id, ok: true, ...base, held: totals.held }
       }
       lastHeld.delete(peer.id)
@@ -241,7 +248,14 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       const key = `${failed.join(' ')} ${used}`
       const level = fellBack.get(peerId) === key ? 'debug' : 'warn'
       fellBack.set(peerId, key)
-      log[level]({ peer: short, op: 'sync', err: 'url_fallback', path: used, count: failed.length, msg: `${failed.join(', ')} did not answer; pulled from ${used} (tried first from now on)` })
+      log[level]({
+        peer: short,
+        op: 'sync',
+        err: 'url_fallback',
+        path: used,
+        count: failed.length,
+        msg: `${failed.join(', ')} did not answer; pulled from ${used} (tried first from now on)`,
+      })
     } else if (fellBack.has(peerId)) {
       fellBack.delete(peerId)
       log.info({ peer: short, op: 'sync', path: used, msg: 'the first URL tried answers again' })
@@ -351,7 +365,13 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const waiting = peers.filter((p) => !flights.has(p.id))
     const live = waiting.filter((p) => liveReady.has(p.id) && (dueAt.get(p.id) ?? 0) <= now)
     const slotted = new Set([...flights.values()].filter((f) => !f.live).map((f) => f.peer.id))
-    const ids = startable(waiting.filter((p) => !liveReady.has(p.id)).map((p) => p.id), dueAt, slotted, now, MAX_CONCURRENT_PULLS)
+    const ids = startable(
+      waiting.filter((p) => !liveReady.has(p.id)).map((p) => p.id),
+      dueAt,
+      slotted,
+      now,
+      MAX_CONCURRENT_PULLS,
+    )
     return [...live.map((p) => launch(p, false)), ...ids.map((id) => launch(byId.get(id)!, false))]
   }
 

@@ -5,7 +5,20 @@
  * body format — so it can act as a caller (signed /peer/sync to a real pod process) and as a
  * served pod (a Bun.serve the real pod pulls from) and then misbehave on purpose.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Server } from 'bun'
 
@@ -74,7 +87,16 @@ function requestMessage(method: string, route: string, callee: string, ts: numbe
   return `mzm1\n${method}\n${route}\n${callee}\n${ts}\n${nonce}\n${sha256Hex(body)}`
 }
 
-export function signBearer(o: { key: Uint8Array; caller: string; callee: string; body: Uint8Array; method?: string; route?: string; tsS?: number; nonce?: string }): { authorization: string; nonce: string } {
+export function signBearer(o: {
+  key: Uint8Array
+  caller: string
+  callee: string
+  body: Uint8Array
+  method?: string
+  route?: string
+  tsS?: number
+  nonce?: string
+}): { authorization: string; nonce: string } {
   const ts = o.tsS ?? Math.floor(Date.now() / 1000)
   const nonce = o.nonce ?? b64u(randomBytes(16))
   const mac = b64u(hmac(o.key, requestMessage(o.method ?? 'POST', o.route ?? SYNC_ROUTE, o.callee, ts, nonce, o.body)))
@@ -231,7 +253,9 @@ export function servePeer(handler: PullHandler, self = newKeyPair()): ServedPeer
       const keys = sealKeys(key, pod.podId, self.podId)
       const plain = sealed ? unseal(keys.req, `mzm1\n${bearer.nonce}`, body) : body
       const answerBytes = (bytes: Uint8Array) =>
-        new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': sealed ? SEALED_TYPE : 'application/json', 'mzm-signature': responseSignature(key, bearer.nonce, bytes) } })
+        new Response(bytes as Uint8Array<ArrayBuffer>, {
+          headers: { 'content-type': sealed ? SEALED_TYPE : 'application/json', 'mzm-signature': responseSignature(key, bearer.nonce, bytes) },
+        })
       return peer.handler({
         bearer,
         sealed,

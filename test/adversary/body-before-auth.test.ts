@@ -70,7 +70,13 @@ describe('/peer/sync decides before reading the body', () => {
   })
 
   test('a stranger with a stale Bearer: 401 at once, body unread', async () => {
-    const stale = signBearer({ key: pairKey(stranger, target.podId, target.key), caller: stranger.podId, callee: target.podId, body: randomBytes(8), tsS: Math.floor(Date.now() / 1000) - 3600 }).authorization
+    const stale = signBearer({
+      key: pairKey(stranger, target.podId, target.key),
+      caller: stranger.podId,
+      callee: target.podId,
+      body: randomBytes(8),
+      tsS: Math.floor(Date.now() / 1000) - 3600,
+    }).authorization
     const r = await send(stale, {})
     expect(await within(r.status, ANSWER_BOUND_MS, 'waited for the body')).toBe(401)
   })
@@ -105,7 +111,11 @@ describe('admin routes check the token before reading a body', () => {
     ['POST', '/mcp'],
   ] as const) {
     test(`${method} ${path} with a wrong token and an unsent chunked body: 401 at once`, async () => {
-      const r = await rawRequest(pod.url, method, path, { authorization: `Bearer ${'x'.repeat(43)}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+      const r = await rawRequest(pod.url, method, path, {
+        authorization: `Bearer ${'x'.repeat(43)}`,
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      })
       try {
         expect(await within(r.status, ANSWER_BOUND_MS, 'waited for the body')).toBe(401)
       } finally {

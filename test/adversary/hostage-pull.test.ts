@@ -118,8 +118,21 @@ describe('mass-delete guard', () => {
   async function shrinkingPeer(count: number, deletes: number) {
     const ids = Array.from({ length: count }, () => crypto.randomUUID())
     const peer = await pairedServer(pod, (req) => {
-      if (req.json.since === null) return req.answer(page(peer.self.podId, ids.map((id, i) => entry(`public:m-${i}`, `memory ${i}`, id)), { cursor: 'full' }))
-      return req.answer(page(peer.self.podId, ids.slice(0, deletes).map((id) => ({ id, deleted: true })), { cursor: 'shrunk' }))
+      if (req.json.since === null)
+        return req.answer(
+          page(
+            peer.self.podId,
+            ids.map((id, i) => entry(`public:m-${i}`, `memory ${i}`, id)),
+            { cursor: 'full' },
+          ),
+        )
+      return req.answer(
+        page(
+          peer.self.podId,
+          ids.slice(0, deletes).map((id) => ({ id, deleted: true })),
+          { cursor: 'shrunk' },
+        ),
+      )
     })
     served.push(peer)
     const first = await syncNow(pod, peer.self.podId)

@@ -55,7 +55,13 @@ function hugeBody(podId: string): ReadableStream<Uint8Array> {
 
 beforeAll(async () => {
   pod = await spawn()
-  peer = await pairedServer(pod, (req) => new Response(hugeBody(peer.self.podId), { headers: { 'content-type': req.sealed ? 'application/vnd.mzm.sealed' : 'application/json', 'mzm-signature': 'A'.repeat(43) } }))
+  peer = await pairedServer(
+    pod,
+    (req) =>
+      new Response(hugeBody(peer.self.podId), {
+        headers: { 'content-type': req.sealed ? 'application/vnd.mzm.sealed' : 'application/json', 'mzm-signature': 'A'.repeat(43) },
+      }),
+  )
 })
 afterAll(async () => {
   await peer.stop()

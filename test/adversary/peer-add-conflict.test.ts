@@ -37,7 +37,12 @@ afterAll(async () => {
 test('API: another key for an existing id is 409 peer_exists naming `peer set` and --replace; nothing changes', async () => {
   const before = await peerRow(pod, original.podId)
   const impostor = impostorOf(original)
-  const res = await pod.api('POST', '/peer/add', { handshake_url: handshakeUrl(impostor, { name: 'evil' }), direct_url: 'http://127.0.0.1:9/evil', scope: '*', sync: true })
+  const res = await pod.api('POST', '/peer/add', {
+    handshake_url: handshakeUrl(impostor, { name: 'evil' }),
+    direct_url: 'http://127.0.0.1:9/evil',
+    scope: '*',
+    sync: true,
+  })
   expect(res.status).toBe(409)
   expect(res.body.error).toBe('peer_exists')
   expect(res.body.message).toContain('peer set')
@@ -60,13 +65,23 @@ test('CLI: `peer add` of another key for an existing id exits non-zero and chang
 
 test('with replace the key changes (old key refused, new key served) and the change is logged at warn', async () => {
   const successor = impostorOf(original)
-  const res = await pod.api('POST', '/peer/add', { handshake_url: handshakeUrl(successor), direct_url: 'http://127.0.0.1:9/second', sync: false, replace: true })
+  const res = await pod.api('POST', '/peer/add', {
+    handshake_url: handshakeUrl(successor),
+    direct_url: 'http://127.0.0.1:9/second',
+    sync: false,
+    replace: true,
+  })
   expect([200, 201]).toContain(res.status)
   expect(keyFile(original.podId)).toBe(successor.publicKey)
   expect((await ask(successor)).status).toBe(200)
   expect(await ask(original)).toMatchObject({ status: 401, error: 'unauthorized' })
   const short = original.podId.slice(0, 8)
-  expect(pod.logs().split('\n').some((l) => l.includes('level=warn') && l.includes(short))).toBe(true)
+  expect(
+    pod
+      .logs()
+      .split('\n')
+      .some((l) => l.includes('level=warn') && l.includes(short)),
+  ).toBe(true)
   // Never the key itself in the log.
   expect(pod.logs()).not.toContain(successor.publicKey)
 

@@ -45,7 +45,11 @@ describe('at the rendezvous', () => {
   })
 
   const post = (body: unknown) =>
-    fetch(`${rv.url}/api/peers/register`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    fetch(`${rv.url}/api/peers/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
   // Every attempt counts against the token's 10/s, refused ones too: pace them (except the burst test).
   let lastAt = 0
   const register = async (body: unknown) => {
@@ -81,7 +85,11 @@ describe('at the rendezvous', () => {
   })
 
   test('the v1 body (a key hash, no proof) no longer registers anything', async () => {
-    const res = await register({ peer_id: victim.podId, url: 'http://127.0.0.1:9/evil', key_hash: new Bun.CryptoHasher('sha256').update(victim.publicKey).digest('hex') })
+    const res = await register({
+      peer_id: victim.podId,
+      url: 'http://127.0.0.1:9/evil',
+      key_hash: new Bun.CryptoHasher('sha256').update(victim.publicKey).digest('hex'),
+    })
     expect(res.status).toBe(400)
     expect(await lookup(victim)).toBe(victimUrl)
   })
@@ -106,7 +114,9 @@ describe('at the rendezvous', () => {
     await Bun.sleep(1_100) // a fresh second for this token
     const kp = newKeyPair()
     // Every request moves the id to another URL: none is a mere heartbeat of an unchanged binding.
-    const statuses = await Promise.all(Array.from({ length: 25 }, (_, i) => post(registerBody(kp, rvKey, `http://127.0.0.1:9/burst${i}`)).then((r) => r.status)))
+    const statuses = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => post(registerBody(kp, rvKey, `http://127.0.0.1:9/burst${i}`)).then((r) => r.status)),
+    )
     expect(statuses).toContain(429)
     expect(statuses.filter((s) => s < 300).length).toBeLessThanOrEqual(10)
   })
@@ -161,7 +171,10 @@ describe('a lying rendezvous', () => {
     expect(body).not.toHaveProperty('key_hash')
     // Recompute the proof on the rendezvous side (its private key, the pod's public key).
     const { hkdfSync, createHmac, diffieHellman, createPublicKey } = await import('node:crypto')
-    const shared = diffieHellman({ privateKey: fakeKey.privateKey, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: body.key }, format: 'jwk' }) })
+    const shared = diffieHellman({
+      privateKey: fakeKey.privateKey,
+      publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: body.key }, format: 'jwk' }),
+    })
     const k = Buffer.from(hkdfSync('sha256', shared, 'mzm-rdv-v1', `${body.peer_id}|${fakeKey.publicKey}`, 32))
     expect(body.proof).toBe(createHmac('sha256', k).update(`mzm-rdv1\n${body.peer_id}\n${body.url}\n${body.ts}`).digest('base64url'))
   })

@@ -37,7 +37,11 @@ test('a request captured before a restart is refused after it (replay); a new on
   expect(replayed.page).toBeUndefined()
 
   // An honest request signed after the restart (a second later, so it is unambiguously after) works.
-  const fresh = await sendSyncRequest(again, self, buildSyncRequest(self, again, { since: null, scope: ['public:*'], limit: 10 }, { tsS: Math.floor(Date.now() / 1000) + 1 }))
+  const fresh = await sendSyncRequest(
+    again,
+    self,
+    buildSyncRequest(self, again, { since: null, scope: ['public:*'], limit: 10 }, { tsS: Math.floor(Date.now() / 1000) + 1 }),
+  )
   expect(fresh.status).toBe(200)
   expect(fresh.page!.memories.map((m) => m.label)).toEqual(['public:before'])
   expect((await syncCall(self, again, { since: null, scope: ['public:*'], limit: 10 })).status).toBe(200)

@@ -107,7 +107,11 @@ describe('scope limits', () => {
 
   test('the operator cannot configure a scope over the limits either (add and set)', async () => {
     const tooMany = Array.from({ length: 17 }, (_, i) => `public:${i}*`)
-    const add = await pod.api('POST', '/peer/add', { handshake_url: `mzm-handshake://${newKeyPair().podId}?key=${newKeyPair().publicKey}`, scope: tooMany, sync: false })
+    const add = await pod.api('POST', '/peer/add', {
+      handshake_url: `mzm-handshake://${newKeyPair().podId}?key=${newKeyPair().publicKey}`,
+      scope: tooMany,
+      sync: false,
+    })
     expect(add).toMatchObject({ status: 400, body: { error: 'bad_input' } })
     const other = newKeyPair()
     await addAdversary(pod, other, { url: 'http://127.0.0.1:9', sync: false })

@@ -22,14 +22,18 @@ let nameAccepted = false
 
 beforeAll(async () => {
   pod = await spawn()
-  peer = servePeer((req) => req.answer(page(peer.self.podId, [entry(HOSTILE_LABEL, HOSTILE_CONTENT), entry('public:plain', `escapes in a plain label ${HOSTILE_CONTENT}`)])))
+  peer = servePeer((req) =>
+    req.answer(page(peer.self.podId, [entry(HOSTILE_LABEL, HOSTILE_CONTENT), entry('public:plain', `escapes in a plain label ${HOSTILE_CONTENT}`)])),
+  )
   peer.pod = await podTarget(pod)
   // A display name with a bidi override: refusing it is fine, accepting it means rendering it visibly.
   const add = await pod.api('POST', '/peer/add', { handshake_url: handshakeUrl(peer.self, { name: HOSTILE_NAME }), direct_url: peer.url, sync: true })
   expect([201, 400]).toContain(add.status)
   nameAccepted = add.status === 201
   if (!nameAccepted) expect((await pod.api('POST', '/peer/add', { handshake_url: handshakeUrl(peer.self), direct_url: peer.url, sync: true })).status).toBe(201)
-  liar = servePeer((req) => req.answer({ pod_id: HOSTILE_CONTENT, cursor: HOSTILE_CONTENT, more: false, memories: [{ id: HOSTILE_CONTENT, deleted: HOSTILE_CONTENT }] }))
+  liar = servePeer((req) =>
+    req.answer({ pod_id: HOSTILE_CONTENT, cursor: HOSTILE_CONTENT, more: false, memories: [{ id: HOSTILE_CONTENT, deleted: HOSTILE_CONTENT }] }),
+  )
   liar.pod = peer.pod
   expect((await pod.api('POST', '/peer/add', { handshake_url: handshakeUrl(liar.self), direct_url: liar.url, sync: true })).status).toBe(201)
 })

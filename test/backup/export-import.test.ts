@@ -87,7 +87,10 @@ describe('export / import', () => {
     expect(none.stderr).toContain('set MAZEMAKER_BACKUP_PASSPHRASE')
     const pub = await runCli(['export', '--public-only', '--home', src])
     expect(pub.code).toBe(0)
-    const lines = pub.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const lines = pub.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines.map((l) => l.label).sort()).toEqual(['decision:db', 'public:multi'])
     expect(Object.keys(lines[0]).sort()).toEqual(['content', 'created_at', 'id', 'label', 'private', 'updated_at'])
     const noDir = await runCli(['export', '--public-only', join(root, 'missing', 'x.jsonl'), '--home', src])
@@ -139,7 +142,10 @@ describe('export / import', () => {
 
   test('bad lines are reported by number and the good ones still come in', async () => {
     const file = join(root, 'mixed.jsonl')
-    writeFileSync(file, ['{"label":"public:ok","content":"fine"}', 'not json', '{"label":"peer:x:y","content":"reserved"}', '{"label":"public:nocontent"}', ''].join('\n'))
+    writeFileSync(
+      file,
+      ['{"label":"public:ok","content":"fine"}', 'not json', '{"label":"peer:x:y","content":"reserved"}', '{"label":"public:nocontent"}', ''].join('\n'),
+    )
     const out = await runCli(['import', file, '--home', newHome('mixed')])
     expect(out.code).toBe(1)
     expect(out.stdout).toContain('imported 1 memories (0 already present, 1 failed, 2 bad lines)')
@@ -171,7 +177,10 @@ describe('import --from server-memory', () => {
     expect(out.stdout).toContain('line 6: not an entity or relation')
     expect(out.code).toBe(1) // the bad line
     const listed = await runCli(['export', '--plaintext', '--home', home])
-    const mems = listed.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const mems = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const alice = mems.find((m) => m.label === 'kg:person:Alice')
     expect(alice).toMatchObject({ private: true })
     expect(alice.content).toBe('Alice (person)\n- works on the ledger\n- prefers tea\n- lives in Lyon\nRelations:\n- Alice —maintains→ Ledger')

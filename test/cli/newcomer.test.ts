@@ -39,18 +39,20 @@ async function runWithStdin(args: string[], input: string) {
 
 describe('a home that does not exist', () => {
   const missing = join(scratch, 'no-such-home')
-  test.each([
-    ['remember', 'public:x', 'hello'],
-    ['recall', 'hello'],
-    ['peer', 'list'],
-    ['sync'],
-    ['identity'],
-    ['open'],
-    ['doctor'],
-    ['memory', 'held'],
-    ['context'],
-    ['export'],
-  ].map((argv) => [argv.join(' '), argv] as const))('%s … is refused and creates nothing', async (_name, argv) => {
+  test.each(
+    [
+      ['remember', 'public:x', 'hello'],
+      ['recall', 'hello'],
+      ['peer', 'list'],
+      ['sync'],
+      ['identity'],
+      ['open'],
+      ['doctor'],
+      ['memory', 'held'],
+      ['context'],
+      ['export'],
+    ].map((argv) => [argv.join(' '), argv] as const),
+  )('%s … is refused and creates nothing', async (_name, argv) => {
     const r = await runCli([...argv, '--home', missing])
     oneLineError(r)
     expect(r.stderr).toBe(`error: no pod at ${missing}; run \`mazemaker serve --home ${missing}\` first\n`)

@@ -44,7 +44,10 @@ describe('peer add on an existing id', () => {
     expect(retry.status).toBe(200)
     expect(retry.body.peer.name).toBe('bee')
 
-    for (const other of [{ ...body, handshake_url: forged }, { ...body, name: 'renamed' }]) {
+    for (const other of [
+      { ...body, handshake_url: forged },
+      { ...body, name: 'renamed' },
+    ]) {
       const res = await pod.api('POST', '/peer/add', other)
       expect(res.status).toBe(409)
       expect(res.body.error).toBe('peer_exists')
@@ -58,7 +61,10 @@ describe('peer add on an existing id', () => {
     expect(replaced.status).toBe(200)
     expect(replaced.body.peer.name).toBe('bee2')
     expect(keyOnDisk()).toBe(c.key)
-    const warn = pod.logs().split('\n').filter((l) => l.includes('level=warn') && l.includes('op=peer_add'))
+    const warn = pod
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('level=warn') && l.includes('op=peer_add'))
     expect(warn).toHaveLength(1)
     expect(warn[0]).toContain(`peer=${b.pod_id.slice(0, 8)}`)
     expect(pod.logs()).not.toContain(c.key)

@@ -39,8 +39,7 @@ function toImage(qr: string, opts: { invert: boolean }) {
 }
 
 /** Dark modules must be dark: no retry with the image negated. */
-const decode = (img: ReturnType<typeof toImage>) =>
-  jsQR(img.data, img.width, img.height, { inversionAttempts: 'dontInvert' })?.data ?? null
+const decode = (img: ReturnType<typeof toImage>) => jsQR(img.data, img.width, img.height, { inversionAttempts: 'dontInvert' })?.data ?? null
 
 describe('renderQrTerminal', () => {
   test('uses only half blocks, spaces and newlines; no escape codes', () => {

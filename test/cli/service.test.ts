@@ -3,15 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  defaultUnitDir,
-  installService,
-  quoteSystemdArg,
-  systemdUnit,
-  uninstallService,
-  UNIT_MARKER,
-  UNIT_NAME,
-} from '../../src/cli/service'
+import { defaultUnitDir, installService, quoteSystemdArg, systemdUnit, uninstallService, UNIT_MARKER, UNIT_NAME } from '../../src/cli/service'
 import { BadInput, Conflict } from '../../src/lib/errors'
 
 describe('systemdUnit', () => {

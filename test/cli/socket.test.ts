@@ -76,7 +76,19 @@ describe('a stopped pod whose TCP port someone else holds', () => {
         const url = new URL(req.url)
         seen.push({ path: url.pathname, authorization: req.headers.get('authorization') })
         if (url.pathname === '/healthz') return Response.json({ ok: true, pod_id: podId, version: '0' })
-        return Response.json({ results: [], peers: [], summary: '', pod_id: podId, name: 'x', key: 'k', handshake_url: 'mzm-handshake://x', id: 'x', label: 'x', encrypted: false, url: 'http://evil' })
+        return Response.json({
+          results: [],
+          peers: [],
+          summary: '',
+          pod_id: podId,
+          name: 'x',
+          key: 'k',
+          handshake_url: 'mzm-handshake://x',
+          id: 'x',
+          label: 'x',
+          encrypted: false,
+          url: 'http://evil',
+        })
       },
     })
     const toml = join(home, 'pod.toml')
@@ -88,14 +100,7 @@ describe('a stopped pod whose TCP port someone else holds', () => {
   })
 
   test('every command runs in-process and the admin token never reaches the listener', async () => {
-    const commands = [
-      ['remember', 'note:secret', 'stays home'],
-      ['recall', 'stays', '--json'],
-      ['identity'],
-      ['peer', 'list'],
-      ['sync'],
-      ['open'],
-    ]
+    const commands = [['remember', 'note:secret', 'stays home'], ['recall', 'stays', '--json'], ['identity'], ['peer', 'list'], ['sync'], ['open']]
     for (const args of commands) {
       const r = await runCli([...args, '--home', home])
       expect({ args, tokens: seen.filter((s) => s.authorization !== null) }).toEqual({ args, tokens: [] })

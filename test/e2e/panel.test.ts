@@ -5,7 +5,7 @@
  *
  * Needs /usr/bin/chromium: run scripts/ensure-chromium.sh once.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { cleanup, type PodProcess, spawnPod, tempHome } from '../helpers/pod-process'
@@ -29,6 +29,8 @@ const CHROMIUM_ARGS = [
 /** Playwright waits for conditions (no sleeping); this caps each wait so a failure says where. */
 const STEP_TIMEOUT_MS = 10_000
 const TEST_TIMEOUT_MS = 30_000
+// Every test drives a browser against real pods; the timeout is set once, not on each test.
+setDefaultTimeout(TEST_TIMEOUT_MS)
 
 interface RunningPod {
   name: string
@@ -135,7 +137,7 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await pageA.locator('#no-token').textContent()).toContain('mazemaker open')
     expect(await pageA.locator('#dashboard').isVisible()).toBe(false)
     await pageA.screenshot({ path: join(ARTIFACTS, 'panel-no-token.png') })
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('the token link opens the panel and leaves the address bar at once', async () => {
     for (const [page, pod] of [
@@ -151,7 +153,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageA.reload()
     await handshakeShown(pageA)
     expect(await pageA.locator('#no-token').isVisible()).toBe(false)
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('identity card: handshake URL, copy button, QR code of it', async () => {
     expect(await pageA.locator('#handshake-url').inputValue()).toBe(a.handshake)
@@ -167,7 +169,7 @@ describe('operator panel, two real pods in Chromium', () => {
     const qr = pageA.locator('#qr')
     await qr.waitFor()
     expect(decodeQr(await qr.screenshot())).toBe(a.handshake)
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('pairing both ways from the panels: paste the handshake, give the URL', async () => {
     const pair = async (page: Page, other: RunningPod) => {
@@ -183,9 +185,9 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await peerCard(pageB, a.id).locator('.peer-name').textContent()).toBe('alpha')
     expect(await peerCard(pageB, a.id).locator('.peer-url').textContent()).toBe(a.url)
     expect(await peerCard(pageB, a.id).locator('.peer-scope').textContent()).toBe('public:*')
-  }, TEST_TIMEOUT_MS)
+  })
 
-  test('sync now: both peers • ready, and the other pod\'s public memory shows up', async () => {
+  test("sync now: both peers • ready, and the other pod's public memory shows up", async () => {
     for (const [page, other] of [
       [pageB, a],
       [pageA, b],
@@ -210,7 +212,7 @@ describe('operator panel, two real pods in Chromium', () => {
 
     await pageA.screenshot({ path: join(ARTIFACTS, 'panel-dark.png'), fullPage: true })
     await pageB.screenshot({ path: join(ARTIFACTS, 'panel-light.png'), fullPage: true })
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('memory view: filter by origin and search', async () => {
     await pageB.getByLabel('Origin').selectOption(a.id)
@@ -233,7 +235,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageB.getByRole('searchbox', { name: 'Search memories' }).fill('')
     await pageB.getByRole('button', { name: 'Search', exact: true }).click()
     await pageB.locator('#memory-status', { hasText: 'most recent' }).waitFor()
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('bidi overrides and control characters in a memory are shown as escapes, never applied', async () => {
     await api(a, 'POST', '/memories', { label: 'notes:\u202egpj.exe', content: 'invoice attached \u202eexe.pdf\u2066\x1b[2J' })
@@ -245,7 +247,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageA.getByRole('searchbox', { name: 'Search memories' }).fill('')
     await pageA.getByRole('button', { name: 'Search', exact: true }).click()
     await pageA.locator('#memory-status', { hasText: 'most recent' }).waitFor()
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('phone width: one readable column', async () => {
     const phone = await browser.newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true })
@@ -257,7 +259,7 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
     await page.screenshot({ path: join(ARTIFACTS, 'panel-phone.png'), fullPage: true })
     await phone.close()
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('edit scope in a dialog', async () => {
     await pageA.getByRole('button', { name: 'Edit scope bravo' }).click()
@@ -267,7 +269,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await dialog.getByRole('button', { name: 'Save' }).click()
     await dialog.waitFor({ state: 'hidden' })
     await peerCard(pageA, b.id).locator('.peer-scope', { hasText: 'public:*, decision:*' }).waitFor()
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('set URL takes a list (tried in order): the card shows it in order, and peers.toml gets an array', async () => {
     const dead = 'http://127.0.0.1:9'
@@ -278,7 +280,9 @@ describe('operator panel, two real pods in Chromium', () => {
     await dialog.getByLabel('URL').fill(`${dead} ${b.url}`)
     await dialog.getByRole('button', { name: 'Save' }).click()
     await dialog.waitFor({ state: 'hidden' })
-    await peerCard(pageA, b.id).locator('.peer-url', { hasText: `${dead} → ${b.url}` }).waitFor()
+    await peerCard(pageA, b.id)
+      .locator('.peer-url', { hasText: `${dead} → ${b.url}` })
+      .waitFor()
     const peers = await api<{ peers: { id: string; url: unknown; urls: string[] }[] }>(a, 'GET', '/peer/peers')
     expect(peers.peers.find((p) => p.id === b.id)).toMatchObject({ url: [dead, b.url], urls: [dead, b.url] })
     // Back to the one URL, for the tests that follow.
@@ -286,8 +290,10 @@ describe('operator panel, two real pods in Chromium', () => {
     await dialog.getByLabel('URL').fill(b.url)
     await dialog.getByRole('button', { name: 'Save' }).click()
     await dialog.waitFor({ state: 'hidden' })
-    await peerCard(pageA, b.id).locator('.peer-url', { hasText: new RegExp(`^${b.url.replace(/[.]/g, '\\.')}$`) }).waitFor()
-  }, TEST_TIMEOUT_MS)
+    await peerCard(pageA, b.id)
+      .locator('.peer-url', { hasText: new RegExp(`^${b.url.replace(/[.]/g, '\\.')}$`) })
+      .waitFor()
+  })
 
   test('pause and resume change the badge', async () => {
     const card = peerCard(pageA, b.id)
@@ -296,7 +302,7 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await card.locator('button[data-action=pause] .label').textContent()).toBe('Resume')
     await pageA.getByRole('button', { name: 'Resume bravo' }).click()
     await card.locator('.badge', { hasText: '• ready' }).waitFor()
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('a mass delete is held: the badge says so, and Accept deletions applies it', async () => {
     const ids: string[] = []
@@ -318,7 +324,7 @@ describe('operator panel, two real pods in Chromium', () => {
     // Leave both pods as the next tests expect them (30 deletions are no mass delete).
     for (const id of ids.slice(120)) await forget(id)
     await api(a, 'POST', '/peer/sync-now', { peer: b.id })
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('memories: add, edit, re-label and forget (asking first) from the panel; each says which peers receive it', async () => {
     const memory = (label: string) => pageA.locator('.memory', { has: pageA.locator('.memory-label', { hasText: new RegExp(`^${label}$`) }) })
@@ -361,7 +367,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await memory('notes:panel-note').waitFor({ state: 'detached' })
     await pageA.locator('#memory-action-status', { hasText: 'Forgot notes:panel-note.' }).waitFor()
     expect((await api<{ memories: { label: string }[] }>(a, 'GET', '/memories?prefix=notes:panel')).memories).toEqual([])
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('a credential is held: the panel warns, lists it under Held back, and Release lets it through', async () => {
     await pageA.getByRole('button', { name: 'Add memory' }).click()
@@ -382,14 +388,16 @@ describe('operator panel, two real pods in Chromium', () => {
     await held.waitFor({ state: 'hidden' })
     await item.locator('.memory-audience', { hasText: 'Received by: bravo' }).waitFor()
     expect(await item.locator('.tag-held').count()).toBe(0)
-  }, TEST_TIMEOUT_MS)
+  })
 
   test("a peer's share preview and access log open from its card", async () => {
     await api(b, 'POST', '/peer/sync-now', { peer: a.id })
     await pageA.getByRole('button', { name: 'Preview bravo' }).click()
     const view = pageA.locator('#peer-view-dialog')
     await view.locator('#peer-view-summary', { hasText: 'if it pulled everything now' }).waitFor()
-    expect(await view.locator('#peer-view-summary').textContent()).toStartWith('2 memories if it pulled everything now (scope public:*, the scope it pulls with) — by prefix: public: 2.')
+    expect(await view.locator('#peer-view-summary').textContent()).toStartWith(
+      '2 memories if it pulled everything now (scope public:*, the scope it pulls with) — by prefix: public: 2.',
+    )
     expect(await view.locator('.preview-label').allTextContents()).toEqual(['public:ci-token', 'public:greeting-from-alpha'])
     await pageA.screenshot({ path: join(ARTIFACTS, 'panel-preview.png') })
     await view.getByRole('button', { name: 'Close' }).click()
@@ -407,7 +415,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await api(b, 'POST', '/peer/sync-now', { peer: a.id })
     // bravo's panel re-reads its peers every few seconds: wait until it shows the one copy left.
     await peerCard(pageB, a.id).locator('.peer-copies', { hasText: /^1$/ }).waitFor()
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('remove asks first (Escape keeps the peer), then removes and purges the copies', async () => {
     const removeButton = pageB.getByRole('button', { name: 'Remove alpha' })
@@ -431,7 +439,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageB.locator('.memory', { hasText: 'greeting-from-alpha' }).waitFor({ state: 'detached' })
     expect(await pageB.locator('.memory', { hasText: 'greeting-from-bravo' }).count()).toBe(1)
     expect((await api<{ peers: unknown[] }>(b, 'GET', '/peer/peers')).peers).toEqual([])
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('a pod that is no longer a peer tries to pull: listed under "pods that tried to pull from you", as text only', async () => {
     // bravo removed alpha; alpha still pulls from bravo and is refused.
@@ -443,16 +451,16 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await box.textContent()).toContain('1 request')
     // Nothing to click: pairing needs their pasted handshake URL.
     expect(await box.locator('button, a, input').count()).toBe(0)
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('no request left 127.0.0.1, and no console or script error (CSP included)', () => {
     const offHost = requests.filter((u) => !u.startsWith('data:') && new URL(u).hostname !== '127.0.0.1')
     expect(offHost).toEqual([])
     expect(requests.length).toBeGreaterThan(10)
     expect(problems).toEqual([])
-  }, TEST_TIMEOUT_MS)
+  })
 
   test('the admin token never reaches a pod log', () => {
     for (const pod of [a, b]) expect(pod.log.filter((l) => l.includes(pod.token))).toEqual([])
-  }, TEST_TIMEOUT_MS)
+  })
 })

@@ -33,12 +33,21 @@ afterAll(async () => {
 const MiB = 1024 * 1024
 
 async function api(method: string, path: string, body: unknown) {
-  const res = await fetch(pod.url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(pod.url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
   return { status: res.status, body: (await res.json()) as { error?: string; message?: string } }
 }
 
 describe('the admin token comes before any body', () => {
-  const routes: [string, string][] = [['POST', '/memories'], ['PATCH', '/peer/peers/6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'], ['POST', '/mcp'], ['POST', '/peer/add']]
+  const routes: [string, string][] = [
+    ['POST', '/memories'],
+    ['PATCH', '/peer/peers/6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'],
+    ['POST', '/mcp'],
+    ['POST', '/peer/add'],
+  ]
   for (const [method, path] of routes) {
     for (const chunked of [false, true]) {
       test(`${method} ${path}: an unauthenticated 1 MiB ${chunked ? 'chunked' : 'declared'} body is refused (401) before it has arrived`, async () => {
@@ -54,7 +63,11 @@ describe('the admin token comes before any body', () => {
 
   test('with the token, a chunked body past the cap is 413 too_large', async () => {
     const big = new Blob([JSON.stringify({ label: 'public:x', content: 'x'.repeat(adminBodyLimitBytes(pod.home.config.max_content_bytes)) })]).stream()
-    const res = await fetch(pod.url + '/memories', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: big })
+    const res = await fetch(pod.url + '/memories', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: big,
+    })
     expect(res.status).toBe(413)
     expect(await res.json()).toMatchObject({ error: 'too_large' })
   })

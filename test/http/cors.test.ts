@@ -46,10 +46,7 @@ describe('corsMiddleware', () => {
   })
 
   test('preflight from another origin: 403 and no CORS header at all', async () => {
-    const res = await appWith([DASH]).request(
-      '/peer/peers',
-      preflight('https://evil.example', { 'Access-Control-Request-Private-Network': 'true' }),
-    )
+    const res = await appWith([DASH]).request('/peer/peers', preflight('https://evil.example', { 'Access-Control-Request-Private-Network': 'true' }))
     expect(res.status).toBe(403)
     expect(corsHeaders(res)).toEqual([])
     expect(((await res.json()) as { error: string }).error).toBe('forbidden')

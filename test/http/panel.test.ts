@@ -24,9 +24,7 @@ describe('panel routes', () => {
   })
 
   test('the CSP is the one the brief fixes', () => {
-    expect(PANEL_CSP).toBe(
-      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-    )
+    expect(PANEL_CSP).toBe("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
   })
 
   test('the page is never cached; assets briefly and privately', async () => {

@@ -110,7 +110,13 @@ describe('nothing big before auth', () => {
   })
 
   test('a current caller declaring more than 16 KiB: 413 before the body has arrived', async () => {
-    const req = sendPartial({ url: a.url, path: '/peer/sync', headers: { authorization: await signed('{}'), 'content-type': SEALED }, declaredBytes: 16 * 1024 + 1, firstBytes: 1024 })
+    const req = sendPartial({
+      url: a.url,
+      path: '/peer/sync',
+      headers: { authorization: await signed('{}'), 'content-type': SEALED },
+      declaredBytes: 16 * 1024 + 1,
+      firstBytes: 1024,
+    })
     try {
       expect(await req.status).toBe(413)
     } finally {
@@ -119,7 +125,14 @@ describe('nothing big before auth', () => {
   })
 
   test('a current caller streaming past 16 KiB (chunked): 413 as soon as the count passes it', async () => {
-    const req = sendPartial({ url: a.url, path: '/peer/sync', headers: { authorization: await signed('{}'), 'content-type': SEALED }, declaredBytes: 1024 * 1024, firstBytes: 20 * 1024, chunked: true })
+    const req = sendPartial({
+      url: a.url,
+      path: '/peer/sync',
+      headers: { authorization: await signed('{}'), 'content-type': SEALED },
+      declaredBytes: 1024 * 1024,
+      firstBytes: 20 * 1024,
+      chunked: true,
+    })
     try {
       expect(await req.status).toBe(413)
     } finally {
@@ -137,7 +150,13 @@ describe('nothing big before auth', () => {
     // 16 globs of 128 characters plus the rest: the largest request the limits allow, sealed.
     const scope = Array.from({ length: 16 }, (_, i) => `public:${String(i).padStart(2, '0')}${'*'.repeat(119)}`)
     const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
-    const sent = sealSyncRequest({ pairKey, callerId: asB.podId, calleeId: a.home.identity.podId, request: { since: 'x'.repeat(64), scope, limit: 10, wait: 0 }, nowMs: Date.now() })
+    const sent = sealSyncRequest({
+      pairKey,
+      callerId: asB.podId,
+      calleeId: a.home.identity.podId,
+      request: { since: 'x'.repeat(64), scope, limit: 10, wait: 0 },
+      nowMs: Date.now(),
+    })
     expect(sent.body.length).toBeLessThanOrEqual(16 * 1024)
     const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: sent.headers, body: sent.body as Uint8Array<ArrayBuffer> })
     // Read, verified and opened: the cursor is then judged by the store (400), not refused as too large.
@@ -161,7 +180,11 @@ describe('sealed bodies only', () => {
   test('the sealed content type is matched without regard to case or parameters', async () => {
     const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
     const sent = sealSyncRequest({ pairKey, callerId: asB.podId, calleeId: a.home.identity.podId, request: { since: null, limit: 1 }, nowMs: Date.now() })
-    const res = await fetch(`${a.url}/peer/sync`, { method: 'POST', headers: { ...sent.headers, 'content-type': 'Application/VND.mzm.sealed; v=1' }, body: sent.body as Uint8Array<ArrayBuffer> })
+    const res = await fetch(`${a.url}/peer/sync`, {
+      method: 'POST',
+      headers: { ...sent.headers, 'content-type': 'Application/VND.mzm.sealed; v=1' },
+      body: sent.body as Uint8Array<ArrayBuffer>,
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe(SEALED)
   })
@@ -188,7 +211,10 @@ describe('page size', () => {
     let since: string | null = null
     let pages = 0
     for (;;) {
-      const { answer, memories: { length: count } } = encodePage(a.store, a.id, { since, scope: ['public:big-*'], limit: 500 }, 8 * 1024)
+      const {
+        answer,
+        memories: { length: count },
+      } = encodePage(a.store, a.id, { since, scope: ['public:big-*'], limit: 500 }, 8 * 1024)
       const page = JSON.parse(new TextDecoder().decode(answer)) as { cursor: string; more: boolean; memories: { label?: string }[] }
       expect(page.memories).toHaveLength(count)
       if (count > 1) expect(answer.byteLength).toBeLessThanOrEqual(8 * 1024)
@@ -202,7 +228,10 @@ describe('page size', () => {
   })
 
   test('one entry bigger than the budget is still served, alone', () => {
-    const { answer, memories: { length: count } } = encodePage(a.store, a.id, { since: null, scope: ['public:big-*'], limit: 500 }, 100)
+    const {
+      answer,
+      memories: { length: count },
+    } = encodePage(a.store, a.id, { since: null, scope: ['public:big-*'], limit: 500 }, 100)
     expect(count).toBe(1)
     expect(JSON.parse(new TextDecoder().decode(answer)).more).toBe(true)
   })

@@ -8,7 +8,9 @@ function setup() {
   const listeners = new Set<CommitListener>()
   const reg = createWaiterRegistry({ clock, onCommit: (l) => (listeners.add(l), () => void listeners.delete(l)) })
   const commit = (...changes: Partial<CommittedChange>[]) => {
-    const full = changes.map((c) => ({ op: 'insert', id: 'x', origin_peer: null, label: '', deleted: false, encrypted: false, feed: null, ...c }) as CommittedChange)
+    const full = changes.map(
+      (c) => ({ op: 'insert', id: 'x', origin_peer: null, label: '', deleted: false, encrypted: false, feed: null, ...c }) as CommittedChange,
+    )
     for (const l of listeners) l(full)
   }
   return { clock, reg, commit, listeners }

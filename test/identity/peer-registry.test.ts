@@ -49,7 +49,10 @@ describe('add / list / get / update / remove', () => {
     const key1 = newKey()
     reg.add({ id: ID_A, key: key1, name: 'alca', url: 'https://a.example' })
     const before = readFileSync(paths.peersToml, 'utf8')
-    for (const input of [{ id: ID_A, key: newKey() }, { id: ID_A, key: newKey(), name: 'alca', url: 'https://a.example' }]) {
+    for (const input of [
+      { id: ID_A, key: newKey() },
+      { id: ID_A, key: newKey(), name: 'alca', url: 'https://a.example' },
+    ]) {
       let err: unknown
       try {
         reg.add(input)

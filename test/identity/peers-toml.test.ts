@@ -70,6 +70,11 @@ test('a url list is refused for a bad, empty or repeated entry, another id, or m
   expect(peerUrlProblem(ID_A, ['https://a.example', ''])).toMatch(/#2 is empty/)
   expect(peerUrlProblem(ID_A, ['https://a.example', 'https://a.example'])).toMatch(/lists a URL twice/)
   expect(peerUrlProblem(ID_A, ['https://a.example', `mzm-rendezvous://${ID_B}`])).toMatch(/#2 must be mzm-rendezvous/)
-  expect(peerUrlProblem(ID_A, Array.from({ length: 9 }, (_, i) => `http://h${i}:1`))).toMatch(/lists 9 URLs \(at most 8\)/)
+  expect(
+    peerUrlProblem(
+      ID_A,
+      Array.from({ length: 9 }, (_, i) => `http://h${i}:1`),
+    ),
+  ).toMatch(/lists 9 URLs \(at most 8\)/)
   expect(() => parsePeersToml(`[peers.${ID_A}]\nurl = ["http://a:1", 3]\n`, SELF)).toThrow(/url/)
 })

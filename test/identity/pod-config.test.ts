@@ -76,7 +76,11 @@ describe('advertise', () => {
     ['credentials', `advertise = ["https://u:p@a.example"]`, /advertise\.0: must not contain credentials/],
     ['not http', `advertise = ["ftp://a.example"]`, /advertise\.0: must start with http/],
     ['a duplicate', `advertise = ["http://a:1", "http://a:1"]`, /lists a URL twice/],
-    ['advertise_url on top of 4', `advertise_url = "http://z:1"\nadvertise = ${JSON.stringify(['http://a:1', 'http://b:1', 'http://c:1', 'http://d:1'])}`, /at most 4 in all/],
+    [
+      'advertise_url on top of 4',
+      `advertise_url = "http://z:1"\nadvertise = ${JSON.stringify(['http://a:1', 'http://b:1', 'http://c:1', 'http://d:1'])}`,
+      /at most 4 in all/,
+    ],
   ]
   test.each(cases)('refuses %s', (_name, line, message) => {
     expect(() => parsePodConfig(`pod_id = "${ID}"\n${line}`, '/h/pod.toml')).toThrow(message)

@@ -15,7 +15,10 @@ async function keyPair() {
 
 /** The contract's formula written out with node:crypto alone, independently of src/identity. */
 function contractProof(podPrivate: Uint8Array, rdvPublic: string, peerId: string, url: string, ts: number): string {
-  const priv = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(podPrivate).toString('base64url'), x: publicKeyFromPrivate(podPrivate) }, format: 'jwk' })
+  const priv = createPrivateKey({
+    key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(podPrivate).toString('base64url'), x: publicKeyFromPrivate(podPrivate) },
+    format: 'jwk',
+  })
   const pub = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: rdvPublic }, format: 'jwk' })
   const shared = diffieHellman({ privateKey: priv, publicKey: pub })
   const k = Buffer.from(hkdfSync('sha256', shared, 'mzm-rdv-v1', `${peerId}|${rdvPublic}`, 32))
@@ -43,7 +46,9 @@ describe('rendezvous proof of key possession', () => {
     expect(verifyRendezvousProof(k, ID_A, 'https://a.example', 100, proof)).toBe(true)
     expect(verifyRendezvousProof(k, ID_A, 'https://b.example', 100, proof)).toBe(false)
     expect(verifyRendezvousProof(k, ID_A, 'https://a.example', 101, proof)).toBe(false)
-    expect(verifyRendezvousProof(await deriveRendezvousProofKey(rdv.privateKey, pod.publicKey, ID_B, rdv.publicKey), ID_B, 'https://a.example', 100, proof)).toBe(false)
+    expect(
+      verifyRendezvousProof(await deriveRendezvousProofKey(rdv.privateKey, pod.publicKey, ID_B, rdv.publicKey), ID_B, 'https://a.example', 100, proof),
+    ).toBe(false)
     // Someone who knows the pod's public key but holds another private key cannot make it.
     const forged = signRendezvousProof(await deriveRendezvousProofKey(other.privateKey, rdv.publicKey, ID_A, rdv.publicKey), ID_A, 'https://a.example', 100)
     expect(verifyRendezvousProof(k, ID_A, 'https://a.example', 100, forged)).toBe(false)
@@ -51,7 +56,7 @@ describe('rendezvous proof of key possession', () => {
     for (const bad of ['', 'short', proof + 'A', '!'.repeat(43)]) expect(verifyRendezvousProof(k, ID_A, 'https://a.example', 100, bad)).toBe(false)
   })
 
-  test("Identity.rendezvousProofKey is the pod side, cached per rendezvous key", async () => {
+  test('Identity.rendezvousProofKey is the pod side, cached per rendezvous key', async () => {
     const pod = await testIdentity(ID_A)
     const rdv = await keyPair()
     const rdv2 = await keyPair()

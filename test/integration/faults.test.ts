@@ -53,7 +53,13 @@ test('killed mid-pull: request_failed, retried with backoff, completes exactly o
   // Fill A's store directly (A stopped), then bring it back on the same port.
   await a.stop()
   const aHome = await openHome(a.home, { log: memoryLogger() })
-  const store = openStore({ path: aHome.paths.db, vaultKey: aHome.identity.vaultKey, publicPrefixes: aHome.config.public_prefixes, maxContentBytes: 65536, clock: systemClock })
+  const store = openStore({
+    path: aHome.paths.db,
+    vaultKey: aHome.identity.vaultKey,
+    publicPrefixes: aHome.config.public_prefixes,
+    maxContentBytes: 65536,
+    clock: systemClock,
+  })
   for (let i = 0; i < N; i++) store.remember({ label: `public:m${i}`, content: `memory number ${i} with some words to make pages heavier ${'x'.repeat(200)}` })
   store.close()
   a = await spawnPod({ home: a.home, args: ['--port', port] })
@@ -81,7 +87,9 @@ test('killed mid-pull: request_failed, retried with backoff, completes exactly o
   await until(() => b.store.peerState(idA).last_sync_at !== null, 60_000, 'the retry to complete')
   // N rows under the (origin peer, origin id) key: every memory, none twice.
   expect(b.store.countPeerCopies(idA)).toBe(N)
-  const peers = (await (await fetch(b.url + '/peer/peers', { headers: { authorization: `Bearer ${b.home.identity.adminToken}` } })).json()) as { peers: { id: string; status: string }[] }
+  const peers = (await (await fetch(b.url + '/peer/peers', { headers: { authorization: `Bearer ${b.home.identity.adminToken}` } })).json()) as {
+    peers: { id: string; status: string }[]
+  }
   expect(peers.peers.find((p) => p.id === idA)?.status).toBe('ready')
   expect(log.lines.join('\n')).toContain('peer recovered')
 }, 90_000)

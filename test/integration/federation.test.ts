@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cleanup, runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
-import { addPeer, copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
+import { copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
 
 let pods: PodProcess[] = []
 async function start(n: number): Promise<PodProcess[]> {

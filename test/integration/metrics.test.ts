@@ -47,7 +47,9 @@ test('parses, and counters move after a sync', async () => {
   expect(after.get(`mazemaker_peer_memories_pulled_total{peer="${idA}"}`)).toBe(2)
   expect(after.get(`mazemaker_peer_pulls_total{peer="${idA}",outcome="ok"}`)).toBe(1)
   expect(after.get(`mazemaker_peer_consecutive_failures{peer="${idA}"}`)).toBe(0)
-  expect(after.get(`mazemaker_peer_last_success_timestamp_seconds{peer="${idA}",name="${(await identityOf(a)).handshake_url.split('name=')[1]}"}`)).toBeGreaterThan(0)
+  expect(
+    after.get(`mazemaker_peer_last_success_timestamp_seconds{peer="${idA}",name="${(await identityOf(a)).handshake_url.split('name=')[1]}"}`),
+  ).toBeGreaterThan(0)
   expect(after.get('mazemaker_memories{kind="peer_copy"}')).toBe(2)
   const served = await scrape(a)
   expect(served.get(`mazemaker_peer_memories_served_total{peer="${idB}"}`)).toBe(2)

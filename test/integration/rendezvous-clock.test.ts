@@ -97,7 +97,8 @@ async function stop(pod: Pod): Promise<void> {
 async function settle(): Promise<void> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS
   while (clock.pullsInFlight !== 0 || clock.sleeping !== running.length * 2) {
-    if (Date.now() > deadline) throw new Error(`loops did not settle: ${clock.sleeping} sleeping, want ${running.length * 2}; ${clock.pullsInFlight} pulls in flight`)
+    if (Date.now() > deadline)
+      throw new Error(`loops did not settle: ${clock.sleeping} sleeping, want ${running.length * 2}; ${clock.pullsInFlight} pulls in flight`)
     await Bun.sleep(1) // yields to the I/O in flight; the assertion never depends on how long
   }
 }
@@ -123,7 +124,10 @@ async function api<T = any>(pod: Pod, method: string, path: string, body?: unkno
 
 /** Pairs both ways by pasting handshake URLs only. */
 async function pairByHandshake(a: Pod, b: Pod): Promise<void> {
-  for (const [from, to] of [[a, b], [b, a]] as const) {
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     const hs = (await api(to, 'GET', '/peer/identity')).body.handshake_url
     const res = await api(from, 'POST', '/peer/add', { handshake_url: hs })
     expect(res.status).toBe(201)
@@ -146,7 +150,12 @@ async function peerView(pod: Pod, id: string) {
 }
 
 async function heartbeat(pod: Pod) {
-  return (await api(pod, 'GET', '/status')).body.rendezvous as { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string }
+  return (await api(pod, 'GET', '/status')).body.rendezvous as {
+    registered: boolean
+    last_ok_at: string | null
+    last_error: string | null
+    advertised_url: string
+  }
 }
 
 function lookup(pod: Pod): Promise<Response> {
@@ -161,7 +170,7 @@ async function lookedUpUrl(pod: Pod): Promise<string | null> {
 const linesOf = (pod: Pod) => log.lines.filter((l) => l.includes(`pod=${shortId(pod.id)}`))
 
 describe('a pod that moves', () => {
-  test('B restarts on another port: A finds it again after B\'s next heartbeat and A\'s cache expiry, with no operator action', async () => {
+  test("B restarts on another port: A finds it again after B's next heartbeat and A's cache expiry, with no operator action", async () => {
     await startRv()
     const token = issueToken()
     const a = await start(await joinedHome('a', rv!.url, token))

@@ -110,7 +110,9 @@ async function addByHandshake(from: PodProcess, to: PodProcess) {
 
 async function peerView(pod: PodProcess, id: string) {
   const res = await pod.api('GET', '/peer/peers')
-  return (res.body.peers as { id: string; status: string; last_error: string | null; resolved_url: string | null; memories: number }[]).find((p) => p.id === id)!
+  return (res.body.peers as { id: string; status: string; last_error: string | null; resolved_url: string | null; memories: number }[]).find(
+    (p) => p.id === id,
+  )!
 }
 
 async function lookup(rvUrl: string, id: string, key: string): Promise<Response> {
@@ -263,7 +265,15 @@ describe('a rendezvous is never trusted', () => {
             pod_id: posing[1],
             cursor: 'c1',
             more: false,
-            memories: [{ id: crypto.randomUUID(), label: 'public:planted', content: 'planted by the liar', created_at: new Date().toISOString(), updated_at: new Date().toISOString() }],
+            memories: [
+              {
+                id: crypto.randomUUID(),
+                label: 'public:planted',
+                content: 'planted by the liar',
+                created_at: new Date().toISOString(),
+                updated_at: new Date().toISOString(),
+              },
+            ],
           }
           return Response.json(page, { headers: { 'mzm-signature': randomBytes(32).toString('base64url') } })
         }
@@ -366,7 +376,12 @@ describe('bad input, end to end', () => {
     await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/peer/add?' }, probeToken), 400, 'bad_input', /url: must not have a query/)
     await expectError(await register(rv.url, { ...good, url: 'http://127.0.0.1:8765/x#' }, probeToken), 400, 'bad_input', /url: must not have a fragment/)
     // Oversized body.
-    await expectError(await register(rv.url, { ...good, url: 'https://pod.example/' + 'a'.repeat(MAX_BODY_BYTES) }, probeToken), 413, 'too_large', /body is over/)
+    await expectError(
+      await register(rv.url, { ...good, url: 'https://pod.example/' + 'a'.repeat(MAX_BODY_BYTES) }, probeToken),
+      413,
+      'too_large',
+      /body is over/,
+    )
     // A proof for another URL (a captured registration replayed elsewhere), and a stale one.
     await expectError(await register(rv.url, { ...good, url: 'https://attacker.example:8765' }, probeToken), 401, 'bad_proof', /proof does not verify/)
     const stale = await signedRegistration(pod, await rendezvousKeyOf(rv.url), 'https://pod.example:8765', Date.now() - 301_000)
@@ -442,7 +457,12 @@ describe('mazemaker doctor', () => {
     const doctor = async () => {
       const res = await runCli(['doctor', '--json', '--home', home, '--port', new URL(pod.url).port])
       const out = JSON.parse(res.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }
-      return { code: res.code, ok: out.ok, rendezvous: out.checks.find((c) => c.name === 'rendezvous')!, advertise: out.checks.find((c) => c.name === 'advertise')! }
+      return {
+        code: res.code,
+        ok: out.ok,
+        rendezvous: out.checks.find((c) => c.name === 'rendezvous')!,
+        advertise: out.checks.find((c) => c.name === 'advertise')!,
+      }
     }
     expect((await doctor()).rendezvous).toMatchObject({ ok: true, detail: 'not configured (peers need direct URLs)' })
 
@@ -451,7 +471,11 @@ describe('mazemaker doctor', () => {
     expect(joined.code).toBe(0)
     const stale = await doctor()
     expect(stale.code).toBe(1)
-    expect(stale.rendezvous).toEqual({ name: 'rendezvous', ok: false, detail: `configured (${rv.url}) but the running pod started without it; restart the pod to start heartbeats` })
+    expect(stale.rendezvous).toEqual({
+      name: 'rendezvous',
+      ok: false,
+      detail: `configured (${rv.url}) but the running pod started without it; restart the pod to start heartbeats`,
+    })
 
     await pod.stop()
     pod = await startPod(home)
@@ -477,7 +501,9 @@ describe('mazemaker doctor', () => {
 
     // Human-readable form says the same.
     const text = await runCli(['doctor', '--home', home, '--port', port])
-    expect(text.stdout).toMatch(new RegExp(`ok\\s+rendezvous\\s+registered at ${rv.url.replace(/\./g, '\\.')} as ${named.replace(/\./g, '\\.')}; last heartbeat \\S+`))
+    expect(text.stdout).toMatch(
+      new RegExp(`ok\\s+rendezvous\\s+registered at ${rv.url.replace(/\./g, '\\.')} as ${named.replace(/\./g, '\\.')}; last heartbeat \\S+`),
+    )
 
     // Revoke the token; the pod's next heartbeat (here: on restart) is refused and doctor says why.
     expect((await runCli(['rendezvous', 'token', 'revoke', tokenId, '--home', rv.home])).code).toBe(0)

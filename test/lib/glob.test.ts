@@ -31,7 +31,10 @@ function twoPointer(text: string, glob: string): boolean {
 
 /** The regex the old code built, safe to run on the small inputs of the property test. */
 function viaRegex(text: string, glob: string): boolean {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]')
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[\\s\\S]*')
+    .replace(/\?/g, '[\\s\\S]')
   return new RegExp(`^${body}$`).test(text)
 }
 

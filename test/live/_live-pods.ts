@@ -5,7 +5,10 @@ import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod, type StartPodOptions } from '../../src/pod'
 import { tempHome } from '../helpers/pod-process'
 
-export type LivePod = Pod & { log: ReturnType<typeof memoryLogger>; api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> }
+export type LivePod = Pod & {
+  log: ReturnType<typeof memoryLogger>
+  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+}
 
 export function livePods() {
   const pods: LivePod[] = []
@@ -46,7 +49,12 @@ export function livePods() {
 /** `from` adds `to` through the admin API (as `peer add` does), so its loop starts pulling at once. */
 export async function addPeer(from: LivePod, to: LivePod, opts: { scope?: string | string[]; sync?: boolean; url?: string } = {}) {
   const id = (await to.api('GET', '/peer/identity')).body
-  const res = await from.api('POST', '/peer/add', { handshake_url: id.handshake_url, direct_url: opts.url ?? to.url, ...(opts.scope ? { scope: opts.scope } : {}), ...(opts.sync === undefined ? {} : { sync: opts.sync }) })
+  const res = await from.api('POST', '/peer/add', {
+    handshake_url: id.handshake_url,
+    direct_url: opts.url ?? to.url,
+    ...(opts.scope ? { scope: opts.scope } : {}),
+    ...(opts.sync === undefined ? {} : { sync: opts.sync }),
+  })
   if (res.status !== 201) throw new Error(`peer add: ${res.status} ${JSON.stringify(res.body)}`)
 }
 

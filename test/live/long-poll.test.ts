@@ -177,7 +177,18 @@ test('a caller that goes away releases its held request (bounded: nothing waits 
   const b = await callerOf(a)
   const ac = new AbortController()
   const pairKey = await b.pairKey(a.id as PodId, a.home.identity.publicKey)
-  const held = pullPage({ baseUrl: a.url, pairKey, selfId: b.podId, peerId: a.id as PodId, since: null, scope: ['public:*'], limit: 10, wait: 50, nowMs: clock.now(), signal: ac.signal })
+  const held = pullPage({
+    baseUrl: a.url,
+    pairKey,
+    selfId: b.podId,
+    peerId: a.id as PodId,
+    since: null,
+    scope: ['public:*'],
+    limit: 10,
+    wait: 50,
+    nowMs: clock.now(),
+    signal: ac.signal,
+  })
   await until(() => a.heldPolls() === 1, 'the request held')
   ac.abort()
   await expect(held).rejects.toBeDefined()

@@ -22,7 +22,13 @@ afterAll(() => cleanup([a, b]))
 
 /** Starts `watch` on `pod`'s home and collects stdout lines. */
 function watch(pod: PodProcess, args: string[]) {
-  const proc: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([...mainCommand(), 'watch', '--home', pod.home, ...args], { cwd: ROOT, env: testEnv(), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+  const proc: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([...mainCommand(), 'watch', '--home', pod.home, ...args], {
+    cwd: ROOT,
+    env: testEnv(),
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   const lines: string[] = []
   let started = false
   void (async () => {

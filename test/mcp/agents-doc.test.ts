@@ -53,7 +53,12 @@ test('the doc documents stdio for Claude Code, Claude Desktop, Cursor and VS Cod
   const where = (list: { where: string }[]) => list.map((c) => c.where.split(' ')[0])
   expect(new Set(where(configs.stdio))).toEqual(new Set(['Claude', 'Cursor', 'VS']))
   expect(configs.stdio.map((c) => c.where)).toEqual(
-    expect.arrayContaining([expect.stringMatching(/^Claude Code/), expect.stringMatching(/^Claude Desktop/), expect.stringMatching(/^Cursor/), expect.stringMatching(/^VS Code/)]),
+    expect.arrayContaining([
+      expect.stringMatching(/^Claude Code/),
+      expect.stringMatching(/^Claude Desktop/),
+      expect.stringMatching(/^Cursor/),
+      expect.stringMatching(/^VS Code/),
+    ]),
   )
   expect(configs.http.map((c) => c.where)).toEqual(expect.arrayContaining([expect.stringMatching(/^Claude Code/), expect.stringMatching(/^VS Code/)]))
   for (const h of configs.http) expect(Object.keys(h.headers)).toEqual(['Authorization'])

@@ -26,7 +26,12 @@ function localServer(): McpServer {
   return s
 }
 
-const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } } as JSONRPCMessage
+const init = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+} as JSONRPCMessage
 const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'where', arguments: {} } }) as JSONRPCMessage
 
 test('local while no pod runs, the pod once it appears (after the recheck interval), local again when it goes', async () => {
@@ -69,7 +74,13 @@ test('a local server started after the pod answered initialize is initialized wi
   const pod = fakePod()
   pod.state.up = true
   const replies: JSONRPCMessage[] = []
-  const bridge = createMcpBridge({ pod: pod.link, openLocal: async () => localServer(), reply: async (m) => void replies.push(m), now: () => 0, recheckMs: 2000 })
+  const bridge = createMcpBridge({
+    pod: pod.link,
+    openLocal: async () => localServer(),
+    reply: async (m) => void replies.push(m),
+    now: () => 0,
+    recheckMs: 2000,
+  })
   await bridge.handle(init)
   expect(replies).toEqual([{ jsonrpc: '2.0', id: 1, result: { from: 'pod' } } as JSONRPCMessage])
   pod.state.up = false
@@ -91,7 +102,13 @@ test('messages sent before initialize is answered wait for it: the handshake is 
     return running()
   }
   const replies: JSONRPCMessage[] = []
-  const bridge = createMcpBridge({ pod: pod.link, openLocal: async () => localServer(), reply: async (m) => void replies.push(m), now: () => 0, recheckMs: 2000 })
+  const bridge = createMcpBridge({
+    pod: pod.link,
+    openLocal: async () => localServer(),
+    reply: async (m) => void replies.push(m),
+    now: () => 0,
+    recheckMs: 2000,
+  })
   const handled = [bridge.handle(init), bridge.handle({ jsonrpc: '2.0', method: 'notifications/initialized' } as JSONRPCMessage), bridge.handle(call(2))]
   await Bun.sleep(5) // the later messages have had every chance to run ahead
   release()

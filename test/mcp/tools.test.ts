@@ -167,7 +167,9 @@ describe('reused servers', () => {
       )
       const results = await Promise.all(calls)
       expect(results.map((r) => (r.structuredContent as { label: string }).label)).toEqual(Array.from({ length: 60 }, (_, i) => `team:burst-${i}`))
-      const found = await Promise.all(Array.from({ length: 30 }, (_, i) => clients[i % 3]!.callTool({ name: 'mazemaker_recall', arguments: { query: `burst-${i}`, k: 1 } })))
+      const found = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => clients[i % 3]!.callTool({ name: 'mazemaker_recall', arguments: { query: `burst-${i}`, k: 1 } })),
+      )
       found.forEach((r, i) => expect((r.structuredContent as { results: { label: string }[] }).results[0]!.label).toBe(`team:burst-${i}`))
     } finally {
       await clients[1]!.close()

@@ -62,7 +62,11 @@ beforeAll(async () => {
   for (const n of [ns.home, ns.peer, ns.rdv]) topo.hosts(n, names)
 
   rdvHome = tempHome('mzm-net-rdv-')
-  const created = Bun.spawnSync([...mainCommand(), '--home', rdvHome, 'rendezvous', 'token', 'create', 'net-test', '--json'], { env: testEnv(), stdout: 'pipe', stderr: 'pipe' })
+  const created = Bun.spawnSync([...mainCommand(), '--home', rdvHome, 'rendezvous', 'token', 'create', 'net-test', '--json'], {
+    env: testEnv(),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   if (created.exitCode !== 0) throw new Error(`rendezvous token create: ${created.stderr.toString()}`)
   const token = JSON.parse(created.stdout.toString()).token as string
   rdv = await spawnListening([...mainCommand(), '--home', rdvHome, '--host', '10.41.0.2', '--port', '8700', 'rendezvous', 'serve'], {}, { netns: ns.rdv })

@@ -47,7 +47,8 @@ export function netnsProblem(): string | null {
   if (process.getuid?.() !== 0) return 'the multi-host tests (test/net) need root to create network namespaces; run them as root (CI does)'
   const probe = `${PREFIX}${process.pid}-probe`
   const r = Bun.spawnSync(['ip', 'netns', 'add', probe], { stdout: 'pipe', stderr: 'pipe' })
-  if (r.exitCode !== 0) return `cannot create a network namespace (ip netns add: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}); install iproute2 and run as root with CAP_SYS_ADMIN`
+  if (r.exitCode !== 0)
+    return `cannot create a network namespace (ip netns add: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}); install iproute2 and run as root with CAP_SYS_ADMIN`
   deleteNs(probe)
   return null
 }

@@ -85,7 +85,12 @@ beforeAll(async () => {
     env: { NODE_EXTRA_CA_CERTS: ca.caCert, DENO_CERT: ca.caCert },
   })
   pods.push(puller)
-  helpers.push(await spawnUntil([...topo.wrap(edgeNs), process.execPath, join(ROOT, 'test/net/body-log-proxy.ts'), '127.0.0.1:9080', 'http://10.20.0.2:8765', bodyLog], /op=listen/))
+  helpers.push(
+    await spawnUntil(
+      [...topo.wrap(edgeNs), process.execPath, join(ROOT, 'test/net/body-log-proxy.ts'), '127.0.0.1:9080', 'http://10.20.0.2:8765', bodyLog],
+      /op=listen/,
+    ),
+  )
   helpers.push(
     await spawnUntil([...topo.wrap(edgeNs), 'caddy', 'run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], /serving initial configuration/, {
       env: { XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_CONFIG_HOME: join(dir, 'xdg-config'), HOME: dir },

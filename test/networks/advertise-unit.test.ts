@@ -5,7 +5,15 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { HOUR_MS, MINUTE_MS } from '../../src/lib/clock'
-import { checkAdvertiseReach, isLoopbackHost, isTailnetAddress, suggestAdvertise, UNKNOWN_CALLERS_MAX, UnknownCallers, type Interfaces } from '../../src/identity'
+import {
+  checkAdvertiseReach,
+  isLoopbackHost,
+  isTailnetAddress,
+  suggestAdvertise,
+  UNKNOWN_CALLERS_MAX,
+  UnknownCallers,
+  type Interfaces,
+} from '../../src/identity'
 
 const IFACES: Interfaces = {
   lo: [
@@ -72,7 +80,10 @@ describe('doctor reach check', () => {
     expect(checkAdvertiseReach({ advertise: ['http://127.0.0.1:8765'], listenHost: '127.0.0.1', heartbeatUrl: null }).ok).toBe(false)
     expect(checkAdvertiseReach({ advertise: [], listenHost: '127.0.0.1', heartbeatUrl: 'http://127.0.0.1:8765' }).ok).toBe(false)
     expect(checkAdvertiseReach({ advertise: [], listenHost: '0.0.0.0', heartbeatUrl: 'http://192.168.1.5:8765' }).ok).toBe(true)
-    expect(checkAdvertiseReach({ advertise: [], listenHost: '127.0.0.1', heartbeatUrl: null })).toMatchObject({ ok: true, detail: expect.stringContaining('advertises nothing') })
+    expect(checkAdvertiseReach({ advertise: [], listenHost: '127.0.0.1', heartbeatUrl: null })).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining('advertises nothing'),
+    })
     const mixed = checkAdvertiseReach({ advertise: ['http://localhost:1', 'https://alca.example.org/mzm'], listenHost: '127.0.0.1', heartbeatUrl: null })
     expect(mixed).toMatchObject({ ok: true, detail: expect.stringContaining('http://localhost:1 is loopback') })
   })

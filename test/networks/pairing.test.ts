@@ -46,7 +46,11 @@ test('one paste each way pairs two pods with no --url; one-sided is awaiting-pee
   const first = await cli(b, 'sync')
   expect(first.code).toBe(1)
   const listB = await b.api('GET', '/peer/peers')
-  expect(listB.body.peers[0]).toMatchObject({ id: idA, status: 'awaiting-peer', last_error: expect.stringContaining('they have not added this pod yet: send them your handshake URL') })
+  expect(listB.body.peers[0]).toMatchObject({
+    id: idA,
+    status: 'awaiting-peer',
+    last_error: expect.stringContaining('they have not added this pod yet: send them your handshake URL'),
+  })
   expect(listB.body.summary).toContain('1 awaiting-peer')
   const text = await cli(b, 'peer', 'list')
   expect(text.stdout).toContain('awaiting-peer')
@@ -138,6 +142,6 @@ test('advertise suggest: nothing for a loopback listener (and says what to do), 
       expect(['tailnet-name', 'tailnet', 'lan', 'public']).toContain(s.kind)
     }
   } finally {
-    (await import('node:fs')).rmSync(home, { recursive: true, force: true })
+    ;(await import('node:fs')).rmSync(home, { recursive: true, force: true })
   }
 }, 30_000)

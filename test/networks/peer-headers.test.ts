@@ -159,8 +159,15 @@ test('headers arrive on every request to that peer (sync pulls), the pull works 
 
   // Set through the admin API (what `peer headers set` calls): the answer is masked.
   const api = (method: string, path: string, body?: unknown) =>
-    fetch(b.url + path, { method, headers: { authorization: `Bearer ${b.home.identity.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-  for (const [name, value] of [['CF-Access-Client-Id', CLIENT_ID], ['CF-Access-Client-Secret', SECRET]]) {
+    fetch(b.url + path, {
+      method,
+      headers: { authorization: `Bearer ${b.home.identity.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  for (const [name, value] of [
+    ['CF-Access-Client-Id', CLIENT_ID],
+    ['CF-Access-Client-Secret', SECRET],
+  ]) {
     const res = await api('PUT', `/peer/peers/${a.id}/headers/${name}`, { value })
     expect(res.status).toBe(200)
     expect(await res.text()).not.toContain(SECRET)

@@ -93,7 +93,12 @@ test('nothing listening, then a black hole: connect fails with what to check; a 
   const r = await peerTest(b, a.id)
   const connects = r.steps.filter((s) => s.step === 'connect')
   expect(connects[0]).toMatchObject({ url: dead, ok: false, fix: expect.stringContaining('nothing listens at') })
-  expect(connects[1]).toMatchObject({ url: holeUrl, ok: false, detail: expect.stringContaining('no answer from'), fix: expect.stringContaining('go unanswered') })
+  expect(connects[1]).toMatchObject({
+    url: holeUrl,
+    ok: false,
+    detail: expect.stringContaining('no answer from'),
+    fix: expect.stringContaining('go unanswered'),
+  })
   expect(connects[2]).toMatchObject({ url: a.url, ok: true })
   expect(r.ok).toBe(true)
 })
@@ -120,7 +125,11 @@ test('the peer has not added us: the signed step fails with "send them your hand
   pairAt(a, b, a.url, true)
   const r = await peerTest(b, a.id)
   expect(r.ok).toBe(false)
-  expect(failed(r)).toMatchObject({ step: 'signed', detail: expect.stringMatching(/^unauthorized/), fix: expect.stringContaining('send them your handshake URL') })
+  expect(failed(r)).toMatchObject({
+    step: 'signed',
+    detail: expect.stringMatching(/^unauthorized/),
+    fix: expect.stringContaining('send them your handshake URL'),
+  })
 })
 
 test('clocks more than 300 s apart: the clock step fails (from the 401 clock_skew code)', async () => {
@@ -136,9 +145,34 @@ test('clocks more than 300 s apart: the clock step fails (from the 401 clock_ske
 test('an https URL whose certificate is not trusted: connect ok, tls fails with the fix', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mzm-tls-'))
   dirs.push(dir)
-  const gen = Bun.spawnSync(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', 'k.pem', '-out', 'c.pem'], { cwd: dir, stderr: 'pipe' })
+  const gen = Bun.spawnSync(
+    [
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+    ],
+    { cwd: dir, stderr: 'pipe' },
+  )
   expect(gen.exitCode).toBe(0)
-  const tls = Bun.serve({ hostname: '127.0.0.1', port: 0, tls: { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') }, fetch: () => new Response('{}') })
+  const tls = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    tls: { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') },
+    fetch: () => new Response('{}'),
+  })
   servers.push(tls)
   const [a, b] = [await pod(), await pod()]
   pairAt(a, b, `https://127.0.0.1:${tls.port}`)

@@ -15,7 +15,20 @@ import { openStore, type Store, type WireEntry } from '../../src/store'
 const PREFIXES = ['public:', 'auto:', 'decision:']
 const PEER = '6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'
 
-const labelHead = fc.constantFrom('public:', 'auto:', 'decision:', 'note:', 'peer:', `peer:${PEER}:public:`, 'Public:', 'public', ' public:', 'AES:', 'diary:', '')
+const labelHead = fc.constantFrom(
+  'public:',
+  'auto:',
+  'decision:',
+  'note:',
+  'peer:',
+  `peer:${PEER}:public:`,
+  'Public:',
+  'public',
+  ' public:',
+  'AES:',
+  'diary:',
+  '',
+)
 const tail = fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 12 }) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) })
 const label = fc.tuple(labelHead, tail).map(([h, t]) => h + t)
 const content = fc.oneof(
@@ -25,7 +38,10 @@ const content = fc.oneof(
 )
 const glob = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('*', 'public:*', 'peer:*', '*AES*', 'note:*', '?*', 'auto:*', 'diary:*', '*:*') },
-  { weight: 1, arbitrary: fc.array(fc.constantFrom('p', 'u', 'b', 'l', 'i', 'c', ':', 'a', 'e', 'r', '*', '?'), { minLength: 1, maxLength: 10 }).map((a) => a.join('')) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.constantFrom('p', 'u', 'b', 'l', 'i', 'c', ':', 'a', 'e', 'r', '*', '?'), { minLength: 1, maxLength: 10 }).map((a) => a.join('')),
+  },
 )
 const scope = fc.array(glob, { minLength: 1, maxLength: 4 })
 
@@ -37,7 +53,15 @@ type Op =
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('remember' as const), label, content }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('update' as const), index: fc.nat(), label: fc.option(label, { nil: undefined }), content: fc.option(content, { nil: undefined }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('update' as const),
+      index: fc.nat(),
+      label: fc.option(label, { nil: undefined }),
+      content: fc.option(content, { nil: undefined }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('forget' as const), index: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('copy' as const), label, content }) },
 )
@@ -74,7 +98,13 @@ test('no generated label, content or scope ever serves a private, AES: or peer: 
   let tombstones = 0
   fc.assert(
     fc.property(fc.array(op, { maxLength: 25 }), fc.array(scope, { minLength: 1, maxLength: 3 }), (ops, scopes) => {
-      const store = openStore({ path: ':memory:', vaultKey: new Uint8Array(randomBytes(32)), publicPrefixes: PREFIXES, maxContentBytes: 4096, clock: new FakeClock() })
+      const store = openStore({
+        path: ':memory:',
+        vaultKey: new Uint8Array(randomBytes(32)),
+        publicPrefixes: PREFIXES,
+        maxContentBytes: 4096,
+        clock: new FakeClock(),
+      })
       try {
         const ids: string[] = []
         const everEligible = new Set<string>()
@@ -97,7 +127,9 @@ test('no generated label, content or scope ever serves a private, AES: or peer: 
             attempt(() => store.forget(ids[o.index % ids.length]!))
           } else if (o.kind === 'copy') {
             const at = '2026-05-01T00:00:00.000Z'
-            attempt(() => store.applyRemote(PEER, [{ id: randomUUID(), label: o.label, content: o.content, created_at: at, updated_at: at }], `c${randomUUID()}`))
+            attempt(() =>
+              store.applyRemote(PEER, [{ id: randomUUID(), label: o.label, content: o.content, created_at: at, updated_at: at }], `c${randomUUID()}`),
+            )
           }
         }
         for (const sc of scopes) {

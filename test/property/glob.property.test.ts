@@ -33,7 +33,10 @@ const globTiny = small(['a', 'b', '*', '?'], 12)
 const textTiny = small(['a', 'b'], 14)
 /** Anything, including surrogate halves, regex metacharacters and control characters. */
 const anyText = fc.string({ unit: 'binary', maxLength: 40 })
-const anyGlob = fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.array(fc.constantFrom('*', '?', '.', '+', '(', '[', '\\', '^', '$', '|', 'a', '\n', '\u202e'), { maxLength: 16 }).map((a) => a.join('')))
+const anyGlob = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.array(fc.constantFrom('*', '?', '.', '+', '(', '[', '\\', '^', '$', '|', 'a', '\n', '\u202e'), { maxLength: 16 }).map((a) => a.join('')),
+)
 
 test('matchesGlob agrees with the reference on a tiny alphabet', () => {
   fc.assert(
@@ -83,11 +86,15 @@ test('adversarial scopes (16 globs of 128 chars of *, ?, a, #) over 256-char lab
   const label = fc.oneof(fc.constant('a'.repeat(256)), small(['a', 'a', 'a', '#'], 256))
   const started = performance.now()
   fc.assert(
-    fc.property(fc.array(glob, { minLength: SCOPE_MAX_GLOBS, maxLength: SCOPE_MAX_GLOBS }), fc.array(label, { minLength: 20, maxLength: 20 }), (globs, labels) => {
-      const match = scopeMatcher(globs)
-      for (const l of labels) match(l)
-      return true
-    }),
+    fc.property(
+      fc.array(glob, { minLength: SCOPE_MAX_GLOBS, maxLength: SCOPE_MAX_GLOBS }),
+      fc.array(label, { minLength: 20, maxLength: 20 }),
+      (globs, labels) => {
+        const match = scopeMatcher(globs)
+        for (const l of labels) match(l)
+        return true
+      },
+    ),
     { numRuns: 50 },
   )
   // The reported pattern, every star count up to the limit, against a long label without '#'.

@@ -19,7 +19,13 @@ const podId = fc.uuid({ version: 4 }).map((u) => u as PodId)
 const key = fc.constant(null).map(publicKey)
 /** Display names: no control or bidi-override characters, at most 64 code points, but every URL-hostile character. */
 const name = fc
-  .array(fc.oneof(fc.constantFrom('&', '=', '#', '%', '?', '+', ' ', '/', '"', "'", '\\', 'é', '名', '😀', '\u202e', 'key=', '&url=http://x'), fc.string({ maxLength: 3 })), { maxLength: 12 })
+  .array(
+    fc.oneof(
+      fc.constantFrom('&', '=', '#', '%', '?', '+', ' ', '/', '"', "'", '\\', 'é', '名', '😀', '\u202e', 'key=', '&url=http://x'),
+      fc.string({ maxLength: 3 }),
+    ),
+    { maxLength: 12 },
+  )
   .map((a) => [...a.join('').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '')].slice(0, 64).join('').trim())
   .filter((s) => s !== '')
 const url = fc.constantFrom('https://peer.tail-foo.ts.net', 'http://127.0.0.1:8765', 'https://alca.example.org/mzm', 'http://[::1]:9/prefix')

@@ -14,15 +14,42 @@ import { BadInput } from '../../src/lib/errors'
 const SELF = randomUUID() as PodId
 
 /** TOML- and terminal-hostile fragments: quotes, escapes, newlines, table headers, bidi. */
-const hostile = fc.constantFrom('"', "'", '\\', '\\"', '"""', "'''", '\n', '\r\n', '[peers.x]', `\n[peers.${randomUUID()}]\nsync = true\n`, 'url = "http://evil"', '#', '=', '\u0000', '\u001b[2J', '\u202e', '\u2028', '\t', ']', '}', 'é', '😀')
-const text = (max: number) => fc.array(fc.oneof(hostile, fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: max }).map((a) => a.join(''))
+const hostile = fc.constantFrom(
+  '"',
+  "'",
+  '\\',
+  '\\"',
+  '"""',
+  "'''",
+  '\n',
+  '\r\n',
+  '[peers.x]',
+  `\n[peers.${randomUUID()}]\nsync = true\n`,
+  'url = "http://evil"',
+  '#',
+  '=',
+  '\u0000',
+  '\u001b[2J',
+  '\u202e',
+  '\u2028',
+  '\t',
+  ']',
+  '}',
+  'é',
+  '😀',
+)
+const text = (max: number) =>
+  fc.array(fc.oneof(hostile, fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: max }).map((a) => a.join(''))
 const url = fc.oneof(
   fc.constantFrom('', 'https://peer.tail-foo.ts.net', 'http://127.0.0.1:8765/mzm', 'http://[::1]:9'),
   text(4).map((t) => `https://host.example/${t}`),
   text(4),
 )
 const entry = fc.record({
-  id: fc.oneof({ weight: 9, arbitrary: fc.uuid({ version: 4 }) }, { weight: 1, arbitrary: fc.constantFrom('../x', 'ABCDEF00-0000-4000-8000-000000000000', '') }),
+  id: fc.oneof(
+    { weight: 9, arbitrary: fc.uuid({ version: 4 }) },
+    { weight: 1, arbitrary: fc.constantFrom('../x', 'ABCDEF00-0000-4000-8000-000000000000', '') },
+  ),
   name: fc.oneof(text(5), fc.string({ maxLength: 64 })),
   url,
   sync: fc.boolean(),

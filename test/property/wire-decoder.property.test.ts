@@ -39,8 +39,16 @@ const pageJson = fc.record(
 )
 /** Fully valid pages, so the property also covers the storing path. */
 const validPage = fc
-  .uniqueArray(fc.record({ id: uuid, label: fc.stringMatching(/^public:[a-z0-9]{1,20}$/), content: fc.stringMatching(/^[a-z0-9 ]{1,40}$/) }), { selector: (e) => e.id, maxLength: 6 })
-  .map((es) => ({ pod_id: PEER, cursor: 'c1', more: false, memories: es.map((e) => ({ ...e, created_at: '2026-05-01T00:00:00.000Z', updated_at: '2026-05-01T00:00:00.000Z' })) }))
+  .uniqueArray(fc.record({ id: uuid, label: fc.stringMatching(/^public:[a-z0-9]{1,20}$/), content: fc.stringMatching(/^[a-z0-9 ]{1,40}$/) }), {
+    selector: (e) => e.id,
+    maxLength: 6,
+  })
+  .map((es) => ({
+    pod_id: PEER,
+    cursor: 'c1',
+    more: false,
+    memories: es.map((e) => ({ ...e, created_at: '2026-05-01T00:00:00.000Z', updated_at: '2026-05-01T00:00:00.000Z' })),
+  }))
 const body = fc.oneof(
   validPage.map((p) => new TextEncoder().encode(JSON.stringify(p))),
   pageJson.map((p) => new TextEncoder().encode(JSON.stringify(p) ?? 'null')),
@@ -55,7 +63,13 @@ test('random answers are stored only when valid; otherwise a PodError and nothin
   let refused = 0
   await fc.assert(
     fc.asyncProperty(body, fc.constantFrom(200, 200, 200, 401, 500), async (bytes, status) => {
-      const store = openStore({ path: ':memory:', vaultKey: new Uint8Array(randomBytes(32)), publicPrefixes: ['public:'], maxContentBytes: 4096, clock: new FakeClock() })
+      const store = openStore({
+        path: ':memory:',
+        vaultKey: new Uint8Array(randomBytes(32)),
+        publicPrefixes: ['public:'],
+        maxContentBytes: 4096,
+        clock: new FakeClock(),
+      })
       try {
         const fakeFetch = (async (_url: string, init: RequestInit) => {
           const auth = parseAuthorization(new Headers(init.headers).get('authorization'))!

@@ -127,7 +127,12 @@ describe('the whole sealed exchange: puller → callee → puller', () => {
   const caller = randomUUID()
   const callee = randomUUID()
   const at = '2026-05-26T10:00:00.000Z'
-  const page: SyncResponse = { pod_id: callee, cursor: '7', more: false, memories: [{ id: randomUUID(), label: 'public:x', content: 'c', created_at: at, updated_at: at }] }
+  const page: SyncResponse = {
+    pod_id: callee,
+    cursor: '7',
+    more: false,
+    memories: [{ id: randomUUID(), label: 'public:x', content: 'c', created_at: at, updated_at: at }],
+  }
 
   test('sealed, signed, verified, opened and decoded on each side', async () => {
     const pairKey = await importPairKey(randomBytes(32))

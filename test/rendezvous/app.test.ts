@@ -58,7 +58,12 @@ function register(body: unknown, opts: { token?: string | null; type?: string } 
 
 /** A register body signed by `who` (default: the pod) for `url` now; `over` then replaces fields as sent. */
 async function signed(opts: { url?: string; who?: Identity; nowMs?: number; key?: string } = {}, over: Record<string, unknown> = {}) {
-  const body = await signedRegistration(opts.who ?? pod, (opts.key ?? rvKey.publicKey) as never, opts.url ?? 'https://pod.example.ts.net', opts.nowMs ?? clock.now())
+  const body = await signedRegistration(
+    opts.who ?? pod,
+    (opts.key ?? rvKey.publicKey) as never,
+    opts.url ?? 'https://pod.example.ts.net',
+    opts.nowMs ?? clock.now(),
+  )
   return { ...body, ...over }
 }
 
@@ -200,11 +205,16 @@ describe('proof of key possession: a token holder without the key cannot bind or
     expect((await lookup()).status).toBe(404)
   })
 
-  test("a captured proof replayed for another URL (or another id) is refused", async () => {
+  test('a captured proof replayed for another URL (or another id) is refused', async () => {
     const captured = await signed()
     expect((await register(captured)).status).toBe(200)
     const attackerToken = db.createToken('attacker').token
-    for (const changed of [{ url: ATTACKER_URL }, { url: 'https://pod.example.ts.net/' }, { peer_id: '00000000-0000-4000-8000-000000000001' }, { ts: captured.ts + 1 }]) {
+    for (const changed of [
+      { url: ATTACKER_URL },
+      { url: 'https://pod.example.ts.net/' },
+      { peer_id: '00000000-0000-4000-8000-000000000001' },
+      { ts: captured.ts + 1 },
+    ]) {
       const res = await register({ ...captured, ...changed }, { token: attackerToken })
       expect(res.status).toBe(401)
       expect((await res.json()).error).toBe('bad_proof')
@@ -255,7 +265,11 @@ describe('register auth', () => {
       expect(res.status).toBe(401)
       expect((await res.json()).error).toBe('unauthorized')
     }
-    const bearerless = await app.request('/api/peers/register', { method: 'POST', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify(await signed()) })
+    const bearerless = await app.request('/api/peers/register', {
+      method: 'POST',
+      headers: { authorization: token, 'content-type': 'application/json' },
+      body: JSON.stringify(await signed()),
+    })
     expect(bearerless.status).toBe(401)
 
     expect((await register(await signed())).status).toBe(200)
@@ -457,7 +471,12 @@ describe('misc routes', () => {
   })
 
   test('unknown routes and methods are JSON 404', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['GET', '/api/peers/register'], ['DELETE', `/api/peers/lookup/${ID}`], ['POST', '/api/rendezvous']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['GET', '/api/peers/register'],
+      ['DELETE', `/api/peers/lookup/${ID}`],
+      ['POST', '/api/rendezvous'],
+    ] as const) {
       const res = await app.request(path, { method })
       expect(res.status).toBe(404)
       expect((await res.json()).error).toBe('not_found')

@@ -88,7 +88,11 @@ describe('startRendezvous', () => {
     service = await startRendezvous({ home, port: 0, host: '127.0.0.1', clock, log })
     const { token } = issueToken()
     const big = JSON.stringify(await signedRegistration(pod, await rendezvousKey(service.url), 'http://a/' + 'x'.repeat(10_000), clock.now()))
-    const plain = await fetch(`${service.url}/api/peers/register`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: big })
+    const plain = await fetch(`${service.url}/api/peers/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: big,
+    })
     expect(plain.status).toBe(413)
     expect((await plain.json()).error).toBe('too_large')
     const stream = new ReadableStream({
@@ -97,7 +101,11 @@ describe('startRendezvous', () => {
         c.close()
       },
     })
-    const chunked = await fetch(`${service.url}/api/peers/register`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: stream })
+    const chunked = await fetch(`${service.url}/api/peers/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: stream,
+    })
     expect(chunked.status).toBe(413)
   })
 

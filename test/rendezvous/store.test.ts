@@ -48,7 +48,13 @@ describe('tokens', () => {
 
     const listed = db.listTokens()
     expect(listed).toHaveLength(2)
-    expect(listed.find((t) => t.id === a.id)).toEqual({ id: a.id, label: 'alice', created_at: new Date(clock.now()).toISOString(), revoked_at: null, registrations: 0 })
+    expect(listed.find((t) => t.id === a.id)).toEqual({
+      id: a.id,
+      label: 'alice',
+      created_at: new Date(clock.now()).toISOString(),
+      revoked_at: null,
+      registrations: 0,
+    })
     expect(JSON.stringify(listed)).not.toContain(a.token)
 
     expect(db.revokeToken(a.id)).toBe(true)

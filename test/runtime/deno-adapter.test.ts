@@ -11,7 +11,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 test('under Deno: serve (TCP, Unix socket, limits, stop), fetchUnix, node:sqlite with FTS5, uuidv7, width, spawn, stdin', async () => {
   const probe = join(ROOT, 'test', 'runtime', 'fixtures', 'deno-probe.ts')
   // What a pod killed with SIGKILL leaves: a socket file nobody listens on.
-  const server = Bun.spawn([process.execPath, '-e', `Bun.serve({ unix: ${JSON.stringify(join(dir, 'leftover.sock'))}, fetch: () => new Response('') }); console.log('up')`], { stdout: 'pipe' })
+  const server = Bun.spawn(
+    [process.execPath, '-e', `Bun.serve({ unix: ${JSON.stringify(join(dir, 'leftover.sock'))}, fetch: () => new Response('') }); console.log('up')`],
+    { stdout: 'pipe' },
+  )
   await server.stdout.getReader().read()
   server.kill('SIGKILL')
   await server.exited

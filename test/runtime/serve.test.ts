@@ -34,10 +34,15 @@ test('TCP on port 0: the bound port, the client address, errors answered by onEr
 
 test('a declared body over maxRequestBodySize is refused with 413 before fetch runs', async () => {
   let reached = 0
-  const server = serve({ port: 0, maxRequestBodySize: 1024, fetch: () => {
-    reached++
-    return new Response('ok')
-  }, onError })
+  const server = serve({
+    port: 0,
+    maxRequestBodySize: 1024,
+    fetch: () => {
+      reached++
+      return new Response('ok')
+    },
+    onError,
+  })
   servers.push(server)
   const res = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: 'x'.repeat(4096) })
   expect(res.status).toBe(413)
@@ -73,11 +78,17 @@ test('fetchUnix: path and query travel; no socket is ENOENT, a leftover socket f
   const server = serve({ unix: path, fetch: (req) => new Response(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`), onError })
   expect(await (await fetchUnix(path, '/status?x=1', { method: 'PUT', body: '{}' })).text()).toBe('PUT /status?x=1')
   await server.stop()
-  const code = (p: Promise<unknown>) => p.then(() => 'connected', (err: { code?: string }) => err.code)
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => 'connected',
+      (err: { code?: string }) => err.code,
+    )
   expect(await code(fetchUnix(join(dir, 'missing.sock'), '/'))).toBe('ENOENT')
   // A socket file nobody listens on: what a server killed with SIGKILL leaves behind.
   const leftover = join(dir, 'leftover.sock')
-  const child = Bun.spawn([process.execPath, '-e', `Bun.serve({ unix: ${JSON.stringify(leftover)}, fetch: () => new Response('') }); console.log('up')`], { stdout: 'pipe' })
+  const child = Bun.spawn([process.execPath, '-e', `Bun.serve({ unix: ${JSON.stringify(leftover)}, fetch: () => new Response('') }); console.log('up')`], {
+    stdout: 'pipe',
+  })
   await child.stdout.getReader().read()
   child.kill('SIGKILL')
   await child.exited
@@ -87,10 +98,14 @@ test('fetchUnix: path and query travel; no socket is ENOENT, a leftover socket f
 test('stop() lets the request in flight finish, then the port is free again', async () => {
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
-  const server = serve({ port: 0, fetch: async () => {
-    await gate
-    return new Response('done')
-  }, onError })
+  const server = serve({
+    port: 0,
+    fetch: async () => {
+      await gate
+      return new Response('done')
+    },
+    onError,
+  })
   const inflight = fetch(`http://127.0.0.1:${server.port}/`)
   await Bun.sleep(20)
   const stopped = server.stop()

@@ -44,7 +44,12 @@ describe.each(adapters)('%s', (_name, open) => {
       ins.run('b', null, null)
       expect({ ...(db.query('SELECT name, n FROM t WHERE id = ?').get(1) as object) }).toEqual({ name: 'a', n: 1 })
       expect(db.query('SELECT name FROM t WHERE id = ?').get(99)).toBeNull()
-      expect(db.query<{ name: string }>('SELECT name FROM t ORDER BY id').all().map((r) => r.name)).toEqual(['a', 'b'])
+      expect(
+        db
+          .query<{ name: string }>('SELECT name FROM t ORDER BY id')
+          .all()
+          .map((r) => r.name),
+      ).toEqual(['a', 'b'])
       const blob = (db.query('SELECT b FROM t WHERE id = 1').get() as { b: Uint8Array }).b
       expect([...blob]).toEqual([1, 2])
       expect(db.query('UPDATE t SET n = 5').run().changes).toBe(2)
@@ -73,7 +78,12 @@ describe.each(adapters)('%s', (_name, open) => {
       expect(add('ok', false)).toBe(2)
       expect(() => add.immediate('no', true)).toThrow('boom')
       expect(add.deferred('yes', false)).toBe(3)
-      expect(db.query<{ v: string }>('SELECT v FROM t').all().map((r) => r.v)).toEqual(['ok', 'yes'])
+      expect(
+        db
+          .query<{ v: string }>('SELECT v FROM t')
+          .all()
+          .map((r) => r.v),
+      ).toEqual(['ok', 'yes'])
     }))
 
   test('a nested transaction is a savepoint: its rollback keeps the outer writes', () =>
@@ -83,14 +93,21 @@ describe.each(adapters)('%s', (_name, open) => {
       db.transaction(() => {
         ins('outer')
         expect(() =>
-          db.transaction(() => {
-            ins('inner')
-            throw new Error('inner fails')
-          }).immediate(),
+          db
+            .transaction(() => {
+              ins('inner')
+              throw new Error('inner fails')
+            })
+            .immediate(),
         ).toThrow('inner fails')
         db.transaction(() => ins('inner ok'))()
       }).immediate()
-      expect(db.query<{ v: string }>('SELECT v FROM t').all().map((r) => r.v)).toEqual(['outer', 'inner ok'])
+      expect(
+        db
+          .query<{ v: string }>('SELECT v FROM t')
+          .all()
+          .map((r) => r.v),
+      ).toEqual(['outer', 'inner ok'])
     }))
 
   test('FTS5 is compiled in: MATCH, rowid, a contentless-style external index', () =>

@@ -179,9 +179,7 @@ describe('public_prefixes changed between opens', () => {
 
 test('the feed reads shared rows through the partial index', () => {
   const db = new Database(t.path, { readonly: true })
-  const plan = db
-    .query("EXPLAIN QUERY PLAN SELECT id FROM memories WHERE shared = 1 AND feed_seq > 0 ORDER BY feed_seq LIMIT 10")
-    .all() as { detail: string }[]
+  const plan = db.query('EXPLAIN QUERY PLAN SELECT id FROM memories WHERE shared = 1 AND feed_seq > 0 ORDER BY feed_seq LIMIT 10').all() as { detail: string }[]
   db.close()
   expect(plan.map((p) => p.detail).join(' ')).toContain('memories_feed')
 })

@@ -39,7 +39,14 @@ test('indexPending writes batches until the queue is empty; updates and tombston
   expect(store.indexPending(20)).toBe(10)
   expect(store.indexPending(20)).toBe(0)
   // An update re-queues the copy with its new words; a tombstone removes it from the queue too.
-  store.applyRemote(PEER_A, [{ ...page(1)[0]!, content: 'now about walruses' }, { id: page(2)[1]!.id, deleted: true }], '32')
+  store.applyRemote(
+    PEER_A,
+    [
+      { ...page(1)[0]!, content: 'now about walruses' },
+      { id: page(2)[1]!.id, deleted: true },
+    ],
+    '32',
+  )
   expect(store.recall('walruses').map((h) => h.label)).toEqual([`peer:${PEER_A}:public:c0`])
   expect(store.recall('narwhals', 100)).toHaveLength(28)
 })

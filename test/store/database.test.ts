@@ -29,7 +29,11 @@ describe('openDatabase', () => {
     expect(db.query('PRAGMA secure_delete').get()).toEqual({ secure_delete: 1 })
     expect(db.query('PRAGMA busy_timeout').get()).toEqual({ timeout: 5000 })
     expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
-    const tables = db.query("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'memories_fts%'").all() as { name: string; strict: number }[]
+    const tables = db
+      .query(
+        "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'memories_fts%'",
+      )
+      .all() as { name: string; strict: number }[]
     expect(tables.map((t) => t.name).sort()).toEqual(['access_log', 'change_seq', 'fts_pending', 'memories', 'meta', 'peer_state', 'pending_deletes'])
     expect(tables.every((t) => t.strict === 1)).toBe(true)
     db.close()
@@ -58,7 +62,10 @@ describe('openDatabase', () => {
     const db = openDatabase(path)
     expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
     // Shared rows keep their feed position (peers' cursors stay valid); others have none.
-    expect(db.query('SELECT id, feed_seq FROM memories ORDER BY id').all()).toEqual([{ id: 'm1', feed_seq: null }, { id: 'm2', feed_seq: 2 }])
+    expect(db.query('SELECT id, feed_seq FROM memories ORDER BY id').all()).toEqual([
+      { id: 'm1', feed_seq: null },
+      { id: 'm2', feed_seq: 2 },
+    ])
     const indexes = (db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'memories_%'").all() as { name: string }[]).map((r) => r.name)
     expect(indexes.sort()).toEqual(['memories_copies', 'memories_feed', 'memories_held', 'memories_own', 'memories_own_label'])
     db.close()

@@ -107,18 +107,33 @@ describe('crash safety and progress', () => {
     store.close()
 
     const db = openDatabase(t.path)
-    const ctx = createContext({ db, vault: createVault(t.vaultKey), blind: createBlindIndex(t.vaultKey), clock: t.clock, publicPrefixes: WITHOUT_AUTO, maxContentBytes: 4096 })
+    const ctx = createContext({
+      db,
+      vault: createVault(t.vaultKey),
+      blind: createBlindIndex(t.vaultKey),
+      clock: t.clock,
+      publicPrefixes: WITHOUT_AUTO,
+      maxContentBytes: 4096,
+    })
     const lines: string[] = []
     const crash = () => {
       throw new Error('killed')
     }
     expect(() =>
-      reconcilePrefixes(ctx, { batchRows: 5, progressRows: 10, log: createLogger({ sink: (l) => lines.push(l) }), afterBatch: (done) => done >= 20 && crash() }),
+      reconcilePrefixes(ctx, {
+        batchRows: 5,
+        progressRows: 10,
+        log: createLogger({ sink: (l) => lines.push(l) }),
+        afterBatch: (done) => done >= 20 && crash(),
+      }),
     ).toThrow('killed')
     db.close()
     expect(lines.filter((l) => l.includes('op=reconcile')).map((l) => /count=(\d+)/.exec(l)?.[1])).toEqual(['10', '20'])
     const raw = new Database(t.path, { readonly: true })
-    expect(raw.query('SELECT encrypted, count(*) AS n FROM memories GROUP BY encrypted').all()).toEqual([{ encrypted: 0, n: 30 }, { encrypted: 1, n: 20 }])
+    expect(raw.query('SELECT encrypted, count(*) AS n FROM memories GROUP BY encrypted').all()).toEqual([
+      { encrypted: 0, n: 30 },
+      { encrypted: 1, n: 20 },
+    ])
     raw.close()
 
     const after = t.open({ publicPrefixes: WITHOUT_AUTO })
@@ -164,7 +179,10 @@ describe('a prefix added', () => {
     expect(rawRow(t.path, other).encrypted).toBe(1)
     expect(after.get(id)).toMatchObject({ content: 'was private', encrypted: false })
     expect(after.recall('private', 10).map((h) => [h.id, h.encrypted])).toEqual(
-      expect.arrayContaining([[id, false], [other, true]]),
+      expect.arrayContaining([
+        [id, false],
+        [other, true],
+      ]),
     )
     // Not scanned for credentials yet: held from peers until the (async) scan settles it.
     expect(after.changesSince(before.cursor, ['*'], 100).memories).toEqual([])

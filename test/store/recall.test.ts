@@ -22,7 +22,14 @@ describe('recall', () => {
     expect(labels('CAFE')).toEqual(['note:secret'])
     expect(labels('Zebracornflakes?')).toEqual(['note:secret'])
     const [hit] = store.recall('zebracornflakes')
-    expect(hit).toEqual({ id: expect.any(String), label: 'note:secret', content: 'The café password is zebracornflakes', score: expect.any(Number), peer: null, encrypted: true })
+    expect(hit).toEqual({
+      id: expect.any(String),
+      label: 'note:secret',
+      content: 'The café password is zebracornflakes',
+      score: expect.any(Number),
+      peer: null,
+      encrypted: true,
+    })
     expect(hit!.score).toBeGreaterThan(0)
   })
 

@@ -19,7 +19,12 @@ const copies = (peer = PEER_A) =>
 
 describe('applyRemote', () => {
   test('stores copies under peer:<id>:<label> in plaintext, updates in place, deletes on tombstones', () => {
-    expect(store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one'), wire('o2', 'decision:b', 'two')], '2')).toEqual({ stored: 2, deleted: 0, dropped: 0, held: 0 })
+    expect(store.applyRemote(PEER_A, [wire('o1', 'public:a', 'one'), wire('o2', 'decision:b', 'two')], '2')).toEqual({
+      stored: 2,
+      deleted: 0,
+      dropped: 0,
+      held: 0,
+    })
     expect(copies()).toEqual([`peer:${PEER_A}:decision:b=two`, `peer:${PEER_A}:public:a=one`])
     const copy = store.list({ origin: PEER_A, prefix: `peer:${PEER_A}:public:a` }).memories[0]!
     expect(copy).toMatchObject({ encrypted: false, origin_peer: PEER_A, created_at: '2026-05-01T00:00:00.000Z' })
@@ -155,7 +160,10 @@ describe('copies obey the puller’s rules', () => {
       wire('rtl', 'public:\u05e9\u05dc\u05d5\u05dd\u200f', 'RLM is fine'),
     ]
     expect(small.applyRemote(PEER_A, page, '11')).toEqual({ stored: 2, deleted: 0, dropped: 9, held: 0 })
-    const labels = small.list({ origin: PEER_A, limit: 50 }).memories.map((m) => m.label).sort()
+    const labels = small
+      .list({ origin: PEER_A, limit: 50 })
+      .memories.map((m) => m.label)
+      .sort()
     expect(labels).toEqual([`peer:${PEER_A}:public:fine`, `peer:${PEER_A}:public:\u05e9\u05dc\u05d5\u05dd\u200f`])
     expect(small.peerState(PEER_A).cursor).toBe('11') // the page moved on: the bad copies cannot block it
   })
@@ -222,7 +230,11 @@ describe('mass-delete guard', () => {
     // Spread over two pages: nothing is deleted before the pull's last page decides.
     expect(store.applyRemote(PEER_A, tombstones(0, 100), 'p1', { final: false })).toMatchObject({ deleted: 0, held: 0 })
     expect(store.countPeerCopies(PEER_A)).toBe(300)
-    expect(store.applyRemote(PEER_A, [...tombstones(100, 160), wire('new', 'public:new', 'still arrives')], 'p2', { final: true })).toMatchObject({ deleted: 0, held: 160, stored: 1 })
+    expect(store.applyRemote(PEER_A, [...tombstones(100, 160), wire('new', 'public:new', 'still arrives')], 'p2', { final: true })).toMatchObject({
+      deleted: 0,
+      held: 160,
+      stored: 1,
+    })
     expect(store.countPeerCopies(PEER_A)).toBe(301)
     expect(store.peerState(PEER_A)).toMatchObject({ held_deletes: 160, cursor: 'p2' })
 

@@ -37,7 +37,16 @@ async function pod(clock: FakeClock, opts: { autoSync?: boolean; home?: string; 
     savePodConfig(h.paths.podToml, { ...h.config, max_peer_bytes: opts.maxPeerBytes })
   }
   // liveWaitSeconds 0: these tests count what each interval pull and sync-now fetches (live: test/live/).
-  const p = await startPod({ home, port: 0, host: '127.0.0.1', clock, log, autoSync: opts.autoSync ?? false, syncIntervalSeconds: INTERVAL_MS / 1000, liveWaitSeconds: 0 })
+  const p = await startPod({
+    home,
+    port: 0,
+    host: '127.0.0.1',
+    clock,
+    log,
+    autoSync: opts.autoSync ?? false,
+    syncIntervalSeconds: INTERVAL_MS / 1000,
+    liveWaitSeconds: 0,
+  })
   pods.push(p)
   return Object.assign(p, { log })
 }

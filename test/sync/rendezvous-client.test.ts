@@ -90,7 +90,13 @@ afterEach(async () => {
 describe('signedRegistration', () => {
   test('is the contract body: our id, url, public key, unix seconds and a 43-char proof', async () => {
     const body = await signedRegistration(pod, await client().rendezvousKey(), 'https://pod.example', clock.now())
-    expect(body).toEqual({ peer_id: POD, url: 'https://pod.example', key: POD_KEY, ts: Math.floor(clock.now() / 1000), proof: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
+    expect(body).toEqual({
+      peer_id: POD,
+      url: 'https://pod.example',
+      key: POD_KEY,
+      ts: Math.floor(clock.now() / 1000),
+      proof: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    })
   })
 })
 
@@ -135,7 +141,9 @@ describe('createRendezvousClient', () => {
 
   test('an unreachable service or a timeout is request_failed', async () => {
     await down()
-    const err = await client().lookup(PEER, PEER_KEY).catch((e) => e)
+    const err = await client()
+      .lookup(PEER, PEER_KEY)
+      .catch((e) => e)
     expect(err).toBeInstanceOf(PeerError)
     expect(err.code).toBe('request_failed')
 
@@ -157,7 +165,9 @@ describe('createRendezvousClient', () => {
     'gopher://127.0.0.1:6379/_',
   ])('a lying rendezvous naming %s: bad_response, never used', async (url) => {
     const liar = (async () => Response.json({ peer_id: PEER, url, expires_at: 'x' })) as unknown as typeof fetch
-    const err = await createRendezvousClient({ url: 'http://rv', token, fetch: liar }).lookup(PEER, PEER_KEY).catch((e) => e)
+    const err = await createRendezvousClient({ url: 'http://rv', token, fetch: liar })
+      .lookup(PEER, PEER_KEY)
+      .catch((e) => e)
     expect(err).toBeInstanceOf(PeerError)
     expect(err.code).toBe('bad_response')
   })
@@ -165,7 +175,9 @@ describe('createRendezvousClient', () => {
   test('a rendezvous key answer that is not a 43-char key is bad_response', async () => {
     for (const answer of [{ key: 'short', version: '1' }, { version: '1' }, 'nope']) {
       const liar = (async () => Response.json(answer)) as unknown as typeof fetch
-      const err = await createRendezvousClient({ url: 'http://rv', token, fetch: liar }).rendezvousKey().catch((e) => e)
+      const err = await createRendezvousClient({ url: 'http://rv', token, fetch: liar })
+        .rendezvousKey()
+        .catch((e) => e)
       expect(err).toBeInstanceOf(PeerError)
       expect(err.code).toBe('bad_response')
     }
@@ -173,7 +185,13 @@ describe('createRendezvousClient', () => {
 
   test('a lookup answer that is not a registration of that peer is bad_response', async () => {
     const other = (async () => Response.json({ peer_id: POD, url: 'https://x', expires_at: 'x' })) as unknown as typeof fetch
-    expect((await createRendezvousClient({ url: 'http://rv', token, fetch: other }).lookup(PEER, PEER_KEY).catch((e) => e)).code).toBe('bad_response')
+    expect(
+      (
+        await createRendezvousClient({ url: 'http://rv', token, fetch: other })
+          .lookup(PEER, PEER_KEY)
+          .catch((e) => e)
+      ).code,
+    ).toBe('bad_response')
   })
 })
 
@@ -186,7 +204,12 @@ describe('createHeartbeat', () => {
   test('keeps going across an outage and resumes, logging once per state change', async () => {
     const { hb, log } = make()
     await hb.beat()
-    expect(hb.state()).toEqual({ registered: true, last_ok_at: new Date(clock.now()).toISOString(), last_error: null, advertised_url: 'http://100.64.0.5:8765' })
+    expect(hb.state()).toEqual({
+      registered: true,
+      last_ok_at: new Date(clock.now()).toISOString(),
+      last_error: null,
+      advertised_url: 'http://100.64.0.5:8765',
+    })
     expect(await client().lookup(POD, POD_KEY)).toBe('http://100.64.0.5:8765')
     const okAt = hb.state().last_ok_at
 
@@ -231,7 +254,10 @@ describe('createHeartbeat', () => {
       const log = memoryLogger()
       const hb = createHeartbeat({ client: client(), identity: pod, advertiseUrl: () => url, clock, log })
       await hb.beat()
-      expect(hb.state()).toMatchObject({ registered: false, last_error: expect.stringMatching(/^bad_input: our advertised URL must not .*; fix advertise in pod\.toml \(mazemaker advertise list\)$/) })
+      expect(hb.state()).toMatchObject({
+        registered: false,
+        last_error: expect.stringMatching(/^bad_input: our advertised URL must not .*; fix advertise in pod\.toml \(mazemaker advertise list\)$/),
+      })
       expect(log.lines.join('\n')).not.toContain('secret')
     }
     expect(requests).toHaveLength(0)
@@ -273,7 +299,13 @@ describe('createHeartbeat', () => {
       return Response.json({ error: 'bad_proof', message: 'proof does not verify' }, { status: 401 })
     }) as unknown as typeof fetch
     const log = memoryLogger()
-    const hb = createHeartbeat({ client: createRendezvousClient({ url: 'http://rv', token, fetch: refusing }), identity: pod, advertiseUrl: () => 'http://a:1', clock, log })
+    const hb = createHeartbeat({
+      client: createRendezvousClient({ url: 'http://rv', token, fetch: refusing }),
+      identity: pod,
+      advertiseUrl: () => 'http://a:1',
+      clock,
+      log,
+    })
     await hb.beat()
     expect(registers).toBe(1)
     expect(hb.state()).toMatchObject({ registered: false, last_error: expect.stringMatching(/^http_401: .*bad_proof: proof does not verify/) })

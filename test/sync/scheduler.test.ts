@@ -9,7 +9,9 @@ const INTERVAL = 5 * MINUTE_MS
 
 describe('nextDue', () => {
   test('after a failure: 5 s, doubling per failure in a row, capped at the interval', () => {
-    const waits = [1, 2, 3, 4, 5, 6, 7, 8].map((failures) => nextDue({ outcome: { kind: 'failed', failures }, now: NOW, intervalMs: INTERVAL, random: 0.5 }) - NOW)
+    const waits = [1, 2, 3, 4, 5, 6, 7, 8].map(
+      (failures) => nextDue({ outcome: { kind: 'failed', failures }, now: NOW, intervalMs: INTERVAL, random: 0.5 }) - NOW,
+    )
     expect(BACKOFF_BASE_MS).toBe(5 * SECOND_MS)
     expect(waits).toEqual([5_000, 10_000, 20_000, 40_000, 80_000, 160_000, INTERVAL, INTERVAL])
     // A short interval caps early; months of failures never overflow.

@@ -20,8 +20,7 @@ import shownJs from './shown.mjs' with { type: 'text' }
 import sharingJs from './sharing.mjs' with { type: 'text' }
 
 /** The page may only talk to its own origin; no inline script or style, no framing. */
-export const PANEL_CSP =
-  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+export const PANEL_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
 
 /** Assets are embedded per build, so a browser may keep them briefly; the page itself never. */
 const ASSET_MAX_AGE_S = 300
