@@ -131,7 +131,14 @@ describe('export / import', () => {
 
   test('a line with a bad timestamp fails alone, naming the field', async () => {
     const file = join(root, 'badtime.jsonl')
-    writeFileSync(file, ['{"label":"public:ok","content":"fine","created_at":"2022-05-06T07:08:09.000Z"}', '{"label":"public:future","content":"x","created_at":"2999-01-01T00:00:00Z"}', ''].join('\n'))
+    writeFileSync(
+      file,
+      [
+        '{"label":"public:ok","content":"fine","created_at":"2022-05-06T07:08:09.000Z"}',
+        '{"label":"public:future","content":"x","created_at":"2999-01-01T00:00:00Z"}',
+        '',
+      ].join('\n'),
+    )
     const home = newHome('badtime')
     const out = await runCli(['import', file, '--home', home])
     expect(out.code).toBe(1)

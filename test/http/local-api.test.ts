@@ -107,7 +107,12 @@ describe('memories', () => {
   })
 
   test('POST /memories keeps given created_at / updated_at (import)', async () => {
-    const res = await pod.api('POST', '/memories', { label: 'note:old', content: 'from 2021', created_at: '2021-03-04T05:06:07.089Z', updated_at: '2022-01-01T00:00:00.000Z' })
+    const res = await pod.api('POST', '/memories', {
+      label: 'note:old',
+      content: 'from 2021',
+      created_at: '2021-03-04T05:06:07.089Z',
+      updated_at: '2022-01-01T00:00:00.000Z',
+    })
     expect(res.status).toBe(201)
     const got = await pod.api('GET', `/memories/${res.body.id}`)
     expect(got.body).toMatchObject({ content: 'from 2021', created_at: '2021-03-04T05:06:07.089Z', updated_at: '2022-01-01T00:00:00.000Z' })
