@@ -496,7 +496,8 @@ describe('mazemaker doctor', () => {
     expect(healthy.code).toBe(0)
     expect(healthy.advertise).toMatchObject({ ok: true, detail: `advertises ${named}` })
     expect(healthy.rendezvous.ok).toBe(true)
-    expect(healthy.rendezvous.detail).toBe(`registered at ${rv.url} as ${named}; last heartbeat ${hb2.last_ok_at}`)
+    // Another beat may land between hb2 and doctor (the advertise change re-registers at once), so the time is not pinned.
+    expect(healthy.rendezvous.detail).toStartWith(`registered at ${rv.url} as ${named}; last heartbeat `)
     expect(healthy.rendezvous.detail).not.toContain(token)
 
     // Human-readable form says the same.
