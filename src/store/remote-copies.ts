@@ -15,8 +15,6 @@ import type { ApplyOptions, ApplyResult, WireEntry } from './types'
 import { VAULT_PREFIX } from './vault'
 
 const CURSOR_MAX_CHARS = 256
-/** Default `max_peer_bytes`: label + content bytes of one peer's copies. */
-export const DEFAULT_MAX_PEER_BYTES = 256 * 1024 * 1024
 /** A pull may delete up to this many copies, or up to half of the peer's copies, without being held. */
 export const MASS_DELETE_MIN = 100
 

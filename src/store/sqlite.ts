@@ -19,7 +19,7 @@ import { reconcilePrefixes } from './prefix-change'
 import { recall } from './recall'
 import { scrubIfPending } from './scrub'
 import { hasPending, indexPending } from './copy-index'
-import { acceptDeletes, applyRemote, countPeerCopies, DEFAULT_MAX_PEER_BYTES, purgePeer, resetScope } from './remote-copies'
+import { acceptDeletes, applyRemote, countPeerCopies, purgePeer, resetScope } from './remote-copies'
 import type { Store, StoreStats } from './types'
 import { createVault } from './vault'
 import { createCommitJournal } from './commit-journal'
@@ -48,8 +48,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     opts.log?.warn({ op: 'store', path: f.path, msg: `was mode ${formatMode(f.mode)} (readable by others); set to 0600` })
   }
   const db = openDatabase(opts.path)
-  const maxPeerBytes = opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES
-  if (!Number.isSafeInteger(maxPeerBytes) || maxPeerBytes < 1) throw new BadInput('maxPeerBytes must be a positive integer')
+  const { maxPeerBytes } = opts
+  if (maxPeerBytes !== undefined && (!Number.isSafeInteger(maxPeerBytes) || maxPeerBytes < 1)) throw new BadInput('maxPeerBytes must be a positive integer')
   const ctx = createContext({ db, vault, blind, clock: opts.clock, publicPrefixes: opts.publicPrefixes, maxContentBytes: opts.maxContentBytes, maxPeerBytes })
   try {
     // Startup reconciliation: labels against the prefixes in force, then the scrub of any
