@@ -19,6 +19,7 @@ import type { SyncResult } from '../api-types'
 
 export type { SyncResult } from '../api-types'
 import { LIVE_MIN_HOLD_MS, LIVE_WAIT_JITTER_S, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
+import { cutsAgree, isProxyCut, proxyCutMessage, waitUnder } from './proxy-cut'
 import { pullPeer, PullStopped } from './pull-peer'
 import { nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
 
@@ -110,6 +111,12 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
    * concurrency cap) and leaves on any failure, falling back to backoff and the interval.
    */
   const liveReady = new Set<string>()
+  /** Live peers behind a proxy that cuts held requests: the wait (s) that fits under it (0 = no live pulls). */
+  const waitCap = new Map<string, number>()
+  /** The hold (ms) after which a peer's last long-poll was cut, waiting for a second cut to confirm it. */
+  const lastCut = new Map<string, number>()
+  /** The long-poll wait for `peerId` now: ours, or less if a proxy in front of it cuts held requests. */
+  const waitFor = (peerId: string) => Math.min(liveWait, waitCap.get(peerId) ?? liveWait)
   /** Live peers' empty answers in a row that came back without being held. */
   const quickEmpty = new Map<string, number>()
   /**
@@ -151,6 +158,9 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const startedAt = clock.now()
     const short = shortId(peer.id)
     const failedUrls: string[] = []
+    const maxWait = waitFor(peer.id)
+    // Spread over [wait - jitter, wait]: 2,000 peers that started together do not re-ask together.
+    const wait = flight.live ? maxWait - Math.floor(random() * Math.min(LIVE_WAIT_JITTER_S, maxWait / 5)) : 0
     const onAttempt = (url: string, err: PodError | null, ms: number) => {
       if (err) failedUrls.push(url)
       log.debug({ peer: short, op: 'connect', path: url, err: err?.code, ms, msg: err ? err.message : 'answered and verified' })
@@ -163,8 +173,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
           pairKey: deps.pairKey,
           now: () => clock.now(),
           fetch: deps.fetch,
-          // Spread over [wait - jitter, wait]: 2,000 peers that started together do not re-ask together.
-          wait: flight.live ? liveWait - Math.floor(random() * Math.min(LIVE_WAIT_JITTER_S, liveWait / 5)) : 0,
+          wait,
           stageTombstones: flight.live && clock.now() - (lastSettled.get(peer.id) ?? 0) < deps.intervalMs(),
           signal: flight.abort.signal,
           current: () => flight.reason ?? whyNot(peer),
@@ -183,7 +192,9 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       noteFallback(peer.id, failedUrls, totals.url)
       // Up to date with a live peer: the next long-poll goes out at once (bursts then arrive as
       // pages: whatever piled up while we stored this answer comes in the next one).
-      const live = liveWait > 0 && peer.live !== false && totals.caughtUp
+      const live = waitFor(peer.id) > 0 && peer.live !== false && totals.caughtUp
+      // Held past a cut we were not sure of: it was not the proxy's limit.
+      if (flight.live && clock.now() - startedAt >= (lastCut.get(peer.id) ?? Infinity)) lastCut.delete(peer.id)
       if (live) liveReady.add(peer.id)
       else liveReady.delete(peer.id)
       // An answer with nothing new that was not held (the peer shutting down, or one that does not hold)
@@ -228,6 +239,10 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       const budget = flight.reason === 'budget'
       if (!budget && (flight.reason || err instanceof PullStopped)) return stopped(flight, flight.reason ?? (err as PodError).code, ms, detail)
       const code = budget ? 'timeout' : err instanceof PodError ? err.code : 'internal'
+      if (flight.live && !budget && isProxyCut(code, clock.now() - startedAt, wait)) {
+        const handled = proxyCut(flight, code, clock.now() - startedAt, ms, detail)
+        if (handled) return handled
+      }
       const text = budget ? `pull ran over its budget of ${Math.round(budgetMs / 1000)} s; what arrived before is kept` : detail
       if (!(err instanceof PeerError) && !budget && code !== 'quota_exceeded') log.error({ peer: short, op: 'sync', err: code, msg: detail })
       deps.store.recordPull(peer.id, { ok: false, error: `${code}: ${text}` })
@@ -239,6 +254,37 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       log[level]({ peer: short, op: 'sync', err: code, detail: text, failures, ms })
       return result(peer.id, ms, { error: code, detail: text })
     }
+  }
+
+  /**
+   * A held long-poll cut by a proxy (proxy-cut.ts). The first cut is retried live at once; a
+   * second after about the same hold lowers this peer's wait under it and says so. Returns null
+   * when the cut is to be handled as an ordinary failure (it did not agree with the last one).
+   */
+  function proxyCut(flight: Flight, code: string, heldMs: number, ms: number, detail: string): SyncResult | null {
+    const { peer } = flight
+    const first = lastCut.get(peer.id)
+    lastCut.set(peer.id, heldMs)
+    if (first !== undefined && !cutsAgree(first, heldMs)) return null
+    if (first !== undefined) {
+      lastCut.delete(peer.id)
+      const nowS = waitUnder(Math.min(first, heldMs))
+      waitCap.set(peer.id, nowS)
+      const url = /POST (\S+)/.exec(detail)?.[1] ?? 'this peer'
+      const msg = proxyCutMessage({ url, code, cutMs: Math.min(first, heldMs), waitS: liveWait, nowS })
+      log.warn({ peer: shortId(peer.id), op: 'sync', err: 'proxy_cut', ms, msg })
+      if (nowS === 0) {
+        liveReady.delete(peer.id)
+        schedule(peer.id, { kind: 'ok' })
+        return result(peer.id, ms, { error: 'proxy_cut', detail: msg })
+      }
+    } else {
+      log.debug({ peer: shortId(peer.id), op: 'sync', err: code, ms, msg: 'held request cut before its wait; asking again at once' })
+    }
+    // Still up to date as far as we know (nothing was lost: the cursor did not move): hold again now.
+    liveReady.add(peer.id)
+    schedule(peer.id, { kind: 'live', quick: 0 })
+    return result(peer.id, ms, { error: 'proxy_cut', detail })
   }
 
   /** Warn once when a pull had to skip URLs that did not answer, info when the first one tried works again. */
@@ -296,7 +342,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   /** Starts one pull now; the caller has checked that a slot is free and none is in flight. */
   function launch(peer: PeerRecord, forced: boolean): Flight {
     const abort = new AbortController()
-    const live = !forced && liveWait > 0 && peer.live !== false && liveReady.has(peer.id)
+    const live = !forced && waitFor(peer.id) > 0 && peer.live !== false && liveReady.has(peer.id)
     const cut = (reason: string) => {
       if (flight.reason || abort.signal.aborted) return
       flight.reason = reason

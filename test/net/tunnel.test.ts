@@ -7,102 +7,33 @@
  *   puller (10.21.0.2) ──TLS──▶ edge: Caddy 10.21.0.1:443 ─▶ body-log proxy 127.0.0.1:9080
  *                                                            ─▶ pod (10.20.0.2:8765, "home")
  *
+ * The topology is tunnel-topology.ts (shared with tunnel-live.test.ts).
+ *
  * Asserts: the pull fails without the headers and works once `mazemaker peer headers set` gave
  * them; the edge's logged bodies hold no label or content of the memories pulled (sealed bodies).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { cleanup, mainCommand, ROOT, runCli, testEnv, type PodProcess } from '../helpers/pod-process'
-import { createTopology, type Topology } from './netns'
-import { copyOf, hostPod, paste, remember, spawnUntil, syncNow } from './hosts'
-import { makeTestCa } from './test-ca'
+import { readFileSync } from 'node:fs'
+import { mainCommand, runCli, testEnv, type PodProcess } from '../helpers/pod-process'
+import { copyOf, paste, remember, syncNow } from './hosts'
+import { ACCESS_ID, ACCESS_SECRET, HOST, startTunnel, type Tunnel } from './tunnel-topology'
 
-const HOST = 'pod.tunnel.test'
-const ACCESS_ID = 'a1b2c3d4e5f6.access'
-const ACCESS_SECRET = 'tunnel-test-secret-7f3c9e1a5b'
 const LABEL = 'public:harbour-code'
 const CONTENT = 'the harbour gate code is 4417-swordfish'
 
-let topo: Topology | null = null
-let dir = ''
-const pods: PodProcess[] = []
-const helpers: { stop(): Promise<void> }[] = []
+let tunnel: Tunnel | null = null
 let home: PodProcess
 let puller: PodProcess
 let bodyLog = ''
 
-/** The Caddyfile of the edge: the same shape docs/deploy/cloudflare-tunnel.md describes. */
-function caddyfile(cert: string, key: string, dataDir: string): string {
-  return `{
-\tadmin off
-\tauto_https disable_redirects
-\tstorage file_system ${dataDir}
-}
-
-https://${HOST}:443 {
-\tbind 10.21.0.1
-\ttls ${cert} ${key}
-\t@noaccess not {
-\t\theader CF-Access-Client-Id ${ACCESS_ID}
-\t\theader CF-Access-Client-Secret ${ACCESS_SECRET}
-\t}
-\t@pod path /mzm/peer/sync /mzm/healthz
-\troute {
-\t\trespond @noaccess "Forbidden: an Access service token is required" 403
-\t\thandle @pod {
-\t\t\turi strip_prefix /mzm
-\t\t\treverse_proxy 127.0.0.1:9080
-\t\t}
-\t\trespond 404
-\t}
-}
-`
-}
-
 beforeAll(async () => {
-  topo = createTopology()
-  const podNs = topo.ns('thome')
-  const edgeNs = topo.ns('tedge')
-  const pullNs = topo.ns('tpull')
-  topo.link(podNs, '10.20.0.2/24', edgeNs, '10.20.0.1/24')
-  topo.link(edgeNs, '10.21.0.1/24', pullNs, '10.21.0.2/24')
-  topo.hosts(pullNs, { [HOST]: '10.21.0.1' })
-
-  dir = mkdtempSync(join(tmpdir(), 'mzm-tunnel-'))
-  const ca = makeTestCa(dir, HOST)
-  bodyLog = join(dir, 'bodies.log')
-  writeFileSync(join(dir, 'Caddyfile'), caddyfile(ca.cert, ca.key, join(dir, 'caddy-data')))
-
-  home = await hostPod({ netns: podNs, name: 'home', listen: '10.20.0.2:8765', advertise: [`https://${HOST}/mzm`] })
-  pods.push(home)
-  puller = await hostPod({
-    netns: pullNs,
-    name: 'laptop',
-    listen: '10.21.0.2:8765',
-    advertise: ['http://10.21.0.2:8765'],
-    env: { NODE_EXTRA_CA_CERTS: ca.caCert, DENO_CERT: ca.caCert },
-  })
-  pods.push(puller)
-  helpers.push(
-    await spawnUntil(
-      [...topo.wrap(edgeNs), process.execPath, join(ROOT, 'test/net/body-log-proxy.ts'), '127.0.0.1:9080', 'http://10.20.0.2:8765', bodyLog],
-      /op=listen/,
-    ),
-  )
-  helpers.push(
-    await spawnUntil([...topo.wrap(edgeNs), 'caddy', 'run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], /serving initial configuration/, {
-      env: { XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_CONFIG_HOME: join(dir, 'xdg-config'), HOME: dir },
-    }),
-  )
+  tunnel = await startTunnel({ tag: 't' })
+  ;({ home, bodyLog } = tunnel)
+  puller = await tunnel.puller('laptop', 8765)
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all(helpers.map((h) => h.stop()))
-  await cleanup(pods)
-  topo?.destroy()
-  if (dir) rmSync(dir, { recursive: true, force: true })
+  await tunnel?.stop()
 })
 
 test('tunnel: the edge refuses a pull without the Access headers; with `peer headers set` it works, and the edge learns no label or content', async () => {
@@ -140,6 +71,8 @@ test('tunnel: the edge refuses a pull without the Access headers; with `peer hea
   const logged = readFileSync(bodyLog)
   expect(logged.toString('latin1')).toContain('response 200 /peer/sync')
   for (const secret of [LABEL, 'harbour', CONTENT, '4417']) expect(logged.includes(Buffer.from(secret))).toBe(false)
-  // Nor did the puller's logs see the Access secret.
+  // Nor did the puller's logs see the Access secret, nor the edge's access log (filtered as the docs say).
   expect(puller.logs()).not.toContain(ACCESS_SECRET)
+  expect(readFileSync(tunnel!.accessLog, 'utf8')).toContain('"uri":"/mzm/peer/sync"')
+  expect(readFileSync(tunnel!.accessLog, 'utf8')).not.toContain(ACCESS_SECRET)
 }, 60_000)
