@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import type { Server } from 'bun'
-import { MAIN, runCli, spawnListening, tempHome, type PodProcess } from '../helpers/pod-process'
+import { mainCommand, runCli, spawnListening, tempHome, type PodProcess } from '../helpers/pod-process'
 import { entry, handshakeUrl, newKeyPair, page, registerBody, servePeer, type KeyPair } from './_contract'
 import { copiesOf, peerRow, podTarget, spawn, stopPods, syncNow } from './_fixture'
 
@@ -22,7 +22,7 @@ describe('at the rendezvous', () => {
 
   beforeAll(async () => {
     const home = tempHome('mzm-rv-')
-    const { proc, url } = await spawnListening([process.execPath, MAIN, 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
+    const { proc, url } = await spawnListening([...mainCommand(), 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
     rv = {
       url,
       home,

@@ -4,23 +4,19 @@
  * and recalls, holds a credential (the bundled secret scanner), and exits 0 on SIGTERM.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ROOT, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { freshBinary } from '../helpers/binary'
+import { spawnPod, type PodProcess } from '../helpers/pod-process'
 import { FAKE_SECRETS, LOOKALIKES } from '../store/_fake-secrets'
 
-const DIST = join(ROOT, 'dist', 'mazemaker')
 let dir: string
 let pod: PodProcess
 
 beforeAll(async () => {
-  if (!existsSync(DIST)) {
-    const build = Bun.spawnSync([process.execPath, join(ROOT, 'build', 'compile.ts')], { cwd: ROOT, stdout: 'inherit', stderr: 'inherit' })
-    expect(build.exitCode).toBe(0)
-  }
   dir = mkdtempSync(join(tmpdir(), 'mzm-bin-'))
-  copyFileSync(DIST, join(dir, 'mazemaker'))
+  copyFileSync(freshBinary(), join(dir, 'mazemaker'))
   Bun.spawnSync(['chmod', '755', join(dir, 'mazemaker')])
 }, 120_000)
 

@@ -3,7 +3,8 @@
  * (nothing created), bad paths are one-line errors, sync's exit code counts only real failures,
  * colour only on a terminal and never with NO_COLOR, usage lines name the program, content over
  * the limit reads the same from stdin as from an argument, recall scores mean something in a
- * store of one memory.
+ * store of one memory. These run the compiled binary (what a newcomer downloads); the first block
+ * runs `bun src/main.ts` too, as `npm start` from a checkout does.
  */
 import { afterAll, afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -36,6 +37,18 @@ async function runWithStdin(args: string[], input: string) {
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return { code, stdout, stderr }
 }
+
+describe('from a checkout (`npm start` runs bun src/main.ts)', () => {
+  test('usage names the program, --version answers, a missing home is refused and not created', async () => {
+    const missing = join(scratch, 'no-such-home-source')
+    expect((await runCli(['peer', 'add', '--help'], {}, 'bun')).stdout).toContain('USAGE mazemaker peer add [OPTIONS] <HANDSHAKE>')
+    expect((await runCli(['--version'], {}, 'bun')).stdout).toMatch(/^\d+\.\d+\.\d+/)
+    const r = await runCli(['recall', 'hello', '--home', missing], {}, 'bun')
+    oneLineError(r)
+    expect(r.stderr).toBe(`error: no pod at ${missing}; run \`mazemaker serve --home ${missing}\` first\n`)
+    expect(existsSync(missing)).toBe(false)
+  })
+})
 
 describe('a home that does not exist', () => {
   const missing = join(scratch, 'no-such-home')

@@ -1,5 +1,5 @@
 /**
- * End to end: two real pod processes (`bun src/main.ts serve --port 0`), each driven through its
+ * End to end: two real pod processes (`mazemaker serve --port 0`), each driven through its
  * own panel in headless Chromium. Pair them from the panels, sync, see the other pod's public
  * memory, pause, edit scope, remove. Screenshots go to test-artifacts/ (gitignored).
  *

@@ -1,27 +1,33 @@
 /**
- * Real pods as real processes: spawn `bun src/main.ts serve` (or the compiled binary) on an
- * ephemeral loopback port with a temp home, wait for its `op=listen` line, and end exactly the
- * processes we started, by PID.
+ * Real pods as real processes: spawn `mazemaker serve` on an ephemeral loopback port with a temp
+ * home, wait for its `op=listen` line, and end exactly the processes we started, by PID.
  *
- * MZM_TEST_RUNTIME=deno runs every pod, rendezvous and CLI started here under Deno instead
- * (`deno run -A src/main.ts`; deno.json supplies sloppy imports and node_modules): scripts/test.sh
+ * Under Bun they run as the compiled binary, dist/mazemaker (rebuilt first when older than src/,
+ * see ./binary): it is what operators download, and it starts in a fraction of the CPU time of
+ * `bun src/main.ts`, which loads every module from source on each of the ~400 spawns of a pass.
+ * MZM_TEST_RUNTIME=bun-source runs `bun src/main.ts` instead; MZM_TEST_RUNTIME=deno runs
+ * `deno run -A src/main.ts` (deno.json supplies sloppy imports and node_modules): scripts/test.sh
  * runs test/integration once more that way.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { freshBinary, ROOT } from './binary'
 
-export const ROOT = join(import.meta.dir, '..', '..')
+export { ROOT }
 export const MAIN = join(ROOT, 'src', 'main.ts')
 export const DENO = join(ROOT, 'node_modules', '.bin', 'deno')
-export type TestRuntime = 'bun' | 'deno'
-/** The runtime pods of this test run use (MZM_TEST_RUNTIME, default bun). */
-export const TEST_RUNTIME: TestRuntime = process.env.MZM_TEST_RUNTIME === 'deno' ? 'deno' : 'bun'
+/** How a pod runs: the compiled binary, src/main.ts under Bun, or src/main.ts under Deno. */
+export type TestRuntime = 'binary' | 'bun' | 'deno'
+/** What pods of this test run use (MZM_TEST_RUNTIME=bun-source|deno; default the binary). */
+export const TEST_RUNTIME: TestRuntime = ((v) => (v === 'deno' ? 'deno' : v === 'bun-source' ? 'bun' : 'binary'))(process.env.MZM_TEST_RUNTIME)
 
-/** The argv that runs src/main.ts under `runtime` (default: this run's); append the subcommand. */
+/** The argv that runs the pod under `runtime` (default: this run's); append the subcommand. */
 export function mainCommand(runtime: TestRuntime = TEST_RUNTIME): string[] {
-  return runtime === 'deno' ? [DENO, 'run', '-A', MAIN] : [process.execPath, MAIN]
+  if (runtime === 'deno') return [DENO, 'run', '-A', MAIN]
+  if (runtime === 'bun') return [process.execPath, MAIN]
+  return [freshBinary()]
 }
 const STARTUP_TIMEOUT_MS = 20_000
 
@@ -93,9 +99,9 @@ export interface SpawnOptions {
   home?: string
   env?: Record<string, string>
   args?: string[]
-  /** Run this executable instead of `bun src/main.ts` (e.g. the compiled binary). */
+  /** Run this argv instead of mainCommand(runtime) (e.g. the binary copied elsewhere). */
   command?: string[]
-  /** Run src/main.ts under this runtime (default: this run's, see TEST_RUNTIME); ignored with `command`. */
+  /** Run the pod this way (default: this run's, see TEST_RUNTIME); ignored with `command`. */
   runtime?: TestRuntime
   /**
    * Run inside this network namespace (test/net). Its addresses are unreachable from the test's
@@ -162,9 +168,13 @@ export async function cleanup(pods: PodProcess[], homes: string[] = []): Promise
   for (const h of new Set([...pods.map((p) => p.home), ...homes])) rmSync(h, { recursive: true, force: true })
 }
 
-/** Runs the CLI once to completion. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([...mainCommand(), ...args], { cwd: ROOT, env: testEnv(env), stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
+/** Runs the CLI once to completion (as this run's TEST_RUNTIME unless `runtime` says otherwise). */
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  runtime: TestRuntime = TEST_RUNTIME,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([...mainCommand(runtime), ...args], { cwd: ROOT, env: testEnv(env), stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return { code, stdout, stderr }
 }

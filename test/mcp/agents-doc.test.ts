@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { MAIN, testEnv } from '../helpers/pod-process'
+import { mainCommand, testEnv } from '../helpers/pod-process'
 import { docConfigs } from './_doc-configs'
 import { adminToken, quietLog } from './_mcp-pod'
 import { startPod, type Pod } from '../../src/pod'
@@ -20,11 +20,16 @@ const configs = docConfigs()
 let root: string
 let bin: string
 
-/** A `mazemaker` on PATH that runs this checkout, like an installed binary would. */
+/** A `mazemaker` on PATH that runs this checkout (the compiled binary unless MZM_TEST_RUNTIME says otherwise). */
 function installShim(dir: string): void {
   mkdirSync(dir, { recursive: true })
   const shim = join(dir, 'mazemaker')
-  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`)
+  writeFileSync(
+    shim,
+    `#!/bin/sh\nexec ${mainCommand()
+      .map((a) => `"${a}"`)
+      .join(' ')} "$@"\n`,
+  )
   chmodSync(shim, 0o755)
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { MAIN, spawnPod, tempHome, testEnv, type PodProcess } from '../helpers/pod-process'
+import { mainCommand, spawnPod, tempHome, testEnv, type PodProcess } from '../helpers/pod-process'
 
 const homes: string[] = []
 const pods: PodProcess[] = []
@@ -33,7 +33,13 @@ test('with a pod running the stdio server uses it; when it stops, the session go
   const pod = await spawnPod({ home })
   pods.push(pod)
 
-  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'mcp', '--home', home], env: testEnv(), cwd: project, stderr: 'pipe' })
+  const transport = new StdioClientTransport({
+    command: mainCommand()[0]!,
+    args: [...mainCommand().slice(1), 'mcp', '--home', home],
+    env: testEnv(),
+    cwd: project,
+    stderr: 'pipe',
+  })
   const client = new Client({ name: 'stdio-test', version: '1.0.0' })
   await client.connect(transport)
   try {

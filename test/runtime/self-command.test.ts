@@ -3,23 +3,16 @@
  * this same pod again — from source under Bun, from source under Deno, and as the compiled
  * binary. Each unit's command is run from / (as systemd would) until the pod listens.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mainCommand, ROOT, spawnListening, testEnv, tempHome } from '../helpers/pod-process'
 
-const DIST = join(ROOT, 'dist', 'mazemaker')
 const dirs: string[] = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
-beforeAll(() => {
-  if (!existsSync(DIST)) {
-    const build = Bun.spawnSync([process.execPath, join(ROOT, 'build', 'compile.ts')], { cwd: ROOT, stdout: 'inherit', stderr: 'inherit' })
-    expect(build.exitCode).toBe(0)
-  }
-}, 120_000)
 
 /** ExecStart's words, undoing quoteSystemdArg. */
 function execStart(unit: string): string[] {
@@ -31,7 +24,7 @@ function execStart(unit: string): string[] {
 describe.each([
   ['bun, from source', () => mainCommand('bun')],
   ['deno, from source', () => mainCommand('deno')],
-  ['the compiled binary', () => [DIST]],
+  ['the compiled binary', () => mainCommand('binary')],
 ])('%s', (_name, command) => {
   test('service install writes a unit whose ExecStart runs this pod again', async () => {
     const config = mkdtempSync(join(tmpdir(), 'mzm-unit-'))
