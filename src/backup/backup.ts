@@ -112,7 +112,21 @@ async function writeStreamAtomic(path: string, data: ReadableStream<Uint8Array>)
   return bytes
 }
 
-export async function createBackup(opts: { home: string; out: string; passphrase: string; now?: Date }): Promise<BackupResult> {
+export interface BackupOptions {
+  home: string
+  out: string
+  passphrase: string
+  now?: Date
+  /**
+   * Tests only: log2 of scrypt's N for this archive (age's default, 18, when absent). Restore
+   * reads the factor from the file, so tests that only need *an* archive pass a small one instead
+   * of spending a second of CPU per key derivation. Deliberately not reachable from the CLI, an
+   * environment variable or pod.toml: an operator's backups are always made at full strength.
+   */
+  scryptWorkFactor?: number
+}
+
+export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
   const paths = homePaths(resolve(opts.home))
   if (!statSafe(paths.podToml) || !statSafe(paths.db)) {
     throw new PodError('no_pod', `no pod at ${paths.root} (no pod.toml or pod.db); check --home`)
@@ -123,6 +137,7 @@ export async function createBackup(opts: { home: string; out: string; passphrase
   const podId = loadPodConfig(paths.podToml).pod_id
   const encrypter = new Encrypter()
   encrypter.setPassphrase(checkPassphrase(opts.passphrase))
+  if (opts.scryptWorkFactor !== undefined) encrypter.setScryptWorkFactor(opts.scryptWorkFactor)
   // The snapshot lands inside the home (0700), never in a shared temp directory.
   const staging = mkdtempSync(join(paths.root, '.backup-'))
   try {
