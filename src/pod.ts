@@ -94,9 +94,9 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     /** Our rendezvous heartbeat, once started (after the server listens). */
     let heartbeat: { stop(): Promise<void>; beat(): Promise<void> } | null = null
     // Live: commits wake held long-polls and feed the event stream (panel, `mazemaker watch`).
-    const events = createPodEvents()
+    // The stream bridges to the store only while a client is connected (copies cost no journal row otherwise).
+    const events = createPodEvents({ connect: (publish) => store.onCommit((changes) => publish({ type: 'commit', changes }), { copies: true }) })
     const waiters = createWaiterRegistry({ clock, onCommit: (l) => store.onCommit(l) })
-    cleanup.unshift(store.onCommit((changes) => events.publish({ type: 'commit', changes })))
 
     const overview = () => {
       const { peers: records, error } = peers.list()

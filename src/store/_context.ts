@@ -46,6 +46,8 @@ export interface StoreContext {
    * connections never deadlock upgrading a read to a write (busy_timeout does the waiting).
    */
   write<T>(fn: () => T): T
+  /** Runs before the outermost write() begins (the commit journal switches its triggers here). */
+  beforeWrite: (() => void) | null
   /** Runs after the outermost write() committed (the commit journal drains here). */
   afterCommit: (() => void) | null
   /** Reserves `n` change sequence numbers and returns the first. Call inside write(). */
@@ -74,6 +76,7 @@ export function createContext(opts: {
     maxPeerBytes: opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES,
     nowIso: () => new Date(clock.now()).toISOString(),
     write(fn) {
+      if (depth === 0) ctx.beforeWrite?.()
       depth++
       let out
       try {
@@ -85,6 +88,7 @@ export function createContext(opts: {
       if (depth === 0) ctx.afterCommit?.()
       return out
     },
+    beforeWrite: null,
     afterCommit: null,
     nextSeq(n = 1) {
       const row = db.query('UPDATE change_seq SET value = value + ? WHERE one = 1 RETURNING value').get(n) as { value: number }

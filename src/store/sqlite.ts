@@ -63,6 +63,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   let closed = false
   // After the open-time reconciliation: those writes happen before anyone can listen.
   const journal = createCommitJournal(db, opts.publicPrefixes)
+  ctx.beforeWrite = () => journal.prepare()
   ctx.afterCommit = () => journal.drain()
   const rememberGrouped = createGroupRemember(ctx)
 
@@ -95,7 +96,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     countPeerCopies: (peerId) => countPeerCopies(ctx, peerId),
     indexPending: (limit) => indexPending(ctx, limit),
     hasPendingIndex: () => hasPending(ctx),
-    onCommit: (listener) => journal.subscribe(listener),
+    onCommit: (listener, o) => journal.subscribe(listener, o),
+    journalStats: () => journal.stats(),
     checkpoint() {
       db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
     },

@@ -4,8 +4,8 @@
  */
 import type { WireEntry } from '../protocol'
 
-import type { CommitListener } from './commit-journal'
-export type { CommitListener, CommittedChange } from './commit-journal'
+import type { CommitJournalStats, CommitListener, CommitSubscribeOptions } from './commit-journal'
+export type { CommitJournalStats, CommitListener, CommitSubscribeOptions, CommittedChange } from './commit-journal'
 
 /** A memory as the local API returns it (content decrypted). */
 export interface Memory {
@@ -191,9 +191,13 @@ export interface Store {
 
   /**
    * Calls `listener` with what each write changed, right after it commits (this connection's
-   * writes only). Returns the unsubscribe function.
+   * writes only). Pulled copies only with `{ copies: true }`: they are journalled only while
+   * such a listener exists, for every write that begins after this call. Returns the
+   * unsubscribe function.
    */
-  onCommit(listener: CommitListener): () => void
+  onCommit(listener: CommitListener, opts?: CommitSubscribeOptions): () => void
+  /** What the commit journal has done (rows journalled, whether copies are journalled now). */
+  journalStats(): CommitJournalStats
 
   /** Moves the WAL into the main file (on shutdown and in tests). */
   checkpoint(): void

@@ -9,7 +9,8 @@ beforeEach(() => {
   t = tempStores()
   store = t.open()
   seen = []
-  store.onCommit((c) => seen.push([...c]))
+  // As the panel's stream and `mazemaker watch` listen: pulled copies included.
+  store.onCommit((c) => seen.push([...c]), { copies: true })
 })
 afterEach(() => t.cleanup())
 
@@ -83,5 +84,79 @@ describe('onCommit: what each committed write changed', () => {
     store.remember({ label: 'public:a', content: 'x' })
     off()
     expect(seen).toHaveLength(1)
+  })
+})
+
+describe('pulled copies are journalled only while a listener wants them', () => {
+  let t2: TempStores
+  let s2: Store
+  beforeEach(() => {
+    t2 = tempStores()
+    s2 = t2.open()
+  })
+  afterEach(() => t2.cleanup())
+  const page = (n: number, from = 0) => Array.from({ length: n }, (_, i) => wire(`o${from + i}`, `public:${from + i}`, 'copy'))
+
+  test('with only own-memory listeners (long-poll waiters), a pull writes no journal row; own writes still notify', () => {
+    const own: CommittedChange[][] = []
+    s2.onCommit((c) => own.push([...c]))
+    s2.remember({ label: 'public:mine', content: 'x' })
+    const rowsBefore = s2.journalStats().rows
+    expect(rowsBefore).toBe(1)
+    s2.applyRemote(PEER_A, page(50), '1')
+    s2.applyRemote(PEER_A, [{ id: 'o3', deleted: true }], '2') // a tombstone deletes the copy at the end of the pull
+    s2.purgePeer(PEER_A)
+    expect(s2.journalStats()).toEqual({ rows: rowsBefore, copies: false })
+    expect(own.flat().map((c) => c.label)).toEqual(['public:mine'])
+    s2.remember({ label: 'public:after', content: 'y' })
+    expect(own.flat().map((c) => [c.label, c.feed?.served])).toEqual([
+      ['public:mine', 'public:mine'],
+      ['public:after', 'public:after'],
+    ])
+  })
+
+  test('a copies listener sees every copy committed after it subscribed; after it leaves, copies cost nothing again', () => {
+    const own: CommittedChange[][] = []
+    s2.onCommit((c) => own.push([...c]))
+    s2.applyRemote(PEER_A, page(10), '1')
+    const all: CommittedChange[][] = []
+    const off = s2.onCommit((c) => all.push([...c]), { copies: true })
+    s2.applyRemote(PEER_A, page(20, 10), '2')
+    expect(s2.journalStats().copies).toBe(true)
+    expect(all.flat().map((c) => c.origin_peer === PEER_A && c.op === 'insert')).toEqual(Array(20).fill(true))
+    // The own-memory listener is not handed copies even while they are journalled for another.
+    expect(own).toEqual([])
+    off()
+    const rows = s2.journalStats().rows
+    s2.applyRemote(PEER_A, page(20, 30), '3')
+    expect(s2.journalStats()).toEqual({ rows, copies: false })
+    expect(all.flat()).toHaveLength(20)
+  })
+
+  test('race: a client that subscribes inside a commit notification (between two pull pages) gets the next page whole', () => {
+    // A listener runs right after a commit, before the next write can begin: the tightest spot a
+    // subscription can land in a single-threaded pod. The next page must reach it in full.
+    const late: CommittedChange[][] = []
+    let lateOn = false
+    s2.onCommit(() => {
+      if (lateOn) return
+      lateOn = true
+      s2.onCommit((c) => late.push([...c]), { copies: true })
+    })
+    s2.remember({ label: 'public:wake', content: 'x' })
+    expect(lateOn).toBe(true)
+    s2.applyRemote(PEER_A, page(30), '1')
+    expect(late.flat().map((c) => c.id).length).toBe(30)
+  })
+
+  test('flapping subscribers: the mode in force at each write is what counts', () => {
+    const a: CommittedChange[][] = []
+    const offA = s2.onCommit((c) => a.push([...c]), { copies: true })
+    offA()
+    const b: CommittedChange[][] = []
+    s2.onCommit((c) => b.push([...c]), { copies: true })
+    s2.applyRemote(PEER_A, page(5), '1')
+    expect(a).toEqual([])
+    expect(b.flat()).toHaveLength(5)
   })
 })

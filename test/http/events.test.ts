@@ -1,0 +1,148 @@
+/**
+ * GET /events and its bridge to the store: the pod journals pulled copies only while a stream is
+ * connected. The guarantee under test: once a client has read the stream's first event (the
+ * `peers` snapshot), every copy committed after that reaches it; with no client, copies cost no
+ * journal row, and own memories still wake long-poll waiters.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { createPodEvents, type PodEvent } from '../../src/http/events'
+import { inProcessPod, type InProcessPod } from '../helpers/in-process-pod'
+import { PEER_A, wire } from '../store/_temp-store'
+
+describe('createPodEvents: the bridge is connected while someone listens', () => {
+  test('connects on the first subscriber, disconnects after the last, reconnects on the next', () => {
+    const log: string[] = []
+    const events = createPodEvents({
+      connect: () => {
+        log.push('connect')
+        return () => log.push('disconnect')
+      },
+    })
+    expect(events.connected).toBe(false)
+    const seen: PodEvent[] = []
+    const off1 = events.subscribe((e) => seen.push(e))
+    const off2 = events.subscribe(() => {})
+    expect(log).toEqual(['connect'])
+    off1()
+    off1() // twice is harmless
+    expect(events.connected).toBe(true)
+    off2()
+    expect(log).toEqual(['connect', 'disconnect'])
+    events.subscribe(() => {})
+    expect(log).toEqual(['connect', 'disconnect', 'connect'])
+  })
+
+  test('the bridge is in place before subscribe() returns: what it publishes at once is delivered', () => {
+    const events = createPodEvents({
+      connect: (publish) => {
+        publish({ type: 'peers' })
+        return () => {}
+      },
+    })
+    const seen: PodEvent[] = []
+    events.subscribe((e) => seen.push(e))
+    expect(seen).toEqual([{ type: 'peers' }])
+  })
+})
+
+describe('GET /events against a pod', () => {
+  let p: InProcessPod
+  beforeEach(async () => {
+    p = await inProcessPod()
+  })
+  afterEach(async () => {
+    await p.close()
+  })
+
+  const page = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => wire(`00000000-0000-4000-8000-${String(from + i).padStart(12, '0')}`, `public:c${from + i}`, 'copy'))
+
+  async function openStream() {
+    const ctl = new AbortController()
+    const res = await p.request('/events', { headers: { authorization: `Bearer ${p.token()}` }, signal: ctl.signal })
+    expect(res.status).toBe(200)
+    const reader = res.body!.getReader()
+    const dec = new TextDecoder()
+    let buf = ''
+    /** The next complete event (skipping pings). */
+    async function next(): Promise<{ event: string; data: any }> {
+      for (;;) {
+        const end = buf.indexOf('\n\n')
+        if (end >= 0) {
+          const block = buf.slice(0, end)
+          buf = buf.slice(end + 2)
+          if (block.startsWith(':')) continue
+          const event = /^event: (.*)$/m.exec(block)![1]!
+          const data = JSON.parse(/^data: (.*)$/m.exec(block)![1]!)
+          return { event, data }
+        }
+        const { value, done } = await reader.read()
+        if (done) throw new Error('stream ended')
+        buf += dec.decode(value, { stream: true })
+      }
+    }
+    return {
+      next,
+      close: async () => {
+        await reader.cancel().catch(() => {})
+        ctl.abort()
+      },
+    }
+  }
+
+  test('no client: a pull journals no copy; own writes still do', async () => {
+    const store = p.pod.store
+    store.remember({ label: 'public:mine', content: 'x' })
+    const rows = store.journalStats().rows
+    store.applyRemote(PEER_A, page(40), '1')
+    expect(store.journalStats()).toEqual({ rows, copies: false })
+    store.remember({ label: 'public:mine2', content: 'y' })
+    expect(store.journalStats().rows).toBe(rows + 1)
+  })
+
+  test('a client that has the first event sees every copy committed after it; when it leaves, copies stop costing rows', async () => {
+    const store = p.pod.store
+    const s = await openStream()
+    expect((await s.next()).event).toBe('peers')
+    // Committed right after the first event reached the client: nothing in between to miss it.
+    store.applyRemote(PEER_A, page(30), '1')
+    const got: string[] = []
+    while (got.length < 30) {
+      const e = await s.next()
+      if (e.event !== 'memory') continue
+      expect(e.data.peer).toBe(PEER_A)
+      got.push(e.data.label)
+    }
+    expect(got).toEqual(page(30).map((w) => `peer:${PEER_A}:${w.label}`))
+    expect(store.journalStats().copies).toBe(true)
+
+    await s.close()
+    // The stream's cancel runs on the server's side of the pipe; give it its turn.
+    for (let i = 0; i < 50 && store.journalStats().copies; i++) {
+      await Bun.sleep(5)
+      store.applyRemote(PEER_A, [], String(i + 2)) // a write applies the mode in force
+    }
+    expect(store.journalStats().copies).toBe(false)
+    const rows = store.journalStats().rows
+    store.applyRemote(PEER_A, page(10, 100), 'z')
+    expect(store.journalStats().rows).toBe(rows)
+  })
+
+  test('two clients: the first leaving does not cut the second off', async () => {
+    const store = p.pod.store
+    const s1 = await openStream()
+    const s2 = await openStream()
+    expect((await s1.next()).event).toBe('peers')
+    expect((await s2.next()).event).toBe('peers')
+    await s1.close()
+    await Bun.sleep(20)
+    store.applyRemote(PEER_A, page(3), '1')
+    const labels: string[] = []
+    while (labels.length < 3) {
+      const e = await s2.next()
+      if (e.event === 'memory') labels.push(e.data.label)
+    }
+    expect(labels).toHaveLength(3)
+    await s2.close()
+  })
+})
