@@ -10,13 +10,11 @@ import { existsSync } from 'node:fs'
 import { DEFAULT_LISTEN, loadPodConfig, homePaths, parseListen, suggestAdvertise, type Interfaces } from '../identity'
 import { PodError } from '../lib/errors'
 import { visible } from '../lib/visible'
-import { homeRoot, portOverride, type GlobalFlags } from './context'
+import { answer, homeRoot, portOverride, type Answer, type GlobalFlags, type PodApi } from './context'
 import { printJson, withPod } from './with-pod'
 
-interface AdvertiseAnswer {
-  advertise: string[]
-  handshake_url: string
-}
+/** What the pod answers for its advertised URLs (derived from its routes, src/http/advertise-admin.ts). */
+type AdvertiseAnswer = Answer<Awaited<ReturnType<PodApi['peer']['advertise']['$get']>>>
 
 const json = { type: 'boolean', description: 'print JSON' } as const
 
@@ -28,10 +26,10 @@ function printList(out: AdvertiseAnswer, asJson: boolean | undefined): void {
 }
 
 export function advertiseCommand(flags: GlobalFlags) {
-  const change = (fn: (list: string[]) => string[]) =>
+  const change = (fn: (list: readonly string[]) => readonly string[]) =>
     withPod(flags, async (pod) => {
-      const now = await pod.call<AdvertiseAnswer>('GET', '/peer/advertise')
-      return pod.call<AdvertiseAnswer>('PUT', '/peer/advertise', { advertise: fn(now.advertise) })
+      const now = await answer(pod.api.peer.advertise.$get())
+      return answer(pod.api.peer.advertise.$put({ json: { advertise: [...fn(now.advertise)] } }))
     })
 
   const add = defineCommand({
@@ -69,7 +67,7 @@ export function advertiseCommand(flags: GlobalFlags) {
     meta: { name: 'list', description: 'The advertised URLs, in order, and the handshake URL that carries them' },
     args: { json },
     async run({ args }) {
-      printList(await withPod(flags, (pod) => pod.call<AdvertiseAnswer>('GET', '/peer/advertise')), args.json)
+      printList(await withPod(flags, (pod) => answer(pod.api.peer.advertise.$get())), args.json)
     },
   })
 

@@ -3,7 +3,6 @@ import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
 import { answer, type Answer, type GlobalFlags, type PodApi, type PodClient } from './context'
 import { formatPeerTable } from './table'
-import type { PeerTestReport } from '../api-types'
 import type { InferRequestType } from 'hono/client'
 import { printJson, withPod } from './with-pod'
 import { visible } from '../lib/visible'
@@ -277,9 +276,7 @@ function parseBool(text: string): boolean {
   throw new PodError('usage', `--sync must be true or false, got ${text}`)
 }
 
-interface HeadersAnswer {
-  headers: { name: string; value: string }[]
-}
+type HeadersAnswer = Answer<Awaited<ReturnType<PodApi['peer']['peers'][':id']['headers']['$get']>>>
 
 function printHeaders(peerId: string, out: HeadersAnswer, asJson: boolean | undefined): void {
   if (asJson) return printJson(out)
@@ -314,7 +311,10 @@ function headersCommand(flags: GlobalFlags) {
       const value = await secretValue(args.value as string | undefined)
       const { id, out } = await withPod(flags, async (pod) => {
         const id = await findPeer(pod, String(args.peer))
-        return { id, out: await pod.call<HeadersAnswer>('PUT', `/peer/peers/${id}/headers/${encodeURIComponent(String(args.name))}`, { value }) }
+        return {
+          id,
+          out: await answer(pod.api.peer.peers[':id'].headers[':name'].$put({ param: { id, name: encodeURIComponent(String(args.name)) }, json: { value } })),
+        }
       })
       printHeaders(id, out, args.json)
     },
@@ -325,7 +325,7 @@ function headersCommand(flags: GlobalFlags) {
     async run({ args }) {
       const { id, out } = await withPod(flags, async (pod) => {
         const id = await findPeer(pod, String(args.peer))
-        return { id, out: await pod.call<HeadersAnswer>('DELETE', `/peer/peers/${id}/headers/${encodeURIComponent(String(args.name))}`) }
+        return { id, out: await answer(pod.api.peer.peers[':id'].headers[':name'].$delete({ param: { id, name: encodeURIComponent(String(args.name)) } })) }
       })
       printHeaders(id, out, args.json)
     },
@@ -336,7 +336,7 @@ function headersCommand(flags: GlobalFlags) {
     async run({ args }) {
       const { id, out } = await withPod(flags, async (pod) => {
         const id = await findPeer(pod, String(args.peer))
-        return { id, out: await pod.call<HeadersAnswer>('GET', `/peer/peers/${id}/headers`) }
+        return { id, out: await answer(pod.api.peer.peers[':id'].headers.$get({ param: { id } })) }
       })
       printHeaders(id, out, args.json)
     },
@@ -353,7 +353,9 @@ function testCommand(flags: GlobalFlags) {
     meta: { name: 'test', description: 'Check resolve, connect, TLS, identity, a signed round trip and clock skew with a peer; says what to fix' },
     args: { peer: { type: 'positional', description: 'peer id, short id or name', required: true }, json },
     async run({ args }) {
-      const report = await withPod(flags, async (pod) => pod.call<PeerTestReport>('POST', `/peer/peers/${await findPeer(pod, String(args.peer))}/test`))
+      const report = await withPod(flags, async (pod) =>
+        answer(pod.api.peer.peers[':id'].test.$post({ param: { id: await findPeer(pod, String(args.peer)) } })),
+      )
       if (args.json) printJson(report)
       else {
         for (const s of report.steps) {

@@ -67,8 +67,6 @@ export interface PodClient {
   running(): Promise<boolean>
   /** The pod's local API, typed from its routes: `await answer(pod.api.memories.$post({ json }))`. */
   api: PodApi
-  /** An untyped call, for routes whose input is not validated in the chain yet. */
-  call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>
   /** The same route with the admin token, answer unparsed (for MCP, whose JSON-RPC `call` does not fit). */
   request(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response>
 }
@@ -139,17 +137,6 @@ function createClient(target: string, paths: ReturnType<typeof homePaths>, send:
         // No socket (ENOENT), a crashed pod's leftover (ECONNREFUSED), no home yet: not running.
         return false
       }
-    },
-    async call(method, path, body) {
-      const res = await send(path, {
-        method,
-        headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      const text = await readBodyText(res, MAX_ANSWER_BYTES, { what: `${method} ${path} answer` })
-      const json = text ? (JSON.parse(text) as Record<string, unknown>) : {}
-      if (!res.ok) throw new PodError(String(json.error ?? `http_${res.status}`), String(json.message ?? res.statusText))
-      return json as never
     },
     request(path, init) {
       return send(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${token()}` } })

@@ -4,7 +4,7 @@
  * type (src/http/app.ts `AppType`) carries every route's input for the CLI's `hc` client. A
  * failure is a BadInput (400) whose message names the dot path of every problem.
  */
-import type { Context, Env, MiddlewareHandler } from 'hono'
+import type { Env, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { validator } from 'hono/validator'
 import * as v from 'valibot'
@@ -60,21 +60,6 @@ export function query<S extends v.GenericSchema>(schema: S) {
 /** One path parameter, validated; `what` names it in the message ("invalid memory id: …"). */
 export function param<K extends string, S extends v.GenericSchema>(name: K, schema: S, what: string) {
   return validator('param', (value: Record<string, string>) => ({ [name]: parseWith(schema, value[name], what) }) as Record<K, v.InferOutput<S>>)
-}
-
-/**
- * Inside a handler, for a route not yet moved to the chain: reads and validates a JSON body, the
- * content type first. Prefer `jsonBody` in the chain, which also types the route for the client.
- */
-export async function readJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
-  if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new BadInput('expected an application/json body')
-  let raw: unknown
-  try {
-    raw = await c.req.json()
-  } catch {
-    throw new BadInput('body is not valid JSON')
-  }
-  return parseWith(schema, raw, 'body')
 }
 
 /** `"20"` → 20 within bounds, for query strings. */
