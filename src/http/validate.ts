@@ -22,15 +22,17 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
 
 /**
  * The JSON body, validated. The content type is checked first: hono's json target quietly yields
- * `{}` without it, which a schema of optional fields would accept.
+ * `{}` without it, which a schema of optional fields would accept. `parse` replaces the default
+ * parse and message (parseWith) where a route words its problems itself (the rendezvous).
  */
-export function jsonBody<S extends v.GenericSchema>(schema: S, opts: { optional?: boolean } = {}) {
+export function jsonBody<S extends v.GenericSchema>(schema: S, opts: { optional?: boolean; parse?: (value: unknown) => v.InferOutput<S> } = {}) {
+  const parse = opts.parse ?? ((value: unknown) => parseWith(schema, value, 'body'))
   const inner = validator('json', (value, c): v.InferOutput<S> => {
     // `optional`: a request with no body at all is validated as `{}`.
     const empty = (c.req.header('content-length') ?? '0') === '0' && !c.req.header('transfer-encoding')
-    if (opts.optional && empty) return parseWith(schema, {}, 'body')
+    if (opts.optional && empty) return parse({})
     if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new BadInput('expected an application/json body')
-    return parseWith(schema, value, 'body')
+    return parse(value)
   })
   // hono answers malformed JSON with its own 400 before our function runs; say it our way.
   const wrapped: MiddlewareHandler = async function validateJson(c, next) {

@@ -21,10 +21,13 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { createMiddleware } from 'hono/factory'
+import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
 import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
 import { createErrorHandler, notFound } from '../http/errors'
+import { jsonBody } from '../http/validate'
 import { AuthError, BadInput, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { VERSION } from '../version'
@@ -66,7 +69,7 @@ export function defaultGetIp(c: Context): string {
  *   const app = createRendezvousApp({ db, clock: systemClock, log })
  *   serve({ port: 8780, fetch: (req, conn) => app.fetch(req, conn), onError })
  */
-export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
+export function createRendezvousApp(deps: RendezvousAppDeps) {
   const { db, log } = deps
   const getIp = deps.getIp ?? defaultGetIp
   const version = deps.version ?? VERSION
@@ -78,83 +81,105 @@ export function createRendezvousApp(deps: RendezvousAppDeps): Hono {
   const tokenRate = createRateLimiter({ clock: deps.clock, capacity: perSecond, windowMs: 1000 })
   const heartbeatWrites = createRateLimiter({ clock: deps.clock, capacity: 1, windowMs: HEARTBEAT_MIN_INTERVAL_MS, maxKeys: MAX_REGISTRATIONS })
   const proofKey = createProofKeyCache(deps.key)
+
+  /** The Bearer token, before the body is read: an unknown caller costs us no JSON parse. */
+  const registrationToken = createMiddleware<{ Variables: { tokenId: string } }>(async (c, next) => {
+    const tokenId = db.authenticate(bearer(c))
+    if (!tokenId) throw new AuthError('unauthorized', 'token unknown or revoked; ask the rendezvous operator for a token')
+    c.set('tokenId', tokenId)
+    await next()
+  })
+
+  // One chain, so the app's type carries every route (RendezvousAppType).
   const app = new Hono()
-
-  app.get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, service: 'rendezvous', version }))
-  app.get(RENDEZVOUS_INFO_ROUTE, (c) => c.json({ key: deps.key.publicKey, version }))
-
-  app.post(
-    RENDEZVOUS_REGISTER_ROUTE,
-    limitFailures('register', registerFailures, getIp, log),
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`)
-      },
-    }),
-    async function register(c) {
-      const tokenId = db.authenticate(bearer(c))
-      if (!tokenId) throw new AuthError('unauthorized', 'token unknown or revoked; ask the rendezvous operator for a token')
-      // Charged before the proof is checked: an X25519 per request is the costly part. A heartbeat
-      // that only refreshes this token's unchanged binding is not charged to the token (its K is
-      // cached, so its proof costs one HMAC); its writes are limited per id below instead.
-      const body = await readBody(c)
-      const bound = db.binding(body.peer_id)
-      const heartbeat = bound !== null && bound.token_id === tokenId && bound.url === body.url && hexEqual(bound.key_hash, sha256Hex(body.key))
-      if (!heartbeat) {
-        const waitMs = tokenRate.retryAfterMs(tokenId)
-        if (waitMs > 0) {
-          c.header('retry-after', String(Math.ceil(waitMs / 1000)))
-          return c.json(
-            { error: 'rate_limited', message: `this token sent over ${perSecond} registrations per second; slow down (pods heartbeat once a minute)` },
-            429,
+    .get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, service: 'rendezvous', version }))
+    .get(RENDEZVOUS_INFO_ROUTE, (c) => c.json({ key: deps.key.publicKey, version }))
+    .post(
+      RENDEZVOUS_REGISTER_ROUTE,
+      limitFailures('register', registerFailures, getIp, log),
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`)
+        },
+      }),
+      registrationToken,
+      jsonBody(RegisterSchema, { parse: parseRegistration }),
+      async function register(c) {
+        const tokenId = c.get('tokenId')
+        const body = c.req.valid('json')
+        // Charged before the proof is checked: an X25519 per request is the costly part. A heartbeat
+        // that only refreshes this token's unchanged binding is not charged to the token (its K is
+        // cached, so its proof costs one HMAC); its writes are limited per id below instead.
+        const bound = db.binding(body.peer_id)
+        const heartbeat = bound !== null && bound.token_id === tokenId && bound.url === body.url && hexEqual(bound.key_hash, sha256Hex(body.key))
+        if (!heartbeat) {
+          const waitMs = tokenRate.retryAfterMs(tokenId)
+          if (waitMs > 0) {
+            c.header('retry-after', String(Math.ceil(waitMs / 1000)))
+            return c.json(
+              { error: 'rate_limited', message: `this token sent over ${perSecond} registrations per second; slow down (pods heartbeat once a minute)` },
+              429,
+            )
+          }
+          if (tokenRate.spend(tokenId))
+            log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: `token reached ${perSecond} registrations per second` })
+        }
+        const k = await proofKey(body.peer_id, body.key as PublicKey)
+        if (!verifyRendezvousProof(k, body.peer_id, body.url, body.ts, body.proof)) {
+          throw new AuthError(
+            'bad_proof',
+            'proof does not verify for this peer_id, url, ts and key: sign with the private half of key and the rendezvous key from GET /api/rendezvous (it may have changed)',
           )
         }
-        if (tokenRate.spend(tokenId))
-          log.warn({ op: 'register', err: 'rate_limited', token_id: tokenId, msg: `token reached ${perSecond} registrations per second` })
-      }
-      const k = await proofKey(body.peer_id, body.key as PublicKey)
-      if (!verifyRendezvousProof(k, body.peer_id, body.url, body.ts, body.proof)) {
-        throw new AuthError(
-          'bad_proof',
-          'proof does not verify for this peer_id, url, ts and key: sign with the private half of key and the rendezvous key from GET /api/rendezvous (it may have changed)',
-        )
-      }
-      // Checked after the proof (as for peer requests): only a key holder learns about our clock.
-      const skewS = Math.abs(Math.floor(deps.clock.now() / 1000) - body.ts)
-      if (skewS > RENDEZVOUS_MAX_SKEW_S) {
-        throw new AuthError('clock_skew', `ts is ${skewS} s away from the rendezvous clock (at most ${RENDEZVOUS_MAX_SKEW_S}); set this host's clock (NTP)`)
-      }
-      // A second heartbeat within HEARTBEAT_MIN_INTERVAL_MS (a quick restart, a retry) is answered
-      // from the binding as it is: nothing to refresh, and the table takes at most one write per id.
-      if (heartbeat && heartbeatWrites.retryAfterMs(body.peer_id) > 0) {
-        return c.json({ peer_id: body.peer_id, url: bound.url, expires_at: new Date(bound.expires_at).toISOString() })
-      }
-      if (heartbeat) heartbeatWrites.spend(body.peer_id)
-      const reg = db.register({ peer_id: body.peer_id, url: body.url, key_hash: sha256Hex(body.key), token_id: tokenId })
-      const fields = { op: 'register', peer: reg.peer_id.slice(0, 8), token_id: tokenId }
-      if (reg.created) log.info({ ...fields, msg: 'new registration' })
-      else log.debug(fields)
-      return c.json({ peer_id: reg.peer_id, url: reg.url, expires_at: reg.expires_at })
-    },
-  )
-
-  app.get(`${RENDEZVOUS_LOOKUP_ROUTE}/:id`, limitFailures('lookup', lookupFailures, getIp, log), function lookup(c) {
-    const id = parseField(PeerIdSchema, c.req.param('id'), 'peer id in the path')
-    // The header wins: a key in the query string ends up in proxies' access logs.
-    const rawKey = c.req.header(PEER_KEY_HEADER) ?? c.req.query('key')
-    if (rawKey === undefined) throw new BadInput("missing key: send the peer's public key in the Mzm-Peer-Key header (or ?key=)")
-    const key = parseField(PublicKeySchema, rawKey, 'key')
-    c.header('cache-control', 'no-store')
-    const reg = db.lookup(id, key)
-    if (!reg) return c.json({ error: 'not_found', message: NOT_FOUND_MESSAGE }, 404)
-    return c.json(reg)
-  })
+        // Checked after the proof (as for peer requests): only a key holder learns about our clock.
+        const skewS = Math.abs(Math.floor(deps.clock.now() / 1000) - body.ts)
+        if (skewS > RENDEZVOUS_MAX_SKEW_S) {
+          throw new AuthError('clock_skew', `ts is ${skewS} s away from the rendezvous clock (at most ${RENDEZVOUS_MAX_SKEW_S}); set this host's clock (NTP)`)
+        }
+        // A second heartbeat within HEARTBEAT_MIN_INTERVAL_MS (a quick restart, a retry) is answered
+        // from the binding as it is: nothing to refresh, and the table takes at most one write per id.
+        if (heartbeat && heartbeatWrites.retryAfterMs(body.peer_id) > 0) {
+          return c.json({ peer_id: body.peer_id, url: bound.url, expires_at: new Date(bound.expires_at).toISOString() }, 200)
+        }
+        if (heartbeat) heartbeatWrites.spend(body.peer_id)
+        const reg = db.register({ peer_id: body.peer_id, url: body.url, key_hash: sha256Hex(body.key), token_id: tokenId })
+        const fields = { op: 'register', peer: reg.peer_id.slice(0, 8), token_id: tokenId }
+        if (reg.created) log.info({ ...fields, msg: 'new registration' })
+        else log.debug(fields)
+        return c.json({ peer_id: reg.peer_id, url: reg.url, expires_at: reg.expires_at }, 200)
+      },
+    )
+    .get(`${RENDEZVOUS_LOOKUP_ROUTE}/:id`, limitFailures('lookup', lookupFailures, getIp, log), lookupId, lookupKey, function lookup(c) {
+      const { id } = c.req.valid('param')
+      const key = c.req.valid('header')[PEER_KEY_HEADER]
+      c.header('cache-control', 'no-store')
+      const reg = db.lookup(id, key)
+      if (!reg) return c.json({ error: 'not_found', message: NOT_FOUND_MESSAGE }, 404)
+      return c.json(reg, 200)
+    })
 
   app.notFound(notFound)
   app.onError(createErrorHandler(log, 'rendezvous'))
   return app
 }
+
+/** The rendezvous's routes with their inputs and answers (test/rendezvous/app-type.test.ts holds it to them). */
+export type RendezvousAppType = ReturnType<typeof createRendezvousApp>
+
+/** `:id` of a lookup, a peer id. */
+const lookupId = validator('param', (value: Record<string, string>) => ({ id: parseField(PeerIdSchema, value.id, 'peer id in the path') }))
+
+/**
+ * The looked-up pod's public key: the Mzm-Peer-Key header, else `?key=` (older pods; untyped, so
+ * a typed client sends the header). The header wins: a key in the query string ends up in
+ * proxies' access logs.
+ */
+const lookupKey = validator('header', (_value, c) => {
+  const raw = c.req.header(PEER_KEY_HEADER) ?? c.req.query('key')
+  if (raw === undefined) throw new BadInput("missing key: send the peer's public key in the Mzm-Peer-Key header (or ?key=)")
+  return { [PEER_KEY_HEADER]: parseField(PublicKeySchema, raw, 'key') }
+})
 
 /**
  * K per (peer id, pod key), memoised: a pod heartbeats every minute with the same pair, and the
@@ -197,20 +222,13 @@ function bearer(c: Context): string {
   return m[1]!
 }
 
-async function readBody(c: Context) {
-  if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new BadInput('expected an application/json body')
-  let raw: unknown
-  try {
-    raw = await c.req.json()
-  } catch {
-    throw new BadInput('body is not valid JSON')
-  }
+/** The register body, with messages that say what to send (valibot's strict_object wording is cryptic). */
+function parseRegistration(raw: unknown): v.InferOutput<typeof RegisterSchema> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BadInput('body must be a JSON object {peer_id, url, key, ts, proof}')
   const r = v.safeParse(RegisterSchema, raw)
   if (r.success) return r.output
   const issues = r.issues.map((i) => {
     const path = v.getDotPath(i) ?? ''
-    // valibot's wording for strictObject key problems is cryptic; say what to do instead.
     if (i.type === 'strict_object' && i.expected === 'never') return `${path}: unknown field (allowed: peer_id, url, key, ts, proof)`
     if (i.type === 'strict_object' && i.input === undefined) return `${path}: is required`
     return path ? `${path}: ${i.message}` : i.message
