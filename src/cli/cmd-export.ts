@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { defineCommand } from 'citty'
+import type { InferRequestType } from 'hono/client'
 import { Decrypter, Encrypter, armor } from 'age-encryption'
 import { homePaths, loadPodConfig } from '../identity'
 import { writeFileAtomic } from '../lib/atomic-file'
@@ -61,8 +62,8 @@ async function openExport(bytes: Uint8Array): Promise<string> {
   }
 }
 
-/** One memory to POST; an export's original times ride along so the import keeps them. */
-type ImportMemory = { label: string; content: string; created_at?: string; updated_at?: string }
+/** One memory to POST (the route's own body type); an export's original times ride along so the import keeps them. */
+type ImportMemory = InferRequestType<PodApi['memories']['$post']>['json']
 
 interface ImportPlan {
   memories: ImportMemory[]

@@ -7,18 +7,13 @@
  */
 import { stringWidth } from '../runtime'
 import { visible } from '../lib/visible'
+import type { Answer, PodApi } from './context'
 
-/** What the table needs of a peer (the shape of `/peer/peers` entries). */
-export interface PeerRow {
-  id: string
-  name: string
-  url: string | string[]
-  scope: string | string[]
-  status: string
-  last_sync_at: string | null
-  last_error: string | null
-  memories: number
-}
+/** What the table needs of a peer: fields of a `GET /peer/peers` entry, typed by the route. */
+export type PeerRow = Pick<
+  Answer<Awaited<ReturnType<PodApi['peer']['peers']['$get']>>>['peers'][number],
+  'id' | 'name' | 'url' | 'scope' | 'status' | 'last_sync_at' | 'last_error' | 'memories'
+>
 
 const SHORT_ID_CHARS = 8
 const GAP = '  '
