@@ -1,16 +1,25 @@
 /**
- * Live pulls survive the serving pod going away while B's long-poll is held (real processes,
- * real held requests): a restart (SIGTERM answers held requests at once), a crash (kill -9: the
- * connection just drops), and B itself crashing mid-hold. B recovers by itself, through backoff
- * and back to live, and ends with exactly A's public memories: nothing lost, nothing twice.
+ * Live pulls survive the serving pod going away while B's long-poll is held (real held requests):
+ * a restart (SIGTERM answers held requests at once), a crash (kill -9: the connection just
+ * drops), and B itself crashing mid-hold. B recovers by itself, through backoff and back to
+ * live, and ends with exactly A's public memories: nothing lost, nothing twice.
+ * A is always a real process, stopped or killed for real. Where B's backoff is on the path
+ * (A goes away), B runs in this process on a FakeClock, so its 5 s backoff is stepped, not
+ * slept through; where B is the one killed, B is a real process too.
  */
 import { afterEach, expect, test } from 'bun:test'
+import { FakeClock } from '../../src/lib/clock'
+import { BACKOFF_BASE_MS } from '../../src/sync/constants'
 import { addPeer, identityOf } from '../helpers/federation'
-import { cleanup, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { type InProcessPod, inProcessPod } from '../helpers/in-process-pod'
+import { cleanup, spawnPod, type PodProcess, type TestPod } from '../helpers/pod-process'
 
 const LIVE = { MAZEMAKER_LIVE_WAIT: '50' }
 let running: PodProcess[] = []
+let inProcess: InProcessPod[] = []
 afterEach(async () => {
+  for (const p of inProcess) await p.close()
+  inProcess = []
   await cleanup(running)
   running = []
 })
@@ -37,7 +46,7 @@ async function until(cond: () => Promise<boolean>, what: string, ms = 40_000): P
 }
 
 /** Every copy B holds from A, by origin label (duplicates kept, so a double shows). */
-async function copyLabels(b: PodProcess, aId: string): Promise<string[]> {
+async function copyLabels(b: TestPod, aId: string): Promise<string[]> {
   const res = await b.api('GET', `/memories?origin=${aId}&limit=500`)
   return (res.body.memories as { label: string }[]).map((m) => m.label.slice(`peer:${aId}:`.length)).sort()
 }
@@ -47,21 +56,37 @@ async function write(a: PodProcess, label: string): Promise<void> {
   expect(res.status).toBe(201)
 }
 
+/**
+ * A (a process) and B (in this process, pull loop running, live wait 50 s) on `clock`, which
+ * starts at real time: A checks B's request timestamps against its own clock.
+ */
+async function livePairFakeB(clock: FakeClock): Promise<{ a: PodProcess; b: InProcessPod; aId: string; port: number }> {
+  const a = await start()
+  const b = await inProcessPod({ clock, autoSync: true, liveWaitSeconds: 50 })
+  inProcess.push(b)
+  return pairLive(a, b)
+}
+
 async function livePair(): Promise<{ a: PodProcess; b: PodProcess; aId: string; port: number }> {
   const [a, b] = await Promise.all([start(), start()])
+  return pairLive(a, b)
+}
+
+async function pairLive<B extends TestPod>(a: PodProcess, b: B): Promise<{ a: PodProcess; b: B; aId: string; port: number }> {
   await addPeer(a, b, { sync: false })
   await addPeer(b, a)
   await until(async () => (await held(a)) === 1, "B's long-poll held at A")
   return { a, b, aId: (await identityOf(a)).pod_id, port: Number(new URL(a.url).port) }
 }
 
-async function expectExactly(b: PodProcess, aId: string, labels: string[]): Promise<void> {
+async function expectExactly(b: TestPod, aId: string, labels: string[]): Promise<void> {
   await until(async () => (await copyLabels(b, aId)).length >= labels.length, `${labels.length} copies at B`)
   expect(await copyLabels(b, aId)).toEqual([...labels].sort())
 }
 
 test('A restarts while B is held: held requests are answered at once, B reconnects by itself', async () => {
-  let { a, b, aId, port } = await livePair()
+  const clock = new FakeClock(Date.now())
+  let { a, b, aId, port } = await livePairFakeB(clock)
   await write(a, 'public:before')
   await expectExactly(b, aId, ['public:before'])
   await until(async () => (await held(a)) === 1, 'B held again')
@@ -72,6 +97,8 @@ test('A restarts while B is held: held requests are answered at once, B reconnec
   running = running.filter((p) => p !== a)
   a = await start({ home: a.home, port })
   await write(a, 'public:after-restart')
+  // The answer at A's shutdown was empty and not held: B backs off (on its clock) and comes back.
+  clock.advance(BACKOFF_BASE_MS)
   await expectExactly(b, aId, ['public:before', 'public:after-restart'])
   await until(async () => (await held(a)) === 1, 'B live again')
   await write(a, 'public:live-again')
@@ -79,7 +106,8 @@ test('A restarts while B is held: held requests are answered at once, B reconnec
 }, 90_000)
 
 test('A is killed (kill -9) during the hold: B backs off, recovers when A is back, nothing lost or doubled', async () => {
-  let { a, b, aId, port } = await livePair()
+  const clock = new FakeClock(Date.now())
+  let { a, b, aId, port } = await livePairFakeB(clock)
   await write(a, 'public:one')
   await expectExactly(b, aId, ['public:one'])
   await until(async () => (await held(a)) === 1, 'B held again')
@@ -88,6 +116,8 @@ test('A is killed (kill -9) during the hold: B backs off, recovers when A is bac
   a = await start({ home: a.home, port })
   await write(a, 'public:two')
   await write(a, 'public:three')
+  // The dropped connection was B's first failure: it retries once its backoff is due.
+  clock.advance(BACKOFF_BASE_MS)
   await expectExactly(b, aId, ['public:one', 'public:two', 'public:three'])
   await until(async () => (await held(a)) === 1, 'B live again')
 }, 90_000)
