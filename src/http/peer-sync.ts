@@ -7,7 +7,7 @@
  */
 import { Hono } from 'hono'
 import { AuthError, PodError, TooLarge } from '../lib/errors'
-import { cancelQuietly, declaresOver, readBody } from '../lib/read-body'
+import { cancelQuietly, declaredLength, declaresOver, readBody } from '../lib/read-body'
 import {
   encodeSyncResponse,
   openSyncRequest,
@@ -33,23 +33,23 @@ export function peerSyncRoutes(deps: AppDeps) {
     // (contract Part 1b): the Bearer's shape and a current relationship. The timestamp window is
     // checked with the MAC (verifyRequest), since `clock_skew` goes only to a caller holding the
     // pair key (Part 1); such a body is bounded at 16 KiB like any other.
-    const body = c.req.raw.body
+    const raw = c.req.raw
     const auth = parseAuthorization(c.req.header('authorization'))
-    if (!auth) throw refuse(body, new AuthError('unauthorized', UNAUTHORIZED))
+    if (!auth) throw refuse(raw, new AuthError('unauthorized', UNAUTHORIZED))
     const nowMs = clock.now()
     // Checked on every request, so deleting the key file or the table revokes at once.
     const trusted = peers.trusted(auth.callerId)
     if (!trusted) {
       // Still `unauthorized` to the caller; the operator sees "pods that tried to pull from you".
       deps.onUnknownCaller?.(auth.callerId)
-      throw refuse(body, new AuthError('unauthorized', UNAUTHORIZED))
+      throw refuse(raw, new AuthError('unauthorized', UNAUTHORIZED))
     }
-    if (declaresOver(c.req.raw.headers, SYNC_REQUEST_MAX_BYTES)) throw refuse(body, tooLarge())
+    if (declaresOver(raw.headers, SYNC_REQUEST_MAX_BYTES)) throw refuse(raw, tooLarge())
     // A plain body is refused unread: whatever it holds already crossed every proxy in the clear.
-    if (!isSealed(c.req.header('content-type'))) throw refuse(body, sealedRequired())
-    // Then at most 16 KiB, counted as it streams, and the MAC over exactly those bytes; only a
-    // request whose MAC verifies is opened.
-    const sealed = await readBody(c.req.raw, SYNC_REQUEST_MAX_BYTES, { what: 'sync request' })
+    if (!isSealed(c.req.header('content-type'))) throw refuse(raw, sealedRequired())
+    // Then at most 16 KiB (readSealedBody) and the MAC over exactly those bytes; only a request
+    // whose MAC verifies is opened.
+    const sealed = await readSealedBody(raw)
     const pairKey = await identity.pairKey(auth.callerId, trusted.key)
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
 
@@ -59,7 +59,7 @@ export function peerSyncRoutes(deps: AppDeps) {
     if (memories.length === 0 && req.wait > 0 && deps.waiters) {
       // Long-poll: nothing new yet, so hold until a change this caller may receive commits.
       // The page above and the registration below are one synchronous step: no commit slips between.
-      const outcome = await deps.waiters.wait(req.scope, req.wait * 1000, c.req.raw.signal)
+      const outcome = await deps.waiters.wait(req.scope, req.wait * 1000, raw.signal)
       // The relationship may have ended while we held the request: serve nothing then.
       const still = peers.trusted(auth.callerId)
       if (!still || still.key !== trusted.key) throw new AuthError('unauthorized', UNAUTHORIZED)
@@ -113,8 +113,29 @@ function tooLarge(): TooLarge {
   return new TooLarge(`sync request is over ${SYNC_REQUEST_MAX_BYTES} bytes; send since, scope, limit and wait only`)
 }
 
-/** The error to throw for a request refused before its body was read; the body is released unread. */
-function refuse(body: ReadableStream<Uint8Array> | null, err: unknown): unknown {
-  cancelQuietly(body)
+/**
+ * The request body, at most SYNC_REQUEST_MAX_BYTES. With a declared Content-Length (already
+ * checked against the cap) and no Transfer-Encoding, the server's HTTP/1.1 framing hands us
+ * exactly that many bytes, so they are read in one call. Read as a stream, a ~200-byte body
+ * cost Bun 64–256 KiB of read buffers: an idle hub answering its long-polls collected garbage
+ * once per ~70 requests for them (bench/live-cycle.bench.ts with BUN_JSC_logGC=1). A chunked
+ * body, or one declaring both framings, is counted as it streams.
+ */
+async function readSealedBody(req: Request): Promise<Uint8Array> {
+  if (declaredLength(req.headers) === null || req.headers.has('transfer-encoding')) {
+    return readBody(req, SYNC_REQUEST_MAX_BYTES, { what: 'sync request' })
+  }
+  const bytes = new Uint8Array(await req.arrayBuffer())
+  // Framing guarantees this; a runtime that did not frame by Content-Length must still not slip the cap.
+  if (bytes.byteLength > SYNC_REQUEST_MAX_BYTES) throw tooLarge()
+  return bytes
+}
+
+/**
+ * The error to throw for a request refused before its body was read; the body is released
+ * unread. `body` is touched only here: creating the stream is work a served request never needs.
+ */
+function refuse(req: Request, err: unknown): unknown {
+  cancelQuietly(req.body)
   return err
 }

@@ -146,6 +146,26 @@ describe('nothing big before auth', () => {
     expect(await res.json()).toMatchObject({ error: 'too_large', message: expect.stringContaining('over 16384 bytes') })
   })
 
+  test('Content-Length beside Transfer-Encoding: chunked is counted as it streams, never read as declared', async () => {
+    // A declared length alone is read in one call (the framing bounds it); with a chunked body
+    // beside it, the declared length bounds nothing, so a reader trusting it would buffer all.
+    const req = sendPartial({
+      url: a.url,
+      path: '/peer/sync',
+      headers: { authorization: await signed('{}'), 'content-type': SEALED, 'content-length': '100' },
+      declaredBytes: 1024 * 1024,
+      firstBytes: 20 * 1024,
+      chunked: true,
+    })
+    try {
+      // The server refuses the ambiguous framing (400) or the count passes 16 KiB (413): either way
+      // it answers while the rest of the body has not been sent.
+      expect([400, 413]).toContain(await req.status)
+    } finally {
+      req.close()
+    }
+  })
+
   test('a sealed request of just under 16 KiB is still read, judged on its MAC and opened', async () => {
     // 16 globs of 128 characters plus the rest: the largest request the limits allow, sealed.
     const scope = Array.from({ length: 16 }, (_, i) => `public:${String(i).padStart(2, '0')}${'*'.repeat(119)}`)
