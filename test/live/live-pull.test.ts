@@ -5,6 +5,7 @@
  */
 import { afterEach, expect, test } from 'bun:test'
 import { shortId } from '../../src/identity'
+import { FakeClock } from '../../src/lib/clock'
 import { addPeer, copies, livePods, pullLines, until, type LivePod } from './_live-pods'
 
 const pods = livePods()
@@ -72,9 +73,11 @@ test('a burst of 10,000 writes reaches B completely, in pages rather than 10,000
 }, 90_000)
 
 test('a mass delete that arrives live in small answers is still held as one (the guard sees the whole burst)', async () => {
-  // A 1 s wait, so the quiet answer that settles staged tombstones comes within the test.
-  const a = await pods.start({ liveWaitSeconds: 1 })
-  const b = await pods.start({ liveWaitSeconds: 1 })
+  // A 1 s wait on a clock both pods share (a FakeClock: it starts at real time and moves only
+  // when told), so the quiet answer that settles staged tombstones comes when the test says.
+  const clock = new FakeClock(Date.now())
+  const a = await pods.start({ liveWaitSeconds: 1, clock })
+  const b = await pods.start({ liveWaitSeconds: 1, clock })
   await addPeer(a, b, { sync: false })
   const ids = Array.from({ length: 200 }, (_, i) => a.store.remember({ label: `public:m${i}`, content: `memory ${i}` }).id)
   await addPeer(b, a)
@@ -84,6 +87,13 @@ test('a mass delete that arrives live in small answers is still held as one (the
     a.store.forget(ids[i]!)
     if (i % 5 === 4) await new Promise((r) => setTimeout(r, 1))
   }
+  // Held again after the last deletion: B has every one of them (a commit wakes a held request
+  // at once, and a request that is behind is answered at once), staged and not yet judged.
+  await until(() => a.heldPolls() === 1, "B's long-poll held after the burst")
+  expect(b.store.peerState(a.id).held_deletes).toBe(0)
+  expect(b.store.countPeerCopies(a.id)).toBe(200)
+  // The hold runs out: A's quiet answer settles the staged tombstones, judged as one burst.
+  clock.advance(1000)
   await until(() => b.store.peerState(a.id).held_deletes === 150, 'the 150 deletions held at B')
   expect(b.store.countPeerCopies(a.id)).toBe(200)
   expect(pullLines(b, shortId(a.id)).length).toBeGreaterThan(2) // it did arrive in several answers
