@@ -14,7 +14,8 @@ import { BACKOFF_BASE_MS } from '../../src/sync/constants'
 import { cleanup, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
 import { identityOf } from '../helpers/federation'
 
-const N = 20_000
+/** Eight pages of 500. */
+const N = 4_000
 let procs: PodProcess[] = []
 let pods: Pod[] = []
 let homes: string[] = []
@@ -65,9 +66,20 @@ test('killed mid-pull: request_failed, retried with backoff, completes exactly o
   a = await spawnPod({ home: a.home, args: ['--port', port] })
   procs.push(a)
 
+  // Kill A in the same synchronous step as B's commit of the first page: the pull is cut with
+  // most pages still to come (only what is already on the wire can still arrive).
+  const firstPage = new Promise<void>((resolve) => {
+    const off = b.store.onCommit(
+      () => {
+        a.proc.kill('SIGKILL')
+        off()
+        resolve()
+      },
+      { copies: true },
+    )
+  })
   const pull = b.syncNow(idA)
-  // Kill A once part of the data has arrived.
-  await until(() => b.store.countPeerCopies(idA) > 0, 20_000, 'the first page')
+  await firstPage
   await a.kill9()
   const [first] = await pull
   expect(first).toMatchObject({ ok: false, error: 'request_failed' })
