@@ -21,6 +21,19 @@ export function liveWaitOverride(): number | undefined {
   return Number(raw)
 }
 
+/**
+ * MAZEMAKER_CONNECT_TIMEOUT_MS: how long one peer URL may take to answer (headers) before the
+ * next advertised URL is tried, 100..60000 ms (default CONNECT_TIMEOUT_MS, 5 s). Lower it where a
+ * black-holed first URL is common and peers answer fast; raise it for slow links.
+ */
+export function connectTimeoutOverride(): number | undefined {
+  const raw = process.env.MAZEMAKER_CONNECT_TIMEOUT_MS
+  if (raw === undefined || raw === '') return undefined
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 100 || Number(raw) > 60_000)
+    throw new PodError('usage', `MAZEMAKER_CONNECT_TIMEOUT_MS must be a number of milliseconds from 100 to 60000, got ${raw}`)
+  return Number(raw)
+}
+
 export function serveCommand(flags: GlobalFlags) {
   return defineCommand({
     meta: { name: 'serve', description: 'Run the pod: local API, MCP, panel and federation (default command)' },
@@ -36,6 +49,7 @@ export function serveCommand(flags: GlobalFlags) {
         log: baseLog,
         syncIntervalSeconds: syncIntervalOverride(),
         liveWaitSeconds: liveWaitOverride(),
+        connectTimeoutMs: connectTimeoutOverride(),
       })
       const log = baseLog.with({ pod: shortId(pod.id) })
       await new Promise<void>((resolve) => {
