@@ -21,13 +21,18 @@ node_modules/.bin/tsc --noEmit -p .
 echo "== build the binary"
 "$BUN" build/compile.ts
 
+# Test files run in parallel worker processes (most of their time is real pods starting and
+# answering, so more workers than cores pays). MZM_TEST_JOBS overrides; test/timings.json (per-file
+# milliseconds, refreshed by `npm run test:timings`) makes the slowest files start first.
+JOBS=${MZM_TEST_JOBS:-4}
+
 # Runs `bun test` with the given arguments, teeing to test-artifacts/$1.log; sets $status,
 # $pass and $fail from bun's summary.
 run_pass() {
   local log="test-artifacts/$1.log"
   shift
   set +e
-  "$BUN" test --timeout 60000 "$@" 2>&1 | tee "$log"
+  "$BUN" test --timeout 60000 --parallel="$JOBS" --timings=test/timings.json "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
   pass=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
@@ -36,18 +41,20 @@ run_pass() {
 
 mkdir -p test-artifacts
 echo "== bun test"
+started=$SECONDS
 run_pass bun-test "$@"
 bun_status=$status bun_pass=$pass bun_fail=$fail
-echo "bun pass: ${bun_pass} passed, ${bun_fail} failed"
+echo "bun pass: ${bun_pass} passed, ${bun_fail} failed in $((SECONDS - started)) s"
 
 # The black-box suites once more with every pod, rendezvous and CLI process under Deno
 # (test/helpers/pod-process.ts reads MZM_TEST_RUNTIME). Skipped when files were named.
 deno_status=0 deno_pass=0 deno_fail=0
 if [ "$#" -eq 0 ]; then
   echo "== deno pass: test/integration with pods under Deno"
+  started=$SECONDS
   MZM_TEST_RUNTIME=deno run_pass deno-test test/integration
   deno_status=$status deno_pass=$pass deno_fail=$fail
-  echo "deno pass: ${deno_pass} passed, ${deno_fail} failed"
+  echo "deno pass: ${deno_pass} passed, ${deno_fail} failed in $((SECONDS - started)) s"
   if [ "$deno_pass" = "0" ] && [ "$deno_status" = "0" ]; then deno_status=1; echo "deno pass: no test ran" >&2; fi
 else
   echo "== deno pass skipped (test files named on the command line)"
