@@ -19,6 +19,13 @@ import { TAR_END, tarHeader, tarPadding } from './tar'
 export const BACKUP_FORMAT = 'mazemaker-backup'
 export const BACKUP_VERSION = 1
 export const MIN_PASSPHRASE_CHARS = 10
+/**
+ * log2 of scrypt's N for every file mazemaker seals under a passphrase (backup and export):
+ * 2^18, age's own default, about a second and 256 MiB per derivation. Set explicitly so it
+ * stays ours if the library's default moves; restore and import refuse a file asking for more
+ * (src/backup/age-header.ts), since its maker, not us, chose what we would spend on it.
+ */
+export const SCRYPT_WORK_FACTOR = 18
 const READ_CHUNK = 1024 * 1024
 
 export interface Manifest {
@@ -118,7 +125,7 @@ export interface BackupOptions {
   passphrase: string
   now?: Date
   /**
-   * Tests only: log2 of scrypt's N for this archive (age's default, 18, when absent). Restore
+   * Tests only: log2 of scrypt's N for this archive (SCRYPT_WORK_FACTOR when absent). Restore
    * reads the factor from the file, so tests that only need *an* archive pass a small one instead
    * of spending a second of CPU per key derivation. Deliberately not reachable from the CLI, an
    * environment variable or pod.toml: an operator's backups are always made at full strength.
@@ -137,7 +144,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
   const podId = loadPodConfig(paths.podToml).pod_id
   const encrypter = new Encrypter()
   encrypter.setPassphrase(checkPassphrase(opts.passphrase))
-  if (opts.scryptWorkFactor !== undefined) encrypter.setScryptWorkFactor(opts.scryptWorkFactor)
+  encrypter.setScryptWorkFactor(opts.scryptWorkFactor ?? SCRYPT_WORK_FACTOR)
   // The snapshot lands inside the home (0700), never in a shared temp directory.
   const staging = mkdtempSync(join(paths.root, '.backup-'))
   try {

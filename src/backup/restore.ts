@@ -14,6 +14,7 @@ import { Decrypter } from 'age-encryption'
 import { loadPodConfig } from '../identity'
 import { BadInput, Conflict, PodError } from '../lib/errors'
 import { fsyncDir } from '../lib/atomic-file'
+import { checkAgeHeader, peekHead } from './age-header'
 import { BACKUP_FORMAT, BACKUP_VERSION, type Manifest } from './backup'
 import { isBackupEntry, MANIFEST_ENTRY } from './home-files'
 import { readTar, type TarSink } from './tar'
@@ -41,6 +42,18 @@ function targetState(home: string): 'absent' | 'empty' {
 export async function restoreBackup(opts: { file: string; home: string; passphrase: string }): Promise<RestoreResult> {
   const home = resolve(opts.home)
   const state = targetState(home)
+  // Before any directory is made or key derived: the file, not us, chose its scrypt cost.
+  const sealed = await peekHead(Readable.toWeb(createReadStream(resolve(opts.file))) as unknown as ReadableStream<Uint8Array>).catch((err) => {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new BadInput(`no backup file at ${resolve(opts.file)}`)
+    throw new PodError('bad_backup', `cannot read ${opts.file} (${code ?? String(err)}); check the path and its permissions`, { cause: err })
+  })
+  try {
+    checkAgeHeader(sealed.head, { name: opts.file, remedy: 'make the backup again with `mazemaker backup`' })
+  } catch (err) {
+    await sealed.stream.cancel()
+    throw err
+  }
   mkdirSync(dirname(home), { recursive: true, mode: 0o700 })
   const staging = `${home}.restoring-${randomBytes(6).toString('hex')}`
   mkdirSync(staging, { mode: 0o700 })
@@ -51,10 +64,9 @@ export async function restoreBackup(opts: { file: string; home: string; passphra
     decrypter.addPassphrase(opts.passphrase)
     let plain: ReadableStream<Uint8Array>
     try {
-      plain = await decrypter.decrypt(Readable.toWeb(createReadStream(resolve(opts.file))) as unknown as ReadableStream<Uint8Array>)
+      plain = await decrypter.decrypt(sealed.stream)
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err)
-      if ((err as { code?: string }).code === 'ENOENT') throw new BadInput(`no backup file at ${resolve(opts.file)}`)
       throw new PodError('bad_backup', `cannot open ${opts.file}: wrong passphrase, or not a mazemaker backup (${msg})`, { cause: err })
     }
     const gunzip = new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>

@@ -14,7 +14,8 @@ import { homePaths, loadPodConfig } from '../identity'
 import { writeFileAtomic } from '../lib/atomic-file'
 import { PodError } from '../lib/errors'
 import { isPublicLabel, type Memory } from '../store'
-import { checkPassphrase } from '../backup'
+import { checkPassphrase, SCRYPT_WORK_FACTOR } from '../backup'
+import { AGE_HEADER_MAX, AGE_MAGIC, checkAgeHeader } from '../backup/age-header'
 import { memoryKey, parseJsonl, toJsonl, type ExportLine } from '../backup/jsonl'
 import { DEFAULT_KG_PREFIX, graphToMemories } from '../backup/server-memory'
 import { answer, homeRoot, type Answer, type GlobalFlags, type PodApi, type PodClient } from './context'
@@ -23,7 +24,6 @@ import { printJson, withPod } from './with-pod'
 
 const PAGE = 500
 const IMPORT_CONCURRENCY = 16
-const AGE_MAGIC = 'age-encryption.org/v1\n'
 
 type MemoryPage = Answer<Awaited<ReturnType<PodApi['memories']['$get']>>>
 
@@ -49,14 +49,25 @@ async function readInput(file: string): Promise<Uint8Array> {
 }
 
 /** Plain text of an export: decrypted first when it is an age file (binary or armored). */
-async function openExport(bytes: Uint8Array): Promise<string> {
+async function openExport(bytes: Uint8Array, file: string): Promise<string> {
   const head = new TextDecoder().decode(bytes.subarray(0, 64))
   const armored = head.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')
   if (!armored && !head.startsWith(AGE_MAGIC)) return new TextDecoder().decode(bytes)
+  let sealed: Uint8Array
+  try {
+    sealed = armored ? armor.decode(new TextDecoder().decode(bytes)) : bytes
+  } catch (err) {
+    throw new PodError(
+      'bad_backup',
+      `the export is not valid armored age (${err instanceof Error ? err.message : err}); export it again with \`mazemaker export\``,
+    )
+  }
+  // Before asking for the passphrase or deriving a key: the file, not us, chose its scrypt cost.
+  checkAgeHeader(sealed.subarray(0, AGE_HEADER_MAX), { name: file, remedy: 're-export it with `mazemaker export`' })
   const d = new Decrypter()
   d.addPassphrase(await backupPassphrase(false))
   try {
-    return await d.decrypt(armored ? armor.decode(new TextDecoder().decode(bytes)) : bytes, 'text')
+    return await d.decrypt(sealed, 'text')
   } catch (err) {
     throw new PodError('bad_backup', `cannot decrypt the export: wrong passphrase or a damaged file (${err instanceof Error ? err.message : err})`)
   }
@@ -147,6 +158,7 @@ export function exportCommands(flags: GlobalFlags) {
       if (hasPrivate && !args.plaintext) {
         const e = new Encrypter()
         e.setPassphrase(checkPassphrase(await backupPassphrase(true)))
+        e.setScryptWorkFactor(SCRYPT_WORK_FACTOR)
         const sealed = await e.encrypt(text)
         // Armored on a terminal-free stdout too, so it survives pipes and copy-paste.
         data = toStdout ? armor.encode(sealed) : sealed
@@ -180,7 +192,8 @@ export function exportCommands(flags: GlobalFlags) {
     async run({ args }) {
       if (args.from !== 'jsonl' && args.from !== 'server-memory') throw new PodError('usage', `--from must be jsonl or server-memory, got ${args.from}`)
       const bytes = await readInput(args.file)
-      const text = args.from === 'jsonl' ? await openExport(bytes) : new TextDecoder().decode(bytes)
+      const text =
+        args.from === 'jsonl' ? await openExport(bytes, args.file === '-' ? 'the export on standard input' : args.file) : new TextDecoder().decode(bytes)
       // Inside withPod: the home exists (and pod.toml with it) once its pod is found or started.
       const result = await withPod(flags, async (pod) => {
         const config = loadPodConfig(homePaths(homeRoot(flags)).podToml)
