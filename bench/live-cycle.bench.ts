@@ -10,6 +10,8 @@
  *
  *   WAIT=1   each request is held 1 s and answered empty at its deadline (the idle hub's cycle)
  *   WAIT=0   answered at once (the same request without the hold, to separate the two)
+ *   WAIT=41-50 SPOKES=2000   the idle hub itself, as live.bench.ts's idle window sees it (each
+ *            wait drawn per request like the puller's), without that bench's latency phases
  *   BASE=<checkout>   a second hub from that checkout's src/main.ts (e.g. a `git archive main`
  *            export with node_modules linked), measured in the same windows: on a shared
  *            machine only a paired run compares two versions fairly, since load moves CPU
@@ -21,6 +23,7 @@
  *
  *   npx bun bench/live-cycle.bench.ts
  *   SPOKES=60 WAIT=1 SECONDS=30 ROUNDS=3 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
+ *   SPOKES=2000 WAIT=41-50 SECONDS=60 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
  *   POD_PROF=/tmp/prof npx bun bench/live-cycle.bench.ts   # hub under bun --cpu-prof-md, written at its exit
  */
 import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
@@ -37,7 +40,10 @@ import { announce, envInt, identityOf, loadNote, podCommand, spawnChild, stdinLi
 
 const CHILD_FLAG = '--child=cycle-spokes'
 const SPOKES = envInt('SPOKES', 60)
-const WAIT = envInt('WAIT', 1)
+/** `1`, or a range `41-50` (a whole number of seconds drawn per request, as the puller does). */
+const WAIT = waitRange(process.env.WAIT ?? '1')
+/** Spoke processes per hub: Bun's fetch runs at most 256 requests at once per process. */
+const CHILDREN = Math.max(1, envInt('CHILDREN', Math.ceil(SPOKES / 250)))
 const SECONDS = envInt('SECONDS', 30)
 const ROUNDS = Math.max(1, envInt('ROUNDS', 1))
 const IDLE_S = envInt('IDLE_S', 10)
@@ -48,7 +54,7 @@ const HUB_RATE = 2000 / 45.5
 
 /** Child: SPOKES homes that, once told, re-ask `hub` in a loop; reports answers on demand. */
 async function spokesChild(configFile: string): Promise<void> {
-  const cfg = JSON.parse(readFileSync(configFile, 'utf8')) as { count: number; wait: number; hub: { id: PodId; key: PublicKey; url: string } }
+  const cfg = JSON.parse(readFileSync(configFile, 'utf8')) as { count: number; wait: [number, number]; hub: { id: PodId; key: PublicKey; url: string } }
   const homes: PodHome[] = []
   for (let i = 0; i < cfg.count; i++) homes.push(await openHome(tempHome('mzm-cycle-spoke-'), { log: memoryLogger() }))
   await announce({ spokes: homes.map((h) => ({ id: h.identity.podId, key: h.identity.publicKey })) })
@@ -77,7 +83,7 @@ async function spokesChild(configFile: string): Promise<void> {
         let since = (await ask(null, 0)).cursor
         while (!stop) {
           try {
-            const page = await ask(since, cfg.wait)
+            const page = await ask(since, cfg.wait[0] + Math.floor(Math.random() * (cfg.wait[1] - cfg.wait[0] + 1)))
             if (page.memories.length !== 0) throw new Error('the idle cycle got a non-empty page')
             since = page.cursor
             answers++
@@ -103,7 +109,7 @@ async function spokesChild(configFile: string): Promise<void> {
 interface Hub {
   name: string
   pod: PodProcess
-  child: Child
+  children: Child[]
 }
 
 async function startHub(name: string, command: string[] | undefined, dir: string, index: number): Promise<Hub> {
@@ -112,10 +118,15 @@ async function startHub(name: string, command: string[] | undefined, dir: string
   const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
   // A few shareable memories, so the spokes' cursor is a real one past them.
   for (let i = 0; i < 5; i++) await pod.api('POST', '/memories', { label: `public:cycle-${i}`, content: `cycle bench ${i}` })
-  const file = join(dir, `hub-${index}.json`)
-  writeFileSync(file, JSON.stringify({ count: SPOKES, wait: WAIT, hub }))
-  const child = await spawnChild(import.meta.path, [CHILD_FLAG, file], 300_000)
-  const spokes = child.ready.spokes as { id: PodId; key: PublicKey }[]
+  const children = await Promise.all(
+    Array.from({ length: CHILDREN }, (_, c) => {
+      const file = join(dir, `hub-${index}-${c}.json`)
+      const count = Math.floor(SPOKES / CHILDREN) + (c < SPOKES % CHILDREN ? 1 : 0)
+      writeFileSync(file, JSON.stringify({ count, wait: WAIT, hub }))
+      return spawnChild(import.meta.path, [CHILD_FLAG, file], 600_000)
+    }),
+  )
+  const spokes = children.flatMap((c) => c.ready.spokes as { id: PodId; key: PublicKey }[])
   // The hub trusts every spoke, written as an operator's provisioning script would (read live).
   const paths = homePaths(pod.home)
   for (const s of spokes) writeFileAtomic(join(paths.peerKeyDir, `${s.id}.key`), `${s.key}\n`, 0o600)
@@ -127,16 +138,27 @@ async function startHub(name: string, command: string[] | undefined, dir: string
     ),
     0o600,
   )
-  return { name, pod, child }
+  return { name, pod, children }
 }
 
-async function count(hub: Hub): Promise<{ answers: number; failures: number; firstFailure: string }> {
-  hub.child.send(JSON.stringify({ op: 'count' }))
-  return hub.child.next()
+/** Sends `op` to every spoke process of every hub and collects their answers, per hub. */
+async function all(hubs: Hub[], op: string): Promise<any[][]> {
+  for (const h of hubs) for (const c of h.children) c.send(JSON.stringify({ op }))
+  return Promise.all(hubs.map((h) => Promise.all(h.children.map((c) => c.next()))))
+}
+
+async function counts(hubs: Hub[]): Promise<{ answers: number; failures: number; firstFailure: string }[]> {
+  return (await all(hubs, 'count')).map((per) => ({
+    answers: per.reduce((s, x) => s + x.answers, 0),
+    failures: per.reduce((s, x) => s + x.failures, 0),
+    firstFailure: per.find((x) => x.firstFailure)?.firstFailure ?? '',
+  }))
 }
 
 async function main(): Promise<void> {
-  console.log(`# hub CPU per long-poll cycle: ${SPOKES} spokes re-asking in a loop, wait ${WAIT} s (Bun ${Bun.version}; ${loadNote()})`)
+  console.log(
+    `# hub CPU per long-poll cycle: ${SPOKES} spokes in ${CHILDREN} processes re-asking in a loop, wait ${WAIT.join('-')} s (Bun ${Bun.version}; ${loadNote()})`,
+  )
   const dir = mkdtempSync(join(tmpdir(), 'mzm-cycle-bench-'))
   const hubs: Hub[] = []
   try {
@@ -146,15 +168,15 @@ async function main(): Promise<void> {
     // Each hub's own idle rate (nothing asked), subtracted below: it is not the cycle's.
     await Bun.sleep(WARMUP_S * 1000)
     const idle = await windows(hubs, IDLE_S)
-    for (const h of hubs) h.child.send(JSON.stringify({ op: 'start' }))
-    await Promise.all(hubs.map((h) => h.child.next()))
-    await Bun.sleep(WARMUP_S * 1000)
+    await all(hubs, 'start')
+    // Long waits: every spoke's first long-poll is held and the hub is in its steady state.
+    await Bun.sleep((WARMUP_S + (WAIT[1] > 1 ? WAIT[1] : 0)) * 1000)
 
     const perCycle: number[][] = hubs.map(() => [])
     for (let r = 0; r < ROUNDS; r++) {
-      const before = await Promise.all(hubs.map(count))
+      const before = await counts(hubs)
       const busy = await windows(hubs, SECONDS)
-      const after = await Promise.all(hubs.map(count))
+      const after = await counts(hubs)
       console.log(`\n## round ${r + 1} (${loadNote()})`)
       for (const [i, h] of hubs.entries()) {
         const n = Math.max(1, after[i]!.answers - before[i]!.answers)
@@ -185,9 +207,9 @@ async function main(): Promise<void> {
     }
     console.log(`\n(${loadNote()})`)
   } finally {
-    for (const h of hubs) h.child.send(JSON.stringify({ op: 'stop' }))
-    await Promise.all(hubs.map((h) => h.child.next().catch(() => undefined)))
-    await Promise.all(hubs.map((h) => h.child.stop()))
+    for (const h of hubs) for (const c of h.children) c.send(JSON.stringify({ op: 'stop' }))
+    await Promise.all(hubs.flatMap((h) => h.children.map((c) => c.next().catch(() => undefined))))
+    await Promise.all(hubs.flatMap((h) => h.children.map((c) => c.stop())))
     for (const h of hubs) {
       await h.pod.stop().catch(() => undefined)
       rmSync(h.pod.home, { recursive: true, force: true })
@@ -208,6 +230,14 @@ async function windows(hubs: Hub[], seconds: number): Promise<{ cpu: number; use
     const system = b[i]!.system - a[i]!.system
     return { cpu: user + system, user, system, s }
   })
+}
+
+function waitRange(text: string): [number, number] {
+  const m = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(text)
+  const lo = Number(m?.[1])
+  const hi = Number(m?.[2] ?? m?.[1])
+  if (!m || hi < lo || hi > 50) throw new Error(`WAIT must be seconds (0..50) or a range like 41-50, got ${text}`)
+  return [lo, hi]
 }
 
 /** utime and stime (seconds) of a process, from /proc/<pid>/stat (USER_HZ 100). */

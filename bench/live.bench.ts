@@ -78,15 +78,19 @@ async function spokesChild(configFile: string): Promise<void> {
           maxContentBytes: config.max_content_bytes,
           clock: systemClock,
         })
-        // The measured moment: the copy is committed AND recall finds it.
-        store.onCommit((changes) => {
-          const e = expecting
-          if (!e || e.arrivals[i] !== null) return
-          if (!changes.some((c) => c.op === 'insert' && c.origin_peer !== null)) return
-          if (!store.recall(e.token, 1).some((h) => h.content.includes(e.token))) return
-          e.arrivals[i] = now()
-          if (--e.left === 0) e.done()
-        })
+        // The measured moment: the copy is committed AND recall finds it. Pulled copies reach a
+        // commit listener only when it asks for them (`copies`, as the panel's event stream does).
+        store.onCommit(
+          (changes) => {
+            const e = expecting
+            if (!e || e.arrivals[i] !== null) return
+            if (!changes.some((c) => c.op === 'insert' && c.origin_peer !== null)) return
+            if (!store.recall(e.token, 1).some((h) => h.content.includes(e.token))) return
+            e.arrivals[i] = now()
+            if (--e.left === 0) e.done()
+          },
+          { copies: true },
+        )
         const loop = createSyncLoop({
           selfId: identity.podId,
           listPeers: () => peers.list().peers,
