@@ -12,8 +12,8 @@ import { FakeClock, MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
 import { pullPage } from '../../src/sync/peer-client'
-import { createSyncLoop, type SyncResult } from '../../src/sync/sync-loop'
 import { tempHome } from '../helpers/pod-process'
+import { syncLoopInto } from '../helpers/sync-loop'
 import { until } from './_live-pods'
 
 let pods: Pod[] = []
@@ -125,20 +125,7 @@ test('fallback: a live peer that goes away backs off, is pulled on the interval,
   pods.push(b)
   a.home.peers.add({ id: b.id as PodId, key: b.home.identity.publicKey, url: b.url, sync: false })
   b.home.peers.add({ id: a.id as PodId, key: a.home.identity.publicKey, url: a.url })
-  const results: SyncResult[] = []
-  const loop = createSyncLoop({
-    selfId: b.home.identity.podId,
-    listPeers: () => b.home.peers.list().peers,
-    getPeer: (id) => b.home.peers.get(id),
-    pairKey: (id, key) => b.home.identity.pairKey(id, key),
-    store: b.store,
-    clock,
-    log: bLog,
-    intervalMs: () => 5 * MINUTE_MS,
-    resolveUrl: async (p) => p.url || null,
-    random: () => 0,
-    onPulled: (_, r) => results.push(r),
-  })
+  const { loop, results } = syncLoopInto(b, clock, { log: bLog })
   try {
     loop.start()
     await until(() => a.heldPolls() === 1, "B's long-poll held at A (after a first normal pull)")

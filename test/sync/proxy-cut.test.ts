@@ -9,12 +9,13 @@
 import { afterEach, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import type { PodId } from '../../src/identity'
-import { FakeClock, MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
+import { FakeClock, SECOND_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
 import { cutsAgree, isProxyCut, proxyCutMessage, waitUnder } from '../../src/sync/proxy-cut'
-import { createSyncLoop, type SyncLoop, type SyncResult } from '../../src/sync/sync-loop'
+import type { SyncLoop } from '../../src/sync/sync-loop'
 import { tempHome } from '../helpers/pod-process'
+import { syncLoopInto } from '../helpers/sync-loop'
 import { until } from '../live/_live-pods'
 
 test('a cut is a gateway error or a dropped connection after a real hold and before the wait', () => {
@@ -86,24 +87,8 @@ async function setup(limit: { ms: number }) {
   const b = await pod(clock)
   a.home.peers.add({ id: b.id as PodId, key: b.home.identity.publicKey, url: b.url, sync: false })
   b.home.peers.add({ id: a.id as PodId, key: a.home.identity.publicKey, url: a.url })
-  const log = memoryLogger()
   const proxy = cuttingProxy(clock, limit)
-  const results: SyncResult[] = []
-  const loop = createSyncLoop({
-    selfId: b.home.identity.podId,
-    listPeers: () => b.home.peers.list().peers,
-    getPeer: (id) => b.home.peers.get(id),
-    pairKey: (id, key) => b.home.identity.pairKey(id, key),
-    store: b.store,
-    clock,
-    log,
-    intervalMs: () => 5 * MINUTE_MS,
-    resolveUrl: async (p) => p.url || null,
-    random: () => 0,
-    fetch: proxy.fetch,
-    liveWaitSeconds: 50,
-    onPulled: (_, r) => results.push(r),
-  })
+  const { loop, results, log } = syncLoopInto(b, clock, { fetch: proxy.fetch, liveWaitSeconds: 50 })
   loops.push(loop)
   loop.start()
   // The first pull is a normal one; the second, a long-poll held at A.

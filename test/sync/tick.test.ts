@@ -11,8 +11,9 @@ import { FakeClock, MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
 import { MAX_CONCURRENT_PULLS, PULL_BUDGET_MS } from '../../src/sync/constants'
-import { createSyncLoop, type SyncLoop, type SyncResult } from '../../src/sync/sync-loop'
+import type { SyncLoop } from '../../src/sync/sync-loop'
 import { tempHome } from '../helpers/pod-process'
+import { syncLoopInto } from '../helpers/sync-loop'
 import { entry, servedPeer, untilAborted, waitFor, type ServedPeer } from './_served-peer'
 
 const INTERVAL_MS = 5 * MINUTE_MS
@@ -44,25 +45,13 @@ async function pod(clock: FakeClock): Promise<Pod> {
 
 /** A loop pulling into `b`, started, with every result it produces collected. */
 function loopFor(b: Pod, clock: FakeClock) {
-  const results: SyncResult[] = []
-  const log = memoryLogger()
-  const loop = createSyncLoop({
-    selfId: b.home.identity.podId,
-    listPeers: () => b.home.peers.list().peers,
-    getPeer: (id) => b.home.peers.get(id),
-    pairKey: (id, key) => b.home.identity.pairKey(id, key),
-    store: b.store,
-    clock,
-    log,
+  const pulling = syncLoopInto(b, clock, {
     intervalMs: () => INTERVAL_MS,
-    resolveUrl: async (p) => p.url || null,
-    random: () => 0, // no jitter: due exactly one interval later
     liveWaitSeconds: 0, // the interval schedule alone (live long-polls: test/live/)
-    onPulled: (_, r) => results.push(r),
   })
-  loops.push(loop)
-  loop.start()
-  return { loop, results, log }
+  loops.push(pulling.loop)
+  pulling.loop.start()
+  return pulling
 }
 
 /** Lets the loop act on the time just set, then waits for the pulls it started. */
