@@ -10,7 +10,7 @@
  *
  *   WAIT=1   each request is held 1 s and answered empty at its deadline (the idle hub's cycle)
  *   WAIT=0   answered at once (the same request without the hold, to separate the two)
- *   WAIT=41-50 SPOKES=2000   the idle hub itself, as live.bench.ts's idle window sees it (each
+ *   WAIT=45-50 SPOKES=2000   the idle hub itself, as live.bench.ts's idle window sees it (each
  *            wait drawn per request like the puller's), without that bench's latency phases
  *   BASE=<checkout>   a second hub from that checkout's src/main.ts (e.g. a `git archive main`
  *            export with node_modules linked), measured in the same windows: on a shared
@@ -23,7 +23,7 @@
  *
  *   npx bun bench/live-cycle.bench.ts
  *   SPOKES=60 WAIT=1 SECONDS=30 ROUNDS=3 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
- *   SPOKES=2000 WAIT=41-50 SECONDS=60 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
+ *   SPOKES=2000 WAIT=45-50 SECONDS=60 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
  *   POD_PROF=/tmp/prof npx bun bench/live-cycle.bench.ts   # hub under bun --cpu-prof-md, written at its exit
  */
 import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
@@ -40,7 +40,7 @@ import { announce, envInt, identityOf, loadNote, podCommand, spawnChild, stdinLi
 
 const CHILD_FLAG = '--child=cycle-spokes'
 const SPOKES = envInt('SPOKES', 60)
-/** `1`, or a range `41-50` (a whole number of seconds drawn per request, as the puller does). */
+/** `1`, or a range `45-50` (a whole number of seconds drawn per request, as the puller does). */
 const WAIT = waitRange(process.env.WAIT ?? '1')
 /** Spoke processes per hub: Bun's fetch runs at most 256 requests at once per process. */
 const CHILDREN = Math.max(1, envInt('CHILDREN', Math.ceil(SPOKES / 250)))
@@ -49,8 +49,8 @@ const ROUNDS = Math.max(1, envInt('ROUNDS', 1))
 const IDLE_S = envInt('IDLE_S', 10)
 const WARMUP_S = envInt('WARMUP_S', 5)
 const BASE = process.env.BASE ?? ''
-/** What an idle hub with 2,000 spokes answers per second: each re-asks once per 41–50 s wait. */
-const HUB_RATE = 2000 / 45.5
+/** What an idle hub with 2,000 spokes answers per second: each re-asks once per 45–50 s wait (liveWaitS). */
+const HUB_RATE = 2000 / 47.5
 
 /** Child: SPOKES homes that, once told, re-ask `hub` in a loop; reports answers on demand. */
 async function spokesChild(configFile: string): Promise<void> {
@@ -236,7 +236,7 @@ function waitRange(text: string): [number, number] {
   const m = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(text)
   const lo = Number(m?.[1])
   const hi = Number(m?.[2] ?? m?.[1])
-  if (!m || hi < lo || hi > 50) throw new Error(`WAIT must be seconds (0..50) or a range like 41-50, got ${text}`)
+  if (!m || hi < lo || hi > 50) throw new Error(`WAIT must be seconds (0..50) or a range like 45-50, got ${text}`)
   return [lo, hi]
 }
 

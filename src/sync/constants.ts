@@ -41,5 +41,9 @@ export const LIVE_WAIT_S = 50
 export const LIVE_MIN_HOLD_MS = SECOND_MS
 /** A held long-poll may answer this much after its wait (a hub answering thousands at once, a busy machine). */
 export const LONG_POLL_SLACK_MS = 15 * SECOND_MS
-/** Live pulls ask for a wait up to this much shorter, at random, so held requests do not all expire together. */
-export const LIVE_WAIT_JITTER_S = 10
+/**
+ * Live pulls ask for a wait up to this much shorter, at random (45–50 s at the 50 s cap), so
+ * held requests do not all expire together. Narrow on purpose: each peer's later re-asks drift
+ * apart by its own draws, and every second off the wait is re-asks an idle hub pays for.
+ */
+export const LIVE_WAIT_JITTER_S = 6

@@ -4,7 +4,7 @@
  * (done, next page, page cap, stuck cursor). No clock, no I/O: sync-loop.ts and pull-peer.ts
  * call these with the time and the randomness they hold, so every rule is unit-tested alone.
  */
-import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
+import { BACKOFF_BASE_MS, LIVE_WAIT_JITTER_S, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
 
 /** How a pull attempt ended, as far as scheduling cares. */
 export type PullOutcome =
@@ -98,4 +98,15 @@ export function pageStep(page: { more: boolean; cursor: string }, since: string 
   if (page.cursor === since) return 'stuck'
   if (pages >= maxPages) return 'page_cap'
   return 'next'
+}
+
+/**
+ * The `wait` (whole seconds) a live pull asks for, given the most it may ask (`maxWait`) and
+ * `random` in [0, 1): up to LIVE_WAIT_JITTER_S shorter (never more than a fifth of the wait), so
+ * 2,000 peers that started together do not all re-ask together. Past the first cycle each peer's
+ * phase is the sum of its own draws, so they spread further on their own: a narrow range keeps
+ * them apart while re-asking as seldom as the cap allows (an idle hub's cost is its re-ask rate).
+ */
+export function liveWaitS(maxWait: number, random: number): number {
+  return maxWait - Math.floor(random * Math.min(LIVE_WAIT_JITTER_S, maxWait / 5))
 }

@@ -18,10 +18,10 @@ import type { Store } from '../store'
 import type { SyncResult } from '../api-types'
 
 export type { SyncResult } from '../api-types'
-import { LIVE_MIN_HOLD_MS, LIVE_WAIT_JITTER_S, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
+import { LIVE_MIN_HOLD_MS, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
 import { cutsAgree, isProxyCut, proxyCutMessage, waitUnder } from './proxy-cut'
 import { pullPeer, PullStopped } from './pull-peer'
-import { nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
+import { liveWaitS, nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
 
@@ -159,8 +159,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const short = shortId(peer.id)
     const failedUrls: string[] = []
     const maxWait = waitFor(peer.id)
-    // Spread over [wait - jitter, wait]: 2,000 peers that started together do not re-ask together.
-    const wait = flight.live ? maxWait - Math.floor(random() * Math.min(LIVE_WAIT_JITTER_S, maxWait / 5)) : 0
+    const wait = flight.live ? liveWaitS(maxWait, random()) : 0
     const onAttempt = (url: string, err: PodError | null, ms: number) => {
       if (err) failedUrls.push(url)
       log.debug({ peer: short, op: 'connect', path: url, err: err?.code, ms, msg: err ? err.message : 'answered and verified' })

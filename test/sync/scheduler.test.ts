@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test'
 import { MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
 import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from '../../src/sync/constants'
-import { backoffMs, nextDue, pageStep, sleepMs, startable } from '../../src/sync/scheduler'
+import { backoffMs, liveWaitS, nextDue, pageStep, sleepMs, startable } from '../../src/sync/scheduler'
 
 const NOW = 1_000_000
 const INTERVAL = 5 * MINUTE_MS
@@ -87,5 +87,27 @@ describe('pageStep', () => {
     expect(pageStep({ more: true, cursor: '2000' }, '1999', MAX_PAGES_PER_PULL - 1)).toBe('next')
     expect(pageStep({ more: true, cursor: '2001' }, '2000', MAX_PAGES_PER_PULL)).toBe('page_cap')
     expect(pageStep({ more: false, cursor: '2001' }, '2000', MAX_PAGES_PER_PULL)).toBe('done')
+  })
+})
+
+describe('liveWaitS', () => {
+  const draws = Array.from({ length: 1000 }, (_, i) => i / 1000).concat([1 - Number.EPSILON])
+
+  test('at the 50 s cap: a whole number of seconds in 45..50, every one of them drawn', () => {
+    const waits = new Set(draws.map((r) => liveWaitS(50, r)))
+    expect([...waits].sort((a, b) => a - b)).toEqual([45, 46, 47, 48, 49, 50])
+  })
+
+  test('a short wait (a proxy cap) loses at most a fifth of itself, and never goes under 1 s', () => {
+    for (const max of [1, 2, 5, 10, 20, 29]) {
+      for (const r of draws) {
+        const w = liveWaitS(max, r)
+        expect(Number.isInteger(w)).toBe(true)
+        expect(w).toBeGreaterThanOrEqual(Math.max(1, Math.ceil(max * 0.8)))
+        expect(w).toBeLessThanOrEqual(max)
+      }
+    }
+    expect(liveWaitS(5, 0.999)).toBe(5)
+    expect(liveWaitS(29, 0.999)).toBe(24)
   })
 })
