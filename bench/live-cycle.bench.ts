@@ -12,6 +12,9 @@
  *   WAIT=0   answered at once (the same request without the hold, to separate the two)
  *   WAIT=45-50 SPOKES=2000   the idle hub itself, as live.bench.ts's idle window sees it (each
  *            wait drawn per request like the puller's), without that bench's latency phases
+ *   SPREAD=1   each spoke's first long-poll starts at a random moment within the longest wait,
+ *            as for peers that came online at different times (otherwise all start together and
+ *            their deadlines stay bunched on whole seconds, which a hub answers in batches)
  *   BASE=<checkout>   a second hub from that checkout's src/main.ts (e.g. a `git archive main`
  *            export with node_modules linked), measured in the same windows: on a shared
  *            machine only a paired run compares two versions fairly, since load moves CPU
@@ -49,12 +52,18 @@ const ROUNDS = Math.max(1, envInt('ROUNDS', 1))
 const IDLE_S = envInt('IDLE_S', 10)
 const WARMUP_S = envInt('WARMUP_S', 5)
 const BASE = process.env.BASE ?? ''
+const SPREAD = process.env.SPREAD === '1'
 /** What an idle hub with 2,000 spokes answers per second: each re-asks once per 45–50 s wait (liveWaitS). */
 const HUB_RATE = 2000 / 47.5
 
 /** Child: SPOKES homes that, once told, re-ask `hub` in a loop; reports answers on demand. */
 async function spokesChild(configFile: string): Promise<void> {
-  const cfg = JSON.parse(readFileSync(configFile, 'utf8')) as { count: number; wait: [number, number]; hub: { id: PodId; key: PublicKey; url: string } }
+  const cfg = JSON.parse(readFileSync(configFile, 'utf8')) as {
+    count: number
+    wait: [number, number]
+    spread: boolean
+    hub: { id: PodId; key: PublicKey; url: string }
+  }
   const homes: PodHome[] = []
   for (let i = 0; i < cfg.count; i++) homes.push(await openHome(tempHome('mzm-cycle-spoke-'), { log: memoryLogger() }))
   await announce({ spokes: homes.map((h) => ({ id: h.identity.podId, key: h.identity.publicKey })) })
@@ -81,6 +90,7 @@ async function spokesChild(configFile: string): Promise<void> {
             nowMs: Date.now(),
           })
         let since = (await ask(null, 0)).cursor
+        if (cfg.spread) await Bun.sleep(Math.random() * cfg.wait[1] * 1000)
         while (!stop) {
           try {
             const page = await ask(since, cfg.wait[0] + Math.floor(Math.random() * (cfg.wait[1] - cfg.wait[0] + 1)))
@@ -122,7 +132,7 @@ async function startHub(name: string, command: string[] | undefined, dir: string
     Array.from({ length: CHILDREN }, (_, c) => {
       const file = join(dir, `hub-${index}-${c}.json`)
       const count = Math.floor(SPOKES / CHILDREN) + (c < SPOKES % CHILDREN ? 1 : 0)
-      writeFileSync(file, JSON.stringify({ count, wait: WAIT, hub }))
+      writeFileSync(file, JSON.stringify({ count, wait: WAIT, spread: SPREAD, hub }))
       return spawnChild(import.meta.path, [CHILD_FLAG, file], 600_000)
     }),
   )
@@ -157,7 +167,7 @@ async function counts(hubs: Hub[]): Promise<{ answers: number; failures: number;
 
 async function main(): Promise<void> {
   console.log(
-    `# hub CPU per long-poll cycle: ${SPOKES} spokes in ${CHILDREN} processes re-asking in a loop, wait ${WAIT.join('-')} s (Bun ${Bun.version}; ${loadNote()})`,
+    `# hub CPU per long-poll cycle: ${SPOKES} spokes in ${CHILDREN} processes re-asking in a loop, wait ${WAIT.join('-')} s${SPREAD ? ', phases spread' : ''} (Bun ${Bun.version}; ${loadNote()})`,
   )
   const dir = mkdtempSync(join(tmpdir(), 'mzm-cycle-bench-'))
   const hubs: Hub[] = []
@@ -170,7 +180,7 @@ async function main(): Promise<void> {
     const idle = await windows(hubs, IDLE_S)
     await all(hubs, 'start')
     // Long waits: every spoke's first long-poll is held and the hub is in its steady state.
-    await Bun.sleep((WARMUP_S + (WAIT[1] > 1 ? WAIT[1] : 0)) * 1000)
+    await Bun.sleep((WARMUP_S + (WAIT[1] > 1 ? WAIT[1] : 0) * (SPREAD ? 2 : 1)) * 1000)
 
     const perCycle: number[][] = hubs.map(() => [])
     for (let r = 0; r < ROUNDS; r++) {

@@ -71,6 +71,28 @@ describe('waiter registry', () => {
     expect(reg.held).toBe(0)
   })
 
+  test('expiries are answered in batches: deadlines up to 1 s after the firing one go with it, none more than 1/20 of its wait early', async () => {
+    const { clock, reg } = setup()
+    const t0 = clock.now()
+    const settledAt = new Map<string, number>()
+    const hold = (name: string, ms: number) => void reg.wait(['*'], ms).then(() => settledAt.set(name, clock.now() - t0))
+    hold('first', 45_000) // deadline 45,000: the timer fires here
+    clock.advance(800)
+    hold('0.8 s later', 45_000) // deadline 45,800: within 1 s of the firing one
+    clock.advance(300)
+    hold('1.1 s later', 45_000) // deadline 46,100: over 1 s after it
+    clock.advance(44_400 - 1100)
+    hold('short wait', 1500) // deadline 45,900, within 1 s too, but a 1.5 s wait may lose 75 ms at most
+    expect(clock.sleeping).toBe(1)
+    clock.advance(45_000 - 44_400)
+    await Bun.sleep(0)
+    expect(Object.fromEntries(settledAt)).toEqual({ first: 45_000, '0.8 s later': 45_000 })
+    clock.advance(900) // the short wait's own deadline: it fires, and the 46,100 one (1 s slack) goes with it
+    await Bun.sleep(0)
+    expect(Object.fromEntries(settledAt)).toEqual({ first: 45_000, '0.8 s later': 45_000, 'short wait': 45_900, '1.1 s later': 45_900 })
+    expect(reg.held).toBe(0)
+  })
+
   test('close answers every held request at once and holds no new one; no timer is left', async () => {
     const { clock, reg, listeners } = setup()
     const held = [reg.wait(['*'], 50_000), reg.wait(['public:*'], 50_000)]
