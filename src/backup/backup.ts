@@ -8,7 +8,6 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { open, unlink, rename } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { Encrypter } from 'age-encryption'
 import { homePaths, loadPodConfig } from '../identity'
 import { BadInput, PodError } from '../lib/errors'
 import { fsyncDir } from '../lib/atomic-file'
@@ -142,6 +141,8 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
   if (statSafe(out)?.isDirectory()) throw new BadInput(`${out} is a directory; give a file name such as ${join(out, 'pod-backup.age')}`)
   if (!statSafe(dirname(out))?.isDirectory()) throw new BadInput(`no directory ${dirname(out)} to write the backup into; create it first`)
   const podId = loadPodConfig(paths.podToml).pod_id
+  // age (and the post-quantum curves it carries) loads here, not at every command's start.
+  const { Encrypter } = await import('age-encryption')
   const encrypter = new Encrypter()
   encrypter.setPassphrase(checkPassphrase(opts.passphrase))
   encrypter.setScryptWorkFactor(opts.scryptWorkFactor ?? SCRYPT_WORK_FACTOR)

@@ -10,7 +10,6 @@ import { createReadStream, mkdirSync, readdirSync, rmdirSync, rmSync, statSync }
 import { open, rename, type FileHandle } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
-import { Decrypter } from 'age-encryption'
 import { loadPodConfig } from '../identity'
 import { BadInput, Conflict, PodError } from '../lib/errors'
 import { fsyncDir } from '../lib/atomic-file'
@@ -60,6 +59,7 @@ export async function restoreBackup(opts: { file: string; home: string; passphra
   try {
     const written = new Map<string, { size: number; sha256: string }>()
     let manifestText = ''
+    const { Decrypter } = await import('age-encryption') // loaded when used, not at start
     const decrypter = new Decrypter()
     decrypter.addPassphrase(opts.passphrase)
     let plain: ReadableStream<Uint8Array>

@@ -9,7 +9,6 @@
 import { readFileSync } from 'node:fs'
 import { defineCommand } from 'citty'
 import type { InferRequestType } from 'hono/client'
-import { Decrypter, Encrypter, armor } from 'age-encryption'
 import { homePaths, loadPodConfig } from '../identity'
 import { writeFileAtomic } from '../lib/atomic-file'
 import { PodError } from '../lib/errors'
@@ -53,6 +52,7 @@ async function openExport(bytes: Uint8Array, file: string): Promise<string> {
   const head = new TextDecoder().decode(bytes.subarray(0, 64))
   const armored = head.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')
   if (!armored && !head.startsWith(AGE_MAGIC)) return new TextDecoder().decode(bytes)
+  const { Decrypter, armor } = await import('age-encryption') // loaded when used, not at start
   let sealed: Uint8Array
   try {
     sealed = armored ? armor.decode(new TextDecoder().decode(bytes)) : bytes
@@ -156,6 +156,7 @@ export function exportCommands(flags: GlobalFlags) {
       const toStdout = !args.file || args.file === '-'
       let data: string | Uint8Array = text
       if (hasPrivate && !args.plaintext) {
+        const { Encrypter, armor } = await import('age-encryption')
         const e = new Encrypter()
         e.setPassphrase(checkPassphrase(await backupPassphrase(true)))
         e.setScryptWorkFactor(SCRYPT_WORK_FACTOR)

@@ -1,13 +1,21 @@
 /**
  * MCP over Streamable HTTP at /mcp, stateless: each request gets its own transport (no session
  * to leak between agents, no JSON-RPC id shared by two clients). The tools themselves live in
- * src/mcp, shared with stdio.
+ * src/mcp, shared with stdio. The MCP SDK (and zod under it) loads on the first /mcp request, not
+ * at start: every pod process and CLI command would otherwise pay for it.
  */
 import { Hono } from 'hono'
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { createMcpServer, type McpDeps } from '../mcp'
+import type { McpDeps } from '../mcp/tools'
 import type { AppDeps } from './deps'
+
+const loadMcp = async () => {
+  const [{ WebStandardStreamableHTTPServerTransport }, { createMcpServer }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+    import('../mcp/tools'),
+  ])
+  return { WebStandardStreamableHTTPServerTransport, createMcpServer }
+}
 
 export function mcpDeps(deps: AppDeps): McpDeps {
   return {
@@ -30,6 +38,7 @@ export function mcpRoutes(deps: AppDeps) {
   // holds no request state and reconnects to the next request's transport, so idle ones are reused.
   const idle: McpServer[] = []
   return new Hono().all('/mcp', async (c) => {
+    const { WebStandardStreamableHTTPServerTransport, createMcpServer } = await loadMcp()
     const server = idle.pop() ?? createMcpServer(mcp)
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     await server.connect(transport)
