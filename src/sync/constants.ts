@@ -1,5 +1,5 @@
 /** Every timing and limit of the sync engine, with its unit in the name; the wire's own are in src/protocol. */
-import { MINUTE_MS, SECOND_MS } from '../lib/clock'
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../lib/clock'
 import { PAGE_LIMIT_DEFAULT } from '../protocol'
 
 /** Default pull interval (pod.toml `sync_interval`, env MAZEMAKER_SYNC_INTERVAL). */
@@ -47,3 +47,5 @@ export const LONG_POLL_SLACK_MS = 15 * SECOND_MS
  * apart by its own draws, and every second off the wait is re-asks an idle hub pays for.
  */
 export const LIVE_WAIT_JITTER_S = 6
+/** After a proxy cut lowered a peer's long-poll wait, one long-poll tries the full wait again this often (the proxy may have been fixed). */
+export const PROXY_REPROBE_MS = HOUR_MS

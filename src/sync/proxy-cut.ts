@@ -8,9 +8,11 @@
  * The puller adapts instead: one cut is retried live at once (it may have been the peer
  * restarting); a second cut at about the same time is the proxy's limit, so long-polls to that
  * peer wait PROXY_CUT_MARGIN of it from then on, and the operator is told which timeout to raise.
- * Pure functions; sync-loop.ts holds the state.
+ * Once the operator has, nothing would notice: so every PROXY_REPROBE_MS one long-poll asks for
+ * the full wait again (a probe). Held as long as the proxy used to allow, the full wait is back;
+ * cut again, the lowered wait stays until the next probe. Pure functions; sync-loop.ts holds the state.
  */
-import { LIVE_MIN_HOLD_MS } from './constants'
+import { LIVE_MIN_HOLD_MS, PROXY_REPROBE_MS } from './constants'
 
 /** What a proxy answers when it gives up on a slow upstream (524: Cloudflare's timeout), or a dropped connection. */
 const CUT_CODES = new Set(['http_502', 'http_503', 'http_504', 'http_524', 'request_failed'])
@@ -39,6 +41,39 @@ export function waitUnder(cutMs: number): number {
   return s * 1000 > LIVE_MIN_HOLD_MS ? s : 0
 }
 
+/** A peer's lowered wait: `waitS` (0 = no long-polls) under a proxy seen cutting at `cutMs`; the full wait is tried again at `probeAt`. */
+export interface LoweredWait {
+  waitS: number
+  cutMs: number
+  probeAt: number
+}
+
+/** The state after two cuts at about `cutMs` agreed, at `now`. */
+export function lowerWait(cutMs: number, now: number): LoweredWait {
+  return { waitS: waitUnder(cutMs), cutMs, probeAt: now + PROXY_REPROBE_MS }
+}
+
+/** Whether the next long-poll to a peer with a lowered wait should try the full wait (a probe). */
+export function probeDue(lowered: LoweredWait, now: number): boolean {
+  return now >= lowered.probeAt
+}
+
+/**
+ * Whether a probe answered after `heldMs` (a change, or its `waitS` ran out) shows the proxy no
+ * longer cuts: held past the old limit. A change that arrived sooner says nothing either way.
+ */
+export function probeHeld(lowered: LoweredWait, heldMs: number, waitS: number): boolean {
+  return heldMs >= Math.min(lowered.cutMs, waitS * 1000)
+}
+
+/** The line for a probe that was held: the proxy was fixed. */
+export function proxyFixedMessage(p: { heldMs: number; cutMs: number; waitS: number }): string {
+  return (
+    `the proxy or tunnel in front of this peer answered a full ${Math.round(p.heldMs / 1000)} s hold ` +
+    `(it cut at about ${Math.round(p.cutMs / 1000)} s before): long-polls wait ${p.waitS} s again`
+  )
+}
+
 /** The operator's line: what happened and the two ways to fix it. */
 export function proxyCutMessage(p: { url: string; code: string; cutMs: number; waitS: number; nowS: number }): string {
   const cutS = Math.round(p.cutMs / 1000)
@@ -47,7 +82,7 @@ export function proxyCutMessage(p: { url: string; code: string; cutMs: number; w
     p.nowS > 0 ? `long-polls to this peer now wait ${p.nowS} s instead of ${p.waitS} s` : 'long-polls to this peer are off (it is pulled on the interval)'
   return (
     `a proxy or tunnel in front of ${p.url} cut held requests after about ${cutS} s (${what}, twice): ${now}. ` +
-    `Fix: raise that proxy's read/idle timeout to ${p.waitS + 10} s or more (then restart this pod), ` +
+    `Fix: raise that proxy's read/idle timeout to ${p.waitS + 10} s or more (this pod tries the full wait again every hour and keeps it once it is held), ` +
     `or set MAZEMAKER_LIVE_WAIT below ${cutS} on this pod`
   )
 }

@@ -18,8 +18,8 @@ import type { Store } from '../store'
 import type { SyncResult } from '../api-types'
 
 export type { SyncResult } from '../api-types'
-import { LIVE_MIN_HOLD_MS, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
-import { cutsAgree, isProxyCut, proxyCutMessage, waitUnder } from './proxy-cut'
+import { LIVE_MIN_HOLD_MS, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PROXY_REPROBE_MS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
+import { cutsAgree, isProxyCut, type LoweredWait, lowerWait, probeDue, probeHeld, proxyCutMessage, proxyFixedMessage } from './proxy-cut'
 import { pullPeer, PullStopped } from './pull-peer'
 import { liveWaitS, nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
 
@@ -111,12 +111,15 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
    * concurrency cap) and leaves on any failure, falling back to backoff and the interval.
    */
   const liveReady = new Set<string>()
-  /** Live peers behind a proxy that cuts held requests: the wait (s) that fits under it (0 = no live pulls). */
-  const waitCap = new Map<string, number>()
+  /** Live peers behind a proxy that cuts held requests: the wait that fits under it, and when to try the full one again. */
+  const lowered = new Map<string, LoweredWait>()
   /** The hold (ms) after which a peer's last long-poll was cut, waiting for a second cut to confirm it. */
   const lastCut = new Map<string, number>()
-  /** The long-poll wait for `peerId` now: ours, or less if a proxy in front of it cuts held requests. */
-  const waitFor = (peerId: string) => Math.min(liveWait, waitCap.get(peerId) ?? liveWait)
+  /** The long-poll wait for `peerId` now: ours, or less if a proxy in front of it cuts held requests (ours when a probe is due). */
+  const waitFor = (peerId: string) => {
+    const low = lowered.get(peerId)
+    return !low || probeDue(low, clock.now()) ? liveWait : Math.min(liveWait, low.waitS)
+  }
   /** Live peers' empty answers in a row that came back without being held. */
   const quickEmpty = new Map<string, number>()
   /**
@@ -160,6 +163,9 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const failedUrls: string[] = []
     const maxWait = waitFor(peer.id)
     const wait = flight.live ? liveWaitS(maxWait, random()) : 0
+    // A long-poll with the full wait to a peer whose wait was lowered: has the proxy been fixed?
+    const low = lowered.get(peer.id)
+    const probe = flight.live && low !== undefined && probeDue(low, startedAt) ? low : null
     const onAttempt = (url: string, err: PodError | null, ms: number) => {
       if (err) failedUrls.push(url)
       log.debug({ peer: short, op: 'connect', path: url, err: err?.code, ms, msg: err ? err.message : 'answered and verified' })
@@ -189,6 +195,10 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       if (totals.settled) lastSettled.set(peer.id, clock.now())
       deps.confirmUrl?.(peer, totals.url)
       noteFallback(peer.id, failedUrls, totals.url)
+      if (probe && probeHeld(probe, clock.now() - startedAt, wait)) {
+        lowered.delete(peer.id)
+        log.info({ peer: short, op: 'sync', msg: proxyFixedMessage({ heldMs: clock.now() - startedAt, cutMs: probe.cutMs, waitS: liveWait }) })
+      }
       // Up to date with a live peer: the next long-poll goes out at once (bursts then arrive as
       // pages: whatever piled up while we stored this answer comes in the next one).
       const live = waitFor(peer.id) > 0 && peer.live !== false && totals.caughtUp
@@ -239,7 +249,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       if (!budget && (flight.reason || err instanceof PullStopped)) return stopped(flight, flight.reason ?? (err as PodError).code, ms, detail)
       const code = budget ? 'timeout' : err instanceof PodError ? err.code : 'internal'
       if (flight.live && !budget && isProxyCut(code, clock.now() - startedAt, wait)) {
-        const handled = proxyCut(flight, code, clock.now() - startedAt, ms, detail)
+        const handled = proxyCut(flight, code, clock.now() - startedAt, ms, detail, probe)
         if (handled) return handled
       }
       const text = budget ? `pull ran over its budget of ${Math.round(budgetMs / 1000)} s; what arrived before is kept` : detail
@@ -259,31 +269,47 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
    * A held long-poll cut by a proxy (proxy-cut.ts). The first cut is retried live at once; a
    * second after about the same hold lowers this peer's wait under it and says so. Returns null
    * when the cut is to be handled as an ordinary failure (it did not agree with the last one).
+   * A probe cut (the proxy still cuts) keeps the lowered wait, quietly, until the next probe.
    */
-  function proxyCut(flight: Flight, code: string, heldMs: number, ms: number, detail: string): SyncResult | null {
+  function proxyCut(flight: Flight, code: string, heldMs: number, ms: number, detail: string, probe: LoweredWait | null): SyncResult | null {
     const { peer } = flight
+    const short = shortId(peer.id)
+    if (probe) {
+      // The proxy still cuts: it was warned about once; the lowered wait stays until the next probe.
+      probe.probeAt = clock.now() + PROXY_REPROBE_MS
+      const msg = `the full ${liveWait} s wait was cut again after ${Math.round(heldMs / 1000)} s: long-polls keep waiting ${probe.waitS} s; trying again in an hour`
+      log.debug({ peer: short, op: 'sync', err: code, ms, msg })
+      return holdAgain(peer.id, probe.waitS, result(peer.id, ms, { error: 'proxy_cut', detail }))
+    }
     const first = lastCut.get(peer.id)
     lastCut.set(peer.id, heldMs)
     if (first !== undefined && !cutsAgree(first, heldMs)) return null
-    if (first !== undefined) {
-      lastCut.delete(peer.id)
-      const nowS = waitUnder(Math.min(first, heldMs))
-      waitCap.set(peer.id, nowS)
-      const url = /POST (\S+)/.exec(detail)?.[1] ?? 'this peer'
-      const msg = proxyCutMessage({ url, code, cutMs: Math.min(first, heldMs), waitS: liveWait, nowS })
-      log.warn({ peer: shortId(peer.id), op: 'sync', err: 'proxy_cut', ms, msg })
-      if (nowS === 0) {
-        liveReady.delete(peer.id)
-        schedule(peer.id, { kind: 'ok' })
-        return result(peer.id, ms, { error: 'proxy_cut', detail: msg })
-      }
-    } else {
-      log.debug({ peer: shortId(peer.id), op: 'sync', err: code, ms, msg: 'held request cut before its wait; asking again at once' })
+    if (first === undefined) {
+      log.debug({ peer: short, op: 'sync', err: code, ms, msg: 'held request cut before its wait; asking again at once' })
+      return holdAgain(peer.id, liveWait, result(peer.id, ms, { error: 'proxy_cut', detail }))
     }
-    // Still up to date as far as we know (nothing was lost: the cursor did not move): hold again now.
-    liveReady.add(peer.id)
-    schedule(peer.id, { kind: 'live', quick: 0 })
-    return result(peer.id, ms, { error: 'proxy_cut', detail })
+    lastCut.delete(peer.id)
+    const low = lowerWait(Math.min(first, heldMs), clock.now())
+    lowered.set(peer.id, low)
+    const url = /POST (\S+)/.exec(detail)?.[1] ?? 'this peer'
+    const msg = proxyCutMessage({ url, code, cutMs: low.cutMs, waitS: liveWait, nowS: low.waitS })
+    log.warn({ peer: short, op: 'sync', err: 'proxy_cut', ms, msg })
+    return holdAgain(peer.id, low.waitS, result(peer.id, ms, { error: 'proxy_cut', detail: low.waitS === 0 ? msg : detail }))
+  }
+
+  /**
+   * After a cut: still up to date as far as we know (nothing was lost: the cursor did not move),
+   * so hold again now, or, with no wait left that fits under the proxy, pull on the interval.
+   */
+  function holdAgain(peerId: string, waitS: number, r: SyncResult): SyncResult {
+    if (waitS === 0) {
+      liveReady.delete(peerId)
+      schedule(peerId, { kind: 'ok' })
+    } else {
+      liveReady.add(peerId)
+      schedule(peerId, { kind: 'live', quick: 0 })
+    }
+    return r
   }
 
   /** Warn once when a pull had to skip URLs that did not answer, info when the first one tried works again. */

@@ -12,7 +12,8 @@ import type { PodId } from '../../src/identity'
 import { FakeClock, SECOND_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
-import { cutsAgree, isProxyCut, proxyCutMessage, waitUnder } from '../../src/sync/proxy-cut'
+import { PROXY_REPROBE_MS } from '../../src/sync/constants'
+import { cutsAgree, isProxyCut, lowerWait, probeDue, probeHeld, proxyCutMessage, waitUnder } from '../../src/sync/proxy-cut'
 import type { SyncLoop } from '../../src/sync/sync-loop'
 import { tempHome } from '../helpers/pod-process'
 import { syncLoopInto } from '../helpers/sync-loop'
@@ -37,6 +38,13 @@ test('a cut is a gateway error or a dropped connection after a real hold and bef
   expect(msg).toContain('now wait 24 s instead of 50 s')
   expect(msg).toContain('timeout to 60 s or more')
   expect(msg).toContain('MAZEMAKER_LIVE_WAIT below 30')
+  expect(msg).toContain('tries the full wait again every hour')
+  const low = lowerWait(30_000, 0)
+  expect(low).toEqual({ waitS: 24, cutMs: 30_000, probeAt: PROXY_REPROBE_MS })
+  expect(probeDue(low, PROXY_REPROBE_MS - 1)).toBe(false)
+  expect(probeDue(low, PROXY_REPROBE_MS)).toBe(true)
+  expect(probeHeld(low, 5_000, 50)).toBe(false) // a change after 5 s says nothing about a 30 s limit
+  expect(probeHeld(low, 31_000, 50)).toBe(true)
 })
 
 let pods: Pod[] = []
@@ -135,4 +143,84 @@ test('cuts that do not agree are ordinary failures (backoff, peer in error): a p
   expect(log.lines.some((l) => l.includes('err=proxy_cut'))).toBe(false)
   await Bun.sleep(20)
   expect(stats.sent).toBe(3) // backing off, not asking again at once
+})
+
+/** Lowers B's wait to 24 s behind a proxy cutting at 30 s; returns when that happened, with the next long-poll held. */
+async function lowered(limit: { ms: number }) {
+  const s = await setup(limit)
+  s.clock.advance(30 * SECOND_MS)
+  await until(() => s.stats.sent === 3 && s.a.heldPolls() === 1, 'the first cut asked again at once')
+  s.clock.advance(30 * SECOND_MS)
+  await until(() => s.stats.sent === 4 && s.a.heldPolls() === 1, 'held again under the lowered wait')
+  return { ...s, loweredAt: s.clock.now() }
+}
+
+/** Lets `ms` pass one 24 s long-poll at a time (each answered empty, the next one held). */
+async function longPollsFor(s: Awaited<ReturnType<typeof lowered>>, ms: number): Promise<void> {
+  const end = s.clock.now() + ms
+  while (s.clock.now() < end) {
+    const sent = s.stats.sent
+    s.clock.advance(24 * SECOND_MS)
+    await until(() => s.stats.sent === sent + 1 && s.a.heldPolls() === 1, 'the next 24 s long-poll held')
+  }
+}
+
+test('proxy fixed: an hour after the wait was lowered, one long-poll tries the full 50 s, is answered, and the full wait holds from then on', async () => {
+  const limit = { ms: 30 * SECOND_MS }
+  const s = await lowered(limit)
+  limit.ms = Infinity // the operator raised the proxy's timeout
+  await longPollsFor(s, PROXY_REPROBE_MS - (s.clock.now() - s.loweredAt))
+  // The long-poll now held is the probe: past 24 s, and past the old 30 s limit, it is still held.
+  const sent = s.stats.sent
+  s.clock.advance(24 * SECOND_MS)
+  await Bun.sleep(20)
+  expect(s.stats.sent).toBe(sent)
+  s.clock.advance(26 * SECOND_MS)
+  await until(() => s.stats.sent === sent + 1 && s.a.heldPolls() === 1, 'the probe answered at 50 s, the next long-poll held')
+  expect(s.results.at(-1)).toMatchObject({ ok: true, fetched: 0 })
+  const info = s.log.lines.find((l) => l.includes('answered a full'))
+  expect(info).toContain('level=info')
+  expect(info).toContain('answered a full 50 s hold')
+  expect(info).toContain('long-polls wait 50 s again')
+  // And it holds: the next long-poll waits the full 50 s too.
+  s.clock.advance(49 * SECOND_MS)
+  await Bun.sleep(20)
+  expect(s.stats.sent).toBe(sent + 1)
+  s.clock.advance(SECOND_MS)
+  await until(() => s.stats.sent === sent + 2 && s.a.heldPolls() === 1, 'the next full-wait long-poll')
+  expect(s.log.lines.filter((l) => l.includes('err=proxy_cut')).length).toBe(1)
+  expect(s.b.store.peerState(s.a.id)).toMatchObject({ consecutive_failures: 0, last_error: null })
+})
+
+test('proxy still cutting: the hourly probe is cut again, the wait stays lowered without a new warning, and the next probe is an hour later', async () => {
+  const limit = { ms: 30 * SECOND_MS }
+  const s = await lowered(limit)
+  await longPollsFor(s, PROXY_REPROBE_MS - (s.clock.now() - s.loweredAt))
+  // The probe: held past 24 s, cut at the proxy's 30 s, then straight back to a 24 s long-poll.
+  let sent = s.stats.sent
+  s.clock.advance(24 * SECOND_MS)
+  await Bun.sleep(20)
+  expect(s.stats.sent).toBe(sent)
+  s.clock.advance(6 * SECOND_MS)
+  await until(() => s.stats.sent === sent + 1 && s.a.heldPolls() === 1, 'the cut probe followed by a long-poll')
+  expect(s.results.at(-1)).toMatchObject({ ok: false, error: 'proxy_cut' })
+  const probedAt = s.clock.now()
+  s.clock.advance(24 * SECOND_MS)
+  await until(() => s.stats.sent === sent + 2 && s.a.heldPolls() === 1, 'lowered again: answered at 24 s')
+  expect(s.results.at(-1)).toMatchObject({ ok: true, fetched: 0 })
+  expect(s.log.lines.filter((l) => l.includes('err=proxy_cut')).length).toBe(1) // the first warning only
+  expect(s.log.lines.some((l) => l.includes('level=warn') && !l.includes('err=proxy_cut'))).toBe(false)
+  expect(s.log.lines.some((l) => l.includes('answered a full'))).toBe(false)
+  expect(s.b.store.peerState(s.a.id)).toMatchObject({ consecutive_failures: 0, last_error: null })
+
+  // An hour after that probe, the next one.
+  await longPollsFor(s, PROXY_REPROBE_MS - (s.clock.now() - probedAt))
+  sent = s.stats.sent
+  s.clock.advance(24 * SECOND_MS)
+  await Bun.sleep(20)
+  expect(s.stats.sent).toBe(sent)
+  s.clock.advance(6 * SECOND_MS)
+  await until(() => s.stats.sent === sent + 1 && s.a.heldPolls() === 1, 'the second probe cut, a 24 s long-poll after it')
+  expect(s.results.at(-1)).toMatchObject({ ok: false, error: 'proxy_cut' })
+  expect(s.log.lines.filter((l) => l.includes('level=warn')).length).toBe(1)
 })
