@@ -7,7 +7,7 @@
  */
 import { Hono } from 'hono'
 import { AuthError, PodError, TooLarge } from '../lib/errors'
-import { cancelQuietly, declaredLength, declaresOver, readBody } from '../lib/read-body'
+import { cancelQuietly, declaresOver, readBody } from '../lib/read-body'
 import {
   encodeSyncResponse,
   openSyncRequest,
@@ -47,9 +47,9 @@ export function peerSyncRoutes(deps: AppDeps) {
     if (declaresOver(raw.headers, SYNC_REQUEST_MAX_BYTES)) throw refuse(raw, tooLarge())
     // A plain body is refused unread: whatever it holds already crossed every proxy in the clear.
     if (!isSealed(c.req.header('content-type'))) throw refuse(raw, sealedRequired())
-    // Then at most 16 KiB (readSealedBody) and the MAC over exactly those bytes; only a request
+    // Then at most 16 KiB (readBody) and the MAC over exactly those bytes; only a request
     // whose MAC verifies is opened.
-    const sealed = await readSealedBody(raw)
+    const sealed = await readBody(raw, SYNC_REQUEST_MAX_BYTES, { what: 'sync request' })
     const pairKey = await identity.pairKey(auth.callerId, trusted.key)
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
 
@@ -111,24 +111,6 @@ function sealedRequired(): PodError {
 
 function tooLarge(): TooLarge {
   return new TooLarge(`sync request is over ${SYNC_REQUEST_MAX_BYTES} bytes; send since, scope, limit and wait only`)
-}
-
-/**
- * The request body, at most SYNC_REQUEST_MAX_BYTES. With a declared Content-Length (already
- * checked against the cap) and no Transfer-Encoding, the server's HTTP/1.1 framing hands us
- * exactly that many bytes, so they are read in one call. Read as a stream, a ~200-byte body
- * cost Bun 64–256 KiB of read buffers: an idle hub answering its long-polls collected garbage
- * once per ~70 requests for them (bench/live-cycle.bench.ts with BUN_JSC_logGC=1). A chunked
- * body, or one declaring both framings, is counted as it streams.
- */
-async function readSealedBody(req: Request): Promise<Uint8Array> {
-  if (declaredLength(req.headers) === null || req.headers.has('transfer-encoding')) {
-    return readBody(req, SYNC_REQUEST_MAX_BYTES, { what: 'sync request' })
-  }
-  const bytes = new Uint8Array(await req.arrayBuffer())
-  // Framing guarantees this; a runtime that did not frame by Content-Length must still not slip the cap.
-  if (bytes.byteLength > SYNC_REQUEST_MAX_BYTES) throw tooLarge()
-  return bytes
 }
 
 /**
