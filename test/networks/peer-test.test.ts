@@ -13,6 +13,7 @@ import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
 import type { PeerTestReport } from '../../src/api-types'
 import { cleanup, runCli, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
+import { makeTestCa } from '../net/test-ca'
 
 let pods: Pod[] = []
 let procs: PodProcess[] = []
@@ -145,32 +146,11 @@ test('clocks more than 300 s apart: the clock step fails (from the 401 clock_ske
 test('an https URL whose certificate is not trusted: connect ok, tls fails with the fix', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mzm-tls-'))
   dirs.push(dir)
-  const gen = Bun.spawnSync(
-    [
-      'openssl',
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      'k.pem',
-      '-out',
-      'c.pem',
-    ],
-    { cwd: dir, stderr: 'pipe' },
-  )
-  expect(gen.exitCode).toBe(0)
+  const cert = makeTestCa(dir, 'localhost') // a CA this machine does not trust
   const tls = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
-    tls: { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') },
+    tls: { cert: readFileSync(cert.cert, 'utf8'), key: readFileSync(cert.key, 'utf8') },
     fetch: () => new Response('{}'),
   })
   servers.push(tls)
