@@ -1,5 +1,5 @@
 /**
- * One round against many peers (issue 3 "Measure"): puller P (a real pod process) pulls from
+ * One round against many peers: puller P (a real pod process) pulls from
  * PEERS peer pods, each a real pod identity (startPod with a temp home and MEMS memories) spread
  * over CHILDREN child processes, all paired both ways. Measured: wall time of one POST
  * /peer/sync-now round on P until it answers, twice (first round: every peer has MEMS new

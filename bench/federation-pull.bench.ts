@@ -1,5 +1,5 @@
 /**
- * Pull throughput (issue 3 "Measure"): pod B pulls N shareable memories from pod A (which also
+ * Pull throughput: pod B pulls N shareable memories from pod A (which also
  * holds N private ones), both real processes on loopback. Measured: wall time of POST
  * /peer/sync-now on B, memories/s, CPU seconds and peak RSS (VmHWM) of each pod.
  *

@@ -1,5 +1,5 @@
 /**
- * Serve rate (issue 3 "Measure"): signed empty-delta POST /peer/sync polls per second that one
+ * Serve rate: signed empty-delta POST /peer/sync polls per second that one
  * pod (a real process) answers, with p50/p99 latency. PEERS identities (each added to the pod
  * with its handshake URL) spread the polls, like many peers polling. Every request is signed
  * with a fresh nonce by a small load generator running in GEN child processes (so signing does

@@ -1,5 +1,5 @@
 /**
- * Issue 2 measurements, each beside a floor measured in the same run:
+ * The foundation's measurements, each beside a floor measured in the same run:
  *  - remember throughput over HTTP (10k memories, half private) vs a bare bun:sqlite
  *    prepared-statement insert of the same rows in one transaction;
  *  - recall latency p50/p99 on a 100k-memory store (half private), over HTTP and in-process,

@@ -1,5 +1,5 @@
 /**
- * Issue 8 "Measure", the wire rows (1, 2, 8), each against a baseline in the same run:
+ * What hostile peers cost on the wire, each against a baseline in the same run:
  *
  * 1. Serving N shareable memories (the whole change feed, 500 per page, as /peer/sync does) to
  *    the worst scope a peer may send (16 globs of up to 128 characters; 15 adversarial ones

@@ -1,5 +1,5 @@
 /**
- * The cost of one idle long-poll cycle at a hub (issue 11 "Cost of holding"), in seconds rather
+ * The cost of one idle long-poll cycle at a hub, in seconds rather
  * than the full 2,000-spoke run of live.bench.ts: a real hub pod process trusts SPOKES peers, and
  * a child process drives them, each re-asking at once in a loop with the production pull code
  * (pullPage: sealed, signed, `since` = the hub's current cursor, so every delta is empty). The

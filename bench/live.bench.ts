@@ -1,5 +1,5 @@
 /**
- * Live federation (issue 11 "Measure"): a hub H (a real pod process, MAZEMAKER_LIVE_WAIT=50)
+ * Live federation: a hub H (a real pod process, MAZEMAKER_LIVE_WAIT=50)
  * and N live spokes, each a real puller (its own home, store and sync loop with live pulls, the
  * production pull path; no HTTP server of its own), spread over CHILDREN child processes.
  *

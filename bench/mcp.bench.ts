@@ -1,5 +1,5 @@
 /**
- * Issue 12 measurements, each beside a baseline measured in the same run:
+ * MCP and backup measurements, each beside a baseline measured in the same run:
  *  - MCP remember and recall with the official SDK client, one call at a time, over Streamable
  *    HTTP and over stdio (`mazemaker mcp` proxying to the running pod over its socket; and with
  *    no pod running, over the home directly), at 1,000 and 100,000 memories: median and p99 per

@@ -1,6 +1,6 @@
 /**
  * One paste each way to the first successful pull, across two network namespaces (the tailnet
- * topology of test/net/tailnet.test.ts: 100.64.0.0/24, names from per-namespace hosts files, no
+ * topology of test/network/tailnet.test.ts: 100.64.0.0/24, names from per-namespace hosts files, no
  * URL typed), beside the same steps between two pods on 127.0.0.1 in the same run.
  *
  * Timed: paste A→B, paste B→A (POST /peer/add with the handshake URL only), then A's first
@@ -10,8 +10,8 @@
  *   npx bun bench/netns-pairing.bench.ts
  */
 import { cleanup, spawnPod, type PodProcess } from '../test/helpers/pod-process'
-import { createTopology } from '../test/net/netns'
-import { handshakeOf, hostPod, paste, remember, syncNow } from '../test/net/hosts'
+import { createTopology } from '../test/network/netns'
+import { handshakeOf, hostPod, paste, remember, syncNow } from '../test/network/hosts'
 
 const TRIALS = Number(process.env.TRIALS ?? 5)
 

@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 10: the open after `auto:` was removed from public_prefixes, on a store of N
+ * The open after `auto:` was removed from public_prefixes, on a store of N
  * memories (half `auto:`, half `public:`): re-encrypt + blind-index + tombstone the auto: half,
  * then the scrub (FTS optimize, VACUUM, WAL truncate). Baselines in the same run: an open with
  * unchanged prefixes, and writing the same N memories in the first place (group commit).

@@ -1,5 +1,5 @@
 /**
- * Puller peak RSS against a huge answer (issue 8 "Measure"): a real pod pulls from a hostile
+ * Puller peak RSS against a huge answer: a real pod pulls from a hostile
  * peer (the contract-level served pod of test/adversary) whose answer is a 1 GiB chunked body of
  * well-formed entries. The puller must cut it at its 64 MiB cap (`too_large`). Printed: the
  * pod's peak RSS (VmHWM, reset before the pull) against its idle RSS, bytes the peer got to

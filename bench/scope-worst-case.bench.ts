@@ -1,5 +1,5 @@
 /**
- * Worst-case scope (issue 8 "Measure"): a paired peer reads the whole feed of a pod holding N
+ * Worst-case scope: a paired peer reads the whole feed of a pod holding N
  * shareable memories with long (256-char) labels, once with scope `public:*` (the baseline) and
  * with two of the largest adversarial scopes the contract allows (16 distinct globs of up to 128
  * chars, see WILD and MIXED), each ending with a glob that matches every label late, so every

@@ -1,5 +1,5 @@
 /**
- * What sealing costs a pull (issue 10 "Measure"): pod B pulls N shareable memories from pod A
+ * What sealing costs a pull: pod B pulls N shareable memories from pod A
  * sealed, and the same pull unsealed, in one run. Target: sealed / unsealed ≤ 1.15.
  *
  * The pod has no way to speak unsealed (a plain body is refused with 415), so the unsealed pull

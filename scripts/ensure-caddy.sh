@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the tools of the multi-host tests (test/net) exist: Caddy (the TLS-terminating,
+# Make sure the tools of the multi-host tests (test/network) exist: Caddy (the TLS-terminating,
 # Access-checking edge of tunnel.test.ts) and nftables (the home router's NAT and port-forward
 # in home-server.test.ts). Installs the Debian packages when running as root; otherwise explains
 # the one command to run.
@@ -17,7 +17,7 @@ if [ "$(id -u)" -eq 0 ]; then
   exit 0
 fi
 
-echo "Caddy and nftables are needed for the multi-host tests (test/net)." >&2
+echo "Caddy and nftables are needed for the multi-host tests (test/network)." >&2
 echo "Install it with:" >&2
 echo "sudo apt-get install -y caddy nftables"
 exit 1

@@ -1,5 +1,5 @@
 /**
- * No test sleeps more than 100 ms of real time (issue 9): a test waits for an event it controls
+ * No test sleeps more than 100 ms of real time: a test waits for an event it controls
  * (a deferred answer, a barrier, a FakeClock step), not for the wall clock. This scans test/ for
  * real sleeps (`Bun.sleep(n)`, `setTimeout(resolve, n)`) longer than that, the duration given as
  * a literal or as a constant of the same file. Safety-net timers (reject after 15 s) are not

@@ -10,7 +10,7 @@ import { createReadStream, mkdirSync, readdirSync, rmdirSync, rmSync, statSync }
 import { open, rename, type FileHandle } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
-import { loadPodConfig } from '../identity'
+import { loadPodConfig } from '../config'
 import { BadInput, Conflict, PodError } from '../lib/errors'
 import { fsyncDir } from '../lib/atomic-file'
 import { checkAgeHeader, peekHead } from './age-header'

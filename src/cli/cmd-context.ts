@@ -5,7 +5,8 @@
  * `mazemaker://context`.
  */
 import { defineCommand } from 'citty'
-import { homePaths, loadPodConfig } from '../identity'
+import { homePaths } from '../identity'
+import { loadPodConfig } from '../config'
 import { PodError } from '../lib/errors'
 import { visible } from '../lib/visible'
 import { projectInfo } from '../mcp/project-terms'

@@ -4,7 +4,8 @@
  */
 import { defineCommand } from 'citty'
 import { existsSync } from 'node:fs'
-import { checkAdvertiseReach, homePaths, isWildcardHost, openHome, parseListen, type PodConfig } from '../identity'
+import { homePaths, openHome } from '../identity'
+import { checkAdvertiseReach, isWildcardHost, parseListen, type PodConfig } from '../config'
 import { localHttpUrl } from '../lib/http-url'
 import { formatMode, looseDbFiles } from '../store'
 import { createLogger } from '../lib/log'

@@ -1,9 +1,9 @@
 /**
- * `mazemaker mcp`: the command's definition only. The stdio server (src/cli/mcp-stdio.ts, with
+ * `mazemaker mcp`: the command's definition only. The stdio server (src/mcp/stdio.ts, with
  * the MCP SDK and zod) loads when the command runs, so no other command pays for it at start.
  */
 import { defineCommand } from 'citty'
-import type { GlobalFlags } from './context'
+import { homeRoot, MAX_ANSWER_BYTES, podClient, type GlobalFlags } from './context'
 
 export function mcpCommand(flags: GlobalFlags) {
   return defineCommand({
@@ -12,8 +12,9 @@ export function mcpCommand(flags: GlobalFlags) {
       project: { type: 'string', description: 'project directory for the context resource (default: the working directory)' },
     },
     async run({ args }) {
-      const { runMcpStdio } = await import('./mcp-stdio')
-      await runMcpStdio(flags, args)
+      const { runMcpStdio } = await import('../mcp/stdio')
+      const root = homeRoot(flags)
+      await runMcpStdio({ root, client: podClient({ ...flags, home: root }), maxAnswerBytes: MAX_ANSWER_BYTES, project: args.project })
     },
   })
 }

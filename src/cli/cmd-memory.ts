@@ -1,7 +1,8 @@
 /** `mazemaker remember <label> <content>`, `mazemaker recall <query>` and `mazemaker memory held|release`. */
 import { defineCommand } from 'citty'
 import { answer, homeRoot, type GlobalFlags } from './context'
-import { homePaths, loadPodConfig } from '../identity'
+import { homePaths } from '../identity'
+import { loadPodConfig } from '../config'
 import { checkContent } from '../store'
 import { printJson, withPod } from './with-pod'
 import { readStdin } from '../runtime'

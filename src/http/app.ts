@@ -12,7 +12,7 @@ import { corsMiddleware } from './cors'
 import { createPanelRoutes } from './panel'
 import type { AppDeps } from './deps'
 import { createErrorHandler, notFound } from './errors'
-import { mcpRoutes } from './mcp'
+import { mcpRoutes } from '../mcp/http-route'
 import { memoryRoutes } from './memories'
 import { peerAdminRoutes } from './peer-admin'
 import { advertiseAdminRoutes } from './advertise-admin'
@@ -75,7 +75,18 @@ export function createApp(deps: AppDeps) {
     .route('/', peerAdminRoutes(deps))
     .route('/', advertiseAdminRoutes(deps))
     .route('/', peerHeadersAdminRoutes(deps))
-    .route('/', mcpRoutes(deps))
+    .route(
+      '/',
+      mcpRoutes({
+        store: deps.store,
+        peersOverview: () => deps.peersOverview(),
+        publicPrefixes: deps.publicPrefixes,
+        maxContentBytes: deps.maxContentBytes,
+        version: deps.version,
+        // Over HTTP the pod cannot see the agent's working directory; the resource template names one.
+        project: () => null,
+      }),
+    )
     .route('/', eventRoutes(deps))
     .get('/status', (c) =>
       c.json({

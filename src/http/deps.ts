@@ -1,16 +1,18 @@
 /**
- * What the HTTP layer needs from the rest of the pod, declared narrowly. main/pod.ts wires the
+ * What the HTTP layer needs from the rest of the pod, declared narrowly. src/pod wires the
  * real implementations; tests may pass their own.
  */
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
-import type { Identity, NonceCache, PeerHeaders, PeerRegistry } from '../identity'
+import type { Identity, PeerRegistry } from '../identity'
+import type { PeerHeaders } from '../config'
+import type { NonceCache } from './nonce-cache'
 import type { Store, WireEntry } from '../store'
-import type { PeersOverview, PeerTestReport, SyncResult } from '../api-types'
+import type { PeersOverview, PeerTestReport, SyncResult } from '../api/types'
 import type { WaiterRegistry } from './waiters'
 import type { PodEvents } from './events'
 
-export type { PeersOverview, PeerView, SyncResult } from '../api-types'
+export type { PeersOverview, PeerView, SyncResult } from '../api/types'
 
 export interface AppDeps {
   identity: Identity

@@ -28,7 +28,7 @@ export const EVENTS_PING_MS = 8_000
 /** A burst of pulls sends the peer list at most this often. */
 const PEERS_THROTTLE_MS = 250
 
-/** What the pod publishes for the stream; pod.ts wires it to the store and the sync loop. */
+/** What the pod publishes for the stream; src/pod wires it to the store and the sync loop. */
 export type PodEvent = { type: 'commit'; changes: readonly CommittedChange[] } | { type: 'peers' } | { type: 'close' }
 
 export interface PodEvents {

@@ -6,15 +6,15 @@
  * names the part that is wrong; unknown parameters are ignored so later versions can add some.
  */
 import { BadInput } from '../lib/errors'
-import { httpUrlProblem, nameProblem, quote } from './_checks'
+import { HANDSHAKE_MAX_URLS } from '../protocol'
+import { httpUrlProblem, nameProblem, quote } from '../lib/text-checks'
 import { isPodId } from './pod-id'
 import { keyTextProblem } from './keys'
 import type { PodId, PublicKey } from './types'
 
 export const HANDSHAKE_SCHEME = 'mzm-handshake://'
 const HANDSHAKE_MAX_CHARS = 4096
-/** Advertised URLs a handshake carries (contract Part 1b): tailnet, LAN, public tunnel, one spare. */
-export const HANDSHAKE_MAX_URLS = 4
+export { HANDSHAKE_MAX_URLS }
 /** Parameters that may appear once only (`url` may repeat). */
 const SINGLE_PARAMS = ['key', 'name'] as const
 

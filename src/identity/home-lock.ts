@@ -6,7 +6,7 @@
 import { closeSync, constants, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { HomeError } from '../lib/errors'
-import { isMissing } from './_home-files'
+import { isMissing } from '../lib/private-files'
 import type { HomePaths } from './types'
 
 const LOCK_ATTEMPTS = 4

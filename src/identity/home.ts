@@ -8,7 +8,7 @@ import { homedir, hostname as osHostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { HomeError } from '../lib/errors'
 import type { Logger } from '../lib/log'
-import { createFileOnce, ensurePrivateDir, statOrNull } from './_home-files'
+import { createFileOnce, ensurePrivateDir, statOrNull } from '../lib/private-files'
 import { loadOrCreateKeyFile } from './key-file'
 import { createIdentity, type Identity } from './identity'
 import {
@@ -20,12 +20,13 @@ import {
   DEFAULT_SYNC_INTERVAL_S,
   formatPodConfig,
   loadPodConfig,
+  PeerHeaders,
   updatePodConfig,
-} from './pod-config'
+  type PodConfig,
+} from '../config'
 import { newPodId } from './pod-id'
 import { PeerRegistry } from './peer-registry'
-import { PeerHeaders } from './peer-headers'
-import type { HomePaths, PodConfig } from './types'
+import type { HomePaths } from './types'
 
 export const HOME_ENV = 'MAZEMAKER_HOME'
 export const DEFAULT_HOME_DIR = '.mazemaker'

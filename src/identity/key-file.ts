@@ -5,7 +5,7 @@
  */
 import { HomeError } from '../lib/errors'
 import { fromBase64url, toBase64url } from '../lib/base64url'
-import { createFileOnce, readPrivateFile } from './_home-files'
+import { createFileOnce, readPrivateFile } from '../lib/private-files'
 import { importPrivateKey, KEY_BYTES, keyTextProblem, publicKeyFromPrivate, randomKeyBytes } from './keys'
 import type { PublicKey } from './types'
 

@@ -7,8 +7,8 @@
 import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { BadInput } from '../lib/errors'
-import { DEFAULT_SCOPE, SCOPE_MAX_GLOBS } from '../protocol'
-import { checkWith, describeIssues, parseTomlText, globProblem, httpUrlProblem, nameProblem, quote } from './_checks'
+import { DEFAULT_SCOPE, globLimitProblem, SCOPE_MAX_GLOBS } from '../protocol'
+import { checkWith, describeIssues, hasControlChars, parseTomlText, httpUrlProblem, nameProblem, quote } from '../lib/text-checks'
 import { isPodId } from './pod-id'
 import type { PeerEntry, PodId } from './types'
 
@@ -19,6 +19,14 @@ const HEADER =
   '# Peers of this pod: one [peers.<pod-id>] table per relationship. A relationship exists only\n' +
   '# while both its table and peer-keys/peers/<pod-id>.key exist. Edits take effect by the next\n' +
   '# sync tick; the pod rewrites this file (without comments) when peers are added or changed.\n'
+
+/** One label glob of a scope the operator configures: the wire limits (src/protocol/scope.ts), and no control characters. */
+export function globProblem(glob: string): string | null {
+  const limit = globLimitProblem(glob)
+  if (limit) return limit
+  if (hasControlChars(glob)) return 'must not contain control characters'
+  return null
+}
 
 /** What is wrong with a scope (already an array), or null. */
 export function scopeProblem(scope: readonly string[]): string | null {

@@ -4,7 +4,7 @@
  */
 import { BadInput } from '../lib/errors'
 import { UUID_RE as POD_ID_RE } from '../protocol'
-import { quote } from './_checks'
+import { quote } from '../lib/text-checks'
 import type { PodId } from './types'
 
 export const SHORT_ID_CHARS = 8

@@ -4,7 +4,7 @@
  * as JavaScript's `length` counts them.
  *
  * Matching never uses a regex: a peer chooses the globs, and `*a*a*…*#` as a backtracking regex
- * is exponential in the number of stars (issue 8: one request froze the pod for 27 s). A glob is
+ * is exponential in the number of stars (one such request once froze the pod for 27 s). A glob is
  * compiled into its star-separated segments; the first must be a prefix, the last a suffix and
  * the ones between are found leftmost-first, which is correct because a `*` can absorb whatever
  * lies between two segments. Literal segments are found with `indexOf`; a `?` segment by its

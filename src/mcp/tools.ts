@@ -1,14 +1,14 @@
 /**
  * The pod's MCP server, defined once: tools (with annotations, input limits and structured
- * output), instructions and the context resource. The HTTP route (src/http/mcp.ts) and the
- * stdio command (src/cli/cmd-mcp.ts) both build it from McpDeps.
+ * output), instructions and the context resource. The HTTP route (src/mcp/http-route.ts) and the
+ * stdio server (src/mcp/stdio.ts) both build it from McpDeps.
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { PodError } from '../lib/errors'
 import { GLOB_MAX_CHARS, SCOPE_MAX_GLOBS, UUID_RE } from '../protocol'
 import { isGateEligible, LABEL_MAX_CHARS, RECALL_K_MAX, type Store } from '../store'
-import type { PeersOverview } from '../api-types'
+import type { PeersOverview } from '../api/types'
 import { rememberDescription, serverInstructions } from './instructions'
 import { projectInfoFromName, type ProjectInfo } from './project-terms'
 import { CONTEXT_LIMIT_DEFAULT, sessionContext } from './session-context'

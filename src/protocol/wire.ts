@@ -43,6 +43,11 @@ export const RENDEZVOUS_PROOF_SALT = 'mzm-rdv-v1'
 /** First line of the rendezvous proof's HMAC message. */
 export const RENDEZVOUS_PROOF_DOMAIN = 'mzm-rdv1'
 
+// ---- Handshake URL --------------------------------------------------------------------------
+
+/** Advertised URLs a handshake URL carries (contract Part 1b): tailnet, LAN, public tunnel, one spare. */
+export const HANDSHAKE_MAX_URLS = 4
+
 // ---- Authentication ------------------------------------------------------------------------
 
 /** A request whose ts is further than this from the callee's clock is refused (`clock_skew`). */

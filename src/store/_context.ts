@@ -7,7 +7,7 @@ import type { SqliteDatabase } from '../runtime'
 import type { Clock } from '../lib/clock'
 import { tokenize, type BlindIndex } from './blind-index'
 // The pod.toml default, so a store opened without the option behaves like a pod with no setting.
-import { DEFAULT_MAX_PEER_BYTES } from '../identity/pod-config'
+import { DEFAULT_MAX_PEER_BYTES } from '../config'
 import type { Memory } from './types'
 import type { Vault } from './vault'
 

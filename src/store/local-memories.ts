@@ -148,7 +148,7 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
     const seq = ctx.nextSeq()
     // The feed position moves only when a peer has something to learn: the memory is served
     // (again), or it just left the gate and its tombstone goes out. Edits of a memory whose
-    // tombstone already has its place send nothing more (issue 8 row 11).
+    // tombstone already has its place send nothing more.
     const feedSeq = eligible || isGateEligible(row, ctx.publicPrefixes) ? seq : row.feed_seq
     ctx.db
       .query(

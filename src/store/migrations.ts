@@ -114,7 +114,7 @@ export const MIGRATIONS: readonly string[] = [
   // v5: the feed position of a shared row, apart from seq (which orders list() and moves on every
   // write). It moves only when what a peer would receive changes: the row is served anew, or it
   // left the gate (its tombstone). Edits of a once-shared memory that is private now keep its
-  // position, so peers past its tombstone learn nothing more about it (issue 8 row 11).
+  // position, so peers past its tombstone learn nothing more about it.
   // Existing cursors stay valid: feed_seq starts as seq.
   `
   ALTER TABLE memories ADD COLUMN feed_seq INTEGER;

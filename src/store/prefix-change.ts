@@ -1,6 +1,6 @@
 /**
  * The operator may change `public_prefixes` in pod.toml; the label decides encryption, so at open
- * every own memory is brought in line with the prefixes now in force (issue 8 row 10):
+ * every own memory is brought in line with the prefixes now in force:
  * - label no longer public: content re-encrypted with the vault (memory id as AAD), full-text row
  *   replaced by blind tokens, and, if it was served, a new feed position so peers get its
  *   tombstone; the old plaintext is scrubbed off the disk (scrub.ts).

@@ -9,7 +9,8 @@ import { networkInterfaces } from 'node:os'
 import type { Clock } from '../lib/clock'
 import { localHttpUrl } from '../lib/http-url'
 import type { Logger } from '../lib/log'
-import { peerUrls, RENDEZVOUS_SCHEME, type PeerRecord, type RendezvousConfig } from '../identity'
+import { peerUrls, RENDEZVOUS_SCHEME, type PeerRecord } from '../identity'
+import type { RendezvousConfig } from '../config'
 import { createHeartbeat, createRendezvousClient, createResolver, type RendezvousSigner } from './rendezvous-client'
 
 export interface HeartbeatState {

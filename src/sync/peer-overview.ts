@@ -4,7 +4,7 @@
  */
 import { peerUrls, type PeerRecord } from '../identity'
 import type { Store } from '../store'
-import type { PeersOverview, PeerStatus, PeerView } from '../api-types'
+import type { PeersOverview, PeerStatus, PeerView } from '../api/types'
 
 export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
 

@@ -10,11 +10,11 @@ import { PodError } from '../lib/errors'
 import { readBodyText } from '../lib/read-body'
 import { HEALTHZ_ROUTE, MAX_CLOCK_SKEW_S, type PairKey, type PodId, type PublicKey } from '../protocol'
 import { peerUrls, RENDEZVOUS_SCHEME, type PeerRecord } from '../identity'
-import type { PeerTestReport, PeerTestStep } from '../api-types'
+import type { PeerTestReport, PeerTestStep } from '../api/types'
 import { CONNECT_TIMEOUT_MS } from './constants'
 import { pullPage } from './peer-client'
 
-export type { PeerTestReport, PeerTestStep } from '../api-types'
+export type { PeerTestReport, PeerTestStep } from '../api/types'
 
 /** Skew we mention without failing: signatures still verify, but the margin is shrinking. */
 const CLOCK_WARN_S = 60

@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 8: unauthenticated (or not-yet-authenticated) clients sending big or slow bodies.
+ * Unauthenticated (or not-yet-authenticated) clients sending big or slow bodies.
  * The pod must decide before reading: /peer/sync checks the Bearer's shape, time window and
  * caller first and refuses bodies over 16 KiB from Content-Length or as they stream (413);
  * admin routes check the token before reading a body (401). 300 connections holding 1 MiB

@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 6: while the pod is down, another local user listens on the pod's TCP port and
+ * While the pod is down, another local user listens on the pod's TCP port and
  * answers /healthz with the pod's (public) id. The CLI must never send the admin token over
  * TCP to whatever holds the port: it talks to the running pod over `<home>/pod.sock` (0600).
  * Also the newcomer's bug: a pod started on another port than pod.toml's is found by the CLI.

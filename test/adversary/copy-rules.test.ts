@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 3: a paired peer serves copies the puller would never accept from its own user —
+ * A paired peer serves copies the puller would never accept from its own user —
  * 8 MiB contents, labels with control characters or over 256 chars — and then simply more than
  * anyone should store for it. Copies obey the puller's rules (dropped and counted, never
  * stored: db + WAL do not grow), and a per-peer quota (`max_peer_bytes` in pod.toml) stops the

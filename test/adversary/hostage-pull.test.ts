@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 4: a paired peer answers every page slowly with `more: true`, forever. Its pull
+ * A paired peer answers every page slowly with `more: true`, forever. Its pull
  * must not hold anyone hostage: another peer's pull goes ahead meanwhile, and removing (with
  * --purge), pausing or deleting the key file of the slow peer stops its pull in flight, with
  * nothing stored after it. And the mass-delete guard: a pull that would delete more than half

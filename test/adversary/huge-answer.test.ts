@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 2: a paired peer (or whoever a hijacked URL points us at) answers a pull with a
+ * A paired peer (or whoever a hijacked URL points us at) answers a pull with a
  * 1.5 GiB chunked body of well-formed entries. The puller must count bytes as they arrive and
  * give up at its 64 MiB cap (`too_large`): bounded memory in the pod process (VmHWM from /proc),
  * the stream cancelled long before its end, nothing stored, the peer shown as `error`.

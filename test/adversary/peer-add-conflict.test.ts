@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 12: `peer add` with the id of an existing peer and another key used to replace
+ * `peer add` with the id of an existing peer and another key used to replace
  * its key, URL, scope and name silently. Whoever gets a handshake URL pasted (a forged one in a
  * chat, say) must not take over an existing relationship: 409 `conflict` naming `peer set` and
  * `--replace` (code `peer_exists`), nothing changed (the old key still authenticates, the new one does not). With

@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 5: a holder of any rendezvous token re-registered another pod's id with that
+ * A holder of any rendezvous token re-registered another pod's id with that
  * pod's key hash (public) and moved its URL to one the attacker controls. With proof of key
  * possession only the key's holder can move its URL; URLs with a query, fragment or
  * credentials are refused at the rendezvous and, from a lying rendezvous, by the pod itself

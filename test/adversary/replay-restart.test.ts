@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 9: a signed /peer/sync captured on the wire is replayed after the callee
+ * A signed /peer/sync captured on the wire is replayed after the callee
  * restarted, within the 300 s timestamp window. The nonce cache must not be the only defence:
  * the replay is refused with 401 `replay` by the restarted pod (a real process restart on the
  * same home), while a request signed after the restart is served.

@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 1: a paired peer sends one signed /peer/sync whose scope is a glob built to make a
+ * A paired peer sends one signed /peer/sync whose scope is a glob built to make a
  * backtracking matcher explode (`******************#`, or 16 globs of 128 chars of `*a`). The
  * pod must match in linear time: the answer comes back (empty), and the pod keeps answering
  * everyone else meanwhile. Scopes over the contract's limits (more than 16 globs, a glob over

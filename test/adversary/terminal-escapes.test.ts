@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 7: a paired peer puts terminal escapes (OSC 52 clipboard write, screen clear,
+ * A paired peer puts terminal escapes (OSC 52 clipboard write, screen clear,
  * colours) and bidi overrides in what it serves. Whatever reaches the operator's terminal
  * through `recall`, `sync` and `peer list` must show those characters visibly, never raw.
  */

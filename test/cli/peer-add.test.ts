@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 12: `peer add` with the id of an existing peer never silently replaces it. 409
+ * `peer add` with the id of an existing peer never silently replaces it. 409
  * peer_exists naming `peer set` and `--replace`; with replace the key changes and the pod logs it
  * at warn (short id, never key bytes); a retried identical add is harmless. API and CLI, on a
  * real pod process.

@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 7: a paired peer's text (labels, content, error answers) printed by the real CLI
+ * A paired peer's text (labels, content, error answers) printed by the real CLI
  * (a subprocess) shows escapes as text, never raw ESC, C1 CSI or bidi overrides — text and --json.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'

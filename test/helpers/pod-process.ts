@@ -104,7 +104,7 @@ export interface SpawnOptions {
   /** Run the pod this way (default: this run's, see TEST_RUNTIME); ignored with `command`. */
   runtime?: TestRuntime
   /**
-   * Run inside this network namespace (test/net). Its addresses are unreachable from the test's
+   * Run inside this network namespace (test/network). Its addresses are unreachable from the test's
    * own namespace, so `api()` then talks to the pod over its home's Unix socket (pod.sock).
    */
   netns?: string

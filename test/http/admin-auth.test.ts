@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
-import { formatHandshakeUrl, homePaths, loadPodConfig, openHome, savePodConfig } from '../../src/identity'
+import { formatHandshakeUrl, homePaths, openHome } from '../../src/identity'
+import { loadPodConfig, savePodConfig } from '../../src/config'
 import { adminBodyLimitBytes } from '../../src/http/app'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'

@@ -1,5 +1,5 @@
 /**
- * Issue 8 rows 10 and 11 end to end, with real pod processes: `auto:` removed from pod.toml's
+ * Prefix changes end to end, with real pod processes: `auto:` removed from pod.toml's
  * public_prefixes while a peer holds copies; after the restart the peer drops them, pod.db and
  * its WAL hold no plaintext of them, and later private edits send the peer nothing.
  */
@@ -52,7 +52,7 @@ test('auto: removed from public_prefixes: the peer drops its copies, no plaintex
   expect((await syncNow(b))[0]).toMatchObject({ ok: true, deleted: 1 })
   expect(await copiesFrom(b, idA)).toEqual([`peer:${idA}:public:stays`])
 
-  // Row 11: the tombstone was served; private edits from now on send the peer nothing.
+  // The tombstone was served; private edits from now on send the peer nothing.
   expect((await a2.api('PATCH', `/memories/${id}`, { content: 'edited in private' })).status).toBe(200)
   expect((await syncNow(b))[0]).toMatchObject({ ok: true, fetched: 0 })
   await a2.api('DELETE', `/memories/${id}`)

@@ -1,5 +1,5 @@
 /**
- * Issue 8 row 9: a signed request captured before the callee restarts is refused after it
+ * A signed request captured before the callee restarts is refused after it
  * (`replay`), with real pod processes restarted on the same home, while honest peers whose
  * clocks are up to 300 s ahead or behind still get through right after the restart.
  */

@@ -31,7 +31,8 @@ import {
   WAIT_MAX_S,
   type SyncResponse,
 } from '../../src/protocol'
-import { importPairKey, NonceCache } from '../../src/identity'
+import { importPairKey } from '../../src/identity'
+import { NonceCache } from '../../src/http/nonce-cache'
 import { publicKeyFromPrivate, randomKeyBytes } from '../../src/identity/keys'
 import { signedRegistration } from '../../src/sync/rendezvous-client'
 

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { AuthError } from '../../src/lib/errors'
-import { importPairKey, NonceCache } from '../../src/identity'
+import { importPairKey } from '../../src/identity'
+import { NonceCache } from '../../src/http/nonce-cache'
 import { randomKeyBytes } from '../../src/identity/keys'
 import { hashBody, type PairKey, parseAuthorization, signRequest, signResponse, verifyRequest, verifyResponse } from '../../src/protocol'
 import { ID_A, ID_B, ID_C } from '../identity/_keypair'

@@ -48,7 +48,7 @@ describe('changesSince: the gate', () => {
     expect(feed().memories).toEqual([gone(hide), gone(del)])
   })
 
-  test('once its tombstone has a place in the feed, private edits and the delete send nothing more (issue 8 row 11)', () => {
+  test('once its tombstone has a place in the feed, private edits and the delete send nothing more', () => {
     const id = store.remember({ label: 'public:x', content: 'v1' }).id
     const served = feed().cursor
     store.update(id, { label: 'note:x' })
@@ -112,7 +112,7 @@ describe('changesSince: paging', () => {
     expect(feed(['*'], '0', 1).more).toBe(true)
   })
 
-  test('a scope matching nothing still pages through the feed: at most `limit` rows per page, the cursor moving (issue 8)', () => {
+  test('a scope matching nothing still pages through the feed: at most `limit` rows per page, the cursor moving', () => {
     // Out-of-scope rows go out as tombstones, so what one request examines is bounded by its
     // limit whatever the scope, and a puller never sees more=true with a cursor that stays put.
     const ids = Array.from({ length: 2500 }, (_, i) => store.remember({ label: `public:n${i}`, content: `c${i}` }).id)

@@ -1,5 +1,5 @@
 /**
- * public_prefixes changed in pod.toml between two opens (issue 8 row 10): memories whose label
+ * public_prefixes changed in pod.toml between two opens: memories whose label
  * is no longer public are re-encrypted, blind-indexed and tombstoned to peers, and no plaintext
  * is left in pod.db, -wal or -shm; memories whose label became public are decrypted and served.
  */

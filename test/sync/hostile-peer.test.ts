@@ -1,13 +1,12 @@
 /**
- * A paired peer that misbehaves cannot hold our pulls hostage or fill our disk (issue 8 rows 3
- * and 4). The puller is a real in-process pod on a FakeClock; the hostile peer is a scripted
+ * A paired peer that misbehaves cannot hold our pulls hostage or fill our disk. The puller is a real in-process pod on a FakeClock; the hostile peer is a scripted
  * server signing with the real pair key (./_served-peer.ts); the honest peer is a real pod.
  */
 import { afterEach, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
-import { savePodConfig } from '../../src/identity'
+import { savePodConfig } from '../../src/config'
 import { startPod, type Pod } from '../../src/pod'
 import { PULL_BUDGET_MS } from '../../src/sync/constants'
 import { tempHome } from '../helpers/pod-process'

@@ -5,7 +5,7 @@
  * caller passes the interfaces (node:os networkInterfaces) and hostname.
  */
 import { BadInput } from '../lib/errors'
-import { httpUrlProblem } from './_checks'
+import { httpUrlProblem } from '../lib/text-checks'
 import { ADVERTISE_MAX_URLS } from './pod-config'
 
 /** One address of one interface, as node:os networkInterfaces() lists it. */

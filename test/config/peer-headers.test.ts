@@ -1,5 +1,5 @@
 /**
- * Per-peer secret headers (issue 10): peer-keys/headers/<id>.toml, 0600, written atomically;
+ * Per-peer secret headers: peer-keys/headers/<id>.toml, 0600, written atomically;
  * names validated as tokens, reserved ones refused, values one line; sent on every request to
  * that peer (here through an Access-style proxy that refuses requests without them and records
  * what arrives); never logged, never shown back in full, deleted with the peer.
@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BadInput } from '../../src/lib/errors'
 import { memoryLogger } from '../../src/lib/log'
-import { PeerHeaders, type PodId } from '../../src/identity'
+import type { PodId } from '../../src/identity'
+import { PeerHeaders } from '../../src/config'
 import { startPod, type Pod } from '../../src/pod'
 import { runCli, spawnPod, cleanup, tempHome, type PodProcess } from '../helpers/pod-process'
 

@@ -1,14 +1,14 @@
 /**
- * The home's admin socket (src/pod-socket.ts) on real pods: mode 0600 even under umask 0, the
+ * The home's admin socket (src/pod/admin-socket.ts) on real pods: mode 0600 even under umask 0, the
  * admin token still required on it, removed on close, a crashed pod's leftover replaced.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { lstatSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { startPod, type Pod } from '../src/pod'
-import { createLogger } from '../src/lib/log'
-import { serveAdminSocket } from '../src/pod-socket'
-import { tempHome } from './helpers/pod-process'
+import { startPod, type Pod } from '../../src/pod'
+import { createLogger } from '../../src/lib/log'
+import { serveAdminSocket } from '../../src/pod/admin-socket'
+import { tempHome } from '../helpers/pod-process'
 
 const log = createLogger({ level: 'error' })
 const homes: string[] = []

@@ -11,8 +11,8 @@
 import { chmodSync, lstatSync, renameSync, unlinkSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import type { Logger } from './lib/log'
-import { serve, type Server } from './runtime'
+import type { Logger } from '../lib/log'
+import { serve, type Server } from '../runtime'
 
 export interface AdminSocket {
   path: string

@@ -2,10 +2,10 @@
  * The pod's /metrics: per-peer last success, consecutive failures, memories pulled and served,
  * request durations per route, memory counts by kind, rendezvous heartbeat state.
  */
-import { Counter, Histogram, renderGauge } from './lib/metrics'
-import type { PeerView } from './api-types'
-import type { StoreStats } from './store'
-import type { HeartbeatState } from './sync/peer-locator'
+import { Counter, Histogram, renderGauge } from '../lib/metrics'
+import type { PeerView } from '../api/types'
+import type { StoreStats } from '../store'
+import type { HeartbeatState } from '../sync/peer-locator'
 
 export interface PodMetricsSources {
   peers(): PeerView[]

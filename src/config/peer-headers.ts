@@ -11,10 +11,11 @@ import { join } from 'node:path'
 import { stringify } from 'smol-toml'
 import { writeFileAtomic } from '../lib/atomic-file'
 import { BadInput, PodError } from '../lib/errors'
-import { ensurePrivateDir, isMissing, modeText, statOrNull } from './_home-files'
-import { parseTomlText } from './_checks'
-import { isPodId } from './pod-id'
-import type { PodId } from './types'
+import { ensurePrivateDir, isMissing, modeText, statOrNull } from '../lib/private-files'
+import { parseTomlText } from '../lib/text-checks'
+import { isUuid, type PodId } from '../protocol'
+
+const isPodId = (id: string): id is PodId => isUuid(id)
 
 /** Headers one peer may carry: Access needs two; a few more for other proxies. */
 export const PEER_HEADERS_MAX = 16

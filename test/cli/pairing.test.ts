@@ -1,5 +1,5 @@
 /**
- * Pairing with one paste each way (issue 10), on real pod processes over loopback: each pod
+ * Pairing with one paste each way, on real pod processes over loopback: each pod
  * advertises its URL (`mazemaker advertise add`), its handshake URL carries it, and `peer add`
  * with no --url pairs. Until the other side pastes, the peer is `awaiting-peer` (not `error`),
  * and the refusing pod lists and logs (once) the pod that tried to pull from it.

@@ -1,5 +1,5 @@
 /**
- * Several URLs per peer (issue 10): tried in order, the one that verified tried first next
+ * Several URLs per peer: tried in order, the one that verified tried first next
  * time, each attempt logged, and a short per-attempt connect timeout so a black-holed first
  * URL (a listener that never answers) does not eat the pull budget. Real pods in process on
  * 127.0.0.1; the dead URL is a port nobody listens on, the black hole a server that never answers.

@@ -1,12 +1,11 @@
 /**
  * Text checks shared by pod.toml, handshake URLs and peers.toml: display names, http(s) URLs,
- * label globs. Each `…Problem` function returns what is wrong (a phrase to put after the
- * field's name) or null, so every caller can word its own error around it.
+ * origins, TOML parse errors that say where. Each `…Problem` function returns what is wrong (a
+ * phrase to put after the field's name) or null, so every caller can word its own error around it.
  */
 import * as v from 'valibot'
 import { parse, TomlError } from 'smol-toml'
-import { globLimitProblem } from '../protocol'
-import { httpUrlProblem } from '../lib/http-url'
+import { httpUrlProblem } from './http-url'
 
 export const NAME_MAX_CHARS = 64
 
@@ -35,14 +34,6 @@ export function originProblem(text: string): string | null {
   const problem = httpUrlProblem(text)
   if (problem) return problem
   if (new URL(text).origin !== text) return 'must be an origin like https://host:port (lowercase, no path or trailing slash)'
-  return null
-}
-
-/** One label glob of a scope the operator configures: the wire limits (src/protocol/scope.ts), and no control characters. */
-export function globProblem(glob: string): string | null {
-  const limit = globLimitProblem(glob)
-  if (limit) return limit
-  if (hasControlChars(glob)) return 'must not contain control characters'
   return null
 }
 

@@ -1,5 +1,5 @@
 /**
- * `peer test` (issue 10): success, and each failure with its step and fix — no URL, nothing
+ * `peer test`: success, and each failure with its step and fix — no URL, nothing
  * listening, a black hole, another pod at the URL, a proxy refusing without headers, a peer
  * that has not added us, clocks too far apart, an untrusted TLS certificate. Real pods in
  * process on 127.0.0.1 (the route the CLI calls), and the CLI once for its output and exit code.
@@ -11,9 +11,9 @@ import { join } from 'node:path'
 import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
 import { startPod, type Pod } from '../../src/pod'
-import type { PeerTestReport } from '../../src/api-types'
+import type { PeerTestReport } from '../../src/api/types'
 import { cleanup, runCli, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
-import { makeTestCa } from '../net/test-ca'
+import { makeTestCa } from '../network/test-ca'
 
 let pods: Pod[] = []
 let procs: PodProcess[] = []

@@ -6,34 +6,20 @@
  */
 import { Hono } from 'hono'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { McpDeps } from '../mcp/tools'
-import type { AppDeps } from './deps'
+import type { McpDeps } from './tools'
 
 const loadMcp = async () => {
   const [{ WebStandardStreamableHTTPServerTransport }, { createMcpServer }] = await Promise.all([
     import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
-    import('../mcp/tools'),
+    import('./tools'),
   ])
   return { WebStandardStreamableHTTPServerTransport, createMcpServer }
-}
-
-export function mcpDeps(deps: AppDeps): McpDeps {
-  return {
-    store: deps.store,
-    peersOverview: () => deps.peersOverview(),
-    publicPrefixes: deps.publicPrefixes,
-    maxContentBytes: deps.maxContentBytes,
-    version: deps.version,
-    // Over HTTP the pod cannot see the agent's working directory; the resource template names one.
-    project: () => null,
-  }
 }
 
 /** Idle servers kept for reuse; beyond this many concurrent requests, extras are built and dropped. */
 const IDLE_SERVERS_MAX = 8
 
-export function mcpRoutes(deps: AppDeps) {
-  const mcp = mcpDeps(deps)
+export function mcpRoutes(mcp: McpDeps) {
   // Building a server (six tools' schemas) costs more than answering a call; a closed server
   // holds no request state and reconnects to the next request's transport, so idle ones are reused.
   const idle: McpServer[] = []

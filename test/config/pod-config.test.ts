@@ -2,9 +2,9 @@ import { describe, expect, test } from 'bun:test'
 import { chmodSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { HomeError } from '../../src/lib/errors'
-import { DEFAULT_PUBLIC_PREFIXES, loadPodConfig, parsePodConfig, savePodConfig, type PodConfig, type PodId } from '../../src/identity'
-import { defaultPodName } from '../../src/identity/pod-config'
-import { useTempDirs } from './_temp-home'
+import type { PodId } from '../../src/identity'
+import { DEFAULT_PUBLIC_PREFIXES, defaultPodName, loadPodConfig, parsePodConfig, savePodConfig, type PodConfig } from '../../src/config'
+import { useTempDirs } from '../identity/_temp-home'
 
 const tempDir = useTempDirs()
 const ID = '6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f' as PodId

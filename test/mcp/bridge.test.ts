@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import { createMcpBridge, NotDelivered, type PodLink } from '../../src/cli/mcp-bridge'
+import { createMcpBridge, NotDelivered, type PodLink } from '../../src/mcp/bridge'
 
 function fakePod() {
   const state = { up: false, posted: [] as JSONRPCMessage[], healthChecks: 0 }

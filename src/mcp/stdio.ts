@@ -1,7 +1,7 @@
 /**
  * `mazemaker mcp`: an MCP server on stdio for clients that launch a command (Claude Desktop,
  * Cursor, VS Code, Claude Code). Messages go to the running pod of this home over its Unix
- * socket, or, while none runs, to the same tools over the home's own database (mcp-bridge.ts).
+ * socket, or, while none runs, to the same tools over the home's own database (bridge.ts).
  * stdout carries only the protocol; logs go to stderr.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
@@ -10,21 +10,30 @@ import { openHome } from '../identity'
 import { systemClock } from '../lib/clock'
 import { createLogger, type Logger } from '../lib/log'
 import { readBodyText } from '../lib/read-body'
-import { CONTEXT_URI, createMcpServer, projectInfo, type ProjectInfo } from '../mcp'
+import { CONTEXT_URI, createMcpServer } from './tools'
+import { projectInfo, type ProjectInfo } from './project-terms'
 import { openStore } from '../store'
 import { peersOverview } from '../sync/peer-overview'
 import { createPeerLocator } from '../sync/peer-locator'
-import { VERSION } from '../version'
-import { homeRoot, MAX_ANSWER_BYTES, podClient, type GlobalFlags, type PodClient } from './context'
-import { createMcpBridge, NotDelivered, type PodLink } from './mcp-bridge'
+import { VERSION } from '../lib/version'
+import { createMcpBridge, NotDelivered, type PodLink } from './bridge'
 
 /** How often a stdio server without a pod looks for one that has started since. */
 const POD_RECHECK_MS = 2000
 /** Errors that mean nothing listens on the socket, so the message never arrived. */
 const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'ConnectionRefused', 'FailedToOpenSocket', 'ENOTSOCK'])
 
+/** What the stdio server needs of the CLI's client of the home's running pod (its Unix socket). */
+export interface PodSocketClient {
+  /** What the client talks to, for messages: `unix:<home>/pod.sock`. */
+  target: string
+  /** True when this home's pod answers there. */
+  running(): Promise<boolean>
+  request(path: string, init: RequestInit): Promise<Response>
+}
+
 /** The running pod of the home, over the CLI's socket client; `project` is the agent's project for the context resource. */
-export function podLink(client: PodClient, project: () => ProjectInfo | null): PodLink {
+export function podLink(client: PodSocketClient, project: () => ProjectInfo | null, maxAnswerBytes: number): PodLink {
   return {
     running: () => client.running(),
     async post(message) {
@@ -41,7 +50,7 @@ export function podLink(client: PodClient, project: () => ProjectInfo | null): P
         if (code && NOT_LISTENING.has(code)) throw new NotDelivered(`no pod listens at ${client.target}`)
         throw err
       }
-      const text = await readBodyText(res, MAX_ANSWER_BYTES, { what: '/mcp answer' })
+      const text = await readBodyText(res, maxAnswerBytes, { what: '/mcp answer' })
       if (res.status === 202 || text === '') return null
       const parsed = JSON.parse(text) as unknown
       const list = Array.isArray(parsed) ? parsed : [parsed]
@@ -111,15 +120,15 @@ async function openLocalServer(root: string, log: Logger, project: () => Project
 }
 
 /** `mazemaker mcp`: serves MCP on stdio until the client closes stdin (or a signal), then exits. */
-export async function runMcpStdio(flags: GlobalFlags, args: { project?: string }): Promise<never> {
-  const root = homeRoot(flags)
+export async function runMcpStdio(opts: { root: string; client: PodSocketClient; maxAnswerBytes: number; project?: string }): Promise<never> {
+  const { root } = opts
   const log = createLogger({ level: 'warn' }).with({ op: 'mcp' })
   let info: ProjectInfo | null | undefined
-  const project = () => (info === undefined ? (info = projectInfo(args.project ?? process.cwd())) : info)
+  const project = () => (info === undefined ? (info = projectInfo(opts.project ?? process.cwd())) : info)
   const opened: { local?: Awaited<ReturnType<typeof openLocalServer>> } = {}
   const stdio = new StdioServerTransport()
   const bridge = createMcpBridge({
-    pod: podLink(podClient({ ...flags, home: root }), project),
+    pod: podLink(opts.client, project, opts.maxAnswerBytes),
     openLocal: async () => (opened.local = await openLocalServer(root, log, project)),
     reply: (m) => stdio.send(m),
     now: () => systemClock.now(),

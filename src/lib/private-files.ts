@@ -6,8 +6,8 @@
 import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { HomeError } from '../lib/errors'
-import { fsyncDir, writeFileAtomic } from '../lib/atomic-file'
+import { HomeError } from './errors'
+import { fsyncDir, writeFileAtomic } from './atomic-file'
 
 const GROUP_OTHER_BITS = 0o077
 

@@ -7,7 +7,7 @@
  * can make a caller a peer; that takes a pasted handshake URL.
  */
 import { HOUR_MS } from '../lib/clock'
-import { isPodId, shortId } from './pod-id'
+import { isPodId, shortId } from '../identity'
 
 /** Distinct callers remembered; older ones are forgotten first. */
 export const UNKNOWN_CALLERS_MAX = 32

@@ -8,11 +8,10 @@ import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { HomeError } from '../lib/errors'
 import { writeFileAtomic } from '../lib/atomic-file'
-import { checkWith, describeIssues, parseTomlText, hasControlChars, httpUrlProblem, nameProblem, NAME_MAX_CHARS, originProblem } from './_checks'
-import { readPrivateFile } from './_home-files'
-import { isPodId } from './pod-id'
-import { HANDSHAKE_MAX_URLS } from './handshake'
-import type { PodConfig, PodId } from './types'
+import { checkWith, describeIssues, parseTomlText, hasControlChars, httpUrlProblem, nameProblem, NAME_MAX_CHARS, originProblem } from '../lib/text-checks'
+import { readPrivateFile } from '../lib/private-files'
+import { HANDSHAKE_MAX_URLS, isUuid, type PodId } from '../protocol'
+import type { PodConfig } from './types'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8765'
 /** `advertise` holds at most what a handshake URL carries. */
@@ -62,7 +61,7 @@ function listenProblem(text: string): string | null {
 const PodConfigSchema = v.strictObject({
   pod_id: v.pipe(
     v.string(),
-    v.check((s: string) => isPodId(s), 'must be a lowercase UUID'),
+    v.check((s: string) => isUuid(s), 'must be a lowercase UUID'),
   ),
   name: v.optional(
     v.pipe(

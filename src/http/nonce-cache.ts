@@ -5,7 +5,7 @@
  * valid requests make another peer's captured request replayable. Only requests with a valid
  * MAC reach the cache, so only a current peer can fill its share.
  *
- * A pod's cache also survives restarts (issue 8 row 9): `NonceCache.open(path)` loads the
+ * A pod's cache also survives restarts: `NonceCache.open(path)` loads the
  * unexpired nonces of a journal in the home and appends each new one to it before the request
  * is served, so a request captured before a restart is still a `replay` after it. Refusing every
  * request signed before the pod started was the other option, but it turns away an honest peer

@@ -118,7 +118,7 @@ export async function startTunnel(opts: TunnelOptions): Promise<Tunnel> {
 
     const home = await hostPod({ netns: podNs, name: 'home', listen: '10.20.0.2:8765', advertise: [`https://${HOST}/mzm`], env: opts.homeEnv })
     pods.push(home)
-    const proxy = [process.execPath, join(ROOT, 'test/net/body-log-proxy.ts'), '127.0.0.1:9080', 'http://10.20.0.2:8765', bodyLog]
+    const proxy = [process.execPath, join(ROOT, 'test/network/body-log-proxy.ts'), '127.0.0.1:9080', 'http://10.20.0.2:8765', bodyLog]
     helpers.push(await spawnUntil([...topo.wrap(edgeNs), ...proxy], /op=listen/))
     helpers.push(
       await spawnUntil([...topo.wrap(edgeNs), 'caddy', 'run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], /serving initial configuration/, {

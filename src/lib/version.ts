@@ -1,4 +1,4 @@
 /** The pod's version, from package.json (embedded in the compiled binary). */
-import pkg from '../package.json' with { type: 'json' }
+import pkg from '../../package.json' with { type: 'json' }
 
 export const VERSION: string = pkg.version

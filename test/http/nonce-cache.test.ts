@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { NonceCache } from '../../src/identity'
-import { useTempDirs } from './_temp-home'
+import { NonceCache } from '../../src/http/nonce-cache'
+import { useTempDirs } from '../identity/_temp-home'
 
 const T0 = 1_000_000
 

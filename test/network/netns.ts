@@ -44,7 +44,7 @@ export function removeLeftovers(): void {
 
 /** Why network namespaces cannot be made here, or null when they can. */
 export function netnsProblem(): string | null {
-  if (process.getuid?.() !== 0) return 'the multi-host tests (test/net) need root to create network namespaces; run them as root (CI does)'
+  if (process.getuid?.() !== 0) return 'the multi-host tests (test/network) need root to create network namespaces; run them as root (CI does)'
   const probe = `${PREFIX}${process.pid}-probe`
   const r = Bun.spawnSync(['ip', 'netns', 'add', probe], { stdout: 'pipe', stderr: 'pipe' })
   if (r.exitCode !== 0)
