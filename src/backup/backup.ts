@@ -51,7 +51,7 @@ export function checkPassphrase(passphrase: string): string {
 }
 
 /** Tar stream of `files` (name → absolute path) plus the manifest, hashing as it reads. */
-function tarStream(files: [string, string][], podId: string, now: Date): ReadableStream<Uint8Array> {
+function tarStream(files: [string, string][], podId: string, now: Date, onBytes?: (read: number) => void): ReadableStream<Uint8Array> {
   async function* generate(): AsyncGenerator<Uint8Array> {
     const manifest: Manifest = { format: BACKUP_FORMAT, version: BACKUP_VERSION, pod_id: podId, created_at: now.toISOString(), files: [] }
     const mtime = now.getTime() / 1000
@@ -69,6 +69,7 @@ function tarStream(files: [string, string][], podId: string, now: Date): Readabl
           const chunk = buf.subarray(0, bytesRead)
           hash.update(chunk)
           done += bytesRead
+          onBytes?.(bytesRead)
           yield chunk
         }
         yield tarPadding(size)
@@ -131,6 +132,8 @@ export interface BackupOptions {
    * environment variable or pod.toml: an operator's backups are always made at full strength.
    */
   scryptWorkFactor?: number
+  /** Told as the files are read: bytes so far and in all (the CLI shows progress). */
+  onProgress?(done: number, total: number): void
 }
 
 export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
@@ -159,7 +162,11 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
       writeCopy(join(paths.root, name), copy)
       return [name, copy]
     })
-    const stream = tarStream([...keyFiles, [DB_ENTRY, snapshot]], podId, opts.now ?? new Date()).pipeThrough(gzip())
+    const files: [string, string][] = [...keyFiles, [DB_ENTRY, snapshot]]
+    const total = files.reduce((sum, [, path]) => sum + (statSafe(path)?.size ?? 0), 0)
+    let read = 0
+    const onBytes = opts.onProgress && ((n: number) => opts.onProgress!((read += n), total))
+    const stream = tarStream(files, podId, opts.now ?? new Date(), onBytes).pipeThrough(gzip())
     const bytes = await writeStreamAtomic(out, await encrypter.encrypt(stream)).catch((err) => {
       const code = (err as NodeJS.ErrnoException).code
       if (code) throw new PodError('backup_failed', `cannot write ${out} (${code}); check the directory's permissions and free space`, { cause: err })

@@ -26,6 +26,24 @@ export interface RestoreResult {
   files: string[]
 }
 
+/** Passes the stream through, telling `onProgress` the bytes read so far of the file's size. */
+function countBytes(file: string, onProgress: (done: number, total: number) => void): TransformStream<Uint8Array, Uint8Array> {
+  let total = 0
+  try {
+    total = statSync(file).size
+  } catch {
+    // the read itself reports a missing file
+  }
+  let done = 0
+  return new TransformStream({
+    transform(chunk, controller) {
+      done += chunk.length
+      onProgress(done, total)
+      controller.enqueue(chunk)
+    },
+  })
+}
+
 function targetState(home: string): 'absent' | 'empty' {
   let st
   try {
@@ -38,11 +56,20 @@ function targetState(home: string): 'absent' | 'empty' {
   return 'empty'
 }
 
-export async function restoreBackup(opts: { file: string; home: string; passphrase: string }): Promise<RestoreResult> {
+export interface RestoreOptions {
+  file: string
+  home: string
+  passphrase: string
+  /** Told as the backup file is read: bytes so far and in all (the CLI shows progress). */
+  onProgress?(done: number, total: number): void
+}
+
+export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const home = resolve(opts.home)
   const state = targetState(home)
   // Before any directory is made or key derived: the file, not us, chose its scrypt cost.
-  const sealed = await peekHead(Readable.toWeb(createReadStream(resolve(opts.file))) as unknown as ReadableStream<Uint8Array>).catch((err) => {
+  const raw = Readable.toWeb(createReadStream(resolve(opts.file))) as unknown as ReadableStream<Uint8Array>
+  const sealed = await peekHead(opts.onProgress ? raw.pipeThrough(countBytes(resolve(opts.file), opts.onProgress)) : raw).catch((err) => {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new BadInput(`no backup file at ${resolve(opts.file)}`)
     throw new PodError('bad_backup', `cannot read ${opts.file} (${code ?? String(err)}); check the path and its permissions`, { cause: err })

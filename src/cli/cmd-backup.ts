@@ -9,6 +9,7 @@ import { checkPassphrase, createBackup, restoreBackup } from '../backup'
 import { homeRoot, type GlobalFlags } from './context'
 import { backupPassphrase } from './prompt-secret'
 import { printJson } from './with-pod'
+import { cliByteProgress } from './progress'
 
 export function backupCommands(flags: GlobalFlags) {
   const backup = defineCommand({
@@ -19,7 +20,8 @@ export function backupCommands(flags: GlobalFlags) {
     },
     async run({ args }) {
       const passphrase = checkPassphrase(await backupPassphrase(true))
-      const out = await createBackup({ home: homeRoot(flags), out: args.file, passphrase })
+      const progress = cliByteProgress('backup')
+      const out = await createBackup({ home: homeRoot(flags), out: args.file, passphrase, onProgress: progress.onProgress }).finally(progress.finish)
       if (args.json) return printJson(out)
       console.log(`backup of pod ${shortId(out.pod_id)} (${out.files.length} files, ${Math.ceil(out.bytes / 1024)} KiB) written to ${out.file}`)
       console.log('keep the passphrase safe: without it the backup cannot be opened')
@@ -36,7 +38,8 @@ export function backupCommands(flags: GlobalFlags) {
       // Only an explicit --home: restoring into ~/.mazemaker or $MAZEMAKER_HOME by default would surprise.
       if (!flags.home) throw new PodError('usage', 'restore needs --home DIR: the new (empty) home to recreate the pod in')
       const passphrase = await backupPassphrase(false)
-      const out = await restoreBackup({ file: args.file, home: flags.home, passphrase })
+      const progress = cliByteProgress('restore')
+      const out = await restoreBackup({ file: args.file, home: flags.home, passphrase, onProgress: progress.onProgress }).finally(progress.finish)
       if (args.json) return printJson(out)
       console.log(`restored pod ${out.pod_id} into ${out.home}`)
       console.log(`start it with: mazemaker serve --home ${out.home}`)

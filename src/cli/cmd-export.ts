@@ -21,6 +21,8 @@ import { DEFAULT_KG_PREFIX, graphToMemories } from '../backup/server-memory'
 import { answer, homeRoot, type Answer, type GlobalFlags, type PodApi, type PodClient } from './context'
 import { backupPassphrase } from './prompt-secret'
 import { printJson, withPod } from './with-pod'
+import type { Progress } from '../lib/progress'
+import { cliProgress } from './progress'
 
 const PAGE = 500
 const IMPORT_CONCURRENCY = 16
@@ -28,14 +30,16 @@ const IMPORT_CONCURRENCY = 16
 type MemoryPage = Answer<Awaited<ReturnType<PodApi['memories']['$get']>>>
 
 /** Every own memory, newest first, through the local API (content decrypted by the pod). */
-async function ownMemories(pod: PodClient): Promise<Memory[]> {
+async function ownMemories(pod: PodClient, progress?: Progress): Promise<Memory[]> {
   const out: Memory[] = []
   let cursor: string | null = null
   do {
     const page: MemoryPage = await answer(pod.api.memories.$get({ query: { origin: 'local', limit: String(PAGE), ...(cursor ? { cursor } : {}) } }))
     out.push(...page.memories)
+    progress?.add(page.memories.length)
     cursor = page.cursor
   } while (cursor)
+  progress?.finish()
   return out
 }
 
@@ -114,6 +118,7 @@ function planGraph(text: string, prefix: string, share: boolean, config: Sharing
 /** POSTs each memory (a few at a time: the pod commits concurrent writes together); returns the failures. */
 async function rememberAll(pod: PodClient, todo: ImportMemory[]): Promise<{ label: string; message: string }[]> {
   const failed: { label: string; message: string }[] = []
+  const progress = cliProgress('import', 'memories', todo.length)
   let next = 0
   const worker = async () => {
     while (next < todo.length) {
@@ -132,9 +137,11 @@ async function rememberAll(pod: PodClient, todo: ImportMemory[]): Promise<{ labe
       } catch (err) {
         failed.push({ label: m.label.slice(0, 80), message: err instanceof Error ? err.message : String(err) })
       }
+      progress.add()
     }
   }
   await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker))
+  progress.finish()
   return failed
 }
 
@@ -147,7 +154,7 @@ export function exportCommands(flags: GlobalFlags) {
       'public-only': { type: 'boolean', description: 'leave private memories out (the file is then plain JSON Lines)' },
     },
     async run({ args }) {
-      const memories = await withPod(flags, (pod) => ownMemories(pod))
+      const memories = await withPod(flags, (pod) => ownMemories(pod, cliProgress('export', 'memories')))
       const lines: ExportLine[] = memories
         .filter((m) => !(args['public-only'] && m.encrypted))
         .reverse() // oldest first: an import then recreates them in their original order
@@ -200,7 +207,9 @@ export function exportCommands(flags: GlobalFlags) {
       const result = await withPod(flags, async (pod) => {
         const config = loadPodConfig(homePaths(homeRoot(flags)).podToml)
         const plan = args.from === 'server-memory' ? planGraph(text, args['label-prefix'] ?? DEFAULT_KG_PREFIX, !!args.share, config) : planJsonl(text, config)
-        const present = new Set((await ownMemories(pod)).map((m) => memoryKey(m.label, m.content)))
+        const present = new Set(
+          (await ownMemories(pod, cliProgress('import: reading what is already here', 'memories'))).map((m) => memoryKey(m.label, m.content)),
+        )
         const todo = plan.memories.filter((m) => !present.has(memoryKey(m.label, m.content)))
         const failed = args['dry-run'] ? [] : await rememberAll(pod, todo)
         return {

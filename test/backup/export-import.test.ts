@@ -164,6 +164,22 @@ describe('export / import', () => {
     expect((await exportedRecords(home)).map((m) => m.created_at)).toEqual(['2022-05-06T07:08:09.000Z'])
   }, 60_000)
 
+  test('import and export report progress on stderr (count of total), never on stdout', async () => {
+    const file = join(root, 'progress.jsonl')
+    writeFileSync(file, Array.from({ length: 40 }, (_, i) => JSON.stringify({ label: `public:p${i}`, content: `progress ${i}` })).join('\n'))
+    const home = newHome('progress')
+    // 0: a plain line at every step (not a terminal), so the test sees them without waiting 10 s.
+    const out = await runCli(['import', file, '--home', home], { MAZEMAKER_PROGRESS_MS: '0' })
+    expect(out.code).toBe(0)
+    expect(out.stderr).toContain('import: 1/40 memories (2 %)')
+    expect(out.stderr).toContain('import: 40/40 memories (100 %)')
+    expect(out.stderr).not.toContain('\r')
+    expect(out.stdout).not.toContain('import:')
+    const exported = await runCli(['export', '--home', home], { MAZEMAKER_PROGRESS_MS: '0' })
+    expect(exported.stderr).toContain('export: 40 memories')
+    expect(exported.stdout.trim().split('\n')).toHaveLength(40)
+  }, 60_000)
+
   test('bad lines are reported by number and the good ones still come in', async () => {
     const file = join(root, 'mixed.jsonl')
     writeFileSync(
