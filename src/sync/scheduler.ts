@@ -63,7 +63,7 @@ export function backoffMs(failures: number, intervalMs: number): number {
  */
 export function startable(
   peerIds: readonly string[],
-  dueAt: ReadonlyMap<string, number>,
+  dueAt: Pick<ReadonlyMap<string, number>, 'get'>,
   inFlight: ReadonlySet<string>,
   now: number,
   max: number = MAX_CONCURRENT_PULLS,

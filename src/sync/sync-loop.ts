@@ -9,19 +9,24 @@
  * removal, pause, a deleted or replaced key file, a new scope. peerChanged() (called by the
  * admin routes) aborts at once; a watchdog notices edits by hand within
  * RELATIONSHIP_CHECK_MS; and pull-peer.ts checks again right before every page is stored.
+ *
+ * This file starts pulls (scheduled, forced, live) and keeps one PeerState per peer
+ * (peer-state.ts); pull-attempt.ts runs one pull and reports how it ended, and judge-pull.ts
+ * decides, as a pure function, what that ending means: next due time, log lines, result.
  */
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
-import { PeerError, PodError } from '../lib/errors'
-import { shortId, type PairKey, type PeerRecord, type PodId, type PublicKey } from '../identity'
+import type { PairKey, PeerRecord, PodId, PublicKey } from '../identity'
 import type { Store } from '../store'
 import type { SyncResult } from '../api/types'
 
 export type { SyncResult } from '../api/types'
-import { LIVE_MIN_HOLD_MS, LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PROXY_REPROBE_MS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
-import { cutsAgree, isProxyCut, type LoweredWait, lowerWait, probeDue, probeHeld, proxyCutMessage, proxyFixedMessage } from './proxy-cut'
-import { pullPeer, PullStopped } from './pull-peer'
-import { liveWaitS, nextDue, sleepMs, startable, type PullOutcome } from './scheduler'
+import { LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_MS } from './constants'
+import { judgePull, type PullReport } from './judge-pull'
+import { FRESH_PEER, type PeerState, waitFor } from './peer-state'
+import { type AttemptDeps, attemptPull } from './pull-attempt'
+import { PullStopped } from './pull-peer'
+import { sleepMs, startable } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
 
@@ -93,42 +98,30 @@ interface Flight {
   done: Promise<SyncResult>
 }
 
+/** One peer as the loop knows it: its state between pulls (judge-pull.ts) and its pull in flight. */
+interface Tracked {
+  state: PeerState
+  flight: Flight | null
+}
+
 export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const { clock, log } = deps
   const random = deps.random ?? Math.random
   const budgetMs = deps.pullBudgetMs ?? PULL_BUDGET_MS
   const liveWait = deps.liveWaitSeconds ?? LIVE_WAIT_S
   const getPeer = deps.getPeer ?? ((id: string) => deps.listPeers().find((p) => p.id === id) ?? null)
-  const dueAt = new Map<string, number>()
-  const lastErrorCode = new Map<string, string>()
-  const lastHeld = new Map<string, number>()
-  /** Peers whose last pull had to fall back past the first URL it tried: `<failed url> <used url>`. */
-  const fellBack = new Map<string, string>()
-  const flights = new Map<string, Flight>()
-  /**
-   * Live peers whose last pull (in this process) succeeded and caught up: their next pull is a
-   * long-poll. A peer joins after a normal pull (so a restart's catch-up stays under the
-   * concurrency cap) and leaves on any failure, falling back to backoff and the interval.
-   */
-  const liveReady = new Set<string>()
-  /** Live peers behind a proxy that cuts held requests: the wait that fits under it, and when to try the full one again. */
-  const lowered = new Map<string, LoweredWait>()
-  /** The hold (ms) after which a peer's last long-poll was cut, waiting for a second cut to confirm it. */
-  const lastCut = new Map<string, number>()
-  /** The long-poll wait for `peerId` now: ours, or less if a proxy in front of it cuts held requests (ours when a probe is due). */
-  const waitFor = (peerId: string) => {
-    const low = lowered.get(peerId)
-    return !low || probeDue(low, clock.now()) ? liveWait : Math.min(liveWait, low.waitS)
+  const tracked = new Map<string, Tracked>()
+  const track = (id: string): Tracked => {
+    let t = tracked.get(id)
+    if (!t) tracked.set(id, (t = { state: FRESH_PEER, flight: null }))
+    return t
   }
-  /** Live peers' empty answers in a row that came back without being held. */
-  const quickEmpty = new Map<string, number>()
-  /**
-   * When each peer's tombstones were last settled. Live pulls stage them (see pull-peer.ts) so
-   * the mass-delete guard sees a whole burst; at most an interval after the last settle, the next
-   * pull settles whatever is staged, so a peer writing without pause cannot keep them waiting
-   * (nor split a mass delete over windows shorter than the interval pulls would have judged).
-   */
-  const lastSettled = new Map<string, number>()
+  const stateOf = (id: string): PeerState => tracked.get(id)?.state ?? FRESH_PEER
+  const flightOf = (id: string): Flight | null => tracked.get(id)?.flight ?? null
+  const flights = function* (): Generator<Flight> {
+    for (const t of tracked.values()) if (t.flight) yield t.flight
+  }
+  let inFlight = 0
   /** The one relationship watchdog for all flights (not a timer per pull: 2,000 live peers). */
   let watchdog: AbortController | null = null
   /** Forced pulls waiting for a free slot. */
@@ -136,10 +129,6 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const stop = new AbortController()
   let wake = new AbortController()
   let running: Promise<void> | null = null
-
-  function schedule(peerId: string, outcome: PullOutcome): void {
-    dueAt.set(peerId, nextDue({ outcome, now: clock.now(), intervalMs: deps.intervalMs(), random: random() }))
-  }
 
   /** null while `started` is still a relationship we pull from, else why not. */
   function whyNot(started: PeerRecord): string | null {
@@ -151,223 +140,27 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     return null
   }
 
-  function result(peer: string, ms: number, extra: Partial<SyncResult> = {}): SyncResult {
-    return { peer, ok: false, fetched: 0, stored: 0, deleted: 0, dropped: 0, ms, ...extra }
-  }
+  const attemptDeps: AttemptDeps = { ...deps, random, liveWaitS: liveWait, whyNot, stopping: () => stop.signal.aborted }
 
-  async function pullOne(flight: Flight, baseUrls: readonly string[]): Promise<SyncResult> {
-    const peer = flight.peer as PeerRecord & { key: PublicKey }
-    const started = performance.now()
-    const startedAt = clock.now()
-    const short = shortId(peer.id)
-    const failedUrls: string[] = []
-    const maxWait = waitFor(peer.id)
-    const wait = flight.live ? liveWaitS(maxWait, random()) : 0
-    // A long-poll with the full wait to a peer whose wait was lowered: has the proxy been fixed?
-    const low = lowered.get(peer.id)
-    const probe = flight.live && low !== undefined && probeDue(low, startedAt) ? low : null
-    const onAttempt = (url: string, err: PodError | null, ms: number) => {
-      if (err) failedUrls.push(url)
-      log.debug({ peer: short, op: 'connect', path: url, err: err?.code, ms, msg: err ? err.message : 'answered and verified' })
-    }
-    try {
-      const totals = await pullPeer(
-        {
-          selfId: deps.selfId,
-          store: deps.store,
-          pairKey: deps.pairKey,
-          now: () => clock.now(),
-          fetch: deps.fetch,
-          wait,
-          stageTombstones: flight.live && clock.now() - (lastSettled.get(peer.id) ?? 0) < deps.intervalMs(),
-          signal: flight.abort.signal,
-          current: () => flight.reason ?? whyNot(peer),
-          connectTimeoutMs: deps.connectTimeoutMs,
-          onAttempt,
-        },
-        { id: peer.id, key: peer.key, baseUrls, scope: peer.scope, headers: deps.peerHeaders?.(peer.id) },
-      )
-      const ms = Math.round(performance.now() - started)
-      // Same synchronous step as the write: a removal after the last page leaves no trace.
-      const gone = whyNot(peer)
-      if (gone) return stopped(flight, gone, ms, 'relationship ended after the last page')
-      deps.store.recordPull(peer.id, { ok: true, at: new Date(clock.now()).toISOString() })
-      if (totals.settled) lastSettled.set(peer.id, clock.now())
-      deps.confirmUrl?.(peer, totals.url)
-      noteFallback(peer.id, failedUrls, totals.url)
-      if (probe && probeHeld(probe, clock.now() - startedAt, wait)) {
-        lowered.delete(peer.id)
-        log.info({ peer: short, op: 'sync', msg: proxyFixedMessage({ heldMs: clock.now() - startedAt, cutMs: probe.cutMs, waitS: liveWait }) })
-      }
-      // Up to date with a live peer: the next long-poll goes out at once (bursts then arrive as
-      // pages: whatever piled up while we stored this answer comes in the next one).
-      const live = waitFor(peer.id) > 0 && peer.live !== false && totals.caughtUp
-      // Held past a cut we were not sure of: it was not the proxy's limit.
-      if (flight.live && clock.now() - startedAt >= (lastCut.get(peer.id) ?? Infinity)) lastCut.delete(peer.id)
-      if (live) liveReady.add(peer.id)
-      else liveReady.delete(peer.id)
-      // An answer with nothing new that was not held (the peer shutting down, or one that does not hold)
-      // must not turn into a busy loop: those back off like failures.
-      // Likewise an answer whose cursor did not move: a peer that sends the same page again.
-      const quick = flight.live && !totals.moved && clock.now() - startedAt < LIVE_MIN_HOLD_MS ? (quickEmpty.get(peer.id) ?? 0) + 1 : 0
-      if (quick > 0) quickEmpty.set(peer.id, quick)
-      else quickEmpty.delete(peer.id)
-      schedule(peer.id, live ? { kind: 'live', quick } : { kind: 'ok' })
-      if (lastErrorCode.has(peer.id)) {
-        log.info({ peer: short, op: 'sync', msg: 'peer recovered' })
-        lastErrorCode.delete(peer.id)
-      }
-      const base = { fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, dropped: totals.dropped, ms }
-      if (totals.held > 0) {
-        // Warn when a hold starts or grows; the same hold pulled again every interval is debug.
-        const level = (lastHeld.get(peer.id) ?? 0) < totals.held ? 'warn' : 'debug'
-        lastHeld.set(peer.id, totals.held)
-        log[level]({
-          peer: short,
-          op: 'sync',
-          err: 'deletes_held',
-          count: totals.held,
-          ...base,
-          msg: `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${peer.id}`,
-        })
-        return { peer: peer.id, ok: true, ...base, held: totals.held }
-      }
-      lastHeld.delete(peer.id)
-      // A quiet pull (nothing new) every five minutes per peer would drown the log: debug.
-      const level = totals.fetched > 0 || totals.dropped > 0 ? 'info' : 'debug'
-      log[level]({ peer: short, op: 'sync', ...base, dropped: totals.dropped || undefined })
-      return { peer: peer.id, ok: true, ...base }
-    } catch (err) {
-      const ms = Math.round(performance.now() - started)
-      const detail = err instanceof Error ? err.message : String(err)
-      liveReady.delete(peer.id)
-      // Cut short by our own shutdown or a relationship change: not the peer's failure.
-      if (stop.signal.aborted) return stopped(flight, 'stopped', ms, detail)
-      // A held long-poll given up for a sync-now pull: that pull follows at once.
-      if (flight.reason === 'superseded') return result(peer.id, ms, { error: 'superseded', detail })
-      const budget = flight.reason === 'budget'
-      if (!budget && (flight.reason || err instanceof PullStopped)) return stopped(flight, flight.reason ?? (err as PodError).code, ms, detail)
-      const code = budget ? 'timeout' : err instanceof PodError ? err.code : 'internal'
-      if (flight.live && !budget && isProxyCut(code, clock.now() - startedAt, wait)) {
-        const handled = proxyCut(flight, code, clock.now() - startedAt, ms, detail, probe)
-        if (handled) return handled
-      }
-      const text = budget ? `pull ran over its budget of ${Math.round(budgetMs / 1000)} s; what arrived before is kept` : detail
-      if (!(err instanceof PeerError) && !budget && code !== 'quota_exceeded') log.error({ peer: short, op: 'sync', err: code, msg: detail })
-      deps.store.recordPull(peer.id, { ok: false, error: `${code}: ${text}` })
-      const failures = deps.store.peerState(peer.id).consecutive_failures
-      schedule(peer.id, { kind: 'failed', failures })
-      // First failure (or a new kind of failure) at warn, identical repeats at debug.
-      const level = lastErrorCode.get(peer.id) === code ? 'debug' : 'warn'
-      lastErrorCode.set(peer.id, code)
-      log[level]({ peer: short, op: 'sync', err: code, detail: text, failures, ms })
-      return result(peer.id, ms, { error: code, detail: text })
-    }
-  }
-
-  /**
-   * A held long-poll cut by a proxy (proxy-cut.ts). The first cut is retried live at once; a
-   * second after about the same hold lowers this peer's wait under it and says so. Returns null
-   * when the cut is to be handled as an ordinary failure (it did not agree with the last one).
-   * A probe cut (the proxy still cuts) keeps the lowered wait, quietly, until the next probe.
-   */
-  function proxyCut(flight: Flight, code: string, heldMs: number, ms: number, detail: string, probe: LoweredWait | null): SyncResult | null {
-    const { peer } = flight
-    const short = shortId(peer.id)
-    if (probe) {
-      // The proxy still cuts: it was warned about once; the lowered wait stays until the next probe.
-      probe.probeAt = clock.now() + PROXY_REPROBE_MS
-      const msg = `the full ${liveWait} s wait was cut again after ${Math.round(heldMs / 1000)} s: long-polls keep waiting ${probe.waitS} s; trying again in an hour`
-      log.debug({ peer: short, op: 'sync', err: code, ms, msg })
-      return holdAgain(peer.id, probe.waitS, result(peer.id, ms, { error: 'proxy_cut', detail }))
-    }
-    const first = lastCut.get(peer.id)
-    lastCut.set(peer.id, heldMs)
-    if (first !== undefined && !cutsAgree(first, heldMs)) return null
-    if (first === undefined) {
-      log.debug({ peer: short, op: 'sync', err: code, ms, msg: 'held request cut before its wait; asking again at once' })
-      return holdAgain(peer.id, liveWait, result(peer.id, ms, { error: 'proxy_cut', detail }))
-    }
-    lastCut.delete(peer.id)
-    const low = lowerWait(Math.min(first, heldMs), clock.now())
-    lowered.set(peer.id, low)
-    const url = /POST (\S+)/.exec(detail)?.[1] ?? 'this peer'
-    const msg = proxyCutMessage({ url, code, cutMs: low.cutMs, waitS: liveWait, nowS: low.waitS })
-    log.warn({ peer: short, op: 'sync', err: 'proxy_cut', ms, msg })
-    return holdAgain(peer.id, low.waitS, result(peer.id, ms, { error: 'proxy_cut', detail: low.waitS === 0 ? msg : detail }))
-  }
-
-  /**
-   * After a cut: still up to date as far as we know (nothing was lost: the cursor did not move),
-   * so hold again now, or, with no wait left that fits under the proxy, pull on the interval.
-   */
-  function holdAgain(peerId: string, waitS: number, r: SyncResult): SyncResult {
-    if (waitS === 0) {
-      liveReady.delete(peerId)
-      schedule(peerId, { kind: 'ok' })
-    } else {
-      liveReady.add(peerId)
-      schedule(peerId, { kind: 'live', quick: 0 })
-    }
-    return r
-  }
-
-  /** Warn once when a pull had to skip URLs that did not answer, info when the first one tried works again. */
-  function noteFallback(peerId: string, failed: string[], used: string): void {
-    const short = shortId(peerId)
-    if (failed.length > 0) {
-      const key = `${failed.join(' ')} ${used}`
-      const level = fellBack.get(peerId) === key ? 'debug' : 'warn'
-      fellBack.set(peerId, key)
-      log[level]({
-        peer: short,
-        op: 'sync',
-        err: 'url_fallback',
-        path: used,
-        count: failed.length,
-        msg: `${failed.join(', ')} did not answer; pulled from ${used} (tried first from now on)`,
-      })
-    } else if (fellBack.has(peerId)) {
-      fellBack.delete(peerId)
-      log.info({ peer: short, op: 'sync', path: used, msg: 'the first URL tried answers again' })
-    }
-  }
-
-  function stopped(flight: Flight, why: string, ms: number, detail: string): SyncResult {
-    liveReady.delete(flight.peer.id)
-    if (why !== 'stopped') {
-      log.info({ peer: shortId(flight.peer.id), op: 'sync', err: why, ms, msg: 'pull stopped: the relationship changed; nothing more stored' })
-      schedule(flight.peer.id, { kind: 'skipped' })
-    }
-    return result(flight.peer.id, ms, { error: why, detail })
-  }
-
-  async function pullIfReachable(flight: Flight): Promise<SyncResult> {
-    const { peer } = flight
-    const skipped = (error: string, detail: string, outcome: PullOutcome = { kind: 'skipped' }): SyncResult => {
-      liveReady.delete(peer.id)
-      schedule(peer.id, outcome)
-      return result(peer.id, 0, { error, detail })
-    }
-    if (!peer.key) return skipped('revoked', 'no key file for this peer')
-    if (!peer.sync) return skipped('paused', 'sync = false for this peer')
-    let urls: readonly string[]
-    try {
-      const found = await deps.resolveUrl(peer)
-      urls = found === null ? [] : typeof found === 'string' ? [found] : found
-    } catch {
-      urls = []
-    }
-    // handshake-pending: nothing to pull from yet. A rendezvous peer may register any moment
-    // (heartbeats are every minute), so look again soon, not a whole interval later.
-    if (urls.length === 0) return skipped('handshake_pending', 'no URL for this peer yet', { kind: 'pending' })
-    return pullOne(flight, urls)
+  /** Applies the judgement of a pull's end: the peer's next state, its pull record, the log lines. */
+  function settle(flight: Flight, report: PullReport): SyncResult {
+    const t = track(report.peer)
+    const policy = { intervalMs: deps.intervalMs(), liveWaitS: liveWait, random: random(), budgetMs }
+    const { next, logs, record, result } = judgePull(report, t.state, clock.now(), policy)
+    if (record) deps.store.recordPull(report.peer, record)
+    if (report.kind === 'pulled') deps.confirmUrl?.(flight.peer, report.totals.url)
+    t.state = next
+    // A removed peer leaves nothing behind (added again, it starts afresh).
+    if (report.kind === 'stopped' && report.why === 'removed') tracked.delete(report.peer)
+    for (const line of logs) log[line.level](line.fields)
+    return result
   }
 
   /** Starts one pull now; the caller has checked that a slot is free and none is in flight. */
   function launch(peer: PeerRecord, forced: boolean): Flight {
     const abort = new AbortController()
-    const live = !forced && waitFor(peer.id) > 0 && peer.live !== false && liveReady.has(peer.id)
+    const t = track(peer.id)
+    const live = !forced && waitFor(t.state, clock.now(), liveWait) > 0 && peer.live !== false && t.state.liveReady
     const cut = (reason: string) => {
       if (flight.reason || abort.signal.aborted) return
       flight.reason = reason
@@ -383,14 +176,15 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     })
     flight.done = (async () => {
       try {
-        const r = await pullIfReachable(flight)
+        const r = settle(flight, await attemptPull(attemptDeps, flight, t.state))
         if (!SKIPPED.has(r.error ?? '')) deps.onPulled?.(peer.id, r)
         return r
       } finally {
         end.abort()
         stop.signal.removeEventListener('abort', onStop)
-        flights.delete(peer.id)
-        if (flights.size === 0) {
+        t.flight = null
+        inFlight--
+        if (inFlight === 0) {
           watchdog?.abort()
           watchdog = null
         }
@@ -400,7 +194,8 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
         wake.abort() // a slot is free and the schedule moved: let the loop re-plan
       }
     })()
-    flights.set(peer.id, flight)
+    t.flight = flight
+    inFlight++
     startWatchdog()
     return flight
   }
@@ -414,7 +209,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       for (let round = 1; !ac.signal.aborted; round++) {
         await clock.sleep(RELATIONSHIP_CHECK_MS, ac.signal)
         if (ac.signal.aborted) return
-        for (const f of flights.values()) {
+        for (const f of flights()) {
           // A held long-poll stores nothing without the check right before storing (pull-peer.ts)
           // and admin changes cut it at once (peerChanged); a hand edit only needs to end the
           // idle request eventually. So 2,000 held pulls cost two stats each per 10 s, not per second.
@@ -433,12 +228,12 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const byId = new Map<string, PeerRecord>(peers.map((p) => [p.id, p]))
     const now = clock.now()
     // Long-polls mostly wait: they take no slot of the concurrency cap (2,000 live peers).
-    const waiting = peers.filter((p) => !flights.has(p.id))
-    const live = waiting.filter((p) => liveReady.has(p.id) && (dueAt.get(p.id) ?? 0) <= now)
-    const slotted = new Set([...flights.values()].filter((f) => !f.live).map((f) => f.peer.id))
+    const waiting = peers.filter((p) => !flightOf(p.id))
+    const live = waiting.filter((p) => stateOf(p.id).liveReady && stateOf(p.id).dueAt <= now)
+    const slotted = new Set([...flights()].filter((f) => !f.live).map((f) => f.peer.id))
     const ids = startable(
-      waiting.filter((p) => !liveReady.has(p.id)).map((p) => p.id),
-      dueAt,
+      waiting.filter((p) => !stateOf(p.id).liveReady).map((p) => p.id),
+      { get: (id) => stateOf(id).dueAt },
       slotted,
       now,
       MAX_CONCURRENT_PULLS,
@@ -450,24 +245,24 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   async function forced(peer: PeerRecord): Promise<SyncResult> {
     // A held long-poll may sit there for its whole wait: give it up and pull now instead.
     const giveUpLive = async () => {
-      const f = flights.get(peer.id)
+      const f = flightOf(peer.id)
       if (!f?.live) return false
       f.cut('superseded')
       await f.done
       return true
     }
     await giveUpLive()
-    const current = flights.get(peer.id)
+    const current = flightOf(peer.id)
     if (current) {
       const joined = await current.done
       // A scheduled pull may have started before what the caller wants pulled: pull again.
       if (!joined.ok || current.forced) return joined
     }
     for (;;) {
-      if (stop.signal.aborted) return result(peer.id, 0, { error: 'stopped', detail: 'the pod is shutting down' })
+      if (stop.signal.aborted) return notPulled(peer.id, 'stopped', 'the pod is shutting down')
       // The loop may have started the next long-poll meanwhile: give that up too.
       if (await giveUpLive()) continue
-      const other = flights.get(peer.id)
+      const other = flightOf(peer.id)
       if (other) return other.done
       if (slottedCount() < MAX_CONCURRENT_PULLS) return launch(getPeer(peer.id) ?? peer, true).done
       await new Promise<void>((resolve) => slotWaiters.push(resolve))
@@ -476,7 +271,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
 
   function slottedCount(): number {
     let n = 0
-    for (const f of flights.values()) if (!f.live) n++
+    for (const f of flights()) if (!f.live) n++
     return n
   }
 
@@ -493,15 +288,15 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   }
 
   function peerChanged(id: string): void {
-    const flight = flights.get(id)
-    const why = flight ? whyNot(flight.peer) : null
-    if (flight && why && !flight.reason) {
-      flight.reason = why
-      flight.abort.abort(new PullStopped(why, `pull stopped: ${why}`))
-    }
-    if (!flight && liveWait > 0) {
+    const flight = flightOf(id)
+    if (flight) {
+      const why = whyNot(flight.peer)
+      if (why) flight.cut(why)
+    } else if (liveWait > 0) {
       // Added, resumed or re-pointed: pull it now (and then hold it live), not at the next interval.
-      if (getPeer(id)) dueAt.delete(id)
+      const t = tracked.get(id)
+      if (!getPeer(id)) tracked.delete(id)
+      else if (t) t.state = { ...t.state, dueAt: 0 }
       wake.abort()
     }
   }
@@ -517,14 +312,14 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       wake = new AbortController()
       const waiting = deps
         .listPeers()
-        .filter((p) => !flights.has(p.id))
-        .map((p) => dueAt.get(p.id) ?? clock.now())
+        .filter((p) => !flightOf(p.id))
+        .map((p) => stateOf(p.id).dueAt)
       await clock.sleep(sleepMs(waiting, clock.now(), deps.intervalMs()), AbortSignal.any([stop.signal, wake.signal]))
     }
   }
 
   async function idle(): Promise<void> {
-    while (flights.size > 0) await Promise.all([...flights.values()].map((f) => f.done))
+    while (inFlight > 0) await Promise.all([...flights()].map((f) => f.done))
   }
 
   return {
@@ -542,4 +337,8 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       await idle()
     },
   }
+}
+
+function notPulled(peer: string, error: string, detail: string): SyncResult {
+  return { peer, ok: false, fetched: 0, stored: 0, deleted: 0, dropped: 0, ms: 0, error, detail }
 }
