@@ -67,8 +67,12 @@ async function pod(clock: FakeClock): Promise<Pod> {
   return p
 }
 
-/** A proxy with an idle limit on the injected clock: 504 once the upstream kept silent `limit.ms`. */
-function cuttingProxy(clock: FakeClock, limit: { ms: number }) {
+/**
+ * A proxy with an idle limit on the injected clock: 504 once the upstream kept silent `limit.ms`.
+ * It answers the cut only once the upstream has released the request (`held()` down to 0), so
+ * the puller's next request cannot be mistaken for the cut one still held at A.
+ */
+function cuttingProxy(clock: FakeClock, limit: { ms: number }, held: () => number) {
   const stats = { sent: 0 }
   const proxied = (async (input: RequestInfo | URL, init?: RequestInit) => {
     stats.sent++
@@ -81,6 +85,7 @@ function cuttingProxy(clock: FakeClock, limit: { ms: number }) {
     if (first === 'cut' && !answered.signal.aborted) {
       upstream.abort() // the upstream connection goes, so A releases its held request
       answer.catch(() => undefined)
+      await until(() => held() === 0, 'the cut request released at A')
       return new Response('{"error":"gateway_timeout"}', { status: 504 })
     }
     answered.abort()
@@ -95,7 +100,7 @@ async function setup(limit: { ms: number }) {
   const b = await pod(clock)
   a.home.peers.add({ id: b.id as PodId, key: b.home.identity.publicKey, url: b.url, sync: false })
   b.home.peers.add({ id: a.id as PodId, key: a.home.identity.publicKey, url: a.url })
-  const proxy = cuttingProxy(clock, limit)
+  const proxy = cuttingProxy(clock, limit, () => a.heldPolls())
   const { loop, results, log } = syncLoopInto(b, clock, { fetch: proxy.fetch, liveWaitSeconds: 50 })
   loops.push(loop)
   loop.start()
