@@ -37,7 +37,7 @@ export function peerCommands(flags: GlobalFlags) {
     args: {
       handshake: { type: 'positional', description: 'mzm-handshake://<pod-id>?key=…', required: true },
       url: { type: 'string', description: 'where to reach it (repeat for several, tried in order); default: the URLs in its handshake' },
-      scope: { type: 'string', description: 'label glob(s) to pull, comma-separated (default public:*)' },
+      scope: { type: 'string', description: 'label glob(s) to pull, comma-separated (default *: all they share)' },
       name: { type: 'string', description: 'a name for it' },
       paused: { type: 'boolean', description: 'add without pulling (sync = false)' },
       replace: { type: 'boolean', description: 'replace a peer already paired under this id (its key too)' },

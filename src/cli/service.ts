@@ -1,15 +1,19 @@
 /**
- * `mazemaker service install|uninstall`: a `systemd --user` unit that runs `<binary> serve`.
- * We only write or remove the file and say which systemctl line to run; starting services is the
- * operator's call. A unit we did not write (no marker line) is never overwritten or removed.
+ * `mazemaker service install|uninstall`: a `systemd --user` unit that runs `<binary> serve`, and
+ * beside it `mazemaker-peer-sync.service`, a oneshot that runs `<binary> sync` (pull from every
+ * peer now), so the product page's `systemctl --user start mazemaker-peer-sync.service` works.
+ * We only write or remove the files and say which systemctl line to run; starting services is
+ * the operator's call. A unit we did not write (no marker line) is never overwritten or removed.
  */
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
+import { basename, isAbsolute, join, resolve } from 'node:path'
 import { writeFileAtomic } from '../lib/atomic-file'
 import { BadInput, Conflict } from '../lib/errors'
 
 export const UNIT_NAME = 'mazemaker.service'
+/** The oneshot that pulls from every peer now. */
+export const SYNC_UNIT_NAME = 'mazemaker-peer-sync.service'
 /** First line of every unit we write; how install/uninstall recognise their own file. */
 export const UNIT_MARKER = '# Written by `mazemaker service install`; remove with `mazemaker service uninstall`.'
 /** Pause before systemd restarts a crashed pod, so a crash loop does not spin. */
@@ -87,8 +91,38 @@ export function systemdUnit(opts: UnitOptions): string {
   ].join('\n')
 }
 
+/**
+ * The oneshot unit that runs `<binary> sync`: one pull from every peer, through the running pod
+ * (or, with none running, a pod of its own for the pull). Started by hand, so no [Install].
+ */
+export function syncUnit(opts: UnitOptions): string {
+  if (!isAbsolute(opts.binaryPath)) {
+    throw new BadInput(`binary path must be absolute (systemd does not search PATH for us): ${opts.binaryPath}`)
+  }
+  const argv = [opts.binaryPath, ...(opts.preArgs ?? []), 'sync']
+  if (opts.home !== undefined) argv.push('--home', resolve(opts.home))
+  return [
+    UNIT_MARKER,
+    '[Unit]',
+    'Description=Mazemaker: pull from every peer now (systemctl --user start mazemaker-peer-sync.service)',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `ExecStart=${argv.map(quoteSystemdArg).join(' ')}`,
+    'NoNewPrivileges=yes',
+    'UMask=0077',
+    '',
+  ].join('\n')
+}
+
 function unitPath(loc: ServiceLocation): string {
   return join(loc.unitDir ?? defaultUnitDir(), loc.unitName ?? UNIT_NAME)
+}
+
+/** The sync unit beside the pod's unit (a custom unitName gets `<name>-peer-sync.service`). */
+function syncUnitPath(loc: ServiceLocation): string {
+  const name = loc.unitName ? `${loc.unitName.replace(/\.service$/, '')}-peer-sync.service` : SYNC_UNIT_NAME
+  return join(loc.unitDir ?? defaultUnitDir(), name)
 }
 
 function isOurs(path: string): boolean {
@@ -96,19 +130,28 @@ function isOurs(path: string): boolean {
 }
 
 /**
- * Writes the unit (replacing one we wrote before) and returns the line that starts it.
+ * Writes the pod's unit and the sync unit (replacing ones we wrote before) and returns the lines
+ * that start them. Neither is written when either is someone else's.
  * @example const { path, enableLine } = installService({ binaryPath: process.execPath })
  */
-export function installService(opts: UnitOptions & ServiceLocation): { path: string; enableLine: string } {
+export function installService(opts: UnitOptions & ServiceLocation): { path: string; syncPath: string; enableLine: string; syncLine: string } {
   const text = systemdUnit(opts)
+  const syncText = syncUnit(opts)
   const path = unitPath(opts)
-  if (existsSync(path) && !opts.force && !isOurs(path)) {
-    throw new Conflict(`${path} exists and was not written by mazemaker; move it away or pass --force`)
+  const syncPath = syncUnitPath(opts)
+  for (const p of [path, syncPath]) {
+    if (existsSync(p) && !opts.force && !isOurs(p)) throw new Conflict(`${p} exists and was not written by mazemaker; move it away or pass --force`)
   }
   mkdirSync(opts.unitDir ?? defaultUnitDir(), { recursive: true })
   writeFileAtomic(path, text, UNIT_MODE)
+  writeFileAtomic(syncPath, syncText, UNIT_MODE)
   const name = opts.unitName ?? UNIT_NAME
-  return { path, enableLine: `systemctl --user daemon-reload && systemctl --user enable --now ${name}` }
+  return {
+    path,
+    syncPath,
+    enableLine: `systemctl --user daemon-reload && systemctl --user enable --now ${name}`,
+    syncLine: `systemctl --user start ${basename(syncPath)}`,
+  }
 }
 
 /**
@@ -117,11 +160,13 @@ export function installService(opts: UnitOptions & ServiceLocation): { path: str
  */
 export function uninstallService(loc: ServiceLocation = {}): { path: string; removed: boolean; disableLine: string } {
   const path = unitPath(loc)
+  const syncPath = syncUnitPath(loc)
   const disableLine = `systemctl --user disable --now ${loc.unitName ?? UNIT_NAME}`
-  if (!existsSync(path)) return { path, removed: false, disableLine }
-  if (!loc.force && !isOurs(path)) {
-    throw new Conflict(`${path} was not written by mazemaker; not removing it (pass --force to remove anyway)`)
+  for (const p of [path, syncPath]) {
+    if (existsSync(p) && !loc.force && !isOurs(p)) throw new Conflict(`${p} was not written by mazemaker; not removing it (pass --force to remove anyway)`)
   }
+  if (existsSync(syncPath)) unlinkSync(syncPath)
+  if (!existsSync(path)) return { path, removed: false, disableLine }
   unlinkSync(path)
   return { path, removed: true, disableLine }
 }

@@ -1,6 +1,6 @@
 /**
- * Admin authentication: every local route except /healthz, the peer-facing /peer/sync and the
- * panel's static files needs `Authorization: Bearer <admin.token>` — from loopback too, because
+ * Admin authentication: every local route except /healthz, the peer-facing /peer/sync,
+ * /peer/identity (the handshake URL's public contents) and the panel's static files needs `Authorization: Bearer <admin.token>` — from loopback too, because
  * tunnels and reverse proxies connect from loopback. A pair token (`mzm1.…`) is not an admin token.
  */
 import type { MiddlewareHandler } from 'hono'

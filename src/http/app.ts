@@ -1,6 +1,6 @@
 /**
- * createApp wires the pod's HTTP surface: /healthz and /peer/sync (no admin token), the panel's
- * static files, then the admin-only local API (memories, peers, MCP, metrics).
+ * createApp wires the pod's HTTP surface: /healthz, /peer/sync and /peer/identity (no admin
+ * token), the panel's static files, then the admin-only local API (memories, peers, MCP, metrics).
  */
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -14,7 +14,7 @@ import type { AppDeps } from './deps'
 import { createErrorHandler, notFound } from './errors'
 import { mcpRoutes } from '../mcp/http-route'
 import { memoryRoutes } from './memories'
-import { peerAdminRoutes } from './peer-admin'
+import { identityRoute, peerAdminRoutes } from './peer-admin'
 import { advertiseAdminRoutes } from './advertise-admin'
 import { peerHeadersAdminRoutes } from './peer-headers-admin'
 import { peerSyncRoutes } from './peer-sync'
@@ -105,6 +105,7 @@ export function createApp(deps: AppDeps) {
   return app
     .get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
     .route('/', peerSyncRoutes(deps))
+    .route('/', identityRoute(deps))
     .route('/', createPanelRoutes())
     .route('/', admin)
 }

@@ -1,6 +1,8 @@
 /**
- * Local (admin) routes that manage relationships: identity, add, list, set, remove, sync-now, and
- * what sharing looks like: a peer's share preview, its access log, and which peers receive a memory.
+ * Local (admin) routes that manage relationships: add, list, set, remove, sync-now, and what
+ * sharing looks like: a peer's share preview, its access log, and which peers receive a memory.
+ * `GET /peer/identity` needs no token (identityRoute, below): it answers only what the handshake
+ * URL carries, which is public by design.
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
@@ -8,7 +10,7 @@ import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { scopeLimitProblem } from '../protocol'
-import { parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema } from '../identity'
+import { NEW_PEER_SCOPE, parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema } from '../identity'
 import type { AppDeps, PeerView } from './deps'
 import { sharePreview } from '../mcp/share-preview'
 import { intString, jsonBody, query } from './validate'
@@ -76,14 +78,6 @@ export function peerAdminRoutes(deps: AppDeps) {
   })
 
   return new Hono()
-    .get('/peer/identity', (c) =>
-      c.json({
-        pod_id: identity.podId,
-        name: identity.name,
-        key: identity.publicKey,
-        handshake_url: identity.handshakeUrl(),
-      }),
-    )
     .post('/peer/add', jsonBody(AddSchema), async (c) => {
       const body = c.req.valid('json')
       const hs = parseHandshakeUrl(body.handshake_url, identity.podId)
@@ -97,7 +91,7 @@ export function peerAdminRoutes(deps: AppDeps) {
           name: body.name ?? hs.name ?? '',
           url,
           sync: body.sync ?? true,
-          scope: body.scope ?? 'public:*',
+          scope: body.scope ?? [...NEW_PEER_SCOPE],
         },
         { replace: body.replace === true },
       )
@@ -181,4 +175,23 @@ function parseScope(text: string): string[] {
   const problem = scopeLimitProblem(globs)
   if (globs.length === 0 || problem) throw new BadInput(`invalid scope: ${problem ?? 'no globs'}`)
   return globs
+}
+
+/**
+ * `GET /peer/identity`, without a token (contract Part 1c): only what the handshake URL carries
+ * (id, name, public key, advertised URLs), so `curl -s http://127.0.0.1:8765/peer/identity | jq -r
+ * .handshake_url` works as the product page types it. Nothing here lets anyone in: a handshake
+ * URL is public material.
+ */
+export function identityRoute(deps: Pick<AppDeps, 'identity'>) {
+  const { identity } = deps
+  return new Hono().get('/peer/identity', (c) =>
+    c.json({
+      pod_id: identity.podId,
+      name: identity.name,
+      key: identity.publicKey,
+      handshake_url: identity.handshakeUrl(),
+      urls: [...identity.advertise()],
+    }),
+  )
 }

@@ -4,6 +4,7 @@
  * one lets nobody in. `url` may repeat (at most 4, in preference order): the pod's advertised
  * base URLs, so one paste each way is the whole pairing. Parsing is strict and every error
  * names the part that is wrong; unknown parameters are ignored so later versions can add some.
+ * A paste whose `&` came HTML-escaped (`&amp;`) reads as if it had not been.
  */
 import { BadInput } from '../lib/errors'
 import { HANDSHAKE_MAX_URLS } from '../protocol'
@@ -39,6 +40,38 @@ function bad(message: string): never {
   throw new BadInput(message)
 }
 
+/** `&` as chat apps and mail paste it, HTML-escaped: read as `&` (contract Part 1c). */
+const ESCAPED_AMPERSAND = /&(?:amp|#0*38|#x0*26);/gi
+/** A parameter name as any version writes it; anything else is a mangled paste. */
+const PARAM_NAME = /^[a-z][a-z0-9_-]{0,31}$/
+
+/**
+ * The query's parameters, in order. Every parameter must read cleanly (`name=value`, a plain name,
+ * valid percent-encoding): one that does not is refused naming it, never skipped, so a paste
+ * mangled on the way is not half-accepted without its name or URLs.
+ */
+function readParams(query: string): { getAll(name: string): string[]; get(name: string): string | null } {
+  const all: [string, string][] = []
+  for (const part of query.split('&')) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const name = eq === -1 ? part : part.slice(0, eq)
+    if (!PARAM_NAME.test(name)) {
+      bad(`handshake URL parameter ${quote(name, 40)} can't be read (was the URL changed on the way? copy it again from \`mazemaker identity\`)`)
+    }
+    if (eq === -1) bad(`handshake URL parameter ${name} has no value (expected ${name}=…)`)
+    let value: string
+    try {
+      value = decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '))
+    } catch {
+      bad(`handshake URL ${name}= can't be read: its percent-encoding is broken`)
+    }
+    all.push([name, value])
+  }
+  const getAll = (name: string) => all.filter(([n]) => n === name).map(([, v]) => v)
+  return { getAll, get: (name) => getAll(name)[0] ?? null }
+}
+
 /**
  * Parses a pasted handshake URL. `selfId` rejects our own URL (pasted into the wrong pod).
  * Unknown query parameters are ignored so later versions can add some.
@@ -49,7 +82,8 @@ export function parseHandshakeUrl(text: string, selfId?: PodId): Handshake {
   if (input.slice(0, HANDSHAKE_SCHEME.length).toLowerCase() !== HANDSHAKE_SCHEME) {
     bad(`handshake URL must start with ${HANDSHAKE_SCHEME}, got ${quote(input, 40)}`)
   }
-  const rest = input.slice(HANDSHAKE_SCHEME.length)
+  // Before the fragment check: `&#38;` is an escaped `&`, not a fragment.
+  const rest = input.slice(HANDSHAKE_SCHEME.length).replace(ESCAPED_AMPERSAND, '&')
   if (rest.includes('#')) bad('handshake URL must not contain a # fragment')
 
   // The authority is parsed by hand: `new URL` would normalise `../` and case away.
@@ -63,7 +97,7 @@ export function parseHandshakeUrl(text: string, selfId?: PodId): Handshake {
     bad("this is our own handshake URL; paste the other pod's handshake URL here")
   }
 
-  const params = new URLSearchParams(q === -1 ? '' : rest.slice(q + 1))
+  const params = readParams(q === -1 ? '' : rest.slice(q + 1))
   for (const name of SINGLE_PARAMS) {
     if (params.getAll(name).length > 1) bad(`handshake URL has more than one ${name}= parameter`)
   }

@@ -20,4 +20,4 @@ export {
 } from './rendezvous-proof'
 export { loadOrCreateX25519KeyPair, type X25519KeyPair } from './key-file'
 export { PeerRegistry, type PeerInput, type PeerPatch } from './peer-registry'
-export { DEFAULT_SCOPE, normalizePeerUrl, normalizeScope, peerUrls, PEER_MAX_URLS, RENDEZVOUS_SCHEME, ScopeSchema } from './peers-toml'
+export { NEW_PEER_SCOPE, normalizePeerUrl, normalizeScope, peerUrls, PEER_MAX_URLS, RENDEZVOUS_SCHEME, ScopeSchema } from './peers-toml'

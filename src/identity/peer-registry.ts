@@ -12,7 +12,7 @@ import type { Logger } from '../lib/log'
 import { writeFileAtomic } from '../lib/atomic-file'
 import { ensurePrivateDir, isMissing, modeText, statOrNull } from '../lib/private-files'
 import { isPublicKey, parsePublicKey } from './keys'
-import { checkPeerEntry, DEFAULT_SCOPE, formatPeersToml, normalizePeerUrl, normalizeScope, parsePeersToml } from './peers-toml'
+import { checkPeerEntry, NEW_PEER_SCOPE, formatPeersToml, normalizePeerUrl, normalizeScope, parsePeersToml } from './peers-toml'
 import { isPodId, parsePodId, shortId } from './pod-id'
 import type { HomePaths, PeerEntry, PeerRecord, PodId, PublicKey } from './types'
 
@@ -140,7 +140,7 @@ export class PeerRegistry {
       name: input.name ?? existing?.name ?? '',
       url: normalizePeerUrl(input.url ?? existing?.url ?? ''),
       sync: input.sync ?? existing?.sync ?? true,
-      scope: input.scope !== undefined ? normalizeScope(input.scope) : existing ? [...existing.scope] : [...DEFAULT_SCOPE],
+      scope: input.scope !== undefined ? normalizeScope(input.scope) : existing ? [...existing.scope] : [...NEW_PEER_SCOPE],
       ...(existing ? liveKey(existing) : {}),
     }
     checkPeerEntry(entry)

@@ -7,12 +7,17 @@
 import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { BadInput } from '../lib/errors'
-import { DEFAULT_SCOPE, globLimitProblem, SCOPE_MAX_GLOBS } from '../protocol'
+import { globLimitProblem, SCOPE_MAX_GLOBS } from '../protocol'
 import { checkWith, describeIssues, hasControlChars, parseTomlText, httpUrlProblem, nameProblem, quote } from '../lib/text-checks'
 import { isPodId } from './pod-id'
 import type { PeerEntry, PodId } from './types'
 
-export { DEFAULT_SCOPE }
+/**
+ * A new peer's scope, and a table's without `scope`: everything this pod's gate lets a peer have
+ * (the other pod's gate still keeps private and `AES:` content out), so "paste the handshake both
+ * ways" shares `auto:`, `decision:` … as the product page says. `scope` narrows it.
+ */
+export const NEW_PEER_SCOPE: readonly string[] = Object.freeze(['*'])
 export const RENDEZVOUS_SCHEME = 'mzm-rendezvous://'
 
 const HEADER =
@@ -119,7 +124,7 @@ const PeerTableSchema = v.strictObject({
   url: v.optional(v.union([v.string(), v.array(v.string())], 'must be a URL string or an array of URL strings'), ''),
   sync: v.optional(v.boolean(), true),
   live: v.optional(v.boolean(), true),
-  scope: v.optional(ScopeSchema, () => [...DEFAULT_SCOPE]),
+  scope: v.optional(ScopeSchema, () => [...NEW_PEER_SCOPE]),
 })
 
 const PeersFileSchema = v.strictObject({

@@ -25,7 +25,7 @@ export interface McpDeps {
 }
 
 export const CONTEXT_URI = 'mazemaker://context'
-const DEFAULT_PREVIEW_SCOPE = ['public:*']
+const DEFAULT_PREVIEW_SCOPE = ['*']
 const PREVIEW_LIMIT_MAX = 100
 const GLOB = z
   .string()
@@ -176,10 +176,10 @@ export function createMcpServer(deps: McpDeps): McpServer {
       title: 'Share preview',
       description:
         'Exactly what a peer pulling from this pod would receive now (the same gate and scope code as peer sync), with counts per label prefix ' +
-        'and the most recently changed entries. Without a scope this is what a newly paired peer asks for ("public:*"); pass scope ["*"] ' +
-        'to see everything any peer could receive.',
+        'and the most recently changed entries. Without a scope this is what a newly paired peer asks for ("*": everything the gate lets out); ' +
+        'pass a narrower scope (["public:*"]) to see what a peer with that scope receives.',
       inputSchema: {
-        scope: z.array(GLOB).min(1).max(SCOPE_MAX_GLOBS).optional().describe('label globs (* and ?), as a peer sends them; default ["public:*"]'),
+        scope: z.array(GLOB).min(1).max(SCOPE_MAX_GLOBS).optional().describe('label globs (* and ?), as a peer sends them; default ["*"]'),
         limit: z.number().int().min(0).max(PREVIEW_LIMIT_MAX).optional().describe('how many entries to list (default 20)'),
       },
       outputSchema: {

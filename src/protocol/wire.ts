@@ -77,7 +77,7 @@ export const CURSOR_MAX_CHARS = 64
 /** A scope: at most this many globs, each 1..GLOB_MAX_CHARS characters (UTF-16 code units). */
 export const SCOPE_MAX_GLOBS = 16
 export const GLOB_MAX_CHARS = 128
-/** The scope a request without one asks for, and a new peer's scope in peers.toml. */
+/** The scope a request without one asks for (a new peer's scope in peers.toml is NEW_PEER_SCOPE, `*`). */
 export const DEFAULT_SCOPE: readonly string[] = Object.freeze(['public:*'])
 /** A label (own memories, and copies a puller keeps), in characters. */
 export const LABEL_MAX_CHARS = 256

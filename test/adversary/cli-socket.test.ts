@@ -79,9 +79,9 @@ describe('the pod is up on a port pod.toml does not name', () => {
   })
 
   test('the socket still wants the admin token', async () => {
-    const res = await fetch('http://localhost/peer/identity', { unix: join(home, 'pod.sock') } as RequestInit)
+    const res = await fetch('http://localhost/peer/peers', { unix: join(home, 'pod.sock') } as RequestInit)
     expect(res.status).toBe(401)
-    const ok = await fetch('http://localhost/peer/identity', { unix: join(home, 'pod.sock'), headers: { authorization: `Bearer ${token}` } } as RequestInit)
+    const ok = await fetch('http://localhost/peer/peers', { unix: join(home, 'pod.sock'), headers: { authorization: `Bearer ${token}` } } as RequestInit)
     expect(ok.status).toBe(200)
   })
 })

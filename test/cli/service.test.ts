@@ -3,7 +3,17 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { defaultUnitDir, installService, quoteSystemdArg, systemdUnit, uninstallService, UNIT_MARKER, UNIT_NAME } from '../../src/cli/service'
+import {
+  defaultUnitDir,
+  installService,
+  quoteSystemdArg,
+  SYNC_UNIT_NAME,
+  syncUnit,
+  systemdUnit,
+  uninstallService,
+  UNIT_MARKER,
+  UNIT_NAME,
+} from '../../src/cli/service'
 import { BadInput, Conflict } from '../../src/lib/errors'
 
 describe('systemdUnit', () => {
@@ -45,6 +55,23 @@ describe('systemdUnit', () => {
   })
 })
 
+describe('syncUnit (mazemaker-peer-sync.service)', () => {
+  test('a oneshot that runs `<binary> sync` for the same home', () => {
+    const unit = syncUnit({ binaryPath: '/usr/local/bin/mazemaker', home: '/srv/pod', port: 8765 })
+    expect(unit.startsWith(UNIT_MARKER + '\n')).toBe(true)
+    expect(unit).toContain('\nType=oneshot\n')
+    // No --port: the CLI reaches the running pod over its home's socket, whatever its port.
+    expect(unit).toContain('\nExecStart=/usr/local/bin/mazemaker sync --home /srv/pod\n')
+    expect(unit).not.toContain('Restart=')
+    expect(unit).not.toContain('[Install]')
+  })
+
+  test('quoted like the pod unit; a relative binary is refused', () => {
+    expect(syncUnit({ binaryPath: '/home/a b/mazemaker', home: '/x/50%' })).toContain('ExecStart="/home/a b/mazemaker" sync --home /x/50%%\n')
+    expect(() => syncUnit({ binaryPath: 'mazemaker' })).toThrow(BadInput)
+  })
+})
+
 describe('quoteSystemdArg', () => {
   test.each([
     ['/usr/bin/mazemaker', '/usr/bin/mazemaker'],
@@ -79,6 +106,11 @@ describe('installService / uninstallService', () => {
     expect(readFileSync(out.path, 'utf8')).toBe(systemdUnit({ binaryPath: '/usr/local/bin/mazemaker' }))
     expect(statSync(out.path).mode & 0o777).toBe(0o644)
     expect(out.enableLine).toContain('systemctl --user enable --now mazemaker.service')
+    // The product page's `systemctl --user start mazemaker-peer-sync.service`.
+    expect(out.syncPath).toBe(join(unitDir, SYNC_UNIT_NAME))
+    expect(SYNC_UNIT_NAME).toBe('mazemaker-peer-sync.service')
+    expect(readFileSync(out.syncPath, 'utf8')).toBe(syncUnit({ binaryPath: '/usr/local/bin/mazemaker' }))
+    expect(out.syncLine).toBe('systemctl --user start mazemaker-peer-sync.service')
   })
 
   test('re-installing replaces our own unit', () => {
@@ -98,11 +130,22 @@ describe('installService / uninstallService', () => {
     expect(readFileSync(path, 'utf8').startsWith(UNIT_MARKER)).toBe(true)
   })
 
-  test('uninstall removes our unit, and says so only once', () => {
-    const { path } = installService({ binaryPath: '/a/mazemaker', unitDir })
+  test('a hand-written sync unit keeps both from being written', () => {
+    const syncPath = join(unitDir, SYNC_UNIT_NAME)
+    installService({ binaryPath: '/a/mazemaker', unitDir })
+    writeFileSync(syncPath, '[Service]\nExecStart=/mine\n')
+    expect(() => installService({ binaryPath: '/b/mazemaker', unitDir })).toThrow(Conflict)
+    expect(readFileSync(join(unitDir, UNIT_NAME), 'utf8')).toContain('/a/mazemaker serve')
+    expect(() => uninstallService({ unitDir })).toThrow(Conflict)
+    expect(readFileSync(syncPath, 'utf8')).toBe('[Service]\nExecStart=/mine\n')
+  })
+
+  test('uninstall removes our units, and says so only once', () => {
+    const { path, syncPath } = installService({ binaryPath: '/a/mazemaker', unitDir })
     const first = uninstallService({ unitDir })
     expect(first).toEqual({ path, removed: true, disableLine: 'systemctl --user disable --now mazemaker.service' })
     expect(existsSync(path)).toBe(false)
+    expect(existsSync(syncPath)).toBe(false)
     expect(uninstallService({ unitDir }).removed).toBe(false)
   })
 

@@ -184,7 +184,8 @@ describe('operator panel, two real pods in Chromium', () => {
     await pair(pageA, b)
     expect(await peerCard(pageB, a.id).locator('.peer-name').textContent()).toBe('alpha')
     expect(await peerCard(pageB, a.id).locator('.peer-url').textContent()).toBe(a.url)
-    expect(await peerCard(pageB, a.id).locator('.peer-scope').textContent()).toBe('public:*')
+    // No scope typed: a new peer's scope is *, everything the other pod's gate lets out.
+    expect(await peerCard(pageB, a.id).locator('.peer-scope').textContent()).toBe('*')
   })
 
   test("sync now: both peers • ready, and the other pod's public memory shows up", async () => {
@@ -339,7 +340,7 @@ describe('operator panel, two real pods in Chromium', () => {
     await pageA.getByRole('button', { name: 'Add memory' }).click()
     await save('public:panel-note', 'written in the panel')
     await pageA.locator('#memory-action-status', { hasText: 'Added public:panel-note.' }).waitFor()
-    // bravo pulls alpha's public:* memories: this one reaches it.
+    // bravo pulls alpha's shared memories (scope *): this one reaches it.
     await memory('public:panel-note').locator('.memory-audience', { hasText: 'Received by: bravo' }).waitFor()
 
     await pageA.getByRole('button', { name: 'Edit public:panel-note' }).click()
@@ -396,7 +397,7 @@ describe('operator panel, two real pods in Chromium', () => {
     const view = pageA.locator('#peer-view-dialog')
     await view.locator('#peer-view-summary', { hasText: 'if it pulled everything now' }).waitFor()
     expect(await view.locator('#peer-view-summary').textContent()).toStartWith(
-      '2 memories if it pulled everything now (scope public:*, the scope it pulls with) — by prefix: public: 2.',
+      '2 memories if it pulled everything now (scope *, the scope it pulls with) — by prefix: public: 2.',
     )
     expect(await view.locator('.preview-label').allTextContents()).toEqual(['public:ci-token', 'public:greeting-from-alpha'])
     await pageA.screenshot({ path: join(ARTIFACTS, 'panel-preview.png') })

@@ -23,7 +23,6 @@ afterAll(async () => {
 
 // Every row has three cells: bun's test.each treats a missing argument as a `done` callback.
 const ADMIN_ROUTES: [string, string, unknown][] = [
-  ['GET', '/peer/identity', undefined],
   ['POST', '/peer/add', { handshake_url: 'x' }],
   ['GET', '/peer/peers', undefined],
   ['PATCH', '/peer/peers/6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f', { sync: false }],
@@ -61,6 +60,23 @@ describe('admin token', () => {
       const res = await pod.request('/memories', { headers: { authorization: auth } })
       expect(res.status).toBe(401)
     }
+  })
+})
+
+describe('GET /peer/identity without a token', () => {
+  test('answers exactly what the handshake URL carries, and nothing else', async () => {
+    await pod.api('PUT', '/peer/advertise', { advertise: ['https://alice-tpad.tail-foo.ts.net'] })
+    const res = await pod.request('/peer/identity')
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as Record<string, unknown>
+    expect(Object.keys(body).sort()).toEqual(['handshake_url', 'key', 'name', 'pod_id', 'urls'])
+    expect(body.urls).toEqual(['https://alice-tpad.tail-foo.ts.net'])
+    const hs = String(body.handshake_url)
+    expect(hs).toBe(
+      `mzm-handshake://${body.pod_id}?key=${body.key}&name=${encodeURIComponent(String(body.name))}&url=${encodeURIComponent('https://alice-tpad.tail-foo.ts.net')}`,
+    )
+    expect(JSON.stringify(body)).not.toContain(pod.token())
+    await pod.api('PUT', '/peer/advertise', { advertise: [] })
   })
 })
 

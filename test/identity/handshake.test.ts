@@ -50,6 +50,35 @@ describe('formatHandshakeUrl / parseHandshakeUrl', () => {
   })
 })
 
+describe('a handshake pasted HTML-escaped (chat apps, mail)', () => {
+  const url = formatHandshakeUrl({ podId: ID, key: KEY, name: 'pod-b', urls: ['http://100.64.0.2:8765', 'https://pod-b.tail-foo.ts.net'] })
+  const expected = { podId: ID, key: KEY, name: 'pod-b', urls: ['http://100.64.0.2:8765', 'https://pod-b.tail-foo.ts.net'] }
+
+  test.each([
+    ['&amp;', '&amp;'],
+    ['&#38;', '&#38;'],
+    ['&#x26;', '&#x26;'],
+    ['&AMP;', '&AMP;'],
+  ])('%s between parameters reads as &: name and urls kept', (_label, escaped) => {
+    expect(parseHandshakeUrl(url.replaceAll('&', escaped), SELF)).toEqual(expected)
+  })
+
+  test('a name that holds & itself is still read whole', () => {
+    const amp = formatHandshakeUrl({ podId: ID, key: KEY, name: 'alca & co' })
+    expect(parseHandshakeUrl(amp.replaceAll('&', '&amp;'), SELF).name).toBe('alca & co')
+  })
+
+  test.each([
+    ['a half-escaped separator', `${base}&amp%3Bname=pod-b`, /parameter "amp%3Bname" can't be read/],
+    ['a separator escaped twice', `${base}&amp;amp;name=pod-b`, /parameter "amp;name" can't be read/],
+    ['a parameter with no value', `${base}&amp`, /parameter amp has no value/],
+    ['broken percent-encoding', `${base}&name=pod%2`, /name= can't be read: its percent-encoding is broken/],
+  ])('%s is refused naming the parameter, never half-accepted', (_label, text, message) => {
+    expect(() => parseHandshakeUrl(text, SELF)).toThrow(BadInput)
+    expect(() => parseHandshakeUrl(text, SELF)).toThrow(message)
+  })
+})
+
 describe('parseHandshakeUrl refuses, naming the part', () => {
   const cases: [string, string, RegExp][] = [
     ['bad scheme', `https://${ID}?key=${KEY}`, /handshake URL must start with mzm-handshake:\/\//],

@@ -30,17 +30,17 @@ describe('add / list / get / update / remove', () => {
     expect(reg.trusted(ID_A)).toBeNull()
   })
 
-  test('add writes the key file and the table, both 0600, with defaults', () => {
+  test('add writes the key file and the table, both 0600, with defaults (scope *: all the other pod shares)', () => {
     const key = newKey()
     const rec = reg.add({ id: ID_A, key })
-    expect(rec).toEqual({ id: ID_A, name: '', url: '', sync: true, scope: ['public:*'], key })
+    expect(rec).toEqual({ id: ID_A, name: '', url: '', sync: true, scope: ['*'], key })
     expect(readFileSync(keyFile(ID_A), 'utf8')).toBe(`${key}\n`)
     expect(statSync(keyFile(ID_A)).mode & 0o777).toBe(0o600)
     expect(statSync(paths.peersToml).mode & 0o777).toBe(0o600)
-    expect(readFileSync(paths.peersToml, 'utf8')).toContain(`[peers.${ID_A}]\nname = ""\nurl = ""\nsync = true\nscope = "public:*"`)
+    expect(readFileSync(paths.peersToml, 'utf8')).toContain(`[peers.${ID_A}]\nname = ""\nurl = ""\nsync = true\nscope = "*"`)
     expect(reg.list().peers).toEqual([rec])
     expect(reg.get(ID_A)).toEqual(rec)
-    expect(reg.trusted(ID_A)).toEqual({ entry: { id: ID_A, name: '', url: '', sync: true, scope: ['public:*'] }, key })
+    expect(reg.trusted(ID_A)).toEqual({ entry: { id: ID_A, name: '', url: '', sync: true, scope: ['*'] }, key })
     // a fresh registry reads the same from disk
     expect(new PeerRegistry({ paths, selfId: SELF, log }).list().peers).toEqual([rec])
   })
@@ -133,8 +133,8 @@ describe('add / list / get / update / remove', () => {
 
   test('returned records are copies', () => {
     reg.add({ id: ID_A, key: newKey() })
-    reg.list().peers[0]!.scope.push('*')
-    expect(reg.get(ID_A)!.scope).toEqual(['public:*'])
+    reg.list().peers[0]!.scope.push('public:*')
+    expect(reg.get(ID_A)!.scope).toEqual(['*'])
   })
 })
 
@@ -215,9 +215,9 @@ describe('a broken peers.toml', () => {
     expect(readFileSync(paths.peersToml, 'utf8')).toBe(broken)
     expect(existsSync(keyFile(ID_B))).toBe(false)
 
-    // fixed by hand: picked up, writes allowed again
+    // fixed by hand: picked up, writes allowed again (a table without scope pulls *, like a new peer)
     writeFileSync(paths.peersToml, `[peers.${ID_B}]\nname = "b"\n`)
-    expect(reg.list()).toEqual({ peers: [{ id: ID_B, name: 'b', url: '', sync: true, scope: ['public:*'], key: null }], error: null })
+    expect(reg.list()).toEqual({ peers: [{ id: ID_B, name: 'b', url: '', sync: true, scope: ['*'], key: null }], error: null })
     expect(log.lines.some((l) => l.includes('valid again'))).toBe(true)
     reg.add({ id: ID_A, key })
   })

@@ -137,9 +137,11 @@ describe('mazemaker_share_preview', () => {
     // Newest first: the forgotten one is a tombstone now, so the kept one is the latest served.
     expect(teamOnly.memories[0].id).toBe(kept.id)
 
-    // The default scope is what a newly paired peer asks for: public:*, which nothing here matches.
-    const byDefault = await call('mazemaker_share_preview')
-    expect(byDefault).toMatchObject({ scope: ['public:*'], total: 0, memories: [] })
+    // The default scope is what a newly paired peer asks for: *, everything the gate lets out.
+    const byDefault = await call('mazemaker_share_preview', { limit: 100 })
+    expect(byDefault).toMatchObject({ scope: ['*'], total: all.total })
+    // A peer narrowed to public:* would receive none of these.
+    expect(await call('mazemaker_share_preview', { scope: ['public:*'] })).toMatchObject({ total: 0, memories: [] })
   })
 })
 
