@@ -29,7 +29,7 @@ const MiB = 1024 * 1024
 /**
  * Adversarial globs against labels like `public:m12345`: stars, `?` runs, late mismatches; four
  * that remember where a digit sat among a label's last characters (a new state of the scope's
- * DFA per number: src/lib/glob-dfa.ts); all distinct (duplicates count once). The last glob
+ * DFA per number: src/scope/glob-dfa.ts); all distinct (duplicates count once). The last glob
  * matches every label, so the same rows are served, but only at the label's end: `public:*?`,
  * not `public:*`, which any matcher settles after 7 characters.
  */

@@ -13,7 +13,7 @@
  */
 import { rmSync } from 'node:fs'
 import { pullPage } from '../src/sync/peer-client'
-import { scopeMatcher } from '../src/lib/glob'
+import { ScopeMatchers } from '../src/scope'
 import type { PodId, PublicKey } from '../src/identity'
 import { spawnPod, tempHome } from '../test/helpers/pod-process'
 import { fmt, row } from './_util'
@@ -39,7 +39,7 @@ const LAST = 'public:*' + '?a'.repeat(58) + '?0*?'
  */
 const WILD = [...Array.from({ length: 15 }, (_, k) => 'public:*' + '?a'.repeat(57 - k) + '?0?a' + '?'.repeat(2 * k) + '*?'), LAST]
 /**
- * Aimed at the matcher as built (glob.ts, glob-dfa.ts): 7 globs that make the scope's DFA give up
+ * Aimed at the matcher as built (src/scope/: glob.ts, glob-dfa.ts): 7 globs that make the scope's DFA give up
  * (each remembers where one digit sat among a label's last characters: a new state per number),
  * so every label goes glob by glob, and 8 whose 38 `?a` segments each cost a search before a
  * `?0?a` fails (the most segments a 128-char glob holds with `?` ones).
@@ -142,10 +142,11 @@ async function main() {
     rmSync(callerHome, { recursive: true, force: true })
   }
 
-  // The matcher alone, in process, over the same labels.
+  // The matcher alone, in process, over the same labels (kept between rounds, as a pod keeps it).
+  const matchers = new ScopeMatchers()
   const labels = Array.from({ length: N }, (_, i) => label(i))
   const time = (scope: string[]) => {
-    const m = scopeMatcher(scope)
+    const m = matchers.matcher(scope)
     const t = performance.now()
     let hits = 0
     for (const l of labels) if (m(l)) hits++

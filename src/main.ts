@@ -88,7 +88,7 @@ function exitOnError(err: unknown): never {
 }
 
 /** Commands that may run before a pod exists: they create one, run something else, or only print. */
-const WITHOUT_HOME = new Set(['serve', 'restore', 'rendezvous', 'service'])
+const WITHOUT_HOME: ReadonlySet<string> = new Set(['serve', 'restore', 'rendezvous', 'service'])
 
 /** Every other command refuses a home that does not exist, rather than creating one by surprise. */
 function requireHome(flags: GlobalFlags, command: string | undefined, known: Record<string, unknown>): void {

@@ -14,7 +14,7 @@ import { BadInput, PodError } from '../lib/errors'
 import { fsyncDir } from '../lib/atomic-file'
 import { snapshotDatabase } from '../store'
 import { DB_ENTRY, homeKeyFiles, MANIFEST_ENTRY } from './home-files'
-import { TAR_END, tarHeader, tarPadding } from './tar'
+import { tarEnd, tarHeader, tarPadding } from './tar'
 
 export const BACKUP_FORMAT = 'mazemaker-backup'
 export const BACKUP_VERSION = 1
@@ -82,7 +82,7 @@ function tarStream(files: [string, string][], podId: string, now: Date, onBytes?
     yield tarHeader({ name: MANIFEST_ENTRY, size: text.length, mode: 0o600, mtimeSeconds: mtime })
     yield text
     yield tarPadding(text.length)
-    yield TAR_END
+    yield tarEnd()
   }
   const it = generate()
   return new ReadableStream<Uint8Array>({

@@ -45,7 +45,10 @@ export function tarPadding(size: number): Uint8Array {
   return new Uint8Array((BLOCK - (size % BLOCK)) % BLOCK)
 }
 
-export const TAR_END = new Uint8Array(BLOCK * 2)
+/** The two zero blocks that end an archive (a fresh buffer: a shared one could be written into). */
+export function tarEnd(): Uint8Array {
+  return new Uint8Array(BLOCK * 2)
+}
 
 function parseOctal(bytes: Uint8Array): number {
   const text = new TextDecoder()

@@ -14,7 +14,7 @@ import { PodError } from '../lib/errors'
 import { HEALTHZ_ROUTE } from '../protocol'
 import { localHttpUrl } from '../lib/http-url'
 import { readBodyText } from '../lib/read-body'
-import { fetchUnix } from '../runtime'
+import { unixFetch } from '../runtime'
 
 /** Largest answer the CLI reads from the pod (a full recall page is a few MiB); counted as it arrives. */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024
@@ -79,15 +79,9 @@ export interface PodClient {
  */
 export function podClient(flags: GlobalFlags): PodClient {
   const paths = homePaths(homeRoot(flags))
-  return createClient(`unix:${paths.socket}`, paths, (path, init) => fetchOverSocket(paths.socket, path, init))
-}
-
-/**
- * One HTTP request to the pod over the Unix socket at `socket` (the one place the CLI does this,
- * so a runtime adapter can take it over). The URL's host is ignored; only path and query travel.
- */
-export function fetchOverSocket(socket: string, path: string, init: RequestInit): Promise<Response> {
-  return fetchUnix(socket, path, init)
+  // The client's own connection to the socket (the runtime adapter's; only path and query travel).
+  const overSocket = unixFetch(paths.socket)
+  return createClient(`unix:${paths.socket}`, paths, (path, init) => overSocket(path, init))
 }
 
 /** A client for a pod this process started itself, at its own http URL (no socket available). */

@@ -25,7 +25,7 @@ const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const VALUE_RE = /^[\x20-\x7e\t]*$/
 
 /** The protocol's own headers and the transport's (hop-by-hop, framing): never set by an operator file. */
-const RESERVED = new Set([
+const RESERVED: ReadonlySet<string> = new Set([
   'authorization',
   'content-type',
   'content-length',

@@ -9,8 +9,7 @@ import type { PeerHeaders } from '../config'
 import type { NonceCache } from './nonce-cache'
 import type { Store, WireEntry } from '../store'
 import type { PeersOverview, PeerTestReport, SyncResult } from '../api/types'
-import type { WaiterRegistry } from './waiters'
-import type { PodEvents } from './events'
+import type { PodEvents, WaiterRegistry } from '../live'
 
 export type { PeersOverview, PeerView, SyncResult } from '../api/types'
 

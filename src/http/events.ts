@@ -28,54 +28,6 @@ export const EVENTS_PING_MS = 8_000
 /** A burst of pulls sends the peer list at most this often. */
 const PEERS_THROTTLE_MS = 250
 
-/** What the pod publishes for the stream; src/pod wires it to the store and the sync loop. */
-export type PodEvent = { type: 'commit'; changes: readonly CommittedChange[] } | { type: 'peers' } | { type: 'close' }
-
-export interface PodEvents {
-  subscribe(listener: (e: PodEvent) => void): () => void
-}
-
-/**
- * A tiny in-process publisher of PodEvents (one per pod, no module state). `connect` is the
- * bridge to the store's commits: called when the first stream subscribes and undone when the
- * last one leaves, so with no client connected the store journals no pulled copies for us.
- * connect() runs inside the first subscribe(), before it returns: a stream that subscribed
- * sees every commit that begins after that (nothing falls between subscribing and bridging).
- */
-export function createPodEvents(
-  opts: { connect?: (publish: (e: PodEvent) => void) => () => void } = {},
-): PodEvents & { publish(e: PodEvent): void; readonly listeners: number; readonly connected: boolean } {
-  const listeners = new Set<(e: PodEvent) => void>()
-  let disconnect: (() => void) | null = null
-  function publish(e: PodEvent): void {
-    for (const l of [...listeners]) {
-      try {
-        l(e)
-      } catch {
-        /* one stream's failure is its own */
-      }
-    }
-  }
-  return {
-    subscribe(l) {
-      listeners.add(l)
-      if (!disconnect && opts.connect) disconnect = opts.connect(publish)
-      return () => {
-        if (!listeners.delete(l) || listeners.size > 0) return
-        disconnect?.()
-        disconnect = null
-      }
-    },
-    publish,
-    get listeners() {
-      return listeners.size
-    },
-    get connected() {
-      return disconnect !== null
-    },
-  }
-}
-
 export function eventRoutes(deps: Pick<AppDeps, 'store' | 'peersOverview' | 'clock' | 'events'>) {
   return new Hono().get('/events', (c) => {
     const events = deps.events

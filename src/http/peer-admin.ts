@@ -16,7 +16,7 @@ import { sharePreview } from '../mcp/share-preview'
 import { intString, jsonBody, query } from './validate'
 import { MemoryId } from './memories'
 
-/** The scope limits (src/lib/glob.ts) apply to what the operator configures as to what peers send. */
+/** The scope limits (src/protocol/scope.ts) apply to what the operator configures as to what peers send. */
 const Scope = ScopeSchema
 const Name = v.pipe(v.string(), v.maxLength(64, 'name is longer than 64 characters'))
 const OneUrl = v.pipe(v.string(), v.maxLength(2048, 'url is longer than 2048 characters'))

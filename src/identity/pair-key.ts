@@ -5,7 +5,7 @@
  * Both pods of a pair compute the same bytes; anyone else, even knowing both public keys, cannot.
  */
 import { createSecretKey } from 'node:crypto'
-import { PAIR_SALT, type PairKey } from '../protocol'
+import { PAIR_SALT, PairKey } from '../protocol'
 import { BadInput } from '../lib/errors'
 import { importPublicKey } from './keys'
 import type { PodId, PublicKey } from './types'
@@ -63,5 +63,5 @@ export type { PairKey }
  * about five times cheaper per call than Web Crypto's, and it runs on every peer request.
  */
 export function importPairKey(bytes: Uint8Array): Promise<PairKey> {
-  return Promise.resolve(createSecretKey(Buffer.from(bytes)))
+  return Promise.resolve(new PairKey(createSecretKey(Buffer.from(bytes))))
 }

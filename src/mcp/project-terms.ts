@@ -21,7 +21,7 @@ const MAX_TERMS = 16
 const README_HEAD_BYTES = 4096
 const GIT_TIMEOUT_MS = 1500
 /** Words that name no project: they would match half of any store. */
-const STOPWORDS = new Set([
+const STOPWORDS: ReadonlySet<string> = new Set([
   'the',
   'and',
   'for',

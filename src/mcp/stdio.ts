@@ -21,7 +21,7 @@ import { createMcpBridge, NotDelivered, type PodLink } from './bridge'
 /** How often a stdio server without a pod looks for one that has started since. */
 const POD_RECHECK_MS = 2000
 /** Errors that mean nothing listens on the socket, so the message never arrived. */
-const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'ConnectionRefused', 'FailedToOpenSocket', 'ENOTSOCK'])
+const NOT_LISTENING: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ConnectionRefused', 'FailedToOpenSocket', 'ENOTSOCK'])
 
 /** What the stdio server needs of the CLI's client of the home's running pod (its Unix socket). */
 export interface PodSocketClient {

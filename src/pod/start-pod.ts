@@ -22,8 +22,8 @@ import { localHttpUrl } from '../lib/http-url'
 import { createPodMetrics } from './metrics'
 import { serve } from '../runtime'
 import { serveAdminSocket } from './admin-socket'
-import { createWaiterRegistry } from '../http/waiters'
-import { createPodEvents } from '../http/events'
+import { createPodEvents, createWaiterRegistry } from '../live'
+import { ScopeMatchers } from '../scope'
 import { LIVE_WAIT_S } from '../sync/constants'
 import { checkFdLimit } from '../lib/fd-limit'
 
@@ -77,6 +77,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
   const lock = lockHome(paths)
   const cleanup: (() => unknown)[] = [() => lock.release()]
   try {
+    // Compiled peer scopes, one budget for the feed and the held long-polls.
+    const scopes = new ScopeMatchers()
     const store = openStore({
       path: paths.db,
       vaultKey: identity.vaultKey,
@@ -85,6 +87,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       maxPeerBytes: config.max_peer_bytes,
       clock,
       log,
+      scopes,
     })
     cleanup.unshift(() => store.close())
     const indexer = startBackgroundIndexer(store, log)
@@ -99,7 +102,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     // Live: commits wake held long-polls and feed the event stream (panel, `mazemaker watch`).
     // The stream bridges to the store only while a client is connected (copies cost no journal row otherwise).
     const events = createPodEvents({ connect: (publish) => store.onCommit((changes) => publish({ type: 'commit', changes }), { copies: true }) })
-    const waiters = createWaiterRegistry({ clock, onCommit: (l) => store.onCommit(l) })
+    const waiters = createWaiterRegistry({ clock, onCommit: (l) => store.onCommit(l), scopes })
 
     const overview = () => {
       const { peers: records, error } = peers.list()

@@ -31,9 +31,9 @@ export {
   verifyResponse,
   type Body,
   type NonceStore,
-  type PairKey,
   type ParsedAuthorization,
 } from './signing'
+export { PairKey } from './pair-key'
 export { openRequest, openResponse, sealKeys, sealRequest, sealResponse, SealError, SEAL_OVERHEAD_BYTES, type SealKeys } from './seal'
 export { BadSignature, openSyncRequest, openSyncResponse, sealSyncRequest, sealSyncResponse, type OutgoingSyncRequest } from './sync-exchange'
 export {

@@ -1,6 +1,6 @@
 /**
  * A scope on the wire: one glob or an array of globs over labels, within the contract's limits
- * (16 globs of 1..128 characters). Matching itself is src/lib/glob.ts (linear time, no regex).
+ * (16 globs of 1..128 characters). Matching itself is src/scope/ (linear time, no regex).
  * The same limits apply to what a peer sends and to what the operator configures.
  */
 import * as v from 'valibot'

@@ -15,7 +15,7 @@
  */
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
 import { PodError } from '../lib/errors'
-import type { PairKey } from './signing'
+import type { PairKey } from './pair-key'
 import { BEARER_SCHEME, RESPONSE_DOMAIN, SEAL_SALT } from './wire'
 
 const IV_BYTES = 12
@@ -37,28 +37,18 @@ export class SealError extends PodError {
   }
 }
 
-// Beside the pair key: identity caches one KeyObject per relationship, so its seal keys are
-// derived once per (pair key, direction) and dropped with it.
-const cache = new WeakMap<PairKey, Map<string, SealKeys>>()
-
-/** req_key and resp_key for requests from `callerId` to `calleeId`, derived once per pair key. */
+/** req_key and resp_key for requests from `callerId` to `calleeId`: derived once per pair key, kept with it (pair-key.ts). */
 export function sealKeys(pairKey: PairKey, callerId: string, calleeId: string): SealKeys {
-  let byDirection = cache.get(pairKey)
-  if (!byDirection) {
-    byDirection = new Map()
-    cache.set(pairKey, byDirection)
-  }
-  const direction = `${callerId}|${calleeId}`
-  let keys = byDirection.get(direction)
-  if (!keys) {
-    keys = { request: derive(pairKey, `req|${direction}`), response: derive(pairKey, `resp|${direction}`) }
-    byDirection.set(direction, keys)
-  }
-  return keys
+  return pairKey.sealKeys(callerId, calleeId)
 }
 
-function derive(pairKey: PairKey, info: string): KeyObject {
-  return createSecretKey(Buffer.from(hkdfSync('sha256', pairKey, SEAL_SALT, info, KEY_BYTES)))
+/** Derives both keys of one direction (`caller|callee`) from the pair key's bytes: two HKDFs, tens of µs. */
+export function deriveSealKeys(secret: KeyObject, direction: string): SealKeys {
+  return { request: derive(secret, `req|${direction}`), response: derive(secret, `resp|${direction}`) }
+}
+
+function derive(secret: KeyObject, info: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', secret, SEAL_SALT, info, KEY_BYTES)))
 }
 
 const requestAad = (nonce: string) => Buffer.from(`${BEARER_SCHEME}\n${nonce}`, 'utf8')

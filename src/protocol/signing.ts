@@ -10,14 +10,12 @@
  * may mount the pod under any prefix. The callee id is in the MAC so a request to one of our
  * peers cannot be replayed at another. The pair key itself is derived in src/identity.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { AuthError, PodError } from '../lib/errors'
 import { fromBase64url, toBase64url } from '../lib/base64url'
 import { UUID_PATTERN, type PodId } from './ids'
+import type { PairKey } from './pair-key'
 import { BEARER_SCHEME, MAX_CLOCK_SKEW_S, NONCE_BYTES, NONCE_WINDOW_MS, RESPONSE_DOMAIN } from './wire'
-
-/** The per-relationship pair key (32 bytes), held as a node:crypto secret KeyObject: opaque to logs and JSON. */
-export type PairKey = KeyObject
 
 const MAC_BYTES = 32
 const MAC_CHARS = 43
@@ -60,7 +58,7 @@ function responseMessage(nonce: string, body: Body): string {
 }
 
 function mac(pairKey: PairKey, message: string): Uint8Array {
-  return new Uint8Array(createHmac('sha256', pairKey).update(message).digest())
+  return new Uint8Array(createHmac('sha256', pairKey.secret).update(message).digest())
 }
 
 /** Constant-time comparison of a presented base64url MAC with the expected bytes. */

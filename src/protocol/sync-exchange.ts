@@ -7,7 +7,8 @@
  */
 import { PodError } from '../lib/errors'
 import { sealKeys, openRequest, openResponse, sealRequest, sealResponse, type SealKeys } from './seal'
-import { newNonce, signRequest, signResponse, verifyResponse, type PairKey } from './signing'
+import type { PairKey } from './pair-key'
+import { newNonce, signRequest, signResponse, verifyResponse } from './signing'
 import {
   decodeSyncRequest,
   decodeSyncResponse,

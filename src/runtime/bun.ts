@@ -54,7 +54,7 @@ function spawn(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
 export const bunRuntime: Runtime = {
   name: 'bun',
   serve,
-  fetchUnix: (socket, path, init) => fetch(`http://localhost${path}`, { ...init, unix: socket }),
+  unixFetch: (socket) => (path, init) => fetch(`http://localhost${path}`, { ...init, unix: socket }),
   openSqlite: openBunSqlite,
   uuidv7: (nowMs) => Bun.randomUUIDv7('hex', nowMs),
   readStdin: () => Bun.stdin.text(),

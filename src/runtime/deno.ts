@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { createUuidv7 } from './_uuidv7'
 import { stringWidth } from './_string-width'
 import { openNodeSqlite } from './sqlite-node'
-import type { ChildProcess, ConnInfo, Runtime, Server, ServeOptions, SpawnOptions } from './types'
+import type { ChildProcess, ConnInfo, Runtime, Server, ServeOptions, SpawnOptions, UnixFetch } from './types'
 
 type NetAddr = { transport: 'tcp' | 'udp'; hostname: string; port: number }
 type UnixAddr = { transport: 'unix' | 'unixpacket'; path: string }
@@ -103,17 +103,19 @@ function spawn(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
   }
 }
 
-/** One client per socket, kept for the process: its connections are reused like fetch's own pool. */
-const unixClients = new Map<string, DenoHttpClient>()
 /** What Deno's fetch says (in the cause's message) when the connect() fails, as Node error codes. */
 const OS_ERRORS: Record<string, string> = { '2': 'ENOENT', '111': 'ECONNREFUSED', '88': 'ENOTSOCK' }
 
-async function fetchUnix(socket: string, path: string, init?: RequestInit): Promise<Response> {
-  let client = unixClients.get(socket)
-  if (!client) {
-    client = Deno.createHttpClient({ proxy: { transport: 'unix', path: socket } })
-    unixClients.set(socket, client)
+/** One HTTP client per fetcher, made on its first request: its connections are reused like fetch's own pool. */
+function unixFetch(socket: string): UnixFetch {
+  let client: DenoHttpClient | undefined
+  return (path, init) => {
+    client ??= Deno.createHttpClient({ proxy: { transport: 'unix', path: socket } })
+    return fetchUnix(client, socket, path, init)
   }
+}
+
+async function fetchUnix(client: DenoHttpClient, socket: string, path: string, init?: RequestInit): Promise<Response> {
   try {
     return await fetch(`http://localhost${path}`, { ...init, client } as RequestInit)
   } catch (err) {
@@ -127,7 +129,7 @@ async function fetchUnix(socket: string, path: string, init?: RequestInit): Prom
 export const denoRuntime: Runtime = {
   name: 'deno',
   serve,
-  fetchUnix,
+  unixFetch,
   openSqlite: openNodeSqlite,
   uuidv7: createUuidv7(),
   readStdin: () => new Response(Deno.stdin.readable).text(),

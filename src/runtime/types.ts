@@ -4,6 +4,9 @@
  * program again. bun.ts and deno.ts implement it; index.ts picks one at start-up.
  */
 
+/** One HTTP request over a Unix socket (see Runtime.unixFetch). */
+export type UnixFetch = (path: string, init?: RequestInit) => Promise<Response>
+
 /** What SQLite binds and returns. Booleans are not bound: store 0/1 explicitly. */
 export type SqlValue = string | number | bigint | null | Uint8Array
 
@@ -113,11 +116,13 @@ export interface Runtime {
   /** Terminal columns `s` takes (wide CJK and emoji count 2, combining marks 0, ANSI escapes 0). */
   stringWidth(s: string): number
   /**
-   * An HTTP request over the Unix socket at `socket`; `path` is the path and query (the host is
-   * irrelevant on a socket). When nothing listens there it rejects with an Error whose `code` is
-   * ENOENT (no socket file) or ECONNREFUSED (a leftover socket file), on both runtimes.
+   * A fetch over the Unix socket at `socket`: each call is one HTTP request, `path` its path and
+   * query (the host is irrelevant on a socket). Its connections belong to the function returned
+   * (Deno keeps one HTTP client per fetcher, reused like fetch's own pool), so whoever makes one
+   * owns them. When nothing listens there a call rejects with an Error whose `code` is ENOENT (no
+   * socket file) or ECONNREFUSED (a leftover socket file), on both runtimes.
    */
-  fetchUnix(socket: string, path: string, init?: RequestInit): Promise<Response>
+  unixFetch(socket: string): UnixFetch
   /** Spawns `cmd`; throws when the executable cannot be started. */
   spawn(cmd: string[], opts?: SpawnOptions): ChildProcess
   /** The argv prefix that runs this program again (the binary alone when compiled). */

@@ -5,6 +5,7 @@
  */
 import type { SqliteDatabase } from '../runtime'
 import type { Clock } from '../lib/clock'
+import { ScopeMatchers } from '../scope'
 import { tokenize, type BlindIndex } from './blind-index'
 // The pod.toml default, so a store opened without the option behaves like a pod with no setting.
 import { DEFAULT_MAX_PEER_BYTES } from '../config'
@@ -37,6 +38,8 @@ export interface StoreContext {
   blind: BlindIndex
   clock: Clock
   publicPrefixes: readonly string[]
+  /** Compiled peer scopes (the pod's, shared with its long-poll registry). */
+  scopes: ScopeMatchers
   maxContentBytes: number
   /** Quota of one peer's copies (label + content bytes); see remote-copies.ts. */
   maxPeerBytes: number
@@ -65,6 +68,7 @@ export function createContext(opts: {
   blind: BlindIndex
   clock: Clock
   publicPrefixes: readonly string[]
+  scopes?: ScopeMatchers
   maxContentBytes: number
   maxPeerBytes?: number
 }): StoreContext {
@@ -73,6 +77,7 @@ export function createContext(opts: {
   const ctx: StoreContext = {
     ...opts,
     publicPrefixes: [...opts.publicPrefixes],
+    scopes: opts.scopes ?? new ScopeMatchers(),
     maxPeerBytes: opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES,
     nowIso: () => new Date(clock.now()).toISOString(),
     write(fn) {

@@ -5,7 +5,6 @@
  * the caller's scope, and as `{id, deleted: true}` otherwise, so a peer drops a copy that was
  * deleted, re-labelled private or fell out of scope. Never-shared rows never appear.
  */
-import { scopeMatcher } from '../lib/glob'
 import { BadInput } from '../lib/errors'
 import type { MemoryRow, StoreContext } from './_context'
 import { isGateEligible } from './gate'
@@ -30,7 +29,7 @@ export function changesSince(ctx: StoreContext, since: string | null, scope: str
   })[]
   const more = rows.length > limit
   if (more) rows.pop()
-  const inScope = scopeMatcher(scope) // compiled once per page, not per row
+  const inScope = ctx.scopes.matcher(scope) // compiled once, kept for the next pages
   const memories: WireEntry[] = rows.map((r) =>
     servedInFull(r, ctx.publicPrefixes, inScope)
       ? { id: r.id, label: r.label, content: r.content, created_at: r.created_at, updated_at: r.updated_at }
@@ -58,7 +57,7 @@ export function servedInFull(
  */
 export function audience(ctx: StoreContext, ids: readonly string[], scopes: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
   const out: Record<string, string[]> = {}
-  const matchers = Object.entries(scopes).map(([peer, scope]) => [peer, scopeMatcher([...scope])] as const)
+  const matchers = Object.entries(scopes).map(([peer, scope]) => [peer, ctx.scopes.matcher(scope)] as const)
   const select = ctx.db.query('SELECT label, content, deleted, origin_peer, held, shared FROM memories WHERE id = ?')
   for (const id of ids) {
     const row = select.get(id) as Pick<MemoryRow, 'label' | 'content' | 'deleted' | 'origin_peer' | 'held' | 'shared'> | null

@@ -5,7 +5,6 @@
  * Copies are never served onwards (the gate excludes them), so they are hard-deleted. Their
  * full-text rows are written after the page, by copy-index.ts (queued in fts_pending).
  */
-import { matchesAny } from '../lib/glob'
 import { BadInput, PodError } from '../lib/errors'
 import { uuidv7 } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
@@ -231,8 +230,9 @@ export function resetScope(ctx: StoreContext, peerId: string, scope: string[]): 
     const drop = ctx.db.query('DELETE FROM memories WHERE pk = ? RETURNING length(CAST(label AS BLOB)) + length(CAST(content AS BLOB)) AS n')
     let dropped = 0
     let bytes = peerBytes(ctx, peerId)
+    const inScope = ctx.scopes.matcher(scope)
     for (const c of copies) {
-      if (matchesAny(c.label.slice(prefixLength), scope)) continue
+      if (inScope(c.label.slice(prefixLength))) continue
       bytes -= (drop.get(c.pk) as { n: number }).n
       dropped++
     }

@@ -6,6 +6,7 @@
 import { BadInput } from '../lib/errors'
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
+import type { ScopeMatchers } from '../scope'
 import { createContext, type StoreContext } from './_context'
 import { createBlindIndex } from './blind-index'
 import { audience, changesSince } from './change-feed'
@@ -35,6 +36,11 @@ export interface OpenStoreOptions {
   /** Quota of copies per peer (pod.toml `max_peer_bytes`); default 256 MiB. */
   maxPeerBytes?: number
   clock: Clock
+  /**
+   * Compiled peer scopes and their memory budget; the pod passes the one its long-poll registry
+   * uses too. Default: the store's own.
+   */
+  scopes?: ScopeMatchers
   /** Where open-time repairs are reported (loose file modes, prefix changes). */
   log?: Logger
 }
@@ -50,7 +56,16 @@ export function openStore(opts: OpenStoreOptions): Store {
   const db = openDatabase(opts.path)
   const { maxPeerBytes } = opts
   if (maxPeerBytes !== undefined && (!Number.isSafeInteger(maxPeerBytes) || maxPeerBytes < 1)) throw new BadInput('maxPeerBytes must be a positive integer')
-  const ctx = createContext({ db, vault, blind, clock: opts.clock, publicPrefixes: opts.publicPrefixes, maxContentBytes: opts.maxContentBytes, maxPeerBytes })
+  const ctx = createContext({
+    db,
+    vault,
+    blind,
+    clock: opts.clock,
+    publicPrefixes: opts.publicPrefixes,
+    scopes: opts.scopes,
+    maxContentBytes: opts.maxContentBytes,
+    maxPeerBytes,
+  })
   try {
     // Startup reconciliation: labels against the prefixes in force, then the scrub of any
     // plaintext that went private (here or, by update, while the last run was up).

@@ -15,7 +15,7 @@
 import { LIVE_MIN_HOLD_MS, PROXY_REPROBE_MS } from './constants'
 
 /** What a proxy answers when it gives up on a slow upstream (524: Cloudflare's timeout), or a dropped connection. */
-const CUT_CODES = new Set(['http_502', 'http_503', 'http_504', 'http_524', 'request_failed'])
+const CUT_CODES: ReadonlySet<string> = new Set(['http_502', 'http_503', 'http_504', 'http_524', 'request_failed'])
 /** The adapted wait is this fraction of the limit observed, so it stays clear of it. */
 export const PROXY_CUT_MARGIN = 0.8
 /** Two cuts agree when this close (or within 20 % of the first): a proxy's limit, not chance. */

@@ -34,7 +34,7 @@ export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' |
 const LIVE_CHECK_EVERY = 10
 
 /** Results for peers that were not pulled, or whose pull we stopped ourselves: not the peer's failure. */
-const SKIPPED = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'scope_changed', 'stopped', 'superseded'])
+const SKIPPED: ReadonlySet<string> = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'scope_changed', 'stopped', 'superseded'])
 
 export interface SyncLoopDeps {
   selfId: PodId

@@ -7,7 +7,7 @@ import { Encrypter } from 'age-encryption'
 import { restoreBackup } from '../../src/backup'
 import { gzip } from '../../src/backup/backup'
 import { isBackupEntry } from '../../src/backup/home-files'
-import { readTar, TAR_END, tarHeader, tarPadding } from '../../src/backup/tar'
+import { readTar, tarEnd, tarHeader, tarPadding } from '../../src/backup/tar'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -20,7 +20,7 @@ function tarOf(files: Record<string, string>): Uint8Array {
     const data = new TextEncoder().encode(text)
     parts.push(tarHeader({ name, size: data.length, mode: 0o600, mtimeSeconds: 0 }), data, tarPadding(data.length))
   }
-  parts.push(TAR_END)
+  parts.push(tarEnd())
   return Buffer.concat(parts)
 }
 

@@ -4,7 +4,7 @@
  * only, a default that differs), this fails.
  */
 import { describe, expect, test } from 'bun:test'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto'
 import * as v from 'valibot'
 import { BadInput } from '../../src/lib/errors'
 import {
@@ -109,7 +109,7 @@ describe('sync response: callee encodes, puller decodes', () => {
 describe('rendezvous: pod encodes a registration, the rendezvous decodes it; and the answers back', () => {
   test('a signed registration passes the rendezvous schema unchanged', async () => {
     // A signer needs only an id, a public key and K; K's math is tested with the rendezvous.
-    const signer = { podId: randomUUID(), publicKey: publicKeyFromPrivate(randomKeyBytes()), rendezvousProofKey: () => importPairKey(randomBytes(32)) }
+    const signer = { podId: randomUUID(), publicKey: publicKeyFromPrivate(randomKeyBytes()), rendezvousProofKey: async () => createSecretKey(randomBytes(32)) }
     const body = await signedRegistration(signer, 'B'.repeat(43) as never, 'https://pod.example/mzm', Date.parse('2026-05-26T10:00:00Z'))
     expect(v.parse(RegisterSchema, JSON.parse(JSON.stringify(body))) as unknown).toEqual(body)
   })

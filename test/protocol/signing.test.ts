@@ -19,7 +19,7 @@ beforeEach(async () => {
 
 /** HMAC-SHA256 computed independently of the code under test, with Web Crypto over the raw key bytes. */
 async function webCryptoHmac(message: string): Promise<ArrayBuffer> {
-  const key = await crypto.subtle.importKey('raw', new Uint8Array(pairKey.export()), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const key = await crypto.subtle.importKey('raw', new Uint8Array(pairKey.secret.export()), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
   return crypto.subtle.sign('HMAC', key, new TextEncoder().encode(message))
 }
 

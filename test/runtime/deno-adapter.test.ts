@@ -8,7 +8,7 @@ import { DENO, ROOT } from '../helpers/pod-process'
 const dir = mkdtempSync(join(tmpdir(), 'mzm-deno-probe-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-test('under Deno: serve (TCP, Unix socket, limits, stop), fetchUnix, node:sqlite with FTS5, uuidv7, width, spawn, stdin', async () => {
+test('under Deno: serve (TCP, Unix socket, limits, stop), unixFetch, node:sqlite with FTS5, uuidv7, width, spawn, stdin', async () => {
   const probe = join(ROOT, 'test', 'runtime', 'fixtures', 'deno-probe.ts')
   // What a pod killed with SIGKILL leaves: a socket file nobody listens on.
   const server = Bun.spawn(
@@ -36,7 +36,7 @@ test('under Deno: serve (TCP, Unix socket, limits, stop), fetchUnix, node:sqlite
     inUse: 'EADDRINUSE',
     inflight: 'done',
     unix: { hostname: '', port: 0, path: true, status: 'HTTP/1.1 200 OK', body: { ip: null, got: 'GET /' } },
-    fetchUnix: { body: { ip: null, got: 'PUT /status?x=1' }, missing: 'ENOENT', leftover: 'ECONNREFUSED' },
+    unixFetch: { body: { ip: null, got: 'PUT /status?x=1' }, missing: 'ENOENT', leftover: 'ECONNREFUSED' },
     sqlite: { rows: ['outer'], fts: [5], none: null, journal: { journal_mode: 'wal' }, readonly: 'refused' },
     uuid: { sorted: true, unique: 100 },
     width: [3, 6, 2, 1, 3],

@@ -3,7 +3,7 @@ import { afterEach, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fetchUnix, serve, type Server } from '../../src/runtime'
+import { serve, unixFetch, type Server } from '../../src/runtime'
 
 const servers: Server[] = []
 let dir = ''
@@ -68,22 +68,22 @@ test('a Unix socket: no address, the path reported, requests served', async () =
   const server = serve({ unix: path, fetch: (_req, conn) => Response.json({ ip: conn.remoteAddress }), onError })
   servers.push(server)
   expect(server).toMatchObject({ hostname: '', port: 0, unix: path })
-  const res = await fetchUnix(path, '/', { method: 'POST', body: 'x' })
+  const res = await unixFetch(path)('/', { method: 'POST', body: 'x' })
   expect(await res.json()).toEqual({ ip: null })
 })
 
-test('fetchUnix: path and query travel; no socket is ENOENT, a leftover socket file ECONNREFUSED', async () => {
+test('unixFetch: path and query travel; no socket is ENOENT, a leftover socket file ECONNREFUSED', async () => {
   dir = mkdtempSync(join(tmpdir(), 'mzm-rt-sock-'))
   const path = join(dir, 'pod.sock')
   const server = serve({ unix: path, fetch: (req) => new Response(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`), onError })
-  expect(await (await fetchUnix(path, '/status?x=1', { method: 'PUT', body: '{}' })).text()).toBe('PUT /status?x=1')
+  expect(await (await unixFetch(path)('/status?x=1', { method: 'PUT', body: '{}' })).text()).toBe('PUT /status?x=1')
   await server.stop()
   const code = (p: Promise<unknown>) =>
     p.then(
       () => 'connected',
       (err: { code?: string }) => err.code,
     )
-  expect(await code(fetchUnix(join(dir, 'missing.sock'), '/'))).toBe('ENOENT')
+  expect(await code(unixFetch(join(dir, 'missing.sock'))('/'))).toBe('ENOENT')
   // A socket file nobody listens on: what a server killed with SIGKILL leaves behind.
   const leftover = join(dir, 'leftover.sock')
   const child = Bun.spawn([process.execPath, '-e', `Bun.serve({ unix: ${JSON.stringify(leftover)}, fetch: () => new Response('') }); console.log('up')`], {
@@ -92,7 +92,7 @@ test('fetchUnix: path and query travel; no socket is ENOENT, a leftover socket f
   await child.stdout.getReader().read()
   child.kill('SIGKILL')
   await child.exited
-  expect(await code(fetchUnix(leftover, '/'))).toBe('ECONNREFUSED')
+  expect(await code(unixFetch(leftover)('/'))).toBe('ECONNREFUSED')
 })
 
 test('stop() lets the request in flight finish, then the port is free again', async () => {

@@ -4,11 +4,13 @@
  * transitions are computed only when a label first needs them (a bit-parallel NFA step over
  * every position of every glob). Labels of one pod share most of their states (a common prefix,
  * the same shapes), so serving a feed to a scope of 16 adversarial globs costs about what one
- * plain prefix glob costs. The state count is capped (memory): past the cap, a label that reaches
- * a state without a stored transition finishes by stepping the NFA itself (no new state is kept),
- * which is cheap for a short rest (labels that differ only near their end, like numbered ones);
- * with a long rest left it answers undefined and the caller matches glob by glob
- * (src/lib/glob.ts), each in linear time. A label with a non-ASCII character answers undefined.
+ * plain prefix glob costs. The state count is capped, and every byte it allocates is asked of
+ * its owner's budget first (scope-matchers.ts: all scopes of a pod share one); past the cap or
+ * the budget, a label that reaches a state without a stored transition finishes by stepping the
+ * NFA itself (no new state is kept), which is cheap for a short rest (labels that differ only
+ * near their end, like numbered ones); with a long rest left it answers undefined and the caller
+ * matches glob by glob (glob.ts), each in linear time. A label with a non-ASCII character
+ * answers undefined.
  *
  * NFA: glob g owns positions base_g … base_g + m_g (the last one: the whole glob matched). A set
  * bit p means "glob char p is next". On character c a position moves on if its glob char is c
@@ -24,12 +26,28 @@ const STATES_MAX = 2048
 const NFA_BUDGET = 64 * 64
 const UNKNOWN = -1
 
-export type DfaMatcher = (text: string) => boolean | undefined
+/** Room for this many states at first; the tables double as states are added. */
+const STATES_FIRST = 8
+/** Rough bytes one state holds besides its transition row: its position set, its key and the map entry. */
+const STATE_OVERHEAD_BYTES = 160
 
-export function scopeDfa(globs: readonly string[]): DfaMatcher {
+export interface ScopeDfa {
+  /** Does the scope match `text`? undefined when the DFA cannot tell (see above). */
+  match(text: string): boolean | undefined
+  /** Bytes its tables hold now (all of them were granted by `grow`). */
+  readonly bytes: number
+}
+
+/**
+ * The scope's DFA, or null when `grow` refuses even its first tables. `grow(n)` is asked before
+ * every allocation of n bytes; false means "no more": the DFA stops adding states.
+ */
+export function scopeDfa(globs: readonly string[], grow: (bytes: number) => boolean = () => true): ScopeDfa | null {
   let positions = 0
   for (const g of globs) positions += g.length + 1
   const W = Math.max(1, Math.ceil(positions / 32))
+  let bytes = (ALPHABET + 6) * W * 4
+  if (!grow(bytes)) return null
   const star = new Uint32Array(W)
   const accept = new Uint32Array(W)
   /** Star positions followed only by stars: the glob matches whatever comes next. */
@@ -68,14 +86,18 @@ export function scopeDfa(globs: readonly string[]): DfaMatcher {
   const next = new Uint32Array(W)
   const cur = new Uint32Array(W)
 
+  /** The id of state `s`, added if new; -1 when the budget refuses the room a new one needs. */
   function intern(s: Uint32Array): number {
     let key = ''
     for (let w = 0; w < W; w++) key += String.fromCharCode(s[w]! & 0xffff, s[w]! >>> 16)
     const known = ids.get(key)
     if (known !== undefined) return known
     const id = states.length
+    const cap = id >= flags.length ? Math.max(STATES_FIRST, flags.length * 2) : flags.length
+    const more = STATE_OVERHEAD_BYTES + 4 * W + (cap - flags.length) * (ALPHABET * 4 + 1)
+    if (!grow(more)) return -1
+    bytes += more
     if (id >= flags.length) {
-      const cap = Math.max(64, flags.length * 2)
       const f = new Uint8Array(cap)
       f.set(flags)
       flags = f
@@ -98,6 +120,7 @@ export function scopeDfa(globs: readonly string[]): DfaMatcher {
   }
 
   const startId = intern(start0)
+  if (startId < 0) return null
 
   /** One NFA step: next = the positions `s` reaches on character code c (closed). */
   function nfaStep(s: Uint32Array, c: number): void {
@@ -111,12 +134,12 @@ export function scopeDfa(globs: readonly string[]): DfaMatcher {
     close(next, star, W)
   }
 
-  /** The state after `c` from state `id`, computed once; -1 when the table is full. */
+  /** The state after `c` from state `id`, computed once; -1 when the table is full or the budget spent. */
   function step(id: number, c: number): number {
     if (states.length >= STATES_MAX) return -1
     nfaStep(states[id]!, c)
     const to = intern(next)
-    trans[id * ALPHABET + c] = to
+    if (to >= 0) trans[id * ALPHABET + c] = to
     return to
   }
 
@@ -143,7 +166,7 @@ export function scopeDfa(globs: readonly string[]): DfaMatcher {
     return acc !== 0
   }
 
-  return function matchesScopeDfa(text) {
+  function match(text: string): boolean | undefined {
     // Locals, reloaded after step() (which may grow the tables): the loop is the hot path.
     let tr = trans
     let fl = flags
@@ -166,6 +189,13 @@ export function scopeDfa(globs: readonly string[]): DfaMatcher {
       id = to
     }
     return (fl[id]! & 1) !== 0
+  }
+
+  return {
+    match,
+    get bytes() {
+      return bytes
+    },
   }
 }
 

@@ -15,7 +15,7 @@
  * not per waiter.
  */
 import type { Clock } from '../lib/clock'
-import { scopeMatcher } from '../lib/glob'
+import type { HeldScope, ScopeMatchers } from '../scope'
 import type { CommitListener, CommittedChange } from '../store'
 
 export type WaitOutcome = 'changed' | 'timeout' | 'aborted' | 'closed'
@@ -42,7 +42,7 @@ interface Waiter {
 
 interface ScopeGroup {
   key: string
-  matches(label: string): boolean
+  scope: HeldScope
   waiters: Set<Waiter>
 }
 
@@ -64,7 +64,12 @@ export interface WaiterRegistry {
   shared<T>(key: string, compute: () => T): T
 }
 
-export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: CommitListener): () => void }): WaiterRegistry {
+export function createWaiterRegistry(deps: {
+  clock: Clock
+  onCommit(listener: CommitListener): () => void
+  /** The pod's compiled scopes (shared with its store's feed). */
+  scopes: ScopeMatchers
+}): WaiterRegistry {
   const { clock } = deps
   const heap: Waiter[] = []
   const groups = new Map<string, ScopeGroup>()
@@ -85,7 +90,7 @@ export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: Co
     }
     if (labels.length === 0) return
     for (const group of [...groups.values()]) {
-      if (!labels.some((l) => group.matches(l))) continue
+      if (!labels.some((l) => group.scope.matches(l))) continue
       for (const w of [...group.waiters]) w.settle('changed')
     }
   }
@@ -158,7 +163,7 @@ export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: Co
     const key = JSON.stringify(scope)
     let g = groups.get(key)
     if (!g) {
-      g = { key, matches: scopeMatcher(scope), waiters: new Set() }
+      g = { key, scope: deps.scopes.hold(scope), waiters: new Set() }
       groups.set(key, g)
     }
     return g
@@ -181,7 +186,10 @@ export function createWaiterRegistry(deps: { clock: Clock; onCommit(listener: Co
             if (waiter.index < 0) return
             remove(waiter)
             group.waiters.delete(waiter)
-            if (group.waiters.size === 0) groups.delete(group.key)
+            if (group.waiters.size === 0 && groups.get(group.key) === group) {
+              groups.delete(group.key)
+              group.scope.release()
+            }
             signal?.removeEventListener('abort', onAbort)
             resolve(outcome)
           },

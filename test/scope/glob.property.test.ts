@@ -1,14 +1,19 @@
 /**
- * Property tests of the scope glob matcher (src/lib/glob.ts) against a reference: the textbook
+ * Property tests of the scope glob matcher (src/scope/) against a reference: the textbook
  * dynamic-programming wildcard matcher over UTF-16 code units, which is obviously right and
  * obviously polynomial. Plus adversarial patterns (the `*a*a…*#` family that froze the old
  * regex matcher) that must finish; the bound is a generous safety net, not a speed claim.
  */
 import { expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { matchesAny, matchesGlob, scopeMatcher, scopeMatcherDirect } from '../../src/lib/glob'
-import { scopeDfa } from '../../src/lib/glob-dfa'
+import { directMatcher as scopeMatcherDirect, matchesGlob, scopeDfa as buildDfa, ScopeMatchers } from '../../src/scope'
 import { GLOB_MAX_CHARS, SCOPE_MAX_GLOBS } from '../../src/protocol'
+
+const matchers = new ScopeMatchers()
+const scopeMatcher = (globs: readonly string[]) => matchers.matcher(globs)
+const matchesAny = (text: string, globs: readonly string[]) => matchers.matchesAny(text, globs)
+/** The scope's DFA alone, with no budget. */
+const scopeDfa = (globs: readonly string[]) => buildDfa(globs)!.match
 
 /** dp[i][j]: does glob[0..i) match text[0..j)? `*` any run, `?` one code unit, the rest literal. */
 function reference(text: string, glob: string): boolean {
@@ -84,7 +89,6 @@ test('matchesAny and scopeMatcher agree with some() over matchesGlob', () => {
 test('adversarial scopes (16 globs of 128 chars of *, ?, a, #) over 256-char labels finish', () => {
   const glob = fc.array(fc.constantFrom('*', '*', 'a', '?', '#'), { minLength: GLOB_MAX_CHARS, maxLength: GLOB_MAX_CHARS }).map((a) => a.join(''))
   const label = fc.oneof(fc.constant('a'.repeat(256)), small(['a', 'a', 'a', '#'], 256))
-  const started = performance.now()
   fc.assert(
     fc.property(
       fc.array(glob, { minLength: SCOPE_MAX_GLOBS, maxLength: SCOPE_MAX_GLOBS }),
@@ -100,19 +104,18 @@ test('adversarial scopes (16 globs of 128 chars of *, ?, a, #) over 256-char lab
   // The reported pattern, every star count up to the limit, against a long label without '#'.
   for (let stars = 1; stars < GLOB_MAX_CHARS; stars++) expect(matchesGlob('a'.repeat(256), '*'.repeat(stars) + '#')).toBe(false)
   expect(matchesGlob('a'.repeat(256), '*a'.repeat(63) + '*#')).toBe(false)
-  // 50 × 16 globs × 20 labels: a backtracking matcher takes minutes; linear takes well under a second.
-  expect(performance.now() - started).toBeLessThan(20_000)
+  // 50 × 16 globs × 20 labels: a backtracking matcher takes minutes (the test's timeout stops it);
+  // how long linear matching takes is bench/scope-worst-case.bench.ts's to say, not a test's.
 })
 
-test('16 `?`-heavy globs of 128 chars over 1,000 long repetitive labels (one page a peer can aim) finish well within a second', () => {
+test('16 `?`-heavy globs of 128 chars over 1,000 long repetitive labels (one page a peer can aim) finish, none matching', () => {
   // A peer that pulled our public labels can aim `?a?a…?#` at them: trying such a segment at every
   // position costs ~2.5 ms per label here (a 1,000-row page froze the pod ~1.4 s per request).
   const wild = 'public:*' + '?a'.repeat(58) + '?#' + '*?'
   const labels = Array.from({ length: 1000 }, (_, i) => `public:${'a'.repeat(243)}${String(i).padStart(6, '0')}`)
+  // (Trying each segment at every position took ~1.4 s per page; the time is the bench's to measure.)
   const match = scopeMatcher(Array(16).fill(wild))
-  const started = performance.now()
   for (const l of labels) expect(match(l)).toBe(false)
-  expect(performance.now() - started).toBeLessThan(1_000)
 })
 
 // scopeMatcher runs a scope's lazy DFA (glob-dfa.ts) and, where that cannot answer, the globs one

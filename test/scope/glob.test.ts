@@ -1,8 +1,12 @@
 /** The scope glob matcher: semantics, limits, and no catastrophic backtracking. */
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { matchesAny, matchesGlob, scopeMatcher } from '../../src/lib/glob'
+import { matchesGlob, ScopeMatchers } from '../../src/scope'
 import { GLOB_MAX_CHARS, SCOPE_MAX_GLOBS, scopeLimitProblem } from '../../src/protocol'
+
+const matchers = new ScopeMatchers()
+const scopeMatcher = (globs: readonly string[]) => matchers.matcher(globs)
+const matchesAny = (text: string, globs: readonly string[]) => matchers.matchesAny(text, globs)
 
 /** The textbook two-pointer wildcard match (O(label × glob)), as an independent reference. */
 function twoPointer(text: string, glob: string): boolean {

@@ -1,19 +1,21 @@
 import { describe, expect, test } from 'bun:test'
 import { FakeClock } from '../../src/lib/clock'
-import { createWaiterRegistry, type WaitOutcome } from '../../src/http/waiters'
+import { createWaiterRegistry, type WaitOutcome } from '../../src/live'
+import { ScopeMatchers } from '../../src/scope'
 import type { CommitListener, CommittedChange } from '../../src/store'
 
 function setup() {
   const clock = new FakeClock()
   const listeners = new Set<CommitListener>()
-  const reg = createWaiterRegistry({ clock, onCommit: (l) => (listeners.add(l), () => void listeners.delete(l)) })
+  const scopes = new ScopeMatchers()
+  const reg = createWaiterRegistry({ clock, scopes, onCommit: (l) => (listeners.add(l), () => void listeners.delete(l)) })
   const commit = (...changes: Partial<CommittedChange>[]) => {
     const full = changes.map(
       (c) => ({ op: 'insert', id: 'x', origin_peer: null, label: '', deleted: false, encrypted: false, feed: null, ...c }) as CommittedChange,
     )
     for (const l of listeners) l(full)
   }
-  return { clock, reg, commit, listeners }
+  return { clock, reg, commit, listeners, scopes }
 }
 
 /** The outcome if settled by now, else 'held'. */

@@ -1,0 +1,26 @@
+/**
+ * The per-relationship pair key (32 bytes) as the protocol uses it: a node:crypto secret
+ * KeyObject (opaque to logs and JSON) for HMAC-SHA256, plus the seal keys derived from it
+ * (seal.ts), each derived once and kept with the key: whoever holds the pair key (the pod's
+ * identity caches one per relationship) holds them, and nothing is kept beside it.
+ */
+import type { KeyObject } from 'node:crypto'
+import { deriveSealKeys, type SealKeys } from './seal'
+
+export class PairKey {
+  /** req_key and resp_key per direction (`caller|callee`), derived on first use. */
+  private readonly seal = new Map<string, SealKeys>()
+
+  constructor(readonly secret: KeyObject) {}
+
+  /** req_key and resp_key for requests from `callerId` to `calleeId`. */
+  sealKeys(callerId: string, calleeId: string): SealKeys {
+    const direction = `${callerId}|${calleeId}`
+    let keys = this.seal.get(direction)
+    if (!keys) {
+      keys = deriveSealKeys(this.secret, direction)
+      this.seal.set(direction, keys)
+    }
+    return keys
+  }
+}
