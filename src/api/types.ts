@@ -58,7 +58,7 @@ export interface SyncResult {
   /** Deletions held as a mass delete, waiting for `peer accept-deletes`. */
   held?: number
   ms: number
-  /** request_failed | unauthorized | clock_skew | replay | bad_signature | bad_response | http_<status> | timeout, quota_exceeded, or paused | revoked | handshake_pending | removed | scope_changed | stopped when we did not pull (or stopped the pull ourselves). */
+  /** request_failed | unauthorized | clock_skew | replay | bad_signature | bad_response | http_<status> | timeout, quota_exceeded, or paused | revoked | handshake_pending | removed | stopped when we did not pull (or stopped the pull ourselves), scope_changed | url_changed | key_changed | live_changed when the peer changed during the pull (pulled again at once). */
   error?: string
   detail?: string
 }

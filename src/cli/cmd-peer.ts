@@ -11,7 +11,16 @@ import { promptHidden } from './prompt-secret'
 const json = { type: 'boolean', description: 'print JSON' } as const
 
 /** Sync results that are a peer's state, not a failure: paused, no URL yet, revoked, removed, re-scoped. */
-const NOT_PULLED_ON_PURPOSE: ReadonlySet<string> = new Set(['paused', 'handshake_pending', 'revoked', 'removed', 'scope_changed'])
+const NOT_PULLED_ON_PURPOSE: ReadonlySet<string> = new Set([
+  'paused',
+  'handshake_pending',
+  'revoked',
+  'removed',
+  'scope_changed',
+  'url_changed',
+  'key_changed',
+  'live_changed',
+])
 
 /** One peer as the pod's answers show it (derived from its routes, src/http/peer-admin.ts). */
 type PeerAnswer = Answer<Awaited<ReturnType<PodApi['peer']['add']['$post']>>>['peer']

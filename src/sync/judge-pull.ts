@@ -11,7 +11,11 @@ import type { Fields, Level } from '../lib/log'
 import { LIVE_MIN_HOLD_MS, PROXY_REPROBE_MS } from './constants'
 import { type PeerState, probing, waitFor } from './peer-state'
 import { cutsAgree, isProxyCut, lowerWait, probeHeld, proxyCutMessage, proxyFixedMessage } from './proxy-cut'
+import { PULL_AGAIN } from './relationship'
 import { nextDue, type PullOutcome } from './scheduler'
+
+/** What changed, by stop reason, for the log line. */
+const CHANGED: Record<string, string> = { key_changed: 'its key', scope_changed: 'its scope', url_changed: 'its URLs', live_changed: 'its live setting' }
 
 /** How a long-poll or pull was asked for (fixed when it started). */
 export interface Attempt {
@@ -92,9 +96,12 @@ export function judgePull(report: PullReport, state: PeerState, now: number, pol
       const result = failure(report.peer, report.ms, report.why, report.detail)
       // Our own shutdown: nothing to say and nothing to schedule.
       if (report.why === 'stopped') return { next: { ...state, liveReady: false }, logs: [], record: null, result }
-      const msg = 'pull stopped: the relationship changed; nothing more stored'
+      // Changed but still ours (a new scope, URL, key or live setting): pulled again at once, under
+      // the new settings (a live peer is caught up by a normal pull, then held live again).
+      const again = PULL_AGAIN.has(report.why)
+      const msg = again ? `pull stopped: ${CHANGED[report.why]} changed; pulling again now` : 'pull stopped: the relationship changed; nothing more stored'
       return {
-        next: { ...state, liveReady: false, dueAt: due({ kind: 'skipped' }) },
+        next: { ...state, liveReady: false, dueAt: again ? now : due({ kind: 'skipped' }) },
         logs: [{ level: 'info', fields: { peer: shortId(report.peer), op: 'sync', err: report.why, ms: report.ms, msg } }],
         record: null,
         result,

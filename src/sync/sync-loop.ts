@@ -5,8 +5,9 @@
  * pull. After a success the next pull is one interval away (with jitter); after a failure it
  * backs off exponentially, capped at the interval (scheduler.ts).
  *
- * Every pull has a time budget (PULL_BUDGET_MS) and stops as soon as its relationship does:
- * removal, pause, a deleted or replaced key file, a new scope. peerChanged() (called by the
+ * Every pull has a time budget (PULL_BUDGET_MS) and stops as soon as its relationship does
+ * (removal, pause, a deleted key file) or changes (key, scope, URLs, `live`: relationship.ts);
+ * a changed peer is pulled again at once under its new settings. peerChanged() (called by the
  * admin routes) aborts at once; a watchdog notices edits by hand within
  * RELATIONSHIP_CHECK_MS; and pull-peer.ts checks again right before every page is stored.
  *
@@ -26,6 +27,7 @@ import { judgePull, type PullReport } from './judge-pull'
 import { FRESH_PEER, type PeerState, waitFor } from './peer-state'
 import { type AttemptDeps, attemptPull } from './pull-attempt'
 import { PullStopped } from './pull-peer'
+import { PULL_AGAIN, stopReason } from './relationship'
 import { sleepMs, startable } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
@@ -34,7 +36,7 @@ export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' |
 const LIVE_CHECK_EVERY = 10
 
 /** Results for peers that were not pulled, or whose pull we stopped ourselves: not the peer's failure. */
-const SKIPPED: ReadonlySet<string> = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'scope_changed', 'stopped', 'superseded'])
+const SKIPPED: ReadonlySet<string> = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'stopped', 'superseded', ...PULL_AGAIN])
 
 export interface SyncLoopDeps {
   selfId: PodId
@@ -131,15 +133,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   let running: Promise<void> | null = null
 
   /** null while `started` is still a relationship we pull from, else why not. */
-  function whyNot(started: PeerRecord): string | null {
-    const now = getPeer(started.id)
-    if (!now) return 'removed'
-    if (!now.key || now.key !== started.key) return 'revoked'
-    if (!now.sync) return 'paused'
-    if (JSON.stringify(now.scope) !== JSON.stringify(started.scope)) return 'scope_changed'
-    return null
-  }
-
+  const whyNot = (started: PeerRecord): string | null => stopReason(started, getPeer(started.id))
   const attemptDeps: AttemptDeps = { ...deps, random, liveWaitS: liveWait, whyNot, stopping: () => stop.signal.aborted }
 
   /** Applies the judgement of a pull's end: the peer's next state, its pull record, the log lines. */
@@ -294,6 +288,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       if (why) flight.cut(why)
     } else if (liveWait > 0) {
       // Added, resumed or re-pointed: pull it now (and then hold it live), not at the next interval.
+      // (With live pulls off, peers are pulled on the interval and by `sync` alone.)
       const t = tracked.get(id)
       if (!getPeer(id)) tracked.delete(id)
       else if (t) t.state = { ...t.state, dueAt: 0 }

@@ -228,12 +228,28 @@ describe('a pull that did not happen or that we stopped', () => {
     expect(j).toEqual({ next: { ...before, liveReady: false }, logs: [], record: null, result: expect.objectContaining({ ok: false, error: 'stopped' }) })
   })
 
-  for (const why of ['removed', 'paused', 'revoked', 'scope_changed']) {
-    test(`relationship changed (${why}): info line, next pull an interval away, nothing recorded`, () => {
+  for (const why of ['removed', 'paused', 'revoked']) {
+    test(`relationship ended (${why}): info line, next look an interval away, nothing recorded`, () => {
       const j = judge({ kind: 'stopped', peer: PEER, why, ms: 3, detail: 'x' }, state({ liveReady: true }))
       expect(lines(j)).toEqual([`info ${why}`])
+      expect(j.logs[0]!.fields.msg).toBe('pull stopped: the relationship changed; nothing more stored')
       expect(j.record).toBeNull()
       expect(j.next).toMatchObject({ liveReady: false, dueAt: NOW + INTERVAL })
+      expect(j.result.error).toBe(why)
+    })
+  }
+
+  for (const [why, what] of [
+    ['scope_changed', 'its scope'],
+    ['url_changed', 'its URLs'],
+    ['key_changed', 'its key'],
+    ['live_changed', 'its live setting'],
+  ]) {
+    test(`relationship changed (${why}): pulled again at once by a normal pull (live again once caught up), nothing recorded`, () => {
+      const j = judge({ kind: 'stopped', peer: PEER, why: why!, ms: 3, detail: 'x' }, state({ liveReady: true, dueAt: NOW + INTERVAL }))
+      expect(j.logs).toEqual([{ level: 'info', fields: { peer: SHORT, op: 'sync', err: why, ms: 3, msg: `pull stopped: ${what} changed; pulling again now` } }])
+      expect(j.record).toBeNull()
+      expect(j.next).toMatchObject({ liveReady: false, dueAt: NOW })
       expect(j.result.error).toBe(why)
     })
   }
