@@ -49,3 +49,5 @@ export const LONG_POLL_SLACK_MS = 15 * SECOND_MS
 export const LIVE_WAIT_JITTER_S = 6
 /** After a proxy cut lowered a peer's long-poll wait, one long-poll tries the full wait again this often (the proxy may have been fixed). */
 export const PROXY_REPROBE_MS = HOUR_MS
+/** Routine pulls are logged at debug; what arrived from a peer is summed up at info at most this often. */
+export const PULL_SUMMARY_MS = 5 * MINUTE_MS

@@ -8,8 +8,8 @@
 import type { SyncResult } from '../api/types'
 import { shortId } from '../identity'
 import type { Fields, Level } from '../lib/log'
-import { LIVE_MIN_HOLD_MS, PROXY_REPROBE_MS } from './constants'
-import { type PeerState, probing, waitFor } from './peer-state'
+import { LIVE_MIN_HOLD_MS, PROXY_REPROBE_MS, PULL_SUMMARY_MS } from './constants'
+import { EMPTY_TALLY, type PeerState, type PullTally, probing, waitFor } from './peer-state'
 import { cutsAgree, isProxyCut, lowerWait, probeHeld, proxyCutMessage, proxyFixedMessage } from './proxy-cut'
 import { PULL_AGAIN } from './relationship'
 import { nextDue, type PullOutcome } from './scheduler'
@@ -155,12 +155,43 @@ function judgePulled(report: Extract<PullReport, { kind: 'pulled' }>, state: Pee
     const msg = `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${report.peer}`
     const level = state.held < totals.held ? 'warn' : 'debug'
     logs.push({ level, fields: { peer: short, op: 'sync', err: 'deletes_held', count: totals.held, ...base, msg } })
-    return { next, logs, record, result: { peer: report.peer, ok: true, ...base, held: totals.held } }
+  } else {
+    // Each pull at debug: a live peer written to 20 times a second pulls 20 times a second. Copies
+    // that broke our rules are not routine: info.
+    logs.push({ level: totals.dropped > 0 ? 'info' : 'debug', fields: { peer: short, op: 'sync', ...base, dropped: totals.dropped || undefined } })
   }
-  // A quiet pull (nothing new) every five minutes per peer would drown the log: debug.
-  const level = totals.fetched > 0 || totals.dropped > 0 ? 'info' : 'debug'
-  logs.push({ level, fields: { peer: short, op: 'sync', ...base, dropped: totals.dropped || undefined } })
-  return { next, logs, record, result: { peer: report.peer, ok: true, ...base } }
+  summarize(next, logs, short, totals, now)
+  const result: SyncResult = { peer: report.peer, ok: true, ...base }
+  return { next, logs, record, result: totals.held > 0 ? { ...result, held: totals.held } : result }
+}
+
+/**
+ * Adds a pull to the peer's tally; once something arrived and PULL_SUMMARY_MS passed since the
+ * last summary (at once for the first), one info line says what arrived since and starts anew.
+ * A quiet peer (nothing fetched, deleted or dropped) writes nothing.
+ */
+function summarize(next: PeerState, logs: LogLine[], short: string, totals: Pulled, now: number): void {
+  const t = next.tally
+  const tally: PullTally = {
+    since: t.since,
+    pulls: t.pulls + 1,
+    fetched: t.fetched + totals.fetched,
+    stored: t.stored + totals.stored,
+    deleted: t.deleted + totals.deleted,
+    dropped: t.dropped + totals.dropped,
+  }
+  const active = tally.fetched + tally.deleted + tally.dropped > 0
+  if (!active || now - tally.since < PULL_SUMMARY_MS) {
+    next.tally = tally
+    return
+  }
+  const { since, ...counts } = tally
+  const window = since === 0 ? undefined : Math.round((now - since) / 1000)
+  logs.push({
+    level: 'info',
+    fields: { peer: short, op: 'sync_summary', ...counts, window_s: window, msg: 'pulled since the last summary (each pull: --log-level debug)' },
+  })
+  next.tally = { ...EMPTY_TALLY, since: now }
 }
 
 /** Warn once when a pull had to skip URLs that did not answer, info when the first one tried works again. */

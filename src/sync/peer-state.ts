@@ -33,7 +33,21 @@ export interface PeerState {
    * (nor split a mass delete over windows shorter than the interval pulls would have judged).
    */
   lastSettled: number
+  /** Successful pulls since the last summary line and what they brought (the log's info line per peer). */
+  tally: PullTally
 }
+
+export interface PullTally {
+  /** When the last summary line was written (0: never). */
+  since: number
+  pulls: number
+  fetched: number
+  stored: number
+  deleted: number
+  dropped: number
+}
+
+export const EMPTY_TALLY: Readonly<PullTally> = Object.freeze({ since: 0, pulls: 0, fetched: 0, stored: 0, deleted: 0, dropped: 0 })
 
 export const FRESH_PEER: Readonly<PeerState> = Object.freeze({
   dueAt: 0,
@@ -45,6 +59,7 @@ export const FRESH_PEER: Readonly<PeerState> = Object.freeze({
   lastCutMs: null,
   quickEmpty: 0,
   lastSettled: 0,
+  tally: EMPTY_TALLY,
 })
 
 /** The long-poll wait (s) for this peer now: ours, or less if a proxy in front of it cuts held requests (ours when a probe is due). */

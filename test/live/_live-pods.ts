@@ -79,7 +79,7 @@ export function copies(pod: Pod, peerId: string): string[] {
   return out
 }
 
-/** B's completed pulls from `peerShort` as its log reports them (one line per pull). */
+/** B's completed pulls from `peerShort` as its log reports them (one line per pull, at debug; summaries left out). */
 export function pullLines(pod: LivePod, peerShort: string): string[] {
-  return pod.log.lines.filter((l) => l.includes(`peer=${peerShort}`) && l.includes('op=sync') && /fetched=\d+/.test(l))
+  return pod.log.lines.filter((l) => l.includes(`peer=${peerShort}`) && l.includes('op=sync ') && /fetched=\d+/.test(l))
 }

@@ -72,7 +72,7 @@ test('URL changed on a live peer: the held request at the old URL is given up an
   expect(b.log.lines.some((l) => l.includes('err=url_changed'))).toBe(true)
 })
 
-test("key replaced (peer add --replace): the pull in flight under the old key stops and the peer is pulled live under the new one", async () => {
+test('key replaced (peer add --replace): the pull in flight under the old key stops and the peer is pulled live under the new one', async () => {
   const { a, b } = await pairedLive()
   // A2: the same pod id with a new key pair (A's self.key lost and A started afresh), at its own address.
   const home2 = tempHome('mzm-live-')

@@ -68,9 +68,14 @@ describe('a pull that stored', () => {
     expect(j.logs[0]!.fields.peer).toBe(SHORT)
   })
 
-  test('memories arrived: an info line with the counts', () => {
+  test('memories arrived: the pull at debug with its counts; the first summary at info at once', () => {
     const j = judge(pulled({ fetched: 3, stored: 2, deleted: 1, caughtUp: false, moved: true }))
-    expect(j.logs).toEqual([{ level: 'info', fields: { peer: SHORT, op: 'sync', fetched: 3, stored: 2, deleted: 1, dropped: undefined, ms: 20 } }])
+    expect(j.logs[0]).toEqual({ level: 'debug', fields: { peer: SHORT, op: 'sync', fetched: 3, stored: 2, deleted: 1, dropped: undefined, ms: 20 } })
+    expect(j.logs[1]).toMatchObject({
+      level: 'info',
+      fields: { peer: SHORT, op: 'sync_summary', pulls: 1, fetched: 3, stored: 2, deleted: 1, dropped: 0, window_s: undefined },
+    })
+    expect(j.next.tally).toEqual({ since: NOW, pulls: 0, fetched: 0, stored: 0, deleted: 0, dropped: 0 })
     expect(j.result).toMatchObject({ ok: true, fetched: 3, stored: 2, deleted: 1 })
   })
 
@@ -114,7 +119,7 @@ describe('a pull that stored', () => {
   })
 
   test('dropped copies are an info line even when nothing was stored', () => {
-    expect(judge(pulled({ fetched: 0, dropped: 4 })).logs[0]).toMatchObject({ level: 'info', fields: { dropped: 4 } })
+    expect(judge(pulled({ fetched: 0, dropped: 4 })).logs[0]).toMatchObject({ level: 'info', fields: { op: 'sync', dropped: 4 } })
   })
 
   test('URL fallback: warned once per pair of URLs, info when the first URL answers again', () => {
@@ -125,6 +130,59 @@ describe('a pull that stored', () => {
     const back = judge(pulled({ url: 'http://a' }), a.next)
     expect(lines(back)).toEqual(['info the first URL tried answers again', 'debug fetched=0'])
     expect(back.next.fellBack).toBeNull()
+  })
+})
+
+describe('the log at work: routine pulls at debug, one summary per peer at most every 5 minutes', () => {
+  /** Runs `pulls` (each `at` ms after NOW) through the judge; returns the info lines and the last state. */
+  function run(pulls: { at: number; t: Partial<Pulled> }[], from = state()) {
+    let s = from
+    const info: Record<string, unknown>[] = []
+    for (const p of pulls) {
+      const j = judgePull(pulled(p.t, longPoll(20)), s, NOW + p.at, POLICY)
+      for (const l of j.logs) if (l.level !== 'debug') info.push(l.fields)
+      expect(j.logs[0]!.level).toBe('debug')
+      s = j.next
+    }
+    return { info, state: s }
+  }
+
+  test('20 live pulls a second for 5 minutes: one summary at the first, one after 5 minutes with everything since', () => {
+    const pulls = Array.from({ length: 20 * 300 + 1 }, (_, i) => ({ at: i * 50, t: { fetched: 1, stored: 1, moved: true } }))
+    const { info, state: last } = run(pulls)
+    expect(info).toHaveLength(2)
+    expect(info[0]).toMatchObject({ op: 'sync_summary', pulls: 1, fetched: 1, stored: 1 })
+    // The next one once 5 minutes passed since the first: every pull in between counted.
+    expect(info[1]).toMatchObject({ op: 'sync_summary', pulls: 6000, fetched: 6000, stored: 6000, deleted: 0, dropped: 0, window_s: 300 })
+    expect(last.tally).toMatchObject({ since: NOW + 300_000, pulls: 0 })
+  })
+
+  test('a summary is written at the first pull past 5 minutes, not before; deletes and drops count as activity', () => {
+    const first = run([{ at: 0, t: { fetched: 1, stored: 1 } }])
+    const quiet = run(
+      [
+        { at: 60_000, t: { deleted: 2 } },
+        { at: 299_999, t: {} },
+      ],
+      first.state,
+    )
+    expect(quiet.info).toEqual([])
+    expect(quiet.state.tally).toMatchObject({ since: NOW, pulls: 2, deleted: 2 })
+    const due = run([{ at: 300_000, t: {} }], quiet.state)
+    expect(due.info).toEqual([expect.objectContaining({ op: 'sync_summary', pulls: 3, fetched: 0, deleted: 2, window_s: 300 })])
+  })
+
+  test('a quiet peer (nothing fetched, deleted or dropped) writes no summary, however long', () => {
+    const pulls = Array.from({ length: 100 }, (_, i) => ({ at: i * 50_000, t: {} }))
+    const { info, state: last } = run(pulls)
+    expect(info).toEqual([])
+    expect(last.tally.pulls).toBe(100)
+  })
+
+  test('changes of state stay at info or warn while pulls are at debug', () => {
+    const failing = judge(failed('http_503'))
+    expect(lines(failing)).toEqual(['warn http_503'])
+    expect(lines(judge(pulled(), failing.next))[0]).toBe('info peer recovered')
   })
 })
 

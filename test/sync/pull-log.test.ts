@@ -1,0 +1,63 @@
+/**
+ * The sync loop's log at work, on an injected clock: pulls that bring memories are debug lines;
+ * each peer gets one info summary of what arrived, at once for the first and then at most every
+ * PULL_SUMMARY_MS. Real pods in process (store, keys, HTTP), pulled with sync-now.
+ */
+import { afterEach, expect, test } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
+import { memoryLogger } from '../../src/lib/log'
+import { type Pod, startPod } from '../../src/pod'
+import { PULL_SUMMARY_MS } from '../../src/sync/constants'
+import type { SyncLoop } from '../../src/sync/sync-loop'
+import { tempHome } from '../helpers/pod-process'
+import { syncLoopInto } from '../helpers/sync-loop'
+
+let pods: Pod[] = []
+let loops: SyncLoop[] = []
+let homes: string[] = []
+afterEach(async () => {
+  for (const l of loops) await l.close()
+  for (const p of pods) await p.close()
+  for (const h of homes) rmSync(h, { recursive: true, force: true })
+  pods = []
+  loops = []
+  homes = []
+})
+
+async function pod(clock: FakeClock): Promise<Pod> {
+  const home = tempHome('mzm-log-')
+  homes.push(home)
+  const p = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger(), autoSync: false })
+  pods.push(p)
+  return p
+}
+
+test('twenty pulls that each bring a memory write one info line, and the next comes once five minutes have passed', async () => {
+  expect(PULL_SUMMARY_MS).toBe(5 * MINUTE_MS)
+  const clock = new FakeClock()
+  const [a, b] = [await pod(clock), await pod(clock)]
+  a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, sync: false })
+  b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
+  const info = memoryLogger('info')
+  const { loop } = syncLoopInto(b, clock, { log: info, liveWaitSeconds: 0 })
+  loops.push(loop)
+  for (let i = 0; i < 20; i++) {
+    a.store.remember({ label: `public:w${i}`, content: `write ${i}` })
+    expect(await loop.syncNow()).toEqual([expect.objectContaining({ ok: true, fetched: 1, stored: 1 })])
+    clock.advance(10_000) // 20 pulls over 200 s: all within one summary window
+  }
+  expect(info.lines).toHaveLength(1)
+  expect(info.lines[0]).toContain('level=info')
+  expect(info.lines[0]).toContain('op=sync_summary pulls=1 fetched=1 stored=1 deleted=0 dropped=0')
+
+  // Past the window, the next pull writes what arrived since the first summary (19 pulls, and this one).
+  clock.advance(PULL_SUMMARY_MS)
+  a.store.remember({ label: 'public:late', content: 'one more' })
+  await loop.syncNow()
+  expect(info.lines).toHaveLength(2)
+  expect(info.lines[1]).toContain('op=sync_summary pulls=20 fetched=20 stored=20 deleted=0 dropped=0 window_s=500')
+  clock.advance(PULL_SUMMARY_MS)
+  await loop.syncNow()
+  expect(info.lines).toHaveLength(2) // nothing arrived: a quiet peer says nothing
+})
