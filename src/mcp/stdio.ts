@@ -6,16 +6,12 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import { openHome } from '../identity'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { systemClock } from '../lib/clock'
 import { createLogger, type Logger } from '../lib/log'
 import { readBodyText } from '../lib/read-body'
-import { CONTEXT_URI, createMcpServer } from './tools'
+import { CONTEXT_URI } from './tools'
 import { projectInfo, type ProjectInfo } from './project-terms'
-import { openStore } from '../store'
-import { peersOverview } from '../sync/peer-overview'
-import { createPeerLocator } from '../sync/peer-locator'
-import { VERSION } from '../lib/version'
 import { createMcpBridge, NotDelivered, type PodLink } from './bridge'
 
 /** How often a stdio server without a pod looks for one that has started since. */
@@ -86,50 +82,29 @@ function withProjectContext(message: JSONRPCMessage, project: () => ProjectInfo 
   return [{ ...message, params: { ...message.params, uri } }, restore]
 }
 
-/** The same tools over the home's own database, for when no pod runs (no peers are served or pulled). */
-async function openLocalServer(root: string, log: Logger, project: () => ProjectInfo | null) {
-  const home = await openHome(root, { log })
-  const { config, identity, peers } = home
-  // No home lock: the store is safe to share with a pod that starts meanwhile (every write is an
-  // IMMEDIATE transaction), and holding the lock would keep `mazemaker serve` from starting.
-  const store = openStore({
-    path: home.paths.db,
-    vaultKey: identity.vaultKey,
-    publicPrefixes: config.public_prefixes,
-    maxContentBytes: config.max_content_bytes,
-    clock: systemClock,
-  })
-  const locator = createPeerLocator({ rendezvous: config.rendezvous, clock: systemClock, log })
-  const server = createMcpServer({
-    store,
-    peersOverview: () => {
-      const { peers: records, error } = peers.list()
-      return peersOverview(records, store, (p) => locator.reachable(p), error)
-    },
-    publicPrefixes: config.public_prefixes,
-    maxContentBytes: config.max_content_bytes,
-    version: VERSION,
-    project,
-  })
-  const close = server.close.bind(server)
-  server.close = async () => {
-    await close()
-    store.close()
-  }
-  return server
+export interface McpStdioOptions {
+  client: PodSocketClient
+  maxAnswerBytes: number
+  /** The same tools over the home's own database, for when no pod runs (src/pod/local-mcp.ts). */
+  openLocal(log: Logger, project: () => ProjectInfo | null): Promise<{ server: McpServer; close(): Promise<void> }>
+  /** Project directory for the context resource (default: the working directory). */
+  project?: string
 }
 
 /** `mazemaker mcp`: serves MCP on stdio until the client closes stdin (or a signal), then exits. */
-export async function runMcpStdio(opts: { root: string; client: PodSocketClient; maxAnswerBytes: number; project?: string }): Promise<never> {
-  const { root } = opts
+export async function runMcpStdio(opts: McpStdioOptions): Promise<never> {
   const log = createLogger({ level: 'warn' }).with({ op: 'mcp' })
   let info: ProjectInfo | null | undefined
   const project = () => (info === undefined ? (info = projectInfo(opts.project ?? process.cwd())) : info)
-  const opened: { local?: Awaited<ReturnType<typeof openLocalServer>> } = {}
+  const opened: { local?: { close(): Promise<void> } } = {}
   const stdio = new StdioServerTransport()
   const bridge = createMcpBridge({
     pod: podLink(opts.client, project, opts.maxAnswerBytes),
-    openLocal: async () => (opened.local = await openLocalServer(root, log, project)),
+    openLocal: async () => {
+      const local = await opts.openLocal(log, project)
+      opened.local = local
+      return local.server
+    },
     reply: (m) => stdio.send(m),
     now: () => systemClock.now(),
     recheckMs: POD_RECHECK_MS,

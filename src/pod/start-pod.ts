@@ -1,29 +1,28 @@
 /**
- * startPod wires one pod: home → lock → identity → store → HTTP app → serve (src/runtime) → sync loop
- * (→ rendezvous heartbeat). It resolves once the server listens and returns { url, id, syncNow,
+ * startPod wires one pod: the core (home → lock → store, core.ts) → HTTP app → serve (src/runtime)
+ * → sync loop (→ rendezvous heartbeat). It resolves once the server listens and returns { url, id, syncNow,
  * close }. No module-level state, so a test can run many pods in one process.
  */
-import { systemClock, type Clock } from '../lib/clock'
-import { createLogger, type Logger } from '../lib/log'
-import { lockHome, openHome, shortId, type PeerRecord, type PodHome } from '../identity'
+import type { Clock } from '../lib/clock'
+import type { Logger } from '../lib/log'
+import { shortId, type PeerRecord, type PodHome } from '../identity'
 import { checkAdvertiseList, parseListen } from '../config'
 import { NonceCache } from '../http/nonce-cache'
 import { UnknownCallers } from '../http/unknown-callers'
-import { openStore, startBackgroundIndexer, type Store } from '../store'
+import type { Store } from '../store'
 import { createApp, serverBodyLimitBytes } from '../http/app'
 import type { AppDeps } from '../http/deps'
 import { createSyncLoop, type SyncResult } from '../sync/sync-loop'
-import { peersOverview } from '../sync/peer-overview'
-import { createPeerLocator, defaultAdvertiseUrl } from '../sync/peer-locator'
+import { defaultAdvertiseUrl } from '../sync/peer-locator'
 import { VERSION } from '../lib/version'
 import { NotFound, PodError } from '../lib/errors'
 import { testPeer } from '../sync/peer-test'
 import { localHttpUrl } from '../lib/http-url'
+import { openPodCore } from './core'
 import { createPodMetrics } from './metrics'
 import { serve } from '../runtime'
 import { serveAdminSocket } from './admin-socket'
 import { createPodEvents, createWaiterRegistry } from '../live'
-import { ScopeMatchers } from '../scope'
 import { LIVE_WAIT_S } from '../sync/constants'
 import { checkFdLimit } from '../lib/fd-limit'
 
@@ -69,32 +68,13 @@ export interface Pod {
 }
 
 export async function startPod(opts: StartPodOptions): Promise<Pod> {
-  const clock = opts.clock ?? systemClock
-  const baseLog = opts.log ?? createLogger()
-  const home = await openHome(opts.home, { log: baseLog })
+  const core = await openPodCore({ home: opts.home, clock: opts.clock, log: opts.log, lock: true, fetch: opts.fetch })
+  const { home, log, clock, store, indexer, locator, scopes } = core
   const { config, identity, peers, paths } = home
-  const log = baseLog.with({ pod: shortId(identity.podId) })
-  const lock = lockHome(paths)
-  const cleanup: (() => unknown)[] = [() => lock.release()]
+  const cleanup: (() => unknown)[] = [() => core.close()]
   try {
-    // Compiled peer scopes, one budget for the feed and the held long-polls.
-    const scopes = new ScopeMatchers()
-    const store = openStore({
-      path: paths.db,
-      vaultKey: identity.vaultKey,
-      publicPrefixes: config.public_prefixes,
-      maxContentBytes: config.max_content_bytes,
-      maxPeerBytes: config.max_peer_bytes,
-      clock,
-      log,
-      scopes,
-    })
-    cleanup.unshift(() => store.close())
-    const indexer = startBackgroundIndexer(store, log)
-    cleanup.unshift(() => indexer.close())
     const intervalMs = (opts.syncIntervalSeconds ?? config.sync_interval) * 1000
     const listPeers = (): PeerRecord[] => peers.list().peers
-    const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
 
     const unknownCallers = new UnknownCallers()
     /** Our rendezvous heartbeat, once started (after the server listens). */
@@ -104,11 +84,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const events = createPodEvents({ connect: (publish) => store.onCommit((changes) => publish({ type: 'commit', changes }), { copies: true }) })
     const waiters = createWaiterRegistry({ clock, onCommit: (l) => store.onCommit(l), scopes })
 
-    const overview = () => {
-      const { peers: records, error } = peers.list()
-      // Callers that became peers since (their handshake was pasted) drop off the list.
-      return { ...peersOverview(records, store, (p) => locator.reachable(p), error), unknown_callers: unknownCallers.list((id) => peers.trusted(id) !== null) }
-    }
+    // Callers that became peers since (their handshake was pasted) drop off the list.
+    const overview = () => ({ ...core.peersOverview(), unknown_callers: unknownCallers.list((id) => peers.trusted(id) !== null) })
     const metrics = createPodMetrics({
       peers: () => overview().peers,
       consecutiveFailures: (id) => store.peerState(id).consecutive_failures,

@@ -1,0 +1,96 @@
+/**
+ * openPodCore opens what every process working on a home's data opens the same way: the home
+ * (config, identity, peers, headers), the store with pod.toml's limits and the pod's logger,
+ * the background indexer, the peer locator and the peers overview. `serve` (startPod) adds the
+ * HTTP app, the sync loop and the heartbeat; the stdio MCP server without a running pod
+ * (local-mcp.ts) uses the core alone.
+ */
+import type { PeersOverview } from '../api/types'
+import { lockHome, openHome, shortId, type PodHome } from '../identity'
+import { systemClock, type Clock } from '../lib/clock'
+import { createLogger, type Logger } from '../lib/log'
+import { ScopeMatchers } from '../scope'
+import { openStore, startBackgroundIndexer, type BackgroundIndexer, type Store } from '../store'
+import { peersOverview } from '../sync/peer-overview'
+import { createPeerLocator, type PeerLocator } from '../sync/peer-locator'
+
+export interface PodCoreOptions {
+  home: string
+  clock?: Clock
+  log?: Logger
+  /**
+   * Hold the home's lock (serve). The stdio MCP server does not: the store is safe to share
+   * with a pod that starts meanwhile (every write is an IMMEDIATE transaction), and holding the
+   * lock would keep `mazemaker serve` from starting.
+   */
+  lock: boolean
+  fetch?: typeof fetch
+}
+
+export interface PodCore {
+  home: PodHome
+  /** The pod's logger: every line carries `pod=<short id>`. */
+  log: Logger
+  clock: Clock
+  store: Store
+  /** Compiled peer scopes, one budget for the feed and the held long-polls. */
+  scopes: ScopeMatchers
+  indexer: BackgroundIndexer
+  locator: PeerLocator
+  /** Peers with status, sync state and copy counts (no unknown callers: only a serving pod sees those). */
+  peersOverview(): PeersOverview
+  /** Indexer (awaiting the batch in flight), store, lock: the reverse of opening. */
+  close(): Promise<void>
+}
+
+export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
+  const clock = opts.clock ?? systemClock
+  const baseLog = opts.log ?? createLogger()
+  const home = await openHome(opts.home, { log: baseLog })
+  const { config, identity, peers, paths } = home
+  const log = baseLog.with({ pod: shortId(identity.podId) })
+  const lock = opts.lock ? lockHome(paths) : null
+  const scopes = new ScopeMatchers()
+  let store: Store
+  try {
+    store = openStore({
+      path: paths.db,
+      vaultKey: identity.vaultKey,
+      publicPrefixes: config.public_prefixes,
+      maxContentBytes: config.max_content_bytes,
+      maxPeerBytes: config.max_peer_bytes,
+      clock,
+      log,
+      scopes,
+    })
+  } catch (err) {
+    lock?.release()
+    throw err
+  }
+  const indexer = startBackgroundIndexer(store, log)
+  const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
+  return {
+    home,
+    log,
+    clock,
+    store,
+    scopes,
+    indexer,
+    locator,
+    peersOverview() {
+      const { peers: records, error } = peers.list()
+      return peersOverview(records, store, (p) => locator.reachable(p), error)
+    },
+    async close() {
+      try {
+        await indexer.close()
+      } finally {
+        try {
+          store.close()
+        } finally {
+          lock?.release()
+        }
+      }
+    },
+  }
+}
