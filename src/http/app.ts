@@ -45,16 +45,13 @@ export function createApp(deps: AppDeps) {
   app.onError(createErrorHandler(deps.log))
   app.notFound(notFound)
 
-  if (deps.observeRequest) {
-    const observe = deps.observeRequest
-    app.use(async function timeRequest(c, next) {
-      const started = performance.now()
-      await next()
-      // After next(), routeIndex points at the handler that answered: its pattern (`/memories/:id`),
-      // never the raw path, so label cardinality stays bounded.
-      observe(routePath(c) || 'unmatched', c.res.status, performance.now() - started)
-    })
-  }
+  app.use(async function timeRequest(c, next) {
+    const started = performance.now()
+    await next()
+    // After next(), routeIndex points at the handler that answered: its pattern (`/memories/:id`),
+    // never the raw path, so label cardinality stays bounded.
+    deps.observeRequest(routePath(c) || 'unmatched', c.res.status, performance.now() - started)
+  })
   app.use(corsMiddleware(() => deps.allowedOrigins()))
 
   const maxBodyBytes = adminBodyLimitBytes(deps.maxContentBytes)
@@ -93,15 +90,12 @@ export function createApp(deps: AppDeps) {
         pod_id: deps.identity.podId,
         name: deps.identity.name,
         version: deps.version,
-        url: deps.panelUrl?.() ?? null,
+        url: deps.panelUrl(),
         peers: deps.peersOverview().summary,
-        rendezvous: deps.rendezvousState?.() ?? null,
+        rendezvous: deps.rendezvousState(),
       }),
     )
-  if (deps.metrics) {
-    const metrics = deps.metrics
-    admin.get('/metrics', (c) => c.text(metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
-  }
+    .get('/metrics', (c) => c.text(deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   return app
     .get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
     .route('/', peerSyncRoutes(deps))

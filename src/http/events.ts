@@ -16,8 +16,9 @@
  */
 import { Hono } from 'hono'
 import type { Clock } from '../lib/clock'
-import type { CommittedChange } from '../store'
-import type { AppDeps } from './deps'
+import type { PeersOverview } from '../api/types'
+import type { PodEvents } from '../live'
+import type { CommittedChange, Store } from '../store'
 
 /** At most this many memory events per commit; the rest is one `skipped` event. */
 export const EVENTS_MAX_PER_COMMIT = 100
@@ -28,7 +29,15 @@ export const EVENTS_PING_MS = 8_000
 /** A burst of pulls sends the peer list at most this often. */
 const PEERS_THROTTLE_MS = 250
 
-export function eventRoutes(deps: Pick<AppDeps, 'store' | 'peersOverview' | 'clock' | 'events'>) {
+export interface EventRouteDeps {
+  store: Store
+  clock: Clock
+  peersOverview(): PeersOverview
+  /** What GET /events streams (absent: 404). */
+  events?: PodEvents
+}
+
+export function eventRoutes(deps: EventRouteDeps) {
   return new Hono().get('/events', (c) => {
     const events = deps.events
     if (!events) return c.json({ error: 'not_found', message: 'this pod serves no event stream' }, 404)
@@ -92,7 +101,7 @@ function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
 }
 
-function memoryEvent(deps: Pick<AppDeps, 'store' | 'clock'>, ch: CommittedChange) {
+function memoryEvent(deps: Pick<EventRouteDeps, 'store' | 'clock'>, ch: CommittedChange) {
   const base = { op: ch.op, id: ch.id, label: ch.label, peer: ch.origin_peer, encrypted: ch.encrypted, at: new Date(deps.clock.now()).toISOString() }
   if (ch.deleted) return { ...base, op: 'delete' as const }
   // Decrypted for the operator's own stream (admin only), as GET /memories/:id would.

@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { LABEL_MAX_CHARS, UUID_RE } from '../protocol'
-import type { AppDeps } from './deps'
+import type { Store } from '../store'
 import { intString, jsonBody, param, query } from './validate'
 
 const LabelSchema = v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(LABEL_MAX_CHARS, `label is longer than ${LABEL_MAX_CHARS} characters`))
@@ -45,7 +45,11 @@ export const MemoryId = v.pipe(v.string(), v.regex(UUID_RE, 'memory id must be a
 
 const memoryId = param('id', MemoryId, 'memory id')
 
-export function memoryRoutes(deps: Pick<AppDeps, 'store'>) {
+export interface MemoryRouteDeps {
+  store: Store
+}
+
+export function memoryRoutes(deps: MemoryRouteDeps) {
   const { store } = deps
   // /memories/held comes before /memories/:id, which would take "held" for an id.
   return new Hono()

@@ -10,8 +10,10 @@ import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { scopeLimitProblem } from '../protocol'
-import { NEW_PEER_SCOPE, parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema } from '../identity'
-import type { AppDeps, PeerView } from './deps'
+import { NEW_PEER_SCOPE, parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema, type Identity, type PeerRegistry } from '../identity'
+import type { PeersOverview, PeerView, SyncResult } from '../api/types'
+import type { Logger } from '../lib/log'
+import type { Store } from '../store'
 import { sharePreview } from '../mcp/share-preview'
 import { intString, jsonBody, query } from './validate'
 import { MemoryId } from './memories'
@@ -62,7 +64,22 @@ const AudienceSchema = v.strictObject({ ids: v.pipe(v.array(MemoryId), v.maxLeng
 /** `:id` as a pod id (parsePodId's own 400 when it is not one). */
 const peerId = validator('param', (value: Record<string, string>) => ({ id: parsePodId(value.id ?? '') }))
 
-export function peerAdminRoutes(deps: AppDeps) {
+export interface PeerAdminDeps {
+  identity: Identity
+  peers: PeerRegistry
+  store: Store
+  log: Logger
+  /** Peers with status, sync state and copy counts. */
+  peersOverview(): PeersOverview
+  /** Pull now from one peer or all; resolves with per-peer results. */
+  syncNow(peer?: string): Promise<SyncResult[]>
+  /** A relationship was added, edited or removed: the sync loop pulls it now or stops a pull that no longer applies. */
+  peerChanged(peerId: string): void
+  /** URL to record for a new peer that came without one (rendezvous when configured, else ""). */
+  defaultPeerUrl(peerId: string): string
+}
+
+export function peerAdminRoutes(deps: PeerAdminDeps) {
   const { identity, peers } = deps
   const view = (id: string): PeerView => {
     const found = deps.peersOverview().peers.find((p) => p.id === id)
@@ -95,7 +112,7 @@ export function peerAdminRoutes(deps: AppDeps) {
         },
         { replace: body.replace === true },
       )
-      deps.peerChanged?.(hs.podId) // a new peer is pulled now (and then held live), not at the next tick
+      deps.peerChanged(hs.podId) // a new peer is pulled now (and then held live), not at the next tick
       deps.log.info({
         op: 'peer_add',
         peer: hs.podId.slice(0, 8),
@@ -112,7 +129,7 @@ export function peerAdminRoutes(deps: AppDeps) {
       const { id } = c.req.valid('param')
       const patch = c.req.valid('json')
       peers.update(id, patch)
-      deps.peerChanged?.(id)
+      deps.peerChanged(id)
       deps.log.info({ op: 'peer_set', peer: id.slice(0, 8), msg: Object.keys(patch).join(',') })
       return c.json({ peer: view(id) })
     })
@@ -121,7 +138,7 @@ export function peerAdminRoutes(deps: AppDeps) {
       const purge = c.req.valid('query').purge === 'true'
       const existed = peers.remove(id)
       // Stop its pull in flight before purging, so nothing arrives after the purge.
-      deps.peerChanged?.(id)
+      deps.peerChanged(id)
       const purged = purge ? deps.store.purgePeer(id) : 0
       if (!existed && !purge) throw new NotFound(`no peer ${id}`)
       deps.log.info({ op: 'peer_remove', peer: id.slice(0, 8), count: purged })
@@ -183,7 +200,7 @@ function parseScope(text: string): string[] {
  * .handshake_url` works as the product page types it. Nothing here lets anyone in: a handshake
  * URL is public material.
  */
-export function identityRoute(deps: Pick<AppDeps, 'identity'>) {
+export function identityRoute(deps: { identity: Pick<Identity, 'podId' | 'name' | 'publicKey' | 'handshakeUrl' | 'advertise'> }) {
   const { identity } = deps
   return new Hono().get('/peer/identity', (c) =>
     c.json({

@@ -20,12 +20,30 @@ import {
   SYNC_ROUTE,
   verifyRequest,
 } from '../protocol'
-import type { ChangePage, Store } from '../store'
-import type { AppDeps } from './deps'
+import type { Identity, PeerRegistry } from '../identity'
+import type { Clock } from '../lib/clock'
+import type { ChangePage, Store, WireEntry } from '../store'
+import type { NonceCache } from './nonce-cache'
+import type { WaiterRegistry } from '../live'
 
 const UNAUTHORIZED = 'request is not from a current peer with a valid signature'
 
-export function peerSyncRoutes(deps: AppDeps) {
+export interface PeerSyncDeps {
+  identity: Pick<Identity, 'podId' | 'pairKey'>
+  peers: Pick<PeerRegistry, 'trusted'>
+  /** Only the change feed: what a peer may pull. */
+  store: Pick<Store, 'changesSince'>
+  clock: Clock
+  nonces: NonceCache
+  /** A well-formed Bearer named a caller that is not a current peer (display only; untrusted id). */
+  onUnknownCaller?(callerId: string): void
+  /** Called after every peer-facing sync request we answered (metrics, the access log). */
+  onServed?(peerId: string, count: number, ms: number, entries?: readonly WireEntry[], scope?: readonly string[]): void
+  /** Held long-polls of /peer/sync (absent: `wait` is accepted and answered at once). */
+  waiters?: WaiterRegistry
+}
+
+export function peerSyncRoutes(deps: PeerSyncDeps) {
   const { identity, peers, store, nonces, clock } = deps
   return new Hono().post(SYNC_ROUTE, async (c) => {
     const started = performance.now()

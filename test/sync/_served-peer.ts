@@ -12,7 +12,6 @@ import { memoryLogger } from '../../src/lib/log'
 import { openHome, type PodHome, type PodId, type PublicKey } from '../../src/identity'
 import { NonceCache } from '../../src/http/nonce-cache'
 import { peerSyncRoutes } from '../../src/http/peer-sync'
-import type { AppDeps } from '../../src/http/deps'
 import type { ChangePage } from '../../src/store'
 
 export interface ServedPeer {
@@ -40,8 +39,7 @@ export async function servedPeer(clock: Clock, script: Script): Promise<ServedPe
   const stats = { requests: 0, aborted: 0 }
   let n = 0
   const store = { changesSince: (since: string | null) => script.page(since, n) }
-  const deps = { identity: home.identity, peers: home.peers, store, nonces: new NonceCache(), clock } as unknown as AppDeps
-  const app = peerSyncRoutes(deps)
+  const app = peerSyncRoutes({ identity: home.identity, peers: home.peers, store, nonces: new NonceCache(), clock })
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
