@@ -1,12 +1,13 @@
 /**
- * startPod wires one pod: the core (home → lock → store, core.ts) → HTTP app → serve (src/runtime)
- * → sync loop (→ rendezvous heartbeat). It resolves once the server listens and returns { url, id, syncNow,
- * close }. No module-level state, so a test can run many pods in one process.
+ * startPod wires one pod: the core (home → lock → store, core.ts) → HTTP app → serve
+ * (src/runtime) → sync loop (→ rendezvous heartbeat). It resolves once the server listens and
+ * returns { url, id, syncNow, close }. No module-level state, so a test can run many pods in one
+ * process.
  */
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
-import { shortId, type PeerRecord, type PodHome } from '../identity'
-import { checkAdvertiseList, parseListen } from '../config'
+import type { PeerRecord, PodHome } from '../identity'
+import { parseListen } from '../config'
 import { NonceCache } from '../http/nonce-cache'
 import { UnknownCallers } from '../http/unknown-callers'
 import type { Store } from '../store'
@@ -15,9 +16,9 @@ import type { AppDeps } from '../http/deps'
 import { createSyncLoop, type SyncResult } from '../sync/sync-loop'
 import { defaultAdvertiseUrl } from '../sync/peer-locator'
 import { VERSION } from '../lib/version'
-import { NotFound, PodError } from '../lib/errors'
-import { testPeer } from '../sync/peer-test'
+import { PodError } from '../lib/errors'
 import { localHttpUrl } from '../lib/http-url'
+import { advertiseControl, peerTester, servedRecorder, unknownCallerNoter } from './app-callbacks'
 import { openPodCore } from './core'
 import { createPodMetrics } from './metrics'
 import { serve } from '../runtime'
@@ -140,54 +141,15 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       },
       defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
       allowedOrigins: () => config.allowed_origins,
-      onServed: (peerId, count, _ms, entries, scope) => {
-        // Most polls are empty deltas: don't take the write lock (and grow the WAL) for nothing.
-        // A page with entries goes to the access log (served_total too, same transaction).
-        if (count > 0) {
-          if (entries) store.recordServedPage(peerId, entries, scope ?? [])
-          else store.recordServed(peerId, count)
-        }
-        metrics.onServed(peerId, count)
-      },
+      onServed: servedRecorder(store, metrics),
       observeRequest: (route, status, ms) => metrics.observeRequest(route, status, ms),
       metrics: () => metrics.render(),
       rendezvousState: () => locator.heartbeatState(),
       panelUrl: () => url,
       peerHeaders: home.headers,
-      testPeer: async (id) => {
-        const peer = peers.get(id)
-        if (!peer) throw new NotFound(`no peer ${id}`)
-        return testPeer({
-          selfId: identity.podId,
-          peer,
-          resolve: (p) => locator.resolve(p),
-          pairKey: (peerId, key) => identity.pairKey(peerId, key),
-          headers: (peerId) => home.headers.get(peerId),
-          now: () => clock.now(),
-          fetch: opts.fetch,
-          connectTimeoutMs: opts.connectTimeoutMs,
-        })
-      },
-      onUnknownCaller: (callerId) => {
-        if (unknownCallers.note(callerId, clock.now())) {
-          log.warn({
-            op: 'peer_sync',
-            peer: shortId(callerId),
-            err: 'unknown_caller',
-            msg: 'a pod that is not our peer tried to pull; if you expect it, paste its handshake URL (mazemaker peer add); logged once an hour per pod',
-          })
-        }
-      },
-      advertise: {
-        list: () => identity.advertise(),
-        set: (urls) => {
-          const before = identity.advertise()[0]
-          const next = home.setAdvertise(checkAdvertiseList(urls))
-          // The rendezvous registers the first URL: tell it now, not at the next minute's beat.
-          if (next[0] !== before) void heartbeat?.beat()
-          return next
-        },
-      },
+      testPeer: peerTester({ home, locator, clock, fetch: opts.fetch, connectTimeoutMs: opts.connectTimeoutMs }),
+      onUnknownCaller: unknownCallerNoter(unknownCallers, clock, log),
+      advertise: advertiseControl(home, () => heartbeat),
       waiters,
       events,
     }
