@@ -19,6 +19,12 @@ export interface PeerView {
   live: boolean
   scope: string | string[]
   status: PeerStatus
+  /**
+   * The cause of any state but `ready` and the next step, one line ("they have not added this
+   * pod yet: send them your handshake URL"; "removed by peer? …"; "restart the pod to use it");
+   * null when ready.
+   */
+  hint: string | null
   last_sync_at: string | null
   last_error: string | null
   /** Copies held locally under `peer:<id>:`. */

@@ -8,10 +8,10 @@ import { defineCommand } from 'citty'
 import { hostname, networkInterfaces } from 'node:os'
 import { existsSync } from 'node:fs'
 import { homePaths } from '../identity'
-import { DEFAULT_LISTEN, loadPodConfig, parseListen, suggestAdvertise, type Interfaces } from '../config'
+import { DEFAULT_LISTEN, loadPodConfig, parseListen, suggestAdvertise, type Interfaces, type Suggestion } from '../config'
 import { PodError } from '../lib/errors'
 import { visible } from '../lib/visible'
-import { answer, homeRoot, portOverride, type Answer, type GlobalFlags, type PodApi } from './context'
+import { answer, homeRoot, podClient, portOverride, type Answer, type GlobalFlags, type PodApi } from './context'
 import { printJson, withPod } from './with-pod'
 
 /** What the pod answers for its advertised URLs (derived from its routes, src/http/advertise-admin.ts). */
@@ -21,7 +21,8 @@ const json = { type: 'boolean', description: 'print JSON' } as const
 
 function printList(out: AdvertiseAnswer, asJson: boolean | undefined): void {
   if (asJson) return printJson(out)
-  if (out.advertise.length === 0) console.log('advertises nothing: peers must be given a URL with --url (see: mazemaker advertise suggest)')
+  if (out.advertise.length === 0)
+    console.log(`advertises nothing: ${visible(out.warning ?? 'peers must be given a URL with --url (see: mazemaker advertise suggest)')}`)
   out.advertise.forEach((u, i) => console.log(`${i + 1}. ${visible(u)}`))
   console.log(`handshake URL: ${visible(out.handshake_url)}`)
 }
@@ -75,7 +76,14 @@ export function advertiseCommand(flags: GlobalFlags) {
   const suggest = defineCommand({
     meta: { name: 'suggest', description: "URLs to advertise, from this machine's tailnet and LAN addresses and the listen address" },
     args: { json },
-    run({ args }) {
+    async run({ args }) {
+      // A running pod says where it really listens (its --port, MAZEMAKER_PORT), not pod.toml.
+      const client = podClient(flags)
+      if (await client.running()) {
+        const out = await answer(client.api.peer.advertise.suggest.$get())
+        const [host, port] = splitListen(out.listen)
+        return printSuggestions(out.suggestions, { listenHost: host, port, advertise: out.advertise }, args.json)
+      }
       const podToml = homePaths(homeRoot(flags)).podToml
       // A home not created yet listens where a new one would.
       const config = existsSync(podToml) ? loadPodConfig(podToml) : { listen: DEFAULT_LISTEN, advertise: [] as string[] }
@@ -83,19 +91,7 @@ export function advertiseCommand(flags: GlobalFlags) {
       const listenHost = flags.host ?? listenAt.host
       const port = portOverride(flags) ?? listenAt.port
       const suggestions = suggestAdvertise({ listenHost, port, interfaces: networkInterfaces() as Interfaces, hostname: hostname() })
-      if (args.json) return printJson({ listen: `${listenHost}:${port}`, advertise: config.advertise, suggestions })
-      if (suggestions.length === 0) {
-        console.log(
-          `the pod listens on ${visible(listenHost)}:${port}, which only this machine reaches.\n` +
-            `- on a tailnet or LAN: set listen = "0.0.0.0:${port}" (or the tailnet address) in pod.toml, restart, and run this again;\n` +
-            '- behind `tailscale serve`, a Cloudflare Tunnel or another proxy: advertise its URL, e.g. `mazemaker advertise add https://alca.tail-foo.ts.net`',
-        )
-        return
-      }
-      for (const s of suggestions) console.log(`${visible(s.url).padEnd(40)} ${s.kind.padEnd(12)} ${s.why}`)
-      console.log(
-        `\nadd one with: mazemaker advertise add <url>   (now advertised: ${config.advertise.length === 0 ? 'nothing' : config.advertise.map((u) => visible(u)).join(', ')})`,
-      )
+      printSuggestions(suggestions, { listenHost, port, advertise: config.advertise }, args.json)
     },
   })
 
@@ -103,4 +99,31 @@ export function advertiseCommand(flags: GlobalFlags) {
     meta: { name: 'advertise', description: 'URLs this pod tells others to reach it at (carried in the handshake URL)' },
     subCommands: { add, remove, list, suggest },
   })
+}
+
+/** `host:port` → [host, port] (an IPv6 host keeps its brackets). */
+function splitListen(listen: string): [string, number] {
+  const colon = listen.lastIndexOf(':')
+  return [listen.slice(0, colon), Number(listen.slice(colon + 1))]
+}
+
+function printSuggestions(
+  suggestions: readonly Suggestion[],
+  at: { listenHost: string; port: number; advertise: readonly string[] },
+  asJson: boolean | undefined,
+): void {
+  const { listenHost, port, advertise } = at
+  if (asJson) return printJson({ listen: `${listenHost}:${port}`, advertise, suggestions })
+  if (suggestions.length === 0) {
+    console.log(
+      `the pod listens on ${visible(listenHost)}:${port}, which only this machine reaches.\n` +
+        `- on a tailnet or LAN: set listen = "0.0.0.0:${port}" (or the tailnet address) in pod.toml, restart, and run this again;\n` +
+        '- behind `tailscale serve`, a Cloudflare Tunnel or another proxy: advertise its URL, e.g. `mazemaker advertise add https://alca.tail-foo.ts.net`',
+    )
+    return
+  }
+  for (const s of suggestions) console.log(`${visible(s.url).padEnd(40)} ${s.kind.padEnd(12)} ${s.why}`)
+  console.log(
+    `\nadd one with: mazemaker advertise add <url>   (now advertised: ${advertise.length === 0 ? 'nothing' : advertise.map((u) => visible(u)).join(', ')})`,
+  )
 }

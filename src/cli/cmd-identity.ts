@@ -16,10 +16,15 @@ export function identityCommands(flags: GlobalFlags) {
       json: { type: 'boolean', description: 'print JSON' },
     },
     async run({ args }) {
-      const id = await withPod(flags, (pod) => answer(pod.api.peer.identity.$get()))
-      if (args.json) return printJson(id)
+      const { id, advertised } = await withPod(flags, async (pod) => ({
+        id: await answer(pod.api.peer.identity.$get()),
+        advertised: await answer(pod.api.peer.advertise.$get()),
+      }))
+      if (args.json) return printJson({ ...id, warning: advertised.warning, suggestion: advertised.suggestion })
       console.log(`pod ${visible(id.name)} (${visible(id.pod_id.slice(0, 8))})`)
       console.log(visible(id.handshake_url))
+      // On stderr: `identity | tail -1` stays the handshake URL.
+      if (advertised.warning) console.error(`warning: ${visible(advertised.warning)}`)
       if (args.qr) console.log('\n' + renderQrTerminal(id.handshake_url))
     },
   })

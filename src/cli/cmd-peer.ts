@@ -35,6 +35,24 @@ async function findPeer(pod: PodClient, ref: string): Promise<string> {
   throw new PodError('usage', `"${ref}" matches ${matches.length} peers; give more of the id`)
 }
 
+/**
+ * What `peer add` says after the peer's line: its state's cause and next step, and what is live
+ * now, which depends on whether a pod runs for this home (it was added by a pod started for
+ * this command alone otherwise).
+ */
+export function afterAdd(peer: Pick<PeerAnswer, 'status' | 'hint' | 'urls'>, local: boolean): string[] {
+  const out: string[] = []
+  if (peer.hint) out.push(`${peer.status}: ${peer.hint}`)
+  if (local) {
+    out.push('no pod runs for this home: nothing is served to it or pulled from it until you start one (`mazemaker serve`, or its service)')
+  } else if (peer.urls.length > 0) {
+    out.push('inbound from this peer is live now (it can pull from you); run `mazemaker sync` to pull from it at once')
+  } else {
+    out.push('inbound from this peer is live now (it can pull from you); nothing is pulled from it until it has a URL')
+  }
+  return out
+}
+
 function printPeer(peer: PeerAnswer, asJson: boolean | undefined) {
   if (asJson) return printJson({ peer })
   console.log(`${visible(peer.id.slice(0, 8))}  ${visible(peer.name) || '(no name)'}  ${visible(peer.status)}  ${visible(urlText(peer.url)) || '(no URL yet)'}`)
@@ -63,14 +81,9 @@ export function peerCommands(flags: GlobalFlags) {
         sync: args.paused ? false : undefined,
         replace: args.replace ? true : undefined,
       }
-      const { peer } = await withPod(flags, (pod) => answer(pod.api.peer.add.$post({ json: body })))
+      const { peer, local } = await withPod(flags, async (pod, local) => ({ ...(await answer(pod.api.peer.add.$post({ json: body }))), local }))
       printPeer(peer, args.json)
-      if (!args.json)
-        console.log(
-          peer.urls.length > 0
-            ? 'inbound from this peer is live now; run `mazemaker sync` to pull at once'
-            : 'no URL yet: set one with `mazemaker peer set <id> --url …`',
-        )
+      if (!args.json) for (const line of afterAdd(peer, local)) console.log(line)
     },
   })
 
@@ -215,17 +228,10 @@ export function peerCommands(flags: GlobalFlags) {
       })
       if (args.json) return printJson(out)
       if (out.results.length === 0) console.log('no peers to pull from')
-      for (const r of out.results) {
-        const extra = `${r.dropped ? ` dropped=${r.dropped}` : ''}${r.held ? ` held=${r.held} (see: mazemaker peer accept-deletes)` : ''}`
-        const skipped = !r.ok && NOT_PULLED_ON_PURPOSE.has(r.error ?? '')
-        const what = r.ok
-          ? `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}`
-          : `${skipped ? '' : 'err='}${r.error} ${r.detail ?? ''}`
-        // The error detail can quote what the peer answered.
-        console.log(`${visible(r.peer.slice(0, 8))}  ${r.ok ? 'ok  ' : skipped ? 'skip' : 'ERR '}  ${visible(what)}`)
-      }
-      // Exit 1 only for real failures: a peer we did not pull on purpose is not one.
-      if (out.results.some((r) => !r.ok && !NOT_PULLED_ON_PURPOSE.has(r.error ?? ''))) process.exitCode = 1
+      for (const r of out.results) console.log(syncLine(r))
+      // Exit 1 only for real failures: a peer we did not pull on purpose, or one that has not
+      // added us yet, is not one.
+      if (out.results.some((r) => syncOutcome(r) === 'ERR ')) process.exitCode = 1
     },
   })
 
@@ -246,6 +252,31 @@ export function peerCommands(flags: GlobalFlags) {
     },
   })
   return { peer, sync }
+}
+
+type SyncAnswer = Answer<Awaited<ReturnType<PodApi['peer']['sync-now']['$post']>>>['results'][number]
+
+/** ok, skip (not pulled on purpose), wait (they have not added us yet) or ERR. */
+function syncOutcome(r: SyncAnswer): 'ok  ' | 'skip' | 'wait' | 'ERR ' {
+  if (r.ok) return 'ok  '
+  if (NOT_PULLED_ON_PURPOSE.has(r.error ?? '')) return 'skip'
+  return r.status === 'awaiting-peer' ? 'wait' : 'ERR '
+}
+
+/**
+ * One line per peer. A peer that is not ready says its state and what to do (the same words as
+ * `peer list`), never a bare `err=unauthorized … 401`; other failures keep the error and detail.
+ */
+export function syncLine(r: SyncAnswer): string {
+  const outcome = syncOutcome(r)
+  const extra = `${r.dropped ? ` dropped=${r.dropped}` : ''}${r.held ? ` held=${r.held} (see: mazemaker peer accept-deletes)` : ''}`
+  let what: string
+  if (r.ok) what = `fetched=${r.fetched} stored=${r.stored} deleted=${r.deleted}${extra} ms=${r.ms}`
+  else if (r.hint && (outcome !== 'ERR ' || r.error === 'unauthorized')) what = `${r.status}: ${r.hint}`
+  else if (outcome === 'skip') what = `${r.error} ${r.detail ?? ''}`
+  else what = `err=${r.error} ${r.detail ?? ''}`
+  // The error detail can quote what the peer answered.
+  return `${visible(r.peer.slice(0, 8))}  ${outcome}  ${visible(what)}`
 }
 
 /** Every value of a repeatable `--name v` / `--name=v` flag, in order (citty keeps only the last). */

@@ -1,6 +1,7 @@
 /**
  * `mazemaker peer list` as an aligned table: ID NAME STATUS URL SCOPE LAST SYNC COPIES, the status
- * coloured on a TTY and plain when piped, then one line per failing peer with its error.
+ * coloured on a TTY and plain when piped, then for each peer not ready: its error, if a pull
+ * failed, and its cause and next step (`hint`).
  * Widths are measured as the terminal shows them (wide characters, no escape codes). Every cell
  * from a peer or a hand-edited file goes through visible(): a crafted `name = "\e]…"` shows as
  * text and cannot drive the terminal or forge a row.
@@ -13,7 +14,7 @@ import type { Answer, PodApi } from './context'
 export type PeerRow = Pick<
   Answer<Awaited<ReturnType<PodApi['peer']['peers']['$get']>>>['peers'][number],
   'id' | 'name' | 'url' | 'scope' | 'status' | 'last_sync_at' | 'last_error' | 'memories'
->
+> & { hint?: string | null }
 
 const SHORT_ID_CHARS = 8
 const GAP = '  '
@@ -112,10 +113,14 @@ export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; nowMs?
   peers.forEach((p, r) => {
     out.push(line(rows[r]!, (col) => (col === 2 ? STATUS_CELL[p.status]?.color : undefined)))
   })
-  const failing = peers.filter((p) => p.last_error)
-  if (failing.length > 0) out.push('')
-  for (const p of failing) {
-    out.push(`${paint(visible(shorts.get(p.id) ?? p.id), ANSI.bold)}: ${paint('last pull failed', ANSI.red)}: ${visible(p.last_error!)}`)
+  // Every peer not ready: what failed (if a pull did), then its cause and next step.
+  const failed = (p: PeerRow) => p.last_error !== null && p.last_error !== p.hint
+  const notReady = peers.filter((p) => failed(p) || p.hint)
+  if (notReady.length > 0) out.push('')
+  for (const p of notReady) {
+    const who = paint(visible(shorts.get(p.id) ?? p.id), ANSI.bold)
+    if (failed(p)) out.push(`${who}: ${paint('last pull failed', ANSI.red)}: ${visible(p.last_error!)}`)
+    if (p.hint) out.push(`${who}: ${visible(p.status)}: ${visible(p.hint)}`)
   }
   return out.join('\n')
 }

@@ -165,3 +165,23 @@ export function checkAdvertiseReach(opts: { advertise: readonly string[]; listen
   }
   return { ok: true, detail: "advertises nothing: each peer must be given this pod's URL (--url); see `mazemaker advertise suggest`" }
 }
+
+/**
+ * What to tell the operator when the handshake URL carries no address (`advertise = []`): the
+ * other side must then type a URL, which the product page never asks of them. Null when the pod
+ * advertises something. `listen` is where the pod listens (the running pod's own port).
+ */
+export function advertiseWarning(opts: { advertise: readonly string[]; listenHost: string; port: number; suggestions: readonly Suggestion[] }): string | null {
+  if (opts.advertise.length > 0) return null
+  const first = opts.suggestions[0]
+  if (first) {
+    return `the handshake URL carries no address, so whoever pastes it must also type a URL; advertise one: \`mazemaker advertise add ${first.url}\` (${first.why})`
+  }
+  if (isLoopbackHost(opts.listenHost)) {
+    return (
+      `the handshake URL carries no address, and the pod listens on ${opts.listenHost}:${opts.port}, which only this machine reaches: ` +
+      `set listen = "0.0.0.0:${opts.port}" in pod.toml and restart (or put \`tailscale serve\` or a tunnel in front), then \`mazemaker advertise add <url>\``
+    )
+  }
+  return 'the handshake URL carries no address, so whoever pastes it must also type a URL; advertise one: `mazemaker advertise add <url>`'
+}

@@ -20,6 +20,7 @@ export {
   updatePodConfig,
 } from './pod-config'
 export {
+  advertiseWarning,
   checkAdvertiseList,
   checkAdvertiseReach,
   isLoopbackHost,

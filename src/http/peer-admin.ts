@@ -179,7 +179,13 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
       const body = c.req.valid('json')
       const peer = body.peer === undefined ? undefined : parsePodId(body.peer)
       if (peer && !peers.get(peer)) throw new NotFound(`no peer ${peer}`)
-      return c.json({ results: await deps.syncNow(peer) })
+      const results = await deps.syncNow(peer)
+      // Each result with the peer's state after the pull, as every other surface shows it
+      // (awaiting-peer rather than a bare 401; "removed by peer?" rather than unauthorized).
+      const states = new Map(deps.peersOverview().peers.map((p) => [p.id, p]))
+      return c.json({
+        results: results.map((r) => ({ ...r, status: states.get(r.peer)?.status ?? null, hint: states.get(r.peer)?.hint ?? null })),
+      })
     })
 }
 

@@ -7,11 +7,12 @@
  */
 import type { PeersOverview } from '../api/types'
 import { lockHome, openHome, shortId, type PodHome } from '../identity'
+import { loadPodConfig } from '../config'
 import { systemClock, type Clock } from '../lib/clock'
 import { createLogger, type Logger } from '../lib/log'
 import { ScopeMatchers } from '../scope'
 import { openStore, startBackgroundIndexer, type BackgroundIndexer, type Store } from '../store'
-import { peersOverview } from '../sync/peer-overview'
+import { peersOverview, type RendezvousUse } from '../sync/peer-overview'
 import { createPeerLocator, type PeerLocator } from '../sync/peer-locator'
 
 export interface PodCoreOptions {
@@ -69,6 +70,8 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
   }
   const indexer = startBackgroundIndexer(store, log)
   const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
+  // pod.toml is read at start: a rendezvous joined since is there on disk, not in use here.
+  const rendezvousUse = (): RendezvousUse => (config.rendezvous ? 'active' : rendezvousOnDisk(paths.podToml) ? 'restart' : 'none')
   return {
     home,
     log,
@@ -79,7 +82,7 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
     locator,
     peersOverview() {
       const { peers: records, error } = peers.list()
-      return peersOverview(records, store, (p) => locator.reachable(p), error)
+      return peersOverview(records, store, (p) => locator.reachable(p), error, rendezvousUse)
     },
     async close() {
       try {
@@ -92,5 +95,14 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
         }
       }
     },
+  }
+}
+
+/** Whether pod.toml on disk now names a rendezvous (false when it cannot be read: the pod keeps its own copy). */
+function rendezvousOnDisk(path: string): boolean {
+  try {
+    return loadPodConfig(path).rendezvous !== null
+  } catch {
+    return false
   }
 }

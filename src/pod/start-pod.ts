@@ -7,7 +7,8 @@
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import type { PeerRecord, PodHome } from '../identity'
-import { parseListen } from '../config'
+import { advertiseWarning, parseListen, suggestAdvertise, type Interfaces } from '../config'
+import { hostname as osHostname, networkInterfaces } from 'node:os'
 import { NonceCache } from '../http/nonce-cache'
 import { UnknownCallers } from '../http/unknown-callers'
 import type { Store } from '../store'
@@ -120,6 +121,11 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
 
     // Known once the TCP server listens; /status hands it to the CLI (`mazemaker open`).
     let url = ''
+    /**
+     * Where peers would reach this pod: the address it listens on, except for a CLI command's own
+     * short-lived pod (no heartbeat, an ephemeral port), which speaks for the pod pod.toml describes.
+     */
+    let listening = () => parseListen(config.listen)
     // Survives restarts: a request captured before one is still a replay after it.
     const nonces = NonceCache.open(paths.nonces, clock.now())
     cleanup.unshift(() => nonces.close())
@@ -149,7 +155,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       peerHeaders: home.headers,
       testPeer: peerTester({ home, locator, clock, fetch: opts.fetch, connectTimeoutMs: opts.connectTimeoutMs }),
       onUnknownCaller: unknownCallerNoter(unknownCallers, clock, log),
-      advertise: advertiseControl(home, () => heartbeat),
+      advertise: { ...advertiseControl(home, () => heartbeat), suggest: () => advertiseSuggestions(identity.advertise(), listening()) },
       waiters,
       events,
     }
@@ -172,6 +178,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const socket = serveAdminSocket({ path: paths.socket, log, ...serveOpts })
     if (socket) cleanup.unshift(() => socket.close())
     url = localHttpUrl(server.hostname, server.port)
+    if (opts.heartbeat !== false) listening = () => ({ host: server.hostname, port: server.port })
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
     checkFdLimit(log)
@@ -238,4 +245,10 @@ function listen<T>(host: string, port: number, serve: () => T): T {
     }
     throw err
   }
+}
+
+/** `advertise suggest` for the address the pod listens on, and the warning when it advertises nothing. */
+function advertiseSuggestions(advertised: readonly string[], at: { host: string; port: number }) {
+  const suggestions = suggestAdvertise({ listenHost: at.host, port: at.port, interfaces: networkInterfaces() as Interfaces, hostname: osHostname() })
+  return { listen: `${at.host}:${at.port}`, suggestions, warning: advertiseWarning({ advertise: advertised, listenHost: at.host, port: at.port, suggestions }) }
 }

@@ -1,33 +1,38 @@
 /**
- * What the operator sees per peer: status, last success, last error, copies held, and the
- * one-line summary "N ready · M handshake-pending" (other states appended when present).
+ * What the operator sees per peer: status, the cause and next step of any state but ready
+ * (`hint`), last success, last error, copies held, and the one-line summary "N ready · M
+ * handshake-pending" (other states appended when present). Every surface (CLI, API, panel,
+ * `mazemaker sync`) reads the status from here, so they agree from the moment a peer is added.
  */
 import { peerUrls, type PeerRecord } from '../identity'
 import type { Store } from '../store'
 import type { PeersOverview, PeerStatus, PeerView } from '../api/types'
+import { AWAITING_PEER_MESSAGE, peerHint, type RendezvousUse } from './peer-hints'
+
+export { AWAITING_PEER_MESSAGE, type RendezvousUse } from './peer-hints'
 
 export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
 
-/** What awaiting-peer asks of the operator. */
-export const AWAITING_PEER_MESSAGE = 'they have not added this pod yet: send them your handshake URL (mazemaker identity)'
-
 /**
- * A peer that refuses us (`unauthorized`) before any pull from it ever succeeded has most
- * likely not pasted our handshake URL yet: that is `awaiting-peer`, not an error.
+ * A peer has not answered us with its key yet (no pull ever succeeded, no page ever stored) from
+ * the moment it is added: `awaiting-peer`, "they have not added this pod yet". A refusal
+ * (`unauthorized`) before any answer says the same. Any other failure before the first answer
+ * (no route, a proxy's 502) is an `error`: it is not theirs to fix by pasting.
  */
 export function peerStatus(
   peer: PeerRecord,
   failures: number,
   reachableUrl: string | null,
   heldDeletes = 0,
-  history: { lastError?: string | null; lastSyncAt?: string | null } = {},
+  history: { lastError?: string | null; lastSyncAt?: string | null; cursor?: string | null } = {},
 ): PeerStatus {
   if (!peer.key) return 'revoked'
   if (!peer.sync) return 'paused'
   if (!reachableUrl) return 'handshake-pending'
   // Held needs the operator; a pull failure usually recovers by itself.
   if (heldDeletes > 0) return 'held'
-  if (failures > 0 && !history.lastSyncAt && history.lastError?.startsWith('unauthorized')) return 'awaiting-peer'
+  const answered = Boolean(history.lastSyncAt) || Boolean(history.cursor)
+  if (!answered && (failures === 0 || history.lastError?.startsWith('unauthorized'))) return 'awaiting-peer'
   if (failures > 0) return 'error'
   return 'ready'
 }
@@ -37,18 +42,26 @@ export function heldMessage(peerId: string, held: number, copies: number): strin
   return `held: the peer deleted ${held} of the ${copies} copies we hold from it; nothing was deleted here. If that is expected, accept with \`mazemaker peer accept-deletes ${peerId}\` (or the panel); otherwise remove or pause the peer`
 }
 
-/** `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null. */
+/**
+ * `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null.
+ * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer).
+ */
 export function peersOverview(
   records: PeerRecord[],
   store: OverviewStore,
   reachableUrl: (peer: PeerRecord) => string | null,
   error: string | null,
+  rendezvous: () => RendezvousUse = () => 'none',
 ): PeersOverview {
   const peers = records.map((p): PeerView => {
     const state = store.peerState(p.id)
     const url = reachableUrl(p)
     const copies = store.countPeerCopies(p.id)
-    const status = peerStatus(p, state.consecutive_failures, url, state.held_deletes, { lastError: state.last_error, lastSyncAt: state.last_sync_at })
+    const status = peerStatus(p, state.consecutive_failures, url, state.held_deletes, {
+      lastError: state.last_error,
+      lastSyncAt: state.last_sync_at,
+      cursor: state.cursor,
+    })
     return {
       id: p.id,
       name: p.name,
@@ -58,11 +71,12 @@ export function peersOverview(
       live: p.live !== false,
       scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
       status,
+      hint: peerHint({ status, peer: p, lastError: state.last_error, lastSyncAt: state.last_sync_at, rendezvous }),
       last_sync_at: state.last_sync_at,
       last_error:
         status === 'held'
           ? heldMessage(p.id, state.held_deletes, copies)
-          : status === 'awaiting-peer'
+          : status === 'awaiting-peer' && state.consecutive_failures > 0
             ? AWAITING_PEER_MESSAGE
             : state.consecutive_failures > 0
               ? state.last_error

@@ -19,6 +19,8 @@ async function cli(pod: PodProcess, ...args: string[]) {
   return res
 }
 
+const AWAITING = 'they have not added this pod yet: send them your handshake URL (mazemaker identity)'
+
 async function handshakeOf(pod: PodProcess): Promise<string> {
   return (await pod.api('GET', '/peer/identity')).body.handshake_url as string
 }
@@ -39,12 +41,20 @@ test('one paste each way pairs two pods with no --url; one-sided is awaiting-pee
   expect(hsA).toContain(`&url=${encodeURIComponent(a.url)}`)
   await remember(a, 'public:paste', 'from a')
 
-  // Only b pastes a's URL: b pulls, a refuses (a has not added b).
-  const added = await cli(b, 'peer', 'add', hsA, '--json')
+  // Only b pastes a's URL, as a chat app pastes it (&amp;): b pulls, a refuses (a has not added b).
+  // Every surface says awaiting-peer from the first second, before any pull.
+  const added = await cli(b, 'peer', 'add', hsA.replaceAll('&', '&amp;'), '--json')
   expect(added.code).toBe(0)
-  expect(JSON.parse(added.stdout).peer).toMatchObject({ id: idA, url: a.url, urls: [a.url] })
+  expect(JSON.parse(added.stdout).peer).toMatchObject({ id: idA, url: a.url, urls: [a.url], status: 'awaiting-peer', hint: AWAITING })
+  expect(JSON.parse(added.stdout).peer.name).toBe((await a.api('GET', '/peer/identity')).body.name)
+  const firstList = (await b.api('GET', '/peer/peers')).body
+  expect(firstList.peers[0]).toMatchObject({ status: 'awaiting-peer', hint: AWAITING })
+  expect(firstList.summary).toContain('1 awaiting-peer')
+  // sync says what is going on, never a raw 401, and it is not a failure.
   const first = await cli(b, 'sync')
-  expect(first.code).toBe(1)
+  expect(first.code).toBe(0)
+  expect(first.stdout).toContain(`${idA.slice(0, 8)}  wait  awaiting-peer: they have not added this pod yet`)
+  expect(first.stdout).not.toMatch(/unauthorized|401|ERR/)
   const listB = await b.api('GET', '/peer/peers')
   expect(listB.body.peers[0]).toMatchObject({
     id: idA,
@@ -59,7 +69,11 @@ test('one paste each way pairs two pods with no --url; one-sided is awaiting-pee
   await cli(b, 'sync')
   await cli(b, 'sync')
   const listA = await a.api('GET', '/peer/peers')
-  expect(listA.body.unknown_callers).toEqual([{ id: idB.slice(0, 8), first_seen: expect.any(String), last_seen: expect.any(String), count: 3 }])
+  // Three syncs, and b's own loop may have pulled once on its own after the add.
+  expect(listA.body.unknown_callers).toEqual([
+    { id: idB.slice(0, 8), first_seen: expect.any(String), last_seen: expect.any(String), count: expect.any(Number) },
+  ])
+  expect(listA.body.unknown_callers[0].count).toBeGreaterThanOrEqual(3)
   expect(a.logs().match(/err=unknown_caller/g)).toHaveLength(1)
   expect(a.logs()).toContain(`peer=${idB.slice(0, 8)}`)
   const textA = await cli(a, 'peer', 'list')
@@ -76,7 +90,34 @@ test('one paste each way pairs two pods with no --url; one-sided is awaiting-pee
   expect((await b.api('GET', '/peer/peers')).body.peers[0].status).toBe('ready')
   // Now a peer, it is no longer listed as an unknown caller.
   expect((await a.api('GET', '/peer/peers')).body.unknown_callers).toEqual([])
+
+  // a removes b: b's next pull is refused, and b says the relationship is gone from a's side.
+  expect((await cli(a, 'peer', 'remove', idB.slice(0, 8))).code).toBe(0)
+  const gone = await cli(b, 'sync')
+  expect(gone.code).toBe(1)
+  expect(gone.stdout).toContain(`${idA.slice(0, 8)}  ERR   error: removed by peer? it answered until`)
+  expect(gone.stdout).not.toContain('err=unauthorized')
+  const after = (await b.api('GET', '/peer/peers')).body.peers[0]
+  expect(after).toMatchObject({ status: 'error', hint: expect.stringContaining('removed by peer?') })
+  expect((await cli(b, 'peer', 'list')).stdout).toContain('removed by peer? it answered until')
 }, 60_000)
+
+test('peer add with no pod running: awaiting-peer, and no claim that anything is live', async () => {
+  const { tempHome } = await import('../helpers/pod-process')
+  const [home, other] = [tempHome(), tempHome()]
+  try {
+    const hs = JSON.parse((await runCli(['identity', '--json', '--home', other])).stdout).handshake_url as string
+    const add = await runCli(['peer', 'add', hs, '--url', 'http://127.0.0.1:9', '--home', home])
+    expect(add.code).toBe(0)
+    expect(add.stdout).toContain('awaiting-peer: they have not added this pod yet')
+    expect(add.stdout).toContain('no pod runs for this home')
+    expect(add.stdout).not.toContain('live now')
+    expect((await runCli(['peer', 'list', '--home', home])).stdout).toContain('◖ awaiting-peer')
+  } finally {
+    const { rmSync } = await import('node:fs')
+    for (const h of [home, other]) rmSync(h, { recursive: true, force: true })
+  }
+}, 30_000)
 
 test('advertise: list, add --first, remove, refusals; the handshake carries the list in order', async () => {
   const a = await spawnPod()
@@ -144,4 +185,21 @@ test('advertise suggest: nothing for a loopback listener (and says what to do), 
   } finally {
     ;(await import('node:fs')).rmSync(home, { recursive: true, force: true })
   }
+}, 30_000)
+
+test("advertise suggest speaks for the running pod's port; identity and GET /peer/advertise warn that the handshake carries no address", async () => {
+  const a = await spawnPod()
+  pods.push(a)
+  const port = Number(new URL(a.url).port)
+  const suggest = JSON.parse((await cli(a, 'advertise', 'suggest', '--json')).stdout) as { listen: string }
+  expect(suggest.listen).toBe(`127.0.0.1:${port}`)
+  expect((await cli(a, 'advertise', 'suggest')).stdout).toContain(`the pod listens on 127.0.0.1:${port}`)
+  const id = await cli(a, 'identity')
+  expect(id.stdout.trim().split('\n').at(-1)).toStartWith('mzm-handshake://')
+  expect(id.stderr).toContain(`warning: the handshake URL carries no address, and the pod listens on 127.0.0.1:${port}, which only this machine reaches`)
+  const advertised = (await a.api('GET', '/peer/advertise')).body
+  expect(advertised.warning).toContain('the handshake URL carries no address')
+  await cli(a, 'advertise', 'add', 'https://alca.tail-foo.ts.net')
+  expect((await cli(a, 'identity')).stderr).toBe('')
+  expect((await a.api('GET', '/peer/advertise')).body.warning).toBeNull()
 }, 30_000)

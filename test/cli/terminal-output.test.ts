@@ -26,8 +26,9 @@ describe('hostile text from memories and peers', () => {
   beforeAll(async () => {
     home = tempHome()
     other = tempHome()
-    // A "paired peer" that refuses every pull with an error code of its choosing.
-    peer = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => Response.json({ error: HOSTILE, message: HOSTILE }, { status: 401 }) })
+    // A "paired peer" that fails every pull with an error code of its choosing (a 500: a 401
+    // before any answer would read as "they have not added this pod yet").
+    peer = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => Response.json({ error: HOSTILE, message: HOSTILE }, { status: 500 }) })
     const hs = JSON.parse((await runCli(['identity', '--json', '--home', other])).stdout)
     const add = await runCli(['peer', 'add', hs.handshake_url, '--url', `http://127.0.0.1:${peer.port}`, '--name', 'hostile', '--home', home])
     expect(add.stderr).toBe('')

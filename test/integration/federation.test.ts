@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cleanup, runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
-import { copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
+import { addPeer, copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
 
 let pods: PodProcess[] = []
 async function start(n: number): Promise<PodProcess[]> {
@@ -62,10 +62,13 @@ describe('pairing by handshake (the seed flow)', () => {
     const res = await a.api('POST', '/peer/add', { handshake_url: hs })
     expect(res.status).toBe(201)
     expect(res.body.peer.status).toBe('handshake-pending')
+    expect(res.body.peer.hint).toContain('no URL for it yet: set a URL with `mazemaker peer set')
     expect((await a.api('GET', '/peer/peers')).body.summary).toBe('0 ready · 1 handshake-pending')
-    // SET URL fixes it.
+    // SET URL fixes it: then it waits for b to add a (awaiting-peer), and both pasted is ready.
     const set = await a.api('PATCH', `/peer/peers/${res.body.peer.id}`, { url: b.url })
-    expect(set.body.peer.status).toBe('ready')
+    expect(set.body.peer.status).toBe('awaiting-peer')
+    await addPeer(b, a)
+    expect((await syncNow(a))[0]).toMatchObject({ ok: true, status: 'ready', hint: null })
   })
 })
 
