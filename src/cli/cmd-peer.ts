@@ -191,6 +191,10 @@ export function peerCommands(flags: GlobalFlags) {
       console.log(`${visible(out.peer.slice(0, 8))} would receive ${plural(out.total, 'memory', 'memories')} (scope ${visible(out.scope.join(','))}, ${from})`)
       if (!out.can_pull) console.log('it cannot pull now (no key file or table): it receives nothing until re-paired')
       for (const [prefix, n] of Object.entries(out.by_prefix).sort((x, y) => y[1] - x[1])) console.log(`  ${String(n).padStart(6)}  ${visible(prefix)}`)
+      // What its scope leaves out: shared here, but not asked for.
+      for (const [prefix, n] of Object.entries(out.left_out).sort((x, y) => y[1] - x[1])) {
+        console.log(`${plural(n, `${visible(prefix)} memory`, `${visible(prefix)} memories`)} not in scope`)
+      }
       if (out.held > 0) console.log(`${out.held} held back (look like credentials): see mazemaker memory held`)
       if (out.memories.length > 0) console.log(out.truncated ? `newest ${out.memories.length}:` : 'all of them:')
       for (const m of out.memories) console.log(`  ${visible(m.id.slice(0, 8))}  ${visible(m.label)}  ${visible(m.content.slice(0, 60))}`)

@@ -159,7 +159,10 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
       const scopeSource = q.scope !== undefined ? 'query' : asked ? 'last_request' : 'gate'
       // The feed itself (Store.changesSince, as POST /peer/sync serves it) walked from the start.
       const preview = sharePreview(deps.store, scope, q.limit ?? 50)
-      return c.json({ peer: id, can_pull: peers.trusted(id) !== null, scope_source: scopeSource, held: deps.store.heldCount(), ...preview })
+      // What the gate would let this peer have that its scope leaves out, per prefix.
+      const everything = scope.includes('*') ? preview : sharePreview(deps.store, ['*'], 0)
+      const leftOut = leftOutByPrefix(everything.by_prefix, preview.by_prefix)
+      return c.json({ peer: id, can_pull: peers.trusted(id) !== null, scope_source: scopeSource, held: deps.store.heldCount(), ...preview, left_out: leftOut })
     })
     .get('/peer/peers/:id/log', peerId, query(LogQuery), (c) => {
       const { id } = c.req.valid('param')
@@ -187,6 +190,13 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
         results: results.map((r) => ({ ...r, status: states.get(r.peer)?.status ?? null, hint: states.get(r.peer)?.hint ?? null })),
       })
     })
+}
+
+/** Per prefix, how many the gate allows that the scope does not take (prefixes with none left out are absent). */
+function leftOutByPrefix(gate: Record<string, number>, inScope: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [prefix, n] of Object.entries(gate)) if (n > (inScope[prefix] ?? 0)) out[prefix] = n - (inScope[prefix] ?? 0)
+  return out
 }
 
 /** `public:*,decision:*` → globs, within the scope limits a peer's request is held to. */

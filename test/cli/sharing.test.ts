@@ -56,3 +56,23 @@ test('remember warns and holds; memory held lists; peer preview and log show wha
   expect(bad.code).toBe(1)
   expect(bad.stderr).toBe('error: invalid memory id: memory id must be a lowercase UUID\n')
 }, 60_000)
+
+test('peer preview says what the peer’s scope leaves out ("3 auto: memories not in scope")', async () => {
+  const [a, b] = [await spawnPod(), await spawnPod()]
+  pods.push(a, b)
+  // b pulls from a with a narrowed scope.
+  await pair(a, b, { scope: 'public:*' })
+  const idB = (await identityOf(b)).pod_id
+  await remember(a, 'public:one', 'shared and in scope')
+  for (let i = 0; i < 3; i++) await remember(a, `auto:note-${i}`, `shared, but not asked for ${i}`)
+  await remember(a, 'note:private', 'never shared')
+  // Before b pulls: the gate alone (*), nothing left out.
+  expect(JSON.parse((await runCli(['peer', 'preview', idB, '--json', '--home', a.home])).stdout)).toMatchObject({ total: 4, left_out: {} })
+  await syncNow(b)
+  const preview = await runCli(['peer', 'preview', idB.slice(0, 8), '--home', a.home])
+  expect(preview.stdout).toContain(`${idB.slice(0, 8)} would receive 1 memory (scope public:*, the scope it last asked with)`)
+  expect(preview.stdout).toContain('3 auto: memories not in scope')
+  expect(preview.stdout).not.toContain('note:')
+  const json = JSON.parse((await runCli(['peer', 'preview', idB, '--json', '--home', a.home])).stdout)
+  expect(json).toMatchObject({ total: 1, by_prefix: { 'public:': 1 }, left_out: { 'auto:': 3 } })
+}, 60_000)
