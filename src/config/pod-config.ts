@@ -4,6 +4,7 @@
  * file stops the pod with a message naming the file and the problem.
  */
 import { hostname } from 'node:os'
+import { basename } from 'node:path'
 import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { HomeError } from '../lib/errors'
@@ -41,10 +42,17 @@ export const DEFAULT_PUBLIC_PREFIXES: readonly string[] = Object.freeze([
 const HEADER = '# Mazemaker pod settings, read at start (restart the pod after editing).\n' + "# pod_id is this pod's identity: never change it.\n\n"
 
 /** The machine's hostname made into a valid pod name (default `name`). */
-export function defaultPodName(host: string = hostname()): string {
-  const cleaned = [...host.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim()].slice(0, NAME_MAX_CHARS).join('')
+export function defaultPodName(host: string = hostname(), homeDir?: string): string {
+  // Two pods on one machine (homes /tmp/alice and /tmp/bob) must not look the same to their
+  // peers: a home other than the default adds its folder's name (`tpad-alice`).
+  const folder = homeDir === undefined ? '' : basename(homeDir).replace(/^\.+/, '')
+  const raw = folder === '' || folder === DEFAULT_HOME_FOLDER ? host : `${host}-${folder}`
+  const cleaned = [...raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim()].slice(0, NAME_MAX_CHARS).join('')
   return cleaned === '' || hasControlChars(cleaned) ? 'pod' : cleaned
 }
+
+/** The default home's folder name, without its dot (~/.mazemaker). */
+const DEFAULT_HOME_FOLDER = 'mazemaker'
 
 /** `"127.0.0.1:8765"` → host and port; `"[::1]:8765"` → `::1` (the value was validated at load). */
 export function parseListen(listen: string): { host: string; port: number } {

@@ -26,6 +26,7 @@ import {
 } from '../config'
 import { newPodId } from './pod-id'
 import { PeerRegistry } from './peer-registry'
+import { formatPeersToml } from './peers-toml'
 import type { HomePaths } from './types'
 
 export const HOME_ENV = 'MAZEMAKER_HOME'
@@ -106,7 +107,7 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
   if (statOrNull(paths.podToml) === null) {
     const config: PodConfig = {
       pod_id: newPodId(),
-      name: defaultPodName(opts.hostname ?? osHostname()),
+      name: defaultPodName(opts.hostname ?? osHostname(), paths.root),
       listen: DEFAULT_LISTEN,
       advertise: [],
       sync_interval: DEFAULT_SYNC_INTERVAL_S,
@@ -116,9 +117,16 @@ export async function openHome(root: string, opts: { log: Logger; hostname?: str
       allowed_origins: [],
       rendezvous: null,
     }
-    if (createFileOnce(paths.podToml, formatPodConfig(config, paths.podToml))) logCreated(paths.podToml)
+    if (createFileOnce(paths.podToml, formatPodConfig(config, paths.podToml))) {
+      log.info({ op: 'init', msg: `pod named ${config.name}; rename it with name = "…" in pod.toml (read at start)`, path: paths.podToml })
+    }
   }
   const config = loadPodConfig(paths.podToml)
+  // An empty peers.toml with its comment header, so the operator finds the file the docs name
+  // (a home from before this only gets one here; its absence never meant anything).
+  if (statOrNull(paths.peersToml) === null && createFileOnce(paths.peersToml, formatPeersToml([], config.pod_id))) {
+    log.info({ op: 'init', path: paths.peersToml })
+  }
 
   const identity = await createIdentity({
     podId: config.pod_id,

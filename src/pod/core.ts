@@ -40,8 +40,11 @@ export interface PodCore {
   locator: PeerLocator
   /** Peers with status, sync state and copy counts (no unknown callers: only a serving pod sees those). */
   peersOverview(): PeersOverview
-  /** Indexer (awaiting the batch in flight), store, lock: the reverse of opening. */
-  close(): Promise<void>
+  /**
+   * Indexer (awaiting the batch in flight), store, lock: the reverse of opening. `beforeUnlock`
+   * runs with the store closed and the lock still held (a failed first boot removes its home).
+   */
+  close(beforeUnlock?: () => void): Promise<void>
 }
 
 export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
@@ -84,12 +87,13 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
       const { peers: records, error } = peers.list()
       return peersOverview(records, store, (p) => locator.reachable(p), error, rendezvousUse)
     },
-    async close() {
+    async close(beforeUnlock) {
       try {
         await indexer.close()
       } finally {
         try {
           store.close()
+          beforeUnlock?.()
         } finally {
           lock?.release()
         }

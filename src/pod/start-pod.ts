@@ -24,6 +24,8 @@ import { openPodCore } from './core'
 import { createPodMetrics } from './metrics'
 import { serve } from '../runtime'
 import { serveAdminSocket } from './admin-socket'
+import { noteFirstBoot } from './first-boot'
+import { resolve } from 'node:path'
 import { createPodEvents, createWaiterRegistry } from '../live'
 import { LIVE_WAIT_S } from '../sync/constants'
 import { checkFdLimit } from '../lib/fd-limit'
@@ -70,6 +72,7 @@ export interface Pod {
 }
 
 export async function startPod(opts: StartPodOptions): Promise<Pod> {
+  const firstBoot = noteFirstBoot(resolve(opts.home))
   const core = await openPodCore({ home: opts.home, clock: opts.clock, log: opts.log, lock: true, fetch: opts.fetch })
   const { home, log, clock, store, indexer, locator, scopes } = core
   const { config, identity, peers, paths } = home
@@ -217,7 +220,9 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       close: () => (closing ??= runCleanup(cleanup, log)),
     }
   } catch (err) {
-    await runCleanup(cleanup, log)
+    // The core last, and a failed first boot leaves nothing: removed while we still hold the lock
+    // (no other pod is in this home), after the store is closed.
+    await runCleanup([...cleanup.slice(0, -1), () => core.close(() => firstBoot.undo())], log)
     throw err
   }
 }

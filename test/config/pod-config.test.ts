@@ -32,6 +32,10 @@ test('name defaults to a cleaned hostname', () => {
   expect(defaultPodName('host\u0007name')).toBe('hostname')
   expect(defaultPodName('x'.repeat(100))).toHaveLength(64)
   expect(defaultPodName('')).toBe('pod')
+  // Two pods on one machine: the home's folder tells them apart; the default home does not.
+  expect(defaultPodName('tpad', '/tmp/alice')).toBe('tpad-alice')
+  expect(defaultPodName('tpad', '/home/me/.mazemaker')).toBe('tpad')
+  expect(defaultPodName('tpad', '/srv/.pod-b')).toBe('tpad-pod-b')
 })
 
 test('every key and the rendezvous table', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { chmodSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { HomeError } from '../../src/lib/errors'
 import { memoryLogger } from '../../src/lib/log'
 import { homePaths, openHome, resolveHome } from '../../src/identity'
@@ -54,11 +54,15 @@ describe('openHome first boot', () => {
         expect(mode(p.root)).toBe(0o700)
         expect(mode(p.peerKeysDir)).toBe(0o700)
         expect(mode(p.peerKeyDir)).toBe(0o700)
-        for (const file of [p.selfKey, p.vaultKey, p.adminToken, p.podToml]) expect(mode(file)).toBe(0o600)
+        for (const file of [p.selfKey, p.vaultKey, p.adminToken, p.podToml, p.peersToml]) expect(mode(file)).toBe(0o600)
+        // peers.toml exists from the first boot, empty but for its comment header.
+        expect(readFileSync(p.peersToml, 'utf8')).toStartWith('# Peers of this pod')
+        expect(home.peers.list()).toEqual({ peers: [], error: null })
         for (const file of [p.selfKey, p.vaultKey, p.adminToken]) {
           expect(readFileSync(file, 'utf8')).toMatch(/^[A-Za-z0-9_-]{43}\n$/)
         }
-        expect(home.config.name).toBe('alca-7G')
+        // A home other than ~/.mazemaker adds its folder's name: two pods on one machine differ.
+        expect(home.config.name).toBe(`alca-7G-${basename(root)}`)
         expect(home.config.pod_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
         expect(home.identity.podId).toBe(home.config.pod_id)
         expect(home.identity.publicKey).toHaveLength(43)
@@ -75,9 +79,10 @@ describe('openHome first boot', () => {
     const log = memoryLogger()
     const home = await openHome(root, { log })
     const p = home.paths
-    for (const file of [p.selfKey, p.vaultKey, p.adminToken, p.podToml]) {
+    for (const file of [p.selfKey, p.vaultKey, p.adminToken, p.podToml, p.peersToml]) {
       expect(log.lines.filter((l) => l.includes('op=init') && l.endsWith(`path=${file}`))).toHaveLength(1)
     }
+    expect(log.lines.find((l) => l.endsWith(`path=${p.podToml}`))).toContain(`pod named ${home.config.name}; rename it with name =`)
     const secrets = [p.selfKey, p.vaultKey, p.adminToken].map((f) => readFileSync(f, 'utf8').trim())
     for (const line of log.lines) for (const secret of secrets) expect(line).not.toContain(secret)
   })
