@@ -20,17 +20,40 @@ export async function withPod<T>(flags: GlobalFlags, fn: (client: PodClient, loc
   // First use of a home creates it (identity files) here.
   const root = homeRoot(flags)
   // No pull loop and no rendezvous heartbeat: this pod lives for one command on an ephemeral port.
-  const pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log: createLogger({ level: 'warn' }) }).catch(
-    (err: unknown) => {
-      throw explainLocked(err, homePaths(root).socket)
-    },
-  )
+  let pod: Awaited<ReturnType<typeof startPod>>
+  try {
+    pod = await startPod({ home: root, port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log: createLogger({ level: 'warn' }) })
+  } catch (err) {
+    // A pod holds the home but did not answer yet: it is starting (the lock comes before its
+    // socket, and a pod with thousands of peers takes a moment), or too busy to answer in time.
+    // Wait for it rather than tell the operator to restart a pod that is fine.
+    if (!lockedBy(err)) throw err
+    if (await waitUntilRunning(client)) return fn(client, false)
+    throw explainLocked(err, homePaths(root).socket)
+  }
   try {
     // Our own pod: its socket, or (if the home path is too long for one) the port we just bound.
     return await fn(pod.socketPath ? podClient({ ...flags, home: root }) : inProcessClient({ ...flags, home: root }, pod.url), true)
   } finally {
     await pod.close()
   }
+}
+
+/** How long a command waits for a pod that holds the home to answer on its socket. */
+const STARTING_POD_WAIT_MS = 10_000
+const STARTING_POD_POLL_MS = 200
+
+function lockedBy(err: unknown): boolean {
+  return err instanceof HomeError && /is locked by pid \d+/.test(err.message)
+}
+
+async function waitUntilRunning(client: PodClient): Promise<boolean> {
+  const deadline = Date.now() + STARTING_POD_WAIT_MS
+  while (Date.now() < deadline) {
+    if (await client.running()) return true
+    await new Promise((resolve) => setTimeout(resolve, STARTING_POD_POLL_MS))
+  }
+  return false
 }
 
 /**

@@ -3,9 +3,10 @@
  * admin token never goes to whatever listens on the TCP port of a stopped pod.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cleanup, runCli, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
+import { remember } from '../helpers/federation'
 
 describe('a pod on a non-default port (serve --port 0, pod.toml says 8765)', () => {
   let pod: PodProcess
@@ -168,4 +169,31 @@ test('a running pod that does not answer on its socket is named, with what to do
   } finally {
     await cleanup([pod])
   }
-})
+}, 60_000)
+
+test('a pod that holds the home but is not answering yet (starting, thousands of peers) is waited for, not called broken', async () => {
+  const pod = await spawnPod()
+  const sock = join(pod.home, 'pod.sock')
+  const aside = join(pod.home, 'pod.sock.aside')
+  try {
+    await remember(pod, 'public:waited', 'the command waited for the pod')
+    // Its socket does not answer yet, as while a pod starts: the command finds the home locked.
+    // A stand-in answers 503 on the socket path; its second /healthz is the command waiting (before,
+    // it gave up after the first and said "restart it"), and then the pod's own socket is back.
+    renameSync(sock, aside)
+    let asked = 0
+    const standIn = Bun.serve({
+      unix: sock,
+      fetch() {
+        if (++asked === 2) queueMicrotask(() => void standIn.stop(true).then(() => renameSync(aside, sock)))
+        return new Response('starting', { status: 503 })
+      },
+    })
+    const pending = runCli(['recall', 'waited', '--home', pod.home])
+    const r = await pending
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(r.stdout).toContain('the command waited for the pod')
+  } finally {
+    await cleanup([pod])
+  }
+}, 60_000)
