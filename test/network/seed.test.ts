@@ -7,11 +7,13 @@
  *   as systemd would run it);
  * - the README's two-pod example, verbatim, with /tmp private to it;
  * - the page's Tailscale topology: two hosts on tailnet-like addresses and names, one paste each
- *   way with no scope or URL typed, an `auto:` memory each way arrives live, both say `• ready`.
+ *   way with no scope or URL typed, an `auto:` memory each way arrives live, both say `• ready`
+ *   (CLI, and each panel in Chromium run on its own host).
  * docs/seed.md lists the page's claims these re-check.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chromium } from 'playwright-core'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freshBinary, ROOT } from '../helpers/binary'
@@ -192,4 +194,39 @@ test('the Tailscale topology as the page writes it: one paste each way, auto: me
   }
   // The pulls went to the tailnet names from the handshakes, nothing the test typed.
   expect(alice.logs() + bob.logs()).not.toContain('127.0.0.1')
-}, 120_000)
+
+  // Each operator's panel, in Chromium on that operator's own host: the peer says • ready and
+  // the summary (the page's badge) counts it. Matched by the words shown, not by markup.
+  for (const [pod, ns] of [
+    [alice, nsA],
+    [bob, nsB],
+  ] as const) {
+    const browser = await chromium.launch({ executablePath: chromiumIn(ns), args: CHROMIUM_ARGS })
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${pod.url}/#token=${pod.token()}`)
+      await page.getByText('• ready', { exact: false }).first().waitFor({ timeout: 30_000 })
+      await page.getByText('1 ready · 0 handshake-pending', { exact: false }).first().waitFor({ timeout: 30_000 })
+    } finally {
+      await browser.close()
+    }
+  }
+}, 180_000)
+
+const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+/** A Chromium that runs inside `ns` (Playwright talks to it over inherited pipes, which `ip netns exec` keeps). */
+function chromiumIn(ns: string): string {
+  const script = join(tmp('mzm-seed-chromium-'), 'chromium')
+  writeFileSync(script, `#!/bin/sh\nexec ${topo.wrap(ns).join(' ')} ${CHROMIUM} "$@"\n`, { mode: 0o700 })
+  return script
+}
