@@ -65,7 +65,7 @@ export interface PodClient {
   /** What the client talks to: `unix:<home>/pod.sock`, or an in-process pod's own http URL. */
   target: string
   /** True when a pod with our id answers /healthz there. */
-  running(): Promise<boolean>
+  running(timeoutMs?: number): Promise<boolean>
   /** The pod's local API, typed from its routes: `await answer(pod.api.memories.$post({ json }))`. */
   api: PodApi
   /** The same route with the admin token, answer unparsed (for MCP, whose JSON-RPC `call` does not fit). */
@@ -122,9 +122,9 @@ function createClient(target: string, paths: ReturnType<typeof homePaths>, send:
   return {
     target,
     api,
-    async running() {
+    async running(timeoutMs = 1500) {
       try {
-        const res = await send(HEALTHZ_ROUTE, { signal: AbortSignal.timeout(1500) })
+        const res = await send(HEALTHZ_ROUTE, { signal: AbortSignal.timeout(timeoutMs) })
         if (!res.ok) return false
         const body = JSON.parse(await readBodyText(res, MAX_HEALTHZ_BYTES, { what: '/healthz answer' })) as { pod_id?: string }
         return body.pod_id === loadPodConfig(paths.podToml).pod_id

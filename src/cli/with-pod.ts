@@ -39,8 +39,12 @@ export async function withPod<T>(flags: GlobalFlags, fn: (client: PodClient, loc
   }
 }
 
-/** How long a command waits for a pod that holds the home to answer on its socket. */
-const STARTING_POD_WAIT_MS = 10_000
+/**
+ * How long a command waits for a pod that holds the home to answer on its socket. A hub busy
+ * with 2,000 peers answered /healthz in 3.5–10 s on a loaded machine, past the 1.5 s a first
+ * look allows: once we know a pod holds the home, each look may take the time that is left.
+ */
+const STARTING_POD_WAIT_MS = 20_000
 const STARTING_POD_POLL_MS = 200
 
 function lockedBy(err: unknown): boolean {
@@ -50,7 +54,7 @@ function lockedBy(err: unknown): boolean {
 async function waitUntilRunning(client: PodClient): Promise<boolean> {
   const deadline = Date.now() + STARTING_POD_WAIT_MS
   while (Date.now() < deadline) {
-    if (await client.running()) return true
+    if (await client.running(Math.max(1500, deadline - Date.now()))) return true
     await new Promise((resolve) => setTimeout(resolve, STARTING_POD_POLL_MS))
   }
   return false
