@@ -119,11 +119,15 @@ describe('at the rendezvous', () => {
   test('one token registers (binds or moves an id) at most 10 times a second (429 beyond)', async () => {
     const kp = newKeyPair()
     // Every request moves the id to another URL: none is a mere heartbeat of an unchanged binding.
+    const started = performance.now()
     const statuses = await Promise.all(
       Array.from({ length: 25 }, (_, i) => post(tokens.burst, registerBody(kp, rvKey, `http://127.0.0.1:9/burst${i}`)).then((r) => r.status)),
     )
+    // A burst of 10, then 10 a second: on a loaded machine the 25 answers spread over more than
+    // 100 ms, and each tenth of a second that passed may rightly let one more through.
+    const refilled = Math.floor(((performance.now() - started) / 1000) * 10)
     expect(statuses).toContain(429)
-    expect(statuses.filter((s) => s < 300).length).toBeLessThanOrEqual(10)
+    expect(statuses.filter((s) => s < 300).length).toBeLessThanOrEqual(10 + refilled)
   })
 })
 
