@@ -1,23 +1,20 @@
 /**
- * `npm run build`: compiles src/main.ts and everything it imports (panel assets, migrations)
- * into one self-contained executable, dist/mazemaker.
+ * `npm run build`: compiles src/main.ts into one self-contained executable for this machine,
+ * dist/mazemaker (the binary the tests run). `npm run release` builds every platform.
  */
 import { mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { buildCommit, compile, ROOT } from './bun-compile'
+import { hostTarget } from './targets'
 
-const root = join(import.meta.dir, '..')
-const outfile = join(root, 'dist', 'mazemaker')
-mkdirSync(join(root, 'dist'), { recursive: true })
+const outfile = join(ROOT, 'dist', 'mazemaker')
+mkdirSync(join(ROOT, 'dist'), { recursive: true })
 
-const started = performance.now()
-const proc = Bun.spawnSync([process.execPath, 'build', '--compile', '--minify', '--sourcemap', '--bytecode', join(root, 'src/main.ts'), '--outfile', outfile], {
-  cwd: root,
-  stdout: 'inherit',
-  stderr: 'inherit',
-})
-if (proc.exitCode !== 0) {
-  console.error(`build failed (exit ${proc.exitCode})`)
-  process.exit(proc.exitCode ?? 1)
+try {
+  const ms = compile({ outfile, targetName: hostTarget()?.name ?? `${process.platform}-${process.arch}`, commit: buildCommit() })
+  const mb = (statSync(outfile).size / 1024 / 1024).toFixed(1)
+  console.log(`built ${outfile} (${mb} MB) in ${Math.round(ms)} ms`)
+} catch (err) {
+  console.error((err as Error).message)
+  process.exit(1)
 }
-const mb = (statSync(outfile).size / 1024 / 1024).toFixed(1)
-console.log(`built ${outfile} (${mb} MB) in ${Math.round(performance.now() - started)} ms`)

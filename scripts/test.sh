@@ -21,6 +21,14 @@ node_modules/.bin/tsc --noEmit -p .
 echo "== build the binary"
 "$BUN" build/compile.ts
 
+# Every platform's binary, SHA256SUMS, the npm packages and server.json (test/build checks them;
+# install.sh, npx and the arm64 tests run them). Bun keeps the foreign runtimes it downloads for
+# this in ~/.bun/install/cache, so only the first run on a machine fetches them.
+echo "== release build (npm run release)"
+started=$SECONDS
+"$BUN" build/release.ts
+echo "release build: $((SECONDS - started)) s"
+
 # Test files run in parallel worker processes (most of their time is real pods starting and
 # answering, so more workers than cores pays). MZM_TEST_JOBS overrides; test/timings.json (per-file
 # milliseconds, refreshed by `npm run test:timings`) makes the slowest files start first.

@@ -8,7 +8,7 @@ import './cli/no-color'
 import { existsSync, statSync } from 'node:fs'
 import { defineCommand, runCommand, runMain } from 'citty'
 import { PodError } from './lib/errors'
-import { VERSION } from './lib/version'
+import { VERSION, versionLine } from './lib/version'
 import { extractGlobalFlags, homeRoot, type GlobalFlags } from './cli/context'
 import { usagePrinter } from './cli/help'
 import { serveCommand } from './cli/cmd-serve'
@@ -102,7 +102,11 @@ async function main(argv: string[]) {
   try {
     const { flags, rest } = extractGlobalFlags(argv)
     const root = rootCommand(flags)
-    const wantsHelp = rest.some((a) => a === '--help' || a === '-h') || (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v'))
+    if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
+      process.stdout.write(`${versionLine()}\n`)
+      return
+    }
+    const wantsHelp = rest.some((a) => a === '--help' || a === '-h')
     if (wantsHelp) return await runMain(root, { rawArgs: rest, showUsage: usagePrinter(root) })
     requireHome(
       flags,

@@ -10,6 +10,7 @@ import { homePaths } from '../identity'
 import { HomeError } from '../lib/errors'
 import { createLogger } from '../lib/log'
 import { startPod } from '../pod'
+import { socketPathFits, socketPathLimit } from '../pod/admin-socket'
 import { jsonVisible } from '../lib/visible'
 import { homeRoot, inProcessClient, podClient, type GlobalFlags, type PodClient } from './context'
 
@@ -69,6 +70,10 @@ function explainLocked(err: unknown, socket: string): unknown {
   if (!(err instanceof HomeError)) return err
   const m = /is locked by pid (\d+)/.exec(err.message)
   if (!m) return err
+  if (!socketPathFits(socket)) {
+    const why = `${socket} is longer than a Unix socket path may be on ${process.platform} (${socketPathLimit() - 1} bytes)`
+    return new HomeError(`a pod (pid ${m[1]}) runs for this home but CLI commands cannot reach it: ${why}; move the home to a shorter path`, { cause: err })
+  }
   return new HomeError(`a pod (pid ${m[1]}) runs for this home but does not answer on ${socket}; restart it (an older pod has no socket) and try again`, {
     cause: err,
   })

@@ -28,25 +28,42 @@ export interface AdminSocketOptions {
 }
 
 /**
+ * Bytes a Unix socket address holds (sun_path, its NUL included): 108 on Linux (and Windows'
+ * AF_UNIX), 104 on macOS and the BSDs. Bun on Linux binds longer paths through a workaround;
+ * Deno refuses them, and so does macOS. Checking before binding keeps a home behaving the same
+ * under either runtime and on every system, with a message that says what to do.
+ */
+export function socketPathLimit(platform: string = process.platform): number {
+  return platform === 'linux' || platform === 'win32' ? 108 : 104
+}
+
+/** Whether `path` fits a socket address on `platform` (with room for the NUL). */
+export function socketPathFits(path: string, platform: string = process.platform): boolean {
+  return Buffer.byteLength(path) < socketPathLimit(platform)
+}
+
+/**
  * Serves `fetch` on `opts.path`. Returns null (after a warning) when the socket cannot be made,
  * e.g. a home path longer than a socket address allows: the pod still runs on TCP.
  */
 export function serveAdminSocket(opts: AdminSocketOptions): AdminSocket | null {
   const { path, log } = opts
+  const noSocket = (why: string) => {
+    log.warn({ op: 'listen', err: 'no_socket', path, msg: `CLI commands cannot reach this pod: ${why}; choose a shorter home path (--home)` })
+    return null
+  }
+  if (!socketPathFits(path)) {
+    return noSocket(`${path} is ${Buffer.byteLength(path)} bytes, over the ${socketPathLimit() - 1} a Unix socket path may have on ${process.platform}`)
+  }
   removeStaleSocket(path)
-  // Short random suffix: sun_path is ~108 bytes, the final name must fit and so must this one.
-  const tmp = join(dirname(path), `.pod.sock.${randomBytes(3).toString('hex')}`)
+  // The temporary name is as long as `pod.sock`, so it fits wherever the final path does
+  // (a longer one failed to bind under Deno for homes near the limit).
+  const tmp = join(dirname(path), `.s${randomBytes(3).toString('hex')}`)
   let server: Server
   try {
     server = serve({ unix: tmp, fetch: opts.fetch, maxRequestBodySize: opts.maxRequestBodySize, onError: opts.onError })
   } catch (err) {
-    log.warn({
-      op: 'listen',
-      err: 'no_socket',
-      path,
-      msg: `CLI commands cannot reach this pod: ${(err as Error).message}; choose a shorter home path (--home)`,
-    })
-    return null
+    return noSocket((err as Error).message)
   }
   let ino: number
   try {

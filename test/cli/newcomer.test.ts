@@ -42,7 +42,7 @@ describe('from a checkout (`npm start` runs bun src/main.ts)', () => {
   test('usage names the program, --version answers, a missing home is refused and not created', async () => {
     const missing = join(scratch, 'no-such-home-source')
     expect((await runCli(['peer', 'add', '--help'], {}, 'bun')).stdout).toContain('USAGE mazemaker peer add [OPTIONS] <HANDSHAKE>')
-    expect((await runCli(['--version'], {}, 'bun')).stdout).toMatch(/^\d+\.\d+\.\d+/)
+    expect((await runCli(['--version'], {}, 'bun')).stdout).toMatch(/^mazemaker \d+\.\d+\.\d+ \(from source, bun /)
     const r = await runCli(['recall', 'hello', '--home', missing], {}, 'bun')
     oneLineError(r)
     expect(r.stderr).toBe(`error: no pod at ${missing}; run \`mazemaker serve --home ${missing}\` first\n`)

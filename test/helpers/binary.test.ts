@@ -1,6 +1,6 @@
 /**
  * The binary's freshness check looks at every input of the build: a change deep in src/, or to
- * package.json, bun.lock or build/compile.ts, makes dist/mazemaker stale.
+ * package.json, bun.lock or anything under build/, makes dist/mazemaker stale.
  */
 import { afterAll, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
@@ -18,7 +18,7 @@ function file(path: string, mtime: number): void {
   utimesSync(join(root, path), mtime, mtime)
 }
 
-test('the newest of src/ (nested), package.json, bun.lock and build/compile.ts; nothing else', () => {
+test('the newest of src/ (nested), package.json, bun.lock and build/ (nested); nothing else', () => {
   file('src/main.ts', 1_000)
   file('package.json', 1_100)
   expect(newestSourceMtime(root)).toBe(1_100_000)
@@ -28,9 +28,11 @@ test('the newest of src/ (nested), package.json, bun.lock and build/compile.ts; 
   expect(newestSourceMtime(root)).toBe(3_000_000)
   file('build/compile.ts', 4_000)
   expect(newestSourceMtime(root)).toBe(4_000_000)
+  file('build/npm/launcher.cjs', 5_000)
+  expect(newestSourceMtime(root)).toBe(5_000_000)
   // Tests, docs and the binary itself are not inputs.
   file('test/x.test.ts', 9_000)
   file('README.md', 9_000)
   file('dist/mazemaker', 9_000)
-  expect(newestSourceMtime(root)).toBe(4_000_000)
+  expect(newestSourceMtime(root)).toBe(5_000_000)
 })

@@ -15,7 +15,7 @@ const LOCK = join(ROOT, 'dist', '.build.lock')
 const STALE_LOCK_MS = 120_000
 const WAIT_MS = 180_000
 
-/** Newest mtime (ms) of the binary's inputs: src/ (recursively), package.json, bun.lock, build/compile.ts. */
+/** Newest mtime (ms) of the binary's inputs: src/ (recursively), package.json, bun.lock, build/ (recursively). */
 export function newestSourceMtime(root = ROOT): number {
   let newest = 0
   const visit = (path: string) => {
@@ -28,7 +28,7 @@ export function newestSourceMtime(root = ROOT): number {
     if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name))
     else newest = Math.max(newest, st.mtimeMs)
   }
-  for (const p of ['src', 'package.json', 'bun.lock', join('build', 'compile.ts')]) visit(join(root, p))
+  for (const p of ['src', 'package.json', 'bun.lock', 'build']) visit(join(root, p))
   return newest
 }
 
@@ -46,19 +46,19 @@ const isFresh = () => {
   return built !== null && built >= newestSourceMtime()
 }
 
-/** Takes the build lock, breaking one left by a process that died holding it; false on timeout. */
-function acquireLock(): boolean {
+/** Takes a build lock (a directory), breaking one left by a process that died holding it; false on timeout. */
+export function acquireLock(lock = LOCK, staleMs = STALE_LOCK_MS, waitMs = WAIT_MS): boolean {
   mkdirSync(join(ROOT, 'dist'), { recursive: true })
-  const deadline = Date.now() + WAIT_MS
+  const deadline = Date.now() + waitMs
   while (Date.now() < deadline) {
     try {
-      mkdirSync(LOCK)
+      mkdirSync(lock)
       return true
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
     try {
-      if (Date.now() - statSync(LOCK).mtimeMs > STALE_LOCK_MS) rmdirSync(LOCK)
+      if (Date.now() - statSync(lock).mtimeMs > staleMs) rmdirSync(lock)
     } catch {
       // released (or broken) between our mkdir and stat: try again
     }

@@ -3,11 +3,11 @@
  * admin token still required on it, removed on close, a crashed pod's leftover replaced.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { lstatSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { startPod, type Pod } from '../../src/pod'
 import { createLogger } from '../../src/lib/log'
-import { serveAdminSocket } from '../../src/pod/admin-socket'
+import { serveAdminSocket, socketPathFits, socketPathLimit } from '../../src/pod/admin-socket'
 import { tempHome } from '../helpers/pod-process'
 
 const log = createLogger({ level: 'error' })
@@ -86,5 +86,47 @@ describe('pod.sock', () => {
     // The old holder closing later must not remove the new pod's socket.
     await stale.close()
     expect(lstatSync(path).isSocket()).toBe(true)
+  })
+
+  test('a home at the longest path a socket address holds still gets its socket (the temporary name is no longer)', async () => {
+    const base = tempHome()
+    homes.push(base)
+    // <home>/pod.sock is exactly one byte under the limit.
+    const home = join(base, 'h'.repeat(socketPathLimit() - 1 - '/pod.sock'.length - base.length - 1))
+    mkdirSync(home, { recursive: true, mode: 0o700 })
+    expect(Buffer.byteLength(join(home, 'pod.sock'))).toBe(socketPathLimit() - 1)
+    const pod = await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log })
+    pods.push(pod)
+    expect(pod.socketPath).toBe(join(home, 'pod.sock'))
+    expect(((await (await overSocket(pod, '/healthz')).json()) as { pod_id: string }).pod_id).toBe(pod.id)
+  })
+
+  test('a home path too long for a socket: the pod runs on TCP and says to shorten it, leaving no socket file', async () => {
+    const base = tempHome()
+    homes.push(base)
+    const home = join(base, 'h'.repeat(socketPathLimit() - '/pod.sock'.length - base.length - 1))
+    mkdirSync(home, { recursive: true, mode: 0o700 })
+    const lines: string[] = []
+    const pod = await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log: createLogger({ level: 'warn', sink: (l) => lines.push(l) }) })
+    pods.push(pod)
+    expect(pod.socketPath).toBeNull()
+    expect((await fetch(`${pod.url}/healthz`)).status).toBe(200)
+    expect(lines.join('\n')).toContain(`is ${socketPathLimit()} bytes, over the ${socketPathLimit() - 1} a Unix socket path may have`)
+    expect(lines.join('\n')).toContain('choose a shorter home path')
+    expect(readdirSync(home).filter((f) => f.startsWith('.s') || f.includes('sock'))).toEqual([])
+  })
+})
+
+describe('socket path limits', () => {
+  test('macOS and the BSDs hold 103 bytes, Linux and Windows 107 (the NUL takes the last)', () => {
+    const path = (n: number) => `/${'a'.repeat(n - 1)}`
+    expect(socketPathFits(path(103), 'darwin')).toBe(true)
+    expect(socketPathFits(path(104), 'darwin')).toBe(false)
+    expect(socketPathFits(path(104), 'freebsd')).toBe(false)
+    expect(socketPathFits(path(107), 'linux')).toBe(true)
+    expect(socketPathFits(path(108), 'linux')).toBe(false)
+    expect(socketPathFits(path(108), 'win32')).toBe(false)
+    // Bytes, not characters: a home under a non-ASCII user name is longer than it looks.
+    expect(socketPathFits(`/${'é'.repeat(52)}`, 'darwin')).toBe(false)
   })
 })
