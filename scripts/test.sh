@@ -11,6 +11,7 @@ fi
 
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-caddy.sh
+bash scripts/ensure-release-tools.sh
 
 echo "== lint (biome.jsonc: format and lint rules)"
 node_modules/.bin/biome check .

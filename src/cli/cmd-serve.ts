@@ -42,6 +42,15 @@ export function serveCommand(flags: GlobalFlags) {
     },
     async run({ args }) {
       const baseLog = createLogger({ level: args['log-level'] as 'info' })
+      // Listening before the pod starts: a SIGTERM right after `op=listen` (a service manager
+      // stopping what it just started) would otherwise meet no handler and kill the process
+      // with the home locked and the store open.
+      let requested: string | null = null
+      let onSignal = (signal: string) => {
+        requested = signal
+      }
+      process.once('SIGINT', () => onSignal('SIGINT'))
+      process.once('SIGTERM', () => onSignal('SIGTERM'))
       const pod = await startPod({
         home: homeRoot(flags),
         port: portOverride(flags),
@@ -53,7 +62,7 @@ export function serveCommand(flags: GlobalFlags) {
       })
       const log = baseLog.with({ pod: shortId(pod.id) })
       await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
+        onSignal = (signal: string) => {
           log.info({ op: 'shutdown', msg: `received ${signal}` })
           pod.close().then(resolve, (err) => {
             log.error({ op: 'shutdown', err: 'close_failed', msg: String(err) })
@@ -61,8 +70,7 @@ export function serveCommand(flags: GlobalFlags) {
             resolve()
           })
         }
-        process.once('SIGINT', () => stop('SIGINT'))
-        process.once('SIGTERM', () => stop('SIGTERM'))
+        if (requested) onSignal(requested)
       })
       log.info({ op: 'shutdown', msg: 'stopped' })
     },
