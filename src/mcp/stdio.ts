@@ -10,6 +10,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { systemClock } from '../lib/clock'
 import { createLogger, type Logger } from '../lib/log'
 import { readBodyText } from '../lib/read-body'
+import { errnoName } from '../runtime'
 import { CONTEXT_URI } from './tools'
 import { projectInfo, type ProjectInfo } from './project-terms'
 import { createMcpBridge, NotDelivered, type PodLink } from './bridge'
@@ -17,7 +18,7 @@ import { createMcpBridge, NotDelivered, type PodLink } from './bridge'
 /** How often a stdio server without a pod looks for one that has started since. */
 const POD_RECHECK_MS = 2000
 /** Errors that mean nothing listens on the socket, so the message never arrived. */
-const NOT_LISTENING: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ConnectionRefused', 'FailedToOpenSocket', 'ENOTSOCK'])
+const NOT_LISTENING: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'])
 
 /** What the stdio server needs of the CLI's client of the home's running pod (its Unix socket). */
 export interface PodSocketClient {
@@ -42,7 +43,7 @@ export function podLink(client: PodSocketClient, project: () => ProjectInfo | nu
           body: JSON.stringify(outgoing),
         })
       } catch (err) {
-        const code = (err as { code?: string }).code
+        const code = errnoName(err)
         if (code && NOT_LISTENING.has(code)) throw new NotDelivered(`no pod listens at ${client.target}`)
         throw err
       }

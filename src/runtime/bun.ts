@@ -3,6 +3,7 @@
  * Bun.spawn. Selected when index.ts finds globalThis.Bun; nothing here runs before that.
  */
 import type { Server as BunServer } from 'bun'
+import { errnoName } from './errno'
 import { openBunSqlite } from './sqlite-bun'
 import type { ChildProcess, Runtime, Server, ServeOptions, SpawnOptions } from './types'
 
@@ -51,10 +52,17 @@ function spawn(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
   }
 }
 
+/** A connection error with its errno name in `code`, whatever words this Bun version used. */
+function rethrowByErrno(err: unknown): never {
+  const code = errnoName(err)
+  if (code && err instanceof Error && (err as { code?: unknown }).code !== code) throw Object.assign(new Error(err.message, { cause: err }), { code })
+  throw err
+}
+
 export const bunRuntime: Runtime = {
   name: 'bun',
   serve,
-  unixFetch: (socket) => (path, init) => fetch(`http://localhost${path}`, { ...init, unix: socket }),
+  unixFetch: (socket) => (path, init) => fetch(`http://localhost${path}`, { ...init, unix: socket }).catch((err: unknown) => rethrowByErrno(err)),
   openSqlite: openBunSqlite,
   uuidv7: (nowMs) => Bun.randomUUIDv7('hex', nowMs),
   readStdin: () => Bun.stdin.text(),

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url'
 import { createUuidv7 } from './_uuidv7'
 import { stringWidth } from './_string-width'
+import { errnoName } from './errno'
 import { openNodeSqlite } from './sqlite-node'
 import type { ChildProcess, ConnInfo, Runtime, Server, ServeOptions, SpawnOptions, UnixFetch } from './types'
 
@@ -103,9 +104,6 @@ function spawn(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
   }
 }
 
-/** What Deno's fetch says (in the cause's message) when the connect() fails, as Node error codes. */
-const OS_ERRORS: Record<string, string> = { '2': 'ENOENT', '111': 'ECONNREFUSED', '88': 'ENOTSOCK' }
-
 /** One HTTP client per fetcher, made on its first request: its connections are reused like fetch's own pool. */
 function unixFetch(socket: string): UnixFetch {
   let client: DenoHttpClient | undefined
@@ -119,8 +117,9 @@ async function fetchUnix(client: DenoHttpClient, socket: string, path: string, i
   try {
     return await fetch(`http://localhost${path}`, { ...init, client } as RequestInit)
   } catch (err) {
+    // Deno says why the connect() failed only in its cause's message, by the OS's errno number.
     const detail = String((err as { cause?: { message?: string } }).cause?.message ?? '')
-    const code = OS_ERRORS[/client error \(Connect\).*\(os error (\d+)\)/.exec(detail)?.[1] ?? '']
+    const code = errnoName(err)
     if (code) throw Object.assign(new Error(`cannot connect to ${socket}: ${detail}`, { cause: err }), { code })
     throw err
   }

@@ -13,6 +13,7 @@ import { denoRuntime } from './deno'
 import type { Runtime } from './types'
 
 export type * from './types'
+export { errnoName } from './errno'
 
 const g = globalThis as { Bun?: unknown; Deno?: unknown }
 

@@ -20,6 +20,7 @@ import {
   type SyncResponse,
 } from '../protocol'
 import { LONG_POLL_SLACK_MS, REQUEST_TIMEOUT_MS } from './constants'
+import { errnoName } from '../runtime'
 
 export interface PullRequest {
   baseUrl: string
@@ -149,7 +150,8 @@ function errorCode(bytes: Uint8Array): string | undefined {
   }
 }
 
+/** The errno name when the connection failed (the same on both runtimes), else what the error says. */
 function describe(err: unknown): string {
-  if (err instanceof Error) return (err as Error & { code?: string }).code ?? err.message
+  if (err instanceof Error) return errnoName(err) ?? (err as Error & { code?: string }).code ?? err.message
   return String(err)
 }

@@ -13,6 +13,7 @@ import { peerUrls, RENDEZVOUS_SCHEME, type PeerRecord } from '../identity'
 import type { PeerTestReport, PeerTestStep } from '../api/types'
 import { CONNECT_TIMEOUT_MS } from './constants'
 import { pullPage } from './peer-client'
+import { errnoName } from '../runtime'
 
 export type { PeerTestReport, PeerTestStep } from '../api/types'
 
@@ -34,6 +35,8 @@ export interface PeerTestDeps {
 const TLS_CODE_RE = /CERT|SSL|TLS|SELF_SIGNED|VERIFY|ALTNAME|HANDSHAKE/i
 
 function codeOf(err: unknown): string {
+  const errno = errnoName(err)
+  if (errno) return errno
   const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } }
   if (typeof e?.code === 'string') return e.code
   if (typeof e?.cause?.code === 'string') return e.cause.code

@@ -28,6 +28,7 @@ import {
   type RegisterBody,
 } from '../protocol'
 import { RENDEZVOUS_CACHE_MS, RENDEZVOUS_HEARTBEAT_MS, RENDEZVOUS_MAX_RESPONSE_BYTES, RENDEZVOUS_TIMEOUT_MS } from './constants'
+import { errnoName } from '../runtime'
 
 export type { RegisterBody }
 
@@ -314,7 +315,8 @@ function httpError(method: string, url: string, res: { status: number; text: str
   return new RendezvousRefused(res.status, remoteCode, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`)
 }
 
+/** The errno name when the connection failed (the same on both runtimes), else what the error says. */
 function describe(err: unknown): string {
-  if (err instanceof Error) return (err as Error & { code?: string }).code ?? err.message
+  if (err instanceof Error) return errnoName(err) ?? (err as Error & { code?: string }).code ?? err.message
   return String(err)
 }

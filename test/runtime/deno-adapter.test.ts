@@ -37,6 +37,7 @@ test('under Deno: serve (TCP, Unix socket, limits, stop), unixFetch, node:sqlite
     inflight: 'done',
     unix: { hostname: '', port: 0, path: true, status: 'HTTP/1.1 200 OK', body: { ip: null, got: 'GET /' } },
     unixFetch: { body: { ip: null, got: 'PUT /status?x=1' }, missing: 'ENOENT', leftover: 'ECONNREFUSED' },
+    errno: { tcpRefused: 'ECONNREFUSED' },
     sqlite: { rows: ['outer'], fts: [5], none: null, journal: { journal_mode: 'wal' }, readonly: 'refused' },
     uuid: { sorted: true, unique: 100 },
     width: [3, 6, 2, 1, 3],
