@@ -12,7 +12,7 @@ import type { MemoryRow, StoreContext } from './_context'
 import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
 import { markScrubPending } from './scrub'
 import { checkContent, checkInt, checkLabel, checkTimestamps, parseSeqCursor } from './schemas'
-import { heldWarning, scanForSecrets } from './secret-scan'
+import { heldWarning, scanMemory } from './secret-scan'
 import type { Memory, RememberInput, RememberResult } from './types'
 
 export const LIST_LIMIT_DEFAULT = 50
@@ -63,7 +63,7 @@ function prepare(ctx: StoreContext, input: RememberInput, held = 0): PreparedMem
 /** Scans a prepared public memory; a credential makes it held (and so not eligible). */
 async function scanPrepared(m: PreparedMemory): Promise<PreparedMemory> {
   if (m.encrypted) return m // private content never leaves the pod: nothing to hold back
-  const findings = await scanForSecrets(m.plaintext)
+  const findings = await scanMemory(m.label, m.plaintext)
   return findings.length === 0 ? m : { ...m, held: 1, eligible: false, warning: heldWarning(findings) }
 }
 
@@ -131,6 +131,21 @@ export function createGroupRemember(ctx: StoreContext): (input: RememberInput) =
  * Returns null for unknown ids. Copies pulled from peers are read-only.
  */
 export function update(ctx: StoreContext, id: string, patch: { label?: string; content?: string }, opts: { held?: boolean } = {}): Memory | null {
+  const out = updateIfUnchanged(ctx, id, patch, opts)
+  return out === 'stale' ? null : out
+}
+
+/**
+ * update(), refusing to write ('stale') when the label and content the write would store are not
+ * `opts.scanned`: a credential verdict (`held`) reached on text read before an await belongs to
+ * that text only, and is checked against the row inside the write transaction.
+ */
+export function updateIfUnchanged(
+  ctx: StoreContext,
+  id: string,
+  patch: { label?: string; content?: string },
+  opts: { held?: boolean; scanned?: { label: string; content: string } } = {},
+): Memory | null | 'stale' {
   if (patch?.label === undefined && patch?.content === undefined) throw new BadInput('nothing to update: give a label, content or both')
   const newLabel = patch.label === undefined ? undefined : checkLabel(patch.label)
   const newContent = patch.content === undefined ? undefined : checkContent(patch.content, ctx.maxContentBytes)
@@ -142,6 +157,7 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
     }
     const label = newLabel ?? row.label
     const content = newContent ?? ctx.toMemory(row).content
+    if (opts.scanned && (opts.scanned.label !== label || opts.scanned.content !== content)) return 'stale'
     // The caller's scan verdict, else the row's own (a held memory stays held through edits).
     const held = opts.held === undefined ? row.held : opts.held ? 1 : 0
     const { encrypted, stored, eligible } = seal(ctx, id, label, content, held)
@@ -162,6 +178,7 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
     if (encrypted && !row.encrypted) markScrubPending(ctx)
     return true
   })
+  if (done === 'stale') return 'stale'
   return done ? get(ctx, id) : null
 }
 

@@ -1,26 +1,34 @@
 /**
- * Secret holds: a public memory whose content looks like a credential (secret-scan.ts) is
+ * Secret holds: a public memory whose label or content looks like a credential (secret-scan.ts) is
  * `held` and the gate serves it to no peer until the operator releases it. Here: the scanning
  * update, the list of held memories, release, and settling memories made public at open (held = 2,
  * "not scanned yet") once the async scanner has looked at them. A memory that becomes held after
  * it was served leaves the gate, so the feed sends peers its tombstone (local-memories.ts update).
  */
-import { BadInput } from '../lib/errors'
+import { BadInput, Conflict } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import type { MemoryRow, StoreContext } from './_context'
 import { isGateEligible, isPublicLabel } from './gate'
-import { get, update } from './local-memories'
+import { get, update, updateIfUnchanged } from './local-memories'
 import { checkContent, checkInt, checkLabel } from './schemas'
-import { heldWarning, scanForSecrets } from './secret-scan'
+import { heldWarning, scanForSecrets, scanMemory, type SecretFinding } from './secret-scan'
 import type { Memory } from './types'
 
 export const HELD_LIMIT_MAX = 500
 
+/** How often updateScanned scans again when edits keep landing while it scans. */
+const SCAN_ATTEMPTS = 5
+
 /**
- * update() with the credential scan: content that is public after the edit is scanned when it
- * changed, when the label just made it public, or when it was never scanned. A label-only edit of
- * a public memory keeps its verdict (a released memory stays released). Private content is not
- * scanned: it never leaves the pod.
+ * update() with the credential scan of label and content: text that is public after the edit is
+ * scanned when the content changed, when the label just made it public, or when it was never
+ * scanned. A label-only edit of a public memory scans the new label only and otherwise keeps
+ * the verdict (a released memory stays released unless its new label looks like a credential).
+ * Private content is not scanned: it never leaves the pod.
+ *
+ * The scan awaits, and another edit may land meanwhile: the verdict is written only if the
+ * label and content it was reached on are still what the write stores (checked inside the write
+ * transaction); otherwise the row is read and scanned again.
  */
 export async function updateScanned(
   ctx: StoreContext,
@@ -30,19 +38,29 @@ export async function updateScanned(
   if (patch?.label === undefined && patch?.content === undefined) throw new BadInput('nothing to update: give a label, content or both')
   const label = patch.label === undefined ? undefined : checkLabel(patch.label)
   const content = patch.content === undefined ? undefined : checkContent(patch.content, ctx.maxContentBytes)
-  const row = ctx.db.query('SELECT * FROM memories WHERE id = ? AND deleted = 0').get(id) as MemoryRow | null
-  if (!row) return null
-  const nextLabel = label ?? row.label
-  let held: boolean | undefined
-  let warning: string | undefined
-  if (!isPublicLabel(nextLabel, ctx.publicPrefixes)) held = false
-  else if (content !== undefined || row.encrypted === 1 || row.held === 2) {
-    const findings = await scanForSecrets(content ?? ctx.toMemory(row).content)
-    held = findings.length > 0
-    if (held) warning = heldWarning(findings)
+  for (let attempt = 0; attempt < SCAN_ATTEMPTS; attempt++) {
+    const row = ctx.db.query('SELECT * FROM memories WHERE id = ? AND deleted = 0').get(id) as MemoryRow | null
+    if (!row) return null
+    const nextLabel = label ?? row.label
+    // Nothing awaits on this path: the write follows the read in the same turn.
+    if (!isPublicLabel(nextLabel, ctx.publicPrefixes)) return update(ctx, id, { label, content }, { held: false })
+    const nextContent = content ?? ctx.toMemory(row).content
+    let findings: SecretFinding[]
+    let held: boolean | undefined
+    if (content !== undefined || row.encrypted === 1 || row.held === 2) {
+      findings = await scanMemory(nextLabel, nextContent)
+      held = findings.length > 0
+    } else if (label !== undefined && label !== row.label) {
+      findings = await scanForSecrets(label)
+      held = findings.length > 0 ? true : undefined
+    } else {
+      return update(ctx, id, { label, content })
+    }
+    const memory = updateIfUnchanged(ctx, id, { label, content }, { held, scanned: { label: nextLabel, content: nextContent } })
+    if (memory === 'stale') continue
+    return memory && findings.length > 0 ? { ...memory, warning: heldWarning(findings) } : memory
   }
-  const memory = update(ctx, id, { label, content }, { held })
-  return memory && warning ? { ...memory, warning } : memory
+  throw new Conflict(`memory ${id} kept changing while its edit was scanned for credentials; try the edit again`)
 }
 
 /** Our own held memories, newest first (held = 2: made public at open, scan pending). */
@@ -93,7 +111,7 @@ export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: 
     const rows = ctx.db.query('SELECT * FROM memories WHERE held = 2 AND deleted = 0 AND origin_peer IS NULL ORDER BY pk LIMIT 100').all() as MemoryRow[]
     if (rows.length === 0) break
     for (const scanned of rows) {
-      const findings = await scanForSecrets(ctx.toMemory(scanned).content)
+      const findings = await scanMemory(scanned.label, ctx.toMemory(scanned).content)
       if (signal?.aborted) break // the store is closing
       ctx.write(() => {
         // Re-read: an edit in between may have settled it already (updateScanned scans held = 2).

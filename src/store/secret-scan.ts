@@ -33,6 +33,14 @@ const CONFIG: SecretLintCoreConfig = {
   ],
 }
 
+/**
+ * Findings in a memory: its label and its content, both of which a peer receives. One scan of
+ * the two as lines of one text (a label holds no newline).
+ */
+export function scanMemory(label: string, content: string): Promise<SecretFinding[]> {
+  return scanForSecrets(`${label}\n${content}`)
+}
+
 /** Findings in `content`, empty when it looks clean. Never throws for odd text; the text is not logged. */
 export async function scanForSecrets(content: string): Promise<SecretFinding[]> {
   const result = await lintSource({
@@ -54,5 +62,5 @@ export async function scanForSecrets(content: string): Promise<SecretFinding[]> 
 /** A one-line warning naming what was found (kinds only, never the text). */
 export function heldWarning(findings: SecretFinding[]): string {
   const kinds = findings.map((f) => f.kind).join(', ')
-  return `content looks like a credential (${kinds}); held back from every peer until you release it (mazemaker memory release <id>)`
+  return `label or content looks like a credential (${kinds}); held back from every peer until you release it (mazemaker memory release <id>)`
 }

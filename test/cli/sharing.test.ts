@@ -24,7 +24,7 @@ test('remember warns and holds; memory held lists; peer preview and log show wha
   const r = await runCli(['remember', 'public:slack', FAKE_SECRETS['Slack webhook']!, ...home])
   expect(r.code).toBe(0)
   expect(r.stdout).toContain('(HELD)')
-  expect(r.stderr).toContain('warning: content looks like a credential (IncomingWebhook)')
+  expect(r.stderr).toContain('warning: label or content looks like a credential (IncomingWebhook)')
   expect(r.stderr).not.toContain('hooks.slack.com')
   const heldId = r.stdout.split(/\s+/)[0]!
 

@@ -113,3 +113,24 @@ describe('audience: which peers receive a memory, as the feed decides', () => {
     expect(out).toEqual({ [pub]: [PEER_A, other], [dec]: [other], [priv]: [], [held]: [], nope: [] })
   })
 })
+
+describe('an edit that lands while another edit is being scanned', () => {
+  test('a relabel to public does not publish content written while its scan ran: it is scanned again', async () => {
+    const { id } = await store.rememberGrouped({ label: 'note:deploy', content: 'deploy notes, nothing secret' })
+    // The relabel reads the row and starts its (async) scan of the harmless content …
+    const relabel = store.updateScanned(id, { label: 'public:deploy' })
+    // … and the content becomes a credential before the scan's verdict is written.
+    store.update(id, { content: FAKE_SECRETS['GitHub token']! })
+    const out = await relabel
+    expect(out).toMatchObject({ label: 'public:deploy', held: true, content: FAKE_SECRETS['GitHub token']! })
+    expect(served().memories).toEqual([])
+  })
+
+  test('a label-only edit of a public memory scans the new label', async () => {
+    const { id } = await store.rememberGrouped({ label: 'public:ci', content: 'the CI job' })
+    const out = await store.updateScanned(id, { label: `public:ci ${FAKE_SECRETS['GitHub token']}` })
+    expect(out!.held).toBe(true)
+    expect(out!.warning).toContain('GITHUB_TOKEN')
+    expect(served().memories).toEqual([{ id, deleted: true }])
+  })
+})
