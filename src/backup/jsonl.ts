@@ -20,6 +20,7 @@ export const ImportLineSchema = v.looseObject({
   content: v.pipe(v.string('content must be a string'), v.minLength(1, 'content is empty')),
   created_at: v.optional(v.string('created_at must be a string')),
   updated_at: v.optional(v.string('updated_at must be a string')),
+  private: v.optional(v.boolean('private must be true or false')),
 })
 
 export type ImportLine = v.InferOutput<typeof ImportLineSchema>
@@ -29,7 +30,7 @@ export function toJsonl(lines: ExportLine[]): string {
 }
 
 export interface ParsedLines {
-  memories: { line: number; label: string; content: string; created_at?: string; updated_at?: string }[]
+  memories: { line: number; label: string; content: string; created_at?: string; updated_at?: string; private?: boolean }[]
   errors: { line: number; message: string }[]
 }
 
@@ -49,9 +50,16 @@ export function parseJsonl(text: string): ParsedLines {
     const r = v.safeParse(ImportLineSchema, json)
     if (!r.success) out.errors.push({ line, message: v.summarize(r.issues).replace(/\n/g, '; ') })
     else {
-      const { label, content, created_at, updated_at } = r.output
+      const { label, content, created_at, updated_at, private: priv } = r.output
       // Times pass through as given; the pod validates them and reports a bad one per memory.
-      out.memories.push({ line, label, content, ...(created_at !== undefined ? { created_at } : {}), ...(updated_at !== undefined ? { updated_at } : {}) })
+      out.memories.push({
+        line,
+        label,
+        content,
+        ...(created_at !== undefined ? { created_at } : {}),
+        ...(updated_at !== undefined ? { updated_at } : {}),
+        ...(priv !== undefined ? { private: priv } : {}),
+      })
     }
   })
   return out

@@ -89,10 +89,29 @@ interface ImportPlan {
 
 type SharingConfig = { public_prefixes: string[]; max_content_bytes: number }
 
-function planJsonl(text: string, config: SharingConfig): ImportPlan {
+/**
+ * A line marked private where it was exported, under a label that is public on this pod, would
+ * start being shared with every peer: refused (the whole import) unless --share says so.
+ */
+function planJsonl(text: string, share: boolean, config: SharingConfig): ImportPlan {
   const { memories, errors } = parseJsonl(text)
-  const pub = memories.filter((m) => isPublicLabel(m.label, config.public_prefixes)).length
-  return { memories, errors, note: `${pub} of ${memories.length} have public labels on this pod and are shared with peers; the rest stay private` }
+  const isPublic = (m: { label: string }) => isPublicLabel(m.label, config.public_prefixes)
+  const madePublic = memories.filter((m) => m.private === true && isPublic(m))
+  if (madePublic.length > 0 && !share) {
+    const lines = madePublic.slice(0, 10).map((m) => m.line)
+    const more = madePublic.length > lines.length ? ` and ${madePublic.length - lines.length} more` : ''
+    throw new PodError(
+      'usage',
+      `${madePublic.length} memories were private where they were exported but their labels are public on this pod (line ${lines.join(', ')}${more}): importing them would share them with every peer. Nothing was imported; pass --share to share them, or re-label them in the file`,
+    )
+  }
+  const pub = memories.filter(isPublic).length
+  const shared = madePublic.length > 0 ? ` (${madePublic.length} of them private at the source, shared because of --share)` : ''
+  return {
+    memories: memories.map(({ private: _, ...m }) => m),
+    errors,
+    note: `${pub} of ${memories.length} have public labels on this pod and are shared with peers${shared}; the rest stay private`,
+  }
 }
 
 /** Importing a knowledge graph must not start sharing by surprise: a public prefix needs --share. */
@@ -194,7 +213,10 @@ export function exportCommands(flags: GlobalFlags) {
       file: { type: 'positional', description: 'the file to import ("-": standard input)', required: true },
       from: { type: 'string', description: 'jsonl (a mazemaker export, default) or server-memory (its memory.jsonl)', default: 'jsonl' },
       'label-prefix': { type: 'string', description: `server-memory: label prefix for imported entities (default ${DEFAULT_KG_PREFIX}, private)` },
-      share: { type: 'boolean', description: 'server-memory: allow a --label-prefix that is public (shared with every peer)' },
+      share: {
+        type: 'boolean',
+        description: 'share what would otherwise be refused: lines marked private whose labels are public here, or a public --label-prefix (server-memory)',
+      },
       'dry-run': { type: 'boolean', description: 'show what would be imported, change nothing' },
       json: { type: 'boolean', description: 'print JSON' },
     },
@@ -206,7 +228,10 @@ export function exportCommands(flags: GlobalFlags) {
       // Inside withPod: the home exists (and pod.toml with it) once its pod is found or started.
       const result = await withPod(flags, async (pod) => {
         const config = loadPodConfig(homePaths(homeRoot(flags)).podToml)
-        const plan = args.from === 'server-memory' ? planGraph(text, args['label-prefix'] ?? DEFAULT_KG_PREFIX, !!args.share, config) : planJsonl(text, config)
+        const plan =
+          args.from === 'server-memory'
+            ? planGraph(text, args['label-prefix'] ?? DEFAULT_KG_PREFIX, !!args.share, config)
+            : planJsonl(text, !!args.share, config)
         const present = new Set(
           (await ownMemories(pod, cliProgress('import: reading what is already here', 'memories'))).map((m) => memoryKey(m.label, m.content)),
         )
