@@ -149,4 +149,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX access_log_at ON access_log (at_ms);
   ALTER TABLE peer_state ADD COLUMN served_scope TEXT;
   `,
+
+  // v8: the max_peer_bytes quota counts a fixed overhead per copy (COPY_ROW_OVERHEAD_BYTES in
+  // remote-copies.ts, 256 bytes) on top of label + content: tiny copies cost rows, not text.
+  `
+  UPDATE peer_state SET copy_bytes = copy_bytes + 256 * (SELECT count(*) FROM memories WHERE origin_peer = peer_state.peer_id);
+  `,
 ]

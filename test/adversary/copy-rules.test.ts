@@ -112,3 +112,30 @@ describe('per-peer quota', () => {
     expect((await copiesOf(pod, peer.self.podId)).length).toBe(copies.length)
   })
 })
+
+describe('quota on tiny copies', () => {
+  // 20,000 copies of one byte each: about 1.1 MB of label + content, but each is a row, with its
+  // index entries and page overhead, that takes some 500 bytes on disk. Counted at label + content
+  // only they fit a 2 MB quota many times over; the quota counts a per-row overhead (256 bytes).
+  const QUOTA = 2_000_000
+  const OVERHEAD = 256
+  test('a flood of tiny copies is stopped by max_peer_bytes: each copy counts its row overhead', async () => {
+    const first = await spawn()
+    await first.stop()
+    setPodToml(first.home, 'max_peer_bytes', String(QUOTA))
+    const pod = await spawn({ home: first.home })
+    pods.push(pod)
+    const peer = await pairedServer(pod, (req) => {
+      const n = req.json.since === null ? 0 : Number(req.json.since)
+      const memories = Array.from({ length: 1000 }, (_, i) => entry(`public:t-${n}-${i}`, 'x'))
+      return req.answer(page(peer.self.podId, memories, { cursor: String(n + 1), more: n + 1 < 20 }))
+    })
+    served.push(peer)
+    const res = await syncNow(pod, peer.self.podId)
+    expect(res.body.results[0]).toMatchObject({ ok: false, error: 'quota_exceeded' })
+    const copies = await copiesOf(pod, peer.self.podId)
+    const counted = copies.reduce((n, m) => n + Buffer.byteLength(m.label) + Buffer.byteLength(m.content) + OVERHEAD, 0)
+    expect(counted).toBeLessThanOrEqual(QUOTA)
+    expect(copies.length).toBeGreaterThan(0)
+  })
+})

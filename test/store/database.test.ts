@@ -71,6 +71,25 @@ describe('openDatabase', () => {
     db.close()
   })
 
+  test("a v7 database counts the per-row overhead into each peer's quota total", () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    const path = join(dir, 'pod.db')
+    const v7 = new Database(path)
+    for (const m of MIGRATIONS.slice(0, 7)) v7.run(m)
+    v7.run('PRAGMA user_version = 7')
+    const peer = '6356db37-0f1e-4c2a-9d7b-1a2b3c4d5e6f'
+    for (let i = 1; i <= 3; i++) {
+      v7.run(
+        `INSERT INTO memories (id, label, content, created_at, updated_at, seq, origin_peer, origin_id) VALUES ('c${i}', 'peer:x', 'y', 't', 't', ${i}, '${peer}', 'o${i}')`,
+      )
+    }
+    v7.run(`INSERT INTO peer_state (peer_id, copy_bytes) VALUES ('${peer}', 21)`)
+    v7.close()
+    const db = openDatabase(path)
+    expect(db.query('SELECT copy_bytes FROM peer_state').get()).toEqual({ copy_bytes: 21 + 3 * 256 })
+    db.close()
+  })
+
   test('four processes opening one fresh file at the same moment all end up on the migrated schema', async () => {
     dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
     const path = join(dir, 'pod.db')

@@ -177,7 +177,8 @@ describe('copies obey the puller’s rules', () => {
 })
 
 describe('per-peer quota (max_peer_bytes)', () => {
-  const size = (label: string, content: string) => Buffer.byteLength(`peer:${PEER_A}:${label}`) + Buffer.byteLength(content)
+  // Label and content bytes, plus the fixed overhead of a row (256 bytes).
+  const size = (label: string, content: string) => Buffer.byteLength(`peer:${PEER_A}:${label}`) + Buffer.byteLength(content) + 256
 
   test('a page that would go over the quota stores nothing (nor its cursor); deletes still apply; a raised quota resumes', () => {
     const quota = size('public:a', 'x'.repeat(100)) * 2 + 10
