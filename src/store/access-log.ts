@@ -2,17 +2,19 @@
  * The access log: one row per /peer/sync page we served that carried entries (when, to whom, how
  * many, first and last memory id), so an operator can see what a peer has received. Empty polls
  * are never recorded (the serve path answers thousands a second, almost all empty). Rows live 30
- * days and the table never holds more than ACCESS_LOG_MAX_ROWS; pruning runs on a small fraction
- * of inserts, as one indexed range delete.
+ * days and each peer keeps at most ACCESS_LOG_MAX_ROWS_PER_PEER: a chatty peer pushes out its own
+ * oldest entries, never another peer's. Pruning runs on every PRUNE_EVERY_PAGES-th page of a peer
+ * (counted in peer_state.logged_pages), so a peer holds at most that many rows over its cap.
  */
 import { checkInt } from './schemas'
 import type { StoreContext } from './_context'
 import type { AccessLogEntry, WireEntry } from './types'
 
 export const ACCESS_LOG_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
-export const ACCESS_LOG_MAX_ROWS = 100_000
-/** Prune on one insert in this many (by row key), so a busy peer pays for it rarely. */
-const PRUNE_EVERY_ROWS = 256
+/** A peer pulling a page with entries every five minutes for 30 days leaves 8,640 rows. */
+export const ACCESS_LOG_MAX_ROWS_PER_PEER = 10_000
+/** Prune on one of this many logged pages of a peer, so a busy peer pays for it rarely. */
+const PRUNE_EVERY_PAGES = 256
 export const ACCESS_LOG_LIMIT_DEFAULT = 50
 export const ACCESS_LOG_LIMIT_MAX = 1000
 
@@ -25,28 +27,33 @@ export function recordServedPage(
   peerId: string,
   entries: readonly WireEntry[],
   scope: readonly string[],
-  opts: { maxRows?: number } = {},
+  opts: { maxRowsPerPeer?: number } = {},
 ): void {
   if (entries.length === 0) return
   const deleted = entries.reduce((n, e) => n + ('deleted' in e ? 1 : 0), 0)
   const at = ctx.clock.now()
   ctx.write(() => {
-    ctx.db
+    const { logged_pages: pages } = ctx.db
       .query(
-        `INSERT INTO peer_state (peer_id, served_total, served_scope) VALUES (?, ?, ?)
-         ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total, served_scope = excluded.served_scope`,
+        `INSERT INTO peer_state (peer_id, served_total, served_scope, logged_pages) VALUES (?, ?, ?, 1)
+         ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total, served_scope = excluded.served_scope,
+           logged_pages = logged_pages + 1
+         RETURNING logged_pages`,
       )
-      .run(peerId, entries.length, JSON.stringify(scope))
-    const { pk } = ctx.db
-      .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING pk')
-      .get(at, peerId, entries.length, deleted, entries[0]!.id, entries[entries.length - 1]!.id) as { pk: number }
-    if (pk % PRUNE_EVERY_ROWS === 0) prune(ctx, pk, at, opts.maxRows ?? ACCESS_LOG_MAX_ROWS)
+      .get(peerId, entries.length, JSON.stringify(scope)) as { logged_pages: number }
+    ctx.db
+      .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(at, peerId, entries.length, deleted, entries[0]!.id, entries[entries.length - 1]!.id)
+    if (pages % PRUNE_EVERY_PAGES === 0) prune(ctx, peerId, at, opts.maxRowsPerPeer ?? ACCESS_LOG_MAX_ROWS_PER_PEER)
   })
 }
 
-/** Drops rows past the retention window and beyond the row cap (oldest first). Call inside write(). */
-function prune(ctx: StoreContext, newestPk: number, nowMs: number, maxRows: number): void {
-  ctx.db.query('DELETE FROM access_log WHERE pk <= ?').run(newestPk - maxRows)
+/** Drops `peerId`'s rows beyond its cap (oldest first) and everyone's rows past the retention window. Call inside write(). */
+function prune(ctx: StoreContext, peerId: string, nowMs: number, maxRowsPerPeer: number): void {
+  const edge = ctx.db.query('SELECT pk FROM access_log WHERE peer_id = ? ORDER BY pk DESC LIMIT 1 OFFSET ?').get(peerId, maxRowsPerPeer) as {
+    pk: number
+  } | null
+  if (edge) ctx.db.query('DELETE FROM access_log WHERE peer_id = ? AND pk <= ?').run(peerId, edge.pk)
   ctx.db.query('DELETE FROM access_log WHERE at_ms < ?').run(nowMs - ACCESS_LOG_RETENTION_MS)
 }
 

@@ -155,4 +155,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   UPDATE peer_state SET copy_bytes = copy_bytes + 256 * (SELECT count(*) FROM memories WHERE origin_peer = peer_state.peer_id);
   `,
+
+  // v9: the access log's cap is per peer (access-log.ts): logged_pages counts a peer's logged
+  // pages, so its own oldest rows are pruned on every 256th of them.
+  `
+  ALTER TABLE peer_state ADD COLUMN logged_pages INTEGER NOT NULL DEFAULT 0;
+  `,
 ]

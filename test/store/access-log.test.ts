@@ -67,7 +67,7 @@ describe('access log', () => {
     expect(rows()).toBeLessThan(301)
   })
 
-  test('the table is bounded in rows whatever the traffic', () => {
+  test("each peer's rows are bounded; one peer's traffic never evicts another's entries", () => {
     store.close()
     // The store module itself, with a small cap, on the same file.
     const db = openDatabase(t.path)
@@ -76,9 +76,13 @@ describe('access log', () => {
       clock: t.clock,
       write: <T>(fn: () => T) => db.transaction(fn).immediate(),
     } as unknown as Parameters<typeof recordServedPage>[0]
-    for (let i = 0; i < 2000; i++) recordServedPage(ctx, PEER_A, [{ id: `x${i}`, deleted: true }], ['*'], { maxRows: 500 })
-    const n = (db.query('SELECT count(*) AS n FROM access_log').get() as { n: number }).n
+    for (let i = 0; i < 3; i++) recordServedPage(ctx, PEER_B, [{ id: `quiet${i}`, deleted: true }], ['*'], { maxRowsPerPeer: 500 })
+    for (let i = 0; i < 2000; i++) recordServedPage(ctx, PEER_A, [{ id: `x${i}`, deleted: true }], ['*'], { maxRowsPerPeer: 500 })
+    const count = (peer: string) => (db.query('SELECT count(*) AS n FROM access_log WHERE peer_id = ?').get(peer) as { n: number }).n
+    const [a, b] = [count(PEER_A), count(PEER_B)]
     db.close()
-    expect(n).toBeLessThanOrEqual(500 + 256)
+    expect(a).toBeGreaterThanOrEqual(500)
+    expect(a).toBeLessThanOrEqual(500 + 256)
+    expect(b).toBe(3)
   })
 })
