@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { homePaths, openHome } from '../identity'
 import { checkAdvertiseReach, isWildcardHost, parseListen, type PodConfig } from '../config'
 import { localHttpUrl } from '../lib/http-url'
-import { formatMode, looseDbFiles } from '../store'
+import { formatMode, looseDbFiles, unscannedCount } from '../store'
 import { createLogger } from '../lib/log'
 import { answer, configuredUrl, homeRoot, podClient, portOverride, type GlobalFlags } from './context'
 import { printJson } from './with-pod'
@@ -66,6 +66,8 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
     checks.push(await portCheck(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port)))
   }
 
+  checks.push(scanCheck(paths.db, running))
+
   const rv = home.config.rendezvous
   checks.push(advertiseCheck(home.config, flags, rv ? status?.rendezvous?.advertised_url || null : null, rv !== null))
   if (!rv) checks.push({ name: 'rendezvous', ok: true, detail: 'not configured (peers need direct URLs)' })
@@ -119,6 +121,25 @@ function dbCheck(path: string): Check {
   } catch (err) {
     return { name: 'database', ok: false, detail: `${path}: ${(err as Error).message}` }
   }
+}
+
+/** Memories no credential scan has read yet: the pod scans them once, in the background. */
+function scanCheck(path: string, running: boolean): Check {
+  if (!existsSync(path)) return { name: 'scan', ok: true, detail: 'no memories yet' }
+  let left: number
+  try {
+    const db = openSqlite(path, { readonly: true })
+    try {
+      left = unscannedCount(db)
+    } finally {
+      db.close()
+    }
+  } catch {
+    return { name: 'scan', ok: true, detail: 'not known yet: the pod brings pod.db up to date at its next start, then scans' }
+  }
+  if (left === 0) return { name: 'scan', ok: true, detail: 'every public memory has been scanned for credentials' }
+  const when = running ? 'the running pod is scanning them now (progress: op=secret_scan in its log)' : 'the pod scans them when it starts'
+  return { name: 'scan', ok: true, detail: `${left} public memories not scanned for credentials yet; ${when}` }
 }
 
 function dbModeCheck(path: string): Check {

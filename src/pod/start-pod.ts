@@ -188,8 +188,10 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     if (opts.autoSync !== false) loop.start()
     // Memories made public at open (a prefix added) wait for the credential scan before peers see them.
     const settling = new AbortController()
+    // Then, once, memories no scan has read yet (written before the scan existed).
     const settled = store
       .settleUnscanned(settling.signal)
+      .then(() => store.scanBackfill(settling.signal))
       .catch((err) => log.warn({ op: 'secret_scan', err: 'scan_failed', msg: err instanceof Error ? err.message : String(err) }))
     cleanup.unshift(() => {
       settling.abort()

@@ -30,6 +30,8 @@ export interface MemoryRow {
   origin_id: string | null
   /** 0 clear, 1 held (looked like a credential), 2 not scanned yet; see secret-scan.ts. */
   held: number
+  /** 1 once the credential scan read this label and content; 0: never (scan-backfill.ts catches up). */
+  scanned: number
 }
 
 export interface StoreContext {

@@ -44,6 +44,8 @@ interface PreparedMemory {
   eligible: boolean
   /** 1 when the scanner found a credential (then never eligible). */
   held: number
+  /** 1 once the credential scan has read label and content (see scan-backfill.ts). */
+  scanned: number
   warning?: string
   created_at: string
   updated_at: string
@@ -57,14 +59,14 @@ function prepare(ctx: StoreContext, input: RememberInput, held = 0): PreparedMem
   const { created_at, updated_at } = checkTimestamps(input ?? {}, nowMs)
   // The id is from now, not created_at: ids and seq both follow insertion order.
   const id = uuidv7(nowMs)
-  return { id, label, plaintext, ...seal(ctx, id, label, plaintext, held), held, created_at, updated_at }
+  return { id, label, plaintext, ...seal(ctx, id, label, plaintext, held), held, scanned: 0, created_at, updated_at }
 }
 
 /** Scans a prepared public memory; a credential makes it held (and so not eligible). */
 async function scanPrepared(m: PreparedMemory): Promise<PreparedMemory> {
   if (m.encrypted) return m // private content never leaves the pod: nothing to hold back
   const findings = await scanMemory(m.label, m.plaintext)
-  return findings.length === 0 ? m : { ...m, held: 1, eligible: false, warning: heldWarning(findings) }
+  return findings.length === 0 ? { ...m, scanned: 1 } : { ...m, held: 1, scanned: 1, eligible: false, warning: heldWarning(findings) }
 }
 
 /** Inserts one prepared memory with its full-text row; call inside ctx.write(). */
@@ -72,10 +74,12 @@ function insert(ctx: StoreContext, m: PreparedMemory): RememberResult {
   const seq = ctx.nextSeq()
   const { pk } = ctx.db
     .query(
-      `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq, held)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
+      `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq, held, scanned)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
     )
-    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.created_at, m.updated_at, seq, m.eligible ? 1 : 0, m.eligible ? seq : null, m.held) as { pk: number }
+    .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.created_at, m.updated_at, seq, m.eligible ? 1 : 0, m.eligible ? seq : null, m.held, m.scanned) as {
+    pk: number
+  }
   ctx.index(pk, m.label, m.plaintext, m.encrypted)
   return { id: m.id, label: m.label, encrypted: m.encrypted, held: m.held !== 0, ...(m.warning ? { warning: m.warning } : {}) }
 }
@@ -137,14 +141,15 @@ export function update(ctx: StoreContext, id: string, patch: { label?: string; c
 
 /**
  * update(), refusing to write ('stale') when the label and content the write would store are not
- * `opts.scanned`: a credential verdict (`held`) reached on text read before an await belongs to
- * that text only, and is checked against the row inside the write transaction.
+ * `opts.basis`: a credential verdict (`held`) reached on text read before an await belongs to
+ * that text only, and is checked against the row inside the write transaction. `scannedAll`:
+ * the verdict read label and content both (the row counts as scanned from now on).
  */
 export function updateIfUnchanged(
   ctx: StoreContext,
   id: string,
   patch: { label?: string; content?: string },
-  opts: { held?: boolean; scanned?: { label: string; content: string } } = {},
+  opts: { held?: boolean; basis?: { label: string; content: string }; scannedAll?: boolean } = {},
 ): Memory | null | 'stale' {
   if (patch?.label === undefined && patch?.content === undefined) throw new BadInput('nothing to update: give a label, content or both')
   const newLabel = patch.label === undefined ? undefined : checkLabel(patch.label)
@@ -157,7 +162,9 @@ export function updateIfUnchanged(
     }
     const label = newLabel ?? row.label
     const content = newContent ?? ctx.toMemory(row).content
-    if (opts.scanned && (opts.scanned.label !== label || opts.scanned.content !== content)) return 'stale'
+    if (opts.basis && (opts.basis.label !== label || opts.basis.content !== content)) return 'stale'
+    // New text, or text that was private until now, counts as unscanned unless this write scanned it.
+    const scanned = opts.scannedAll ? 1 : newContent === undefined && row.encrypted === 0 ? row.scanned : 0
     // The caller's scan verdict, else the row's own (a held memory stays held through edits).
     const held = opts.held === undefined ? row.held : opts.held ? 1 : 0
     const { encrypted, stored, eligible } = seal(ctx, id, label, content, held)
@@ -168,10 +175,10 @@ export function updateIfUnchanged(
     const feedSeq = eligible || isGateEligible(row, ctx.publicPrefixes) ? seq : row.feed_seq
     ctx.db
       .query(
-        `UPDATE memories SET label = ?, content = ?, encrypted = ?, updated_at = ?, seq = ?, shared = max(shared, ?), feed_seq = ?, held = ?
+        `UPDATE memories SET label = ?, content = ?, encrypted = ?, updated_at = ?, seq = ?, shared = max(shared, ?), feed_seq = ?, held = ?, scanned = ?
          WHERE pk = ?`,
       )
-      .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), seq, eligible ? 1 : 0, feedSeq, held, row.pk)
+      .run(label, stored, encrypted ? 1 : 0, ctx.nowIso(), seq, eligible ? 1 : 0, feedSeq, held, scanned, row.pk)
     ctx.unindex(row.pk)
     ctx.index(row.pk, label, content, encrypted)
     // Its plaintext may linger in full-text segments and the WAL: scrubbed at the next open.

@@ -161,4 +161,13 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE peer_state ADD COLUMN logged_pages INTEGER NOT NULL DEFAULT 0;
   `,
+
+  // v10: scanned = 1 once the credential scan has read a memory's label and content. Memories
+  // written before the scan existed, or before it read labels, have 0: scan-backfill.ts scans
+  // them once in the background. Held ones already have a verdict.
+  `
+  ALTER TABLE memories ADD COLUMN scanned INTEGER NOT NULL DEFAULT 0 CHECK (scanned IN (0, 1));
+  UPDATE memories SET scanned = 1 WHERE held = 1;
+  CREATE INDEX memories_unscanned ON memories (pk) WHERE scanned = 0 AND held = 0 AND origin_peer IS NULL AND deleted = 0 AND encrypted = 0;
+  `,
 ]

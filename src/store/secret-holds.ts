@@ -47,7 +47,8 @@ export async function updateScanned(
     const nextContent = content ?? ctx.toMemory(row).content
     let findings: SecretFinding[]
     let held: boolean | undefined
-    if (content !== undefined || row.encrypted === 1 || row.held === 2) {
+    const scanAll = content !== undefined || row.encrypted === 1 || row.held === 2 || row.scanned === 0
+    if (scanAll) {
       findings = await scanMemory(nextLabel, nextContent)
       held = findings.length > 0
     } else if (label !== undefined && label !== row.label) {
@@ -56,7 +57,7 @@ export async function updateScanned(
     } else {
       return update(ctx, id, { label, content })
     }
-    const memory = updateIfUnchanged(ctx, id, { label, content }, { held, scanned: { label: nextLabel, content: nextContent } })
+    const memory = updateIfUnchanged(ctx, id, { label, content }, { held, basis: { label: nextLabel, content: nextContent }, scannedAll: scanAll })
     if (memory === 'stale') continue
     return memory && findings.length > 0 ? { ...memory, warning: heldWarning(findings) } : memory
   }
@@ -118,9 +119,12 @@ export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: 
         const row = ctx.db.query('SELECT * FROM memories WHERE pk = ? AND held = 2 AND deleted = 0').get(scanned.pk) as MemoryRow | null
         if (!row || row.content !== scanned.content || row.label !== scanned.label) return
         if (findings.length > 0) {
-          ctx.db.query('UPDATE memories SET held = 1 WHERE pk = ?').run(row.pk)
+          ctx.db.query('UPDATE memories SET held = 1, scanned = 1 WHERE pk = ?').run(row.pk)
           out.held++
-        } else clearHold(ctx, row)
+        } else {
+          ctx.db.query('UPDATE memories SET scanned = 1 WHERE pk = ?').run(row.pk)
+          clearHold(ctx, row)
+        }
       })
       out.scanned++
     }

@@ -16,6 +16,7 @@ import { createGroupRemember, forget, get, list, remember, update } from './loca
 import { peerState, recordPull, recordServed } from './peer-state'
 import { accessLog, recordServedPage, servedScope } from './access-log'
 import { heldCount, listHeld, release, settleUnscanned, updateScanned } from './secret-holds'
+import { scanBackfill } from './scan-backfill'
 import { reconcilePrefixes } from './prefix-change'
 import { recall } from './recall'
 import { scrubIfPending } from './scrub'
@@ -91,6 +92,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     heldCount: () => heldCount(ctx),
     release: (id) => release(ctx, id),
     settleUnscanned: (signal) => settleUnscanned(ctx, opts.log, signal),
+    scanBackfill: (signal) => scanBackfill(ctx, opts.log, signal),
     audience: (ids, scopes) => audience(ctx, ids, scopes),
     get: (id) => get(ctx, id),
     list: (o) => list(ctx, o ?? {}),

@@ -135,6 +135,11 @@ export interface Store {
   /** Scans memories made public at open and not scanned yet; resolves when done. */
   settleUnscanned(signal?: AbortSignal): Promise<{ scanned: number; held: number }>
   /**
+   * Scans, once and in the background, memories that no credential scan has read (written before
+   * the scan existed); holds what looks like a credential. Progress in the log. Resolves when done.
+   */
+  scanBackfill(signal?: AbortSignal): Promise<{ scanned: number; held: number }>
+  /**
    * For each id, the peers (of `scopes`: peer id → the scope it asks with) whose pull would
    * receive the memory in full now: the change feed's own per-row decision.
    */

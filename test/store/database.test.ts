@@ -67,7 +67,7 @@ describe('openDatabase', () => {
       { id: 'm2', feed_seq: 2 },
     ])
     const indexes = (db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'memories_%'").all() as { name: string }[]).map((r) => r.name)
-    expect(indexes.sort()).toEqual(['memories_copies', 'memories_feed', 'memories_held', 'memories_own', 'memories_own_label'])
+    expect(indexes.sort()).toEqual(['memories_copies', 'memories_feed', 'memories_held', 'memories_own', 'memories_own_label', 'memories_unscanned'])
     db.close()
   })
 
