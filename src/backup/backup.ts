@@ -1,8 +1,9 @@
 /**
  * `mazemaker backup`: one file holding a consistent snapshot of pod.db (taken while the pod
  * runs, with VACUUM INTO) and the home's key and config files, as a gzipped tar encrypted with
- * age under a passphrase (scrypt recipient). A manifest with each file's SHA-256 goes last, so
- * restore can prove it got every byte. The output is created 0600 and appears atomically.
+ * age under a passphrase (scrypt recipient). A manifest with each file's size and SHA-256 goes
+ * first, so restore checks sizes before it writes anything and can prove it got every byte. The
+ * output is created 0600 and appears atomically.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -50,15 +51,44 @@ export function checkPassphrase(passphrase: string): string {
   return passphrase
 }
 
-/** Tar stream of `files` (name → absolute path) plus the manifest, hashing as it reads. */
+/** Size and SHA-256 of a file, read in chunks. */
+async function digest(path: string): Promise<{ size: number; sha256: string }> {
+  const fh = await open(path, 'r')
+  try {
+    const hash = createHash('sha256')
+    let size = 0
+    const buf = new Uint8Array(READ_CHUNK)
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, size)
+      if (bytesRead === 0) break
+      hash.update(buf.subarray(0, bytesRead))
+      size += bytesRead
+    }
+    return { size, sha256: hash.digest('hex') }
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Tar stream of the manifest, then `files` (name → absolute path of a copy nobody changes). The
+ * manifest goes first so that restore knows every entry's size before it writes a byte of any
+ * (and can refuse an archive that would not fit, or that lies about a size). Each file is hashed
+ * again as it is streamed and must match what the manifest says.
+ */
 function tarStream(files: [string, string][], podId: string, now: Date, onBytes?: (read: number) => void): ReadableStream<Uint8Array> {
   async function* generate(): AsyncGenerator<Uint8Array> {
     const manifest: Manifest = { format: BACKUP_FORMAT, version: BACKUP_VERSION, pod_id: podId, created_at: now.toISOString(), files: [] }
+    for (const [name, path] of files) manifest.files.push({ name, ...(await digest(path)) })
     const mtime = now.getTime() / 1000
-    for (const [name, path] of files) {
+    const text = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n')
+    yield tarHeader({ name: MANIFEST_ENTRY, size: text.length, mode: 0o600, mtimeSeconds: mtime })
+    yield text
+    yield tarPadding(text.length)
+    for (const [i, [name, path]] of files.entries()) {
+      const { size, sha256 } = manifest.files[i]!
       const fh = await open(path, 'r')
       try {
-        const size = (await fh.stat()).size
         yield tarHeader({ name, size, mode: 0o600, mtimeSeconds: mtime })
         const hash = createHash('sha256')
         let done = 0
@@ -72,16 +102,12 @@ function tarStream(files: [string, string][], podId: string, now: Date, onBytes?
           onBytes?.(bytesRead)
           yield chunk
         }
+        if (hash.digest('hex') !== sha256) throw new PodError('backup_failed', `${path} changed while it was being read`)
         yield tarPadding(size)
-        manifest.files.push({ name, size, sha256: hash.digest('hex') })
       } finally {
         await fh.close()
       }
     }
-    const text = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n')
-    yield tarHeader({ name: MANIFEST_ENTRY, size: text.length, mode: 0o600, mtimeSeconds: mtime })
-    yield text
-    yield tarPadding(text.length)
     yield tarEnd()
   }
   const it = generate()

@@ -69,12 +69,22 @@ export interface TarSink {
  * Checks each header's checksum; anything but a regular file is refused.
  */
 export async function readTar(stream: ReadableStream<Uint8Array>, open: (e: TarEntry) => TarSink | Promise<TarSink>): Promise<void> {
+  const reader = stream.getReader()
+  try {
+    await readEntries(reader, open)
+  } catch (err) {
+    // A refused entry stops the whole pipe (file, decryption, gunzip), not just this reader.
+    await reader.cancel().catch(() => undefined)
+    throw err
+  }
+}
+
+async function readEntries(reader: ReadableStreamDefaultReader<Uint8Array>, open: (e: TarEntry) => TarSink | Promise<TarSink>): Promise<void> {
   let buf: Uint8Array = new Uint8Array(0)
   let sink: TarSink | null = null
   let left = 0 // data bytes of the current entry still to come
   let pad = 0 // padding bytes after it
   let ended = false
-  const reader = stream.getReader()
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break

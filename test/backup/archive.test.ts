@@ -1,13 +1,14 @@
 /** The backup archive: tar round trip, and a hostile archive that names paths outside the home. */
 import { afterEach, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Encrypter } from 'age-encryption'
-import { restoreBackup } from '../../src/backup'
+import { Decrypter, Encrypter } from 'age-encryption'
+import { createBackup, restoreBackup } from '../../src/backup'
 import { gzip } from '../../src/backup/backup'
 import { isBackupEntry } from '../../src/backup/home-files'
 import { readTar, tarEnd, tarHeader, tarPadding } from '../../src/backup/tar'
+import { inProcessPod } from '../helpers/in-process-pod'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -81,3 +82,49 @@ test('restore refuses an archive holding a path outside the allow-list and write
   expect(existsSync(join(dir, 'escaped.txt'))).toBe(false)
   expect(readdirSync(dir)).toEqual(['evil.age'])
 })
+
+test('a backup whose manifest comes last (as backups were first made) is read once for its manifest, then restored whole', async () => {
+  const pod = await inProcessPod()
+  await pod.pod.store.rememberGrouped({ label: 'public:kept', content: 'restored from an old backup' })
+  await pod.pod.close() // the home stays, for the backup
+  const dir = mkdtempSync(join(tmpdir(), 'mzm-old-backup-'))
+  dirs.push(dir, pod.home)
+  const pass = 'old backups still restore'
+  const current = join(dir, 'current.age')
+  await createBackup({ home: pod.home, out: current, passphrase: pass, scryptWorkFactor: 10 })
+
+  // Re-pack it with the manifest last.
+  const d = new Decrypter()
+  d.addPassphrase(pass)
+  const plain = (await d.decrypt(readFileSync(current))) as Uint8Array
+  const tar = new Uint8Array(
+    await new Response(new Blob([plain as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer(),
+  )
+  const entries: [string, Uint8Array][] = []
+  await readTar(chunked(tar, 4096), (e) => {
+    const parts: Uint8Array[] = []
+    return { write: (c) => void parts.push(c.slice()), end: () => void entries.push([e.name, Buffer.concat(parts)]) }
+  })
+  expect(entries[0]![0]).toBe('mazemaker-backup.json') // what backup writes now
+  const reordered = [...entries.slice(1), entries[0]!]
+  const parts: Uint8Array[] = []
+  for (const [name, data] of reordered) parts.push(tarHeader({ name, size: data.length, mode: 0o600, mtimeSeconds: 0 }), data, tarPadding(data.length))
+  parts.push(tarEnd())
+  const gz = new Uint8Array(await new Response(chunked(Buffer.concat(parts), 65536).pipeThrough(gzip())).arrayBuffer())
+  const e = new Encrypter()
+  e.setScryptWorkFactor(10)
+  e.setPassphrase(pass)
+  const old = join(dir, 'old.age')
+  writeFileSync(old, await e.encrypt(gz))
+
+  const restored = await restoreBackup({ file: old, home: join(dir, 'home'), passphrase: pass })
+  expect(restored.files.sort()).toEqual(
+    entries
+      .map(([n]) => n)
+      .filter((n) => n !== 'mazemaker-backup.json')
+      .sort(),
+  )
+  const again = await inProcessPod({ home: join(dir, 'home') })
+  expect(again.pod.store.list({ prefix: 'public:' }).memories.map((m) => m.content)).toEqual(['restored from an old backup'])
+  await again.close()
+}, 60_000)
