@@ -13,6 +13,7 @@ import { answer, configuredUrl, homeRoot, podClient, portOverride, type GlobalFl
 import { printJson } from './with-pod'
 import { openSqlite, serve } from '../runtime'
 import { visible } from '../lib/visible'
+import { diskSpace, formatBytes, type DiskSpace } from '../lib/disk-space'
 
 interface Check {
   name: string
@@ -46,6 +47,7 @@ async function runChecks(flags: GlobalFlags): Promise<Check[]> {
     return [{ name: 'home', ok: false, detail: (err as Error).message }]
   }
   const paths = homePaths(root)
+  checks.push(diskCheck(root))
   checks.push(dbModeCheck(paths.db))
   checks.push(dbCheck(paths.db))
   const peers = home.peers.list()
@@ -121,6 +123,23 @@ function dbCheck(path: string): Check {
   } catch (err) {
     return { name: 'database', ok: false, detail: `${path}: ${(err as Error).message}` }
   }
+}
+
+/** Below this much free space (or 5 % of a small filesystem) writes are about to fail: a FAIL. */
+const LOW_DISK_BYTES = 64 * 1024 * 1024
+
+function diskCheck(root: string): Check {
+  let space: DiskSpace
+  try {
+    space = diskSpace(root)
+  } catch (err) {
+    return { name: 'disk', ok: false, detail: `cannot read the free space of ${root}: ${(err as Error).message}` }
+  }
+  const where = space.path === root ? root : `${space.path} (holding ${root})`
+  const low = Math.min(LOW_DISK_BYTES, space.total_bytes / 20)
+  return space.free_bytes < low
+    ? { name: 'disk', ok: false, detail: `${where}: only ${formatBytes(space.free_bytes)} free; writes will be refused (disk_full) until you free some space` }
+    : { name: 'disk', ok: true, detail: `${where}: ${formatBytes(space.free_bytes)} free of ${formatBytes(space.total_bytes)}` }
 }
 
 /** Memories no credential scan has read yet: the pod scans them once, in the background. */

@@ -12,6 +12,7 @@ import { corsMiddleware } from './cors'
 import { createPanelRoutes } from './panel'
 import type { AppDeps } from './deps'
 import { createErrorHandler, notFound } from './errors'
+import { asDiskFull, diskSpace, type DiskSpace } from '../lib/disk-space'
 import { mcpRoutes } from '../mcp/http-route'
 import { memoryRoutes } from './memories'
 import { identityRoute, peerAdminRoutes } from './peer-admin'
@@ -42,7 +43,7 @@ export function serverBodyLimitBytes(maxContentBytes: number): number {
 
 export function createApp(deps: AppDeps) {
   const app = new Hono()
-  app.onError(createErrorHandler(deps.log))
+  app.onError(createErrorHandler(deps.log, 'pod', (err) => asDiskFull(err, deps.homeDir)))
   app.notFound(notFound)
 
   app.use(async function timeRequest(c, next) {
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps) {
         url: deps.panelUrl(),
         peers: deps.peersOverview().summary,
         rendezvous: deps.rendezvousState(),
+        disk: homeDisk(deps.homeDir),
       }),
     )
     .get('/metrics', (c) => c.text(deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
@@ -106,3 +108,12 @@ export function createApp(deps: AppDeps) {
 
 /** The pod's routes with their inputs and answers: `hc<AppType>` (src/cli/context.ts) derives the CLI's client from it. */
 export type AppType = ReturnType<typeof createApp>
+
+/** Free space where the home lives, for GET /status (the panel and doctor show it); null if unknown. */
+function homeDisk(dir: string): DiskSpace | null {
+  try {
+    return diskSpace(dir)
+  } catch {
+    return null
+  }
+}

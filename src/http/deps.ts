@@ -21,6 +21,8 @@ export interface AppShellDeps {
   identity: Pick<Identity, 'podId' | 'name' | 'checkAdminToken'>
   store: Store
   log: Logger
+  /** The pod's home directory: a full disk is reported, and its free space shown, for its filesystem. */
+  homeDir: string
   version: string
   /** pod.toml `public_prefixes` and `max_content_bytes` (MCP tells agents both; the body limit follows the second). */
   publicPrefixes: readonly string[]

@@ -23,6 +23,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   bad_seal: 400,
   rate_limited: 429,
   bad_home: 500,
+  // A write refused for lack of space (src/lib/disk-space.ts): WebDAV's Insufficient Storage.
+  disk_full: 507,
   // The rendezvous's own refusals (src/rendezvous/app.ts).
   bad_proof: 401,
   too_many_ids: 429,
@@ -35,11 +37,14 @@ export function errorBody(code: string, message: string, issues?: string[]) {
 }
 
 /**
- * `service` names whose log an internal error points to ("pod", "rendezvous").
+ * `service` names whose log an internal error points to ("pod", "rendezvous"); `translate` may turn
+ * an error that is not one of ours into one (a full disk into DiskFull).
  * @example app.onError(createErrorHandler(log, 'rendezvous'))
  */
-export function createErrorHandler(log: Logger, service = 'pod') {
-  return function onError(err: Error, c: Context): Response {
+export function createErrorHandler(log: Logger, service = 'pod', translate: (err: Error) => unknown = (err) => err) {
+  return function onError(thrown: Error, c: Context): Response {
+    // e.g. a raw ENOSPC from a file write, as the typed error it stands for.
+    const err = translate(thrown) as Error
     if (err instanceof PodError) {
       const status = STATUS_BY_CODE[err.code] ?? 500
       const issues = err instanceof BadInput ? err.issues : undefined

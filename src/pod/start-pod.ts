@@ -136,6 +136,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       identity,
       peers,
       store,
+      homeDir: paths.root,
       log,
       clock,
       version: VERSION,

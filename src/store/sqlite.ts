@@ -25,6 +25,8 @@ import { acceptDeletes, applyRemote, countPeerCopies, purgePeer, resetScope } fr
 import type { Store, StoreStats } from './types'
 import { createVault } from './vault'
 import { createCommitJournal } from './commit-journal'
+import { reportingDiskFull } from './disk-full'
+import { dirname, resolve } from 'node:path'
 
 export interface OpenStoreOptions {
   /** pod.db path (created 0600 if missing), or ':memory:' */
@@ -83,7 +85,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   ctx.afterCommit = () => journal.drain()
   const rememberGrouped = createGroupRemember(ctx)
 
-  return {
+  const store: Store = {
     remember: (input, o) => remember(ctx, input, o),
     rememberGrouped,
     update: (id, patch, o) => update(ctx, id, patch, o),
@@ -130,6 +132,8 @@ export function openStore(opts: OpenStoreOptions): Store {
       }
     },
   }
+  // ':memory:' has no disk to fill.
+  return opts.path === ':memory:' ? store : reportingDiskFull(store, dirname(resolve(opts.path)))
 }
 
 function stats(ctx: StoreContext): StoreStats {
