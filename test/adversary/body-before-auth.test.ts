@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import type { PodProcess } from '../helpers/pod-process'
 import { buildSyncRequest, memoryOf, SEALED_TYPE, newKeyPair, pairKey, sendSyncRequest, signBearer, type KeyPair, type PodTarget } from './_contract'
 import { pairedCaller, spawn, stopPods } from './_fixture'
-import { rawRequest, within, type RawRequest } from './_raw-http'
+import { rawRequest, within, type RawRequest } from '../helpers/raw-http'
 
 const MiB = 1024 * 1024
 const SYNC_CAP = 16 * 1024

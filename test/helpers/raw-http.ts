@@ -1,23 +1,92 @@
 /**
- * Raw HTTP/1.1 over a TCP socket, for tests about what a server does before a body has arrived:
- * fetch() will not show whether an answer came while the request body was still being sent.
+ * The tests' one raw HTTP/1.1 client, over node:net: it sends headers first and the body only
+ * when told (or never), so a test can see whether a server answers before reading a body, and
+ * hold many half-sent bodies open at once. fetch() cannot do either. It imports nothing from
+ * src/, so the contract-only tests in test/adversary may use it too.
  */
 import { connect, type Socket } from 'node:net'
 
-export interface PartialRequest {
-  /** The status of the answer, which must come while the body is still incomplete. */
-  status: Promise<number>
-  /** Body bytes written so far. */
+export interface RawRequest {
+  socket: Socket
+  /** Resolves with the status line's code once the pod answers (null if it closed first). */
+  status: Promise<number | null>
+  /** Everything the pod has sent back so far. */
+  received(): string
+  /** Writes `bytes` of body (chunked framing if the request is chunked), respecting backpressure. */
+  sendBody(bytes: number, chunkBytes?: number): Promise<number>
+  /** Bytes of body written so far. */
   sent(): number
   close(): void
 }
 
+/** Opens a connection to `baseUrl` and sends the request line and headers only. */
+export async function rawRequest(baseUrl: string, method: string, path: string, headers: Record<string, string>): Promise<RawRequest> {
+  const url = new URL(baseUrl)
+  const socket = connect({ host: url.hostname, port: Number(url.port) })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.on('error', () => undefined) // the pod may reset a connection it refused
+  const chunked = (headers['transfer-encoding'] ?? '').toLowerCase() === 'chunked'
+  let text = ''
+  let sent = 0
+  let closed = false
+  let answered = false
+  const status = new Promise<number | null>((resolve) => {
+    socket.on('data', (d) => {
+      text += d.toString('latin1')
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
+      if (m) {
+        answered = true
+        resolve(Number(m[1]))
+      }
+    })
+    socket.on('close', () => {
+      closed = true
+      resolve(null)
+    })
+  })
+  const head = [`${method} ${path} HTTP/1.1`, `host: ${url.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n')
+  socket.write(head)
+  return {
+    socket,
+    status,
+    received: () => text,
+    sent: () => sent,
+    async sendBody(bytes, chunkBytes = 64 * 1024) {
+      const chunk = Buffer.alloc(chunkBytes, 0x61)
+      let left = bytes
+      while (left > 0 && !closed && !answered && !socket.destroyed) {
+        const n = Math.min(left, chunkBytes)
+        const piece = chunk.subarray(0, n)
+        const framed = chunked ? Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece
+        const ok = socket.write(framed)
+        sent += n
+        left -= n
+        if (!ok) {
+          const drained = await Promise.race([
+            new Promise<boolean>((r) => socket.once('drain', () => r(true))),
+            new Promise<boolean>((r) => socket.once('close', () => r(false))),
+            status.then(() => false),
+          ])
+          if (!drained) break
+        }
+      }
+      return sent
+    },
+    close() {
+      socket.destroy()
+    },
+  }
+}
+
 /**
- * Sends the head and `firstBytes` of a body that is declared (Content-Length) or chunked to be
- * `declaredBytes` long, then sends nothing more: a server that waits for the whole body never
- * answers. Resolves `status` from the answer's status line.
+ * Sends the head of a request whose body is declared (Content-Length) or chunked to be
+ * `declaredBytes` long, then `firstBytes` of it, and nothing more: a server that waits for the
+ * whole body never answers. Content-Type is application/json unless `headers` names one.
  */
-export function sendPartial(opts: {
+export async function sendPartial(opts: {
   url: string
   method?: string
   path: string
@@ -25,33 +94,18 @@ export function sendPartial(opts: {
   declaredBytes: number
   firstBytes: number
   chunked?: boolean
-}): PartialRequest {
-  const u = new URL(opts.url)
-  const sock: Socket = connect(Number(u.port), u.hostname)
-  let sent = 0
-  let answer = ''
-  const status = new Promise<number>((resolve, reject) => {
-    sock.on('error', reject)
-    sock.on('data', (d) => {
-      answer += d.toString('latin1')
-      const m = /^HTTP\/1\.1 (\d{3}) /.exec(answer)
-      if (m) resolve(Number(m[1]))
-    })
-    sock.on('close', () => reject(new Error(`connection closed without an answer: ${JSON.stringify(answer.slice(0, 200))}`)))
-  })
-  status.catch(() => {})
-  sock.on('connect', () => {
-    const lines = [`${opts.method ?? 'POST'} ${opts.path} HTTP/1.1`, `Host: ${u.host}`]
-    // application/json unless the caller names its own type (a sealed /peer/sync body).
-    if (!Object.keys(opts.headers ?? {}).some((k) => k.toLowerCase() === 'content-type')) lines.push('Content-Type: application/json')
-    for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`${k}: ${v}`)
-    lines.push(opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${opts.declaredBytes}`)
-    sock.write(`${lines.join('\r\n')}\r\n\r\n`)
-    const piece = Buffer.alloc(opts.firstBytes, 0x61)
-    if (opts.chunked) sock.write(`${piece.length.toString(16)}\r\n`)
-    sock.write(piece)
-    if (opts.chunked) sock.write('\r\n')
-    sent = piece.length
-  })
-  return { status, sent: () => sent, close: () => sock.destroy() }
+}): Promise<RawRequest> {
+  const headers: Record<string, string> = {}
+  if (!Object.keys(opts.headers ?? {}).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json'
+  Object.assign(headers, opts.headers)
+  if (opts.chunked) headers['transfer-encoding'] = 'chunked'
+  else headers['content-length'] = String(opts.declaredBytes)
+  const req = await rawRequest(opts.url, opts.method ?? 'POST', opts.path, headers)
+  await req.sendBody(opts.firstBytes)
+  return req
+}
+
+/** Resolves with the value or with `fallback` after `ms`. */
+export function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  return Promise.race([p, new Promise<F>((r) => setTimeout(() => r(fallback), ms))])
 }

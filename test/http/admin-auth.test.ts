@@ -52,7 +52,7 @@ describe('the admin token comes before any body', () => {
   for (const [method, path] of routes) {
     for (const chunked of [false, true]) {
       test(`${method} ${path}: an unauthenticated 1 MiB ${chunked ? 'chunked' : 'declared'} body is refused (401) before it has arrived`, async () => {
-        const req = sendPartial({ url: pod.url, method, path, headers: { authorization: 'Bearer wrong' }, declaredBytes: MiB, firstBytes: 4096, chunked })
+        const req = await sendPartial({ url: pod.url, method, path, headers: { authorization: 'Bearer wrong' }, declaredBytes: MiB, firstBytes: 4096, chunked })
         try {
           expect(await req.status).toBe(401)
         } finally {
