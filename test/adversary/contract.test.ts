@@ -4,6 +4,8 @@
  * these pass, a refusal seen in the attack tests is the pod's decision, not our wire mistake.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { join, relative, sep } from 'node:path'
+import { reachableFrom, sourceFiles } from '../helpers/import-graph'
 import { cleanup, type PodProcess } from '../helpers/pod-process'
 import { entry, newKeyPair, page, syncCall, type ServedPeer } from './_contract'
 import { copiesOf, pairedCaller, pairedServer, peerRow, spawn, syncNow } from './_fixture'
@@ -64,14 +66,21 @@ describe('contract-level served pod', () => {
 })
 
 describe('independence', () => {
-  test('no adversary file imports from src/ (it is written from the contract alone)', async () => {
+  test('no adversary file reaches src/, not even through a helper (it is written from the contract alone)', () => {
     const dir = import.meta.dir
-    const files = [...new Bun.Glob('*.ts').scanSync(dir)]
+    const files = sourceFiles(dir)
     expect(files.length).toBeGreaterThan(2)
-    for (const f of files) {
-      const text = await Bun.file(`${dir}/${f}`).text()
-      const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!)
-      expect({ file: f, src: specifiers.filter((s) => /(^|\/)src(\/|$)/.test(s)) }).toEqual({ file: f, src: [] })
+    const src = join(dir, '..', '..', 'src') + sep
+    for (const file of files) {
+      const reached = [...reachableFrom([file])].filter((f) => f.startsWith(src))
+      expect({ file: relative(dir, file), reaches: reached.map((f) => relative(dir, f)) }).toEqual({ file: relative(dir, file), reaches: [] })
     }
+  })
+
+  test('the guard follows imports through helpers: a helper that imports src/ is caught', () => {
+    // test/helpers/in-process-pod.ts imports src/pod: anything importing it reaches src/.
+    const helper = join(import.meta.dir, '..', 'helpers', 'in-process-pod.ts')
+    const src = join(import.meta.dir, '..', '..', 'src') + sep
+    expect([...reachableFrom([helper])].some((f) => f.startsWith(src))).toBe(true)
   })
 })
