@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { HomeError } from '../../src/lib/errors'
 import { homePaths, lockHome } from '../../src/identity'
@@ -51,19 +51,38 @@ test('a stale lock (dead pid) is replaced', async () => {
   lock.release()
 })
 
+/** The lock file now names this process (pid and start), and no stale copy was left beside it. */
+function expectOurs(p: ReturnType<typeof paths>, stale: string) {
+  const [pid, start] = readFileSync(p.lock, 'utf8').split('\n')
+  expect(pid).toBe(String(process.pid))
+  expect(start).not.toBe(stale.split('\n')[1])
+  // The same start a lock taken on an empty home records for this process.
+  const fresh = paths()
+  const ours = lockHome(fresh)
+  expect(start).toBe(readFileSync(fresh.lock, 'utf8').split('\n')[1])
+  ours.release()
+  expect(readdirSync(p.root).filter((f) => f.startsWith('pod.lock'))).toEqual(['pod.lock'])
+}
+
 test('a lock whose pid was reused by another process is stale', () => {
   const p = paths()
   // Our own pid but another process start: e.g. pid 1 of a restarted container.
-  writeFileSync(p.lock, `${process.pid}\nsome-other-boot:12345\n`)
+  const stale = `${process.pid}\nsome-other-boot:12345\n`
+  writeFileSync(p.lock, stale)
   const lock = lockHome(p)
+  expectOurs(p, stale)
   lock.release()
+  expect(existsSync(p.lock)).toBe(false)
 })
 
 test('empty or garbage lock files are stale', () => {
   const p = paths()
   for (const content of ['', 'not a pid\n']) {
     writeFileSync(p.lock, content)
-    lockHome(p).release()
+    const lock = lockHome(p)
+    expectOurs(p, content)
+    lock.release()
+    expect(existsSync(p.lock)).toBe(false)
   }
 })
 
