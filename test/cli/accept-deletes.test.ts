@@ -1,17 +1,11 @@
 /** `mazemaker peer accept-deletes <peer>`: applies a held mass delete through the running pod. */
-import { afterEach, expect, test } from 'bun:test'
-import { cleanup, runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { expect, test } from 'bun:test'
+import { runCli, spawnPod } from '../helpers/pod-process'
 import { pair, syncNow } from '../helpers/federation'
 
-let pods: PodProcess[] = []
-afterEach(async () => {
-  await cleanup(pods)
-  pods = []
-})
-
 test('a held mass delete: sync says held, accept-deletes applies it, the peer is ready again', async () => {
-  const [a, b] = [await spawnPod(), await spawnPod()]
-  pods.push(a, b)
+  await using a = await spawnPod()
+  await using b = await spawnPod()
   await pair(a, b)
   const ids: string[] = []
   for (let i = 0; i < 150; i++) ids.push((await a.api('POST', '/memories', { label: `public:m${i}`, content: `memory ${i}` })).body.id)

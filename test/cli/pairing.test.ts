@@ -4,15 +4,9 @@
  * with no --url pairs. Until the other side pastes, the peer is `awaiting-peer` (not `error`),
  * and the refusing pod lists and logs (once) the pod that tried to pull from it.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { cleanup, runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { expect, test } from 'bun:test'
+import { runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
 import { remember } from '../helpers/federation'
-
-let pods: PodProcess[] = []
-afterEach(async () => {
-  await cleanup(pods)
-  pods = []
-})
 
 async function cli(pod: PodProcess, ...args: string[]) {
   const res = await runCli([...args, '--home', pod.home])
@@ -26,8 +20,8 @@ async function handshakeOf(pod: PodProcess): Promise<string> {
 }
 
 test('one paste each way pairs two pods with no --url; one-sided is awaiting-peer and the other side sees who tried', async () => {
-  const [a, b] = [await spawnPod(), await spawnPod()]
-  pods.push(a, b)
+  await using a = await spawnPod()
+  await using b = await spawnPod()
   const idA = (await a.api('GET', '/peer/identity')).body.pod_id as string
   const idB = (await b.api('GET', '/peer/identity')).body.pod_id as string
 
@@ -120,8 +114,7 @@ test('peer add with no pod running: awaiting-peer, and no claim that anything is
 }, 30_000)
 
 test('advertise: list, add --first, remove, refusals; the handshake carries the list in order', async () => {
-  const a = await spawnPod()
-  pods.push(a)
+  await using a = await spawnPod()
   expect((await cli(a, 'advertise', 'add', 'https://alca.tail-foo.ts.net/')).code).toBe(0)
   expect((await cli(a, 'advertise', 'add', 'http://192.168.1.5:8765')).code).toBe(0)
   expect((await cli(a, 'advertise', 'add', 'https://alca.example.org/mzm', '--first')).code).toBe(0)
@@ -146,8 +139,7 @@ test('advertise: list, add --first, remove, refusals; the handshake carries the 
 }, 60_000)
 
 test('doctor: a pod that advertises only loopback fails loudly (it said ok before)', async () => {
-  const a = await spawnPod()
-  pods.push(a)
+  await using a = await spawnPod()
   const doctor = async () => {
     const res = await runCli(['doctor', '--json', '--home', a.home])
     return { code: res.code, check: (JSON.parse(res.stdout).checks as { name: string; ok: boolean; detail: string }[]).find((c) => c.name === 'advertise') }
@@ -188,8 +180,7 @@ test('advertise suggest: nothing for a loopback listener (and says what to do), 
 }, 30_000)
 
 test("advertise suggest speaks for the running pod's port; identity and GET /peer/advertise warn that the handshake carries no address", async () => {
-  const a = await spawnPod()
-  pods.push(a)
+  await using a = await spawnPod()
   const port = Number(new URL(a.url).port)
   const suggest = JSON.parse((await cli(a, 'advertise', 'suggest', '--json')).stdout) as { listen: string }
   expect(suggest.listen).toBe(`127.0.0.1:${port}`)

@@ -2,20 +2,14 @@
  * The sharing commands as an operator runs them (the real CLI, a subprocess, against a running
  * pod): remember warns about a credential, memory held / release, peer preview, peer log.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { cleanup, runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { expect, test } from 'bun:test'
+import { runCli, spawnPod } from '../helpers/pod-process'
 import { identityOf, pair, remember, syncNow } from '../helpers/federation'
 import { FAKE_SECRETS } from '../store/_fake-secrets'
 
-let pods: PodProcess[] = []
-afterEach(async () => {
-  await cleanup(pods)
-  pods = []
-})
-
 test('remember warns and holds; memory held lists; peer preview and log show what the peer gets and got; release lets it through', async () => {
-  const [a, b] = [await spawnPod(), await spawnPod()]
-  pods.push(a, b)
+  await using a = await spawnPod()
+  await using b = await spawnPod()
   await pair(a, b)
   const idB = (await identityOf(b)).pod_id
   const home = ['--home', a.home]
@@ -58,8 +52,8 @@ test('remember warns and holds; memory held lists; peer preview and log show wha
 }, 60_000)
 
 test('peer preview says what the peer’s scope leaves out ("3 auto: memories not in scope")', async () => {
-  const [a, b] = [await spawnPod(), await spawnPod()]
-  pods.push(a, b)
+  await using a = await spawnPod()
+  await using b = await spawnPod()
   // b pulls from a with a narrowed scope.
   await pair(a, b, { scope: 'public:*' })
   const idB = (await identityOf(b)).pod_id

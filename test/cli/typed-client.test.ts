@@ -5,24 +5,13 @@
  * unused and the type-check fails. The calls then run against an in-process pod, so the paths,
  * bodies and answers the types promise are the ones it serves.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { answer, inProcessClient, type Answer, type PodApi } from '../../src/cli/context'
 import { PodError } from '../../src/lib/errors'
 import { inProcessPod, type InProcessPod } from '../helpers/in-process-pod'
 
-let pods: InProcessPod[] = []
-afterEach(async () => {
-  for (const p of pods) await p.close()
-  pods = []
-})
-
-async function twoPods() {
-  const a = await inProcessPod()
-  pods.push(a)
-  const b = await inProcessPod()
-  pods.push(b)
-  return { a, b, api: inProcessClient({ home: a.home }, a.url).api }
-}
+/** The CLI's typed client of `pod`, over its TCP URL. */
+const clientOf = (pod: InProcessPod) => inProcessClient({ home: pod.home }, pod.url).api
 
 /** Never called: tsc checks it. Each `@ts-expect-error` is a call the routes' types must refuse. */
 export function typeChecks(api: PodApi, id: string) {
@@ -61,7 +50,8 @@ export function typeChecks(api: PodApi, id: string) {
 
 describe('the CLI client over the typed routes', () => {
   test('advertise: list, replace, and a refused body keeps the pod’s 400 shape', async () => {
-    const { api } = await twoPods()
+    await using a = await inProcessPod()
+    const api = clientOf(a)
     const before = await answer(api.peer.advertise.$get())
     expect(before.advertise).toEqual([])
     const after = await answer(api.peer.advertise.$put({ json: { advertise: ['https://alca.example.org'] } }))
@@ -73,7 +63,9 @@ describe('the CLI client over the typed routes', () => {
   })
 
   test('peer headers set, list, unset; peer test answers a typed report', async () => {
-    const { a, b, api } = await twoPods()
+    await using a = await inProcessPod()
+    await using b = await inProcessPod()
+    const api = clientOf(a)
     const hs = (await b.api('GET', '/peer/identity')).body.handshake_url as string
     const { peer } = await answer(api.peer.add.$post({ json: { handshake_url: hs, direct_url: b.url } }))
     const set = await answer(
@@ -85,8 +77,8 @@ describe('the CLI client over the typed routes', () => {
     const unset = await answer(api.peer.peers[':id'].headers[':name'].$delete({ param: { id: peer.id, name: 'cf-access-client-id' } }))
     expect(unset.headers).toEqual([])
     const again = answer(api.peer.peers[':id'].headers[':name'].$delete({ param: { id: peer.id, name: 'CF-Access-Client-Id' } }))
-    expect(again).rejects.toThrow(PodError)
-    await again.catch((e: PodError) => expect(e.code).toBe('not_found'))
+    await expect(again).rejects.toThrow(PodError)
+    await expect(again).rejects.toMatchObject({ code: 'not_found' })
 
     const report = await answer(api.peer.peers[':id'].test.$post({ param: { id: peer.id } }))
     expect(report.peer).toBe(peer.id)

@@ -9,7 +9,8 @@ import { memoryLogger } from '../../src/lib/log'
 import { type Pod, type StartPodOptions, startPod } from '../../src/pod'
 import { apiCall, type TestPod, tempHome } from './pod-process'
 
-export interface InProcessPod extends TestPod {
+/** `await using pod = await inProcessPod()` closes it and removes its home when the scope ends. */
+export interface InProcessPod extends TestPod, AsyncDisposable {
   pod: Pod
   /** A raw request to the app (any headers, any body, no token added). */
   request(path: string, init?: RequestInit): Promise<Response>
@@ -22,6 +23,10 @@ export async function inProcessPod(opts: Partial<StartPodOptions> = {}): Promise
   const log = memoryLogger()
   const pod = await startPod({ port: 0, host: '127.0.0.1', autoSync: false, heartbeat: false, log, ...opts, home })
   const token = () => readFileSync(pod.home.paths.adminToken, 'utf8').trim()
+  const close = async () => {
+    await pod.close()
+    rmSync(home, { recursive: true, force: true })
+  }
   return {
     pod,
     url: pod.url,
@@ -30,9 +35,28 @@ export async function inProcessPod(opts: Partial<StartPodOptions> = {}): Promise
     token,
     request: (path, init) => pod.request(path, init),
     api: (method, path, body) => apiCall((p, init) => pod.request(p, init), token(), method, path, body),
-    async close() {
-      await pod.close()
-      rmSync(home, { recursive: true, force: true })
-    },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/**
+ * startPod for a test, on 127.0.0.1 with any free port and a temp home unless `opts` says
+ * otherwise: `await using pod = await disposablePod({ autoSync: false })` closes the pod when the
+ * scope ends and removes the home it made (a home the caller gave is the caller's).
+ */
+export async function disposablePod(opts: Partial<StartPodOptions> = {}): Promise<Pod & AsyncDisposable> {
+  const home = opts.home ?? tempHome()
+  try {
+    const pod = await startPod({ port: 0, host: '127.0.0.1', log: memoryLogger(), ...opts, home })
+    return Object.assign(pod, {
+      async [Symbol.asyncDispose]() {
+        await pod.close()
+        if (opts.home === undefined) rmSync(home, { recursive: true, force: true })
+      },
+    })
+  } catch (err) {
+    if (opts.home === undefined) rmSync(home, { recursive: true, force: true })
+    throw err
   }
 }

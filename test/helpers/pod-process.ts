@@ -44,6 +44,12 @@ export function tempHome(prefix = 'mzm-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
+/** A fresh temp directory removed when its `using` scope ends (`using dir = tempDir()`; `dir.path`). */
+export function tempDir(prefix = 'mzm-test-'): { path: string } & Disposable {
+  const path = tempHome(prefix)
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) }
+}
+
 /**
  * Spawns `cmd` (a pod or a rendezvous) and resolves once it logs `op=listen url=…`, with its
  * stderr collected so far and from then on.
@@ -86,7 +92,11 @@ export interface TestPod {
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
 }
 
-export interface PodProcess extends TestPod {
+/**
+ * A pod process: `await using pod = await spawnPod()` stops it (SIGTERM to its own PID) when the
+ * scope ends, and removes its home when spawnPod made that home.
+ */
+export interface PodProcess extends TestPod, AsyncDisposable {
   pid: number
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
   /** SIGTERM and wait for exit; resolves with the exit code. */
@@ -142,8 +152,33 @@ export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
       if (proc.exitCode === null) proc.kill('SIGKILL')
       await proc.exited
     },
+    async [Symbol.asyncDispose]() {
+      if (proc.exitCode === null) proc.kill('SIGTERM')
+      await proc.exited
+      // A home the caller gave may outlive this process (a restart on the same home): theirs to remove.
+      if (opts.home === undefined) rmSync(home, { recursive: true, force: true })
+    },
   }
 }
+
+/**
+ * `n` pods started side by side: `await using pods = await spawnPods(2)` stops them all (and
+ * removes their homes) when the scope ends; `const [a, b] = pods` names them.
+ */
+export async function spawnPods<const N extends number>(n: N, opts: SpawnOptions = {}): Promise<Tuple<PodProcess, N> & AsyncDisposable> {
+  const started = await Promise.allSettled(Array.from({ length: n }, () => spawnPod(opts)))
+  const pods = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  const disposeAll = async () => void (await Promise.all(pods.map((p) => p[Symbol.asyncDispose]())))
+  const failed = started.find((r) => r.status === 'rejected')
+  if (failed) {
+    await disposeAll()
+    throw failed.reason
+  }
+  return Object.assign(pods as Tuple<PodProcess, N>, { [Symbol.asyncDispose]: disposeAll })
+}
+
+/** `[T, T, …]` of length N. */
+type Tuple<T, N extends number, Acc extends T[] = []> = Acc['length'] extends N ? Acc : Tuple<T, N, [...Acc, T]>
 
 /** One admin-authenticated JSON call through `send` (a socket, or an app's own `request`). */
 export async function apiCall(

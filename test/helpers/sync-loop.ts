@@ -8,7 +8,10 @@ import { memoryLogger } from '../../src/lib/log'
 import type { Pod } from '../../src/pod'
 import { createSyncLoop, type SyncLoopDeps, type SyncResult } from '../../src/sync/sync-loop'
 
-/** Not started: the caller starts (and closes) it. No jitter, five-minute interval, a peer's first URL. */
+/**
+ * Not started: the caller starts it; `await using wired = syncLoopInto(…)` closes it when the scope
+ * ends. No jitter, five-minute interval, a peer's first URL.
+ */
 export function syncLoopInto(b: Pod, clock: Clock, overrides: Partial<Omit<SyncLoopDeps, 'log'>> & { log?: ReturnType<typeof memoryLogger> } = {}) {
   const results: SyncResult[] = []
   const log = overrides.log ?? memoryLogger()
@@ -26,5 +29,5 @@ export function syncLoopInto(b: Pod, clock: Clock, overrides: Partial<Omit<SyncL
     ...overrides,
     log,
   })
-  return { loop, results, log }
+  return { loop, results, log, [Symbol.asyncDispose]: () => loop.close() }
 }

@@ -2,26 +2,16 @@
  * Federation between real pod processes on loopback: the seed's pairing flow, the gate, updates
  * and deletes, hub and spoke, revocation and pausing, scope narrowing.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cleanup, runCli, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { spawnPods, runCli } from '../helpers/pod-process'
 import { addPeer, copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
-
-let pods: PodProcess[] = []
-async function start(n: number): Promise<PodProcess[]> {
-  const started = await Promise.all(Array.from({ length: n }, () => spawnPod()))
-  pods.push(...started)
-  return started
-}
-afterEach(async () => {
-  await cleanup(pods)
-  pods = []
-})
 
 describe('pairing by handshake (the seed flow)', () => {
   test('exactly the shareable memories arrive, both ways, under peer:<id>:', async () => {
-    const [a, b] = (await start(2)) as [PodProcess, PodProcess]
+    await using pods = await spawnPods(2)
+    const [a, b] = pods
     const idA = (await identityOf(a)).pod_id
     const idB = (await identityOf(b)).pod_id
     await pair(a, b, { scope: ['public:*', 'decision:*'] })
@@ -57,7 +47,8 @@ describe('pairing by handshake (the seed flow)', () => {
   })
 
   test('a peer added without a URL is handshake-pending', async () => {
-    const [a, b] = (await start(2)) as [PodProcess, PodProcess]
+    await using pods = await spawnPods(2)
+    const [a, b] = pods
     const hs = (await identityOf(b)).handshake_url
     const res = await a.api('POST', '/peer/add', { handshake_url: hs })
     expect(res.status).toBe(201)
@@ -74,7 +65,8 @@ describe('pairing by handshake (the seed flow)', () => {
 
 describe('the gate', () => {
   test('scope "*" still gets nothing private, nothing AES:, nothing peer:, and no transitive leak', async () => {
-    const [a, b, c] = (await start(3)) as [PodProcess, PodProcess, PodProcess]
+    await using pods = await spawnPods(3)
+    const [a, b, c] = pods
     const idA = (await identityOf(a)).pod_id
     const idB = (await identityOf(b)).pod_id
     await pair(a, b, { scope: '*' })
@@ -96,7 +88,8 @@ describe('the gate', () => {
 
 describe('changes propagate', () => {
   test('updates overwrite, deletes remove, re-labelling as private removes', async () => {
-    const [a, b] = (await start(2)) as [PodProcess, PodProcess]
+    await using pods = await spawnPods(2)
+    const [a, b] = pods
     const idA = (await identityOf(a)).pod_id
     await pair(a, b, { scope: '*' })
     const keep = await remember(a, 'public:keep', 'version 1')
@@ -118,7 +111,8 @@ describe('changes propagate', () => {
 
 describe('hub and spoke', () => {
   test('a hub write reaches every leaf; leaves see each other only through what the hub authored', async () => {
-    const [hub, ...leaves] = (await start(4)) as PodProcess[]
+    await using pods = await spawnPods(4)
+    const [hub, ...leaves] = pods
     const idHub = (await identityOf(hub!)).pod_id
     for (const leaf of leaves) await pair(hub!, leaf)
     await remember(hub!, 'public:master', 'from the hub')
@@ -135,17 +129,19 @@ describe('hub and spoke', () => {
 
 describe('revocation and pausing', () => {
   async function pairedWithData() {
-    const [a, b] = (await start(2)) as [PodProcess, PodProcess]
+    const pods = await spawnPods(2)
+    const [a, b] = pods
     const idA = (await identityOf(a)).pod_id
     const idB = (await identityOf(b)).pod_id
     await pair(a, b)
     await remember(a, 'public:x', 'x')
     expect((await syncNow(b))[0]!.ok).toBe(true)
-    return { a, b, idA, idB }
+    return { a, b, idA, idB, [Symbol.asyncDispose]: pods[Symbol.asyncDispose] }
   }
 
   test('deleting only the key file refuses the next request, no restart', async () => {
-    const { a, b, idB } = await pairedWithData()
+    await using paired = await pairedWithData()
+    const { a, b, idB } = paired
     rmSync(join(a.home, 'peer-keys', 'peers', `${idB}.key`))
     const r = (await syncNow(b))[0]!
     expect(r).toMatchObject({ ok: false, error: 'unauthorized' })
@@ -153,14 +149,16 @@ describe('revocation and pausing', () => {
   })
 
   test('deleting only the table refuses the next request, no restart', async () => {
-    const { a, b } = await pairedWithData()
+    await using paired = await pairedWithData()
+    const { a, b } = paired
     writeFileSync(join(a.home, 'peers.toml'), '', { mode: 0o600 })
     expect((await syncNow(b))[0]).toMatchObject({ ok: false, error: 'unauthorized' })
     expect((await b.api('GET', '/peer/peers')).body.peers[0].status).toBe('error')
   })
 
   test('peer remove via the CLI refuses the next request; --purge deletes the copies', async () => {
-    const { a, b, idA, idB } = await pairedWithData()
+    await using paired = await pairedWithData()
+    const { a, b, idA, idB } = paired
     const out = await runCli(['peer', 'remove', idB.slice(0, 8), '--home', a.home, '--port', new URL(a.url).port])
     expect(out.code).toBe(0)
     expect((await syncNow(b))[0]).toMatchObject({ ok: false, error: 'unauthorized' })
@@ -170,7 +168,8 @@ describe('revocation and pausing', () => {
   })
 
   test('pausing stops our pulls while inbound is still served', async () => {
-    const { a, b, idA } = await pairedWithData()
+    await using paired = await pairedWithData()
+    const { a, b, idA } = paired
     const patch = await b.api('PATCH', `/peer/peers/${idA}`, { sync: false })
     expect(patch.body.peer.status).toBe('paused')
     await remember(a, 'public:later', 'after pause')
@@ -184,7 +183,8 @@ describe('revocation and pausing', () => {
   })
 
   test('narrowing the scope drops the copies that no longer match on the next pull', async () => {
-    const [a, b] = (await start(2)) as [PodProcess, PodProcess]
+    await using pods = await spawnPods(2)
+    const [a, b] = pods
     const idA = (await identityOf(a)).pod_id
     await pair(a, b, { scope: '*' })
     await remember(a, 'public:p', 'p')
@@ -201,7 +201,8 @@ describe('revocation and pausing', () => {
   })
 
   test('hand edits of peers.toml are picked up; a broken file is reported, kept, and never overwritten', async () => {
-    const { a, b, idA } = await pairedWithData()
+    await using paired = await pairedWithData()
+    const { a, b, idA } = paired
     const path = join(b.home, 'peers.toml')
     const good = readFileSync(path, 'utf8')
     writeFileSync(path, good.replace('sync = true', 'sync = false'), { mode: 0o600 })

@@ -3,27 +3,20 @@
  * public_prefixes while a peer holds copies; after the restart the peer drops them, pod.db and
  * its WAL hold no plaintext of them, and later private edits send the peer nothing.
  */
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, stringify } from 'smol-toml'
-import { cleanup, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { spawnPod } from '../helpers/pod-process'
 import { copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
-
-let pods: PodProcess[] = []
-afterEach(async () => {
-  await cleanup(pods)
-  pods = []
-})
 
 function rawHits(home: string, marker: string): string[] {
   return ['pod.db', 'pod.db-wal', 'pod.db-shm'].filter((f) => existsSync(join(home, f)) && readFileSync(join(home, f)).includes(Buffer.from(marker)))
 }
 
 test('auto: removed from public_prefixes: the peer drops its copies, no plaintext stays on disk, later edits send nothing', async () => {
-  const a = await spawnPod()
-  const b = await spawnPod()
-  pods.push(a, b)
+  await using a = await spawnPod()
+  await using b = await spawnPod()
   const idA = (await identityOf(a)).pod_id
   await pair(a, b, { scope: '*' })
   const marker = 'zqxpod' + crypto.randomUUID().replaceAll('-', '')
@@ -40,8 +33,7 @@ test('auto: removed from public_prefixes: the peer drops its copies, no plaintex
   writeFileSync(tomlPath, stringify(config))
   expect(rawHits(a.home, marker)).toContain('pod.db')
 
-  const a2 = await spawnPod({ home: a.home })
-  pods.push(a2)
+  await using a2 = await spawnPod({ home: a.home })
   expect(a2.logs()).toContain('op=reconcile')
   expect(rawHits(a.home, marker)).toEqual([])
   const got = await a2.api('GET', `/memories/${id}`)

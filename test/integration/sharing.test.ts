@@ -3,26 +3,22 @@
  * receives, the access log records what it received, a credential under a public prefix is held
  * from every peer until released, and the panel's "who receives this" agrees with the feed.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
-import { cleanup, spawnPod, type PodProcess } from '../helpers/pod-process'
+import { describe, expect, test } from 'bun:test'
+import { spawnPods } from '../helpers/pod-process'
 import { copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
 import { FAKE_SECRETS } from '../store/_fake-secrets'
 
-let pods: PodProcess[] = []
-afterEach(async () => {
-  await cleanup(pods)
-  pods = []
-})
 async function twoPods(scope: string | string[] = 'public:*') {
-  const [a, b] = (await Promise.all([spawnPod(), spawnPod()])) as [PodProcess, PodProcess]
-  pods.push(a, b)
+  const pods = await spawnPods(2)
+  const [a, b] = pods
   await pair(a, b, { scope })
-  return { a, b, idA: (await identityOf(a)).pod_id, idB: (await identityOf(b)).pod_id }
+  return { a, b, idA: (await identityOf(a)).pod_id, idB: (await identityOf(b)).pod_id, [Symbol.asyncDispose]: pods[Symbol.asyncDispose] }
 }
 
 describe('share preview', () => {
   test('shows exactly what the peer then receives, with counts; held memories are left out until released', async () => {
-    const { a, b, idA, idB } = await twoPods(['public:*', 'decision:*'])
+    await using scene = await twoPods(['public:*', 'decision:*'])
+    const { a, b, idA, idB } = scene
     const one = await remember(a, 'public:one', 'first')
     const dec = await remember(a, 'decision:db', 'sqlite')
     await remember(a, 'note:private', 'never leaves')
@@ -74,7 +70,8 @@ describe('share preview', () => {
   })
 
   test('unknown peers and bad input get clear errors', async () => {
-    const { a } = await twoPods()
+    await using scene = await twoPods()
+    const { a } = scene
     const nobody = '0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3'
     expect((await a.api('GET', `/peer/peers/${nobody}/preview`)).status).toBe(404)
     expect((await a.api('GET', `/peer/peers/${nobody}/log`)).status).toBe(404)
@@ -86,7 +83,8 @@ describe('share preview', () => {
 
 describe('secret holds across a pull', () => {
   test('a served memory edited to hold a credential reaches the peer as a deletion', async () => {
-    const { a, b, idA } = await twoPods()
+    await using scene = await twoPods()
+    const { a, b, idA } = scene
     const id = await remember(a, 'public:runbook', 'restart the worker')
     await syncNow(b)
     expect(await copiesFrom(b, idA)).toEqual([`peer:${idA}:public:runbook`])

@@ -24,6 +24,8 @@ export interface ServedPeer {
   /** Trust the puller (its side of the pairing). */
   trust(id: PodId, key: PublicKey): void
   close(): Promise<void>
+  /** `await using peer = await servedPeer(…)`: closed when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 export interface Script {
@@ -52,6 +54,10 @@ export async function servedPeer(clock: Clock, script: Script): Promise<ServedPe
       return app.fetch(req)
     },
   })
+  const close = async () => {
+    await server.stop(true)
+    rmSync(dir, { recursive: true, force: true })
+  }
   return {
     id: home.identity.podId,
     key: home.identity.publicKey,
@@ -59,10 +65,8 @@ export async function servedPeer(clock: Clock, script: Script): Promise<ServedPe
     home,
     stats,
     trust: (id, key) => void home.peers.add({ id, key, url: '' }),
-    async close() {
-      await server.stop(true)
-      rmSync(dir, { recursive: true, force: true })
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   }
 }
 

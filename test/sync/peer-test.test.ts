@@ -4,39 +4,16 @@
  * that has not added us, clocks too far apart, an untrusted TLS certificate. Real pods in
  * process on 127.0.0.1 (the route the CLI calls), and the CLI once for its output and exit code.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
 import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
-import { memoryLogger } from '../../src/lib/log'
-import { startPod, type Pod } from '../../src/pod'
+import type { Pod } from '../../src/pod'
 import type { PeerTestReport } from '../../src/api/types'
-import { cleanup, runCli, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
+import { disposablePod } from '../helpers/in-process-pod'
+import { runCli, spawnPod, tempDir } from '../helpers/pod-process'
 import { makeTestCa } from '../network/test-ca'
 
-let pods: Pod[] = []
-let procs: PodProcess[] = []
-let dirs: string[] = []
-let servers: { stop(force?: boolean): unknown }[] = []
-afterEach(async () => {
-  for (const p of pods) await p.close()
-  for (const s of servers) await s.stop(true)
-  await cleanup(procs)
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-  pods = []
-  procs = []
-  dirs = []
-  servers = []
-})
-
-async function pod(clock?: FakeClock) {
-  const home = tempHome()
-  dirs.push(home)
-  const p = await startPod({ home, port: 0, host: '127.0.0.1', log: memoryLogger(), autoSync: false, connectTimeoutMs: 300, clock })
-  pods.push(p)
-  return p
-}
+const pod = (clock?: FakeClock) => disposablePod({ autoSync: false, connectTimeoutMs: 300, clock })
 
 async function peerTest(from: Pod, peerId: string): Promise<PeerTestReport> {
   const res = await fetch(`${from.url}/peer/peers/${peerId}/test`, { method: 'POST', headers: { authorization: `Bearer ${from.home.identity.adminToken}` } })
@@ -60,7 +37,8 @@ function deadPort(): number {
 }
 
 test('success: every step ok, and nothing is stored', async () => {
-  const [a, b] = [await pod(), await pod()]
+  await using a = await pod()
+  await using b = await pod()
   pairAt(a, b, a.url)
   a.store.remember({ label: 'public:x', content: 'y' })
   const r = await peerTest(b, a.id)
@@ -77,7 +55,8 @@ test('success: every step ok, and nothing is stored', async () => {
 })
 
 test('no URL: resolve fails and says how to get one', async () => {
-  const [a, b] = [await pod(), await pod()]
+  await using a = await pod()
+  await using b = await pod()
   pairAt(a, b, '')
   const r = await peerTest(b, a.id)
   expect(r.ok).toBe(false)
@@ -85,10 +64,10 @@ test('no URL: resolve fails and says how to get one', async () => {
 })
 
 test('nothing listening, then a black hole: connect fails with what to check; a second URL that works still passes', async () => {
-  const [a, b] = [await pod(), await pod()]
+  await using a = await pod()
+  await using b = await pod()
   const dead = `http://127.0.0.1:${deadPort()}`
-  const hole = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Promise<Response>(() => {}) })
-  servers.push(hole)
+  using hole = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Promise<Response>(() => {}) })
   const holeUrl = `http://127.0.0.1:${hole.port}`
   pairAt(a, b, [dead, holeUrl, a.url])
   const r = await peerTest(b, a.id)
@@ -105,7 +84,9 @@ test('nothing listening, then a black hole: connect fails with what to check; a 
 })
 
 test('another pod at the URL: identity fails', async () => {
-  const [a, b, c] = [await pod(), await pod(), await pod()]
+  await using a = await pod()
+  await using b = await pod()
+  await using c = await pod()
   pairAt(a, b, c.url)
   const r = await peerTest(b, a.id)
   expect(r.ok).toBe(false)
@@ -113,16 +94,17 @@ test('another pod at the URL: identity fails', async () => {
 })
 
 test('a proxy refusing without its headers: identity fails with the headers fix', async () => {
-  const [a, b] = [await pod(), await pod()]
-  const proxy = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('Forbidden', { status: 403 }) })
-  servers.push(proxy)
+  await using a = await pod()
+  await using b = await pod()
+  using proxy = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('Forbidden', { status: 403 }) })
   pairAt(a, b, `http://127.0.0.1:${proxy.port}`)
   const r = await peerTest(b, a.id)
   expect(failed(r)).toMatchObject({ step: 'identity', detail: expect.stringContaining('→ 403'), fix: expect.stringContaining('mazemaker peer headers set') })
 })
 
 test('the peer has not added us: the signed step fails with "send them your handshake URL"', async () => {
-  const [a, b] = [await pod(), await pod()]
+  await using a = await pod()
+  await using b = await pod()
   pairAt(a, b, a.url, true)
   const r = await peerTest(b, a.id)
   expect(r.ok).toBe(false)
@@ -135,7 +117,8 @@ test('the peer has not added us: the signed step fails with "send them your hand
 
 test('clocks more than 300 s apart: the clock step fails (from the 401 clock_skew code)', async () => {
   const ahead = new FakeClock(Date.now() + 10 * MINUTE_MS)
-  const [a, b] = [await pod(ahead), await pod()]
+  await using a = await pod(ahead)
+  await using b = await pod()
   pairAt(a, b, a.url)
   const r = await peerTest(b, a.id)
   expect(r.ok).toBe(false)
@@ -144,17 +127,17 @@ test('clocks more than 300 s apart: the clock step fails (from the 401 clock_ske
 })
 
 test('an https URL whose certificate is not trusted: connect ok, tls fails with the fix', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mzm-tls-'))
-  dirs.push(dir)
+  using dirTmp = tempDir('mzm-tls-')
+  const dir = dirTmp.path
   const cert = makeTestCa(dir, 'localhost') // a CA this machine does not trust
-  const tls = Bun.serve({
+  using tls = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
     tls: { cert: readFileSync(cert.cert, 'utf8'), key: readFileSync(cert.key, 'utf8') },
     fetch: () => new Response('{}'),
   })
-  servers.push(tls)
-  const [a, b] = [await pod(), await pod()]
+  await using a = await pod()
+  await using b = await pod()
   pairAt(a, b, `https://127.0.0.1:${tls.port}`)
   const r = await peerTest(b, a.id)
   expect(r.steps.find((s) => s.step === 'connect')).toMatchObject({ ok: true })
@@ -162,8 +145,8 @@ test('an https URL whose certificate is not trusted: connect ok, tls fails with 
 })
 
 test('CLI: prints each step (fix lines on failure) and exits 0 on success, 1 on failure', async () => {
-  const [a, b] = [await spawnPod(), await spawnPod()]
-  procs.push(a, b)
+  await using a = await spawnPod()
+  await using b = await spawnPod()
   const hsA = (await a.api('GET', '/peer/identity')).body.handshake_url as string
   expect((await runCli(['peer', 'add', hsA, '--url', a.url, '--home', b.home])).code).toBe(0)
   const idA = (await a.api('GET', '/peer/identity')).body.pod_id as string

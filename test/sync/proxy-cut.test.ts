@@ -6,16 +6,12 @@
  * stays `ready` (no failure recorded) and keeps receiving writes live; cuts that do not agree
  * are ordinary failures.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
+import { expect, test } from 'bun:test'
 import type { PodId } from '../../src/identity'
 import { FakeClock, SECOND_MS } from '../../src/lib/clock'
-import { memoryLogger } from '../../src/lib/log'
-import { startPod, type Pod } from '../../src/pod'
+import { disposablePod } from '../helpers/in-process-pod'
 import { PROXY_REPROBE_MS } from '../../src/sync/constants'
 import { cutsAgree, isProxyCut, lowerWait, probeDue, probeHeld, proxyCutMessage, waitUnder } from '../../src/sync/proxy-cut'
-import type { SyncLoop } from '../../src/sync/sync-loop'
-import { tempHome } from '../helpers/pod-process'
 import { syncLoopInto } from '../helpers/sync-loop'
 import { until } from '../live/_live-pods'
 
@@ -47,25 +43,7 @@ test('a cut is a gateway error or a dropped connection after a real hold and bef
   expect(probeHeld(low, 31_000, 50)).toBe(true)
 })
 
-let pods: Pod[] = []
-let homes: string[] = []
-let loops: SyncLoop[] = []
-afterEach(async () => {
-  for (const l of loops) await l.close()
-  for (const p of pods) await p.close()
-  for (const h of homes) rmSync(h, { recursive: true, force: true })
-  pods = []
-  homes = []
-  loops = []
-})
-
-async function pod(clock: FakeClock): Promise<Pod> {
-  const home = tempHome('mzm-cut-')
-  homes.push(home)
-  const p = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger(), autoSync: false })
-  pods.push(p)
-  return p
-}
+const pod = (clock: FakeClock) => disposablePod({ clock, autoSync: false })
 
 /**
  * A proxy with an idle limit on the injected clock: 504 once the upstream kept silent `limit.ms`.
@@ -96,21 +74,23 @@ function cuttingProxy(clock: FakeClock, limit: { ms: number }, held: () => numbe
 
 async function setup(limit: { ms: number }) {
   const clock = new FakeClock()
-  const a = await pod(clock)
-  const b = await pod(clock)
+  // Everything the scene made is closed with it: the loop first, then the pods.
+  const made = new AsyncDisposableStack()
+  const a = made.use(await pod(clock))
+  const b = made.use(await pod(clock))
   a.home.peers.add({ id: b.id as PodId, key: b.home.identity.publicKey, url: b.url, sync: false })
   b.home.peers.add({ id: a.id as PodId, key: a.home.identity.publicKey, url: a.url })
   const proxy = cuttingProxy(clock, limit, () => a.heldPolls())
-  const { loop, results, log } = syncLoopInto(b, clock, { fetch: proxy.fetch, liveWaitSeconds: 50 })
-  loops.push(loop)
+  const { loop, results, log } = made.use(syncLoopInto(b, clock, { fetch: proxy.fetch, liveWaitSeconds: 50 }))
   loop.start()
   // The first pull is a normal one; the second, a long-poll held at A.
   await until(() => proxy.stats.sent === 2 && a.heldPolls() === 1, "B's long-poll held at A")
-  return { clock, a, b, log, results, stats: proxy.stats }
+  return { clock, a, b, log, results, stats: proxy.stats, [Symbol.asyncDispose]: () => made.disposeAsync() }
 }
 
 test('a proxy that cuts held requests at 30 s: the second cut lowers the wait to 24 s, the peer stays ready and writes still arrive live', async () => {
-  const { clock, a, b, log, results, stats } = await setup({ ms: 30 * SECOND_MS })
+  await using scene = await setup({ ms: 30 * SECOND_MS })
+  const { clock, a, b, log, results, stats } = scene
   clock.advance(30 * SECOND_MS)
   await until(() => stats.sent === 3 && a.heldPolls() === 1, 'the cut request asked again at once, held')
   expect(results[1]).toMatchObject({ ok: false, error: 'proxy_cut' })
@@ -137,7 +117,8 @@ test('a proxy that cuts held requests at 30 s: the second cut lowers the wait to
 
 test('cuts that do not agree are ordinary failures (backoff, peer in error): a peer going away is not taken for a proxy', async () => {
   const limit = { ms: 30 * SECOND_MS }
-  const { clock, b, a, results, stats, log } = await setup(limit)
+  await using scene = await setup(limit)
+  const { clock, b, a, results, stats, log } = scene
   limit.ms = 10 * SECOND_MS // requests from now on are cut much sooner: not the same limit
   clock.advance(30 * SECOND_MS)
   await until(() => stats.sent === 3 && a.heldPolls() === 1, 'the first cut asked again at once')
@@ -172,7 +153,7 @@ async function longPollsFor(s: Awaited<ReturnType<typeof lowered>>, ms: number):
 
 test('proxy fixed: an hour after the wait was lowered, one long-poll tries the full 50 s, is answered, and the full wait holds from then on', async () => {
   const limit = { ms: 30 * SECOND_MS }
-  const s = await lowered(limit)
+  await using s = await lowered(limit)
   limit.ms = Infinity // the operator raised the proxy's timeout
   await longPollsFor(s, PROXY_REPROBE_MS - (s.clock.now() - s.loweredAt))
   // The long-poll now held is the probe: past 24 s, and past the old 30 s limit, it is still held.
@@ -199,7 +180,7 @@ test('proxy fixed: an hour after the wait was lowered, one long-poll tries the f
 
 test('proxy still cutting: the hourly probe is cut again, the wait stays lowered without a new warning, and the next probe is an hour later', async () => {
   const limit = { ms: 30 * SECOND_MS }
-  const s = await lowered(limit)
+  await using s = await lowered(limit)
   await longPollsFor(s, PROXY_REPROBE_MS - (s.clock.now() - s.loweredAt))
   // The probe: held past 24 s, cut at the proxy's 30 s, then straight back to a 24 s long-poll.
   let sent = s.stats.sent

@@ -3,45 +3,25 @@
  * each peer gets one info summary of what arrived, at once for the first and then at most every
  * PULL_SUMMARY_MS. Real pods in process (store, keys, HTTP), pulled with sync-now.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
+import { expect, test } from 'bun:test'
 import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
 import { memoryLogger } from '../../src/lib/log'
-import { type Pod, startPod } from '../../src/pod'
+import { disposablePod } from '../helpers/in-process-pod'
 import { PULL_SUMMARY_MS } from '../../src/sync/constants'
-import type { SyncLoop } from '../../src/sync/sync-loop'
-import { tempHome } from '../helpers/pod-process'
 import { syncLoopInto } from '../helpers/sync-loop'
 
-let pods: Pod[] = []
-let loops: SyncLoop[] = []
-let homes: string[] = []
-afterEach(async () => {
-  for (const l of loops) await l.close()
-  for (const p of pods) await p.close()
-  for (const h of homes) rmSync(h, { recursive: true, force: true })
-  pods = []
-  loops = []
-  homes = []
-})
-
-async function pod(clock: FakeClock): Promise<Pod> {
-  const home = tempHome('mzm-log-')
-  homes.push(home)
-  const p = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger(), autoSync: false })
-  pods.push(p)
-  return p
-}
+const pod = (clock: FakeClock) => disposablePod({ clock, autoSync: false })
 
 test('twenty pulls that each bring a memory write one info line, and the next comes once five minutes have passed', async () => {
   expect(PULL_SUMMARY_MS).toBe(5 * MINUTE_MS)
   const clock = new FakeClock()
-  const [a, b] = [await pod(clock), await pod(clock)]
+  await using a = await pod(clock)
+  await using b = await pod(clock)
   a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, sync: false })
   b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
   const info = memoryLogger('info')
-  const { loop } = syncLoopInto(b, clock, { log: info, liveWaitSeconds: 0 })
-  loops.push(loop)
+  await using wired = syncLoopInto(b, clock, { log: info, liveWaitSeconds: 0 })
+  const { loop } = wired
   for (let i = 0; i < 20; i++) {
     a.store.remember({ label: `public:w${i}`, content: `write ${i}` })
     expect(await loop.syncNow()).toEqual([expect.objectContaining({ ok: true, fetched: 1, stored: 1 })])

@@ -5,43 +5,17 @@
  * and recovers by itself; at most MAX_CONCURRENT_PULLS pulls are in flight; a peer whose
  * cursor does not move is a bad_response; closing aborts a pull in flight.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
+import { expect, test } from 'bun:test'
 import { FakeClock, MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
-import { memoryLogger } from '../../src/lib/log'
-import { startPod, type Pod } from '../../src/pod'
+import type { Pod } from '../../src/pod'
 import { MAX_CONCURRENT_PULLS, PULL_BUDGET_MS } from '../../src/sync/constants'
 import type { SyncLoop } from '../../src/sync/sync-loop'
-import { tempHome } from '../helpers/pod-process'
+import { disposablePod } from '../helpers/in-process-pod'
 import { syncLoopInto } from '../helpers/sync-loop'
 import { entry, servedPeer, untilAborted, waitFor, type ServedPeer } from './_served-peer'
 
 const INTERVAL_MS = 5 * MINUTE_MS
-let pods: Pod[] = []
-let served: ServedPeer[] = []
-let loops: SyncLoop[] = []
-let homes: string[] = []
-let servers: { stop(force?: boolean): unknown }[] = []
-afterEach(async () => {
-  for (const l of loops) await l.close()
-  for (const p of pods) await p.close()
-  for (const s of served) await s.close()
-  for (const s of servers) await s.stop(true)
-  for (const h of homes) rmSync(h, { recursive: true, force: true })
-  pods = []
-  served = []
-  loops = []
-  homes = []
-  servers = []
-})
-
-async function pod(clock: FakeClock): Promise<Pod> {
-  const home = tempHome()
-  homes.push(home)
-  const p = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger(), autoSync: false })
-  pods.push(p)
-  return p
-}
+const pod = (clock: FakeClock) => disposablePod({ clock, autoSync: false })
 
 /** A loop pulling into `b`, started, with every result it produces collected. */
 function loopFor(b: Pod, clock: FakeClock) {
@@ -49,7 +23,6 @@ function loopFor(b: Pod, clock: FakeClock) {
     intervalMs: () => INTERVAL_MS,
     liveWaitSeconds: 0, // the interval schedule alone (live long-polls: test/live/)
   })
-  loops.push(pulling.loop)
   pulling.loop.start()
   return pulling
 }
@@ -69,10 +42,12 @@ function trust(a: Pod, b: Pod, url = a.url) {
 
 test('advancing the clock by the interval fires exactly one pull', async () => {
   const clock = new FakeClock()
-  const [a, b] = [await pod(clock), await pod(clock)]
+  await using a = await pod(clock)
+  await using b = await pod(clock)
   trust(a, b)
   a.store.remember({ label: 'public:tick', content: 'one' })
-  const { loop, results } = loopFor(b, clock)
+  await using pulling = loopFor(b, clock)
+  const { loop, results } = pulling
   await settle(loop)
   expect(results).toHaveLength(1) // a peer never pulled is due at once
   expect(b.store.countPeerCopies(a.id)).toBe(1)
@@ -93,10 +68,11 @@ test('advancing the clock by the interval fires exactly one pull', async () => {
 
 test('a failing peer backs off 5 s, 10 s, 20 s and recovers by itself', async () => {
   const clock = new FakeClock()
-  const [a, b] = [await pod(clock), await pod(clock)]
+  await using a = await pod(clock)
+  await using b = await pod(clock)
   // In front of A: 503 while down, else passed through (the signature covers route and body, not the host).
   let down = true
-  const front = Bun.serve({
+  using front = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
     fetch: async (req) => {
@@ -105,10 +81,10 @@ test('a failing peer backs off 5 s, 10 s, 20 s and recovers by itself', async ()
       return fetch(a.url + url.pathname, { method: req.method, headers: req.headers, body: await req.arrayBuffer() })
     },
   })
-  servers.push(front)
   trust(a, b, `http://127.0.0.1:${front.port}`)
   a.store.remember({ label: 'public:later', content: 'arrives after the outage' })
-  const { loop, results, log } = loopFor(b, clock)
+  await using pulling = loopFor(b, clock)
+  const { loop, results, log } = pulling
   await settle(loop)
   expect(results.map((r) => r.error)).toEqual(['http_503'])
 
@@ -144,17 +120,18 @@ test('a failing peer backs off 5 s, 10 s, 20 s and recovers by itself', async ()
 
 test(`at most ${MAX_CONCURRENT_PULLS} pulls are in flight; the rest start as slots free up`, async () => {
   const clock = new FakeClock()
-  const b = await pod(clock)
-  const peers: ServedPeer[] = []
+  await using b = await pod(clock)
+  await using peers = new AsyncDisposableStack()
+  const served: ServedPeer[] = []
   for (let i = 0; i < MAX_CONCURRENT_PULLS + 3; i++) {
-    const h = await servedPeer(clock, { page: () => ({ cursor: '1', more: false, memories: [] }), hold: (_, signal) => untilAborted(signal) })
+    const h = peers.use(await servedPeer(clock, { page: () => ({ cursor: '1', more: false, memories: [] }), hold: (_, signal) => untilAborted(signal) }))
     served.push(h)
-    peers.push(h)
     h.trust(b.home.identity.podId, b.home.identity.publicKey)
     b.home.peers.add({ id: h.id, key: h.key, url: h.url })
   }
-  const asked = () => peers.filter((p) => p.stats.requests > 0).length
-  const { loop, results } = loopFor(b, clock)
+  const asked = () => served.filter((p) => p.stats.requests > 0).length
+  await using pulling = loopFor(b, clock)
+  const { loop, results } = pulling
   await waitFor(() => asked() === MAX_CONCURRENT_PULLS, 5000, 'the first pulls')
   await Bun.sleep(50)
   expect(asked()).toBe(MAX_CONCURRENT_PULLS)
@@ -168,12 +145,12 @@ test(`at most ${MAX_CONCURRENT_PULLS} pulls are in flight; the rest start as slo
 
 test('a peer that says more=true without moving its cursor is a bad_response, and nothing of that page is stored', async () => {
   const clock = new FakeClock()
-  const b = await pod(clock)
-  const h = await servedPeer(clock, { page: () => ({ cursor: '7', more: true, memories: [entry('public:loop', 'again')] }) })
-  served.push(h)
+  await using b = await pod(clock)
+  await using h = await servedPeer(clock, { page: () => ({ cursor: '7', more: true, memories: [entry('public:loop', 'again')] }) })
   h.trust(b.home.identity.podId, b.home.identity.publicKey)
   b.home.peers.add({ id: h.id, key: h.key, url: h.url })
-  const { loop, results } = loopFor(b, clock)
+  await using pulling = loopFor(b, clock)
+  const { loop, results } = pulling
   await settle(loop)
   expect(results).toHaveLength(1)
   expect(results[0]).toMatchObject({ ok: false, error: 'bad_response' })
@@ -188,7 +165,7 @@ test('closing the pod aborts a pull in flight instead of waiting out its timeout
   let received!: () => void
   const requestArrived = new Promise<void>((resolve) => (received = resolve))
   // A peer that accepts the request and never answers.
-  const hanging = Bun.serve({
+  using hanging = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
     fetch: () => {
@@ -196,11 +173,8 @@ test('closing the pod aborts a pull in flight instead of waiting out its timeout
       return new Promise<Response>(() => {})
     },
   })
-  servers.push(hanging)
-  const home = tempHome()
-  homes.push(home)
-  const b = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger() })
-  const peer = await pod(clock)
+  await using b = await disposablePod({ clock })
+  await using peer = await pod(clock)
   b.home.peers.add({ id: peer.home.identity.podId, key: peer.home.identity.publicKey, url: `http://127.0.0.1:${hanging.port}` })
   const pulling = b.syncNow()
   await requestArrived

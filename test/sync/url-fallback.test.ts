@@ -4,31 +4,12 @@
  * URL (a listener that never answers) does not eat the pull budget. Real pods in process on
  * 127.0.0.1; the dead URL is a port nobody listens on, the black hole a server that never answers.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
+import { expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/lib/log'
-import { startPod, type Pod } from '../../src/pod'
-import { tempHome } from '../helpers/pod-process'
+import type { Pod } from '../../src/pod'
+import { disposablePod } from '../helpers/in-process-pod'
 
-let pods: Pod[] = []
-let homes: string[] = []
-let servers: { stop(force?: boolean): unknown }[] = []
-afterEach(async () => {
-  for (const p of pods) await p.close()
-  for (const s of servers) await s.stop(true)
-  for (const h of homes) rmSync(h, { recursive: true, force: true })
-  pods = []
-  homes = []
-  servers = []
-})
-
-async function pod(log = memoryLogger()) {
-  const home = tempHome()
-  homes.push(home)
-  const p = await startPod({ home, port: 0, host: '127.0.0.1', log, autoSync: false, connectTimeoutMs: 300 })
-  pods.push(p)
-  return { pod: p, log }
-}
+const pod = (log = memoryLogger()) => disposablePod({ log, autoSync: false, connectTimeoutMs: 300 })
 
 /** A port that was free a moment ago and that nobody listens on now. */
 function deadPort(): number {
@@ -39,10 +20,9 @@ function deadPort(): number {
 }
 
 /** Accepts connections and requests, never answers: a black hole that TCP alone cannot detect. */
-function blackHole(): string {
+function blackHole(): { url: string } & Disposable {
   const s = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Promise<Response>(() => {}) })
-  servers.push(s)
-  return `http://127.0.0.1:${s.port}`
+  return { url: `http://127.0.0.1:${s.port}`, [Symbol.dispose]: () => void s.stop(true) }
 }
 
 function pairWithUrls(a: Pod, b: Pod, urls: string[]) {
@@ -54,13 +34,15 @@ function pairWithUrls(a: Pod, b: Pod, urls: string[]) {
 const attempts = (lines: string[]) => lines.filter((l) => l.includes('op=connect')).map((l) => /path=(\S+)/.exec(l)![1]!)
 
 for (const [name, firstUrl] of [
-  ['a port nobody listens on', () => `http://127.0.0.1:${deadPort()}`],
+  ['a port nobody listens on', () => ({ url: `http://127.0.0.1:${deadPort()}`, [Symbol.dispose]() {} })],
   ['a listener that never answers', blackHole],
 ] as const) {
   test(`first URL ${name}, second works: the pull succeeds, and the one that verified is tried first next time`, async () => {
-    const { pod: a } = await pod()
-    const { pod: b, log } = await pod()
-    const dead = firstUrl()
+    await using a = await pod()
+    const log = memoryLogger()
+    await using b = await pod(log)
+    using first = firstUrl()
+    const dead = first.url
     pairWithUrls(a, b, [dead, a.url])
     a.store.remember({ label: 'public:fallback', content: 'through the second URL' })
 
@@ -87,10 +69,11 @@ for (const [name, firstUrl] of [
 }
 
 test('every URL failing reports the most telling error with each URL named; the peer is error, not ready', async () => {
-  const { pod: a } = await pod()
-  const { pod: b } = await pod()
+  await using a = await pod()
+  await using b = await pod()
   const dead = `http://127.0.0.1:${deadPort()}`
-  const hole = blackHole()
+  using blackHoled = blackHole()
+  const hole = blackHoled.url
   pairWithUrls(a, b, [dead, hole])
   const [r] = await b.syncNow()
   expect(r).toMatchObject({ ok: false })
@@ -100,8 +83,8 @@ test('every URL failing reports the most telling error with each URL named; the 
 }, 30_000)
 
 test('a peer refusing us at one URL while another is dead is reported as unauthorized (awaiting-peer), not as a transport error', async () => {
-  const { pod: a } = await pod()
-  const { pod: b } = await pod()
+  await using a = await pod()
+  await using b = await pod()
   const dead = `http://127.0.0.1:${deadPort()}`
   // Only b pasted: a does not know b.
   b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: [dead, a.url] })
