@@ -6,22 +6,15 @@
  * store of one memory. These run the compiled binary (what a newcomer downloads); the first block
  * runs `bun src/main.ts` too, as `npm start` from a checkout does.
  */
-import { afterAll, afterEach, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cleanup, mainCommand, ROOT, runCli, spawnPod, tempHome, testEnv, type PodProcess } from '../helpers/pod-process'
+import { mainCommand, ROOT, runCli, spawnPod, tempDir, testEnv } from '../helpers/pod-process'
 import { identityOf } from '../helpers/federation'
 
 const scratch = mkdtempSync(join(tmpdir(), 'mzm-newcomer-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
-let pods: PodProcess[] = []
-let homes: string[] = []
-afterEach(async () => {
-  await cleanup(pods, homes)
-  pods = []
-  homes = []
-})
 
 /** One line on stderr, no stack trace. */
 function oneLineError(r: { code: number; stderr: string }) {
@@ -90,8 +83,8 @@ describe('bad paths are one line', () => {
   })
 
   test('import of a file that does not exist; export into a folder that does not exist', async () => {
-    const home = tempHome()
-    homes.push(home)
+    using homeDir = tempDir()
+    const home = homeDir.path
     const imp = await runCli(['import', join(scratch, 'nope.jsonl'), '--home', home])
     oneLineError(imp)
     expect(imp.stderr).toContain('nope.jsonl')
@@ -103,9 +96,8 @@ describe('bad paths are one line', () => {
 
 describe('sync exit code', () => {
   test('pending and paused peers are not failures; an unreachable one is', async () => {
-    const a = await spawnPod()
-    const b = await spawnPod()
-    pods.push(a, b)
+    await using a = await spawnPod()
+    await using b = await spawnPod()
     const home = ['--home', a.home]
     // b: added without any URL (handshake-pending).
     const hsB = (await identityOf(b)).handshake_url
@@ -162,8 +154,8 @@ describe('colour and usage', () => {
 
 describe('content and recall', () => {
   test('content over the limit: the same message from stdin as from an argument', async () => {
-    const home = tempHome()
-    homes.push(home)
+    using homeDir = tempDir()
+    const home = homeDir.path
     expect((await runCli(['identity', '--home', home])).code).toBe(0)
     const big = 'x'.repeat(70_000)
     const fromArg = await runCli(['remember', 'public:big', big, '--home', home])
@@ -178,8 +170,8 @@ describe('content and recall', () => {
   })
 
   test('recall scores are meaningful in a store of one memory, and rank', async () => {
-    const home = tempHome()
-    homes.push(home)
+    using homeDir = tempDir()
+    const home = homeDir.path
     expect((await runCli(['remember', 'public:db', 'we chose sqlite for the pod', '--home', home])).code).toBe(0)
     const one = await runCli(['recall', 'sqlite', '--home', home])
     expect(one.stdout).not.toContain('0.00')

@@ -2,30 +2,17 @@
  * The home's admin socket (src/pod/admin-socket.ts) on real pods: mode 0600 even under umask 0, the
  * admin token still required on it, removed on close, a crashed pod's leftover replaced.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { describe, expect, test } from 'bun:test'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { startPod, type Pod } from '../../src/pod'
+import type { Pod } from '../../src/pod'
 import { createLogger } from '../../src/lib/log'
 import { serveAdminSocket, socketPathFits, socketPathLimit } from '../../src/pod/admin-socket'
-import { tempHome } from '../helpers/pod-process'
+import { disposablePod } from '../helpers/in-process-pod'
+import { tempDir } from '../helpers/pod-process'
 
 const log = createLogger({ level: 'error' })
-const homes: string[] = []
-const pods: Pod[] = []
-
-afterEach(async () => {
-  for (const p of pods.splice(0)) await p.close()
-  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true })
-})
-
-async function newPod(): Promise<Pod> {
-  const home = tempHome()
-  homes.push(home)
-  const pod = await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log })
-  pods.push(pod)
-  return pod
-}
+const newPod = (home?: string) => disposablePod({ home, autoSync: false, log })
 
 function overSocket(pod: Pod, path: string, token?: string): Promise<Response> {
   return fetch(`http://localhost${path}`, { unix: pod.socketPath!, headers: token ? { authorization: `Bearer ${token}` } : {} })
@@ -36,12 +23,13 @@ const tokenOf = (pod: Pod) => readFileSync(pod.home.paths.adminToken, 'utf8').tr
 describe('pod.sock', () => {
   test('is a 0600 socket in the home even under umask 0, and no temporary name is left', async () => {
     const old = process.umask(0)
-    let pod: Pod
+    let started: Pod & AsyncDisposable
     try {
-      pod = await newPod()
+      started = await newPod()
     } finally {
       process.umask(old)
     }
+    await using pod = started
     expect(pod.socketPath).toBe(join(pod.home.paths.root, 'pod.sock'))
     const st = lstatSync(pod.socketPath!)
     expect(st.isSocket()).toBe(true)
@@ -50,7 +38,7 @@ describe('pod.sock', () => {
   })
 
   test('serves the admin app and still requires the admin token', async () => {
-    const pod = await newPod()
+    await using pod = await newPod()
     const health = await overSocket(pod, '/healthz')
     expect(((await health.json()) as { pod_id: string }).pod_id).toBe(pod.id)
     for (const path of ['/status', '/memories', '/peer/peers']) {
@@ -66,21 +54,20 @@ describe('pod.sock', () => {
   })
 
   test('is removed on close', async () => {
-    const pod = await newPod()
+    await using pod = await newPod()
     const path = pod.socketPath!
     await pod.close()
     expect(existsSync(path)).toBe(false)
   })
 
   test("a crashed pod's leftover socket is replaced by the next pod holding the lock", async () => {
-    const home = tempHome()
-    homes.push(home)
+    using dir = tempDir()
+    const home = dir.path
     const path = join(home, 'pod.sock')
     // A leftover socket nobody serves any more (what kill -9 leaves behind).
     const stale = serveAdminSocket({ path, fetch: () => new Response('stale'), maxRequestBodySize: 1024, onError: () => new Response('x'), log })!
     const staleIno = lstatSync(path).ino
-    const pod = await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log })
-    pods.push(pod)
+    await using pod = await newPod(home)
     expect(lstatSync(path).ino).not.toBe(staleIno)
     expect(((await (await overSocket(pod, '/healthz')).json()) as { pod_id: string }).pod_id).toBe(pod.id)
     // The old holder closing later must not remove the new pod's socket.
@@ -89,26 +76,24 @@ describe('pod.sock', () => {
   })
 
   test('a home at the longest path a socket address holds still gets its socket (the temporary name is no longer)', async () => {
-    const base = tempHome()
-    homes.push(base)
+    using dir = tempDir()
+    const base = dir.path
     // <home>/pod.sock is exactly one byte under the limit.
     const home = join(base, 'h'.repeat(socketPathLimit() - 1 - '/pod.sock'.length - base.length - 1))
     mkdirSync(home, { recursive: true, mode: 0o700 })
     expect(Buffer.byteLength(join(home, 'pod.sock'))).toBe(socketPathLimit() - 1)
-    const pod = await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log })
-    pods.push(pod)
+    await using pod = await newPod(home)
     expect(pod.socketPath).toBe(join(home, 'pod.sock'))
     expect(((await (await overSocket(pod, '/healthz')).json()) as { pod_id: string }).pod_id).toBe(pod.id)
   })
 
   test('a home path too long for a socket: the pod runs on TCP and says to shorten it, leaving no socket file', async () => {
-    const base = tempHome()
-    homes.push(base)
+    using dir = tempDir()
+    const base = dir.path
     const home = join(base, 'h'.repeat(socketPathLimit() - '/pod.sock'.length - base.length - 1))
     mkdirSync(home, { recursive: true, mode: 0o700 })
     const lines: string[] = []
-    const pod = await startPod({ home, port: 0, host: '127.0.0.1', autoSync: false, log: createLogger({ level: 'warn', sink: (l) => lines.push(l) }) })
-    pods.push(pod)
+    await using pod = await disposablePod({ home, autoSync: false, log: createLogger({ level: 'warn', sink: (l) => lines.push(l) }) })
     expect(pod.socketPath).toBeNull()
     expect((await fetch(`${pod.url}/healthz`)).status).toBe(200)
     expect(lines.join('\n')).toContain(`is ${socketPathLimit()} bytes, over the ${socketPathLimit() - 1} a Unix socket path may have`)

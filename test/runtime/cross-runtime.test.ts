@@ -3,35 +3,40 @@
  * a Deno pod federate both ways, and one home moves from Bun to Deno and back with its memories
  * (vault-encrypted ones included) and its full-text index intact.
  */
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { readlinkSync } from 'node:fs'
 import { basename } from 'node:path'
-import { cleanup, spawnPod, tempHome, type PodProcess, type TestRuntime } from '../helpers/pod-process'
+import { spawnPod, tempDir, type PodProcess, type TestRuntime } from '../helpers/pod-process'
 import { copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
-
-let pods: PodProcess[] = []
-let homes: string[] = []
-afterEach(async () => {
-  await cleanup(pods, homes)
-  pods = []
-  homes = []
-})
 
 async function start(runtime: TestRuntime, home?: string): Promise<PodProcess> {
   const pod = await spawnPod({ runtime, home })
-  pods.push(pod)
-  // The process really is that runtime's executable (bun.exe under npm, deno).
-  expect(basename(readlinkSync(`/proc/${pod.pid}/exe`))).toStartWith(runtime)
+  try {
+    // The process really is that runtime's executable (bun.exe under npm, deno).
+    expect(basename(readlinkSync(`/proc/${pod.pid}/exe`))).toStartWith(runtime)
+  } catch (err) {
+    await pod[Symbol.asyncDispose]()
+    throw err
+  }
   return pod
+}
+
+/** The pod a settled start gave, or its failure thrown. */
+function settled(result: PromiseSettledResult<PodProcess>): PodProcess {
+  if (result.status === 'rejected') throw result.reason
+  return result.value
 }
 
 async function stop(pod: PodProcess): Promise<void> {
   expect(await pod.stop()).toBe(0)
-  pods = pods.filter((p) => p !== pod)
 }
 
 test('a Bun pod and a Deno pod federate both ways: copies, updates, deletes, recall', async () => {
-  const [bun, deno] = await Promise.all([start('bun'), start('deno')])
+  // Started side by side; whichever started is stopped at the end, even if the other did not.
+  await using started = new AsyncDisposableStack()
+  const results = await Promise.allSettled([start('bun'), start('deno')])
+  for (const r of results) if (r.status === 'fulfilled') started.use(r.value)
+  const [bun, deno] = results.map(settled) as [PodProcess, PodProcess]
   const idBun = (await identityOf(bun)).pod_id
   const idDeno = (await identityOf(deno)).pod_id
   await pair(bun, deno, { scope: 'public:*' })
@@ -58,15 +63,15 @@ test('a Bun pod and a Deno pod federate both ways: copies, updates, deletes, rec
 })
 
 test('a home created under Bun opens under Deno, and back: same identity, memories, index', async () => {
-  const home = tempHome()
-  homes.push(home)
-  const first = await start('bun', home)
+  using dir = tempDir()
+  const home = dir.path
+  await using first = await start('bun', home)
   const podId = (await identityOf(first)).pod_id
   const secret = await remember(first, 'note:secret', 'vault-encrypted words about pangolins')
   await remember(first, 'public:open', 'plain words about narwhals')
   await stop(first)
 
-  const second = await start('deno', home)
+  await using second = await start('deno', home)
   expect((await identityOf(second)).pod_id).toBe(podId)
   expect((await second.api('GET', `/memories/${secret}`)).body).toMatchObject({ content: 'vault-encrypted words about pangolins', encrypted: true })
   expect((await second.api('GET', '/recall?q=narwhals')).body.results).toHaveLength(1)
@@ -74,7 +79,7 @@ test('a home created under Bun opens under Deno, and back: same identity, memori
   expect(fromDeno).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
   await stop(second)
 
-  const third = await start('bun', home)
+  await using third = await start('bun', home)
   expect((await third.api('GET', `/memories/${fromDeno}`)).body).toMatchObject({ content: 'added under deno about okapis', encrypted: true })
   expect((await third.api('GET', '/recall?q=okapis')).body.results).toHaveLength(1)
   expect((await third.api('GET', '/recall?q=pangolins')).body.results).toHaveLength(1)
