@@ -6,12 +6,13 @@
  * (local-mcp.ts) uses the core alone.
  */
 import type { PeersOverview } from '../api/types'
-import { lockHome, openHome, shortId, type PodHome } from '../identity'
+import { lockHome, openHome, shortId, type PeerRecord, type PodHome } from '../identity'
 import { loadPodConfig } from '../config'
 import { systemClock, type Clock } from '../lib/clock'
 import { createLogger, type Logger } from '../lib/log'
 import { ScopeMatchers } from '../scope'
 import { openStore, startBackgroundIndexer, type BackgroundIndexer, type Store } from '../store'
+import { peerHint } from '../sync/peer-hints'
 import { peersOverview, type RendezvousUse } from '../sync/peer-overview'
 import { createPeerLocator, type PeerLocator } from '../sync/peer-locator'
 
@@ -40,6 +41,8 @@ export interface PodCore {
   locator: PeerLocator
   /** Peers with status, sync state and copy counts (no unknown callers: only a serving pod sees those). */
   peersOverview(): PeersOverview
+  /** Why a peer has no URL to pull from and what to do (the hint a handshake-pending peer shows). */
+  pendingHint(peer: PeerRecord): string | null
   /**
    * Indexer (awaiting the batch in flight), store, lock: the reverse of opening. `beforeUnlock`
    * runs with the store closed and the lock still held (a failed first boot removes its home).
@@ -85,8 +88,17 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
     locator,
     peersOverview() {
       const { peers: records, error } = peers.list()
-      return peersOverview(records, store, (p) => locator.reachable(p), error, rendezvousUse)
+      return peersOverview(
+        records,
+        store,
+        (p) => locator.reachable(p),
+        error,
+        rendezvousUse,
+        (p) => locator.lookupMiss(p),
+      )
     },
+    pendingHint: (peer) =>
+      peerHint({ status: 'handshake-pending', peer, lastError: null, lastSyncAt: null, rendezvous: rendezvousUse, lookupMiss: locator.lookupMiss(peer) }),
     async close(beforeUnlock) {
       try {
         await indexer.close()

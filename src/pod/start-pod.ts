@@ -109,6 +109,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       log,
       intervalMs: () => intervalMs,
       resolveUrl: (peer) => locator.resolve(peer),
+      pendingCause: (peer) => core.pendingHint(peer),
       peerHeaders: (id) => home.headers.get(id),
       connectTimeoutMs: opts.connectTimeoutMs,
       confirmUrl: (peer, url) => locator.confirm(peer, url),

@@ -4,6 +4,7 @@
  */
 import { RENDEZVOUS_SCHEME, peerUrls, type PeerRecord } from '../identity'
 import type { PeerStatus } from '../api/types'
+import type { LookupMiss } from './rendezvous-client'
 
 /** What awaiting-peer asks of the operator. */
 export const AWAITING_PEER_MESSAGE = 'they have not added this pod yet: send them your handshake URL (mazemaker identity)'
@@ -20,6 +21,8 @@ export interface HintFacts {
   lastError: string | null
   lastSyncAt: string | null
   rendezvous: () => RendezvousUse
+  /** Why the last rendezvous lookup of this peer found nothing (peer-locator.ts), if it did. */
+  lookupMiss?: LookupMiss | null
 }
 
 /** A peer that answered us before and now refuses our key: the other side removed or re-keyed us. */
@@ -64,6 +67,9 @@ function pendingHint(f: HintFacts): string {
     case 'restart':
       return 'this pod joined a rendezvous after it started: restart the pod to use it (pod.toml is read at start)'
     case 'active':
+      if (f.lookupMiss?.cause === 'rendezvous_unreachable') {
+        return `the rendezvous did not answer the lookup (${f.lookupMiss.detail}): it is asked again within a minute; if it stays down, ${setUrl}`
+      }
       return `the rendezvous has no address for it yet: their pod must run and have joined the same rendezvous (it registers every minute); or ${setUrl}`
   }
 }

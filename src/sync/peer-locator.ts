@@ -11,7 +11,7 @@ import { localHttpUrl } from '../lib/http-url'
 import type { Logger } from '../lib/log'
 import { peerUrls, RENDEZVOUS_SCHEME, type PeerRecord } from '../identity'
 import type { RendezvousConfig } from '../config'
-import { createHeartbeat, createRendezvousClient, createResolver, type RendezvousSigner } from './rendezvous-client'
+import { createHeartbeat, createRendezvousClient, createResolver, type LookupMiss, type RendezvousSigner } from './rendezvous-client'
 
 export interface HeartbeatState {
   registered: boolean
@@ -36,6 +36,8 @@ export interface PeerLocator {
   /** Starts our signed heartbeat (identity proves possession of our key); null without a rendezvous. */
   startHeartbeat(opts: { identity: RendezvousSigner; advertiseUrl: () => string }): { stop(): Promise<void>; beat(): Promise<void> } | null
   heartbeatState(): HeartbeatState | null
+  /** Why the last rendezvous lookup of this peer found no URL (null: it found one, none was made, or it has no rendezvous URL). */
+  lookupMiss(peer: PeerRecord): LookupMiss | null
 }
 
 const isDirect = (url: string) => /^https?:\/\//.test(url)
@@ -53,7 +55,6 @@ export function createPeerLocator(opts: { rendezvous: RendezvousConfig | null; c
   /** Per peer, the URL whose pull last verified (keyed with the peer key: a new key proves nothing old). */
   const verified = new Map<string, { key: string; url: string }>()
   let heartbeat: ReturnType<typeof createHeartbeat> | null = null
-
   const preferredOf = (peer: PeerRecord) => {
     const v = verified.get(peer.id)
     return v && v.key === peer.key ? v.url : undefined
@@ -93,6 +94,10 @@ export function createPeerLocator(opts: { rendezvous: RendezvousConfig | null; c
       return heartbeat
     },
     heartbeatState: () => (heartbeat && opts.rendezvous ? { ...heartbeat.state(), rendezvous_url: opts.rendezvous.url } : null),
+    lookupMiss(peer) {
+      if (!resolver || !peerUrls(peer).some((u) => u.startsWith(RENDEZVOUS_SCHEME))) return null
+      return resolver.miss(peer.id)
+    },
   }
 }
 

@@ -8,6 +8,7 @@ import { peerUrls, type PeerRecord } from '../identity'
 import type { Store } from '../store'
 import type { PeersOverview, PeerStatus, PeerView } from '../api/types'
 import { AWAITING_PEER_MESSAGE, peerHint, type RendezvousUse } from './peer-hints'
+import type { LookupMiss } from './rendezvous-client'
 
 export { AWAITING_PEER_MESSAGE, type RendezvousUse } from './peer-hints'
 
@@ -44,7 +45,8 @@ export function heldMessage(peerId: string, held: number, copies: number): strin
 
 /**
  * `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null.
- * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer).
+ * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer);
+ * `lookupMiss(peer)`: why its last rendezvous lookup found nothing (asked only for pending peers).
  */
 export function peersOverview(
   records: PeerRecord[],
@@ -52,6 +54,7 @@ export function peersOverview(
   reachableUrl: (peer: PeerRecord) => string | null,
   error: string | null,
   rendezvous: () => RendezvousUse = () => 'none',
+  lookupMiss: (peer: PeerRecord) => LookupMiss | null = () => null,
 ): PeersOverview {
   const peers = records.map((p): PeerView => {
     const state = store.peerState(p.id)
@@ -71,7 +74,14 @@ export function peersOverview(
       live: p.live !== false,
       scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
       status,
-      hint: peerHint({ status, peer: p, lastError: state.last_error, lastSyncAt: state.last_sync_at, rendezvous }),
+      hint: peerHint({
+        status,
+        peer: p,
+        lastError: state.last_error,
+        lastSyncAt: state.last_sync_at,
+        rendezvous,
+        lookupMiss: status === 'handshake-pending' ? lookupMiss(p) : null,
+      }),
       last_sync_at: state.last_sync_at,
       last_error:
         status === 'held'

@@ -27,6 +27,7 @@ export interface AttemptDeps {
   store: Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
   pairKey(peerId: PodId, key: PublicKey): Promise<PairKey>
   resolveUrl(peer: PeerRecord): Promise<string | readonly string[] | null>
+  pendingCause?(peer: PeerRecord): string | null
   peerHeaders?(peerId: PodId): Record<string, string>
   intervalMs(): number
   connectTimeoutMs?: number
@@ -55,7 +56,10 @@ export async function attemptPull(deps: AttemptDeps, flight: FlightView, state: 
   }
   // handshake-pending: nothing to pull from yet. A rendezvous peer may register any moment
   // (heartbeats are every minute), so look again soon, not a whole interval later.
-  if (urls.length === 0) return { kind: 'not_pulled', peer: peer.id, error: 'handshake_pending', detail: 'no URL for this peer yet' }
+  if (urls.length === 0) {
+    const detail = deps.pendingCause?.(peer) ?? 'no URL for this peer yet'
+    return { kind: 'not_pulled', peer: peer.id, error: 'handshake_pending', detail }
+  }
   return pullFrom(deps, flight, state, urls)
 }
 

@@ -249,13 +249,19 @@ export interface Resolver {
    * fallback, so a lying rendezvous cannot leave us stuck on its URL once it goes away.
    */
   confirm(peerId: string, key: string, url: string): void
+  /** Why the last lookup of this peer found no URL (null: it found one, or none was made). */
+  miss(peerId: string): LookupMiss | null
 }
+
+/** A lookup that found nothing: the rendezvous does not know the peer (404), or did not answer. */
+export type LookupMiss = { cause: 'not_registered' } | { cause: 'rendezvous_unreachable'; detail: string }
 
 export function createResolver(opts: { client: RendezvousClient; clock: Clock; cacheMs?: number; log?: Logger }): Resolver {
   const cacheMs = opts.cacheMs ?? RENDEZVOUS_CACHE_MS
   const resolved = new Map<string, { key: string; url: string; at: number }>()
   const confirmed = new Map<string, { key: string; url: string }>()
   const inFlight = new Map<string, Promise<string | null>>()
+  const misses = new Map<string, LookupMiss>()
 
   async function lookup(peerId: string, key: string): Promise<string | null> {
     const last = confirmed.get(peerId)
@@ -264,16 +270,15 @@ export function createResolver(opts: { client: RendezvousClient; clock: Clock; c
       const url = await opts.client.lookup(peerId, key)
       if (url) {
         resolved.set(peerId, { key, url, at: opts.clock.now() })
+        misses.delete(peerId)
         return url
       }
+      misses.set(peerId, { cause: 'not_registered' })
       opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: 'not_found', msg: fallback ? 'using the last resolved URL' : 'not registered' })
     } catch (err) {
-      opts.log?.debug({
-        op: 'resolve',
-        peer: peerId.slice(0, 8),
-        err: err instanceof PodError ? err.code : 'request_failed',
-        msg: err instanceof Error ? err.message : String(err),
-      })
+      const detail = err instanceof Error ? err.message : String(err)
+      misses.set(peerId, { cause: 'rendezvous_unreachable', detail })
+      opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: err instanceof PodError ? err.code : 'request_failed', msg: detail })
     }
     return fallback
   }
@@ -294,6 +299,7 @@ export function createResolver(opts: { client: RendezvousClient; clock: Clock; c
     confirm(peerId, key, url) {
       confirmed.set(peerId, { key, url })
     },
+    miss: (peerId) => misses.get(peerId) ?? null,
   }
 }
 

@@ -51,6 +51,8 @@ export interface SyncLoopDeps {
   intervalMs(): number
   /** The URLs to try now, in order (direct ones, rendezvous lookups, the last verified first); null or [] = pending. */
   resolveUrl(peer: PeerRecord): Promise<string | readonly string[] | null>
+  /** Why a peer has no URL to pull from, with the next step (the result's detail when it is handshake-pending). */
+  pendingCause?(peer: PeerRecord): string | null
   /** Per-peer secret headers to send with every request to this peer (never logged). */
   peerHeaders?(peerId: PodId): Record<string, string>
   /** Time to response headers per URL attempt (default CONNECT_TIMEOUT_MS). */

@@ -198,6 +198,44 @@ describe('pairing through a rendezvous', () => {
   })
 })
 
+describe('a handshake-pending peer says why, and what to do', () => {
+  test('no URL, no rendezvous, joined but not restarted, not registered, the rendezvous down: the sync result names each, as the peer list does', async () => {
+    const rv = await spawnRendezvous()
+    const { token } = await createToken(rv)
+    const homeA = tempHome()
+    homes.push(homeA)
+    let a = await startPod(homeA)
+    const b = await startPod() // never registers anywhere
+    const idB = (await identityOf(b)).pod_id
+    const short = idB.slice(0, 8)
+    await addByHandshake(a, b) // B's handshake carries no URL and A uses no rendezvous
+    /** The pull's own detail, checked against the hint the peer list shows: one truth. */
+    const pending = async () => {
+      const res = await a.api('POST', '/peer/sync-now', { peer: idB })
+      const r = res.body.results[0] as { ok: boolean; error: string; detail: string; status: string; hint: string }
+      expect(r).toMatchObject({ ok: false, error: 'handshake_pending', status: 'handshake-pending' })
+      expect(r.detail).toBe(r.hint)
+      expect((await peerView(a, idB)) as unknown).toMatchObject({ hint: r.hint })
+      return r.detail
+    }
+    expect(await pending()).toStartWith(`no URL for it yet: set a URL with \`mazemaker peer set ${short} --url https://…\``)
+
+    expect((await runCli(['peer', 'set', idB, '--url', `mzm-rendezvous://${idB}`, '--home', homeA])).code).toBe(0)
+    expect(await pending()).toStartWith('it is to be found through a rendezvous, but this pod has joined none: `mazemaker rendezvous join <url> --token …`')
+
+    expect((await runCli(['rendezvous', 'join', rv.url, '--token', token, '--home', homeA])).code).toBe(0)
+    expect(await pending()).toStartWith('this pod joined a rendezvous after it started: restart the pod to use it')
+
+    await a.stop()
+    a = await startPod(homeA)
+    await heartbeatOf(a)
+    expect(await pending()).toStartWith('the rendezvous has no address for it yet: their pod must run and have joined the same rendezvous')
+
+    await rv.stop()
+    expect(await pending()).toStartWith('the rendezvous did not answer the lookup (')
+  }, 120_000)
+})
+
 describe('a rendezvous is never trusted', () => {
   test("a second pod with a valid token cannot take B's id: 409, and A still reaches the real B", async () => {
     const rv = await spawnRendezvous()
