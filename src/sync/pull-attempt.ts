@@ -6,6 +6,7 @@ import { type PairKey, type PeerRecord, type PodId, type PublicKey, shortId } fr
 import type { Clock } from '../lib/clock'
 import { PeerError, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
+import { createProgress, type Progress } from '../lib/progress'
 import type { Attempt, PullReport } from './judge-pull'
 import { type PeerState, waitFor } from './peer-state'
 import { pullPeer, PullStopped, type PullContext } from './pull-peer'
@@ -71,6 +72,8 @@ async function pullFrom(deps: AttemptDeps, flight: FlightView, state: PeerState,
   const wait = flight.live ? liveWaitS(waitFor(state, startedAt, deps.liveWaitS), deps.random()) : 0
   const attempt: Attempt = { live: flight.live, startedAt, wait, peerLive: peer.live !== false }
   const failedUrls: string[] = []
+  // A pull of many pages (a big first pull) reports progress in the log; one page says nothing.
+  let progress = null as Progress | null
   const ctx: PullContext = {
     selfId: deps.selfId,
     store: deps.store,
@@ -85,6 +88,10 @@ async function pullFrom(deps: AttemptDeps, flight: FlightView, state: PeerState,
     onAttempt: (url, err, ms) => {
       if (err) failedUrls.push(url)
       deps.log.debug({ peer: shortId(peer.id), op: 'connect', path: url, err: err?.code, ms, msg: err ? err.message : 'answered and verified' })
+    },
+    onPage: (entries, more) => {
+      if (more) progress ??= createProgress({ what: 'pull', unit: 'memories', log: deps.log.with({ peer: shortId(peer.id) }), now: () => clock.now() })
+      progress?.add(entries)
     },
   }
   const base = { peer: peer.id }
@@ -106,5 +113,7 @@ async function pullFrom(deps: AttemptDeps, flight: FlightView, state: PeerState,
     const code = budget ? 'timeout' : err instanceof PodError ? err.code : 'internal'
     const failuresBefore = deps.store.peerState(peer.id).consecutive_failures
     return { kind: 'failed', ...base, attempt, code, detail, budget, expected: err instanceof PeerError, failuresBefore, ms }
+  } finally {
+    progress?.finish()
   }
 }

@@ -52,6 +52,8 @@ export interface PullContext {
   connectTimeoutMs?: number
   /** Told about every first-page attempt: `error` is null when that URL answered and verified. */
   onAttempt?(url: string, error: PodError | null, ms: number): void
+  /** Told after each page is stored: its entries, and whether more pages follow. */
+  onPage?(entries: number, more: boolean): void
 }
 
 export interface PullTotals {
@@ -127,6 +129,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     totals.dropped += applied.dropped
     totals.held = applied.held
     totals.pages++
+    ctx.onPage?.(page.memories.length, next !== null)
     if (!next) {
       totals.caughtUp = step === 'done'
       totals.moved = page.cursor !== start

@@ -41,3 +41,31 @@ test('twenty pulls that each bring a memory write one info line, and the next co
   await loop.syncNow()
   expect(info.lines).toHaveLength(2) // nothing arrived: a quiet peer says nothing
 })
+
+test('a pull of many pages (a big first pull) logs its progress every 10 s; a one-page pull does not', async () => {
+  const clock = new FakeClock()
+  await using a = await pod(clock)
+  await using b = await pod(clock)
+  a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, sync: false })
+  b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
+  for (let i = 0; i < 2000; i++) a.store.remember({ label: `public:m${i}`, content: `memory ${i}` })
+  const info = memoryLogger('info')
+  // Each page takes 6 s on the injected clock (a slow link).
+  const slow = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const res = await fetch(input, init)
+    clock.advance(6_000)
+    return res
+  }) as typeof fetch
+  await using wired = syncLoopInto(b, clock, { log: info, liveWaitSeconds: 0, fetch: slow })
+  const { loop } = wired
+  expect(await loop.syncNow()).toEqual([expect.objectContaining({ ok: true, fetched: 2000 })])
+  const progress = info.lines.filter((l) => l.includes('op=pull '))
+  expect(progress.length).toBeGreaterThan(0)
+  expect(progress[0]).toContain(`peer=${a.id.slice(0, 8)}`)
+  expect(progress[0]).toMatch(/count=\d+ rate=\d+ msg="in progress"/)
+
+  a.store.remember({ label: 'public:one-more', content: 'one page' })
+  const before = info.lines.length
+  expect(await loop.syncNow()).toEqual([expect.objectContaining({ ok: true, fetched: 1 })])
+  expect(info.lines.slice(before).filter((l) => l.includes('op=pull '))).toEqual([])
+})
