@@ -147,6 +147,7 @@ function judgePulled(report: Extract<PullReport, { kind: 'pulled' }>, state: Pee
     logs.push({ level: 'info', fields: { peer: short, op: 'sync', msg: 'peer recovered' } })
     next.lastError = null
   }
+  next.failures = 0
   const record = { ok: true as const, at: new Date(now).toISOString() }
   const base = { fetched: totals.fetched, stored: totals.stored, deleted: totals.deleted, dropped: totals.dropped, ms: report.ms }
   next.held = totals.held
@@ -223,7 +224,9 @@ function judgeFailed(report: Extract<PullReport, { kind: 'failed' }>, state: Pee
   const logs: LogLine[] = []
   if (!report.expected && !budget && code !== 'quota_exceeded')
     logs.push({ level: 'error', fields: { peer: short, op: 'sync', err: code, msg: report.detail } })
-  const failures = report.failuresBefore + 1
+  // The store's count survives restarts; ours goes on when the store cannot write (a full disk).
+  const failures = Math.max(report.failuresBefore, state.failures) + 1
+  next.failures = failures
   next.dueAt = due({ kind: 'failed', failures })
   // First failure (or a new kind of failure) at warn, identical repeats at debug.
   logs.push({ level: state.lastError === code ? 'debug' : 'warn', fields: { peer: short, op: 'sync', err: code, detail: text, failures, ms: report.ms } })

@@ -16,6 +16,8 @@ export interface PeerState {
   liveReady: boolean
   /** The code of the failure that started the current run of failures; null after a success. */
   lastError: string | null
+  /** Failures in a row in this process (the store counts them too, unless it cannot write). */
+  failures: number
   /** Deletions held at the last pull (0: none): a hold that starts or grows is warned about once. */
   held: number
   /** The last pull had to fall back past the first URL it tried: `<failed urls> <used url>`. */
@@ -53,6 +55,7 @@ export const FRESH_PEER: Readonly<PeerState> = Object.freeze({
   dueAt: 0,
   liveReady: false,
   lastError: null,
+  failures: 0,
   held: 0,
   fellBack: null,
   lowered: null,

@@ -17,7 +17,7 @@
  */
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
-import type { PairKey, PeerRecord, PodId, PublicKey } from '../identity'
+import { type PairKey, type PeerRecord, type PodId, type PublicKey, shortId } from '../identity'
 import type { Store } from '../store'
 import type { SyncResult } from '../api/types'
 
@@ -143,9 +143,18 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const t = track(report.peer)
     const policy = { intervalMs: deps.intervalMs(), liveWaitS: liveWait, random: random(), budgetMs }
     const { next, logs, record, result } = judgePull(report, t.state, clock.now(), policy)
-    if (record) deps.store.recordPull(report.peer, record)
-    if (report.kind === 'pulled') deps.confirmUrl?.(flight.peer, report.totals.url)
     t.state = next
+    if (record) {
+      // A store that cannot write (a full disk) must not leave the peer unscheduled: the judged
+      // state stands, the failure is said once, and the next pull is due as judged.
+      try {
+        deps.store.recordPull(report.peer, record)
+      } catch (err) {
+        const msg = `could not record the pull: ${err instanceof Error ? err.message : String(err)}`
+        logs.push({ level: 'warn', fields: { peer: shortId(report.peer), op: 'sync', err: 'internal', msg } })
+      }
+    }
+    if (report.kind === 'pulled') deps.confirmUrl?.(flight.peer, report.totals.url)
     // A removed peer leaves nothing behind (added again, it starts afresh).
     if (report.kind === 'stopped' && report.why === 'removed') tracked.delete(report.peer)
     for (const line of logs) log[line.level](line.fields)

@@ -200,6 +200,14 @@ describe('a pull that failed', () => {
     expect(lines(judge(failed('unauthorized', { failuresBefore: 2 }), two.next))).toEqual(['warn unauthorized'])
   })
 
+  test('a store that cannot count failures (a full disk): the backoff still grows, and a success resets it', () => {
+    const one = judge(failed('internal', { expected: false }))
+    const two = judge(failed('internal', { expected: false, failuresBefore: 0 }), one.next)
+    const three = judge(failed('internal', { expected: false, failuresBefore: 0 }), two.next)
+    expect([one, two, three].map((j) => j.next.dueAt - NOW)).toEqual([BACKOFF_BASE_MS, 2 * BACKOFF_BASE_MS, 4 * BACKOFF_BASE_MS])
+    expect(judge(pulled(), three.next).next.failures).toBe(0)
+  })
+
   test('a fault of ours (not a PeerError) also gets an error line; quota_exceeded does not', () => {
     expect(lines(judge(failed('internal', { expected: false })))).toEqual(['error internal', 'warn internal'])
     expect(lines(judge(failed('quota_exceeded', { expected: false })))).toEqual(['warn quota_exceeded'])

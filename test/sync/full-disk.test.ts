@@ -1,0 +1,102 @@
+/**
+ * A puller whose home is on a full filesystem (a real 4 MiB tmpfs, filled): the pull fails, the
+ * loop answers and backs off (no exception out of sync-now, no busy loop), nothing is stored and
+ * the cursor does not move; once space is back the next pull, due by itself, stores everything.
+ */
+import { afterEach, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FakeClock, SECOND_MS } from '../../src/lib/clock'
+import { memoryLogger } from '../../src/lib/log'
+import { type Pod, startPod } from '../../src/pod'
+import type { SyncLoop } from '../../src/sync/sync-loop'
+import { tempHome } from '../helpers/pod-process'
+import { syncLoopInto } from '../helpers/sync-loop'
+
+let cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c()
+  cleanups = []
+})
+
+/** A 4 MiB tmpfs, unmounted after the test. */
+function smallFilesystem(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mzm-full-'))
+  const mount = Bun.spawnSync(['mount', '-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir])
+  if (mount.exitCode !== 0) throw new Error(`mount tmpfs: ${mount.stderr.toString()}`)
+  cleanups.push(() => {
+    Bun.spawnSync(['umount', '-l', dir])
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+
+/** Fills `dir` with 64 KiB files until the filesystem refuses; returns them (delete to free space). */
+function fill(dir: string): string[] {
+  const files: string[] = []
+  for (;;) {
+    const f = join(dir, `filler-${files.length}`)
+    try {
+      writeFileSync(f, Buffer.alloc(64 * 1024))
+    } catch {
+      return files
+    }
+    files.push(f)
+  }
+}
+
+async function pod(home: string, clock: FakeClock): Promise<Pod> {
+  const p = await startPod({ home, port: 0, host: '127.0.0.1', clock, log: memoryLogger(), autoSync: false })
+  cleanups.push(() => p.close())
+  return p
+}
+
+test('a full disk: the pull fails and backs off, nothing is lost, and it resumes by itself once space is back', async () => {
+  const fs = smallFilesystem()
+  const clock = new FakeClock()
+  const homeA = tempHome('mzm-full-a-')
+  cleanups.push(() => rmSync(homeA, { recursive: true, force: true }))
+  const homeB = join(fs, 'home')
+  mkdirSync(homeB, { mode: 0o700 })
+  const a = await pod(homeA, clock)
+  const b = await pod(homeB, clock)
+  a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, sync: false })
+  b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
+  for (let i = 0; i < 200; i++) a.store.remember({ label: `public:m${i}`, content: `${'x'.repeat(10_000)} ${i}` })
+
+  const fillers = fill(fs)
+  const log = memoryLogger()
+  const results: { ok: boolean; error?: string }[] = []
+  const { loop } = syncLoopInto(b, clock, { log, liveWaitSeconds: 0, onPulled: (_, r) => results.push(r) })
+  cleanups.unshift(() => loop.close())
+  const first = await loop.syncNow()
+  expect(first).toEqual([expect.objectContaining({ ok: false })])
+  expect(b.store.countPeerCopies(a.id)).toBe(0)
+  expect(b.store.peerState(a.id).cursor).toBeNull()
+
+  // The loop backs off: nothing more within the first 5 s, one more try after them.
+  loop.start()
+  await settle(loop)
+  const after = results.length
+  clock.advance(4 * SECOND_MS)
+  await settle(loop)
+  expect(results.length).toBe(after)
+
+  // Space is back: the next pull, due by itself, stores all 200.
+  for (const f of fillers) rmSync(f)
+  for (let i = 0; i < 10 && b.store.countPeerCopies(a.id) < 200; i++) {
+    clock.advance(60 * SECOND_MS)
+    await settle(loop)
+  }
+  expect(b.store.countPeerCopies(a.id)).toBe(200)
+  expect(results.at(-1)).toMatchObject({ ok: true })
+}, 60_000)
+
+/** Lets the loop act on the time just set, then waits for the pulls it started. */
+async function settle(loop: SyncLoop) {
+  for (let i = 0; i < 3; i++) {
+    await Bun.sleep(5)
+    await loop.idle()
+  }
+}
