@@ -4,7 +4,7 @@
  * (done, next page, page cap, stuck cursor). No clock, no I/O: sync-loop.ts and pull-peer.ts
  * call these with the time and the randomness they hold, so every rule is unit-tested alone.
  */
-import { BACKOFF_BASE_MS, LIVE_WAIT_JITTER_S, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
+import { BACKOFF_BASE_MS, LIVE_WAIT_JITTER_S, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
 
 /** How a pull attempt ended, as far as scheduling cares. */
 export type PullOutcome =
@@ -57,25 +57,36 @@ export function backoffMs(failures: number, intervalMs: number): number {
   return Math.min(intervalMs, BACKOFF_BASE_MS * 2 ** exp)
 }
 
+/** What planStarts needs to know of a peer. */
+export interface PlanPeer {
+  /** When it is due (0: now). */
+  dueAt: number
+  /** Its next pull is a long-poll: it takes no slot of the concurrency cap. */
+  liveReady: boolean
+  /** A pull of it is in flight. */
+  inFlight: boolean
+}
+
 /**
- * The peers to start now: due (`dueAt` ≤ now; never seen = due), not already being pulled,
- * in the given order, and no more than leaves `inFlight` ≤ `max`.
+ * The peers to start now, in the given order: every due long-poll, and due others while slots
+ * are free (`free` = MAX_CONCURRENT_PULLS minus the slotted pulls in flight). `nextDue`: when
+ * the next peer not started is due (now, for one waiting for a slot; Infinity: none). One pass:
+ * the loop re-plans after every pull, over thousands of peers.
  */
-export function startable(
-  peerIds: readonly string[],
-  dueAt: Pick<ReadonlyMap<string, number>, 'get'>,
-  inFlight: ReadonlySet<string>,
-  now: number,
-  max: number = MAX_CONCURRENT_PULLS,
-): string[] {
-  const free = Math.max(0, max - inFlight.size)
-  const out: string[] = []
-  for (const id of peerIds) {
-    if (out.length >= free) break
-    if (inFlight.has(id) || (dueAt.get(id) ?? 0) > now) continue
-    out.push(id)
+export function planStarts<T>(peers: Iterable<T>, about: (peer: T) => PlanPeer, free: number, now: number): { start: T[]; nextDue: number } {
+  const start: T[] = []
+  let nextDue = Number.POSITIVE_INFINITY
+  for (const peer of peers) {
+    const p = about(peer)
+    if (p.inFlight) continue
+    if (p.dueAt > now) nextDue = Math.min(nextDue, p.dueAt)
+    else if (p.liveReady) start.push(peer)
+    else if (free > 0) {
+      start.push(peer)
+      free--
+    } else nextDue = now
   }
-  return out
+  return { start, nextDue }
 }
 
 /** How long the loop may sleep: until the soonest due peer, at most an interval, at least `floorMs`. */

@@ -28,7 +28,7 @@ import { FRESH_PEER, type PeerState, waitFor } from './peer-state'
 import { type AttemptDeps, attemptPull } from './pull-attempt'
 import { PullStopped } from './pull-peer'
 import { PULL_AGAIN, stopReason } from './relationship'
-import { sleepMs, startable } from './scheduler'
+import { type PlanPeer, planStarts, sleepMs } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
 
@@ -120,12 +120,17 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     if (!t) tracked.set(id, (t = { state: FRESH_PEER, flight: null }))
     return t
   }
-  const stateOf = (id: string): PeerState => tracked.get(id)?.state ?? FRESH_PEER
+  const planPeer = (p: PeerRecord): PlanPeer => {
+    const t = tracked.get(p.id)
+    return { dueAt: t?.state.dueAt ?? 0, liveReady: t?.state.liveReady ?? false, inFlight: t?.flight != null }
+  }
   const flightOf = (id: string): Flight | null => tracked.get(id)?.flight ?? null
   const flights = function* (): Generator<Flight> {
     for (const t of tracked.values()) if (t.flight) yield t.flight
   }
   let inFlight = 0
+  /** Flights that hold a slot of the concurrency cap (every one but long-polls). */
+  let slotted = 0
   /** The one relationship watchdog for all flights (not a timer per pull: 2,000 live peers). */
   let watchdog: AbortController | null = null
   /** Forced pulls waiting for a free slot. */
@@ -189,6 +194,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
         stop.signal.removeEventListener('abort', onStop)
         t.flight = null
         inFlight--
+        if (!flight.live) slotted--
         if (inFlight === 0) {
           watchdog?.abort()
           watchdog = null
@@ -201,6 +207,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     })()
     t.flight = flight
     inFlight++
+    if (!live) slotted++
     startWatchdog()
     return flight
   }
@@ -226,28 +233,37 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     })()
   }
 
-  /** Starts every due peer that fits under the cap; returns the flights started. */
-  function launchDue(): Flight[] {
-    if (stop.signal.aborted) return []
-    const peers = deps.listPeers()
-    const byId = new Map<string, PeerRecord>(peers.map((p) => [p.id, p]))
+  /**
+   * The peers to schedule, re-read at most once per RELATIONSHIP_CHECK_MS, and at once after
+   * peerChanged() or a tick(). A read stats every key file (2,000 on a hub), and the loop
+   * re-plans after every pull. A peer removed meanwhile is stopped by the check before its
+   * first request (pull-peer.ts); a hand edit is seen within the same second as the watchdog's.
+   */
+  let listed: { at: number; peers: PeerRecord[]; ids: ReadonlySet<string> } | null = null
+  function schedulable(): PeerRecord[] {
     const now = clock.now()
-    // Long-polls mostly wait: they take no slot of the concurrency cap (2,000 live peers).
-    const waiting = peers.filter((p) => !flightOf(p.id))
-    const live = waiting.filter((p) => stateOf(p.id).liveReady && stateOf(p.id).dueAt <= now)
-    const slotted = new Set([...flights()].filter((f) => !f.live).map((f) => f.peer.id))
-    const ids = startable(
-      waiting.filter((p) => !stateOf(p.id).liveReady).map((p) => p.id),
-      { get: (id) => stateOf(id).dueAt },
-      slotted,
-      now,
-      MAX_CONCURRENT_PULLS,
-    )
-    return [...live.map((p) => launch(p, false)), ...ids.map((id) => launch(byId.get(id)!, false))]
+    if (!listed || now - listed.at >= RELATIONSHIP_CHECK_MS || now < listed.at) {
+      const peers = deps.listPeers()
+      listed = { at: now, peers, ids: new Set(peers.map((p) => p.id)) }
+    }
+    return listed.peers
+  }
+
+  /**
+   * Starts every due peer that fits under the cap, in peers.toml order; returns the flights
+   * started and when the next peer not in flight is due. One pass: the loop re-plans after
+   * every pull, over 2,000 peers.
+   */
+  function launchDue(): { started: Flight[]; nextDue: number } {
+    if (stop.signal.aborted) return { started: [], nextDue: Number.POSITIVE_INFINITY }
+    const { start, nextDue } = planStarts(schedulable(), planPeer, MAX_CONCURRENT_PULLS - slotted, clock.now())
+    return { started: start.map((p) => launch(p, false)), nextDue }
   }
 
   /** A forced pull of `peer`: joins one in flight, else waits for a free slot and starts one. */
   async function forced(peer: PeerRecord): Promise<SyncResult> {
+    // A peer added by hand since the last read: its next pull must be planned too.
+    if (listed && !listed.ids.has(peer.id)) listed = null
     // A held long-poll may sit there for its whole wait: give it up and pull now instead.
     const giveUpLive = async () => {
       const f = flightOf(peer.id)
@@ -269,19 +285,14 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
       if (await giveUpLive()) continue
       const other = flightOf(peer.id)
       if (other) return other.done
-      if (slottedCount() < MAX_CONCURRENT_PULLS) return launch(getPeer(peer.id) ?? peer, true).done
+      if (slotted < MAX_CONCURRENT_PULLS) return launch(getPeer(peer.id) ?? peer, true).done
       await new Promise<void>((resolve) => slotWaiters.push(resolve))
     }
   }
 
-  function slottedCount(): number {
-    let n = 0
-    for (const f of flights()) if (!f.live) n++
-    return n
-  }
-
   async function tick(): Promise<SyncResult[]> {
-    const results = await Promise.all(launchDue().map((f) => f.done))
+    listed = null
+    const results = await Promise.all(launchDue().started.map((f) => f.done))
     return results.filter((r) => !SKIPPED.has(r.error ?? ''))
   }
 
@@ -293,6 +304,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   }
 
   function peerChanged(id: string): void {
+    listed = null
     const flight = flightOf(id)
     if (flight) {
       const why = whyNot(flight.peer)
@@ -309,18 +321,15 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
 
   async function run(): Promise<void> {
     while (!stop.signal.aborted) {
+      let nextDue = clock.now()
       try {
-        launchDue()
+        nextDue = launchDue().nextDue
       } catch (err) {
         log.error({ op: 'sync', err: 'internal', msg: err instanceof Error ? err.message : String(err) })
       }
       if (stop.signal.aborted) break
       wake = new AbortController()
-      const waiting = deps
-        .listPeers()
-        .filter((p) => !flightOf(p.id))
-        .map((p) => stateOf(p.id).dueAt)
-      await clock.sleep(sleepMs(waiting, clock.now(), deps.intervalMs()), AbortSignal.any([stop.signal, wake.signal]))
+      await clock.sleep(sleepMs([nextDue], clock.now(), deps.intervalMs()), AbortSignal.any([stop.signal, wake.signal]))
     }
   }
 

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test'
 import { MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
 import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from '../../src/sync/constants'
-import { backoffMs, liveWaitS, nextDue, pageStep, sleepMs, startable } from '../../src/sync/scheduler'
+import { backoffMs, liveWaitS, nextDue, pageStep, type PlanPeer, planStarts, sleepMs } from '../../src/sync/scheduler'
 
 const NOW = 1_000_000
 const INTERVAL = 5 * MINUTE_MS
@@ -43,26 +43,50 @@ describe('nextDue', () => {
   })
 })
 
-describe('startable: the concurrency limit', () => {
+describe('planStarts: the concurrency limit', () => {
+  const peer = (id: string, over: Partial<PlanPeer> = {}) => ({ id, dueAt: 0, liveReady: false, inFlight: false, ...over })
+  const plan = (peers: ReturnType<typeof peer>[], free = MAX_CONCURRENT_PULLS) => {
+    const { start, nextDue } = planStarts(peers, (p) => p, free, NOW)
+    return { start: start.map((p) => p.id), nextDue }
+  }
   const ids = Array.from({ length: 20 }, (_, i) => `p${i}`)
 
-  test('starts due peers in order, never more than MAX_CONCURRENT_PULLS in flight', () => {
+  test('starts due peers in order, never more than the free slots; one left waiting makes the next plan due now', () => {
     expect(MAX_CONCURRENT_PULLS).toBe(8)
-    expect(startable(ids, new Map(), new Set(), NOW)).toEqual(ids.slice(0, 8))
-    expect(startable(ids, new Map(), new Set(['p0', 'p1', 'p2']), NOW)).toEqual(['p3', 'p4', 'p5', 'p6', 'p7'])
-    expect(startable(ids, new Map(), new Set(ids.slice(0, 8)), NOW)).toEqual([])
-    expect(startable(ids, new Map(), new Set(ids.slice(0, 12)), NOW)).toEqual([])
+    expect(plan(ids.map((id) => peer(id)))).toEqual({ start: ids.slice(0, 8), nextDue: NOW })
+    expect(
+      plan(
+        ids.map((id) => peer(id)),
+        5,
+      ).start,
+    ).toEqual(ids.slice(0, 5))
+    expect(
+      plan(
+        ids.map((id) => peer(id)),
+        0,
+      ),
+    ).toEqual({ start: [], nextDue: NOW })
+    expect(plan(ids.slice(0, 3).map((id) => peer(id)))).toEqual({ start: ['p0', 'p1', 'p2'], nextDue: Number.POSITIVE_INFINITY })
   })
 
-  test('skips peers not yet due and peers already being pulled', () => {
-    const due = new Map([
-      ['p0', NOW + 1],
-      ['p1', NOW],
-      ['p2', NOW - 5],
-    ])
-    expect(startable(['p0', 'p1', 'p2', 'p3'], due, new Set(['p2']), NOW, 8)).toEqual(['p1', 'p3'])
+  test('skips peers not yet due (the soonest is the next due) and peers already being pulled', () => {
+    const peers = [
+      peer('p0', { dueAt: NOW + 7_000 }),
+      peer('p1', { dueAt: NOW }),
+      peer('p2', { dueAt: NOW - 5, inFlight: true }),
+      peer('p3', { dueAt: NOW + 3_000 }),
+      peer('p4'),
+    ]
+    expect(plan(peers)).toEqual({ start: ['p1', 'p4'], nextDue: NOW + 3_000 })
   })
 
+  test('due long-polls all start and take no slot', () => {
+    const live = ids.map((id) => peer(id, { liveReady: true }))
+    expect(plan([...live, peer('x'), peer('y')], 1)).toEqual({ start: [...ids, 'x'], nextDue: NOW })
+  })
+})
+
+describe('sleepMs', () => {
   test('sleepMs: until the soonest due peer, at most an interval, at least the floor', () => {
     expect(sleepMs([], NOW, INTERVAL)).toBe(INTERVAL)
     expect(sleepMs([NOW + 7_000, NOW + 30_000], NOW, INTERVAL)).toBe(7_000)
