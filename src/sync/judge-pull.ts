@@ -144,7 +144,8 @@ function judgePulled(report: Extract<PullReport, { kind: 'pulled' }>, state: Pee
   next.quickEmpty = attempt.live && !totals.moved && heldMs < LIVE_MIN_HOLD_MS ? state.quickEmpty + 1 : 0
   next.dueAt = due(live ? { kind: 'live', quick: next.quickEmpty } : { kind: 'ok' })
   if (state.lastError !== null) {
-    logs.push({ level: 'info', fields: { peer: short, op: 'sync', msg: 'peer recovered' } })
+    const msg = state.lastError === 'disk_full' ? 'there is room on the disk again: pulls resumed (nothing was lost)' : 'peer recovered'
+    logs.push({ level: 'info', fields: { peer: short, op: 'sync', msg } })
     next.lastError = null
   }
   next.failures = 0
@@ -222,7 +223,10 @@ function judgeFailed(report: Extract<PullReport, { kind: 'failed' }>, state: Pee
   }
   const text = budget ? `pull ran over its budget of ${Math.round(policy.budgetMs / 1000)} s; what arrived before is kept` : report.detail
   const logs: LogLine[] = []
-  if (!report.expected && !budget && code !== 'quota_exceeded')
+  // A full disk is the operator's to fix, not a fault of ours: no error line, and no pull record
+  // (the store cannot write one); the pull is tried again on the backoff and resumes by itself.
+  const diskFull = code === 'disk_full'
+  if (!report.expected && !budget && code !== 'quota_exceeded' && !diskFull)
     logs.push({ level: 'error', fields: { peer: short, op: 'sync', err: code, msg: report.detail } })
   // The store's count survives restarts; ours goes on when the store cannot write (a full disk).
   const failures = Math.max(report.failuresBefore, state.failures) + 1
@@ -231,7 +235,8 @@ function judgeFailed(report: Extract<PullReport, { kind: 'failed' }>, state: Pee
   // First failure (or a new kind of failure) at warn, identical repeats at debug.
   logs.push({ level: state.lastError === code ? 'debug' : 'warn', fields: { peer: short, op: 'sync', err: code, detail: text, failures, ms: report.ms } })
   next.lastError = code
-  return { next, logs, record: { ok: false, error: `${code}: ${text}` }, result: failure(report.peer, report.ms, code, text) }
+  const record = diskFull ? null : { ok: false as const, error: `${code}: ${text}` }
+  return { next, logs, record, result: failure(report.peer, report.ms, code, text) }
 }
 
 /**

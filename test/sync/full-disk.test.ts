@@ -1,7 +1,8 @@
 /**
- * A puller whose home is on a full filesystem (a real 4 MiB tmpfs, filled): the pull fails, the
- * loop answers and backs off (no exception out of sync-now, no busy loop), nothing is stored and
- * the cursor does not move; once space is back the next pull, due by itself, stores everything.
+ * A puller whose home is on a full filesystem (a real 4 MiB tmpfs, filled): the pull fails with
+ * disk_full, the loop answers and backs off (no exception out of sync-now, no busy loop), nothing
+ * is stored and the cursor does not move; once space is back the next pull, due by itself,
+ * stores everything. Said once at warn, and again when it is over.
  */
 import { afterEach, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -71,7 +72,7 @@ test('a full disk: the pull fails and backs off, nothing is lost, and it resumes
   const { loop } = syncLoopInto(b, clock, { log, liveWaitSeconds: 0, onPulled: (_, r) => results.push(r) })
   cleanups.unshift(() => loop.close())
   const first = await loop.syncNow()
-  expect(first).toEqual([expect.objectContaining({ ok: false })])
+  expect(first).toEqual([expect.objectContaining({ ok: false, error: 'disk_full', detail: expect.stringContaining('the disk is full: ') })])
   expect(b.store.countPeerCopies(a.id)).toBe(0)
   expect(b.store.peerState(a.id).cursor).toBeNull()
 
@@ -91,6 +92,10 @@ test('a full disk: the pull fails and backs off, nothing is lost, and it resumes
   }
   expect(b.store.countPeerCopies(a.id)).toBe(200)
   expect(results.at(-1)).toMatchObject({ ok: true })
+  // Said once at warn (repeats at debug), never as an error of ours; and when it is over.
+  expect(log.lines.filter((l) => l.includes('level=warn') && l.includes('err=disk_full'))).toHaveLength(1)
+  expect(log.lines.filter((l) => l.includes('level=error'))).toEqual([])
+  expect(log.lines.some((l) => l.includes('level=info') && l.includes('there is room on the disk again'))).toBe(true)
 }, 60_000)
 
 /** Lets the loop act on the time just set, then waits for the pulls it started. */

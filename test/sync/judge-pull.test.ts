@@ -208,6 +208,19 @@ describe('a pull that failed', () => {
     expect(judge(pulled(), three.next).next.failures).toBe(0)
   })
 
+  test('a full disk: warned once, no error line, no pull record, backoff; "room again" when a pull stores', () => {
+    const detail = 'the disk is full: /srv has 0 B free; free some space there (nothing stored is lost, writes resume by themselves)'
+    const one = judge(failed('disk_full', { expected: false, detail }))
+    expect(lines(one)).toEqual(['warn disk_full'])
+    expect(one.record).toBeNull()
+    expect(one.result).toMatchObject({ ok: false, error: 'disk_full', detail })
+    expect(one.next).toMatchObject({ lastError: 'disk_full', failures: 1, dueAt: NOW + BACKOFF_BASE_MS })
+    const two = judge(failed('disk_full', { expected: false, detail }), one.next)
+    expect(lines(two)).toEqual(['debug disk_full'])
+    expect(two.next.dueAt).toBe(NOW + 2 * BACKOFF_BASE_MS)
+    expect(lines(judge(pulled(), two.next))[0]).toBe('info there is room on the disk again: pulls resumed (nothing was lost)')
+  })
+
   test('a fault of ours (not a PeerError) also gets an error line; quota_exceeded does not', () => {
     expect(lines(judge(failed('internal', { expected: false })))).toEqual(['error internal', 'warn internal'])
     expect(lines(judge(failed('quota_exceeded', { expected: false })))).toEqual(['warn quota_exceeded'])
