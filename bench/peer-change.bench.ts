@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     const plain: number[] = []
     const changed: number[] = []
     const writeAfterChange: number[] = []
+    const patchMs: number[] = []
     for (let k = 0; k < TRIALS; k++) {
       await untilHeld()
       const t0 = now()
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
       const at = await arrival(label, async () => {
         await bApi('PATCH', `/peer/peers/${aId.pod_id}`, { scope: SCOPES[(k + 1) % 2] })
         written = now()
+        patchMs.push(written - t1)
         await write(label)
       })
       changed.push(at - t1)
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
     }
     console.log(`\n## ${TRIALS} trials of each, alternating, B's long-poll held at A before each`)
     row('plain live write → copy at B', describe(plain))
+    row('scope change: PATCH answered', describe(patchMs), 'peers.toml written and fsynced, the pull in flight stopped')
     row('scope change → next matching write at B', describe(changed), 'from the PATCH sent')
     row('  of which: write → copy at B', describe(writeAfterChange), 'from the write sent, after the PATCH answered')
     const p50 = (xs: number[]) =>
