@@ -3,6 +3,13 @@
  * TypeScript strings rather than .sql files so `bun build --compile` embeds them in the binary.
  * Never edit a shipped entry: append a new one.
  */
+/**
+ * Versions whose migration rewrites existing rows (an UPDATE over them), not only adding tables,
+ * columns or indexes. Before one of them runs on an existing pod.db, a copy of the file as it was
+ * is kept beside it (database.ts). A new entry that rewrites rows adds its version here.
+ */
+export const REWRITES_DATA: ReadonlySet<number> = new Set([4, 5])
+
 export const MIGRATIONS: readonly string[] = [
   // v1: memories, their full-text index, the change sequence and per-peer sync state.
   `

@@ -56,7 +56,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   for (const f of fixDbFileModes(opts.path)) {
     opts.log?.warn({ op: 'store', path: f.path, msg: `was mode ${formatMode(f.mode)} (readable by others); set to 0600` })
   }
-  const db = openDatabase(opts.path)
+  const db = openDatabase(opts.path, { log: opts.log })
   const { maxPeerBytes } = opts
   if (maxPeerBytes !== undefined && (!Number.isSafeInteger(maxPeerBytes) || maxPeerBytes < 1)) throw new BadInput('maxPeerBytes must be a positive integer')
   const ctx = createContext({

@@ -54,13 +54,14 @@ export function tempDir(prefix = 'mzm-test-'): { path: string } & Disposable {
  * Spawns `cmd` (a pod or a rendezvous) and resolves once it logs `op=listen url=…`, with its
  * stderr collected so far and from then on.
  */
-export async function spawnListening(cmd: string[], env?: Record<string, string>, opts: { cwd?: string; netns?: string } = {}) {
+export async function spawnListening(cmd: string[], env?: Record<string, string>, opts: { cwd?: string; netns?: string; startupTimeoutMs?: number } = {}) {
+  const startupTimeoutMs = opts.startupTimeoutMs ?? STARTUP_TIMEOUT_MS
   // `ip netns exec` enters the namespace and execs the command, so proc.pid is the command itself.
   if (opts.netns) cmd = ['ip', 'netns', 'exec', opts.netns, ...cmd]
   const proc = Bun.spawn(cmd, { cwd: opts.cwd ?? ROOT, env: testEnv(env), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   let stderr = ''
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd.join(' ')} did not start within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)), STARTUP_TIMEOUT_MS)
+    const timer = setTimeout(() => reject(new Error(`${cmd.join(' ')} did not start within ${startupTimeoutMs} ms:\n${stderr}`)), startupTimeoutMs)
     void (async () => {
       const decoder = new TextDecoder()
       for await (const chunk of proc.stderr) {
@@ -118,12 +119,14 @@ export interface SpawnOptions {
    * own namespace, so `api()` then talks to the pod over its home's Unix socket (pod.sock).
    */
   netns?: string
+  /** How long the pod may take to log `op=listen` (default 20 s; a pod under qemu needs more). */
+  startupTimeoutMs?: number
 }
 
 export async function spawnPod(opts: SpawnOptions = {}): Promise<PodProcess> {
   const home = opts.home ?? tempHome()
   const cmd = [...(opts.command ?? mainCommand(opts.runtime)), 'serve', '--home', home, '--port', '0', ...(opts.args ?? [])]
-  const { proc, url, logs } = await spawnListening(cmd, opts.env, { netns: opts.netns })
+  const { proc, url, logs } = await spawnListening(cmd, opts.env, { netns: opts.netns, startupTimeoutMs: opts.startupTimeoutMs })
   const base = opts.netns ? 'http://pod' : url
   const unix = opts.netns ? join(home, 'pod.sock') : undefined
   const token = () => readFileSync(join(home, 'admin.token'), 'utf8').trim()

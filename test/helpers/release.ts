@@ -56,3 +56,11 @@ export function freshRelease(): ReleaseStamp {
 export function releasePath(...parts: string[]): string {
   return join(RELEASE_DIR, ...parts)
 }
+
+/** Debian's arm64 C library (libc6-arm64-cross), the root qemu-user resolves the binary's loader in. */
+export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu'
+
+/** The argv that runs an arm64 Linux binary here: qemu-user with the arm64 C library. */
+export function qemuArm64(binary: string): string[] {
+  return ['qemu-aarch64-static', '-L', ARM64_SYSROOT, binary]
+}

@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { memoryLogger } from '../../src/lib/log'
+import { VERSION } from '../../src/lib/version'
 import { openDatabase } from '../../src/store/database'
 import type { SqliteDatabase } from '../../src/runtime'
-import { MIGRATIONS } from '../../src/store/migrations'
+import { MIGRATIONS, REWRITES_DATA } from '../../src/store/migrations'
 
 let dir = ''
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
@@ -48,6 +50,70 @@ describe('openDatabase', () => {
     again.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`)
     again.close()
     expect(() => openDatabase(path)).toThrow(/upgrade mazemaker/)
+  })
+
+  test('a newer schema is refused naming both schema versions and this release, the file byte for byte as it was', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    for (const journal of ['wal', 'delete']) {
+      const path = join(dir, `pod-${journal}.db`)
+      // As a newer release might leave it: in WAL mode, or (after a VACUUM elsewhere, a copy) not.
+      const newer = new Database(path)
+      newer.run(`PRAGMA journal_mode = ${journal}`)
+      newer.run('CREATE TABLE from_the_future (x INTEGER)')
+      newer.run(`PRAGMA user_version = ${MIGRATIONS.length + 1}`)
+      newer.close()
+      const before = readFileSync(path)
+      expect(() => openDatabase(path)).toThrow(
+        `pod.db has schema v${MIGRATIONS.length + 1}, written by a newer mazemaker; this one (${VERSION}) knows schema v${MIGRATIONS.length} at most: upgrade mazemaker to open this home (pod.db was left unchanged)`,
+      )
+      expect(readFileSync(path).equals(before)).toBe(true)
+      expect(existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0).toBe(false)
+    }
+  })
+
+  test('before a migration that rewrites rows, the file as it was is kept 0600 beside it and the upgrade logged with a backup hint', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    const path = join(dir, 'pod.db')
+    const v3 = new Database(path)
+    for (const m of MIGRATIONS.slice(0, 3)) v3.run(m)
+    v3.run('PRAGMA user_version = 3')
+    v3.run(`INSERT INTO memories (id, label, content, created_at, updated_at, seq, shared) VALUES ('m1', 'public:x', 'x', 't', 't', 1, 1)`)
+    v3.close()
+    expect([...REWRITES_DATA].some((v) => v > 3)).toBe(true)
+    const log = memoryLogger('info')
+    const db = openDatabase(path, { log })
+    expect(db.query('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length })
+    db.close()
+
+    const copy = join(dir, 'pod.db.schema-v3.bak')
+    expect(statSync(copy).mode & 0o777).toBe(0o600)
+    const kept = new Database(copy, { readonly: true })
+    expect(kept.query('PRAGMA user_version').get()).toEqual({ user_version: 3 })
+    expect(kept.query('SELECT id FROM memories').all()).toEqual([{ id: 'm1' }])
+    kept.close()
+    expect(log.lines).toHaveLength(1)
+    expect(log.lines[0]).toContain(`op=migrate from=3 to=${MIGRATIONS.length} copy=${copy}`)
+    expect(log.lines[0]).toContain('A full backup (keys too): mazemaker backup')
+
+    // Opening again migrates nothing, copies nothing, says nothing.
+    openDatabase(path, { log }).close()
+    expect(log.lines).toHaveLength(1)
+  })
+
+  test('a fresh database, or one upgraded only by added tables and columns, keeps no copy', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mzm-db-'))
+    const fresh = join(dir, 'fresh.db')
+    openDatabase(fresh).close()
+    const v5 = join(dir, 'v5.db')
+    const db5 = new Database(v5)
+    for (const m of MIGRATIONS.slice(0, 5)) db5.run(m)
+    db5.run('PRAGMA user_version = 5')
+    db5.close()
+    expect([...REWRITES_DATA].every((v) => v <= 5)).toBe(true)
+    const log = memoryLogger('info')
+    openDatabase(v5, { log }).close()
+    expect(log.lines.join('\n')).toContain(`pod.db upgraded from schema v5 to v${MIGRATIONS.length}`)
+    expect(readdirSync(dir).filter((f) => f.endsWith('.bak'))).toEqual([])
   })
 
   test('a v1 database is upgraded in place, rows kept, new indexes in use', () => {
