@@ -13,6 +13,16 @@ bash scripts/ensure-chromium.sh
 bash scripts/ensure-caddy.sh
 bash scripts/ensure-release-tools.sh
 
+# The upgrade test (test/build/upgrade-from-first.test.ts) compiles the first landed build from
+# this repository's history: a shallow clone gets its history first.
+if [ "$(git rev-parse --is-shallow-repository)" = "true" ]; then
+  echo "== shallow clone: fetching the history the upgrade test builds from (git fetch --unshallow)"
+  git fetch --unshallow --quiet || {
+    echo "this clone is shallow and 'git fetch --unshallow' failed; the upgrade test needs the full history: clone without --depth" >&2
+    exit 1
+  }
+fi
+
 echo "== lint (biome.jsonc: format and lint rules)"
 node_modules/.bin/biome check .
 

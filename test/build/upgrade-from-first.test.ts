@@ -101,9 +101,10 @@ describe(`a home made by the first build (${FIRST_BUILD})`, () => {
     const bId = (await identityOf(b)).pod_id
     expect((await b.api('POST', '/peer/add', { handshake_url: (await identityOf(a)).handshake_url, direct_url: a.url })).status).toBe(201)
     await remember(b, 'public:from-today', 'written by today’s pod')
-    expect((await syncNow(a, bId))[0]).toMatchObject({ ok: true, stored: 1 })
+    // A's own loop may have pulled already (its first pull was refused before B knew A): the copy counts, not who stored it.
+    expect((await syncNow(a, bId))[0]).toMatchObject({ ok: true })
     expect(await copiesFrom(a, bId)).toEqual([`peer:${bId}:public:from-today`])
-    expect((await syncNow(b, aId))[0]).toMatchObject({ ok: true, stored: 1 })
+    expect((await syncNow(b, aId))[0]).toMatchObject({ ok: true })
     expect(await copiesFrom(b, aId)).toEqual([`peer:${aId}:public:lighthouse`])
     await stopped(a)
   })

@@ -25,9 +25,26 @@ function nodeModulesFit(commit: string): boolean {
   return Object.entries(old.packages).every(([path, p]) => path === '' || here.packages[path]?.version === p.version)
 }
 
+/**
+ * The full id of `commit`. A shallow clone (git clone --depth) lacks it: that fails here with the
+ * fix (scripts/test.sh fetches the history before the tests when it can), never a silent skip.
+ */
+function fullId(commit: string): string {
+  try {
+    return git('rev-parse', '--verify', '--quiet', `${commit}^{commit}`)
+  } catch {
+    const shallow = git('rev-parse', '--is-shallow-repository') === 'true'
+    throw new Error(
+      shallow
+        ? `commit ${commit} is not in this clone: it is shallow; the upgrade test builds ${commit} from history: run 'git fetch --unshallow' (or clone without --depth)`
+        : `commit ${commit} is not in this repository's history`,
+    )
+  }
+}
+
 /** The path of the compiled binary of `commit` (building and caching it on first use). */
 export function oldBinary(commit: string): string {
-  const full = git('rev-parse', `${commit}^{commit}`)
+  const full = fullId(commit)
   const dir = join(CACHE, full)
   const binary = join(dir, 'mazemaker')
   if (existsSync(binary)) return binary
