@@ -72,18 +72,22 @@ export function peerSyncRoutes(deps: PeerSyncDeps) {
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
 
     const { request: req, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: identity.podId, nonce: auth.nonce, body: sealed })
-    let { answer: plain, memories } = encodePage(store, identity.podId, req)
+    // Everyone asking at the same cursor and scope between two commits gets the same page, built
+    // once: the spokes a commit wakes, and their re-asks at the new cursor.
+    const waiters = deps.waiters
+    const key = JSON.stringify([req.since, req.scope, req.limit])
+    const page = () => encodePage(store, identity.podId, req)
+    let { answer: plain, memories } = waiters ? waiters.shared(key, page) : page()
     let servedFrom = started
-    if (memories.length === 0 && req.wait > 0 && deps.waiters) {
+    if (memories.length === 0 && req.wait > 0 && waiters) {
       // Long-poll: nothing new yet, so hold until a change this caller may receive commits.
       // The page above and the registration below are one synchronous step: no commit slips between.
-      const outcome = await deps.waiters.wait(req.scope, req.wait * 1000, raw.signal)
+      // Past the peer's cap its oldest held request is answered with its (empty) page now.
+      const outcome = await waiters.wait(req.scope, req.wait * 1000, { signal: raw.signal, holder: auth.callerId })
       // The relationship may have ended while we held the request: serve nothing then.
       const still = peers.trusted(auth.callerId)
       if (!still || still.key !== trusted.key) throw new AuthError('unauthorized', UNAUTHORIZED)
-      // Everyone woken by this commit at the same cursor and scope gets the same page: built once.
-      const key = JSON.stringify([req.since, req.scope, req.limit])
-      if (outcome === 'changed') ({ answer: plain, memories } = deps.waiters.shared(key, () => encodePage(store, identity.podId, req)))
+      if (outcome === 'changed') ({ answer: plain, memories } = waiters.shared(key, page))
       servedFrom = performance.now() // the hold is not serving time
     }
     const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })

@@ -1,24 +1,35 @@
 /**
  * Held long-polls of POST /peer/sync (contract "Long-poll: wait"): a request whose delta is
  * empty waits here until a committed change that its scope may receive, its deadline, the
- * caller going away, or shutdown.
+ * caller going away, a newer request from the same peer, or shutdown.
  *
  * What wakes a waiter is decided from the store's commit notifications (commit-journal.ts):
  * only changes that moved the feed AND are (or were) gate-eligible carry a label, so a private,
  * `AES:`, `peer:` or held write wakes nobody, and a public one wakes only the scopes that match
  * the label it is served under now or was served under before (its tombstone).
  *
- * Scale: 2,000 held requests cost one small object each and ONE timer in total. Deadlines sit
- * in an indexed binary heap; a single clock.sleep is armed for the earliest one and re-armed only
- * when a new waiter's deadline is earlier (rare: most use the same wait, so deadlines arrive in
- * order). Waiters are grouped by scope, so a commit costs one glob match per distinct scope,
- * not per waiter.
+ * Bounds (contract Part 1c): at most MAX_HELD_PER_PEER held requests per peer; a further one
+ * answers that peer's oldest at once ('superseded': an empty page with its cursor), so a puller
+ * that restarted mid-hold is never locked out and a peer cannot pile up held requests. Waiters
+ * are grouped by scope; a group's matcher comes from the pod's ScopeMatchers and never grows
+ * (no compilation on a commit), so a commit costs a few linear glob matches per held scope.
+ *
+ * Scale: 2,000 held requests cost one small object each and ONE timer in total (deadline-heap.ts;
+ * a single clock.sleep is armed for the earliest deadline and re-armed only when a new waiter's
+ * deadline is earlier). A commit's wake only marks who is woken; answering them runs after the
+ * commit's own caller (the local write's answer goes out first), in batches that let other
+ * requests in between.
  */
 import type { Clock } from '../lib/clock'
 import type { HeldScope, ScopeMatchers } from '../scope'
 import type { CommitListener, CommittedChange } from '../store'
+import { DeadlineHeap } from './deadline-heap'
+import { SharedPages, type SharedPage } from './shared-pages'
 
-export type WaitOutcome = 'changed' | 'timeout' | 'aborted' | 'closed'
+export type WaitOutcome = 'changed' | 'timeout' | 'aborted' | 'closed' | 'superseded'
+
+/** Held requests per peer (contract Part 1c); a further one answers the oldest. */
+export const MAX_HELD_PER_PEER = 2
 
 /**
  * When the timer fires for the earliest deadline, every waiter whose deadline is at most this
@@ -29,6 +40,8 @@ export type WaitOutcome = 'changed' | 'timeout' | 'aborted' | 'closed'
  */
 const COALESCE_MS = 1000
 const COALESCE_FRACTION = 1 / 20
+/** Woken requests answered per turn of the event loop: other requests (a local write) get in between. */
+const WAKE_BATCH = 64
 
 interface Waiter {
   deadline: number
@@ -37,6 +50,7 @@ interface Waiter {
   /** Position in the heap; -1 once settled. */
   index: number
   group: ScopeGroup
+  holder: string | undefined
   settle(outcome: WaitOutcome): void
 }
 
@@ -46,22 +60,29 @@ interface ScopeGroup {
   waiters: Set<Waiter>
 }
 
+export interface WaitOptions {
+  /** The caller's connection: aborted → 'aborted'. */
+  signal?: AbortSignal
+  /** Who asks (the peer id): at most MAX_HELD_PER_PEER are held per holder. */
+  holder?: string
+}
+
 export interface WaiterRegistry {
   /**
    * Holds until a committed change `scope` may receive (→ 'changed'), `ms` passes ('timeout'),
-   * `signal` aborts ('aborted') or close() ('closed').
+   * `signal` aborts ('aborted'), the same holder asks a third time ('superseded', the oldest of
+   * its held ones) or close() ('closed').
    */
-  wait(scope: readonly string[], ms: number, signal?: AbortSignal): Promise<WaitOutcome>
+  wait(scope: readonly string[], ms: number, opts?: WaitOptions): Promise<WaitOutcome>
   /** Requests held right now. */
   readonly held: number
   /** Answers every held request at once ('closed') and refuses to hold new ones. */
   close(): void
   /**
-   * `compute()`, shared by every caller asking with the same `key` in this turn of the event
-   * loop: a commit that wakes 2,000 requests at the same cursor and scope builds their page once.
-   * Cleared before the next turn, so nothing outlives the commit that made it.
+   * `compute()`, shared by every caller asking with the same `key` (cursor, scope, limit) until
+   * the next commit: see shared-pages.ts.
    */
-  shared<T>(key: string, compute: () => T): T
+  shared<T extends SharedPage>(key: string, compute: () => T): T
 }
 
 export function createWaiterRegistry(deps: {
@@ -71,17 +92,25 @@ export function createWaiterRegistry(deps: {
   scopes: ScopeMatchers
 }): WaiterRegistry {
   const { clock } = deps
-  const heap: Waiter[] = []
+  const heap = new DeadlineHeap<Waiter>()
   const groups = new Map<string, ScopeGroup>()
+  /** Each holder's held requests, oldest first. */
+  const byHolder = new Map<string, Waiter[]>()
   let closed = false
   /** The one armed timer: its deadline and how to disarm it. */
   let armed: { at: number; stop: AbortController } | null = null
+  /** Woken by a commit, not answered yet (answered in batches, after the commit's caller). */
+  let woken: Waiter[] = []
+  let flushing = false
+  const pages = new SharedPages(() => flushing)
 
-  const unsubscribe = deps.onCommit((changes) => wake(changes))
-  let memo: Map<string, unknown> | null = null
+  const unsubscribe = deps.onCommit((changes) => {
+    pages.forget()
+    wake(changes)
+  })
 
   function wake(changes: readonly CommittedChange[]): void {
-    if (heap.length === 0) return
+    if (heap.size === 0) return
     const labels: string[] = []
     for (const c of changes) {
       if (!c.feed) continue
@@ -89,57 +118,52 @@ export function createWaiterRegistry(deps: {
       if (c.feed.was !== null && c.feed.was !== c.feed.served) labels.push(c.feed.was)
     }
     if (labels.length === 0) return
-    for (const group of [...groups.values()]) {
-      if (!labels.some((l) => group.scope.matches(l))) continue
-      for (const w of [...group.waiters]) w.settle('changed')
+    // Label by label over every held scope (each label is indexed once for all of them).
+    const hit = new Set<ScopeGroup>()
+    for (const label of labels) {
+      for (const group of groups.values()) if (!hit.has(group) && group.scope.matches(label)) hit.add(group)
+    }
+    for (const group of hit) {
+      for (const w of group.waiters) {
+        release(w)
+        woken.push(w)
+      }
+    }
+    if (woken.length > 0 && !flushing) {
+      flushing = true
+      setImmediate(flush)
     }
   }
 
-  // --- the indexed min-heap of deadlines ---
-  function swap(i: number, j: number): void {
-    const a = heap[i]!
-    const b = heap[j]!
-    heap[i] = b
-    heap[j] = a
-    a.index = j
-    b.index = i
+  /** Answers woken requests, WAKE_BATCH per turn of the event loop. */
+  function flush(): void {
+    const batch = woken.length <= WAKE_BATCH ? woken : woken.splice(0, WAKE_BATCH)
+    if (batch === woken) woken = []
+    for (const w of batch) w.settle('changed')
+    if (woken.length > 0) setImmediate(flush)
+    else flushing = false
   }
-  function up(i: number): void {
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (heap[p]!.deadline <= heap[i]!.deadline) return
-      swap(i, p)
-      i = p
+
+  /** Takes a waiter out of the heap, its group and its holder's list (it is then settled by whoever took it). */
+  function release(w: Waiter): void {
+    heap.remove(w)
+    const group = w.group
+    group.waiters.delete(w)
+    if (group.waiters.size === 0 && groups.get(group.key) === group) {
+      groups.delete(group.key)
+      group.scope.release()
     }
-  }
-  function down(i: number): void {
-    for (;;) {
-      const l = 2 * i + 1
-      const r = l + 1
-      let m = i
-      if (l < heap.length && heap[l]!.deadline < heap[m]!.deadline) m = l
-      if (r < heap.length && heap[r]!.deadline < heap[m]!.deadline) m = r
-      if (m === i) return
-      swap(i, m)
-      i = m
+    if (w.holder !== undefined) {
+      const list = byHolder.get(w.holder)
+      const i = list?.indexOf(w) ?? -1
+      if (i >= 0) list!.splice(i, 1)
+      if (list?.length === 0) byHolder.delete(w.holder)
     }
-  }
-  function remove(w: Waiter): void {
-    const i = w.index
-    if (i < 0) return
-    const last = heap.pop()!
-    if (last !== w) {
-      heap[i] = last
-      last.index = i
-      down(i)
-      up(last.index)
-    }
-    w.index = -1
   }
 
   /** Keeps exactly one sleep armed for the earliest deadline (none when nothing is held). */
   function arm(): void {
-    const first = heap[0]
+    const first = heap.peek()
     if (!first) {
       armed?.stop.abort()
       armed = null
@@ -154,7 +178,10 @@ export function createWaiterRegistry(deps: {
       armed = null
       // In deadline order, while the next one's own slack admits it (a short wait stops the batch).
       const now = clock.now()
-      while (heap[0] && heap[0].early <= now) heap[0].settle('timeout')
+      for (let w = heap.peek(); w && w.early <= now; w = heap.peek()) {
+        release(w)
+        w.settle('timeout')
+      }
       arm()
     })
   }
@@ -170,55 +197,63 @@ export function createWaiterRegistry(deps: {
   }
 
   return {
-    wait(scope, ms, signal) {
+    wait(scope, ms, opts = {}) {
+      const { signal, holder } = opts
       if (closed) return Promise.resolve('closed')
       if (signal?.aborted) return Promise.resolve('aborted')
       return new Promise<WaitOutcome>((resolve) => {
-        const group = groupFor(scope)
-        const onAbort = () => waiter.settle('aborted')
+        let answered = false
+        const onAbort = () => {
+          release(waiter)
+          waiter.settle('aborted')
+        }
         const deadline = clock.now() + ms
         const waiter: Waiter = {
           deadline,
           early: deadline - Math.min(COALESCE_MS, ms * COALESCE_FRACTION),
-          index: heap.length,
-          group,
+          index: -1,
+          group: groupFor(scope),
+          holder,
           settle(outcome) {
-            if (waiter.index < 0) return
-            remove(waiter)
-            group.waiters.delete(waiter)
-            if (group.waiters.size === 0 && groups.get(group.key) === group) {
-              groups.delete(group.key)
-              group.scope.release()
-            }
+            if (answered) return
+            answered = true
             signal?.removeEventListener('abort', onAbort)
             resolve(outcome)
           },
         }
+        if (holder !== undefined) {
+          let list = byHolder.get(holder)
+          if (!list) byHolder.set(holder, (list = []))
+          // A peer at its cap: its oldest held request answers now (empty, with its cursor).
+          while (list.length >= MAX_HELD_PER_PEER) {
+            const oldest = list[0]!
+            release(oldest)
+            oldest.settle('superseded')
+          }
+          list.push(waiter)
+        }
         heap.push(waiter)
-        up(waiter.index)
-        group.waiters.add(waiter)
+        waiter.group.waiters.add(waiter)
         signal?.addEventListener('abort', onAbort, { once: true })
         arm()
       })
     },
     get held() {
-      return heap.length
+      return heap.size
     },
-    shared<T>(key: string, compute: () => T): T {
-      if (!memo) {
-        memo = new Map()
-        setTimeout(() => (memo = null), 0)
-      }
-      if (memo.has(key)) return memo.get(key) as T
-      const value = compute()
-      memo.set(key, value)
-      return value
+    shared<T extends SharedPage>(key: string, compute: () => T): T {
+      return pages.get(key, compute)
     },
     close() {
       if (closed) return
       closed = true
       unsubscribe()
-      while (heap[0]) heap[0].settle('closed')
+      pages.forget()
+      for (let w = heap.peek(); w; w = heap.peek()) {
+        release(w)
+        w.settle('closed')
+      }
+      for (const w of woken.splice(0)) w.settle('closed')
       arm()
     },
   }

@@ -90,31 +90,40 @@ function shiftAnd(s: string): ShiftAnd {
 }
 
 function segment(text: string): Segment {
-  let anchor = ''
+  // The longest run without `?` (the first of equal ones).
   let anchorAt = 0
-  for (const m of text.matchAll(/[^?]+/g)) {
-    if (m[0].length > anchor.length) {
-      anchor = m[0]
-      anchorAt = m.index
+  let anchorLength = 0
+  for (let i = 0; i < text.length; ) {
+    if (text.charCodeAt(i) === QMARK) {
+      i++
+      continue
     }
+    let j = i
+    while (j < text.length && text.charCodeAt(j) !== QMARK) j++
+    if (j - i > anchorLength) {
+      anchorAt = i
+      anchorLength = j - i
+    }
+    i = j
   }
-  const wild = text.includes('?')
+  const anchor = text.slice(anchorAt, anchorAt + anchorLength)
+  const wild = anchorLength < text.length
   if (!wild || anchor === '') return { text, wild, anchor, anchorAt }
   return { text, wild, anchor, anchorAt, shiftAnd: shiftAnd(text), groups: literalGroups(text) }
 }
 
 /** The literal characters of a wild segment grouped by character, or undefined if one is not ASCII. */
 function literalGroups(s: string): LiteralGroup[] | undefined {
-  const byCode = new Map<number, number[]>()
+  const groups: LiteralGroup[] = []
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c === QMARK) continue
     if (c >= 128) return undefined
-    const offsets = byCode.get(c)
-    if (offsets) offsets.push(i)
-    else byCode.set(c, [i])
+    const group = groups.find((g) => g.code === c)
+    if (group) group.offsets.push(i)
+    else groups.push({ code: c, offsets: [i] })
   }
-  return [...byCode].map(([code, offsets]) => ({ code, offsets }))
+  return groups
 }
 
 /** Rough bytes of a segment: its text, Shift-And tables and literal groups, plus object overhead. */

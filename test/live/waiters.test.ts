@@ -60,7 +60,7 @@ describe('waiter registry', () => {
     const order: number[] = []
     const waits = [5000, 1000, 3000, 2000, 4000].map((ms) => reg.wait(['*'], ms).then((o) => (order.push(ms), o)))
     const ac = new AbortController()
-    const aborted = reg.wait(['*'], 2500, ac.signal)
+    const aborted = reg.wait(['*'], 2500, { signal: ac.signal })
     expect(clock.sleeping).toBe(1)
     ac.abort()
     expect(await aborted).toBe('aborted')
@@ -120,13 +120,95 @@ describe('waiter registry', () => {
   })
 })
 
-describe('shared page of one wake', () => {
-  test('callers in the same turn share one computation; the next turn computes again', async () => {
+describe('bounds per peer', () => {
+  test('a third held request from one peer answers its oldest at once; other peers are not touched', async () => {
     const { reg } = setup()
+    const first = reg.wait(['public:a*'], 50_000, { holder: 'p1' })
+    const second = reg.wait(['public:b*'], 50_000, { holder: 'p1' })
+    const other = reg.wait(['public:a*'], 50_000, { holder: 'p2' })
+    expect(reg.held).toBe(3)
+    const third = reg.wait(['public:c*'], 50_000, { holder: 'p1' })
+    expect(await first).toBe('superseded')
+    expect(await state(second)).toBe('held')
+    expect(await state(third)).toBe('held')
+    expect(await state(other)).toBe('held')
+    expect(reg.held).toBe(3)
+  })
+
+  test('600 requests with distinct 16-glob scopes from one peer: at most 2 are held, every other one is answered', async () => {
+    const { reg, scopes } = setup()
+    const scope = (i: number) => Array.from({ length: 16 }, (_, g) => `*${(i + g) % 10}??${i}?${g}*`)
+    const waits = Array.from({ length: 600 }, (_, i) => reg.wait(scope(i), 50_000, { holder: 'hostile' }))
+    expect(reg.held).toBe(2)
+    const outcomes = await Promise.all(waits.slice(0, -2))
+    expect(new Set(outcomes)).toEqual(new Set(['superseded']))
+    expect(scopes.bytes).toBeLessThan(scopes.budgetBytes)
+  })
+
+  test('an answered, aborted or expired request frees its place under the cap', async () => {
+    const { clock, reg, commit } = setup()
+    const ac = new AbortController()
+    const a = reg.wait(['public:a*'], 10_000, { holder: 'p', signal: ac.signal })
+    const b = reg.wait(['public:b*'], 50_000, { holder: 'p' })
+    ac.abort()
+    expect(await a).toBe('aborted')
+    const c = reg.wait(['public:c*'], 50_000, { holder: 'p' })
+    expect(await state(b)).toBe('held') // the aborted one left: b is not superseded
+    commit({ feed: { served: 'public:b1', was: null } })
+    expect(await b).toBe('changed')
+    const d = reg.wait(['public:d*'], 5_000, { holder: 'p' })
+    expect(await state(c)).toBe('held')
+    clock.advance(5_000)
+    expect(await d).toBe('timeout')
+    reg.wait(['public:e*'], 50_000, { holder: 'p' })
+    expect(await state(c)).toBe('held')
+    expect(reg.held).toBe(2)
+  })
+})
+
+describe('a commit does not wait for the requests it wakes', () => {
+  test("woken requests are answered after the commit's caller, in batches", async () => {
+    const { reg, commit } = setup()
+    const settled: number[] = []
+    const waits = Array.from({ length: 200 }, (_, i) => reg.wait(['public:*'], 50_000).then((o) => (settled.push(i), o)))
+    commit({ feed: { served: 'public:x', was: null } })
+    expect(reg.held).toBe(0) // woken at once: a later commit cannot wake them twice
+    for (let i = 0; i < 5; i++) await Promise.resolve()
+    expect(settled).toEqual([]) // the committing caller's own continuation runs first
+    await new Promise((r) => setImmediate(r))
+    expect(settled.length).toBeGreaterThan(0)
+    expect(settled.length).toBeLessThan(200) // one batch per turn of the event loop
+    expect(new Set(await Promise.all(waits))).toEqual(new Set(['changed']))
+  })
+})
+
+describe('shared pages', () => {
+  const pageOf = (n: number, entries = 0) => ({ answer: new Uint8Array(8), memories: Array(entries).fill({}), n })
+
+  test('callers share one computation until the next commit', () => {
+    const { reg, commit } = setup()
     let computed = 0
-    const make = () => ++computed
-    expect([reg.shared('k', make), reg.shared('k', make), reg.shared('other', make)]).toEqual([1, 1, 2])
-    await new Promise((r) => setTimeout(r, 1))
-    expect(reg.shared('k', make)).toBe(3)
+    const make = () => pageOf(++computed)
+    expect([reg.shared('k', make).n, reg.shared('k', make).n, reg.shared('other', make).n]).toEqual([1, 1, 2])
+    commit({ label: 'secret:x' }) // any commit: the feed may have moved
+    expect(reg.shared('k', make).n).toBe(3)
+    expect(reg.shared('k', make).n).toBe(3)
+  })
+
+  test('a page with entries is kept while woken requests are answered, then dropped; empty pages stay', async () => {
+    const { reg, commit } = setup()
+    let computed = 0
+    const waits = Array.from({ length: 200 }, () => reg.wait(['public:*'], 50_000))
+    commit({ feed: { served: 'public:x', was: null } })
+    const full = () => pageOf(++computed, 1)
+    const empty = () => pageOf(++computed)
+    expect(reg.shared('full', full).n).toBe(1)
+    expect(reg.shared('empty', empty).n).toBe(2)
+    await new Promise((r) => setImmediate(r)) // one batch answered, more to come
+    expect(reg.shared('full', full).n).toBe(1)
+    await Promise.all(waits)
+    for (let i = 0; i < 6; i++) await new Promise((r) => setImmediate(r))
+    expect(reg.shared('full', full).n).toBe(3) // dropped once the wake was answered
+    expect(reg.shared('empty', empty).n).toBe(2)
   })
 })
