@@ -171,7 +171,7 @@ function dbModeCheck(path: string): Check {
 async function portCheck(host: string, port: number): Promise<Check> {
   try {
     // Bind the port the way the pod would, then let it go.
-    const probe = serve({ hostname: host, port, fetch: () => new Response(null, { status: 503 }), onError: () => new Response(null, { status: 500 }) })
+    const probe = await serve({ hostname: host, port, fetch: () => new Response(null, { status: 503 }), onError: () => new Response(null, { status: 500 }) })
     await probe.stop()
     return { name: 'port', ok: true, detail: `pod not running; ${host}:${port} is free` }
   } catch {

@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { AuthError } from '../lib/errors'
+import { authenticated } from './edge-guard'
 
 export function adminAuth(check: (token: string | undefined) => boolean): MiddlewareHandler {
   return async function requireAdmin(c, next) {
@@ -14,6 +15,7 @@ export function adminAuth(check: (token: string | undefined) => boolean): Middle
       c.header('WWW-Authenticate', 'Bearer realm="mazemaker"')
       throw new AuthError('unauthorized', 'admin token required: send Authorization: Bearer <contents of admin.token> (run `mazemaker open` for a panel link)')
     }
+    authenticated(c)
     await next()
   }
 }

@@ -3,11 +3,11 @@
  * token), the panel's static files, then the admin-only local API (memories, peers, MCP, metrics).
  */
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { routePath } from 'hono/route'
-import { TooLarge } from '../lib/errors'
 import { HEALTHZ_ROUTE } from '../protocol'
 import { adminAuth } from './admin-auth'
+import { readBodyFirst } from './admin-body'
+import { edgeGuard } from './edge-guard'
 import { corsMiddleware } from './cors'
 import { createPanelRoutes } from './panel'
 import type { AppDeps } from './deps'
@@ -45,6 +45,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono()
   app.onError(createErrorHandler(deps.log, 'pod', (err) => asDiskFull(err, deps.homeDir)))
   app.notFound(notFound)
+  app.use(edgeGuard({ onCapReached: deps.onEdgeCap }))
 
   app.use(async function timeRequest(c, next) {
     const started = performance.now()
@@ -59,16 +60,9 @@ export function createApp(deps: AppDeps) {
   // One chain per app, so the type of createApp carries every route (AppType, the CLI's hc client).
   const admin = new Hono()
     .use(adminAuth((token) => deps.identity.checkAdminToken(token)))
-    // Only after the token: hono's bodyLimit reads a chunked body into memory to count it, and an
-    // unauthenticated caller must cost us no body at all (contract Part 1b). /peer/sync counts its own.
-    .use(
-      bodyLimit({
-        maxSize: maxBodyBytes,
-        onError: () => {
-          throw new TooLarge(`request body is over ${maxBodyBytes} bytes (max_content_bytes in pod.toml sets it)`)
-        },
-      }),
-    )
+    // Only after the token: an unauthenticated caller must cost us no body at all (contract Part
+    // 1b). /peer/sync reads its own.
+    .use(readBodyFirst(maxBodyBytes))
     .route('/', memoryRoutes(deps))
     .route('/', peerAdminRoutes(deps))
     .route('/', advertiseAdminRoutes(deps))

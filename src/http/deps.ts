@@ -36,6 +36,8 @@ export interface AppShellDeps {
   metrics(): string
   /** The pod's http URL (the panel), for `GET /status`. */
   panelUrl(): string
+  /** An address reached the edge's cap of unauthenticated requests in flight (told once per episode). */
+  onEdgeCap?(address: string): void
   /** Request duration observer (metrics). */
   observeRequest(route: string, status: number, ms: number): void
 }

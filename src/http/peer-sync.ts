@@ -25,6 +25,7 @@ import type { Clock } from '../lib/clock'
 import type { ChangePage, Store, WireEntry } from '../store'
 import type { NonceCache } from './nonce-cache'
 import type { WaiterRegistry } from '../live'
+import { authenticated, BodyTimeout, bodyTimeLeftMs } from './edge-guard'
 
 const UNAUTHORIZED = 'request is not from a current peer with a valid signature'
 
@@ -67,9 +68,14 @@ export function peerSyncRoutes(deps: PeerSyncDeps) {
     if (!isSealed(c.req.header('content-type'))) throw refuse(raw, sealedRequired())
     // Then at most 16 KiB (readBody) and the MAC over exactly those bytes; only a request
     // whose MAC verifies is opened.
-    const sealed = await readBody(raw, SYNC_REQUEST_MAX_BYTES, { what: 'sync request' })
+    const sealed = await readBody(raw, SYNC_REQUEST_MAX_BYTES, {
+      what: 'sync request',
+      deadlineMs: bodyTimeLeftMs(c),
+      onLate: () => new BodyTimeout('sync request'),
+    })
     const pairKey = await identity.pairKey(auth.callerId, trusted.key)
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
+    authenticated(c)
 
     const { request: req, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: identity.podId, nonce: auth.nonce, body: sealed })
     // Everyone asking at the same cursor and scope between two commits gets the same page, built

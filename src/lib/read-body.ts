@@ -28,6 +28,20 @@ export interface BodySource {
 export interface ReadBodyOptions {
   /** Named in the error message: "response", "sync request", … */
   what?: string
+  /**
+   * Milliseconds the whole body may still take; past them the read is abandoned (the body
+   * cancelled) and `onLate()` is thrown. A server bounds a trickled body this way.
+   */
+  deadlineMs?: number
+  /** The error thrown when the deadline passes. */
+  onLate?: () => Error
+}
+
+/** Thrown when a body's deadline passed and the caller named no error of its own. */
+export class BodyLate extends Error {
+  constructor(what = 'body') {
+    super(`${what} did not arrive in time`)
+  }
 }
 
 /** The declared Content-Length, or null when absent or not a plain decimal number. */
@@ -48,7 +62,25 @@ export function declaresOver(headers: Headers, maxBytes: number): boolean {
 
 /** The whole body as bytes, or BodyTooLarge once more than `maxBytes` arrived (the body is cancelled). */
 export async function readBody(source: BodySource, maxBytes: number, opts: ReadBodyOptions = {}): Promise<Uint8Array> {
-  const what = opts.what ?? 'body'
+  if (opts.deadlineMs === undefined) return readBodyUnbounded(source, maxBytes, opts.what ?? 'body')
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // The read in flight is left to fail when the connection closes; its rejection is handled.
+      cancelQuietly(source.body)
+      reject(opts.onLate?.() ?? new BodyLate(opts.what))
+    }, opts.deadlineMs)
+  })
+  const reading = readBodyUnbounded(source, maxBytes, opts.what ?? 'body')
+  reading.catch(() => {})
+  try {
+    return await Promise.race([reading, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function readBodyUnbounded(source: BodySource, maxBytes: number, what: string): Promise<Uint8Array> {
   const declared = declaredLength(source.headers)
   if (declared !== null && declared > maxBytes) {
     cancelQuietly(source.body)
@@ -91,6 +123,34 @@ export async function readBody(source: BodySource, maxBytes: number, opts: ReadB
 /** The body decoded as UTF-8 (invalid sequences become U+FFFD), with the same cap as readBody. */
 export async function readBodyText(source: BodySource, maxBytes: number, opts: ReadBodyOptions = {}): Promise<string> {
   return new TextDecoder().decode(await readBody(source, maxBytes, opts))
+}
+
+/**
+ * Reads and discards what arrives of `body` within `ms`, up to `maxBytes`, then cancels the rest.
+ * Before closing a connection whose request body was never read: closed with unread input, the
+ * kernel resets the connection, and the client may lose the answer already sent (a refused
+ * peer would read `request_failed` instead of `unauthorized`). A small body is in by then.
+ */
+export async function drainBriefly(body: ReadableStream<Uint8Array> | null, maxBytes: number, ms: number): Promise<void> {
+  if (!body || body.locked) return
+  const reader = body.getReader()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms)
+  })
+  try {
+    for (let seen = 0; seen <= maxBytes; ) {
+      const next = await Promise.race([reader.read(), late])
+      if (next === 'late' || next.done) break
+      seen += next.value.byteLength
+    }
+  } catch {
+    // the client went away: nothing left to drain
+  } finally {
+    clearTimeout(timer)
+    reader.cancel().catch(() => {})
+    reader.releaseLock()
+  }
 }
 
 /** Releases a body nobody will read (frees the connection's buffers); never throws. */

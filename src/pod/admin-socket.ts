@@ -12,7 +12,7 @@ import { chmodSync, lstatSync, renameSync, unlinkSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Logger } from '../lib/log'
-import { serve, type Server } from '../runtime'
+import { serve, type ConnInfo, type Server } from '../runtime'
 
 export interface AdminSocket {
   path: string
@@ -21,7 +21,7 @@ export interface AdminSocket {
 
 export interface AdminSocketOptions {
   path: string
-  fetch: (req: Request) => Response | Promise<Response>
+  fetch: (req: Request, conn: ConnInfo) => Response | Promise<Response>
   maxRequestBodySize: number
   onError: (err: Error) => Response
   log: Logger
@@ -46,7 +46,7 @@ export function socketPathFits(path: string, platform: string = process.platform
  * Serves `fetch` on `opts.path`. Returns null (after a warning) when the socket cannot be made,
  * e.g. a home path longer than a socket address allows: the pod still runs on TCP.
  */
-export function serveAdminSocket(opts: AdminSocketOptions): AdminSocket | null {
+export async function serveAdminSocket(opts: AdminSocketOptions): Promise<AdminSocket | null> {
   const { path, log } = opts
   const noSocket = (why: string) => {
     log.warn({ op: 'listen', err: 'no_socket', path, msg: `CLI commands cannot reach this pod: ${why}; choose a shorter home path (--home)` })
@@ -61,7 +61,7 @@ export function serveAdminSocket(opts: AdminSocketOptions): AdminSocket | null {
   const tmp = join(dirname(path), `.s${randomBytes(3).toString('hex')}`)
   let server: Server
   try {
-    server = serve({ unix: tmp, fetch: opts.fetch, maxRequestBodySize: opts.maxRequestBodySize, onError: opts.onError })
+    server = await serve({ unix: tmp, fetch: opts.fetch, maxRequestBodySize: opts.maxRequestBodySize, onError: opts.onError })
   } catch (err) {
     return noSocket((err as Error).message)
   }

@@ -14,6 +14,7 @@ import { UnknownCallers } from '../http/unknown-callers'
 import type { Store } from '../store'
 import { createApp, serverBodyLimitBytes } from '../http/app'
 import type { AppDeps } from '../http/deps'
+import { UNAUTHENTICATED_PER_ADDRESS } from '../http/edge-guard'
 import { createSyncLoop, type SyncResult } from '../sync/sync-loop'
 import { defaultAdvertiseUrl } from '../sync/peer-locator'
 import { VERSION } from '../lib/version'
@@ -22,13 +23,14 @@ import { localHttpUrl } from '../lib/http-url'
 import { advertiseControl, peerTester, servedRecorder, unknownCallerNoter } from './app-callbacks'
 import { openPodCore } from './core'
 import { createPodMetrics } from './metrics'
-import { serve } from '../runtime'
+import { serve, type ConnInfo } from '../runtime'
 import { serveAdminSocket } from './admin-socket'
 import { noteFirstBoot } from './first-boot'
 import { resolve } from 'node:path'
 import { createPodEvents, createWaiterRegistry } from '../live'
 import { LIVE_WAIT_S } from '../sync/constants'
 import { checkFdLimit } from '../lib/fd-limit'
+import { connectionsWithin, createFdPressureLog, watchFdUse } from '../lib/fd-pressure'
 
 export interface StartPodOptions {
   home: string
@@ -163,13 +165,21 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       advertise: { ...advertiseControl(home, () => heartbeat), suggest: () => advertiseSuggestions(identity.advertise(), listening()) },
       waiters,
       events,
+      onEdgeCap: (address) =>
+        log.warn({
+          op: 'edge',
+          err: 'rate_limited',
+          address,
+          msg: `${address} holds ${UNAUTHENTICATED_PER_ADDRESS} requests that have not authenticated; more are answered 429 until some finish (a proxy or tunnel shows as its own address)`,
+        }),
     }
     const app = createApp(deps)
     const listenAt = parseListen(config.listen)
     const hostname = opts.host ?? listenAt.host
     const port = opts.port ?? listenAt.port
     const serveOpts = {
-      fetch: (req: Request) => app.fetch(req),
+      // The connection info becomes Hono's c.env: the edge guard reads the client's address there.
+      fetch: (req: Request, conn: ConnInfo) => app.fetch(req, conn),
       maxRequestBodySize: serverBodyLimitBytes(config.max_content_bytes),
       idleTimeoutSeconds: SERVER_IDLE_TIMEOUT_S,
       onError: (err: Error) => {
@@ -177,16 +187,28 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
         return Response.json({ error: 'internal', message: 'internal error; see the pod log' }, { status: 500 })
       },
     }
-    const server = listen(hostname, port, () => serve({ hostname, port, ...serveOpts }))
+    const fdLimit = checkFdLimit(log)
+    const fdPressure = createFdPressureLog(log, fdLimit, clock)
+    const server = await listen(hostname, port, () =>
+      serve({
+        hostname,
+        port,
+        ...serveOpts,
+        unauthenticatedPerAddress: UNAUTHENTICATED_PER_ADDRESS,
+        maxConnections: connectionsWithin(fdLimit),
+        onOverload: (o) => (o.reason === 'connections' ? fdPressure.connectionsFull(o.open) : deps.onEdgeCap?.(o.address)),
+      }),
+    )
     cleanup.unshift(() => server.stop())
     // The CLI's way in (any port, token never sent over TCP); made while we hold the home lock.
-    const socket = serveAdminSocket({ path: paths.socket, log, ...serveOpts })
+    const socket = await serveAdminSocket({ path: paths.socket, log, ...serveOpts })
     if (socket) cleanup.unshift(() => socket.close())
     url = localHttpUrl(server.hostname, server.port)
     if (opts.heartbeat !== false) listening = () => ({ host: server.hostname, port: server.port })
     log.info({ op: 'listen', url, msg: `pod ${identity.name} ready` })
 
-    checkFdLimit(log)
+    const fdWatch = watchFdUse(fdLimit, (open) => fdPressure.filesNearLimit(open))
+    cleanup.unshift(() => fdWatch.stop())
     if (opts.autoSync !== false) loop.start()
     // Memories made public at open (a prefix added) wait for the credential scan before peers see them.
     const settling = new AbortController()
@@ -243,9 +265,9 @@ async function runCleanup(steps: (() => unknown)[], log: Logger): Promise<void> 
 }
 
 /** serve(), with a taken port reported as what to do rather than a stack trace. */
-function listen<T>(host: string, port: number, serve: () => T): T {
+async function listen<T>(host: string, port: number, serve: () => Promise<T>): Promise<T> {
   try {
-    return serve()
+    return await serve()
   } catch (err) {
     if ((err as { code?: string }).code === 'EADDRINUSE') {
       throw new PodError('port_in_use', `${host}:${port} is already in use (another pod or program); choose another with --port or \`listen\` in pod.toml`, {

@@ -57,7 +57,7 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
   let server: Server
   try {
     const app = createRendezvousApp({ db, key, clock, log })
-    server = serve({
+    server = await serve({
       hostname: opts.host ?? '0.0.0.0',
       port: opts.port ?? DEFAULT_RENDEZVOUS_PORT,
       // The connection info becomes Hono's c.env: defaultGetIp reads the client address there.

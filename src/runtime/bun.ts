@@ -7,7 +7,8 @@ import { errnoName } from './errno'
 import { openBunSqlite } from './sqlite-bun'
 import type { ChildProcess, Runtime, Server, ServeOptions, SpawnOptions } from './types'
 
-function serve(opts: ServeOptions): Server {
+/** Bun.serve binds at once; async only to match the interface. */
+async function serve(opts: ServeOptions): Promise<Server> {
   const common = {
     fetch: (req: Request, server: BunServer<undefined>) =>
       opts.fetch(req, {

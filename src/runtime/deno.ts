@@ -1,5 +1,5 @@
 /**
- * The Deno adapter: Deno.serve, node:sqlite, UUID v7 and string width written here (Deno has
+ * The Deno adapter: node:http (deno-http.ts says why not Deno.serve), node:sqlite, UUID v7 and string width written here (Deno has
  * neither built in), Deno.stdin, Deno.Command. Selected when index.ts finds globalThis.Deno;
  * nothing here runs before that. The few Deno APIs used are typed below, so the project needs no
  * Deno type package.
@@ -9,22 +9,9 @@ import { createUuidv7 } from './_uuidv7'
 import { stringWidth } from './_string-width'
 import { errnoName } from './errno'
 import { openNodeSqlite } from './sqlite-node'
-import type { ChildProcess, ConnInfo, Runtime, Server, ServeOptions, SpawnOptions, UnixFetch } from './types'
+import { serveNodeHttp } from './deno-http'
+import type { ChildProcess, Runtime, SpawnOptions, UnixFetch } from './types'
 
-type NetAddr = { transport: 'tcp' | 'udp'; hostname: string; port: number }
-type UnixAddr = { transport: 'unix' | 'unixpacket'; path: string }
-interface DenoHttpServer {
-  addr: NetAddr | UnixAddr
-  shutdown(): Promise<void>
-}
-interface DenoServeOptions {
-  handler(req: Request, info: { remoteAddr: NetAddr | UnixAddr }): Response | Promise<Response>
-  onError(err: unknown): Response | Promise<Response>
-  onListen(addr: NetAddr | UnixAddr): void
-  hostname?: string
-  port?: number
-  path?: string
-}
 interface DenoChild {
   pid: number
   status: Promise<{ code: number; signal: string | null }>
@@ -35,9 +22,7 @@ interface DenoHttpClient {
   close(): void
 }
 interface DenoApi {
-  serve(opts: DenoServeOptions): DenoHttpServer
   createHttpClient(opts: { proxy: { transport: 'unix'; path: string } }): DenoHttpClient
-  errors: { AddrInUse: new (...args: never[]) => Error }
   stdin: { readable: ReadableStream<Uint8Array> }
   Command: new (
     cmd: string,
@@ -47,42 +32,6 @@ interface DenoApi {
   mainModule: string
 }
 declare const Deno: DenoApi
-
-function serve(opts: ServeOptions): Server {
-  const max = opts.maxRequestBodySize
-  const handler: DenoServeOptions['handler'] = (req, info) => {
-    // Deno.serve has no body-size option: refuse what the client declares as too large here,
-    // streamed bodies meet the app's own bodyLimit.
-    if (max !== undefined && Number(req.headers.get('content-length') ?? 0) > max) {
-      return Response.json({ error: 'too_large', message: `request body is over ${max} bytes` }, { status: 413 })
-    }
-    const conn: ConnInfo = { remoteAddress: info.remoteAddr.transport === 'tcp' ? info.remoteAddr.hostname : null }
-    return opts.fetch(req, conn)
-  }
-  const common = {
-    handler,
-    onError: (err: unknown) => opts.onError(err instanceof Error ? err : new Error(String(err))),
-    onListen() {}, // Deno prints "Listening on …" to stdout otherwise; the pod logs its own line
-  }
-  let server: DenoHttpServer
-  try {
-    server =
-      opts.unix !== undefined
-        ? Deno.serve({ ...common, path: opts.unix })
-        : Deno.serve({ ...common, hostname: opts.hostname ?? '127.0.0.1', port: opts.port ?? 0 })
-  } catch (err) {
-    // Callers recognise a taken address by Node's code, as Bun reports it.
-    if (err instanceof Deno.errors.AddrInUse) throw Object.assign(new Error(err.message, { cause: err }), { code: 'EADDRINUSE' })
-    throw err
-  }
-  const addr = server.addr
-  return {
-    hostname: addr.transport === 'tcp' ? addr.hostname : '',
-    port: addr.transport === 'tcp' ? addr.port : 0,
-    unix: opts.unix ?? null,
-    stop: () => server.shutdown(),
-  }
-}
 
 function spawn(cmd: string[], opts: SpawnOptions = {}): ChildProcess {
   const stdio = (s: 'ignore' | 'inherit' | undefined) => (s === 'inherit' ? 'inherit' : 'null')
@@ -127,7 +76,7 @@ async function fetchUnix(client: DenoHttpClient, socket: string, path: string, i
 
 export const denoRuntime: Runtime = {
   name: 'deno',
-  serve,
+  serve: serveNodeHttp,
   unixFetch,
   openSqlite: openNodeSqlite,
   uuidv7: createUuidv7(),

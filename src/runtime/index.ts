@@ -6,7 +6,7 @@
  *
  * @example
  *   import { serve, uuidv7 } from '../runtime'
- *   const server = serve({ hostname: '127.0.0.1', port: 0, fetch: app.fetch, onError })
+ *   const server = await serve({ hostname: '127.0.0.1', port: 0, fetch: app.fetch, onError })
  */
 import { bunRuntime } from './bun'
 import { denoRuntime } from './deno'

@@ -54,7 +54,15 @@ export interface OpenSqliteOptions {
 export interface ConnInfo {
   /** The client's IP address; null on a Unix socket or when the runtime cannot tell. */
   remoteAddress: string | null
+  /**
+   * The request passed authentication: its connection no longer counts toward
+   * `unauthenticatedPerAddress`. Absent where the runtime does not count connections (Bun).
+   */
+  authenticated?(): void
 }
+
+/** Why a runtime closed a connection as it came (see ServeOptions.onOverload). */
+export type Overload = { reason: 'connections'; open: number; limit: number } | { reason: 'address'; address: string; open: number; limit: number }
 
 export interface ServeOptions {
   /** TCP: the address to bind (default 127.0.0.1) … */
@@ -70,12 +78,23 @@ export interface ServeOptions {
   onError(err: Error): Response | Promise<Response>
   /**
    * Seconds a connection may send and receive nothing before the server drops it (Bun's default
-   * is 10 s; a held long-poll needs more than its wait). Deno has no such limit.
+   * is 10 s; a held long-poll needs more than its wait). Under Deno a connection idle between
+   * requests closes after a few seconds, one that never sends a request head after 10 s.
    */
   idleTimeoutSeconds?: number
+  /**
+   * Connections per remote address open before any of their requests authenticated; more are
+   * closed as they come. Where the runtime sees connections (Deno); Bun's server does not show
+   * them, the app counts requests instead (src/http/edge-guard.ts).
+   */
+  unauthenticatedPerAddress?: number
+  /** Open connections at most (the open-file limit less a reserve); more are closed as they come (Deno). */
+  maxConnections?: number
+  /** A connection was closed as it came, for `Overload.reason`. */
+  onOverload?(overload: Overload): void
 }
 
-/** A listening server. A taken address throws an Error whose `code` is 'EADDRINUSE'. */
+/** A listening server. A taken address rejects with an Error whose `code` is 'EADDRINUSE'. */
 export interface Server {
   /** The bound address ('' on a Unix socket). */
   hostname: string
@@ -107,7 +126,8 @@ export interface ChildProcess {
 
 export interface Runtime {
   readonly name: 'bun' | 'deno'
-  serve(opts: ServeOptions): Server
+  /** Listens; resolves once connections are accepted. */
+  serve(opts: ServeOptions): Promise<Server>
   openSqlite(path: string, opts?: OpenSqliteOptions): SqliteDatabase
   /** An RFC 9562 UUID v7 for `nowMs` (default Date.now()), monotonic within one millisecond. */
   uuidv7(nowMs?: number): string

@@ -139,7 +139,10 @@ describe('many slow bodies', () => {
       const statuses = await Promise.all(conns.map((c) => within(c.status, ANSWER_BOUND_MS, 'no answer')))
       const after = memoryOf(pod.pid)
       expect(after.peakMb - before.peakMb).toBeLessThan(GROWTH_BOUND_MB)
-      expect(statuses.filter((s) => s !== 401 && s !== 413)).toEqual([])
+      // 429: past 64 requests in flight that have not authenticated from one address (Part 1c).
+      // null: closed after the refusal (Part 1c), whose answer a client still pushing its body may
+      // never read (the kernel resets a connection closed with unread input).
+      expect(statuses.filter((s) => s !== 401 && s !== 413 && s !== 429 && s !== null)).toEqual([])
       // The pod still serves.
       expect((await fetch(`${pod.url}/healthz`)).status).toBe(200)
     } finally {

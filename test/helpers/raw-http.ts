@@ -10,6 +10,8 @@ export interface RawRequest {
   socket: Socket
   /** Resolves with the status line's code once the pod answers (null if it closed first). */
   status: Promise<number | null>
+  /** Resolves once the connection is closed (by either side). */
+  closed: Promise<void>
   /** Everything the pod has sent back so far. */
   received(): string
   /** Writes `bytes` of body (chunked framing if the request is chunked), respecting backpressure. */
@@ -19,10 +21,19 @@ export interface RawRequest {
   close(): void
 }
 
-/** Opens a connection to `baseUrl` and sends the request line and headers only. */
-export async function rawRequest(baseUrl: string, method: string, path: string, headers: Record<string, string>): Promise<RawRequest> {
+/**
+ * Opens a connection to `baseUrl` and sends the request line and headers only. `from` is the
+ * local address to connect from (any 127.x.y.z on Linux), so one test can be several clients.
+ */
+export async function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  opts: { from?: string } = {},
+): Promise<RawRequest> {
   const url = new URL(baseUrl)
-  const socket = connect({ host: url.hostname, port: Number(url.port) })
+  const socket = connect({ host: url.hostname, port: Number(url.port), ...(opts.from ? { localAddress: opts.from } : {}) })
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
     socket.once('error', reject)
@@ -47,11 +58,13 @@ export async function rawRequest(baseUrl: string, method: string, path: string, 
       resolve(null)
     })
   })
+  const whenClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
   const head = [`${method} ${path} HTTP/1.1`, `host: ${url.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n')
   socket.write(head)
   return {
     socket,
     status,
+    closed: whenClosed,
     received: () => text,
     sent: () => sent,
     async sendBody(bytes, chunkBytes = 64 * 1024) {
@@ -108,4 +121,14 @@ export async function sendPartial(opts: {
 /** Resolves with the value or with `fallback` after `ms`. */
 export function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   return Promise.race([p, new Promise<F>((r) => setTimeout(() => r(fallback), ms))])
+}
+
+/** A connection that sends nothing at all; `closed` resolves when the server closes it. */
+export async function openSilent(baseUrl: string, from?: string): Promise<{ socket: Socket; closed: Promise<void> }> {
+  const url = new URL(baseUrl)
+  const socket = connect({ host: url.hostname, port: Number(url.port), ...(from ? { localAddress: from } : {}) })
+  socket.on('error', () => undefined)
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  await Promise.race([new Promise<void>((resolve) => socket.once('connect', () => resolve())), closed])
+  return { socket, closed }
 }

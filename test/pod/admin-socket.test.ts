@@ -65,7 +65,7 @@ describe('pod.sock', () => {
     const home = dir.path
     const path = join(home, 'pod.sock')
     // A leftover socket nobody serves any more (what kill -9 leaves behind).
-    const stale = serveAdminSocket({ path, fetch: () => new Response('stale'), maxRequestBodySize: 1024, onError: () => new Response('x'), log })!
+    const stale = (await serveAdminSocket({ path, fetch: () => new Response('stale'), maxRequestBodySize: 1024, onError: () => new Response('x'), log }))!
     const staleIno = lstatSync(path).ino
     await using pod = await newPod(home)
     expect(lstatSync(path).ino).not.toBe(staleIno)

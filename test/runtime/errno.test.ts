@@ -78,7 +78,7 @@ describe('on this runtime, for real', () => {
     )
 
   test('a TCP port nothing listens on is ECONNREFUSED', async () => {
-    const closed = serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response(''), onError: () => new Response('', { status: 500 }) })
+    const closed = await serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response(''), onError: () => new Response('', { status: 500 }) })
     await closed.stop()
     expect(await reason(fetch(`http://127.0.0.1:${closed.port}/`))).toBe('ECONNREFUSED')
   })

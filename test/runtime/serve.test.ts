@@ -16,7 +16,7 @@ afterEach(async () => {
 const onError = (err: Error) => Response.json({ error: 'internal', message: err.message }, { status: 500 })
 
 test('TCP on port 0: the bound port, the client address, errors answered by onError', async () => {
-  const server = serve({
+  const server = await serve({
     hostname: '127.0.0.1',
     port: 0,
     fetch: (req, conn) => (new URL(req.url).pathname === '/boom' ? Promise.reject(new Error('kaput')) : Response.json({ ip: conn.remoteAddress })),
@@ -34,7 +34,7 @@ test('TCP on port 0: the bound port, the client address, errors answered by onEr
 
 test('a declared body over maxRequestBodySize is refused with 413 before fetch runs', async () => {
   let reached = 0
-  const server = serve({
+  const server = await serve({
     port: 0,
     maxRequestBodySize: 1024,
     fetch: () => {
@@ -50,12 +50,12 @@ test('a declared body over maxRequestBodySize is refused with 413 before fetch r
   expect((await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: 'small' })).status).toBe(200)
 })
 
-test('a taken port throws with code EADDRINUSE', () => {
-  const first = serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('first'), onError })
+test('a taken port rejects with code EADDRINUSE', async () => {
+  const first = await serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('first'), onError })
   servers.push(first)
   let caught: unknown
   try {
-    servers.push(serve({ hostname: '127.0.0.1', port: first.port, fetch: () => new Response('second'), onError }))
+    servers.push(await serve({ hostname: '127.0.0.1', port: first.port, fetch: () => new Response('second'), onError }))
   } catch (err) {
     caught = err
   }
@@ -65,7 +65,7 @@ test('a taken port throws with code EADDRINUSE', () => {
 test('a Unix socket: no address, the path reported, requests served', async () => {
   dir = mkdtempSync(join(tmpdir(), 'mzm-rt-sock-'))
   const path = join(dir, 'pod.sock')
-  const server = serve({ unix: path, fetch: (_req, conn) => Response.json({ ip: conn.remoteAddress }), onError })
+  const server = await serve({ unix: path, fetch: (_req, conn) => Response.json({ ip: conn.remoteAddress }), onError })
   servers.push(server)
   expect(server).toMatchObject({ hostname: '', port: 0, unix: path })
   const res = await unixFetch(path)('/', { method: 'POST', body: 'x' })
@@ -75,7 +75,7 @@ test('a Unix socket: no address, the path reported, requests served', async () =
 test('unixFetch: path and query travel; no socket is ENOENT, a leftover socket file ECONNREFUSED', async () => {
   dir = mkdtempSync(join(tmpdir(), 'mzm-rt-sock-'))
   const path = join(dir, 'pod.sock')
-  const server = serve({ unix: path, fetch: (req) => new Response(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`), onError })
+  const server = await serve({ unix: path, fetch: (req) => new Response(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`), onError })
   expect(await (await unixFetch(path)('/status?x=1', { method: 'PUT', body: '{}' })).text()).toBe('PUT /status?x=1')
   await server.stop()
   const code = (p: Promise<unknown>) =>
@@ -98,7 +98,7 @@ test('unixFetch: path and query travel; no socket is ENOENT, a leftover socket f
 test('stop() lets the request in flight finish, then the port is free again', async () => {
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
-  const server = serve({
+  const server = await serve({
     port: 0,
     fetch: async () => {
       await gate
@@ -112,7 +112,7 @@ test('stop() lets the request in flight finish, then the port is free again', as
   release()
   expect(await (await inflight).text()).toBe('done')
   await stopped
-  const again = serve({ hostname: '127.0.0.1', port: server.port, fetch: () => new Response('again'), onError })
+  const again = await serve({ hostname: '127.0.0.1', port: server.port, fetch: () => new Response('again'), onError })
   servers.push(again)
   expect(again.port).toBe(server.port)
 })

@@ -1,0 +1,147 @@
+/**
+ * What a stranger can hold at the pod's edge (contract Part 1c, "Bounds"): per remote address at
+ * most 64 requests in flight that have not authenticated yet (the next is answered 429 at once); a
+ * request body must arrive within 10 s of its headers (408); and a connection whose request did
+ * not authenticate (refused with 401, 413, 415 or 429, or simply unauthenticated like /healthz),
+ * came too slowly or left its body unread is closed after the answer (`Connection: close`), so
+ * nobody keeps a socket, idle or trickling a body the pod never reads.
+ *
+ * Authentication happens deeper (the admin token, a /peer/sync MAC): those places call
+ * `authenticated(c)`. Silent connections (no request head yet) never reach the app: the runtime
+ * adapter bounds those (src/runtime).
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { PodError } from '../lib/errors'
+import { cancelQuietly, drainBriefly } from '../lib/read-body'
+import type { ConnInfo } from '../runtime'
+
+/** Requests per remote address that may be in flight before authenticating. */
+export const UNAUTHENTICATED_PER_ADDRESS = 64
+/** How long a request's body may take to arrive, from its headers. */
+export const BODY_DEADLINE_MS = 10_000
+/** An unread body up to this size is drained (within LINGER_MS) before its connection closes. */
+const LINGER_MAX_BYTES = 64 * 1024
+const LINGER_MS = 250
+
+/**
+ * Answers after which even an authenticated connection closes: the relationship ended while a
+ * long-poll was held (401), or its body came too slowly (408). An authenticated request refused
+ * for its size (413) keeps its connection: the server reads the rest of the body past the cap
+ * into the void, and the operator's client reads the answer that says which setting to raise
+ * (closing on a client still sending makes the kernel reset the connection, answer and all).
+ */
+const closesEvenAuthenticated = (status: number) => status === 401 || status === 408
+
+interface Session {
+  /** performance.now() when the request's headers arrived. */
+  startedMs: number
+  /** Releases this request's place among its address's unauthenticated ones (once). */
+  release: (() => void) | null
+  authenticated: boolean
+}
+
+/** Where the guard keeps a request's session: one of Hono's per-request variables. */
+type Guarded = Context<{ Variables: { edgeSession: Session } }>
+const sessionOf = (c: Context): Session | undefined => (c as Guarded).get('edgeSession')
+
+/** The request passed the admin token or a peer's MAC: its connection may stay open. */
+export function authenticated(c: Context): void {
+  ;(c.env as ConnInfo | undefined)?.authenticated?.()
+  const s = sessionOf(c)
+  if (!s || s.authenticated) return
+  s.authenticated = true
+  s.release?.()
+  s.release = null
+}
+
+/** Milliseconds left before this request's body is late (BODY_DEADLINE_MS when unguarded). */
+export function bodyTimeLeftMs(c: Context, now = performance.now()): number {
+  const s = sessionOf(c)
+  return s ? Math.max(0, s.startedMs + BODY_DEADLINE_MS - now) : BODY_DEADLINE_MS
+}
+
+/** The body did not arrive in time: 408, and the connection closes. */
+export class BodyTimeout extends PodError {
+  constructor(what = 'request body') {
+    super('body_timeout', `${what} did not arrive within ${BODY_DEADLINE_MS / 1000} s of its headers`)
+  }
+}
+
+export interface EdgeGuardOptions {
+  /** Default UNAUTHENTICATED_PER_ADDRESS. */
+  unauthenticatedPerAddress?: number
+  /** Told when an address reaches the cap, once until its count falls back to zero (the pod logs it). */
+  onCapReached?(address: string): void
+}
+
+/**
+ * The first middleware of the pod's app. The runtime's connection info arrives as Hono's `c.env`
+ * (app.fetch(req, conn)); without it (in-process requests, the Unix socket) there is no cap.
+ */
+export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
+  const cap = opts.unauthenticatedPerAddress ?? UNAUTHENTICATED_PER_ADDRESS
+  const inFlight = new Map<string, number>()
+  /** Addresses told about since their count was last zero. */
+  const told = new Set<string>()
+  const release = (address: string) => {
+    const n = (inFlight.get(address) ?? 1) - 1
+    if (n > 0) return void inFlight.set(address, n)
+    inFlight.delete(address)
+    told.delete(address)
+  }
+  return async function guardEdge(c, next) {
+    const raw = c.req.raw
+    const address = (c.env as ConnInfo | undefined)?.remoteAddress ?? null
+    if (address !== null) {
+      const n = inFlight.get(address) ?? 0
+      if (n >= cap) {
+        if (!told.has(address)) {
+          told.add(address)
+          opts.onCapReached?.(address)
+        }
+        cancelQuietly(raw.body)
+        return closing(
+          c.json({ error: 'rate_limited', message: `over ${cap} unauthenticated requests in flight from ${address}; retry in a few seconds` }, 429, {
+            'retry-after': String(BODY_DEADLINE_MS / 1000),
+          }),
+        )
+      }
+      inFlight.set(address, n + 1)
+    }
+    const session: Session = { startedMs: performance.now(), release: address === null ? null : () => release(address), authenticated: false }
+    ;(c as Guarded).set('edgeSession', session)
+    try {
+      await next()
+    } finally {
+      session.release?.()
+      session.release = null
+    }
+    if (!session.authenticated || closesEvenAuthenticated(c.res.status) || bodyLeftUnread(raw)) {
+      if (bodyLeftUnread(raw) && declaredAtMost(raw, LINGER_MAX_BYTES)) await drainBriefly(raw.body, LINGER_MAX_BYTES, LINGER_MS)
+      c.res = closing(c.res)
+    }
+  }
+}
+
+/** A body declared no larger than `maxBytes`, or chunked (then drained up to it). */
+function declaredAtMost(req: Request, maxBytes: number): boolean {
+  return req.headers.has('transfer-encoding') || Number(req.headers.get('content-length') ?? 0) <= maxBytes
+}
+
+/** A request that declared a body nobody started to read: the server would go on receiving it. */
+function bodyLeftUnread(req: Request): boolean {
+  if (req.bodyUsed || req.body === null) return false
+  return req.headers.has('transfer-encoding') || Number(req.headers.get('content-length') ?? 0) > 0
+}
+
+/** `res` with `Connection: close` (headers of a fetched or cloned Response may be immutable: copied then). */
+function closing(res: Response): Response {
+  try {
+    res.headers.set('connection', 'close')
+    return res
+  } catch {
+    const headers = new Headers(res.headers)
+    headers.set('connection', 'close')
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers })
+  }
+}
