@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { routePath } from 'hono/route'
-import { HEALTHZ_ROUTE } from '../protocol'
+import { HEALTHZ_ROUTE, PROTOCOL_VERSION } from '../protocol'
 import { adminAuth } from './admin-auth'
 import { readBodyFirst } from './admin-body'
 import { edgeGuard } from './edge-guard'
@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps) {
     )
     .get('/metrics', (c) => c.text(deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   return app
-    .get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version }))
+    .get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, pod_id: deps.identity.podId, version: deps.version, protocol: PROTOCOL_VERSION }))
     .route('/', peerSyncRoutes(deps))
     .route('/', identityRoute(deps))
     .route('/', createPanelRoutes())

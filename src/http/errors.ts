@@ -11,6 +11,7 @@ import type { Logger } from '../lib/log'
 
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   bad_input: 400,
+  protocol_unsupported: 400,
   unauthorized: 401,
   clock_skew: 401,
   replay: 401,

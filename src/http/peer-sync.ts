@@ -26,6 +26,7 @@ import type { ChangePage, Store, WireEntry } from '../store'
 import type { NonceCache } from './nonce-cache'
 import type { WaiterRegistry } from '../live'
 import { authenticated, BodyTimeout, bodyTimeLeftMs } from './edge-guard'
+import { speaksProtocol } from './protocol-version'
 
 const UNAUTHORIZED = 'request is not from a current peer with a valid signature'
 
@@ -46,7 +47,7 @@ export interface PeerSyncDeps {
 
 export function peerSyncRoutes(deps: PeerSyncDeps) {
   const { identity, peers, store, nonces, clock } = deps
-  return new Hono().post(SYNC_ROUTE, async (c) => {
+  return new Hono().use(SYNC_ROUTE, speaksProtocol()).post(SYNC_ROUTE, async (c) => {
     const started = performance.now()
     // Everything that needs no body comes first, so an unauthenticated caller costs us no body
     // (contract Part 1b): the Bearer's shape and a current relationship. The timestamp window is

@@ -6,6 +6,7 @@
  * definition.
  */
 export * from './wire'
+export * from './version'
 export * from './ids'
 export { globLimitProblem, scopeLimitProblem, WireScopeSchema } from './scope'
 export {

@@ -8,7 +8,7 @@
 
 /** The only peer-facing route besides /healthz. Also the ROUTE inside the Bearer MAC. */
 export const SYNC_ROUTE = '/peer/sync'
-/** `{"ok": true, "pod_id", "version"}`, no auth. */
+/** `{"ok": true, "pod_id", "version", "protocol"}`, no auth. */
 export const HEALTHZ_ROUTE = '/healthz'
 /** Rendezvous: its X25519 public key, for the registration proof. */
 export const RENDEZVOUS_INFO_ROUTE = '/api/rendezvous'
@@ -19,6 +19,8 @@ export const RENDEZVOUS_LOOKUP_ROUTE = '/api/peers/lookup'
 
 // ---- Headers and content types -------------------------------------------------------------
 
+/** The protocol version a /peer/sync request asks for (absent: 2) and its answer was made in. */
+export const PROTOCOL_HEADER = 'mzm-protocol'
 /** Response MAC of a 200 /peer/sync answer. Header names are lowercase, as fetch reports them. */
 export const SIGNATURE_HEADER = 'mzm-signature'
 /** A rendezvous lookup's key travels here, so it stays out of URLs and access logs. */

@@ -8,10 +8,14 @@ import { BadInput, PeerError } from '../lib/errors'
 import { BodyTooLarge, readBody } from '../lib/read-body'
 import {
   BadSignature,
+  commonProtocol,
   openSyncResponse,
+  PROTOCOL_HEADER,
+  protocolMismatch,
   SealError,
   sealSyncRequest,
   SIGNATURE_HEADER,
+  SUPPORTED_PROTOCOLS,
   SYNC_RESPONSE_MAX_BYTES,
   SYNC_ROUTE,
   type OutgoingSyncRequest,
@@ -44,6 +48,8 @@ export interface PullRequest {
    * request's timeout: a black-holed URL fails fast so the next URL still fits in the pull budget.
    */
   connectTimeoutMs?: number
+  /** Protocol versions we may speak, preferred first (default SUPPORTED_PROTOCOLS); the first is asked for. */
+  protocols?: readonly number[]
 }
 
 /** `https://h/prefix/` + `/peer/sync` → `https://h/prefix/peer/sync` (a proxy may mount us under a prefix). */
@@ -80,7 +86,7 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
   try {
     res = await (req.fetch ?? fetch)(url, {
       method: 'POST',
-      headers: requestHeaders(req.headers, sent),
+      headers: requestHeaders(req, sent),
       body: sent.body as Uint8Array<ArrayBuffer>,
       redirect: 'error', // a redirect could move the request to a host the operator did not name
       // A held long-poll may legitimately take its whole wait before the answer starts.
@@ -102,6 +108,7 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
     const timedOut = cause instanceof Error && cause.name === 'TimeoutError'
     throw new PeerError(timedOut ? 'timeout' : 'request_failed', `POST ${url}: reading the response failed: ${describe(cause)}`, { cause })
   }
+  if (res.status === 400 && errorCode(bytes) === 'protocol_unsupported') return renegotiate(req, url, bytes)
   if (res.status === 401) {
     const code = errorCode(bytes)
     throw new PeerError(code === 'clock_skew' || code === 'replay' ? code : 'unauthorized', `POST ${url} → 401 ${code ?? ''}`.trim())
@@ -121,11 +128,36 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
   return page
 }
 
+/**
+ * The peer speaks none of the version we asked for: ask again at the highest version both speak
+ * (a fresh nonce: the refusal came before the Bearer was read), or fail with both lists and which
+ * side should upgrade.
+ */
+async function renegotiate(req: PullRequest, url: string, bytes: Uint8Array): Promise<SyncResponse> {
+  const ours = req.protocols ?? SUPPORTED_PROTOCOLS
+  const theirs = supportedOf(bytes)
+  const common = theirs.length > 0 ? commonProtocol(ours, theirs) : null
+  if (common !== null && common !== ours[0]) return pullPage({ ...req, protocols: [common] })
+  const why = theirs.length > 0 ? protocolMismatch(ours, theirs) : `the peer refused protocol ${ours[0]} and named none it speaks`
+  throw new PeerError('protocol_unsupported', `POST ${url} → 400 protocol_unsupported: ${why}`)
+}
+
 /** The caller's extra headers, then ours: the protocol's own headers always win, whatever their case. */
-function requestHeaders(extra: Record<string, string> | undefined, sent: OutgoingSyncRequest): Headers {
-  const headers = new Headers(extra)
+function requestHeaders(req: PullRequest, sent: OutgoingSyncRequest): Headers {
+  const headers = new Headers(req.headers)
   for (const [name, value] of Object.entries(sent.headers)) headers.set(name, value)
+  headers.set(PROTOCOL_HEADER, String((req.protocols ?? SUPPORTED_PROTOCOLS)[0]))
   return headers
+}
+
+/** `supported` of a protocol_unsupported answer: the versions the peer speaks (integers only). */
+function supportedOf(bytes: Uint8Array): number[] {
+  try {
+    const j = JSON.parse(new TextDecoder().decode(bytes)) as { supported?: unknown }
+    return Array.isArray(j.supported) ? j.supported.filter((v): v is number => Number.isSafeInteger(v) && v > 0).slice(0, 16) : []
+  } catch {
+    return []
+  }
 }
 
 function anySignal(timeout: AbortSignal, ...others: (AbortSignal | undefined)[]): AbortSignal {

@@ -173,7 +173,7 @@ async function firstPage(
 
 /** How much an error says about the peer itself: its own refusal > a bad answer > an HTTP status > no answer. */
 function errorRank(code: string): number {
-  if (code === 'unauthorized' || code === 'clock_skew' || code === 'replay') return 3
+  if (code === 'unauthorized' || code === 'clock_skew' || code === 'replay' || code === 'protocol_unsupported') return 3
   if (code === 'bad_signature' || code === 'bad_response' || code === 'too_large') return 2
   if (code.startsWith('http_')) return 1
   return 0

@@ -21,7 +21,7 @@ describe('admin token over a real socket', () => {
     expect(res.status).toBe(200)
     const body = (await res.json()) as Record<string, unknown>
     expect(body.ok).toBe(true)
-    expect(Object.keys(body).sort()).toEqual(['ok', 'pod_id', 'version'])
+    expect(Object.keys(body).sort()).toEqual(['ok', 'pod_id', 'protocol', 'version'])
   })
 
   test('an admin route without the token is 401 (the full matrix runs in process: test/http/local-api.test.ts)', async () => {

@@ -68,3 +68,43 @@ describe('pullPage', () => {
     expect(err.code).toBe('too_large')
   })
 })
+
+describe('protocol versions', () => {
+  /** A peer that speaks `supported` only: it refuses any other Mzm-Protocol, and answers 503 otherwise. */
+  function peerSpeaking(supported: number[], seen: (string | null)[]) {
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: (req) => {
+        const asked = req.headers.get('mzm-protocol')
+        seen.push(asked)
+        if (!supported.includes(Number(asked ?? 2))) return Response.json({ error: 'protocol_unsupported', supported, message: 'no' }, { status: 400 })
+        return Response.json({ error: 'busy', message: 'stub' }, { status: 503 })
+      },
+    })
+    servers.push(server)
+    return `http://127.0.0.1:${server.port}`
+  }
+
+  test('a request names the version it speaks: Mzm-Protocol 2', async () => {
+    const seen: (string | null)[] = []
+    await pullPage(await request(peerSpeaking([2], seen))).catch(() => undefined)
+    expect(seen).toEqual(['2'])
+  })
+
+  test('refused at our first choice, the puller asks again at the highest version both speak', async () => {
+    const seen: (string | null)[] = []
+    const err = await pullPage({ ...(await request(peerSpeaking([2, 1], seen))), protocols: [3, 2] }).catch((e) => e)
+    expect(seen).toEqual(['3', '2'])
+    expect(err.code).toBe('http_503') // the stub's answer at version 2: the retry got through
+  })
+
+  test('no common version: protocol_unsupported naming both lists and which side should upgrade', async () => {
+    const newer = await pullPage(await request(peerSpeaking([3], []))).catch((e) => e)
+    expect(newer).toBeInstanceOf(PeerError)
+    expect(newer.code).toBe('protocol_unsupported')
+    expect(newer.message).toContain('the peer speaks protocol version 3, this pod version 2: upgrade this pod')
+    const older = await pullPage(await request(peerSpeaking([1], []))).catch((e) => e)
+    expect(older.message).toContain('the peer speaks protocol version 1, this pod version 2: the peer should upgrade')
+  })
+})
