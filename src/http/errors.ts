@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   not_found: 404,
   conflict: 409,
   peer_exists: 409,
+  stale: 409,
   body_timeout: 408,
   too_large: 413,
   sealed_required: 415,

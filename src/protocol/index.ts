@@ -42,6 +42,9 @@ export {
   LookupKeySchema,
   PeerIdSchema,
   RegisterSchema,
+  ReleaseSchema,
+  RELEASE_PROOF_SUBJECT,
+  type ReleaseBody,
   RendezvousKeyAnswerSchema,
   type RegisterBody,
 } from './rendezvous-messages'

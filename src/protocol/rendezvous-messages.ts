@@ -35,6 +35,21 @@ export const RegisterSchema = v.strictObject({
 /** A register body as a pod writes it. */
 export type RegisterBody = v.InferInput<typeof RegisterSchema>
 
+/** In a release's proof, this stands where a registration has its URL. */
+export const RELEASE_PROOF_SUBJECT = 'release'
+
+/**
+ * DELETE /api/peers/register/<id> body: ends the id's binding. The proof is a registration's with
+ * RELEASE_PROOF_SUBJECT in place of the URL; `ts` must be newer than the last one accepted.
+ */
+export const ReleaseSchema = v.strictObject({
+  key: PublicKeySchema,
+  ts: RegisterSchema.entries.ts,
+  proof: RegisterSchema.entries.proof,
+})
+
+export type ReleaseBody = v.InferInput<typeof ReleaseSchema>
+
 /** GET /api/rendezvous answer: the rendezvous's X25519 public key. */
 export const RendezvousKeyAnswerSchema = v.object({
   key: PublicKeySchema,

@@ -6,12 +6,16 @@
  *   GET  /healthz                       → {ok, service: "rendezvous", version}
  *   GET  /api/rendezvous                → {key, version}: our X25519 public key, for the proof
  *   POST /api/peers/register  (Bearer)  {peer_id, url, key, ts, proof} → {peer_id, url, expires_at}
+ *   DELETE /api/peers/register/:id (Bearer) {key, ts, proof over "release"} → {peer_id, released}
  *   GET  /api/peers/lookup/:id          key in Mzm-Peer-Key (preferred: stays out of access logs)
  *                                       or ?key= → {peer_id, url, expires_at} | 404 not_found
  *
  * A token only authorises registering at all; the proof (contract Part 1b, src/identity/
  * rendezvous-proof.ts) shows the caller holds the private half of `key`, so only that key's
- * holder can bind or move its id. We store hex(SHA-256(key)), never the key.
+ * holder can bind or move its id. We store hex(SHA-256(key)), never the key. A registration's `ts`
+ * must be newer than the last accepted for its id, whatever the token (409 `stale`): a captured
+ * one cannot be replayed to move the id back. The binding outlives the URL's 300 s: it ends when
+ * its key's holder releases it, or after 30 days without a heartbeat.
  *
  * Errors are JSON {error, message}. Failed registrations and failed lookups are each rate
  * limited per source address; registrations (a new id or a new URL) also per token (10/s), and each
@@ -33,9 +37,9 @@ import type { Logger } from '../lib/log'
 import { VERSION } from '../lib/version'
 import { HEARTBEAT_MIN_INTERVAL_MS, MAX_BODY_BYTES, MAX_REGISTRATIONS, PROOF_KEY_CACHE_MAX, REGISTRATIONS_PER_SECOND_PER_TOKEN } from './constants'
 import { createRateLimiter, sourceKey, type RateLimiter } from './rate-limiter'
-import { PeerIdSchema, PublicKeySchema, RegisterSchema } from './schemas'
-import { HEALTHZ_ROUTE, PEER_KEY_HEADER, RENDEZVOUS_INFO_ROUTE, RENDEZVOUS_LOOKUP_ROUTE, RENDEZVOUS_REGISTER_ROUTE } from '../protocol'
-import { hexEqual, sha256Hex, type RendezvousStore } from './store'
+import { PeerIdSchema, PublicKeySchema, RegisterSchema, ReleaseSchema } from './schemas'
+import { HEALTHZ_ROUTE, PEER_KEY_HEADER, RELEASE_PROOF_SUBJECT, RENDEZVOUS_INFO_ROUTE, RENDEZVOUS_LOOKUP_ROUTE, RENDEZVOUS_REGISTER_ROUTE } from '../protocol'
+import { hexEqual, sha256Hex, stale, type RendezvousStore } from './store'
 import type { ConnInfo } from '../runtime'
 
 export interface RendezvousAppDeps {
@@ -132,10 +136,12 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
             'proof does not verify for this peer_id, url, ts and key: sign with the private half of key and the rendezvous key from GET /api/rendezvous (it may have changed)',
           )
         }
-        // Checked after the proof (as for peer requests): only a key holder learns about our clock.
-        const skewS = Math.abs(Math.floor(deps.clock.now() / 1000) - body.ts)
-        if (skewS > RENDEZVOUS_MAX_SKEW_S) {
-          throw new AuthError('clock_skew', `ts is ${skewS} s away from the rendezvous clock (at most ${RENDEZVOUS_MAX_SKEW_S}); set this host's clock (NTP)`)
+        checkSkew(deps.clock, body.ts)
+        // Replays (under this token or any other) and anything older than what was accepted. The
+        // proof verified: telling the key's holder the last ts lets a pod restarted within the
+        // same second sign after it.
+        if (bound && hexEqual(bound.key_hash, sha256Hex(body.key)) && body.ts <= bound.last_ts) {
+          return c.json({ error: 'stale', message: stale(body.peer_id).message, last_ts: bound.last_ts }, 409)
         }
         // A second heartbeat within HEARTBEAT_MIN_INTERVAL_MS (a quick restart, a retry) is answered
         // from the binding as it is: nothing to refresh, and the table takes at most one write per id.
@@ -143,11 +149,36 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
           return c.json({ peer_id: body.peer_id, url: bound.url, expires_at: new Date(bound.expires_at).toISOString() }, 200)
         }
         if (heartbeat) heartbeatWrites.spend(body.peer_id)
-        const reg = db.register({ peer_id: body.peer_id, url: body.url, key_hash: sha256Hex(body.key), token_id: tokenId })
+        const reg = db.register({ peer_id: body.peer_id, url: body.url, key_hash: sha256Hex(body.key), token_id: tokenId, ts: body.ts })
         const fields = { op: 'register', peer: reg.peer_id.slice(0, 8), token_id: tokenId }
         if (reg.created) log.info({ ...fields, msg: 'new registration' })
         else log.debug(fields)
         return c.json({ peer_id: reg.peer_id, url: reg.url, expires_at: reg.expires_at }, 200)
+      },
+    )
+    .delete(
+      `${RENDEZVOUS_REGISTER_ROUTE}/:id`,
+      limitFailures('release', registerFailures, getIp, log),
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`)
+        },
+      }),
+      registrationToken,
+      lookupId,
+      jsonBody(ReleaseSchema),
+      async function release(c) {
+        const { id } = c.req.valid('param')
+        const body = c.req.valid('json')
+        const k = await proofKey(id, body.key as PublicKey)
+        if (!verifyRendezvousProof(k, id, RELEASE_PROOF_SUBJECT, body.ts, body.proof)) {
+          throw new AuthError('bad_proof', `proof does not verify: sign "release" in place of the URL, with this peer id, ts and key`)
+        }
+        checkSkew(deps.clock, body.ts)
+        db.release(id, sha256Hex(body.key), body.ts)
+        log.info({ op: 'release', peer: id.slice(0, 8), token_id: c.get('tokenId'), msg: 'binding released by its key holder' })
+        return c.json({ peer_id: id, released: true }, 200)
       },
     )
     .get(`${RENDEZVOUS_LOOKUP_ROUTE}/:id`, limitFailures('lookup', lookupFailures, getIp, log), lookupId, lookupKey, function lookup(c) {
@@ -211,6 +242,14 @@ function limitFailures(op: string, limiter: RateLimiter, getIp: (c: Context) => 
     if (c.res.status >= 400 && c.res.status < 500 && limiter.spend(source)) {
       log.warn({ op, err: 'rate_limited', msg: `source ${source} reached its failure limit` })
     }
+  }
+}
+
+/** Checked after a proof (as for peer requests): only a key holder learns about our clock. */
+function checkSkew(clock: Clock, ts: number): void {
+  const skewS = Math.abs(Math.floor(clock.now() / 1000) - ts)
+  if (skewS > RENDEZVOUS_MAX_SKEW_S) {
+    throw new AuthError('clock_skew', `ts is ${skewS} s away from the rendezvous clock (at most ${RENDEZVOUS_MAX_SKEW_S}); set this host's clock (NTP)`)
   }
 }
 

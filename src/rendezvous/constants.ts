@@ -7,10 +7,10 @@ export const DEFAULT_RENDEZVOUS_PORT = 8780
 export const RECORD_TTL_MS = 300 * SECOND_MS
 /**
  * An expired row keeps binding its peer id to its key hash this much longer (its URL is wiped at
- * expiry), so a pod that is offline for a night cannot have its id squatted by another token holder.
- * When the table is full, expired rows go first regardless.
+ * expiry), so a pod that is offline for weeks cannot have its id squatted by another token
+ * holder; its key's holder can release it sooner (DELETE with a proof over "release").
  */
-export const BINDING_RETENTION_MS = 24 * 60 * MINUTE_MS
+export const BINDING_RETENTION_MS = 30 * 24 * 60 * MINUTE_MS
 /** Expired rows are purged on a write at most this often (a purge scans the expires_at index). */
 export const PURGE_INTERVAL_MS = MINUTE_MS
 /** Rows (live or retained) the table holds before refusing new peer ids with 503 `full`. */

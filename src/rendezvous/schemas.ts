@@ -1,2 +1,2 @@
 /** What the rendezvous accepts: the wire's schemas, defined in src/protocol (rendezvous-messages.ts). */
-export { LookupKeySchema as PublicKeySchema, PeerIdSchema, RegisterSchema } from '../protocol'
+export { LookupKeySchema as PublicKeySchema, PeerIdSchema, RegisterSchema, ReleaseSchema } from '../protocol'

@@ -5,13 +5,17 @@
  *
  * Revocation is immediate: revoking a token deletes the registrations it last refreshed, so
  * lookups stop returning them at once and their ids are free to bind again.
+ *
+ * Replays and squatting (contract Part 1c): a registration's `ts` must be greater than the last
+ * accepted one for its id, whatever the token (409 `stale`); a binding (id → key hash) outlives
+ * its URL, until its key's holder releases it or BINDING_RETENTION_MS pass without a heartbeat.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { closeSync, existsSync, openSync } from 'node:fs'
 import type { Clock } from '../lib/clock'
-import { BadInput, Conflict, PodError } from '../lib/errors'
+import { BadInput, Conflict, NotFound, PodError } from '../lib/errors'
 import { toBase64url } from '../lib/base64url'
-import { openSqlite } from '../runtime'
+import { openSqlite, type SqliteDatabase } from '../runtime'
 import { BINDING_RETENTION_MS, MAX_IDS_PER_TOKEN, MAX_LABEL_CHARS, MAX_REGISTRATIONS, PURGE_INTERVAL_MS, RECORD_TTL_MS } from './constants'
 
 const TOKEN_PREFIX = 'mzr_'
@@ -32,7 +36,8 @@ CREATE TABLE IF NOT EXISTS registrations (
   url TEXT NOT NULL,
   key_hash TEXT NOT NULL,
   expires_at INTEGER NOT NULL,
-  token_id TEXT NOT NULL
+  token_id TEXT NOT NULL,
+  last_ts INTEGER NOT NULL DEFAULT 0
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS registrations_expires_at ON registrations(expires_at);
 CREATE INDEX IF NOT EXISTS registrations_token_id ON registrations(token_id);
@@ -58,6 +63,8 @@ export interface RegisterInput {
   url: string
   key_hash: string
   token_id: string
+  /** The registration's own `ts` (unix seconds): must be greater than the last one accepted for the id. */
+  ts: number
 }
 
 export interface RendezvousStore {
@@ -75,8 +82,13 @@ export interface RendezvousStore {
    * The caller has verified the proof of possession of the key behind `key_hash`.
    */
   register(input: RegisterInput): Registration & { created: boolean }
+  /**
+   * Ends the binding of `peerId` (its key's holder asked, with a proof the caller verified):
+   * NotFound when there is none, Conflict for another key hash, `stale` for a `ts` not newer.
+   */
+  release(peerId: string, keyHash: string, ts: number): void
   /** The row of `peerId` as stored (url "" once expired), or null: tells a heartbeat from a move. */
-  binding(peerId: string): { url: string; key_hash: string; token_id: string; expires_at: number } | null
+  binding(peerId: string): { url: string; key_hash: string; token_id: string; expires_at: number; last_ts: number } | null
   /** The live registration of `peerId` if sha256(key) matches its hash; null otherwise, alike. */
   lookup(peerId: string, key: string): Registration | null
   /** Rows held, live or retained for their binding. */
@@ -107,6 +119,7 @@ interface RegistrationRow {
   key_hash: string
   expires_at: number
   token_id: string
+  last_ts: number
 }
 
 interface TokenRow {
@@ -132,6 +145,7 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
   db.exec('PRAGMA busy_timeout = 5000') // the CLI (token revoke) writes while the service runs
   db.exec('PRAGMA synchronous = NORMAL') // WAL: a crash loses at most the last heartbeats, which pods resend
   db.exec(SCHEMA)
+  addLastTs(db)
 
   const q = {
     insertToken: db.query('INSERT INTO tokens (id, hash, label, created_at) VALUES (?, ?, ?, ?)'),
@@ -146,12 +160,13 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
     tokenByHash: db.query<{ id: string; revoked_at: number | null }, [string]>('SELECT id, revoked_at FROM tokens WHERE hash = ?'),
     revokeToken: db.query('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     dropTokenRegistrations: db.query('DELETE FROM registrations WHERE token_id = ?'),
-    registration: db.query<RegistrationRow, [string]>('SELECT url, key_hash, expires_at, token_id FROM registrations WHERE peer_id = ?'),
+    registration: db.query<RegistrationRow, [string]>('SELECT url, key_hash, expires_at, token_id, last_ts FROM registrations WHERE peer_id = ?'),
     countByToken: db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM registrations WHERE token_id = ?'),
     upsert: db.query(
-      `INSERT INTO registrations (peer_id, url, key_hash, expires_at, token_id) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (peer_id) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at, token_id = excluded.token_id`,
+      `INSERT INTO registrations (peer_id, url, key_hash, expires_at, token_id, last_ts) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (peer_id) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at, token_id = excluded.token_id, last_ts = excluded.last_ts`,
     ),
+    deleteRegistration: db.query('DELETE FROM registrations WHERE peer_id = ?'),
     count: db.query<{ n: number }, []>('SELECT count(*) AS n FROM registrations'),
     deleteStale: db.query('DELETE FROM registrations WHERE expires_at <= ?'),
     // At expiry the URL (where a pod was) goes; the id→key binding stays for BINDING_RETENTION_MS.
@@ -173,21 +188,31 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
     const existing = q.registration.get(input.peer_id)
     if (existing && !hexEqual(existing.key_hash, input.key_hash)) {
       throw new Conflict(
-        `peer ${input.peer_id} is bound to another key; the binding lapses ${hours(BINDING_RETENTION_MS)} h after its last heartbeat, or when its token is revoked`,
+        `peer ${input.peer_id} is bound to another key; the binding lapses ${days(BINDING_RETENTION_MS)} days after its last heartbeat, when its key's holder releases it, or when its token is revoked`,
       )
     }
+    if (existing && input.ts <= existing.last_ts) throw stale(input.peer_id)
     // Retained rows count too: each token's footprint in the table stays bounded.
     if (existing?.token_id !== input.token_id && q.countByToken.get(input.token_id)!.n >= maxIdsPerToken) {
       throw new PodError('too_many_ids', `this token already holds ${maxIdsPerToken} peer ids (the maximum); ask the rendezvous operator for another token`)
     }
-    if (!existing && rows >= maxRegistrations) {
-      purge(now, 0) // full: expired rows give up their binding first
-      if (rows >= maxRegistrations) throw new PodError('full', `the rendezvous holds its maximum of ${maxRegistrations} registrations; try again later`)
-    }
+    // Full: refused, never made room by dropping a binding whose URL merely expired (that would
+    // let whoever fills the table take over an offline pod's id).
+    if (!existing && rows >= maxRegistrations)
+      throw new PodError('full', `the rendezvous holds its maximum of ${maxRegistrations} registrations; try again later`)
     const expiresAt = now + RECORD_TTL_MS
-    q.upsert.run(input.peer_id, input.url, input.key_hash, expiresAt, input.token_id)
+    q.upsert.run(input.peer_id, input.url, input.key_hash, expiresAt, input.token_id, input.ts)
     if (!existing) rows++
     return { peer_id: input.peer_id, url: input.url, expires_at: iso(expiresAt), created: !existing }
+  })
+
+  const release = db.transaction((peerId: string, keyHash: string, ts: number) => {
+    const existing = q.registration.get(peerId)
+    if (!existing) throw new NotFound(`peer ${peerId} has no binding here`)
+    if (!hexEqual(existing.key_hash, keyHash)) throw new Conflict(`peer ${peerId} is bound to another key`)
+    if (ts <= existing.last_ts) throw stale(peerId)
+    q.deleteRegistration.run(peerId)
+    rows--
   })
 
   const revoke = db.transaction((id: string, now: number) => {
@@ -225,9 +250,10 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
       return row && row.revoked_at === null ? row.id : null
     },
     register: (input) => register.immediate(input, clock.now()),
+    release: (peerId, keyHash, ts) => release.immediate(peerId, keyHash, ts),
     binding(peerId) {
       const row = q.registration.get(peerId)
-      return row ? { url: row.url, key_hash: row.key_hash, token_id: row.token_id, expires_at: row.expires_at } : null
+      return row ? { url: row.url, key_hash: row.key_hash, token_id: row.token_id, expires_at: row.expires_at, last_ts: row.last_ts } : null
     },
     lookup(peerId, key) {
       const row = q.registration.get(peerId)
@@ -255,6 +281,17 @@ function iso(ms: number): string {
   return new Date(ms).toISOString()
 }
 
-function hours(ms: number): number {
-  return Math.round(ms / 3_600_000)
+function days(ms: number): number {
+  return Math.round(ms / 86_400_000)
+}
+
+/** A registration (or release) no newer than the last accepted for the id: a replay, or a clock gone back. */
+export function stale(peerId: string): PodError {
+  return new PodError('stale', `a registration of ${peerId} with this ts or a later one was already accepted: replays are refused; sign with the current time`)
+}
+
+/** Databases made before registrations kept their last `ts` gain the column (0: any ts is newer). */
+function addLastTs(db: SqliteDatabase): void {
+  const columns = db.query<{ name: string }>('PRAGMA table_info(registrations)').all()
+  if (!columns.some((c) => c.name === 'last_ts')) db.exec('ALTER TABLE registrations ADD COLUMN last_ts INTEGER NOT NULL DEFAULT 0')
 }

@@ -269,7 +269,8 @@ function signedFix(code: string): string {
   if (code === 'timeout')
     return 'the peer accepted the connection but did not answer the signed request in time: is it overloaded, or does a proxy hold the request?'
   if (code.startsWith('http_')) return httpFix(Number(code.slice(5)))
-  if (code === 'protocol_unsupported') return 'the two pods share no protocol version: upgrade the side the detail names (both, to the same release, is simplest)'
+  if (code === 'protocol_unsupported')
+    return 'the two pods share no protocol version: upgrade the side the detail names (both, to the same release, is simplest)'
   if (code === 'bad_seal' || code === 'sealed_required') return 'the peer speaks another version of the protocol: update both pods'
   return 'see the detail; `mazemaker doctor` on both sides may say more'
 }

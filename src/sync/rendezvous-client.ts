@@ -47,6 +47,8 @@ export class RendezvousRefused extends PeerError {
     readonly status: number,
     readonly remoteCode: string | null,
     message: string,
+    /** `last_ts` of a `stale` refusal: the newest ts the rendezvous accepted for us. */
+    readonly lastTs: number | null = null,
   ) {
     super(`http_${status}`, message)
   }
@@ -59,9 +61,13 @@ export interface RendezvousSigner {
   rendezvousProofKey(rendezvousKey: PublicKey): Promise<RendezvousProofKey>
 }
 
-/** The register body for `url` at time `nowMs`, proven with K for the rendezvous key `rendezvousKey`. */
-export async function signedRegistration(signer: RendezvousSigner, rendezvousKey: PublicKey, url: string, nowMs: number): Promise<RegisterBody> {
-  const ts = Math.floor(nowMs / 1000)
+/**
+ * The register body for `url` at time `nowMs`, proven with K for the rendezvous key `rendezvousKey`.
+ * `minTs`: the rendezvous refuses a ts no newer than the last it accepted for us (409 `stale`), so
+ * two registrations within one second take successive seconds.
+ */
+export async function signedRegistration(signer: RendezvousSigner, rendezvousKey: PublicKey, url: string, nowMs: number, minTs = 0): Promise<RegisterBody> {
+  const ts = Math.max(Math.floor(nowMs / 1000), minTs)
   const k = await signer.rendezvousProofKey(rendezvousKey)
   return { peer_id: signer.podId, url, key: signer.publicKey, ts, proof: signRendezvousProof(k, signer.podId, url, ts) }
 }
@@ -170,6 +176,13 @@ export function createHeartbeat(opts: {
   let lastLoggedUrl: string | null = null
   let controller: AbortController | null = null
   let loop: Promise<void> | null = null
+  /** The ts of our last registration sent: the next one is signed later than it. */
+  let lastTs = 0
+  const sign = async (key: PublicKey, url: string) => {
+    const body = await signedRegistration(opts.identity, key, url, opts.clock.now(), lastTs + 1)
+    lastTs = body.ts
+    return body
+  }
 
   async function beat(): Promise<void> {
     const signal = controller?.signal
@@ -204,15 +217,21 @@ export function createHeartbeat(opts: {
   async function register(url: string, signal?: AbortSignal): Promise<void> {
     const used = (rendezvousKey ??= await opts.client.rendezvousKey(signal))
     try {
-      await opts.client.register(await signedRegistration(opts.identity, used, url, opts.clock.now()), signal)
+      await opts.client.register(await sign(used, url), signal)
     } catch (err) {
+      if (err instanceof RendezvousRefused && err.remoteCode === 'stale' && err.lastTs !== null && err.lastTs >= lastTs) {
+        // An earlier run of this pod registered within the same second (a quick restart), or the
+        // clock went back: sign after what the rendezvous last accepted, once.
+        lastTs = err.lastTs
+        return await opts.client.register(await sign(used, url), signal)
+      }
       if (!(err instanceof RendezvousRefused && err.remoteCode === 'bad_proof')) throw err
       // Our proof is keyed with the rendezvous key: if it changed (a new rendezvous home), fetch it and sign again, once.
       rendezvousKey = null
       const fresh = (rendezvousKey = await opts.client.rendezvousKey(signal))
       if (fresh === used) throw err
       log.info({ op: 'rendezvous', msg: 'the rendezvous key changed; signing with the new one' })
-      await opts.client.register(await signedRegistration(opts.identity, fresh, url, opts.clock.now()), signal)
+      await opts.client.register(await sign(fresh, url), signal)
     }
   }
 
@@ -306,8 +325,10 @@ export function createResolver(opts: { client: RendezvousClient; clock: Clock; c
 function httpError(method: string, url: string, res: { status: number; text: string }): RendezvousRefused {
   let detail = ''
   let remoteCode: string | null = null
+  let lastTs: number | null = null
   try {
-    const j = JSON.parse(res.text) as { error?: unknown; message?: unknown }
+    const j = JSON.parse(res.text) as { error?: unknown; message?: unknown; last_ts?: unknown }
+    if (Number.isSafeInteger(j.last_ts)) lastTs = j.last_ts as number
     if (typeof j.error === 'string') {
       detail = j.error
       remoteCode = j.error
@@ -318,7 +339,7 @@ function httpError(method: string, url: string, res: { status: number; text: str
   }
   // The rendezvous is not trusted: keep what it says short and printable before it reaches logs.
   detail = detail.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
-  return new RendezvousRefused(res.status, remoteCode, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`)
+  return new RendezvousRefused(res.status, remoteCode, `${method} ${url} → ${res.status}${detail ? ` ${detail}` : ''}`, lastTs)
 }
 
 /** The errno name when the connection failed (the same on both runtimes), else what the error says. */

@@ -362,7 +362,8 @@ describe('per-token limits', () => {
   const idOf = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`
 
   test('10 registrations (new ids or URL moves) per second per token: then 429 with Retry-After; other tokens unaffected', async () => {
-    const moves = await Promise.all(Array.from({ length: 13 }, (_, i) => signed({ url: `https://pod${i}.example.ts.net` })))
+    // Each signed a second after the one before: a registration must be newer than the last accepted.
+    const moves = await Promise.all(Array.from({ length: 13 }, (_, i) => signed({ url: `https://pod${i}.example.ts.net`, nowMs: clock.now() + i * 1000 })))
     for (let i = 0; i < 10; i++) expect((await register(moves[i])).status).toBe(200)
     const limited = await register(moves[10])
     expect(limited.status).toBe(429)
@@ -427,7 +428,7 @@ describe('per-token limits', () => {
     app = makeApp({ registrationsPerSecond: 1_000_000 })
     token = db.createToken('big').token
     const tokenId = db.listTokens().find((t) => t.label === 'big')!.id
-    for (let n = 1; n <= 1000; n++) db.register({ peer_id: idOf(n), url: 'http://10.0.0.1:8765', key_hash: sha256Hex(`k${n}`), token_id: tokenId })
+    for (let n = 1; n <= 1000; n++) db.register({ peer_id: idOf(n), url: 'http://10.0.0.1:8765', key_hash: sha256Hex(`k${n}`), token_id: tokenId, ts: 1 })
     const res = await register(await signed({ who: await testIdentity(idOf(1001)) }))
     expect(res.status).toBe(429)
     expect((await res.json()).error).toBe('too_many_ids')

@@ -27,8 +27,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function reg(n: number, key = KEY_A, tokenId = 't') {
-  return db.register({ peer_id: peerId(n), url: `http://10.0.0.${n % 250}:8765`, key_hash: sha256Hex(key), token_id: tokenId })
+/** Every registration signs a newer ts than the one before (the store refuses any other). */
+let lastTs = 1_000
+function reg(n: number, key = KEY_A, tokenId = 't', ts = ++lastTs) {
+  return db.register({ peer_id: peerId(n), url: `http://10.0.0.${n % 250}:8765`, key_hash: sha256Hex(key), token_id: tokenId, ts })
 }
 
 describe('tokens', () => {
@@ -78,7 +80,7 @@ describe('tokens', () => {
 
   test('revoking a token drops its registrations at once and frees their ids', () => {
     const t = db.createToken('t')
-    db.register({ peer_id: peerId(1), url: 'http://a:1', key_hash: sha256Hex(KEY_A), token_id: t.id })
+    db.register({ peer_id: peerId(1), url: 'http://a:1', key_hash: sha256Hex(KEY_A), token_id: t.id, ts: ++lastTs })
     expect(db.listTokens()[0]!.registrations).toBe(1)
     db.revokeToken(t.id)
     expect(db.lookup(peerId(1), KEY_A)).toBeNull()
@@ -126,26 +128,78 @@ describe('registrations', () => {
     expect(reg(1, KEY_B).created).toBe(true)
   })
 
-  test('the table is bounded: expired rows are purged first, then 503 full', () => {
+  test('the table is bounded: 503 full, never made room by dropping a binding whose URL expired; bindings past retention go', () => {
     db.close()
     db = openRendezvousStore(join(dir, 'rendezvous.db'), clock, { maxRegistrations: 3 })
     reg(1)
     reg(2)
-    clock.advance(RECORD_TTL_MS + 1) // 1 and 2 expire
+    clock.advance(RECORD_TTL_MS + 1) // 1 and 2 expire: their bindings stay
     reg(3)
-    reg(4) // table full of 3 rows: the two expired go, 4 fits
-    expect(db.count()).toBe(2)
-    reg(5)
-    expect(db.count()).toBe(3)
     let err: unknown
     try {
-      reg(6)
+      reg(4)
     } catch (e) {
       err = e
     }
     expect(err).toBeInstanceOf(PodError)
     expect((err as PodError).code).toBe('full')
-    expect(reg(5).created).toBe(false) // refreshes still work when full
+    expect(() => reg(1, KEY_B)).toThrow(Conflict) // 1 is still bound to its key
+    expect(reg(3).created).toBe(false) // refreshes still work when full
+    clock.advance(RECORD_TTL_MS + BINDING_RETENTION_MS) // all three past retention: the next write purges them
+    expect(reg(4).created).toBe(true)
+    expect(db.count()).toBe(1)
+  })
+
+  test('ts only moves forward per id, whatever the token: a replay or an older registration is stale', () => {
+    reg(1, KEY_A, 'a', 5_000)
+    for (const [tokenId, ts] of [
+      ['a', 5_000],
+      ['b', 5_000],
+      ['b', 4_999],
+    ] as const) {
+      let err: unknown
+      try {
+        reg(1, KEY_A, tokenId, ts)
+      } catch (e) {
+        err = e
+      }
+      expect((err as PodError).code).toBe('stale')
+    }
+    expect(db.binding(peerId(1))).toMatchObject({ token_id: 'a', last_ts: 5_000 })
+    expect(reg(1, KEY_A, 'b', 5_001).created).toBe(false) // a newer one moves it
+  })
+
+  test('an expired URL is not an expired binding: kept 30 days past it, then free', () => {
+    reg(1, KEY_A)
+    clock.advance(RECORD_TTL_MS + BINDING_RETENTION_MS - 60_000)
+    expect(BINDING_RETENTION_MS).toBe(30 * 24 * 3_600_000)
+    expect(() => reg(1, KEY_B)).toThrow(Conflict)
+    expect(db.lookup(peerId(1), KEY_A)).toBeNull() // no URL to hand out, though
+    clock.advance(120_000)
+    expect(reg(1, KEY_B).created).toBe(true)
+  })
+
+  test('release: only for the bound key, only with a newer ts; afterwards the id binds anew', () => {
+    reg(1, KEY_A, 't', 7_000)
+    expect(() => db.release(peerId(2), sha256Hex(KEY_A), 7_001)).toThrow(/no binding/)
+    expect(() => db.release(peerId(1), sha256Hex(KEY_B), 7_001)).toThrow(Conflict)
+    expect(() => db.release(peerId(1), sha256Hex(KEY_A), 7_000)).toThrow(/already accepted/)
+    db.release(peerId(1), sha256Hex(KEY_A), 7_001)
+    expect(db.binding(peerId(1))).toBeNull()
+    expect(reg(1, KEY_B).created).toBe(true)
+  })
+
+  test('a database from before last_ts gains the column; its rows take any newer ts', () => {
+    db.close()
+    const path = join(dir, 'old.db')
+    const old = new Database(path)
+    old.exec(`CREATE TABLE registrations (peer_id TEXT PRIMARY KEY, url TEXT NOT NULL, key_hash TEXT NOT NULL, expires_at INTEGER NOT NULL, token_id TEXT NOT NULL) STRICT, WITHOUT ROWID;
+      CREATE TABLE tokens (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER) STRICT;`)
+    old.query('INSERT INTO registrations VALUES (?, ?, ?, ?, ?)').run(peerId(1), 'http://a:1', sha256Hex(KEY_A), clock.now() + RECORD_TTL_MS, 't')
+    old.close()
+    db = openRendezvousStore(path, clock)
+    expect(db.binding(peerId(1))).toMatchObject({ last_ts: 0 })
+    expect(reg(1, KEY_A).created).toBe(false)
   })
 
   test('a token holds at most maxIdsPerToken ids, retained ones included; refreshes always pass', () => {

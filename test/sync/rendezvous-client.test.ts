@@ -249,6 +249,18 @@ describe('createHeartbeat', () => {
     expect(log.lines.join('\n')).not.toContain(token)
   })
 
+  test('two beats in one second, and a restarted pod beating in the second its predecessor did: each signs a newer ts and registers', async () => {
+    const { hb } = make()
+    await hb.beat()
+    await hb.beat() // same clock second: signed one second on
+    expect(hb.state()).toMatchObject({ registered: true, last_error: null })
+    const restarted = make().hb // a new process: knows no ts of its own yet
+    await restarted.beat()
+    expect(restarted.state()).toMatchObject({ registered: true, last_error: null })
+    const registers = requests.filter((r) => r.url.endsWith('/api/peers/register')).length
+    expect(registers).toBe(4) // the restarted pod's stale first try, then its retry after last_ts
+  })
+
   test('an advertised URL with a query, fragment or credentials is never registered', async () => {
     for (const url of ['http://100.64.0.5:8765/x?', 'http://100.64.0.5:8765/#', 'http://u:secret@100.64.0.5:8765']) {
       const log = memoryLogger()
@@ -374,8 +386,9 @@ describe('createResolver', () => {
     await registerPeer('https://one.example')
     const resolver = createResolver({ client: client(), clock })
     expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
+    clock.advance(1_000) // a registration must be signed later than the last accepted one
     await registerPeer('https://two.example')
-    clock.advance(239_999)
+    clock.advance(238_999)
     expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://one.example')
     clock.advance(1)
     expect(await resolver.resolve(PEER, PEER_KEY)).toBe('https://two.example')
