@@ -2,11 +2,12 @@
 import { defineCommand } from 'citty'
 import { readFileSync } from 'node:fs'
 import { homePaths } from '../identity'
-import { answer, configuredUrl, homeRoot, podClient, type GlobalFlags } from './context'
+import { answer, homeRoot, podClient, type GlobalFlags } from './context'
 import { renderQrTerminal } from './qr'
 import { printJson, withPod } from './with-pod'
 import { spawn } from '../runtime'
 import { visible } from '../lib/visible'
+import { PodError } from '../lib/errors'
 
 export function identityCommands(flags: GlobalFlags) {
   const identity = defineCommand({
@@ -32,17 +33,20 @@ export function identityCommands(flags: GlobalFlags) {
   const open = defineCommand({
     meta: { name: 'open', description: 'Print (and on a desktop, open) the panel link with the admin token' },
     async run() {
-      const root = homeRoot(flags)
-      // A running pod says where it listens (any port); otherwise pod.toml/--port says where it will.
+      // Only a pod of this home that answered on its socket says where it listens: with the pod
+      // stopped, whatever holds its port would read the token from the link's fragment.
       const client = podClient(flags)
-      const running = await client.running()
-      const status = running ? await answer(client.api.status.$get()) : null
-      // Creates the home on first use, so the token exists.
-      if (!running) await withPod(flags, async () => undefined)
-      const token = readFileSync(homePaths(root).adminToken, 'utf8').trim()
-      const link = `${status?.url ?? configuredUrl(flags)}/#token=${token}`
+      if (!(await client.running())) {
+        throw new PodError(
+          'not_running',
+          `the pod of ${homeRoot(flags)} is not running, so there is no panel to open (and the admin token goes to no other program on its port): start it with \`mazemaker\`, then run \`mazemaker open\` again`,
+        )
+      }
+      const status = await answer(client.api.status.$get())
+      if (!status.url) throw new PodError('not_running', 'the running pod reports no http URL; see its log')
+      const token = readFileSync(homePaths(homeRoot(flags)).adminToken, 'utf8').trim()
+      const link = `${status.url}/#token=${token}`
       console.log(visible(link))
-      if (!running) console.error('note: the pod is not running; start it with `mazemaker` (or `npm start`)')
       if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
         try {
           spawn(['xdg-open', link]).unref()

@@ -32,11 +32,12 @@ describe('without a running pod', () => {
     expect(qr.stdout.split('\n').length).toBeGreaterThan(15)
   })
 
-  test('open prints the panel link with the admin token in the fragment', async () => {
+  test('open with the pod stopped: no link (the token goes nowhere), says to start the pod, exits 1', async () => {
     const r = await runCli(['open', '--home', home, '--port', '18999'])
-    expect(r.code).toBe(0)
-    expect(r.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:18999\/#token=[A-Za-z0-9_-]{43}$/)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
     expect(r.stderr).toContain('not running')
+    expect(r.stderr).not.toContain('token=')
   })
 
   test('peer list and sync with no peers; doctor is happy', async () => {

@@ -101,7 +101,7 @@ describe('a stopped pod whose TCP port someone else holds', () => {
   })
 
   test('every command runs in-process and the admin token never reaches the listener', async () => {
-    const commands = [['remember', 'note:secret', 'stays home'], ['recall', 'stays', '--json'], ['identity'], ['peer', 'list'], ['sync'], ['open']]
+    const commands = [['remember', 'note:secret', 'stays home'], ['recall', 'stays', '--json'], ['identity'], ['peer', 'list'], ['sync']]
     for (const args of commands) {
       const r = await runCli([...args, '--home', home])
       expect({ args, tokens: seen.filter((s) => s.authorization !== null) }).toEqual({ args, tokens: [] })
@@ -111,6 +111,10 @@ describe('a stopped pod whose TCP port someone else holds', () => {
       if (args[0] === 'recall') expect(JSON.parse(r.stdout).results[0].content).toBe('stays home')
       if (args[0] === 'identity') expect(r.stdout).toContain(podId)
     }
+    // `open` has no running pod to link to: it prints no link at all (the listener would get the token).
+    const open = await runCli(['open', '--home', home])
+    expect({ code: open.code, stdout: open.stdout }).toEqual({ code: 1, stdout: '' })
+    expect(open.stderr).toContain('not running')
     const doctor = await runCli(['doctor', '--home', home])
     expect(doctor.stdout).toContain(`127.0.0.1:${fake.port} is taken by another program`)
     expect(seen.filter((s) => s.authorization !== null)).toEqual([])
