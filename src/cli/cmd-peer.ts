@@ -1,12 +1,13 @@
 /** `mazemaker peer add|list|set|pause|resume|remove|accept-deletes|preview|log` and `mazemaker sync [peer]`. */
 import { defineCommand } from 'citty'
 import { PodError } from '../lib/errors'
-import { answer, type Answer, type GlobalFlags, type PodApi, type PodClient } from './context'
+import { answer, type Answer, type GlobalFlags, type PodApi } from './context'
 import { formatPeerTable } from './table'
 import type { InferRequestType } from 'hono/client'
 import { printJson, withPod } from './with-pod'
 import { visible } from '../lib/visible'
-import { promptHidden } from './prompt-secret'
+import { headersCommand } from './cmd-peer-headers'
+import { findPeer } from './find-peer'
 
 const json = { type: 'boolean', description: 'print JSON' } as const
 
@@ -25,15 +26,6 @@ const NOT_PULLED_ON_PURPOSE: ReadonlySet<string> = new Set([
 /** One peer as the pod's answers show it (derived from its routes, src/http/peer-admin.ts). */
 type PeerAnswer = Answer<Awaited<ReturnType<PodApi['peer']['add']['$post']>>>['peer']
 type PatchInput = InferRequestType<PodApi['peer']['peers'][':id']['$patch']>['json']
-
-/** A peer may be named by full id, a unique id prefix (the short id), or its name. */
-async function findPeer(pod: PodClient, ref: string): Promise<string> {
-  const { peers } = await answer(pod.api.peer.peers.$get())
-  const matches = peers.filter((p) => p.id === ref || p.name === ref || (ref.length >= 4 && p.id.startsWith(ref)))
-  if (matches.length === 1) return matches[0]!.id
-  if (matches.length === 0) throw new PodError('not_found', `no peer "${ref}"; see: mazemaker peer list`)
-  throw new PodError('usage', `"${ref}" matches ${matches.length} peers; give more of the id`)
-}
 
 /**
  * What `peer add` says after the peer's line: its state's cause and next step, and what is live
@@ -318,77 +310,6 @@ function parseBool(text: string): boolean {
   if (text === 'true' || text === 'on' || text === 'yes') return true
   if (text === 'false' || text === 'off' || text === 'no') return false
   throw new PodError('usage', `--sync must be true or false, got ${text}`)
-}
-
-type HeadersAnswer = Answer<Awaited<ReturnType<PodApi['peer']['peers'][':id']['headers']['$get']>>>
-
-function printHeaders(peerId: string, out: HeadersAnswer, asJson: boolean | undefined): void {
-  if (asJson) return printJson(out)
-  if (out.headers.length === 0) return console.log(`no headers for ${peerId.slice(0, 8)}`)
-  // Values come back masked from the pod: the full value is never shown.
-  for (const h of out.headers) console.log(`${visible(h.name)}: ${visible(h.value)}`)
-}
-
-/** Reads a secret value: the argument, else (for "-" or none) stdin, without echo on a terminal. */
-async function secretValue(arg: string | undefined): Promise<string> {
-  if (arg !== undefined && arg !== '-') return arg
-  if (process.stdin.isTTY) return promptHidden('header value: ')
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '')
-}
-
-/** `peer headers set|unset|list`: secret request headers sent to one peer (e.g. Cloudflare Access service tokens). */
-function headersCommand(flags: GlobalFlags) {
-  const peerArg = { type: 'positional', description: 'peer id, short id or name', required: true } as const
-  const set = defineCommand({
-    meta: { name: 'set', description: 'Send a header on every request to this peer (value from the argument, or stdin when "-" or left out)' },
-    args: {
-      peer: peerArg,
-      name: { type: 'positional', description: 'header name, e.g. CF-Access-Client-Id', required: true },
-      value: { type: 'positional', description: 'the value (prefer stdin: arguments land in shell history)', required: false },
-      json,
-    },
-    async run({ args }) {
-      const value = await secretValue(args.value as string | undefined)
-      const { id, out } = await withPod(flags, async (pod) => {
-        const id = await findPeer(pod, String(args.peer))
-        return {
-          id,
-          out: await answer(pod.api.peer.peers[':id'].headers[':name'].$put({ param: { id, name: encodeURIComponent(String(args.name)) }, json: { value } })),
-        }
-      })
-      printHeaders(id, out, args.json)
-    },
-  })
-  const unset = defineCommand({
-    meta: { name: 'unset', description: 'Stop sending a header to this peer' },
-    args: { peer: peerArg, name: { type: 'positional', description: 'header name', required: true }, json },
-    async run({ args }) {
-      const { id, out } = await withPod(flags, async (pod) => {
-        const id = await findPeer(pod, String(args.peer))
-        return { id, out: await answer(pod.api.peer.peers[':id'].headers[':name'].$delete({ param: { id, name: encodeURIComponent(String(args.name)) } })) }
-      })
-      printHeaders(id, out, args.json)
-    },
-  })
-  const list = defineCommand({
-    meta: { name: 'list', description: "This peer's header names with masked values" },
-    args: { peer: peerArg, json },
-    async run({ args }) {
-      const { id, out } = await withPod(flags, async (pod) => {
-        const id = await findPeer(pod, String(args.peer))
-        return { id, out: await answer(pod.api.peer.peers[':id'].headers.$get({ param: { id } })) }
-      })
-      printHeaders(id, out, args.json)
-    },
-  })
-  return defineCommand({
-    meta: { name: 'headers', description: 'Secret request headers sent to a peer (peer-keys/headers/<id>.toml, 0600)' },
-    subCommands: { set, unset, list },
-  })
 }
 
 /** `peer test <id>`: each step of reaching the peer, with the fix for what failed; exit 1 on failure. */

@@ -31,4 +31,15 @@ export {
   type ReachCheck,
   type Suggestion,
 } from './advertise'
-export { PeerHeaders, BadPeerHeaders, headerNameProblem, headerValueProblem, maskHeaderValue, PEER_HEADERS_MAX, type PeerHeaderView } from './peer-headers'
+export {
+  PeerHeaders,
+  BadPeerHeaders,
+  headerNameProblem,
+  headerValueProblem,
+  maskHeaderValue,
+  ORIGINS_KEY,
+  PEER_HEADERS_MAX,
+  type HeadersForUrl,
+  type PeerHeaderView,
+} from './peer-headers'
+export { defaultHeaderOrigins, headersWithheldBecause, originOf, originProblem } from './header-origins'

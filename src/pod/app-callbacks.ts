@@ -4,8 +4,8 @@
  * the advertise list.
  */
 import type { PeerTestReport } from '../api/types'
-import { checkAdvertiseList } from '../config'
-import { shortId, type Identity, type PodHome } from '../identity'
+import { checkAdvertiseList, defaultHeaderOrigins, type HeadersForUrl } from '../config'
+import { peerUrls, shortId, type Identity, type PodHome } from '../identity'
 import type { UnknownCallers } from '../http/unknown-callers'
 import type { Clock } from '../lib/clock'
 import { NotFound } from '../lib/errors'
@@ -40,9 +40,37 @@ export function unknownCallerNoter(callers: UnknownCallers, clock: Clock, log: L
   }
 }
 
+/**
+ * The secret headers a request to one peer at `url` carries (none where they may not go). A
+ * header file from before `for` is bound to the origins of the peer's configured URLs (https, or
+ * http to loopback), and the log says so once.
+ */
+export function peerHeadersFor(home: Pick<PodHome, 'headers' | 'peers'>, log: Logger) {
+  return function headersFor(peerId: string, url: string): HeadersForUrl {
+    return home.headers.forUrl(
+      peerId,
+      url,
+      () => defaultHeaderOrigins(peerUrls(home.peers.get(peerId) ?? { url: '' })),
+      (origins) =>
+        log.info({
+          op: 'peer_headers',
+          peer: shortId(peerId),
+          msg: `its header file named no origins: bound to ${origins.length ? origins.join(', ') : 'none (they go nowhere)'}, the https origins of its configured URLs; change with \`mazemaker peer headers for\``,
+        }),
+    )
+  }
+}
+
 /** `peer test` against one of our peers, by id, with the pod's own locator, keys and headers. */
-export function peerTester(opts: { home: PodHome; locator: Pick<PeerLocator, 'resolve'>; clock: Clock; fetch?: typeof fetch; connectTimeoutMs?: number }) {
-  const { identity, peers, headers } = opts.home
+export function peerTester(opts: {
+  home: PodHome
+  locator: Pick<PeerLocator, 'resolve'>
+  clock: Clock
+  headersFor(peerId: string, url: string): HeadersForUrl
+  fetch?: typeof fetch
+  connectTimeoutMs?: number
+}) {
+  const { identity, peers } = opts.home
   return async function testPeerById(id: string): Promise<PeerTestReport> {
     const peer = peers.get(id)
     if (!peer) throw new NotFound(`no peer ${id}`)
@@ -51,7 +79,7 @@ export function peerTester(opts: { home: PodHome; locator: Pick<PeerLocator, 're
       peer,
       resolve: (p) => opts.locator.resolve(p),
       pairKey: (peerId, key) => identity.pairKey(peerId, key),
-      headers: (peerId) => headers.get(peerId),
+      headers: (peerId, url) => opts.headersFor(peerId, url),
       now: () => opts.clock.now(),
       fetch: opts.fetch,
       connectTimeoutMs: opts.connectTimeoutMs,

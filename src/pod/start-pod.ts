@@ -20,7 +20,7 @@ import { defaultAdvertiseUrl } from '../sync/peer-locator'
 import { VERSION } from '../lib/version'
 import { PodError } from '../lib/errors'
 import { localHttpUrl } from '../lib/http-url'
-import { advertiseControl, peerTester, servedRecorder, unknownCallerNoter } from './app-callbacks'
+import { advertiseControl, peerHeadersFor, peerTester, servedRecorder, unknownCallerNoter } from './app-callbacks'
 import { openPodCore } from './core'
 import { createPodMetrics } from './metrics'
 import { serve, type ConnInfo } from '../runtime'
@@ -101,6 +101,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       heldPolls: () => waiters.held,
     })
 
+    const headersFor = peerHeadersFor(home, log)
     const loop = createSyncLoop({
       selfId: identity.podId,
       listPeers,
@@ -112,7 +113,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       intervalMs: () => intervalMs,
       resolveUrl: (peer) => locator.resolve(peer),
       pendingCause: (peer) => core.pendingHint(peer),
-      peerHeaders: (id) => home.headers.get(id),
+      peerHeaders: (id, url) => headersFor(id, url).headers,
       connectTimeoutMs: opts.connectTimeoutMs,
       confirmUrl: (peer, url) => locator.confirm(peer, url),
       fetch: opts.fetch,
@@ -160,7 +161,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       rendezvousState: () => locator.heartbeatState(),
       panelUrl: () => url,
       peerHeaders: home.headers,
-      testPeer: peerTester({ home, locator, clock, fetch: opts.fetch, connectTimeoutMs: opts.connectTimeoutMs }),
+      testPeer: peerTester({ home, locator, clock, headersFor, fetch: opts.fetch, connectTimeoutMs: opts.connectTimeoutMs }),
       onUnknownCaller: unknownCallerNoter(unknownCallers, clock, log),
       advertise: { ...advertiseControl(home, () => heartbeat), suggest: () => advertiseSuggestions(identity.advertise(), listening()) },
       waiters,

@@ -1,8 +1,8 @@
 /**
  * `mazemaker peer test <id>`: walks what a pull needs, one step at a time, and says for the
  * first step that fails what to fix. resolve (the peer's URLs, rendezvous lookups included) →
- * for each URL: connect (GET /healthz within the connect timeout, the peer's secret headers
- * sent) → tls → identity (the answer names this peer's id) → then, at the first URL that
+ * for each URL: headers (whether the peer's secret headers go to this URL, and if not why) →
+ * connect (GET /healthz within the connect timeout, with those headers) → tls → identity (the answer names this peer's id) → then, at the first URL that
  * passes: a signed round trip (/peer/sync, one entry, nothing stored) → clock (the 401
  * `clock_skew` code, else the peer's Date header). Nothing here changes state.
  */
@@ -26,7 +26,8 @@ export interface PeerTestDeps {
   peer: PeerRecord
   resolve(peer: PeerRecord): Promise<string[]>
   pairKey(peerId: PodId, key: PublicKey): Promise<PairKey>
-  headers(peerId: PodId): Record<string, string>
+  /** The secret headers a request to the peer at `url` carries, or why they are withheld there. */
+  headers(peerId: PodId, url: string): { headers: Record<string, string>; withheld: string | null }
   now(): number
   fetch?: typeof fetch
   connectTimeoutMs?: number
@@ -63,13 +64,6 @@ export async function testPeer(deps: PeerTestDeps): Promise<PeerTestReport> {
     })
     return done(false)
   }
-  let headers: Record<string, string>
-  try {
-    headers = deps.headers(peer.id)
-  } catch (err) {
-    steps.push({ step: 'resolve', ok: false, detail: messageOf(err), fix: 'fix the header file, or set the headers again with `mazemaker peer headers set`' })
-    return done(false)
-  }
   const configured = peerUrls(peer)
   const urls = await deps.resolve(peer).catch(() => [] as string[])
   if (urls.length === 0) {
@@ -87,6 +81,22 @@ export async function testPeer(deps: PeerTestDeps): Promise<PeerTestReport> {
   steps.push({ step: 'resolve', ok: true, detail: `${urls.length} URL(s) to try: ${urls.join(', ')}` })
 
   for (const url of urls) {
+    let headers: Record<string, string>
+    try {
+      const h = deps.headers(peer.id, url)
+      headers = h.headers
+      const step = headersStep(peer.id, url, h)
+      if (step) steps.push(step)
+    } catch (err) {
+      steps.push({
+        step: 'headers',
+        url,
+        ok: false,
+        detail: messageOf(err),
+        fix: 'fix the header file, or set the headers again with `mazemaker peer headers set`',
+      })
+      return done(false)
+    }
     const reached = await probe(url, peer.id as PodId, headers, connectMs, deps.fetch)
     steps.push(...reached.steps)
     if (!reached.ok) continue
@@ -158,6 +168,20 @@ interface Probe {
   steps: PeerTestStep[]
   /** Peer clock minus ours, seconds, from its Date header (null when absent). */
   skewS: number | null
+}
+
+/** Which secret headers go to `url` (names only), or why none do; nothing when the peer has none. */
+function headersStep(peerId: string, url: string, h: { headers: Record<string, string>; withheld: string | null }): PeerTestStep | null {
+  const names = Object.keys(h.headers)
+  if (names.length > 0) return { step: 'headers', url, ok: true, detail: `sent: ${names.join(', ')}` }
+  if (h.withheld === null) return null
+  return {
+    step: 'headers',
+    url,
+    ok: true,
+    detail: `withheld: ${h.withheld}`,
+    fix: `if this URL is the peer's own (its Access hostname, say), bind the headers to it: \`mazemaker peer headers for ${peerId.slice(0, 8)} <https origin>\``,
+  }
 }
 
 /** connect → tls → identity at one URL, via GET /healthz. */

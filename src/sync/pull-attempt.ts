@@ -29,7 +29,7 @@ export interface AttemptDeps {
   pairKey(peerId: PodId, key: PublicKey): Promise<PairKey>
   resolveUrl(peer: PeerRecord): Promise<string | readonly string[] | null>
   pendingCause?(peer: PeerRecord): string | null
-  peerHeaders?(peerId: PodId): Record<string, string>
+  peerHeaders?(peerId: PodId, url: string): Record<string, string>
   intervalMs(): number
   connectTimeoutMs?: number
   fetch?: typeof fetch
@@ -96,7 +96,13 @@ async function pullFrom(deps: AttemptDeps, flight: FlightView, state: PeerState,
   }
   const base = { peer: peer.id }
   try {
-    const totals = await pullPeer(ctx, { id: peer.id, key: peer.key, baseUrls, scope: peer.scope, headers: deps.peerHeaders?.(peer.id) })
+    const totals = await pullPeer(ctx, {
+      id: peer.id,
+      key: peer.key,
+      baseUrls,
+      scope: peer.scope,
+      headers: deps.peerHeaders ? (url) => deps.peerHeaders!(peer.id, url) : undefined,
+    })
     const ms = Math.round(performance.now() - started)
     // Same synchronous step as the write: a removal after the last page leaves no trace.
     const gone = deps.whyNot(peer)

@@ -23,8 +23,8 @@ export interface PullTarget {
   /** Base URLs in the order to try them; the first page settles which one the pull uses. */
   baseUrls: readonly string[]
   scope: string[]
-  /** Per-peer secret headers, sent on every request to this peer. */
-  headers?: Record<string, string>
+  /** Per-peer secret headers for a request to `url` ({} where they may not go). */
+  headers?(url: string): Record<string, string>
 }
 
 /** Why a pull stopped early on our side: the relationship changed (`removed`, `paused`, …). */
@@ -102,7 +102,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       nowMs: ctx.now(),
       fetch: ctx.fetch,
       signal: ctx.signal,
-      headers: target.headers,
+      headers: target.headers?.(baseUrl),
       connectTimeoutMs: ctx.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     })
   }

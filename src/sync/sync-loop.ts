@@ -53,8 +53,8 @@ export interface SyncLoopDeps {
   resolveUrl(peer: PeerRecord): Promise<string | readonly string[] | null>
   /** Why a peer has no URL to pull from, with the next step (the result's detail when it is handshake-pending). */
   pendingCause?(peer: PeerRecord): string | null
-  /** Per-peer secret headers to send with every request to this peer (never logged). */
-  peerHeaders?(peerId: PodId): Record<string, string>
+  /** Per-peer secret headers for a request to this peer at `url` (never logged; {} where they may not go). */
+  peerHeaders?(peerId: PodId, url: string): Record<string, string>
   /** Time to response headers per URL attempt (default CONNECT_TIMEOUT_MS). */
   connectTimeoutMs?: number
   fetch?: typeof fetch

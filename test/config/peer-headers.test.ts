@@ -114,6 +114,71 @@ describe('PeerHeaders file', () => {
   })
 })
 
+describe('the origins headers are for', () => {
+  const ACCESS = 'https://wonder-alice.team.example'
+  const noBinding = () => {
+    throw new Error('a file with `for` is never bound again')
+  }
+
+  test('sent only to a listed origin, over https or http to loopback; withheld elsewhere, saying why', () => {
+    const h = new PeerHeaders({ dir: join(tempDir(), 'headers') })
+    h.set(ID, 'CF-Access-Client-Secret', SECRET, [ACCESS, 'http://127.0.0.1:8443'])
+    expect(h.forUrl(ID, `${ACCESS}/mzm`, noBinding)).toEqual({ headers: { 'CF-Access-Client-Secret': SECRET }, withheld: null })
+    expect(h.forUrl(ID, 'http://127.0.0.1:8443/x', noBinding).headers).toEqual({ 'CF-Access-Client-Secret': SECRET })
+    // Another port, another scheme, another host, a rendezvous's answer: none of them listed.
+    for (const url of [`${ACCESS}:8443`, 'https://evil.example', 'http://127.0.0.1:9']) {
+      const r = h.forUrl(ID, url, noBinding)
+      expect({ url, headers: r.headers }).toEqual({ url, headers: {} })
+      expect(r.withheld).toContain('is not among the origins')
+    }
+    expect(h.forUrl(ID, 'http://wonder-alice.team.example', noBinding)).toMatchObject({ headers: {}, withheld: expect.stringContaining('plain http') })
+    expect(h.forUrl(ID, 'http://192.168.1.20:8765', noBinding).withheld).toContain('plain http to another machine')
+  })
+
+  test('`for` names origins only: https, or http to loopback; never plain http to another machine, never a path', () => {
+    const h = new PeerHeaders({ dir: join(tempDir(), 'headers') })
+    h.set(ID, 'X-Token', SECRET, [ACCESS])
+    expect(() => h.setOrigins(ID, ['http://192.168.1.20:8765'])).toThrow(/must be https/)
+    expect(() => h.setOrigins(ID, [`${ACCESS}/mzm`])).toThrow(/origin only/)
+    expect(() => h.setOrigins(ID, ['mzm-rendezvous://x'])).toThrow(/http\(s\) origin/)
+    expect(h.setOrigins(ID, ['HTTPS://Wonder-Alice.team.example/', 'http://localhost:8080'])).toEqual([ACCESS, 'http://localhost:8080'])
+    expect(() => h.set(ID, 'for', 'x')).toThrow(/list of origins/)
+  })
+
+  test('set without origins binds a new file to the origins given as default, keeps an existing list', () => {
+    const h = new PeerHeaders({ dir: join(tempDir(), 'headers') })
+    h.set(ID, 'X-One', 'a', undefined, [ACCESS])
+    expect(h.origins(ID)).toEqual([ACCESS])
+    h.set(ID, 'X-Two', 'b', undefined, ['https://other.example'])
+    expect(h.origins(ID)).toEqual([ACCESS])
+    h.set(ID, 'X-Three', 'c', [])
+    expect(h.origins(ID)).toEqual([])
+    expect(h.forUrl(ID, `${ACCESS}/`, noBinding).headers).toEqual({})
+  })
+
+  test('a file from before `for` is bound once to the caller’s origins, written back, and the caller told', () => {
+    const dir = join(tempDir(), 'headers')
+    const h = new PeerHeaders({ dir })
+    h.set(ID, 'X-Token', SECRET, [])
+    const path = join(dir, `${ID}.toml`)
+    writeFileSync(path, `X-Token = "${SECRET}"\n`, { mode: 0o600 })
+    expect(h.origins(ID)).toBeNull()
+    const told: string[][] = []
+    const first = h.forUrl(
+      ID,
+      `${ACCESS}/mzm`,
+      () => [ACCESS],
+      (o) => told.push(o),
+    )
+    expect(first.headers).toEqual({ 'X-Token': SECRET })
+    expect(told).toEqual([[ACCESS]])
+    expect(readFileSync(path, 'utf8')).toContain(`for = [ "${ACCESS}" ]`)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(h.forUrl(ID, 'http://192.0.2.10:8765', noBinding).headers).toEqual({})
+    expect(told).toHaveLength(1)
+  })
+})
+
 /**
  * An Access-style front for pod `a`: refuses (403) any request without the two headers, records
  * every header set it saw, and forwards the rest to the pod under a path prefix.
@@ -208,8 +273,19 @@ test('CLI: peer headers set / list (masked) / unset; the value never reaches the
   expect(set.code).toBe(0)
   expect(set.stdout).toContain(`CF-Access-Client-Secret: Zq9-…(${SECRET.length} chars)`)
   expect(set.stdout).not.toContain(SECRET)
+  // Bound to the origin of the peer's (operator-set) URL.
+  expect(set.stdout).toContain('for: https://alca.example.org (only; never plain http except loopback)')
   const list = await runCli(['peer', 'headers', 'list', '6356db37', '--json', '--home', b.home])
-  expect(JSON.parse(list.stdout).headers).toEqual([{ name: 'CF-Access-Client-Secret', value: `Zq9-…(${SECRET.length} chars)` }])
+  expect(JSON.parse(list.stdout)).toEqual({
+    headers: [{ name: 'CF-Access-Client-Secret', value: `Zq9-…(${SECRET.length} chars)` }],
+    for: ['https://alca.example.org'],
+  })
+  const bound = await runCli(['peer', 'headers', 'for', '6356db37', 'https://alca-access.example.org,http://127.0.0.1:8080', '--home', b.home])
+  expect(bound.code).toBe(0)
+  expect(bound.stdout).toContain('for: https://alca-access.example.org, http://127.0.0.1:8080')
+  const lan = await runCli(['peer', 'headers', 'for', '6356db37', 'http://192.168.1.20:8765', '--home', b.home])
+  expect(lan.code).toBe(1)
+  expect(lan.stderr).toContain('must be https')
   const unset = await runCli(['peer', 'headers', 'unset', '6356db37', 'CF-Access-Client-Secret', '--home', b.home])
   expect(unset.code).toBe(0)
   expect(unset.stdout).toContain('no headers')
