@@ -10,7 +10,8 @@ import { windowsServiceAdvice } from './service-windows'
 import { homeRoot, type GlobalFlags } from './context'
 import { selfCommand } from '../runtime'
 
-function installLines(opts: UnitOptions, platform: string): string[] {
+/** What `service install` does on `platform` (process.platform), as the lines it prints. */
+export function installLines(opts: UnitOptions, platform: string): string[] {
   if (platform === 'darwin') {
     const out = installAgent(opts)
     return [`wrote ${out.path} (logs: ${out.logPath})`, `now run: ${out.loadLine}`]
@@ -25,7 +26,8 @@ function installLines(opts: UnitOptions, platform: string): string[] {
   ]
 }
 
-function uninstallLines(platform: string): string[] {
+/** What `service uninstall` does on `platform`, as the lines it prints. */
+export function uninstallLines(platform: string): string[] {
   if (platform === 'darwin') {
     const out = uninstallAgent({})
     return [out.removed ? `removed ${out.path}; if it is loaded, run: ${out.unloadLine}` : `no agent at ${out.path}`]

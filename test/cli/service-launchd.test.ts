@@ -8,8 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AGENT_LABEL, AGENT_MARKER, defaultAgentDir, installAgent, launchdPlist, uninstallAgent } from '../../src/cli/service-launchd'
+import { installLines, uninstallLines } from '../../src/cli/cmd-service'
 import { windowsServiceAdvice } from '../../src/cli/service-windows'
-import { BadInput, Conflict } from '../../src/lib/errors'
+import { BadInput, Conflict, PodError } from '../../src/lib/errors'
 
 const PYTHON = '/usr/bin/python3'
 
@@ -110,5 +111,24 @@ describe('windowsServiceAdvice', () => {
     )
     expect(advice).toContain('schtasks /Delete /TN mazemaker /F')
     expect(advice).not.toContain('\n')
+  })
+})
+
+describe('service install and uninstall on Windows', () => {
+  test('install refuses with the Task Scheduler advice (code unsupported) instead of writing a unit', () => {
+    const opts = { binaryPath: 'C:\\mazemaker.exe', home: 'C:\\Users\\ada\\.mazemaker' }
+    let thrown: unknown
+    try {
+      installLines(opts, 'win32')
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(PodError)
+    expect((thrown as PodError).code).toBe('unsupported')
+    expect((thrown as PodError).message).toBe(windowsServiceAdvice(opts))
+  })
+
+  test('uninstall says which task to delete', () => {
+    expect(uninstallLines('win32')).toEqual(['on Windows: schtasks /Delete /TN mazemaker /F'])
   })
 })
