@@ -6,7 +6,7 @@
 import type { SqliteDatabase } from '../runtime'
 import type { Clock } from '../lib/clock'
 import { ScopeMatchers } from '../scope'
-import { tokenize, type BlindIndex } from './blind-index'
+import { ftsText, type BlindIndex } from './blind-index'
 // The pod.toml default, so a store opened without the option behaves like a pod with no setting.
 import { DEFAULT_MAX_PEER_BYTES } from '../config'
 import type { Memory } from './types'
@@ -102,9 +102,9 @@ export function createContext(opts: {
       return row.value - n + 1
     },
     index(pk, label, plaintext, isBlind) {
-      // Both columns hold our own normalized tokens, so indexing and querying tokenize alike.
-      const body = isBlind ? blind.blindText(plaintext) : tokenize(plaintext).join(' ')
-      db.query('INSERT INTO memories_fts (rowid, label, body) VALUES (?, ?, ?)').run(pk, tokenize(label).join(' '), body)
+      // Both columns hold what tokenize() makes of the text (ftsText), so indexing and querying tokenize alike.
+      const body = isBlind ? blind.blindText(plaintext) : ftsText(plaintext)
+      db.query('INSERT INTO memories_fts (rowid, label, body) VALUES (?, ?, ?)').run(pk, ftsText(label), body)
     },
     unindex(pk) {
       db.query('DELETE FROM memories_fts WHERE rowid = ?').run(pk)

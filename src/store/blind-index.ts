@@ -25,6 +25,16 @@ export function tokenize(text: string): string[] {
     .filter((t) => t !== '')
 }
 
+/**
+ * `text` as a full-text row column gets it: its tokens joined by spaces, or ASCII text as it is.
+ * The index's unicode61 tokenizer splits and folds ASCII exactly as tokenize() does (letters and
+ * digits are token characters, everything else separates, A-Z folded to a-z), so a pull's
+ * copies skip a split and a join each.
+ */
+export function ftsText(text: string): string {
+  return ASCII.test(text) ? text : tokenize(text).join(' ')
+}
+
 export interface BlindIndex {
   /** The blind form of one (already tokenized) word. */
   blind(token: string): string

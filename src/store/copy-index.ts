@@ -1,14 +1,36 @@
 /**
- * Full-text rows for pulled copies, written after their page. applyRemote only queues a copy in
- * fts_pending, so a page lands at close to wire speed; indexPending() writes the rows in
- * batches, and recall() drains whatever is left first, so a search never misses a copy. A crash
- * loses nothing: the queue is in the same database and is drained on the next run.
+ * Full-text rows for pulled copies. applyRemote writes a page's rows in the page's own
+ * transaction, all together after the page's other writes (indexCopies): FTS5 keeps rows in
+ * memory until the transaction ends, but writes them out as a segment of their own whenever
+ * another write statement starts in between, so one row after each copy's insert made a segment
+ * per copy and merge work to match (a pull took about twice the CPU); batched, a page is one
+ * segment, and a stored copy is searchable at once.
+ *
+ * fts_pending is the queue older versions kept (a page queued its copies, a background step
+ * indexed them): what such a version left behind is drained by indexPending() in the
+ * background and by recall() before it searches, so no search misses a copy.
  */
 import type { StoreContext } from './_context'
 import { copyLabel } from './gate'
 
 /** Rows per transaction: about 25 ms of work, short enough to keep the event loop responsive. */
 export const INDEX_BATCH_ROWS = 1000
+
+/** A copy stored in the current transaction: its pk, its label at its origin and its content. */
+export interface CopyText {
+  pk: number
+  label: string
+  content: string
+}
+
+/**
+ * Writes the full-text rows of copies stored in the current write. Call once, after the
+ * transaction's other writes to memories. The row indexes the origin label: `peer` and the peer
+ * id's fragments would only bloat the index (recall names the peer anyway).
+ */
+export function indexCopies(ctx: StoreContext, copies: readonly CopyText[]): void {
+  for (const c of copies) ctx.index(c.pk, c.label, c.content, false)
+}
 
 /** Writes the full-text rows of up to `limit` queued copies; returns how many it wrote. */
 export function indexPending(ctx: StoreContext, limit = INDEX_BATCH_ROWS): number {
@@ -23,9 +45,10 @@ export function indexPending(ctx: StoreContext, limit = INDEX_BATCH_ROWS): numbe
       ctx.db.exec('DELETE FROM fts_pending') // only orphans could be left; the delete trigger normally takes them
       return 0
     }
-    // The full-text row indexes the origin label: `peer` and the peer id's fragments would only
-    // bloat the index (recall names the peer anyway).
-    for (const r of rows) ctx.index(r.pk, r.label.slice(copyLabel(r.origin_peer, '').length), r.content, false)
+    indexCopies(
+      ctx,
+      rows.map((r) => ({ pk: r.pk, label: r.label.slice(copyLabel(r.origin_peer, '').length), content: r.content })),
+    )
     ctx.db.query('DELETE FROM fts_pending WHERE pk <= ?').run(rows[rows.length - 1]!.pk)
     return rows.length
   })

@@ -3,7 +3,8 @@
  * keyed by (origin peer, origin id). They were public at their origin, so they are stored in
  * plaintext: encrypting them would protect nothing the peer did not already publish to us.
  * Copies are never served onwards (the gate excludes them), so they are hard-deleted. Their
- * full-text rows are written after the page, by copy-index.ts (queued in fts_pending).
+ * full-text rows are written in the page's own transaction, after its other writes
+ * (copy-index.ts), so a stored copy is searchable at once.
  */
 import { BadInput, PodError } from '../lib/errors'
 import { uuidv7 } from '../runtime'
@@ -11,6 +12,7 @@ import type { MemoryRow, StoreContext } from './_context'
 import { copyLabel } from './gate'
 import { isUuid, LABEL_FORBIDDEN_RE, LABEL_MAX_CHARS } from '../protocol'
 import type { ApplyOptions, ApplyResult, WireEntry } from './types'
+import { indexCopies, type CopyText } from './copy-index'
 import { VAULT_PREFIX } from './vault'
 
 const CURSOR_MAX_CHARS = 256
@@ -98,7 +100,6 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
   const existing = db.query('SELECT pk, label, content, created_at, updated_at FROM memories WHERE origin_peer = ? AND origin_id = ?')
   const has = db.query('SELECT 1 AS one FROM memories WHERE origin_peer = ? AND origin_id = ?')
   const update = db.query('UPDATE memories SET label = ?, content = ?, created_at = ?, updated_at = ?, seq = ? WHERE pk = ?')
-  const queueIndex = db.query('INSERT OR IGNORE INTO fts_pending (pk) VALUES (?)')
   const stage = db.query('INSERT OR IGNORE INTO pending_deletes (peer_id, origin_id) VALUES (?, ?)')
   const unstage = db.query('DELETE FROM pending_deletes WHERE peer_id = ? AND origin_id = ?')
 
@@ -112,6 +113,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
     // One counter update per page instead of one per entry; unused numbers just leave gaps.
     let seq = entries.length > 0 ? ctx.nextSeq(entries.length) : 0
     const now = ctx.clock.now()
+    const toIndex: CopyText[] = []
     entries.forEach((e, i) => {
       checkEntry(e, i)
       if ('deleted' in e) {
@@ -132,7 +134,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
       if (added) {
         seq++
         bytes += copyBytes(label, e.content)
-        queueIndex.run(added.pk)
+        toIndex.push({ pk: added.pk, label: e.label, content: e.content })
       } else {
         const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'pk' | 'label' | 'content' | 'created_at' | 'updated_at'>
         // A re-pull after a scope change resends what we hold; leave identical copies alone.
@@ -141,7 +143,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
           bytes += copyBytes(label, e.content) - copyBytes(old.label, old.content)
           update.run(label, e.content, e.created_at, e.updated_at, seq++, old.pk)
           ctx.unindex(old.pk)
-          queueIndex.run(old.pk)
+          toIndex.push({ pk: old.pk, label: e.label, content: e.content })
         }
       }
       stored++
@@ -153,6 +155,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
         `copies from this peer would take ${bytes} bytes, over max_peer_bytes (${maxPeerBytes}); nothing more is stored until you raise max_peer_bytes in pod.toml and restart`,
       )
     }
+    indexCopies(ctx, toIndex)
     let deleted = 0
     let held = peerHold(ctx, peerId)
     if (final) ({ deleted, held, bytes } = settleDeletes(ctx, peerId, bytes, false))

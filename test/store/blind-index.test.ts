@@ -1,6 +1,8 @@
+import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
-import { createBlindIndex, tokenize } from '../../src/store/blind-index'
+import fc from 'fast-check'
+import { createBlindIndex, ftsText, tokenize } from '../../src/store/blind-index'
 
 describe('tokenize', () => {
   test.each([
@@ -13,6 +15,33 @@ describe('tokenize', () => {
     ['"OR" AND NEAR(*)', ['or', 'and', 'near']],
   ])('%p', (text, tokens) => {
     expect(tokenize(text)).toEqual(tokens)
+  })
+})
+
+describe('ftsText', () => {
+  /** The tokens the store's full-text table (same tokenizer) makes of `text`, in order. */
+  function ftsTokens(db: Database, text: string): string[] {
+    db.run('DELETE FROM t')
+    db.query('INSERT INTO t (rowid, body) VALUES (1, ?)').run(text)
+    return (db.query('SELECT term FROM v ORDER BY offset').all() as { term: string }[]).map((r) => r.term)
+  }
+
+  test('ASCII goes to the index as it is, and the index splits and folds it exactly as tokenize() does', () => {
+    const db = new Database(':memory:')
+    db.run("CREATE VIRTUAL TABLE t USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2')")
+    db.run("CREATE VIRTUAL TABLE v USING fts5vocab (t, 'instance')")
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c)), maxLength: 80 })
+    fc.assert(
+      fc.property(ascii, (text) => {
+        expect(ftsTokens(db, ftsText(text))).toEqual(tokenize(text))
+      }),
+      { numRuns: 500 },
+    )
+    // Anything else is handed over as our own tokens, as before.
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (text) => /^[\x00-\x7f]*$/.test(text) || ftsText(text) === tokenize(text).join(' ')))
+    expect(ftsText('Snake_case-AND.dots 42')).toBe('Snake_case-AND.dots 42')
+    expect(ftsText('Café CAFÉ')).toBe('cafe cafe')
+    db.close()
   })
 })
 

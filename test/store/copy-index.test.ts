@@ -1,8 +1,9 @@
 /**
- * Pulled copies get their full-text rows after their page: queued by applyRemote, written by
- * indexPending() / the background indexer, and drained by recall() first, so no search misses
- * a copy, not even right after a pull or after a crash.
+ * Pulled copies get their full-text rows in their page's own transaction, written together after
+ * the page's other writes (one FTS5 segment per page, not one per copy). A queue that an older
+ * version left in fts_pending is still drained: by the background indexer and by recall() first.
  */
+import { Database } from 'bun:sqlite'
 import { afterEach, expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
@@ -20,25 +21,65 @@ const page = (n: number, from = 0) =>
     updated_at: '2026-05-26T10:00:00.000Z',
   }))
 
-test('a pulled page is queued, and recall right after it still finds every copy', () => {
+/** SQLite's varint (big-endian 7-bit groups, the 9th byte whole), as FTS5 writes its structure record. */
+function varint(bytes: Uint8Array, at: number): [value: number, next: number] {
+  let v = 0
+  for (let i = 0; i < 9; i++) {
+    const b = bytes[at + i]!
+    if (i === 8) return [v * 256 + b, at + 9]
+    v = v * 128 + (b & 0x7f)
+    if (b < 0x80) return [v, at + i + 1]
+  }
+  throw new Error('unreachable')
+}
+
+/** How many segments FTS5 has written to the index so far (the write counter of its structure record). */
+function segmentsWritten(path: string): number {
+  const db = new Database(path, { readonly: true })
+  try {
+    const row = db.query('SELECT block FROM memories_fts_data WHERE id = 10').get() as { block: Uint8Array } | null
+    if (!row) return 0
+    let at = 4 // cookie
+    // The version 2 record (contentless_delete) starts with ff 00 00 01 after the cookie.
+    if (row.block[4] === 0xff && row.block[5] === 0 && row.block[6] === 0 && row.block[7] === 1) at += 4
+    const [, afterLevels] = varint(row.block, at)
+    const [, afterSegments] = varint(row.block, afterLevels)
+    return varint(row.block, afterSegments)[0]
+  } finally {
+    db.close()
+  }
+}
+
+test('a pulled page is searchable as soon as it is stored, with nothing queued', () => {
   t = tempStores()
   const store = t.open()
   store.applyRemote(PEER_A, page(1500), '1500')
-  expect(store.hasPendingIndex()).toBe(true)
+  expect(store.hasPendingIndex()).toBe(false)
   const hits = store.recall('narwhals', 100)
   expect(hits).toHaveLength(100)
   expect(hits.every((h) => h.peer === PEER_A)).toBe(true)
-  expect(store.hasPendingIndex()).toBe(false)
+  // The origin label is indexed, not the peer:<id>: prefix.
+  expect(store.recall('c1499').map((h) => h.label)).toEqual([`peer:${PEER_A}:public:c1499`])
 })
 
-test('indexPending writes batches until the queue is empty; updates and tombstones keep it right', () => {
+test("a page's full-text rows are written together, not a segment per copy", () => {
+  t = tempStores()
+  const store = t.open()
+  // Written between the copies' inserts, 300 rows made over 300 segments (one per copy);
+  // together they make a handful (the page's flush, and whatever merging that starts).
+  for (let p = 0; p < 3; p++) {
+    const before = segmentsWritten(t.path)
+    store.applyRemote(PEER_A, page(300, p * 300), String((p + 1) * 300))
+    store.checkpoint()
+    expect(segmentsWritten(t.path) - before).toBeLessThan(10)
+  }
+  expect(store.recall('narwhals', 100)).toHaveLength(100)
+})
+
+test('updates and tombstones keep the full-text rows right', () => {
   t = tempStores()
   const store = t.open()
   store.applyRemote(PEER_A, page(30), '30')
-  expect(store.indexPending(20)).toBe(20)
-  expect(store.indexPending(20)).toBe(10)
-  expect(store.indexPending(20)).toBe(0)
-  // An update re-queues the copy with its new words; a tombstone removes it from the queue too.
   store.applyRemote(
     PEER_A,
     [
@@ -51,16 +92,38 @@ test('indexPending writes batches until the queue is empty; updates and tombston
   expect(store.recall('narwhals', 100)).toHaveLength(28)
 })
 
-test('a queue left by a crash is drained by the background indexer on the next open', async () => {
+test('non-ASCII copies are indexed through our own tokenizer: folded, diacritics stripped', () => {
+  t = tempStores()
+  const store = t.open()
+  store.applyRemote(PEER_A, [{ ...page(1)[0]!, label: 'public:Café', content: 'Über NAÏVE façade' }], '1')
+  for (const q of ['cafe', 'uber', 'naive', 'facade', 'FAÇADE']) expect(store.recall(q)).toHaveLength(1)
+})
+
+test('a queue an older version left in fts_pending is drained by the background indexer and by recall', async () => {
   t = tempStores()
   const first = t.open()
   first.applyRemote(PEER_A, page(2500), '2500')
-  first.close() // as if the pod stopped before indexing
+  first.close()
+  // As an older version left it: the copies stored, their full-text rows not yet written.
+  const raw = new Database(t.path)
+  raw.run('INSERT INTO fts_pending (pk) SELECT pk FROM memories')
+  raw.run('DELETE FROM memories_fts')
+  raw.close()
+
   const store = t.open()
   expect(store.hasPendingIndex()).toBe(true)
+  expect(store.indexPending(20)).toBe(20)
   const indexer = startBackgroundIndexer(store, memoryLogger())
   for (let i = 0; i < 200 && store.hasPendingIndex(); i++) await Bun.sleep(5)
   await indexer.close()
   expect(store.hasPendingIndex()).toBe(false)
   expect(store.recall('narwhals', 100)).toHaveLength(100)
+
+  // recall drains what is left before it searches.
+  const again = new Database(t.path)
+  again.run('INSERT INTO fts_pending (pk) SELECT pk FROM memories WHERE pk > 2400')
+  again.run('DELETE FROM memories_fts WHERE rowid > 2400')
+  again.close()
+  expect(store.recall('c2450').map((h) => h.label)).toEqual([`peer:${PEER_A}:public:c2450`])
+  expect(store.hasPendingIndex()).toBe(false)
 })
