@@ -1,27 +1,40 @@
 /**
  * Pull throughput: pod B pulls N shareable memories from pod A (which also
  * holds N private ones), both real processes on loopback. Measured: wall time of POST
- * /peer/sync-now on B, memories/s, CPU seconds and peak RSS (VmHWM) of each pod.
+ * /peer/sync-now on B, the time until every copy is searchable (a recall after it), memories/s,
+ * CPU seconds and peak RSS (VmHWM) of each pod.
  *
- * Floor, in the same run, over the very pages A serves: bun:sqlite insert of the same rows (one
- * transaction per 500-entry page) + JSON encode and decode of those pages + one loopback HTTP
- * transfer of them from a bare Bun.serve child process. Printed: pod/floor (target within 3x).
- * The floor runs before and after the pods; the faster run counts (a conservative ratio on a
- * shared machine).
+ * Anchors, in the same run:
+ * - Floor, over the very pages A serves: bun:sqlite insert of the same rows (one transaction per
+ *   500-entry page) + JSON encode and decode of those pages + one loopback HTTP transfer of them
+ *   from a bare Bun.serve child process, one step after the other. With full-text rows two ways:
+ *   an FTS5 row after each insert (the floor as earlier runs measured it; FTS5 then writes a
+ *   segment per row) and the page's FTS5 rows together after its inserts. The floor runs before
+ *   and after the pods; the faster run counts (a conservative ratio on a shared machine).
+ * - PouchDB 9 (POUCHDB=0 skips it): the same N documents replicated by replicate() with
+ *   batch_size 1000 from a LevelDB PouchDB served by express-pouchdb into a new LevelDB PouchDB,
+ *   two Node processes on loopback (bench/pouchdb, installed on first use with npm ci). PouchDB
+ *   builds no full-text index, so its "searchable" is just "replicated": that favours PouchDB.
+ * - The pods of an earlier commit (BEFORE_REF=<commit>, e.g. main before a change): exported
+ *   with git archive and run from source on the same A home, so before and after are in one run.
+ *   Only for commits whose schema this tree can open (no newer migration in between).
  *
  * The pods run under Bun and then under Deno (RUNTIME=bun|deno|both, default both), against the
- * same A home and the same floor, so the two runtimes are compared in one run.
+ * same A home and the same floor, so the two runtimes are compared in one run. CPU seconds are
+ * the figures to compare on a loaded machine; wall times are printed with the load average.
+ * MAZEMAKER_UNSAFE_NO_FSYNC is not set: pods commit as they ship (pulled pages unsynced).
  *
- *   npx bun bench/federation-pull.bench.ts            # N=100000
- *   N=10000 npx bun bench/federation-pull.bench.ts    # smoke run
- *   RUNTIME=deno npx bun bench/federation-pull.bench.ts
+ *   npx bun bench/federation-pull.bench.ts                      # N=100000
+ *   N=10000 POUCHDB=0 npx bun bench/federation-pull.bench.ts    # smoke run
+ *   RUNTIME=bun BEFORE_REF=main npx bun bench/federation-pull.bench.ts
  */
 import { Database } from 'bun:sqlite'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PAGE_LIMIT } from '../src/sync/constants'
-import { spawnPod, tempHome, type PodProcess, type TestRuntime } from '../test/helpers/pod-process'
+import { DENO, MAIN, spawnPod, tempHome, type PodProcess, type TestRuntime } from '../test/helpers/pod-process'
 import { benchRuntimes, fmt, peakRssMb, row, rssMb } from './_util'
 import {
   addPeer,
@@ -42,6 +55,8 @@ import {
 const CHILD_FLAG = '--child=pages'
 const N = envInt('N', 100_000)
 const TARGET_RATIO = 3
+const ROOT = join(import.meta.dir, '..')
+const POUCH_DIR = join(import.meta.dir, 'pouchdb')
 
 type Page = ReturnType<typeof servedPages>[number]
 
@@ -69,8 +84,10 @@ interface Floor {
   httpS: number
   totalS: number
   cpuS: number
-  /** Informational: the same insert plus an FTS5 row per memory (the pod indexes what it stores). */
+  /** The same insert plus an FTS5 row after each memory's insert (FTS5 then writes a segment per row). */
   insertFtsS: number
+  /** The same insert plus each page's FTS5 rows together after its inserts. */
+  insertFtsBatchedS: number
 }
 
 async function measureFloor(pages: Page[], dir: string, child: Child, peerId: string): Promise<Floor> {
@@ -93,8 +110,9 @@ async function measureFloor(pages: Page[], dir: string, child: Child, peerId: st
   if (decoded !== N) throw new Error(`floor decoded ${decoded} entries, expected ${N}`)
 
   // 3. bun:sqlite insert of the same rows, one transaction per page, the pod's connection PRAGMAs.
-  const insert = (withFts: boolean): number => {
-    const path = join(dir, `floor-${withFts ? 'fts' : 'bare'}.db`)
+  const insert = (fts: 'none' | 'each' | 'page'): number => {
+    const withFts = fts !== 'none'
+    const path = join(dir, `floor-${fts}.db`)
     const db = new Database(path, { create: true, strict: true })
     db.run('PRAGMA journal_mode = WAL')
     db.run('PRAGMA synchronous = NORMAL')
@@ -103,16 +121,19 @@ async function measureFloor(pages: Page[], dir: string, child: Child, peerId: st
     )
     if (withFts) db.run("CREATE VIRTUAL TABLE f USING fts5 (label, body, content = '', contentless_delete = 1)")
     const ins = db.prepare('INSERT INTO m (id, label, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING pk')
-    const fts = withFts ? db.prepare('INSERT INTO f (rowid, label, body) VALUES (?, ?, ?)') : null
+    const ftsInsert = withFts ? db.prepare('INSERT INTO f (rowid, label, body) VALUES (?, ?, ?)') : null
     const prefix = `peer:${peerId}:`
     const start = performance.now()
     for (const page of pages) {
       db.transaction(() => {
+        const later: [number, string, string][] = []
         for (const e of page.memories) {
           if ('deleted' in e) continue
           const { pk } = ins.get(e.id, prefix + e.label, e.content, e.created_at, e.updated_at) as { pk: number }
-          fts?.run(pk, prefix + e.label, e.content)
+          if (fts === 'each') ftsInsert?.run(pk, prefix + e.label, e.content)
+          else if (fts === 'page') later.push([pk, prefix + e.label, e.content])
         }
+        for (const [pk, label, content] of later) ftsInsert?.run(pk, label, content)
       })()
     }
     const s = (performance.now() - start) / 1000
@@ -120,15 +141,23 @@ async function measureFloor(pages: Page[], dir: string, child: Child, peerId: st
     rmSync(path, { force: true })
     return s
   }
-  const insertS = insert(false)
+  const insertS = insert('none')
   const cpu1 = process.cpuUsage(cpu0)
   const cpuS = (cpu1.user + cpu1.system) / 1e6 + (cpuSeconds(child.pid) - childCpu0)
-  const insertFtsS = insert(true)
-  return { insertS, jsonS, httpS, totalS: insertS + jsonS + httpS, cpuS, insertFtsS }
+  const insertFtsS = insert('each')
+  const insertFtsBatchedS = insert('page')
+  return { insertS, jsonS, httpS, totalS: insertS + jsonS + httpS, cpuS, insertFtsS, insertFtsBatchedS }
+}
+
+/** Where a pod's source comes from: this tree, or an earlier commit exported beside it. */
+interface Tree {
+  name: string
+  main: string
 }
 
 interface PodRun {
   runtime: TestRuntime
+  tree: string
   podS: number
   searchableS: number
   cpu: { a: number; b: number }
@@ -139,9 +168,10 @@ interface PodRun {
 }
 
 /** A (on the filled home) and a fresh B under `runtime`; B pulls everything once. Both stopped after. */
-async function measurePods(runtime: TestRuntime, homeA: string, homes: string[], pods: PodProcess[]): Promise<PodRun> {
-  // POD_PROF profiles Bun pods only (bun --cpu-prof-md).
-  const command = runtime === 'bun' ? podCommand() : undefined
+async function measurePods(runtime: TestRuntime, tree: Tree, homeA: string, homes: string[], pods: PodProcess[]): Promise<PodRun> {
+  // POD_PROF profiles Bun pods of this tree only (bun --cpu-prof-md).
+  const command =
+    tree.main !== MAIN ? (runtime === 'bun' ? [process.execPath, tree.main] : [DENO, 'run', '-A', tree.main]) : runtime === 'bun' ? podCommand() : undefined
   const a = await spawnPod({ home: homeA, command, runtime })
   pods.push(a)
   const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command, runtime })
@@ -171,11 +201,71 @@ async function measurePods(runtime: TestRuntime, homeA: string, homes: string[],
     const rss = { a: peakRssMb(a.pid), b: peakRssMb(b.pid) }
     const result = round.results[0]!
     if (result.fetched !== N || result.stored !== N) throw new Error(`${runtime}: B fetched ${result.fetched} / stored ${result.stored}, expected ${N}`)
-    return { runtime, podS: round.ms / 1000, searchableS, cpu, cpuSearchableB, rss, rssBefore, hwmReset }
+    return { runtime, tree: tree.name, podS: round.ms / 1000, searchableS, cpu, cpuSearchableB, rss, rssBefore, hwmReset }
   } finally {
     await Promise.all([a.stop(), b.stop()])
     pods.splice(0, pods.length, ...pods.filter((p) => p !== a && p !== b))
   }
+}
+
+interface PouchRun {
+  wallS: number
+  /** CPU seconds of the serving process during the replication, and of the replicating one. */
+  cpu: { server: number; client: number }
+}
+
+/** Runs `node pouchdb.cjs <args>` and resolves with its first JSON line (and the child). */
+async function nodeChild(args: string[]): Promise<{ line: any; proc: ReturnType<typeof Bun.spawn> }> {
+  const proc = Bun.spawn(['node', join(POUCH_DIR, 'pouchdb.cjs'), ...args], { stdout: 'pipe', stderr: 'inherit', stdin: 'ignore' })
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
+  let text = ''
+  while (!text.includes('\n')) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`node pouchdb.cjs ${args[0]} (pid ${proc.pid}) exited (code ${proc.exitCode}) without a line`)
+    text += new TextDecoder().decode(value)
+  }
+  reader.releaseLock()
+  return { line: JSON.parse(text.slice(0, text.indexOf('\n'))), proc }
+}
+
+/** PouchDB 9 replicate() of the same documents over loopback, batch_size 1000 (two Node processes). */
+async function measurePouch(pagesFile: string, dir: string): Promise<PouchRun> {
+  if (!existsSync(join(POUCH_DIR, 'node_modules', 'pouchdb'))) {
+    console.log('  (installing PouchDB for the anchor: npm ci --prefix bench/pouchdb)')
+    execFileSync('npm', ['ci', '--prefix', POUCH_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit' })
+  }
+  const serveDir = join(dir, 'pouch-serve')
+  const pullDir = join(dir, 'pouch-pull')
+  mkdirSync(serveDir)
+  mkdirSync(pullDir)
+  const t = performance.now()
+  const server = await nodeChild(['serve', pagesFile, serveDir])
+  try {
+    if (server.line.docs !== N) throw new Error(`PouchDB source holds ${server.line.docs} documents, expected ${N}`)
+    console.log(`  (filled the PouchDB source in ${fmt((performance.now() - t) / 1000)} s)`)
+    const serverCpu0 = cpuSeconds(server.proc.pid)
+    const client = await nodeChild(['replicate', server.line.url, pullDir])
+    await client.proc.exited
+    if (client.line.written !== N) throw new Error(`PouchDB replicated ${client.line.written} documents, expected ${N}`)
+    return { wallS: client.line.ms / 1000, cpu: { server: cpuSeconds(server.proc.pid) - serverCpu0, client: client.line.cpuS } }
+  } finally {
+    server.proc.kill('SIGTERM')
+    await server.proc.exited
+  }
+}
+
+/** This tree, and the commit BEFORE_REF names exported beside it (git archive), if set. */
+function trees(dir: string): Tree[] {
+  const out: Tree[] = [{ name: 'this tree', main: MAIN }]
+  const ref = process.env.BEFORE_REF
+  if (!ref) return out
+  const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', ref], { encoding: 'utf8' }).trim()
+  const baseDir = join(dir, 'before')
+  mkdirSync(baseDir)
+  execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${commit} src package.json tsconfig.json deno.json | tar -x -C "${baseDir}"`])
+  symlinkSync(join(ROOT, 'node_modules'), join(baseDir, 'node_modules'))
+  out.push({ name: `before (${commit.slice(0, 10)})`, main: join(baseDir, 'src', 'main.ts') })
+  return out
 }
 
 async function main(): Promise<void> {
@@ -197,8 +287,9 @@ async function main(): Promise<void> {
     const floorPeer = crypto.randomUUID()
     const floorBefore = await measureFloor(pages, dir, child, floorPeer)
 
+    const pouch = process.env.POUCHDB === '0' ? null : await measurePouch(pagesFile, dir)
     const runs: PodRun[] = []
-    for (const runtime of benchRuntimes()) runs.push(await measurePods(runtime, homeA, homes, pods))
+    for (const tree of trees(dir)) for (const runtime of benchRuntimes()) runs.push(await measurePods(runtime, tree, homeA, homes, pods))
 
     const floorAfter = await measureFloor(pages, dir, child, floorPeer)
     const floor = floorBefore.totalS <= floorAfter.totalS ? floorBefore : floorAfter
@@ -208,13 +299,18 @@ async function main(): Promise<void> {
     )
     row('floor: loopback HTTP transfer (bare Bun.serve)', `${fmt(floor.httpS, 2)} s`)
     row('floor: JSON encode + decode', `${fmt(floor.jsonS, 2)} s`)
-    row('floor: bun:sqlite insert, 1 tx per page', `${fmt(floor.insertS, 2)} s`, `(+FTS5 row per memory: ${fmt(floor.insertFtsS, 2)} s, not in floor)`)
-    row('floor total', `${fmt(floor.totalS, 2)} s`, `${fmt(N / floor.totalS, 0)} memories/s, ${fmt(floor.cpuS, 2)} CPU s`)
-    // The pod indexes every copy for recall; this says how much of the gap that alone explains.
+    row('floor: bun:sqlite insert, 1 tx per page', `${fmt(floor.insertS, 2)} s`)
+    row('floor: insert + FTS5 row after each insert', `${fmt(floor.insertFtsS, 2)} s`, 'FTS5 writes a segment per row this way')
+    row("floor: insert + the page's FTS5 rows after it", `${fmt(floor.insertFtsBatchedS, 2)} s`)
+    row('floor total (no FTS5)', `${fmt(floor.totalS, 2)} s`, `${fmt(N / floor.totalS, 0)} memories/s, ${fmt(floor.cpuS, 2)} CPU s`)
+    // The pod indexes every copy for recall: the floors "until searchable", one step after the other.
     const withFtsS = floor.totalS - floor.insertS + floor.insertFtsS
+    const withFtsBatchedS = floor.totalS - floor.insertS + floor.insertFtsBatchedS
+    row('floor + FTS5 after each insert, sequential', `${fmt(withFtsS, 2)} s`, 'the floor earlier runs printed')
+    row('floor + FTS5 per page, sequential', `${fmt(withFtsBatchedS, 2)} s`)
 
     for (const r of runs) {
-      console.log(`\n## pod under ${r.runtime}: B POST /peer/sync-now ← A (real processes)`)
+      console.log(`\n## pod (${r.tree}) under ${r.runtime}: B POST /peer/sync-now ← A (real processes)`)
       row('pod: sync-now wall time', `${fmt(r.podS, 2)} s`, `${fmt(N / r.podS, 0)} memories/s`)
       row(
         'pod: CPU seconds A (serve) / B (pull)',
@@ -224,21 +320,57 @@ async function main(): Promise<void> {
       row(
         'pod: until every copy is searchable',
         `${fmt(r.searchableS, 2)} s`,
-        `${fmt(N / r.searchableS, 0)} memories/s; B CPU ${fmt(r.cpuSearchableB, 2)} s; ratio to floor+FTS5 ${fmt(r.searchableS / withFtsS, 2)}x`,
+        `${fmt(N / r.searchableS, 0)} memories/s; CPU A + B ${fmt(r.cpu.a + r.cpuSearchableB, 2)} s`,
       )
       const hwmNote = r.hwmReset ? 'peak during the sync' : 'peak since start (VmHWM reset not permitted)'
       row('pod: peak RSS (VmHWM) A', `${fmt(r.rss.a)} MB`, `${hwmNote}; RSS before ${fmt(r.rssBefore.a)} MB`)
       row('pod: peak RSS (VmHWM) B', `${fmt(r.rss.b)} MB`, `${hwmNote}; RSS before ${fmt(r.rssBefore.b)} MB`)
       const ratio = r.podS / floor.totalS
-      row('ratio pod / floor (wall)', `${fmt(ratio, 2)}x`, `target within ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`)
-      row('  (ratio pod / floor with the FTS5 insert)', `${fmt(r.podS / withFtsS, 2)}x`, 'informational: floor with an FTS5 row per memory')
+      row('ratio pod / floor (wall, sync-now)', `${fmt(ratio, 2)}x`, `target within ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'MET' : 'NOT MET'}`)
     }
-    const bun = runs.find((r) => r.runtime === 'bun')
-    const deno = runs.find((r) => r.runtime === 'deno')
+
+    console.log('\n## until every copy is searchable: pod vs PouchDB vs floor (ratios > 1: the pod is faster)')
+    if (pouch) {
+      row(
+        'PouchDB 9 replicate(), batch_size 1000',
+        `${fmt(pouch.wallS, 2)} s`,
+        `CPU server + client ${fmt(pouch.cpu.server, 2)} + ${fmt(pouch.cpu.client, 2)} s (no full-text index)`,
+      )
+    }
+    for (const r of runs) {
+      const cpu = r.cpu.a + r.cpuSearchableB
+      const vsPouch = pouch ? `PouchDB/pod ${fmt(pouch.wallS / r.searchableS, 1)}x wall, ${fmt((pouch.cpu.server + pouch.cpu.client) / cpu, 1)}x CPU; ` : ''
+      row(
+        `pod (${r.tree}), ${r.runtime}`,
+        `${fmt(r.searchableS, 2)} s`,
+        `${vsPouch}floor/pod ${fmt(withFtsS / r.searchableS, 2)}x (FTS5 per row), ${fmt(withFtsBatchedS / r.searchableS, 2)}x (per page)`,
+      )
+    }
+    for (const runtime of ['bun', 'deno'] as const) {
+      const now = runs.find((r) => r.runtime === runtime && r.tree === 'this tree')
+      const before = runs.find((r) => r.runtime === runtime && r.tree !== 'this tree')
+      if (now && before) {
+        row(
+          `before / after, ${runtime}`,
+          `${fmt(before.searchableS / now.searchableS, 2)}x`,
+          `wall ${fmt(before.searchableS, 2)} → ${fmt(now.searchableS, 2)} s; CPU A + B ${fmt(before.cpu.a + before.cpuSearchableB, 2)} → ${fmt(now.cpu.a + now.cpuSearchableB, 2)} s`,
+        )
+      }
+    }
+    const bun = runs.find((r) => r.runtime === 'bun' && r.tree === 'this tree')
+    const deno = runs.find((r) => r.runtime === 'deno' && r.tree === 'this tree')
     if (bun && deno) {
-      console.log('\n## deno / bun')
+      console.log('\n## deno / bun (this tree)')
       row('sync-now wall time', `${fmt(deno.podS / bun.podS, 2)}x`, `${fmt(deno.podS, 2)} s / ${fmt(bun.podS, 2)} s`)
       row('until every copy is searchable', `${fmt(deno.searchableS / bun.searchableS, 2)}x`, `${fmt(deno.searchableS, 2)} s / ${fmt(bun.searchableS, 2)} s`)
+      const cpuD = deno.cpu.a + deno.cpuSearchableB
+      const cpuB = bun.cpu.a + bun.cpuSearchableB
+      row('CPU A + B until searchable', `${fmt(cpuD / cpuB, 2)}x`, `${fmt(cpuD, 2)} s / ${fmt(cpuB, 2)} s`)
+      row(
+        'CPU B (puller) until searchable',
+        `${fmt(deno.cpuSearchableB / bun.cpuSearchableB, 2)}x`,
+        `${fmt(deno.cpuSearchableB, 2)} s / ${fmt(bun.cpuSearchableB, 2)} s`,
+      )
       row('peak RSS B (puller)', `${fmt(deno.rss.b / bun.rss.b, 2)}x`, `${fmt(deno.rss.b)} MB / ${fmt(bun.rss.b)} MB`)
     }
     console.log(`\n(${loadNote()})`)
