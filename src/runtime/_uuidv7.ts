@@ -8,6 +8,10 @@
 const SEED_MASK = 0x7ff
 const COUNTER_MAX = 0xfff
 const MAX_MS = 2 ** 48 - 1
+/** Random bytes are drawn for this many ids at a time: one call into the runtime's CSPRNG, not one per id. */
+const IDS_PER_DRAW = 256
+/** Two hex digits of each byte value (a lookup, not a toString(16) and padStart per byte). */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
 
 /**
  * A generator with its own counter. `random` fills a buffer (tests pass a fixed one).
@@ -17,17 +21,23 @@ const MAX_MS = 2 ** 48 - 1
 export function createUuidv7(random: (buf: Uint8Array) => void = (buf) => crypto.getRandomValues(buf)): (nowMs?: number) => string {
   let lastMs = -1
   let counter = 0
+  // Unused random bytes of the last draw; each id takes the next 16 and never reuses them.
+  const pool = new Uint8Array(16 * IDS_PER_DRAW)
+  let next = pool.length
   return function uuidv7(nowMs = Date.now()): string {
     const ms = Math.min(Math.max(Math.floor(nowMs), 0), MAX_MS)
-    const bytes = new Uint8Array(16)
-    random(bytes)
+    if (next === pool.length) {
+      random(pool)
+      next = 0
+    }
+    const b = pool.subarray(next, next + 16)
+    next += 16
     if (ms === lastMs && counter < COUNTER_MAX) counter++
-    else counter = ((bytes[6]! << 8) | bytes[7]!) & SEED_MASK
+    else counter = ((b[6]! << 8) | b[7]!) & SEED_MASK
     lastMs = ms
-    bytes[6] = 0x70 | (counter >> 8)
-    bytes[7] = counter & 0xff
-    bytes[8] = 0x80 | (bytes[8]! & 0x3f)
-    const hex = ms.toString(16).padStart(12, '0') + Array.from(bytes.subarray(6), (b) => b.toString(16).padStart(2, '0')).join('')
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+    const t = ms.toString(16).padStart(12, '0')
+    const variant = HEX[0x80 | (b[8]! & 0x3f)]! + HEX[b[9]!]!
+    const node = HEX[b[10]!]! + HEX[b[11]!]! + HEX[b[12]!]! + HEX[b[13]!]! + HEX[b[14]!]! + HEX[b[15]!]!
+    return `${t.slice(0, 8)}-${t.slice(8, 12)}-${HEX[0x70 | (counter >> 8)]}${HEX[counter & 0xff]}-${variant}-${node}`
   }
 }

@@ -36,6 +36,21 @@ describe('createUuidv7 (the Deno implementation)', () => {
     expect(gen(0x018bcfe56800)).toBe('018bcfe5-6800-7800-bfff-ffffffffffff')
   })
 
+  test("random bytes are drawn for 256 ids at a time and no id reuses another one's", () => {
+    let draws = 0
+    let fill = 0
+    const gen = createUuidv7((buf) => {
+      draws++
+      for (let i = 0; i < buf.length; i++) buf[i] = fill++ & 0xff
+    })
+    const ids = Array.from({ length: 600 }, (_, i) => gen(1000 + i)) // a new ms each time: rand_a is the seed
+    expect(draws).toBe(3)
+    // id i took bytes 16i..16i+15 of the stream, so its node field is bytes 16i+10..16i+15.
+    const hex = (n: number) => (n & 0xff).toString(16).padStart(2, '0')
+    const node = (i: number) => Array.from({ length: 6 }, (_, k) => hex(16 * i + 10 + k)).join('')
+    expect(ids.every((id, i) => id.endsWith(`-${node(i)}`))).toBe(true)
+  })
+
   test('past 4096 ids in one millisecond the ids stay unique (counter reseeded)', () => {
     const gen = createUuidv7()
     const ids = Array.from({ length: 5000 }, () => gen(42))
