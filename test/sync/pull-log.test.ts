@@ -50,10 +50,10 @@ test('a pull of many pages (a big first pull) logs its progress every 10 s; a on
   b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
   for (let i = 0; i < 2000; i++) a.store.remember({ label: `public:m${i}`, content: `memory ${i}` })
   const info = memoryLogger('info')
-  // Each page takes 6 s on the injected clock (a slow link).
+  // Each page (1,000 entries) takes 11 s on the injected clock (a slow link).
   const slow = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const res = await fetch(input, init)
-    clock.advance(6_000)
+    clock.advance(11_000)
     return res
   }) as typeof fetch
   await using wired = syncLoopInto(b, clock, { log: info, liveWaitSeconds: 0, fetch: slow })
