@@ -1,10 +1,11 @@
 /**
  * Shapes of the local API's peer answers, shared by the layer that computes them (sync) and the
- * one that serves them (http), which may not import each other. A leaf: it imports nothing. The
- * CLI does not use these: its client derives every answer from the app's routes (`hc<AppType>`).
+ * one that serves them (http), which may not import each other. It imports only the vocabulary
+ * (lib/codes.ts). The CLI's client derives every answer from the app's routes (`hc<AppType>`).
  */
+import type { PeerStatus, SyncResultCode } from '../lib/codes'
 
-export type PeerStatus = 'ready' | 'handshake-pending' | 'awaiting-peer' | 'paused' | 'error' | 'revoked' | 'held'
+export type { PeerStatus } from '../lib/codes'
 
 /** One peer as `GET /peer/peers` shows it. */
 export interface PeerView {
@@ -64,8 +65,8 @@ export interface SyncResult {
   /** Deletions held as a mass delete, waiting for `peer accept-deletes`. */
   held?: number
   ms: number
-  /** request_failed | unauthorized | clock_skew | replay | bad_signature | bad_response | http_<status> | timeout, quota_exceeded, or paused | revoked | handshake_pending | removed | stopped when we did not pull (or stopped the pull ourselves), scope_changed | url_changed | key_changed | live_changed when the peer changed during the pull (pulled again at once). */
-  error?: string
+  /** Why the pull failed (an ErrorCode), or why it did not happen or stopped (a SkipReason): lib/codes.ts. */
+  error?: SyncResultCode
   detail?: string
 }
 

@@ -1,5 +1,7 @@
 /** `mazemaker peer add|list|set|pause|resume|remove|accept-deletes|preview|log` and `mazemaker sync [peer]`. */
 import { defineCommand } from 'citty'
+import { shortId } from '../identity'
+import { isSkipReason } from '../lib/codes'
 import { PodError } from '../lib/errors'
 import { answer, type Answer, type GlobalFlags, type PodApi } from './context'
 import { formatPeerTable } from './table'
@@ -10,18 +12,6 @@ import { headersCommand } from './cmd-peer-headers'
 import { findPeer } from './find-peer'
 
 const json = { type: 'boolean', description: 'print JSON' } as const
-
-/** Sync results that are a peer's state, not a failure: paused, no URL yet, revoked, removed, re-scoped. */
-const NOT_PULLED_ON_PURPOSE: ReadonlySet<string> = new Set([
-  'paused',
-  'handshake_pending',
-  'revoked',
-  'removed',
-  'scope_changed',
-  'url_changed',
-  'key_changed',
-  'live_changed',
-])
 
 /** One peer as the pod's answers show it (derived from its routes, src/http/peer-admin.ts). */
 type PeerAnswer = Answer<Awaited<ReturnType<PodApi['peer']['add']['$post']>>>['peer']
@@ -255,7 +245,7 @@ type SyncAnswer = Answer<Awaited<ReturnType<PodApi['peer']['sync-now']['$post']>
 /** ok, skip (not pulled on purpose), wait (they have not added us yet) or ERR. */
 function syncOutcome(r: SyncAnswer): 'ok  ' | 'skip' | 'wait' | 'ERR ' {
   if (r.ok) return 'ok  '
-  if (NOT_PULLED_ON_PURPOSE.has(r.error ?? '')) return 'skip'
+  if (isSkipReason(r.error)) return 'skip'
   return r.status === 'awaiting-peer' ? 'wait' : 'ERR '
 }
 
@@ -272,7 +262,7 @@ export function syncLine(r: SyncAnswer): string {
   else if (outcome === 'skip') what = `${r.error} ${r.detail ?? ''}`
   else what = `err=${r.error} ${r.detail ?? ''}`
   // The error detail can quote what the peer answered.
-  return `${visible(r.peer.slice(0, 8))}  ${outcome}  ${visible(what)}`
+  return `${visible(shortId(r.peer))}  ${outcome}  ${visible(what)}`
 }
 
 /** Every value of a repeatable `--name v` / `--name=v` flag, in order (citty keeps only the last). */

@@ -10,6 +10,7 @@ import type { SuccessStatusCode } from 'hono/utils/http-status'
 import type { AppType } from '../http/app'
 import { homePaths, resolveHome } from '../identity'
 import { loadPodConfig, parseListen } from '../config'
+import { isErrorCode } from '../lib/codes'
 import { PodError } from '../lib/errors'
 import { HEALTHZ_ROUTE } from '../protocol'
 import { localHttpUrl } from '../lib/http-url'
@@ -105,7 +106,8 @@ export async function answer<R extends ClientResponse<unknown, number, string>>(
   const res = (await pending) as unknown as Response
   const text = await readBodyText(res, MAX_ANSWER_BYTES, { what: `${new URL(res.url || 'http://pod/').pathname} answer` })
   const json = text ? (JSON.parse(text) as Record<string, unknown>) : {}
-  if (!res.ok) throw new PodError(String(json.error ?? `http_${res.status}`), String(json.message ?? res.statusText))
+  // A code this CLI does not know (a newer pod's) reads as its HTTP status; the message says the rest.
+  if (!res.ok) throw new PodError(isErrorCode(json.error) ? json.error : `http_${res.status}`, String(json.message ?? res.statusText))
   return json as Answer<R>
 }
 

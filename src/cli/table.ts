@@ -7,6 +7,7 @@
  * text and cannot drive the terminal or forge a row.
  */
 import { stringWidth } from '../runtime'
+import type { PeerStatus } from '../lib/codes'
 import { visible } from '../lib/visible'
 import type { Answer, PodApi } from './context'
 
@@ -30,13 +31,14 @@ const ANSI = {
   yellow: '\x1b[33m',
 } as const
 
-const STATUS_CELL: Record<string, { text: string; color: string }> = {
+const STATUS_CELL: Record<PeerStatus, { text: string; color: string }> = {
   ready: { text: '• ready', color: ANSI.green },
   'handshake-pending': { text: '◖ handshake-pending', color: ANSI.yellow },
   paused: { text: '‖ paused', color: ANSI.dim },
   error: { text: '✕ error', color: ANSI.red },
   'awaiting-peer': { text: '◖ awaiting-peer', color: ANSI.yellow },
   revoked: { text: 'revoked', color: ANSI.dim },
+  held: { text: '! held', color: ANSI.red },
 }
 
 /** "just now", "2 min ago", "3 h ago", "4 d ago"; "never" for null or an unreadable time. */

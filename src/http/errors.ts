@@ -6,10 +6,11 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { ErrorCode, PodErrorCode } from '../lib/codes'
 import { BadInput, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 
-const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+const STATUS_BY_CODE: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   bad_input: 400,
   protocol_unsupported: 400,
   unauthorized: 401,
@@ -35,7 +36,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   bad_headers: 409,
 }
 
-export function errorBody(code: string, message: string, issues?: string[]) {
+export function errorBody(code: PodErrorCode, message: string, issues?: string[]) {
   return issues && issues.length > 0 ? { error: code, message, issues } : { error: code, message }
 }
 
@@ -49,7 +50,7 @@ export function createErrorHandler(log: Logger, service = 'pod', translate: (err
     // e.g. a raw ENOSPC from a file write, as the typed error it stands for.
     const err = translate(thrown) as Error
     if (err instanceof PodError) {
-      const status = STATUS_BY_CODE[err.code] ?? 500
+      const status = STATUS_BY_CODE[err.code as ErrorCode] ?? 500
       const issues = err instanceof BadInput ? err.issues : undefined
       return c.json(errorBody(err.code, err.message, issues), status)
     }
@@ -64,8 +65,8 @@ export function createErrorHandler(log: Logger, service = 'pod', translate: (err
   }
 }
 
-function codeForStatus(status: number): string {
-  for (const [code, s] of Object.entries(STATUS_BY_CODE)) if (s === status) return code
+function codeForStatus(status: number): ErrorCode {
+  for (const [code, s] of Object.entries(STATUS_BY_CODE)) if (s === status) return code as ErrorCode
   return `http_${status}`
 }
 

@@ -1,10 +1,12 @@
 /**
  * Typed errors. Code throws a PodError; the HTTP layer maps it once (src/http/errors.ts)
- * to `{ error: code, message }` with a status from one table.
+ * to `{ error: code, message }` with a status from one table. Codes come from ./codes.ts.
  */
+import type { PodErrorCode } from './codes'
+
 export class PodError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: PodErrorCode,
     message: string,
     opts?: { cause?: unknown },
   ) {
@@ -48,8 +50,16 @@ export class TooLarge extends PodError {
   }
 }
 
-/** Authentication failure: 401. code is `unauthorized`, `clock_skew` or `replay`. */
-export class AuthError extends PodError {}
+/** Authentication failure: 401. */
+export class AuthError extends PodError {
+  constructor(
+    override readonly code: 'unauthorized' | 'clock_skew' | 'replay' | 'bad_proof',
+    message: string,
+    opts?: { cause?: unknown },
+  ) {
+    super(code, message, opts)
+  }
+}
 
 /** A file in the home directory that the pod refuses to use (wrong mode, length, content). */
 export class HomeError extends PodError {
@@ -58,5 +68,5 @@ export class HomeError extends PodError {
   }
 }
 
-/** Sync-side failure talking to a peer: request_failed | unauthorized | clock_skew | bad_signature | bad_response | http_<status> | timeout. */
+/** Sync-side failure talking to a peer (request_failed, unauthorized, bad_signature, http_<status>, …). */
 export class PeerError extends PodError {}

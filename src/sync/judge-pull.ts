@@ -7,15 +7,15 @@
  */
 import type { SyncResult } from '../api/types'
 import { shortId } from '../identity'
+import { type ChangeReason, isChangeReason, type PodErrorCode, type StopReason } from '../lib/codes'
 import type { Fields, Level } from '../lib/log'
 import { LIVE_MIN_HOLD_MS, PROXY_REPROBE_MS, PULL_SUMMARY_MS } from './constants'
 import { EMPTY_TALLY, type PeerState, type PullTally, probing, waitFor } from './peer-state'
 import { cutsAgree, isProxyCut, lowerWait, probeHeld, proxyCutMessage, proxyFixedMessage } from './proxy-cut'
-import { PULL_AGAIN } from './relationship'
 import { nextDue, type PullOutcome } from './scheduler'
 
 /** What changed, by stop reason, for the log line. */
-const CHANGED: Record<string, string> = { key_changed: 'its key', scope_changed: 'its scope', url_changed: 'its URLs', live_changed: 'its live setting' }
+const CHANGED: Record<ChangeReason, string> = { key_changed: 'its key', scope_changed: 'its scope', url_changed: 'its URLs', live_changed: 'its live setting' }
 
 /** How a long-poll or pull was asked for (fixed when it started). */
 export interface Attempt {
@@ -46,7 +46,7 @@ export type PullReport =
   /** Not pulled: no key file, paused, or no URL yet (`handshake_pending`). */
   | { kind: 'not_pulled'; peer: string; error: 'revoked' | 'paused' | 'handshake_pending'; detail: string }
   /** Stopped on our side: the pod shutting down (`stopped`) or the relationship changing (`why`). */
-  | { kind: 'stopped'; peer: string; why: string; ms: number; detail: string }
+  | { kind: 'stopped'; peer: string; why: StopReason; ms: number; detail: string }
   /** A held long-poll given up for a forced pull, which follows at once. */
   | { kind: 'superseded'; peer: string; ms: number; detail: string }
   /** Pulled and stored; `failedUrls` did not answer before `totals.url` did. */
@@ -56,7 +56,17 @@ export type PullReport =
    * the network (a PeerError), not a fault of ours worth an error line. `failuresBefore`: the
    * store's failures in a row before this one.
    */
-  | { kind: 'failed'; peer: string; attempt: Attempt; code: string; detail: string; budget: boolean; expected: boolean; failuresBefore: number; ms: number }
+  | {
+      kind: 'failed'
+      peer: string
+      attempt: Attempt
+      code: PodErrorCode
+      detail: string
+      budget: boolean
+      expected: boolean
+      failuresBefore: number
+      ms: number
+    }
 
 /** The loop's settings at the time of judging. */
 export interface JudgePolicy {
@@ -98,8 +108,9 @@ export function judgePull(report: PullReport, state: PeerState, now: number, pol
       if (report.why === 'stopped') return { next: { ...state, liveReady: false }, logs: [], record: null, result }
       // Changed but still ours (a new scope, URL, key or live setting): pulled again at once, under
       // the new settings (a live peer is caught up by a normal pull, then held live again).
-      const again = PULL_AGAIN.has(report.why)
-      const msg = again ? `pull stopped: ${CHANGED[report.why]} changed; pulling again now` : 'pull stopped: the relationship changed; nothing more stored'
+      const changed = isChangeReason(report.why) ? CHANGED[report.why] : null
+      const again = changed !== null
+      const msg = again ? `pull stopped: ${changed} changed; pulling again now` : 'pull stopped: the relationship changed; nothing more stored'
       return {
         next: { ...state, liveReady: false, dueAt: again ? now : due({ kind: 'skipped' }) },
         logs: [{ level: 'info', fields: { peer: shortId(report.peer), op: 'sync', err: report.why, ms: report.ms, msg } }],
@@ -295,6 +306,6 @@ function holdAgain(next: PeerState, waitS: number, due: Due, logs: LogLine[], re
   return { next, logs, record: null, result }
 }
 
-function failure(peer: string, ms: number, error: string, detail: string): SyncResult {
+function failure(peer: string, ms: number, error: PodErrorCode, detail: string): SyncResult {
   return { peer, ok: false, fetched: 0, stored: 0, deleted: 0, dropped: 0, ms, error, detail }
 }

@@ -4,6 +4,7 @@
  */
 import { type PairKey, type PeerRecord, type PodId, type PublicKey, shortId } from '../identity'
 import type { Clock } from '../lib/clock'
+import type { SkipReason, StopReason } from '../lib/codes'
 import { PeerError, PodError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { createProgress, type Progress } from '../lib/progress'
@@ -18,8 +19,8 @@ export interface FlightView {
   peer: PeerRecord
   /** A long-poll. */
   live: boolean
-  /** Why we stopped it ourselves, if we did (`budget`, `superseded`, a relationship change). */
-  reason: string | null
+  /** Why we stopped it ourselves, if we did (`timeout`: the budget ran out; `superseded`; a relationship change). */
+  reason: StopReason | null
   abort: AbortController
 }
 
@@ -39,7 +40,7 @@ export interface AttemptDeps {
   /** Our long-poll wait (s). */
   liveWaitS: number
   /** null while `started` is still a relationship we pull from, else why not. */
-  whyNot(started: PeerRecord): string | null
+  whyNot(started: PeerRecord): SkipReason | null
   /** The pod is shutting down. */
   stopping(): boolean
 }
@@ -114,8 +115,9 @@ async function pullFrom(deps: AttemptDeps, flight: FlightView, state: PeerState,
     // Cut short by our own shutdown or a relationship change: not the peer's failure.
     if (deps.stopping()) return { kind: 'stopped', ...base, why: 'stopped', ms, detail }
     if (flight.reason === 'superseded') return { kind: 'superseded', ...base, ms, detail }
-    const budget = flight.reason === 'budget'
-    if (!budget && (flight.reason || err instanceof PullStopped)) return { kind: 'stopped', ...base, why: flight.reason ?? (err as PodError).code, ms, detail }
+    const budget = flight.reason === 'timeout'
+    if (!budget && (flight.reason || err instanceof PullStopped))
+      return { kind: 'stopped', ...base, why: flight.reason ?? (err as PullStopped).code, ms, detail }
     const code = budget ? 'timeout' : err instanceof PodError ? err.code : 'internal'
     const failuresBefore = deps.store.peerState(peer.id).consecutive_failures
     return { kind: 'failed', ...base, attempt, code, detail, budget, expected: err instanceof PeerError, failuresBefore, ms }

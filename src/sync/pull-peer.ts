@@ -8,6 +8,7 @@
  * The caller's `signal` (shutdown, removal, pause, time budget) aborts the request in flight.
  */
 import { PeerError, PodError } from '../lib/errors'
+import type { StopReason } from '../lib/codes'
 import type { PairKey, PodId, PublicKey } from '../identity'
 import type { Store } from '../store'
 import { CONNECT_TIMEOUT_MS, PAGE_LIMIT } from './constants'
@@ -28,7 +29,14 @@ export interface PullTarget {
 }
 
 /** Why a pull stopped early on our side: the relationship changed (`removed`, `paused`, …). */
-export class PullStopped extends PodError {}
+export class PullStopped extends PodError {
+  constructor(
+    override readonly code: StopReason,
+    message: string,
+  ) {
+    super(code, message)
+  }
+}
 
 export interface PullContext {
   selfId: PodId
@@ -47,7 +55,7 @@ export interface PullContext {
   stageTombstones?: boolean
   signal?: AbortSignal
   /** null while we still pull from this peer, else why not (removed, paused, revoked, …). */
-  current?(): string | null
+  current?(): StopReason | null
   /** Time to response headers per URL attempt (default CONNECT_TIMEOUT_MS). */
   connectTimeoutMs?: number
   /** Told about every first-page attempt: `error` is null when that URL answered and verified. */

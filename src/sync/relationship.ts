@@ -5,12 +5,10 @@
  * key, scope, URLs or `live` (pulled again at once, under the new settings).
  */
 import { type PeerRecord, peerUrls } from '../identity'
-
-/** Stop reasons after which the peer is pulled again at once: the relationship goes on, changed. */
-export const PULL_AGAIN: ReadonlySet<string> = new Set(['key_changed', 'scope_changed', 'url_changed', 'live_changed'])
+import type { SkipReason } from '../lib/codes'
 
 /** null while a pull that started with `started` may go on, else why it stops (`now`: the peer now, null when removed). */
-export function stopReason(started: PeerRecord, now: PeerRecord | null): string | null {
+export function stopReason(started: PeerRecord, now: PeerRecord | null): SkipReason | null {
   if (!now) return 'removed'
   if (!now.key) return 'revoked'
   if (now.key !== started.key) return 'key_changed'

@@ -18,6 +18,7 @@
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
 import { type PairKey, type PeerRecord, type PodId, type PublicKey, shortId } from '../identity'
+import { isSkipReason, type SkipReason, type StopReason } from '../lib/codes'
 import type { Store } from '../store'
 import type { SyncResult } from '../api/types'
 
@@ -27,16 +28,13 @@ import { judgePull, type PullReport } from './judge-pull'
 import { FRESH_PEER, type PeerState, waitFor } from './peer-state'
 import { type AttemptDeps, attemptPull } from './pull-attempt'
 import { PullStopped } from './pull-peer'
-import { PULL_AGAIN, stopReason } from './relationship'
+import { stopReason } from './relationship'
 import { type PlanPeer, planStarts, sleepMs } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
 
 /** Held long-polls have their relationship re-read every this many watchdog rounds. */
 const LIVE_CHECK_EVERY = 10
-
-/** Results for peers that were not pulled, or whose pull we stopped ourselves: not the peer's failure. */
-const SKIPPED: ReadonlySet<string> = new Set(['revoked', 'paused', 'handshake_pending', 'removed', 'stopped', 'superseded', ...PULL_AGAIN])
 
 export interface SyncLoopDeps {
   selfId: PodId
@@ -93,12 +91,12 @@ interface Flight {
   peer: PeerRecord
   abort: AbortController
   /** Why we aborted it ourselves (a relationship change or the budget), if we did. */
-  reason: string | null
+  reason: StopReason | null
   forced: boolean
   /** A long-poll: the peer may hold it until it has something for us. Takes no concurrency slot. */
   live: boolean
   /** Stops the pull for `reason` (once). */
-  cut(reason: string): void
+  cut(reason: StopReason): void
   done: Promise<SyncResult>
 }
 
@@ -140,7 +138,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   let running: Promise<void> | null = null
 
   /** null while `started` is still a relationship we pull from, else why not. */
-  const whyNot = (started: PeerRecord): string | null => stopReason(started, getPeer(started.id))
+  const whyNot = (started: PeerRecord): SkipReason | null => stopReason(started, getPeer(started.id))
   const attemptDeps: AttemptDeps = { ...deps, random, liveWaitS: liveWait, whyNot, stopping: () => stop.signal.aborted }
 
   /** Applies the judgement of a pull's end: the peer's next state, its pull record, the log lines. */
@@ -171,7 +169,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const abort = new AbortController()
     const t = track(peer.id)
     const live = !forced && waitFor(t.state, clock.now(), liveWait) > 0 && peer.live !== false && t.state.liveReady
-    const cut = (reason: string) => {
+    const cut = (reason: StopReason) => {
       if (flight.reason || abort.signal.aborted) return
       flight.reason = reason
       abort.abort(new PullStopped(reason, `pull stopped: ${reason}`))
@@ -182,12 +180,12 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     stop.signal.addEventListener('abort', onStop, { once: true })
     // The budget runs on the injected clock and ends with the pull (a pending timer costs no CPU).
     void clock.sleep(budgetMs, end.signal).then(() => {
-      if (!end.signal.aborted) cut('budget')
+      if (!end.signal.aborted) cut('timeout')
     })
     flight.done = (async () => {
       try {
         const r = settle(flight, await attemptPull(attemptDeps, flight, t.state))
-        if (!SKIPPED.has(r.error ?? '')) deps.onPulled?.(peer.id, r)
+        if (!isSkipReason(r.error)) deps.onPulled?.(peer.id, r)
         return r
       } finally {
         end.abort()
@@ -293,7 +291,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   async function tick(): Promise<SyncResult[]> {
     listed = null
     const results = await Promise.all(launchDue().started.map((f) => f.done))
-    return results.filter((r) => !SKIPPED.has(r.error ?? ''))
+    return results.filter((r) => !isSkipReason(r.error))
   }
 
   async function syncNow(peer?: string): Promise<SyncResult[]> {
@@ -354,6 +352,6 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   }
 }
 
-function notPulled(peer: string, error: string, detail: string): SyncResult {
+function notPulled(peer: string, error: SkipReason, detail: string): SyncResult {
   return { peer, ok: false, fetched: 0, stored: 0, deleted: 0, dropped: 0, ms: 0, error, detail }
 }

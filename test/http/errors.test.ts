@@ -40,7 +40,7 @@ describe('createErrorHandler', () => {
     [new TooLarge('over 1 MiB'), 413, { error: 'too_large', message: 'over 1 MiB' }],
     [new PodError('too_many_ids', 'token holds 1000 ids'), 429, { error: 'too_many_ids', message: 'token holds 1000 ids' }],
     [new PodError('full', 'rendezvous is full'), 503, { error: 'full', message: 'rendezvous is full' }],
-    [new PodError('no_such_code', 'unmapped'), 500, { error: 'no_such_code', message: 'unmapped' }],
+    [new PodError('vault_error', 'unmapped'), 500, { error: 'vault_error', message: 'unmapped' }],
   ])('%s → %i', async (err, status, body) => {
     const got = await answer(err)
     expect(got.status).toBe(status)

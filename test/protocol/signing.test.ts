@@ -40,7 +40,7 @@ type VerifyArgs = Parameters<typeof verifyRequest>[0]
 const verify = async (auth: VerifyArgs['auth'], over: Partial<VerifyArgs> = {}) =>
   verifyRequest({ pairKey, auth, method: 'POST', route: ROUTE, calleeId: ID_B, body: BODY, nowMs: NOW, nonces, ...over })
 
-async function expectAuthError(p: Promise<unknown>, code: string): Promise<void> {
+async function expectAuthError(p: Promise<unknown>, code: AuthError['code']): Promise<void> {
   try {
     await p
   } catch (err) {

@@ -3,6 +3,7 @@
  * pure function: the next state (due time, live or not, proxy-cut and fallback memory), the log
  * lines with their levels, what is recorded in the store and the result reported.
  */
+import type { PodErrorCode } from '../../src/lib/codes'
 import { describe, expect, test } from 'bun:test'
 import { MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
 import { BACKOFF_BASE_MS, PENDING_RETRY_MS, PROXY_REPROBE_MS } from '../../src/sync/constants'
@@ -40,7 +41,7 @@ const pulled = (t: Partial<Pulled> = {}, a = attempt(20), failedUrls: string[] =
   failedUrls,
   ms: 20,
 })
-const failed = (code: string, over: Partial<Extract<PullReport, { kind: 'failed' }>> = {}): PullReport => ({
+const failed = (code: PodErrorCode, over: Partial<Extract<PullReport, { kind: 'failed' }>> = {}): PullReport => ({
   kind: 'failed',
   peer: PEER,
   attempt: attempt(20),
@@ -307,7 +308,7 @@ describe('a pull that did not happen or that we stopped', () => {
     expect(j).toEqual({ next: { ...before, liveReady: false }, logs: [], record: null, result: expect.objectContaining({ ok: false, error: 'stopped' }) })
   })
 
-  for (const why of ['removed', 'paused', 'revoked']) {
+  for (const why of ['removed', 'paused', 'revoked'] as const) {
     test(`relationship ended (${why}): info line, next look an interval away, nothing recorded`, () => {
       const j = judge({ kind: 'stopped', peer: PEER, why, ms: 3, detail: 'x' }, state({ liveReady: true }))
       expect(lines(j)).toEqual([`info ${why}`])
@@ -323,7 +324,7 @@ describe('a pull that did not happen or that we stopped', () => {
     ['url_changed', 'its URLs'],
     ['key_changed', 'its key'],
     ['live_changed', 'its live setting'],
-  ]) {
+  ] as const) {
     test(`relationship changed (${why}): pulled again at once by a normal pull (live again once caught up), nothing recorded`, () => {
       const j = judge({ kind: 'stopped', peer: PEER, why: why!, ms: 3, detail: 'x' }, state({ liveReady: true, dueAt: NOW + INTERVAL }))
       expect(j.logs).toEqual([{ level: 'info', fields: { peer: SHORT, op: 'sync', err: why, ms: 3, msg: `pull stopped: ${what} changed; pulling again now` } }])

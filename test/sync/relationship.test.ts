@@ -1,7 +1,8 @@
 /** When a pull in flight must stop, and whether its peer is pulled again at once (src/sync/relationship.ts). */
 import { expect, test } from 'bun:test'
 import type { PeerRecord, PodId, PublicKey } from '../../src/identity'
-import { PULL_AGAIN, stopReason } from '../../src/sync/relationship'
+import { isChangeReason, type SkipReason } from '../../src/lib/codes'
+import { stopReason } from '../../src/sync/relationship'
 
 const started: PeerRecord = {
   id: '6356db37-0000-4000-8000-000000000001' as PodId,
@@ -24,11 +25,11 @@ test('removed, revoked (key file gone) and paused end the relationship; the peer
   expect(stopReason(started, null)).toBe('removed')
   expect(stopReason(started, { ...started, key: null })).toBe('revoked')
   expect(stopReason(started, { ...started, sync: false })).toBe('paused')
-  for (const why of ['removed', 'revoked', 'paused']) expect(PULL_AGAIN.has(why)).toBe(false)
+  for (const why of ['removed', 'revoked', 'paused']) expect(isChangeReason(why)).toBe(false)
 })
 
 test('a new key, scope, URL list (order included) or live setting stops the pull, and the peer is pulled again at once', () => {
-  const cases: [Partial<PeerRecord>, string][] = [
+  const cases: [Partial<PeerRecord>, SkipReason][] = [
     [{ key: 'j'.repeat(43) as PublicKey }, 'key_changed'],
     [{ scope: ['public:*', 'team:*'] }, 'scope_changed'],
     [{ scope: ['team:*'] }, 'scope_changed'],
@@ -38,6 +39,6 @@ test('a new key, scope, URL list (order included) or live setting stops the pull
   ]
   for (const [change, why] of cases) {
     expect(stopReason(started, { ...started, ...change })).toBe(why)
-    expect(PULL_AGAIN.has(why)).toBe(true)
+    expect(isChangeReason(why)).toBe(true)
   }
 })
