@@ -32,6 +32,8 @@ export interface PeerView {
   memories: number
   /** For a rendezvous peer, the URL it last resolved to. */
   resolved_url: string | null
+  /** Names of the secret headers sent to it (peer-keys/headers/<id>.toml); never their values. */
+  headers?: string[]
 }
 
 export interface PeersOverview {
@@ -87,3 +89,32 @@ export interface PeerTestReport {
   ok: boolean
   steps: PeerTestStep[]
 }
+
+/** `event: memory` of GET /events: a memory of ours or a pulled copy, as committed. */
+export interface MemoryEvent {
+  op: 'insert' | 'update' | 'delete'
+  id: string
+  /** '' for a deletion whose label is gone. */
+  label: string
+  /** The peer a copy came from; null for our own. */
+  peer: string | null
+  encrypted: boolean
+  /** Decrypted for the operator's own stream (absent for a deletion). */
+  content?: string
+  at: string
+}
+
+/** `event: skipped`: more changes in one commit than the stream sends (re-list to see them). */
+export interface SkippedEvent {
+  count: number
+}
+
+/** Every frame GET /events sends, by its `event:` name. */
+export interface EventFrames {
+  memory: MemoryEvent
+  skipped: SkippedEvent
+  peers: PeersOverview
+  /** The client fell behind: the stream ends, the client reconnects and re-lists. */
+  overflow: Record<string, never>
+}
+export type EventName = keyof EventFrames

@@ -4,6 +4,7 @@
  * so the other operator pairs with one paste and no `--url`; the first is what the rendezvous
  * heartbeat registers. `suggest` looks at this machine's interfaces and the listen address.
  */
+import type { AdvertiseAnswer } from '../http/answers'
 import { defineCommand } from 'citty'
 import { hostname, networkInterfaces } from 'node:os'
 import { existsSync } from 'node:fs'
@@ -11,11 +12,8 @@ import { homePaths } from '../identity'
 import { DEFAULT_LISTEN, loadPodConfig, parseListen, suggestAdvertise, type Interfaces, type Suggestion } from '../config'
 import { PodError } from '../lib/errors'
 import { visible } from '../lib/visible'
-import { answer, homeRoot, podClient, portOverride, type Answer, type GlobalFlags, type PodApi } from './context'
+import { answer, homeRoot, podClient, portOverride, type GlobalFlags } from './context'
 import { printJson, withPod } from './with-pod'
-
-/** What the pod answers for its advertised URLs (derived from its routes, src/http/advertise-admin.ts). */
-type AdvertiseAnswer = Answer<Awaited<ReturnType<PodApi['peer']['advertise']['$get']>>>
 
 const json = { type: 'boolean', description: 'print JSON' } as const
 

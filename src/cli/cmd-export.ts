@@ -6,6 +6,7 @@
  * memories already present (same label and content), and goes through the pod's own API
  * (POST /memories with the export's created_at/updated_at, so memories keep their original times).
  */
+import type { MemoryPage } from '../http/answers'
 import { readFileSync } from 'node:fs'
 import { defineCommand } from 'citty'
 import type { InferRequestType } from 'hono/client'
@@ -18,7 +19,7 @@ import { checkPassphrase, SCRYPT_WORK_FACTOR } from '../backup'
 import { AGE_HEADER_MAX, AGE_MAGIC, checkAgeHeader } from '../backup/age-header'
 import { memoryKey, parseJsonl, toJsonl, type ExportLine } from '../backup/jsonl'
 import { DEFAULT_KG_PREFIX, graphToMemories } from '../backup/server-memory'
-import { answer, homeRoot, type Answer, type GlobalFlags, type PodApi, type PodClient } from './context'
+import { answer, homeRoot, type GlobalFlags, type PodApi, type PodClient } from './context'
 import { backupPassphrase } from './prompt-secret'
 import { printJson, withPod } from './with-pod'
 import type { Progress } from '../lib/progress'
@@ -26,8 +27,6 @@ import { cliProgress } from './progress'
 
 const PAGE = 500
 const IMPORT_CONCURRENCY = 16
-
-type MemoryPage = Answer<Awaited<ReturnType<PodApi['memories']['$get']>>>
 
 /** Every own memory, newest first, through the local API (content decrypted by the pod). */
 async function ownMemories(pod: PodClient, progress?: Progress): Promise<Memory[]> {

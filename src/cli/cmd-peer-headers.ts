@@ -2,13 +2,12 @@
 import { defineCommand } from 'citty'
 import { visible } from '../lib/visible'
 import { findPeer } from './find-peer'
-import { answer, type Answer, type GlobalFlags, type PodApi } from './context'
+import type { HeadersAnswer } from '../http/answers'
+import { answer, type GlobalFlags } from './context'
 import { promptHidden } from './prompt-secret'
 import { printJson, withPod } from './with-pod'
 
 const json = { type: 'boolean', description: 'print JSON' } as const
-
-type HeadersAnswer = Answer<Awaited<ReturnType<PodApi['peer']['peers'][':id']['headers']['$get']>>>
 
 function printHeaders(peerId: string, out: HeadersAnswer, asJson: boolean | undefined): void {
   if (asJson) return printJson(out)

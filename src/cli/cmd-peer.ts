@@ -1,9 +1,11 @@
 /** `mazemaker peer add|list|set|pause|resume|remove|accept-deletes|preview|log` and `mazemaker sync [peer]`. */
+import type { PeerAnswer, SyncNowAnswer } from '../http/answers'
 import { defineCommand } from 'citty'
 import { shortId } from '../identity'
-import { isSkipReason } from '../lib/codes'
+import { isPeerStatus, isSkipReason, PEER_STATUSES, type PeerStatus } from '../lib/codes'
+import { panelFormat } from './panel-modules'
 import { PodError } from '../lib/errors'
-import { answer, type Answer, type GlobalFlags, type PodApi } from './context'
+import { answer, type GlobalFlags, type PodApi } from './context'
 import { formatPeerTable } from './table'
 import type { InferRequestType } from 'hono/client'
 import { printJson, withPod } from './with-pod'
@@ -13,9 +15,18 @@ import { findPeer } from './find-peer'
 
 const json = { type: 'boolean', description: 'print JSON' } as const
 
-/** One peer as the pod's answers show it (derived from its routes, src/http/peer-admin.ts). */
-type PeerAnswer = Answer<Awaited<ReturnType<PodApi['peer']['add']['$post']>>>['peer']
 type PatchInput = InferRequestType<PodApi['peer']['peers'][':id']['$patch']>['json']
+
+/** `--status error,awaiting-peer` → that set; absent → undefined (every status). */
+export function parseStatuses(raw: string | undefined): ReadonlySet<PeerStatus> | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined
+  const out = new Set<PeerStatus>()
+  for (const s of raw.split(',').map((x) => x.trim())) {
+    if (!isPeerStatus(s)) throw new PodError('usage', `--status: unknown status "${visible(s)}"; one of ${PEER_STATUSES.join(', ')}`)
+    out.add(s)
+  }
+  return out
+}
 
 /**
  * What `peer add` says after the peer's line: its state's cause and next step, and what is live
@@ -70,14 +81,21 @@ export function peerCommands(flags: GlobalFlags) {
   })
 
   const list = defineCommand({
-    meta: { name: 'list', description: 'Peers, their status and copies held' },
-    args: { json },
+    meta: { name: 'list', description: 'Peers, problems first: status, URL, scope, last sync, copies held' },
+    args: {
+      status: { type: 'string', description: `only peers with these statuses, comma-separated: ${PEER_STATUSES.join(', ')}` },
+      json,
+    },
     async run({ args }) {
+      const statuses = parseStatuses(args.status)
       const out = await withPod(flags, (pod) => answer(pod.api.peer.peers.$get()))
-      if (args.json) return printJson(out)
+      const format = await panelFormat()
+      // The pod's order (problems first), as the panel shows it; --status narrows it as the panel's count buttons do.
+      const peers = format.filterPeers(out.peers, { statuses })
+      if (args.json) return printJson({ ...out, peers })
       if ('error' in out && out.error) console.error(`warning: ${visible(out.error)}`)
-      console.log(visible(out.summary))
-      if (out.peers.length > 0) console.log(formatPeerTable(out.peers, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }))
+      console.log(visible(out.summary) + (statuses ? `  (${peers.length} shown: --status ${[...statuses].join(',')})` : ''))
+      if (peers.length > 0) console.log(formatPeerTable(peers, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, format }))
       const unknown = out.unknown_callers ?? []
       if (unknown.length > 0) {
         // Display only: a pasted handshake URL (peer add) is the only way to make one a peer.
@@ -240,7 +258,7 @@ export function peerCommands(flags: GlobalFlags) {
   return { peer, sync }
 }
 
-type SyncAnswer = Answer<Awaited<ReturnType<PodApi['peer']['sync-now']['$post']>>>['results'][number]
+type SyncAnswer = SyncNowAnswer['results'][number]
 
 /** ok, skip (not pulled on purpose), wait (they have not added us yet) or ERR. */
 function syncOutcome(r: SyncAnswer): 'ok  ' | 'skip' | 'wait' | 'ERR ' {

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { hc, type ClientResponse } from 'hono/client'
-import type { SuccessStatusCode } from 'hono/utils/http-status'
 import type { AppType } from '../http/app'
+import type { Answer, PodApi } from '../http/answers'
 import { homePaths, resolveHome } from '../identity'
 import { loadPodConfig, parseListen } from '../config'
 import { isErrorCode } from '../lib/codes'
@@ -93,10 +93,7 @@ export function inProcessClient(flags: GlobalFlags, url: string): PodClient {
 
 type Transport = (path: string, init: RequestInit) => Promise<Response>
 
-export type PodApi = ReturnType<typeof hc<AppType>>
-
-/** The success body of a typed call (its 2xx answers; errors are thrown by `answer`). */
-export type Answer<R> = R extends ClientResponse<infer T, infer S, 'json'> ? (S extends SuccessStatusCode ? T : never) : never
+export type { Answer, PodApi } from '../http/answers'
 
 /**
  * Awaits a typed call and returns its JSON, read with the CLI's cap (counted as it arrives); a

@@ -2,22 +2,20 @@
  * `mazemaker peer list` as an aligned table: ID NAME STATUS URL SCOPE LAST SYNC COPIES, the status
  * coloured on a TTY and plain when piped, then for each peer not ready: its error, if a pull
  * failed, and its cause and next step (`hint`).
+ * Status words, short ids and times read as in the panel (src/http/panel/format.js).
  * Widths are measured as the terminal shows them (wide characters, no escape codes). Every cell
  * from a peer or a hand-edited file goes through visible(): a crafted `name = "\e]…"` shows as
  * text and cannot drive the terminal or forge a row.
  */
 import { stringWidth } from '../runtime'
 import type { PeerStatus } from '../lib/codes'
+import type { PanelFormat } from './panel-modules'
 import { visible } from '../lib/visible'
-import type { Answer, PodApi } from './context'
+import type { PeerAnswer } from '../http/answers'
 
 /** What the table needs of a peer: fields of a `GET /peer/peers` entry, typed by the route. */
-export type PeerRow = Pick<
-  Answer<Awaited<ReturnType<PodApi['peer']['peers']['$get']>>>['peers'][number],
-  'id' | 'name' | 'url' | 'scope' | 'status' | 'last_sync_at' | 'last_error' | 'memories'
-> & { hint?: string | null }
+export type PeerRow = Pick<PeerAnswer, 'id' | 'name' | 'url' | 'scope' | 'status' | 'last_sync_at' | 'last_error' | 'memories'> & { hint?: string | null }
 
-const SHORT_ID_CHARS = 8
 const GAP = '  '
 /** Longest URL/scope/name cell before it is cut with "…", so one odd peer cannot wrap every row. */
 const MAX_CELL_WIDTH = 48
@@ -31,27 +29,15 @@ const ANSI = {
   yellow: '\x1b[33m',
 } as const
 
-const STATUS_CELL: Record<PeerStatus, { text: string; color: string }> = {
-  ready: { text: '• ready', color: ANSI.green },
-  'handshake-pending': { text: '◖ handshake-pending', color: ANSI.yellow },
-  paused: { text: '‖ paused', color: ANSI.dim },
-  error: { text: '✕ error', color: ANSI.red },
-  'awaiting-peer': { text: '◖ awaiting-peer', color: ANSI.yellow },
-  revoked: { text: 'revoked', color: ANSI.dim },
-  held: { text: '! held', color: ANSI.red },
-}
-
-/** "just now", "2 min ago", "3 h ago", "4 d ago"; "never" for null or an unreadable time. */
-export function timeAgo(iso: string | null, nowMs: number): string {
-  if (!iso) return 'never'
-  const then = Date.parse(iso)
-  if (Number.isNaN(then)) return 'never'
-  // A peer's clock a little ahead of ours must not print "-1 min ago".
-  const s = Math.max(0, Math.round((nowMs - then) / 1000))
-  if (s < 60) return 'just now'
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`
-  return `${Math.floor(s / 86400)} d ago`
+/** Colour of each status on a terminal; the words and icons are the panel's (format.js). */
+const STATUS_COLOR: Record<PeerStatus, string> = {
+  error: ANSI.red,
+  held: ANSI.red,
+  revoked: ANSI.dim,
+  'awaiting-peer': ANSI.yellow,
+  'handshake-pending': ANSI.yellow,
+  ready: ANSI.green,
+  paused: ANSI.dim,
 }
 
 function width(s: string): number {
@@ -68,29 +54,19 @@ function truncate(s: string, max: number): string {
   return `${out}…`
 }
 
-/** Shortest prefix (at least 8 characters) that tells every id apart, as the style guide asks. */
-export function shortIds(ids: string[]): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const id of ids) {
-    let n = SHORT_ID_CHARS
-    while (n < id.length && ids.some((other) => other !== id && other.startsWith(id.slice(0, n)))) n++
-    out.set(id, id.slice(0, n))
-  }
-  return out
-}
-
 /**
  * The table as one string (no trailing newline).
- * @example console.log(formatPeerTable(peers, { color: process.stdout.isTTY === true }))
+ * @example console.log(formatPeerTable(peers, { color: process.stdout.isTTY === true, format: await panelFormat() }))
  */
-export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; nowMs?: number }): string {
+export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; format: PanelFormat; nowMs?: number }): string {
+  const { shortIds, statusText, timeAgo } = opts.format
   const now = opts.nowMs ?? Date.now()
   const shorts = shortIds(peers.map((p) => p.id))
   const header = ['ID', 'NAME', 'STATUS', 'URL', 'SCOPE', 'LAST SYNC', 'COPIES']
   const rows = peers.map((p) => [
     visible(shorts.get(p.id) ?? p.id),
     truncate(visible(p.name) || '-', MAX_CELL_WIDTH),
-    STATUS_CELL[p.status]?.text ?? visible(p.status),
+    visible(statusText(p.status)),
     truncate(visible(Array.isArray(p.url) ? `${p.url[0]} (+${p.url.length - 1})` : p.url) || '(none yet)', MAX_CELL_WIDTH),
     truncate(visible(Array.isArray(p.scope) ? p.scope.join(',') : p.scope), MAX_CELL_WIDTH),
     timeAgo(p.last_sync_at, now),
@@ -113,7 +89,7 @@ export function formatPeerTable(peers: PeerRow[], opts: { color: boolean; nowMs?
 
   const out = [line(header, () => ANSI.bold)]
   peers.forEach((p, r) => {
-    out.push(line(rows[r]!, (col) => (col === 2 ? STATUS_CELL[p.status]?.color : undefined)))
+    out.push(line(rows[r]!, (col) => (col === 2 ? STATUS_COLOR[p.status] : undefined)))
   })
   // Every peer not ready: what failed (if a pull did), then its cause and next step.
   const failed = (p: PeerRow) => p.last_error !== null && p.last_error !== p.hint

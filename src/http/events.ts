@@ -1,6 +1,6 @@
 /**
  * GET /events (admin): the pod as a live stream (text/event-stream) for the panel and
- * `mazemaker watch`. Events:
+ * `mazemaker watch`. Events (typed in EventFrames, src/api/types.ts):
  *
  *   event: memory   data: {"op": "insert"|"update"|"delete", "id", "label", "peer": null|<id>,
  *                          "encrypted", "content"?, "at"}     a memory of ours or a pulled copy
@@ -16,7 +16,7 @@
  */
 import { Hono } from 'hono'
 import type { Clock } from '../lib/clock'
-import type { PeersOverview } from '../api/types'
+import type { EventFrames, EventName, MemoryEvent, PeersOverview } from '../api/types'
 import type { PodEvents } from '../live'
 import type { CommittedChange, Store } from '../store'
 
@@ -51,7 +51,7 @@ export function eventRoutes(deps: EventRouteDeps) {
           if (stop.signal.aborted) return
           // desiredSize counts chunks not yet read (high-water mark 1): a client that stopped reading.
           if ((ctl.desiredSize ?? 0) <= -EVENTS_MAX_QUEUED) {
-            ctl.enqueue(enc.encode('event: overflow\ndata: {}\n\n'))
+            ctl.enqueue(enc.encode(frame('overflow', {})))
             finish()
             ctl.close()
             return
@@ -97,13 +97,21 @@ export function eventRoutes(deps: EventRouteDeps) {
   })
 }
 
-function frame(event: string, data: unknown): string {
+/** One frame of the stream; its data is typed by its name (EventFrames). */
+export function frame<E extends EventName>(event: E, data: EventFrames[E]): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
 }
 
-function memoryEvent(deps: Pick<EventRouteDeps, 'store' | 'clock'>, ch: CommittedChange) {
-  const base = { op: ch.op, id: ch.id, label: ch.label, peer: ch.origin_peer, encrypted: ch.encrypted, at: new Date(deps.clock.now()).toISOString() }
-  if (ch.deleted) return { ...base, op: 'delete' as const }
+function memoryEvent(deps: Pick<EventRouteDeps, 'store' | 'clock'>, ch: CommittedChange): MemoryEvent {
+  const base: MemoryEvent = {
+    op: ch.op,
+    id: ch.id,
+    label: ch.label,
+    peer: ch.origin_peer,
+    encrypted: ch.encrypted,
+    at: new Date(deps.clock.now()).toISOString(),
+  }
+  if (ch.deleted) return { ...base, op: 'delete' }
   // Decrypted for the operator's own stream (admin only), as GET /memories/:id would.
   const m = deps.store.get(ch.id)
   return m ? { ...base, label: m.label, encrypted: m.encrypted, content: m.content } : base

@@ -6,7 +6,8 @@
  * (local-mcp.ts) uses the core alone.
  */
 import type { PeersOverview } from '../api/types'
-import { lockHome, openHome, shortId, type PeerRecord, type PodHome } from '../identity'
+import { readdirSync } from 'node:fs'
+import { lockHome, openHome, shortId, type PeerRecord, type PodHome, type PodId } from '../identity'
 import { loadPodConfig } from '../config'
 import { systemClock, type Clock } from '../lib/clock'
 import { createLogger, type Logger } from '../lib/log'
@@ -95,6 +96,7 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
         error,
         rendezvousUse,
         (p) => locator.lookupMiss(p),
+        headerNamesNow(home),
       )
     },
     pendingHint: (peer) =>
@@ -111,6 +113,28 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
         }
       }
     },
+  }
+}
+
+/**
+ * Names of each peer's secret headers, for one overview: one directory read, then only the peers
+ * that have a file are read (a hub's 2,000 peers cost no 2,000 stats). A file the sync loop would
+ * refuse (mode, syntax) shows no names here; its pull says why.
+ */
+function headerNamesNow(home: PodHome): (id: PodId) => string[] {
+  let files: ReadonlySet<string>
+  try {
+    files = new Set(readdirSync(home.paths.peerHeadersDir))
+  } catch {
+    files = new Set()
+  }
+  return (id) => {
+    if (!files.has(`${id}.toml`)) return []
+    try {
+      return Object.keys(home.headers.get(id))
+    } catch {
+      return []
+    }
   }
 }
 

@@ -4,7 +4,8 @@
  * handshake-pending" (other states appended when present). Every surface (CLI, API, panel,
  * `mazemaker sync`) reads the status from here, so they agree from the moment a peer is added.
  */
-import { peerUrls, type PeerRecord } from '../identity'
+import { peerUrls, type PeerRecord, type PodId } from '../identity'
+import { statusRank } from '../lib/codes'
 import type { Store } from '../store'
 import type { PeersOverview, PeerStatus, PeerView } from '../api/types'
 import { AWAITING_PEER_MESSAGE, peerHint, type RendezvousUse } from './peer-hints'
@@ -47,6 +48,9 @@ export function heldMessage(peerId: string, held: number, copies: number): strin
  * `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null.
  * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer);
  * `lookupMiss(peer)`: why its last rendezvous lookup found nothing (asked only for pending peers).
+ * `headerNames(id)`: names of the secret headers sent to that peer (never their values).
+ * Peers come problems first (PEER_STATUSES' order), then by name and id: the order of `peer
+ * list`, its `--json` and the panel.
  */
 export function peersOverview(
   records: PeerRecord[],
@@ -55,6 +59,7 @@ export function peersOverview(
   error: string | null,
   rendezvous: () => RendezvousUse = () => 'none',
   lookupMiss: (peer: PeerRecord) => LookupMiss | null = () => null,
+  headerNames?: (id: PodId) => string[],
 ): PeersOverview {
   const peers = records.map((p): PeerView => {
     const state = store.peerState(p.id)
@@ -93,9 +98,19 @@ export function peersOverview(
               : null,
       memories: copies,
       resolved_url: url !== p.url ? url : null,
+      ...(headerNames ? { headers: headerNames(p.id) } : {}),
     }
   })
+  peers.sort(problemsFirst)
   return { peers, summary: summarize(peers), error }
+}
+
+function problemsFirst(a: PeerView, b: PeerView): number {
+  const byStatus = statusRank(a.status) - statusRank(b.status)
+  if (byStatus !== 0) return byStatus
+  const [x, y] = [a.name.toLowerCase(), b.name.toLowerCase()]
+  if (x !== y) return x < y ? -1 : 1
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
 export function summarize(peers: { status: PeerStatus }[]): string {

@@ -1,6 +1,9 @@
 /** `peer list` table: aligned columns, colour only when asked, time-ago wording. */
 import { describe, expect, test } from 'bun:test'
-import { formatPeerTable, shortIds, timeAgo, type PeerRow } from '../../src/cli/table'
+import { formatPeerTable as formatWith, type PeerRow } from '../../src/cli/table'
+import * as format from '../../src/http/panel/format.js'
+
+const formatPeerTable = (peers: PeerRow[], opts: { color: boolean; nowMs?: number }) => formatWith(peers, { ...opts, format })
 
 const NOW = Date.parse('2026-05-26T12:00:00.000Z')
 const ago = (ms: number) => new Date(NOW - ms).toISOString()
@@ -105,28 +108,5 @@ describe('formatPeerTable', () => {
     const lines = out.split('\n')
     const statusCol = (l: string) => Bun.stringWidth(l.slice(0, l.search(/[•◖]/)))
     expect(statusCol(lines[1]!)).toBe(statusCol(lines[2]!))
-  })
-})
-
-describe('shortIds', () => {
-  test('8 characters, more where two ids share them', () => {
-    const m = shortIds(['6356db37-aaaa', '6356db37-bbbb', 'f678a5fc-cccc'])
-    expect([...m.values()]).toEqual(['6356db37-a', '6356db37-b', 'f678a5fc'])
-  })
-})
-
-describe('timeAgo', () => {
-  test.each([
-    [null, 'never'],
-    ['not a date', 'never'],
-    [ago(0), 'just now'],
-    [ago(59_000), 'just now'],
-    [ago(-30_000), 'just now'], // a clock slightly ahead
-    [ago(2 * MIN), '2 min ago'],
-    [ago(59 * MIN), '59 min ago'],
-    [ago(3 * 60 * MIN), '3 h ago'],
-    [ago(50 * 60 * MIN), '2 d ago'],
-  ])('%p → %p', (iso, want) => {
-    expect(timeAgo(iso, NOW)).toBe(want)
   })
 })

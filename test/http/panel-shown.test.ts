@@ -1,7 +1,6 @@
 /** The panel's shown(): bidi overrides, isolates, marks and controls from the server become visible text. */
 import { expect, test } from 'bun:test'
-// @ts-expect-error TS7016: a browser module without declarations
-import { shown } from '../../src/http/panel/shown.mjs'
+import { shown } from '../../src/http/panel/shown.js'
 import { visible } from '../../src/lib/visible'
 
 test.each([

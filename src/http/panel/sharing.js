@@ -1,55 +1,58 @@
+// @ts-check
 /**
  * The panel's memory editing and "sharing you can see": add, edit (label and content), forget
  * (asks first), the secret holds (badge, Held back card, Release), which peers receive each memory
  * (POST peer/audience, the feed's own decision), and a peer's share preview and access log.
  *
  * panel.js owns the page and calls in through the few hooks createSharing() returns; every
- * string from the server arrives already made visible by panel.js's api() and is inserted as text.
+ * string from the server arrives already made visible by api.js and is inserted as text.
  */
+/** @import { Api } from './api.js' */
+/** @import { MemoryAnswer, PeerAnswer, RecallAnswer } from '../answers.ts' */
+import { $, el, messageOf, say } from './dom.js'
+import { shortId } from './format.js'
 
-const SHORT_ID_CHARS = 8
 const PREVIEW_LIMIT = 20
 const LOG_LIMIT = 50
 
+/** @typedef {MemoryAnswer | RecallAnswer['results'][number]} ListedMemory */
+/** @typedef {ReturnType<typeof createSharing>} Sharing */
+
 /**
- * @param {{
- *   api: (method: string, path: string, body?: unknown) => Promise<any>,
- *   $: (id: string) => any,
- *   peers: () => { id: string, name: string }[],
- *   reload: () => Promise<void>,
- * }} deps
+ * @param {{ api: Api, peers: () => readonly PeerAnswer[], reload: () => Promise<void> }} deps
  */
-export function createSharing({ api, $, peers, reload }) {
-  const el = (tag, className, text) => {
-    const node = document.createElement(tag)
-    if (className) node.className = className
-    if (text !== undefined) node.textContent = text
-    return node
-  }
+export function createSharing({ api, peers, reload }) {
+  /** @param {string} id */
   const peerName = (id) => {
     const p = peers().find((x) => x.id === id)
-    return p?.name || id.slice(0, SHORT_ID_CHARS)
+    return p?.name || shortId(id)
   }
-  /** memory id → its list item's audience line, filled once POST peer/audience answers. */
+  /** @type {Map<string, HTMLElement>} memory id → its list item's audience line, filled once POST peer/audience answers */
   const audienceSlots = new Map()
 
   // ---- one memory in the list -----------------------------------------------------------------
 
-  /** Adds the held badge, the audience line and (own memories) Edit / Forget / Release buttons. */
+  /**
+   * Adds the held badge, the audience line and (own memories) Edit / Forget / Release buttons.
+   * @param {HTMLElement} li
+   * @param {ListedMemory} m
+   */
   function decorateMemory(li, m) {
-    const own = !(m.origin_peer ?? m.peer)
+    const own = !(('origin_peer' in m ? m.origin_peer : null) ?? ('peer' in m ? m.peer : null))
+    const held = 'held' in m && Boolean(m.held)
+    const encrypted = 'encrypted' in m && Boolean(m.encrypted)
     li.dataset.memoryId = m.id
     const head = li.querySelector('.memory-head')
-    if (m.held) {
+    if (held) {
       const tag = el('span', 'tag tag-held', 'held')
       tag.title = 'Looks like a credential: held back from every peer until you release it'
       head?.append(tag)
     }
     if (!own) return
-    if (!m.encrypted) {
-      const line = el('p', 'memory-audience hint', m.held ? 'Held back from every peer.' : '…')
+    if (!encrypted) {
+      const line = el('p', 'memory-audience hint', held ? 'Held back from every peer.' : '…')
       li.append(line)
-      if (!m.held) audienceSlots.set(m.id, line)
+      if (!held) audienceSlots.set(m.id, line)
     }
     const actions = el('div', 'memory-actions')
     const edit = el('button', '', 'Edit')
@@ -61,7 +64,7 @@ export function createSharing({ api, $, peers, reload }) {
     forget.dataset.memoryAction = 'forget'
     forget.addEventListener('click', () => openForget(m, forget))
     actions.append(edit, forget)
-    if (m.held) {
+    if (held) {
       const release = el('button', '', 'Release')
       release.type = 'button'
       release.dataset.memoryAction = 'release'
@@ -78,61 +81,65 @@ export function createSharing({ api, $, peers, reload }) {
     audienceSlots.clear()
     if (slots.size === 0) return
     try {
-      const { audience } = await api('POST', 'peer/audience', { ids: [...slots.keys()] })
+      const { audience } = await api.audience([...slots.keys()])
       for (const [id, line] of slots) {
         const who = audience[id] ?? []
         line.textContent = who.length === 0 ? 'No peer receives this now.' : `Received by: ${who.map(peerName).join(', ')}`
         line.classList.toggle('shared', who.length > 0)
       }
-    } catch (err) {
+    } catch {
       for (const line of slots.values()) line.textContent = ''
     }
   }
 
   // ---- add / edit dialog ------------------------------------------------------------------------
 
+  /** @type {{ memory: ListedMemory | null, opener: HTMLElement } | null} */
   let editing = null
 
+  /** @param {ListedMemory | null} memory null: a new one @param {HTMLElement} opener */
   function openMemoryDialog(memory, opener) {
     editing = { memory, opener }
     $('memory-dialog-title').textContent = memory ? 'Edit memory' : 'Add a memory'
-    $('memory-edit-label').value = memory?.label ?? ''
-    $('memory-edit-content').value = memory?.content ?? ''
+    $('memory-edit-label', HTMLInputElement).value = memory?.label ?? ''
+    $('memory-edit-content', HTMLTextAreaElement).value = memory?.content ?? ''
     $('memory-dialog-status').textContent = ''
-    $('memory-dialog').showModal()
+    $('memory-dialog', HTMLDialogElement).showModal()
     $('memory-edit-label').focus()
   }
 
+  /** @param {SubmitEvent} event */
   async function saveMemory(event) {
     event.preventDefault()
     if (!editing) return
-    const label = $('memory-edit-label').value.trim()
-    const content = $('memory-edit-content').value
+    const label = $('memory-edit-label', HTMLInputElement).value.trim()
+    const content = $('memory-edit-content', HTMLTextAreaElement).value
     if (!label || !content) {
       $('memory-dialog-status').textContent = 'Give a label and some content.'
       return
     }
-    const save = $('memory-save')
+    const save = $('memory-save', HTMLButtonElement)
     save.disabled = true
     try {
       const { memory } = editing
-      let out
+      /** @type {{ warning?: string | null }} */
+      let out = {}
       if (memory) {
+        /** @type {{ label?: string, content?: string }} */
         const patch = {}
         if (label !== memory.label) patch.label = label
         if (content !== memory.content) patch.content = content
-        out = Object.keys(patch).length === 0 ? memory : await api('PATCH', `memories/${memory.id}`, patch)
+        if (Object.keys(patch).length > 0) out = await api.updateMemory(memory.id, patch)
       } else {
-        out = await api('POST', 'memories', { label, content })
+        out = await api.remember({ label, content })
       }
       editing.opener = $('memories-heading')
-      $('memory-dialog').close()
-      const status = $('memory-action-status')
-      status.classList.toggle('error-text', Boolean(out.warning))
-      status.textContent = out.warning ? `Saved, but ${out.warning}` : memory ? 'Saved.' : `Added ${label}.`
+      $('memory-dialog', HTMLDialogElement).close()
+      const warning = 'warning' in out ? out.warning : null
+      say($('memory-action-status'), warning ? `Saved, but ${warning}` : memory ? 'Saved.' : `Added ${label}.`, Boolean(warning))
       await reload()
     } catch (err) {
-      $('memory-dialog-status').textContent = err.message
+      $('memory-dialog-status').textContent = messageOf(err)
     } finally {
       save.disabled = false
     }
@@ -140,31 +147,33 @@ export function createSharing({ api, $, peers, reload }) {
 
   // ---- forget (asks first) ------------------------------------------------------------------------
 
+  /** @type {{ memory: ListedMemory, opener: HTMLElement } | null} */
   let forgetting = null
 
+  /** @param {ListedMemory} memory @param {HTMLElement} opener */
   function openForget(memory, opener) {
     forgetting = { memory, opener }
     $('forget-text').textContent = `Forget “${memory.label}”? This cannot be undone; peers holding a copy drop it at their next pull.`
     $('forget-status').textContent = ''
-    $('forget-dialog').showModal()
+    $('forget-dialog', HTMLDialogElement).showModal()
     $('forget-cancel').focus() // the safe choice has focus
   }
 
+  /** @param {SubmitEvent} event */
   async function confirmForget(event) {
     event.preventDefault()
     if (!forgetting) return
-    const btn = $('forget-confirm')
+    const btn = $('forget-confirm', HTMLButtonElement)
     btn.disabled = true
     try {
-      await api('DELETE', `memories/${forgetting.memory.id}`)
+      await api.forget(forgetting.memory.id)
       const label = forgetting.memory.label
       forgetting.opener = $('memories-heading')
-      $('forget-dialog').close()
-      $('memory-action-status').classList.remove('error-text')
-      $('memory-action-status').textContent = `Forgot ${label}.`
+      $('forget-dialog', HTMLDialogElement).close()
+      say($('memory-action-status'), `Forgot ${label}.`)
       await reload()
     } catch (err) {
-      $('forget-status').textContent = err.message
+      $('forget-status').textContent = messageOf(err)
     } finally {
       btn.disabled = false
     }
@@ -172,23 +181,22 @@ export function createSharing({ api, $, peers, reload }) {
 
   // ---- held ---------------------------------------------------------------------------------------
 
+  /** @param {string} id @param {HTMLButtonElement} btn */
   async function releaseMemory(id, btn) {
     btn.disabled = true
     try {
-      const m = await api('POST', `memories/${id}/release`)
-      $('memory-action-status').classList.remove('error-text')
-      $('memory-action-status').textContent = `Released ${m.label}: peers receive it from their next pull.`
+      const m = await api.release(id)
+      say($('memory-action-status'), `Released ${m.label}: peers receive it from their next pull.`)
       await reload()
     } catch (err) {
-      $('memory-action-status').classList.add('error-text')
-      $('memory-action-status').textContent = err.message
+      say($('memory-action-status'), messageOf(err), true)
       btn.disabled = false
     }
   }
 
   let heldKey = ''
   async function refreshHeld() {
-    const { memories } = await api('GET', 'memories/held?limit=100')
+    const { memories } = await api.held(100)
     const key = JSON.stringify(memories.map((m) => [m.id, m.label]))
     if (key === heldKey) return
     heldKey = key
@@ -209,22 +217,26 @@ export function createSharing({ api, $, peers, reload }) {
 
   // ---- a peer's preview and access log ----------------------------------------------------------
 
+  /** @type {{ opener: HTMLElement } | null} */
   let viewing = null
 
+  /** @param {PeerAnswer} peer @param {'preview' | 'log'} kind @param {HTMLElement} opener */
   async function openPeerView(peer, kind, opener) {
     viewing = { opener }
-    const who = peer.name || peer.id.slice(0, SHORT_ID_CHARS)
+    const who = peer.name || shortId(peer.id)
     $('peer-view-title').textContent = kind === 'preview' ? `What ${who} receives` : `What ${who} has pulled`
     const summary = $('peer-view-summary')
     const list = $('peer-view-list')
     summary.textContent = 'Loading…'
     list.replaceChildren()
-    $('peer-view-dialog').showModal()
+    $('peer-view-dialog', HTMLDialogElement).showModal()
     try {
       if (kind === 'preview') {
-        const p = await api('GET', `peer/peers/${peer.id}/preview?limit=${PREVIEW_LIMIT}`)
+        const p = await api.preview(peer.id, PREVIEW_LIMIT)
         const from = p.scope_source === 'last_request' ? 'the scope it pulls with' : 'everything the gate allows (it has not pulled yet)'
-        const counts = Object.entries(p.by_prefix).map(([prefix, n]) => `${prefix} ${n}`).join(', ')
+        const counts = Object.entries(p.by_prefix)
+          .map(([prefix, n]) => `${prefix} ${n}`)
+          .join(', ')
         summary.textContent =
           `${p.total} memor${p.total === 1 ? 'y' : 'ies'} if it pulled everything now (scope ${p.scope.join(', ')}, ${from})` +
           `${counts ? ` — by prefix: ${counts}` : ''}.` +
@@ -238,41 +250,44 @@ export function createSharing({ api, $, peers, reload }) {
           }),
         )
       } else {
-        const log = await api('GET', `peer/peers/${peer.id}/log?limit=${LOG_LIMIT}`)
+        const log = await api.accessLog(peer.id, LOG_LIMIT)
         summary.textContent =
-          log.entries.length === 0 ? 'Nothing served in the last 30 days (empty polls are not logged).' : `Last ${log.entries.length} pulls that received something, newest first:`
+          log.entries.length === 0
+            ? 'Nothing served in the last 30 days (empty polls are not logged).'
+            : `Last ${log.entries.length} pulls that received something, newest first:`
         list.replaceChildren(
           ...log.entries.map((e) => {
             const li = el('li')
             const time = el('time', '', new Date(e.at).toLocaleString())
             time.dateTime = e.at
             li.append(time, ` ${e.count} entr${e.count === 1 ? 'y' : 'ies'}${e.deleted ? ` (${e.deleted} deletions)` : ''} `)
-            li.append(el('code', 'hint', `${e.first_id.slice(0, SHORT_ID_CHARS)} … ${e.last_id.slice(0, SHORT_ID_CHARS)}`))
+            li.append(el('code', 'hint', `${shortId(e.first_id)} … ${shortId(e.last_id)}`))
             return li
           }),
         )
       }
     } catch (err) {
-      summary.textContent = err.message
+      summary.textContent = messageOf(err)
     }
   }
 
   // ---- wiring -------------------------------------------------------------------------------------
 
-  $('memory-add').addEventListener('click', (event) => openMemoryDialog(null, event.currentTarget))
+  const addButton = $('memory-add', HTMLButtonElement)
+  addButton.addEventListener('click', () => openMemoryDialog(null, addButton))
   $('memory-form').addEventListener('submit', saveMemory)
-  $('memory-cancel').addEventListener('click', () => $('memory-dialog').close())
+  $('memory-cancel').addEventListener('click', () => $('memory-dialog', HTMLDialogElement).close())
   $('memory-dialog').addEventListener('close', () => {
     if (editing?.opener?.isConnected) editing.opener.focus()
     editing = null
   })
   $('forget-form').addEventListener('submit', confirmForget)
-  $('forget-cancel').addEventListener('click', () => $('forget-dialog').close())
+  $('forget-cancel').addEventListener('click', () => $('forget-dialog', HTMLDialogElement).close())
   $('forget-dialog').addEventListener('close', () => {
     if (forgetting?.opener?.isConnected) forgetting.opener.focus()
     forgetting = null
   })
-  $('peer-view-close').addEventListener('click', () => $('peer-view-dialog').close())
+  $('peer-view-close').addEventListener('click', () => $('peer-view-dialog', HTMLDialogElement).close())
   $('peer-view-dialog').addEventListener('close', () => {
     if (viewing?.opener?.isConnected) viewing.opener.focus()
     viewing = null

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the panel does to every string from the server before showing it: control characters,
  * bidi marks/embeddings/overrides/isolates and invisible formatting characters become visible

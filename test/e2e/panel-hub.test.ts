@@ -1,0 +1,210 @@
+/**
+ * The panel at hub scale, in headless Chromium against a real pod process whose peers.toml holds
+ * 2,000 peers: problems first, only a screenful of cards in the page, search by name or id, the
+ * status counts as filters, the new peer's card in view after Add, secret headers shown and
+ * set/unset from the card, and `peer list` in the same order (with --status and --json).
+ *
+ * Needs /usr/bin/chromium: run scripts/ensure-chromium.sh once.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { generateKeyPairSync } from 'node:crypto'
+import { existsSync, statSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import type { PeersAnswer } from '../../src/http/answers'
+import { homePaths } from '../../src/identity'
+import { PEER_STATUSES, type PeerStatus } from '../../src/lib/codes'
+import { identityOf } from '../helpers/federation'
+import { type HubPeer, writeHubPeers } from '../helpers/hub-peers'
+import { cleanup, type PodProcess, runCli, spawnPod } from '../helpers/pod-process'
+
+const CHROMIUM = '/usr/bin/chromium'
+const PEERS = 2000
+/** Peers whose key file the test deletes: revoked, a problem the list puts first. */
+const REVOKED = 3
+setDefaultTimeout(60_000)
+
+let pod: PodProcess
+let peers: HubPeer[]
+let browser: Browser
+let page: Page
+const problems: string[] = []
+
+const rank = (s: string) => PEER_STATUSES.indexOf(s as PeerStatus)
+const cards = (p: Page) => p.locator('#peer-list li.peer')
+const statusesShown = (p: Page) =>
+  p.evaluate(() => [...document.querySelectorAll('#peer-list li.peer .badge')].map((b) => /status-(\S+)/.exec(b.className)?.[1] ?? ''))
+
+async function overview(): Promise<PeersAnswer> {
+  return (await pod.api<PeersAnswer>('GET', '/peer/peers')).body
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh`)
+  pod = await spawnPod({ env: { MAZEMAKER_LIVE_WAIT: '0' } })
+  peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, PEERS)
+  for (const p of peers.slice(100, 100 + REVOKED)) unlinkSync(join(homePaths(pod.home).peerKeyDir, `${p.id}.key`))
+  // peers.toml is read live: wait until the pod lists them all.
+  while ((await overview()).peers.length !== PEERS) await Bun.sleep(100)
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] })
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
+  page.setDefaultTimeout(15_000)
+  page.on('pageerror', (e) => problems.push(e.message))
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text())
+  })
+  await page.goto(`${pod.url}/#token=${pod.token()}`)
+  await cards(page).first().waitFor()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await cleanup(pod ? [pod] : [])
+})
+
+describe('M06 PEERS with 2,000 peers', () => {
+  test('heading and peek badge; a screenful of cards in the page, not 2,000', async () => {
+    expect(await page.locator('#peers-heading').textContent()).toStartWith('M06 PEERS')
+    expect(await page.locator('#summary').textContent()).toMatch(/^\d+ ready · \d+ handshake-pending/)
+    const rendered = await cards(page).count()
+    expect(rendered).toBeGreaterThan(0)
+    expect(rendered).toBeLessThan(40)
+    // The old page held every card: ~98,000 elements for 2,000 peers.
+    expect(await page.evaluate(() => document.getElementsByTagName('*').length)).toBeLessThan(2000)
+  })
+
+  test('problems first: the revoked peers lead, and the statuses shown never go back up the order', async () => {
+    const shown = await statusesShown(page)
+    expect(shown.slice(0, REVOKED).every((s) => rank(s) <= rank('revoked'))).toBe(true)
+    for (let i = 1; i < shown.length; i++) expect(rank(shown[i]!)).toBeGreaterThanOrEqual(rank(shown[i - 1]!))
+  })
+
+  test('scrolling to the end shows the last peers, still only a screenful in the page', async () => {
+    const last = (await overview()).peers.at(-1)!
+    await page.locator('#peer-scroll').evaluate((el) => {
+      el.scrollTop = el.scrollHeight
+    })
+    await page.locator(`li.peer[data-peer-id="${last.id}"]`).waitFor()
+    expect(await cards(page).count()).toBeLessThan(40)
+    await page.locator('#peer-scroll').evaluate((el) => {
+      el.scrollTop = 0
+    })
+  })
+
+  test('search by name, then by short id', async () => {
+    const search = page.getByRole('searchbox', { name: 'Search peers by name or id' })
+    await search.fill('spoke-1234')
+    await page.locator('#peer-count', { hasText: 'Showing 1 of 2000 peers.' }).waitFor()
+    expect(await cards(page).locator('.peer-name').allTextContents()).toEqual(['spoke-1234'])
+    const target = peers[1233]!
+    await search.fill(target.id.slice(0, 8))
+    await page.locator(`li.peer[data-peer-id="${target.id}"]`).waitFor()
+    expect(await cards(page).count()).toBe(1)
+    await search.fill('no such peer')
+    await page.locator('#peer-count', { hasText: 'none matches' }).waitFor()
+    expect(await cards(page).count()).toBe(0)
+    await search.fill('')
+    await page.locator('#peer-count').waitFor({ state: 'hidden' })
+  })
+
+  test('the status counts are the filters: handshake-pending only, then all again', async () => {
+    const pending = (await overview()).peers.filter((p) => p.status === 'handshake-pending').length
+    expect(pending).toBeGreaterThan(0)
+    const button = page.locator('#peer-filters button[data-status="handshake-pending"]')
+    expect(await button.textContent()).toBe(`◖ handshake-pending ${pending}`)
+    await button.click()
+    expect(await button.getAttribute('aria-pressed')).toBe('true')
+    await page.locator('#peer-count', { hasText: `Showing ${pending} of 2000 peers.` }).waitFor()
+    expect(new Set(await statusesShown(page))).toEqual(new Set(['handshake-pending']))
+    await button.click()
+    expect(await button.getAttribute('aria-pressed')).toBe('false')
+    await page.locator('#peer-count').waitFor({ state: 'hidden' })
+  })
+
+  test('after Add, the new peer is in view, wherever the order puts it', async () => {
+    const key = String(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x)
+    const id = crypto.randomUUID()
+    await page.getByLabel('Their handshake URL').fill(`mzm-handshake://${id}?key=${key}`)
+    await page.getByLabel(/^Name/).fill('zz-newest')
+    await page.getByRole('button', { name: 'Add peer' }).click()
+    await page.locator('#add-status', { hasText: 'Added zz-newest' }).waitFor()
+    const card = page.locator(`li.peer[data-peer-id="${id}"]`)
+    await card.waitFor()
+    const [box, scroller] = [await card.boundingBox(), await page.locator('#peer-scroll').boundingBox()]
+    const viewport = page.viewportSize()!
+    expect(box && scroller).toBeTruthy()
+    expect(box!.y).toBeGreaterThanOrEqual(scroller!.y - 1)
+    expect(box!.y + box!.height).toBeLessThanOrEqual(scroller!.y + scroller!.height + 1)
+    expect(box!.y).toBeGreaterThanOrEqual(-1)
+    expect(box!.y + box!.height).toBeLessThanOrEqual(viewport.height + 1)
+    // The list is in the pod's order: it is not simply the first card.
+    expect(await cards(page).first().getAttribute('data-peer-id')).not.toBe(id)
+  })
+
+  test('secret headers: the card shows their names; set and unset from the card, never the value', async () => {
+    const target = peers[1999]!
+    const search = page.getByRole('searchbox', { name: 'Search peers by name or id' })
+    await search.fill(target.name)
+    const card = page.locator(`li.peer[data-peer-id="${target.id}"]`)
+    await card.locator('.peer-headers', { hasText: 'none' }).waitFor()
+    await page.getByRole('button', { name: `Headers ${target.name}` }).click()
+    const dialog = page.locator('#headers-dialog')
+    await dialog.waitFor()
+    await dialog.getByLabel('Header').fill('CF-Access-Client-Id')
+    await dialog.getByLabel('Value').fill('abc123.access-secret-value')
+    await dialog.getByRole('button', { name: 'Set header' }).click()
+    await dialog.locator('.header-name', { hasText: 'CF-Access-Client-Id' }).waitFor()
+    expect(await dialog.textContent()).not.toContain('abc123.access-secret-value')
+    const file = join(homePaths(pod.home).peerHeadersDir, `${target.id}.toml`)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    await card.locator('.peer-headers', { hasText: 'CF-Access-Client-Id' }).waitFor()
+    await dialog.getByRole('button', { name: 'Unset CF-Access-Client-Id' }).click()
+    await dialog.locator('#headers-empty').waitFor()
+    await dialog.getByRole('button', { name: 'Close' }).click()
+    await card.locator('.peer-headers', { hasText: 'none' }).waitFor()
+    await search.fill('')
+  })
+
+  test("a card's Memories button shows what came from that peer (the origin menu lists no 2,000 names)", async () => {
+    expect(await page.locator('#memory-origin option').count()).toBe(2)
+    const target = peers[5]!
+    await page.getByRole('searchbox', { name: 'Search peers by name or id' }).fill(target.name)
+    await page.getByRole('button', { name: `Memories ${target.name}` }).click()
+    expect(await page.locator('#memory-origin').inputValue()).toBe(target.id)
+    await page.locator('#memory-status', { hasText: 'No memories yet.' }).waitFor()
+    await page.getByRole('searchbox', { name: 'Search peers by name or id' }).fill('')
+  })
+
+  test('no script error on the way', () => {
+    expect(problems).toEqual([])
+  })
+})
+
+describe('peer list at hub scale', () => {
+  test('--json lists the peers in the order the panel shows them', async () => {
+    const cli = await runCli(['peer', 'list', '--json', '--home', pod.home])
+    expect(cli.code).toBe(0)
+    const listed = JSON.parse(cli.stdout) as PeersAnswer
+    const order = (await overview()).peers.map((p) => p.id)
+    expect(listed.peers.map((p) => p.id)).toEqual(order)
+    const ranks = listed.peers.map((p) => rank(p.status))
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b))
+  })
+
+  test('--status narrows to those statuses (several, comma-separated); an unknown one is a usage error', async () => {
+    const cli = await runCli(['peer', 'list', '--json', '--status', 'revoked,paused', '--home', pod.home])
+    expect(cli.code).toBe(0)
+    const listed = JSON.parse(cli.stdout) as PeersAnswer
+    const want = (await overview()).peers.filter((p) => p.status === 'revoked' || p.status === 'paused').map((p) => p.id)
+    expect(listed.peers.map((p) => p.id)).toEqual(want)
+    expect(listed.peers.slice(0, REVOKED).map((p) => p.status)).toEqual(['revoked', 'revoked', 'revoked'])
+
+    const text = await runCli(['peer', 'list', '--status', 'revoked', '--home', pod.home])
+    expect(text.stdout.split('\n')[0]).toEndWith(`(${REVOKED} shown: --status revoked)`)
+    expect(text.stdout.split('\n').filter((l) => l.includes('revoked') && !l.includes('--status'))).toHaveLength(REVOKED)
+
+    const bad = await runCli(['peer', 'list', '--status', 'broken', '--home', pod.home])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('unknown status "broken"')
+  })
+})
