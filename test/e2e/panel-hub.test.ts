@@ -116,6 +116,8 @@ describe('M06 PEERS with 2,000 peers', () => {
     expect(await button.getAttribute('aria-pressed')).toBe('true')
     await page.locator('#peer-count', { hasText: `Showing ${pending} of 2000 peers.` }).waitFor()
     expect(new Set(await statusesShown(page))).toEqual(new Set(['handshake-pending']))
+    // Each says why and what to do next (the pod's hint, as `peer list` prints it).
+    expect(await cards(page).first().locator('.peer-hint').textContent()).toStartWith('Next: no URL for it yet: set a URL with')
     await button.click()
     expect(await button.getAttribute('aria-pressed')).toBe('false')
     await page.locator('#peer-count').waitFor({ state: 'hidden' })
@@ -201,7 +203,8 @@ describe('peer list at hub scale', () => {
 
     const text = await runCli(['peer', 'list', '--status', 'revoked', '--home', pod.home])
     expect(text.stdout.split('\n')[0]).toEndWith(`(${REVOKED} shown: --status revoked)`)
-    expect(text.stdout.split('\n').filter((l) => l.includes('revoked') && !l.includes('--status'))).toHaveLength(REVOKED)
+    // Table rows (id, name, status …), not the hint lines under them.
+    expect(text.stdout.split('\n').filter((l) => /^[0-9a-f]{8}\S*\s+spoke-\d{4}\s+revoked\s/.test(l))).toHaveLength(REVOKED)
 
     const bad = await runCli(['peer', 'list', '--status', 'broken', '--home', pod.home])
     expect(bad.code).toBe(2)

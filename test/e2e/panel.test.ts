@@ -202,6 +202,8 @@ describe('operator panel, two real pods in Chromium', () => {
       expect(await card.locator('.peer-last').textContent()).toBe('just now')
     }
     await pageB.locator('#summary', { hasText: '1 ready' }).waitFor()
+    // The product page's M06 PEERS, with its peek badge beside the heading.
+    expect(await pageB.locator('#peers-heading').textContent()).toBe('M06 PEERS 1 ready · 0 handshake-pending')
 
     // bravo holds alpha's public memory, marked as coming from alpha; alpha's private one never left.
     const fromAlpha = pageB.locator('.memory', { hasText: 'greeting-from-alpha' })
@@ -416,6 +418,46 @@ describe('operator panel, two real pods in Chromium', () => {
     await api(b, 'POST', '/peer/sync-now', { peer: a.id })
     // bravo's panel re-reads its peers every few seconds: wait until it shows the one copy left.
     await peerCard(pageB, a.id).locator('.peer-copies', { hasText: /^1$/ }).waitFor()
+  })
+
+  test("a peer's preview says what its scope leaves out", async () => {
+    // bravo narrows what it pulls from alpha to public:*; alpha shares an auto: memory too.
+    await api(b, 'PATCH', `/peer/peers/${a.id}`, { scope: 'public:*' })
+    await api(a, 'POST', '/memories', { label: 'auto:tide-notes', content: 'shared, but not asked for' })
+    await api(b, 'POST', '/peer/sync-now', { peer: a.id })
+    await pageA.getByRole('button', { name: 'Preview bravo' }).click()
+    const view = pageA.locator('#peer-view-dialog')
+    await view.locator('#peer-view-left-out', { hasText: 'Its scope leaves out: 1 auto: memory not in scope.' }).waitFor()
+    await view.getByRole('button', { name: 'Close' }).click()
+    // The access log says nothing of scopes.
+    await pageA.getByRole('button', { name: 'Log bravo' }).click()
+    await view.locator('#peer-view-summary', { hasText: /pulls|Nothing served/ }).waitFor()
+    expect(await view.locator('#peer-view-left-out').isVisible()).toBe(false)
+    await view.getByRole('button', { name: 'Close' }).click()
+  })
+
+  test('a handshake URL that carries no address is flagged on the pod card, until an address is advertised', async () => {
+    const warning = pageA.locator('#advertise-warning')
+    await warning.waitFor()
+    expect(await warning.textContent()).toContain('the handshake URL carries no address')
+    // A pod on loopback has nothing to suggest (only this machine reaches it): no button.
+    expect(await pageA.locator('#advertise-suggested').isVisible()).toBe(false)
+    await fetch(`${a.url}/peer/advertise`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ advertise: ['https://alpha.tail-foo.ts.net'] }),
+    })
+    await pageA.reload()
+    await handshakeShown(pageA)
+    // The memory list is read after the pod card's checks: once it shows, the card has been checked.
+    await pageA.locator('#memory-status', { hasText: /\S/ }).waitFor()
+    expect(await warning.isVisible()).toBe(false)
+    expect(await pageA.locator('#handshake-url').inputValue()).toContain('url=https%3A%2F%2Falpha.tail-foo.ts.net')
+    await fetch(`${a.url}/peer/advertise`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ advertise: [] }),
+    })
   })
 
   test('remove asks first (Escape keeps the peer), then removes and purges the copies', async () => {

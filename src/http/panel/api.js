@@ -7,7 +7,7 @@
  */
 /**
  * @import {
- *   AcceptDeletesAnswer, AccessLogAnswer, AddPeerAnswer, AddPeerInput, AudienceAnswer, HeadersAnswer, HeldAnswer,
+ *   AcceptDeletesAnswer, AccessLogAnswer, AddPeerAnswer, AdvertiseAnswer, AddPeerInput, AudienceAnswer, HeadersAnswer, HeldAnswer,
  *   IdentityAnswer, MemoryAnswer, MemoryPage, PatchPeerInput, PeersAnswer, PreviewAnswer, RecallAnswer,
  *   RememberAnswer, RememberInput, RemovePeerAnswer, StatusAnswer, SyncNowAnswer, UpdatedMemoryAnswer, UpdateMemoryInput,
  * } from '../answers.ts'
@@ -73,6 +73,10 @@ export function createApi(auth) {
     identity: async () => /** @type {IdentityAnswer} */ (await call('GET', 'peer/identity')),
     /** @returns {Promise<StatusAnswer>} */
     status: async () => /** @type {StatusAnswer} */ (await call('GET', 'status')),
+    /** @returns {Promise<AdvertiseAnswer>} */
+    advertise: async () => /** @type {AdvertiseAnswer} */ (await call('GET', 'peer/advertise')),
+    /** @param {string[]} urls @returns {Promise<AdvertiseAnswer>} */
+    setAdvertise: async (urls) => /** @type {AdvertiseAnswer} */ (await call('PUT', 'peer/advertise', { advertise: urls })),
     /** @returns {Promise<PeersAnswer>} */
     peers: async () => /** @type {PeersAnswer} */ (await call('GET', 'peer/peers')),
     /** @param {AddPeerInput} body @returns {Promise<AddPeerAnswer>} */

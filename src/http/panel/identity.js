@@ -1,11 +1,12 @@
 // @ts-check
 /**
- * The "This pod" card: name, short id, the handshake URL with its Copy button and QR code, and
- * the rendezvous heartbeat (from GET /status).
+ * The "This pod" card: name, short id, the handshake URL with its Copy button and QR code, a
+ * warning when that URL carries no address (with the suggested one, advertised in one click),
+ * and the rendezvous heartbeat (from GET /status).
  */
 /** @import { Api } from './api.js' */
 /** @import { IdentityAnswer } from '../answers.ts' */
-import { $ } from './dom.js'
+import { $, messageOf, say } from './dom.js'
 import { shortId, timeAgo } from './format.js'
 import { renderSVG } from './uqr.mjs'
 
@@ -29,6 +30,43 @@ export function createIdentity({ api }) {
     const svg = renderSVG(id.handshake_url, { ecc: 'M', border: 4, pixelSize: 8, whiteColor: '#ffffff', blackColor: '#000000' })
     qr.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`
     qr.hidden = false
+  }
+
+  /**
+   * A handshake that carries no address leaves every peer handshake-pending until its operator
+   * types a URL: say so, with `advertise suggest`'s first pick and a button that advertises it.
+   */
+  async function refreshAdvertise() {
+    const { warning, suggestion } = await api.advertise()
+    $('advertise-warning').hidden = !warning
+    if (!warning) return
+    // The pod's own words (they name the suggestion, as `mazemaker identity` does); the button advertises it.
+    $('advertise-warning-text').textContent = `This pod's ${warning}.`
+    const button = $('advertise-suggested', HTMLButtonElement)
+    button.hidden = !suggestion
+    if (suggestion) {
+      button.textContent = `Advertise ${suggestion.url}`
+      button.dataset.url = suggestion.url
+    }
+  }
+
+  async function advertiseSuggested() {
+    const button = $('advertise-suggested', HTMLButtonElement)
+    const url = button.dataset.url
+    if (!url) return
+    button.disabled = true
+    try {
+      const out = await api.setAdvertise([url])
+      $('handshake-url', HTMLInputElement).value = out.handshake_url
+      self = null // the handshake URL (and its QR code) changed
+      await load()
+      await refreshAdvertise()
+      say($('copy-status'), `Advertising ${url}: the handshake URL now carries it. Send the new one to peers that have none.`)
+    } catch (err) {
+      say($('advertise-status'), messageOf(err), true)
+    } finally {
+      button.disabled = false
+    }
   }
 
   /** The rendezvous heartbeat, from GET /status: registered (and since when), failing, or not used. */
@@ -55,12 +93,13 @@ export function createIdentity({ api }) {
   }
 
   $('copy-handshake').addEventListener('click', copyHandshake)
+  $('advertise-suggested').addEventListener('click', advertiseSuggested)
 
   return {
     /** Loads the card once (again after a new token). */
     async refresh() {
       if (!self) await load()
-      await refreshStatus()
+      await Promise.all([refreshStatus(), refreshAdvertise()])
     },
     forget() {
       self = null

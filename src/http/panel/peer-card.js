@@ -14,7 +14,7 @@ export const PEER_ACTIONS = /** @type {const} */ (['sync', 'pause', 'url', 'scop
 
 /**
  * @typedef {{
- *   li: HTMLLIElement, name: HTMLElement, id: HTMLElement, badge: HTMLElement, problem: HTMLElement,
+ *   li: HTMLLIElement, name: HTMLElement, id: HTMLElement, badge: HTMLElement, problem: HTMLElement, hint: HTMLElement,
  *   url: HTMLElement, scope: HTMLElement, last: HTMLElement, copies: HTMLElement, headers: HTMLElement,
  *   result: HTMLElement, buttons: Record<PeerAction, HTMLButtonElement>,
  * }} Card
@@ -52,6 +52,7 @@ export function createCard(peerId, onAction) {
     id: find(li, '.peer-id'),
     badge: find(li, '.badge'),
     problem: find(li, '.peer-error'),
+    hint: find(li, '.peer-hint'),
     url: find(li, '.peer-url'),
     scope: find(li, '.peer-scope'),
     last: find(li, '.peer-last'),
@@ -88,6 +89,10 @@ export function updateCard(card, peer, short, nowMs) {
   const problem = problemText(peer)
   card.problem.hidden = problem === ''
   setText(card.problem, problem)
+  // Every state but ready names its cause and the next step (the pod's own words, as `peer list` shows them).
+  const hint = peer.hint && !problem.includes(peer.hint) ? peer.hint : ''
+  card.hint.hidden = hint === ''
+  setText(card.hint, hint ? `Next: ${hint}` : '')
   // Several URLs are tried in order; the list reads left to right.
   const urls = urlList(peer)
   setText(card.url, urls.length > 0 ? urls.join(' → ') : 'not set yet')

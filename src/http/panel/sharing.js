@@ -228,6 +228,7 @@ export function createSharing({ api, peers, reload }) {
     const summary = $('peer-view-summary')
     const list = $('peer-view-list')
     summary.textContent = 'Loading…'
+    $('peer-view-left-out').hidden = true
     list.replaceChildren()
     $('peer-view-dialog', HTMLDialogElement).showModal()
     try {
@@ -242,6 +243,13 @@ export function createSharing({ api, peers, reload }) {
           `${counts ? ` — by prefix: ${counts}` : ''}.` +
           `${p.held ? ` ${p.held} held back (look like credentials).` : ''}` +
           `${p.can_pull ? '' : ' It cannot pull now (no key file).'}`
+        // What its scope leaves out: shared here (the gate allows it) but not asked for.
+        const leftOut = Object.entries(p.left_out)
+          .sort((x, y) => y[1] - x[1])
+          .map(([prefix, n]) => `${n} ${prefix} memor${n === 1 ? 'y' : 'ies'} not in scope`)
+        const out = $('peer-view-left-out')
+        out.hidden = leftOut.length === 0
+        out.textContent = leftOut.length > 0 ? `Its scope leaves out: ${leftOut.join(', ')}. Edit scope to share them.` : ''
         list.replaceChildren(
           ...p.memories.map((m) => {
             const li = el('li')
