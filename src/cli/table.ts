@@ -31,6 +31,7 @@ const ANSI = {
 
 /** Colour of each status on a terminal; the words and icons are the panel's (format.js). */
 const STATUS_COLOR: Record<PeerStatus, string> = {
+  'disk-full': ANSI.red,
   error: ANSI.red,
   held: ANSI.red,
   revoked: ANSI.dim,

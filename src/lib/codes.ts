@@ -10,8 +10,9 @@
 /**
  * Relationship statuses as `GET /peer/peers` reports them, in the order operators see them
  * (`peer list`, the panel): problems first, then what waits on someone, then the quiet ones.
+ * `disk-full`: this pod's disk refused the last pull's copies (nothing is lost; pulls resume).
  */
-export const PEER_STATUSES = ['error', 'held', 'revoked', 'awaiting-peer', 'handshake-pending', 'ready', 'paused'] as const
+export const PEER_STATUSES = ['disk-full', 'error', 'held', 'revoked', 'awaiting-peer', 'handshake-pending', 'ready', 'paused'] as const
 export type PeerStatus = (typeof PEER_STATUSES)[number]
 
 /**
@@ -72,6 +73,9 @@ export const ERROR_CODES = [
   'export_failed',
   'schema_too_new',
   'unsupported',
+  // The disk is full (or a restore would not fit): writes are refused until space is freed.
+  'disk_full',
+  'no_space',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number] | HttpStatusCode
 

@@ -36,6 +36,8 @@ export function peerHint(f: HintFacts): string | null {
   switch (f.status) {
     case 'ready':
       return null
+    case 'disk-full':
+      return "this pod's disk is full, so its last pull stored nothing: free some space (nothing stored is lost; pulls resume by themselves)"
     case 'awaiting-peer':
       return AWAITING_PEER_MESSAGE
     case 'paused':

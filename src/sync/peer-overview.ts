@@ -5,7 +5,7 @@
  * `mazemaker sync`) reads the status from here, so they agree from the moment a peer is added.
  */
 import { peerUrls, type PeerRecord, type PodId } from '../identity'
-import { statusRank } from '../lib/codes'
+import { PEER_STATUSES, statusRank } from '../lib/codes'
 import type { Store } from '../store'
 import type { PeersOverview, PeerStatus, PeerView } from '../api/types'
 import { AWAITING_PEER_MESSAGE, peerHint, type RendezvousUse } from './peer-hints'
@@ -113,9 +113,12 @@ function problemsFirst(a: PeerView, b: PeerView): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
+/** "N ready · M handshake-pending", then every other status present, in PEER_STATUSES' order. */
 export function summarize(peers: { status: PeerStatus }[]): string {
-  const count = (s: PeerStatus) => peers.filter((p) => p.status === s).length
+  const counts = new Map<PeerStatus, number>()
+  for (const p of peers) counts.set(p.status, (counts.get(p.status) ?? 0) + 1)
+  const count = (s: PeerStatus) => counts.get(s) ?? 0
   const parts = [`${count('ready')} ready`, `${count('handshake-pending')} handshake-pending`]
-  for (const s of ['awaiting-peer', 'held', 'error', 'paused', 'revoked'] as const) if (count(s) > 0) parts.push(`${count(s)} ${s}`)
+  for (const s of PEER_STATUSES) if (s !== 'ready' && s !== 'handshake-pending' && count(s) > 0) parts.push(`${count(s)} ${s}`)
   return parts.join(' · ')
 }

@@ -33,9 +33,10 @@ describe('the vocabulary of codes', () => {
     expect(isErrorCode(code)).toBe(want)
   })
 
-  test('statuses sort problems first: error, held, revoked, awaiting-peer, handshake-pending, then ready and paused', () => {
-    const shuffled = ['ready', 'paused', 'handshake-pending', 'error', 'awaiting-peer', 'revoked', 'held'] as const
+  test('statuses sort problems first: disk-full, error, held, revoked, awaiting-peer, handshake-pending, then ready and paused', () => {
+    const shuffled = ['ready', 'paused', 'handshake-pending', 'error', 'awaiting-peer', 'revoked', 'held', 'disk-full'] as const
     expect([...shuffled].sort((a, b) => statusRank(a) - statusRank(b))).toEqual([
+      'disk-full',
       'error',
       'held',
       'revoked',

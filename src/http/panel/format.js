@@ -16,6 +16,7 @@ export const SHORT_ID_CHARS = 8
  * @type {Readonly<Record<PeerStatus, { icon: string, word: string }>>}
  */
 export const STATUS_LOOK = {
+  'disk-full': { icon: '✕', word: 'disk-full' },
   error: { icon: '✕', word: 'error' },
   held: { icon: '!', word: 'held' },
   revoked: { icon: '', word: 'revoked' },
