@@ -1,7 +1,7 @@
 /** `mazemaker identity [--qr]` and `mazemaker open`. */
 import { defineCommand } from 'citty'
 import { readFileSync } from 'node:fs'
-import { homePaths } from '../identity'
+import { homePaths, shortId } from '../identity'
 import { answer, homeRoot, podClient, type GlobalFlags } from './context'
 import { renderQrTerminal } from './qr'
 import { printJson, withPod } from './with-pod'
@@ -22,7 +22,7 @@ export function identityCommands(flags: GlobalFlags) {
         advertised: await answer(pod.api.peer.advertise.$get()),
       }))
       if (args.json) return printJson({ ...id, warning: advertised.warning, suggestion: advertised.suggestion })
-      console.log(`pod ${visible(id.name)} (${visible(id.pod_id.slice(0, 8))})`)
+      console.log(`pod ${visible(id.name)} (${visible(shortId(id.pod_id))})`)
       console.log(visible(id.handshake_url))
       // On stderr: `identity | tail -1` stays the handshake URL.
       if (advertised.warning) console.error(`warning: ${visible(advertised.warning)}`)

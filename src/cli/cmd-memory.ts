@@ -1,7 +1,7 @@
 /** `mazemaker remember <label> <content>`, `mazemaker recall <query>` and `mazemaker memory held|release`. */
 import { defineCommand } from 'citty'
 import { answer, homeRoot, type GlobalFlags } from './context'
-import { homePaths } from '../identity'
+import { homePaths, shortId } from '../identity'
 import { loadPodConfig } from '../config'
 import { checkContent } from '../store'
 import { printJson, withPod } from './with-pod'
@@ -42,7 +42,7 @@ export function memoryCommands(flags: GlobalFlags) {
       if (args.json) return printJson(out)
       if (out.results.length === 0) return console.log('no memories match')
       for (const r of out.results) {
-        const from = r.peer ? `  [from ${visible(r.peer.slice(0, 8))}]` : ''
+        const from = r.peer ? `  [from ${visible(shortId(r.peer))}]` : ''
         // Content keeps its line breaks (indented under the label); everything else is escaped.
         const content = visible(r.content, { multiline: true }).replace(/\n/g, '\n        ')
         console.log(`${r.score.toFixed(2).padStart(6)}  ${visible(r.label)}${from}\n        ${content}`)

@@ -1,6 +1,7 @@
 /** `mazemaker peer headers set|unset|list|for`: secret request headers for one peer, and the origins they go to. */
 import { defineCommand } from 'citty'
 import { visible } from '../lib/visible'
+import { shortId } from '../identity'
 import { findPeer } from './find-peer'
 import type { HeadersAnswer } from '../http/answers'
 import { answer, type GlobalFlags } from './context'
@@ -11,12 +12,12 @@ const json = { type: 'boolean', description: 'print JSON' } as const
 
 function printHeaders(peerId: string, out: HeadersAnswer, asJson: boolean | undefined): void {
   if (asJson) return printJson(out)
-  if (out.headers.length === 0) return console.log(`no headers for ${peerId.slice(0, 8)}`)
+  if (out.headers.length === 0) return console.log(`no headers for ${shortId(peerId)}`)
   // Values come back masked from the pod: the full value is never shown.
   for (const h of out.headers) console.log(`${visible(h.name)}: ${visible(h.value)}`)
   if (out.for === null) console.log('for: not named yet (bound at the next pull to the https origins of its URLs)')
   else if (out.for.length === 0)
-    console.log(`for: no origin: these headers go nowhere; name one with \`mazemaker peer headers for ${peerId.slice(0, 8)} https://…\``)
+    console.log(`for: no origin: these headers go nowhere; name one with \`mazemaker peer headers for ${shortId(peerId)} https://…\``)
   else console.log(`for: ${out.for.map((o) => visible(o)).join(', ')} (only; never plain http except loopback)`)
 }
 

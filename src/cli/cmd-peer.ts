@@ -48,7 +48,7 @@ export function afterAdd(peer: Pick<PeerAnswer, 'status' | 'hint' | 'urls'>, loc
 
 function printPeer(peer: PeerAnswer, asJson: boolean | undefined) {
   if (asJson) return printJson({ peer })
-  console.log(`${visible(peer.id.slice(0, 8))}  ${visible(peer.name) || '(no name)'}  ${visible(peer.status)}  ${visible(urlText(peer.url)) || '(no URL yet)'}`)
+  console.log(`${visible(shortId(peer.id))}  ${visible(peer.name) || '(no name)'}  ${visible(peer.status)}  ${visible(urlText(peer.url)) || '(no URL yet)'}`)
 }
 
 export function peerCommands(flags: GlobalFlags) {
@@ -188,7 +188,7 @@ export function peerCommands(flags: GlobalFlags) {
           : out.scope_source === 'query'
             ? '--scope'
             : 'no pull yet: everything the gate allows'
-      console.log(`${visible(out.peer.slice(0, 8))} would receive ${plural(out.total, 'memory', 'memories')} (scope ${visible(out.scope.join(','))}, ${from})`)
+      console.log(`${visible(shortId(out.peer))} would receive ${plural(out.total, 'memory', 'memories')} (scope ${visible(out.scope.join(','))}, ${from})`)
       if (!out.can_pull) console.log('it cannot pull now (no key file or table): it receives nothing until re-paired')
       for (const [prefix, n] of Object.entries(out.by_prefix).sort((x, y) => y[1] - x[1])) console.log(`  ${String(n).padStart(6)}  ${visible(prefix)}`)
       // What its scope leaves out: shared here, but not asked for.
@@ -197,7 +197,7 @@ export function peerCommands(flags: GlobalFlags) {
       }
       if (out.held > 0) console.log(`${out.held} held back (look like credentials): see mazemaker memory held`)
       if (out.memories.length > 0) console.log(out.truncated ? `newest ${out.memories.length}:` : 'all of them:')
-      for (const m of out.memories) console.log(`  ${visible(m.id.slice(0, 8))}  ${visible(m.label)}  ${visible(m.content.slice(0, 60))}`)
+      for (const m of out.memories) console.log(`  ${visible(shortId(m.id))}  ${visible(m.label)}  ${visible(m.content.slice(0, 60))}`)
     },
   })
 
@@ -336,7 +336,7 @@ function testCommand(flags: GlobalFlags) {
           console.log(`${s.ok ? 'ok  ' : 'FAIL'}  ${s.step.padEnd(8)} ${s.url ? `${visible(s.url)}  ` : ''}${visible(s.detail)}`)
           if (s.fix) console.log(`      fix: ${visible(s.fix)}`)
         }
-        console.log(report.ok ? `peer ${report.peer.slice(0, 8)}: ok` : `peer ${report.peer.slice(0, 8)}: FAILED`)
+        console.log(report.ok ? `peer ${shortId(report.peer)}: ok` : `peer ${shortId(report.peer)}: FAILED`)
       }
       if (!report.ok) process.exitCode = 1
     },

@@ -10,7 +10,7 @@ import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { scopeLimitProblem } from '../protocol'
-import { NEW_PEER_SCOPE, parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema, type Identity, type PeerRegistry } from '../identity'
+import { NEW_PEER_SCOPE, parseHandshakeUrl, parsePodId, PEER_MAX_URLS, ScopeSchema, type Identity, type PeerRegistry, shortId } from '../identity'
 import type { PeersOverview, PeerView, SyncResult } from '../api/types'
 import type { Logger } from '../lib/log'
 import type { Store } from '../store'
@@ -115,7 +115,7 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
       deps.peerChanged(hs.podId) // a new peer is pulled now (and then held live), not at the next tick
       deps.log.info({
         op: 'peer_add',
-        peer: hs.podId.slice(0, 8),
+        peer: shortId(hs.podId),
         msg: existed ? 'existing peer (replaced or unchanged)' : url.length === 0 ? 'pending: no URL yet' : undefined,
       })
       return c.json({ peer: view(hs.podId) }, existed ? 200 : 201)
@@ -130,7 +130,7 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
       const patch = c.req.valid('json')
       peers.update(id, patch)
       deps.peerChanged(id)
-      deps.log.info({ op: 'peer_set', peer: id.slice(0, 8), msg: Object.keys(patch).join(',') })
+      deps.log.info({ op: 'peer_set', peer: shortId(id), msg: Object.keys(patch).join(',') })
       return c.json({ peer: view(id) })
     })
     .delete('/peer/peers/:id', peerId, query(RemoveQuery), (c) => {
@@ -141,14 +141,14 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
       deps.peerChanged(id)
       const purged = purge ? deps.store.purgePeer(id) : 0
       if (!existed && !purge) throw new NotFound(`no peer ${id}`)
-      deps.log.info({ op: 'peer_remove', peer: id.slice(0, 8), count: purged })
+      deps.log.info({ op: 'peer_remove', peer: shortId(id), count: purged })
       return c.json({ removed: existed, purged })
     })
     .post('/peer/peers/:id/accept-deletes', peerId, (c) => {
       const { id } = c.req.valid('param')
       if (!peers.get(id)) throw new NotFound(`no peer ${id}`)
       const deleted = deps.store.acceptDeletes(id)
-      deps.log.info({ op: 'peer_accept_deletes', peer: id.slice(0, 8), count: deleted })
+      deps.log.info({ op: 'peer_accept_deletes', peer: shortId(id), count: deleted })
       return c.json({ deleted, peer: view(id) })
     })
     .get('/peer/peers/:id/preview', peerId, knownPeer, query(PreviewQuery), (c) => {

@@ -11,7 +11,7 @@ import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import type { PeerTestReport } from '../api/types'
 import { defaultHeaderOrigins, type PeerHeaders } from '../config'
-import { parsePodId, peerUrls, type PeerRegistry } from '../identity'
+import { parsePodId, peerUrls, type PeerRegistry, shortId } from '../identity'
 import { NotFound } from '../lib/errors'
 import type { PodId } from '../protocol'
 import type { Logger } from '../lib/log'
@@ -52,19 +52,19 @@ export function peerHeadersAdminRoutes(deps: PeerHeadersAdminDeps) {
       headers.set(id, name, body.value, body.for, defaultHeaderOrigins(peerUrls(deps.peers.get(id) ?? { url: '' })))
       // The name only: the value is a credential.
       const out = view(id)
-      deps.log.info({ op: 'peer_headers', peer: id.slice(0, 8), msg: `set ${name}, for ${out.for?.length ? out.for.join(', ') : 'no origin yet'}` })
+      deps.log.info({ op: 'peer_headers', peer: shortId(id), msg: `set ${name}, for ${out.for?.length ? out.for.join(', ') : 'no origin yet'}` })
       return c.json(out)
     })
     .put('/peer/peers/:id/header-origins', peer, jsonBody(ForSchema), (c) => {
       const { id } = c.req.valid('param')
       const origins = headers.setOrigins(id, c.req.valid('json').for)
-      deps.log.info({ op: 'peer_headers', peer: id.slice(0, 8), msg: `headers now for ${origins.length ? origins.join(', ') : 'no origin'}` })
+      deps.log.info({ op: 'peer_headers', peer: shortId(id), msg: `headers now for ${origins.length ? origins.join(', ') : 'no origin'}` })
       return c.json(view(id))
     })
     .delete('/peer/peers/:id/headers/:name', peerHeader, (c) => {
       const { id, name } = c.req.valid('param')
-      if (!headers.unset(id, name)) throw new NotFound(`peer ${id.slice(0, 8)} has no header ${name.slice(0, 64)}`)
-      deps.log.info({ op: 'peer_headers', peer: id.slice(0, 8), msg: `unset ${name}` })
+      if (!headers.unset(id, name)) throw new NotFound(`peer ${shortId(id)} has no header ${name.slice(0, 64)}`)
+      deps.log.info({ op: 'peer_headers', peer: shortId(id), msg: `unset ${name}` })
       return c.json(view(id))
     })
 }

@@ -7,7 +7,7 @@
 import { stringify } from 'smol-toml'
 import * as v from 'valibot'
 import { BadInput } from '../lib/errors'
-import { globLimitProblem, SCOPE_MAX_GLOBS } from '../protocol'
+import { globLimitProblem, scopeLimitProblem } from '../protocol'
 import { checkWith, describeIssues, hasControlChars, parseTomlText, httpUrlProblem, nameProblem, quote } from '../lib/text-checks'
 import { isPodId } from './pod-id'
 import type { PeerEntry, PodId } from './types'
@@ -25,23 +25,17 @@ const HEADER =
   '# while both its table and peer-keys/peers/<pod-id>.key exist. Edits take effect by the next\n' +
   '# sync tick; the pod rewrites this file (without comments) when peers are added or changed.\n'
 
+/** Beyond the wire's limits, a glob the operator configures has no control characters. */
+const controlChars = (glob: string) => (hasControlChars(glob) ? 'must not contain control characters' : null)
+
 /** One label glob of a scope the operator configures: the wire limits (src/protocol/scope.ts), and no control characters. */
 export function globProblem(glob: string): string | null {
-  const limit = globLimitProblem(glob)
-  if (limit) return limit
-  if (hasControlChars(glob)) return 'must not contain control characters'
-  return null
+  return globLimitProblem(glob) ?? controlChars(glob)
 }
 
-/** What is wrong with a scope (already an array), or null. */
+/** What is wrong with a scope (already an array), or null: the wire's check, naming the glob. */
 export function scopeProblem(scope: readonly string[]): string | null {
-  if (scope.length === 0) return 'must have at least one glob'
-  if (scope.length > SCOPE_MAX_GLOBS) return `has ${scope.length} globs (at most ${SCOPE_MAX_GLOBS})`
-  for (const glob of scope) {
-    const problem = globProblem(glob)
-    if (problem) return `glob ${quote(glob, 40)} ${problem}`
-  }
-  return null
+  return scopeLimitProblem(scope, { globProblem: controlChars, name: (glob) => quote(glob, 40) })
 }
 
 /** `"public:*"` or `["a:*", "b:*"]` → array of globs; throws BadInput. */

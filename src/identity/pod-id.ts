@@ -4,10 +4,10 @@
  */
 import { BadInput } from '../lib/errors'
 import { UUID_RE as POD_ID_RE } from '../protocol'
+
+export { SHORT_ID_CHARS, shortId } from '../protocol'
 import { quote } from '../lib/text-checks'
 import type { PodId } from './types'
-
-export const SHORT_ID_CHARS = 8
 
 export function isPodId(text: unknown): text is PodId {
   return typeof text === 'string' && POD_ID_RE.test(text)
@@ -19,11 +19,6 @@ export function parsePodId(text: string): PodId {
   if (isPodId(trimmed)) return trimmed
   const hint = POD_ID_RE.test(trimmed.toLowerCase()) ? ' (use lowercase)' : ''
   throw new BadInput(`peer id must be a lowercase UUID, got ${quote(trimmed)}${hint}`)
-}
-
-/** First 8 hex digits: the short form in logs and UI. */
-export function shortId(id: string): string {
-  return id.slice(0, SHORT_ID_CHARS)
 }
 
 /** A new random pod id (UUID v4). */

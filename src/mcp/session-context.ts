@@ -3,6 +3,7 @@
  * words, then the most recent own memories. One shape for `mazemaker context` (a SessionStart
  * hook's stdout) and the MCP resource `mazemaker://context`.
  */
+import { shortId } from '../protocol'
 import type { Memory, RecallHit, Store } from '../store'
 import type { ProjectInfo } from './project-terms'
 
@@ -56,7 +57,7 @@ export async function sessionContext(
     lines.push('')
     lines.push(`## Relevant to this project (${query || 'no project words'})`)
     if (relevant.length === 0) lines.push('- nothing stored matches yet')
-    for (const r of relevant) lines.push(`- [${r.label}] ${oneLine(r.content)}${r.peer ? ` (from peer ${r.peer.slice(0, 8)})` : ''}`)
+    for (const r of relevant) lines.push(`- [${r.label}] ${oneLine(r.content)}${r.peer ? ` (from peer ${shortId(r.peer)})` : ''}`)
   }
   lines.push('')
   lines.push('## Recent work')

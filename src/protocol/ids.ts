@@ -15,6 +15,14 @@ export const UUID_PATTERN = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 /** A lowercase UUID and nothing else. Pod ids we create are v4; any lowercase UUID is accepted. */
 export const UUID_RE = new RegExp(`^${UUID_PATTERN}$`)
 
+/** Characters of a pod id in its short form. */
+export const SHORT_ID_CHARS = 8
+
+/** The first 8 hex digits: a pod id's short form in logs and UI (contract: DESIGN Part 1). */
+export function shortId(id: string): string {
+  return id.slice(0, SHORT_ID_CHARS)
+}
+
 export function isUuid(text: unknown): boolean {
   return typeof text === 'string' && UUID_RE.test(text)
 }

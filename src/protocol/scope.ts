@@ -13,13 +13,22 @@ export function globLimitProblem(glob: string): string | null {
   return null
 }
 
-/** What is wrong with a list of globs against the limits, or null. */
-export function scopeLimitProblem(globs: readonly string[]): string | null {
+/**
+ * What is wrong with a list of globs against the limits, or null: the one check of a scope's
+ * limits, for what a peer sends and what the operator configures (peers.toml, the admin API).
+ * `globProblem` adds a check of each glob; `name` says how a message names a glob (default: its
+ * position).
+ */
+export function scopeLimitProblem(
+  globs: readonly string[],
+  opts: { globProblem?: (glob: string) => string | null; name?: (glob: string, index: number) => string } = {},
+): string | null {
   if (globs.length === 0) return 'must have at least one glob'
   if (globs.length > SCOPE_MAX_GLOBS) return `has ${globs.length} globs (at most ${SCOPE_MAX_GLOBS})`
   for (let i = 0; i < globs.length; i++) {
-    const problem = globLimitProblem(globs[i]!)
-    if (problem) return `glob ${i + 1} ${problem}`
+    const glob = globs[i]!
+    const problem = globLimitProblem(glob) ?? opts.globProblem?.(glob) ?? null
+    if (problem) return `glob ${opts.name ? opts.name(glob, i) : i + 1} ${problem}`
   }
   return null
 }

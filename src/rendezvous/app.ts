@@ -29,7 +29,7 @@ import { createMiddleware } from 'hono/factory'
 import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
-import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
+import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey, type RendezvousProofKey, shortId } from '../identity'
 import { createErrorHandler, notFound } from '../http/errors'
 import { jsonBody } from '../http/validate'
 import { AuthError, BadInput, PodError } from '../lib/errors'
@@ -150,7 +150,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
         }
         if (heartbeat) heartbeatWrites.spend(body.peer_id)
         const reg = db.register({ peer_id: body.peer_id, url: body.url, key_hash: sha256Hex(body.key), token_id: tokenId, ts: body.ts })
-        const fields = { op: 'register', peer: reg.peer_id.slice(0, 8), token_id: tokenId }
+        const fields = { op: 'register', peer: shortId(reg.peer_id), token_id: tokenId }
         if (reg.created) log.info({ ...fields, msg: 'new registration' })
         else log.debug(fields)
         return c.json({ peer_id: reg.peer_id, url: reg.url, expires_at: reg.expires_at }, 200)
@@ -177,7 +177,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
         }
         checkSkew(deps.clock, body.ts)
         db.release(id, sha256Hex(body.key), body.ts)
-        log.info({ op: 'release', peer: id.slice(0, 8), token_id: c.get('tokenId'), msg: 'binding released by its key holder' })
+        log.info({ op: 'release', peer: shortId(id), token_id: c.get('tokenId'), msg: 'binding released by its key holder' })
         return c.json({ peer_id: id, released: true }, 200)
       },
     )

@@ -2,8 +2,7 @@
 import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../lib/clock'
 import { PAGE_LIMIT_MAX } from '../protocol'
 
-/** Default pull interval (pod.toml `sync_interval`, env MAZEMAKER_SYNC_INTERVAL). */
-export const SYNC_INTERVAL_MS = 5 * MINUTE_MS
+// The pull interval's default is pod.toml's (DEFAULT_SYNC_INTERVAL_S in src/config/pod-config.ts).
 /** Each peer's next pull is brought forward by up to this fraction of the interval, so pods spread out. */
 export const SYNC_JITTER_FRACTION = 0.1
 /** Peers pulled at the same time. */

@@ -4,6 +4,7 @@
  * opening anything, open the answer and validate the page. The wire (schemas, limits,
  * signatures, seals) is src/protocol.
  */
+import { shortId } from '../protocol'
 import { BadInput, PeerError } from '../lib/errors'
 import { BodyTooLarge, readBody } from '../lib/read-body'
 import {
@@ -124,7 +125,7 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
     if (cause instanceof BadInput) throw new PeerError('bad_response', `POST ${url}: ${cause.issues[0] ?? cause.message}`, { cause })
     throw cause
   }
-  if (page.pod_id !== req.peerId) throw new PeerError('bad_response', `POST ${url}: answered as pod ${page.pod_id.slice(0, 8)}`)
+  if (page.pod_id !== req.peerId) throw new PeerError('bad_response', `POST ${url}: answered as pod ${shortId(page.pod_id)}`)
   return page
 }
 

@@ -2,7 +2,7 @@
  * What each state of a relationship asks of the operator: its cause and the next step, in one
  * line (`hint` in GET /peer/peers, the CLI and the panel). Every state but `ready` has one.
  */
-import { RENDEZVOUS_SCHEME, peerUrls, type PeerRecord } from '../identity'
+import { RENDEZVOUS_SCHEME, peerUrls, type PeerRecord, shortId } from '../identity'
 import type { PeerStatus } from '../api/types'
 import type { LookupMiss } from './rendezvous-client'
 
@@ -32,7 +32,7 @@ export function removedByPeer(status: PeerStatus, lastError: string | null, last
 
 export function peerHint(f: HintFacts): string | null {
   const id = f.peer.id
-  const short = id.slice(0, 8)
+  const short = shortId(id)
   switch (f.status) {
     case 'ready':
       return null
@@ -57,7 +57,7 @@ export function peerHint(f: HintFacts): string | null {
 }
 
 function pendingHint(f: HintFacts): string {
-  const short = f.peer.id.slice(0, 8)
+  const short = shortId(f.peer.id)
   const viaRendezvous = peerUrls(f.peer).some((u) => u.toLowerCase().startsWith(RENDEZVOUS_SCHEME))
   const setUrl = `set a URL with \`mazemaker peer set ${short} --url https://…\``
   if (!viaRendezvous) {

@@ -9,7 +9,7 @@
 import { PodError } from '../lib/errors'
 import { readBodyText } from '../lib/read-body'
 import { HEALTHZ_ROUTE, MAX_CLOCK_SKEW_S, type PairKey, type PodId, type PublicKey } from '../protocol'
-import { peerUrls, RENDEZVOUS_SCHEME, type PeerRecord } from '../identity'
+import { peerUrls, RENDEZVOUS_SCHEME, type PeerRecord, shortId } from '../identity'
 import type { PeerTestReport, PeerTestStep } from '../api/types'
 import { CONNECT_TIMEOUT_MS } from './constants'
 import { pullPage } from './peer-client'
@@ -180,7 +180,7 @@ function headersStep(peerId: string, url: string, h: { headers: Record<string, s
     url,
     ok: true,
     detail: `withheld: ${h.withheld}`,
-    fix: `if this URL is the peer's own (its Access hostname, say), bind the headers to it: \`mazemaker peer headers for ${peerId.slice(0, 8)} <https origin>\``,
+    fix: `if this URL is the peer's own (its Access hostname, say), bind the headers to it: \`mazemaker peer headers for ${shortId(peerId)} <https origin>\``,
   }
 }
 
@@ -258,12 +258,12 @@ async function probe(url: string, peerId: PodId, headers: Record<string, string>
       ok: false,
       detail: `this URL reaches pod ${String(body.pod_id)
         .slice(0, 8)
-        .replace(/[^0-9a-f]/g, '?')}, not ${peerId.slice(0, 8)}`,
+        .replace(/[^0-9a-f]/g, '?')}, not ${shortId(peerId)}`,
       fix: 'the URL points at another pod: ask the other operator for their current URL or handshake URL',
     })
     return { ok: false, steps, skewS }
   }
-  steps.push({ step: 'identity', url, ok: true, detail: `answers as ${peerId.slice(0, 8)}` })
+  steps.push({ step: 'identity', url, ok: true, detail: `answers as ${shortId(peerId)}` })
   return { ok: true, steps, skewS }
 }
 

@@ -10,6 +10,7 @@
 import { PeerError, PodError } from '../lib/errors'
 import type { StopReason } from '../lib/codes'
 import type { PairKey, PodId, PublicKey } from '../identity'
+import { shortId } from '../identity'
 import type { Store } from '../store'
 import { CONNECT_TIMEOUT_MS, PAGE_LIMIT } from './constants'
 import { preparePull } from './peer-client'
@@ -86,11 +87,11 @@ export interface PullTotals {
 
 export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<PullTotals> {
   const totals: PullTotals = { fetched: 0, stored: 0, deleted: 0, dropped: 0, held: 0, pages: 0, url: '', caughtUp: false, moved: false, settled: false }
-  if (target.baseUrls.length === 0) throw new PeerError('handshake_pending', `no URL for ${target.id.slice(0, 8)} yet`)
+  if (target.baseUrls.length === 0) throw new PeerError('handshake_pending', `no URL for ${shortId(target.id)} yet`)
   const check = () => {
     const why = ctx.current?.() ?? null
-    if (why) throw new PullStopped(why, `pull from ${target.id.slice(0, 8)} stopped: ${why}; nothing more stored`)
-    if (ctx.signal?.aborted) throw new PullStopped('stopped', `pull from ${target.id.slice(0, 8)} aborted; nothing more stored`)
+    if (why) throw new PullStopped(why, `pull from ${shortId(target.id)} stopped: ${why}; nothing more stored`)
+    if (ctx.signal?.aborted) throw new PullStopped('stopped', `pull from ${shortId(target.id)} aborted; nothing more stored`)
   }
   check()
   // A changed scope drops the copies that no longer match and restarts from the beginning.

@@ -11,7 +11,7 @@
  * when a registration is refused with `bad_proof` (the rendezvous got a new key).
  */
 import * as v from 'valibot'
-import { signRendezvousProof, type PublicKey, type RendezvousProofKey } from '../identity'
+import { signRendezvousProof, type PublicKey, type RendezvousProofKey, shortId } from '../identity'
 import type { Clock } from '../lib/clock'
 import { httpUrlProblem } from '../lib/http-url'
 import { BadInput, PeerError, PodError } from '../lib/errors'
@@ -130,7 +130,7 @@ export function createRendezvousClient(opts: { url: string; token: string; fetch
       if (res.status !== 200) throw httpError('GET', url, res)
       const parsed = v.safeParse(LookupAnswerSchema, await getJson('GET', url, res))
       if (!parsed.success || parsed.output.peer_id !== peerId)
-        throw new PeerError('bad_response', `GET ${url}: answer is not a registration of ${peerId.slice(0, 8)}`)
+        throw new PeerError('bad_response', `GET ${url}: answer is not a registration of ${shortId(peerId)}`)
       return parsed.output.url
     },
   }
@@ -293,11 +293,11 @@ export function createResolver(opts: { client: RendezvousClient; clock: Clock; c
         return url
       }
       misses.set(peerId, { cause: 'not_registered' })
-      opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: 'not_found', msg: fallback ? 'using the last resolved URL' : 'not registered' })
+      opts.log?.debug({ op: 'resolve', peer: shortId(peerId), err: 'not_found', msg: fallback ? 'using the last resolved URL' : 'not registered' })
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err)
       misses.set(peerId, { cause: 'rendezvous_unreachable', detail })
-      opts.log?.debug({ op: 'resolve', peer: peerId.slice(0, 8), err: err instanceof PodError ? err.code : 'request_failed', msg: detail })
+      opts.log?.debug({ op: 'resolve', peer: shortId(peerId), err: err instanceof PodError ? err.code : 'request_failed', msg: detail })
     }
     return fallback
   }
