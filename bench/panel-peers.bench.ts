@@ -9,6 +9,7 @@
  * operator would open the panel of a hub that has been running, not in its first seconds.
  *
  *   npm run build && npx bun bench/panel-peers.bench.ts          # PEERS=2000 ROUNDS=5
+ *   OLD_BIN=/path/to/older/dist/mazemaker npx bun bench/panel-peers.bench.ts   # also that build's panel, same peers
  *
  * Needs /usr/bin/chromium (scripts/ensure-chromium.sh).
  */
@@ -19,6 +20,8 @@ import { cleanup, spawnPod, type PodProcess } from '../test/helpers/pod-process'
 import { envInt } from './_fed-util'
 
 const PEERS = envInt('PEERS', 2000)
+/** Another build of the pod (e.g. one from before the panel's hub work) to measure beside this one. */
+const OLD_BIN = process.env.OLD_BIN
 const ROUNDS = envInt('ROUNDS', 5)
 const CHROMIUM = '/usr/bin/chromium'
 
@@ -82,26 +85,32 @@ async function measure(browser: Browser, pod: PodProcess): Promise<Render> {
 
 const empty = await spawnPod({ env: { MAZEMAKER_LIVE_WAIT: '0' } })
 const hub = await spawnPod({ env: { MAZEMAKER_LIVE_WAIT: '0' } })
+const old = OLD_BIN ? await spawnPod({ env: { MAZEMAKER_LIVE_WAIT: '0' }, command: [OLD_BIN] }) : null
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] })
 try {
-  const peers = writeHubPeers(hub.home, (await identityOf(hub)).pod_id, PEERS)
-  const failing = peers.filter((p) => p.url !== '' && p.sync).length
-  // peers.toml is read live: wait until the pod lists them all and their first pulls failed.
-  for (;;) {
-    const { body } = await hub.api<{ peers: { status: string }[] }>('GET', '/peer/peers')
-    if (body.peers.length === PEERS && body.peers.filter((p) => p.status === 'error').length === failing) break
-    await Bun.sleep(500)
+  for (const pod of old ? [hub, old] : [hub]) {
+    const peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, PEERS)
+    const failing = peers.filter((p) => p.url !== '' && p.sync).length
+    // peers.toml is read live: wait until the pod lists them all and their first pulls failed.
+    for (;;) {
+      const { body } = await pod.api<{ peers: { status: string }[] }>('GET', '/peer/peers')
+      if (body.peers.length === PEERS && body.peers.filter((p) => p.status === 'error').length === failing) break
+      await Bun.sleep(500)
+    }
   }
   // Alternate, so load on a shared machine falls on both alike.
   const e = await measure(browser, empty)
   const h = await measure(browser, hub)
+  const o = old ? await measure(browser, old) : null
   const line = (what: string, r: Render) =>
     `${what.padEnd(18)} first render ${r.ms.toFixed(0).padStart(6)} ms   renderer CPU ${r.cpuMs.toFixed(0).padStart(6)} ms   DOM nodes ${String(r.nodes).padStart(6)}   cards ${r.cards}`
   console.log(`panel first render, median of ${ROUNDS} (Chromium ${browser.version()})`)
   console.log(line('empty pod', e))
   console.log(line(`${PEERS} peers`, h))
+  if (o) console.log(line(`${PEERS}, OLD_BIN`, o))
   console.log(`ratio ${PEERS} peers / empty: ${(h.ms / e.ms).toFixed(2)}x wall, ${(h.cpuMs / e.cpuMs).toFixed(2)}x renderer CPU`)
+  if (o) console.log(`ratio ${PEERS} peers, this build / OLD_BIN: ${(h.ms / o.ms).toFixed(2)}x wall, ${(h.cpuMs / o.cpuMs).toFixed(2)}x renderer CPU`)
 } finally {
   await browser.close()
-  await cleanup([empty, hub])
+  await cleanup(old ? [empty, hub, old] : [empty, hub])
 }
