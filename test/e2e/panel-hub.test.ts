@@ -193,6 +193,32 @@ describe('peer list at hub scale', () => {
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b))
   })
 
+  test('--status error: the failing peers alone, by name, as a script reads them', async () => {
+    // A hand-edited peers.toml is pulled at the next interval: pull five failing peers now, as
+    // `mazemaker sync <id>` does (their URL refuses, so each pull fails: status error).
+    const failing = peers.filter((p) => p.url !== '' && p.sync)
+    const pulled = [failing[7]!, failing[300]!, failing[11]!, failing[1200]!, failing[3]!]
+    for (const p of pulled) {
+      const res = await pod.api<{ results: { ok: boolean; status: string }[] }>('POST', '/peer/sync-now', { peer: p.id })
+      expect(res.body.results.map((r) => [r.ok, r.status])).toEqual([[false, 'error']])
+    }
+    const cli = await runCli(['peer', 'list', '--json', '--status', 'error', '--home', pod.home])
+    expect(cli.code).toBe(0)
+    const listed = JSON.parse(cli.stdout) as PeersAnswer
+    expect(new Set(listed.peers.map((p) => p.status))).toEqual(new Set(['error']))
+    expect(listed.peers.every((p) => p.last_error !== null && p.hint !== null)).toBe(true)
+    const names = listed.peers.map((p) => p.name)
+    expect(names).toEqual([...names].sort())
+    // The pod's own loop may have pulled (and failed) others meanwhile: the five are among them.
+    const ids = new Set(listed.peers.map((p) => p.id))
+    expect(pulled.every((p) => ids.has(p.id))).toBe(true)
+    const canFail = new Set<string>(failing.map((p) => p.id))
+    expect(listed.peers.every((p) => canFail.has(p.id))).toBe(true)
+
+    const text = await runCli(['peer', 'list', '--status', 'error', '--home', pod.home])
+    expect(text.stdout.split('\n')[0]).toEndWith(`(${listed.peers.length} shown: --status error)`)
+  })
+
   test('--status narrows to those statuses (several, comma-separated); an unknown one is a usage error', async () => {
     const cli = await runCli(['peer', 'list', '--json', '--status', 'revoked,paused', '--home', pod.home])
     expect(cli.code).toBe(0)
