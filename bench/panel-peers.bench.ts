@@ -5,8 +5,10 @@
  * the page's DOM nodes after that render, and the CPU time Chromium's renderer processes spent
  * until then (SystemInfo.getProcessInfo, from the DevTools protocol): on a loaded shared machine
  * the CPU time moves far less than the wall clock. The hub's peers are mostly unreachable: the
- * bench waits until their first pulls have failed (status error) before measuring, as an
+ * bench pulls them all once (sync-now; a hand-written peers.toml is otherwise pulled at the next
+ * interval) and waits until those pulls have failed (status error) before measuring, as an
  * operator would open the panel of a hub that has been running, not in its first seconds.
+ * Rounds alternate between the pods, so load on a shared machine falls on each alike.
  *
  *   npm run build && npx bun bench/panel-peers.bench.ts          # PEERS=2000 ROUNDS=5
  *   OLD_BIN=/path/to/older/dist/mazemaker npx bun bench/panel-peers.bench.ts   # also that build's panel, same peers
@@ -77,9 +79,7 @@ async function firstRender(browser: Browser, pod: PodProcess): Promise<Render> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
 
-async function measure(browser: Browser, pod: PodProcess): Promise<Render> {
-  const runs: Render[] = []
-  for (let i = 0; i < ROUNDS; i++) runs.push(await firstRender(browser, pod))
+function summarize(runs: Render[]): Render {
   return { ms: median(runs.map((r) => r.ms)), cpuMs: median(runs.map((r) => r.cpuMs)), nodes: runs[0]!.nodes, cards: runs[0]!.cards }
 }
 
@@ -91,17 +91,19 @@ try {
   for (const pod of old ? [hub, old] : [hub]) {
     const peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, PEERS)
     const failing = peers.filter((p) => p.url !== '' && p.sync).length
-    // peers.toml is read live: wait until the pod lists them all and their first pulls failed.
+    // peers.toml is read live: wait until the pod lists them all, pull them once, wait for the failures.
+    while ((await pod.api<{ peers: unknown[] }>('GET', '/peer/peers')).body.peers.length !== PEERS) await Bun.sleep(500)
+    await pod.api('POST', '/peer/sync-now', {})
     for (;;) {
       const { body } = await pod.api<{ peers: { status: string }[] }>('GET', '/peer/peers')
-      if (body.peers.length === PEERS && body.peers.filter((p) => p.status === 'error').length === failing) break
+      if (body.peers.filter((p) => p.status === 'error').length === failing) break
       await Bun.sleep(500)
     }
   }
-  // Alternate, so load on a shared machine falls on both alike.
-  const e = await measure(browser, empty)
-  const h = await measure(browser, hub)
-  const o = old ? await measure(browser, old) : null
+  const pods = old ? [empty, hub, old] : [empty, hub]
+  const runs = pods.map((): Render[] => [])
+  for (let i = 0; i < ROUNDS; i++) for (const [k, pod] of pods.entries()) runs[k]!.push(await firstRender(browser, pod))
+  const [e, h, o = null] = runs.map(summarize) as [Render, Render, Render?]
   const line = (what: string, r: Render) =>
     `${what.padEnd(18)} first render ${r.ms.toFixed(0).padStart(6)} ms   renderer CPU ${r.cpuMs.toFixed(0).padStart(6)} ms   DOM nodes ${String(r.nodes).padStart(6)}   cards ${r.cards}`
   console.log(`panel first render, median of ${ROUNDS} (Chromium ${browser.version()})`)
