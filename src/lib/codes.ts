@@ -55,6 +55,9 @@ export const ERROR_CODES = [
   'too_many_ids',
   'full',
   'internal',
+  'body_timeout',
+  'protocol_unsupported',
+  'stale',
   // A pull that failed (err= in the sync line, last_error, `sync`'s ERR lines).
   'request_failed',
   'timeout',
