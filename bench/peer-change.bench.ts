@@ -6,16 +6,18 @@
  *
  * Two kinds of trial, alternating, each from the same steady state (B's long-poll held at A):
  *   plain:  POST /memories at A → the copy committed at B (a live write, the baseline).
- *   scope:  PATCH B's peer A with a new scope (alternating `public:bench*` and
- *           `public:bench*, public:other*`: both match the write), then POST /memories at A as
- *           soon as the PATCH answered → the copy committed at B. Measured from the PATCH sent.
- *           A new scope restarts the pull from the beginning (copies the scope no longer covers
- *           go), so each scope trial also pulls again the earlier trials' memories (≤ 2 × TRIALS).
+ *   scope:  PATCH B's peer A with a new scope, alternating widened (`public:bench*` →
+ *           `public:bench*, public:other*`) and narrowed (back): both match the write. Then
+ *           POST /memories at A as soon as the PATCH answered → the copy committed at B.
+ *           Measured from the PATCH sent. A widened scope restarts the pull from the beginning,
+ *           so each widened trial also pulls again the earlier trials' memories (≤ 2 × TRIALS);
+ *           a narrowed one keeps the cursor and is held again at once.
  *
  *   npx bun bench/peer-change.bench.ts            # TRIALS=100 of each
  *   TRIALS=20 npx bun bench/peer-change.bench.ts  # smoke run
  */
 import { readFileSync, rmSync } from 'node:fs'
+import { writeFileAtomic } from '../src/lib/atomic-file'
 import { join } from 'node:path'
 import { createLogger } from '../src/lib/log'
 import { startPod } from '../src/pod'
@@ -94,8 +96,9 @@ async function main(): Promise<void> {
     await untilHeld()
 
     const plain: number[] = []
-    const changed: number[] = []
-    const writeAfterChange: number[] = []
+    // By kind of change: widened (even trials) and narrowed (odd trials).
+    const changed: [number[], number[]] = [[], []]
+    const writeAfterChange: [number[], number[]] = [[], []]
     const patchMs: number[] = []
     for (let k = 0; k < TRIALS; k++) {
       await untilHeld()
@@ -112,20 +115,34 @@ async function main(): Promise<void> {
         patchMs.push(written - t1)
         await write(label)
       })
-      changed.push(at - t1)
-      writeAfterChange.push(at - written)
+      changed[k % 2]!.push(at - t1)
+      writeAfterChange[k % 2]!.push(at - written)
     }
     console.log(`\n## ${TRIALS} trials of each, alternating, B's long-poll held at A before each`)
     row('plain live write → copy at B', describe(plain))
     row('scope change: PATCH answered', describe(patchMs), 'peers.toml written and fsynced, the pull in flight stopped')
-    row('scope change → next matching write at B', describe(changed), 'from the PATCH sent')
-    row('  of which: write → copy at B', describe(writeAfterChange), 'from the write sent, after the PATCH answered')
+    // The durable part of the PATCH alone: peers.toml's bytes written the same way beside it.
+    const toml = readFileSync(join(bHome, 'peers.toml'))
+    const fsynced: number[] = []
+    for (let i = 0; i < 100; i++) {
+      const t = now()
+      writeFileAtomic(join(bHome, 'peers-bench.toml'), toml)
+      fsynced.push(now() - t)
+    }
+    row('  peers.toml written + fsynced alone', describe(fsynced), 'temp file, fsync, rename, fsync of the directory')
     const p50 = (xs: number[]) =>
       percentile(
         [...xs].sort((x, y) => x - y),
         50,
       )
-    row('  ratio p50 scope change to plain', `${fmt(p50(changed) / p50(plain), 2)}x`)
+    for (const [i, kind] of [
+      [0, 'widened'],
+      [1, 'narrowed'],
+    ] as const) {
+      row(`scope ${kind} → next matching write at B`, describe(changed[i]), 'from the PATCH sent')
+      row('  of which: write → copy at B', describe(writeAfterChange[i]), 'from the write sent, after the PATCH answered')
+      row('  ratio p50 write → copy to plain', `${fmt(p50(writeAfterChange[i]) / p50(plain), 2)}x`)
+    }
     console.log(`\n(${loadNote()})`)
   } finally {
     await b.close()

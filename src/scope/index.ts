@@ -5,4 +5,5 @@
  */
 export { compileGlob, matchesCompiled, matchesGlob, type CompiledGlob } from './glob'
 export { scopeDfa, type ScopeDfa } from './glob-dfa'
+export { scopeNarrows } from './narrows'
 export { directMatcher, ScopeMatchers, SCOPE_MATCHERS_BUDGET_BYTES, type HeldScope } from './scope-matchers'

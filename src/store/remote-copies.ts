@@ -14,6 +14,7 @@ import { isUuid, LABEL_FORBIDDEN_RE, LABEL_MAX_CHARS } from '../protocol'
 import type { ApplyOptions, ApplyResult, WireEntry } from './types'
 import { indexCopies, type CopyText } from './copy-index'
 import { VAULT_PREFIX } from './vault'
+import { scopeNarrows } from '../scope'
 
 const CURSOR_MAX_CHARS = 256
 /** A pull may delete up to this many copies, or up to half of the peer's copies, without being held. */
@@ -226,8 +227,11 @@ export function acceptDeletes(ctx: StoreContext, peerId: string): number {
 
 /**
  * The scope for `peerId` changed since the last pull: drop copies whose origin label no longer
- * matches, clear the cursor (so newly matching memories are fetched) and remember the scope.
- * Returns how many copies were dropped; 0 without touching anything when the scope is unchanged.
+ * matches and remember the scope. A narrowed scope (scopeNarrows) keeps the cursor: the feed
+ * already sent everything the old scope covered up to it, so the pull goes on where it was and
+ * what waits for the mass-change guard stays (but for the dropped copies). Any other change
+ * clears the cursor, so newly matching memories are fetched from the start. Returns how many
+ * copies were dropped; 0 without touching anything when the scope is unchanged.
  */
 export function resetScope(ctx: StoreContext, peerId: string, scope: string[]): number {
   checkPeerId(peerId)
@@ -237,17 +241,36 @@ export function resetScope(ctx: StoreContext, peerId: string, scope: string[]): 
   // The common case (unchanged) needs no write lock.
   if (storedKey() === key) return 0
   return ctx.write(() => {
-    if (storedKey() === key) return 0
+    const stored = storedKey()
+    if (stored === key) return 0
+    const before = storedScope(stored)
+    const keepCursor = before !== null && scopeNarrows(before, scope)
     const prefixLength = copyLabel(peerId, '').length
-    const copies = ctx.db.query('SELECT pk, label FROM memories WHERE origin_peer = ?').all(peerId) as Pick<MemoryRow, 'pk' | 'label'>[]
+    const copies = ctx.db.query('SELECT pk, label, origin_id FROM memories WHERE origin_peer = ?').all(peerId) as Pick<
+      MemoryRow,
+      'pk' | 'label' | 'origin_id'
+    >[]
     const drop = ctx.db.query(`DELETE FROM memories WHERE pk = ? RETURNING ${COPY_BYTES_SQL} AS n`)
+    const unstage = ctx.db.query('DELETE FROM pending_deletes WHERE peer_id = ? AND origin_id = ?')
     let dropped = 0
     let bytes = peerBytes(ctx, peerId)
     const inScope = ctx.scopes.matcher(scope)
     for (const c of copies) {
       if (inScope(c.label.slice(prefixLength))) continue
       bytes -= (drop.get(c.pk) as { n: number }).n
+      if (keepCursor) unstage.run(peerId, c.origin_id)
       dropped++
+    }
+    if (keepCursor) {
+      // A hold counts what still waits: the dropped copies' changes went with them.
+      ctx.db
+        .query(
+          `UPDATE peer_state SET scope_key = ?1, copy_bytes = ?2,
+             held_deletes = CASE WHEN held_deletes > 0 THEN (SELECT count(*) FROM pending_deletes WHERE peer_id = ?3) ELSE 0 END
+           WHERE peer_id = ?3`,
+        )
+        .run(key, Math.max(0, bytes), peerId)
+      return dropped
     }
     // The re-pull from the start resends the tombstones that still matter; a hold is decided again.
     ctx.db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
@@ -259,6 +282,17 @@ export function resetScope(ctx: StoreContext, peerId: string, scope: string[]): 
       .run(peerId, key, Math.max(0, bytes))
     return dropped
   })
+}
+
+/** The scope a peer was last pulled with, as resetScope stored it (null: none, or unreadable). */
+function storedScope(key: string | null | undefined): string[] | null {
+  if (!key) return null
+  try {
+    const scope: unknown = JSON.parse(key)
+    return Array.isArray(scope) && scope.every((g) => typeof g === 'string') ? scope : null
+  } catch {
+    return null
+  }
 }
 
 /** Deletes every copy pulled from `peerId` and its sync state; returns the number of copies. */

@@ -181,7 +181,8 @@ export interface Store {
   servedScope(peerId: string): string[] | null
   /**
    * Scope changed since the last pull: drop copies whose origin label no longer matches,
-   * reset the cursor so newly matching memories are fetched, remember the new scope.
+   * remember the new scope, and reset the cursor so newly matching memories are fetched
+   * (kept when the new scope only narrows the old one: nothing new can match).
    */
   resetScope(peerId: string, scope: string[]): number
   /** Deletes every local copy pulled from `peerId` (and its sync state). */

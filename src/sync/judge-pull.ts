@@ -45,8 +45,11 @@ export interface Pulled {
 export type PullReport =
   /** Not pulled: no key file, paused, or no URL yet (`handshake_pending`). */
   | { kind: 'not_pulled'; peer: string; error: 'revoked' | 'paused' | 'handshake_pending'; detail: string }
-  /** Stopped on our side: the pod shutting down (`stopped`) or the relationship changing (`why`). */
-  | { kind: 'stopped'; peer: string; why: StopReason; ms: number; detail: string }
+  /**
+   * Stopped on our side: the pod shutting down (`stopped`) or the relationship changing (`why`).
+   * `keepsCursor`: the next pull goes on from the same cursor (a narrowed scope).
+   */
+  | { kind: 'stopped'; peer: string; why: StopReason; ms: number; detail: string; keepsCursor?: boolean }
   /** A held long-poll given up for a forced pull, which follows at once. */
   | { kind: 'superseded'; peer: string; ms: number; detail: string }
   /** Pulled and stored; `failedUrls` did not answer before `totals.url` did. */
@@ -107,12 +110,14 @@ export function judgePull(report: PullReport, state: PeerState, now: number, pol
       // Our own shutdown: nothing to say and nothing to schedule.
       if (report.why === 'stopped') return { next: { ...state, liveReady: false }, logs: [], record: null, result }
       // Changed but still ours (a new scope, URL, key or live setting): pulled again at once, under
-      // the new settings (a live peer is caught up by a normal pull, then held live again).
+      // the new settings (a live peer is caught up by a normal pull, then held live again; with
+      // its cursor kept, a narrowed scope has nothing to catch up: held live again at once).
       const changed = isChangeReason(report.why) ? CHANGED[report.why] : null
       const again = changed !== null
       const msg = again ? `pull stopped: ${changed} changed; pulling again now` : 'pull stopped: the relationship changed; nothing more stored'
+      const liveReady = again && report.keepsCursor === true && state.liveReady
       return {
-        next: { ...state, liveReady: false, dueAt: again ? now : due({ kind: 'skipped' }) },
+        next: { ...state, liveReady, dueAt: again ? now : due({ kind: 'skipped' }) },
         logs: [{ level: 'info', fields: { peer: shortId(report.peer), op: 'sync', err: report.why, ms: report.ms, msg } }],
         record: null,
         result,

@@ -6,6 +6,7 @@
  */
 import { type PeerRecord, peerUrls } from '../identity'
 import type { SkipReason } from '../lib/codes'
+import { scopeNarrows } from '../scope'
 
 /** null while a pull that started with `started` may go on, else why it stops (`now`: the peer now, null when removed). */
 export function stopReason(started: PeerRecord, now: PeerRecord | null): SkipReason | null {
@@ -17,6 +18,14 @@ export function stopReason(started: PeerRecord, now: PeerRecord | null): SkipRea
   if (!sameList(peerUrls(now), peerUrls(started))) return 'url_changed'
   if ((now.live !== false) !== (started.live !== false)) return 'live_changed'
   return null
+}
+
+/**
+ * After a stop for `why`, the next pull goes on from the same cursor: a narrowed scope keeps it
+ * (the store's resetScope), so a live peer is held again at once, with no catch-up pull first.
+ */
+export function keepsCursor(why: string, started: PeerRecord, now: PeerRecord | null): boolean {
+  return why === 'scope_changed' && now !== null && scopeNarrows(started.scope, now.scope)
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -28,7 +28,7 @@ import { judgePull, type PullReport } from './judge-pull'
 import { FRESH_PEER, type PeerState, waitFor } from './peer-state'
 import { type AttemptDeps, attemptPull } from './pull-attempt'
 import { PullStopped } from './pull-peer'
-import { stopReason } from './relationship'
+import { keepsCursor, stopReason } from './relationship'
 import { type PlanPeer, planStarts, sleepMs } from './scheduler'
 
 export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
@@ -142,7 +142,8 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const attemptDeps: AttemptDeps = { ...deps, random, liveWaitS: liveWait, whyNot, stopping: () => stop.signal.aborted }
 
   /** Applies the judgement of a pull's end: the peer's next state, its pull record, the log lines. */
-  function settle(flight: Flight, report: PullReport): SyncResult {
+  function settle(flight: Flight, ended: PullReport): SyncResult {
+    const report = ended.kind === 'stopped' ? { ...ended, keepsCursor: keepsCursor(ended.why, flight.peer, getPeer(ended.peer)) } : ended
     const t = track(report.peer)
     const policy = { intervalMs: deps.intervalMs(), liveWaitS: liveWait, random: random(), budgetMs }
     const { next, logs, record, result } = judgePull(report, t.state, clock.now(), policy)

@@ -7,7 +7,8 @@
 import { afterEach, expect, test } from 'bun:test'
 import { cpSync } from 'node:fs'
 import { join } from 'node:path'
-import { addPeer, copies, livePods, until, type LivePod } from './_live-pods'
+import { addPeer, copies, livePods, pullLines, until, type LivePod } from './_live-pods'
+import { shortId } from '../../src/identity'
 import { tempHome } from '../helpers/pod-process'
 
 const pods = livePods()
@@ -18,7 +19,7 @@ afterEach(async () => {
 })
 
 /** A and B paired; B pulls A live with `scope` at `url` (default A's own). Resolves once B's long-poll is held at A. */
-async function pairedLive(opts: { scope?: string; url?: string } = {}): Promise<{ a: LivePod; b: LivePod }> {
+async function pairedLive(opts: { scope?: string | string[]; url?: string } = {}): Promise<{ a: LivePod; b: LivePod }> {
   const a = await pods.start()
   const b = await pods.start()
   await addPeer(a, b, { sync: false }) // A only serves B here
@@ -42,6 +43,25 @@ test('scope changed on a live peer: the next write in the new scope arrives live
   await write(a, 'public:notes-2')
   await until(() => copies(b, a.id).length === 2, 'the second write at B')
   expect(b.log.lines.some((l) => l.includes('err=scope_changed'))).toBe(true)
+})
+
+test('scope narrowed on a live peer: the copies it no longer covers go, and it is held again at once from where it was (nothing pulled again)', async () => {
+  const { a, b } = await pairedLive({ scope: ['public:team*', 'public:notes*'] })
+  await write(a, 'public:team-1')
+  await write(a, 'public:notes-1')
+  await until(() => copies(b, a.id).length === 2, 'both writes at B')
+  await until(() => a.heldPolls() === 1, "B's long-poll held at A")
+  const before = pullLines(b, shortId(a.id)).length
+  expect((await b.api('PATCH', `/peer/peers/${a.id}`, { scope: ['public:team*'] })).status).toBe(200)
+  await until(() => copies(b, a.id).length === 1, 'the copy outside the new scope gone from B')
+  await until(() => a.heldPolls() === 1, "B's long-poll held at A again")
+  await write(a, 'public:team-2')
+  await until(() => copies(b, a.id).length === 2, 'the next write in scope at B')
+  expect(copies(b, a.id).sort()).toEqual([`peer:${a.id}:public:team-1`, `peer:${a.id}:public:team-2`])
+  // One pull since the change, the held one that brought team-2: no catch-up from the start.
+  const since = pullLines(b, shortId(a.id)).slice(before)
+  expect(since).toHaveLength(1)
+  expect(since[0]).toContain('fetched=1 stored=1')
 })
 
 test('URL changed on a live peer: the held request at the old URL is given up and the next write arrives through the new one', async () => {

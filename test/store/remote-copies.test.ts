@@ -74,23 +74,31 @@ describe('applyRemote', () => {
 })
 
 describe('resetScope', () => {
-  test('narrowing drops copies whose origin label no longer matches and restarts the cursor', () => {
+  test('narrowing drops copies whose origin label no longer matches and keeps the cursor; widening restarts it', () => {
     expect(store.resetScope(PEER_A, ['*'])).toBe(0)
     store.applyRemote(PEER_A, [wire('o1', 'public:p', 'p'), wire('o2', 'decision:d', 'd')], '2')
     expect(store.resetScope(PEER_A, ['*'])).toBe(0) // unchanged: a no-op
     expect(store.peerState(PEER_A).cursor).toBe('2')
 
+    // Everything `decision:*` covers up to cursor 2 was sent under `*`: the pull goes on from there.
     expect(store.resetScope(PEER_A, ['decision:*'])).toBe(1)
     expect(copies()).toEqual([`peer:${PEER_A}:decision:d=d`])
-    expect(store.peerState(PEER_A)).toMatchObject({ cursor: null, scope_key: '["decision:*"]' })
+    expect(store.peerState(PEER_A)).toMatchObject({ cursor: '2', scope_key: '["decision:*"]' })
     expect(store.recall('p')).toEqual([])
 
-    // Widening drops nothing; the re-pull brings the rest back and leaves the kept copy as is.
+    // Widening drops nothing and pulls from the start; the re-pull brings the rest back and leaves the kept copy as is.
     expect(store.resetScope(PEER_A, ['decision:*', 'public:*'])).toBe(0)
+    expect(store.peerState(PEER_A)).toMatchObject({ cursor: null, scope_key: '["decision:*","public:*"]' })
     const kept = store.list({ origin: PEER_A }).memories[0]!
     expect(store.applyRemote(PEER_A, [wire('o1', 'public:p', 'p'), wire('o2', 'decision:d', 'd')], '2')).toEqual({ stored: 2, deleted: 0, dropped: 0, held: 0 })
     expect(copies()).toHaveLength(2)
     expect(store.get(kept.id)).toEqual(kept)
+  })
+
+  test('a first scope, or one stored before any pull, starts from the beginning', () => {
+    store.applyRemote(PEER_A, [wire('o1', 'public:p', 'p')], '5') // no scope recorded
+    expect(store.resetScope(PEER_A, ['public:*'])).toBe(0)
+    expect(store.peerState(PEER_A).cursor).toBeNull()
   })
 
   test('a label that contains the peer prefix pattern is matched on its origin part only', () => {
@@ -247,6 +255,17 @@ describe('mass-delete guard', () => {
     expect(reopened.countPeerCopies(PEER_A)).toBe(131)
     expect(reopened.peerState(PEER_A).held_deletes).toBe(0)
     expect(reopened.acceptDeletes(PEER_A)).toBe(0)
+  })
+
+  test('a narrowed scope keeps a hold on the copies it still covers; the dropped ones leave it', () => {
+    store.resetScope(PEER_A, ['*'])
+    fill(300)
+    expect(store.applyRemote(PEER_A, tombstones(0, 160), 'p1')).toMatchObject({ deleted: 0, held: 160 })
+    // public:m1* covers m1, m10-m19 and m100-m199: 111 copies, of which m1, m10-m19, m100-m159 are held.
+    expect(store.resetScope(PEER_A, ['public:m1*'])).toBe(189)
+    expect(store.peerState(PEER_A)).toMatchObject({ cursor: 'p1', held_deletes: 71 })
+    expect(store.acceptDeletes(PEER_A)).toBe(71)
+    expect(store.countPeerCopies(PEER_A)).toBe(40)
   })
 
   test('up to half, or up to 100, deletes at the end of the pull; a copy sent again is not deleted', () => {

@@ -334,6 +334,14 @@ describe('a pull that did not happen or that we stopped', () => {
     })
   }
 
+  test('scope narrowed (the cursor is kept): a live peer is held again at once, with no catch-up pull; one that was not live stays so', () => {
+    const stop = { kind: 'stopped', peer: PEER, why: 'scope_changed', ms: 3, detail: 'x', keepsCursor: true } as const
+    expect(judge(stop, state({ liveReady: true, dueAt: NOW + INTERVAL })).next).toMatchObject({ liveReady: true, dueAt: NOW })
+    expect(judge(stop, state({ liveReady: false, dueAt: NOW + INTERVAL })).next).toMatchObject({ liveReady: false, dueAt: NOW })
+    // A widened scope is pulled from the start: caught up by a normal pull first.
+    expect(judge({ ...stop, keepsCursor: false }, state({ liveReady: true })).next.liveReady).toBe(false)
+  })
+
   test('superseded by a forced pull: nothing scheduled (the forced pull follows)', () => {
     const j = judge({ kind: 'superseded', peer: PEER, ms: 3, detail: 'x' }, state({ liveReady: true, dueAt: 7 }))
     expect(j.next).toMatchObject({ liveReady: false, dueAt: 7 })

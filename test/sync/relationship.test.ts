@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test'
 import type { PeerRecord, PodId, PublicKey } from '../../src/identity'
 import { isChangeReason, type SkipReason } from '../../src/lib/codes'
-import { stopReason } from '../../src/sync/relationship'
+import { keepsCursor, stopReason } from '../../src/sync/relationship'
 
 const started: PeerRecord = {
   id: '6356db37-0000-4000-8000-000000000001' as PodId,
@@ -41,4 +41,12 @@ test('a new key, scope, URL list (order included) or live setting stops the pull
     expect(stopReason(started, { ...started, ...change })).toBe(why)
     expect(isChangeReason(why)).toBe(true)
   }
+})
+
+test('only a narrowed scope keeps the cursor (the next pull goes on where it was); every other change starts afresh', () => {
+  expect(keepsCursor('scope_changed', started, { ...started, scope: ['public:notes*'] })).toBe(true)
+  expect(keepsCursor('scope_changed', started, { ...started, scope: ['public:*', 'team:*'] })).toBe(false)
+  expect(keepsCursor('scope_changed', started, null)).toBe(false)
+  for (const why of ['url_changed', 'key_changed', 'live_changed', 'removed'])
+    expect(keepsCursor(why, started, { ...started, scope: ['public:notes*'] })).toBe(false)
 })
