@@ -13,7 +13,8 @@ import { answer, configuredUrl, homeRoot, podClient, portOverride, type GlobalFl
 import { printJson } from './with-pod'
 import { openSqlite, serve } from '../runtime'
 import { visible } from '../lib/visible'
-import { diskSpace, formatBytes, type DiskSpace } from '../lib/disk-space'
+import { diskSpace, type DiskSpace } from '../lib/disk-space'
+import { formatBytes } from '../lib/format-bytes'
 
 interface Check {
   name: string

@@ -8,6 +8,7 @@
  */
 import { readFileSync, realpathSync, statfsSync } from 'node:fs'
 import { PodError } from './errors'
+import { formatBytes } from './format-bytes'
 
 export interface DiskSpace {
   /** The mount point of the filesystem holding the directory (the directory itself where unknown). */
@@ -58,19 +59,6 @@ export function asDiskFull(err: unknown, dir: string): unknown {
     space = { path: dir, free_bytes: 0, total_bytes: 0 }
   }
   return new DiskFull(space, dir, { cause: err })
-}
-
-/** `12.3 MiB`, `512 B`. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let v = n / 1024
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${v.toFixed(1)} ${units[i]}`
 }
 
 /** The longest mount point (from /proc/self/mountinfo) that contains `dir`; `dir` where there is none (not Linux). */

@@ -5,6 +5,7 @@
  * line in the log. Time comes from `now` (injected), and nothing here sets a timer: the report
  * moves when the work does.
  */
+import { formatBytes } from './format-bytes'
 import type { Logger } from './log'
 
 export interface ProgressSink {
@@ -145,15 +146,7 @@ export function createProgress(opts: ProgressOptions): Progress {
 /** `12,345` or, for bytes, `1.5 MiB`. */
 function amount(n: number, unit: string): string {
   if (unit !== 'bytes') return n.toLocaleString('en-US')
-  if (n < 1024) return `${n} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let v = n / 1024
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
+  return formatBytes(n, { short: true })
 }
 
 function unitWord(unit: string): string {

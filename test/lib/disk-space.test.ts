@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test'
 import { tmpdir } from 'node:os'
-import { asDiskFull, DiskFull, diskSpace, formatBytes, isDiskFullError } from '../../src/lib/disk-space'
+import { asDiskFull, DiskFull, diskSpace, isDiskFullError } from '../../src/lib/disk-space'
+import { formatBytes } from '../../src/lib/format-bytes'
 import { PodError } from '../../src/lib/errors'
 
 test('SQLite (bun:sqlite and node:sqlite) and filesystem errors for a full disk are recognised; others are not', () => {
