@@ -17,6 +17,10 @@
  * one cannot be replayed to move the id back. The binding outlives the URL's 300 s: it ends when
  * its key's holder releases it, or after 30 days without a heartbeat.
  *
+ * Strangers hold little at the edge, as at a pod (src/http/edge-guard.ts): a request without a
+ * valid token closes its connection after the answer, at most 64 such requests per address are in
+ * flight, and a body must arrive within 10 s of its headers (408).
+ *
  * Errors are JSON {error, message}. Failed registrations and failed lookups are each rate
  * limited per source address; registrations (a new id or a new URL) also per token (10/s), and each
  * token holds at most 1,000 ids (429 rate_limited / too_many_ids). A heartbeat of an unchanged
@@ -30,6 +34,8 @@ import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import type { Clock } from '../lib/clock'
 import { deriveRendezvousProofKey, RENDEZVOUS_MAX_SKEW_S, verifyRendezvousProof, type PublicKey, type RendezvousProofKey, shortId } from '../identity'
+import { readBodyFirst } from '../http/admin-body'
+import { authenticated, edgeGuard } from '../http/edge-guard'
 import { createErrorHandler, notFound } from '../http/errors'
 import { jsonBody } from '../http/validate'
 import { AuthError, BadInput, PodError } from '../lib/errors'
@@ -60,6 +66,8 @@ export interface RendezvousAppDeps {
   failuresPerMinute?: number
   /** Registrations per token per second (default REGISTRATIONS_PER_SECOND_PER_TOKEN). */
   registrationsPerSecond?: number
+  /** Told when an address reaches the edge's cap of requests in flight before a token (server.ts logs it). */
+  onEdgeCap?(address: string): void
 }
 
 const NOT_FOUND_MESSAGE = 'no live registration for this peer id and key'
@@ -90,12 +98,19 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
   const registrationToken = createMiddleware<{ Variables: { tokenId: string } }>(async (c, next) => {
     const tokenId = db.authenticate(bearer(c))
     if (!tokenId) throw new AuthError('unauthorized', 'token unknown or revoked; ask the rendezvous operator for a token')
+    authenticated(c)
     c.set('tokenId', tokenId)
     await next()
   })
 
-  // One chain, so the app's type carries every route (RendezvousAppType).
+  /** A token holder's body, read whole within the edge's deadline (10 s from the headers: 408 after). */
+  const tokenHolderBody = readBodyFirst(MAX_BODY_BYTES, (max) => `body is over ${max} bytes`)
+
+  // One chain, so the app's type carries every route (RendezvousAppType). The edge guard comes
+  // first, as in the pod: 64 requests in flight before a token per address, and a connection
+  // whose request did not present a token closes after its answer.
   const app = new Hono()
+    .use(edgeGuard({ onCapReached: deps.onEdgeCap }))
     .get(HEALTHZ_ROUTE, (c) => c.json({ ok: true, service: 'rendezvous', version }))
     .get(RENDEZVOUS_INFO_ROUTE, (c) => c.json({ key: deps.key.publicKey, version }))
     .post(
@@ -108,6 +123,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
         },
       }),
       registrationToken,
+      tokenHolderBody,
       jsonBody(RegisterSchema, { parse: parseRegistration }),
       async function register(c) {
         const tokenId = c.get('tokenId')
@@ -166,6 +182,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
         },
       }),
       registrationToken,
+      tokenHolderBody,
       lookupId,
       jsonBody(ReleaseSchema),
       async function release(c) {

@@ -14,6 +14,7 @@ import { DEFAULT_RENDEZVOUS_PORT, RENDEZVOUS_KEY_FILE } from './constants'
 import { openRendezvousStore } from './store'
 import { localHttpUrl } from '../lib/http-url'
 import { serve, type Server } from '../runtime'
+import { UNAUTHENTICATED_PER_ADDRESS } from '../http/edge-guard'
 
 export const RENDEZVOUS_DB_FILE = 'rendezvous.db'
 /** Bun refuses larger bodies before Hono sees them; the app's own limit (4 KiB) gives the JSON 413. */
@@ -56,13 +57,16 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
   const db = openRendezvousStore(join(opts.home, RENDEZVOUS_DB_FILE), clock)
   let server: Server
   try {
-    const app = createRendezvousApp({ db, key, clock, log })
+    const app = createRendezvousApp({ db, key, clock, log, onEdgeCap: (address) => edgeCapReached(log, address) })
     server = await serve({
       hostname: opts.host ?? '0.0.0.0',
       port: opts.port ?? DEFAULT_RENDEZVOUS_PORT,
       // The connection info becomes Hono's c.env: defaultGetIp reads the client address there.
       fetch: (req, conn) => app.fetch(req, conn),
       maxRequestBodySize: MAX_SERVER_BODY_BYTES,
+      // Where the runtime sees connections (Deno), those that never present a token are capped too.
+      unauthenticatedPerAddress: UNAUTHENTICATED_PER_ADDRESS,
+      onOverload: (o) => (o.reason === 'address' ? edgeCapReached(log, o.address) : undefined),
       onError(err) {
         log.error({ op: 'http', err: 'internal', msg: err.message })
         return Response.json({ error: 'internal', message: 'internal error; see the rendezvous log' }, { status: 500 })
@@ -85,4 +89,13 @@ export async function startRendezvous(opts: StartRendezvousOptions): Promise<Ren
         log.info({ op: 'shutdown', msg: 'rendezvous stopped' })
       })()),
   }
+}
+
+function edgeCapReached(log: Logger, address: string): void {
+  log.warn({
+    op: 'edge',
+    err: 'rate_limited',
+    address,
+    msg: `${address} holds ${UNAUTHENTICATED_PER_ADDRESS} requests without a token; more are answered 429 until some finish (a proxy shows as its own address)`,
+  })
 }
