@@ -7,7 +7,8 @@
  *  - cold start of the compiled binary to a healthy /healthz, idle RSS, binary size;
  *  - the pod from source under Bun and under Deno (RUNTIME=bun|deno|both, default both): recall
  *    p50/p99 over HTTP on the same store, cold start, idle RSS — Deno beside Bun in one run.
- * Run: npx bun bench/foundation.bench.ts [remember|recall|binary|source]  (`npm run build` for the binary part)
+ *  - durability: remember over HTTP with each commit synced vs MAZEMAKER_UNSAFE_NO_FSYNC=1, same run;
+ * Run: npx bun bench/foundation.bench.ts [remember|durability|recall|binary|source]  (`npm run build` for the binary part)
  */
 import { Database } from 'bun:sqlite'
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
@@ -19,6 +20,7 @@ import { systemClock } from '../src/lib/clock'
 import { memoryLogger } from '../src/lib/log'
 import { spawnPod, type TestRuntime } from '../test/helpers/pod-process'
 import { benchRuntimes, fmt, percentile, pool, row, rssMb } from './_util'
+import { cpuSeconds } from './_fed-util'
 
 const REMEMBER_N = Number(process.env.REMEMBER_N ?? 10_000)
 const RECALL_STORE_N = Number(process.env.RECALL_STORE_N ?? 100_000)
@@ -64,6 +66,61 @@ async function rememberThroughput() {
   }
 }
 
+/**
+ * What syncing each acknowledged write costs `remember` over HTTP: the same pod binary with its
+ * commits synced (the default) and with MAZEMAKER_UNSAFE_NO_FSYNC=1, in alternating rounds of
+ * the same run. One writer at a time (each answer waits for its own sync) and 32 at once (group
+ * commit: one sync serves the batch). Wall time is what a caller sees; the pod's CPU seconds show
+ * that the sync is waiting on the disk, not work.
+ */
+async function durabilityCost() {
+  const ROUNDS = Number(process.env.DURABILITY_ROUNDS ?? 3)
+  const SEQ_N = Number(process.env.DURABILITY_SEQ_N ?? 500)
+  const CONC_N = Number(process.env.DURABILITY_CONC_N ?? 4000)
+  console.log(`\n## durability: remember over HTTP, synced vs MAZEMAKER_UNSAFE_NO_FSYNC=1 (${ROUNDS} alternating rounds)`)
+  const result = { synced: { seq: [] as number[], conc: 0, concCpu: 0, seqCpu: 0 }, unsafe: { seq: [] as number[], conc: 0, concCpu: 0, seqCpu: 0 } }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of round % 2 === 0 ? (['synced', 'unsafe'] as const) : (['unsafe', 'synced'] as const)) {
+      const pod = await spawnPod({ env: mode === 'unsafe' ? { MAZEMAKER_UNSAFE_NO_FSYNC: '1' } : {} })
+      try {
+        const r = result[mode]
+        for (let i = 0; i < 50; i++) await pod.api('POST', '/memories', { label: `public:warm-${i}`, content: 'warm-up' })
+        let cpu = cpuSeconds(pod.pid)
+        for (let i = 0; i < SEQ_N; i++) {
+          const t = performance.now()
+          await pod.api('POST', '/memories', { label: `public:seq-${i}`, content: sentence(i) })
+          r.seq.push(performance.now() - t)
+        }
+        r.seqCpu += cpuSeconds(pod.pid) - cpu
+        cpu = cpuSeconds(pod.pid)
+        const t = performance.now()
+        await pool(CONC_N, 32, (i) => pod.api('POST', '/memories', { label: `public:conc-${i}`, content: sentence(i) }))
+        r.conc += (performance.now() - t) / 1000
+        r.concCpu += cpuSeconds(pod.pid) - cpu
+      } finally {
+        await pod.stop()
+        rmSync(pod.home, { recursive: true, force: true })
+      }
+    }
+  }
+  for (const r of Object.values(result)) r.seq.sort((x, y) => x - y)
+  const [s, u] = [result.synced, result.unsafe]
+  const seqCpuMs = (r: typeof s) => (r.seqCpu * 1000) / (SEQ_N * ROUNDS)
+  row(
+    'one at a time, p50 / p99 (unsafe, no sync)',
+    `${fmt(percentile(u.seq, 50), 2)} / ${fmt(percentile(u.seq, 99), 2)} ms`,
+    `pod CPU ${fmt(seqCpuMs(u), 2)} ms/remember`,
+  )
+  row(
+    'one at a time, p50 / p99 (synced)',
+    `${fmt(percentile(s.seq, 50), 2)} / ${fmt(percentile(s.seq, 99), 2)} ms`,
+    `pod CPU ${fmt(seqCpuMs(s), 2)} ms/remember; p50 ratio ${fmt(percentile(s.seq, 50) / percentile(u.seq, 50), 2)}x`,
+  )
+  const rate = (r: typeof s) => (CONC_N * ROUNDS) / r.conc
+  row('32 concurrent (unsafe, no sync)', `${fmt(rate(u), 0)}/s`, `pod CPU ${fmt(u.concCpu, 2)} s`)
+  row('32 concurrent (synced, group commit)', `${fmt(rate(s), 0)}/s`, `pod CPU ${fmt(s.concCpu, 2)} s; throughput ratio ${fmt(rate(s) / rate(u), 2)}x`)
+}
+
 async function recallLatency() {
   console.log(`\n## recall on a ${RECALL_STORE_N}-memory store (half private)`)
   const home = mkdtempSync(join(tmpdir(), 'mzm-bench-'))
@@ -74,6 +131,7 @@ async function recallLatency() {
     publicPrefixes: h.config.public_prefixes,
     maxContentBytes: 65536,
     clock: systemClock,
+    durable: false, // filling 100k rows one by one; recall is what is measured
   })
   const data = rows(RECALL_STORE_N)
   const t = performance.now()
@@ -205,6 +263,7 @@ async function binary() {
 
 const only = process.argv[2]
 if (!only || only === 'remember') await rememberThroughput()
+if (!only || only === 'durability') await durabilityCost()
 if (!only || only === 'recall') await recallLatency()
 if (!only || only === 'binary') await binary()
 if (!only || only === 'source') await fromSource()

@@ -12,6 +12,7 @@ fi
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-caddy.sh
 bash scripts/ensure-release-tools.sh
+bash scripts/ensure-strace.sh
 
 # The upgrade test (test/build/upgrade-from-first.test.ts) compiles the first landed build from
 # this repository's history: a shallow clone gets its history first.

@@ -34,6 +34,18 @@ export function connectTimeoutOverride(): number | undefined {
   return Number(raw)
 }
 
+/**
+ * MAZEMAKER_UNSAFE_NO_FSYNC=1: acknowledge local writes without syncing them to disk first (as
+ * etcd's --unsafe-no-fsync). For benchmarks and throwaway pods: a power cut may lose the last
+ * acknowledged writes (a killed process does not).
+ */
+export function unsafeNoFsync(): boolean {
+  const raw = process.env.MAZEMAKER_UNSAFE_NO_FSYNC
+  if (raw === undefined || raw === '' || raw === '0') return false
+  if (raw === '1') return true
+  throw new PodError('usage', `MAZEMAKER_UNSAFE_NO_FSYNC must be 1 (or 0, or unset), got ${raw}`)
+}
+
 export function serveCommand(flags: GlobalFlags) {
   return defineCommand({
     meta: { name: 'serve', description: 'Run the pod: local API, MCP, panel and federation (default command)' },
@@ -59,6 +71,7 @@ export function serveCommand(flags: GlobalFlags) {
         syncIntervalSeconds: syncIntervalOverride(),
         liveWaitSeconds: liveWaitOverride(),
         connectTimeoutMs: connectTimeoutOverride(),
+        durable: !unsafeNoFsync(),
       })
       const log = baseLog.with({ pod: shortId(pod.id) })
       await new Promise<void>((resolve) => {

@@ -28,6 +28,8 @@ export interface PodCoreOptions {
    */
   lock: boolean
   fetch?: typeof fetch
+  /** Sync local writes before they are acknowledged (default true); false: MAZEMAKER_UNSAFE_NO_FSYNC. */
+  durable?: boolean
 }
 
 export interface PodCore {
@@ -58,6 +60,8 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
   const { config, identity, peers, paths } = home
   const log = baseLog.with({ pod: shortId(identity.podId) })
   const lock = opts.lock ? lockHome(paths) : null
+  if (opts.durable === false)
+    log.warn({ op: 'store', msg: 'MAZEMAKER_UNSAFE_NO_FSYNC: writes are acknowledged before they reach the disk; a power cut may lose the last ones' })
   const scopes = new ScopeMatchers()
   let store: Store
   try {
@@ -70,6 +74,7 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
       clock,
       log,
       scopes,
+      durable: opts.durable,
     })
   } catch (err) {
     lock?.release()

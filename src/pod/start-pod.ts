@@ -34,6 +34,8 @@ import { connectionsWithin, createFdPressureLog, watchFdUse } from '../lib/fd-pr
 
 export interface StartPodOptions {
   home: string
+  /** Sync local writes before they are acknowledged (default true); false: MAZEMAKER_UNSAFE_NO_FSYNC. */
+  durable?: boolean
   /** 0 = any free port. Default: pod.toml `listen`. */
   port?: number
   host?: string
@@ -75,7 +77,7 @@ export interface Pod {
 
 export async function startPod(opts: StartPodOptions): Promise<Pod> {
   const firstBoot = noteFirstBoot(resolve(opts.home))
-  const core = await openPodCore({ home: opts.home, clock: opts.clock, log: opts.log, lock: true, fetch: opts.fetch })
+  const core = await openPodCore({ home: opts.home, clock: opts.clock, log: opts.log, lock: true, fetch: opts.fetch, durable: opts.durable })
   const { home, log, clock, store, indexer, locator, scopes } = core
   const { config, identity, peers, paths } = home
   const cleanup: (() => unknown)[] = [() => core.close()]

@@ -49,8 +49,12 @@ export interface StoreContext {
   /**
    * Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so two
    * connections never deadlock upgrading a read to a write (busy_timeout does the waiting).
+   * The commit syncs the WAL to disk before write() returns (the connection's synchronous =
+   * FULL), so what a caller acknowledges survives a power cut. `{ durable: false }` skips that
+   * sync for writes that can be redone (a pulled page is pulled again from its cursor, served-page
+   * bookkeeping): the next durable commit syncs them along.
    */
-  write<T>(fn: () => T): T
+  write<T>(fn: () => T, opts?: { durable?: boolean }): T
   /** Runs before the outermost write() begins (the commit journal switches its triggers here). */
   beforeWrite: (() => void) | null
   /** Runs after the outermost write() committed (the commit journal drains here). */
@@ -73,8 +77,11 @@ export function createContext(opts: {
   scopes?: ScopeMatchers
   maxContentBytes: number
   maxPeerBytes?: number
+  /** false: no write syncs (the operator's MAZEMAKER_UNSAFE_NO_FSYNC; the database is left at synchronous = NORMAL). */
+  durable?: boolean
 }): StoreContext {
   const { db, vault, blind, clock } = opts
+  const durable = opts.durable ?? true
   let depth = 0
   const ctx: StoreContext = {
     ...opts,
@@ -82,14 +89,18 @@ export function createContext(opts: {
     scopes: opts.scopes ?? new ScopeMatchers(),
     maxPeerBytes: opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES,
     nowIso: () => new Date(clock.now()).toISOString(),
-    write(fn) {
+    write(fn, writeOpts) {
+      // Only the outermost write decides: nested ones are savepoints of its transaction.
+      const lazy = depth === 0 && durable && writeOpts?.durable === false
       if (depth === 0) ctx.beforeWrite?.()
+      if (lazy) db.exec('PRAGMA synchronous = NORMAL')
       depth++
       let out
       try {
         out = db.transaction(fn).immediate()
       } finally {
         depth--
+        if (lazy) db.exec('PRAGMA synchronous = FULL')
       }
       // Nested writes are savepoints of the outer one: only the outermost commit is final.
       if (depth === 0) ctx.afterCommit?.()

@@ -32,20 +32,24 @@ export function recordServedPage(
   if (entries.length === 0) return
   const deleted = entries.reduce((n, e) => n + ('deleted' in e ? 1 : 0), 0)
   const at = ctx.clock.now()
-  ctx.write(() => {
-    const { logged_pages: pages } = ctx.db
-      .query(
-        `INSERT INTO peer_state (peer_id, served_total, served_scope, logged_pages) VALUES (?, ?, ?, 1)
+  ctx.write(
+    () => {
+      const { logged_pages: pages } = ctx.db
+        .query(
+          `INSERT INTO peer_state (peer_id, served_total, served_scope, logged_pages) VALUES (?, ?, ?, 1)
          ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total, served_scope = excluded.served_scope,
            logged_pages = logged_pages + 1
          RETURNING logged_pages`,
-      )
-      .get(peerId, entries.length, JSON.stringify(scope)) as { logged_pages: number }
-    ctx.db
-      .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(at, peerId, entries.length, deleted, entries[0]!.id, entries[entries.length - 1]!.id)
-    if (pages % PRUNE_EVERY_PAGES === 0) prune(ctx, peerId, at, opts.maxRowsPerPeer ?? ACCESS_LOG_MAX_ROWS_PER_PEER)
-  })
+        )
+        .get(peerId, entries.length, JSON.stringify(scope)) as { logged_pages: number }
+      ctx.db
+        .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(at, peerId, entries.length, deleted, entries[0]!.id, entries[entries.length - 1]!.id)
+      if (pages % PRUNE_EVERY_PAGES === 0) prune(ctx, peerId, at, opts.maxRowsPerPeer ?? ACCESS_LOG_MAX_ROWS_PER_PEER)
+      // Bookkeeping of what was served: not worth a sync of its own (the next durable commit takes it along).
+    },
+    { durable: false },
+  )
 }
 
 /** Drops `peerId`'s rows beyond its cap (oldest first) and everyone's rows past the retention window. Call inside write(). */

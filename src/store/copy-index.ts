@@ -34,24 +34,28 @@ export function indexCopies(ctx: StoreContext, copies: readonly CopyText[]): voi
 
 /** Writes the full-text rows of up to `limit` queued copies; returns how many it wrote. */
 export function indexPending(ctx: StoreContext, limit = INDEX_BATCH_ROWS): number {
-  return ctx.write(() => {
-    const rows = ctx.db
-      .query(
-        `SELECT m.pk, m.label, m.content, m.origin_peer FROM fts_pending AS p JOIN memories AS m ON m.pk = p.pk
-         ORDER BY p.pk LIMIT ?`,
+  // Lost to a power cut, the queue is still there (or the copies are pulled again): no sync.
+  return ctx.write(
+    () => {
+      const rows = ctx.db
+        .query(
+          `SELECT m.pk, m.label, m.content, m.origin_peer FROM fts_pending AS p JOIN memories AS m ON m.pk = p.pk
+           ORDER BY p.pk LIMIT ?`,
+        )
+        .all(limit) as { pk: number; label: string; content: string; origin_peer: string }[]
+      if (rows.length === 0) {
+        ctx.db.exec('DELETE FROM fts_pending') // only orphans could be left; the delete trigger normally takes them
+        return 0
+      }
+      indexCopies(
+        ctx,
+        rows.map((r) => ({ pk: r.pk, label: r.label.slice(copyLabel(r.origin_peer, '').length), content: r.content })),
       )
-      .all(limit) as { pk: number; label: string; content: string; origin_peer: string }[]
-    if (rows.length === 0) {
-      ctx.db.exec('DELETE FROM fts_pending') // only orphans could be left; the delete trigger normally takes them
-      return 0
-    }
-    indexCopies(
-      ctx,
-      rows.map((r) => ({ pk: r.pk, label: r.label.slice(copyLabel(r.origin_peer, '').length), content: r.content })),
-    )
-    ctx.db.query('DELETE FROM fts_pending WHERE pk <= ?').run(rows[rows.length - 1]!.pk)
-    return rows.length
-  })
+      ctx.db.query('DELETE FROM fts_pending WHERE pk <= ?').run(rows[rows.length - 1]!.pk)
+      return rows.length
+    },
+    { durable: false },
+  )
 }
 
 export function hasPending(ctx: StoreContext): boolean {

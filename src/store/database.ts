@@ -17,6 +17,8 @@ const PAGE_CACHE_KIB = 16 * 1024
 export interface OpenDatabaseOptions {
   /** Where a schema upgrade is reported (and the copy kept before it). */
   log?: Logger
+  /** false: commits are not synced (see the synchronous pragma below); true when left out. */
+  durable?: boolean
 }
 
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): SqliteDatabase {
@@ -37,10 +39,13 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Sqli
     if (mode !== 'wal' && path !== ':memory:') {
       throw new PodError('bad_home', `${path} cannot use WAL journaling (got "${mode}"); keep the home on a local filesystem`)
     }
-    // In WAL mode NORMAL fsyncs at checkpoints, not at every commit: a killed process (kill -9)
-    // loses nothing that was committed, only a power loss can drop the last few transactions,
-    // and the database stays consistent either way.
-    db.exec('PRAGMA synchronous = NORMAL')
+    // FULL: in WAL mode every commit syncs the WAL (fdatasync) before it returns, so a write the
+    // pod acknowledged survives a power cut, not only a killed process. Writes that can be redone
+    // (pulled pages) switch to NORMAL for their own commit (ctx.write's durable: false), and
+    // group commit makes one sync serve many remembers. `durable: false` (the operator's
+    // MAZEMAKER_UNSAFE_NO_FSYNC) leaves the whole connection at NORMAL: consistent, but a power
+    // cut may drop the last acknowledged writes.
+    db.exec(`PRAGMA synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`)
     db.exec('PRAGMA foreign_keys = ON')
     // Deleted and overwritten content is zeroed, not left in free pages and free blocks: a
     // memory made private (re-labelled, or its prefix removed) leaves no plaintext behind.

@@ -26,7 +26,14 @@ export function peerState(ctx: StoreContext, peerId: string): PeerSyncState {
   )
 }
 
+/** Pull outcomes and served counts are bookkeeping, redone by the next pull: their commits do not sync. */
+const NOT_SYNCED = { durable: false }
+
 export function recordPull(ctx: StoreContext, peerId: string, outcome: { ok: true; at: string } | { ok: false; error: string }): void {
+  ctx.write(() => recordPullNow(ctx, peerId, outcome), NOT_SYNCED)
+}
+
+function recordPullNow(ctx: StoreContext, peerId: string, outcome: { ok: true; at: string } | { ok: false; error: string }): void {
   if (outcome.ok) {
     ctx.db
       .query(
@@ -45,10 +52,14 @@ export function recordPull(ctx: StoreContext, peerId: string, outcome: { ok: tru
 }
 
 export function recordServed(ctx: StoreContext, peerId: string, count: number): void {
-  ctx.db
-    .query(
-      `INSERT INTO peer_state (peer_id, served_total) VALUES (?, ?)
+  ctx.write(
+    () =>
+      ctx.db
+        .query(
+          `INSERT INTO peer_state (peer_id, served_total) VALUES (?, ?)
        ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total`,
-    )
-    .run(peerId, count)
+        )
+        .run(peerId, count),
+    NOT_SYNCED,
+  )
 }

@@ -17,6 +17,8 @@ import { VAULT_PREFIX } from './vault'
 import { scopeNarrows } from '../scope'
 
 const CURSOR_MAX_CHARS = 256
+/** A page lost to a power cut is pulled again from the cursor stored before it: its commit does not sync. */
+const NOT_SYNCED = { durable: false }
 /** A pull may delete up to this many copies, or up to half of the peer's copies, without being held. */
 export const MASS_DELETE_MIN = 100
 
@@ -166,7 +168,7 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
          copy_bytes = excluded.copy_bytes, held_deletes = excluded.held_deletes`,
     ).run(peerId, cursor, entries.length, bytes, held)
     return { stored, deleted, dropped, held }
-  })
+  }, NOT_SYNCED)
 }
 
 function peerBytes(ctx: StoreContext, peerId: string): number {

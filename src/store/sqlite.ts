@@ -46,6 +46,11 @@ export interface OpenStoreOptions {
   scopes?: ScopeMatchers
   /** Where open-time repairs are reported (loose file modes, prefix changes). */
   log?: Logger
+  /**
+   * Sync the WAL at every commit of a local write before it returns (default true). false is the
+   * operator's MAZEMAKER_UNSAFE_NO_FSYNC: a power cut may then drop acknowledged writes.
+   */
+  durable?: boolean
 }
 
 export function openStore(opts: OpenStoreOptions): Store {
@@ -56,7 +61,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   for (const f of fixDbFileModes(opts.path)) {
     opts.log?.warn({ op: 'store', path: f.path, msg: `was mode ${formatMode(f.mode)} (readable by others); set to 0600` })
   }
-  const db = openDatabase(opts.path, { log: opts.log })
+  const db = openDatabase(opts.path, { log: opts.log, durable: opts.durable ?? true })
   const { maxPeerBytes } = opts
   if (maxPeerBytes !== undefined && (!Number.isSafeInteger(maxPeerBytes) || maxPeerBytes < 1)) throw new BadInput('maxPeerBytes must be a positive integer')
   const ctx = createContext({
@@ -68,6 +73,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     scopes: opts.scopes,
     maxContentBytes: opts.maxContentBytes,
     maxPeerBytes,
+    durable: opts.durable,
   })
   try {
     // Startup reconciliation: labels against the prefixes in force, then the scrub of any

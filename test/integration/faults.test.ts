@@ -60,6 +60,7 @@ test('killed mid-pull: request_failed, retried with backoff, completes exactly o
     publicPrefixes: aHome.config.public_prefixes,
     maxContentBytes: 65536,
     clock: systemClock,
+    durable: false, // a fill: what is stored matters here, not when it reaches the disk
   })
   for (let i = 0; i < N; i++) store.remember({ label: `public:m${i}`, content: `memory number ${i} with some words to make pages heavier ${'x'.repeat(200)}` })
   store.close()

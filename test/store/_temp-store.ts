@@ -31,7 +31,9 @@ export function tempStores(): TempStores {
     vaultKey,
     clock,
     open(over = {}) {
-      const s = openStore({ path, vaultKey, publicPrefixes: TEST_PREFIXES, maxContentBytes: 4096, clock, ...over })
+      // Not syncing each commit: these tests fill stores with thousands of writes and are about what is
+      // stored, not when it reaches the platter (test/adversary/durable-writes.test.ts is).
+      const s = openStore({ path, vaultKey, publicPrefixes: TEST_PREFIXES, maxContentBytes: 4096, clock, durable: false, ...over })
       opened.push(s)
       return s
     },

@@ -9,6 +9,8 @@ import { VERSION } from '../../src/lib/version'
 import { openDatabase } from '../../src/store/database'
 import type { SqliteDatabase } from '../../src/runtime'
 import { MIGRATIONS, REWRITES_DATA } from '../../src/store/migrations'
+import { createContext } from '../../src/store/_context'
+import { tempStores } from './_temp-store'
 
 let dir = ''
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
@@ -26,7 +28,7 @@ describe('openDatabase', () => {
     }
     for (const f of ['pod.db', 'pod.db-wal', 'pod.db-shm']) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600)
     expect(db.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
-    expect(db.query('PRAGMA synchronous').get()).toEqual({ synchronous: 1 })
+    expect(db.query('PRAGMA synchronous').get()).toEqual({ synchronous: 2 }) // FULL: a commit syncs the WAL
     expect(db.query('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 })
     expect(db.query('PRAGMA secure_delete').get()).toEqual({ secure_delete: 1 })
     expect(db.query('PRAGMA busy_timeout').get()).toEqual({ timeout: 5000 })
@@ -189,4 +191,30 @@ describe('openDatabase', () => {
     expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
     db.close()
   }, 30_000)
+})
+
+describe('durability', () => {
+  test('local writes commit at synchronous = FULL; a write marked not durable commits at NORMAL and leaves FULL behind', () => {
+    const t = tempStores()
+    try {
+      const store = t.open() // a migrated pod.db
+      // The store's write path on a durable connection: the pragma as each transaction sees it.
+      const seen: number[] = []
+      const db = openDatabase(t.path)
+      const ctx = createContext({ db, vault: {} as never, blind: {} as never, clock: t.clock, publicPrefixes: [], maxContentBytes: 10 })
+      const level = () => (db.query('PRAGMA synchronous').get() as { synchronous: number }).synchronous
+      ctx.write(() => seen.push(level()))
+      ctx.write(() => seen.push(level()), { durable: false })
+      ctx.write(() => ctx.write(() => seen.push(level()), { durable: false })) // nested: the outer write decides
+      seen.push(level())
+      expect(seen).toEqual([2, 1, 2, 2])
+      db.close()
+      const lazy = openDatabase(t.path, { durable: false })
+      expect(lazy.query('PRAGMA synchronous').get()).toEqual({ synchronous: 1 })
+      lazy.close()
+      store.close()
+    } finally {
+      t.cleanup()
+    }
+  })
 })
