@@ -64,7 +64,7 @@ export interface SyncResult {
   deleted: number
   /** Copies that broke our rules (label, content size): counted, never stored. */
   dropped: number
-  /** Deletions held as a mass delete, waiting for `peer accept-deletes`. */
+  /** Deletes and overwrites held as a mass change, waiting for `peer accept-deletes`. */
   held?: number
   ms: number
   /** Why the pull failed (an ErrorCode), or why it did not happen or stopped (a SkipReason): lib/codes.ts. */

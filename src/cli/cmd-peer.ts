@@ -157,7 +157,7 @@ export function peerCommands(flags: GlobalFlags) {
   })
 
   const acceptDeletes = defineCommand({
-    meta: { name: 'accept-deletes', description: "Apply a peer's held mass delete (status held): its tombstones delete the copies here" },
+    meta: { name: 'accept-deletes', description: "Apply a peer's held mass change (status held): its deletes and overwrites apply to the copies here" },
     args: { peer: { type: 'positional', description: 'peer id, short id or name', required: true }, json },
     async run({ args }) {
       const out = await withPod(flags, async (pod) =>
@@ -165,7 +165,9 @@ export function peerCommands(flags: GlobalFlags) {
       )
       if (args.json) return printJson(out)
       console.log(
-        out.deleted > 0 ? `${out.deleted} copies deleted; status ${visible(out.peer.status)}` : `nothing was held; status ${visible(out.peer.status)}`,
+        out.deleted > 0
+          ? `${out.deleted} copies deleted or overwritten; status ${visible(out.peer.status)}`
+          : `nothing was held; status ${visible(out.peer.status)}`,
       )
     },
   })

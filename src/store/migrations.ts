@@ -177,4 +177,23 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE memories SET scanned = 1 WHERE held = 1;
   CREATE INDEX memories_unscanned ON memories (pk) WHERE scanned = 0 AND held = 0 AND origin_peer IS NULL AND deleted = 0 AND encrypted = 0;
   `,
+
+  // v11: the mass-change guard over a rolling 24 h window (mass-change.ts). peer_changes: each copy
+  // a peer deleted or overwrote, when it last did (so a copy edited ten times counts once), kept
+  // 24 h. pending_deletes also holds staged overwrites: a NULL label is a delete, else the version
+  // waiting to be applied.
+  `
+  CREATE TABLE peer_changes (
+    peer_id   TEXT    NOT NULL,
+    origin_id TEXT    NOT NULL,
+    at_ms     INTEGER NOT NULL,
+    deleted   INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+    PRIMARY KEY (peer_id, origin_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX peer_changes_at ON peer_changes (peer_id, at_ms);
+  ALTER TABLE pending_deletes ADD COLUMN label TEXT;
+  ALTER TABLE pending_deletes ADD COLUMN content TEXT;
+  ALTER TABLE pending_deletes ADD COLUMN created_at TEXT;
+  ALTER TABLE pending_deletes ADD COLUMN updated_at TEXT;
+  `,
 ]

@@ -13,14 +13,13 @@ import { copyLabel } from './gate'
 import { isUuid, LABEL_FORBIDDEN_RE, LABEL_MAX_CHARS } from '../protocol'
 import type { ApplyOptions, ApplyResult, WireEntry } from './types'
 import { indexCopies, type CopyText } from './copy-index'
+import { type CopyChange, forgetWindow, guardChanges, peerHold, takeStaged, unstage } from './mass-change'
 import { VAULT_PREFIX } from './vault'
 import { scopeNarrows } from '../scope'
 
 const CURSOR_MAX_CHARS = 256
 /** A page lost to a power cut is pulled again from the cursor stored before it: its commit does not sync. */
 const NOT_SYNCED = { durable: false }
-/** A pull may delete up to this many copies, or up to half of the peer's copies, without being held. */
-export const MASS_DELETE_MIN = 100
 
 export function checkPeerId(peerId: string): string {
   if (!isUuid(peerId)) throw new BadInput('peer id must be a lowercase UUID')
@@ -83,10 +82,10 @@ export class QuotaExceeded extends PodError {
  * (or a throw anywhere in the page) either the whole page and its cursor are stored, or neither.
  *
  * Copies that break our rules are dropped (counted). A page that would take the peer's copies
- * past `maxPeerBytes` throws QuotaExceeded and stores nothing. Tombstones do not delete at once:
- * they wait in pending_deletes until the last page of the pull (`final`), which deletes them
- * all, unless they are more than MASS_DELETE_MIN and more than half of the peer's copies: then
- * they are held (peer_state.held_deletes) until acceptDeletes().
+ * past `maxPeerBytes` throws QuotaExceeded and stores nothing. New copies are stored at once;
+ * deletes and overwrites of copies we hold go through the mass-change guard (mass-change.ts):
+ * applied at once below its threshold, staged near it until the pull's last page (`final`),
+ * held past it until acceptDeletes().
  */
 export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntry[], cursor: string, opts: ApplyOptions = {}): ApplyResult {
   checkPeerId(peerId)
@@ -102,9 +101,6 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
   )
   const existing = db.query('SELECT pk, label, content, created_at, updated_at FROM memories WHERE origin_peer = ? AND origin_id = ?')
   const has = db.query('SELECT 1 AS one FROM memories WHERE origin_peer = ? AND origin_id = ?')
-  const update = db.query('UPDATE memories SET label = ?, content = ?, created_at = ?, updated_at = ?, seq = ? WHERE pk = ?')
-  const stage = db.query('INSERT OR IGNORE INTO pending_deletes (peer_id, origin_id) VALUES (?, ?)')
-  const unstage = db.query('DELETE FROM pending_deletes WHERE peer_id = ? AND origin_id = ?')
 
   return ctx.write(() => {
     let stored = 0
@@ -112,45 +108,41 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
     const before = peerBytes(ctx, peerId)
     let bytes = before
     // Almost always false: then no entry needs a pending_deletes lookup.
-    let staged = db.query('SELECT 1 AS one FROM pending_deletes WHERE peer_id = ? LIMIT 1').get(peerId) !== null
+    const staged = db.query('SELECT 1 AS one FROM pending_deletes WHERE peer_id = ? LIMIT 1').get(peerId) !== null
     // One counter update per page instead of one per entry; unused numbers just leave gaps.
     let seq = entries.length > 0 ? ctx.nextSeq(entries.length) : 0
     const now = ctx.clock.now()
-    const toIndex: CopyText[] = []
+    const changes: CopyChange[] = []
+    const toIndex: ToIndex = new Map()
     entries.forEach((e, i) => {
       checkEntry(e, i)
       if ('deleted' in e) {
-        if (has.get(peerId, e.id)) {
-          stage.run(peerId, e.id)
-          staged = true
-        }
+        if (has.get(peerId, e.id)) changes.push({ originId: e.id, memory: null })
         return
       }
       if (copyProblem(e, ctx.maxContentBytes)) {
         dropped++
         return
       }
-      // Sent again after a tombstone (e.g. made public again): it is no longer to be deleted.
-      if (staged) unstage.run(peerId, e.id)
       const label = copyLabel(peerId, e.label)
       const added = insert.get(uuidv7(now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
+      stored++
       if (added) {
         seq++
         bytes += copyBytes(label, e.content)
-        toIndex.push({ pk: added.pk, label: e.label, content: e.content })
-      } else {
-        const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'pk' | 'label' | 'content' | 'created_at' | 'updated_at'>
-        // A re-pull after a scope change resends what we hold; leave identical copies alone.
-        const same = old.label === label && old.content === e.content && old.created_at === e.created_at && old.updated_at === e.updated_at
-        if (!same) {
-          bytes += copyBytes(label, e.content) - copyBytes(old.label, old.content)
-          update.run(label, e.content, e.created_at, e.updated_at, seq++, old.pk)
-          ctx.unindex(old.pk)
-          toIndex.push({ pk: old.pk, label: e.label, content: e.content })
-        }
+        toIndex.set(added.pk, { pk: added.pk, label: e.label, content: e.content })
+        return
       }
-      stored++
+      const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'label' | 'content' | 'created_at' | 'updated_at'>
+      // A re-pull after a scope change resends what we hold; an identical copy is no change (and,
+      // sent again after a tombstone, e.g. made public again, no longer to be deleted).
+      const same = old.label === label && old.content === e.content && old.created_at === e.created_at && old.updated_at === e.updated_at
+      if (same) {
+        if (staged) unstage(ctx, peerId, e.id)
+      } else changes.push({ originId: e.id, memory: { label: e.label, content: e.content, created_at: e.created_at, updated_at: e.updated_at } })
     })
+    const guarded = guardChanges(ctx, peerId, changes, final, (c) => applyChange(ctx, peerId, c, toIndex))
+    bytes += guarded.bytesDelta
     // Only a page that grows the peer's share is refused: deletions and shrinking edits still
     // apply over quota, so lowering max_peer_bytes never wedges a peer that is cleaning up.
     if (bytes > maxPeerBytes && bytes > before) {
@@ -158,72 +150,74 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
         `copies from this peer would take ${bytes} bytes, over max_peer_bytes (${maxPeerBytes}); nothing more is stored until you raise max_peer_bytes in pod.toml and restart`,
       )
     }
-    indexCopies(ctx, toIndex)
-    let deleted = 0
-    let held = peerHold(ctx, peerId)
-    if (final) ({ deleted, held, bytes } = settleDeletes(ctx, peerId, bytes, false))
+    indexCopies(ctx, [...toIndex.values()])
     db.query(
       `INSERT INTO peer_state (peer_id, cursor, pulled_total, copy_bytes, held_deletes) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (peer_id) DO UPDATE SET cursor = excluded.cursor, pulled_total = pulled_total + excluded.pulled_total,
          copy_bytes = excluded.copy_bytes, held_deletes = excluded.held_deletes`,
-    ).run(peerId, cursor, entries.length, bytes, held)
-    return { stored, deleted, dropped, held }
+    ).run(peerId, cursor, entries.length, Math.max(0, bytes), guarded.held)
+    return { stored, deleted: guarded.deleted, dropped, held: guarded.held }
   }, NOT_SYNCED)
+}
+
+/** Copies whose full-text rows the transaction writes at its end (indexCopies), by pk. */
+type ToIndex = Map<number, CopyText>
+
+/**
+ * Deletes or overwrites one copy (the guard let the change through). An overwritten copy's
+ * full-text row joins `toIndex`; a deleted one leaves it (stored and deleted in one page).
+ */
+function applyChange(ctx: StoreContext, peerId: string, change: CopyChange, toIndex: ToIndex): { deleted: boolean; bytesDelta: number } {
+  const { db } = ctx
+  if (change.memory === null) {
+    const gone = db.query(`DELETE FROM memories WHERE origin_peer = ? AND origin_id = ? RETURNING pk, ${COPY_BYTES_SQL} AS n`).get(peerId, change.originId) as {
+      pk: number
+      n: number
+    } | null // the trigger drops the index row
+    if (gone) toIndex.delete(gone.pk)
+    return { deleted: true, bytesDelta: gone ? -gone.n : 0 }
+  }
+  const old = db.query('SELECT pk, label, content FROM memories WHERE origin_peer = ? AND origin_id = ?').get(peerId, change.originId) as Pick<
+    MemoryRow,
+    'pk' | 'label' | 'content'
+  > | null
+  if (!old) return { deleted: false, bytesDelta: 0 } // deleted meanwhile (a scope change): nothing to overwrite
+  const m = change.memory
+  const label = copyLabel(peerId, m.label)
+  db.query('UPDATE memories SET label = ?, content = ?, created_at = ?, updated_at = ?, seq = ? WHERE pk = ?').run(
+    label,
+    m.content,
+    m.created_at,
+    m.updated_at,
+    ctx.nextSeq(),
+    old.pk,
+  )
+  if (!toIndex.delete(old.pk)) ctx.unindex(old.pk) // a copy stored by this page has no row yet
+  toIndex.set(old.pk, { pk: old.pk, label: m.label, content: m.content })
+  return { deleted: false, bytesDelta: copyBytes(label, m.content) - copyBytes(old.label, old.content) }
 }
 
 function peerBytes(ctx: StoreContext, peerId: string): number {
   return (ctx.db.query('SELECT copy_bytes FROM peer_state WHERE peer_id = ?').get(peerId) as { copy_bytes: number } | null)?.copy_bytes ?? 0
 }
 
-function peerHold(ctx: StoreContext, peerId: string): number {
-  return (ctx.db.query('SELECT held_deletes FROM peer_state WHERE peer_id = ?').get(peerId) as { held_deletes: number } | null)?.held_deletes ?? 0
-}
-
 /**
- * Decides the tombstones waiting for `peerId` (inside a write): deletes them, or holds them
- * when they are a mass delete and `force` is false. Returns the new byte total and hold.
- */
-function settleDeletes(ctx: StoreContext, peerId: string, bytes: number, force: boolean): { deleted: number; held: number; bytes: number } {
-  const { db } = ctx
-  // The usual case, and a cheap one: nothing waits.
-  if (db.query('SELECT 1 AS one FROM pending_deletes WHERE peer_id = ? LIMIT 1').get(peerId) === null) return { deleted: 0, held: 0, bytes }
-  // Driven from pending_deletes (EXISTS, not a JOIN the planner might run from memories).
-  const pending = (
-    db
-      .query(
-        `SELECT count(*) AS n FROM pending_deletes p WHERE p.peer_id = ?1
-         AND EXISTS (SELECT 1 FROM memories m WHERE m.origin_peer = ?1 AND m.origin_id = p.origin_id)`,
-      )
-      .get(peerId) as { n: number }
-  ).n
-  if (pending === 0) {
-    db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
-    return { deleted: 0, held: 0, bytes }
-  }
-  const copies = countPeerCopies(ctx, peerId)
-  if (!force && pending > MASS_DELETE_MIN && pending * 2 > copies) return { deleted: 0, held: pending, bytes }
-  const gone = db
-    .query(
-      `DELETE FROM memories WHERE origin_peer = ?1 AND origin_id IN (SELECT origin_id FROM pending_deletes WHERE peer_id = ?1)
-       RETURNING ${COPY_BYTES_SQL} AS n`,
-    )
-    .all(peerId) as { n: number }[] // the trigger drops the index rows
-  db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
-  for (const g of gone) bytes -= g.n
-  return { deleted: gone.length, held: 0, bytes: Math.max(0, bytes) }
-}
-
-/**
- * The operator accepts a held mass delete: the waiting tombstones delete their copies now and
- * the hold is lifted. Returns how many copies were deleted (0 when nothing was held).
+ * The operator accepts a held mass change: the waiting deletes and overwrites apply now, the
+ * hold is lifted and the peer's change window starts afresh. Returns how many copies were
+ * deleted or overwritten (0 when nothing was held).
  */
 export function acceptDeletes(ctx: StoreContext, peerId: string): number {
   checkPeerId(peerId)
   return ctx.write(() => {
     if (peerHold(ctx, peerId) === 0) return 0
-    const { deleted, bytes } = settleDeletes(ctx, peerId, peerBytes(ctx, peerId), true)
-    ctx.db.query('UPDATE peer_state SET held_deletes = 0, copy_bytes = ? WHERE peer_id = ?').run(bytes, peerId)
-    return deleted
+    let bytes = peerBytes(ctx, peerId)
+    const changes = takeStaged(ctx, peerId)
+    const toIndex: ToIndex = new Map()
+    for (const c of changes) bytes += applyChange(ctx, peerId, c, toIndex).bytesDelta
+    indexCopies(ctx, [...toIndex.values()])
+    forgetWindow(ctx, peerId)
+    ctx.db.query('UPDATE peer_state SET held_deletes = 0, copy_bytes = ? WHERE peer_id = ?').run(Math.max(0, bytes), peerId)
+    return changes.length
   })
 }
 
@@ -254,13 +248,18 @@ export function resetScope(ctx: StoreContext, peerId: string, scope: string[]): 
     >[]
     const drop = ctx.db.query(`DELETE FROM memories WHERE pk = ? RETURNING ${COPY_BYTES_SQL} AS n`)
     const unstage = ctx.db.query('DELETE FROM pending_deletes WHERE peer_id = ? AND origin_id = ?')
+    // Its changes leave the mass-change window with it: they would count against fewer copies.
+    const unwindow = ctx.db.query('DELETE FROM peer_changes WHERE peer_id = ? AND origin_id = ?')
     let dropped = 0
     let bytes = peerBytes(ctx, peerId)
     const inScope = ctx.scopes.matcher(scope)
     for (const c of copies) {
       if (inScope(c.label.slice(prefixLength))) continue
       bytes -= (drop.get(c.pk) as { n: number }).n
-      if (keepCursor) unstage.run(peerId, c.origin_id)
+      if (keepCursor) {
+        unstage.run(peerId, c.origin_id)
+        unwindow.run(peerId, c.origin_id)
+      }
       dropped++
     }
     if (keepCursor) {
@@ -303,6 +302,7 @@ export function purgePeer(ctx: StoreContext, peerId: string): number {
     const n = ctx.db.query('DELETE FROM memories WHERE origin_peer = ?').run(peerId).changes
     ctx.db.query('DELETE FROM peer_state WHERE peer_id = ?').run(peerId)
     ctx.db.query('DELETE FROM pending_deletes WHERE peer_id = ?').run(peerId)
+    forgetWindow(ctx, peerId)
     return n
   })
 }

@@ -65,18 +65,18 @@ export interface RecallHit {
 export type { WireEntry }
 
 export interface ApplyOptions {
-  /** The last page of this pull (default true): waiting tombstones are applied, or held. */
+  /** The last page of this pull (default true): changes staged near the mass-change threshold are applied, or held. */
   final?: boolean
 }
 
 export interface ApplyResult {
   /** Copies inserted or updated. */
   stored: number
-  /** Copies deleted by tombstones (only on a final page). */
+  /** Copies deleted by tombstones (at once, or on the final page when staged). */
   deleted: number
   /** Copies that broke our rules (label, content size, vault ciphertext): not stored. */
   dropped: number
-  /** Deletions held as a mass delete, waiting for acceptDeletes(); 0 when none. */
+  /** Deletes and overwrites held as a mass change, waiting for acceptDeletes(); 0 when none. */
   held: number
 }
 
@@ -98,7 +98,7 @@ export interface PeerSyncState {
   served_total: number
   /** Label + content bytes of the copies held from this peer (the max_peer_bytes quota). */
   copy_bytes: number
-  /** Deletions held as a mass delete until the operator accepts them; 0 when none. */
+  /** Deletes and overwrites held as a mass change until the operator accepts them; 0 when none. */
   held_deletes: number
 }
 
@@ -164,7 +164,7 @@ export interface Store {
    * Upserts keyed by (peerId, origin id) under label `peer:<peerId>:<label>`; tombstones delete.
    */
   applyRemote(peerId: string, entries: WireEntry[], cursor: string, opts?: ApplyOptions): ApplyResult
-  /** Applies the deletions held for `peerId` (the operator accepted them); returns how many. */
+  /** Applies the deletes and overwrites held for `peerId` (the operator accepted them); returns how many. */
   acceptDeletes(peerId: string): number
   peerState(peerId: string): PeerSyncState
   /** Records the outcome of a pull attempt (ok: clears error, bumps last_sync_at). */

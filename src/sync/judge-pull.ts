@@ -39,7 +39,6 @@ export interface Pulled {
   url: string
   caughtUp: boolean
   moved: boolean
-  settled: boolean
 }
 
 export type PullReport =
@@ -139,7 +138,6 @@ function judgePulled(report: Extract<PullReport, { kind: 'pulled' }>, state: Pee
   const short = shortId(report.peer)
   const next: PeerState = { ...state }
   const logs: LogLine[] = []
-  if (totals.settled) next.lastSettled = now
   noteFallback(next, logs, short, report.failedUrls, totals.url)
   const heldMs = now - attempt.startedAt
   // A long-poll with the full wait to a peer whose wait was lowered: has the proxy been fixed?
@@ -170,7 +168,7 @@ function judgePulled(report: Extract<PullReport, { kind: 'pulled' }>, state: Pee
   next.held = totals.held
   if (totals.held > 0) {
     // Warn when a hold starts or grows; the same hold pulled again every interval is debug.
-    const msg = `held ${totals.held} deletions (a mass delete); accept with: mazemaker peer accept-deletes ${report.peer}`
+    const msg = `held ${totals.held} deletions and overwrites (a mass change); accept with: mazemaker peer accept-deletes ${report.peer}`
     const level = state.held < totals.held ? 'warn' : 'debug'
     logs.push({ level, fields: { peer: short, op: 'sync', err: 'deletes_held', count: totals.held, ...base, msg } })
   } else {

@@ -45,7 +45,7 @@ export function peerHint(f: HintFacts): string | null {
     case 'revoked':
       return `no key file for it (peer-keys/peers/${id}.key): revoked; to pair again paste their handshake URL with \`mazemaker peer add '<url>' --replace\``
     case 'held':
-      return `a mass delete is held: accept it with \`mazemaker peer accept-deletes ${short}\` if it is expected`
+      return `a mass change (deletes or overwrites) is held: accept it with \`mazemaker peer accept-deletes ${short}\` if it is expected`
     case 'handshake-pending':
       return pendingHint(f)
     case 'error':

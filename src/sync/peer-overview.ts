@@ -39,9 +39,9 @@ export function peerStatus(
   return 'ready'
 }
 
-/** What a held mass delete asks of the operator. */
+/** What a held mass change (deletes and overwrites) asks of the operator. */
 export function heldMessage(peerId: string, held: number, copies: number): string {
-  return `held: the peer deleted ${held} of the ${copies} copies we hold from it; nothing was deleted here. If that is expected, accept with \`mazemaker peer accept-deletes ${peerId}\` (or the panel); otherwise remove or pause the peer`
+  return `held: the peer deleted or rewrote ${held} of the ${copies} copies we hold from it within a day; nothing of that was changed here. If that is expected, accept with \`mazemaker peer accept-deletes ${peerId}\` (or the panel); otherwise remove or pause the peer`
 }
 
 /**

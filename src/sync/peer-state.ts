@@ -28,13 +28,6 @@ export interface PeerState {
   lastCutMs: number | null
   /** Empty live answers in a row that came back without being held. */
   quickEmpty: number
-  /**
-   * When this peer's tombstones were last settled. Live pulls stage them (see pull-peer.ts) so
-   * the mass-delete guard sees a whole burst; at most an interval after the last settle, the next
-   * pull settles whatever is staged, so a peer writing without pause cannot keep them waiting
-   * (nor split a mass delete over windows shorter than the interval pulls would have judged).
-   */
-  lastSettled: number
   /** Successful pulls since the last summary line and what they brought (the log's info line per peer). */
   tally: PullTally
 }
@@ -61,7 +54,6 @@ export const FRESH_PEER: Readonly<PeerState> = Object.freeze({
   lowered: null,
   lastCutMs: null,
   quickEmpty: 0,
-  lastSettled: 0,
   tally: EMPTY_TALLY,
 })
 

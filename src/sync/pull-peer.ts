@@ -48,12 +48,6 @@ export interface PullContext {
   pageLimit?: number
   /** Long-poll: seconds the peer may hold a request whose answer would be empty (0 = none). */
   wait?: number
-  /**
-   * Keep tombstones staged at the end of this pull unless its last page is empty (a live pull
-   * that caught a burst): the mass-delete guard then judges the whole burst at once, not each
-   * of the small answers a long-poll brings. The caller bounds how long they may wait.
-   */
-  stageTombstones?: boolean
   signal?: AbortSignal
   /** null while we still pull from this peer, else why not (removed, paused, revoked, …). */
   current?(): StopReason | null
@@ -72,7 +66,7 @@ export interface PullTotals {
   deleted: number
   /** Copies that broke our rules (label, size, vault ciphertext): counted, never stored. */
   dropped: number
-  /** Deletions held as a mass delete (0 = none). */
+  /** Deletes and overwrites held as a mass change (0 = none). */
   held: number
   pages: number
   /** The base URL the pull used (the first that answered and verified). */
@@ -81,12 +75,10 @@ export interface PullTotals {
   caughtUp: boolean
   /** The peer's cursor moved during this pull (it had something new for us). */
   moved: boolean
-  /** Waiting tombstones were applied (or held) at the end of this pull. */
-  settled: boolean
 }
 
 export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<PullTotals> {
-  const totals: PullTotals = { fetched: 0, stored: 0, deleted: 0, dropped: 0, held: 0, pages: 0, url: '', caughtUp: false, moved: false, settled: false }
+  const totals: PullTotals = { fetched: 0, stored: 0, deleted: 0, dropped: 0, held: 0, pages: 0, url: '', caughtUp: false, moved: false }
   if (target.baseUrls.length === 0) throw new PeerError('handshake_pending', `no URL for ${shortId(target.id)} yet`)
   const check = () => {
     const why = ctx.current?.() ?? null
@@ -129,9 +121,8 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     const next = step === 'next' ? (await request(page.cursor))() : null
     next?.catch(() => undefined)
     check() // same synchronous step as the write below
-    const final = step === 'done' && !(ctx.stageTombstones && page.memories.length > 0)
-    const applied = ctx.store.applyRemote(target.id, page.memories, page.cursor, { final })
-    if (final) totals.settled = true
+    // The last page lets the mass-change guard judge what the pull staged (mass-change.ts).
+    const applied = ctx.store.applyRemote(target.id, page.memories, page.cursor, { final: step === 'done' })
     totals.fetched += page.memories.length
     totals.stored += applied.stored
     totals.deleted += applied.deleted

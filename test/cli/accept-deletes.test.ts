@@ -21,7 +21,7 @@ test('a held mass delete: sync says held, accept-deletes applies it, the peer is
   const peerId = (await b.api('GET', '/peer/peers')).body.peers[0].id as string
   const r = await runCli(['peer', 'accept-deletes', peerId.slice(0, 8), '--home', b.home, '--port', port])
   expect(r.code).toBe(0)
-  expect(r.stdout).toContain('140 copies deleted; status ready')
+  expect(r.stdout).toContain('140 copies deleted or overwritten; status ready')
   expect((await b.api('GET', '/peer/peers')).body.peers[0]).toMatchObject({ status: 'ready', memories: 10 })
   const again = await runCli(['peer', 'accept-deletes', peerId, '--home', b.home, '--port', port])
   expect(again.stdout).toContain('nothing was held')

@@ -318,7 +318,7 @@ describe('operator panel, two real pods in Chromium', () => {
     const card = peerCard(pageA, b.id)
     await pageA.getByRole('button', { name: `Sync now bravo` }).click()
     await card.locator('.badge', { hasText: '! held' }).waitFor()
-    expect(await card.locator('.peer-error').textContent()).toContain('deleted 120 of the')
+    expect(await card.locator('.peer-error').textContent()).toContain('deleted or rewrote 120 of the')
     const accept = pageA.getByRole('button', { name: 'Accept deletions bravo' })
     await accept.click()
     await card.locator('.peer-result', { hasText: 'Accepted: 120 copies deleted.' }).waitFor()

@@ -5,15 +5,14 @@
  */
 import { afterEach, expect, test } from 'bun:test'
 import { shortId } from '../../src/identity'
-import { FakeClock } from '../../src/lib/clock'
 import { addPeer, copies, livePods, pullLines, until, type LivePod } from './_live-pods'
 
 const pods = livePods()
 afterEach(() => pods.cleanup())
 
 /** A and B paired both ways; B pulls A with `scope`. Resolves once B's long-poll is held at A. */
-async function pairedLive(scope?: string): Promise<{ a: LivePod; b: LivePod }> {
-  const a = await pods.start()
+async function pairedLive(scope?: string, aOpts: { durable?: boolean } = {}): Promise<{ a: LivePod; b: LivePod }> {
+  const a = await pods.start(aOpts)
   const b = await pods.start()
   await addPeer(a, b, { sync: false }) // A only serves B here
   await addPeer(b, a, { scope })
@@ -52,7 +51,8 @@ test('private and scope-excluded writes wake no one: B stays held, nothing is se
 })
 
 test('a burst of 10,000 writes reaches B completely, in pages rather than 10,000 answers', async () => {
-  const { a, b } = await pairedLive()
+  // 10,000 writes one transaction each: not synced one by one (what is measured is delivery).
+  const { a, b } = await pairedLive(undefined, { durable: false })
   const before = pullLines(b, shortId(a.id)).length
   const N = 10_000
   // 50 writes per turn of the event loop (each its own transaction), so B's held request is
@@ -72,12 +72,9 @@ test('a burst of 10,000 writes reaches B completely, in pages rather than 10,000
   expect(answers.length).toBeLessThan(N / 20)
 }, 90_000)
 
-test('a mass delete that arrives live in small answers is still held as one (the guard sees the whole burst)', async () => {
-  // A 1 s wait on a clock both pods share (a FakeClock: it starts at real time and moves only
-  // when told), so the quiet answer that settles staged tombstones comes when the test says.
-  const clock = new FakeClock(Date.now())
-  const a = await pods.start({ liveWaitSeconds: 1, clock })
-  const b = await pods.start({ liveWaitSeconds: 1, clock })
+test('a mass delete that arrives live in small answers is held once past half: the window adds the answers up', async () => {
+  const a = await pods.start()
+  const b = await pods.start()
   await addPeer(a, b, { sync: false })
   const ids = Array.from({ length: 200 }, (_, i) => a.store.remember({ label: `public:m${i}`, content: `memory ${i}` }).id)
   await addPeer(b, a)
@@ -87,14 +84,9 @@ test('a mass delete that arrives live in small answers is still held as one (the
     a.store.forget(ids[i]!)
     if (i % 5 === 4) await new Promise((r) => setTimeout(r, 1))
   }
-  // Held again after the last deletion: B has every one of them (a commit wakes a held request
-  // at once, and a request that is behind is answered at once), staged and not yet judged.
-  await until(() => a.heldPolls() === 1, "B's long-poll held after the burst")
-  expect(b.store.peerState(a.id).held_deletes).toBe(0)
-  expect(b.store.countPeerCopies(a.id)).toBe(200)
-  // The hold runs out: A's quiet answer settles the staged tombstones, judged as one burst.
-  clock.advance(1000)
-  await until(() => b.store.peerState(a.id).held_deletes === 150, 'the 150 deletions held at B')
-  expect(b.store.countPeerCopies(a.id)).toBe(200)
+  // Every deletion reached B: applied while below the threshold, held once past it.
+  await until(() => 200 - b.store.countPeerCopies(a.id) + b.store.peerState(a.id).held_deletes === 150, 'all 150 deletions at B')
+  expect(b.store.peerState(a.id).held_deletes).toBeGreaterThan(0)
+  expect(b.store.countPeerCopies(a.id)).toBeGreaterThanOrEqual(100) // at least half of what B held stays
   expect(pullLines(b, shortId(a.id)).length).toBeGreaterThan(2) // it did arrive in several answers
 }, 60_000)

@@ -38,7 +38,16 @@ describe('openDatabase', () => {
         "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'memories_fts%'",
       )
       .all() as { name: string; strict: number }[]
-    expect(tables.map((t) => t.name).sort()).toEqual(['access_log', 'change_seq', 'fts_pending', 'memories', 'meta', 'peer_state', 'pending_deletes'])
+    expect(tables.map((t) => t.name).sort()).toEqual([
+      'access_log',
+      'change_seq',
+      'fts_pending',
+      'memories',
+      'meta',
+      'peer_changes',
+      'peer_state',
+      'pending_deletes',
+    ])
     expect(tables.every((t) => t.strict === 1)).toBe(true)
     db.close()
   })

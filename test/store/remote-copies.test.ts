@@ -268,13 +268,92 @@ describe('mass-delete guard', () => {
     expect(store.countPeerCopies(PEER_A)).toBe(40)
   })
 
-  test('up to half, or up to 100, deletes at the end of the pull; a copy sent again is not deleted', () => {
+  test("a narrowed scope takes the dropped copies' changes out of the window: they no longer count against fewer copies", () => {
+    store.resetScope(PEER_A, ['*'])
+    fill(400)
+    // 90 overwrites of m2xx/m3xx copies (o200-o289): far below the threshold, applied, in the window.
+    const edits = Array.from({ length: 90 }, (_, i) => wire(`o${200 + i}`, `public:m${200 + i}`, `edit ${i}`, '2026-06-01T00:00:00.000Z'))
+    expect(store.applyRemote(PEER_A, edits, 'e1')).toMatchObject({ held: 0 })
+    // Narrowed to public:m1*: 111 copies stay (m1, m10-m19, m100-m199); the edited ones are dropped.
+    expect(store.resetScope(PEER_A, ['public:m1*'])).toBe(289)
+    // 100 deletes of the 111: not more than 100, so no mass change, had the dropped copies' 90
+    // changes left the window; counted, they would make 190 changes and hold these deletes.
+    expect(store.applyRemote(PEER_A, tombstones(100, 200), 'd1')).toMatchObject({ deleted: 100, held: 0 })
+  })
+
+  test('far below the threshold a delete applies at once, even on a page that is not the last', () => {
     fill(300)
-    expect(store.applyRemote(PEER_A, tombstones(0, 150), 'p1')).toMatchObject({ deleted: 150, held: 0 })
-    expect(store.countPeerCopies(PEER_A)).toBe(150)
-    expect(store.applyRemote(PEER_A, tombstones(150, 250), 'p2', { final: false })).toMatchObject({ deleted: 0 })
-    // 100 of the remaining 150: more than half, but not more than 100.
-    expect(store.applyRemote(PEER_A, [wire('o200', 'public:m200', 'back again')], 'p3')).toMatchObject({ deleted: 99, held: 0 })
-    expect(store.countPeerCopies(PEER_A)).toBe(51)
+    expect(store.applyRemote(PEER_A, tombstones(0, 10), 'p1', { final: false })).toMatchObject({ deleted: 10, held: 0 })
+    expect(store.countPeerCopies(PEER_A)).toBe(290)
+  })
+
+  test('near the threshold the pull is judged at its end: up to half applies, a copy sent again is not deleted', () => {
+    fill(300)
+    // Over a quarter of 300: staged until the pull's last page, then judged as one burst.
+    expect(store.applyRemote(PEER_A, tombstones(0, 100), 'p1', { final: false })).toMatchObject({ deleted: 0 })
+    expect(store.countPeerCopies(PEER_A)).toBe(300)
+    // o5 is sent again unchanged (made public again at its origin): no longer to be deleted.
+    expect(store.applyRemote(PEER_A, [...tombstones(100, 150), wire('o5', 'public:m5', 'memory 5')], 'p2')).toMatchObject({ deleted: 149, held: 0 })
+    expect(store.countPeerCopies(PEER_A)).toBe(151)
+  })
+
+  test('spread over pulls, the 24 h window adds them up: past half of what the peer had, the rest is held (also after a reopen)', () => {
+    fill(1000)
+    const results = []
+    for (let p = 0; p < 5; p++) {
+      if (p === 3) store = t.open() // a restart does not reset the window
+      results.push(store.applyRemote(PEER_A, tombstones(p * 200, p * 200 + 200), `d${p}`))
+      t.clock.advance(60 * 60 * 1000)
+    }
+    expect(results.map((r) => r.deleted)).toEqual([200, 200, 0, 0, 0])
+    expect(results.map((r) => r.held)).toEqual([0, 0, 200, 400, 600])
+    expect(store.countPeerCopies(PEER_A)).toBe(600)
+    expect(store.acceptDeletes(PEER_A)).toBe(600)
+    expect(store.countPeerCopies(PEER_A)).toBe(0)
+  })
+
+  test('a copy edited again and again counts once: 40 of 300 copies edited in 10 pulls a day is no mass change', () => {
+    fill(300)
+    for (let round = 0; round < 10; round++) {
+      const edits = Array.from({ length: 40 }, (_, i) =>
+        wire(`o${i}`, `public:m${i}`, `edit ${round}`, `2026-06-${String(round + 1).padStart(2, '0')}T00:00:00.000Z`),
+      )
+      expect(store.applyRemote(PEER_A, edits, `e${round}`)).toMatchObject({ held: 0 })
+      t.clock.advance(60 * 60 * 1000)
+    }
+    expect(store.list({ prefix: `peer:${PEER_A}:public:m1`, limit: 20 }).memories.find((m) => m.label.endsWith(':m1'))!.content).toBe('edit 9')
+  })
+
+  test('the window rolls: 600 of 1,000 deleted in four pulls is held within a day, not over two', () => {
+    const pulls = (gapMs: number) => {
+      const held: number[] = []
+      for (let p = 0; p < 4; p++) {
+        held.push(store.applyRemote(PEER_A, tombstones(p * 150, p * 150 + 150), `d${p}`).held)
+        t.clock.advance(gapMs)
+      }
+      return held
+    }
+    fill(1000)
+    expect(pulls(60 * 60 * 1000)).toEqual([0, 0, 0, 150])
+    store.purgePeer(PEER_A)
+    fill(1000)
+    expect(pulls(13 * 60 * 60 * 1000)).toEqual([0, 0, 0, 0])
+    expect(store.countPeerCopies(PEER_A)).toBe(400)
+  })
+
+  test("overwriting all of a peer's copies in one pull is held: the old versions stay until accepted", () => {
+    fill(500)
+    const rewritten = Array.from({ length: 500 }, (_, i) => wire(`o${i}`, `public:m${i}`, `rewritten ${i}`, '2026-06-01T00:00:00.000Z'))
+    expect(store.applyRemote(PEER_A, rewritten, 'w1')).toMatchObject({ stored: 500, deleted: 0, held: 500 })
+    expect(store.list({ origin: PEER_A, limit: 500 }).memories.every((m) => m.content.startsWith('memory '))).toBe(true)
+    expect(store.peerState(PEER_A).held_deletes).toBe(500)
+    expect(store.acceptDeletes(PEER_A)).toBe(500)
+    expect(store.list({ origin: PEER_A, limit: 500 }).memories.every((m) => m.content.startsWith('rewritten '))).toBe(true)
+    expect(store.peerState(PEER_A).copy_bytes).toBe(
+      store.list({ origin: PEER_A, limit: 500 }).memories.reduce((n, m) => n + Buffer.byteLength(m.label) + Buffer.byteLength(m.content) + 256, 0),
+    )
+    // Accepted: the window starts afresh, so the next edits of a few copies apply at once.
+    expect(store.applyRemote(PEER_A, [wire('o1', 'public:m1', 'edited once more', '2026-06-02T00:00:00.000Z')], 'w2')).toMatchObject({ held: 0 })
+    expect(store.get(store.list({ prefix: `peer:${PEER_A}:public:m1`, limit: 1 }).memories[0]!.id)!.content).toBe('edited once more')
   })
 })

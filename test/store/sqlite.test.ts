@@ -77,7 +77,7 @@ describe('several connections on one file', () => {
       import { openStore } from ${JSON.stringify(join(import.meta.dir, '../../src/store'))}
       import { FakeClock } from ${JSON.stringify(join(import.meta.dir, '../../src/lib/clock'))}
       const s = openStore({ path: process.env.DB, vaultKey: Buffer.from(process.env.KEY, 'hex'),
-        publicPrefixes: ['public:'], maxContentBytes: 1000, clock: new FakeClock() })
+        publicPrefixes: ['public:'], maxContentBytes: 1000, clock: new FakeClock(), durable: false })
       process.stdout.write('ready\\n')
       for (let i = 0; i < ${N}; i++) s.remember({ label: i % 2 ? 'public:child' : 'note:child', content: 'from the child ' + i })
       s.close()

@@ -26,7 +26,6 @@ const totals = (over: Partial<Pulled> = {}): Pulled => ({
   url: 'http://127.0.0.1:1',
   caughtUp: true,
   moved: false,
-  settled: true,
   ...over,
 })
 /** A pull that started `heldMs` before NOW. */
@@ -82,7 +81,7 @@ describe('a pull that stored', () => {
 
   test('caught up with a live peer: the next long-poll is due at once', () => {
     const j = judge(pulled({ moved: true }))
-    expect(j.next).toMatchObject({ liveReady: true, dueAt: NOW, quickEmpty: 0, lastSettled: NOW })
+    expect(j.next).toMatchObject({ liveReady: true, dueAt: NOW, quickEmpty: 0 })
   })
 
   test('caught up, but the peer is not live, or our live wait is 0: interval', () => {
@@ -96,10 +95,6 @@ describe('a pull that stored', () => {
     const again = judge(pulled({ moved: false }, longPoll(200)), quick.next)
     expect(again.next).toMatchObject({ quickEmpty: 2, dueAt: NOW + 2 * BACKOFF_BASE_MS })
     expect(judge(pulled({ moved: false }, longPoll(45_000)), again.next).next).toMatchObject({ quickEmpty: 0, dueAt: NOW })
-  })
-
-  test('staged tombstones not settled: lastSettled stays', () => {
-    expect(judge(pulled({ settled: false }), state({ lastSettled: 5 })).next.lastSettled).toBe(5)
   })
 
   test('after failures: "peer recovered" at info and the failure forgotten', () => {
