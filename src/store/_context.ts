@@ -55,6 +55,19 @@ export interface StoreContext {
    * bookkeeping): the next durable commit syncs them along.
    */
   write<T>(fn: () => T, opts?: { durable?: boolean }): T
+  /**
+   * A write that may wait: it runs in one transaction with the others queued in the same turn
+   * of the event loop (a hub answering 64 woken peers records 64 access-log rows in one commit,
+   * not 64), at the end of that turn or before the next write() begins, whichever is first. Only
+   * bookkeeping belongs here (what may be lost if it fails: the access log); a failure is
+   * reported to onDeferredError, never to an unrelated caller. Readers of it call
+   * flushDeferred() first.
+   */
+  defer(fn: () => void): void
+  /** Runs the deferred writes now (before reading what they write). */
+  flushDeferred(): void
+  /** Where a deferred write that failed at the turn's end is reported (the store's log). */
+  onDeferredError: ((err: unknown) => void) | null
   /** Runs before the outermost write() begins (the commit journal switches its triggers here). */
   beforeWrite: (() => void) | null
   /** Runs after the outermost write() committed (the commit journal drains here). */
@@ -83,6 +96,23 @@ export function createContext(opts: {
   const { db, vault, blind, clock } = opts
   const durable = opts.durable ?? true
   let depth = 0
+  let deferred: (() => void)[] = []
+  let flushScheduled = false
+  const runDeferred = () => {
+    const fns = deferred
+    deferred = []
+    try {
+      // Bookkeeping: not worth a sync of its own (the next durable commit takes it along).
+      ctx.write(
+        () => {
+          for (const fn of fns) fn()
+        },
+        { durable: false },
+      )
+    } catch (err) {
+      ctx.onDeferredError?.(err)
+    }
+  }
   const ctx: StoreContext = {
     ...opts,
     publicPrefixes: [...opts.publicPrefixes],
@@ -92,6 +122,9 @@ export function createContext(opts: {
     write(fn, writeOpts) {
       // Only the outermost write decides: nested ones are savepoints of its transaction.
       const lazy = depth === 0 && durable && writeOpts?.durable === false
+      // Deferred writes first, in their own transaction: their order before this one is kept,
+      // and a failure of theirs is not the caller's.
+      if (depth === 0 && deferred.length > 0) runDeferred()
       if (depth === 0) ctx.beforeWrite?.()
       if (lazy) db.exec('PRAGMA synchronous = NORMAL')
       depth++
@@ -106,6 +139,19 @@ export function createContext(opts: {
       if (depth === 0) ctx.afterCommit?.()
       return out
     },
+    defer(fn) {
+      deferred.push(fn)
+      if (flushScheduled) return
+      flushScheduled = true
+      setImmediate(() => {
+        flushScheduled = false
+        if (deferred.length > 0) runDeferred()
+      })
+    },
+    flushDeferred() {
+      if (deferred.length > 0 && depth === 0) runDeferred()
+    },
+    onDeferredError: null,
     beforeWrite: null,
     afterCommit: null,
     nextSeq(n = 1) {

@@ -19,8 +19,9 @@ export const ACCESS_LOG_LIMIT_DEFAULT = 50
 export const ACCESS_LOG_LIMIT_MAX = 1000
 
 /**
- * Records a served page: bumps the peer's served_total and appends the log row in one
- * transaction. A page with no entries records nothing at all.
+ * Records a served page: bumps the peer's served_total and appends the log row, deferred
+ * (ctx.defer): the pages a hub serves in one turn of the event loop share one transaction (2,000
+ * woken spokes cost a few commits, not 2,000). A page with no entries records nothing at all.
  */
 export function recordServedPage(
   ctx: StoreContext,
@@ -32,24 +33,24 @@ export function recordServedPage(
   if (entries.length === 0) return
   const deleted = entries.reduce((n, e) => n + ('deleted' in e ? 1 : 0), 0)
   const at = ctx.clock.now()
-  ctx.write(
-    () => {
-      const { logged_pages: pages } = ctx.db
-        .query(
-          `INSERT INTO peer_state (peer_id, served_total, served_scope, logged_pages) VALUES (?, ?, ?, 1)
+  const scopeJson = JSON.stringify(scope)
+  const first = entries[0]!.id
+  const last = entries[entries.length - 1]!.id
+  const count = entries.length
+  ctx.defer(() => {
+    const { logged_pages: pages } = ctx.db
+      .query(
+        `INSERT INTO peer_state (peer_id, served_total, served_scope, logged_pages) VALUES (?, ?, ?, 1)
          ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total, served_scope = excluded.served_scope,
            logged_pages = logged_pages + 1
          RETURNING logged_pages`,
-        )
-        .get(peerId, entries.length, JSON.stringify(scope)) as { logged_pages: number }
-      ctx.db
-        .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(at, peerId, entries.length, deleted, entries[0]!.id, entries[entries.length - 1]!.id)
-      if (pages % PRUNE_EVERY_PAGES === 0) prune(ctx, peerId, at, opts.maxRowsPerPeer ?? ACCESS_LOG_MAX_ROWS_PER_PEER)
-      // Bookkeeping of what was served: not worth a sync of its own (the next durable commit takes it along).
-    },
-    { durable: false },
-  )
+      )
+      .get(peerId, count, scopeJson) as { logged_pages: number }
+    ctx.db
+      .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(at, peerId, count, deleted, first, last)
+    if (pages % PRUNE_EVERY_PAGES === 0) prune(ctx, peerId, at, opts.maxRowsPerPeer ?? ACCESS_LOG_MAX_ROWS_PER_PEER)
+  })
 }
 
 /** Drops `peerId`'s rows beyond its cap (oldest first) and everyone's rows past the retention window. Call inside write(). */
@@ -67,6 +68,7 @@ export function accessLog(
   peerId: string,
   opts: { limit?: number; before?: number | null } = {},
 ): { entries: AccessLogEntry[]; cursor: string | null } {
+  ctx.flushDeferred()
   const limit = checkInt(opts.limit ?? ACCESS_LOG_LIMIT_DEFAULT, 1, ACCESS_LOG_LIMIT_MAX, 'limit')
   const since = ctx.clock.now() - ACCESS_LOG_RETENTION_MS
   const rows = ctx.db
@@ -98,6 +100,7 @@ export function accessLog(
 
 /** The scope `peerId` last asked with when it received something; null if it never did. */
 export function servedScope(ctx: StoreContext, peerId: string): string[] | null {
+  ctx.flushDeferred()
   const row = ctx.db.query('SELECT served_scope FROM peer_state WHERE peer_id = ?').get(peerId) as { served_scope: string | null } | null
   if (!row?.served_scope) return null
   const parsed: unknown = JSON.parse(row.served_scope)

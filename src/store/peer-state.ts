@@ -9,6 +9,7 @@ import type { PeerSyncState } from './types'
 const LAST_ERROR_MAX_CHARS = 1000
 
 export function peerState(ctx: StoreContext, peerId: string): PeerSyncState {
+  ctx.flushDeferred() // served_total may be in a deferred access-log write
   const row = ctx.db.query('SELECT * FROM peer_state WHERE peer_id = ?').get(peerId) as PeerSyncState | null
   return (
     row ?? {

@@ -89,6 +89,14 @@ export function openStore(opts: OpenStoreOptions): Store {
   const journal = createCommitJournal(db, opts.publicPrefixes)
   ctx.beforeWrite = () => journal.prepare()
   ctx.afterCommit = () => journal.drain()
+  // Said once per distinct cause: on a full disk every turn's access-log write fails alike.
+  let lastDeferredError = ''
+  ctx.onDeferredError = (err) => {
+    const msg = `an access-log write failed (the pages were served; their log rows are lost): ${err instanceof Error ? err.message : String(err)}`
+    if (msg === lastDeferredError) return
+    lastDeferredError = msg
+    opts.log?.warn({ op: 'store', err: 'deferred_write_failed', msg })
+  }
   const rememberGrouped = createGroupRemember(ctx)
 
   const store: Store = {
@@ -130,6 +138,7 @@ export function openStore(opts: OpenStoreOptions): Store {
       if (closed) return
       closed = true
       try {
+        ctx.flushDeferred()
         db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
         // Cheap, and keeps the planner's statistics current for the next open.
         db.exec('PRAGMA optimize')

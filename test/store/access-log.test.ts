@@ -45,6 +45,23 @@ describe('access log', () => {
     expect(store.peerState(PEER_A).served_total).toBe(0)
   })
 
+  test('pages served in one turn are written together at its end; a read or a write before that writes them first', async () => {
+    for (let i = 0; i < 50; i++) store.recordServedPage(PEER_A, [{ id: `p${i}`, deleted: true }], ['*'])
+    expect(rows()).toBe(0) // not one transaction per page
+    await new Promise((r) => setImmediate(r))
+    expect(rows()).toBe(50)
+    store.recordServedPage(PEER_B, [{ id: 'q', deleted: true }], ['*'])
+    store.remember({ label: 'note:x', content: 'a write of our own' })
+    expect(rows()).toBe(51) // written before the write that followed it
+    store.recordServedPage(PEER_B, [{ id: 'r', deleted: true }], ['*'])
+    expect(store.peerState(PEER_B).served_total).toBe(2) // a read sees it
+    expect(rows()).toBe(52)
+    store.recordServedPage(PEER_B, [{ id: 's', deleted: true }], ['*'])
+    store.close() // and closing writes what is still queued
+    expect(rows()).toBe(53)
+    store = t.open()
+  })
+
   test('newest first, paged with a cursor', () => {
     for (let i = 0; i < 5; i++) {
       store.recordServedPage(PEER_A, [{ id: `id-${i}`, deleted: true }], ['*'])
@@ -74,7 +91,7 @@ describe('access log', () => {
     const ctx = {
       db,
       clock: t.clock,
-      write: <T>(fn: () => T) => db.transaction(fn).immediate(),
+      defer: (fn: () => void) => db.transaction(fn).immediate(),
     } as unknown as Parameters<typeof recordServedPage>[0]
     for (let i = 0; i < 3; i++) recordServedPage(ctx, PEER_B, [{ id: `quiet${i}`, deleted: true }], ['*'], { maxRowsPerPeer: 500 })
     for (let i = 0; i < 2000; i++) recordServedPage(ctx, PEER_A, [{ id: `x${i}`, deleted: true }], ['*'], { maxRowsPerPeer: 500 })

@@ -1,0 +1,227 @@
+/**
+ * Fan-out at a hub: SPOKES paired spokes each hold a long-poll (wait 50, scope `public:*`), one
+ * write at the hub wakes them all, each gets the page with the new memory and re-asks at once
+ * from the new cursor. Per write: the hub's CPU seconds (/proc utime + stime, over the write,
+ * every answer and every re-ask until all are held again; the hub's idle rate with all of them
+ * held is measured first and subtracted) and the time until every spoke has the memory (machine
+ * clock, from sending the write to the last spoke's page arriving). The spokes are the
+ * production pull client (pullPage: sealed, signed, checked) without a store, CHILDREN processes
+ * of up to 60 each (each keeps its connection), so the hub's cost is not drowned by 2,000 SQLite
+ * pullers on two cores.
+ *
+ *   BASE=<checkout>   a second hub from that checkout's src/main.ts, same spokes count, trials
+ *                     alternating between the two: "this tree / BASE" in the same run. Run this
+ *                     tree from source too then (MZM_TEST_RUNTIME=bun-source), or the binary is
+ *                     compared with source.
+ *   POD_PROF=<dir>    this tree's hub under Bun's sampling profiler (markdown, at its exit)
+ *
+ *   SPOKES=200 TRIALS=10 npx bun bench/fan-out.bench.ts
+ *   MZM_TEST_RUNTIME=bun-source SPOKES=2000 TRIALS=6 BASE=/tmp/base npx bun bench/fan-out.bench.ts
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { homePaths, openHome, type PodHome, type PodId, type PublicKey } from '../src/identity'
+import { formatPeersToml } from '../src/identity/peers-toml'
+import { writeFileAtomic } from '../src/lib/atomic-file'
+import { memoryLogger } from '../src/lib/log'
+import { pullPage } from '../src/sync/peer-client'
+import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
+import { fmt, percentile, row } from './_util'
+import { announce, cpuSeconds, envInt, identityOf, loadNote, podCommand, spawnChild, stdinLines, type Child } from './_fed-util'
+
+const CHILD_FLAG = '--child=fan-out-spokes'
+/**
+ * Bun's fetch keeps at most 64 idle keep-alive sockets per host: more spokes in one process would
+ * reconnect on every cycle, which real spokes (one process each) do not.
+ */
+const SPOKES_PER_CHILD = 60
+const SPOKES = envInt('SPOKES', 200)
+const CHILDREN = Math.max(1, envInt('CHILDREN', Math.ceil(SPOKES / SPOKES_PER_CHILD)))
+const TRIALS = envInt('TRIALS', 10)
+const IDLE_S = envInt('IDLE_S', 5)
+/** After the last spoke has the memory: time for the re-asks to reach the hub and be held. */
+const SETTLE_MS = envInt('SETTLE_MS', 1500)
+const BASE = process.env.BASE ?? ''
+const now = () => performance.timeOrigin + performance.now()
+
+/** Child: `count` spokes holding long-polls at the hub; reports when all of them have a token. */
+async function spokesChild(configFile: string): Promise<void> {
+  const cfg = JSON.parse(await Bun.file(configFile).text()) as { count: number; hub: { id: PodId; key: PublicKey; url: string } }
+  const homes: PodHome[] = []
+  for (let i = 0; i < cfg.count; i++) homes.push(await openHome(tempHome('mzm-fan-spoke-'), { log: memoryLogger() }))
+  await announce({ spokes: homes.map((h) => ({ id: h.identity.podId, key: h.identity.publicKey })) })
+  /** token → arrival time per spoke index. */
+  const seen = new Map<string, number[]>()
+  let waiting: { token: string; done: (v: unknown) => void } | null = null
+  let failures = 0
+  let firstFailure = ''
+  let stop = false
+  const check = () => {
+    if (!waiting) return
+    const got = seen.get(waiting.token)
+    if (!got || got.filter((x) => x !== undefined).length < cfg.count) return
+    const times = got.filter((x) => x !== undefined)
+    waiting.done({ token: waiting.token, first: Math.min(...times), last: Math.max(...times), failures, firstFailure })
+    waiting = null
+  }
+  let loops: Promise<void>[] = []
+  for await (const line of stdinLines()) {
+    const cmd = JSON.parse(line) as { op: 'start' } | { op: 'await'; token: string } | { op: 'stop' }
+    if (cmd.op === 'start') {
+      loops = homes.map(async (h, i) => {
+        const pairKey = await h.identity.pairKey(cfg.hub.id, cfg.hub.key)
+        const ask = (since: string | null, wait: number) =>
+          pullPage({
+            baseUrl: cfg.hub.url,
+            pairKey,
+            selfId: h.identity.podId,
+            peerId: cfg.hub.id,
+            since,
+            scope: ['public:*'],
+            limit: 500,
+            wait,
+            nowMs: Date.now(),
+          })
+        let since = (await ask(null, 0)).cursor
+        while (!stop) {
+          try {
+            const page = await ask(since, 50)
+            const at = now()
+            for (const m of page.memories) {
+              if (!('label' in m) || !m.label.startsWith('public:fan-')) continue
+              let list = seen.get(m.label)
+              if (!list) seen.set(m.label, (list = []))
+              list[i] = at
+            }
+            since = page.cursor
+            check()
+          } catch (err) {
+            if (failures++ === 0) firstFailure = (err as Error).message
+            await Bun.sleep(200)
+          }
+        }
+      })
+      await announce({ started: true })
+    } else if (cmd.op === 'await') {
+      void new Promise((done) => {
+        waiting = { token: cmd.token, done }
+        check()
+      }).then(announce)
+    } else {
+      stop = true
+      for (const h of homes) rmSync(h.paths.root, { recursive: true, force: true })
+      await announce({ stopped: true })
+      process.exit(0)
+    }
+  }
+  void loops
+}
+
+interface Hub {
+  name: string
+  pod: PodProcess
+  children: Child[]
+  idleRate: number
+  cpu: number[]
+  every: number[]
+}
+
+async function startHub(name: string, command: string[] | undefined, dir: string, index: number): Promise<Hub> {
+  const pod = await spawnPod({ home: tempHome('mzm-fan-hub-'), env: { MAZEMAKER_LIVE_WAIT: '0' }, ...(command ? { command } : {}) })
+  const id = await identityOf(pod)
+  const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
+  for (let i = 0; i < 5; i++) await pod.api('POST', '/memories', { label: `public:seed-${i}`, content: `fan-out bench ${i}` })
+  const children = await Promise.all(
+    Array.from({ length: CHILDREN }, (_, c) => {
+      const file = join(dir, `hub-${index}-${c}.json`)
+      const count = Math.floor(SPOKES / CHILDREN) + (c < SPOKES % CHILDREN ? 1 : 0)
+      writeFileSync(file, JSON.stringify({ count, hub }))
+      return spawnChild(import.meta.path, [CHILD_FLAG, file], 600_000)
+    }),
+  )
+  const spokes = children.flatMap((c) => c.ready.spokes as { id: PodId; key: PublicKey }[])
+  // The hub trusts every spoke, written as an operator's provisioning script would (read live).
+  const paths = homePaths(pod.home)
+  for (const s of spokes) writeFileAtomic(join(paths.peerKeyDir, `${s.id}.key`), `${s.key}\n`, 0o600)
+  writeFileAtomic(
+    paths.peersToml,
+    formatPeersToml(
+      spokes.map((s) => ({ id: s.id, name: '', url: '', sync: false, scope: ['public:*'] })),
+      hub.id,
+    ),
+    0o600,
+  )
+  return { name, pod, children, idleRate: 0, cpu: [], every: [] }
+}
+
+async function trial(h: Hub, token: string): Promise<void> {
+  for (const c of h.children) c.send(JSON.stringify({ op: 'await', token }))
+  const cpu0 = cpuSeconds(h.pod.pid)
+  const t0 = now()
+  const res = await h.pod.api('POST', '/memories', { label: token, content: `fan-out ${token}` })
+  if (res.status !== 201) throw new Error(`write: ${res.status}`)
+  const reports = await Promise.all(h.children.map((c) => c.next()))
+  const last = Math.max(...reports.map((r) => r.last as number))
+  await Bun.sleep(SETTLE_MS)
+  const window = (now() - t0) / 1000
+  const cpu = cpuSeconds(h.pod.pid) - cpu0 - h.idleRate * window
+  h.cpu.push(cpu)
+  h.every.push(last - t0)
+  const failures = reports.reduce((s, r) => s + r.failures, 0)
+  row(
+    `${h.name}: ${token}`,
+    `${fmt(cpu * 1000, 0)} ms CPU`,
+    `${fmt((cpu / SPOKES) * 1e6, 0)} µs per spoke; every spoke has it after ${fmt(last - t0, 0)} ms${failures ? `; ${failures} failures (${reports.find((r) => r.firstFailure)?.firstFailure})` : ''}`,
+  )
+}
+
+async function main(): Promise<void> {
+  console.log(`# fan-out: ${SPOKES} spokes holding long-polls, one write wakes them all; ${TRIALS} trials (Bun ${Bun.version}; ${loadNote()})`)
+  const dir = mkdtempSync(join(tmpdir(), 'mzm-fan-bench-'))
+  const hubs: Hub[] = []
+  try {
+    hubs.push(await startHub('this tree', podCommand(), dir, 0))
+    if (BASE) hubs.push(await startHub('BASE', [process.execPath, join(BASE, 'src', 'main.ts')], dir, 1))
+    for (const h of hubs) for (const c of h.children) c.send(JSON.stringify({ op: 'start' }))
+    await Promise.all(hubs.flatMap((h) => h.children.map((c) => c.next())))
+    // Every spoke's first pull answered and its long-poll held; a warm-up write; then the idle rate.
+    for (const h of hubs) await trial(h, `public:fan-warmup-${hubs.indexOf(h)}`)
+    for (const h of hubs) {
+      const a = cpuSeconds(h.pod.pid)
+      await Bun.sleep(IDLE_S * 1000)
+      h.idleRate = (cpuSeconds(h.pod.pid) - a) / IDLE_S
+    }
+    for (let t = 0; t < TRIALS; t++) for (const h of hubs) await trial(h, `public:fan-${hubs.indexOf(h)}-${t}`)
+    console.log(`\n## summary (${loadNote()})`)
+    const median = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      )
+    for (const h of hubs) {
+      row(
+        `${h.name}: hub CPU per write, median`,
+        `${fmt(median(h.cpu) * 1000, 1)} ms`,
+        `${fmt((median(h.cpu) / SPOKES) * 1e6, 0)} µs per spoke; idle ${fmt(h.idleRate * 100, 2)} % subtracted`,
+      )
+      row(`${h.name}: every spoke has it, median`, `${fmt(median(h.every), 0)} ms`, `max ${fmt(Math.max(...h.every), 0)} ms`)
+    }
+    if (hubs.length === 2) {
+      row('this tree / BASE, CPU per write', `${fmt(median(hubs[0]!.cpu) / median(hubs[1]!.cpu), 2)}x`)
+      row('this tree / BASE, every spoke has it', `${fmt(median(hubs[0]!.every) / median(hubs[1]!.every), 2)}x`)
+    }
+  } finally {
+    for (const h of hubs) for (const c of h.children) c.send(JSON.stringify({ op: 'stop' }))
+    await Promise.all(hubs.flatMap((h) => h.children.map((c) => c.next().catch(() => undefined))))
+    await Promise.all(hubs.flatMap((h) => h.children.map((c) => c.stop())))
+    for (const h of hubs) {
+      await h.pod.stop().catch(() => undefined)
+      rmSync(h.pod.home, { recursive: true, force: true })
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === CHILD_FLAG) await spokesChild(process.argv[3]!)
+else await main()
