@@ -35,16 +35,40 @@ export interface PeerPatch {
   live?: boolean
 }
 
+/** What says a file changed: ino changes on every atomic rewrite; size/mtime/ctime catch in-place edits. */
+interface FileSignature {
+  ino: number
+  size: number
+  mtimeMs: number
+  ctimeMs: number
+}
+
 interface KeyCacheEntry {
-  sig: string
+  sig: FileSignature
   key: PublicKey | null
 }
 
 const MISSING = 'missing'
 
-function signature(st: Stats): string {
-  // ino changes on every atomic rewrite; size/mtime/ctime catch in-place edits.
-  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`
+function signature(st: Stats): FileSignature {
+  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }
+}
+
+/** Compared field by field: trusted() runs on every peer request, twice for a held one. */
+function unchanged(sig: FileSignature | typeof MISSING | null, st: Stats | null): boolean {
+  if (sig === null) return false
+  if (st === null || sig === MISSING) return st === null && sig === MISSING
+  return sig.ino === st.ino && sig.size === st.size && sig.mtimeMs === st.mtimeMs && sig.ctimeMs === st.ctimeMs
+}
+
+/** What trusted() answers: built once per table and key, frozen (every caller shares it). */
+type TrustedView = Readonly<{ entry: Readonly<PeerEntry>; key: PublicKey }>
+
+function trustedView(entry: PeerEntry, key: PublicKey): TrustedView {
+  const { key: _, ...copy } = copyRecord(entry, key)
+  if (Array.isArray(copy.url)) Object.freeze(copy.url)
+  Object.freeze(copy.scope)
+  return Object.freeze({ entry: Object.freeze(copy), key })
 }
 
 function copyRecord(entry: PeerEntry, key: PublicKey | null): PeerRecord {
@@ -80,13 +104,15 @@ export class PeerRegistry {
   readonly #paths: HomePaths
   readonly #selfId: PodId
   readonly #log: Logger
-  #peersSig: string | null = null
+  #peersSig: FileSignature | typeof MISSING | null = null
   /** Last good peers.toml content, by id (insertion order = file order). */
   #entries = new Map<PodId, PeerEntry>()
   /** Why peers.toml is currently unusable ("line 3, column 5: …"), or null. */
   #problem: string | null = null
   #loggedProblem: string | null = null
   #keys = new Map<PodId, KeyCacheEntry>()
+  /** trusted()'s answers, dropped whenever the table or a key is read again. */
+  #views = new Map<PodId, TrustedView>()
 
   constructor(opts: { paths: HomePaths; selfId: PodId; log: Logger }) {
     this.#paths = opts.paths
@@ -112,15 +138,16 @@ export class PeerRegistry {
    * The relationship with `id` if it exists right now: its table (in the last good peers.toml)
    * and a valid key file. Called on every inbound peer request.
    */
-  trusted(id: string): { entry: PeerEntry; key: PublicKey } | null {
+  trusted(id: string): TrustedView | null {
     if (!isPodId(id)) return null
     this.#refresh()
     const entry = this.#entries.get(id)
     if (!entry) return null
     const key = this.#keyFor(id)
     if (!key) return null
-    const { key: _, ...copy } = copyRecord(entry, key)
-    return { entry: copy, key }
+    let view = this.#views.get(id)
+    if (view?.key !== key) this.#views.set(id, (view = trustedView(entry, key)))
+    return view
   }
 
   /**
@@ -236,9 +263,10 @@ export class PeerRegistry {
       this.#fail(`cannot stat it: ${(err as Error).message}`, null)
       return
     }
+    if (unchanged(this.#peersSig, st)) return
     const sig = st ? signature(st) : MISSING
-    if (sig === this.#peersSig) return
     this.#peersSig = sig
+    this.#views.clear()
     if (!st) {
       // No file means no peers (deleting it removes every relationship).
       this.#setEntries([])
@@ -266,7 +294,7 @@ export class PeerRegistry {
     this.#loggedProblem = null
   }
 
-  #fail(problem: string, sig: string | null): void {
+  #fail(problem: string, sig: FileSignature | typeof MISSING | null): void {
     this.#peersSig = sig
     this.#problem = problem
     // Once per distinct error, not once per request.
@@ -303,11 +331,11 @@ export class PeerRegistry {
       this.#keys.delete(id)
       return null
     }
-    const sig = signature(st)
     const cached = this.#keys.get(id)
-    if (cached?.sig === sig) return cached.key
+    if (cached && unchanged(cached.sig, st)) return cached.key
     const key = this.#readKey(id, path, st)
-    this.#keys.set(id, { sig, key })
+    this.#keys.set(id, { sig: signature(st), key })
+    this.#views.delete(id)
     return key
   }
 

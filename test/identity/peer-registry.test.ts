@@ -136,6 +136,17 @@ describe('add / list / get / update / remove', () => {
     reg.list().peers[0]!.scope.push('public:*')
     expect(reg.get(ID_A)!.scope).toEqual(['*'])
   })
+
+  test("trusted()'s answer is shared but frozen: no caller can change what the next one sees", () => {
+    reg.add({ id: ID_A, key: newKey(), url: ['https://a.example', 'https://b.example'] })
+    const first = reg.trusted(ID_A)!
+    expect(() => (first.entry.scope as string[]).push('public:*')).toThrow(TypeError)
+    expect(() => ((first.entry.url as string[])[0] = 'https://evil.example')).toThrow(TypeError)
+    expect(() => Object.assign(first.entry, { sync: false })).toThrow(TypeError)
+    expect(reg.trusted(ID_A)!.entry).toEqual({ id: ID_A, name: '', url: ['https://a.example', 'https://b.example'], sync: true, scope: ['*'] })
+    reg.update(ID_A, { scope: 'public:*' })
+    expect(reg.trusted(ID_A)!.entry.scope).toEqual(['public:*']) // a change is seen at once
+  })
 })
 
 describe('trusted() notices hand edits at once', () => {
