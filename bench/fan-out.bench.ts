@@ -85,10 +85,14 @@ async function spokesChild(configFile: string): Promise<void> {
             wait,
             nowMs: Date.now(),
           })
-        let since = (await ask(null, 0)).cursor
+        // The first ask takes the feed as it is (wait 0); it is retried like any other, since
+        // 2,000 spokes asking at once from one address meet the pod's per-address bound (429).
+        let since: string | null = null
+        let first = true
         while (!stop) {
           try {
-            const page = await ask(since, 50)
+            const page = await ask(since, first ? 0 : 50)
+            first = false
             const at = now()
             for (const m of page.memories) {
               if (!('label' in m) || !m.label.startsWith('public:fan-')) continue
