@@ -12,16 +12,13 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { PodError } from '../lib/errors'
-import { cancelQuietly, drainBriefly } from '../lib/read-body'
+import { cancelQuietly, drainBriefly, LINGER_MAX_BYTES, LINGER_MS } from '../lib/read-body'
 import type { ConnInfo } from '../runtime'
 
 /** Requests per remote address that may be in flight before authenticating. */
 export const UNAUTHENTICATED_PER_ADDRESS = 64
 /** How long a request's body may take to arrive, from its headers. */
 export const BODY_DEADLINE_MS = 10_000
-/** An unread body up to this size is drained (within LINGER_MS) before its connection closes. */
-const LINGER_MAX_BYTES = 64 * 1024
-const LINGER_MS = 250
 
 /**
  * Answers after which even an authenticated connection closes: the relationship ended while a

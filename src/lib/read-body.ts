@@ -108,6 +108,9 @@ async function readBodyUnbounded(source: BodySource, maxBytes: number, what: str
       total += value.byteLength
       if (total > maxBytes) {
         chunks.length = 0 // drop what we hold before waiting on anything
+        // An incoming body refused midway is still arriving: read on briefly (bounded) so the
+        // connection the 413 closes is not reset under the client before it reads that answer.
+        if (source instanceof Request) await discardBriefly(reader, LINGER_MAX_BYTES, LINGER_MS)
         // Not awaited: a hostile peer must not be able to hold us in cancel() either.
         reader.cancel().catch(() => {})
         throw new BodyTooLarge(maxBytes, total, what)
@@ -125,6 +128,10 @@ export async function readBodyText(source: BodySource, maxBytes: number, opts: R
   return new TextDecoder().decode(await readBody(source, maxBytes, opts))
 }
 
+/** How much of a refused or unread request body a server reads on, and for how long, before it closes. */
+export const LINGER_MAX_BYTES = 64 * 1024
+export const LINGER_MS = 250
+
 /**
  * Reads and discards what arrives of `body` within `ms`, up to `maxBytes`, then cancels the rest.
  * Before closing a connection whose request body was never read: closed with unread input, the
@@ -134,6 +141,16 @@ export async function readBodyText(source: BodySource, maxBytes: number, opts: R
 export async function drainBriefly(body: ReadableStream<Uint8Array> | null, maxBytes: number, ms: number): Promise<void> {
   if (!body || body.locked) return
   const reader = body.getReader()
+  try {
+    await discardBriefly(reader, maxBytes, ms)
+  } finally {
+    reader.cancel().catch(() => {})
+    reader.releaseLock()
+  }
+}
+
+/** Reads and drops chunks for at most `ms` or `maxBytes`; never throws (a client gone ends it). */
+async function discardBriefly(reader: ReadableStreamDefaultReader<Uint8Array>, maxBytes: number, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), ms)
@@ -148,8 +165,6 @@ export async function drainBriefly(body: ReadableStream<Uint8Array> | null, maxB
     // the client went away: nothing left to drain
   } finally {
     clearTimeout(timer)
-    reader.cancel().catch(() => {})
-    reader.releaseLock()
   }
 }
 
