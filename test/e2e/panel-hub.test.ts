@@ -215,8 +215,11 @@ describe('peer list at hub scale', () => {
     const canFail = new Set<string>(failing.map((p) => p.id))
     expect(listed.peers.every((p) => canFail.has(p.id))).toBe(true)
 
+    // The loop goes on failing peers between the two commands: the text shows at least as many.
     const text = await runCli(['peer', 'list', '--status', 'error', '--home', pod.home])
-    expect(text.stdout.split('\n')[0]).toEndWith(`(${listed.peers.length} shown: --status error)`)
+    const shown = /\((\d+) shown: --status error\)$/.exec(text.stdout.split('\n')[0]!)
+    expect(shown).not.toBeNull()
+    expect(Number(shown![1])).toBeGreaterThanOrEqual(listed.peers.length)
   })
 
   test('--status narrows to those statuses (several, comma-separated); an unknown one is a usage error', async () => {
