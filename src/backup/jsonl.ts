@@ -29,41 +29,34 @@ export function toJsonl(lines: ExportLine[]): string {
   return lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : '')
 }
 
-export interface ParsedLines {
-  memories: { line: number; label: string; content: string; created_at?: string; updated_at?: string; private?: boolean }[]
-  errors: { line: number; message: string }[]
+export interface ParsedLine {
+  line: number
+  label: string
+  content: string
+  created_at?: string
+  updated_at?: string
+  private?: boolean
 }
 
-/** Every non-blank line parsed and checked; problems are collected, never thrown. */
-export function parseJsonl(text: string): ParsedLines {
-  const out: ParsedLines = { memories: [], errors: [] }
-  text.split('\n').forEach((raw, i) => {
-    const line = i + 1
-    if (!raw.trim()) return
-    let json: unknown
-    try {
-      json = JSON.parse(raw)
-    } catch {
-      out.errors.push({ line, message: 'not JSON' })
-      return
-    }
-    const r = v.safeParse(ImportLineSchema, json)
-    if (!r.success) out.errors.push({ line, message: v.summarize(r.issues).replace(/\n/g, '; ') })
-    else {
-      const { label, content, created_at, updated_at, private: priv } = r.output
-      // Times pass through as given; the pod validates them and reports a bad one per memory.
-      out.memories.push({
-        line,
-        label,
-        content,
-        ...(created_at !== undefined ? { created_at } : {}),
-        ...(updated_at !== undefined ? { updated_at } : {}),
-        ...(priv !== undefined ? { private: priv } : {}),
-      })
-    }
-  })
-  return out
+/** One line parsed and checked: a memory, a problem, or null for a blank line. Never throws. */
+export function parseJsonlLine(raw: string, line: number): ParsedLine | { line: number; message: string } | null {
+  if (!raw.trim()) return null
+  let json: unknown
+  try {
+    json = JSON.parse(raw)
+  } catch {
+    return { line, message: 'not JSON' }
+  }
+  const r = v.safeParse(ImportLineSchema, json)
+  if (!r.success) return { line, message: v.summarize(r.issues).replace(/\n/g, '; ') }
+  const { label, content, created_at, updated_at, private: priv } = r.output
+  // Times pass through as given; the pod validates them and reports a bad one per memory.
+  return {
+    line,
+    label,
+    content,
+    ...(created_at !== undefined ? { created_at } : {}),
+    ...(updated_at !== undefined ? { updated_at } : {}),
+    ...(priv !== undefined ? { private: priv } : {}),
+  }
 }
-
-/** Identity of a memory for "already there?" checks on import. */
-export const memoryKey = (label: string, content: string) => `${label}\u0000${content}`

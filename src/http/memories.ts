@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import { BadInput, NotFound } from '../lib/errors'
 import { LABEL_MAX_CHARS, UUID_RE } from '../protocol'
-import type { Store } from '../store'
+import { IMPORT_BATCH_MAX, type Store } from '../store'
 import { intString, jsonBody, param, query } from './validate'
 
 const LabelSchema = v.pipe(v.string(), v.minLength(1, 'label is empty'), v.maxLength(LABEL_MAX_CHARS, `label is longer than ${LABEL_MAX_CHARS} characters`))
@@ -20,6 +20,25 @@ export const RememberSchema = v.strictObject({
   // Original times, for import; absent means now.
   created_at: TimestampField,
   updated_at: TimestampField,
+})
+
+/**
+ * An import batch: fields are only type-checked here, so one bad memory fails alone (the store
+ * checks each as POST /memories would) instead of refusing the whole batch.
+ */
+const ImportSchema = v.strictObject({
+  memories: v.pipe(
+    v.array(
+      v.strictObject({
+        label: v.string(),
+        content: v.string(),
+        created_at: v.optional(v.string()),
+        updated_at: v.optional(v.string()),
+      }),
+    ),
+    v.maxLength(IMPORT_BATCH_MAX, `at most ${IMPORT_BATCH_MAX} memories per request`),
+  ),
+  dry_run: v.optional(v.boolean()),
 })
 
 const UpdateSchema = v.strictObject({
@@ -54,6 +73,20 @@ export function memoryRoutes(deps: MemoryRouteDeps) {
   // /memories/held comes before /memories/:id, which would take "held" for an id.
   return new Hono()
     .post('/memories', jsonBody(RememberSchema), async (c) => c.json(await store.rememberGrouped(c.req.valid('json')), 201))
+    .post('/memories/import', jsonBody(ImportSchema), async (c) => {
+      const body = c.req.valid('json')
+      const outcomes = await store.importMemories(body.memories, { dryRun: body.dry_run === true })
+      const answer = { imported: 0, present: 0, held: 0, failed: [] as { index: number; message: string }[] }
+      outcomes.forEach((o, index) => {
+        if (o.status === 'present') answer.present++
+        else if (o.status === 'failed') answer.failed.push({ index, message: o.message })
+        else {
+          answer.imported++
+          if (o.held) answer.held++
+        }
+      })
+      return c.json(answer)
+    })
     .get('/memories/held', query(HeldQuery), (c) => c.json({ memories: store.listHeld(c.req.valid('query').limit ?? 100) }))
     .post('/memories/:id/release', memoryId, (c) => {
       const { id } = c.req.valid('param')

@@ -74,8 +74,11 @@ export interface StoreContext {
   afterCommit: (() => void) | null
   /** Reserves `n` change sequence numbers and returns the first. Call inside write(). */
   nextSeq(n?: number): number
-  /** Adds the full-text row of memory `pk` (unindex() first when replacing); `plaintext` is blinded when `blind` is set. */
-  index(pk: number, label: string, plaintext: string, blind: boolean): void
+  /**
+   * Adds the full-text row of memory `pk` (unindex() first when replacing); `plaintext` is blinded
+   * when `blind` is set. `blindCache`: blind tokens already computed in this batch, reused and added to.
+   */
+  index(pk: number, label: string, plaintext: string, blind: boolean, blindCache?: Map<string, string>): void
   unindex(pk: number): void
   /** The row as the API returns it, content decrypted. */
   toMemory(row: MemoryRow): Memory
@@ -158,9 +161,9 @@ export function createContext(opts: {
       const row = db.query('UPDATE change_seq SET value = value + ? WHERE one = 1 RETURNING value').get(n) as { value: number }
       return row.value - n + 1
     },
-    index(pk, label, plaintext, isBlind) {
+    index(pk, label, plaintext, isBlind, blindCache) {
       // Both columns hold what tokenize() makes of the text (ftsText), so indexing and querying tokenize alike.
-      const body = isBlind ? blind.blindText(plaintext) : ftsText(plaintext)
+      const body = isBlind ? blind.blindText(plaintext, blindCache) : ftsText(plaintext)
       db.query('INSERT INTO memories_fts (rowid, label, body) VALUES (?, ?, ?)').run(pk, ftsText(label), body)
     },
     unindex(pk) {

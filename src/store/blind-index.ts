@@ -38,8 +38,12 @@ export function ftsText(text: string): string {
 export interface BlindIndex {
   /** The blind form of one (already tokenized) word. */
   blind(token: string): string
-  /** Space-separated blind tokens of `text`, in order and with repeats (bm25 counts them). */
-  blindText(text: string): string
+  /**
+   * Space-separated blind tokens of `text`, in order and with repeats (bm25 counts them).
+   * `cache`: word → blind token, shared by the texts of one batch (words repeat across memories);
+   * it holds private words, so it lives no longer than the batch.
+   */
+  blindText(text: string, cache?: Map<string, string>): string
 }
 
 export function createBlindIndex(vaultKey: Uint8Array): BlindIndex {
@@ -48,9 +52,9 @@ export function createBlindIndex(vaultKey: Uint8Array): BlindIndex {
   const blind = (token: string) => 'x' + createHmac('sha256', key).update(token, 'utf8').digest('hex').slice(0, BLIND_HEX_CHARS)
   return {
     blind,
-    blindText(text) {
+    blindText(text, cache) {
       // Texts repeat words; hash each distinct word once.
-      const seen = new Map<string, string>()
+      const seen = cache ?? new Map<string, string>()
       const out: string[] = []
       for (const t of tokenize(text)) {
         let b = seen.get(t)

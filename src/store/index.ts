@@ -8,6 +8,7 @@ export { isPublicLabel, isGateEligible, copyLabel, PEER_LABEL_PREFIX } from './g
 export { labelSchema, contentSchema, checkContent, LABEL_MAX_CHARS } from './schemas'
 export { VAULT_PREFIX } from './vault'
 export { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from './local-memories'
+export { IMPORT_BATCH_MAX } from './import-memories'
 export { RECALL_K_DEFAULT, RECALL_K_MAX } from './recall'
 export { FEED_LIMIT_MAX } from './change-feed'
 export { looseDbFiles, formatMode } from './file-modes'

@@ -35,7 +35,7 @@ function seal(ctx: StoreContext, id: string, label: string, content: string, hel
 }
 
 /** A validated, sealed memory ready to insert: everything but the write itself. */
-interface PreparedMemory {
+export interface PreparedMemory {
   id: string
   label: string
   plaintext: string
@@ -52,7 +52,7 @@ interface PreparedMemory {
 }
 
 /** Validates and encrypts outside any transaction (bad input throws here, before any write). */
-function prepare(ctx: StoreContext, input: RememberInput, held = 0): PreparedMemory {
+export function prepare(ctx: StoreContext, input: RememberInput, held = 0): PreparedMemory {
   const label = checkLabel(input?.label)
   const plaintext = checkContent(input?.content, ctx.maxContentBytes)
   const nowMs = ctx.clock.now()
@@ -69,9 +69,12 @@ async function scanPrepared(m: PreparedMemory): Promise<PreparedMemory> {
   return findings.length === 0 ? { ...m, scanned: 1 } : { ...m, held: 1, scanned: 1, eligible: false, warning: heldWarning(findings) }
 }
 
-/** Inserts one prepared memory with its full-text row; call inside ctx.write(). */
-function insert(ctx: StoreContext, m: PreparedMemory): RememberResult {
-  const seq = ctx.nextSeq()
+/**
+ * Inserts one prepared memory with its full-text row; call inside ctx.write(). `at`: a change
+ * sequence number the caller reserved (a batch reserves all of its own at once).
+ */
+export function insert(ctx: StoreContext, m: PreparedMemory, at?: { seq: number; blindCache?: Map<string, string> }): RememberResult {
+  const seq = at?.seq ?? ctx.nextSeq()
   const { pk } = ctx.db
     .query(
       `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, shared, feed_seq, held, scanned)
@@ -80,7 +83,7 @@ function insert(ctx: StoreContext, m: PreparedMemory): RememberResult {
     .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.created_at, m.updated_at, seq, m.eligible ? 1 : 0, m.eligible ? seq : null, m.held, m.scanned) as {
     pk: number
   }
-  ctx.index(pk, m.label, m.plaintext, m.encrypted)
+  ctx.index(pk, m.label, m.plaintext, m.encrypted, at?.blindCache)
   return { id: m.id, label: m.label, encrypted: m.encrypted, held: m.held !== 0, ...(m.warning ? { warning: m.warning } : {}) }
 }
 

@@ -41,15 +41,20 @@ export function scanMemory(label: string, content: string): Promise<SecretFindin
   return scanForSecrets(`${label}\n${content}`)
 }
 
-/** Findings in `content`, empty when it looks clean. Never throws for odd text; the text is not logged. */
-export async function scanForSecrets(content: string): Promise<SecretFinding[]> {
+/** What secretlint reported in `content`: each rule hit with its [start, end) range in the text. */
+export async function lintMessages(content: string): Promise<{ ruleId: string; messageId: string; range: readonly [number, number] }[]> {
   const result = await lintSource({
     source: { content, filePath: 'memory.txt', ext: '.txt', contentType: 'text' },
     options: { config: CONFIG, noPhysicFilePath: true, maskSecrets: true },
   })
+  return result.messages
+}
+
+/** Findings in `content`, empty when it looks clean. Never throws for odd text; the text is not logged. */
+export async function scanForSecrets(content: string): Promise<SecretFinding[]> {
   const seen = new Set<string>()
   const findings: SecretFinding[] = []
-  for (const m of result.messages) {
+  for (const m of await lintMessages(content)) {
     const rule = m.ruleId.replace(/^@secretlint\/secretlint-rule-/, '')
     const key = `${rule}:${m.messageId}`
     if (seen.has(key)) continue

@@ -13,6 +13,7 @@ import { audience, changesSince } from './change-feed'
 import { openDatabase } from './database'
 import { fixDbFileModes, formatMode } from './file-modes'
 import { createGroupRemember, forget, get, list, remember, update } from './local-memories'
+import { importMemories } from './import-memories'
 import { peerState, recordPull, recordServed } from './peer-state'
 import { accessLog, recordServedPage, servedScope } from './access-log'
 import { heldCount, listHeld, release, settleUnscanned, updateScanned } from './secret-holds'
@@ -102,6 +103,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   const store: Store = {
     remember: (input, o) => remember(ctx, input, o),
     rememberGrouped,
+    importMemories: (inputs, o) => importMemories(ctx, inputs, o),
     update: (id, patch, o) => update(ctx, id, patch, o),
     updateScanned: (id, patch) => updateScanned(ctx, id, patch),
     listHeld: (limit) => listHeld(ctx, limit),

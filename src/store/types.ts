@@ -39,6 +39,13 @@ export interface RememberResult {
   warning?: string
 }
 
+/** What became of one memory of an import batch. */
+export type ImportOutcome =
+  | { status: 'imported'; id: string; held: boolean }
+  /** Already here (same label and content), or earlier in the batch: skipped. */
+  | { status: 'present' }
+  | { status: 'failed'; message: string }
+
 /** One served /peer/sync page that carried entries. */
 export interface AccessLogEntry {
   at: string
@@ -119,6 +126,11 @@ export interface Store {
    * commit); each resolves once its transaction has committed.
    */
   rememberGrouped(input: RememberInput): Promise<RememberResult>
+  /**
+   * Up to IMPORT_BATCH_MAX memories in one transaction, scanned together; what became of each,
+   * in order (see import-memories.ts). `dryRun`: only which are already present.
+   */
+  importMemories(inputs: readonly RememberInput[], opts?: { dryRun?: boolean }): Promise<ImportOutcome[]>
   /**
    * Changes label and/or content of one of our own memories (new seq; a new label re-decides
    * encryption, and leaving the gate reaches peers as a tombstone). null if unknown; copies are read-only.

@@ -5,11 +5,11 @@
  * sealed here at a low factor, which import reads from the file.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { armor, Encrypter } from 'age-encryption'
-import { runCli } from '../helpers/pod-process'
+import { mainCommand, runCli, testEnv } from '../helpers/pod-process'
 import { remember } from '../helpers/federation'
 import { inProcessPod } from '../helpers/in-process-pod'
 import { graphToMemories } from '../../src/backup/server-memory'
@@ -166,18 +166,57 @@ describe('export / import', () => {
 
   test('import and export report progress on stderr (count of total), never on stdout', async () => {
     const file = join(root, 'progress.jsonl')
-    writeFileSync(file, Array.from({ length: 40 }, (_, i) => JSON.stringify({ label: `public:p${i}`, content: `progress ${i}` })).join('\n'))
+    writeFileSync(file, Array.from({ length: 1200 }, (_, i) => JSON.stringify({ label: `public:p${i}`, content: `progress ${i}` })).join('\n'))
     const home = newHome('progress')
     // 0: a plain line at every step (not a terminal), so the test sees them without waiting 10 s.
     const out = await runCli(['import', file, '--home', home], { MAZEMAKER_PROGRESS_MS: '0' })
     expect(out.code).toBe(0)
-    expect(out.stderr).toContain('import: 1/40 memories (2 %)')
-    expect(out.stderr).toContain('import: 40/40 memories (100 %)')
+    // The lines are checked first (counted), then imported a batch at a time.
+    expect(out.stderr).toContain('import: checking: 1,200 lines')
+    expect(out.stderr).toContain('import: 500/1,200 memories (41 %)')
+    expect(out.stderr).toContain('import: 1,200/1,200 memories (100 %)')
     expect(out.stderr).not.toContain('\r')
     expect(out.stdout).not.toContain('import:')
     const exported = await runCli(['export', '--home', home], { MAZEMAKER_PROGRESS_MS: '0' })
-    expect(exported.stderr).toContain('export: 40 memories')
-    expect(exported.stdout.trim().split('\n')).toHaveLength(40)
+    expect(exported.stderr).toContain('export: 1,200 memories')
+    expect(exported.stdout.trim().split('\n')).toHaveLength(1200)
+  }, 60_000)
+
+  test('a line repeated in the file is imported once (it was imported as often as it appeared)', async () => {
+    const file = join(root, 'repeated.jsonl')
+    const line = JSON.stringify({ label: 'note:twice', content: 'written down twice' })
+    writeFileSync(file, [line, JSON.stringify({ label: 'public:once', content: 'once' }), line, ''].join('\n'))
+    const home = newHome('repeated')
+    const out = await runCli(['import', file, '--home', home])
+    expect(out.code).toBe(0)
+    expect(out.stdout).toContain('imported 2 memories (1 already present, 0 failed, 0 bad lines)')
+    expect((await exportedRecords(home)).map((m) => m.label)).toEqual(['note:twice', 'public:once'])
+  }, 60_000)
+
+  test('an export on standard input is imported like a file, and nothing of it is left behind', async () => {
+    const file = join(root, 'piped.jsonl')
+    writeFileSync(
+      file,
+      [
+        { label: 'public:piped', content: 'came through a pipe' },
+        { label: 'note:piped', content: 'private, piped' },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    )
+    const home = newHome('piped')
+    const tmp = mkdtempSync(join(root, 'tmp-'))
+    const proc = Bun.spawn([...mainCommand(), 'import', '-', '--home', home], {
+      env: testEnv({ TMPDIR: tmp }),
+      stdin: Bun.file(file),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited])
+    expect(code).toBe(0)
+    expect(stdout).toContain('imported 2 memories (0 already present, 0 failed, 0 bad lines)')
+    expect(readdirSync(tmp)).toEqual([])
+    expect((await exportedRecords(home)).map((m) => m.label)).toEqual(['note:piped', 'public:piped'])
   }, 60_000)
 
   test('bad lines are reported by number and the good ones still come in', async () => {
