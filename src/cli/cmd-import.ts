@@ -22,8 +22,11 @@ import { cliProgress } from './progress'
 
 /** Memories per request: the pod takes up to 1,000 in one transaction; 500 keeps each commit short. */
 const BATCH_LINES = 500
-/** JSON per request, well under the smallest body the pod accepts (1 MiB); a bigger single memory goes alone. */
-const BATCH_BYTES = 512 * 1024
+/**
+ * Characters of JSON per request: a character is at most 3 bytes of UTF-8, so a batch stays under
+ * the smallest body the pod accepts (1 MiB) in any script; a bigger single memory goes alone.
+ */
+const BATCH_CHARS = 320 * 1024
 /** Bad lines and failures listed (all are counted). */
 const LISTED_MAX = 1000
 
@@ -80,28 +83,30 @@ async function surveyJsonl(source: ImportSource, share: boolean, config: Sharing
 }
 
 /** The second read: the valid lines as the pod takes them, with their line numbers. */
-async function* jsonlMemories(source: ImportSource): AsyncGenerator<{ line: number; memory: ImportMemory }> {
+async function* jsonlMemories(source: ImportSource): AsyncGenerator<{ line: number; memory: ImportMemory; size: number }> {
   for await (const { n, text } of source.lines()) {
     const r = parseJsonlLine(text, n)
     if (r === null || 'message' in r) continue
     const { label, content, created_at, updated_at } = r
-    yield { line: n, memory: { label, content, ...(created_at !== undefined ? { created_at } : {}), ...(updated_at !== undefined ? { updated_at } : {}) } }
+    // The line's own length bounds what the memory takes in the request (it holds the same fields, or more).
+    const memory = { label, content, ...(created_at !== undefined ? { created_at } : {}), ...(updated_at !== undefined ? { updated_at } : {}) }
+    yield { line: n, memory, size: text.length }
   }
 }
 
 /** Batches by count and by size; a memory bigger than a batch travels alone. */
-async function* batches<T extends { memory: ImportMemory }>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+async function* batches<T extends { memory: ImportMemory; size?: number }>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
   let batch: T[] = []
-  let bytes = 0
+  let chars = 0
   for await (const item of items) {
-    const size = JSON.stringify(item.memory).length + 1
-    if (batch.length > 0 && (batch.length >= BATCH_LINES || bytes + size > BATCH_BYTES)) {
+    const size = (item.size ?? JSON.stringify(item.memory).length) + 1
+    if (batch.length > 0 && (batch.length >= BATCH_LINES || chars + size > BATCH_CHARS)) {
       yield batch
       batch = []
-      bytes = 0
+      chars = 0
     }
     batch.push(item)
-    bytes += size
+    chars += size
   }
   if (batch.length > 0) yield batch
 }

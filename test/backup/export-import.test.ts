@@ -219,6 +219,16 @@ describe('export / import', () => {
     expect((await exportedRecords(home)).map((m) => m.label)).toEqual(['note:piped', 'public:piped'])
   }, 60_000)
 
+  test("lines of non-Latin text (3 bytes a character) are batched under the pod's body limit", async () => {
+    const file = join(root, 'cjk.jsonl')
+    // 600 lines of 1,000 characters: 1.8 MB of UTF-8, more than one request may carry.
+    writeFileSync(file, Array.from({ length: 600 }, (_, i) => JSON.stringify({ label: `note:文${i}`, content: '記憶'.repeat(500) + i })).join('\n'))
+    const home = newHome('cjk')
+    const out = await runCli(['import', file, '--home', home])
+    expect(out.stdout).toContain('imported 600 memories (0 already present, 0 failed, 0 bad lines)')
+    expect(out.code).toBe(0)
+  }, 60_000)
+
   test('bad lines are reported by number and the good ones still come in', async () => {
     const file = join(root, 'mixed.jsonl')
     writeFileSync(
