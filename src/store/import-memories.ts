@@ -72,14 +72,18 @@ export async function importMemories(ctx: StoreContext, inputs: readonly Remembe
   ctx.write(() => {
     // One counter update for the batch; numbers of memories found present meanwhile stay unused (gaps are fine).
     let seq = ctx.nextSeq(todo.length)
+    const toIndex: { pk: number; m: PreparedMemory }[] = []
     // Again inside the write: another import (or remember) may have stored one since the check.
     for (const { i, m } of todo) {
       if (present(m.label, m.plaintext)) out[i] = { status: 'present' }
       else {
-        const r = insert(ctx, m, { seq: seq++, blindCache })
+        const r = insert(ctx, m, { seq: seq++, indexLater: (pk) => toIndex.push({ pk, m }) })
         out[i] = { status: 'imported', id: r.id, held: r.held }
       }
     }
+    // The full-text rows after every other write: FTS5 flushes its pending rows as a new segment
+    // whenever another statement writes, so rows written between the inserts cost a segment each.
+    for (const { pk, m } of toIndex) ctx.index(pk, m.label, m.plaintext, m.encrypted, blindCache)
   })
   return out
 }

@@ -71,9 +71,10 @@ async function scanPrepared(m: PreparedMemory): Promise<PreparedMemory> {
 
 /**
  * Inserts one prepared memory with its full-text row; call inside ctx.write(). `at`: a change
- * sequence number the caller reserved (a batch reserves all of its own at once).
+ * sequence number the caller reserved (a batch reserves all of its own at once), and optionally
+ * the caller writes the full-text row itself, after its other writes (`indexLater` gets the pk).
  */
-export function insert(ctx: StoreContext, m: PreparedMemory, at?: { seq: number; blindCache?: Map<string, string> }): RememberResult {
+export function insert(ctx: StoreContext, m: PreparedMemory, at?: { seq: number; indexLater?: (pk: number) => void }): RememberResult {
   const seq = at?.seq ?? ctx.nextSeq()
   const { pk } = ctx.db
     .query(
@@ -83,7 +84,8 @@ export function insert(ctx: StoreContext, m: PreparedMemory, at?: { seq: number;
     .get(m.id, m.label, m.stored, m.encrypted ? 1 : 0, m.created_at, m.updated_at, seq, m.eligible ? 1 : 0, m.eligible ? seq : null, m.held, m.scanned) as {
     pk: number
   }
-  ctx.index(pk, m.label, m.plaintext, m.encrypted, at?.blindCache)
+  if (at?.indexLater) at.indexLater(pk)
+  else ctx.index(pk, m.label, m.plaintext, m.encrypted)
   return { id: m.id, label: m.label, encrypted: m.encrypted, held: m.held !== 0, ...(m.warning ? { warning: m.warning } : {}) }
 }
 
