@@ -43,7 +43,8 @@ export interface PodCore {
   indexer: BackgroundIndexer
   locator: PeerLocator
   /** Peers with status, sync state and copy counts (no unknown callers: only a serving pod sees those). */
-  peersOverview(): PeersOverview
+  /** `diskFull(id)`: the sync loop's word on a peer whose last pull a full disk refused (serve wires it). */
+  peersOverview(diskFull?: (id: PodId) => string | null): PeersOverview
   /** Why a peer has no URL to pull from and what to do (the hint a handshake-pending peer shows). */
   pendingHint(peer: PeerRecord): string | null
   /**
@@ -92,7 +93,7 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
     scopes,
     indexer,
     locator,
-    peersOverview() {
+    peersOverview(diskFull) {
       const { peers: records, error } = peers.list()
       return peersOverview(
         records,
@@ -102,6 +103,7 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
         rendezvousUse,
         (p) => locator.lookupMiss(p),
         headerNamesNow(home),
+        diskFull,
       )
     },
     pendingHint: (peer) =>

@@ -94,7 +94,8 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const waiters = createWaiterRegistry({ clock, onCommit: (l) => store.onCommit(l), scopes })
 
     // Callers that became peers since (their handshake was pasted) drop off the list.
-    const overview = () => ({ ...core.peersOverview(), unknown_callers: unknownCallers.list((id) => peers.trusted(id) !== null) })
+    // `loop` is made below; the overview is first asked for once the pod serves.
+    const overview = () => ({ ...core.peersOverview((id) => loop.diskFull(id)), unknown_callers: unknownCallers.list((id) => peers.trusted(id) !== null) })
     const metrics = createPodMetrics({
       peers: () => overview().peers,
       consecutiveFailures: (id) => store.peerState(id).consecutive_failures,

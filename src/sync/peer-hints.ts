@@ -23,6 +23,8 @@ export interface HintFacts {
   rendezvous: () => RendezvousUse
   /** Why the last rendezvous lookup of this peer found nothing (peer-locator.ts), if it did. */
   lookupMiss?: LookupMiss | null
+  /** Why this pod's full disk refused the last pull (DiskFull's message: the filesystem and its free space). */
+  diskFull?: string | null
 }
 
 /** A peer that answered us before and now refuses our key: the other side removed or re-keyed us. */
@@ -37,7 +39,7 @@ export function peerHint(f: HintFacts): string | null {
     case 'ready':
       return null
     case 'disk-full':
-      return "this pod's disk is full, so its last pull stored nothing: free some space (nothing stored is lost; pulls resume by themselves)"
+      return `its last pull stored nothing: ${f.diskFull ?? "this pod's disk is full; free some space (nothing stored is lost, writes resume by themselves)"}`
     case 'awaiting-peer':
       return AWAITING_PEER_MESSAGE
     case 'paused':

@@ -26,11 +26,13 @@ export function peerStatus(
   failures: number,
   reachableUrl: string | null,
   heldDeletes = 0,
-  history: { lastError?: string | null; lastSyncAt?: string | null; cursor?: string | null } = {},
+  history: { lastError?: string | null; lastSyncAt?: string | null; cursor?: string | null; diskFull?: boolean } = {},
 ): PeerStatus {
   if (!peer.key) return 'revoked'
   if (!peer.sync) return 'paused'
   if (!reachableUrl) return 'handshake-pending'
+  // Our own disk refused its last pull: nothing the peer did, and nothing recorded in the store.
+  if (history.diskFull) return 'disk-full'
   // Held needs the operator; a pull failure usually recovers by itself.
   if (heldDeletes > 0) return 'held'
   const answered = Boolean(history.lastSyncAt) || Boolean(history.cursor)
@@ -49,6 +51,7 @@ export function heldMessage(peerId: string, held: number, copies: number): strin
  * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer);
  * `lookupMiss(peer)`: why its last rendezvous lookup found nothing (asked only for pending peers).
  * `headerNames(id)`: names of the secret headers sent to that peer (never their values).
+ * `diskFull(id)`: why this pod's full disk refused the peer's last pull (the sync loop's memory), or null.
  * Peers come problems first (PEER_STATUSES' order), then by name and id: the order of `peer
  * list`, its `--json` and the panel.
  */
@@ -60,15 +63,18 @@ export function peersOverview(
   rendezvous: () => RendezvousUse = () => 'none',
   lookupMiss: (peer: PeerRecord) => LookupMiss | null = () => null,
   headerNames?: (id: PodId) => string[],
+  diskFull: (id: PodId) => string | null = () => null,
 ): PeersOverview {
   const peers = records.map((p): PeerView => {
     const state = store.peerState(p.id)
     const url = reachableUrl(p)
     const copies = store.countPeerCopies(p.id)
+    const full = diskFull(p.id)
     const status = peerStatus(p, state.consecutive_failures, url, state.held_deletes, {
       lastError: state.last_error,
       lastSyncAt: state.last_sync_at,
       cursor: state.cursor,
+      diskFull: full !== null,
     })
     return {
       id: p.id,
@@ -86,16 +92,19 @@ export function peersOverview(
         lastSyncAt: state.last_sync_at,
         rendezvous,
         lookupMiss: status === 'handshake-pending' ? lookupMiss(p) : null,
+        diskFull: full,
       }),
       last_sync_at: state.last_sync_at,
       last_error:
-        status === 'held'
-          ? heldMessage(p.id, state.held_deletes, copies)
-          : status === 'awaiting-peer' && state.consecutive_failures > 0
-            ? AWAITING_PEER_MESSAGE
-            : state.consecutive_failures > 0
-              ? state.last_error
-              : null,
+        status === 'disk-full'
+          ? full
+          : status === 'held'
+            ? heldMessage(p.id, state.held_deletes, copies)
+            : status === 'awaiting-peer' && state.consecutive_failures > 0
+              ? AWAITING_PEER_MESSAGE
+              : state.consecutive_failures > 0
+                ? state.last_error
+                : null,
       memories: copies,
       resolved_url: url !== p.url ? url : null,
       ...(headerNames ? { headers: headerNames(p.id) } : {}),

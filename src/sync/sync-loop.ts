@@ -82,6 +82,8 @@ export interface SyncLoop {
   tick(): Promise<SyncResult[]>
   /** The relationship with `id` changed (removed, paused, re-keyed): stops its pull in flight if needed. */
   peerChanged(id: string): void
+  /** Why this pod's full disk refused the peer's last pull (DiskFull's message), or null: its status is `disk-full` meanwhile. */
+  diskFull(id: string): string | null
   /** Resolves when no pull is in flight (tests). */
   idle(): Promise<void>
   close(): Promise<void>
@@ -104,6 +106,8 @@ interface Flight {
 interface Tracked {
   state: PeerState
   flight: Flight | null
+  /** The last pull was refused for a full disk: its message (the store records nothing then). */
+  diskFull: string | null
 }
 
 export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
@@ -115,7 +119,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
   const tracked = new Map<string, Tracked>()
   const track = (id: string): Tracked => {
     let t = tracked.get(id)
-    if (!t) tracked.set(id, (t = { state: FRESH_PEER, flight: null }))
+    if (!t) tracked.set(id, (t = { state: FRESH_PEER, flight: null, diskFull: null }))
     return t
   }
   const planPeer = (p: PeerRecord): PlanPeer => {
@@ -148,6 +152,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     const policy = { intervalMs: deps.intervalMs(), liveWaitS: liveWait, random: random(), budgetMs }
     const { next, logs, record, result } = judgePull(report, t.state, clock.now(), policy)
     t.state = next
+    if (report.kind === 'failed' || report.kind === 'pulled') t.diskFull = report.kind === 'failed' && report.code === 'disk_full' ? report.detail : null
     if (record) {
       // A store that cannot write (a full disk) must not leave the peer unscheduled: the judged
       // state stands, the failure is said once, and the next pull is due as judged.
@@ -343,6 +348,7 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
     syncNow,
     tick,
     peerChanged,
+    diskFull: (id) => tracked.get(id)?.diskFull ?? null,
     idle,
     async close() {
       stop.abort()

@@ -5,7 +5,7 @@
  * stores everything. Said once at warn, and again when it is over.
  */
 import { afterEach, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeClock, SECOND_MS } from '../../src/lib/clock'
@@ -96,6 +96,40 @@ test('a full disk: the pull fails and backs off, nothing is lost, and it resumes
   expect(log.lines.filter((l) => l.includes('level=warn') && l.includes('err=disk_full'))).toHaveLength(1)
   expect(log.lines.filter((l) => l.includes('level=error'))).toEqual([])
   expect(log.lines.some((l) => l.includes('level=info') && l.includes('there is room on the disk again'))).toBe(true)
+}, 60_000)
+
+test('the peer list says disk-full while the disk refuses its pulls, naming the filesystem, and ready once a pull stores again', async () => {
+  const fs = smallFilesystem()
+  const clock = new FakeClock()
+  const homeA = tempHome('mzm-full-a-')
+  cleanups.push(() => rmSync(homeA, { recursive: true, force: true }))
+  const homeB = join(fs, 'home')
+  mkdirSync(homeB, { mode: 0o700 })
+  const a = await pod(homeA, clock)
+  const b = await pod(homeB, clock)
+  a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, sync: false })
+  b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
+  for (let i = 0; i < 50; i++) a.store.remember({ label: `public:m${i}`, content: `${'x'.repeat(10_000)} ${i}` })
+  const token = readFileSync(join(homeB, 'admin.token'), 'utf8').trim()
+  const peerOfB = async () => {
+    const res = await b.request('/peer/peers', { headers: { authorization: `Bearer ${token}` } })
+    return ((await res.json()) as { peers: { id: string; status: string; hint: string | null; last_error: string | null }[] }).peers[0]!
+  }
+  expect(await b.syncNow()).toEqual([expect.objectContaining({ ok: true, fetched: 50 })])
+  expect((await peerOfB()).status).toBe('ready')
+
+  a.store.remember({ label: 'public:more', content: 'x'.repeat(10_000) })
+  const fillers = fill(fs)
+  expect(await b.syncNow()).toEqual([expect.objectContaining({ ok: false, error: 'disk_full' })])
+  const full = await peerOfB()
+  expect(full.status).toBe('disk-full')
+  expect(full.hint).toStartWith('its last pull stored nothing: the disk is full: ')
+  expect(full.hint).toContain(fs)
+  expect(full.last_error).toStartWith('the disk is full: ')
+
+  for (const f of fillers) rmSync(f)
+  expect(await b.syncNow()).toEqual([expect.objectContaining({ ok: true, stored: 1 })])
+  expect(await peerOfB()).toMatchObject({ status: 'ready', hint: null, last_error: null })
 }, 60_000)
 
 /** Lets the loop act on the time just set, then waits for the pulls it started. */
