@@ -157,6 +157,9 @@ describe('M06 PEERS with 2,000 peers', () => {
     await dialog.getByRole('button', { name: 'Set header' }).click()
     await dialog.locator('.header-name', { hasText: 'CF-Access-Client-Id' }).waitFor()
     expect(await dialog.textContent()).not.toContain('abc123.access-secret-value')
+    // This peer has no URL yet, so the headers are bound to no origin: the dialog says they go nowhere.
+    expect(target.url).toBe('')
+    await dialog.locator('#headers-for', { hasText: `Sent nowhere: no origin named. Name one with \`mazemaker peer headers for ${target.id.slice(0, 8)} https://…\`` }).waitFor()
     const file = join(homePaths(pod.home).peerHeadersDir, `${target.id}.toml`)
     expect(statSync(file).mode & 0o777).toBe(0o600)
     await card.locator('.peer-headers', { hasText: 'CF-Access-Client-Id' }).waitFor()
@@ -164,6 +167,19 @@ describe('M06 PEERS with 2,000 peers', () => {
     await dialog.locator('#headers-empty').waitFor()
     await dialog.getByRole('button', { name: 'Close' }).click()
     await card.locator('.peer-headers', { hasText: 'none' }).waitFor()
+
+    // A peer with a URL: its headers go to that URL's origin only (loopback, so plain http is allowed).
+    const withUrl = peers[1998]!
+    await search.fill(withUrl.name)
+    await page.getByRole('button', { name: `Headers ${withUrl.name}` }).click()
+    await dialog.getByLabel('Header').fill('CF-Access-Client-Id')
+    await dialog.getByLabel('Value').fill('abc123.access-secret-value')
+    await dialog.getByRole('button', { name: 'Set header' }).click()
+    await dialog.locator('#headers-for', { hasText: `Sent only to ${new URL(withUrl.url).origin} (` }).waitFor()
+    await dialog.getByRole('button', { name: 'Unset CF-Access-Client-Id' }).click()
+    await dialog.locator('#headers-empty').waitFor()
+    expect(await dialog.locator('#headers-for').isHidden()).toBe(true)
+    await dialog.getByRole('button', { name: 'Close' }).click()
     await search.fill('')
   })
 

@@ -6,7 +6,7 @@
  * on the button that opened it.
  */
 /** @import { Api } from './api.js' */
-/** @import { PeerAnswer } from '../answers.ts' */
+/** @import { HeadersAnswer, PeerAnswer } from '../answers.ts' */
 /** @import { PeerList } from './peer-list.js' */
 import { $, el, messageOf, say } from './dom.js'
 import { plural, scopeText, shortId, urlList } from './format.js'
@@ -129,12 +129,15 @@ export function createPeerDialogs({ api, list, refresh, afterRemove }) {
     await showHeaders(() => api.headers(peer.id))
   }
 
-  /** @param {() => Promise<{ headers: { name: string, value: string }[] }>} load */
+  /** @param {() => Promise<HeadersAnswer>} load */
   async function showHeaders(load) {
     if (!headersOf) return
     const { peer } = headersOf
     try {
-      const { headers } = await load()
+      const { headers, for: origins } = await load()
+      const where = $('headers-for')
+      where.hidden = headers.length === 0
+      where.textContent = originsText(origins, peer)
       $('headers-list').replaceChildren(
         ...headers.map((h) => {
           const li = el('li', 'header-item')
@@ -164,7 +167,7 @@ export function createPeerDialogs({ api, list, refresh, afterRemove }) {
     await showHeaders(async () => {
       const out = await api.setHeader(peer.id, name, value)
       $('headers-form', HTMLFormElement).reset()
-      say($('headers-status'), `Set ${name}: sent with every request to ${peerLabel(peer)} from now on.`)
+      say($('headers-status'), `Set ${name}: sent with requests to ${peerLabel(peer)} from now on.`)
       return out
     })
     await refresh()
@@ -179,6 +182,17 @@ export function createPeerDialogs({ api, list, refresh, afterRemove }) {
       return out
     })
     await refresh()
+  }
+
+  /**
+   * Where the headers go: only to the origins the file names (never over plain http except to
+   * loopback); a file that names none yet is bound at the next pull to the peer's URLs.
+   * @param {string[] | null} origins @param {PeerAnswer} peer
+   */
+  function originsText(origins, peer) {
+    if (origins === null) return "Not bound yet: the next pull binds them to the origins of this peer's URLs."
+    if (origins.length === 0) return `Sent nowhere: no origin named. Name one with \`mazemaker peer headers for ${shortId(peer.id)} https://…\`.`
+    return `Sent only to ${origins.join(', ')} (never over plain http, except to this machine).`
   }
 
   /** @param {string} id */
