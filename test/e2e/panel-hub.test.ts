@@ -159,7 +159,9 @@ describe('M06 PEERS with 2,000 peers', () => {
     expect(await dialog.textContent()).not.toContain('abc123.access-secret-value')
     // This peer has no URL yet, so the headers are bound to no origin: the dialog says they go nowhere.
     expect(target.url).toBe('')
-    await dialog.locator('#headers-for', { hasText: `Sent nowhere: no origin named. Name one with \`mazemaker peer headers for ${target.id.slice(0, 8)} https://…\`` }).waitFor()
+    await dialog
+      .locator('#headers-for', { hasText: `Sent nowhere: no origin named. Name one with \`mazemaker peer headers for ${target.id.slice(0, 8)} https://…\`` })
+      .waitFor()
     const file = join(homePaths(pod.home).peerHeadersDir, `${target.id}.toml`)
     expect(statSync(file).mode & 0o777).toBe(0o600)
     await card.locator('.peer-headers', { hasText: 'CF-Access-Client-Id' }).waitFor()
