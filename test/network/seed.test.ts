@@ -120,8 +120,9 @@ test("the README's two-pod example, verbatim: bob ends up with alice's public me
   const block = /### Two pods on one machine[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!
   freshBinary()
   // /tmp private to this run (a tmpfs in a mount namespace of its own), so /tmp/alice and
-  // /tmp/bob are the example's own even while another run of this test goes on.
-  const script = `mount -t tmpfs none /tmp && cd ${JSON.stringify(ROOT)} && bash -e <<'EXAMPLE'\n${block}EXAMPLE\n`
+  // /tmp/bob are the example's own even while another run of this test goes on. The shell is in
+  // the checkout before the mount: a checkout under /tmp stays its working directory.
+  const script = `cd ${JSON.stringify(ROOT)} && mount -t tmpfs none /tmp && bash -e <<'EXAMPLE'\n${block}EXAMPLE\n`
   const r = Bun.spawnSync([...topo.wrap(ns), 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script], {
     env: operatorEnv({}),
     stdout: 'pipe',
