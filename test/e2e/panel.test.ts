@@ -160,6 +160,8 @@ describe('operator panel, two real pods in Chromium', () => {
     expect(await pageA.locator('#id-short').textContent()).toBe(a.id.slice(0, 8))
     // No [rendezvous] in pod.toml: the card says peers need direct URLs.
     await pageA.waitForFunction(() => document.getElementById('id-rendezvous')?.textContent?.startsWith('not used'))
+    // The home's free space, as doctor and GET /status give it.
+    await pageA.waitForFunction(() => /^\d+\.\d GiB free of \d+\.\d GiB on \//.test(document.getElementById('id-disk')?.textContent ?? ''))
 
     await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: a.url })
     await pageA.getByRole('button', { name: 'Copy' }).click()

@@ -5,10 +5,13 @@
  * and the rendezvous heartbeat (from GET /status).
  */
 /** @import { Api } from './api.js' */
-/** @import { IdentityAnswer } from '../answers.ts' */
+/** @import { IdentityAnswer, StatusAnswer } from '../answers.ts' */
 import { $, messageOf, say } from './dom.js'
 import { shortId, timeAgo } from './format.js'
 import { renderSVG } from './uqr.mjs'
+
+/** Free space under which the home's line shows as a problem (doctor warns from the same point). */
+const LOW_DISK_BYTES = 64 * 1024 * 1024
 
 /** @param {{ api: Api }} deps */
 export function createIdentity({ api }) {
@@ -69,14 +72,24 @@ export function createIdentity({ api }) {
     }
   }
 
-  /** The rendezvous heartbeat, from GET /status: registered (and since when), failing, or not used. */
+  /** The rendezvous heartbeat and the home's free space, from GET /status. */
   async function refreshStatus() {
-    const { rendezvous: rv } = await api.status()
+    const { rendezvous: rv, disk } = await api.status()
+    showDisk(disk)
     const line = $('id-rendezvous')
     line.classList.toggle('is-error', Boolean(rv && !rv.registered))
     if (!rv) line.textContent = 'not used: peers need direct URLs'
     else if (rv.registered) line.textContent = `registered at ${rv.rendezvous_url} as ${rv.advertised_url} (heartbeat ${timeAgo(rv.last_ok_at, Date.now())})`
     else line.textContent = `not registered at ${rv.rendezvous_url}: ${rv.last_error || 'no heartbeat yet'}`
+  }
+
+  /** @param {StatusAnswer['disk']} disk */
+  function showDisk(disk) {
+    const line = $('id-disk')
+    const gib = (/** @type {number} */ n) => `${(n / 2 ** 30).toFixed(1)} GiB`
+    line.textContent = disk ? `${gib(disk.free_bytes)} free of ${gib(disk.total_bytes)} on ${disk.path}` : 'unknown'
+    // Where doctor warns too: below this, writes are about to be refused (disk_full).
+    line.classList.toggle('is-error', Boolean(disk && disk.free_bytes < LOW_DISK_BYTES))
   }
 
   async function copyHandshake() {
