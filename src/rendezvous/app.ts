@@ -105,6 +105,12 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
 
   /** A token holder's body, read whole within the edge's deadline (10 s from the headers: 408 after). */
   const tokenHolderBody = readBodyFirst(MAX_BODY_BYTES, (max) => `body is over ${max} bytes`)
+  const cappedBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`)
+    },
+  })
 
   // One chain, so the app's type carries every route (RendezvousAppType). The edge guard comes
   // first, as in the pod: 64 requests in flight before a token per address, and a connection
@@ -116,12 +122,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
     .post(
       RENDEZVOUS_REGISTER_ROUTE,
       limitFailures('register', registerFailures, getIp, log),
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`)
-        },
-      }),
+      cappedBody,
       registrationToken,
       tokenHolderBody,
       jsonBody(RegisterSchema, { parse: parseRegistration }),
@@ -175,12 +176,7 @@ export function createRendezvousApp(deps: RendezvousAppDeps) {
     .delete(
       `${RENDEZVOUS_REGISTER_ROUTE}/:id`,
       limitFailures('release', registerFailures, getIp, log),
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new PodError('too_large', `body is over ${MAX_BODY_BYTES} bytes`)
-        },
-      }),
+      cappedBody,
       registrationToken,
       tokenHolderBody,
       lookupId,
