@@ -1,6 +1,9 @@
 /**
  * What a stranger can hold at the pod's edge (contract Part 1c, "Bounds"): per remote address at
- * most 64 requests in flight that have not authenticated yet (the next is answered 429 at once); a
+ * most 64 requests in flight that have not authenticated yet (the next is answered 429 at once),
+ * not counting requests on a connection where one already authenticated (a peer's keep-alive
+ * re-ask: behind a tunnel every peer arrives from 127.0.0.1, and a hub's 2,000 live peers re-ask
+ * together after every write); a
  * request body must arrive within 10 s of its headers (408); and a connection whose request did
  * not authenticate (refused with 401, 413, 415 or 429, or simply unauthenticated like /healthz),
  * came too slowly or left its body unread is closed after the answer (`Connection: close`), so
@@ -17,6 +20,11 @@ import type { ConnInfo } from '../runtime'
 
 /** Requests per remote address that may be in flight before authenticating. */
 export const UNAUTHENTICATED_PER_ADDRESS = 64
+/**
+ * Connections (address and port) remembered as authenticated. The runtime does not say when a
+ * connection closes, so the oldest are forgotten past this many: their next request counts again.
+ */
+export const AUTHENTICATED_CONNECTIONS_KEPT = 65_536
 /** How long a request's body may take to arrive, from its headers. */
 export const BODY_DEADLINE_MS = 10_000
 
@@ -35,6 +43,8 @@ interface Session {
   /** Releases this request's place among its address's unauthenticated ones (once). */
   release: (() => void) | null
   authenticated: boolean
+  /** Remembers the connection as authenticated (null: the runtime did not name it). */
+  onAuthenticated: (() => void) | null
 }
 
 /** Where the guard keeps a request's session: one of Hono's per-request variables. */
@@ -49,6 +59,7 @@ export function authenticated(c: Context): void {
   s.authenticated = true
   s.release?.()
   s.release = null
+  s.onAuthenticated?.()
 }
 
 /** Milliseconds left before this request's body is late (BODY_DEADLINE_MS when unguarded). */
@@ -69,6 +80,8 @@ export interface EdgeGuardOptions {
   unauthenticatedPerAddress?: number
   /** Told when an address reaches the cap, once until its count falls back to zero (the pod logs it). */
   onCapReached?(address: string): void
+  /** Default AUTHENTICATED_CONNECTIONS_KEPT. */
+  authenticatedConnectionsKept?: number
 }
 
 /**
@@ -77,7 +90,15 @@ export interface EdgeGuardOptions {
  */
 export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
   const cap = opts.unauthenticatedPerAddress ?? UNAUTHENTICATED_PER_ADDRESS
+  const kept = opts.authenticatedConnectionsKept ?? AUTHENTICATED_CONNECTIONS_KEPT
   const inFlight = new Map<string, number>()
+  /** `address port` of connections where a request authenticated, oldest first. */
+  const authenticatedConns = new Set<string>()
+  const remember = (conn: string) => {
+    authenticatedConns.delete(conn)
+    authenticatedConns.add(conn)
+    if (authenticatedConns.size > kept) authenticatedConns.delete(authenticatedConns.values().next().value!)
+  }
   /** Addresses told about since their count was last zero. */
   const told = new Set<string>()
   const release = (address: string) => {
@@ -88,8 +109,13 @@ export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
   }
   return async function guardEdge(c, next) {
     const raw = c.req.raw
-    const address = (c.env as ConnInfo | undefined)?.remoteAddress ?? null
-    if (address !== null) {
+    const info = c.env as ConnInfo | undefined
+    const address = info?.remoteAddress ?? null
+    const port = address === null ? null : (info?.remotePort ?? null)
+    const conn = port === null ? null : `${address} ${port}`
+    // A request on a connection that already authenticated is not a stranger's: not counted.
+    const counted = address !== null && (conn === null || !authenticatedConns.has(conn))
+    if (counted) {
       const n = inFlight.get(address) ?? 0
       if (n >= cap) {
         if (!told.has(address)) {
@@ -105,7 +131,12 @@ export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
       }
       inFlight.set(address, n + 1)
     }
-    const session: Session = { startedMs: performance.now(), release: address === null ? null : () => release(address), authenticated: false }
+    const session: Session = {
+      startedMs: performance.now(),
+      release: counted && address !== null ? () => release(address) : null,
+      authenticated: false,
+      onAuthenticated: conn === null ? null : () => remember(conn),
+    }
     ;(c as Guarded).set('edgeSession', session)
     try {
       await next()
@@ -114,6 +145,8 @@ export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
       session.release = null
     }
     if (!session.authenticated || closesEvenAuthenticated(c.res.status) || bodyLeftUnread(raw)) {
+      // This connection closes: a later one on the same port is a new connection.
+      if (conn !== null) authenticatedConns.delete(conn)
       if (bodyLeftUnread(raw) && declaredAtMost(raw, LINGER_MAX_BYTES)) await drainBriefly(raw.body, LINGER_MAX_BYTES, LINGER_MS)
       c.res = closing(c.res)
     }

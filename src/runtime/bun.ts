@@ -2,21 +2,29 @@
  * The Bun adapter: Bun.serve, bun:sqlite, Bun.randomUUIDv7, Bun.stdin, Bun.stringWidth,
  * Bun.spawn. Selected when index.ts finds globalThis.Bun; nothing here runs before that.
  */
-import type { Server as BunServer } from 'bun'
+import type { Server as BunServer, SocketAddress } from 'bun'
 import { errnoName } from './errno'
 import { openBunSqlite } from './sqlite-bun'
-import type { ChildProcess, Runtime, Server, ServeOptions, SpawnOptions } from './types'
+import type { ChildProcess, ConnInfo, Runtime, Server, ServeOptions, SpawnOptions } from './types'
+
+/** Looked up only when asked (once): most handlers never need the peer's address. */
+function connInfo(server: BunServer<undefined>, req: Request): ConnInfo {
+  let peer: SocketAddress | null | undefined
+  const ip = () => (peer === undefined ? (peer = server.requestIP(req)) : peer)
+  return {
+    get remoteAddress() {
+      return ip()?.address ?? null
+    },
+    get remotePort() {
+      return ip()?.port ?? null
+    },
+  }
+}
 
 /** Bun.serve binds at once; async only to match the interface. */
 async function serve(opts: ServeOptions): Promise<Server> {
   const common = {
-    fetch: (req: Request, server: BunServer<undefined>) =>
-      opts.fetch(req, {
-        // Looked up only when asked: most handlers never need the peer's address.
-        get remoteAddress() {
-          return server.requestIP(req)?.address ?? null
-        },
-      }),
+    fetch: (req: Request, server: BunServer<undefined>) => opts.fetch(req, connInfo(server, req)),
     maxRequestBodySize: opts.maxRequestBodySize,
     error: (err: Error) => opts.onError(err),
   }

@@ -89,7 +89,8 @@ export async function serveNodeHttp(opts: ServeOptions): Promise<Server> {
       if (max !== undefined && Number(req.headers['content-length'] ?? 0) > max) {
         response = Response.json({ error: 'too_large', message: `request body is over ${max} bytes` }, { status: 413, headers: { connection: 'close' } })
       } else {
-        const conn: ConnInfo = { remoteAddress: state?.address ?? null, authenticated: () => state && release(state) }
+        const remotePort = state?.address == null ? null : (req.socket.remotePort ?? null)
+        const conn: ConnInfo = { remoteAddress: state?.address ?? null, remotePort, authenticated: () => state && release(state) }
         response = await opts.fetch(toRequest(req, aborted.signal), conn)
       }
     } catch (err) {

@@ -55,6 +55,11 @@ export interface ConnInfo {
   /** The client's IP address; null on a Unix socket or when the runtime cannot tell. */
   remoteAddress: string | null
   /**
+   * The client's port: with the address it names the connection (a keep-alive connection keeps
+   * both); null where remoteAddress is null.
+   */
+  remotePort: number | null
+  /**
    * The request passed authentication: its connection no longer counts toward
    * `unauthenticatedPerAddress`. Absent where the runtime does not count connections (Bun).
    */

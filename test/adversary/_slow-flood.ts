@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { PodProcess, TestRuntime } from '../helpers/pod-process'
-import { pairKey, SEALED_TYPE, signBearer, type KeyPair, type PodTarget } from './_contract'
+import { buildSyncRequest, pairKey, SEALED_TYPE, signBearer, type KeyPair, type PodTarget } from './_contract'
 import { pairedCaller, spawn, stopPods } from './_fixture'
 import { openSilent, rawRequest, within, type RawRequest } from '../helpers/raw-http'
 
@@ -88,6 +88,51 @@ export function slowFloodScenario(runtime: TestRuntime): void {
       },
       CUT_BOUND_MS + 30_000,
     )
+
+    test("a paired peer's kept-alive connection that authenticated once is served while strangers hold its address's 64 unauthenticated places", async () => {
+      const from = '127.0.0.5'
+      /** One valid sealed request on the peer's connection; the status of its answer once whole. */
+      const ask = async (conn: RawRequest | null): Promise<{ conn: RawRequest; status: number | null }> => {
+        const req = buildSyncRequest(self, target, { since: null, scope: ['*'], limit: 10, wait: 0 })
+        const headers = { ...req.headers, 'content-length': String(req.body.length) }
+        const before = conn?.received().length ?? 0
+        if (conn)
+          conn.socket.write(
+            [`POST /peer/sync HTTP/1.1`, `host: ${new URL(pod.url).host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n'),
+          )
+        else conn = await rawRequest(pod.url, 'POST', '/peer/sync', headers, { from })
+        conn.socket.write(req.body)
+        const answer = async (): Promise<number | null> => {
+          for (;;) {
+            const text = conn!.received().slice(before)
+            const end = text.indexOf('\r\n\r\n')
+            const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text)?.[1] ?? Number.NaN)
+            if (end >= 0 && text.length >= end + 4 + length) return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)
+            if (conn!.socket.destroyed) return null
+            await Bun.sleep(10)
+          }
+        }
+        return { conn, status: await within(answer(), ANSWER_BOUND_MS, null) }
+      }
+      const first = await ask(null)
+      expect(first.status).toBe(200)
+      const key = pairKey(self, target.podId, target.key)
+      const strangers: RawRequest[] = []
+      for (let i = 0; i < CAP + 6; i++) {
+        const { authorization } = signBearer({ key, caller: self.podId, callee: target.podId, body: randomBytes(32) })
+        strangers.push(await rawRequest(pod.url, 'POST', '/peer/sync', { authorization, 'content-type': SEALED_TYPE, 'content-length': '4096' }, { from }))
+      }
+      try {
+        // The address is at its cap: the last strangers are refused (429, or closed as they come under Deno) …
+        const late = await Promise.all(strangers.slice(CAP).map((c) => within(c.status, ANSWER_BOUND_MS, 'held' as const)))
+        expect(late.every((s) => s === 429 || s === null)).toBe(true)
+        // … and the peer's next request on its connection is answered as before.
+        expect((await ask(first.conn)).status).toBe(200)
+      } finally {
+        first.conn.close()
+        for (const c of strangers) c.close()
+      }
+    }, 30_000)
 
     test('wrong-token admin requests trickling a 1 MiB body: each 401 and closed at once', async () => {
       const conns: RawRequest[] = []

@@ -5,12 +5,12 @@ import { authenticated, BodyTimeout, edgeGuard } from '../../src/http/edge-guard
 import { readBody } from '../../src/lib/read-body'
 
 /** An app whose /held requests wait for `release()`, authenticating first when asked to. */
-function heldApp(cap: number) {
+function heldApp(cap: number, authenticatedConnectionsKept?: number) {
   const told: string[] = []
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
   const app = new Hono()
-    .use(edgeGuard({ unauthenticatedPerAddress: cap, onCapReached: (a) => told.push(a) }))
+    .use(edgeGuard({ unauthenticatedPerAddress: cap, onCapReached: (a) => told.push(a), authenticatedConnectionsKept }))
     .get('/held', async (c) => {
       if (c.req.query('auth')) authenticated(c)
       await gate
@@ -21,7 +21,7 @@ function heldApp(cap: number) {
       authenticated(c)
       return c.text('me')
     })
-  const from = (address: string | null) => ({ remoteAddress: address })
+  const from = (address: string | null, port: number | null = null) => ({ remoteAddress: address, remotePort: port })
   return { app, told, release, from }
 }
 
@@ -48,6 +48,34 @@ test('an authenticated request leaves the count at once: held long-polls of peer
   expect((await app.fetch(new Request('http://pod/open'), from('10.0.0.1'))).status).toBe(200)
   release()
   for (const res of await Promise.all(held)) expect(res.headers.get('connection')).toBeNull()
+})
+
+test('at the cap, a connection where a request authenticated is served again (a peer re-asking on its keep-alive connection); once it closes, its port counts again', async () => {
+  const { app, release, from } = heldApp(2)
+  expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))).status).toBe(200)
+  const held = [5001, 5002].map((port) => app.fetch(new Request('http://pod/held'), from('127.0.0.1', port)))
+  expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5003))).status).toBe(429)
+  const again = await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))
+  expect(again.status).toBe(200)
+  expect(again.headers.get('connection')).toBeNull()
+  // A request on it that does not authenticate is answered, and its connection closes …
+  const open = await app.fetch(new Request('http://pod/open'), from('127.0.0.1', 5000))
+  expect(open.status).toBe(200)
+  expect(open.headers.get('connection')).toBe('close')
+  // … so the next request from that port is a new connection, counted like any other.
+  expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))).status).toBe(429)
+  release()
+  await Promise.all(held)
+})
+
+test('authenticated connections are remembered up to a bound: the oldest is forgotten and counts again', async () => {
+  const { app, release, from } = heldApp(1, 2)
+  for (const port of [5000, 5001, 5002]) expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', port))).status).toBe(200)
+  const held = app.fetch(new Request('http://pod/held'), from('127.0.0.1', 6000))
+  expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))).status).toBe(429)
+  for (const port of [5001, 5002]) expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', port))).status).toBe(200)
+  release()
+  await held
 })
 
 test('an unauthenticated answer closes its connection; an authenticated one keeps it unless it left its body unread', async () => {

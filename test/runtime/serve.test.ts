@@ -19,14 +19,19 @@ test('TCP on port 0: the bound port, the client address, errors answered by onEr
   const server = await serve({
     hostname: '127.0.0.1',
     port: 0,
-    fetch: (req, conn) => (new URL(req.url).pathname === '/boom' ? Promise.reject(new Error('kaput')) : Response.json({ ip: conn.remoteAddress })),
+    fetch: (req, conn) =>
+      new URL(req.url).pathname === '/boom' ? Promise.reject(new Error('kaput')) : Response.json({ ip: conn.remoteAddress, port: conn.remotePort }),
     onError,
   })
   servers.push(server)
   expect(server).toMatchObject({ hostname: '127.0.0.1', unix: null })
   expect(server.port).toBeGreaterThan(0)
   const base = `http://127.0.0.1:${server.port}`
-  expect(await (await fetch(`${base}/`)).json()).toEqual({ ip: '127.0.0.1' })
+  const seen = (await (await fetch(`${base}/`)).json()) as { ip: string; port: number }
+  expect(seen.ip).toBe('127.0.0.1')
+  // The client's port: with the address it names the connection (the edge guard remembers authenticated ones).
+  expect(seen.port).toBeGreaterThan(0)
+  expect(seen.port).not.toBe(server.port)
   const boom = await fetch(`${base}/boom`)
   expect(boom.status).toBe(500)
   expect(await boom.json()).toEqual({ error: 'internal', message: 'kaput' })
