@@ -24,6 +24,13 @@ export const CONNECT_TIMEOUT_MS = 5 * SECOND_MS
 export const REQUEST_TIMEOUT_MS = 30 * SECOND_MS
 /** First retry after a failure; doubles per consecutive failure, capped at the sync interval. */
 export const BACKOFF_BASE_MS = 5 * SECOND_MS
+/**
+ * A peer that answered 429 (its door busy: at most 64 unauthenticated requests per address, and
+ * behind a tunnel every puller arrives from 127.0.0.1) is asked again within about this long, at
+ * random, BUSY_RETRIES times in a row before the ordinary backoff: a live peer is not 5 s late.
+ */
+export const BUSY_RETRY_MS = SECOND_MS
+export const BUSY_RETRIES = 3
 /** A peer with no URL yet (rendezvous not answering for it) is looked up again this soon. */
 export const PENDING_RETRY_MS = MINUTE_MS
 /** Our rendezvous registration is refreshed this often (records expire 300 s after the last one). */

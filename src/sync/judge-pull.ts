@@ -245,7 +245,7 @@ function judgeFailed(report: Extract<PullReport, { kind: 'failed' }>, state: Pee
   // The store's count survives restarts; ours goes on when the store cannot write (a full disk).
   const failures = Math.max(report.failuresBefore, state.failures) + 1
   next.failures = failures
-  next.dueAt = due({ kind: 'failed', failures })
+  next.dueAt = due({ kind: 'failed', failures, busy: code === 'http_429' })
   // First failure (or a new kind of failure) at warn, identical repeats at debug.
   logs.push({ level: state.lastError === code ? 'debug' : 'warn', fields: { peer: short, op: 'sync', err: code, detail: text, failures, ms: report.ms } })
   next.lastError = code

@@ -4,7 +4,7 @@
  * (done, next page, page cap, stuck cursor). No clock, no I/O: sync-loop.ts and pull-peer.ts
  * call these with the time and the randomness they hold, so every rule is unit-tested alone.
  */
-import { BACKOFF_BASE_MS, LIVE_WAIT_JITTER_S, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
+import { BACKOFF_BASE_MS, BUSY_RETRIES, BUSY_RETRY_MS, LIVE_WAIT_JITTER_S, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from './constants'
 
 /** How a pull attempt ended, as far as scheduling cares. */
 export type PullOutcome =
@@ -20,8 +20,8 @@ export type PullOutcome =
    * not hold), then after a backoff as for failures.
    */
   | { kind: 'live'; quick: number }
-  /** Failed; `failures` counts this one (1 = first failure in a row). */
-  | { kind: 'failed'; failures: number }
+  /** Failed; `failures` counts this one (1 = first failure in a row); `busy`: answered 429. */
+  | { kind: 'failed'; failures: number; busy?: boolean }
 
 export interface DueInput {
   outcome: PullOutcome
@@ -34,7 +34,8 @@ export interface DueInput {
 /**
  * The time the peer is due again. After a success: one interval later, brought forward by up
  * to SYNC_JITTER_FRACTION of it (pods that start together drift apart). After a failure:
- * BACKOFF_BASE_MS doubling per failure in a row, never longer than the interval.
+ * BACKOFF_BASE_MS doubling per failure in a row, never longer than the interval (a 429's first
+ * BUSY_RETRIES: about BUSY_RETRY_MS).
  */
 export function nextDue({ outcome, now, intervalMs, random }: DueInput): number {
   switch (outcome.kind) {
@@ -46,6 +47,8 @@ export function nextDue({ outcome, now, intervalMs, random }: DueInput): number 
     case 'pending':
       return now + Math.min(intervalMs, PENDING_RETRY_MS)
     case 'failed':
+      // Spread over 0.5–1.5 × BUSY_RETRY_MS, so pullers refused together do not come back together.
+      if (outcome.busy && outcome.failures <= BUSY_RETRIES) return now + Math.round(BUSY_RETRY_MS * (0.5 + random))
       return now + backoffMs(outcome.failures, intervalMs)
   }
 }

@@ -6,7 +6,7 @@
 import type { PodErrorCode } from '../../src/lib/codes'
 import { describe, expect, test } from 'bun:test'
 import { MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
-import { BACKOFF_BASE_MS, PENDING_RETRY_MS, PROXY_REPROBE_MS } from '../../src/sync/constants'
+import { BACKOFF_BASE_MS, BUSY_RETRIES, BUSY_RETRY_MS, PENDING_RETRY_MS, PROXY_REPROBE_MS } from '../../src/sync/constants'
 import { type Attempt, type Judgement, judgePull, type JudgePolicy, type Pulled, type PullReport } from '../../src/sync/judge-pull'
 import { FRESH_PEER, type PeerState } from '../../src/sync/peer-state'
 
@@ -194,6 +194,18 @@ describe('a pull that failed', () => {
     expect(two.next.dueAt).toBe(NOW + 2 * BACKOFF_BASE_MS)
     expect(two.logs[0]!.fields.failures).toBe(2)
     expect(lines(judge(failed('unauthorized', { failuresBefore: 2 }), two.next))).toEqual(['warn unauthorized'])
+  })
+
+  test('a live pull answered 429 (a hub behind a tunnel, its per-address door busy): asked again within a second, not after the 5 s backoff', () => {
+    let s = state({ liveReady: true })
+    const dues: number[] = []
+    for (let i = 0; i <= BUSY_RETRIES; i++) {
+      const j = judge(failed('http_429', { attempt: longPoll(30), failuresBefore: i }), s)
+      dues.push(j.next.dueAt - NOW)
+      s = j.next
+    }
+    expect(dues).toEqual([...Array(BUSY_RETRIES).fill(BUSY_RETRY_MS / 2), 2 ** BUSY_RETRIES * BACKOFF_BASE_MS])
+    expect(s).toMatchObject({ liveReady: false, lastError: 'http_429', failures: BUSY_RETRIES + 1 })
   })
 
   test('a store that cannot count failures (a full disk): the backoff still grows, and a success resets it', () => {

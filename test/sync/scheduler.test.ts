@@ -1,7 +1,15 @@
 /** The pull schedule's rules, one by one, as pure functions (src/sync/scheduler.ts). */
 import { describe, expect, test } from 'bun:test'
 import { MINUTE_MS, SECOND_MS } from '../../src/lib/clock'
-import { BACKOFF_BASE_MS, MAX_CONCURRENT_PULLS, MAX_PAGES_PER_PULL, PENDING_RETRY_MS, SYNC_JITTER_FRACTION } from '../../src/sync/constants'
+import {
+  BACKOFF_BASE_MS,
+  BUSY_RETRIES,
+  BUSY_RETRY_MS,
+  MAX_CONCURRENT_PULLS,
+  MAX_PAGES_PER_PULL,
+  PENDING_RETRY_MS,
+  SYNC_JITTER_FRACTION,
+} from '../../src/sync/constants'
 import { backoffMs, liveWaitS, nextDue, pageStep, type PlanPeer, planStarts, sleepMs } from '../../src/sync/scheduler'
 
 const NOW = 1_000_000
@@ -18,6 +26,15 @@ describe('nextDue', () => {
     expect(backoffMs(3, 12 * SECOND_MS)).toBe(12 * SECOND_MS)
     expect(backoffMs(100_000, INTERVAL)).toBe(INTERVAL)
     expect(backoffMs(0, INTERVAL)).toBe(BACKOFF_BASE_MS)
+  })
+
+  test("after a 429 (the peer's door busy): about a second, spread at random, BUSY_RETRIES times in a row; then the ordinary backoff", () => {
+    const at = (failures: number, random: number) =>
+      nextDue({ outcome: { kind: 'failed', failures, busy: true }, now: NOW, intervalMs: INTERVAL, random }) - NOW
+    expect(BUSY_RETRY_MS).toBe(SECOND_MS)
+    expect(BUSY_RETRIES).toBe(3)
+    expect([at(1, 0), at(2, 0.5), at(3, 0.999)]).toEqual([500, 1_000, 1_499])
+    expect(at(4, 0.5)).toBe(backoffMs(4, INTERVAL))
   })
 
   test('after a success: one interval, brought forward by at most the jitter fraction', () => {
