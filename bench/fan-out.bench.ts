@@ -7,7 +7,11 @@
  * clock, from sending the write to the last spoke's page arriving). The spokes are the
  * production pull client (pullPage: sealed, signed, checked) without a store, CHILDREN processes
  * of up to 60 each (each keeps its connection), so the hub's cost is not drowned by 2,000 SQLite
- * pullers on two cores.
+ * pullers on two cores. Each child makes its spokes' first asks one at a time (all spokes come from
+ * 127.0.0.1, as behind a tunnel, and 2,000 first asks at once meet the per-address bound of
+ * unauthenticated requests); the trials start once the hub holds every long-poll (its /metrics),
+ * and the writes go over pod.sock as the CLI's do. Failures are counted per write (a 429 among
+ * them would be a re-ask refused).
  *
  *   BASE=<checkout>   a second hub from that checkout's src/main.ts, same spokes count, trials
  *                     alternating between the two: "this tree / BASE" in the same run. Run this
@@ -58,6 +62,8 @@ async function spokesChild(configFile: string): Promise<void> {
   let waiting: { token: string; done: (v: unknown) => void } | null = null
   let failures = 0
   let firstFailure = ''
+  let setupFailures = 0
+  let setupFailure = ''
   let stop = false
   const check = () => {
     if (!waiting) return
@@ -66,11 +72,41 @@ async function spokesChild(configFile: string): Promise<void> {
     const times = got.filter((x) => x !== undefined)
     waiting.done({ token: waiting.token, first: Math.min(...times), last: Math.max(...times), failures, firstFailure })
     waiting = null
+    // Each report counts the failures since the last one.
+    failures = 0
+    firstFailure = ''
   }
   let loops: Promise<void>[] = []
   for await (const line of stdinLines()) {
     const cmd = JSON.parse(line) as { op: 'start' } | { op: 'await'; token: string } | { op: 'stop' }
     if (cmd.op === 'start') {
+      // The first asks go one at a time per child: 2,000 at once from one address would meet the
+      // per-address bound of unauthenticated requests and be answered 429 over and over.
+      const firsts: (string | null)[] = []
+      for (const h of homes) {
+        const pairKey = await h.identity.pairKey(cfg.hub.id, cfg.hub.key)
+        for (;;) {
+          try {
+            const page = await pullPage({
+              baseUrl: cfg.hub.url,
+              pairKey,
+              selfId: h.identity.podId,
+              peerId: cfg.hub.id,
+              since: null,
+              scope: ['public:*'],
+              limit: 500,
+              wait: 0,
+              nowMs: Date.now(),
+            })
+            firsts.push(page.cursor)
+            break
+          } catch (err) {
+            setupFailures++
+            setupFailure ||= (err as Error).message
+            await Bun.sleep(50 + Math.random() * 200)
+          }
+        }
+      }
       loops = homes.map(async (h, i) => {
         const pairKey = await h.identity.pairKey(cfg.hub.id, cfg.hub.key)
         const ask = (since: string | null, wait: number) =>
@@ -85,14 +121,10 @@ async function spokesChild(configFile: string): Promise<void> {
             wait,
             nowMs: Date.now(),
           })
-        // The first ask takes the feed as it is (wait 0); it is retried like any other, since
-        // 2,000 spokes asking at once from one address meet the pod's per-address bound (429).
-        let since: string | null = null
-        let first = true
+        let since = firsts[i]!
         while (!stop) {
           try {
-            const page = await ask(since, first ? 0 : 50)
-            first = false
+            const page = await ask(since, 50)
             const at = now()
             for (const m of page.memories) {
               if (!('label' in m) || !m.label.startsWith('public:fan-')) continue
@@ -108,7 +140,7 @@ async function spokesChild(configFile: string): Promise<void> {
           }
         }
       })
-      await announce({ started: true })
+      await announce({ started: true, setupFailures, setupFailure })
     } else if (cmd.op === 'await') {
       void new Promise((done) => {
         waiting = { token: cmd.token, done }
@@ -124,6 +156,19 @@ async function spokesChild(configFile: string): Promise<void> {
   void loops
 }
 
+/**
+ * A local write over the home's Unix socket, as the CLI makes it: over TCP it would come from
+ * 127.0.0.1 like the spokes, and meet the per-address bound while 2,000 first asks are in flight.
+ */
+function localWrite(pod: PodProcess, body: { label: string; content: string }): Promise<Response> {
+  return fetch('http://pod/memories', {
+    method: 'POST',
+    unix: join(pod.home, 'pod.sock'),
+    headers: { authorization: `Bearer ${pod.token()}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+}
+
 interface Hub {
   name: string
   pod: PodProcess
@@ -131,13 +176,15 @@ interface Hub {
   idleRate: number
   cpu: number[]
   every: number[]
+  /** From sending each write to its 201: the commit path, which must not wait for the fan-out. */
+  acked: number[]
 }
 
 async function startHub(name: string, command: string[] | undefined, dir: string, index: number): Promise<Hub> {
   const pod = await spawnPod({ home: tempHome('mzm-fan-hub-'), env: { MAZEMAKER_LIVE_WAIT: '0' }, ...(command ? { command } : {}) })
   const id = await identityOf(pod)
   const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
-  for (let i = 0; i < 5; i++) await pod.api('POST', '/memories', { label: `public:seed-${i}`, content: `fan-out bench ${i}` })
+  for (let i = 0; i < 5; i++) await localWrite(pod, { label: `public:seed-${i}`, content: `fan-out bench ${i}` })
   const children = await Promise.all(
     Array.from({ length: CHILDREN }, (_, c) => {
       const file = join(dir, `hub-${index}-${c}.json`)
@@ -158,7 +205,19 @@ async function startHub(name: string, command: string[] | undefined, dir: string
     ),
     0o600,
   )
-  return { name, pod, children, idleRate: 0, cpu: [], every: [] }
+  return { name, pod, children, idleRate: 0, cpu: [], every: [], acked: [] }
+}
+
+/** Until the hub holds a long-poll of every spoke (its /metrics gauge, over pod.sock). */
+async function allHeld(h: Hub, timeoutMs = 600_000): Promise<void> {
+  const until = now() + timeoutMs
+  for (;;) {
+    const res = await fetch('http://pod/metrics', { unix: join(h.pod.home, 'pod.sock'), headers: { authorization: `Bearer ${h.pod.token()}` } })
+    const held = Number(/^mazemaker_live_held_requests (\d+)/m.exec(await res.text())?.[1] ?? 0)
+    if (held >= SPOKES) return
+    if (now() > until) throw new Error(`${h.name}: ${held} of ${SPOKES} long-polls held after ${timeoutMs / 1000} s`)
+    await Bun.sleep(250)
+  }
 }
 
 /**
@@ -175,8 +234,9 @@ async function trial(h: Hub, token: string): Promise<void> {
     const label = `${token}-${w}`
     for (const c of h.children) c.send(JSON.stringify({ op: 'await', token: label }))
     const sent = now()
-    const res = await h.pod.api('POST', '/memories', { label, content: `fan-out ${label}` })
-    if (res.status !== 201) throw new Error(`write: ${res.status}`)
+    const res = await localWrite(h.pod, { label, content: `fan-out ${label}` })
+    h.acked.push(now() - sent)
+    if (res.status !== 201) throw new Error(`write: ${res.status} ${await res.text()}`)
     const reports = await Promise.all(h.children.map((c) => c.next()))
     every.push(Math.max(...reports.map((r) => r.last as number)) - sent)
     failures += reports.reduce((s, r) => s + r.failures, 0)
@@ -201,11 +261,21 @@ async function main(): Promise<void> {
   try {
     hubs.push(await startHub('this tree', podCommand(), dir, 0))
     if (BASE) hubs.push(await startHub('BASE', [process.execPath, join(BASE, 'src', 'main.ts')], dir, 1))
+    const setupStart = now()
     for (const h of hubs) for (const c of h.children) c.send(JSON.stringify({ op: 'start' }))
-    await Promise.all(hubs.flatMap((h) => h.children.map((c) => c.next())))
+    for (const h of hubs) {
+      const started = await Promise.all(h.children.map((c) => c.next()))
+      const refused = started.reduce((n, r) => n + r.setupFailures, 0)
+      await allHeld(h)
+      row(
+        `${h.name}: setup`,
+        `${fmt((now() - setupStart) / 1000, 1)} s`,
+        `every spoke's first page, then all ${SPOKES} long-polls held; ${refused} first asks refused and retried${refused ? ` (${started.find((r) => r.setupFailure)?.setupFailure})` : ''}`,
+      )
+    }
     // Every spoke's first pull answered and its long-poll held; a warm-up write; then the idle rate.
     for (const h of hubs) await trial(h, `public:fan-warmup-${hubs.indexOf(h)}`)
-    for (const h of hubs) [h.cpu.length, h.every.length] = [0, 0]
+    for (const h of hubs) [h.cpu.length, h.every.length, h.acked.length] = [0, 0, 0]
     for (const h of hubs) {
       const a = cpuSeconds(h.pod.pid)
       await Bun.sleep(IDLE_S * 1000)
@@ -225,6 +295,7 @@ async function main(): Promise<void> {
         `${fmt((median(h.cpu) / SPOKES) * 1e6, 0)} µs per spoke; idle ${fmt(h.idleRate * 100, 2)} % subtracted`,
       )
       row(`${h.name}: every spoke has it, median`, `${fmt(median(h.every), 0)} ms`, `max ${fmt(Math.max(...h.every), 0)} ms`)
+      row(`${h.name}: the write answered 201, median`, `${fmt(median(h.acked), 1)} ms`, `max ${fmt(Math.max(...h.acked), 1)} ms (the fan-out follows the commit)`)
     }
     if (hubs.length === 2) {
       row('this tree / BASE, CPU per write', `${fmt(median(hubs[0]!.cpu) / median(hubs[1]!.cpu), 2)}x`)
