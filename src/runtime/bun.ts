@@ -80,4 +80,6 @@ export const bunRuntime: Runtime = {
   // Compiled, the binary runs itself (its entry lives in Bun's embedded /$bunfs/); from source,
   // bun runs the entry script. Not by the executable's name: npm's bun is bin/bun.exe.
   selfCommand: () => (Bun.main.startsWith('/$bunfs/') ? [process.execPath] : [process.execPath, Bun.main]),
+  // Bun's fetch writes the request from its HTTP thread, whatever this thread does next.
+  letIoRun: () => Promise.resolve(),
 }

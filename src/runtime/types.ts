@@ -152,4 +152,11 @@ export interface Runtime {
   spawn(cmd: string[], opts?: SpawnOptions): ChildProcess
   /** The argv prefix that runs this program again (the binary alone when compiled). */
   selfCommand(): string[]
+  /**
+   * Resolves once requests started in this turn (fetch) are on the wire. Bun's fetch sends from
+   * its own thread at once; Deno's sends nothing until the event loop turns, so a caller that
+   * starts a request and then works synchronously (a pull storing page n while page n+1 is
+   * served) awaits this in between, or the peer only hears of the request after that work.
+   */
+  letIoRun(): Promise<void>
 }

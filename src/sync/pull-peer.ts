@@ -16,6 +16,7 @@ import { CONNECT_TIMEOUT_MS, PAGE_LIMIT } from './constants'
 import { preparePull } from './peer-client'
 import type { SyncResponse } from '../protocol'
 import { pageStep } from './scheduler'
+import { letIoRun } from '../runtime'
 
 export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
 
@@ -120,6 +121,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     // it while we write. If storing fails, that answer is simply dropped.
     const next = step === 'next' ? (await request(page.cursor))() : null
     next?.catch(() => undefined)
+    if (next) await letIoRun() // under Deno the request only leaves when the event loop turns
     check() // same synchronous step as the write below
     // The last page lets the mass-change guard judge what the pull staged (mass-change.ts).
     const applied = ctx.store.applyRemote(target.id, page.memories, page.cursor, { final: step === 'done' })
