@@ -17,6 +17,7 @@
  *                     alternating between the two: "this tree / BASE" in the same run. Run this
  *                     tree from source too then (MZM_TEST_RUNTIME=bun-source), or the binary is
  *                     compared with source.
+ *   FRESH=1           every ask on a new connection (a tunnel that keeps few idle connections)
  *   POD_PROF=<dir>    this tree's hub under Bun's sampling profiler (markdown, at its exit)
  *
  *   SPOKES=200 TRIALS=6 npx bun bench/fan-out.bench.ts
@@ -29,6 +30,7 @@ import { homePaths, openHome, type PodHome, type PodId, type PublicKey } from '.
 import { formatPeersToml } from '../src/identity/peers-toml'
 import { writeFileAtomic } from '../src/lib/atomic-file'
 import { memoryLogger } from '../src/lib/log'
+import { BUSY_RETRY_MS } from '../src/sync/constants'
 import { pullPage } from '../src/sync/peer-client'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, percentile, row } from './_util'
@@ -49,6 +51,11 @@ const SETTLE_MS = envInt('SETTLE_MS', 500)
 /** Writes per trial, CPU measured over all of them. */
 const WRITES = envInt('WRITES', 5)
 const BASE = process.env.BASE ?? ''
+/**
+ * FRESH=1: every ask on a new connection (`Connection: close`), as a hub behind a tunnel sees
+ * when the tunnel keeps few idle connections to it: each re-ask is unauthenticated until its MAC.
+ */
+const FRESH = process.env.FRESH === '1'
 const now = () => performance.timeOrigin + performance.now()
 
 /** Child: `count` spokes holding long-polls at the hub; reports when all of them have a token. */
@@ -120,6 +127,7 @@ async function spokesChild(configFile: string): Promise<void> {
             limit: 500,
             wait,
             nowMs: Date.now(),
+            ...(FRESH ? { headers: { connection: 'close' } } : {}),
           })
         let since = firsts[i]!
         while (!stop) {
@@ -136,7 +144,8 @@ async function spokesChild(configFile: string): Promise<void> {
             check()
           } catch (err) {
             if (failures++ === 0) firstFailure = (err as Error).message
-            await Bun.sleep(200)
+            // As the sync loop retries a 429 (src/sync/scheduler.ts).
+            await Bun.sleep(BUSY_RETRY_MS * (0.5 + Math.random()))
           }
         }
       })
@@ -255,7 +264,9 @@ async function trial(h: Hub, token: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`# fan-out: ${SPOKES} spokes holding long-polls, one write wakes them all; ${TRIALS} trials (Bun ${Bun.version}; ${loadNote()})`)
+  console.log(
+    `# fan-out: ${SPOKES} spokes holding long-polls${FRESH ? ' (each ask on a new connection)' : ''}, one write wakes them all; ${TRIALS} trials (Bun ${Bun.version}; ${loadNote()})`,
+  )
   const dir = mkdtempSync(join(tmpdir(), 'mzm-fan-bench-'))
   const hubs: Hub[] = []
   try {
@@ -295,7 +306,11 @@ async function main(): Promise<void> {
         `${fmt((median(h.cpu) / SPOKES) * 1e6, 0)} µs per spoke; idle ${fmt(h.idleRate * 100, 2)} % subtracted`,
       )
       row(`${h.name}: every spoke has it, median`, `${fmt(median(h.every), 0)} ms`, `max ${fmt(Math.max(...h.every), 0)} ms`)
-      row(`${h.name}: the write answered 201, median`, `${fmt(median(h.acked), 1)} ms`, `max ${fmt(Math.max(...h.acked), 1)} ms (the fan-out follows the commit)`)
+      row(
+        `${h.name}: the write answered 201, median`,
+        `${fmt(median(h.acked), 1)} ms`,
+        `max ${fmt(Math.max(...h.acked), 1)} ms (the fan-out follows the commit)`,
+      )
     }
     if (hubs.length === 2) {
       row('this tree / BASE, CPU per write', `${fmt(median(hubs[0]!.cpu) / median(hubs[1]!.cpu), 2)}x`)
