@@ -114,6 +114,44 @@ describe('importMemories', () => {
     expect(store.stats().memories).toBe(3)
   })
 
+  test('two imports of the same lines at once store each line once', async () => {
+    // Public lines: each import awaits its credential scan, so both check before either writes.
+    const batch = Array.from({ length: 50 }, (_, i) => ({ label: `public:c${i % 10}`, content: `line ${i}` }))
+    const [a, b] = await Promise.all([store.importMemories(batch), store.importMemories(batch)])
+    expect(a.filter((o) => o.status === 'imported').length + b.filter((o) => o.status === 'imported').length).toBe(50)
+    expect(store.stats().memories).toBe(50)
+  })
+
+  test('a line another connection stored meanwhile (or an edit made it equal) counts as present', async () => {
+    const other = t.open()
+    const batch = [
+      { label: 'note:a', content: 'written meanwhile' },
+      { label: 'public:b', content: 'edited into this' },
+      { label: 'public:c', content: 'new' },
+    ]
+    const { id } = other.remember({ label: 'public:b', content: 'before the edit' })
+    const pending = store.importMemories(batch) // checks now; writes after its scan
+    other.remember({ label: 'note:a', content: 'written meanwhile' })
+    other.update(id, { content: 'edited into this' })
+    expect((await pending).map((o) => o.status)).toEqual(['present', 'present', 'imported'])
+    expect(store.stats().memories).toBe(3)
+  })
+
+  test('many memories under one label: only the same content is present', async () => {
+    const batch = Array.from({ length: 400 }, (_, i) => ({ label: 'note:daily', content: `day ${i}` }))
+    expect((await store.importMemories(batch.slice(0, 300))).every((o) => o.status === 'imported')).toBe(true)
+    const out = await store.importMemories(batch)
+    expect(out.filter((o) => o.status === 'present')).toHaveLength(300)
+    expect(out.slice(300).every((o) => o.status === 'imported')).toBe(true)
+  })
+
+  test('a line holding a lone surrogate is present on the second import (stored as U+FFFD)', async () => {
+    const batch = [{ label: 'public:odd\ud800', content: 'half a pair: \udc00' }]
+    expect((await store.importMemories(batch))[0]!.status).toBe('imported')
+    expect((await store.importMemories(batch))[0]!.status).toBe('present')
+    expect(store.stats().memories).toBe(1)
+  })
+
   test('a credential is held with its warning and never served; a bad memory fails alone with the message remember gives', async () => {
     const out = await store.importMemories([
       { label: 'public:ci', content: FAKE_SECRETS['GitHub token']! },

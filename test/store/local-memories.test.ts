@@ -78,6 +78,10 @@ describe('remember with original timestamps (import)', () => {
   test.each([
     [{ created_at: 'yesterday' }, 'invalid created_at: created_at must be an ISO 8601 timestamp'],
     [{ created_at: '2021-02-30T00:00:00Z' }, 'invalid created_at: created_at is not a real date'],
+    // In the form the store writes (checked without the schema when valid): the same refusals.
+    [{ created_at: '2021-02-29T00:00:00.000Z' }, 'invalid created_at: created_at is not a real date'],
+    [{ created_at: '2021-03-01T24:00:00.000Z' }, 'invalid created_at: created_at must be an ISO 8601 timestamp'],
+    [{ created_at: '2024-01-01T00:00:00.000Z', updated_at: '2023-12-31T23:59:59.999Z' }, 'invalid updated_at: 2023-12-31T23:59:59.999Z is before created_at'],
     [{ created_at: 1700000000000 }, 'invalid created_at: created_at must be a string'],
     [{ created_at: '1999-12-31T23:59:59.999Z' }, 'invalid created_at: created_at is before 2000'],
     [{ created_at: '2026-05-26T10:06:00.000Z' }, 'invalid created_at: created_at is in the future'],
@@ -92,6 +96,11 @@ describe('remember with original timestamps (import)', () => {
   test('a few minutes of clock skew ahead is accepted', () => {
     const r = store.remember({ label: 'public:x', content: 'x', created_at: '2026-05-26T10:04:59.000Z' })
     expect(store.get(r.id)!.created_at).toBe('2026-05-26T10:04:59.000Z')
+  })
+
+  test('the first instant of 2000 and the last allowed one are accepted', () => {
+    const r = store.remember({ label: 'public:x', content: 'x', created_at: '2000-01-01T00:00:00.000Z', updated_at: '2026-05-26T10:05:00.000Z' })
+    expect(store.get(r.id)).toMatchObject({ created_at: '2000-01-01T00:00:00.000Z', updated_at: '2026-05-26T10:05:00.000Z' })
   })
 })
 
