@@ -3,7 +3,7 @@
  * as the import reads them: once to check every line before anything is written, once to
  * import. A file is opened again each time; standard input is first copied to a private
  * temporary file (0600, removed at the end); an age-encrypted export, binary or armored, is
- * decrypted as it is read (the passphrase asked once).
+ * decrypted as it is read (the passphrase asked and its key derived once for both reads).
  */
 import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -145,22 +145,48 @@ export async function openImportSource(file: string): Promise<ImportSource> {
   }
   const passphrase = await backupPassphrase(false)
   const { Decrypter } = await import('age-encryption') // loaded when used, not at start
-  async function* lines() {
+  const fail = (err: unknown) =>
+    err instanceof PodError
+      ? err
+      : new PodError('bad_backup', `cannot decrypt the export: wrong passphrase or a damaged file (${err instanceof Error ? err.message : err})`)
+  // The file key, unwrapped once (scrypt: ~256 MiB and most of a second) and handed to each read;
+  // every read still checks the header's MAC with it, so a file changed in between is refused.
+  let fileKey: Promise<Uint8Array> | null = null
+  const unwrap = async (): Promise<Uint8Array> => {
+    const peek = await peekHead(sealedStream())
+    await peek.stream.cancel()
+    const header = headerOf(peek.head)
     const d = new Decrypter()
     d.addPassphrase(passphrase)
-    const fail = (err: unknown) =>
-      new PodError('bad_backup', `cannot decrypt the export: wrong passphrase or a damaged file (${err instanceof Error ? err.message : err})`)
+    return d.decryptHeader(header)
+  }
+  async function* lines() {
     let plain: ReadableStream<Uint8Array>
     try {
+      fileKey ??= unwrap()
+      const key = await fileKey
+      const d = new Decrypter()
+      d.addIdentity({ unwrapFileKey: () => key })
       plain = await d.decrypt(sealedStream())
     } catch (err) {
-      throw err instanceof PodError ? err : fail(err)
+      throw fail(err)
     }
     try {
       yield* splitLines(plain)
     } catch (err) {
-      throw err instanceof PodError ? err : fail(err)
+      throw fail(err)
     }
   }
   return { lines, close }
+}
+
+/** The header of a binary age file: its first bytes up to and including the MAC line ("--- …\n"). */
+function headerOf(head: Uint8Array): Uint8Array {
+  for (let at = 0; at < head.length; ) {
+    const nl = head.indexOf(0x0a, at)
+    if (nl === -1) break
+    if (Buffer.from(head.subarray(at, at + 4)).toString('latin1') === '--- ') return head.subarray(0, nl + 1)
+    at = nl + 1
+  }
+  throw new Error('the age header does not end')
 }
