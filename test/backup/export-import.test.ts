@@ -173,7 +173,7 @@ describe('export / import', () => {
     expect(out.code).toBe(0)
     // The lines are checked first (counted), then imported a batch at a time.
     expect(out.stderr).toContain('import: checking: 1,200 lines')
-    expect(out.stderr).toContain('import: 500/1,200 memories (41 %)')
+    expect(out.stderr).toContain('import: 1,000/1,200 memories (83 %)')
     expect(out.stderr).toContain('import: 1,200/1,200 memories (100 %)')
     expect(out.stderr).not.toContain('\r')
     expect(out.stdout).not.toContain('import:')
