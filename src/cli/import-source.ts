@@ -24,6 +24,9 @@ export interface ImportSource {
   close(): void
 }
 
+/** The file's bytes as Node reads them: iterated directly, a third of the CPU of a web stream over it (measured). */
+const fileChunks = (path: string): AsyncIterable<Uint8Array> => createReadStream(path)
+/** The same as a web stream, for the age decrypter. */
 const fileStream = (path: string) => Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>
 
 /** Lines of a byte stream, decoded as UTF-8 chunk by chunk. */
@@ -131,9 +134,9 @@ export async function openImportSource(file: string): Promise<ImportSource> {
     throw new PodError('usage', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
   }
   const armored = head.trimStart().startsWith(ARMOR_BEGIN)
-  if (!armored && !head.startsWith(AGE_MAGIC)) return { lines: () => splitLines(fileStream(path)), close }
+  if (!armored && !head.startsWith(AGE_MAGIC)) return { lines: () => splitLines(fileChunks(path)), close }
 
-  const sealedStream = () => (armored ? streamOf(dearmor(splitLines(fileStream(path)))) : fileStream(path))
+  const sealedStream = () => (armored ? streamOf(dearmor(splitLines(fileChunks(path)))) : fileStream(path))
   try {
     // Before asking for the passphrase or deriving a key: the file, not us, chose its scrypt cost.
     const peek = await peekHead(sealedStream())
