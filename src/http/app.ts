@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono()
   app.onError(createErrorHandler(deps.log, 'pod', (err) => asDiskFull(err, deps.homeDir)))
   app.notFound(notFound)
-  app.use(edgeGuard({ onCapReached: deps.onEdgeCap }))
+  app.use(edgeGuard({ onCapReached: deps.onEdgeCap, connectionIdleMs: deps.connectionIdleMs }))
 
   app.use(async function timeRequest(c, next) {
     const started = performance.now()

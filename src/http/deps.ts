@@ -38,6 +38,8 @@ export interface AppShellDeps {
   panelUrl(): string
   /** An address reached the edge's cap of unauthenticated requests in flight (told once per episode). */
   onEdgeCap?(address: string): void
+  /** The TCP server's idle timeout (ms): how long a kept-alive connection may stay silent before it closes. */
+  connectionIdleMs?: number
   /** Request duration observer (metrics). */
   observeRequest(route: string, status: number, ms: number): void
 }

@@ -3,7 +3,9 @@
  * most 64 requests in flight that have not authenticated yet (the next is answered 429 at once),
  * not counting requests on a connection where one already authenticated (a peer's keep-alive
  * re-ask: behind a tunnel every peer arrives from 127.0.0.1, and a hub's 2,000 live peers re-ask
- * together after every write); a
+ * together after every write). Bun does not show connections, so one is recognised by its
+ * address and port, and only until it has been idle as long as the server allows (the port of a
+ * closed connection may come back as a new one); a
  * request body must arrive within 10 s of its headers (408); and a connection whose request did
  * not authenticate (refused with 401, 413, 415 or 429, or simply unauthenticated like /healthz),
  * came too slowly or left its body unread is closed after the answer (`Connection: close`), so
@@ -25,6 +27,12 @@ export const UNAUTHENTICATED_PER_ADDRESS = 64
  * connection closes, so the oldest are forgotten past this many: their next request counts again.
  */
 export const AUTHENTICATED_CONNECTIONS_KEPT = 65_536
+/**
+ * A remembered connection is forgotten once it has been idle this long (default; the pod passes
+ * its server's idle timeout): the server has closed it by then, and a later connection from the
+ * same port is a new one. Bun's default idle timeout.
+ */
+export const CONNECTION_IDLE_MS = 10_000
 /** How long a request's body may take to arrive, from its headers. */
 export const BODY_DEADLINE_MS = 10_000
 
@@ -82,6 +90,10 @@ export interface EdgeGuardOptions {
   onCapReached?(address: string): void
   /** Default AUTHENTICATED_CONNECTIONS_KEPT. */
   authenticatedConnectionsKept?: number
+  /** The server's idle timeout in ms (default CONNECTION_IDLE_MS). */
+  connectionIdleMs?: number
+  /** The clock for connection idleness (default performance.now). */
+  now?: () => number
 }
 
 /**
@@ -91,13 +103,23 @@ export interface EdgeGuardOptions {
 export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
   const cap = opts.unauthenticatedPerAddress ?? UNAUTHENTICATED_PER_ADDRESS
   const kept = opts.authenticatedConnectionsKept ?? AUTHENTICATED_CONNECTIONS_KEPT
+  const idleMs = opts.connectionIdleMs ?? CONNECTION_IDLE_MS
+  const clock = opts.now ?? (() => performance.now())
   const inFlight = new Map<string, number>()
-  /** `address port` of connections where a request authenticated, oldest first. */
-  const authenticatedConns = new Set<string>()
+  /** `address port` of connections where a request authenticated → when they last answered, oldest first. */
+  const authenticatedConns = new Map<string, number>()
   const remember = (conn: string) => {
     authenticatedConns.delete(conn)
-    authenticatedConns.add(conn)
-    if (authenticatedConns.size > kept) authenticatedConns.delete(authenticatedConns.values().next().value!)
+    authenticatedConns.set(conn, clock())
+    if (authenticatedConns.size > kept) authenticatedConns.delete(authenticatedConns.keys().next().value!)
+  }
+  /** Still the connection that authenticated: remembered, and not idle long enough to have been closed. */
+  const stillAuthenticated = (conn: string) => {
+    const last = authenticatedConns.get(conn)
+    if (last === undefined) return false
+    if (clock() - last <= idleMs) return true
+    authenticatedConns.delete(conn)
+    return false
   }
   /** Addresses told about since their count was last zero. */
   const told = new Set<string>()
@@ -114,7 +136,7 @@ export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
     const port = address === null ? null : (info?.remotePort ?? null)
     const conn = port === null ? null : `${address} ${port}`
     // A request on a connection that already authenticated is not a stranger's: not counted.
-    const counted = address !== null && (conn === null || !authenticatedConns.has(conn))
+    const counted = address !== null && (conn === null || !stillAuthenticated(conn))
     if (counted) {
       const n = inFlight.get(address) ?? 0
       if (n >= cap) {
@@ -144,9 +166,14 @@ export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
       session.release?.()
       session.release = null
     }
-    if (!session.authenticated || closesEvenAuthenticated(c.res.status) || bodyLeftUnread(raw)) {
-      // This connection closes: a later one on the same port is a new connection.
-      if (conn !== null) authenticatedConns.delete(conn)
+    const closes = !session.authenticated || closesEvenAuthenticated(c.res.status) || bodyLeftUnread(raw)
+    // Closing: a later connection from this port is a new one. Kept open: idle from this answer
+    // on, and closed by the server after its idle timeout at the latest.
+    if (conn !== null) {
+      if (closes) authenticatedConns.delete(conn)
+      else remember(conn)
+    }
+    if (closes) {
       if (bodyLeftUnread(raw) && declaredAtMost(raw, LINGER_MAX_BYTES)) await drainBriefly(raw.body, LINGER_MAX_BYTES, LINGER_MS)
       c.res = closing(c.res)
     }

@@ -176,6 +176,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
           address,
           msg: `${address} holds ${UNAUTHENTICATED_PER_ADDRESS} requests that have not authenticated; more are answered 429 until some finish (a proxy or tunnel shows as its own address)`,
         }),
+      connectionIdleMs: SERVER_IDLE_TIMEOUT_S * 1000,
     }
     const app = createApp(deps)
     const listenAt = parseListen(config.listen)

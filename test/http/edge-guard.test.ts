@@ -5,12 +5,19 @@ import { authenticated, BodyTimeout, edgeGuard } from '../../src/http/edge-guard
 import { readBody } from '../../src/lib/read-body'
 
 /** An app whose /held requests wait for `release()`, authenticating first when asked to. */
-function heldApp(cap: number, authenticatedConnectionsKept?: number) {
+function heldApp(cap: number, authenticatedConnectionsKept?: number, clock?: { ms: number; idleMs: number }) {
   const told: string[] = []
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
   const app = new Hono()
-    .use(edgeGuard({ unauthenticatedPerAddress: cap, onCapReached: (a) => told.push(a), authenticatedConnectionsKept }))
+    .use(
+      edgeGuard({
+        unauthenticatedPerAddress: cap,
+        onCapReached: (a) => told.push(a),
+        authenticatedConnectionsKept,
+        ...(clock ? { now: () => clock.ms, connectionIdleMs: clock.idleMs } : {}),
+      }),
+    )
     .get('/held', async (c) => {
       if (c.req.query('auth')) authenticated(c)
       await gate
@@ -74,6 +81,19 @@ test('authenticated connections are remembered up to a bound: the oldest is forg
   const held = app.fetch(new Request('http://pod/held'), from('127.0.0.1', 6000))
   expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))).status).toBe(429)
   for (const port of [5001, 5002]) expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', port))).status).toBe(200)
+  release()
+  await held
+})
+
+test("a remembered connection idle past the server's idle timeout is forgotten: the server closed it, the next from its port counts", async () => {
+  const clock = { ms: 0, idleMs: 70_000 }
+  const { app, release, from } = heldApp(1, undefined, clock)
+  expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))).status).toBe(200)
+  const held = app.fetch(new Request('http://pod/held'), from('127.0.0.1', 6000))
+  clock.ms = 70_000 // idle exactly as long as the server allows: still open, still that connection
+  expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))).status).toBe(200)
+  clock.ms = 140_001 // 70 s after that answer and a millisecond: closed by now
+  expect((await app.fetch(new Request('http://pod/me'), from('127.0.0.1', 5000))).status).toBe(429)
   release()
   await held
 })
