@@ -109,11 +109,30 @@ export interface SkippedEvent {
   count: number
 }
 
+/**
+ * `event: peers-changed`: only what changed since the stream's last `peers` or `peers-changed`
+ * frame. Apply it to the list that frame left (replace or add `peers` by id, drop `removed`,
+ * re-sort problems first); the summary and error are whole. A stream always starts with a
+ * whole `peers` frame, so a client that reconnects is never left with a stale list.
+ */
+export interface PeersChangedEvent {
+  /** Peers added or changed, each whole as in `peers`. */
+  peers: PeerView[]
+  /** Ids of peers no longer listed. */
+  removed: string[]
+  summary: string
+  error: string | null
+  /** Present when the list of unknown callers changed: the whole list. */
+  unknown_callers?: UnknownCallerView[]
+}
+
 /** Every frame GET /events sends, by its `event:` name. */
 export interface EventFrames {
   memory: MemoryEvent
   skipped: SkippedEvent
+  /** The whole list: first on every stream, then whenever a client could not be sure of its copy. */
   peers: PeersOverview
+  'peers-changed': PeersChangedEvent
   /** The client fell behind: the stream ends, the client reconnects and re-lists. */
   overflow: Record<string, never>
 }

@@ -8,7 +8,7 @@ import type { ClientResponse, hc, InferRequestType } from 'hono/client'
 import type { SuccessStatusCode } from 'hono/utils/http-status'
 import type { AppType } from './app'
 
-export type { EventFrames, EventName, MemoryEvent, SkippedEvent } from '../api/types'
+export type { EventFrames, EventName, MemoryEvent, PeersChangedEvent, SkippedEvent } from '../api/types'
 
 /** The pod's local API as a typed client. */
 export type PodApi = ReturnType<typeof hc<AppType>>

@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps) {
         name: deps.identity.name,
         version: deps.version,
         url: deps.panelUrl(),
-        peers: deps.peersOverview().summary,
+        peers: deps.peersSummary(),
         rendezvous: deps.rendezvousState(),
         disk: homeDisk(deps.homeDir),
       }),

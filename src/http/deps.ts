@@ -28,8 +28,10 @@ export interface AppShellDeps {
   publicPrefixes: readonly string[]
   maxContentBytes: number
   allowedOrigins(): string[]
-  /** Peers with status, sync state and copy counts (`/status` shows the summary). */
+  /** Peers with status, sync state and copy counts (MCP's peers tool). */
   peersOverview(): PeersOverview
+  /** The overview's summary line alone, for `/status` (statuses only: cheap on a hub). */
+  peersSummary(): string
   /** Rendezvous heartbeat state (null when no rendezvous is configured). */
   rendezvousState(): { registered: boolean; last_ok_at: string | null; last_error: string | null; advertised_url: string; rendezvous_url: string } | null
   /** Prometheus text for GET /metrics. */

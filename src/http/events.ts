@@ -6,7 +6,10 @@
  *                          "encrypted", "content"?, "at"}     a memory of ours or a pulled copy
  *   event: skipped  data: {"count": n}                        more changes in one commit than we
  *                                                              send (a big pull); re-list to see them
- *   event: peers    data: <GET /peer/peers answer>            after pulls and peer changes
+ *   event: peers    data: <GET /peer/peers answer>            first on every stream: the whole list
+ *   event: peers-changed  data: {"peers": [...], "removed": [ids], "summary", "error", "unknown_callers"?}
+ *                                                              then only the peers that changed (peers-feed.ts:
+ *                                                              gathered per short window, built once for every stream)
  *   : ping                                                   every EVENTS_PING_MS (proxies' idle limits)
  *
  * The admin token travels in the Authorization header (the panel reads this stream with fetch, not
@@ -16,8 +19,8 @@
  */
 import { Hono } from 'hono'
 import type { Clock } from '../lib/clock'
-import type { EventFrames, EventName, MemoryEvent, PeersOverview } from '../api/types'
-import type { PodEvents } from '../live'
+import type { EventFrames, EventName, MemoryEvent, PeersChangedEvent } from '../api/types'
+import type { PeersFeed, PodEvents } from '../live'
 import type { CommittedChange, Store } from '../store'
 
 /** At most this many memory events per commit; the rest is one `skipped` event. */
@@ -26,28 +29,32 @@ export const EVENTS_MAX_PER_COMMIT = 100
 export const EVENTS_MAX_QUEUED = 1000
 /** Under Bun's 10 s idle limit of the socket server and every proxy's. */
 export const EVENTS_PING_MS = 8_000
-/** A burst of pulls sends the peer list at most this often. */
-const PEERS_THROTTLE_MS = 250
 
 export interface EventRouteDeps {
   store: Store
   clock: Clock
-  peersOverview(): PeersOverview
-  /** What GET /events streams (absent: 404). */
+  /** What GET /events streams (absent: 404): commits and the peer list. */
   events?: PodEvents
+  peersFeed?: PeersFeed
 }
 
 export function eventRoutes(deps: EventRouteDeps) {
+  const enc = new TextEncoder()
+  // Every open stream gets the same peers-changed frame: encoded once, for the first stream that sends it.
+  let lastChange: PeersChangedEvent | null = null
+  let lastChangeBytes = new Uint8Array()
+  const encodeChange = (e: PeersChangedEvent) => {
+    if (e !== lastChange) [lastChange, lastChangeBytes] = [e, enc.encode(frame('peers-changed', e))]
+    return lastChangeBytes
+  }
   return new Hono().get('/events', (c) => {
-    const events = deps.events
-    if (!events) return c.json({ error: 'not_found', message: 'this pod serves no event stream' }, 404)
-    const enc = new TextEncoder()
+    const { events, peersFeed } = deps
+    if (!events || !peersFeed) return c.json({ error: 'not_found', message: 'this pod serves no event stream' }, 404)
     const stop = new AbortController()
-    let peersTimer = false
     let unsubscribe = () => {}
     const stream = new ReadableStream<Uint8Array>({
       start(ctl) {
-        const send = (text: string) => {
+        const send = (chunk: string | Uint8Array) => {
           if (stop.signal.aborted) return
           // desiredSize counts chunks not yet read (high-water mark 1): a client that stopped reading.
           if ((ctl.desiredSize ?? 0) <= -EVENTS_MAX_QUEUED) {
@@ -56,34 +63,32 @@ export function eventRoutes(deps: EventRouteDeps) {
             ctl.close()
             return
           }
-          ctl.enqueue(enc.encode(text))
+          ctl.enqueue(typeof chunk === 'string' ? enc.encode(chunk) : chunk)
         }
         const finish = () => {
           stop.abort()
           unsubscribe()
         }
-        const sendPeers = () => {
-          if (peersTimer) return
-          peersTimer = true
-          void deps.clock.sleep(PEERS_THROTTLE_MS, stop.signal).then(() => {
-            peersTimer = false
-            if (!stop.signal.aborted) send(frame('peers', deps.peersOverview()))
-          })
+        // The whole list first, then only changes: a client that (re)connects is never out of step.
+        const peers = peersFeed.subscribe((e) => send(encodeChange(e)))
+        let unsubscribeEvents = () => {}
+        unsubscribe = () => {
+          unsubscribeEvents()
+          peers.unsubscribe()
         }
-        unsubscribe = events.subscribe((e) => {
+        unsubscribeEvents = events.subscribe((e) => {
           if (e.type === 'close') {
             // The pod is shutting down: end the stream so the server's stop need not wait for it.
             finish()
             return ctl.close()
           }
-          if (e.type === 'peers') return sendPeers()
           const mem = e.changes
           const shown = mem.slice(0, EVENTS_MAX_PER_COMMIT)
           for (const ch of shown) send(frame('memory', memoryEvent(deps, ch)))
           if (mem.length > shown.length) send(frame('skipped', { count: mem.length - shown.length }))
         })
         c.req.raw.signal.addEventListener('abort', finish, { once: true })
-        send(frame('peers', deps.peersOverview()))
+        send(frame('peers', peers.snapshot))
         void ping(deps.clock, stop.signal, () => send(': ping\n\n'))
       },
       cancel() {

@@ -71,6 +71,8 @@ export interface PeerAdminDeps {
   log: Logger
   /** Peers with status, sync state and copy counts. */
   peersOverview(): PeersOverview
+  /** One peer as the overview shows it (null: not a peer), built alone. */
+  peerView(id: string): PeerView | null
   /** Pull now from one peer or all; resolves with per-peer results. */
   syncNow(peer?: string): Promise<SyncResult[]>
   /** A relationship was added, edited or removed: the sync loop pulls it now or stops a pull that no longer applies. */
@@ -82,7 +84,7 @@ export interface PeerAdminDeps {
 export function peerAdminRoutes(deps: PeerAdminDeps) {
   const { identity, peers } = deps
   const view = (id: string): PeerView => {
-    const found = deps.peersOverview().peers.find((p) => p.id === id)
+    const found = deps.peerView(id)
     if (!found) throw new NotFound(`no peer ${id}`)
     return found
   }

@@ -127,6 +127,12 @@ export class PeerRegistry {
     return { peers, error: this.#errorText() }
   }
 
+  /** list()'s error alone, without copying every record (a hub's live views ask it per change). */
+  listError(): string | null {
+    this.#refresh()
+    return this.#errorText()
+  }
+
   get(id: string): PeerRecord | null {
     if (!isPodId(id)) return null
     this.#refresh()

@@ -1,12 +1,12 @@
 /**
  * The pod's in-process event bus: what the pod publishes for its live views (GET /events, the
- * panel, `mazemaker watch`): commits, peer changes and shutdown. src/pod wires it to the store
+ * panel, `mazemaker watch`): commits and shutdown (peer changes go through peers-feed.ts). src/pod wires it to the store
  * and the sync loop; the HTTP stream that serves it is src/http/events.ts.
  */
 import type { CommittedChange } from '../store'
 
 /** What the pod publishes for the stream; src/pod wires it to the store and the sync loop. */
-export type PodEvent = { type: 'commit'; changes: readonly CommittedChange[] } | { type: 'peers' } | { type: 'close' }
+export type PodEvent = { type: 'commit'; changes: readonly CommittedChange[] } | { type: 'close' }
 
 export interface PodEvents {
   subscribe(listener: (e: PodEvent) => void): () => void

@@ -4,3 +4,4 @@
  */
 export { createPodEvents, type PodEvent, type PodEvents } from './events'
 export { createWaiterRegistry, type WaitOutcome, type WaiterRegistry } from './waiters'
+export { createPeersFeed, PEERS_RECONCILE_MS, PEERS_WINDOW_MS, type PeersFeed, type PeersFeedSource } from './peers-feed'

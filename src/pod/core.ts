@@ -5,8 +5,9 @@
  * HTTP app, the sync loop and the heartbeat; the stdio MCP server without a running pod
  * (local-mcp.ts) uses the core alone.
  */
-import type { PeersOverview } from '../api/types'
-import { readdirSync } from 'node:fs'
+import type { PeersOverview, PeerView } from '../api/types'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { lockHome, openHome, shortId, type PeerRecord, type PodHome, type PodId } from '../identity'
 import { loadPodConfig } from '../config'
 import { systemClock, type Clock } from '../lib/clock'
@@ -14,7 +15,7 @@ import { createLogger, type Logger } from '../lib/log'
 import { ScopeMatchers } from '../scope'
 import { openStore, startBackgroundIndexer, type BackgroundIndexer, type Store } from '../store'
 import { peerHint } from '../sync/peer-hints'
-import { peersOverview, type RendezvousUse } from '../sync/peer-overview'
+import { peerStatusNow, peersOverview, peerView, summarize, type OverviewContext, type RendezvousUse } from '../sync/peer-overview'
 import { createPeerLocator, type PeerLocator } from '../sync/peer-locator'
 
 export interface PodCoreOptions {
@@ -45,6 +46,10 @@ export interface PodCore {
   /** Peers with status, sync state and copy counts (no unknown callers: only a serving pod sees those). */
   /** `diskFull(id)`: the sync loop's word on a peer whose last pull a full disk refused (serve wires it). */
   peersOverview(diskFull?: (id: PodId) => string | null): PeersOverview
+  /** These peers alone, as the overview shows them (null: not a peer now), and the peers.toml problem, if any. */
+  peerViews(ids: Iterable<string>, diskFull?: (id: PodId) => string | null): { views: Map<string, PeerView | null>; error: string | null }
+  /** The overview's summary line alone: statuses only (no copies counted, no hints, no sort). */
+  peersSummary(diskFull?: (id: PodId) => string | null): string
   /** Why a peer has no URL to pull from and what to do (the hint a handshake-pending peer shows). */
   pendingHint(peer: PeerRecord): string | null
   /**
@@ -106,6 +111,25 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
         diskFull,
       )
     },
+    peerViews(ids, diskFull) {
+      const ctx: OverviewContext = {
+        reachableUrl: (p) => locator.reachable(p),
+        rendezvous: rendezvousUse,
+        lookupMiss: (p) => locator.lookupMiss(p),
+        headerNames: (id) => headerNamesOf(home, id),
+        diskFull,
+      }
+      const views = new Map<string, PeerView | null>()
+      for (const id of ids) {
+        const record = peers.get(id)
+        views.set(id, record ? peerView(record, store, ctx) : null)
+      }
+      return { views, error: peers.listError() }
+    },
+    peersSummary(diskFull) {
+      const ctx = { reachableUrl: (p: PeerRecord) => locator.reachable(p), diskFull }
+      return summarize(peers.list().peers.map((p) => ({ status: peerStatusNow(p, store, ctx) })))
+    },
     pendingHint: (peer) =>
       peerHint({ status: 'handshake-pending', peer, lastError: null, lastSyncAt: null, rendezvous: rendezvousUse, lookupMiss: locator.lookupMiss(peer) }),
     async close(beforeUnlock) {
@@ -128,6 +152,16 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
  * that have a file are read (a hub's 2,000 peers cost no 2,000 stats). A file the sync loop would
  * refuse (mode, syntax) shows no names here; its pull says why.
  */
+/** Names of one peer's secret headers (one stat when it has none). */
+function headerNamesOf(home: PodHome, id: PodId): string[] {
+  if (!existsSync(join(home.paths.peerHeadersDir, `${id}.toml`))) return []
+  try {
+    return Object.keys(home.headers.get(id))
+  } catch {
+    return []
+  }
+}
+
 function headerNamesNow(home: PodHome): (id: PodId) => string[] {
   let files: ReadonlySet<string>
   try {

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../lib/log'
-import type { PeerRecord, PodHome } from '../identity'
+import type { PeerRecord, PodHome, PodId } from '../identity'
 import { advertiseWarning, parseListen, suggestAdvertise, type Interfaces } from '../config'
 import { hostname as osHostname, networkInterfaces } from 'node:os'
 import { NonceCache } from '../http/nonce-cache'
@@ -27,7 +27,7 @@ import { serve, type ConnInfo } from '../runtime'
 import { serveAdminSocket } from './admin-socket'
 import { noteFirstBoot } from './first-boot'
 import { resolve } from 'node:path'
-import { createPodEvents, createWaiterRegistry } from '../live'
+import { createPeersFeed, createPodEvents, createWaiterRegistry } from '../live'
 import { LIVE_WAIT_S } from '../sync/constants'
 import { checkFdLimit } from '../lib/fd-limit'
 import { connectionsWithin, createFdPressureLog, watchFdUse } from '../lib/fd-pressure'
@@ -95,7 +95,11 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
 
     // Callers that became peers since (their handshake was pasted) drop off the list.
     // `loop` is made below; the overview is first asked for once the pod serves.
-    const overview = () => ({ ...core.peersOverview((id) => loop.diskFull(id)), unknown_callers: unknownCallers.list((id) => peers.trusted(id) !== null) })
+    const diskFull = (id: PodId) => loop.diskFull(id)
+    const callers = () => unknownCallers.list((id) => peers.trusted(id) !== null)
+    const overview = () => ({ ...core.peersOverview(diskFull), unknown_callers: callers() })
+    // The panel's peer list: whole on connect, then only the peers that changed (built once for every panel).
+    const peersFeed = createPeersFeed({ overview, peers: (ids) => ({ ...core.peerViews(ids, diskFull), unknown_callers: callers() }) }, clock)
     const metrics = createPodMetrics({
       peers: () => overview().peers,
       consecutiveFailures: (id) => store.peerState(id).consecutive_failures,
@@ -124,7 +128,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       onPulled: (id, result) => {
         metrics.onPulled(id, result)
         if (result.stored > 0) indexer.kick()
-        events.publish({ type: 'peers' })
+        peersFeed.changed(id)
       },
     })
     cleanup.unshift(() => loop.close())
@@ -151,10 +155,12 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       maxContentBytes: config.max_content_bytes,
       nonces,
       peersOverview: overview,
+      peerView: (id) => core.peerViews([id], diskFull).views.get(id) ?? null,
+      peersSummary: () => core.peersSummary(diskFull),
       syncNow: (peer) => loop.syncNow(peer),
       peerChanged: (id) => {
         loop.peerChanged(id)
-        events.publish({ type: 'peers' })
+        peersFeed.changed(id)
       },
       defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
       allowedOrigins: () => config.allowed_origins,
@@ -169,6 +175,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       advertise: { ...advertiseControl(home, () => heartbeat), suggest: () => advertiseSuggestions(identity.advertise(), listening()) },
       waiters,
       events,
+      peersFeed,
       onEdgeCap: (address) =>
         log.warn({
           op: 'edge',
@@ -235,6 +242,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     // long-polls answer at once and event streams end.
     cleanup.unshift(() => {
       waiters.close()
+      peersFeed.close()
       events.publish({ type: 'close' })
     })
 

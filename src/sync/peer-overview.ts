@@ -5,13 +5,15 @@
  * `mazemaker sync`) reads the status from here, so they agree from the moment a peer is added.
  */
 import { peerUrls, type PeerRecord, type PodId } from '../identity'
-import { PEER_STATUSES, statusRank } from '../lib/codes'
-import type { Store } from '../store'
+import { statusRank } from '../lib/codes'
+import { summarize } from '../lib/peer-summary'
+import type { PeerSyncState, Store } from '../store'
 import type { PeersOverview, PeerStatus, PeerView } from '../api/types'
 import { AWAITING_PEER_MESSAGE, peerHint, type RendezvousUse } from './peer-hints'
 import type { LookupMiss } from './rendezvous-client'
 
 export { AWAITING_PEER_MESSAGE, type RendezvousUse } from './peer-hints'
+export { summarize } from '../lib/peer-summary'
 
 export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
 
@@ -46,6 +48,15 @@ export function heldMessage(peerId: string, held: number, copies: number): strin
   return `held: the peer deleted or rewrote ${held} of the ${copies} copies we hold from it within a day; nothing of that was changed here. If that is expected, accept with \`mazemaker peer accept-deletes ${peerId}\` (or the panel); otherwise remove or pause the peer`
 }
 
+/** Where an overview looks beyond the store: see peersOverview for each. */
+export interface OverviewContext {
+  reachableUrl: (peer: PeerRecord) => string | null
+  rendezvous?: () => RendezvousUse
+  lookupMiss?: (peer: PeerRecord) => LookupMiss | null
+  headerNames?: (id: PodId) => string[]
+  diskFull?: (id: PodId) => string | null
+}
+
 /**
  * `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null.
  * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer);
@@ -65,69 +76,73 @@ export function peersOverview(
   headerNames?: (id: PodId) => string[],
   diskFull: (id: PodId) => string | null = () => null,
 ): PeersOverview {
-  const peers = records.map((p): PeerView => {
-    const state = store.peerState(p.id)
-    const url = reachableUrl(p)
-    const copies = store.countPeerCopies(p.id)
-    const full = diskFull(p.id)
-    const status = peerStatus(p, state.consecutive_failures, url, state.held_deletes, {
-      lastError: state.last_error,
-      lastSyncAt: state.last_sync_at,
-      cursor: state.cursor,
-      diskFull: full !== null,
-    })
-    return {
-      id: p.id,
-      name: p.name,
-      url: p.url,
-      urls: peerUrls(p),
-      sync: p.sync,
-      live: p.live !== false,
-      scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
-      status,
-      hint: peerHint({
-        status,
-        peer: p,
-        lastError: state.last_error,
-        lastSyncAt: state.last_sync_at,
-        rendezvous,
-        lookupMiss: status === 'handshake-pending' ? lookupMiss(p) : null,
-        diskFull: full,
-      }),
-      last_sync_at: state.last_sync_at,
-      last_error:
-        status === 'disk-full'
-          ? full
-          : status === 'held'
-            ? heldMessage(p.id, state.held_deletes, copies)
-            : status === 'awaiting-peer' && state.consecutive_failures > 0
-              ? AWAITING_PEER_MESSAGE
-              : state.consecutive_failures > 0
-                ? state.last_error
-                : null,
-      memories: copies,
-      resolved_url: url !== p.url ? url : null,
-      ...(headerNames ? { headers: headerNames(p.id) } : {}),
-    }
-  })
+  const ctx: OverviewContext = { reachableUrl, rendezvous, lookupMiss, headerNames, diskFull }
+  const peers = records.map((p) => peerView(p, store, ctx))
   peers.sort(problemsFirst)
   return { peers, summary: summarize(peers), error }
 }
 
-function problemsFirst(a: PeerView, b: PeerView): number {
+/** The status alone, as peerView would give it (no copies counted, no hint): for summaries. */
+export function peerStatusNow(p: PeerRecord, store: Pick<Store, 'peerState'>, ctx: Pick<OverviewContext, 'reachableUrl' | 'diskFull'>): PeerStatus {
+  return statusFrom(p, store.peerState(p.id), ctx.reachableUrl(p), ctx.diskFull?.(p.id) ?? null)
+}
+
+function statusFrom(p: PeerRecord, state: PeerSyncState, url: string | null, diskFull: string | null): PeerStatus {
+  return peerStatus(p, state.consecutive_failures, url, state.held_deletes, {
+    lastError: state.last_error,
+    lastSyncAt: state.last_sync_at,
+    cursor: state.cursor,
+    diskFull: diskFull !== null,
+  })
+}
+
+/** One peer as GET /peer/peers shows it (see peersOverview). */
+export function peerView(p: PeerRecord, store: OverviewStore, ctx: OverviewContext): PeerView {
+  const state = store.peerState(p.id)
+  const url = ctx.reachableUrl(p)
+  const copies = store.countPeerCopies(p.id)
+  const full = ctx.diskFull?.(p.id) ?? null
+  const status = statusFrom(p, state, url, full)
+  return {
+    id: p.id,
+    name: p.name,
+    url: p.url,
+    urls: peerUrls(p),
+    sync: p.sync,
+    live: p.live !== false,
+    scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
+    status,
+    hint: peerHint({
+      status,
+      peer: p,
+      lastError: state.last_error,
+      lastSyncAt: state.last_sync_at,
+      rendezvous: ctx.rendezvous ?? (() => 'none'),
+      lookupMiss: status === 'handshake-pending' ? (ctx.lookupMiss?.(p) ?? null) : null,
+      diskFull: full,
+    }),
+    last_sync_at: state.last_sync_at,
+    last_error:
+      status === 'disk-full'
+        ? full
+        : status === 'held'
+          ? heldMessage(p.id, state.held_deletes, copies)
+          : status === 'awaiting-peer' && state.consecutive_failures > 0
+            ? AWAITING_PEER_MESSAGE
+            : state.consecutive_failures > 0
+              ? state.last_error
+              : null,
+    memories: copies,
+    resolved_url: url !== p.url ? url : null,
+    ...(ctx.headerNames ? { headers: ctx.headerNames(p.id) } : {}),
+  }
+}
+
+/** The order of every peer list: problems first (PEER_STATUSES' order), then by name and id. */
+export function problemsFirst(a: PeerView, b: PeerView): number {
   const byStatus = statusRank(a.status) - statusRank(b.status)
   if (byStatus !== 0) return byStatus
   const [x, y] = [a.name.toLowerCase(), b.name.toLowerCase()]
   if (x !== y) return x < y ? -1 : 1
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
-}
-
-/** "N ready · M handshake-pending", then every other status present, in PEER_STATUSES' order. */
-export function summarize(peers: { status: PeerStatus }[]): string {
-  const counts = new Map<PeerStatus, number>()
-  for (const p of peers) counts.set(p.status, (counts.get(p.status) ?? 0) + 1)
-  const count = (s: PeerStatus) => counts.get(s) ?? 0
-  const parts = [`${count('ready')} ready`, `${count('handshake-pending')} handshake-pending`]
-  for (const s of PEER_STATUSES) if (s !== 'ready' && s !== 'handshake-pending' && count(s) > 0) parts.push(`${count(s)} ${s}`)
-  return parts.join(' · ')
 }

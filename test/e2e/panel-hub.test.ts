@@ -195,6 +195,26 @@ describe('M06 PEERS with 2,000 peers', () => {
     await page.getByRole('searchbox', { name: 'Search peers by name or id' }).fill('')
   })
 
+  test('changes made elsewhere come over the live stream as changes only: a peer paused and one removed show, the counts follow', async () => {
+    expect(await page.evaluate(() => document.body.dataset.live)).toBe('on')
+    const [paused, removed] = [peers[1900]!, peers[1901]!]
+    expect((await pod.api('PATCH', `/peer/peers/${paused.id}`, { sync: false })).status).toBe(200)
+    expect((await pod.api('DELETE', `/peer/peers/${removed.id}`)).status).toBe(200)
+    const now = await overview()
+    const pausedCount = now.peers.filter((p) => p.status === 'paused').length
+    await page.locator('#peer-filters button[data-status=""]', { hasText: `All ${now.peers.length}` }).waitFor()
+    await page.locator('#peer-filters button[data-status="paused"]', { hasText: `‖ paused ${pausedCount}` }).waitFor()
+    const search = page.getByRole('searchbox', { name: 'Search peers by name or id' })
+    await search.fill(paused.name)
+    await page.locator(`li.peer[data-peer-id="${paused.id}"] .badge.status-paused`).waitFor()
+    await search.fill(removed.name)
+    await page.locator('#peer-count', { hasText: 'none matches' }).waitFor()
+    await search.fill('')
+    // Still the pod's order after changes applied in the page: statuses never go back up.
+    const shown = await statusesShown(page)
+    for (let i = 1; i < shown.length; i++) expect(rank(shown[i]!)).toBeGreaterThanOrEqual(rank(shown[i - 1]!))
+  })
+
   test('no script error on the way', () => {
     expect(problems).toEqual([])
   })

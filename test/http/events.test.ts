@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { inProcessPod, type InProcessPod } from '../helpers/in-process-pod'
+import { writeHubPeers } from '../helpers/hub-peers'
 import { PEER_A, wire } from '../store/_temp-store'
 
 describe('GET /events against a pod', () => {
@@ -27,8 +28,8 @@ describe('GET /events against a pod', () => {
     const reader = res.body!.getReader()
     const dec = new TextDecoder()
     let buf = ''
-    /** The next complete event (skipping pings). */
-    async function next(): Promise<{ event: string; data: any }> {
+    /** The next complete event (skipping pings), with its size on the wire. */
+    async function next(): Promise<{ event: string; data: any; bytes: number }> {
       for (;;) {
         const end = buf.indexOf('\n\n')
         if (end >= 0) {
@@ -37,7 +38,7 @@ describe('GET /events against a pod', () => {
           if (block.startsWith(':')) continue
           const event = /^event: (.*)$/m.exec(block)![1]!
           const data = JSON.parse(/^data: (.*)$/m.exec(block)![1]!)
-          return { event, data }
+          return { event, data, bytes: Buffer.byteLength(block) + 2 }
         }
         const { value, done } = await reader.read()
         if (done) throw new Error('stream ended')
@@ -107,5 +108,33 @@ describe('GET /events against a pod', () => {
     }
     expect(labels).toHaveLength(3)
     await s2.close()
+  })
+
+  test('a hub of 2,000 peers: the stream starts whole, a status change of one peer sends that peer alone, a reconnect starts whole again', async () => {
+    const hubPeers = writeHubPeers(p.home, p.pod.id, 2000, { pendingEvery: 1, pausedEvery: 1e9 })
+    const s = await openStream()
+    const first = await s.next()
+    expect(first.event).toBe('peers')
+    expect(first.data.peers).toHaveLength(2000)
+
+    const target = hubPeers[1233]!
+    expect((await p.api('PATCH', `/peer/peers/${target.id}`, { sync: false })).status).toBe(200)
+    const change = await s.next()
+    expect(change.event).toBe('peers-changed')
+    expect(change.data.peers.map((x: { id: string; status: string }) => [x.id, x.status])).toEqual([[target.id, 'paused']])
+    expect(change.data.removed).toEqual([])
+    expect(change.data.summary).toBe('0 ready · 1999 handshake-pending · 1 paused')
+    // One peer's entry plus the frame's own few fields, where the whole list is ~1,000 times that.
+    const entry = JSON.stringify(change.data.peers[0]).length
+    expect(change.bytes).toBeLessThan(entry + 200)
+    expect(first.bytes).toBeGreaterThan(500 * change.bytes)
+    await s.close()
+
+    const again = await openStream()
+    const snapshot = await again.next()
+    expect(snapshot.event).toBe('peers')
+    expect(snapshot.data.peers).toHaveLength(2000)
+    expect(snapshot.data.peers.find((x: { id: string }) => x.id === target.id).status).toBe('paused')
+    await again.close()
   })
 })

@@ -1,8 +1,22 @@
 /** The display helpers the panel and `peer list` share (src/http/panel/format.js). */
 import { describe, expect, test } from 'bun:test'
-import { filterPeers, peerMatches, shortId, shortIds, STATUS_LOOK, statusCounts, statusText, timeAgo, urlList } from '../../src/http/panel/format.js'
+import {
+  applyPeerChanges,
+  comparePeers,
+  filterPeers,
+  peerMatches,
+  shortId,
+  shortIds,
+  STATUS_LOOK,
+  statusCounts,
+  statusText,
+  timeAgo,
+  urlList,
+} from '../../src/http/panel/format.js'
 import { shortId as identityShortId } from '../../src/identity'
+import type { PeerView } from '../../src/api/types'
 import { PEER_STATUSES } from '../../src/lib/codes'
+import { problemsFirst } from '../../src/sync/peer-overview'
 
 const NOW = Date.parse('2026-05-26T12:00:00.000Z')
 const ago = (ms: number) => new Date(NOW - ms).toISOString()
@@ -95,4 +109,31 @@ test('urlList takes every shape the API used', () => {
   expect(urlList({ url: 'https://a' })).toEqual(['https://a'])
   expect(urlList({ url: ['https://a', 'https://b'] })).toEqual(['https://a', 'https://b'])
   expect(urlList({ url: 'https://a', urls: ['https://a'] })).toEqual(['https://a'])
+})
+
+describe('a peers-changed frame applied in the page', () => {
+  // Names that sort differently by case and by code point, statuses in every rank, ids that break ties.
+  const names = ['alpha', 'Alpha', 'beta', 'Zed', 'zed', 'émile', '', 'spoke-0010', 'spoke-0002']
+  const peers = Array.from({ length: 300 }, (_, i) => ({
+    id: `id-${String((i * 7919) % 1000).padStart(4, '0')}`,
+    name: names[i % names.length]!,
+    status: PEER_STATUSES[(i * 31) % PEER_STATUSES.length]!,
+  }))
+
+  test('comparePeers orders a list exactly as the pod does (problems first, then name, then id)', () => {
+    const pod = [...peers].sort((a, b) => problemsFirst(a as PeerView, b as PeerView)).map((p) => p.id)
+    expect([...peers].sort(comparePeers).map((p) => p.id)).toEqual(pod)
+  })
+
+  test('changed peers replace or join by id, removed ones leave, and the result is in the pod order', () => {
+    const before = [...peers].sort(comparePeers)
+    const moved = { ...before[0]!, status: 'paused' as const }
+    const joined = { id: 'id-new', name: 'aardvark', status: 'error' as const }
+    const after = applyPeerChanges(before, { peers: [moved, joined], removed: [before[1]!.id] })
+    expect(after).toHaveLength(before.length)
+    expect(after.find((p) => p.id === moved.id)!.status).toBe('paused')
+    expect(after.some((p) => p.id === before[1]!.id)).toBe(false)
+    const whole = [...before.slice(2), moved, joined].sort((a, b) => problemsFirst(a as PeerView, b as PeerView))
+    expect(after.map((p) => p.id)).toEqual(whole.map((p) => p.id))
+  })
 })

@@ -28,12 +28,12 @@ describe('createPodEvents: the bridge is connected while someone listens', () =>
   test('the bridge is in place before subscribe() returns: what it publishes at once is delivered', () => {
     const events = createPodEvents({
       connect: (publish) => {
-        publish({ type: 'peers' })
+        publish({ type: 'close' })
         return () => {}
       },
     })
     const seen: PodEvent[] = []
     events.subscribe((e) => seen.push(e))
-    expect(seen).toEqual([{ type: 'peers' }])
+    expect(seen).toEqual([{ type: 'close' }])
   })
 })

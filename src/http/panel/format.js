@@ -142,3 +142,40 @@ export function statusCounts(peers) {
   }
   return counts
 }
+
+/**
+ * The pod's order of a peer list: problems first (STATUS_LOOK's order, which is the vocabulary's),
+ * then by name, then by id, as src/sync/peer-overview.ts sorts it. An unknown status (a newer pod) goes last.
+ * @param {{ id: string, name: string, status: string }} a
+ * @param {{ id: string, name: string, status: string }} b
+ */
+export function comparePeers(a, b) {
+  const byStatus = statusRank(a.status) - statusRank(b.status)
+  if (byStatus !== 0) return byStatus
+  const [x, y] = [a.name.toLowerCase(), b.name.toLowerCase()]
+  if (x !== y) return x < y ? -1 : 1
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+const STATUS_ORDER = Object.keys(STATUS_LOOK)
+
+/** @param {string} status */
+function statusRank(status) {
+  const i = STATUS_ORDER.indexOf(status)
+  return i < 0 ? STATUS_ORDER.length : i
+}
+
+/**
+ * A peer list after a `peers-changed` frame: `changed` replace or join by id, `removed` leave,
+ * and the result is in the pod's order (comparePeers).
+ * @template {{ id: string, name: string, status: string }} P
+ * @param {readonly P[]} peers
+ * @param {{ peers: readonly P[], removed: readonly string[] }} change
+ * @returns {P[]}
+ */
+export function applyPeerChanges(peers, change) {
+  const byId = new Map(peers.map((p) => [p.id, p]))
+  for (const id of change.removed) byId.delete(id)
+  for (const p of change.peers) byId.set(p.id, p)
+  return [...byId.values()].sort(comparePeers)
+}

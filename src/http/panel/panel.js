@@ -72,6 +72,7 @@ function startPanel() {
     },
     onEvent: (e) => {
       if (e.event === 'peers') peers.fromStream(e.data)
+      else if (e.event === 'peers-changed') peers.changesFromStream(e.data)
       else if (e.event === 'memory' || e.event === 'skipped') memories.changed()
     },
   })

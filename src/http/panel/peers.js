@@ -9,13 +9,13 @@
 /** @import { EventFrames, PeersAnswer, SyncNowAnswer } from '../answers.ts' */
 /** @import { PeerAction } from './peer-card.js' */
 import { $, el, messageOf, say, setBusy } from './dom.js'
-import { plural, timeAgo } from './format.js'
+import { applyPeerChanges, plural, timeAgo } from './format.js'
 import { peerLabel } from './peer-card.js'
 import { createPeerDialogs, parseScope, parseUrls } from './peer-dialogs.js'
 import { createPeerList } from './peer-list.js'
 
 /** @typedef {SyncNowAnswer['results'][number]} SyncResult */
-/** @typedef {PeersAnswer | EventFrames['peers']} Overview GET /peer/peers, or the stream's `peers` event */
+/** @typedef {PeersAnswer | EventFrames['peers']} Overview GET /peer/peers, or the stream's `peers` event (or a `peers-changed` applied) */
 
 /** @param {SyncResult} r */
 function resultText(r) {
@@ -154,12 +154,16 @@ export function createPeers({ api, selfId, refresh, openPeerView, showMemories, 
     }
   }
 
+  /** The unknown callers shown (a `peers-changed` frame brings them only when they change). @type {NonNullable<Overview['unknown_callers']>} */
+  let shownCallers = []
+
   /**
    * "Pods that tried to pull from you": display only (the id is what an unauthenticated caller
    * claimed), so text nodes only and no button: pairing takes their pasted handshake URL.
    * @param {NonNullable<Overview['unknown_callers']>} callers
    */
   function renderUnknownCallers(callers) {
+    shownCallers = callers
     const now = Date.now()
     $('unknown-callers').hidden = callers.length === 0
     $('unknown-list').replaceChildren(
@@ -197,6 +201,15 @@ export function createPeers({ api, selfId, refresh, openPeerView, showMemories, 
     fromStream(overview) {
       ++seq
       show(overview)
+    },
+    /**
+     * Only the peers that changed, applied to the list shown (the stream sent the whole list first).
+     * Unknown callers come only when they changed.
+     * @param {EventFrames['peers-changed']} change
+     */
+    changesFromStream(change) {
+      ++seq
+      show({ ...change, peers: applyPeerChanges(list.peers(), change), unknown_callers: change.unknown_callers ?? shownCallers })
     },
     peers: () => list.peers(),
     shorts: () => list.shorts(),

@@ -13,7 +13,7 @@
 export class FrameTooLarge extends Error {}
 
 /** @type {readonly string[]} */
-const EVENT_NAMES = /** @type {EventName[]} */ (['memory', 'skipped', 'peers', 'overflow'])
+const EVENT_NAMES = /** @type {EventName[]} */ (['memory', 'skipped', 'peers', 'peers-changed', 'overflow'])
 
 /**
  * The frames of `body` as they arrive; comments (`: ping`) are skipped.
