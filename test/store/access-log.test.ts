@@ -1,17 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { ACCESS_LOG_RETENTION_MS, recordServedPage } from '../../src/store/access-log'
 import { openDatabase } from '../../src/store/database'
 import type { Store, WireEntry } from '../../src/store'
-import { PEER_A, PEER_B, tempStores, type TempStores } from './_temp-store'
+import { PEER_A, PEER_B, storeEachTest, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
-})
-afterEach(() => t.cleanup())
+storeEachTest((fresh) => ({ t, store } = fresh))
 
 const rows = () => {
   const db = new Database(t.path, { readonly: true })

@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { BadInput } from '../../src/lib/errors'
 import type { Store, WireEntry } from '../../src/store'
-import { PEER_A, TEST_PREFIXES, tempStores, wire, type TempStores } from './_temp-store'
+import { PEER_A, TEST_PREFIXES, storeEachTest, wire, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
-})
-afterEach(() => t.cleanup())
+storeEachTest((fresh) => ({ t, store } = fresh))
 
 const feed = (scope = ['*'], since: string | null = null, limit = 1000) => store.changesSince(since, scope, limit)
 const full = (id: string, label: string, content: string) => ({

@@ -1,18 +1,15 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { CommittedChange, Store } from '../../src/store'
-import { PEER_A, tempStores, wire, type TempStores } from './_temp-store'
+import { PEER_A, storeEachTest, wire } from './_temp-store'
 
-let t: TempStores
 let store: Store
 let seen: CommittedChange[][]
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
+storeEachTest((fresh) => {
+  store = fresh.store
   seen = []
   // As the panel's stream and `mazemaker watch` listen: pulled copies included.
   store.onCommit((c) => seen.push([...c]), { copies: true })
 })
-afterEach(() => t.cleanup())
 
 const feedOf = () => seen.flat().map((c) => c.feed)
 
@@ -88,13 +85,8 @@ describe('onCommit: what each committed write changed', () => {
 })
 
 describe('pulled copies are journalled only while a listener wants them', () => {
-  let t2: TempStores
   let s2: Store
-  beforeEach(() => {
-    t2 = tempStores()
-    s2 = t2.open()
-  })
-  afterEach(() => t2.cleanup())
+  storeEachTest((fresh) => (s2 = fresh.store))
   const page = (n: number, from = 0) => Array.from({ length: n }, (_, i) => wire(`o${from + i}`, `public:${from + i}`, 'copy'))
 
   test('with only own-memory listeners (long-poll waiters), a pull writes no journal row; own writes still notify', () => {

@@ -4,13 +4,10 @@
  * version left in fts_pending is still drained: by the background indexer and by recall() first.
  */
 import { Database } from 'bun:sqlite'
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
-import { PEER_A, tempStores, type TempStores } from './_temp-store'
-
-let t: TempStores
-afterEach(() => t.cleanup())
+import { PEER_A, tempStores } from './_temp-store'
 
 const page = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({
@@ -51,7 +48,7 @@ function segmentsWritten(path: string): number {
 }
 
 test('a pulled page is searchable as soon as it is stored, with nothing queued', () => {
-  t = tempStores()
+  using t = tempStores()
   const store = t.open()
   store.applyRemote(PEER_A, page(1500), '1500')
   expect(store.hasPendingIndex()).toBe(false)
@@ -63,7 +60,7 @@ test('a pulled page is searchable as soon as it is stored, with nothing queued',
 })
 
 test("a page's full-text rows are written together, not a segment per copy", () => {
-  t = tempStores()
+  using t = tempStores()
   const store = t.open()
   // Written between the copies' inserts, 300 rows made over 300 segments (one per copy);
   // together they make a handful (the page's flush, and whatever merging that starts).
@@ -77,7 +74,7 @@ test("a page's full-text rows are written together, not a segment per copy", () 
 })
 
 test('updates and tombstones keep the full-text rows right', () => {
-  t = tempStores()
+  using t = tempStores()
   const store = t.open()
   store.applyRemote(PEER_A, page(30), '30')
   store.applyRemote(
@@ -93,14 +90,14 @@ test('updates and tombstones keep the full-text rows right', () => {
 })
 
 test('non-ASCII copies are indexed through our own tokenizer: folded, diacritics stripped', () => {
-  t = tempStores()
+  using t = tempStores()
   const store = t.open()
   store.applyRemote(PEER_A, [{ ...page(1)[0]!, label: 'public:Café', content: 'Über NAÏVE façade' }], '1')
   for (const q of ['cafe', 'uber', 'naive', 'facade', 'FAÇADE']) expect(store.recall(q)).toHaveLength(1)
 })
 
 test('a queue an older version left in fts_pending is drained by the background indexer and by recall', async () => {
-  t = tempStores()
+  using t = tempStores()
   const first = t.open()
   first.applyRemote(PEER_A, page(2500), '2500')
   first.close()

@@ -1,19 +1,16 @@
 /** pod.db, -wal and -shm are never left readable by others: fixed at open (said at warn), 0600 from creation under umask 022. */
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs'
 import { createLogger } from '../../src/lib/log'
 import { looseDbFiles } from '../../src/store'
-import { tempStores, type TempStores } from './_temp-store'
-
-let t: TempStores
-afterEach(() => t.cleanup())
+import { tempStores } from './_temp-store'
 
 const modeOf = (p: string) => statSync(p).mode & 0o777
 const FILES = ['', '-wal', '-shm']
 
 test('a pod.db, -wal and -shm readable by others are set to 0600 at open, each named at warn', () => {
-  t = tempStores()
+  using t = tempStores()
   // Another connection keeps -wal and -shm in place while the store opens.
   const other = new Database(t.path, { create: true })
   other.run('PRAGMA journal_mode = WAL')
@@ -34,7 +31,7 @@ test('a pod.db, -wal and -shm readable by others are set to 0600 at open, each n
 })
 
 test('a pod.db made 0600 before SQLite opens it gets 0600 -wal and -shm under umask 022', () => {
-  t = tempStores()
+  using t = tempStores()
   const old = process.umask(0o022)
   try {
     const store = t.open()
@@ -46,7 +43,7 @@ test('a pod.db made 0600 before SQLite opens it gets 0600 -wal and -shm under um
 })
 
 test('a pod.db created 0644 by someone else is fixed before the -wal and -shm exist, so they are born 0600', () => {
-  t = tempStores()
+  using t = tempStores()
   const old = process.umask(0o022)
   try {
     closeSync(openSync(t.path, 'w', 0o644))

@@ -1,13 +1,10 @@
 /** rememberGrouped: concurrent writes share one transaction; bad input fails alone. */
-import { afterEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { BadInput } from '../../src/lib/errors'
-import { tempStores, type TempStores } from './_temp-store'
-
-let t: TempStores
-afterEach(() => t.cleanup())
+import { tempStores } from './_temp-store'
 
 test('concurrent writes all land, in one transaction, and a bad one is rejected alone', async () => {
-  t = tempStores()
+  using t = tempStores()
   const store = t.open()
   const watcher = t.open() // a second connection sees only committed data
   const writes = Array.from({ length: 100 }, (_, i) => store.rememberGrouped({ label: i % 2 ? `public:g${i}` : `note:g${i}`, content: `grouped ${i}` }))

@@ -1,17 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { BadInput, TooLarge } from '../../src/lib/errors'
 import { MINUTE_MS } from '../../src/lib/clock'
 import type { Store } from '../../src/store'
-import { tempStores, type TempStores } from './_temp-store'
+import { storeEachTest, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
-})
-afterEach(() => t.cleanup())
+storeEachTest((fresh) => ({ t, store } = fresh))
 
 const raw = (id: string) => {
   const db = new Database(t.path, { readonly: true })

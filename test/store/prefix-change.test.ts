@@ -3,7 +3,7 @@
  * is no longer public are re-encrypted, blind-indexed and tombstoned to peers, and no plaintext
  * is left in pod.db, -wal or -shm; memories whose label became public are decrypted and served.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { existsSync, readFileSync } from 'node:fs'
 import { createLogger } from '../../src/lib/log'
@@ -13,17 +13,14 @@ import { createBlindIndex } from '../../src/store/blind-index'
 import { openDatabase } from '../../src/store/database'
 import { reconcilePrefixes } from '../../src/store/prefix-change'
 import { createVault } from '../../src/store/vault'
-import { tempStores, type TempStores } from './_temp-store'
+import { tempStoresEachTest, type TempStores } from './_temp-store'
 
 const WITH_AUTO = ['public:', 'auto:']
 const WITHOUT_AUTO = ['public:']
 const gone = (id: string) => ({ id, deleted: true as const })
 
 let t: TempStores
-beforeEach(() => {
-  t = tempStores()
-})
-afterEach(() => t.cleanup())
+tempStoresEachTest((fresh) => (t = fresh))
 
 /** Where the marker occurs in the raw bytes of pod.db and its -wal and -shm. */
 function rawHits(path: string, marker: string): string[] {

@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { BadInput } from '../../src/lib/errors'
 import type { Store } from '../../src/store'
 import { RECALL_SCORE_BUDGET_ROWS } from '../../src/store/recall'
-import { PEER_A, tempStores, wire, type TempStores } from './_temp-store'
+import { PEER_A, storeEachTest, wire, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
-})
-afterEach(() => t.cleanup())
+storeEachTest((fresh) => ({ t, store } = fresh))
 
 const labels = (q: string, k?: number) => store.recall(q, k).map((h) => h.label)
 

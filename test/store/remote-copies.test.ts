@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { BadInput } from '../../src/lib/errors'
 import type { Store, WireEntry } from '../../src/store'
-import { PEER_A, PEER_B, tempStores, wire, type TempStores } from './_temp-store'
+import { PEER_A, PEER_B, storeEachTest, wire, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
-})
-afterEach(() => t.cleanup())
+storeEachTest((fresh) => ({ t, store } = fresh))
 
 const copies = (peer = PEER_A) =>
   store

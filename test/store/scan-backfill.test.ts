@@ -1,17 +1,13 @@
-import { afterEach, beforeEach, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { memoryLogger } from '../../src/lib/log'
 import type { Store } from '../../src/store'
 import { FAKE_SECRETS } from './_fake-secrets'
-import { tempStores, type TempStores } from './_temp-store'
+import { storeEachTest, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
-})
-afterEach(() => t.cleanup())
+storeEachTest((fresh) => ({ t, store } = fresh))
 
 const served = (since: string | null = null) => store.changesSince(since, ['*'], 1000)
 

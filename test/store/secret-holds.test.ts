@@ -1,17 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { secretLintProfiler } from '@secretlint/profiler'
 import { scanForSecrets } from '../../src/store/secret-scan'
 import type { Store } from '../../src/store'
 import { FAKE_SECRETS, LOOKALIKES } from './_fake-secrets'
-import { PEER_A, tempStores, type TempStores } from './_temp-store'
+import { PEER_A, storeEachTest, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
-beforeEach(() => {
-  t = tempStores()
-  store = t.open()
-})
-afterEach(() => t.cleanup())
+storeEachTest((fresh) => ({ t, store } = fresh))
 
 const served = (since: string | null = null) => store.changesSince(since, ['*'], 1000)
 

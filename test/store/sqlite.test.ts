@@ -1,14 +1,11 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Store } from '../../src/store'
-import { PEER_A, tempStores, wire, type TempStores } from './_temp-store'
+import { PEER_A, tempStoresEachTest, wire, type TempStores } from './_temp-store'
 
 let t: TempStores
-beforeEach(() => {
-  t = tempStores()
-})
-afterEach(() => t.cleanup())
+tempStoresEachTest((fresh) => (t = fresh))
 
 /** Bytes of pod.db, pod.db-wal and pod.db-shm, as far as they exist. */
 function diskBytes(): Record<string, Buffer> {
