@@ -4,11 +4,10 @@
  * then, after both restart with live pulls on, each way live (no sync call, and the five-minute
  * tick is far off). What a Raspberry Pi or an arm64 NAS pairing with a laptop does.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { copiesFrom, identityOf, pair, remember, syncNow } from '../helpers/federation'
-import { spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
+import { spawnPod, tempDir, type PodProcess } from '../helpers/pod-process'
 import { freshRelease, qemuArm64, releasePath, type ReleaseStamp } from '../helpers/release'
 
 /** qemu-user runs the arm64 pod some 5-10x slower than native: start-up and pulls get room. */
@@ -17,21 +16,21 @@ const QEMU_TIMEOUT_MS = 300_000
 const LIVE_DEADLINE_MS = 60_000
 
 let stamp: ReleaseStamp
-let root: string
-const pods: PodProcess[] = []
 
 beforeAll(() => {
   stamp = freshRelease()
-  root = tempHome('mzm-arm64-')
 }, 900_000)
 
-afterAll(async () => {
-  for (const p of pods) await p.stop().catch(() => undefined)
-  rmSync(root, { recursive: true, force: true })
-})
-
-/** Both pods; `ports` (from an earlier start) keeps their URLs, which the peers have stored. */
-async function startBoth(live: boolean, ports?: { arm: number; x64: number }): Promise<{ arm: PodProcess; x64: PodProcess }> {
+/**
+ * Both pods, homes under `root`, each stopped by `pods` when the test's scope ends (if it has
+ * not stopped them itself); `ports` (from an earlier start) keeps their URLs, which the peers have stored.
+ */
+async function startBoth(
+  pods: AsyncDisposableStack,
+  root: string,
+  live: boolean,
+  ports?: { arm: number; x64: number },
+): Promise<{ arm: PodProcess; x64: PodProcess }> {
   // testEnv turns live pulls off (MAZEMAKER_LIVE_WAIT=0); empty means the pod's default (on).
   const env: Record<string, string> = live ? { MAZEMAKER_LIVE_WAIT: '' } : {}
   const port = (p?: number) => (p === undefined ? [] : ['--port', String(p)])
@@ -42,19 +41,15 @@ async function startBoth(live: boolean, ports?: { arm: number; x64: number }): P
     args: port(ports?.arm),
     startupTimeoutMs: QEMU_TIMEOUT_MS,
   })
-  pods.push(arm)
-  const x64 = await spawnPod({ home: join(root, 'x64'), command: [releasePath('mazemaker-linux-x64')], env, args: port(ports?.x64) })
-  pods.push(x64)
+  pods.use(arm)
+  const x64 = pods.use(await spawnPod({ home: join(root, 'x64'), command: [releasePath('mazemaker-linux-x64')], env, args: port(ports?.x64) }))
   return { arm, x64 }
 }
 
 const portOf = (pod: PodProcess) => Number(new URL(pod.url).port)
 
 async function stop(...ps: PodProcess[]): Promise<void> {
-  for (const p of ps) {
-    expect(await p.stop()).toBe(0)
-    pods.splice(pods.indexOf(p), 1)
-  }
+  for (const p of ps) expect(await p.stop()).toBe(0)
 }
 
 /** Waits (bounded) until `pod` holds a peer's long-poll open (its /metrics gauge), so what comes next is live. */
@@ -93,7 +88,9 @@ describe('an arm64 pod (qemu) and an x64 pod', () => {
   test(
     'paired, a memory flows each way by pull; restarted with live pulls, each way live',
     async () => {
-      let { arm, x64 } = await startBoth(false)
+      using root = tempDir('mzm-arm64-')
+      await using pods = new AsyncDisposableStack()
+      let { arm, x64 } = await startBoth(pods, root.path, false)
       const armId = (await identityOf(arm)).pod_id
       const x64Id = (await identityOf(x64)).pod_id
       await pair(arm, x64)
@@ -109,7 +106,7 @@ describe('an arm64 pod (qemu) and an x64 pod', () => {
 
       const ports = { arm: portOf(arm), x64: portOf(x64) }
       await stop(arm, x64)
-      ;({ arm, x64 } = await startBoth(true, ports))
+      ;({ arm, x64 } = await startBoth(pods, root.path, true, ports))
       // Each side's first pull after the restart is done and its long-poll is held at the other:
       // a copy that arrives now came live (the interval tick is minutes away).
       expect(await waitForHeldPoll(arm)).toBe(1)

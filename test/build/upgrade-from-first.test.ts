@@ -8,40 +8,31 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MIGRATIONS } from '../../src/store/migrations'
 import { copiesFrom, identityOf, remember, syncNow } from '../helpers/federation'
 import { oldBinary } from '../helpers/old-build'
-import { runCli, spawnPod, tempHome, type PodProcess } from '../helpers/pod-process'
+import { runCli, spawnPod, tempDir, type PodProcess } from '../helpers/pod-process'
 
 const FIRST_BUILD = '91deeb7'
 /** Building the old commit the first time on a machine (cached afterwards). */
 const BUILD_TIMEOUT_MS = 600_000
 
 let old: string
-let root: string
-const pods: PodProcess[] = []
+/** The homes, and the pod B that outlives one test; stopped and removed after the last test. */
+const files = new AsyncDisposableStack()
+const root = files.use(tempDir('mzm-upgrade-')).path
 
 beforeAll(() => {
   old = oldBinary(FIRST_BUILD)
-  root = tempHome('mzm-upgrade-')
 }, BUILD_TIMEOUT_MS)
 
-afterAll(async () => {
-  for (const p of pods) await p.stop().catch(() => undefined)
-  rmSync(root, { recursive: true, force: true })
-})
+afterAll(() => files.disposeAsync())
 
-async function started(p: Promise<PodProcess>): Promise<PodProcess> {
-  const pod = await p
-  pods.push(pod)
-  return pod
-}
-
+/** Stops a pod the test started and expects a clean exit (`await using` stops it anyway if the test failed first). */
 async function stopped(pod: PodProcess): Promise<void> {
   expect(await pod.stop()).toBe(0)
-  pods.splice(pods.indexOf(pod), 1)
 }
 
 /** Every file of a home and its bytes (the lock file, which the pod removes, aside). */
@@ -66,8 +57,8 @@ describe(`a home made by the first build (${FIRST_BUILD})`, () => {
 
   test('the old build makes a home: public and private memories, a peer', async () => {
     expect(Bun.spawnSync([old, '--version']).stdout.toString().trim()).toBe('0.1.0')
-    peerB = await started(spawnPod({ home: join(root, 'b') }))
-    const a = await started(spawnPod({ home: home(), command: [old] }))
+    peerB = files.use(await spawnPod({ home: join(root, 'b') }))
+    await using a = await spawnPod({ home: home(), command: [old] })
     aId = (await identityOf(a)).pod_id
     ids.public = await remember(a, 'public:lighthouse', 'the lighthouse keeper logs every ship')
     ids.private = await remember(a, 'note:diary', 'a private entry about the lighthouse')
@@ -82,7 +73,7 @@ describe(`a home made by the first build (${FIRST_BUILD})`, () => {
   })
 
   test('today’s binary opens it: memories read back (private decrypted), the peer is kept, the old pod.db kept beside it', async () => {
-    const a = await started(spawnPod({ home: home() }))
+    await using a = await spawnPod({ home: home() })
     expect(a.logs()).toContain(`op=migrate from=3 to=${MIGRATIONS.length} copy=${join(home(), 'pod.db.schema-v3.bak')}`)
     expect(existsSync(join(home(), 'pod.db.schema-v3.bak'))).toBe(true)
     expect((await a.api('GET', `/memories/${ids.public}`)).body).toMatchObject({ label: 'public:lighthouse', content: 'the lighthouse keeper logs every ship' })
@@ -95,7 +86,7 @@ describe(`a home made by the first build (${FIRST_BUILD})`, () => {
   })
 
   test('and it federates: pairs with today’s pod, pulls from it and serves it', async () => {
-    const a = await started(spawnPod({ home: home() }))
+    await using a = await spawnPod({ home: home() })
     // A's record of B (its URL too) is as the old build stored it; today's pod B pastes A's handshake now.
     const b = peerB
     const bId = (await identityOf(b)).pod_id
