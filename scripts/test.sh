@@ -9,10 +9,8 @@ if [ ! -x "$BUN" ]; then
   exit 1
 fi
 
-bash scripts/ensure-chromium.sh
-bash scripts/ensure-caddy.sh
-bash scripts/ensure-release-tools.sh
-bash scripts/ensure-strace.sh
+# Every group's system packages at once: one apt-get update at most (scripts/ensure-packages.sh).
+bash scripts/ensure-packages.sh
 
 # The upgrade test (test/build/upgrade-from-first.test.ts) compiles the first landed build from
 # this repository's history: a shallow clone gets its history first.
