@@ -77,6 +77,8 @@ export interface PeerAdminDeps {
   syncNow(peer?: string): Promise<SyncResult[]>
   /** A relationship was added, edited or removed: the sync loop pulls it now or stops a pull that no longer applies. */
   peerChanged(peerId: string): void
+  /** Only the peer's entry in the overview changed (held changes accepted): live views are told. */
+  peerShownChanged?(peerId: string): void
   /** URL to record for a new peer that came without one (rendezvous when configured, else ""). */
   defaultPeerUrl(peerId: string): string
 }
@@ -150,6 +152,7 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
       const { id } = c.req.valid('param')
       if (!peers.get(id)) throw new NotFound(`no peer ${id}`)
       const deleted = deps.store.acceptDeletes(id)
+      deps.peerShownChanged?.(id)
       deps.log.info({ op: 'peer_accept_deletes', peer: shortId(id), count: deleted })
       return c.json({ deleted, peer: view(id) })
     })

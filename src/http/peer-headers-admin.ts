@@ -28,6 +28,8 @@ export interface PeerHeadersAdminDeps {
   peerHeaders: Pick<PeerHeaders, 'list' | 'set' | 'unset' | 'origins' | 'setOrigins'>
   /** Runs `peer test` against one peer (resolve, connect, TLS, identity, signed round trip, clock). */
   testPeer(peerId: string): Promise<PeerTestReport>
+  /** The peer's entry in the overview changed (its header names): live views are told. */
+  peerShownChanged?(peerId: string): void
 }
 
 export function peerHeadersAdminRoutes(deps: PeerHeadersAdminDeps) {
@@ -50,6 +52,7 @@ export function peerHeadersAdminRoutes(deps: PeerHeadersAdminDeps) {
       const { id, name } = c.req.valid('param')
       const body = c.req.valid('json')
       headers.set(id, name, body.value, body.for, defaultHeaderOrigins(peerUrls(deps.peers.get(id) ?? { url: '' })))
+      deps.peerShownChanged?.(id)
       // The name only: the value is a credential.
       const out = view(id)
       deps.log.info({ op: 'peer_headers', peer: shortId(id), msg: `set ${name}, for ${out.for?.length ? out.for.join(', ') : 'no origin yet'}` })
@@ -64,6 +67,7 @@ export function peerHeadersAdminRoutes(deps: PeerHeadersAdminDeps) {
     .delete('/peer/peers/:id/headers/:name', peerHeader, (c) => {
       const { id, name } = c.req.valid('param')
       if (!headers.unset(id, name)) throw new NotFound(`peer ${shortId(id)} has no header ${name.slice(0, 64)}`)
+      deps.peerShownChanged?.(id)
       deps.log.info({ op: 'peer_headers', peer: shortId(id), msg: `unset ${name}` })
       return c.json(view(id))
     })

@@ -162,6 +162,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
         loop.peerChanged(id)
         peersFeed.changed(id)
       },
+      peerShownChanged: (id) => peersFeed.changed(id),
       defaultPeerUrl: (id) => (config.rendezvous ? `mzm-rendezvous://${id}` : ''),
       allowedOrigins: () => config.allowed_origins,
       onServed: servedRecorder(store, metrics),

@@ -137,4 +137,20 @@ describe('GET /events against a pod', () => {
     expect(snapshot.data.peers.find((x: { id: string }) => x.id === target.id).status).toBe('paused')
     await again.close()
   })
+
+  test('a secret header set or unset over the API reaches an open stream as that peer changed (its header names, never the value)', async () => {
+    const [peer] = writeHubPeers(p.home, p.pod.id, 1)
+    const s = await openStream()
+    expect((await s.next()).event).toBe('peers')
+    const path = `/peer/peers/${peer!.id}/headers/CF-Access-Client-Id`
+    expect((await p.api('PUT', path, { value: 'abc123.access-secret-value' })).status).toBe(200)
+    const set = await s.next()
+    expect(set.event).toBe('peers-changed')
+    expect(set.data.peers.map((x: { id: string; headers: string[] }) => [x.id, x.headers])).toEqual([[peer!.id, ['CF-Access-Client-Id']]])
+    expect(JSON.stringify(set.data)).not.toContain('abc123')
+    expect((await p.api('DELETE', path)).status).toBe(200)
+    const unset = await s.next()
+    expect(unset.data.peers.map((x: { headers: string[] }) => x.headers)).toEqual([[]])
+    await s.close()
+  })
 })
