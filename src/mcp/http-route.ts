@@ -1,56 +1,132 @@
 /**
- * MCP over Streamable HTTP at /mcp, stateless: each request gets its own transport (no session
- * to leak between agents, no JSON-RPC id shared by two clients). The tools themselves live in
- * src/mcp, shared with stdio. The MCP SDK (and zod under it) loads on the first /mcp request, not
- * at start: every pod process and CLI command would otherwise pay for it.
+ * MCP over Streamable HTTP at /mcp, stateless (no session to leak between agents). The tools
+ * themselves live in src/mcp, shared with stdio. The MCP SDK (and zod under it) loads on the
+ * first /mcp request, not at start: every pod process and CLI command would otherwise pay for it.
+ *
+ * One server per pod answers the requests every client sends: a POST of one JSON-RPC request or
+ * notification, answered in JSON. It stays connected to a SharedServerTransport, which routes each
+ * answer back to its request by id. Everything else (GET, DELETE, batches, malformed bodies, odd
+ * headers) goes to the SDK's own stateless transport on a server of its own, which answers it
+ * exactly as the SDK does.
  */
 import { Hono } from 'hono'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { McpDeps } from './tools'
+import type { SharedServerTransport } from './shared-transport'
 
-type Loaded = {
+type Sdk = {
   WebStandardStreamableHTTPServerTransport: typeof import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js').WebStandardStreamableHTTPServerTransport
   createMcpServer: typeof import('./tools').createMcpServer
+  SharedServerTransport: typeof import('./shared-transport').SharedServerTransport
+  types: typeof import('@modelcontextprotocol/sdk/types.js')
+  isJsonContentType: typeof import('@modelcontextprotocol/sdk/shared/mediaType.js').isJsonContentType
+  maxBodyBytes: number
 }
-let loading: Promise<Loaded> | null = null
-let loaded: Loaded | null = null
+let loading: Promise<Sdk> | null = null
+let loaded: Sdk | null = null
 /** The SDK's modules, imported once; later requests take them without an await (a dynamic import per request cost measurably). */
-const loadMcp = async (): Promise<Loaded> => {
-  loading ??= Promise.all([import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'), import('./tools')]).then(
-    ([{ WebStandardStreamableHTTPServerTransport }, { createMcpServer }]) => (loaded = { WebStandardStreamableHTTPServerTransport, createMcpServer }),
+const loadMcp = async (): Promise<Sdk> => {
+  loading ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+    import('./tools'),
+    import('./shared-transport'),
+    import('@modelcontextprotocol/sdk/types.js'),
+    import('@modelcontextprotocol/sdk/shared/mediaType.js'),
+    import('@modelcontextprotocol/sdk/server/requestBody.js'),
+  ]).then(
+    ([
+      { WebStandardStreamableHTTPServerTransport },
+      { createMcpServer },
+      { SharedServerTransport },
+      types,
+      { isJsonContentType },
+      { DEFAULT_MAX_REQUEST_BODY_SIZE },
+    ]) =>
+      (loaded = {
+        WebStandardStreamableHTTPServerTransport,
+        createMcpServer,
+        SharedServerTransport,
+        types,
+        isJsonContentType,
+        maxBodyBytes: DEFAULT_MAX_REQUEST_BODY_SIZE,
+      }),
   )
   return loading
 }
 
-/** Idle servers kept for reuse; beyond this many concurrent requests, extras are built and dropped. */
-const IDLE_SERVERS_MAX = 8
-
 export function mcpRoutes(mcp: McpDeps) {
-  // Building a server (six tools' schemas) costs more than answering a call; a closed server
-  // holds no request state and reconnects to the next request's transport, so idle ones are reused.
-  const idle: McpServer[] = []
+  let shared: SharedServerTransport | null = null
+  let connecting: Promise<SharedServerTransport> | null = null
+  /** The pod's server, built and connected on first use. */
+  const connectShared = (sdk: Sdk) =>
+    (connecting ??= (async () => {
+      const transport = new sdk.SharedServerTransport()
+      await sdk.createMcpServer(mcp).connect(transport)
+      return (shared = transport)
+    })())
+
   return new Hono().all('/mcp', async (c) => {
-    const { WebStandardStreamableHTTPServerTransport, createMcpServer } = loaded ?? (await loadMcp())
-    const server = idle.pop() ?? createMcpServer(mcp)
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
-    await server.connect(transport)
-    const release = () =>
-      server.close().then(
-        () => void (idle.length < IDLE_SERVERS_MAX && idle.push(server)),
-        () => {}, // a server that cannot close is dropped, not reused
-      )
-    let answer: Response
-    try {
-      answer = await transport.handleRequest(c.req.raw)
-    } catch (err) {
-      await release()
-      throw err
+    const sdk = loaded ?? (await loadMcp())
+    const req = c.req.raw
+    if (req.method !== 'POST' || !answersInJson(sdk, req.headers)) return viaSdkTransport(sdk, mcp, req)
+    const text = await c.req.text()
+    const message = singleMessage(sdk, text)
+    if (message === null) {
+      // The body is read: the SDK's transport gets the same bytes in a request of its own.
+      return viaSdkTransport(sdk, mcp, new Request(req.url, { method: req.method, headers: req.headers, body: text, signal: req.signal }))
     }
-    // A JSON answer is complete once handleRequest resolves, but the SDK settles the request's own
-    // bookkeeping a few microtasks later: closing at once aborted that finished request's
-    // AbortController on every call (most of the SDK's own cost per call, measured) and held the
-    // answer back. The server closes on the next turn and returns to the pool then.
-    setImmediate(release)
-    return answer
+    const transport = shared ?? (await connectShared(sdk))
+    if ('id' in message) return jsonAnswer(await transport.request(message))
+    // A cancel names an id of the caller's own, which the shared server never saw; and a stateless
+    // caller never had a request of its running on the server that would read this one anyway.
+    if (message.method !== 'notifications/cancelled') transport.notify(message)
+    return new Response(null, { status: 202 })
   })
+}
+
+/** The checks the SDK's transport makes before it reads a POST, so a request it would refuse goes to it. */
+function answersInJson(sdk: Sdk, headers: Headers): boolean {
+  const accept = headers.get('accept')
+  if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return false
+  if (!sdk.isJsonContentType(headers.get('content-type'))) return false
+  const version = headers.get('mcp-protocol-version')
+  return version === null || sdk.types.SUPPORTED_PROTOCOL_VERSIONS.includes(version)
+}
+
+/**
+ * The body's one JSON-RPC request or notification, checked with the SDK's own schemas (the
+ * server's dispatch asks the same questions); null for anything the SDK's transport should answer.
+ */
+function singleMessage(sdk: Sdk, text: string): JSONRPCRequest | JSONRPCNotification | null {
+  if (text.length * 3 > sdk.maxBodyBytes && Buffer.byteLength(text) > sdk.maxBodyBytes) return null
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  if (sdk.types.isJSONRPCRequest(value) || sdk.types.isJSONRPCNotification(value)) return value
+  return null
+}
+
+const jsonAnswer = (message: JSONRPCMessage) => new Response(JSON.stringify(message), { status: 200, headers: { 'content-type': 'application/json' } })
+
+/** The SDK's stateless transport, on a server built for this one request. */
+async function viaSdkTransport(sdk: Sdk, mcp: McpDeps, req: Request): Promise<Response> {
+  const server: McpServer = sdk.createMcpServer(mcp)
+  const transport = new sdk.WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
+  await server.connect(transport)
+  const close = () => void server.close().catch(() => {})
+  try {
+    const answer = await transport.handleRequest(req)
+    // A JSON answer is complete once handleRequest resolves, but the SDK settles the request's own
+    // bookkeeping a few microtasks later: closing at once would abort that finished request.
+    setImmediate(close)
+    return answer
+  } catch (err) {
+    close()
+    throw err
+  }
 }

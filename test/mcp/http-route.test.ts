@@ -1,0 +1,89 @@
+/**
+ * /mcp over real HTTP, below the SDK client: many stateless callers share the pod's one server,
+ * so answers must find their own caller even when callers pick the same JSON-RPC id; what the
+ * SDK's own transport answers (batches, malformed bodies, wrong headers) stays as it answers it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { Pod } from '../../src/pod'
+import { adminToken, prepareHome, removeHome, startTestPod } from './_mcp-pod'
+
+let home: string
+let pod: Pod
+let headers: Record<string, string>
+
+beforeAll(async () => {
+  home = await prepareHome()
+  pod = await startTestPod(home)
+  headers = { authorization: `Bearer ${adminToken(home)}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' }
+}, 30_000)
+afterAll(async () => {
+  await pod?.close()
+  removeHome(home)
+})
+
+const post = (body: unknown, extra: Record<string, string> = {}) =>
+  fetch(`${pod.url}/mcp`, { method: 'POST', headers: { ...headers, ...extra }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+
+const remember = (id: number | string, label: string) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name: 'mazemaker_remember', arguments: { label, content: `written as ${label}` } },
+})
+
+describe('one server for every caller', () => {
+  test('callers sending the same id at once each get the answer to their own request, under their id', async () => {
+    const labels = Array.from({ length: 24 }, (_, i) => `note:caller-${i}`)
+    const answers = await Promise.all(labels.map((label, i) => post(remember(i % 2 ? 1 : 'same', label)).then((r) => r.json())))
+    answers.forEach((answer, i) => {
+      expect(answer.id).toBe(i % 2 ? 1 : 'same')
+      expect(answer.result.structuredContent.label).toBe(labels[i])
+    })
+    // Each write happened once.
+    const written = pod.store.list({ prefix: 'note:caller-', limit: 100 }).memories.map((m) => m.label)
+    expect(written.sort()).toEqual([...labels].sort())
+  })
+
+  test('a notification is accepted with 202 and no body', async () => {
+    const res = await post({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    expect(res.status).toBe(202)
+    expect(await res.text()).toBe('')
+  })
+
+  test('a cancel naming an id another caller uses does not stop that caller', async () => {
+    const pending = Array.from({ length: 8 }, (_, i) => post(remember(1, `note:not-cancelled-${i}`)).then((r) => r.json()))
+    const cancels = Array.from({ length: 8 }, () => post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }))
+    for (const res of await Promise.all(cancels)) expect(res.status).toBe(202)
+    for (const answer of await Promise.all(pending)) expect(answer.result.structuredContent.label).toMatch(/^note:not-cancelled-/)
+  })
+})
+
+describe('what the SDK transport answers', () => {
+  test('a batch of two requests gets both answers, in one array', async () => {
+    const res = await post([remember(1, 'note:batch-a'), { jsonrpc: '2.0', id: 2, method: 'tools/list' }])
+    expect(res.status).toBe(200)
+    const answers = (await res.json()) as { id: number; result: Record<string, unknown> }[]
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2])
+    expect(answers.find((a) => a.id === 2)!.result.tools).toBeArray()
+  })
+
+  test('a body that is not JSON is a JSON-RPC parse error (400)', async () => {
+    const res = await post('{"jsonrpc": "2.0", "id": 1,')
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32700)
+  })
+
+  test('an object that is no JSON-RPC message is refused (400)', async () => {
+    const res = await post({ jsonrpc: '2.0', id: null, method: 7 })
+    expect(res.status).toBe(400)
+  })
+
+  test('a caller that does not accept event streams is told so (406)', async () => {
+    expect((await post(remember(1, 'note:never'), { accept: 'application/json' })).status).toBe(406)
+    expect(pod.store.list({ prefix: 'note:never' }).memories).toEqual([])
+  })
+
+  test('an unsupported protocol version header is refused (400)', async () => {
+    expect((await post(remember(1, 'note:never'), { 'mcp-protocol-version': '1999-01-01' })).status).toBe(400)
+  })
+})
