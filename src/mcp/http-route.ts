@@ -5,9 +5,11 @@
  *
  * One server per pod answers the requests every client sends: a POST of one JSON-RPC request or
  * notification, answered in JSON. It stays connected to a SharedServerTransport, which routes each
- * answer back to its request by id. Everything else (GET, DELETE, batches, malformed bodies, odd
- * headers) goes to the SDK's own stateless transport on a server of its own, which answers it
- * exactly as the SDK does.
+ * answer back to its request by id. Other POSTs (batches, malformed bodies, odd headers) go to the
+ * SDK's own stateless transport on a server of their own, which answers them exactly as the SDK
+ * does. GET and DELETE are 405, as in the SDK's stateless example: there is no stream to open and
+ * no session to end. (Served as an event stream that ended at once, GET had every idle client
+ * open it again about once a second.)
  */
 import { Hono } from 'hono'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
@@ -69,7 +71,8 @@ export function mcpRoutes(mcp: McpDeps) {
   return new Hono().all('/mcp', async (c) => {
     const sdk = loaded ?? (await loadMcp())
     const req = c.req.raw
-    if (req.method !== 'POST' || !answersInJson(sdk, req.headers)) return viaSdkTransport(sdk, mcp, req)
+    if (req.method !== 'POST') return methodNotAllowed()
+    if (!answersInJson(sdk, req.headers)) return viaSdkTransport(sdk, mcp, req)
     const text = await c.req.text()
     const message = singleMessage(sdk, text)
     if (message === null) {
@@ -110,6 +113,13 @@ function singleMessage(sdk: Sdk, text: string): JSONRPCRequest | JSONRPCNotifica
   if (sdk.types.isJSONRPCRequest(value) || sdk.types.isJSONRPCNotification(value)) return value
   return null
 }
+
+/** The SDK's own answer to a method it does not serve, naming the one this route does. */
+const methodNotAllowed = () =>
+  new Response(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }), {
+    status: 405,
+    headers: { allow: 'POST', 'content-type': 'application/json' },
+  })
 
 const jsonAnswer = (message: JSONRPCMessage) => new Response(JSON.stringify(message), { status: 200, headers: { 'content-type': 'application/json' } })
 

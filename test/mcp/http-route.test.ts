@@ -1,10 +1,13 @@
 /**
  * /mcp over real HTTP, below the SDK client: many stateless callers share the pod's one server,
  * so answers must find their own caller even when callers pick the same JSON-RPC id; what the
- * SDK's own transport answers (batches, malformed bodies, wrong headers) stays as it answers it.
+ * SDK's own transport answers (batches, malformed bodies, wrong headers) stays as it answers it;
+ * a stateless pod opens no event stream, so an idle client does not keep asking for one.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Pod } from '../../src/pod'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { adminToken, prepareHome, removeHome, startTestPod } from './_mcp-pod'
 
 let home: string
@@ -85,5 +88,44 @@ describe('what the SDK transport answers', () => {
 
   test('an unsupported protocol version header is refused (400)', async () => {
     expect((await post(remember(1, 'note:never'), { 'mcp-protocol-version': '1999-01-01' })).status).toBe(400)
+  })
+})
+
+describe('no event stream', () => {
+  test('GET and DELETE are 405 naming POST, as the SDK answers a method it does not serve', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${pod.url}/mcp`, { method, headers })
+      expect(res.status).toBe(405)
+      expect(res.headers.get('allow')).toBe('POST')
+      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32000)
+    }
+  })
+
+  test("the SDK client's stream request is refused with 405, which it takes as no stream and never retries", async () => {
+    const streamAnswers: number[] = []
+    let streamAnswered!: () => void
+    const answered = new Promise<void>((resolve) => (streamAnswered = resolve))
+    const transport = new StreamableHTTPClientTransport(new URL(`${pod.url}/mcp`), {
+      requestInit: { headers: { authorization: headers.authorization! } },
+      // A stream that ends is re-opened after this delay (1 s by default): an idle client then asks every second.
+      reconnectionOptions: { initialReconnectionDelay: 1, maxReconnectionDelay: 1, reconnectionDelayGrowFactor: 1, maxRetries: 1000 },
+      fetch: async (url, init) => {
+        const res = await fetch(url, init)
+        if (init?.method === 'GET') {
+          streamAnswers.push(res.status)
+          streamAnswered()
+        }
+        return res
+      },
+    })
+    const client = new Client({ name: 'idle', version: '1.0.0' })
+    await client.connect(transport)
+    try {
+      await answered
+      await client.listTools()
+      expect(streamAnswers).toEqual([405])
+    } finally {
+      await client.close()
+    }
   })
 })
