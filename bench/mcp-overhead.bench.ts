@@ -1,10 +1,11 @@
 /**
  * What MCP adds to a write: `tools/call` mazemaker_remember with the official SDK client over
- * Streamable HTTP vs `POST /memories` on the same pod, alternating in rounds so load drifts hit
- * both alike. Per pod: both medians and their difference (wall), and the pod's CPU per call for
- * each (the machine is shared: CPU is the steadier number). With MCP_BASE=<another checkout of
- * the repository, with node_modules> the same runs against a pod built from it, in the same run.
- * Run: MCP_BASE=../old npx bun bench/mcp-overhead.bench.ts   Scale: MCP_CALLS=2000 (per path) MCP_ROUNDS=10
+ * Streamable HTTP vs `POST /memories` on the same pod. Per pod: both medians and their
+ * difference (wall), the pod's CPU per call for each (the machine is shared: CPU is the steadier
+ * number), and this process's CPU per call (the client's share of the wall time: the SDK client
+ * validates every answer). With MCP_BASE=<another checkout of the repository, with node_modules>
+ * a pod built from it runs beside this tree's, in the same rounds, so load drifts hit both alike.
+ * Run: MCP_BASE=../old npx bun bench/mcp-overhead.bench.ts   Scale: MCP_CALLS=2000 (per path) MCP_ROUNDS=10 MCP_WARM=500
  */
 import { join, resolve } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -20,66 +21,92 @@ const HERE = resolve(import.meta.dir, '..')
 
 interface Side {
   ms: number[]
-  cpuS: number
+  podCpuS: number
+  clientCpuS: number
+  call(i: number): Promise<unknown>
 }
-interface Result {
+interface Subject {
+  name: string
+  pod: PodProcess
+  client: Client
   rest: Side
   mcp: Side
 }
 
-async function measure(pod: PodProcess): Promise<Result> {
+async function subject(name: string, tree: string): Promise<Subject> {
+  const pod = await spawnPod({ command: [process.execPath, join(tree, 'src', 'main.ts')] })
   const client = new Client({ name: 'bench', version: '1.0.0' })
   await client.connect(new StreamableHTTPClientTransport(new URL(`${pod.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${pod.token()}` } } }))
   const body = (tag: string, i: number) => ({ label: i % 2 ? `public:${tag}-${i}` : `note:${tag}-${i}`, content: `bench ${tag} call ${i} alpha tango` })
-  const rest = (i: number) => pod.api('POST', '/memories', body('rest', i))
-  const mcp = (i: number) => client.callTool({ name: 'mazemaker_remember', arguments: body('mcp', i) })
-  for (let i = 0; i < 100; i++) {
-    await rest(-1 - i)
-    await mcp(-1 - i)
+  const side = (call: (i: number) => Promise<unknown>): Side => ({ ms: [], podCpuS: 0, clientCpuS: 0, call })
+  return {
+    name,
+    pod,
+    client,
+    rest: side((i) => pod.api('POST', '/memories', body('rest', i))),
+    mcp: side((i) => client.callTool({ name: 'mazemaker_remember', arguments: body('mcp', i) })),
   }
-  const out: Result = { rest: { ms: [], cpuS: 0 }, mcp: { ms: [], cpuS: 0 } }
-  const per = Math.ceil(CALLS / ROUNDS)
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [side, call] of [
-      [out.rest, rest],
-      [out.mcp, mcp],
-    ] as const) {
-      const cpu0 = cpuSeconds(pod.pid)
-      for (let k = 0; k < per; k++) {
-        const t = performance.now()
-        await call(r * per + k)
-        side.ms.push(performance.now() - t)
-      }
-      side.cpuS += cpuSeconds(pod.pid) - cpu0
-    }
-  }
-  await client.close()
-  for (const s of [out.rest, out.mcp]) s.ms.sort((a, b) => a - b)
-  return out
 }
 
-async function podOf(tree: string): Promise<Result> {
-  await using pod = await spawnPod({ command: [process.execPath, join(tree, 'src', 'main.ts')] })
-  return await measure(pod)
+async function runRound(s: Subject, side: Side, first: number, count: number): Promise<void> {
+  const pod0 = cpuSeconds(s.pod.pid)
+  const client0 = process.cpuUsage()
+  for (let k = 0; k < count; k++) {
+    const t = performance.now()
+    await side.call(first + k)
+    side.ms.push(performance.now() - t)
+  }
+  const client = process.cpuUsage(client0)
+  side.clientCpuS += (client.user + client.system) / 1e6
+  side.podCpuS += cpuSeconds(s.pod.pid) - pod0
 }
 
 const med = (s: Side) => percentile(s.ms, 50)
-const cpuUs = (s: Side) => (s.cpuS / s.ms.length) * 1e6
+const podUs = (s: Side) => (s.podCpuS / s.ms.length) * 1e6
+const clientUs = (s: Side) => (s.clientCpuS / s.ms.length) * 1e6
 
-function show(name: string, r: Result): void {
-  row(`${name}: POST /memories median`, `${fmt(med(r.rest), 3)} ms`, `pod CPU ${fmt(cpuUs(r.rest), 0)} µs/call`)
-  row(`${name}: MCP tools/call remember median`, `${fmt(med(r.mcp), 3)} ms`, `pod CPU ${fmt(cpuUs(r.mcp), 0)} µs/call`)
-  row(`${name}: MCP − REST`, `+${fmt(med(r.mcp) - med(r.rest), 3)} ms`, `pod CPU +${fmt(cpuUs(r.mcp) - cpuUs(r.rest), 0)} µs/call`)
+function show(s: Subject): void {
+  const { name, rest, mcp } = s
+  const cpu = (side: Side) => `pod CPU ${fmt(podUs(side), 0)} µs/call, client ${fmt(clientUs(side), 0)}`
+  row(`${name}: POST /memories median`, `${fmt(med(rest), 3)} ms`, cpu(rest))
+  row(`${name}: MCP tools/call remember median`, `${fmt(med(mcp), 3)} ms`, cpu(mcp))
+  row(
+    `${name}: MCP − REST`,
+    `+${fmt(med(mcp) - med(rest), 3)} ms`,
+    `pod CPU +${fmt(podUs(mcp) - podUs(rest), 0)} µs/call, client +${fmt(clientUs(mcp) - clientUs(rest), 0)}`,
+  )
 }
 
 console.log(`MCP remember vs POST /memories, ${CALLS} calls each in ${ROUNDS} alternating rounds; ${loadNote()}`)
-const before = BASE ? await podOf(resolve(BASE)) : null
-const after = await podOf(HERE)
-if (before) show('before', before)
-show('after', after)
-if (before) {
-  const over = (r: Result) => med(r.mcp) - med(r.rest)
-  const cpuOver = (r: Result) => cpuUs(r.mcp) - cpuUs(r.rest)
-  row('after/before: MCP overhead (median)', `${fmt(over(after) / over(before), 2)}×`)
-  row('after/before: MCP overhead (pod CPU)', `${fmt(cpuOver(after) / cpuOver(before), 2)}×`)
+const subjects = [...(BASE ? [await subject('before', resolve(BASE))] : []), await subject('after', HERE)]
+try {
+  // Warm until the JIT has compiled both paths: a pod serves for days, so the steady state is what counts.
+  const warm = envInt('MCP_WARM', 500)
+  for (const s of subjects) {
+    for (let i = 0; i < warm; i++) {
+      await s.rest.call(-1 - i)
+      await s.mcp.call(-1 - i)
+    }
+  }
+  const per = Math.ceil(CALLS / ROUNDS)
+  for (let r = 0; r < ROUNDS; r++) {
+    // Every pod and both paths in each round, the order turned each time.
+    const order = r % 2 ? [...subjects].reverse() : subjects
+    for (const s of order) for (const side of r % 2 ? [s.mcp, s.rest] : [s.rest, s.mcp]) await runRound(s, side, r * per, per)
+  }
+  console.log(`  ${loadNote()} at the end`)
+  for (const s of subjects) for (const side of [s.rest, s.mcp]) side.ms.sort((a, b) => a - b)
+  for (const s of subjects) show(s)
+  const [before, after] = subjects
+  if (BASE && before && after) {
+    const over = (s: Subject) => med(s.mcp) - med(s.rest)
+    const cpuOver = (s: Subject) => podUs(s.mcp) - podUs(s.rest)
+    row('after/before: MCP overhead (median)', `${fmt(over(after) / over(before), 2)}×`)
+    row('after/before: MCP overhead (pod CPU)', `${fmt(cpuOver(after) / cpuOver(before), 2)}×`)
+  }
+} finally {
+  for (const s of subjects) {
+    await s.client.close()
+    await s.pod[Symbol.asyncDispose]()
+  }
 }
