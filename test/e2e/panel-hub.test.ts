@@ -215,6 +215,20 @@ describe('M06 PEERS with 2,000 peers', () => {
     for (let i = 1; i < shown.length; i++) expect(rank(shown[i]!)).toBeGreaterThanOrEqual(rank(shown[i - 1]!))
   })
 
+  test('while the stream is live, a re-read of the page does not read the 2,000 peers again (the stream keeps them current)', async () => {
+    expect(await page.evaluate(() => document.body.dataset.live)).toBe('on')
+    const asked: string[] = []
+    const note = (r: { url(): string }) => asked.push(new URL(r.url()).pathname)
+    page.on('request', note)
+    // The tab coming back into view re-reads the pod, as the minute's timer does; held memories come last.
+    const done = page.waitForResponse((r) => new URL(r.url()).pathname === '/memories/held')
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+    await done
+    page.off('request', note)
+    expect(asked).toContain('/status')
+    expect(asked).not.toContain('/peer/peers')
+  })
+
   test('no script error on the way', () => {
     expect(problems).toEqual([])
   })

@@ -10,8 +10,8 @@
  *
  * Every string from the server is inserted with textContent, never as HTML, and arrives with its
  * control, bidi and invisible characters made visible (api.js). The page re-reads the pod every
- * REFRESH_MS (once a minute while the live stream is up) and updates what it shows in place, so
- * keyboard focus survives refreshes.
+ * REFRESH_MS (once a minute while the live stream is up, and then not the peer list, which the
+ * stream keeps current) and updates what it shows in place, so keyboard focus survives refreshes.
  */
 import { createApi } from './api.js'
 import { $ } from './dom.js'
@@ -23,7 +23,7 @@ import { createStream } from './stream.js'
 
 const TOKEN_KEY = 'mazemaker.admin-token'
 const REFRESH_MS = 5000
-/** While the live stream is up, the full re-read is only a safety net (and moves "2 min ago"). */
+/** While the live stream is up, the re-read is only a safety net (and moves "2 min ago"); the peer list is not read again. */
 const LIVE_REFRESH_MS = 60_000
 const SIGNED_OUT = 'The pod refused the token this tab had (was admin.token replaced?).'
 
@@ -47,7 +47,8 @@ function startPanel() {
   const peers = createPeers({
     api,
     selfId: () => identity.self()?.pod_id ?? null,
-    refresh: () => refreshAll(),
+    // After an operator's action the answer must show it at once: the peer list is read again.
+    refresh: () => refreshAll(true),
     openPeerView: (peer, kind, opener) => void sharing.openPeerView(peer, kind, opener),
     showMemories: (peerId) => memories.showOrigin(peerId),
     onBanner: setBanner,
@@ -58,7 +59,7 @@ function startPanel() {
     api,
     peers: () => peers.peers(),
     reload: async () => {
-      await refreshAll()
+      await refreshAll(true)
       // refreshAll follows only the plain first page; a search or a longer list is re-read too.
       await memories.refresh(true)
     },
@@ -98,12 +99,15 @@ function startPanel() {
     $('summary').textContent = ''
   }
 
-  async function refreshAll() {
+  /** @param {boolean} [peersToo] read the peer list even while the stream keeps it current (after an action) */
+  async function refreshAll(peersToo = false) {
     if (!token) return
     lastRefresh = Date.now()
     try {
-      // Peers need not wait for this pod's card: on a hub their list is the slowest answer.
-      await Promise.all([identity.refresh(), peers.refreshPeers()])
+      // Peers need not wait for this pod's card: on a hub their list is the slowest answer. While
+      // the stream is up it sends every change (2,000 peers are ~900 KB to read again), so the
+      // list is only repainted for its "… ago" times.
+      await Promise.all([identity.refresh(), live && !peersToo ? peers.repaint() : peers.refreshPeers()])
       await memories.refresh()
       await sharing.refreshHeld()
     } catch (err) {

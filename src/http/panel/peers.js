@@ -211,6 +211,11 @@ export function createPeers({ api, selfId, refresh, openPeerView, showMemories, 
       ++seq
       show({ ...change, peers: applyPeerChanges(list.peers(), change), unknown_callers: change.unknown_callers ?? shownCallers })
     },
+    /** While the live stream is up it keeps the list current (and re-checks it every 30 s): only the "… ago" times move. */
+    repaint() {
+      list.setPeers(list.peers())
+      renderUnknownCallers(shownCallers)
+    },
     peers: () => list.peers(),
     shorts: () => list.shorts(),
   }
