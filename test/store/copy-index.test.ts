@@ -7,6 +7,7 @@ import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
+import { segmentsWritten } from './_fts-segments'
 import { PEER_A, tempStores } from './_temp-store'
 
 const page = (n: number, from = 0) =>
@@ -17,35 +18,6 @@ const page = (n: number, from = 0) =>
     created_at: '2026-05-26T10:00:00.000Z',
     updated_at: '2026-05-26T10:00:00.000Z',
   }))
-
-/** SQLite's varint (big-endian 7-bit groups, the 9th byte whole), as FTS5 writes its structure record. */
-function varint(bytes: Uint8Array, at: number): [value: number, next: number] {
-  let v = 0
-  for (let i = 0; i < 9; i++) {
-    const b = bytes[at + i]!
-    if (i === 8) return [v * 256 + b, at + 9]
-    v = v * 128 + (b & 0x7f)
-    if (b < 0x80) return [v, at + i + 1]
-  }
-  throw new Error('unreachable')
-}
-
-/** How many segments FTS5 has written to the index so far (the write counter of its structure record). */
-function segmentsWritten(path: string): number {
-  const db = new Database(path, { readonly: true })
-  try {
-    const row = db.query('SELECT block FROM memories_fts_data WHERE id = 10').get() as { block: Uint8Array } | null
-    if (!row) return 0
-    let at = 4 // cookie
-    // The version 2 record (contentless_delete) starts with ff 00 00 01 after the cookie.
-    if (row.block[4] === 0xff && row.block[5] === 0 && row.block[6] === 0 && row.block[7] === 1) at += 4
-    const [, afterLevels] = varint(row.block, at)
-    const [, afterSegments] = varint(row.block, afterLevels)
-    return varint(row.block, afterSegments)[0]
-  } finally {
-    db.close()
-  }
-}
 
 test('a pulled page is searchable as soon as it is stored, with nothing queued', () => {
   using t = tempStores()

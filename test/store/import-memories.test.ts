@@ -1,39 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { Database } from 'bun:sqlite'
 import { scanMemory } from '../../src/store/secret-scan'
 import { scanMemories } from '../../src/store/secret-scan-batch'
 import type { Store } from '../../src/store'
 import { FAKE_SECRETS, LOOKALIKES } from './_fake-secrets'
+import { segmentsWritten } from './_fts-segments'
 import { tempStores, type TempStores } from './_temp-store'
 
 const j = (...parts: string[]) => parts.join('')
 
-function varint(buf: Uint8Array, at: number): [number, number] {
-  let v = 0
-  for (let i = 0; i < 9; i++) {
-    const b = buf[at + i]!
-    v = v * 128 + (b & 0x7f)
-    if (b < 0x80) return [v, at + i + 1]
-  }
-  throw new Error('unreachable')
-}
-
-/** How many segments FTS5 has written to the index so far (the write counter of its structure record). */
-function segmentsWritten(path: string): number {
-  const db = new Database(path, { readonly: true })
-  try {
-    const row = db.query('SELECT block FROM memories_fts_data WHERE id = 10').get() as { block: Uint8Array } | null
-    if (!row) return 0
-    let at = 4 // cookie
-    // The version 2 record (contentless_delete) starts with ff 00 00 01 after the cookie.
-    if (row.block[4] === 0xff && row.block[5] === 0 && row.block[6] === 0 && row.block[7] === 1) at += 4
-    const [, afterLevels] = varint(row.block, at)
-    const [, afterSegments] = varint(row.block, afterLevels)
-    return varint(row.block, afterSegments)[0]
-  } finally {
-    db.close()
-  }
-}
 const PEM = FAKE_SECRETS['PEM private key block']!
 const [PEM_HEAD, PEM_TAIL] = [PEM.slice(0, PEM.indexOf('\n') + 1), PEM.slice(PEM.indexOf('\n') + 1)]
 
