@@ -4,9 +4,9 @@
  * through the pod's admin API, exactly as an operator pasting a handshake URL would.
  */
 import { expect } from 'bun:test'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cleanup, spawnPod, type PodProcess, type SpawnOptions } from '../helpers/pod-process'
+import { cleanup, mainCommand, spawnListening, spawnPod, tempHome, type PodProcess, type SpawnOptions, type TestRuntime } from '../helpers/pod-process'
 import { handshakeUrl, newKeyPair, servePeer, type KeyPair, type PodTarget, type PullHandler, type ServedPeer } from './_contract'
 
 export interface PeerRow {
@@ -114,4 +114,25 @@ export function setPodToml(home: string, key: string, value: string): void {
   const line = `${key} = ${value}`
   const re = new RegExp(`^${key}\\s*=.*$`, 'm')
   writeFileSync(path, re.test(text) ? text.replace(re, line) : text.replace(/^(pod_id\s*=.*)$/m, `$1\n${line}`), { mode: 0o600 })
+}
+
+export interface RendezvousProcess {
+  url: string
+  home: string
+  stop(): Promise<unknown>
+}
+
+/** A rendezvous service as its own process on 127.0.0.1, in a fresh home that stop() removes. */
+export async function startRendezvous(homePrefix: string, runtime?: TestRuntime): Promise<RendezvousProcess> {
+  const home = tempHome(homePrefix)
+  const { proc, url } = await spawnListening([...mainCommand(runtime), 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
+  return {
+    url,
+    home,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM')
+      await proc.exited
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
 }

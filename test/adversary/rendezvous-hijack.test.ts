@@ -8,14 +8,13 @@
  * test waits for a bucket to refill.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
 import type { Server } from 'bun'
-import { mainCommand, runCli, spawnListening, tempHome, type PodProcess } from '../helpers/pod-process'
+import { runCli, tempHome, type PodProcess } from '../helpers/pod-process'
 import { entry, handshakeUrl, newKeyPair, page, registerBody, servePeer, type KeyPair } from './_contract'
-import { copiesOf, peerRow, podTarget, spawn, stopPods, syncNow } from './_fixture'
+import { copiesOf, peerRow, podTarget, spawn, stopPods, syncNow, startRendezvous, type RendezvousProcess } from './_fixture'
 
 describe('at the rendezvous', () => {
-  let rv: { url: string; home: string; stop(): Promise<unknown> }
+  let rv: RendezvousProcess
   /** One token per group of tests: its owner's, the refused URLs', and a fresh one for the burst. */
   const tokens = { owner: '', urls: '', burst: '' }
   let rvKey: string
@@ -24,23 +23,14 @@ describe('at the rendezvous', () => {
   const victimUrl = 'http://127.0.0.1:9/victim'
 
   beforeAll(async () => {
-    const home = tempHome('mzm-rv-')
-    const { proc, url } = await spawnListening([...mainCommand(), 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
-    rv = {
-      url,
-      home,
-      async stop() {
-        if (proc.exitCode === null) proc.kill('SIGTERM')
-        await proc.exited
-        rmSync(home, { recursive: true, force: true })
-      },
-    }
+    rv = await startRendezvous('mzm-rv-')
+    const home = rv.home
     for (const group of Object.keys(tokens) as (keyof typeof tokens)[]) {
       const t = await runCli(['rendezvous', 'token', 'create', `adversary-${group}`, '--json', '--home', home])
       expect(t.code).toBe(0)
       tokens[group] = JSON.parse(t.stdout).token
     }
-    const info = await fetch(`${url}/api/rendezvous`)
+    const info = await fetch(`${rv.url}/api/rendezvous`)
     expect(info.status).toBe(200)
     rvKey = ((await info.json()) as { key: string }).key
     expect(rvKey).toMatch(/^[A-Za-z0-9_-]{43}$/)

@@ -5,11 +5,11 @@
  * releases it (DELETE with a proof over "release") or after 30 days without a heartbeat.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
-import { mainCommand, runCli, spawnListening, tempHome } from '../helpers/pod-process'
+import { runCli } from '../helpers/pod-process'
 import { newKeyPair, registerBody, rendezvousProof, type KeyPair } from './_contract'
+import { startRendezvous, type RendezvousProcess } from './_fixture'
 
-let rv: { url: string; home: string; stop(): Promise<unknown> }
+let rv: RendezvousProcess
 const tokens = { a: { id: '', token: '' }, b: { id: '', token: '' } }
 let rvKey: string
 const victim = newKeyPair()
@@ -17,23 +17,14 @@ const attacker = newKeyPair()
 const nowS = () => Math.floor(Date.now() / 1000)
 
 beforeAll(async () => {
-  const home = tempHome('mzm-rv-')
-  const { proc, url } = await spawnListening([...mainCommand(), 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
-  rv = {
-    url,
-    home,
-    async stop() {
-      if (proc.exitCode === null) proc.kill('SIGTERM')
-      await proc.exited
-      rmSync(home, { recursive: true, force: true })
-    },
-  }
+  rv = await startRendezvous('mzm-rv-')
+  const home = rv.home
   for (const name of ['a', 'b'] as const) {
     const t = await runCli(['rendezvous', 'token', 'create', `replay-${name}`, '--json', '--home', home])
     expect(t.code).toBe(0)
     tokens[name] = JSON.parse(t.stdout)
   }
-  rvKey = ((await (await fetch(`${url}/api/rendezvous`)).json()) as { key: string }).key
+  rvKey = ((await (await fetch(`${rv.url}/api/rendezvous`)).json()) as { key: string }).key
 })
 afterAll(async () => {
   await rv?.stop()

@@ -6,9 +6,9 @@
  * held; the service keeps answering meanwhile. Under the binary and under Deno.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
-import { mainCommand, runCli, spawnListening, tempHome, type TestRuntime } from '../helpers/pod-process'
+import { runCli, type TestRuntime } from '../helpers/pod-process'
 import { rawRequest, within, type RawRequest } from '../helpers/raw-http'
+import { startRendezvous, type RendezvousProcess } from './_fixture'
 
 /** Strangers per flood, from one address. */
 const STRANGERS = 100
@@ -27,21 +27,12 @@ const registerHead = (token: string) => ({ authorization: `Bearer ${token}`, 'co
 
 for (const runtime of ['binary', 'deno'] as TestRuntime[]) {
   describe(`a rendezvous (${runtime})`, () => {
-    let rv: { url: string; home: string; stop(): Promise<unknown> }
+    let rv: RendezvousProcess
     let token = ''
 
     beforeAll(async () => {
-      const home = tempHome('mzm-rv-slow-')
-      const { proc, url } = await spawnListening([...mainCommand(runtime), 'rendezvous', '--home', home, '--port', '0', '--host', '127.0.0.1'])
-      rv = {
-        url,
-        home,
-        async stop() {
-          if (proc.exitCode === null) proc.kill('SIGTERM')
-          await proc.exited
-          rmSync(home, { recursive: true, force: true })
-        },
-      }
+      rv = await startRendezvous('mzm-rv-slow-', runtime)
+      const home = rv.home
       const t = await runCli(['rendezvous', 'token', 'create', 'slow', '--json', '--home', home])
       expect(t.code).toBe(0)
       token = (JSON.parse(t.stdout) as { token: string }).token
