@@ -6,7 +6,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import { openHome, type PodHome } from '../src/identity'
+import { join } from 'node:path'
+import { homePaths, openHome, type PodHome, type PodId, type PublicKey } from '../src/identity'
+import { formatPeersToml } from '../src/identity/peers-toml'
+import { writeFileAtomic } from '../src/lib/atomic-file'
 import { openStore, type ChangePage } from '../src/store'
 import { systemClock } from '../src/lib/clock'
 import { memoryLogger } from '../src/lib/log'
@@ -254,4 +257,36 @@ export function resetPeakRss(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * Spoke processes for a hub: `children` copies of `script` started with `flag` and a config file
+ * each (`count` spokes plus `config`), then the hub told to trust every spoke, written as an
+ * operator's provisioning script would (peers.toml and key files, read live by the pod).
+ */
+export async function spawnTrustedSpokes(opts: {
+  script: string
+  flag: string
+  dir: string
+  hubIndex: number
+  hubHome: string
+  hubId: PodId
+  spokes: number
+  children: number
+  config: Record<string, unknown>
+}): Promise<Child[]> {
+  const children = await Promise.all(
+    Array.from({ length: opts.children }, (_, c) => {
+      const file = join(opts.dir, `hub-${opts.hubIndex}-${c}.json`)
+      const count = Math.floor(opts.spokes / opts.children) + (c < opts.spokes % opts.children ? 1 : 0)
+      writeFileSync(file, JSON.stringify({ count, ...opts.config }))
+      return spawnChild(opts.script, [opts.flag, file], 600_000)
+    }),
+  )
+  const spokes = children.flatMap((c) => c.ready.spokes as { id: PodId; key: PublicKey }[])
+  const paths = homePaths(opts.hubHome)
+  for (const s of spokes) writeFileAtomic(join(paths.peerKeyDir, `${s.id}.key`), `${s.key}\n`, 0o600)
+  const peers = spokes.map((s) => ({ id: s.id, name: '', url: '', sync: false, scope: ['public:*'] }))
+  writeFileAtomic(paths.peersToml, formatPeersToml(peers, opts.hubId), 0o600)
+  return children
 }

@@ -23,18 +23,16 @@
  *   SPOKES=200 TRIALS=6 npx bun bench/fan-out.bench.ts
  *   MZM_TEST_RUNTIME=bun-source SPOKES=2000 TRIALS=6 BASE=/tmp/base npx bun bench/fan-out.bench.ts
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { homePaths, openHome, type PodHome, type PodId, type PublicKey } from '../src/identity'
-import { formatPeersToml } from '../src/identity/peers-toml'
-import { writeFileAtomic } from '../src/lib/atomic-file'
+import { openHome, type PodHome, type PodId, type PublicKey } from '../src/identity'
 import { memoryLogger } from '../src/lib/log'
 import { BUSY_RETRY_MS } from '../src/sync/constants'
 import { pullPage } from '../src/sync/peer-client'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, percentile, row } from './_util'
-import { announce, cpuSeconds, envInt, identityOf, loadNote, podCommand, spawnChild, stdinLines, type Child } from './_fed-util'
+import { announce, spawnTrustedSpokes, cpuSeconds, envInt, identityOf, loadNote, podCommand, stdinLines, type Child } from './_fed-util'
 
 const CHILD_FLAG = '--child=fan-out-spokes'
 /**
@@ -194,26 +192,17 @@ async function startHub(name: string, command: string[] | undefined, dir: string
   const id = await identityOf(pod)
   const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
   for (let i = 0; i < 5; i++) await localWrite(pod, { label: `public:seed-${i}`, content: `fan-out bench ${i}` })
-  const children = await Promise.all(
-    Array.from({ length: CHILDREN }, (_, c) => {
-      const file = join(dir, `hub-${index}-${c}.json`)
-      const count = Math.floor(SPOKES / CHILDREN) + (c < SPOKES % CHILDREN ? 1 : 0)
-      writeFileSync(file, JSON.stringify({ count, hub }))
-      return spawnChild(import.meta.path, [CHILD_FLAG, file], 600_000)
-    }),
-  )
-  const spokes = children.flatMap((c) => c.ready.spokes as { id: PodId; key: PublicKey }[])
-  // The hub trusts every spoke, written as an operator's provisioning script would (read live).
-  const paths = homePaths(pod.home)
-  for (const s of spokes) writeFileAtomic(join(paths.peerKeyDir, `${s.id}.key`), `${s.key}\n`, 0o600)
-  writeFileAtomic(
-    paths.peersToml,
-    formatPeersToml(
-      spokes.map((s) => ({ id: s.id, name: '', url: '', sync: false, scope: ['public:*'] })),
-      hub.id,
-    ),
-    0o600,
-  )
+  const children = await spawnTrustedSpokes({
+    script: import.meta.path,
+    flag: CHILD_FLAG,
+    dir,
+    hubIndex: index,
+    hubHome: pod.home,
+    hubId: hub.id,
+    spokes: SPOKES,
+    children: CHILDREN,
+    config: { hub },
+  })
   return { name, pod, children, idleRate: 0, cpu: [], every: [], acked: [] }
 }
 

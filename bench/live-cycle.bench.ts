@@ -29,17 +29,15 @@
  *   SPOKES=2000 WAIT=45-50 SECONDS=60 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
  *   POD_PROF=/tmp/prof npx bun bench/live-cycle.bench.ts   # hub under bun --cpu-prof-md, written at its exit
  */
-import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { homePaths, openHome, type PodHome, type PodId, type PublicKey } from '../src/identity'
-import { formatPeersToml } from '../src/identity/peers-toml'
-import { writeFileAtomic } from '../src/lib/atomic-file'
+import { openHome, type PodHome, type PodId, type PublicKey } from '../src/identity'
 import { memoryLogger } from '../src/lib/log'
 import { pullPage } from '../src/sync/peer-client'
 import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, row } from './_util'
-import { announce, envInt, identityOf, loadNote, podCommand, spawnChild, stdinLines, type Child } from './_fed-util'
+import { announce, spawnTrustedSpokes, envInt, identityOf, loadNote, podCommand, stdinLines, type Child } from './_fed-util'
 
 const CHILD_FLAG = '--child=cycle-spokes'
 const SPOKES = envInt('SPOKES', 60)
@@ -128,26 +126,17 @@ async function startHub(name: string, command: string[] | undefined, dir: string
   const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
   // A few shareable memories, so the spokes' cursor is a real one past them.
   for (let i = 0; i < 5; i++) await pod.api('POST', '/memories', { label: `public:cycle-${i}`, content: `cycle bench ${i}` })
-  const children = await Promise.all(
-    Array.from({ length: CHILDREN }, (_, c) => {
-      const file = join(dir, `hub-${index}-${c}.json`)
-      const count = Math.floor(SPOKES / CHILDREN) + (c < SPOKES % CHILDREN ? 1 : 0)
-      writeFileSync(file, JSON.stringify({ count, wait: WAIT, spread: SPREAD, hub }))
-      return spawnChild(import.meta.path, [CHILD_FLAG, file], 600_000)
-    }),
-  )
-  const spokes = children.flatMap((c) => c.ready.spokes as { id: PodId; key: PublicKey }[])
-  // The hub trusts every spoke, written as an operator's provisioning script would (read live).
-  const paths = homePaths(pod.home)
-  for (const s of spokes) writeFileAtomic(join(paths.peerKeyDir, `${s.id}.key`), `${s.key}\n`, 0o600)
-  writeFileAtomic(
-    paths.peersToml,
-    formatPeersToml(
-      spokes.map((s) => ({ id: s.id, name: '', url: '', sync: false, scope: ['public:*'] })),
-      hub.id,
-    ),
-    0o600,
-  )
+  const children = await spawnTrustedSpokes({
+    script: import.meta.path,
+    flag: CHILD_FLAG,
+    dir,
+    hubIndex: index,
+    hubHome: pod.home,
+    hubId: hub.id,
+    spokes: SPOKES,
+    children: CHILDREN,
+    config: { wait: WAIT, spread: SPREAD, hub },
+  })
   return { name, pod, children }
 }
 
