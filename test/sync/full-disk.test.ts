@@ -53,7 +53,11 @@ async function pod(home: string, clock: FakeClock): Promise<Pod> {
   return p
 }
 
-test('a full disk: the pull fails and backs off, nothing is lost, and it resumes by itself once space is back', async () => {
+/**
+ * A holds `memories` shareable memories of ~10 KB; B, its puller, lives on a small filesystem of
+ * its own. Both paired, on one fake clock.
+ */
+async function pairedOnSmallDisk(memories: number) {
   const fs = smallFilesystem()
   const clock = new FakeClock()
   const homeA = tempHome('mzm-full-a-')
@@ -64,7 +68,12 @@ test('a full disk: the pull fails and backs off, nothing is lost, and it resumes
   const b = await pod(homeB, clock)
   a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, sync: false })
   b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
-  for (let i = 0; i < 200; i++) a.store.remember({ label: `public:m${i}`, content: `${'x'.repeat(10_000)} ${i}` })
+  for (let i = 0; i < memories; i++) a.store.remember({ label: `public:m${i}`, content: `${'x'.repeat(10_000)} ${i}` })
+  return { fs, clock, homeB, a, b }
+}
+
+test('a full disk: the pull fails and backs off, nothing is lost, and it resumes by itself once space is back', async () => {
+  const { fs, clock, a, b } = await pairedOnSmallDisk(200)
 
   const fillers = fill(fs)
   const log = memoryLogger()
@@ -99,17 +108,7 @@ test('a full disk: the pull fails and backs off, nothing is lost, and it resumes
 }, 60_000)
 
 test('the peer list says disk-full while the disk refuses its pulls, naming the filesystem, and ready once a pull stores again', async () => {
-  const fs = smallFilesystem()
-  const clock = new FakeClock()
-  const homeA = tempHome('mzm-full-a-')
-  cleanups.push(() => rmSync(homeA, { recursive: true, force: true }))
-  const homeB = join(fs, 'home')
-  mkdirSync(homeB, { mode: 0o700 })
-  const a = await pod(homeA, clock)
-  const b = await pod(homeB, clock)
-  a.home.peers.add({ id: b.home.identity.podId, key: b.home.identity.publicKey, url: b.url, sync: false })
-  b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
-  for (let i = 0; i < 50; i++) a.store.remember({ label: `public:m${i}`, content: `${'x'.repeat(10_000)} ${i}` })
+  const { fs, homeB, a, b } = await pairedOnSmallDisk(50)
   const token = readFileSync(join(homeB, 'admin.token'), 'utf8').trim()
   const peerOfB = async () => {
     const res = await b.request('/peer/peers', { headers: { authorization: `Bearer ${token}` } })
