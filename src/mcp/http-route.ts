@@ -5,7 +5,8 @@
  *
  * One server per pod answers the requests every client sends: a POST of one JSON-RPC request or
  * notification, answered in JSON. It stays connected to a SharedServerTransport, which routes each
- * answer back to its request by id. Other POSTs (batches, malformed bodies, odd headers) go to the
+ * answer back to its request by id. A plain tools/call of one of its tools, the request agents
+ * send most, is answered from the same tool table without it (direct-calls.ts). Other POSTs (batches, malformed bodies, odd headers) go to the
  * SDK's own stateless transport on a server of their own, which answers them exactly as the SDK
  * does. GET and DELETE are 405, as in the SDK's stateless example: there is no stream to open and
  * no session to end. (Served as an event stream that ended at once, GET had every idle client
@@ -16,10 +17,13 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { JSONRPCMessage, JSONRPCNotification, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { McpDeps } from './tools'
 import type { SharedServerTransport } from './shared-transport'
+import type { DirectCall } from './direct-calls'
 
 type Sdk = {
   WebStandardStreamableHTTPServerTransport: typeof import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js').WebStandardStreamableHTTPServerTransport
   createMcpServer: typeof import('./tools').createMcpServer
+  toolTable: typeof import('./tool-table').toolTable
+  directToolCalls: typeof import('./direct-calls').directToolCalls
   SharedServerTransport: typeof import('./shared-transport').SharedServerTransport
   types: typeof import('@modelcontextprotocol/sdk/types.js')
   isJsonContentType: typeof import('@modelcontextprotocol/sdk/shared/mediaType.js').isJsonContentType
@@ -32,6 +36,8 @@ const loadMcp = async (): Promise<Sdk> => {
   loading ??= Promise.all([
     import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
     import('./tools'),
+    import('./tool-table'),
+    import('./direct-calls'),
     import('./shared-transport'),
     import('@modelcontextprotocol/sdk/types.js'),
     import('@modelcontextprotocol/sdk/shared/mediaType.js'),
@@ -40,6 +46,8 @@ const loadMcp = async (): Promise<Sdk> => {
     ([
       { WebStandardStreamableHTTPServerTransport },
       { createMcpServer },
+      { toolTable },
+      { directToolCalls },
       { SharedServerTransport },
       types,
       { isJsonContentType },
@@ -48,6 +56,8 @@ const loadMcp = async (): Promise<Sdk> => {
       (loaded = {
         WebStandardStreamableHTTPServerTransport,
         createMcpServer,
+        toolTable,
+        directToolCalls,
         SharedServerTransport,
         types,
         isJsonContentType,
@@ -57,15 +67,22 @@ const loadMcp = async (): Promise<Sdk> => {
   return loading
 }
 
+/** The pod's one server (through its transport) and the direct answers to plain tool calls, from one tool table. */
+interface PodMcp {
+  shared: SharedServerTransport
+  direct: DirectCall
+}
+
 export function mcpRoutes(mcp: McpDeps) {
-  let shared: SharedServerTransport | null = null
-  let connecting: Promise<SharedServerTransport> | null = null
-  /** The pod's server, built and connected on first use. */
-  const connectShared = (sdk: Sdk) =>
+  let pod: PodMcp | null = null
+  let connecting: Promise<PodMcp> | null = null
+  /** Built and connected on first use. */
+  const connectPod = (sdk: Sdk) =>
     (connecting ??= (async () => {
-      const transport = new sdk.SharedServerTransport()
-      await sdk.createMcpServer(mcp).connect(transport)
-      return (shared = transport)
+      const tools = sdk.toolTable(mcp)
+      const shared = new sdk.SharedServerTransport()
+      await sdk.createMcpServer(mcp, tools).connect(shared)
+      return (pod = { shared, direct: sdk.directToolCalls(tools) })
     })())
 
   return new Hono().all('/mcp', async (c) => {
@@ -74,16 +91,19 @@ export function mcpRoutes(mcp: McpDeps) {
     if (req.method !== 'POST') return methodNotAllowed()
     if (!answersInJson(sdk, req.headers)) return viaSdkTransport(sdk, mcp, req)
     const text = await c.req.text()
-    const message = singleMessage(sdk, text)
+    const value = jsonBody(sdk, text)
+    const { shared, direct } = pod ?? (await connectPod(sdk))
+    const answer = value === undefined ? null : direct(value)
+    if (answer) return jsonAnswer(await answer)
+    const message = singleMessage(sdk, value)
     if (message === null) {
       // The body is read: the SDK's transport gets the same bytes in a request of its own.
       return viaSdkTransport(sdk, mcp, new Request(req.url, { method: req.method, headers: req.headers, body: text, signal: req.signal }))
     }
-    const transport = shared ?? (await connectShared(sdk))
-    if ('id' in message) return jsonAnswer(await transport.request(message))
+    if ('id' in message) return jsonAnswer(await shared.request(message))
     // A cancel names an id of the caller's own, which the shared server never saw; and a stateless
     // caller never had a request of its running on the server that would read this one anyway.
-    if (message.method !== 'notifications/cancelled') transport.notify(message)
+    if (message.method !== 'notifications/cancelled') shared.notify(message)
     return new Response(null, { status: 202 })
   })
 }
@@ -97,18 +117,21 @@ function answersInJson(sdk: Sdk, headers: Headers): boolean {
   return version === null || sdk.types.SUPPORTED_PROTOCOL_VERSIONS.includes(version)
 }
 
+/** The body as JSON, within the SDK transport's size cap; undefined for a body its transport should refuse. */
+function jsonBody(sdk: Sdk, text: string): unknown {
+  if (text.length * 3 > sdk.maxBodyBytes && Buffer.byteLength(text) > sdk.maxBodyBytes) return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * The body's one JSON-RPC request or notification, checked with the SDK's own schemas (the
  * server's dispatch asks the same questions); null for anything the SDK's transport should answer.
  */
-function singleMessage(sdk: Sdk, text: string): JSONRPCRequest | JSONRPCNotification | null {
-  if (text.length * 3 > sdk.maxBodyBytes && Buffer.byteLength(text) > sdk.maxBodyBytes) return null
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return null
-  }
+function singleMessage(sdk: Sdk, value: unknown): JSONRPCRequest | JSONRPCNotification | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
   if (sdk.types.isJSONRPCRequest(value) || sdk.types.isJSONRPCNotification(value)) return value
   return null

@@ -1,8 +1,9 @@
 /**
  * /mcp over real HTTP, below the SDK client: many stateless callers share the pod's one server,
- * so answers must find their own caller even when callers pick the same JSON-RPC id; what the
- * SDK's own transport answers (batches, malformed bodies, wrong headers) stays as it answers it;
- * a stateless pod opens no event stream, so an idle client does not keep asking for one.
+ * so answers must find their own caller even when callers pick the same JSON-RPC id; a plain tool
+ * call answered without that server gets the answer the server gives; what the SDK's own
+ * transport answers (batches, malformed bodies, wrong headers) stays as it answers it; a
+ * stateless pod opens no event stream, so an idle client does not keep asking for one.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Pod } from '../../src/pod'
@@ -27,17 +28,23 @@ afterAll(async () => {
 const post = (body: unknown, extra: Record<string, string> = {}) =>
   fetch(`${pod.url}/mcp`, { method: 'POST', headers: { ...headers, ...extra }, body: typeof body === 'string' ? body : JSON.stringify(body) })
 
-const remember = (id: number | string, label: string) => ({
+/**
+ * A remember call. With `_meta` beyond a progress token in its params it goes through the pod's
+ * shared SDK server; a plain one is answered from the tool table directly.
+ */
+const VIA_SERVER = { _meta: { 'example.com/trace': 'x' } }
+const remember = (id: number | string, label: string, via: 'server' | 'plain' = 'server') => ({
   jsonrpc: '2.0',
   id,
   method: 'tools/call',
-  params: { name: 'mazemaker_remember', arguments: { label, content: `written as ${label}` } },
+  params: { name: 'mazemaker_remember', arguments: { label, content: `written as ${label}` }, ...(via === 'server' ? VIA_SERVER : {}) },
 })
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g
 
 describe('one server for every caller', () => {
   test('callers sending the same id at once each get the answer to their own request, under their id', async () => {
     const labels = Array.from({ length: 24 }, (_, i) => `note:caller-${i}`)
-    const answers = await Promise.all(labels.map((label, i) => post(remember(i % 2 ? 1 : 'same', label)).then((r) => r.json())))
+    const answers = await Promise.all(labels.map((label, i) => post(remember(i % 2 ? 1 : 'same', label, i % 3 ? 'server' : 'plain')).then((r) => r.json())))
     answers.forEach((answer, i) => {
       expect(answer.id).toBe(i % 2 ? 1 : 'same')
       expect(answer.result.structuredContent.label).toBe(labels[i])
@@ -45,6 +52,21 @@ describe('one server for every caller', () => {
     // Each write happened once.
     const written = pod.store.list({ prefix: 'note:caller-', limit: 100 }).memories.map((m) => m.label)
     expect(written.sort()).toEqual([...labels].sort())
+  })
+
+  test('a plain call gets the answer the server gives, byte for byte (new ids aside)', async () => {
+    const forget = { name: 'mazemaker_forget', arguments: { id: '01a24d09-2be4-76ff-99fb-265e1a5669b9' } }
+    const refused = { name: 'mazemaker_remember', arguments: { label: 'note:x', content: 'é'.repeat(70_000) } }
+    for (const [label, params] of [
+      ['remember', remember(7, 'note:both-ways', 'plain').params],
+      ['forget', forget],
+      ['stats', { name: 'mazemaker_stats' }],
+      ['refused', refused],
+    ] as const) {
+      const plain = await (await post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params })).text()
+      const served = await (await post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { ...params, ...VIA_SERVER } })).text()
+      expect({ label, answer: plain.replace(UUID, '<id>') }).toEqual({ label, answer: served.replace(UUID, '<id>') })
+    }
   })
 
   test('a notification is accepted with 202 and no body', async () => {
