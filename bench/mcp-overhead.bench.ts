@@ -62,6 +62,8 @@ async function runRound(s: Subject, side: Side, first: number, count: number): P
 }
 
 const med = (s: Side) => percentile(s.ms, 50)
+/** A difference with its sign: MCP may come out cheaper than REST within the noise. */
+const signed = (n: number, digits: number) => `${n < 0 ? '−' : '+'}${fmt(Math.abs(n), digits)}`
 const podUs = (s: Side) => (s.podCpuS / s.ms.length) * 1e6
 const clientUs = (s: Side) => (s.clientCpuS / s.ms.length) * 1e6
 
@@ -72,8 +74,8 @@ function show(s: Subject): void {
   row(`${name}: MCP tools/call remember median`, `${fmt(med(mcp), 3)} ms`, cpu(mcp))
   row(
     `${name}: MCP − REST`,
-    `+${fmt(med(mcp) - med(rest), 3)} ms`,
-    `pod CPU +${fmt(podUs(mcp) - podUs(rest), 0)} µs/call, client +${fmt(clientUs(mcp) - clientUs(rest), 0)}`,
+    `${signed(med(mcp) - med(rest), 3)} ms`,
+    `pod CPU ${signed(podUs(mcp) - podUs(rest), 0)} µs/call, client ${signed(clientUs(mcp) - clientUs(rest), 0)}`,
   )
 }
 
