@@ -7,11 +7,11 @@ import { routePath } from 'hono/route'
 import { HEALTHZ_ROUTE, PROTOCOL_VERSION } from '../protocol'
 import { adminAuth } from './admin-auth'
 import { readBodyFirst } from './admin-body'
-import { edgeGuard } from './edge-guard'
+import { EdgeGuard } from './edge-guard'
 import { corsMiddleware } from './cors'
 import { createPanelRoutes } from './panel'
 import type { AppDeps } from './deps'
-import { createErrorHandler, notFound } from './errors'
+import { createErrorAnswer, type ErrorAnswer, notFound, onErrorWith } from './errors'
 import { asDiskFull, diskSpace, type DiskSpace } from '../lib/disk-space'
 import { mcpRoutes } from '../mcp/http-route'
 import { memoryRoutes } from './memories'
@@ -41,11 +41,16 @@ export function serverBodyLimitBytes(maxContentBytes: number): number {
   return adminBodyLimitBytes(maxContentBytes) + 64 * 1024
 }
 
-export function createApp(deps: AppDeps) {
+/**
+ * `shared`: the edge guard and error mapper, when /peer/sync is also served outside the app
+ * (pod-fetch.ts): one guard counts every request.
+ */
+export function createApp(deps: AppDeps, shared: { guard?: EdgeGuard; answerError?: (err: Error, path: string) => ErrorAnswer } = {}) {
   const app = new Hono()
-  app.onError(createErrorHandler(deps.log, 'pod', (err) => asDiskFull(err, deps.homeDir)))
+  const answerError = shared.answerError ?? createErrorAnswer(deps.log, 'pod', (err) => asDiskFull(err, deps.homeDir))
+  app.onError(onErrorWith(answerError))
   app.notFound(notFound)
-  app.use(edgeGuard({ onCapReached: deps.onEdgeCap, connectionIdleMs: deps.connectionIdleMs }))
+  app.use((shared.guard ?? new EdgeGuard({ onCapReached: deps.onEdgeCap, connectionIdleMs: deps.connectionIdleMs })).middleware())
 
   app.use(async function timeRequest(c, next) {
     const started = performance.now()

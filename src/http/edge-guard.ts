@@ -45,7 +45,8 @@ export const BODY_DEADLINE_MS = 10_000
  */
 const closesEvenAuthenticated = (status: number) => status === 401 || status === 408
 
-interface Session {
+/** One request's place at the edge, from its headers to its answer. */
+export interface EdgeSession {
   /** performance.now() when the request's headers arrived. */
   startedMs: number
   /** Releases this request's place among its address's unauthenticated ones (once). */
@@ -53,27 +54,41 @@ interface Session {
   authenticated: boolean
   /** Remembers the connection as authenticated (null: the runtime did not name it). */
   onAuthenticated: (() => void) | null
+  /** `address port` of the connection (null: the runtime did not name it). */
+  conn: string | null
+  /** The runtime's connection info (it may count authenticated connections itself). */
+  info: ConnInfo | undefined
 }
 
 /** Where the guard keeps a request's session: one of Hono's per-request variables. */
-type Guarded = Context<{ Variables: { edgeSession: Session } }>
-const sessionOf = (c: Context): Session | undefined => (c as Guarded).get('edgeSession')
+type Guarded = Context<{ Variables: { edgeSession: EdgeSession } }>
+const sessionOf = (c: Context): EdgeSession | undefined => (c as Guarded).get('edgeSession')
 
 /** The request passed the admin token or a peer's MAC: its connection may stay open. */
 export function authenticated(c: Context): void {
-  ;(c.env as ConnInfo | undefined)?.authenticated?.()
   const s = sessionOf(c)
-  if (!s || s.authenticated) return
+  if (s) sessionAuthenticated(s)
+  else (c.env as ConnInfo | undefined)?.authenticated?.()
+}
+
+/** authenticated() for a request served outside Hono (its session from EdgeGuard.admit). */
+export function sessionAuthenticated(s: EdgeSession): void {
+  s.info?.authenticated?.()
+  if (s.authenticated) return
   s.authenticated = true
   s.release?.()
   s.release = null
   s.onAuthenticated?.()
 }
 
+/** Milliseconds left before the body of the request of `s` is late. */
+export function sessionTimeLeftMs(s: EdgeSession | undefined, now = performance.now()): number {
+  return s ? Math.max(0, s.startedMs + BODY_DEADLINE_MS - now) : BODY_DEADLINE_MS
+}
+
 /** Milliseconds left before this request's body is late (BODY_DEADLINE_MS when unguarded). */
 export function bodyTimeLeftMs(c: Context, now = performance.now()): number {
-  const s = sessionOf(c)
-  return s ? Math.max(0, s.startedMs + BODY_DEADLINE_MS - now) : BODY_DEADLINE_MS
+  return sessionTimeLeftMs(sessionOf(c), now)
 }
 
 /** The body did not arrive in time: 408, and the connection closes. */
@@ -101,82 +116,123 @@ export interface EdgeGuardOptions {
  * (app.fetch(req, conn)); without it (in-process requests, the Unix socket) there is no cap.
  */
 export function edgeGuard(opts: EdgeGuardOptions = {}): MiddlewareHandler {
-  const cap = opts.unauthenticatedPerAddress ?? UNAUTHENTICATED_PER_ADDRESS
-  const kept = opts.authenticatedConnectionsKept ?? AUTHENTICATED_CONNECTIONS_KEPT
-  const idleMs = opts.connectionIdleMs ?? CONNECTION_IDLE_MS
-  const clock = opts.now ?? (() => performance.now())
-  const inFlight = new Map<string, number>()
+  return new EdgeGuard(opts).middleware()
+}
+
+/**
+ * The guard's state (counts per address, authenticated connections) and its two steps, so a
+ * route served outside Hono (/peer/sync) passes the same guard as the app: admit() when the
+ * headers arrive, finish() with the answer.
+ */
+export class EdgeGuard {
+  readonly #opts: EdgeGuardOptions
+  readonly #cap: number
+  readonly #kept: number
+  readonly #idleMs: number
+  readonly #clock: () => number
+  readonly #inFlight = new Map<string, number>()
   /** `address port` of connections where a request authenticated → when they last answered, oldest first. */
-  const authenticatedConns = new Map<string, number>()
-  const remember = (conn: string) => {
-    authenticatedConns.delete(conn)
-    authenticatedConns.set(conn, clock())
-    if (authenticatedConns.size > kept) authenticatedConns.delete(authenticatedConns.keys().next().value!)
-  }
-  /** Still the connection that authenticated: remembered, and not idle long enough to have been closed. */
-  const stillAuthenticated = (conn: string) => {
-    const last = authenticatedConns.get(conn)
-    if (last === undefined) return false
-    if (clock() - last <= idleMs) return true
-    authenticatedConns.delete(conn)
-    return false
-  }
+  readonly #authenticatedConns = new Map<string, number>()
   /** Addresses told about since their count was last zero. */
-  const told = new Set<string>()
-  const release = (address: string) => {
-    const n = (inFlight.get(address) ?? 1) - 1
-    if (n > 0) return void inFlight.set(address, n)
-    inFlight.delete(address)
-    told.delete(address)
+  readonly #told = new Set<string>()
+
+  constructor(opts: EdgeGuardOptions = {}) {
+    this.#opts = opts
+    this.#cap = opts.unauthenticatedPerAddress ?? UNAUTHENTICATED_PER_ADDRESS
+    this.#kept = opts.authenticatedConnectionsKept ?? AUTHENTICATED_CONNECTIONS_KEPT
+    this.#idleMs = opts.connectionIdleMs ?? CONNECTION_IDLE_MS
+    this.#clock = opts.now ?? (() => performance.now())
   }
-  return async function guardEdge(c, next) {
-    const raw = c.req.raw
-    const info = c.env as ConnInfo | undefined
+
+  /** The request's session, or the 429 to answer at once (its address is at the cap). */
+  admit(raw: Request, info: ConnInfo | undefined): EdgeSession | Response {
     const address = info?.remoteAddress ?? null
     const port = address === null ? null : (info?.remotePort ?? null)
     const conn = port === null ? null : `${address} ${port}`
     // A request on a connection that already authenticated is not a stranger's: not counted.
-    const counted = address !== null && (conn === null || !stillAuthenticated(conn))
+    const counted = address !== null && (conn === null || !this.#stillAuthenticated(conn))
     if (counted) {
-      const n = inFlight.get(address) ?? 0
-      if (n >= cap) {
-        if (!told.has(address)) {
-          told.add(address)
-          opts.onCapReached?.(address)
+      const n = this.#inFlight.get(address) ?? 0
+      if (n >= this.#cap) {
+        if (!this.#told.has(address)) {
+          this.#told.add(address)
+          this.#opts.onCapReached?.(address)
         }
         cancelQuietly(raw.body)
-        return closing(
-          c.json({ error: 'rate_limited', message: `over ${cap} unauthenticated requests in flight from ${address}; retry in a few seconds` }, 429, {
-            'retry-after': String(BODY_DEADLINE_MS / 1000),
-          }),
-        )
+        const body = { error: 'rate_limited', message: `over ${this.#cap} unauthenticated requests in flight from ${address}; retry in a few seconds` }
+        return new Response(JSON.stringify(body), {
+          status: 429,
+          headers: { 'content-type': 'application/json', 'retry-after': String(BODY_DEADLINE_MS / 1000), connection: 'close' },
+        })
       }
-      inFlight.set(address, n + 1)
+      this.#inFlight.set(address, n + 1)
     }
-    const session: Session = {
+    return {
       startedMs: performance.now(),
-      release: counted && address !== null ? () => release(address) : null,
+      release: counted ? () => this.#release(address) : null,
       authenticated: false,
-      onAuthenticated: conn === null ? null : () => remember(conn),
+      onAuthenticated: conn === null ? null : () => this.#remember(conn),
+      conn,
+      info,
     }
-    ;(c as Guarded).set('edgeSession', session)
-    try {
-      await next()
-    } finally {
-      session.release?.()
-      session.release = null
-    }
-    const closes = !session.authenticated || closesEvenAuthenticated(c.res.status) || bodyLeftUnread(raw)
+  }
+
+  /** The answer as it goes out: the request's place released, its connection remembered or closed. */
+  async finish(session: EdgeSession, raw: Request, res: Response): Promise<Response> {
+    session.release?.()
+    session.release = null
+    const unread = bodyLeftUnread(raw)
+    const closes = !session.authenticated || closesEvenAuthenticated(res.status) || unread
     // Closing: a later connection from this port is a new one. Kept open: idle from this answer
     // on, and closed by the server after its idle timeout at the latest.
+    const conn = session.conn
     if (conn !== null) {
-      if (closes) authenticatedConns.delete(conn)
-      else remember(conn)
+      if (closes) this.#authenticatedConns.delete(conn)
+      else this.#remember(conn)
     }
-    if (closes) {
-      if (bodyLeftUnread(raw) && declaredAtMost(raw, LINGER_MAX_BYTES)) await drainBriefly(raw.body, LINGER_MAX_BYTES, LINGER_MS)
-      c.res = closing(c.res)
+    if (!closes) return res
+    if (unread && declaredAtMost(raw, LINGER_MAX_BYTES)) await drainBriefly(raw.body, LINGER_MAX_BYTES, LINGER_MS)
+    return closing(res)
+  }
+
+  /** The guard as the first middleware of a Hono app. */
+  middleware(): MiddlewareHandler {
+    return async (c, next) => {
+      const raw = c.req.raw
+      const session = this.admit(raw, c.env as ConnInfo | undefined)
+      if (session instanceof Response) return session
+      ;(c as Guarded).set('edgeSession', session)
+      try {
+        await next()
+      } finally {
+        session.release?.()
+        session.release = null
+      }
+      const res = await this.finish(session, raw, c.res)
+      if (res !== c.res) c.res = res
     }
+  }
+
+  #remember(conn: string): void {
+    this.#authenticatedConns.delete(conn)
+    this.#authenticatedConns.set(conn, this.#clock())
+    if (this.#authenticatedConns.size > this.#kept) this.#authenticatedConns.delete(this.#authenticatedConns.keys().next().value!)
+  }
+
+  /** Still the connection that authenticated: remembered, and not idle long enough to have been closed. */
+  #stillAuthenticated(conn: string): boolean {
+    const last = this.#authenticatedConns.get(conn)
+    if (last === undefined) return false
+    if (this.#clock() - last <= this.#idleMs) return true
+    this.#authenticatedConns.delete(conn)
+    return false
+  }
+
+  #release(address: string): void {
+    const n = (this.#inFlight.get(address) ?? 1) - 1
+    if (n > 0) return void this.#inFlight.set(address, n)
+    this.#inFlight.delete(address)
+    this.#told.delete(address)
   }
 }
 

@@ -40,29 +40,57 @@ export function errorBody(code: PodErrorCode, message: string, issues?: string[]
   return issues && issues.length > 0 ? { error: code, message, issues } : { error: code, message }
 }
 
+/** An error's answer: a JSON body and its status, or a Response to pass through as it is. */
+export type ErrorAnswer = { status: ContentfulStatusCode; body: ReturnType<typeof errorBody> } | Response
+
 /**
  * `service` names whose log an internal error points to ("pod", "rendezvous"); `translate` may turn
- * an error that is not one of ours into one (a full disk into DiskFull).
- * @example app.onError(createErrorHandler(log, 'rendezvous'))
+ * an error that is not one of ours into one (a full disk into DiskFull). `path` is only logged.
  */
-export function createErrorHandler(log: Logger, service = 'pod', translate: (err: Error) => unknown = (err) => err) {
-  return function onError(thrown: Error, c: Context): Response {
+export function createErrorAnswer(log: Logger, service = 'pod', translate: (err: Error) => unknown = (err) => err) {
+  return function answerError(thrown: Error, path: string): ErrorAnswer {
     // e.g. a raw ENOSPC from a file write, as the typed error it stands for.
     const err = translate(thrown) as Error
     if (err instanceof PodError) {
       const status = STATUS_BY_CODE[err.code as ErrorCode] ?? 500
       const issues = err instanceof BadInput ? err.issues : undefined
-      return c.json(errorBody(err.code, err.message, issues), status)
+      return { status, body: errorBody(err.code, err.message, issues) }
     }
     if (err instanceof HTTPException) {
-      if (err.status === 413) return c.json(errorBody('too_large', 'request body is too large'), 413)
+      if (err.status === 413) return { status: 413, body: errorBody('too_large', 'request body is too large') }
       const res = err.getResponse()
       if (res.headers.get('content-type')?.includes('json')) return res
-      return c.json(errorBody(codeForStatus(err.status), err.message || res.statusText), err.status)
+      return { status: err.status, body: errorBody(codeForStatus(err.status), err.message || res.statusText) }
     }
-    log.error({ op: 'http', err: 'internal', path: c.req.path, msg: err.message })
-    return c.json(errorBody('internal', `internal error; see the ${service} log`), 500)
+    log.error({ op: 'http', err: 'internal', path, msg: err.message })
+    return { status: 500, body: errorBody('internal', `internal error; see the ${service} log`) }
   }
+}
+
+/**
+ * The one error mapper as Hono's onError (createErrorAnswer's arguments).
+ * @example app.onError(createErrorHandler(log, 'rendezvous'))
+ */
+export function createErrorHandler(log: Logger, service = 'pod', translate: (err: Error) => unknown = (err) => err) {
+  return onErrorWith(createErrorAnswer(log, service, translate))
+}
+
+/** Hono's onError answering with `answerError` (from createErrorAnswer). */
+export function onErrorWith(answerError: (thrown: Error, path: string) => ErrorAnswer) {
+  return function onError(thrown: Error, c: Context): Response {
+    const answer = answerError(thrown, c.req.path)
+    return answer instanceof Response ? answer : c.json(answer.body, answer.status)
+  }
+}
+
+/** An answer outside Hono: JSON as c.json writes it. */
+export function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
+}
+
+/** An ErrorAnswer as a Response, outside Hono. */
+export function errorResponse(answer: ErrorAnswer): Response {
+  return answer instanceof Response ? answer : jsonResponse(answer.body, answer.status)
 }
 
 function codeForStatus(status: number): ErrorCode {

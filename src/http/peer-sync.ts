@@ -45,16 +45,37 @@ export interface PeerSyncDeps {
   waiters?: WaiterRegistry
 }
 
+/** What the handler needs of the edge guard: to mark the request authenticated, and its body's time left. */
+export interface EdgeTicket {
+  authenticated(): void
+  bodyTimeLeftMs(): number
+}
+
+/** The route in a Hono app (pod-fetch.ts serves it without Hono; both call the same handler). */
 export function peerSyncRoutes(deps: PeerSyncDeps) {
-  const { identity, peers, store, nonces, clock } = deps
+  const handle = peerSyncHandler(deps)
   return new Hono().use(SYNC_ROUTE, speaksProtocol()).post(SYNC_ROUTE, async (c) => {
+    const { body, headers } = await handle(c.req.raw, { authenticated: () => authenticated(c), bodyTimeLeftMs: () => bodyTimeLeftMs(c) })
+    return c.body(body, 200, headers)
+  })
+}
+
+/** A 200 answer of /peer/sync: the sealed page and its headers. */
+export interface SyncAnswer {
+  body: Uint8Array<ArrayBuffer>
+  headers: { 'content-type': string; [SIGNATURE_HEADER]: string }
+}
+
+/** POST /peer/sync after the edge guard and the protocol check: the answer, or a PodError thrown. */
+export function peerSyncHandler(deps: PeerSyncDeps): (raw: Request, edge: EdgeTicket) => Promise<SyncAnswer> {
+  const { identity, peers, store, nonces, clock } = deps
+  return async function servePeerSync(raw, edge) {
     const started = performance.now()
     // Everything that needs no body comes first, so an unauthenticated caller costs us no body
     // (contract Part 1b): the Bearer's shape and a current relationship. The timestamp window is
     // checked with the MAC (verifyRequest), since `clock_skew` goes only to a caller holding the
     // pair key (Part 1); such a body is bounded at 16 KiB like any other.
-    const raw = c.req.raw
-    const auth = parseAuthorization(c.req.header('authorization'))
+    const auth = parseAuthorization(raw.headers.get('authorization'))
     if (!auth) throw refuse(raw, new AuthError('unauthorized', UNAUTHORIZED))
     const nowMs = clock.now()
     // Checked on every request, so deleting the key file or the table revokes at once.
@@ -66,17 +87,17 @@ export function peerSyncRoutes(deps: PeerSyncDeps) {
     }
     if (declaresOver(raw.headers, SYNC_REQUEST_MAX_BYTES)) throw refuse(raw, tooLarge())
     // A plain body is refused unread: whatever it holds already crossed every proxy in the clear.
-    if (!isSealed(c.req.header('content-type'))) throw refuse(raw, sealedRequired())
+    if (!isSealed(raw.headers.get('content-type'))) throw refuse(raw, sealedRequired())
     // Then at most 16 KiB (readBody) and the MAC over exactly those bytes; only a request
     // whose MAC verifies is opened.
     const sealed = await readBody(raw, SYNC_REQUEST_MAX_BYTES, {
       what: 'sync request',
-      deadlineMs: bodyTimeLeftMs(c),
+      deadlineMs: edge.bodyTimeLeftMs(),
       onLate: () => new BodyTimeout('sync request'),
     })
     const pairKey = await identity.pairKey(auth.callerId, trusted.key)
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
-    authenticated(c)
+    edge.authenticated()
 
     const { request: req, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: identity.podId, nonce: auth.nonce, body: sealed })
     // Everyone asking at the same cursor and scope between two commits gets the same page, built
@@ -99,8 +120,8 @@ export function peerSyncRoutes(deps: PeerSyncDeps) {
     }
     const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })
     deps.onServed?.(auth.callerId, memories.length, performance.now() - servedFrom, memories, req.scope)
-    return c.body(answer as Uint8Array<ArrayBuffer>, 200, { 'content-type': SEALED_CONTENT_TYPE, [SIGNATURE_HEADER]: signature })
-  })
+    return { body: answer as Uint8Array<ArrayBuffer>, headers: { 'content-type': SEALED_CONTENT_TYPE, [SIGNATURE_HEADER]: signature } }
+  }
 }
 
 /**
@@ -127,7 +148,7 @@ export function encodePage(
 }
 
 /** `application/vnd.mzm.sealed`, parameters and case aside. */
-function isSealed(contentType: string | undefined): boolean {
+function isSealed(contentType: string | null): boolean {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase() === SEALED_CONTENT_TYPE
 }
 

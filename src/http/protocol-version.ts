@@ -9,28 +9,46 @@ import type { MiddlewareHandler } from 'hono'
 import { cancelQuietly } from '../lib/read-body'
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, requestedProtocol, SUPPORTED_PROTOCOLS } from '../protocol'
 
+/** A request's refusal: 400 `protocol_unsupported` with the versions we speak. */
+export interface ProtocolRefusal {
+  status: 400
+  body: { error: 'protocol_unsupported'; supported: readonly number[]; message: string }
+  headers: Record<string, string>
+}
+
+/** The version `req` asked for, or its refusal (the body is then released unread). */
+export function protocolOf(req: Request): number | ProtocolRefusal {
+  const asked = req.headers.get(PROTOCOL_HEADER) ?? undefined
+  const version = requestedProtocol(asked)
+  if (version !== null) return version
+  cancelQuietly(req.body)
+  const ours = SUPPORTED_PROTOCOLS.join(', ')
+  return {
+    status: 400,
+    body: {
+      error: 'protocol_unsupported',
+      supported: SUPPORTED_PROTOCOLS,
+      message: `this pod speaks protocol ${ours}; the request asked for ${JSON.stringify(asked ?? '')}: retry with one of those, or upgrade the older pod`,
+    },
+    headers: { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) },
+  }
+}
+
+/** `res` naming the version it was made in. */
+export function withProtocol(res: Response, version: number): Response {
+  try {
+    res.headers.set(PROTOCOL_HEADER, String(version))
+  } catch {
+    // an immutable answer (none today): it goes out without the header
+  }
+  return res
+}
+
 export function speaksProtocol(): MiddlewareHandler {
   return async function protocolVersion(c, next) {
-    const asked = c.req.header(PROTOCOL_HEADER)
-    const version = requestedProtocol(asked)
-    if (version === null) {
-      cancelQuietly(c.req.raw.body)
-      const ours = SUPPORTED_PROTOCOLS.join(', ')
-      return c.json(
-        {
-          error: 'protocol_unsupported',
-          supported: SUPPORTED_PROTOCOLS,
-          message: `this pod speaks protocol ${ours}; the request asked for ${JSON.stringify(asked ?? '')}: retry with one of those, or upgrade the older pod`,
-        },
-        400,
-        { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) },
-      )
-    }
+    const version = protocolOf(c.req.raw)
+    if (typeof version !== 'number') return c.json(version.body, version.status, version.headers)
     await next()
-    try {
-      c.res.headers.set(PROTOCOL_HEADER, String(version))
-    } catch {
-      // an immutable answer (none today): it goes out without the header
-    }
+    withProtocol(c.res, version)
   }
 }

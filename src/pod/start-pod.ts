@@ -12,7 +12,8 @@ import { hostname as osHostname, networkInterfaces } from 'node:os'
 import { NonceCache } from '../http/nonce-cache'
 import { UnknownCallers } from '../http/unknown-callers'
 import type { Store } from '../store'
-import { createApp, serverBodyLimitBytes } from '../http/app'
+import { serverBodyLimitBytes } from '../http/app'
+import { createPodFetch } from '../http/pod-fetch'
 import type { AppDeps } from '../http/deps'
 import { UNAUTHENTICATED_PER_ADDRESS } from '../http/edge-guard'
 import { createSyncLoop, type SyncResult } from '../sync/sync-loop'
@@ -186,13 +187,13 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
         }),
       connectionIdleMs: SERVER_IDLE_TIMEOUT_S * 1000,
     }
-    const app = createApp(deps)
+    const served = createPodFetch(deps)
     const listenAt = parseListen(config.listen)
     const hostname = opts.host ?? listenAt.host
     const port = opts.port ?? listenAt.port
     const serveOpts = {
-      // The connection info becomes Hono's c.env: the edge guard reads the client's address there.
-      fetch: (req: Request, conn: ConnInfo) => app.fetch(req, conn),
+      // The edge guard reads the client's address in the connection info (Hono's c.env in the app).
+      fetch: (req: Request, conn: ConnInfo) => served.fetch(req, conn),
       maxRequestBodySize: serverBodyLimitBytes(config.max_content_bytes),
       idleTimeoutSeconds: SERVER_IDLE_TIMEOUT_S,
       onError: (err: Error) => {
@@ -256,7 +257,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       store,
       syncNow: (peer) => loop.syncNow(peer),
       heldPolls: () => waiters.held,
-      request: async (path, init) => app.request(path, init),
+      request: (path, init) => served.request(path, init),
       close: () => (closing ??= runCleanup(cleanup, log)),
     }
   } catch (err) {

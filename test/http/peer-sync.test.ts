@@ -222,6 +222,44 @@ describe('sealed bodies only', () => {
   })
 })
 
+describe('served outside the app, with the same steps', () => {
+  /** Three answers of one kind each, asked with or without a browser's Origin (which the app's CORS route takes). */
+  async function answers(extra: Record<string, string>) {
+    const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
+    const ask = async (headers: Record<string, string>, request: SyncRequestInput = { since: null, limit: 1 }) => {
+      const sent = sealSyncRequest({ pairKey, callerId: asB.podId, calleeId: a.home.identity.podId, request, nowMs: Date.now() })
+      const res = await fetch(`${a.url}/peer/sync`, {
+        method: 'POST',
+        headers: { ...sent.headers, ...extra, ...headers },
+        body: sent.body as Uint8Array<ArrayBuffer>,
+      })
+      const body = res.status === 200 ? null : await res.json()
+      return {
+        status: res.status,
+        body,
+        protocol: res.headers.get('mzm-protocol'),
+        connection: res.headers.get('connection'),
+        type: res.headers.get('content-type'),
+      }
+    }
+    return {
+      served: await ask({}),
+      version: await ask({ 'mzm-protocol': '99' }),
+      stranger: await ask({ authorization: STRANGER }),
+      badInput: await ask({}, { since: null, limit: 1, scope: [] }),
+    }
+  }
+
+  test('a peer without Origin (served directly) gets the answers the app gives one with it', async () => {
+    const direct = await answers({})
+    expect(direct.served).toEqual({ status: 200, body: null, protocol: '2', connection: null, type: SEALED })
+    expect(direct.version).toMatchObject({ status: 400, body: { error: 'protocol_unsupported', supported: [2] }, protocol: '2', connection: 'close' })
+    expect(direct.stranger).toMatchObject({ status: 401, body: { error: 'unauthorized' }, protocol: '2', connection: 'close' })
+    expect(direct.badInput).toMatchObject({ status: 400, body: { error: 'bad_input' }, protocol: '2', connection: null })
+    expect(await answers({ origin: 'https://dash.example' })).toEqual(direct)
+  })
+})
+
 describe('page size', () => {
   test('a page is at most half of what a puller reads', () => {
     expect(MAX_PAGE_BYTES * 2).toBe(SYNC_RESPONSE_MAX_BYTES)
