@@ -7,7 +7,12 @@
  *
  * A pod's cache also survives restarts: `NonceCache.open(path)` loads the
  * unexpired nonces of a journal in the home and appends each new one to it before the request
- * is served, so a request captured before a restart is still a `replay` after it. Refusing every
+ * is answered, so a request captured before a restart is still a `replay` after it. The nonces
+ * accepted in one turn of the event loop go to the file in one write: at the end of the turn, or
+ * earlier when any request is answered (flush(), which the serving path calls first; a hub's
+ * re-asks are held, and answered turns later). A request is never answered while its nonce is
+ * only in memory; one held when the process dies was never answered, so serving it once after
+ * the restart serves nothing twice. Refusing every
  * request signed before the pod started was the other option, but it turns away an honest peer
  * whose clock is a little behind ours for up to 300 s after each restart, and still accepts a
  * captured request from a peer whose clock is ahead. The append is a plain write (no fsync): it
@@ -59,10 +64,23 @@ export class NonceCache {
     return cache
   }
 
-  /** Closes the journal (idempotent); the in-memory cache keeps working. */
+  /**
+   * Writes the nonces accepted since the last write to the journal (one write; nothing when none
+   * are waiting). Call before answering a request whose nonce was recorded: throws when the write
+   * fails, and the answer must not go out then.
+   */
+  flush(): void {
+    this.#journal?.flush()
+  }
+
+  /** Writes what is waiting and closes the journal (idempotent); the in-memory cache keeps working. */
   close(): void {
-    this.#journal?.close()
-    this.#journal = null
+    try {
+      this.#journal?.flush()
+    } finally {
+      this.#journal?.close()
+      this.#journal = null
+    }
   }
 
   get size(): number {
@@ -81,8 +99,8 @@ export class NonceCache {
     if (!seen) this.#byPeer.set(peer, (seen = new Map()))
     if (seen.size >= this.#perPeerMax) return 'full'
     const expiry = nowMs + this.#ttlMs
-    // On disk before in memory and before the request is served: if the write fails the request
-    // fails (fail closed), rather than being served with a nonce a restart would forget.
+    // On disk before the request is answered (flush): if the write fails the answer fails (fail
+    // closed), rather than going out with a nonce a restart would forget.
     this.#journal?.append(peer, nonce, expiry)
     seen.set(nonce, expiry)
     this.#total++
@@ -118,6 +136,7 @@ export interface NonceCacheOptions {
 /** The journal is compacted when it holds this many lines more than twice the live nonces. */
 const COMPACT_MIN_LINES = 10_000
 const LINE_RE = /^(\d{1,15}) (\S{1,128}) (\S{1,128})$/
+const PRINTABLE_RE = /^[\x21-\x7e]{1,128}$/
 
 function journalLine(peer: string, nonce: string, expiry: number): string {
   return `${expiry} ${peer} ${nonce}\n`
@@ -147,27 +166,55 @@ function readJournal(path: string): { peer: string; nonce: string; expiry: numbe
   return out
 }
 
-/** Append-only file of `<expiry-ms> <peer-id> <nonce>` lines. */
+/** Append-only file of `<expiry-ms> <peer-id> <nonce>` lines, written once per turn of the event loop at most. */
 class Journal {
   #fd: number | null = null
-  /** Lines appended since the file was last rewritten. */
+  /** Lines appended since the file was last rewritten (written or waiting). */
   appended = 0
+  /** Lines not written yet, and whether a write at the end of this turn is scheduled. */
+  #waiting = ''
+  #scheduled = false
 
   constructor(readonly path: string) {}
 
   append(peer: string, nonce: string, expiry: number): void {
     // Callers pass parsed pod ids and nonces; anything else could not be read back.
-    if (!/^\S{1,128}$/.test(peer) || !/^\S{1,128}$/.test(nonce)) throw new Error('nonce journal: peer and nonce must be 1..128 non-space characters')
-    const fd = (this.#fd ??= openAppend(this.path))
-    const bytes = Buffer.from(journalLine(peer, nonce, expiry))
-    let off = 0
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    if (!PRINTABLE_RE.test(peer) || !PRINTABLE_RE.test(nonce)) throw new Error('nonce journal: peer and nonce must be 1..128 printable ASCII characters')
+    this.#waiting += journalLine(peer, nonce, expiry)
     this.appended++
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      try {
+        this.flush()
+      } catch {
+        // Kept waiting: the next answer's flush() writes it or fails.
+      }
+    })
   }
 
+  /**
+   * Writes the waiting lines; on failure what was not written stays waiting (and the caller's
+   * answer fails), so a line torn by a failed write is completed by the next one.
+   */
+  flush(): void {
+    if (this.#waiting === '') return
+    const bytes = Buffer.from(this.#waiting, 'latin1') // printable ASCII only (append): one byte per character
+    let off = 0
+    try {
+      const fd = (this.#fd ??= openAppend(this.path))
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    } finally {
+      this.#waiting = this.#waiting.slice(off)
+    }
+  }
+
+  /** The file rewritten with `text`, which holds every live nonce (the waiting ones too). */
   replace(text: string): void {
     this.close()
     writeFileAtomic(this.path, text, 0o600)
+    this.#waiting = ''
     this.appended = 0
   }
 

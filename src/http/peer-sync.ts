@@ -118,6 +118,8 @@ export function peerSyncHandler(deps: PeerSyncDeps): (raw: Request, edge: EdgeTi
       if (outcome === 'changed') ({ answer: plain, memories } = waiters.shared(key, page))
       servedFrom = performance.now() // the hold is not serving time
     }
+    // Its nonce on disk before the answer goes out (with every other one waiting): a replay after a restart is refused.
+    nonces.flush()
     const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })
     deps.onServed?.(auth.callerId, memories.length, performance.now() - servedFrom, memories, req.scope)
     return { body: answer as Uint8Array<ArrayBuffer>, headers: { 'content-type': SEALED_CONTENT_TYPE, [SIGNATURE_HEADER]: signature } }

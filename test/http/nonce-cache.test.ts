@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
-import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { NonceCache } from '../../src/http/nonce-cache'
+import { NONCE_TTL_MS, NonceCache } from '../../src/http/nonce-cache'
 import { useTempDirs } from '../identity/_temp-home'
 
 const T0 = 1_000_000
@@ -67,14 +67,52 @@ describe('the journal (replay across restarts)', () => {
     second.close()
   })
 
-  test('without close (a crash), what was appended is still there', () => {
+  test('without close (a crash), what was flushed (before any answer) is still there', () => {
     const path = join(tempDir(), 'nonces.journal')
     const crashed = NonceCache.open(path, T0)
     crashed.checkAndRecord(PEER, 'n1', T0)
+    crashed.flush()
     const after = NonceCache.open(path, T0 + 5)
     expect(after.checkAndRecord(PEER, 'n1', T0 + 5)).toBe('replay')
     crashed.close()
     after.close()
+  })
+
+  test('the nonces of one turn go to the file in one write: at flush(), or at the end of the turn', async () => {
+    const path = join(tempDir(), 'nonces.journal')
+    const c = NonceCache.open(path, T0)
+    for (const n of ['n1', 'n2', 'n3']) c.checkAndRecord(PEER, n, T0)
+    expect(readFileSync(path, 'utf8')).toBe('')
+    c.flush()
+    expect(readFileSync(path, 'utf8')).toBe(['n1', 'n2', 'n3'].map((n) => `${T0 + NONCE_TTL_MS} ${PEER} ${n}\n`).join(''))
+    c.checkAndRecord(PEER, 'n4', T0)
+    await new Promise((r) => setImmediate(r))
+    expect(readFileSync(path, 'utf8')).toEndWith(`${PEER} n4\n`)
+    c.close()
+  })
+
+  test('a write that fails keeps its lines waiting and fails the flush; the next flush writes them', () => {
+    const path = join(tempDir(), 'nonces.journal')
+    const c = NonceCache.open(path, T0)
+    c.checkAndRecord(PEER, 'n1', T0)
+    // A directory where the journal was: opening it to append fails, even for root.
+    rmSync(path)
+    mkdirSync(path)
+    expect(() => c.flush()).toThrow()
+    rmdirSync(path)
+    c.flush()
+    const after = NonceCache.open(path, T0 + 5)
+    expect(after.checkAndRecord(PEER, 'n1', T0 + 5)).toBe('replay')
+    c.close()
+    after.close()
+  })
+
+  test('close() writes what waits', () => {
+    const path = join(tempDir(), 'nonces.journal')
+    const c = NonceCache.open(path, T0)
+    c.checkAndRecord(PEER, 'n1', T0)
+    c.close()
+    expect(NonceCache.open(path, T0 + 5).checkAndRecord(PEER, 'n1', T0 + 5)).toBe('replay')
   })
 
   test('expired nonces are not loaded and are dropped from the file', () => {

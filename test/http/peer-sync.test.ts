@@ -3,7 +3,7 @@
  * as it streams), sealed bodies only, and scope limits for what a paired peer sends.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { openHome, type Identity, type PodId } from '../../src/identity'
 import { openSyncResponse, sealSyncRequest, signRequest, SYNC_RESPONSE_MAX_BYTES, type SyncRequestInput } from '../../src/protocol'
 import { encodePage, MAX_PAGE_BYTES } from '../../src/http/peer-sync'
@@ -257,6 +257,15 @@ describe('served outside the app, with the same steps', () => {
     expect(direct.stranger).toMatchObject({ status: 401, body: { error: 'unauthorized' }, protocol: '2', connection: 'close' })
     expect(direct.badInput).toMatchObject({ status: 400, body: { error: 'bad_input' }, protocol: '2', connection: null })
     expect(await answers({ origin: 'https://dash.example' })).toEqual(direct)
+  })
+
+  test("an answered request's nonce is in the journal before its answer arrives", async () => {
+    const pairKey = await asB.pairKey(a.home.identity.podId, a.home.identity.publicKey)
+    const sent = sealSyncRequest({ pairKey, callerId: asB.podId, calleeId: a.home.identity.podId, request: { since: null, limit: 1 }, nowMs: Date.now() })
+    const headers = { ...sent.headers, 'content-length': String(sent.body.length) }
+    const res = await a.request('/peer/sync', { method: 'POST', headers, body: sent.body as Uint8Array<ArrayBuffer> })
+    expect(res.status).toBe(200)
+    expect(readFileSync(a.home.paths.nonces, 'utf8')).toContain(` ${asB.podId} ${sent.nonce}\n`)
   })
 })
 
