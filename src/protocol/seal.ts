@@ -13,7 +13,7 @@
  * node:crypto, not Web Crypto: synchronous and cheaper per call, and a pull seals and opens
  * every page.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
 import { PodError } from '../lib/errors'
 import type { PairKey } from './pair-key'
 import { BEARER_SCHEME, RESPONSE_DOMAIN, SEAL_SALT } from './wire'
@@ -71,12 +71,12 @@ export function openResponse(keys: SealKeys, nonce: string, sealed: Uint8Array):
 }
 
 function seal(key: KeyObject, aad: Buffer, plaintext: Uint8Array): Uint8Array {
-  const iv = randomBytes(IV_BYTES)
+  // One allocation: iv ‖ ciphertext ‖ tag, the iv drawn in place and the ciphertext written in
+  // place (GCM is a stream mode).
+  const out = Buffer.allocUnsafeSlow(IV_BYTES + plaintext.length + TAG_BYTES)
+  const iv = crypto.getRandomValues(out.subarray(0, IV_BYTES))
   const cipher = createCipheriv('aes-256-gcm', key, iv)
   cipher.setAAD(aad)
-  // One allocation: iv ‖ ciphertext ‖ tag, the ciphertext written in place (GCM is a stream mode).
-  const out = Buffer.allocUnsafeSlow(IV_BYTES + plaintext.length + TAG_BYTES)
-  iv.copy(out, 0)
   let at = IV_BYTES + cipher.update(plaintext).copy(out, IV_BYTES)
   at += cipher.final().copy(out, at)
   cipher.getAuthTag().copy(out, at)
