@@ -32,7 +32,7 @@ const UNAUTHORIZED = 'request is not from a current peer with a valid signature'
 
 export interface PeerSyncDeps {
   identity: Pick<Identity, 'podId' | 'pairKey'>
-  peers: Pick<PeerRegistry, 'trusted'>
+  peers: Pick<PeerRegistry, 'trusted' | 'trustedInBatch'>
   /** Only the change feed: what a peer may pull. */
   store: Pick<Store, 'changesSince'>
   clock: Clock
@@ -112,8 +112,9 @@ export function peerSyncHandler(deps: PeerSyncDeps): (raw: Request, edge: EdgeTi
       // The page above and the registration below are one synchronous step: no commit slips between.
       // Past the peer's cap its oldest held request is answered with its (empty) page now.
       const outcome = await waiters.wait(req.scope, req.wait * 1000, { signal: raw.signal, holder: auth.callerId })
-      // The relationship may have ended while we held the request: serve nothing then.
-      const still = peers.trusted(auth.callerId)
+      // The relationship may have ended while we held the request: serve nothing then. A wake
+      // answers its requests in batches, each in one turn: peers.toml is looked at once per batch.
+      const still = peers.trustedInBatch(auth.callerId)
       if (!still || still.key !== trusted.key) throw new AuthError('unauthorized', UNAUTHORIZED)
       if (outcome === 'changed') ({ answer: plain, memories } = waiters.shared(key, page))
       servedFrom = performance.now() // the hold is not serving time

@@ -1,7 +1,8 @@
 /**
  * Whom we trust: peers.toml plus one key file per peer (peer-keys/peers/<id>.key). A
  * relationship exists only while both exist, and trusted() stats both on every call, so
- * deleting either by hand revokes the peer on its very next request, without a restart.
+ * deleting either by hand revokes the peer on its very next request, without a restart (the
+ * held long-polls one wake answers in a turn share one look at the table: trustedInBatch).
  * Files are re-read only when their stat signature changes. A broken peers.toml is never
  * fatal and never overwritten: the last good copy stays in use and the error is reported.
  */
@@ -113,6 +114,8 @@ export class PeerRegistry {
   #keys = new Map<PodId, KeyCacheEntry>()
   /** trusted()'s answers, dropped whenever the table or a key is read again. */
   #views = new Map<PodId, TrustedView>()
+  /** peers.toml was looked at in this turn of the event loop for a batch (trustedInBatch). */
+  #tableCheckedThisTurn = false
 
   constructor(opts: { paths: HomePaths; selfId: PodId; log: Logger }) {
     this.#paths = opts.paths
@@ -147,6 +150,29 @@ export class PeerRegistry {
   trusted(id: string): TrustedView | null {
     if (!isPodId(id)) return null
     this.#refresh()
+    return this.#trustedIn(id)
+  }
+
+  /**
+   * trusted() for requests answered together, in one turn of the event loop (the held
+   * long-polls one commit wakes): peers.toml is looked at once for all of them, as if all were
+   * checked at that moment, and each key file on every call. Every other caller, and the next
+   * turn's batch, sees a hand edit of the table at once.
+   */
+  trustedInBatch(id: string): TrustedView | null {
+    if (!this.#tableCheckedThisTurn) {
+      this.#tableCheckedThisTurn = true
+      setImmediate(() => {
+        this.#tableCheckedThisTurn = false
+      })
+      return this.trusted(id)
+    }
+    if (!isPodId(id)) return null
+    return this.#trustedIn(id)
+  }
+
+  /** The relationship by the table as last read and the key file as it is now. */
+  #trustedIn(id: PodId): TrustedView | null {
     const entry = this.#entries.get(id)
     if (!entry) return null
     const key = this.#keyFor(id)

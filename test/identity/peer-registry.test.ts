@@ -206,6 +206,41 @@ describe('trusted() notices hand edits at once', () => {
   })
 })
 
+describe('trustedInBatch(): the requests one wake answers in a turn', () => {
+  const nextTurn = () => new Promise((r) => setImmediate(r))
+
+  test('peers.toml is looked at once per turn for the batch; trusted() and the next turn see a hand edit', async () => {
+    reg.add({ id: ID_A, key: newKey() })
+    reg.add({ id: ID_B, key: newKey() })
+    await nextTurn()
+    expect(reg.trustedInBatch(ID_A)).not.toBeNull()
+    writeFileSync(paths.peersToml, '') // every relationship removed by hand
+    expect(reg.trustedInBatch(ID_B)).not.toBeNull() // the batch is judged as of its first check
+    expect(reg.trusted(ID_B)).toBeNull()
+    await nextTurn()
+    expect(reg.trustedInBatch(ID_A)).toBeNull()
+    expect(reg.trustedInBatch(ID_B)).toBeNull()
+  })
+
+  test('a key file deleted within the batch is seen at once', async () => {
+    reg.add({ id: ID_A, key: newKey() })
+    reg.add({ id: ID_B, key: newKey() })
+    await nextTurn()
+    expect(reg.trustedInBatch(ID_A)).not.toBeNull()
+    unlinkSync(keyFile(ID_B))
+    expect(reg.trustedInBatch(ID_B)).toBeNull()
+  })
+
+  test("the pod's own removal (API, CLI) is seen at once", async () => {
+    reg.add({ id: ID_A, key: newKey() })
+    reg.add({ id: ID_B, key: newKey() })
+    await nextTurn()
+    expect(reg.trustedInBatch(ID_A)).not.toBeNull()
+    reg.remove(ID_B)
+    expect(reg.trustedInBatch(ID_B)).toBeNull()
+  })
+})
+
 describe('a broken peers.toml', () => {
   test('keeps the last good copy, reports and logs once, and is never overwritten', () => {
     const key = newKey()
