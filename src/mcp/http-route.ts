@@ -91,11 +91,13 @@ export function mcpRoutes(mcp: McpDeps) {
     if (req.method !== 'POST') return methodNotAllowed()
     if (!answersInJson(sdk, req.headers)) return viaSdkTransport(sdk, mcp, req)
     const text = await c.req.text()
-    const value = jsonBody(sdk, text)
+    const value = parseJson(text)
     const { shared, direct } = pod ?? (await connectPod(sdk))
+    // A plain call may be as large as the admin body cap lets it (max_content_bytes), as for POST
+    // /memories: the SDK transport's own 4 MiB cap would refuse memories the tool's schema allows.
     const answer = value === undefined ? null : direct(value)
     if (answer) return jsonAnswer(await answer)
-    const message = singleMessage(sdk, value)
+    const message = singleMessage(sdk, withinSdkCap(sdk, text) ? value : undefined)
     if (message === null) {
       // The body is read: the SDK's transport gets the same bytes in a request of its own.
       return viaSdkTransport(sdk, mcp, new Request(req.url, { method: req.method, headers: req.headers, body: text, signal: req.signal }))
@@ -117,15 +119,17 @@ function answersInJson(sdk: Sdk, headers: Headers): boolean {
   return version === null || sdk.types.SUPPORTED_PROTOCOL_VERSIONS.includes(version)
 }
 
-/** The body as JSON, within the SDK transport's size cap; undefined for a body its transport should refuse. */
-function jsonBody(sdk: Sdk, text: string): unknown {
-  if (text.length * 3 > sdk.maxBodyBytes && Buffer.byteLength(text) > sdk.maxBodyBytes) return undefined
+/** The body as JSON; undefined when it is none (the SDK's transport words the parse error). */
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown
   } catch {
     return undefined
   }
 }
+
+/** A body the SDK's transport would take (a larger one goes to it to be refused as it refuses it). */
+const withinSdkCap = (sdk: Sdk, text: string) => text.length * 3 <= sdk.maxBodyBytes || Buffer.byteLength(text) <= sdk.maxBodyBytes
 
 /**
  * The body's one JSON-RPC request or notification, checked with the SDK's own schemas (the

@@ -83,6 +83,36 @@ describe('one server for every caller', () => {
   })
 })
 
+describe('size', () => {
+  test('a remember as large as max_content_bytes allows is stored over MCP, as over REST (the SDK transport stops at 4 MiB)', async () => {
+    const MiB = 1024 * 1024
+    const bigHome = await prepareHome({ maxContentBytes: 6 * MiB })
+    const big = await startTestPod(bigHome)
+    try {
+      const call = (label: string, extra: object = {}) =>
+        fetch(`${big.url}/mcp`, {
+          method: 'POST',
+          headers: { ...headers, authorization: `Bearer ${adminToken(bigHome)}` },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'tools/call',
+            params: { name: 'mazemaker_remember', arguments: { label, content: 'z'.repeat(5 * MiB) }, ...extra },
+          }),
+        })
+      const plain = await call('note:five-mib')
+      expect(plain.status).toBe(200)
+      expect(((await plain.json()) as { result: { structuredContent: { label: string } } }).result.structuredContent.label).toBe('note:five-mib')
+      expect(big.store.list({ prefix: 'note:five-mib' }).memories).toHaveLength(1)
+      // A message for the SDK server keeps its transport's refusal.
+      expect((await call('note:via-sdk', VIA_SERVER)).status).toBe(413)
+    } finally {
+      await big.close()
+      removeHome(bigHome)
+    }
+  })
+})
+
 describe('what the SDK transport answers', () => {
   test('a batch of two requests gets both answers, in one array', async () => {
     const res = await post([remember(1, 'note:batch-a'), { jsonrpc: '2.0', id: 2, method: 'tools/list' }])
