@@ -6,11 +6,11 @@
  * One server per pod answers the requests every client sends: a POST of one JSON-RPC request or
  * notification, answered in JSON. It stays connected to a SharedServerTransport, which routes each
  * answer back to its request by id. A plain tools/call of one of its tools, the request agents
- * send most, is answered from the same tool table without it (direct-calls.ts). Other POSTs (batches, malformed bodies, odd headers) go to the
- * SDK's own stateless transport on a server of their own, which answers them exactly as the SDK
- * does. GET and DELETE are 405, as in the SDK's stateless example: there is no stream to open and
- * no session to end. (Served as an event stream that ended at once, GET had every idle client
- * open it again about once a second.)
+ * send most, is answered from the same tool table without it (direct-calls.ts). Other POSTs
+ * (batches, malformed bodies, odd headers) go to the SDK's own stateless transport on a server of
+ * their own, which answers them exactly as the SDK does. GET and DELETE are 405, as in the SDK's
+ * stateless example: there is no stream to open and no session to end. (Served as an event
+ * stream that ended at once, GET had every idle client open it again about once a second.)
  */
 import { Hono } from 'hono'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
