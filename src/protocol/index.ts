@@ -35,8 +35,16 @@ export {
   type ParsedAuthorization,
 } from './signing'
 export { PairKey } from './pair-key'
-export { openRequest, openResponse, sealKeys, sealRequest, sealResponse, SealError, SEAL_OVERHEAD_BYTES, type SealKeys } from './seal'
-export { BadSignature, openSyncRequest, openSyncResponse, sealSyncRequest, sealSyncResponse, type OutgoingSyncRequest } from './sync-exchange'
+export { openRequest, openResponse, openResponseAsync, sealKeys, sealRequest, sealResponse, SealError, SEAL_OVERHEAD_BYTES, type SealKeys } from './seal'
+export {
+  BadSignature,
+  openSyncRequest,
+  openSyncResponse,
+  openSyncResponseAsync,
+  sealSyncRequest,
+  sealSyncResponse,
+  type OutgoingSyncRequest,
+} from './sync-exchange'
 export {
   LookupAnswerSchema,
   LookupKeySchema,

@@ -6,7 +6,7 @@
  * is opened, and the nonce that the Bearer carries is the one in the seal's AAD.
  */
 import { PodError } from '../lib/errors'
-import { sealKeys, openRequest, openResponse, sealRequest, sealResponse, type SealKeys } from './seal'
+import { sealKeys, openRequest, openResponse, openResponseAsync, sealRequest, sealResponse, type SealKeys } from './seal'
 import type { PairKey } from './pair-key'
 import { newNonce, signRequest, signResponse, verifyResponse } from './signing'
 import {
@@ -66,6 +66,12 @@ export function openSyncResponse(o: {
 }): SyncResponse {
   if (!verifyResponse(o.pairKey, o.sent.nonce, o.body, o.signature)) throw new BadSignature()
   return decodeSyncResponse(openResponse(o.sent.keys, o.sent.nonce, o.body))
+}
+
+/** openSyncResponse with the seal opened off the main thread where the runtime can (seal.ts: openResponseAsync). */
+export async function openSyncResponseAsync(o: Parameters<typeof openSyncResponse>[0]): Promise<SyncResponse> {
+  if (!verifyResponse(o.pairKey, o.sent.nonce, o.body, o.signature)) throw new BadSignature()
+  return decodeSyncResponse(await openResponseAsync(o.sent.keys, o.sent.nonce, o.body))
 }
 
 /** The callee's side, after verifyRequest passed: open and decode. Throws SealError or BadInput. */

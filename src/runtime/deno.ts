@@ -9,6 +9,7 @@ import { createUuidv7 } from './_uuidv7'
 import { stringWidth } from './_string-width'
 import { errnoName } from './errno'
 import { openNodeSqlite } from './sqlite-node'
+import { webDecryptAesGcm } from './aes-gcm-web'
 import { serveNodeHttp } from './deno-http'
 import type { ChildProcess, Runtime, SpawnOptions, UnixFetch } from './types'
 
@@ -90,4 +91,5 @@ export const denoRuntime: Runtime = {
   // polls it (a setImmediate turn does not). Measured: a request followed by 300 ms of
   // synchronous work reached the server after that work, and during it after this.
   letIoRun: () => new Promise<void>((resolve) => setTimeout(resolve, 0)),
+  decryptAesGcm: webDecryptAesGcm,
 }

@@ -4,6 +4,8 @@
  * program again. bun.ts and deno.ts implement it; index.ts picks one at start-up.
  */
 
+import type { KeyObject } from 'node:crypto'
+
 /** One HTTP request over a Unix socket (see Runtime.unixFetch). */
 export type UnixFetch = (path: string, init?: RequestInit) => Promise<Response>
 
@@ -159,4 +161,10 @@ export interface Runtime {
    * served) awaits this in between, or the peer only hears of the request after that work.
    */
   letIoRun(): Promise<void>
+  /**
+   * AES-256-GCM decryption of `data` (ciphertext ‖ 16-byte tag), rejecting when the tag does not
+   * verify, off the main thread; null where node:crypto's synchronous Decipheriv is the cheaper
+   * way (Bun: 2 ms for a 100k pull's pages, against Deno's 0.13 s on the main thread).
+   */
+  readonly decryptAesGcm: ((key: KeyObject, iv: Uint8Array, data: Uint8Array, aad: Uint8Array) => Promise<Uint8Array>) | null
 }

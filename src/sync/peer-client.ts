@@ -10,7 +10,7 @@ import { BodyTooLarge, readBody } from '../lib/read-body'
 import {
   BadSignature,
   commonProtocol,
-  openSyncResponse,
+  openSyncResponseAsync,
   PROTOCOL_HEADER,
   protocolMismatch,
   SealError,
@@ -118,7 +118,7 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
 
   let page: SyncResponse
   try {
-    page = openSyncResponse({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers.get(SIGNATURE_HEADER) })
+    page = await openSyncResponseAsync({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers.get(SIGNATURE_HEADER) })
   } catch (cause) {
     if (cause instanceof BadSignature) throw new PeerError('bad_signature', `POST ${url}: response signature does not verify; nothing stored`, { cause })
     if (cause instanceof SealError) throw new PeerError('bad_response', `POST ${url}: ${cause.message}; nothing stored`, { cause })

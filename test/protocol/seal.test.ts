@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test'
 import { createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto'
 import { importPairKey } from '../../src/identity'
-import { openRequest, openResponse, SealError, sealKeys, sealRequest, sealResponse, SEAL_OVERHEAD_BYTES } from '../../src/protocol'
+import { openRequest, openResponse, openResponseAsync, SealError, sealKeys, sealRequest, sealResponse, SEAL_OVERHEAD_BYTES } from '../../src/protocol'
 
 const CALLER = randomUUID()
 const CALLEE = randomUUID()
@@ -69,6 +69,17 @@ describe('what does not open', () => {
       tampered[at]! ^= 0x01
       expect(() => openResponse(keys, NONCE, tampered)).toThrow(SealError)
     }
+  })
+
+  test("the puller's open (off the main thread where the runtime can) opens and refuses the same", async () => {
+    const { keys } = await setup()
+    const sealed = sealResponse(keys, NONCE, plain)
+    expect(await openResponseAsync(keys, NONCE, sealed)).toEqual(plain)
+    const tampered = sealed.slice()
+    tampered[20]! ^= 0x01
+    await expect(openResponseAsync(keys, NONCE, tampered)).rejects.toThrow(SealError)
+    await expect(openResponseAsync(keys, NONCE, sealed.subarray(0, SEAL_OVERHEAD_BYTES - 1))).rejects.toThrow(SealError)
+    await expect(openResponseAsync(keys, 'BBBBBBBBBBBBBBBBBBBBBB', sealed)).rejects.toThrow(SealError)
   })
 
   test('another nonce (an answer replayed to another request) is refused', async () => {
