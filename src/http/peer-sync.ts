@@ -98,32 +98,37 @@ export function peerSyncHandler(deps: PeerSyncDeps): (raw: Request, edge: EdgeTi
     const pairKey = await identity.pairKey(auth.callerId, trusted.key)
     verifyRequest({ pairKey, auth, method: 'POST', route: SYNC_ROUTE, calleeId: identity.podId, body: sealed, nowMs, nonces })
     edge.authenticated()
-
-    const { request: req, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: identity.podId, nonce: auth.nonce, body: sealed })
-    // Everyone asking at the same cursor and scope between two commits gets the same page, built
-    // once: the spokes a commit wakes, and their re-asks at the new cursor.
-    const waiters = deps.waiters
-    const key = JSON.stringify([req.since, req.scope, req.limit])
-    const page = () => encodePage(store, identity.podId, req)
-    let { answer: plain, memories } = waiters ? waiters.shared(key, page) : page()
-    let servedFrom = started
-    if (memories.length === 0 && req.wait > 0 && waiters) {
-      // Long-poll: nothing new yet, so hold until a change this caller may receive commits.
-      // The page above and the registration below are one synchronous step: no commit slips between.
-      // Past the peer's cap its oldest held request is answered with its (empty) page now.
-      const outcome = await waiters.wait(req.scope, req.wait * 1000, { signal: raw.signal, holder: auth.callerId })
-      // The relationship may have ended while we held the request: serve nothing then. A wake
-      // answers its requests in batches, each in one turn: peers.toml is looked at once per batch.
-      const still = peers.trustedInBatch(auth.callerId)
-      if (!still || still.key !== trusted.key) throw new AuthError('unauthorized', UNAUTHORIZED)
-      if (outcome === 'changed') ({ answer: plain, memories } = waiters.shared(key, page))
-      servedFrom = performance.now() // the hold is not serving time
+    try {
+      const { request: req, keys } = openSyncRequest({ pairKey, callerId: auth.callerId, calleeId: identity.podId, nonce: auth.nonce, body: sealed })
+      // Everyone asking at the same cursor and scope between two commits gets the same page, built
+      // once: the spokes a commit wakes, and their re-asks at the new cursor.
+      const waiters = deps.waiters
+      const key = JSON.stringify([req.since, req.scope, req.limit])
+      const page = () => encodePage(store, identity.podId, req)
+      let { answer: plain, memories } = waiters ? waiters.shared(key, page) : page()
+      let servedFrom = started
+      if (memories.length === 0 && req.wait > 0 && waiters) {
+        // Long-poll: nothing new yet, so hold until a change this caller may receive commits.
+        // The page above and the registration below are one synchronous step: no commit slips between.
+        // Past the peer's cap its oldest held request is answered with its (empty) page now.
+        const outcome = await waiters.wait(req.scope, req.wait * 1000, { signal: raw.signal, holder: auth.callerId })
+        // The relationship may have ended while we held the request: serve nothing then. A wake
+        // answers its requests in batches, each in one turn: peers.toml is looked at once per batch.
+        const still = peers.trustedInBatch(auth.callerId)
+        if (!still || still.key !== trusted.key) throw new AuthError('unauthorized', UNAUTHORIZED)
+        if (outcome === 'changed') ({ answer: plain, memories } = waiters.shared(key, page))
+        servedFrom = performance.now() // the hold is not serving time
+      }
+      // Its nonce on disk before the answer goes out (with every other one waiting): a replay after a restart is refused.
+      nonces.flush()
+      const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })
+      deps.onServed?.(auth.callerId, memories.length, performance.now() - servedFrom, memories, req.scope)
+      return { body: answer as Uint8Array<ArrayBuffer>, headers: { 'content-type': SEALED_CONTENT_TYPE, [SIGNATURE_HEADER]: signature } }
+    } catch (err) {
+      // A refusal goes out too: its nonce first, as for an answer.
+      nonces.flush()
+      throw err
     }
-    // Its nonce on disk before the answer goes out (with every other one waiting): a replay after a restart is refused.
-    nonces.flush()
-    const { body: answer, signature } = sealSyncResponse({ pairKey, keys, nonce: auth.nonce, plain })
-    deps.onServed?.(auth.callerId, memories.length, performance.now() - servedFrom, memories, req.scope)
-    return { body: answer as Uint8Array<ArrayBuffer>, headers: { 'content-type': SEALED_CONTENT_TYPE, [SIGNATURE_HEADER]: signature } }
   }
 }
 

@@ -267,6 +267,15 @@ describe('served outside the app, with the same steps', () => {
     expect(res.status).toBe(200)
     expect(readFileSync(a.home.paths.nonces, 'utf8')).toContain(` ${asB.podId} ${sent.nonce}\n`)
   })
+
+  test('a refused request whose MAC verified has its nonce in the journal before the refusal arrives', async () => {
+    const body = 'not a sealed request'
+    const authorization = await signed(body)
+    const nonce = authorization.split('.')[3]!
+    const res = await a.request('/peer/sync', { method: 'POST', headers: { authorization, 'content-type': SEALED }, body })
+    expect(res.status).toBe(400)
+    expect(readFileSync(a.home.paths.nonces, 'utf8')).toContain(` ${asB.podId} ${nonce}\n`)
+  })
 })
 
 describe('page size', () => {
