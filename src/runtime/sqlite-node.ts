@@ -4,11 +4,9 @@
  * and no transaction helper, so both are here, with bun:sqlite's semantics: `query` caches by SQL
  * text, `get` returns null for no row, and a transaction called inside another one becomes a
  * SAVEPOINT.
- * Statements are wrapped by sqlite-node-statement.ts (rows read as arrays, run()'s result read
- * only when asked: both cheaper under Deno).
  */
-import type { OpenSqliteOptions, SqliteDatabase, SqlValue, Statement, Transaction } from './types'
-import { nodeStatement, type NodeConnection } from './sqlite-node-statement'
+import type { StatementSync } from 'node:sqlite'
+import type { OpenSqliteOptions, RunResult, SqliteDatabase, SqlValue, Statement, Transaction } from './types'
 
 /** SQLite allows reusing a savepoint name; the innermost one is the one released or rolled back. */
 const SAVEPOINT = 'mzm_nested'
@@ -23,16 +21,12 @@ export function openNodeSqlite(path: string, opts: OpenSqliteOptions = {}): Sqli
     enableForeignKeyConstraints: false,
   })
   const cache = new Map<string, Statement<unknown, SqlValue[]>>()
-  const conn: NodeConnection = { db, calls: 0, lastChanges: null }
-  const exec = (sql: string) => {
-    conn.calls++
-    db.exec(sql)
-  }
+  const exec = (sql: string) => db.exec(sql)
 
   const query = <Row, Params extends SqlValue[]>(sql: string): Statement<Row, Params> => {
     let st = cache.get(sql)
     if (!st) {
-      st = nodeStatement(conn, db.prepare(sql))
+      st = wrap(db.prepare(sql))
       cache.set(sql, st)
     }
     return st as unknown as Statement<Row, Params>
@@ -75,5 +69,13 @@ export function openNodeSqlite(path: string, opts: OpenSqliteOptions = {}): Sqli
       cache.clear()
       db.close()
     },
+  }
+}
+
+function wrap(st: StatementSync): Statement<unknown, SqlValue[]> {
+  return {
+    run: (...params) => st.run(...params) as RunResult,
+    get: (...params) => st.get(...params) ?? null,
+    all: (...params) => st.all(...params),
   }
 }

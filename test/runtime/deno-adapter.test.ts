@@ -45,7 +45,6 @@ test('under Deno: serve (TCP, Unix socket, limits, stop), unixFetch, node:sqlite
       journal: { journal_mode: 'wal' },
       inserted: { changes: 1, lastInsertRowid: 2 },
       updated: 2,
-      lateRead: expect.stringContaining('before the next statement'),
       readonly: 'refused',
     },
     seal: { offThread: true, opened: '{"memories":[]}', tampered: 'SealError' },
