@@ -21,7 +21,7 @@ import { createContext } from '../src/store/_context'
 import { createVault } from '../src/store/vault'
 import { createBlindIndex } from '../src/store/blind-index'
 import { remember } from '../src/store/local-memories'
-import { MAIN, type PodProcess } from '../test/helpers/pod-process'
+import { MAIN, spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
 
 export const FILL_BATCH_ROWS = 500
 /** USER_HZ of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux). */
@@ -260,33 +260,44 @@ export function resetPeakRss(pid: number): boolean {
 }
 
 /**
- * Spoke processes for a hub: `children` copies of `script` started with `flag` and a config file
- * each (`count` spokes plus `config`), then the hub told to trust every spoke, written as an
- * operator's provisioning script would (peers.toml and key files, read live by the pod).
+ * A hub pod (`command`, or the default pod command) holding five shareable memories, so the spokes'
+ * cursor is a real one past them, and `spokes` spoke pods spread over `children` child processes
+ * of `script` (started with `flag` and a config file holding `config`, `count` and `hub`). The hub
+ * is then told to trust every spoke as an operator's provisioning script would (key files and
+ * peers.toml, read live by the pod); each child answers `ready` with its spokes' ids and keys.
  */
-export async function spawnTrustedSpokes(opts: {
+export async function startHubWithSpokes(opts: {
+  homePrefix: string
+  seedLabel: string
+  command?: string[]
   script: string
   flag: string
   dir: string
   hubIndex: number
-  hubHome: string
-  hubId: PodId
   spokes: number
   children: number
   config: Record<string, unknown>
-}): Promise<Child[]> {
+}): Promise<{ pod: PodProcess; hub: { id: PodId; key: PublicKey; url: string }; children: Child[] }> {
+  const pod = await spawnPod({ home: tempHome(opts.homePrefix), env: { MAZEMAKER_LIVE_WAIT: '0' }, ...(opts.command ? { command: opts.command } : {}) })
+  const id = await identityOf(pod)
+  const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
+  for (let i = 0; i < 5; i++) {
+    const res = await pod.api('POST', '/memories', { label: `public:${opts.seedLabel}-${i}`, content: `${opts.seedLabel} ${i}` })
+    if (res.status !== 201) throw new Error(`seeding the hub: POST /memories → ${res.status}`)
+  }
+  const config = { ...opts.config, hub }
   const children = await Promise.all(
     Array.from({ length: opts.children }, (_, c) => {
       const file = join(opts.dir, `hub-${opts.hubIndex}-${c}.json`)
       const count = Math.floor(opts.spokes / opts.children) + (c < opts.spokes % opts.children ? 1 : 0)
-      writeFileSync(file, JSON.stringify({ count, ...opts.config }))
+      writeFileSync(file, JSON.stringify({ count, ...config }))
       return spawnChild(opts.script, [opts.flag, file], 600_000)
     }),
   )
   const spokes = children.flatMap((c) => c.ready.spokes as { id: PodId; key: PublicKey }[])
-  const paths = homePaths(opts.hubHome)
+  const paths = homePaths(pod.home)
   for (const s of spokes) writeFileAtomic(join(paths.peerKeyDir, `${s.id}.key`), `${s.key}\n`, 0o600)
   const peers = spokes.map((s) => ({ id: s.id, name: '', url: '', sync: false, scope: ['public:*'] }))
-  writeFileAtomic(paths.peersToml, formatPeersToml(peers, opts.hubId), 0o600)
-  return children
+  writeFileAtomic(paths.peersToml, formatPeersToml(peers, hub.id), 0o600)
+  return { pod, hub, children }
 }

@@ -30,9 +30,9 @@ import { openHome, type PodHome, type PodId, type PublicKey } from '../src/ident
 import { memoryLogger } from '../src/lib/log'
 import { BUSY_RETRY_MS } from '../src/sync/constants'
 import { pullPage } from '../src/sync/peer-client'
-import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
+import { tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, percentile, row } from './_util'
-import { announce, spawnTrustedSpokes, cpuSeconds, envInt, identityOf, loadNote, podCommand, stdinLines, type Child } from './_fed-util'
+import { announce, startHubWithSpokes, cpuSeconds, envInt, loadNote, podCommand, stdinLines, type Child } from './_fed-util'
 
 const CHILD_FLAG = '--child=fan-out-spokes'
 /**
@@ -188,20 +188,17 @@ interface Hub {
 }
 
 async function startHub(name: string, command: string[] | undefined, dir: string, index: number): Promise<Hub> {
-  const pod = await spawnPod({ home: tempHome('mzm-fan-hub-'), env: { MAZEMAKER_LIVE_WAIT: '0' }, ...(command ? { command } : {}) })
-  const id = await identityOf(pod)
-  const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
-  for (let i = 0; i < 5; i++) await localWrite(pod, { label: `public:seed-${i}`, content: `fan-out bench ${i}` })
-  const children = await spawnTrustedSpokes({
+  const { pod, children } = await startHubWithSpokes({
+    homePrefix: 'mzm-fan-hub-',
+    seedLabel: 'seed',
+    command,
     script: import.meta.path,
     flag: CHILD_FLAG,
     dir,
     hubIndex: index,
-    hubHome: pod.home,
-    hubId: hub.id,
     spokes: SPOKES,
     children: CHILDREN,
-    config: { hub },
+    config: {},
   })
   return { name, pod, children, idleRate: 0, cpu: [], every: [], acked: [] }
 }

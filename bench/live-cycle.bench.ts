@@ -35,9 +35,9 @@ import { join } from 'node:path'
 import { openHome, type PodHome, type PodId, type PublicKey } from '../src/identity'
 import { memoryLogger } from '../src/lib/log'
 import { pullPage } from '../src/sync/peer-client'
-import { spawnPod, tempHome, type PodProcess } from '../test/helpers/pod-process'
+import { tempHome, type PodProcess } from '../test/helpers/pod-process'
 import { fmt, row } from './_util'
-import { announce, spawnTrustedSpokes, envInt, identityOf, loadNote, podCommand, stdinLines, type Child } from './_fed-util'
+import { announce, startHubWithSpokes, envInt, loadNote, podCommand, stdinLines, type Child } from './_fed-util'
 
 const CHILD_FLAG = '--child=cycle-spokes'
 const SPOKES = envInt('SPOKES', 60)
@@ -121,21 +121,17 @@ interface Hub {
 }
 
 async function startHub(name: string, command: string[] | undefined, dir: string, index: number): Promise<Hub> {
-  const pod = await spawnPod({ home: tempHome('mzm-cycle-hub-'), env: { MAZEMAKER_LIVE_WAIT: '0' }, ...(command ? { command } : {}) })
-  const id = await identityOf(pod)
-  const hub = { id: id.pod_id as PodId, key: id.key as PublicKey, url: pod.url }
-  // A few shareable memories, so the spokes' cursor is a real one past them.
-  for (let i = 0; i < 5; i++) await pod.api('POST', '/memories', { label: `public:cycle-${i}`, content: `cycle bench ${i}` })
-  const children = await spawnTrustedSpokes({
+  const { pod, children } = await startHubWithSpokes({
+    homePrefix: 'mzm-cycle-hub-',
+    seedLabel: 'cycle',
+    command,
     script: import.meta.path,
     flag: CHILD_FLAG,
     dir,
     hubIndex: index,
-    hubHome: pod.home,
-    hubId: hub.id,
     spokes: SPOKES,
     children: CHILDREN,
-    config: { wait: WAIT, spread: SPREAD, hub },
+    config: { wait: WAIT, spread: SPREAD },
   })
   return { name, pod, children }
 }
