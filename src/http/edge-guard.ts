@@ -19,6 +19,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { PodError } from '../lib/errors'
 import { cancelQuietly, drainBriefly, LINGER_MAX_BYTES, LINGER_MS } from '../lib/read-body'
 import type { ConnInfo } from '../runtime'
+import { errorBody, jsonResponse } from './errors'
 
 /** Requests per remote address that may be in flight before authenticating. */
 export const UNAUTHENTICATED_PER_ADDRESS = 64
@@ -159,11 +160,8 @@ export class EdgeGuard {
           this.#opts.onCapReached?.(address)
         }
         cancelQuietly(raw.body)
-        const body = { error: 'rate_limited', message: `over ${this.#cap} unauthenticated requests in flight from ${address}; retry in a few seconds` }
-        return new Response(JSON.stringify(body), {
-          status: 429,
-          headers: { 'content-type': 'application/json', 'retry-after': String(BODY_DEADLINE_MS / 1000), connection: 'close' },
-        })
+        const message = `over ${this.#cap} unauthenticated requests in flight from ${address}; retry in a few seconds`
+        return jsonResponse(errorBody('rate_limited', message), 429, { 'retry-after': String(BODY_DEADLINE_MS / 1000), connection: 'close' })
       }
       this.#inFlight.set(address, n + 1)
     }
