@@ -90,6 +90,13 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
   const locator = createPeerLocator({ rendezvous: config.rendezvous, clock, log, fetch: opts.fetch })
   // pod.toml is read at start: a rendezvous joined since is there on disk, not in use here.
   const rendezvousUse = (): RendezvousUse => (config.rendezvous ? 'active' : rendezvousOnDisk(paths.podToml) ? 'restart' : 'none')
+  const overviewContext = (headerNames: (id: PodId) => string[], diskFull?: (id: PodId) => string | null): OverviewContext => ({
+    reachableUrl: (p) => locator.reachable(p),
+    rendezvous: rendezvousUse,
+    lookupMiss: (p) => locator.lookupMiss(p),
+    headerNames,
+    diskFull,
+  })
   return {
     home,
     log,
@@ -100,25 +107,10 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
     locator,
     peersOverview(diskFull) {
       const { peers: records, error } = peers.list()
-      return peersOverview(
-        records,
-        store,
-        (p) => locator.reachable(p),
-        error,
-        rendezvousUse,
-        (p) => locator.lookupMiss(p),
-        headerNamesNow(home),
-        diskFull,
-      )
+      return peersOverview(records, store, error, overviewContext(headerNamesNow(home), diskFull))
     },
     peerViews(ids, diskFull) {
-      const ctx: OverviewContext = {
-        reachableUrl: (p) => locator.reachable(p),
-        rendezvous: rendezvousUse,
-        lookupMiss: (p) => locator.lookupMiss(p),
-        headerNames: (id) => headerNamesOf(home, id),
-        diskFull,
-      }
+      const ctx = overviewContext((id) => headerNamesOf(home, id), diskFull)
       const views = new Map<string, PeerView | null>()
       for (const id of ids) {
         const record = peers.get(id)
@@ -127,7 +119,7 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
       return { views, error: peers.listError() }
     },
     peersSummary(diskFull) {
-      const ctx = { reachableUrl: (p: PeerRecord) => locator.reachable(p), diskFull }
+      const ctx = overviewContext(() => [], diskFull)
       return summarize(peers.list().peers.map((p) => ({ status: peerStatusNow(p, store, ctx) })))
     },
     pendingHint: (peer) =>
@@ -149,19 +141,8 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
 
 /**
  * Names of each peer's secret headers, for one overview: one directory read, then only the peers
- * that have a file are read (a hub's 2,000 peers cost no 2,000 stats). A file the sync loop would
- * refuse (mode, syntax) shows no names here; its pull says why.
+ * that have a file are read (a hub's 2,000 peers cost no 2,000 stats).
  */
-/** Names of one peer's secret headers (one stat when it has none). */
-function headerNamesOf(home: PodHome, id: PodId): string[] {
-  if (!existsSync(join(home.paths.peerHeadersDir, `${id}.toml`))) return []
-  try {
-    return Object.keys(home.headers.get(id))
-  } catch {
-    return []
-  }
-}
-
 function headerNamesNow(home: PodHome): (id: PodId) => string[] {
   let files: ReadonlySet<string>
   try {
@@ -169,13 +150,20 @@ function headerNamesNow(home: PodHome): (id: PodId) => string[] {
   } catch {
     files = new Set()
   }
-  return (id) => {
-    if (!files.has(`${id}.toml`)) return []
-    try {
-      return Object.keys(home.headers.get(id))
-    } catch {
-      return []
-    }
+  return (id) => (files.has(`${id}.toml`) ? headerNamesIn(home, id) : [])
+}
+
+/** Names of one peer's secret headers (one stat when it has none). */
+function headerNamesOf(home: PodHome, id: PodId): string[] {
+  return existsSync(join(home.paths.peerHeadersDir, `${id}.toml`)) ? headerNamesIn(home, id) : []
+}
+
+/** The names in a peer's header file. A file the sync loop would refuse (mode, syntax) shows none here; its pull says why. */
+function headerNamesIn(home: PodHome, id: PodId): string[] {
+  try {
+    return Object.keys(home.headers.get(id))
+  } catch {
+    return []
   }
 }
 

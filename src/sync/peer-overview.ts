@@ -48,7 +48,14 @@ export function heldMessage(peerId: string, held: number, copies: number): strin
   return `held: the peer deleted or rewrote ${held} of the ${copies} copies we hold from it within a day; nothing of that was changed here. If that is expected, accept with \`mazemaker peer accept-deletes ${peerId}\` (or the panel); otherwise remove or pause the peer`
 }
 
-/** Where an overview looks beyond the store: see peersOverview for each. */
+/**
+ * Where an overview looks beyond the store.
+ * `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null.
+ * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer);
+ * `lookupMiss(peer)`: why its last rendezvous lookup found nothing (asked only for pending peers).
+ * `headerNames(id)`: names of the secret headers sent to that peer (never their values).
+ * `diskFull(id)`: why this pod's full disk refused the peer's last pull (the sync loop's memory), or null.
+ */
 export interface OverviewContext {
   reachableUrl: (peer: PeerRecord) => string | null
   rendezvous?: () => RendezvousUse
@@ -58,25 +65,10 @@ export interface OverviewContext {
 }
 
 /**
- * `reachableUrl(peer)`: the direct URL, the last URL a rendezvous resolved, or null.
- * `rendezvous()`: whether this pod uses a rendezvous (asked only for a pending rendezvous peer);
- * `lookupMiss(peer)`: why its last rendezvous lookup found nothing (asked only for pending peers).
- * `headerNames(id)`: names of the secret headers sent to that peer (never their values).
- * `diskFull(id)`: why this pod's full disk refused the peer's last pull (the sync loop's memory), or null.
- * Peers come problems first (PEER_STATUSES' order), then by name and id: the order of `peer
- * list`, its `--json` and the panel.
+ * Every peer as GET /peer/peers shows it. Peers come problems first (PEER_STATUSES' order), then
+ * by name and id: the order of `peer list`, its `--json` and the panel.
  */
-export function peersOverview(
-  records: PeerRecord[],
-  store: OverviewStore,
-  reachableUrl: (peer: PeerRecord) => string | null,
-  error: string | null,
-  rendezvous: () => RendezvousUse = () => 'none',
-  lookupMiss: (peer: PeerRecord) => LookupMiss | null = () => null,
-  headerNames?: (id: PodId) => string[],
-  diskFull: (id: PodId) => string | null = () => null,
-): PeersOverview {
-  const ctx: OverviewContext = { reachableUrl, rendezvous, lookupMiss, headerNames, diskFull }
+export function peersOverview(records: PeerRecord[], store: OverviewStore, error: string | null, ctx: OverviewContext): PeersOverview {
   const peers = records.map((p) => peerView(p, store, ctx))
   peers.sort(problemsFirst)
   return { peers, summary: summarize(peers), error }
