@@ -7,7 +7,7 @@
  * (copy-index.ts), so a stored copy is searchable at once.
  */
 import { BadInput, PodError } from '../lib/errors'
-import { uuidv7 } from '../runtime'
+import { uuidv7, type SqlValue } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { copyLabel } from './gate'
 import { isUuid, LABEL_FORBIDDEN_RE, LABEL_MAX_CHARS } from '../protocol'
@@ -16,6 +16,7 @@ import { indexCopies, type CopyText } from './copy-index'
 import { type CopyChange, forgetWindow, guardChanges, peerHold, takeStaged, unstage } from './mass-change'
 import { VAULT_PREFIX } from './vault'
 import { scopeNarrows } from '../scope'
+import { runsOf, valuesOf } from './multi-row'
 
 const CURSOR_MAX_CHARS = 256
 /** A page lost to a power cut is pulled again from the cursor stored before it: its commit does not sync. */
@@ -94,11 +95,6 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
   const final = opts.final ?? true
   const maxPeerBytes = ctx.maxPeerBytes
   const { db } = ctx
-  const insert = db.query(
-    `INSERT INTO memories (id, label, content, encrypted, created_at, updated_at, seq, origin_peer, origin_id)
-     VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)
-     ON CONFLICT (origin_peer, origin_id) DO NOTHING RETURNING pk`,
-  )
   const existing = db.query('SELECT pk, label, content, created_at, updated_at FROM memories WHERE origin_peer = ? AND origin_id = ?')
   const has = db.query('SELECT 1 AS one FROM memories WHERE origin_peer = ? AND origin_id = ?')
 
@@ -114,9 +110,37 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
     const now = ctx.clock.now()
     const changes: CopyChange[] = []
     const toIndex: ToIndex = new Map()
+    // Copies to insert, written together (insertCopies) before anything that could see them: a
+    // tombstone, or the same id again. So the page is applied as if entry by entry, in its order.
+    let pending: NewCopy[] = []
+    const pendingIds = new Set<string>()
+    const flush = () => {
+      if (pending.length === 0) return
+      const added = insertCopies(ctx, peerId, pending, now)
+      for (const c of pending) {
+        stored++
+        const pk = added.get(c.entry.id)
+        if (pk !== undefined) {
+          bytes += copyBytes(c.label, c.entry.content)
+          toIndex.set(pk, { pk, label: c.entry.label, content: c.entry.content })
+          continue
+        }
+        const e = c.entry
+        const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'label' | 'content' | 'created_at' | 'updated_at'>
+        // A re-pull after a scope change resends what we hold; an identical copy is no change (and,
+        // sent again after a tombstone, e.g. made public again, no longer to be deleted).
+        const same = old.label === c.label && old.content === e.content && old.created_at === e.created_at && old.updated_at === e.updated_at
+        if (same) {
+          if (staged) unstage(ctx, peerId, e.id)
+        } else changes.push({ originId: e.id, memory: { label: e.label, content: e.content, created_at: e.created_at, updated_at: e.updated_at } })
+      }
+      pending = []
+      pendingIds.clear()
+    }
     entries.forEach((e, i) => {
       checkEntry(e, i)
       if ('deleted' in e) {
+        flush()
         if (has.get(peerId, e.id)) changes.push({ originId: e.id, memory: null })
         return
       }
@@ -124,23 +148,11 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
         dropped++
         return
       }
-      const label = copyLabel(peerId, e.label)
-      const added = insert.get(uuidv7(now), label, e.content, e.created_at, e.updated_at, seq, peerId, e.id) as { pk: number } | null
-      stored++
-      if (added) {
-        seq++
-        bytes += copyBytes(label, e.content)
-        toIndex.set(added.pk, { pk: added.pk, label: e.label, content: e.content })
-        return
-      }
-      const old = existing.get(peerId, e.id) as Pick<MemoryRow, 'label' | 'content' | 'created_at' | 'updated_at'>
-      // A re-pull after a scope change resends what we hold; an identical copy is no change (and,
-      // sent again after a tombstone, e.g. made public again, no longer to be deleted).
-      const same = old.label === label && old.content === e.content && old.created_at === e.created_at && old.updated_at === e.updated_at
-      if (same) {
-        if (staged) unstage(ctx, peerId, e.id)
-      } else changes.push({ originId: e.id, memory: { label: e.label, content: e.content, created_at: e.created_at, updated_at: e.updated_at } })
+      if (pendingIds.has(e.id)) flush()
+      pending.push({ entry: e, label: copyLabel(peerId, e.label), seq: seq++ })
+      pendingIds.add(e.id)
     })
+    flush()
     const guarded = guardChanges(ctx, peerId, changes, final, (c) => applyChange(ctx, peerId, c, toIndex))
     bytes += guarded.bytesDelta
     // Only a page that grows the peer's share is refused: deletions and shrinking edits still
@@ -162,6 +174,44 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
 
 /** Copies whose full-text rows the transaction writes at its end (indexCopies), by pk. */
 type ToIndex = Map<number, CopyText>
+
+/** A copy of the page to insert: the entry, its stored label and the change sequence number it gets. */
+interface NewCopy {
+  entry: { id: string; label: string; content: string; created_at: string; updated_at: string }
+  label: string
+  seq: number
+}
+
+/**
+ * Inserts the copies that are new, a run of rows per statement (multi-row.ts); returns the pk of
+ * each one inserted by its origin id. A copy we already hold (same origin peer and id) is left
+ * as it is and missing from the result.
+ */
+function insertCopies(ctx: StoreContext, peerId: string, copies: readonly NewCopy[], now: number): Map<string, number> {
+  const added = new Map<string, number>()
+  // The pks SQLite would pick (one past the largest), given up front so no row needs to be read back.
+  let pk = (ctx.db.query('SELECT coalesce(max(pk), 0) AS pk FROM memories').get() as { pk: number }).pk + 1
+  for (const run of runsOf(copies)) {
+    const first = pk
+    const params: SqlValue[] = []
+    for (const c of run) params.push(pk++, uuidv7(now), c.label, c.entry.content, c.entry.created_at, c.entry.updated_at, c.seq, peerId, c.entry.id)
+    const { changes } = ctx.db
+      .query(
+        `INSERT INTO memories (pk, id, label, content, encrypted, created_at, updated_at, seq, origin_peer, origin_id)
+         VALUES ${valuesOf('(?, ?, ?, ?, 0, ?, ?, ?, ?, ?)', run.length)}
+         ON CONFLICT (origin_peer, origin_id) DO NOTHING`,
+      )
+      .run(...params)
+    if (changes === run.length) {
+      run.forEach((c, i) => added.set(c.entry.id, first + i))
+      continue
+    }
+    // Some were held already: which of this run's pks exist says which went in.
+    const rows = ctx.db.query('SELECT pk, origin_id FROM memories WHERE pk BETWEEN ? AND ?').all(first, pk - 1) as { pk: number; origin_id: string }[]
+    for (const r of rows) added.set(r.origin_id, r.pk)
+  }
+  return added
+}
 
 /**
  * Deletes or overwrites one copy (the guard let the change through). An overwritten copy's

@@ -34,6 +34,43 @@ describe('applyRemote', () => {
     expect(store.peerState(PEER_A)).toMatchObject({ cursor: '4', pulled_total: 5 })
   })
 
+  test('a long page is applied as if entry by entry: new copies around held ones, a tombstone after its copy, the same id twice', () => {
+    // 90 copies held before the page; the page writes its new copies many rows per statement,
+    // and must still see each entry in page order.
+    const held = Array.from({ length: 90 }, (_, i) => wire(`h${i}`, `public:h${i}`, `held ${i}`))
+    store.applyRemote(PEER_A, held, '1')
+    const page: WireEntry[] = []
+    for (let i = 0; i < 150; i++) {
+      page.push(wire(`n${i}`, `public:n${i}`, `new ${i}`))
+      if (i % 2 === 0) page.push(held[i % 90]!) // the same as held: no change
+      if (i === 70) page.push(wire('h3', 'public:h3', 'held 3 edited', '2026-05-02T00:00:00.000Z')) // an edit of one held
+      if (i === 99) page.push({ id: 'n99', deleted: true }) // right after its copy
+    }
+    page.push(wire('n7', 'public:n7', 'new 7 again', '2026-05-02T00:00:00.000Z')) // the same id twice: the later wins
+    page.push({ id: 'n5', deleted: true }) // stored earlier in this page, then deleted
+    page.splice(3, 0, { id: 'n140', deleted: true }) // a tombstone before its copy: nothing to delete yet
+    expect(store.applyRemote(PEER_A, page, '2')).toEqual({ stored: 150 + 75 + 1 + 1, deleted: 2, dropped: 0, held: 0 })
+
+    const now = new Map(store.list({ origin: PEER_A, limit: 500 }).memories.map((m) => [m.label.slice(`peer:${PEER_A}:`.length), m.content]))
+    expect(now.size).toBe(90 + 150 - 2)
+    expect(now.get('public:n5')).toBeUndefined()
+    expect(now.get('public:n99')).toBeUndefined()
+    expect(now.get('public:n140')).toBe('new 140')
+    expect(now.get('public:n7')).toBe('new 7 again')
+    expect(now.get('public:h3')).toBe('held 3 edited')
+    expect(now.get('public:n149')).toBe('new 149')
+    expect(now.get('public:h89')).toBe('held 89')
+    // Every stored copy is searchable, under its own pk: the full-text rows match the rows.
+    for (let i = 0; i < 150; i++) {
+      const found = store.recall(`new ${i}`, 100).map((m) => m.content)
+      if (i === 5 || i === 99) expect(found).not.toContain(`new ${i}`)
+      else expect(found).toContain(i === 7 ? 'new 7 again' : `new ${i}`)
+    }
+    expect(store.recall('edited').map((m) => m.content)).toEqual(['held 3 edited'])
+    expect(store.recall('again').map((m) => m.content)).toEqual(['new 7 again'])
+    expect(store.countPeerCopies(PEER_A)).toBe(238)
+  })
+
   test('the same origin id from two peers is two copies', () => {
     store.applyRemote(PEER_A, [wire('same', 'public:x', 'from a')], '1')
     store.applyRemote(PEER_B, [wire('same', 'public:x', 'from b')], '1')
