@@ -196,4 +196,25 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE pending_deletes ADD COLUMN created_at TEXT;
   ALTER TABLE pending_deletes ADD COLUMN updated_at TEXT;
   `,
+
+  // v12: the access log is appended to, never inserted into the middle of an index (access-log.ts):
+  // a hub answering 2,000 peers put each peer's new row on that peer's own page of the index
+  // (peer_id, pk), so every served page cost a page write. Each row now links to the same peer's
+  // previous one (prev_pk; peer_state.last_log_pk is the newest) and is the peer_seq-th of that
+  // peer; only every 256th row of a peer is indexed (the anchor the per-peer cap prunes from).
+  // Existing rows are linked here (bookkeeping, not data: no copy of pod.db is kept for it).
+  `
+  ALTER TABLE access_log ADD COLUMN prev_pk INTEGER;
+  ALTER TABLE access_log ADD COLUMN peer_seq INTEGER;
+  ALTER TABLE peer_state ADD COLUMN last_log_pk INTEGER;
+  UPDATE access_log SET prev_pk = linked.prev, peer_seq = linked.seq
+    FROM (SELECT pk, lag(pk) OVER by_peer AS prev, row_number() OVER by_peer AS seq FROM access_log
+          WINDOW by_peer AS (PARTITION BY peer_id ORDER BY pk)) AS linked
+    WHERE access_log.pk = linked.pk;
+  UPDATE peer_state SET
+    last_log_pk = (SELECT max(pk) FROM access_log WHERE access_log.peer_id = peer_state.peer_id),
+    logged_pages = (SELECT count(*) FROM access_log WHERE access_log.peer_id = peer_state.peer_id);
+  DROP INDEX access_log_peer;
+  CREATE INDEX access_log_anchor ON access_log (peer_id, peer_seq) WHERE peer_seq % 256 = 0;
+  `,
 ]

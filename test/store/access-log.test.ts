@@ -2,6 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { ACCESS_LOG_RETENTION_MS, recordServedPage } from '../../src/store/access-log'
 import { openDatabase } from '../../src/store/database'
+import { MIGRATIONS } from '../../src/store/migrations'
+import { rmSync } from 'node:fs'
 import type { Store, WireEntry } from '../../src/store'
 import { PEER_A, PEER_B, storeEachTest, type TempStores } from './_temp-store'
 
@@ -67,6 +69,52 @@ describe('access log', () => {
     expect(first.entries.map((e) => e.first_id)).toEqual(['id-4', 'id-3'])
     const second = store.accessLog(PEER_A, { limit: 2, before: Number(first.cursor) })
     expect(second.entries.map((e) => e.first_id)).toEqual(['id-2', 'id-1'])
+    const third = store.accessLog(PEER_A, { limit: 2, before: Number(second.cursor) })
+    expect(third).toEqual({ entries: [expect.objectContaining({ first_id: 'id-0' })], cursor: null })
+  })
+
+  test("one peer's log is only its own rows, however the peers' pages interleave", async () => {
+    for (let i = 0; i < 6; i++) store.recordServedPage(i % 3 === 0 ? PEER_B : PEER_A, [{ id: `id-${i}`, deleted: true }], ['*'])
+    await new Promise((r) => setImmediate(r))
+    expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['id-5', 'id-4', 'id-2', 'id-1'])
+    expect(store.accessLog(PEER_B).entries.map((e) => e.first_id)).toEqual(['id-3', 'id-0'])
+    // A number that is not one of this peer's cursors still pages by "older than": here B's row id-3.
+    const b3 = store.accessLog(PEER_B, { limit: 1 }).cursor
+    expect(store.accessLog(PEER_A, { before: Number(b3) }).entries.map((e) => e.first_id)).toEqual(['id-2', 'id-1'])
+  })
+
+  test("a row number SQLite hands out again after the newest rows were deleted never shows in another peer's log", () => {
+    store.recordServedPage(PEER_A, [{ id: 'a-old', deleted: true }], ['*'])
+    store.close()
+    // Every row gone (as 30 days of retention leave it): the next row gets the first pk again.
+    const db = new Database(t.path)
+    db.run('DELETE FROM access_log')
+    db.close()
+    store = t.open()
+    store.recordServedPage(PEER_B, [{ id: 'b-new', deleted: true }], ['*'])
+    expect(store.accessLog(PEER_B).entries.map((e) => e.first_id)).toEqual(['b-new'])
+    expect(store.accessLog(PEER_A).entries).toEqual([])
+    store.recordServedPage(PEER_A, [{ id: 'a-new', deleted: true }], ['*'])
+    expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['a-new'])
+  })
+
+  test('a log written before rows were linked is linked by the upgrade: read newest first and appended to', () => {
+    store.close()
+    rmSync(t.path, { force: true })
+    const old = new Database(t.path)
+    for (const m of MIGRATIONS.slice(0, 11)) old.run(m)
+    old.run('PRAGMA user_version = 11')
+    const insert = old.query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, 1, 0, ?, ?)')
+    for (let i = 0; i < 5; i++) insert.run(t.clock.now(), i % 2 ? PEER_B : PEER_A, `old-${i}`, `old-${i}`)
+    old.run(`INSERT INTO peer_state (peer_id, served_total, logged_pages) VALUES ('${PEER_A}', 3, 3), ('${PEER_B}', 2, 2)`)
+    old.close()
+    store = t.open()
+    expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['old-4', 'old-2', 'old-0'])
+    const paged = store.accessLog(PEER_B, { limit: 1 })
+    expect(paged.entries.map((e) => e.first_id)).toEqual(['old-3'])
+    expect(store.accessLog(PEER_B, { limit: 1, before: Number(paged.cursor) }).entries.map((e) => e.first_id)).toEqual(['old-1'])
+    store.recordServedPage(PEER_A, [{ id: 'new', deleted: true }], ['*'])
+    expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['new', 'old-4', 'old-2', 'old-0'])
   })
 
   test('entries older than 30 days are neither shown nor kept', () => {
