@@ -32,7 +32,12 @@ export function tokenize(text: string): string[] {
  * copies skip a split and a join each.
  */
 export function ftsText(text: string): string {
-  return ASCII.test(text) ? text : tokenize(text).join(' ')
+  return indexedAsIs(text) ? text : tokenize(text).join(' ')
+}
+
+/** Whether ftsText(text) is `text` itself (ASCII): its full-text row can then be written from the stored text in SQL. */
+export function indexedAsIs(text: string): boolean {
+  return ASCII.test(text)
 }
 
 export interface BlindIndex {

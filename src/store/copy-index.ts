@@ -12,6 +12,7 @@
  */
 import type { StoreContext } from './_context'
 import { copyLabel } from './gate'
+import { indexedAsIs } from './blind-index'
 
 /** Rows per transaction: about 25 ms of work, short enough to keep the event loop responsive. */
 export const INDEX_BATCH_ROWS = 1000
@@ -29,7 +30,24 @@ export interface CopyText {
  * id's fragments would only bloat the index (recall names the peer anyway).
  */
 export function indexCopies(ctx: StoreContext, copies: readonly CopyText[]): void {
-  for (const c of copies) ctx.index(c.pk, c.label, c.content, false)
+  const asIs: number[] = []
+  for (const c of copies) {
+    if (indexedAsIs(c.label) && indexedAsIs(c.content)) asIs.push(c.pk)
+    else ctx.index(c.pk, c.label, c.content, false)
+  }
+  // ASCII copies (most) are indexed from their rows, a statement per run of consecutive pks
+  // (a page's new copies are one run): the row's label without its `peer:<id>:` prefix, its content.
+  asIs.sort((a, b) => a - b)
+  const fromRows = ctx.db.query(
+    `INSERT INTO memories_fts (rowid, label, body)
+     SELECT pk, substr(label, length('${copyLabel('', '')}') + length(origin_peer) + 1), content FROM memories WHERE pk BETWEEN ? AND ?`,
+  )
+  for (let i = 0; i < asIs.length; ) {
+    let j = i
+    while (j + 1 < asIs.length && asIs[j + 1] === asIs[j]! + 1) j++
+    fromRows.run(asIs[i]!, asIs[j]!)
+    i = j + 1
+  }
 }
 
 /** Writes the full-text rows of up to `limit` queued copies; returns how many it wrote. */

@@ -7,6 +7,7 @@ import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
+import { tokenize } from '../../src/store/blind-index'
 import { segmentsWritten } from './_fts-segments'
 import { PEER_A, tempStores } from './_temp-store'
 
@@ -66,6 +67,33 @@ test('non-ASCII copies are indexed through our own tokenizer: folded, diacritics
   const store = t.open()
   store.applyRemote(PEER_A, [{ ...page(1)[0]!, label: 'public:Café', content: 'Über NAÏVE façade' }], '1')
   for (const q of ['cafe', 'uber', 'naive', 'facade', 'FAÇADE']) expect(store.recall(q)).toHaveLength(1)
+})
+
+test('each copy has exactly the tokens of its origin label and content, whether its row is written from the stored row or through our tokenizer', () => {
+  using t = tempStores()
+  const store = t.open()
+  store.applyRemote(PEER_A, page(40), '40')
+  const mixed = page(60, 40).map((c, i) => (i % 3 === 0 ? { ...c, label: `public:Café${i}`, content: `Über ﬁnance façade ${i}` } : c))
+  // Edits of copies held since the first page: their pks are not next to the new ones.
+  mixed.splice(10, 0, { ...page(1, 5)[0]!, content: 'edited five', updated_at: '2026-05-27T10:00:00.000Z' })
+  mixed.splice(30, 0, { ...page(1, 7)[0]!, label: 'public:Renamed7', content: 'Naïve seven', updated_at: '2026-05-27T10:00:00.000Z' })
+  store.applyRemote(PEER_A, mixed, '100')
+  store.checkpoint()
+
+  const raw = new Database(t.path, { readonly: true })
+  const rows = raw.query('SELECT pk, label, content, origin_peer FROM memories').all() as { pk: number; label: string; content: string; origin_peer: string }[]
+  raw.exec('CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, memories_fts, instance)')
+  const indexed = new Map<number, string[]>()
+  for (const r of raw.query(`SELECT doc, term FROM temp.terms ORDER BY doc, col = 'body', offset`).all() as { doc: number; term: string }[]) {
+    indexed.set(r.doc, [...(indexed.get(r.doc) ?? []), r.term])
+  }
+  raw.close()
+  expect(rows).toHaveLength(100)
+  for (const r of rows) {
+    const origin = r.label.slice(`peer:${r.origin_peer}:`.length)
+    expect(indexed.get(r.pk)).toEqual([...tokenize(origin), ...tokenize(r.content)])
+  }
+  expect(indexed.size).toBe(100)
 })
 
 test('a queue an older version left in fts_pending is drained by the background indexer and by recall', async () => {
