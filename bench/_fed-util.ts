@@ -50,23 +50,55 @@ export async function openBenchHome(home: string): Promise<PodHome> {
   return openHome(home, { log: memoryLogger() })
 }
 
+/** What fillHome writes with: this tree's modules, or another tree's (fillModulesOf). */
+export interface FillModules {
+  openHome: typeof openHome
+  openDatabase: typeof openDatabase
+  createContext: typeof createContext
+  createVault: typeof createVault
+  createBlindIndex: typeof createBlindIndex
+  remember: typeof remember
+}
+
+const THIS_TREE: FillModules = { openHome, openDatabase, createContext, createVault, createBlindIndex, remember }
+
+/**
+ * The fill modules of the tree whose src/ is `srcRoot` (e.g. an earlier commit exported beside
+ * this one), so its home has the schema that tree writes, which every later tree can open.
+ */
+export async function fillModulesOf(srcRoot: string): Promise<FillModules> {
+  const from = (path: string) => import(join(srcRoot, path))
+  const [identity, database, context, vault, blind, local] = await Promise.all(
+    ['identity/index.ts', 'store/database.ts', 'store/_context.ts', 'store/vault.ts', 'store/blind-index.ts', 'store/local-memories.ts'].map(from),
+  )
+  return {
+    openHome: identity.openHome,
+    openDatabase: database.openDatabase,
+    createContext: context.createContext,
+    createVault: vault.createVault,
+    createBlindIndex: blind.createBlindIndex,
+    remember: local.remember,
+  }
+}
+
 /**
  * Creates (or opens) a home and inserts `publicN` shareable and `privateN` private (vault-encrypted)
  * memories through the store's own remember(), FILL_BATCH_ROWS per transaction. The pod process
- * must not be running on this home.
+ * must not be running on this home. `modules`: another tree's code to write with (fillModulesOf).
  */
 export async function fillHome(
   home: string,
   counts: { publicN: number; privateN: number },
-  opts: { label?: (i: number, isPublic: boolean) => string } = {},
+  opts: { label?: (i: number, isPublic: boolean) => string; modules?: FillModules } = {},
 ): Promise<PodHome> {
   const labelOf = opts.label ?? ((i: number, isPublic: boolean) => `${isPublic ? 'public' : 'note'}:m${i}`)
-  const h = await openBenchHome(home)
-  const db = openDatabase(h.paths.db)
-  const ctx = createContext({
+  const m = opts.modules ?? THIS_TREE
+  const h = await m.openHome(home, { log: memoryLogger() })
+  const db = m.openDatabase(h.paths.db)
+  const ctx = m.createContext({
     db,
-    vault: createVault(h.identity.vaultKey),
-    blind: createBlindIndex(h.identity.vaultKey),
+    vault: m.createVault(h.identity.vaultKey),
+    blind: m.createBlindIndex(h.identity.vaultKey),
     clock: systemClock,
     publicPrefixes: h.config.public_prefixes,
     maxContentBytes: h.config.max_content_bytes,
@@ -83,7 +115,7 @@ export async function fillHome(
           const isPublic = privateLeft === 0 || (publicLeft > 0 && i % 2 === 0)
           if (isPublic) publicLeft--
           else privateLeft--
-          remember(ctx, { label: labelOf(i, isPublic), content: sentence(i) })
+          m.remember(ctx, { label: labelOf(i, isPublic), content: sentence(i) })
         }
       }).immediate()
     }

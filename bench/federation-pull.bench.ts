@@ -16,8 +16,9 @@
  *   two Node processes on loopback (bench/pouchdb, installed on first use with npm ci). PouchDB
  *   builds no full-text index, so its "searchable" is just "replicated": that favours PouchDB.
  * - The pods of an earlier commit (BEFORE_REF=<commit>, e.g. main before a change): exported
- *   with git archive and run from source on the same A home, so before and after are in one run.
- *   Only for commits whose schema this tree can open (no newer migration in between).
+ *   with git archive and run from source, so before and after are in one run. A is filled with
+ *   the earlier commit's code (the older schema, which this tree migrates when it opens it) and
+ *   each tree's A runs on its own copy of that home.
  *
  * The pods run under Bun and then under Deno (RUNTIME=bun|deno|both, default both), against the
  * same A home and the same floor, so the two runtimes are compared in one run; every pod
@@ -31,7 +32,7 @@
  */
 import { Database } from 'bun:sqlite'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PAGE_LIMIT } from '../src/sync/constants'
@@ -43,8 +44,10 @@ import {
   cpuSeconds,
   envInt,
   fillHome,
+  fillModulesOf,
   identityOf,
   loadNote,
+  openBenchHome,
   podCommand,
   resetPeakRss,
   servedPages,
@@ -156,6 +159,9 @@ async function measureFloor(pages: Page[], dir: string, child: Child, peerId: st
 interface Tree {
   name: string
   main: string
+  /** The tree's src/ (fillModulesOf), and A's home for this tree's runs (a copy of the filled one). */
+  src: string
+  homeA: string
 }
 
 interface PodRun {
@@ -171,11 +177,11 @@ interface PodRun {
 }
 
 /** A (on the filled home) and a fresh B under `runtime`; B pulls everything once. Both stopped after. */
-async function measurePods(runtime: TestRuntime, tree: Tree, homeA: string, homes: string[], pods: PodProcess[]): Promise<PodRun> {
+async function measurePods(runtime: TestRuntime, tree: Tree, homes: string[], pods: PodProcess[]): Promise<PodRun> {
   // POD_PROF profiles Bun pods of this tree only (bun --cpu-prof-md).
   const command =
     tree.main !== MAIN ? (runtime === 'bun' ? [process.execPath, tree.main] : [DENO, 'run', '-A', tree.main]) : runtime === 'bun' ? podCommand() : undefined
-  const a = await spawnPod({ home: homeA, command, runtime })
+  const a = await spawnPod({ home: tree.homeA, command, runtime })
   pods.push(a)
   const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command, runtime })
   pods.push(b)
@@ -272,7 +278,7 @@ function best(rounds: PodRun[]): PodRun {
 
 /** This tree, and the commit BEFORE_REF names exported beside it (git archive), if set. */
 function trees(dir: string): Tree[] {
-  const out: Tree[] = [{ name: 'this tree', main: MAIN }]
+  const out: Tree[] = [{ name: 'this tree', main: MAIN, src: join(ROOT, 'src'), homeA: '' }]
   const ref = process.env.BEFORE_REF
   if (!ref) return out
   const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', ref], { encoding: 'utf8' }).trim()
@@ -280,7 +286,7 @@ function trees(dir: string): Tree[] {
   mkdirSync(baseDir)
   execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${commit} src package.json tsconfig.json deno.json | tar -x -C "${baseDir}"`])
   symlinkSync(join(ROOT, 'node_modules'), join(baseDir, 'node_modules'))
-  out.push({ name: `before (${commit.slice(0, 10)})`, main: join(baseDir, 'src', 'main.ts') })
+  out.push({ name: `before (${commit.slice(0, 10)})`, main: join(baseDir, 'src', 'main.ts'), src: join(baseDir, 'src'), homeA: '' })
   return out
 }
 
@@ -293,8 +299,16 @@ async function main(): Promise<void> {
   let child: Child | null = null
   try {
     const t = performance.now()
-    const hA = await fillHome(homeA, { publicN: N, privateN: N })
-    const pages = servedPages(hA, PAGE_LIMIT)
+    const treeList = trees(dir)
+    // Filled by the oldest tree: every tree can open its schema. Each tree's A gets its own copy.
+    const oldest = treeList[treeList.length - 1]!
+    await fillHome(homeA, { publicN: N, privateN: N }, { modules: await fillModulesOf(oldest.src) })
+    for (const tree of treeList) {
+      tree.homeA = tempHome('mzm-fed-pull-a-')
+      cpSync(homeA, tree.homeA, { recursive: true })
+      homes.push(tree.homeA)
+    }
+    const pages = servedPages(await openBenchHome(treeList[0]!.homeA), PAGE_LIMIT)
     console.log(`  (filled A in ${fmt((performance.now() - t) / 1000)} s; ${pages.length} pages of up to ${PAGE_LIMIT})`)
     const pagesFile = join(dir, 'pages.jsonl')
     writeFileSync(pagesFile, pages.map((p) => JSON.stringify(p)).join('\n') + '\n')
@@ -305,9 +319,9 @@ async function main(): Promise<void> {
 
     const pouch = process.env.POUCHDB === '0' ? null : await measurePouch(pagesFile, dir)
     const all: PodRun[] = []
-    const configs = trees(dir).flatMap((tree) => benchRuntimes().map((runtime) => ({ tree, runtime })))
+    const configs = treeList.flatMap((tree) => benchRuntimes().map((runtime) => ({ tree, runtime })))
     for (let round = 0; round < ROUNDS; round++) {
-      for (const { tree, runtime } of configs) all.push(await measurePods(runtime, tree, homeA, homes, pods))
+      for (const { tree, runtime } of configs) all.push(await measurePods(runtime, tree, homes, pods))
     }
     const runs = configs.map(({ tree, runtime }) => best(all.filter((r) => r.tree === tree.name && r.runtime === runtime)))
 
