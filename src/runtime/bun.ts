@@ -82,5 +82,6 @@ export const bunRuntime: Runtime = {
   selfCommand: () => (Bun.main.startsWith('/$bunfs/') ? [process.execPath] : [process.execPath, Bun.main]),
   // Bun's fetch writes the request from its HTTP thread, whatever this thread does next.
   letIoRun: () => Promise.resolve(),
+  fetchOnMainThread: false,
   decryptAesGcm: null,
 }

@@ -91,5 +91,6 @@ export const denoRuntime: Runtime = {
   // polls it (a setImmediate turn does not). Measured: a request followed by 300 ms of
   // synchronous work reached the server after that work, and during it after this.
   letIoRun: () => new Promise<void>((resolve) => setTimeout(resolve, 0)),
+  fetchOnMainThread: true,
   decryptAesGcm: webDecryptAesGcm,
 }

@@ -25,4 +25,4 @@ function select(): Runtime {
 
 export const runtime: Runtime = select()
 
-export const { serve, unixFetch, openSqlite, uuidv7, readStdin, stringWidth, spawn, selfCommand, letIoRun, decryptAesGcm } = runtime
+export const { serve, unixFetch, openSqlite, uuidv7, readStdin, stringWidth, spawn, selfCommand, letIoRun, decryptAesGcm, fetchOnMainThread } = runtime

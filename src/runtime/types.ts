@@ -162,6 +162,12 @@ export interface Runtime {
    */
   letIoRun(): Promise<void>
   /**
+   * fetch runs on the main thread's event loop (Deno): while the main thread works, no request
+   * leaves and no answer is read. A pull of many pages then fetches from a worker
+   * (src/sync/off-thread-fetch.ts). False where fetch has its own thread (Bun).
+   */
+  readonly fetchOnMainThread: boolean
+  /**
    * AES-256-GCM decryption of `data` (ciphertext ‖ 16-byte tag), rejecting when the tag does not
    * verify, off the main thread; null where node:crypto's synchronous Decipheriv is the cheaper
    * way (Bun: 2 ms for a 100k pull's pages, against Deno's 0.13 s on the main thread).

@@ -6,7 +6,6 @@
  */
 import { shortId } from '../protocol'
 import { BadInput, PeerError } from '../lib/errors'
-import { BodyTooLarge, readBody } from '../lib/read-body'
 import {
   BadSignature,
   commonProtocol,
@@ -25,7 +24,8 @@ import {
   type SyncResponse,
 } from '../protocol'
 import { LONG_POLL_SLACK_MS, REQUEST_TIMEOUT_MS } from './constants'
-import { errnoName } from '../runtime'
+import { type BoundedAnswer, BoundedFetchError, type BoundedRequest, boundedFetch } from './bounded-fetch'
+import type { OffThreadFetch } from './off-thread-fetch'
 
 export interface PullRequest {
   baseUrl: string
@@ -51,6 +51,8 @@ export interface PullRequest {
   connectTimeoutMs?: number
   /** Protocol versions we may speak, preferred first (default SUPPORTED_PROTOCOLS); the first is asked for. */
   protocols?: readonly number[]
+  /** Send it from this thread instead of the main thread's fetch (a pull of many pages under Deno). */
+  offThread?: OffThreadFetch
 }
 
 /** `https://h/prefix/` + `/peer/sync` → `https://h/prefix/peer/sync` (a proxy may mount us under a prefix). */
@@ -79,36 +81,28 @@ export async function preparePull(req: PullRequest): Promise<() => Promise<SyncR
 
 async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncResponse> {
   const url = syncUrl(req.baseUrl)
-  // fetch has no connect timeout: this one is cleared as soon as the headers are in.
   // A long-poll's headers come after its wait, plus however long a busy peer takes to answer it.
   const held = req.wait ? req.wait * 1000 + LONG_POLL_SLACK_MS : 0
-  const connect = headersDeadline(req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + held)
-  let res: Response
-  try {
-    res = await (req.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: requestHeaders(req, sent),
-      body: sent.body as Uint8Array<ArrayBuffer>,
-      redirect: 'error', // a redirect could move the request to a host the operator did not name
-      // A held long-poll may legitimately take its whole wait before the answer starts.
-      signal: anySignal(AbortSignal.timeout((req.timeoutMs ?? REQUEST_TIMEOUT_MS) + (req.wait ?? 0) * 1000), req.signal, connect.signal),
-    })
-  } catch (cause) {
-    const timedOut = (cause instanceof Error && cause.name === 'TimeoutError') || connect.fired()
-    const what = connect.fired() ? `no answer within ${req.connectTimeoutMs} ms (connect timeout)` : describe(cause)
-    throw new PeerError(timedOut ? 'timeout' : 'request_failed', `POST ${url}: ${what}`, { cause })
-  } finally {
-    connect.clear()
+  const request: BoundedRequest = {
+    url,
+    headers: requestHeaders(req, sent),
+    body: sent.body,
+    // A held long-poll may legitimately take its whole wait before the answer starts.
+    timeoutMs: (req.timeoutMs ?? REQUEST_TIMEOUT_MS) + (req.wait ?? 0) * 1000,
+    headersTimeoutMs: req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + held,
+    maxBytes: SYNC_RESPONSE_MAX_BYTES,
   }
-  let bytes: Uint8Array
+  let res: BoundedAnswer
   try {
-    // Counted as it arrives and cancelled past the cap: a chunked answer can't make us buffer gigabytes.
-    bytes = await readBody(res, SYNC_RESPONSE_MAX_BYTES, { what: 'response' })
+    res = req.offThread ? await req.offThread.fetch(request, req.signal) : await boundedFetch(request, { fetch: req.fetch, signal: req.signal })
   } catch (cause) {
-    if (cause instanceof BodyTooLarge) throw new PeerError('too_large', `POST ${url}: ${cause.message}; nothing stored`, { cause })
-    const timedOut = cause instanceof Error && cause.name === 'TimeoutError'
-    throw new PeerError(timedOut ? 'timeout' : 'request_failed', `POST ${url}: reading the response failed: ${describe(cause)}`, { cause })
+    if (!(cause instanceof BoundedFetchError)) throw cause
+    const { phase, kind, detail } = cause.failure
+    const code = kind === 'too_large' ? 'too_large' : kind === 'failed' ? 'request_failed' : 'timeout'
+    const what = phase === 'body' && kind === 'too_large' ? `${detail}; nothing stored` : detail
+    throw new PeerError(code, `POST ${url}: ${what}`, { cause: cause.cause ?? cause })
   }
+  const bytes = res.body
   if (res.status === 400 && errorCode(bytes) === 'protocol_unsupported') return renegotiate(req, url, bytes)
   if (res.status === 401) {
     const code = errorCode(bytes)
@@ -118,7 +112,7 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
 
   let page: SyncResponse
   try {
-    page = await openSyncResponseAsync({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers.get(SIGNATURE_HEADER) })
+    page = await openSyncResponseAsync({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers[SIGNATURE_HEADER.toLowerCase()] ?? null })
   } catch (cause) {
     if (cause instanceof BadSignature) throw new PeerError('bad_signature', `POST ${url}: response signature does not verify; nothing stored`, { cause })
     if (cause instanceof SealError) throw new PeerError('bad_response', `POST ${url}: ${cause.message}; nothing stored`, { cause })
@@ -144,11 +138,11 @@ async function renegotiate(req: PullRequest, url: string, bytes: Uint8Array): Pr
 }
 
 /** The caller's extra headers, then ours: the protocol's own headers always win, whatever their case. */
-function requestHeaders(req: PullRequest, sent: OutgoingSyncRequest): Headers {
+function requestHeaders(req: PullRequest, sent: OutgoingSyncRequest): Record<string, string> {
   const headers = new Headers(req.headers)
   for (const [name, value] of Object.entries(sent.headers)) headers.set(name, value)
   headers.set(PROTOCOL_HEADER, String((req.protocols ?? SUPPORTED_PROTOCOLS)[0]))
-  return headers
+  return Object.fromEntries(headers)
 }
 
 /** `supported` of a protocol_unsupported answer: the versions the peer speaks (integers only). */
@@ -161,19 +155,6 @@ function supportedOf(bytes: Uint8Array): number[] {
   }
 }
 
-function anySignal(timeout: AbortSignal, ...others: (AbortSignal | undefined)[]): AbortSignal {
-  const all = [timeout, ...others.filter((s): s is AbortSignal => s !== undefined)]
-  return all.length === 1 ? timeout : AbortSignal.any(all)
-}
-
-/** An abort signal that fires after `ms` unless cleared first (undefined: never). */
-function headersDeadline(ms: number | undefined): { signal?: AbortSignal; fired(): boolean; clear(): void } {
-  if (ms === undefined) return { fired: () => false, clear: () => undefined }
-  const ctl = new AbortController()
-  const timer = setTimeout(() => ctl.abort(new DOMException('connect timeout', 'TimeoutError')), ms)
-  return { signal: ctl.signal, fired: () => ctl.signal.aborted, clear: () => clearTimeout(timer) }
-}
-
 function errorCode(bytes: Uint8Array): string | undefined {
   try {
     const j = JSON.parse(new TextDecoder().decode(bytes)) as { error?: unknown }
@@ -181,10 +162,4 @@ function errorCode(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** The errno name when the connection failed (the same on both runtimes), else what the error says. */
-function describe(err: unknown): string {
-  if (err instanceof Error) return errnoName(err) ?? (err as Error & { code?: string }).code ?? err.message
-  return String(err)
 }

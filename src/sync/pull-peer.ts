@@ -16,7 +16,8 @@ import { CONNECT_TIMEOUT_MS, PAGE_LIMIT } from './constants'
 import { preparePull } from './peer-client'
 import type { SyncResponse } from '../protocol'
 import { pageStep } from './scheduler'
-import { letIoRun } from '../runtime'
+import { fetchOnMainThread, letIoRun } from '../runtime'
+import { type OffThreadFetch, startOffThreadFetch } from './off-thread-fetch'
 
 export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
 
@@ -90,6 +91,9 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
   // A changed scope drops the copies that no longer match and restarts from the beginning.
   totals.deleted = ctx.store.resetScope(target.id, target.scope)
   const pairKey = await ctx.pairKey(target.id, target.key)
+  // Pages after the first come from a thread of their own where fetch runs on the main thread
+  // (off-thread-fetch.ts): their requests leave, and their answers arrive, while a page is stored.
+  let offThread: OffThreadFetch | undefined
   const request = async (since: string | null, baseUrl = totals.url) => {
     check()
     return preparePull({
@@ -106,6 +110,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       signal: ctx.signal,
       headers: target.headers?.(baseUrl),
       connectTimeoutMs: ctx.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      offThread,
     })
   }
   let since = ctx.store.peerState(target.id).cursor
@@ -113,32 +118,37 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
   const first = await firstPage(target.baseUrls, (url) => request(since, url), ctx)
   totals.url = first.url
   let inflight = Promise.resolve(first.page)
-  for (;;) {
-    const page = await inflight
-    const step = pageStep(page, since, totals.pages + 1)
-    if (step === 'stuck') throw new PeerError('bad_response', 'peer said more=true without moving its cursor')
-    // Put the request for the next page on the wire before storing this one: the peer serves
-    // it while we write. If storing fails, that answer is simply dropped.
-    const next = step === 'next' ? (await request(page.cursor))() : null
-    next?.catch(() => undefined)
-    if (next) await letIoRun() // under Deno the request only leaves when the event loop turns
-    check() // same synchronous step as the write below
-    // The last page lets the mass-change guard judge what the pull staged (mass-change.ts).
-    const applied = ctx.store.applyRemote(target.id, page.memories, page.cursor, { final: step === 'done' })
-    totals.fetched += page.memories.length
-    totals.stored += applied.stored
-    totals.deleted += applied.deleted
-    totals.dropped += applied.dropped
-    totals.held = applied.held
-    totals.pages++
-    ctx.onPage?.(page.memories.length, next !== null)
-    if (!next) {
-      totals.caughtUp = step === 'done'
-      totals.moved = page.cursor !== start
-      return totals
+  try {
+    for (;;) {
+      const page = await inflight
+      const step = pageStep(page, since, totals.pages + 1)
+      if (step === 'stuck') throw new PeerError('bad_response', 'peer said more=true without moving its cursor')
+      // Put the request for the next page on the wire before storing this one: the peer serves
+      // it while we write. If storing fails, that answer is simply dropped.
+      if (step === 'next' && fetchOnMainThread && !ctx.fetch) offThread ??= startOffThreadFetch()
+      const next = step === 'next' ? (await request(page.cursor))() : null
+      next?.catch(() => undefined)
+      if (next && !offThread) await letIoRun() // under Deno the request only leaves when the event loop turns
+      check() // same synchronous step as the write below
+      // The last page lets the mass-change guard judge what the pull staged (mass-change.ts).
+      const applied = ctx.store.applyRemote(target.id, page.memories, page.cursor, { final: step === 'done' })
+      totals.fetched += page.memories.length
+      totals.stored += applied.stored
+      totals.deleted += applied.deleted
+      totals.dropped += applied.dropped
+      totals.held = applied.held
+      totals.pages++
+      ctx.onPage?.(page.memories.length, next !== null)
+      if (!next) {
+        totals.caughtUp = step === 'done'
+        totals.moved = page.cursor !== start
+        return totals
+      }
+      since = page.cursor
+      inflight = next
     }
-    since = page.cursor
-    inflight = next
+  } finally {
+    offThread?.close()
   }
 }
 
