@@ -9,8 +9,8 @@
  * Layout: rows are only ever appended (pk and at_ms grow together). A hub fanning one write out to
  * 2,000 peers writes 2,000 rows; an index by (peer, pk) would put each on that peer's own index
  * page, one page write per row. Instead each row links to the same peer's previous row (prev_pk,
- * the newest in peer_state.last_log_pk), and a peer's log is read by following the links from its
- * newest row. Only each peer's every PRUNE_EVERY_PAGES-th row is indexed (access_log_anchor): the
+ * the newest in peer_state.last_log_pk, which a purge of the peer's sync state puts back: migration
+ * v13), and a peer's log is read by following the links from its newest row. Only each peer's every PRUNE_EVERY_PAGES-th row is indexed (access_log_anchor): the
  * cap prunes back from the anchor at its edge. A link is followed only to a lower pk of the same
  * peer, so a pk that SQLite hands out again after the newest rows were deleted never joins a chain.
  */

@@ -217,4 +217,17 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX access_log_peer;
   CREATE INDEX access_log_anchor ON access_log (peer_id, peer_seq) WHERE peer_seq % 256 = 0;
   `,
+
+  // v13: a peer's access log outlives its sync state. Purging a peer deletes its peer_state row
+  // (cursor, counters); the newest log row it links from (last_log_pk, with logged_pages) is put
+  // back, so what the peer received stays readable for its 30 days as before v12. A peer purged
+  // before v12 has log rows and no peer_state row: its head is made here.
+  `
+  INSERT INTO peer_state (peer_id, logged_pages, last_log_pk)
+    SELECT peer_id, count(*), max(pk) FROM access_log WHERE peer_id NOT IN (SELECT peer_id FROM peer_state) GROUP BY peer_id;
+  CREATE TRIGGER peer_state_keeps_log_head AFTER DELETE ON peer_state WHEN OLD.last_log_pk IS NOT NULL
+  BEGIN
+    INSERT INTO peer_state (peer_id, logged_pages, last_log_pk) VALUES (OLD.peer_id, OLD.logged_pages, OLD.last_log_pk);
+  END;
+  `,
 ]

@@ -98,6 +98,15 @@ describe('access log', () => {
     expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['a-new'])
   })
 
+  test("a purged peer's log stays readable (purge deletes the sync state, not what the peer received)", () => {
+    for (let i = 0; i < 3; i++) store.recordServedPage(PEER_A, [{ id: `id-${i}`, deleted: true }], ['*'])
+    store.purgePeer(PEER_A)
+    expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['id-2', 'id-1', 'id-0'])
+    expect(store.peerState(PEER_A)).toMatchObject({ cursor: null, served_total: 0 })
+    store.recordServedPage(PEER_A, [{ id: 'after', deleted: true }], ['*'])
+    expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['after', 'id-2', 'id-1', 'id-0'])
+  })
+
   test('a log written before rows were linked is linked by the upgrade: read newest first and appended to', () => {
     store.close()
     rmSync(t.path, { force: true })
@@ -107,8 +116,13 @@ describe('access log', () => {
     const insert = old.query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id) VALUES (?, ?, 1, 0, ?, ?)')
     for (let i = 0; i < 5; i++) insert.run(t.clock.now(), i % 2 ? PEER_B : PEER_A, `old-${i}`, `old-${i}`)
     old.run(`INSERT INTO peer_state (peer_id, served_total, logged_pages) VALUES ('${PEER_A}', 3, 3), ('${PEER_B}', 2, 2)`)
+    // A peer purged before the upgrade: its rows, and no peer_state row.
+    const purged = '11111111-2222-4333-8444-555555555555'
+    insert.run(t.clock.now(), purged, 'gone-0', 'gone-0')
+    insert.run(t.clock.now(), purged, 'gone-1', 'gone-1')
     old.close()
     store = t.open()
+    expect(store.accessLog(purged).entries.map((e) => e.first_id)).toEqual(['gone-1', 'gone-0'])
     expect(store.accessLog(PEER_A).entries.map((e) => e.first_id)).toEqual(['old-4', 'old-2', 'old-0'])
     const paged = store.accessLog(PEER_B, { limit: 1 })
     expect(paged.entries.map((e) => e.first_id)).toEqual(['old-3'])
