@@ -62,3 +62,37 @@ export function startOffThreadFetch(): OffThreadFetch {
     },
   }
 }
+
+/** Hands out one fetch thread to the pulls that run at the same time. */
+export interface FetchThread {
+  /** The shared thread; its close() lets go of it (the thread ends when the last user lets go). */
+  acquire(): OffThreadFetch
+}
+
+/**
+ * One fetch thread shared by the pulls that run at once (a sync loop runs several): started by
+ * the first that asks, ended when the last lets go, so a pod keeps no thread between bulk pulls
+ * and never more than one (each holds a JavaScript heap of its own, about 30 MB).
+ */
+export function sharedFetchThread(start: () => OffThreadFetch = startOffThreadFetch): FetchThread {
+  let thread: OffThreadFetch | null = null
+  let users = 0
+  return {
+    acquire() {
+      const mine = (thread ??= start())
+      users++
+      let released = false
+      return {
+        fetch: (request, signal) => mine.fetch(request, signal),
+        close() {
+          if (released) return
+          released = true
+          if (--users === 0 && thread === mine) {
+            thread = null
+            mine.close()
+          }
+        },
+      }
+    },
+  }
+}

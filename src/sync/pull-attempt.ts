@@ -10,6 +10,7 @@ import type { Logger } from '../lib/log'
 import { createProgress, type Progress } from '../lib/progress'
 import type { Attempt, PullReport } from './judge-pull'
 import { type PeerState, waitFor } from './peer-state'
+import type { FetchThread } from './off-thread-fetch'
 import { pullPeer, PullStopped, type PullContext } from './pull-peer'
 import { liveWaitS } from './scheduler'
 import type { Store } from '../store'
@@ -43,6 +44,8 @@ export interface AttemptDeps {
   whyNot(started: PeerRecord): SkipReason | null
   /** The pod is shutting down. */
   stopping(): boolean
+  /** The fetch thread the loop's pulls share where fetch runs on the main thread (off-thread-fetch.ts). */
+  fetchThread?: FetchThread
 }
 
 export async function attemptPull(deps: AttemptDeps, flight: FlightView, state: PeerState): Promise<PullReport> {
@@ -85,6 +88,7 @@ async function pullFrom(deps: AttemptDeps, flight: FlightView, state: PeerState,
     signal: flight.abort.signal,
     current: () => flight.reason ?? deps.whyNot(peer),
     connectTimeoutMs: deps.connectTimeoutMs,
+    fetchThread: deps.fetchThread,
     onAttempt: (url, err, ms) => {
       if (err) failedUrls.push(url)
       deps.log.debug({ peer: shortId(peer.id), op: 'connect', path: url, err: err?.code, ms, msg: err ? err.message : 'answered and verified' })

@@ -17,7 +17,7 @@ import { preparePull } from './peer-client'
 import type { SyncResponse } from '../protocol'
 import { pageStep } from './scheduler'
 import { fetchOnMainThread, letIoRun } from '../runtime'
-import { type OffThreadFetch, startOffThreadFetch } from './off-thread-fetch'
+import { type FetchThread, type OffThreadFetch, startOffThreadFetch } from './off-thread-fetch'
 
 export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
 
@@ -59,6 +59,8 @@ export interface PullContext {
   onAttempt?(url: string, error: PodError | null, ms: number): void
   /** Told after each page is stored: its entries, and whether more pages follow. */
   onPage?(entries: number, more: boolean): void
+  /** The fetch thread shared with the other pulls running (default: one of this pull's own). */
+  fetchThread?: FetchThread
 }
 
 export interface PullTotals {
@@ -125,7 +127,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       if (step === 'stuck') throw new PeerError('bad_response', 'peer said more=true without moving its cursor')
       // Put the request for the next page on the wire before storing this one: the peer serves
       // it while we write. If storing fails, that answer is simply dropped.
-      if (step === 'next' && fetchOnMainThread && !ctx.fetch) offThread ??= startOffThreadFetch()
+      if (step === 'next' && fetchOnMainThread && !ctx.fetch) offThread ??= ctx.fetchThread ? ctx.fetchThread.acquire() : startOffThreadFetch()
       const next = step === 'next' ? (await request(page.cursor))() : null
       next?.catch(() => undefined)
       if (next && !offThread) await letIoRun() // under Deno the request only leaves when the event loop turns

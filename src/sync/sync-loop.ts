@@ -27,6 +27,7 @@ import { LIVE_WAIT_S, MAX_CONCURRENT_PULLS, PULL_BUDGET_MS, RELATIONSHIP_CHECK_M
 import { judgePull, type PullReport } from './judge-pull'
 import { FRESH_PEER, type PeerState, waitFor } from './peer-state'
 import { type AttemptDeps, attemptPull } from './pull-attempt'
+import { sharedFetchThread } from './off-thread-fetch'
 import { PullStopped } from './pull-peer'
 import { keepsCursor, stopReason } from './relationship'
 import { type PlanPeer, planStarts, sleepMs } from './scheduler'
@@ -143,7 +144,9 @@ export function createSyncLoop(deps: SyncLoopDeps): SyncLoop {
 
   /** null while `started` is still a relationship we pull from, else why not. */
   const whyNot = (started: PeerRecord): SkipReason | null => stopReason(started, getPeer(started.id))
-  const attemptDeps: AttemptDeps = { ...deps, random, liveWaitS: liveWait, whyNot, stopping: () => stop.signal.aborted }
+  // Bulk pulls running at once share one fetch thread (under a runtime whose fetch needs one).
+  const fetchThread = sharedFetchThread()
+  const attemptDeps: AttemptDeps = { ...deps, random, liveWaitS: liveWait, whyNot, stopping: () => stop.signal.aborted, fetchThread }
 
   /** Applies the judgement of a pull's end: the peer's next state, its pull record, the log lines. */
   function settle(flight: Flight, ended: PullReport): SyncResult {

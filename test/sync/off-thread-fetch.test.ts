@@ -10,6 +10,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DENO, ROOT } from '../helpers/pod-process'
+import { type OffThreadFetch, sharedFetchThread } from '../../src/sync/off-thread-fetch'
 
 const dir = mkdtempSync(join(tmpdir(), 'mzm-off-thread-'))
 const probe = join(ROOT, 'test', 'sync', 'fixtures', 'off-thread-fetch-probe.ts')
@@ -79,3 +80,24 @@ for (const [name, argv] of [
     }
   }, 30_000)
 }
+
+test('pulls running at once share one fetch thread: started by the first, ended when the last lets go', () => {
+  const started: { closed: number }[] = []
+  const start = (): OffThreadFetch => {
+    const thread = { closed: 0 }
+    started.push(thread)
+    return { fetch: () => Promise.reject(new Error('not asked here')), close: () => void thread.closed++ }
+  }
+  const shared = sharedFetchThread(start)
+  const first = shared.acquire()
+  const second = shared.acquire()
+  expect(started).toEqual([{ closed: 0 }])
+  first.close()
+  first.close() // letting go twice counts once
+  expect(started).toEqual([{ closed: 0 }])
+  second.close()
+  expect(started).toEqual([{ closed: 1 }])
+  // The next bulk pull gets a thread of its own again.
+  shared.acquire().close()
+  expect(started).toEqual([{ closed: 1 }, { closed: 1 }])
+})
