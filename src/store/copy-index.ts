@@ -14,6 +14,9 @@ import type { StoreContext } from './_context'
 import { copyLabel } from './gate'
 import { indexedAsIs } from './blind-index'
 
+/** Where a copy's origin label starts in its stored label `peer:<id>:<label>`, as SQL's 1-based substr() counts. */
+const ORIGIN_LABEL_AT = `length(origin_peer) + ${copyLabel('', '').length + 1}`
+
 /** Rows per transaction: about 25 ms of work, short enough to keep the event loop responsive. */
 export const INDEX_BATCH_ROWS = 1000
 
@@ -40,7 +43,7 @@ export function indexCopies(ctx: StoreContext, copies: readonly CopyText[]): voi
   asIs.sort((a, b) => a - b)
   const fromRows = ctx.db.query(
     `INSERT INTO memories_fts (rowid, label, body)
-     SELECT pk, substr(label, length('${copyLabel('', '')}') + length(origin_peer) + 1), content FROM memories WHERE pk BETWEEN ? AND ?`,
+     SELECT pk, substr(label, ${ORIGIN_LABEL_AT}), content FROM memories WHERE pk BETWEEN ? AND ?`,
   )
   for (let i = 0; i < asIs.length; ) {
     let j = i
