@@ -9,6 +9,7 @@ import { ScopeMatchers } from '../scope'
 import { ftsText, type BlindIndex } from './blind-index'
 // The pod.toml default, so a store opened without the option behaves like a pod with no setting.
 import { DEFAULT_MAX_PEER_BYTES } from '../config'
+import { createSecretScanner, type SecretScanner } from './secret-scan'
 import type { Memory } from './types'
 import type { Vault } from './vault'
 
@@ -42,6 +43,8 @@ export interface StoreContext {
   publicPrefixes: readonly string[]
   /** Compiled peer scopes (the pod's, shared with its long-poll registry). */
   scopes: ScopeMatchers
+  /** The credential scanner of this store's writes (rules created once, see secret-scan.ts). */
+  scanner: SecretScanner
   maxContentBytes: number
   /** Quota of one peer's copies (label + content bytes); see remote-copies.ts. */
   maxPeerBytes: number
@@ -120,6 +123,7 @@ export function createContext(opts: {
     ...opts,
     publicPrefixes: [...opts.publicPrefixes],
     scopes: opts.scopes ?? new ScopeMatchers(),
+    scanner: createSecretScanner(),
     maxPeerBytes: opts.maxPeerBytes ?? DEFAULT_MAX_PEER_BYTES,
     nowIso: () => new Date(clock.now()).toISOString(),
     write(fn, writeOpts) {

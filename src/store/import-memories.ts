@@ -107,7 +107,10 @@ export async function importMemories(ctx: StoreContext, given: readonly Remember
   if (opts.dryRun || todo.length === 0) return out
   // Only public memories reach peers; private content is never scanned (as on remember).
   const open = todo.filter((t) => !t.m.encrypted)
-  const verdicts = await scanMemories(open.map((t) => ({ label: t.m.label, content: t.m.plaintext })))
+  const verdicts = await scanMemories(
+    ctx.scanner,
+    open.map((t) => ({ label: t.m.label, content: t.m.plaintext })),
+  )
   open.forEach((t, k) => {
     const findings = verdicts[k]!
     t.m = findings.length === 0 ? { ...t.m, scanned: 1 } : { ...t.m, held: 1, scanned: 1, eligible: false, warning: heldWarning(findings) }

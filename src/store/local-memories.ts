@@ -12,7 +12,7 @@ import type { MemoryRow, StoreContext } from './_context'
 import { PEER_LABEL_PREFIX, isGateEligible, isPublicLabel } from './gate'
 import { markScrubPending } from './scrub'
 import { checkContent, checkInt, checkLabel, checkTimestamps, parseSeqCursor } from './schemas'
-import { heldWarning, scanMemory } from './secret-scan'
+import { heldWarning } from './secret-scan'
 import type { Memory, RememberInput, RememberResult } from './types'
 
 export const LIST_LIMIT_DEFAULT = 50
@@ -63,9 +63,9 @@ export function prepare(ctx: StoreContext, input: RememberInput, held = 0): Prep
 }
 
 /** Scans a prepared public memory; a credential makes it held (and so not eligible). */
-async function scanPrepared(m: PreparedMemory): Promise<PreparedMemory> {
+async function scanPrepared(ctx: StoreContext, m: PreparedMemory): Promise<PreparedMemory> {
   if (m.encrypted) return m // private content never leaves the pod: nothing to hold back
-  const findings = await scanMemory(m.label, m.plaintext)
+  const findings = await ctx.scanner.scanMemory(m.label, m.plaintext)
   return findings.length === 0 ? { ...m, scanned: 1 } : { ...m, held: 1, scanned: 1, eligible: false, warning: heldWarning(findings) }
 }
 
@@ -130,7 +130,7 @@ export function createGroupRemember(ctx: StoreContext): (input: RememberInput) =
       // awaited scan delayed it by milliseconds (measured), and calls arriving together still
       // commit together.
       if (batch.length === 0) setImmediate(flush)
-      batch.push({ scanned: scanPrepared(m), resolve, reject })
+      batch.push({ scanned: scanPrepared(ctx, m), resolve, reject })
     })
 }
 

@@ -14,7 +14,6 @@ import type { Logger } from '../lib/log'
 import type { SqliteDatabase } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
 import { isGateEligible } from './gate'
-import { scanMemory } from './secret-scan'
 
 const BATCH = 100
 /** The rows the backfill reads; the same terms as the partial index memories_unscanned. */
@@ -42,7 +41,7 @@ export async function scanBackfill(ctx: StoreContext, log?: Logger, signal?: Abo
     if (rows.length === 0) break
     const verdicts: { row: MemoryRow; held: boolean }[] = []
     for (const row of rows) {
-      verdicts.push({ row, held: (await scanMemory(row.label, row.content)).length > 0 })
+      verdicts.push({ row, held: (await ctx.scanner.scanMemory(row.label, row.content)).length > 0 })
       if (signal?.aborted) return out // the store is closing
       progress.add(1)
     }

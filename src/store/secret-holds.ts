@@ -11,7 +11,7 @@ import type { MemoryRow, StoreContext } from './_context'
 import { isGateEligible, isPublicLabel } from './gate'
 import { get, update, updateIfUnchanged } from './local-memories'
 import { checkContent, checkInt, checkLabel } from './schemas'
-import { heldWarning, scanForSecrets, scanMemory, type SecretFinding } from './secret-scan'
+import { heldWarning, type SecretFinding } from './secret-scan'
 import type { Memory } from './types'
 
 export const HELD_LIMIT_MAX = 500
@@ -49,10 +49,10 @@ export async function updateScanned(
     let held: boolean | undefined
     const scanAll = content !== undefined || row.encrypted === 1 || row.held === 2 || row.scanned === 0
     if (scanAll) {
-      findings = await scanMemory(nextLabel, nextContent)
+      findings = await ctx.scanner.scanMemory(nextLabel, nextContent)
       held = findings.length > 0
     } else if (label !== undefined && label !== row.label) {
-      findings = await scanForSecrets(label)
+      findings = await ctx.scanner.scanText(label)
       held = findings.length > 0 ? true : undefined
     } else {
       return update(ctx, id, { label, content })
@@ -112,7 +112,7 @@ export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: 
     const rows = ctx.db.query('SELECT * FROM memories WHERE held = 2 AND deleted = 0 AND origin_peer IS NULL ORDER BY pk LIMIT 100').all() as MemoryRow[]
     if (rows.length === 0) break
     for (const scanned of rows) {
-      const findings = await scanMemory(scanned.label, ctx.toMemory(scanned).content)
+      const findings = await ctx.scanner.scanMemory(scanned.label, ctx.toMemory(scanned).content)
       if (signal?.aborted) break // the store is closing
       ctx.write(() => {
         // Re-read: an edit in between may have settled it already (updateScanned scans held = 2).

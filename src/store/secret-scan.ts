@@ -4,17 +4,12 @@
  * patterns of our own. The scan is async, so it runs when a memory is written and its verdict is
  * stored as the row's `held` flag: the gate (gate.ts) stays synchronous and only reads the flag.
  * The preset is imported statically, so `bun build --compile` bundles it (no rule is loaded by name).
+ * Each store has one scanner (StoreContext.scanner) whose rules are created once and reused by
+ * every scan (secretlint-rules.ts); its verdicts are lintSource's own (secret-scan.test.ts).
  */
-import { lintSource } from '@secretlint/core'
-import { secretLintProfiler } from '@secretlint/profiler'
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend'
 import type { SecretLintCoreConfig } from '@secretlint/types'
-
-// secretlint's core marks every lint in a process-wide profiler (@secretlint/profiler) that keeps
-// each performance mark and entry forever and searches them all on every new one: in a pod that
-// scans every write, memory grows without bound and each scan slows the event loop a little more
-// (a remember took 10-80 ms after a few hundred scans, measured). We never read the profile.
-secretLintProfiler.mark = () => {}
+import { type LintMessage, preparedLinter } from './secretlint-rules'
 
 /** One thing the scanner found: which rule and what kind, never the matched text. */
 export interface SecretFinding {
@@ -22,7 +17,8 @@ export interface SecretFinding {
   kind: string
 }
 
-const CONFIG: SecretLintCoreConfig = {
+/** The scanner's secretlint configuration (exported so tests can run lintSource on it too). */
+export const SECRETLINT_CONFIG: SecretLintCoreConfig = {
   rules: [
     {
       id: recommended.meta.id,
@@ -33,28 +29,34 @@ const CONFIG: SecretLintCoreConfig = {
   ],
 }
 
-/**
- * Findings in a memory: its label and its content, both of which a peer receives. One scan of
- * the two as lines of one text (a label holds no newline).
- */
-export function scanMemory(label: string, content: string): Promise<SecretFinding[]> {
-  return scanForSecrets(`${label}\n${content}`)
+/** The credential scanner of one store (its rules are created at the first scan and reused). */
+export interface SecretScanner {
+  /**
+   * Findings in a memory: its label and its content, both of which a peer receives. One scan of
+   * the two as lines of one text (a label holds no newline).
+   */
+  scanMemory(label: string, content: string): Promise<SecretFinding[]>
+  /** Findings in `content`, empty when it looks clean. Never throws for odd text; the text is not logged. */
+  scanText(content: string): Promise<SecretFinding[]>
+  /** What secretlint reported in `content`: each rule hit with its [start, end) range in the text. */
+  lint(content: string): Promise<LintMessage[]>
 }
 
-/** What secretlint reported in `content`: each rule hit with its [start, end) range in the text. */
-export async function lintMessages(content: string): Promise<{ ruleId: string; messageId: string; range: readonly [number, number] }[]> {
-  const result = await lintSource({
-    source: { content, filePath: 'memory.txt', ext: '.txt', contentType: 'text' },
-    options: { config: CONFIG, noPhysicFilePath: true, maskSecrets: true },
-  })
-  return result.messages
+export function createSecretScanner(): SecretScanner {
+  const linter = preparedLinter(SECRETLINT_CONFIG)
+  const scanText = async (content: string) => findingsOf(await linter.lint(content))
+  return {
+    scanMemory: (label, content) => scanText(`${label}\n${content}`),
+    scanText,
+    lint: (content) => linter.lint(content),
+  }
 }
 
-/** Findings in `content`, empty when it looks clean. Never throws for odd text; the text is not logged. */
-export async function scanForSecrets(content: string): Promise<SecretFinding[]> {
+/** One finding per rule and kind, in the order of the text. */
+function findingsOf(messages: readonly LintMessage[]): SecretFinding[] {
   const seen = new Set<string>()
   const findings: SecretFinding[] = []
-  for (const m of await lintMessages(content)) {
+  for (const m of messages) {
     const rule = m.ruleId.replace(/^@secretlint\/secretlint-rule-/, '')
     const key = `${rule}:${m.messageId}`
     if (seen.has(key)) continue

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { scanMemory } from '../../src/store/secret-scan'
+import { createSecretScanner } from '../../src/store/secret-scan'
 import { scanMemories } from '../../src/store/secret-scan-batch'
 import type { Store } from '../../src/store'
 import { FAKE_SECRETS, LOOKALIKES } from './_fake-secrets'
@@ -7,6 +7,7 @@ import { segmentsWritten } from './_fts-segments'
 import { tempStores, type TempStores } from './_temp-store'
 
 const j = (...parts: string[]) => parts.join('')
+const scanner = createSecretScanner()
 
 const PEM = FAKE_SECRETS['PEM private key block']!
 const [PEM_HEAD, PEM_TAIL] = [PEM.slice(0, PEM.indexOf('\n') + 1), PEM.slice(PEM.indexOf('\n') + 1)]
@@ -36,15 +37,15 @@ describe('scanMemories (many memories, one secretlint pass)', () => {
     ]
     // Every order of neighbours matters: also reversed and interleaved with clean memories.
     for (const list of [memories, [...memories].reverse(), memories.flatMap((m, i) => [m, { label: `public:gap${i}`, content: 'nothing here' }])]) {
-      const alone = await Promise.all(list.map((m) => scanMemory(m.label, m.content)))
-      expect(await scanMemories(list)).toEqual(alone)
+      const alone = await Promise.all(list.map((m) => scanner.scanMemory(m.label, m.content)))
+      expect(await scanMemories(scanner, list)).toEqual(alone)
     }
   })
 
   test('a credential among thousands of clean memories is found, and only it', async () => {
     const list = Array.from({ length: 3000 }, (_, i) => ({ label: `public:n${i}`, content: `note ${i} about the ledger` }))
     list[2042] = { label: 'public:ci', content: FAKE_SECRETS['AWS access key id']! }
-    const verdicts = await scanMemories(list)
+    const verdicts = await scanMemories(scanner, list)
     expect(verdicts.flatMap((v, i) => (v.length > 0 ? [i] : []))).toEqual([2042])
   })
 })

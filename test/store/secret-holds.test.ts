@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { secretLintProfiler } from '@secretlint/profiler'
-import { scanForSecrets } from '../../src/store/secret-scan'
+import { createSecretScanner } from '../../src/store/secret-scan'
 import type { Store } from '../../src/store'
 import { FAKE_SECRETS, LOOKALIKES } from './_fake-secrets'
 import { PEER_A, storeEachTest, type TempStores } from './_temp-store'
@@ -9,6 +9,7 @@ let t: TempStores
 let store: Store
 storeEachTest((fresh) => ({ t, store } = fresh))
 
+const scanForSecrets = (text: string) => createSecretScanner().scanText(text)
 const served = (since: string | null = null) => store.changesSince(since, ['*'], 1000)
 
 describe('scanForSecrets (secretlint recommended preset)', () => {
