@@ -116,9 +116,12 @@ export class PeerRegistry {
   #views = new Map<PodId, TrustedView>()
   /** peers.toml was looked at in this turn of the event loop for a batch (trustedInBatch). */
   #tableCheckedThisTurn = false
+  /** The key directory, normalised, with its trailing separator: a key file's path is this + id + `.key`. */
+  readonly #keyPrefix: string
 
   constructor(opts: { paths: HomePaths; selfId: PodId; log: Logger }) {
     this.#paths = opts.paths
+    this.#keyPrefix = join(opts.paths.peerKeyDir, 'k').slice(0, -1)
     this.#selfId = opts.selfId
     this.#log = opts.log
   }
@@ -276,8 +279,9 @@ export class PeerRegistry {
   }
 
   #keyPath(id: PodId): string {
-    // Only ever called with a checked PodId, so the name cannot leave the directory.
-    return join(this.#paths.peerKeyDir, `${id}.key`)
+    // Only ever called with a checked PodId (hex digits and dashes), so the name cannot leave the
+    // directory and needs no normalising: join() on every peer request was a sixth of its stats' cost.
+    return `${this.#keyPrefix}${id}.key`
   }
 
   #errorText(): string | null {
