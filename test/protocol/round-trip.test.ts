@@ -56,6 +56,22 @@ describe('sync request: puller encodes, callee decodes', () => {
     expect(decodeSyncRequest(encodeSyncRequest({ since: null, scope: 'a:*' })).scope).toEqual(['a:*'])
   })
 
+  test('the same text decodes to one frozen request (kept for the next asker); a refused text is refused every time', () => {
+    const text = json({ since: '7', scope: ['public:*'], limit: 500, wait: 50 })
+    const first = decodeSyncRequest(text)
+    expect(decodeSyncRequest(new Uint8Array(text))).toBe(first)
+    expect(Object.isFrozen(first) && Object.isFrozen(first.scope)).toBe(true)
+    expect(() => first.scope.push('private:*')).toThrow(TypeError)
+    expect(decodeSyncRequest(text)).toEqual({ since: '7', scope: ['public:*'], limit: 500, wait: 50 })
+    // One character apart is another request.
+    expect(decodeSyncRequest(json({ since: '7', scope: ['public:*'], limit: 500, wait: 49 })).wait).toBe(49)
+    const bad = json({ since: null, limit: 0 })
+    for (let i = 0; i < 2; i++) expect(badInput(() => decodeSyncRequest(bad))).toContain('limit')
+    // Past the memo's bound the requests still decode (it starts over).
+    for (let i = 0; i < 600; i++) expect(decodeSyncRequest(json({ since: String(i) })).since).toBe(String(i))
+    expect(decodeSyncRequest(text)).toEqual(first)
+  })
+
   test('the puller writes only the contract fields, whatever object it is handed', () => {
     const extra = { since: null, limit: 10, secret: 'x' } as unknown as Parameters<typeof encodeSyncRequest>[0]
     expect(JSON.parse(new TextDecoder().decode(encodeSyncRequest(extra)))).toEqual({ since: null, limit: 10 })
