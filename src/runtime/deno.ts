@@ -93,4 +93,6 @@ export const denoRuntime: Runtime = {
   letIoRun: () => new Promise<void>((resolve) => setTimeout(resolve, 0)),
   fetchOnMainThread: true,
   decryptAesGcm: webDecryptAesGcm,
+  hmacSha256: null,
+  sha256Hex: null,
 }

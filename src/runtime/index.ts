@@ -25,4 +25,18 @@ function select(): Runtime {
 
 export const runtime: Runtime = select()
 
-export const { serve, unixFetch, openSqlite, uuidv7, readStdin, stringWidth, spawn, selfCommand, letIoRun, decryptAesGcm, fetchOnMainThread } = runtime
+export const {
+  serve,
+  unixFetch,
+  openSqlite,
+  uuidv7,
+  readStdin,
+  stringWidth,
+  spawn,
+  selfCommand,
+  letIoRun,
+  decryptAesGcm,
+  fetchOnMainThread,
+  hmacSha256,
+  sha256Hex,
+} = runtime
