@@ -10,17 +10,25 @@ import { deriveSealKeys, type SealKeys } from './seal'
 export class PairKey {
   /** req_key and resp_key per direction (`caller|callee`), derived on first use. */
   private readonly seal = new Map<string, SealKeys>()
+  /**
+   * The direction asked for last and its keys: a pair key serves one direction in practice (a
+   * callee opens its peer's requests, a puller its answers), so most calls build no direction string.
+   */
+  private last: { callerId: string; calleeId: string; keys: SealKeys } | null = null
 
   constructor(readonly secret: KeyObject) {}
 
   /** req_key and resp_key for requests from `callerId` to `calleeId`. */
   sealKeys(callerId: string, calleeId: string): SealKeys {
+    const last = this.last
+    if (last !== null && last.callerId === callerId && last.calleeId === calleeId) return last.keys
     const direction = `${callerId}|${calleeId}`
     let keys = this.seal.get(direction)
     if (!keys) {
       keys = deriveSealKeys(this.secret, direction)
       this.seal.set(direction, keys)
     }
+    this.last = { callerId, calleeId, keys }
     return keys
   }
 }

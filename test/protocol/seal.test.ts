@@ -56,6 +56,12 @@ describe('the contract formula', () => {
     expect(sealKeys(pairKey, CALLER, CALLEE)).toBe(keys)
     const back = sealKeys(pairKey, CALLEE, CALLER)
     expect(Buffer.from(back.request.export())).not.toEqual(Buffer.from(keys.request.export()))
+    // Asked alternately (the last direction is kept at hand), each direction still gets its own.
+    for (let i = 0; i < 3; i++) {
+      expect(sealKeys(pairKey, CALLER, CALLEE)).toBe(keys)
+      expect(sealKeys(pairKey, CALLEE, CALLER)).toBe(back)
+      expect(sealKeys(pairKey, CALLER, CALLER)).not.toBe(keys)
+    }
   })
 })
 
