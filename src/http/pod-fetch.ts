@@ -6,7 +6,7 @@
  * header (a browser's: CORS applies) or a path Hono would have to decode goes to the app too.
  */
 import { asDiskFull } from '../lib/disk-space'
-import { SYNC_ROUTE } from '../protocol'
+import { PROTOCOL_HEADER, SIGNATURE_HEADER, SYNC_ROUTE } from '../protocol'
 import type { ConnInfo } from '../runtime'
 import { createApp } from './app'
 import type { AppDeps } from './deps'
@@ -48,14 +48,16 @@ export function createPodFetch(deps: AppDeps): PodFetch {
   async function answer(req: Request, session: EdgeSession): Promise<Response> {
     const version = protocolOf(req)
     if (typeof version !== 'number') return jsonResponse(version.body, version.status, version.headers)
-    let res: Response
     try {
       const { body, headers } = await handle(req, { authenticated: () => sessionAuthenticated(session), bodyTimeLeftMs: () => sessionTimeLeftMs(session) })
-      res = new Response(body, { status: 200, headers })
+      // The version goes in with the other headers: setting it afterwards made the answer's Headers object too.
+      return new Response(body, {
+        status: 200,
+        headers: { 'content-type': headers['content-type'], [SIGNATURE_HEADER]: headers[SIGNATURE_HEADER], [PROTOCOL_HEADER]: String(version) },
+      })
     } catch (err) {
-      res = errorResponse(answerError(err instanceof Error ? err : new Error(String(err)), SYNC_ROUTE))
+      return withProtocol(errorResponse(answerError(err instanceof Error ? err : new Error(String(err)), SYNC_ROUTE)), version)
     }
-    return withProtocol(res, version)
   }
 
   const fetch = (req: Request, conn: ConnInfo | undefined) => (isPeerSync(req) ? servePeerSync(req, conn) : app.fetch(req, conn))
