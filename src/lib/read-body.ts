@@ -61,23 +61,28 @@ export function declaresOver(headers: Headers, maxBytes: number): boolean {
 }
 
 /** The whole body as bytes, or BodyTooLarge once more than `maxBytes` arrived (the body is cancelled). */
-export async function readBody(source: BodySource, maxBytes: number, opts: ReadBodyOptions = {}): Promise<Uint8Array> {
-  if (opts.deadlineMs === undefined) return readBodyUnbounded(source, maxBytes, opts.what ?? 'body')
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      // The read in flight is left to fail when the connection closes; its rejection is handled.
+export function readBody(source: BodySource, maxBytes: number, opts: ReadBodyOptions = {}): Promise<Uint8Array> {
+  const deadlineMs = opts.deadlineMs
+  if (deadlineMs === undefined) return readBodyUnbounded(source, maxBytes, opts.what ?? 'body')
+  // Whichever comes first settles it: the read, or the deadline. One promise and one timer per
+  // body (a peer's every ask comes through here), not a race of two.
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // The read in flight is left to fail when the connection closes; its rejection is handled below.
       cancelQuietly(source.body)
       reject(opts.onLate?.() ?? new BodyLate(opts.what))
-    }, opts.deadlineMs)
+    }, deadlineMs)
+    readBodyUnbounded(source, maxBytes, opts.what ?? 'body').then(
+      (bytes) => {
+        clearTimeout(timer)
+        resolve(bytes)
+      },
+      (err: unknown) => {
+        clearTimeout(timer)
+        reject(err)
+      },
+    )
   })
-  const reading = readBodyUnbounded(source, maxBytes, opts.what ?? 'body')
-  reading.catch(() => {})
-  try {
-    return await Promise.race([reading, late])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 async function readBodyUnbounded(source: BodySource, maxBytes: number, what: string): Promise<Uint8Array> {
