@@ -37,10 +37,22 @@ export class Counter {
     readonly help: string,
   ) {}
   inc(labels: Labels = {}, by = 1): void {
+    this.#entry(labels).value += by
+  }
+  /** The series of `labels` (made now, at 0, if new), for a caller that adds to it on every request. */
+  series(labels: Labels): { inc(by?: number): void } {
+    const entry = this.#entry(labels)
+    return {
+      inc(by = 1) {
+        entry.value += by
+      },
+    }
+  }
+  #entry(labels: Labels): { labels: Labels; value: number } {
     const k = keyOf(labels)
-    const cur = this.#values.get(k)
-    if (cur) cur.value += by
-    else this.#values.set(k, { labels, value: by })
+    let cur = this.#values.get(k)
+    if (!cur) this.#values.set(k, (cur = { labels, value: 0 }))
+    return cur
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`]
@@ -57,9 +69,20 @@ export class Histogram {
     readonly buckets: number[] = DEFAULT_BUCKETS_S,
   ) {}
   observe(labels: Labels, value: number): void {
+    this.#observeIn(this.#entry(labels), value)
+  }
+  /** The series of `labels` (made now, empty, if new), for a caller that observes into it on every request. */
+  series(labels: Labels): { observe(value: number): void } {
+    const entry = this.#entry(labels)
+    return { observe: (value) => this.#observeIn(entry, value) }
+  }
+  #entry(labels: Labels): { labels: Labels; counts: number[]; sum: number; count: number } {
     const k = keyOf(labels)
     let s = this.#series.get(k)
     if (!s) this.#series.set(k, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }))
+    return s
+  }
+  #observeIn(s: { counts: number[]; sum: number; count: number }, value: number): void {
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++
     s.sum += value
     s.count++

@@ -22,6 +22,10 @@ export function createPodMetrics(sources: PodMetricsSources) {
   const pulls = new Counter('mazemaker_peer_pulls_total', 'Pull attempts per peer and outcome')
   const dropped = new Counter('mazemaker_peer_copies_dropped_total', 'Copies from a peer dropped for breaking our rules (label, content size)')
   const requests = new Histogram('mazemaker_http_request_duration_seconds', 'HTTP request duration per route')
+  // The series every /peer/sync answer adds to, by peer and by route and status class: a hub
+  // answers thousands a second, so each is found once rather than keyed from its labels each time.
+  const servedTo = new Map<string, { inc(by?: number): void }>()
+  const requestSeries = new Map<string, { observe(value: number): void }[]>()
 
   return {
     onPulled(peerId: string, result: { ok: boolean; fetched: number; dropped?: number; error?: string }) {
@@ -30,10 +34,17 @@ export function createPodMetrics(sources: PodMetricsSources) {
       if (result.dropped) dropped.inc({ peer: peerId }, result.dropped)
     },
     onServed(peerId: string, count: number) {
-      served.inc({ peer: peerId }, count)
+      let series = servedTo.get(peerId)
+      if (!series) servedTo.set(peerId, (series = served.series({ peer: peerId })))
+      series.inc(count)
     },
     observeRequest(route: string, status: number, ms: number) {
-      requests.observe({ route, status: String(Math.floor(status / 100)) + 'xx' }, ms / 1000)
+      const statusClass = Math.floor(status / 100)
+      let byClass = requestSeries.get(route)
+      if (!byClass) requestSeries.set(route, (byClass = []))
+      let series = byClass[statusClass]
+      if (!series) series = byClass[statusClass] = requests.series({ route, status: `${statusClass}xx` })
+      series.observe(ms / 1000)
     },
     render(): string {
       const peers = sources.peers()

@@ -35,3 +35,23 @@ test('a histogram counts each observation in every bucket at or above it', () =>
     't_seconds_count{status="2xx",route="/a"} 2',
   ])
 })
+
+test('a series handle adds to the same series as its labels do, and shows at 0 from when it is taken', () => {
+  const c = new Counter('t_total', 'test')
+  const a = c.series({ peer: 'a' })
+  expect(c.render().split('\n').slice(2)).toEqual(['t_total{peer="a"} 0'])
+  a.inc(2)
+  c.inc({ peer: 'a' })
+  a.inc()
+  expect(c.render().split('\n').slice(2)).toEqual(['t_total{peer="a"} 4'])
+  const h = new Histogram('t_seconds', 'test', [0.01])
+  const s = h.series({ route: '/a', status: '2xx' })
+  s.observe(0.005)
+  h.observe({ status: '2xx', route: '/a' }, 0.02)
+  expect(h.render().split('\n').slice(2)).toEqual([
+    't_seconds_bucket{route="/a",status="2xx",le="0.01"} 1',
+    't_seconds_bucket{route="/a",status="2xx",le="+Inf"} 2',
+    't_seconds_sum{route="/a",status="2xx"} 0.025',
+    't_seconds_count{route="/a",status="2xx"} 2',
+  ])
+})
