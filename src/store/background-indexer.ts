@@ -1,12 +1,13 @@
 /**
  * Drains the queue of pulled copies waiting for their full-text rows (copy-index.ts), one batch
  * per macrotask, so a big pull is searchable seconds later without blocking the pod for the
- * whole time. kick() after a pull stored something; close() waits for the batch in flight.
+ * whole time; then does the upkeep a bulk pull put off (bulk-writes.ts), a step per macrotask.
+ * kick() after a pull stored something; close() waits for the step in flight.
  */
 import type { Logger } from '../lib/log'
 import type { Store } from './types'
 
-export type IndexerStore = Pick<Store, 'indexPending' | 'hasPendingIndex'>
+export type IndexerStore = Pick<Store, 'indexPending' | 'hasPendingIndex' | 'tidyStep'>
 
 export interface BackgroundIndexer {
   kick(): void
@@ -25,14 +26,18 @@ export function startBackgroundIndexer(store: IndexerStore, log: Logger): Backgr
         const n = store.indexPending()
         if (n === 0) break
         total += n
-        await new Promise((resolve) => setTimeout(resolve, 0)) // let requests in between batches
+        await nextTurn()
       }
+      while (!closed && store.tidyStep()) await nextTurn()
     } catch (err) {
       // Nothing is lost: the queue stays in the database and recall drains it before searching.
       log.warn({ op: 'index', err: 'index_failed', msg: err instanceof Error ? err.message : String(err) })
     }
     if (total > 0) log.debug({ op: 'index', count: total, ms: Math.round(performance.now() - started) })
   }
+
+  /** Lets requests in between batches. */
+  const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0))
 
   const indexer: BackgroundIndexer = {
     kick() {

@@ -22,6 +22,7 @@ import { reconcilePrefixes } from './prefix-change'
 import { recall } from './recall'
 import { scrubIfPending } from './scrub'
 import { hasPending, indexPending } from './copy-index'
+import { createBulkWrites, repairAfterCrash } from './bulk-writes'
 import { acceptDeletes, applyRemote, countPeerCopies, purgePeer, resetScope } from './remote-copies'
 import type { Store, StoreStats } from './types'
 import { createVault } from './vault'
@@ -81,6 +82,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     // plaintext that went private (here or, by update, while the last run was up).
     reconcilePrefixes(ctx, { log: opts.log })
     scrubIfPending(ctx, opts.log)
+    repairAfterCrash(ctx)
   } catch (err) {
     db.close()
     throw err
@@ -99,6 +101,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     opts.log?.warn({ op: 'store', err: 'deferred_write_failed', msg })
   }
   const rememberGrouped = createGroupRemember(ctx)
+  const bulk = createBulkWrites(ctx)
 
   const store: Store = {
     remember: (input, o) => remember(ctx, input, o),
@@ -131,6 +134,8 @@ export function openStore(opts: OpenStoreOptions): Store {
     countPeerCopies: (peerId) => countPeerCopies(ctx, peerId),
     indexPending: (limit) => indexPending(ctx, limit),
     hasPendingIndex: () => hasPending(ctx),
+    beginBulk: () => bulk.begin(),
+    tidyStep: () => bulk.tidyStep(),
     onCommit: (listener, o) => journal.subscribe(listener, o),
     journalStats: () => journal.stats(),
     checkpoint() {

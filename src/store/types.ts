@@ -206,6 +206,13 @@ export interface Store {
    */
   indexPending(limit?: number): number
   hasPendingIndex(): boolean
+  /**
+   * A pull of many pages begins: until the returned function is called (by every pull that
+   * began one), WAL checkpoints and FTS5 merges are put off (bulk-writes.ts). Returns its end.
+   */
+  beginBulk(): () => void
+  /** One step of the upkeep the last bulk put off (a few ms); false when none is left. */
+  tidyStep(): boolean
 
   /**
    * Calls `listener` with what each write changed, right after it commits (this connection's

@@ -11,9 +11,8 @@ import { createProgress, type Progress } from '../lib/progress'
 import type { Attempt, PullReport } from './judge-pull'
 import { type PeerState, waitFor } from './peer-state'
 import type { FetchThread } from './off-thread-fetch'
-import { pullPeer, PullStopped, type PullContext } from './pull-peer'
+import { pullPeer, PullStopped, type PullContext, type PullStore } from './pull-peer'
 import { liveWaitS } from './scheduler'
-import type { Store } from '../store'
 
 /** What the loop knows of a pull it started. */
 export interface FlightView {
@@ -27,7 +26,7 @@ export interface FlightView {
 
 export interface AttemptDeps {
   selfId: PodId
-  store: Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
+  store: PullStore
   pairKey(peerId: PodId, key: PublicKey): Promise<PairKey>
   resolveUrl(peer: PeerRecord): Promise<string | readonly string[] | null>
   pendingCause?(peer: PeerRecord): string | null

@@ -19,7 +19,7 @@ import { pageStep } from './scheduler'
 import { fetchOnMainThread, letIoRun } from '../runtime'
 import { type FetchThread, type OffThreadFetch, startOffThreadFetch } from './off-thread-fetch'
 
-export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope'>
+export type PullStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'beginBulk'>
 
 export interface PullTarget {
   id: PodId
@@ -120,6 +120,8 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
   const first = await firstPage(target.baseUrls, (url) => request(since, url), ctx)
   totals.url = first.url
   let inflight = Promise.resolve(first.page)
+  // More than one page: the store puts its upkeep off until the pull ends (bulk-writes.ts).
+  let endBulk: (() => void) | undefined
   try {
     for (;;) {
       const page = await inflight
@@ -127,6 +129,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       if (step === 'stuck') throw new PeerError('bad_response', 'peer said more=true without moving its cursor')
       // Put the request for the next page on the wire before storing this one: the peer serves
       // it while we write. If storing fails, that answer is simply dropped.
+      if (step === 'next') endBulk ??= ctx.store.beginBulk()
       if (step === 'next' && fetchOnMainThread && !ctx.fetch) offThread ??= ctx.fetchThread ? ctx.fetchThread.acquire() : startOffThreadFetch()
       const next = step === 'next' ? (await request(page.cursor))() : null
       next?.catch(() => undefined)
@@ -151,6 +154,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
     }
   } finally {
     offThread?.close()
+    endBulk?.()
   }
 }
 

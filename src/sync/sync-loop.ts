@@ -28,11 +28,11 @@ import { judgePull, type PullReport } from './judge-pull'
 import { FRESH_PEER, type PeerState, waitFor } from './peer-state'
 import { type AttemptDeps, attemptPull } from './pull-attempt'
 import { sharedFetchThread } from './off-thread-fetch'
-import { PullStopped } from './pull-peer'
+import { PullStopped, type PullStore } from './pull-peer'
 import { keepsCursor, stopReason } from './relationship'
 import { type PlanPeer, planStarts, sleepMs } from './scheduler'
 
-export type SyncStore = Pick<Store, 'applyRemote' | 'peerState' | 'resetScope' | 'recordPull'>
+export type SyncStore = PullStore & Pick<Store, 'recordPull'>
 
 /** Held long-polls have their relationship re-read every this many watchdog rounds. */
 const LIVE_CHECK_EVERY = 10

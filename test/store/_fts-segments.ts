@@ -1,7 +1,7 @@
 /**
- * How many segments FTS5 has written to a store's full-text index: the write counter of its
- * structure record. A batch whose rows were written together adds one; rows interleaved with
- * other statements add one each.
+ * FTS5's structure record of a store's full-text index: how many segments it has written (its
+ * write counter: a batch whose rows were written together adds one; rows interleaved with other
+ * statements add one each), and how many it holds now (merges make several one).
  */
 import { Database } from 'bun:sqlite'
 
@@ -17,18 +17,21 @@ function varint(bytes: Uint8Array, at: number): [value: number, next: number] {
   throw new Error('unreachable')
 }
 
-export function segmentsWritten(path: string): number {
+function structure(path: string): { held: number; written: number } {
   const db = new Database(path, { readonly: true })
   try {
     const row = db.query('SELECT block FROM memories_fts_data WHERE id = 10').get() as { block: Uint8Array } | null
-    if (!row) return 0
+    if (!row) return { held: 0, written: 0 }
     let at = 4 // cookie
     // The version 2 record (contentless_delete) starts with ff 00 00 01 after the cookie.
     if (row.block[4] === 0xff && row.block[5] === 0 && row.block[6] === 0 && row.block[7] === 1) at += 4
     const [, afterLevels] = varint(row.block, at)
-    const [, afterSegments] = varint(row.block, afterLevels)
-    return varint(row.block, afterSegments)[0]
+    const [held, afterSegments] = varint(row.block, afterLevels)
+    return { held, written: varint(row.block, afterSegments)[0] }
   } finally {
     db.close()
   }
 }
+
+export const segmentsWritten = (path: string): number => structure(path).written
+export const segmentsHeld = (path: string): number => structure(path).held

@@ -2,6 +2,7 @@
  * A paired peer that misbehaves cannot hold our pulls hostage or fill our disk. The puller is a real in-process pod on a FakeClock; the hostile peer is a scripted
  * server signing with the real pair key (./_served-peer.ts); the honest peer is a real pod.
  */
+import { Database } from 'bun:sqlite'
 import { afterEach, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
@@ -78,6 +79,16 @@ const endless = (prefix: string) => (since: string | null) => {
   return { cursor: String(n), more: true, memories: [entry(`public:${prefix}${n}`, `page ${n}`)] }
 }
 
+/** FTS5's automerge as the pod's pod.db keeps it (no row: the default, 4); read from outside the pod. */
+function automergeInFile(path: string): number {
+  const db = new Database(path, { readonly: true })
+  try {
+    return (db.query("SELECT v FROM memories_fts_config WHERE k = 'automerge'").get() as { v: number } | null)?.v ?? 4
+  } finally {
+    db.close()
+  }
+}
+
 /** Rejects if `p` has not settled within `ms` of real time. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, Bun.sleep(ms).then(() => Promise.reject(new Error(`${what} did not return within ${ms} ms`)))])
@@ -122,6 +133,19 @@ test('a pull runs out of its time budget: the request is aborted, the peer is in
   expect(b.store.countPeerCopies(h.id)).toBe(1) // what arrived before the budget ran out is kept
   expect(await peerView(b, h.id)).toMatchObject({ status: 'error' })
   expect(b.store.peerState(h.id).consecutive_failures).toBe(1) // the backoff counts it
+})
+
+test('a pull of many pages puts FTS5 merges off while it runs, and a pull cut off mid-way (time budget) ends that', async () => {
+  const clock = new FakeClock()
+  const b = await pod(clock)
+  const h = await hostile(clock, b, { page: endless('h'), hold: (n, signal) => (n <= 2 ? Promise.resolve() : untilAborted(signal)) })
+  const pulling = b.syncNow(h.id)
+  await waitFor(() => h.stats.requests >= 3, 5000, 'the third (stalled) request')
+  expect(automergeInFile(b.home.paths.db)).toBe(0)
+  clock.advance(PULL_BUDGET_MS)
+  const [r] = await within(pulling, 5000, 'the pull past its budget')
+  expect(r).toMatchObject({ ok: false, error: 'timeout' })
+  expect(automergeInFile(b.home.paths.db)).toBe(4)
 })
 
 test('removing a peer (with --purge) aborts its pull in flight, and nothing is stored after the removal', async () => {

@@ -1,0 +1,119 @@
+/**
+ * Bulk mode (src/store/bulk-writes.ts): while a pull of many pages runs, FTS5 does no merge work
+ * at each page's commit and the WAL is not copied back every 1,000 pages; every copy is still
+ * searchable at once. Afterwards the background indexer's steps merge and checkpoint, and a
+ * crash in bulk mode leaves nothing switched off at the next open.
+ */
+import { Database } from 'bun:sqlite'
+import { expect, test } from 'bun:test'
+import { statSync } from 'node:fs'
+import { memoryLogger } from '../../src/lib/log'
+import { startBackgroundIndexer } from '../../src/store'
+import { segmentsHeld } from './_fts-segments'
+import { PEER_A, PEER_B, tempStores } from './_temp-store'
+
+const AT = '2026-05-26T10:00:00.000Z'
+const page = (n: number, from: number, content = (i: number) => `copy number ${i} about narwhals`) =>
+  Array.from({ length: n }, (_, k) => ({
+    id: `0190f2a0-0000-7000-8000-${String(from + k).padStart(12, '0')}`,
+    label: `public:c${from + k}`,
+    content: content(from + k),
+    created_at: AT,
+    updated_at: AT,
+  }))
+
+/** FTS5's automerge as pod.db keeps it (no row: the default, 4). */
+function automergeInFile(path: string): number {
+  const db = new Database(path, { readonly: true })
+  try {
+    return (db.query("SELECT v FROM memories_fts_config WHERE k = 'automerge'").get() as { v: number } | null)?.v ?? 4
+  } finally {
+    db.close()
+  }
+}
+
+test('in bulk every page stays a segment of its own (no merge work at its commit), each copy searchable at once; the steps afterwards merge them', () => {
+  const PAGES = 12 // under FTS5's crisis merge (16 segments on a level)
+  using t = tempStores()
+  const store = t.open()
+  const end = store.beginBulk()
+  expect(automergeInFile(t.path)).toBe(0)
+  for (let p = 0; p < PAGES; p++) {
+    store.applyRemote(
+      PEER_A,
+      page(50, p * 50, (i) => `copy ${i} about narwhals page${p}`),
+      String((p + 1) * 50),
+      { final: false },
+    )
+    expect(store.recall(`page${p}`, 100)).toHaveLength(50)
+  }
+  expect(segmentsHeld(t.path)).toBe(PAGES)
+  expect(store.tidyStep()).toBe(false) // nothing to do while the bulk runs
+  end()
+  end() // idempotent
+  expect(automergeInFile(t.path)).toBe(4)
+  let steps = 0
+  while (store.tidyStep()) steps++
+  expect(steps).toBeGreaterThan(0)
+  expect(segmentsHeld(t.path)).toBeLessThan(4)
+  for (let p = 0; p < PAGES; p++) expect(store.recall(`page${p}`, 100)).toHaveLength(50)
+  expect(store.tidyStep()).toBe(false)
+})
+
+test('in bulk the WAL grows past 1,000 pages before a commit copies it back; outside, it does not', () => {
+  const walAfter = (bulk: boolean) => {
+    using t = tempStores()
+    const store = t.open()
+    const end = bulk ? store.beginBulk() : () => {}
+    // About 6 MB of copies in 3 pages, past the 1,000-page (4 MB) default.
+    const big = (i: number) => `copy ${i} `.padEnd(2000, 'x')
+    for (let p = 0; p < 3; p++) store.applyRemote(PEER_A, page(1000, p * 1000, big), String((p + 1) * 1000), { final: false })
+    const size = statSync(`${t.path}-wal`).size
+    end()
+    return size
+  }
+  const fourMb = 1000 * 4096
+  expect(walAfter(false)).toBeLessThan(fourMb * 1.6)
+  expect(walAfter(true)).toBeGreaterThan(fourMb * 1.4)
+})
+
+test('two pulls in bulk at once: the mode ends with the last of them', () => {
+  using t = tempStores()
+  const store = t.open()
+  const endA = store.beginBulk()
+  const endB = store.beginBulk()
+  store.applyRemote(PEER_A, page(10, 0), '10', { final: false })
+  store.applyRemote(PEER_B, page(10, 100), '10', { final: false })
+  endA()
+  endA()
+  expect(automergeInFile(t.path)).toBe(0)
+  expect(store.tidyStep()).toBe(false)
+  endB()
+  expect(automergeInFile(t.path)).toBe(4)
+})
+
+test('a store closed in bulk (as by a crash) has automerge back on at its next open', () => {
+  using t = tempStores()
+  const store = t.open()
+  store.beginBulk()
+  store.applyRemote(PEER_A, page(10, 0), '10', { final: false })
+  store.close()
+  expect(automergeInFile(t.path)).toBe(0)
+  const again = t.open()
+  expect(automergeInFile(t.path)).toBe(4)
+  expect(again.recall('narwhals', 100)).toHaveLength(10)
+})
+
+test('the background indexer does the steps after a bulk', async () => {
+  using t = tempStores()
+  const store = t.open()
+  const end = store.beginBulk()
+  for (let p = 0; p < 12; p++) store.applyRemote(PEER_A, page(20, p * 20), String((p + 1) * 20), { final: false })
+  end()
+  const indexer = startBackgroundIndexer(store, memoryLogger())
+  indexer.kick()
+  const deadline = Date.now() + 5000
+  while (segmentsHeld(t.path) >= 4 && Date.now() < deadline) await Bun.sleep(5)
+  await indexer.close()
+  expect(segmentsHeld(t.path)).toBeLessThan(4)
+})
