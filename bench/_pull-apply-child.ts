@@ -47,6 +47,8 @@ let openS = 0
 let applyS = 0
 let stored = 0
 let searchS = 0
+// A pull of many pages runs in the store's bulk mode, as in a pod (trees before it have none).
+const endBulk = store.beginBulk?.()
 try {
   pages.forEach((p, i) => {
     const t0 = cpu()
@@ -58,6 +60,7 @@ try {
   })
   // Until every copy is searchable: a recall indexes whatever an older tree left queued.
   const t2 = cpu()
+  endBulk?.()
   const hits = store.recall(`word${(pages.length * 1000 - 1) % 997}`, 1)
   searchS = cpu() - t2
   if (hits.length === 0) throw new Error('a stored copy was not found by recall')

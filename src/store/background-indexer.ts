@@ -28,6 +28,8 @@ export function startBackgroundIndexer(store: IndexerStore, log: Logger): Backgr
         total += n
         await nextTurn()
       }
+      // Never in the caller's turn (a pull's end): its answer goes out first.
+      if (!closed) await nextTurn()
       while (!closed && store.tidyStep()) await nextTurn()
     } catch (err) {
       // Nothing is lost: the queue stays in the database and recall drains it before searching.

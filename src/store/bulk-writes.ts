@@ -44,7 +44,8 @@ export function createBulkWrites(ctx: StoreContext): BulkWrites {
   function end(): void {
     if (--users > 0) return
     setAutomerge(ctx, AUTOMERGE_DEFAULT)
-    ctx.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`)
+    // The WAL's bound stays until tidyStep's checkpoint: the next write (the pull's own record of
+    // how it went) would otherwise copy the whole WAL back before it returns.
     tidy = 'merge'
   }
 
@@ -73,6 +74,7 @@ export function createBulkWrites(ctx: StoreContext): BulkWrites {
         return true
       }
       ctx.db.exec('PRAGMA wal_checkpoint(PASSIVE)')
+      ctx.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`)
       tidy = 'none'
       return false
     },

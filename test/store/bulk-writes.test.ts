@@ -6,7 +6,7 @@
  */
 import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
 import { segmentsHeld } from './_fts-segments'
@@ -75,6 +75,32 @@ test('in bulk the WAL grows past 1,000 pages before a commit copies it back; out
   const fourMb = 1000 * 4096
   expect(walAfter(false)).toBeLessThan(fourMb * 1.6)
   expect(walAfter(true)).toBeGreaterThan(fourMb * 1.4)
+})
+
+/**
+ * The WAL's frames and how many of them are copied back into pod.db, from the wal-index (the
+ * -shm file, SQLite's "WAL-index format"): the header's mxFrame at byte 16, the checkpoint
+ * info's nBackfill at byte 96, both native-endian.
+ */
+function walState(path: string): { frames: number; backfilled: number } {
+  const shm = readFileSync(`${path}-shm`)
+  return { frames: shm.readUInt32LE(16), backfilled: shm.readUInt32LE(96) }
+}
+
+test('after a bulk the next write does not copy the WAL back (the pull would wait for it): the last step afterwards does', () => {
+  using t = tempStores()
+  const store = t.open()
+  const end = store.beginBulk()
+  const big = (i: number) => `copy ${i} `.padEnd(2000, 'x')
+  for (let p = 0; p < 3; p++) store.applyRemote(PEER_A, page(1000, p * 1000, big), String((p + 1) * 1000), { final: p === 2 })
+  end()
+  store.recordPull(PEER_A, { ok: true, at: AT }) // what the sync loop writes as the pull ends
+  const after = walState(t.path)
+  expect(after.frames).toBeGreaterThan(1000)
+  expect(after.backfilled).toBeLessThan(after.frames)
+  while (store.tidyStep());
+  const tidied = walState(t.path)
+  expect(tidied.backfilled).toBe(tidied.frames)
 })
 
 test('two pulls in bulk at once: the mode ends with the last of them', () => {
