@@ -9,8 +9,9 @@
  * done the same way: disable comments (ignore ranges), allowed message ids, duplicates, order by
  * range. test/store/secret-scan.test.ts holds the verdicts to lintSource's on every kind.
  *
- * A linter runs one text at a time: a rule that answered asynchronously would otherwise report
- * into another text's scan, so scans that overlap take separate linters from a small pool.
+ * A set of rules runs one text at a time: a rule that answered asynchronously would otherwise
+ * report into another text's scan, so a scan that waits on one holds its set, and a scan that
+ * starts meanwhile takes another from a small pool.
  */
 import type {
   SecretLintCoreConfig,
@@ -50,21 +51,42 @@ interface PreparedRule {
   handler: SecretLintRuleReportHandler
 }
 
-/** Linters kept for reuse; more only while that many scans overlap (then dropped after use). */
-const IDLE_LINTERS_MAX = 4
+/** Rule sets kept for reuse; more only while that many scans wait on an asynchronous rule. */
+const IDLE_RULE_SETS_MAX = 4
 
-/** A linter for `config`: `lint(text)` gives what lintSource would (messages sorted by range). */
-export function preparedLinter(config: SecretLintCoreConfig): { lint(content: string): Promise<LintMessage[]> } {
+export interface PreparedLinter {
+  /** What lintSource would report for `content` (messages sorted by range). */
+  lint(content: string): Promise<LintMessage[]>
+  /** How many sets of rules were created so far (each is the cost of one lintSource setup). */
+  ruleSetsCreated(): number
+}
+
+/** A linter for `config`, its rules created at the first scan and reused by the next ones. */
+export function preparedLinter(config: SecretLintCoreConfig): PreparedLinter {
   const idle: RuleSet[] = []
+  let created = 0
+  const release = (rules: RuleSet) => {
+    if (idle.length < IDLE_RULE_SETS_MAX) idle.push(rules)
+  }
   return {
-    async lint(content) {
-      const rules = idle.pop() ?? new RuleSet(config)
+    lint(content) {
+      const rules = idle.pop() ?? (created++, new RuleSet(config))
+      let out: LintMessage[] | Promise<LintMessage[]>
       try {
-        return await rules.run(content)
-      } finally {
-        if (idle.length < IDLE_LINTERS_MAX) idle.push(rules)
+        out = rules.run(content)
+      } catch (err) {
+        release(rules)
+        return Promise.reject(err)
       }
+      // The preset's rules answer at once: the set is free again before anything else runs, so
+      // scans started in the same turn (a group commit's) share it instead of each making one.
+      if (!(out instanceof Promise)) {
+        release(rules)
+        return Promise.resolve(out)
+      }
+      return out.finally(() => release(rules))
     },
+    ruleSetsCreated: () => created,
   }
 }
 
@@ -119,23 +141,32 @@ class RuleSet {
     }
   }
 
-  async run(text: string): Promise<LintMessage[]> {
+  /** The reports for `text`, or their promise when a rule answers asynchronously. */
+  run(text: string): LintMessage[] | Promise<LintMessage[]> {
     const source = new TextSource(text)
     const sink: Sink = { reported: [], ignored: [] }
     this.sink = sink
+    const pending: Promise<void>[] = []
     try {
-      const pending: Promise<void>[] = []
       for (const { creator, handler } of this.rules) {
         const types = creator.meta.supportedContentTypes
         if (!handler.file || !(types.includes('all') || types.includes('text'))) continue
         const out = handler.file(source)
         if (out) pending.push(out)
       }
-      if (pending.length > 0) await Promise.all(pending)
-    } finally {
+    } catch (err) {
       this.sink = null
+      throw err
     }
-    return cleanup(sink, this.allowed)
+    if (pending.length === 0) {
+      this.sink = null
+      return cleanup(sink, this.allowed)
+    }
+    return Promise.all(pending)
+      .finally(() => {
+        this.sink = null
+      })
+      .then(() => cleanup(sink, this.allowed))
   }
 }
 

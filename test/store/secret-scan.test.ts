@@ -142,6 +142,15 @@ describe('the reused scanner (rules created once) against lintSource', () => {
     expect(await Promise.all(texts.map((t) => scanner.lint(t)))).toEqual(alone)
   })
 
+  test('scans started in the same turn share one set of rules (a group commit builds no more)', async () => {
+    const linter = preparedLinter(SECRETLINT_CONFIG)
+    const texts = Array.from({ length: 200 }, (_, i) => CORPUS[i % CORPUS.length]![1])
+    const together = await Promise.all(texts.map((t) => linter.lint(t)))
+    expect(linter.ruleSetsCreated()).toBe(1)
+    for (const [i, t] of texts.entries()) expect(together[i]).toEqual(await scanner.lint(t))
+    expect(linter.ruleSetsCreated()).toBe(1)
+  })
+
   test('a rule that answers later reports into its own scan, not one that started meanwhile', async () => {
     let wait = Promise.resolve()
     const late = {
@@ -165,6 +174,7 @@ describe('the reused scanner (rules created once) against lintSource', () => {
     release()
     expect((await a).map((m) => m.message)).toEqual(['late a secret'])
     expect(await b).toEqual([])
+    expect(linter.ruleSetsCreated()).toBe(2) // the second scan could not wait for the first's set
   })
 
   test("a rule's line positions are counted as the core's structured-source counts them", async () => {
