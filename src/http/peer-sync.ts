@@ -18,6 +18,7 @@ import {
   SYNC_REQUEST_MAX_BYTES,
   SYNC_RESPONSE_MAX_BYTES,
   SYNC_ROUTE,
+  type SyncRequest,
   verifyRequest,
 } from '../protocol'
 import type { Identity, PeerRegistry } from '../identity'
@@ -103,7 +104,7 @@ export function peerSyncHandler(deps: PeerSyncDeps): (raw: Request, edge: EdgeTi
       // Everyone asking at the same cursor and scope between two commits gets the same page, built
       // once: the spokes a commit wakes, and their re-asks at the new cursor.
       const waiters = deps.waiters
-      const key = JSON.stringify([req.since, req.scope, req.limit])
+      const key = pageKeyOf(req)
       const page = () => encodePage(store, identity.podId, req)
       let { answer: plain, memories } = waiters ? waiters.shared(key, page) : page()
       let servedFrom = started
@@ -130,6 +131,18 @@ export function peerSyncHandler(deps: PeerSyncDeps): (raw: Request, edge: EdgeTi
       throw err
     }
   }
+}
+
+/**
+ * The shared page's key of a request (cursor, scope, limit). Decoded requests are kept frozen and
+ * shared by every asker with the same text (decodeSyncRequest), so the key is built once per such
+ * request: JSON.stringify on every ask was 1.6 µs of a hub's 60 µs per answered ask.
+ */
+const pageKeys = new WeakMap<SyncRequest, string>()
+function pageKeyOf(req: SyncRequest): string {
+  let key = pageKeys.get(req)
+  if (key === undefined) pageKeys.set(req, (key = JSON.stringify([req.since, req.scope, req.limit])))
+  return key
 }
 
 /**
