@@ -7,24 +7,32 @@ import { errnoName } from './errno'
 import { openBunSqlite } from './sqlite-bun'
 import type { ChildProcess, ConnInfo, Runtime, Server, ServeOptions, SpawnOptions } from './types'
 
-/** Looked up only when asked (once): most handlers never need the peer's address. */
-function connInfo(server: BunServer<undefined>, req: Request): ConnInfo {
-  let peer: SocketAddress | null | undefined
-  const ip = () => (peer === undefined ? (peer = server.requestIP(req)) : peer)
-  return {
-    get remoteAddress() {
-      return ip()?.address ?? null
-    },
-    get remotePort() {
-      return ip()?.port ?? null
-    },
+/**
+ * The peer's address, looked up only when asked (once): most handlers never need it. A class, so
+ * a request costs one small object and no getter functions of its own (a hub makes one per ask).
+ */
+class BunConnInfo implements ConnInfo {
+  #peer: SocketAddress | null | undefined = undefined
+  constructor(
+    private readonly server: BunServer<undefined>,
+    private readonly req: Request,
+  ) {}
+  #ip(): SocketAddress | null {
+    if (this.#peer === undefined) this.#peer = this.server.requestIP(this.req)
+    return this.#peer
+  }
+  get remoteAddress(): string | null {
+    return this.#ip()?.address ?? null
+  }
+  get remotePort(): number | null {
+    return this.#ip()?.port ?? null
   }
 }
 
 /** Bun.serve binds at once; async only to match the interface. */
 async function serve(opts: ServeOptions): Promise<Server> {
   const common = {
-    fetch: (req: Request, server: BunServer<undefined>) => opts.fetch(req, connInfo(server, req)),
+    fetch: (req: Request, server: BunServer<undefined>) => opts.fetch(req, new BunConnInfo(server, req)),
     maxRequestBodySize: opts.maxRequestBodySize,
     error: (err: Error) => opts.onError(err),
   }
