@@ -168,8 +168,9 @@ export function encodePage(
   }
 }
 
-/** `application/vnd.mzm.sealed`, parameters and case aside. */
+/** `application/vnd.mzm.sealed`, parameters and case aside (the exact type, as our pullers send it, without a copy). */
 function isSealed(contentType: string | null): boolean {
+  if (contentType === SEALED_CONTENT_TYPE) return true
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase() === SEALED_CONTENT_TYPE
 }
 
