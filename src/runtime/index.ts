@@ -14,6 +14,7 @@ import type { Runtime } from './types'
 
 export type * from './types'
 export { errnoName } from './errno'
+export { type CheckpointOutcome, type CheckpointThread, startCheckpointThread } from './checkpoint-thread'
 
 const g = globalThis as { Bun?: unknown; Deno?: unknown }
 

@@ -101,7 +101,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     opts.log?.warn({ op: 'store', err: 'deferred_write_failed', msg })
   }
   const rememberGrouped = createGroupRemember(ctx)
-  const bulk = createBulkWrites(ctx)
+  const bulk = createBulkWrites(ctx, opts.path)
 
   const store: Store = {
     remember: (input, o) => remember(ctx, input, o),
@@ -121,7 +121,11 @@ export function openStore(opts: OpenStoreOptions): Store {
     recall: (query, k) => recall(ctx, query, k),
     stats: () => stats(ctx),
     changesSince: (since, scope, limit) => changesSince(ctx, since, scope, limit),
-    applyRemote: (peerId, entries, cursor, o) => applyRemote(ctx, peerId, entries, cursor, o),
+    applyRemote: (peerId, entries, cursor, o) => {
+      const applied = applyRemote(ctx, peerId, entries, cursor, o)
+      bulk.afterPage()
+      return applied
+    },
     acceptDeletes: (peerId) => acceptDeletes(ctx, peerId),
     peerState: (peerId) => peerState(ctx, peerId),
     recordPull: (peerId, outcome) => recordPull(ctx, peerId, outcome),
@@ -146,6 +150,7 @@ export function openStore(opts: OpenStoreOptions): Store {
       closed = true
       try {
         ctx.flushDeferred()
+        bulk.close()
         db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
         // Cheap, and keeps the planner's statistics current for the next open.
         db.exec('PRAGMA optimize')
