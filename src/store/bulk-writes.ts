@@ -74,6 +74,8 @@ export function createBulkWrites(ctx: StoreContext, path: string): BulkWrites {
 
   /** One checkpoint on the thread (one at a time); on the main thread if the thread fails. */
   function checkpointOffThread(): Promise<void> {
+    // A store closed meanwhile starts no thread: nothing would end it, and the process would not exit.
+    if (closed) return Promise.resolve()
     inFlight ??= (thread ??= startCheckpointThread(path))
       .checkpoint()
       .then(

@@ -7,6 +7,7 @@
 import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
 import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
 import { segmentsHeld } from './_fts-segments'
@@ -106,6 +107,32 @@ test('after a bulk the next write does not copy the WAL back on the main thread 
   expect(walState(t.path).frames).toBeLessThan(10)
   expect(store.recall('copy', 100)).toHaveLength(100)
 })
+
+test('a store closed right as a bulk ends leaves no thread behind: the process exits', async () => {
+  using t = tempStores()
+  const store = join(import.meta.dir, '..', '..', 'src', 'store', 'index.ts')
+  const clock = join(import.meta.dir, '..', '..', 'src', 'lib', 'clock.ts')
+  // What a pod does when it stops right after a pull: the WAL is past 1,000 pages, so the bulk's
+  // end hands it to the checkpoint thread, and close() comes in the same turn.
+  const script = `
+    const { openStore } = await import(${JSON.stringify(store)})
+    const { systemClock } = await import(${JSON.stringify(clock)})
+    const s = openStore({ path: ${JSON.stringify(t.path)}, vaultKey: new Uint8Array(32).fill(7), publicPrefixes: ['public:'], maxContentBytes: 65536, clock: systemClock, durable: false })
+    const end = s.beginBulk()
+    const at = '2026-05-26T10:00:00.000Z'
+    for (let p = 0; p < 3; p++) {
+      const page = Array.from({ length: 1000 }, (_, k) => ({ id: '0190f2a0-0000-7000-8000-' + String(p * 1000 + k).padStart(12, '0'), label: 'public:c' + k, content: 'copy '.padEnd(2000, 'x'), created_at: at, updated_at: at }))
+      s.applyRemote(${JSON.stringify(PEER_A)}, page, String((p + 1) * 1000), { final: p === 2 })
+    }
+    end()
+    s.close()
+    console.log('closed')
+  `
+  const proc = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' })
+  const exited = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => 'still running')])
+  if (exited === 'still running') proc.kill('SIGKILL')
+  expect({ exited, stdout: (await new Response(proc.stdout).text()).trim() }).toEqual({ exited: 0, stdout: 'closed' })
+}, 15_000)
 
 test('two pulls in bulk at once: the mode ends with the last of them', () => {
   using t = tempStores()
