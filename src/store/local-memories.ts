@@ -116,7 +116,11 @@ export function createGroupRemember(ctx: StoreContext): (input: RememberInput) =
     settled.forEach((s, i) => (s.status === 'fulfilled' ? ready.push({ w: current[i]!, m: s.value }) : current[i]!.reject(s.reason)))
     let results: RememberResult[]
     try {
-      results = ctx.write(() => ready.map(({ m }) => insert(ctx, m)))
+      results = ctx.write(() => {
+        // The batch's sequence numbers in one reservation, in call order (one counter update, not one a row).
+        const first = ready.length > 0 ? ctx.nextSeq(ready.length) : 0
+        return ready.map(({ m }, i) => insert(ctx, m, { seq: first + i }))
+      })
     } catch (err) {
       for (const { w } of ready) w.reject(err)
       return
