@@ -11,6 +11,7 @@ export * from './ids'
 export { globLimitProblem, scopeLimitProblem, WireScopeSchema } from './scope'
 export {
   decodeSyncRequest,
+  memoizedRequestDecoder,
   decodeSyncResponse,
   encodeSyncRequest,
   encodeSyncResponse,

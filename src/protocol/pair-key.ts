@@ -16,7 +16,16 @@ export class PairKey {
    */
   private last: { callerId: string; calleeId: string; keys: SealKeys } | null = null
 
+  /** The key's bytes for the runtime's own HMAC, exported on first use; #private, so no log line or JSON shows them. */
+  #macKey: Uint8Array | null = null
+
   constructor(readonly secret: KeyObject) {}
+
+  /** The key's 32 bytes (for an HMAC that takes bytes rather than a KeyObject). */
+  macKey(): Uint8Array {
+    this.#macKey ??= new Uint8Array(this.secret.export())
+    return this.#macKey
+  }
 
   /** req_key and resp_key for requests from `callerId` to `calleeId`. */
   sealKeys(callerId: string, calleeId: string): SealKeys {

@@ -10,7 +10,7 @@
  * may mount the pod under any prefix. The callee id is in the MAC so a request to one of our
  * peers cannot be replayed at another. The pair key itself is derived in src/identity.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { AuthError, PodError } from '../lib/errors'
 import { fromBase64url, toBase64url } from '../lib/base64url'
 import { hmacSha256, sha256Hex } from '../runtime'
@@ -45,12 +45,6 @@ export function hashBody(body: Body): string {
   return sha256Hex ? sha256Hex(body) : createHash('sha256').update(body).digest('hex')
 }
 
-/**
- * Each pair key's bytes, for the runtime's own HMAC: exported once per key and kept here, beside
- * the KeyObject, never on an object that a log line or JSON could show.
- */
-const secretBytes = new WeakMap<KeyObject, Uint8Array>()
-
 /** A fresh request nonce: 16 random bytes, base64url. The seal's AAD uses it too, so it is chosen first. */
 export function newNonce(): string {
   return toBase64url(randomBytes(NONCE_BYTES))
@@ -66,9 +60,7 @@ function responseMessage(nonce: string, body: Body): string {
 
 function mac(pairKey: PairKey, message: string): Uint8Array {
   if (!hmacSha256) return new Uint8Array(createHmac('sha256', pairKey.secret).update(message).digest())
-  let key = secretBytes.get(pairKey.secret)
-  if (!key) secretBytes.set(pairKey.secret, (key = new Uint8Array(pairKey.secret.export())))
-  return hmacSha256(key, message)
+  return hmacSha256(pairKey.macKey(), message)
 }
 
 /** Constant-time comparison of a presented base64url MAC with the expected bytes. */

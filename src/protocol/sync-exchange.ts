@@ -74,13 +74,23 @@ export async function openSyncResponseAsync(o: Parameters<typeof openSyncRespons
   return decodeSyncResponse(await openResponseAsync(o.sent.keys, o.sent.nonce, o.body))
 }
 
-/** The callee's side, after verifyRequest passed: open and decode. Throws SealError or BadInput. */
-export function openSyncRequest(o: { pairKey: PairKey; callerId: string; calleeId: string; nonce: string; body: Uint8Array }): {
+/**
+ * The callee's side, after verifyRequest passed: open and decode (with `decode`, e.g. a route's
+ * memoizedRequestDecoder; decodeSyncRequest by default). Throws SealError or BadInput.
+ */
+export function openSyncRequest(o: {
+  pairKey: PairKey
+  callerId: string
+  calleeId: string
+  nonce: string
+  body: Uint8Array
+  decode?: (bytes: Uint8Array) => SyncRequest
+}): {
   request: SyncRequest
   keys: SealKeys
 } {
   const keys = sealKeys(o.pairKey, o.callerId, o.calleeId)
-  return { request: decodeSyncRequest(openRequest(keys, o.nonce, o.body)), keys }
+  return { request: (o.decode ?? decodeSyncRequest)(openRequest(keys, o.nonce, o.body)), keys }
 }
 
 /** The callee's answer: the page (or its bytes from encodeSyncResponse) sealed, and its Mzm-Signature. */

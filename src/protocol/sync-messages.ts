@@ -84,30 +84,42 @@ export function encodeSyncRequest(req: SyncRequestInput): Uint8Array {
   return encoder.encode(JSON.stringify(out))
 }
 
-/**
- * Requests already decoded, by their JSON text. The spokes one write wakes all re-ask with the
- * same text (the new cursor, their scope, limit and wait), so a hub parses and validates it once
- * per distinct text instead of once per spoke (the schema check was a third of opening a
- * request). What a text decodes to depends on the text alone, the kept requests are frozen (one
- * object serves every caller), and the memo is bounded: short texts only, cleared when full.
- */
-const REQUEST_MEMO_MAX = 256
-const REQUEST_MEMO_MAX_CHARS = 1024
-const requestMemo = new Map<string, SyncRequest>()
-
 /** The callee's side: bytes → a valid request (frozen), else BadInput naming each problem (400). */
 export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
-  const text = utf8(bytes, 'sync request')
-  const kept = requestMemo.get(text)
-  if (kept) return kept
+  return requestOf(utf8(bytes, 'sync request'))
+}
+
+const REQUEST_MEMO_MAX = 256
+const REQUEST_MEMO_MAX_CHARS = 1024
+
+/**
+ * decodeSyncRequest with a memo of requests already decoded, by their JSON text: its owner (a
+ * pod's /peer/sync route) keeps one. The spokes one write wakes all re-ask with the same text (the
+ * new cursor, their scope, limit and wait), so a hub parses and validates it once per distinct
+ * text instead of once per spoke (the schema check was a third of opening a request). What a text
+ * decodes to depends on the text alone, the kept requests are frozen (one object serves every
+ * caller), and the memo is bounded: short texts only, cleared when full.
+ */
+export function memoizedRequestDecoder(): (bytes: Uint8Array) => SyncRequest {
+  const memo = new Map<string, SyncRequest>()
+  return (bytes) => {
+    const text = utf8(bytes, 'sync request')
+    const kept = memo.get(text)
+    if (kept) return kept
+    const req = requestOf(text)
+    if (text.length <= REQUEST_MEMO_MAX_CHARS) {
+      if (memo.size >= REQUEST_MEMO_MAX) memo.clear()
+      memo.set(text, req)
+    }
+    return req
+  }
+}
+
+/** A request's JSON text → the valid request, frozen (one object may serve every asker). */
+function requestOf(text: string): SyncRequest {
   const req = validate(SyncRequestSchema, parseJson(text, 'sync request'), 'sync request')
   Object.freeze(req.scope)
-  Object.freeze(req)
-  if (text.length <= REQUEST_MEMO_MAX_CHARS) {
-    if (requestMemo.size >= REQUEST_MEMO_MAX) requestMemo.clear()
-    requestMemo.set(text, req)
-  }
-  return req
+  return Object.freeze(req)
 }
 
 /** The page's JSON bytes, exactly the fields the contract names. */

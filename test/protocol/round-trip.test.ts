@@ -10,6 +10,7 @@ import { BadInput } from '../../src/lib/errors'
 import {
   BadSignature,
   decodeSyncRequest,
+  memoizedRequestDecoder,
   openSyncRequest,
   openSyncResponse,
   parseAuthorization,
@@ -56,20 +57,25 @@ describe('sync request: puller encodes, callee decodes', () => {
     expect(decodeSyncRequest(encodeSyncRequest({ since: null, scope: 'a:*' })).scope).toEqual(['a:*'])
   })
 
-  test('the same text decodes to one frozen request (kept for the next asker); a refused text is refused every time', () => {
+  test('a memoized decoder decodes the same text to one frozen request (kept for the next asker); a refused text is refused every time', () => {
+    const decode = memoizedRequestDecoder()
     const text = json({ since: '7', scope: ['public:*'], limit: 500, wait: 50 })
-    const first = decodeSyncRequest(text)
-    expect(decodeSyncRequest(new Uint8Array(text))).toBe(first)
+    const first = decode(text)
+    expect(decode(new Uint8Array(text))).toBe(first)
     expect(Object.isFrozen(first) && Object.isFrozen(first.scope)).toBe(true)
     expect(() => first.scope.push('private:*')).toThrow(TypeError)
-    expect(decodeSyncRequest(text)).toEqual({ since: '7', scope: ['public:*'], limit: 500, wait: 50 })
+    expect(decode(text)).toEqual({ since: '7', scope: ['public:*'], limit: 500, wait: 50 })
     // One character apart is another request.
-    expect(decodeSyncRequest(json({ since: '7', scope: ['public:*'], limit: 500, wait: 49 })).wait).toBe(49)
+    expect(decode(json({ since: '7', scope: ['public:*'], limit: 500, wait: 49 })).wait).toBe(49)
     const bad = json({ since: null, limit: 0 })
-    for (let i = 0; i < 2; i++) expect(badInput(() => decodeSyncRequest(bad))).toContain('limit')
+    for (let i = 0; i < 2; i++) expect(badInput(() => decode(bad))).toContain('limit')
     // Past the memo's bound the requests still decode (it starts over).
-    for (let i = 0; i < 600; i++) expect(decodeSyncRequest(json({ since: String(i) })).since).toBe(String(i))
-    expect(decodeSyncRequest(text)).toEqual(first)
+    for (let i = 0; i < 600; i++) expect(decode(json({ since: String(i) })).since).toBe(String(i))
+    expect(decode(text)).toEqual(first)
+    // Each decoder keeps its own (a module-level memo would be shared by every pod in the process).
+    expect(memoizedRequestDecoder()(text)).not.toBe(first)
+    expect(decodeSyncRequest(text)).not.toBe(decodeSyncRequest(text))
+    expect(Object.isFrozen(decodeSyncRequest(text))).toBe(true)
   })
 
   test('the puller writes only the contract fields, whatever object it is handed', () => {
