@@ -35,3 +35,13 @@ function structure(path: string): { held: number; written: number } {
 
 export const segmentsWritten = (path: string): number => structure(path).written
 export const segmentsHeld = (path: string): number => structure(path).held
+
+/** FTS5's automerge as the pod.db at `path` keeps it (no row: the default, 4); read from outside the store. */
+export function automergeInFile(path: string): number {
+  const db = new Database(path, { readonly: true })
+  try {
+    return (db.query("SELECT v FROM memories_fts_config WHERE k = 'automerge'").get() as { v: number } | null)?.v ?? 4
+  } finally {
+    db.close()
+  }
+}

@@ -4,13 +4,12 @@
  * searchable at once. Afterwards the background indexer's steps merge and checkpoint, and a
  * crash in bulk mode leaves nothing switched off at the next open.
  */
-import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
-import { segmentsHeld } from './_fts-segments'
+import { automergeInFile, segmentsHeld } from './_fts-segments'
 import { PEER_A, PEER_B, tempStores } from './_temp-store'
 
 const AT = '2026-05-26T10:00:00.000Z'
@@ -22,16 +21,6 @@ const page = (n: number, from: number, content = (i: number) => `copy number ${i
     created_at: AT,
     updated_at: AT,
   }))
-
-/** FTS5's automerge as pod.db keeps it (no row: the default, 4). */
-function automergeInFile(path: string): number {
-  const db = new Database(path, { readonly: true })
-  try {
-    return (db.query("SELECT v FROM memories_fts_config WHERE k = 'automerge'").get() as { v: number } | null)?.v ?? 4
-  } finally {
-    db.close()
-  }
-}
 
 test('in bulk every page stays a segment of its own (no merge work at its commit), each copy searchable at once; the steps afterwards merge them', () => {
   const PAGES = 12 // under FTS5's crisis merge (16 segments on a level)

@@ -2,7 +2,6 @@
  * A paired peer that misbehaves cannot hold our pulls hostage or fill our disk. The puller is a real in-process pod on a FakeClock; the hostile peer is a scripted
  * server signing with the real pair key (./_served-peer.ts); the honest peer is a real pod.
  */
-import { Database } from 'bun:sqlite'
 import { afterEach, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { FakeClock, MINUTE_MS } from '../../src/lib/clock'
@@ -11,6 +10,7 @@ import { savePodConfig } from '../../src/config'
 import { startPod, type Pod } from '../../src/pod'
 import { PULL_BUDGET_MS } from '../../src/sync/constants'
 import { tempHome } from '../helpers/pod-process'
+import { automergeInFile } from '../store/_fts-segments'
 import { entry, servedPeer, untilAborted, waitFor, type Script, type ServedPeer } from './_served-peer'
 
 /** Under the pull budget, so one stalled pull can outlast several rounds. */
@@ -77,16 +77,6 @@ async function peerView(p: Pod, id: string) {
 const endless = (prefix: string) => (since: string | null) => {
   const n = Number(since ?? 0) + 1
   return { cursor: String(n), more: true, memories: [entry(`public:${prefix}${n}`, `page ${n}`)] }
-}
-
-/** FTS5's automerge as the pod's pod.db keeps it (no row: the default, 4); read from outside the pod. */
-function automergeInFile(path: string): number {
-  const db = new Database(path, { readonly: true })
-  try {
-    return (db.query("SELECT v FROM memories_fts_config WHERE k = 'automerge'").get() as { v: number } | null)?.v ?? 4
-  } finally {
-    db.close()
-  }
 }
 
 /** Rejects if `p` has not settled within `ms` of real time. */
