@@ -96,7 +96,10 @@ export function createBulkWrites(ctx: StoreContext, path: string): BulkWrites {
     merge = true
     const asUsual = () => ctx.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`)
     // A short pull left little: the connection's next commit checkpoints it, as usual.
-    if (!onDisk || (thread === null && walFrames() < WAL_AUTOCHECKPOINT_PAGES)) return asUsual()
+    if (!onDisk || (thread === null && walFrames() < WAL_AUTOCHECKPOINT_PAGES)) {
+      closeThread() // the wal-index's file handle
+      return asUsual()
+    }
     // What the pull left in the WAL goes back off the main thread too; then the connection
     // checkpoints as usual again, and the thread ends unless another bulk began meanwhile.
     void (inFlight ?? Promise.resolve()).then(checkpointOffThread).then(() => {
