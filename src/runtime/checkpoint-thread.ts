@@ -6,6 +6,7 @@
  * opens the file with the runtime's own SQLite binding (bun:sqlite under Bun, node:sqlite
  * under Deno).
  */
+import { workerCalls } from './worker-calls'
 
 /** What one checkpoint did, as SQLite reports it. */
 export interface CheckpointOutcome {
@@ -66,39 +67,24 @@ export function startCheckpointThread(path: string): CheckpointThread {
   // One URL for the process: the worker loads it after this returns, so it is never revoked.
   workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' }))
   const worker = new Worker(workerUrl, { type: 'module' })
-  const pending = new Map<number, { resolve(o: CheckpointOutcome): void; reject(e: Error): void }>()
-  let nextId = 0
+  const calls = workerCalls(
+    worker,
+    'checkpoint thread',
+    (data: Answer) => ('outcome' in data ? data.outcome : new Error(`checkpoint failed: ${data.error}`)),
+    (detail) => new Error(detail),
+  )
   let closed = false
-  const failAll = (why: string) => {
-    for (const p of pending.values()) p.reject(new Error(why))
-    pending.clear()
-  }
-  worker.onmessage = ({ data }: MessageEvent<Answer>) => {
-    const p = pending.get(data.id)
-    if (!p) return
-    pending.delete(data.id)
-    if ('outcome' in data) p.resolve(data.outcome)
-    else p.reject(new Error(`checkpoint failed: ${data.error}`))
-  }
-  worker.onerror = (e: ErrorEvent) => {
-    e.preventDefault()
-    failAll(`the checkpoint thread failed: ${e.message}`)
-  }
   worker.postMessage({ open: path })
   return {
     checkpoint() {
       if (closed) return Promise.reject(new Error('the checkpoint thread is closed'))
-      const id = nextId++
-      return new Promise<CheckpointOutcome>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
-        worker.postMessage({ id })
-      })
+      return calls.call({}).answer
     },
     close() {
       if (closed) return
       closed = true
       worker.postMessage({ close: true })
-      failAll('the checkpoint thread was closed')
+      calls.failAll('the checkpoint thread was closed')
     },
   }
 }

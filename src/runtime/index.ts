@@ -15,6 +15,7 @@ import type { Runtime } from './types'
 export type * from './types'
 export { errnoName } from './errno'
 export { type CheckpointOutcome, type CheckpointThread, startCheckpointThread } from './checkpoint-thread'
+export { type WorkerCalls, workerCalls } from './worker-calls'
 
 const g = globalThis as { Bun?: unknown; Deno?: unknown }
 

@@ -168,11 +168,6 @@ export interface Runtime {
    */
   readonly fetchOnMainThread: boolean
   /**
-   * AES-256-GCM decryption of `data` (ciphertext ‖ 16-byte tag), rejecting when the tag does not
-   * verify, off the main thread; null where node:crypto's synchronous Decipheriv is the cheaper
-   * way (Bun: 2 ms for a 100k pull's pages, against Deno's 0.13 s on the main thread).
-   */
-  /**
    * HMAC-SHA256 of `message` (UTF-8) under the raw `key`, and hex(SHA-256) of `data` (a string as
    * UTF-8), where the runtime has them natively at lower cost than node:crypto's objects (every
    * /peer/sync request verifies one MAC and every answer signs one, each over a body hash); null:
@@ -180,5 +175,10 @@ export interface Runtime {
    */
   readonly hmacSha256: ((key: Uint8Array, message: string) => Uint8Array) | null
   readonly sha256Hex: ((data: string | Uint8Array) => string) | null
+  /**
+   * AES-256-GCM decryption of `data` (ciphertext ‖ 16-byte tag), rejecting when the tag does not
+   * verify, off the main thread; null where node:crypto's synchronous Decipheriv is the cheaper
+   * way (Bun: 2 ms for a 100k pull's pages, against Deno's 0.13 s on the main thread).
+   */
   readonly decryptAesGcm: ((key: KeyObject, iv: Uint8Array, data: Uint8Array, aad: Uint8Array) => Promise<Uint8Array>) | null
 }

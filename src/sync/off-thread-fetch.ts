@@ -9,6 +9,7 @@
 import type { BoundedAnswer, BoundedRequest, FetchFailure } from './bounded-fetch'
 import { BoundedFetchError } from './bounded-fetch'
 import type { FetchWorkerRequest } from './fetch-worker'
+import { workerCalls } from '../runtime'
 
 export interface OffThreadFetch {
   fetch(request: BoundedRequest, signal?: AbortSignal): Promise<BoundedAnswer>
@@ -20,45 +21,28 @@ type WorkerAnswer = { id: number; answer: BoundedAnswer } | { id: number; failur
 
 export function startOffThreadFetch(): OffThreadFetch {
   const worker = new Worker(new URL('./fetch-worker.ts', import.meta.url).href, { type: 'module' })
-  const pending = new Map<number, { resolve(a: BoundedAnswer): void; reject(e: Error): void }>()
-  let nextId = 0
+  const failed = (detail: string) => new BoundedFetchError({ phase: 'request', kind: 'failed', detail })
+  const calls = workerCalls<WorkerAnswer, BoundedAnswer>(
+    worker,
+    'fetch thread',
+    (data: WorkerAnswer) => ('answer' in data ? data.answer : new BoundedFetchError(data.failure)),
+    failed,
+  )
   let closed = false
-  worker.onmessage = ({ data }: MessageEvent<WorkerAnswer>) => {
-    const waiter = pending.get(data.id)
-    if (!waiter) return
-    pending.delete(data.id)
-    if ('answer' in data) waiter.resolve(data.answer)
-    else waiter.reject(new BoundedFetchError(data.failure))
-  }
-  worker.onerror = (e: ErrorEvent) => {
-    e.preventDefault()
-    fail(`the fetch thread failed: ${e.message}`)
-  }
-  function fail(detail: string): void {
-    for (const waiter of pending.values()) waiter.reject(new BoundedFetchError({ phase: 'request', kind: 'failed', detail }))
-    pending.clear()
-  }
   return {
     fetch(request, signal) {
-      if (closed) return Promise.reject(new BoundedFetchError({ phase: 'request', kind: 'failed', detail: 'the fetch thread is closed' }))
-      const id = nextId++
+      if (closed) return Promise.reject(failed('the fetch thread is closed'))
+      const { id, answer } = calls.call({ request })
       const abort = () => worker.postMessage({ id, abort: true } satisfies FetchWorkerRequest)
-      return new Promise<BoundedAnswer>((resolve, reject) => {
-        const settled = () => signal?.removeEventListener('abort', abort)
-        pending.set(id, {
-          resolve: (a) => (settled(), resolve(a)),
-          reject: (e) => (settled(), reject(e)),
-        })
-        worker.postMessage({ id, request } satisfies FetchWorkerRequest)
-        if (signal?.aborted) abort()
-        else signal?.addEventListener('abort', abort, { once: true })
-      })
+      if (signal?.aborted) abort()
+      else signal?.addEventListener('abort', abort, { once: true })
+      return answer.finally(() => signal?.removeEventListener('abort', abort))
     },
     close() {
       if (closed) return
       closed = true
       worker.terminate()
-      fail('the fetch thread was closed')
+      calls.failAll('the fetch thread was closed')
     },
   }
 }
