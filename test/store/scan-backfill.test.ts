@@ -3,6 +3,7 @@ import { Database } from 'bun:sqlite'
 import { memoryLogger } from '../../src/lib/log'
 import type { Store } from '../../src/store'
 import { FAKE_SECRETS } from './_fake-secrets'
+import { UNSCANNED_PAGE } from '../../src/store/scan-backfill'
 import { storeEachTest, type TempStores } from './_temp-store'
 
 let t: TempStores
@@ -64,4 +65,15 @@ test('scanning writes count as scanned; an unscanned row edited while the backfi
   store.update(scannedOnWrite, { content: 'harmless again' })
   expect(await scan).toEqual({ scanned: 1, held: 0 })
   expect(flags()[scannedOnWrite]).toBe(0) // the edit's own text waits for the next run
+})
+
+test('each batch is read through the unscanned index, not by sorting every own memory (a 100k backfill took 50 s that way)', () => {
+  for (let i = 0; i < 20; i++) store.remember({ label: `public:n${i}`, content: `note ${i}` })
+  const db = new Database(t.path, { readonly: true })
+  try {
+    const plan = (db.query(`EXPLAIN QUERY PLAN ${UNSCANNED_PAGE}`).all(0) as { detail: string }[]).map((r) => r.detail)
+    expect(plan).toEqual(['SEARCH memories USING INDEX memories_unscanned (pk>?)'])
+  } finally {
+    db.close()
+  }
 })
