@@ -119,6 +119,10 @@ export async function fillHome(
         }
       }).immediate()
     }
+    // As a pod's own writes leave them: scanned for credentials at write (POST /memories, MCP). The
+    // store-level remember used here does not scan, and a pod started on unscanned rows spends its
+    // first seconds on the one-time backfill, during whatever is measured.
+    if (db.query("SELECT 1 FROM pragma_table_info('memories') WHERE name = 'scanned'").get()) db.exec('UPDATE memories SET scanned = 1')
     db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   } finally {
     db.close()

@@ -200,8 +200,10 @@ async function upkeepAfter(pid: number): Promise<{ cpuS: number; s: number }> {
 /** A (on the filled home) and a fresh B under `runtime`; B pulls everything once. Both stopped after. */
 async function measurePods(runtime: TestRuntime, tree: Tree, homes: string[], pods: PodProcess[]): Promise<PodRun> {
   // POD_PROF profiles Bun pods of this tree only (bun --cpu-prof-md).
+  // DENO_PROF=1 runs Deno pods of this tree under V8's --prof (isolate-*.log in the repository's root; `node --prof-process` reads them).
+  const denoProf = process.env.DENO_PROF ? [DENO, 'run', '-A', '--v8-flags=--prof', MAIN] : undefined
   const command =
-    tree.main !== MAIN ? (runtime === 'bun' ? [process.execPath, tree.main] : [DENO, 'run', '-A', tree.main]) : runtime === 'bun' ? podCommand() : undefined
+    tree.main !== MAIN ? (runtime === 'bun' ? [process.execPath, tree.main] : [DENO, 'run', '-A', tree.main]) : runtime === 'bun' ? podCommand() : denoProf
   const a = await spawnPod({ home: tree.homeA, command, runtime })
   pods.push(a)
   const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command, runtime })
