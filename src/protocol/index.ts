@@ -36,7 +36,18 @@ export {
   type ParsedAuthorization,
 } from './signing'
 export { PairKey } from './pair-key'
-export { openRequest, openResponse, openResponseAsync, sealKeys, sealRequest, sealResponse, SealError, SEAL_OVERHEAD_BYTES, type SealKeys } from './seal'
+export {
+  openRequest,
+  openResponse,
+  openResponseAsync,
+  sealKeys,
+  sealRequest,
+  sealResponse,
+  sealResponseAsync,
+  SealError,
+  SEAL_OVERHEAD_BYTES,
+  type SealKeys,
+} from './seal'
 export {
   BadSignature,
   openSyncRequest,
@@ -44,6 +55,7 @@ export {
   openSyncResponseAsync,
   sealSyncRequest,
   sealSyncResponse,
+  sealSyncResponseAsync,
   type OutgoingSyncRequest,
 } from './sync-exchange'
 export {

@@ -6,7 +6,7 @@
  * is opened, and the nonce that the Bearer carries is the one in the seal's AAD.
  */
 import { PodError } from '../lib/errors'
-import { sealKeys, openRequest, openResponse, openResponseAsync, sealRequest, sealResponse, type SealKeys } from './seal'
+import { sealKeys, openRequest, openResponse, openResponseAsync, sealRequest, sealResponse, sealResponseAsync, type SealKeys } from './seal'
 import type { PairKey } from './pair-key'
 import { newNonce, signRequest, signResponse, verifyResponse } from './signing'
 import {
@@ -93,11 +93,16 @@ export function openSyncRequest(o: {
   return { request: (o.decode ?? decodeSyncRequest)(openRequest(keys, o.nonce, o.body)), keys }
 }
 
+type ResponseToSeal = { pairKey: PairKey; keys: SealKeys; nonce: string } & ({ page: SyncResponse } | { plain: Uint8Array })
+
 /** The callee's answer: the page (or its bytes from encodeSyncResponse) sealed, and its Mzm-Signature. */
-export function sealSyncResponse(o: { pairKey: PairKey; keys: SealKeys; nonce: string } & ({ page: SyncResponse } | { plain: Uint8Array })): {
-  body: Uint8Array
-  signature: string
-} {
+export function sealSyncResponse(o: ResponseToSeal): { body: Uint8Array; signature: string } {
   const body = sealResponse(o.keys, o.nonce, 'plain' in o ? o.plain : encodeSyncResponse(o.page))
+  return { body, signature: signResponse(o.pairKey, o.nonce, body) }
+}
+
+/** sealSyncResponse with a big page sealed off the main thread where the runtime can (seal.ts: sealResponseAsync). */
+export async function sealSyncResponseAsync(o: ResponseToSeal): Promise<{ body: Uint8Array; signature: string }> {
+  const body = await sealResponseAsync(o.keys, o.nonce, 'plain' in o ? o.plain : encodeSyncResponse(o.page))
   return { body, signature: signResponse(o.pairKey, o.nonce, body) }
 }

@@ -92,6 +92,7 @@ export const bunRuntime: Runtime = {
   letIoRun: () => Promise.resolve(),
   fetchOnMainThread: false,
   decryptAesGcm: null,
+  encryptAesGcm: null,
   // Bun's native hashers: a MAC with its body hash in 1.4 µs against node:crypto's 2.1 (measured).
   hmacSha256: (key, message) => new Bun.CryptoHasher('sha256', key).update(message).digest(),
   sha256Hex: (data) => Bun.SHA256.hash(data, 'hex'),

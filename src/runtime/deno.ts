@@ -9,7 +9,7 @@ import { createUuidv7 } from './_uuidv7'
 import { stringWidth } from './_string-width'
 import { errnoName } from './errno'
 import { openNodeSqlite } from './sqlite-node'
-import { webDecryptAesGcm } from './aes-gcm-web'
+import { webDecryptAesGcm, webEncryptAesGcm } from './aes-gcm-web'
 import { serveNodeHttp } from './deno-http'
 import type { ChildProcess, Runtime, SpawnOptions, UnixFetch } from './types'
 
@@ -93,6 +93,7 @@ export const denoRuntime: Runtime = {
   letIoRun: () => new Promise<void>((resolve) => setTimeout(resolve, 0)),
   fetchOnMainThread: true,
   decryptAesGcm: webDecryptAesGcm,
+  encryptAesGcm: webEncryptAesGcm,
   hmacSha256: null,
   sha256Hex: null,
 }

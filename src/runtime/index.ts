@@ -38,6 +38,7 @@ export const {
   selfCommand,
   letIoRun,
   decryptAesGcm,
+  encryptAesGcm,
   fetchOnMainThread,
   hmacSha256,
   sha256Hex,

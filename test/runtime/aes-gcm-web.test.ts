@@ -4,8 +4,8 @@
  * sealed-page open under Deno itself.
  */
 import { expect, test } from 'bun:test'
-import { createCipheriv, createSecretKey, randomBytes } from 'node:crypto'
-import { webDecryptAesGcm } from '../../src/runtime/aes-gcm-web'
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto'
+import { webDecryptAesGcm, webEncryptAesGcm } from '../../src/runtime/aes-gcm-web'
 
 const key = createSecretKey(randomBytes(32))
 const aad = new TextEncoder().encode('mzm1-resp\nAAAAAAAAAAAAAAAAAAAAAA')
@@ -35,4 +35,15 @@ test('a flipped bit, another iv, another AAD or another key is refused', async (
   await expect(webDecryptAesGcm(key, randomBytes(12), sealed, aad)).rejects.toThrow()
   await expect(webDecryptAesGcm(key, iv, sealed, new TextEncoder().encode('mzm1\nAAAAAAAAAAAAAAAAAAAAAA'))).rejects.toThrow()
   await expect(webDecryptAesGcm(createSecretKey(randomBytes(32)), iv, sealed, aad)).rejects.toThrow()
+})
+
+test('what it seals is what node:crypto seals: opened by Decipheriv, and the same bytes for the same iv', async () => {
+  const iv = randomBytes(12)
+  const sealed = await webEncryptAesGcm(key, iv, plain, aad)
+  expect(sealed).toEqual(seal(iv))
+  const d = createDecipheriv('aes-256-gcm', key, iv)
+  d.setAAD(aad)
+  d.setAuthTag(sealed.subarray(sealed.length - 16))
+  expect(new Uint8Array(Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]))).toEqual(plain)
+  expect(await webDecryptAesGcm(key, iv, sealed, aad)).toEqual(plain)
 })

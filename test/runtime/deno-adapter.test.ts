@@ -8,7 +8,7 @@ import { DENO, ROOT } from '../helpers/pod-process'
 const dir = mkdtempSync(join(tmpdir(), 'mzm-deno-probe-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-test('under Deno: serve (TCP, Unix socket, limits, stop), unixFetch, node:sqlite with FTS5, sealed pages opened off the main thread, uuidv7, width, spawn, stdin', async () => {
+test('under Deno: serve (TCP, Unix socket, limits, stop), unixFetch, node:sqlite with FTS5, sealed pages opened and big ones sealed off the main thread, uuidv7, width, spawn, stdin', async () => {
   const probe = join(ROOT, 'test', 'runtime', 'fixtures', 'deno-probe.ts')
   // What a pod killed with SIGKILL leaves: a socket file nobody listens on.
   const server = Bun.spawn(
@@ -48,6 +48,7 @@ test('under Deno: serve (TCP, Unix socket, limits, stop), unixFetch, node:sqlite
       readonly: 'refused',
     },
     seal: { offThread: true, opened: '{"memories":[]}', tampered: 'SealError' },
+    bigSeal: { offThread: true, opened: true, length: 28, tampered: 'SealError', small: '{"memories":[]}' },
     uuid: { sorted: true, unique: 100 },
     width: [3, 6, 2, 1, 3],
     spawnExit: 3,

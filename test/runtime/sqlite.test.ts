@@ -74,6 +74,15 @@ describe.each(adapters)('%s', (_name, open) => {
       db.exec("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'")
       expect(all.get()).toEqual({ a: 1, b: 'x' })
       expect(all.all()).toEqual([{ a: 1, b: 'x' }])
+      db.exec('ALTER TABLE t RENAME COLUMN a TO z')
+      expect(all.get()).toEqual({ z: 1, b: 'x' })
+      expect(all.all()).toEqual([{ z: 1, b: 'x' }])
+    }))
+
+  test("two result columns of one name: the last one is the row's", () =>
+    withDb((db) => {
+      expect(db.query('SELECT 1 AS a, 2 AS a').get()).toEqual({ a: 2 })
+      expect(db.query('SELECT 1 AS a, 2 AS b, 3 AS a').all()).toEqual([{ a: 3, b: 2 }])
     }))
 
   test('query returns the same prepared statement for the same SQL', () =>
