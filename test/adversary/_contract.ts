@@ -152,6 +152,9 @@ export interface SyncAnswer {
   /** The opened, signature-checked page of a 200. */
   page?: { pod_id: string; cursor: string; more: boolean; memories: Array<{ id: string; label?: string; content?: string; deleted?: true }> }
   signatureOk?: boolean
+  /** A 200's body as received: its length, and its first 12 bytes (the seal's iv) in hex. */
+  sealedBytes?: number
+  iv?: string
 }
 
 /**
@@ -183,7 +186,8 @@ export async function sendSyncRequest(pod: PodTarget, self: KeyPair, req: Return
   }
   const signatureOk = res.headers.get('mzm-signature') === responseSignature(req.key, req.nonce, bytes)
   const plain = req.sealed ? unseal(sealKeys(req.key, self.podId, pod.podId).resp, `mzm1-resp\n${req.nonce}`, bytes) : bytes
-  return { status: 200, signatureOk, page: JSON.parse(new TextDecoder().decode(plain)) }
+  const iv = Buffer.from(bytes.subarray(0, 12)).toString('hex')
+  return { status: 200, signatureOk, page: JSON.parse(new TextDecoder().decode(plain)), sealedBytes: bytes.length, iv }
 }
 
 /** One signed, sealed /peer/sync call, opened and checked as a puller must. */
