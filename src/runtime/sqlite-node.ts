@@ -102,7 +102,8 @@ function wrap(st: StatementSync, schema: { generation: number }): Statement<unkn
     return out
   }
   return {
-    run: (...params) => st.run(...params) as RunResult,
+    // The native method itself: a wrapper spreading 576 values (a 64-row insert) cost Deno 10 % more per call.
+    run: st.run.bind(st) as (...params: SqlValue[]) => RunResult,
     get: (...params) => {
       const row = st.get(...params) as unknown as SqlValue[] | undefined
       return row === undefined ? null : toObject(row)
