@@ -8,6 +8,7 @@ import { expect, test } from 'bun:test'
 import { memoryLogger } from '../../src/lib/log'
 import { startBackgroundIndexer } from '../../src/store'
 import { tokenize } from '../../src/store/blind-index'
+import { PENDING_BATCH } from '../../src/store/copy-index'
 import { segmentsWritten } from './_fts-segments'
 import { PEER_A, tempStores } from './_temp-store'
 
@@ -123,4 +124,21 @@ test('a queue an older version left in fts_pending is drained by the background 
   again.close()
   expect(store.recall('c2450').map((h) => h.label)).toEqual([`peer:${PEER_A}:public:c2450`])
   expect(store.hasPendingIndex()).toBe(false)
+})
+
+test('the queue is read first, not every memory: the background indexer reads it after each pull that stored a copy', () => {
+  using t = tempStores()
+  const store = t.open()
+  store.applyRemote(PEER_A, page(300), '300')
+  // Closing runs PRAGMA optimize, as every pod's close does: sqlite_stat1 then knows memories and
+  // not the empty queue, and SQLite read all of memories (35 ms a call on 250k) to join the queue.
+  store.close()
+  const db = new Database(t.path, { readonly: true })
+  try {
+    expect(db.query("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'memories'").get()).not.toBeNull()
+    const plan = (db.query(`EXPLAIN QUERY PLAN ${PENDING_BATCH}`).all(1000) as { detail: string }[]).map((r) => r.detail)
+    expect(plan).toEqual(['SCAN p', 'SEARCH m USING INTEGER PRIMARY KEY (rowid=?)'])
+  } finally {
+    db.close()
+  }
 })
