@@ -52,11 +52,24 @@ for (let first = 1; first <= ROWS; first += PAGE) {
       for (const run of runsOf(rows)) {
         const params: SqlValue[] = []
         for (const i of run)
-          params.push(i, `0190f0e1-0000-7000-8000-${hex(i)}`, `peer:${PEER}:public:m${i}`, content(i), STAMP, STAMP, i, PEER, `0190f0e2-0000-7000-8000-${hex(i)}`)
+          params.push(
+            i,
+            `0190f0e1-0000-7000-8000-${hex(i)}`,
+            `peer:${PEER}:public:m${i}`,
+            content(i),
+            STAMP,
+            STAMP,
+            i,
+            PEER,
+            `0190f0e2-0000-7000-8000-${hex(i)}`,
+          )
         db.query(`INSERT INTO memories (${COLUMNS}) VALUES ${valuesOf('(?, ?, ?, ?, 0, ?, ?, ?, ?, ?)', run.length)}`).run(...params)
       }
     }
-    db.query(`INSERT INTO memories_fts (rowid, label, body) SELECT pk, substr(label, ${LABEL_AT}), content FROM memories WHERE pk BETWEEN ? AND ?`).run(first, last)
+    db.query(`INSERT INTO memories_fts (rowid, label, body) SELECT pk, substr(label, ${LABEL_AT}), content FROM memories WHERE pk BETWEEN ? AND ?`).run(
+      first,
+      last,
+    )
   }).immediate()
 }
 const cpuS = cpu() - start

@@ -24,7 +24,8 @@ const MODES = ['sql', 'bound'] as const
 const RUNTIMES = ['bun', 'deno'] as const
 
 async function measure(runtime: (typeof RUNTIMES)[number], mode: (typeof MODES)[number]): Promise<number> {
-  const cmd = runtime === 'bun' ? [process.execPath, CHILD, mode, String(ROWS)] : [DENO, 'run', '-A', '--config', join(ROOT, 'deno.json'), CHILD, mode, String(ROWS)]
+  const cmd =
+    runtime === 'bun' ? [process.execPath, CHILD, mode, String(ROWS)] : [DENO, 'run', '-A', '--config', join(ROOT, 'deno.json'), CHILD, mode, String(ROWS)]
   const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: 'pipe', stderr: 'inherit' })
   const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited])
   if (code !== 0) throw new Error(`${cmd.join(' ')} exited ${code}`)
