@@ -5,6 +5,7 @@
  * kick() after a pull stored something; close() waits for the step in flight.
  */
 import type { Logger } from '../lib/log'
+import { nextTurn } from '../lib/next-turn'
 import type { Store } from './types'
 
 export type IndexerStore = Pick<Store, 'indexPending' | 'hasPendingIndex' | 'tidyStep'>
@@ -37,9 +38,6 @@ export function startBackgroundIndexer(store: IndexerStore, log: Logger): Backgr
     }
     if (total > 0) log.debug({ op: 'index', count: total, ms: Math.round(performance.now() - started) })
   }
-
-  /** Lets requests in between batches. */
-  const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0))
 
   const indexer: BackgroundIndexer = {
     kick() {

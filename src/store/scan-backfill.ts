@@ -10,6 +10,7 @@
  * scanned: it is held again once, and the final log line says how to release it.
  */
 import { createProgress } from '../lib/progress'
+import { nextTurn } from '../lib/next-turn'
 import type { Logger } from '../lib/log'
 import type { SqliteDatabase } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
@@ -66,6 +67,7 @@ export async function scanBackfill(ctx: StoreContext, log?: Logger, signal?: Abo
     })
     out.scanned += rows.length
     after = rows[rows.length - 1]!.pk
+    await nextTurn() // the scanner answers in microtasks: without this the pod answers nothing until the end
   }
   progress.finish()
   if (!signal?.aborted) {

@@ -7,6 +7,7 @@
  */
 import { BadInput, Conflict } from '../lib/errors'
 import type { Logger } from '../lib/log'
+import { nextTurn } from '../lib/next-turn'
 import type { MemoryRow, StoreContext } from './_context'
 import { isGateEligible, isPublicLabel } from './gate'
 import { get, update, updateIfUnchanged } from './local-memories'
@@ -147,6 +148,7 @@ export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: 
       })
       out.scanned++
     }
+    await nextTurn() // the scanner answers in microtasks: without this the pod answers nothing until the end
   }
   if (out.held > 0)
     log?.warn({ op: 'secret_scan', count: out.held, msg: 'memories made public look like credentials; held back from peers (see: mazemaker memory held)' })

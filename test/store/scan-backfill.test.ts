@@ -77,3 +77,13 @@ test('each batch is read through the unscanned index, not by sorting every own m
     db.close()
   }
 })
+
+test('the backfill lets the event loop turn between batches: requests are answered while it runs', async () => {
+  for (let i = 0; i < 250; i++) store.remember({ label: `public:n${i}`, content: `note ${i}` })
+  let finished = false
+  const scan = store.scanBackfill().then((r) => ((finished = true), r))
+  // A timer is what a request waits behind: it fires before the last of the 3 batches is done.
+  const finishedAtTimer = await new Promise<boolean>((resolve) => setTimeout(() => resolve(finished), 0))
+  expect(finishedAtTimer).toBe(false)
+  expect(await scan).toEqual({ scanned: 250, held: 0 })
+})

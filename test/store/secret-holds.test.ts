@@ -154,3 +154,16 @@ test('held memories are read through memories_held, not by walking every own mem
     db.close()
   }
 })
+
+test('settling memories a new prefix made public lets the event loop turn between batches', async () => {
+  for (let i = 0; i < 250; i++) store.remember({ label: `note:n${i}`, content: `note ${i}` })
+  store.close()
+  store = t.open({ publicPrefixes: ['public:', 'note:'] })
+  expect(store.heldCount()).toBe(250)
+  let finished = false
+  const settling = store.settleUnscanned().then((r) => ((finished = true), r))
+  const finishedAtTimer = await new Promise<boolean>((resolve) => setTimeout(() => resolve(finished), 0))
+  expect(finishedAtTimer).toBe(false)
+  expect(await settling).toMatchObject({ held: 0 })
+  expect(store.heldCount()).toBe(0)
+})
