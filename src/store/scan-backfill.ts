@@ -10,7 +10,7 @@
  * scanned: it is held again once, and the final log line says how to release it.
  */
 import { createProgress } from '../lib/progress'
-import { nextTurn } from '../lib/next-turn'
+import { BACKGROUND_TURN_MS, turnEvery } from '../lib/next-turn'
 import type { Logger } from '../lib/log'
 import type { SqliteDatabase } from '../runtime'
 import type { MemoryRow, StoreContext } from './_context'
@@ -43,6 +43,7 @@ export async function scanBackfill(ctx: StoreContext, log?: Logger, signal?: Abo
   log?.info({ op: 'secret_scan', count: total, msg: 'scanning memories that no credential scan has read yet (once, in the background)' })
   const progress = createProgress({ what: 'secret_scan', unit: 'memories', total, log, now: () => ctx.clock.now() })
   const page = ctx.db.query(UNSCANNED_PAGE)
+  const letRequestsIn = turnEvery(BACKGROUND_TURN_MS, () => ctx.clock.now())
   let after = 0
   while (!signal?.aborted) {
     const rows = page.all(after) as MemoryRow[]
@@ -67,7 +68,7 @@ export async function scanBackfill(ctx: StoreContext, log?: Logger, signal?: Abo
     })
     out.scanned += rows.length
     after = rows[rows.length - 1]!.pk
-    await nextTurn() // the scanner answers in microtasks: without this the pod answers nothing until the end
+    await letRequestsIn() // the scanner answers in microtasks: without this the pod answers nothing until the end
   }
   progress.finish()
   if (!signal?.aborted) {

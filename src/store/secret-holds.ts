@@ -7,7 +7,7 @@
  */
 import { BadInput, Conflict } from '../lib/errors'
 import type { Logger } from '../lib/log'
-import { nextTurn } from '../lib/next-turn'
+import { BACKGROUND_TURN_MS, turnEvery } from '../lib/next-turn'
 import type { MemoryRow, StoreContext } from './_context'
 import { isGateEligible, isPublicLabel } from './gate'
 import { get, update, updateIfUnchanged } from './local-memories'
@@ -128,6 +128,7 @@ function clearHold(ctx: StoreContext, row: MemoryRow): void {
  */
 export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: AbortSignal): Promise<{ scanned: number; held: number }> {
   const out = { scanned: 0, held: 0 }
+  const letRequestsIn = turnEvery(BACKGROUND_TURN_MS, () => ctx.clock.now())
   while (!signal?.aborted) {
     const rows = ctx.db.query(UNSETTLED_BATCH).all() as MemoryRow[]
     if (rows.length === 0) break
@@ -148,7 +149,7 @@ export async function settleUnscanned(ctx: StoreContext, log?: Logger, signal?: 
       })
       out.scanned++
     }
-    await nextTurn() // the scanner answers in microtasks: without this the pod answers nothing until the end
+    await letRequestsIn() // the scanner answers in microtasks: without this the pod answers nothing until the end
   }
   if (out.held > 0)
     log?.warn({ op: 'secret_scan', count: out.held, msg: 'memories made public look like credentials; held back from peers (see: mazemaker memory held)' })

@@ -80,6 +80,10 @@ test('each batch is read through the unscanned index, not by sorting every own m
 
 test('the backfill lets the event loop turn between batches: requests are answered while it runs', async () => {
   for (let i = 0; i < 250; i++) store.remember({ label: `public:n${i}`, content: `note ${i}` })
+  // A clock that moves 3 s per read: every batch is past the 20 ms after which the job lets requests in.
+  let ms = t.clock.now()
+  store.close()
+  store = t.open({ clock: { now: () => (ms += 3000) } as unknown as typeof t.clock })
   let finished = false
   const scan = store.scanBackfill().then((r) => ((finished = true), r))
   // A timer is what a request waits behind: it fires before the last of the 3 batches is done.

@@ -158,7 +158,9 @@ test('held memories are read through memories_held, not by walking every own mem
 test('settling memories a new prefix made public lets the event loop turn between batches', async () => {
   for (let i = 0; i < 250; i++) store.remember({ label: `note:n${i}`, content: `note ${i}` })
   store.close()
-  store = t.open({ publicPrefixes: ['public:', 'note:'] })
+  // A clock that moves 3 s per read: every batch is past the 20 ms after which the job lets requests in.
+  let ms = t.clock.now()
+  store = t.open({ publicPrefixes: ['public:', 'note:'], clock: { now: () => (ms += 3000) } as unknown as typeof t.clock })
   expect(store.heldCount()).toBe(250)
   let finished = false
   const settling = store.settleUnscanned().then((r) => ((finished = true), r))
