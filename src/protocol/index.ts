@@ -43,7 +43,7 @@ export {
   sealKeys,
   sealRequest,
   sealResponse,
-  sealResponseAsync,
+  sealResponseFast,
   SealError,
   SEAL_OVERHEAD_BYTES,
   type SealKeys,
@@ -55,7 +55,7 @@ export {
   openSyncResponseAsync,
   sealSyncRequest,
   sealSyncResponse,
-  sealSyncResponseAsync,
+  sealSyncResponseFast,
   type OutgoingSyncRequest,
 } from './sync-exchange'
 export {

@@ -5,7 +5,17 @@
 import { describe, expect, test } from 'bun:test'
 import { createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto'
 import { importPairKey } from '../../src/identity'
-import { openRequest, openResponse, openResponseAsync, SealError, sealKeys, sealRequest, sealResponse, SEAL_OVERHEAD_BYTES } from '../../src/protocol'
+import {
+  openRequest,
+  openResponse,
+  openResponseAsync,
+  SealError,
+  sealKeys,
+  sealRequest,
+  sealResponse,
+  sealResponseFast,
+  SEAL_OVERHEAD_BYTES,
+} from '../../src/protocol'
 
 const CALLER = randomUUID()
 const CALLEE = randomUUID()
@@ -86,6 +96,16 @@ describe('what does not open', () => {
     await expect(openResponseAsync(keys, NONCE, tampered)).rejects.toThrow(SealError)
     await expect(openResponseAsync(keys, NONCE, sealed.subarray(0, SEAL_OVERHEAD_BYTES - 1))).rejects.toThrow(SealError)
     await expect(openResponseAsync(keys, 'BBBBBBBBBBBBBBBBBBBBBB', sealed)).rejects.toThrow(SealError)
+  })
+
+  test("the server's fast seal: under Bun at once (a hub's answers pay no await), whatever the size, and it opens as the contract says", async () => {
+    const { raw, keys } = await setup()
+    const big = new TextEncoder().encode(`{"memories":[${'"x",'.repeat(20_000)}"x"]}`)
+    for (const page of [plain, big]) {
+      const sealed = sealResponseFast(keys, NONCE, page)
+      if (!(sealed instanceof Uint8Array)) throw new Error('sealed off the main thread under Bun')
+      expect(new Uint8Array(contractOpen(contractKey(raw, `resp|${CALLER}|${CALLEE}`), `mzm1-resp\n${NONCE}`, sealed))).toEqual(page)
+    }
   })
 
   test('another nonce (an answer replayed to another request) is refused', async () => {

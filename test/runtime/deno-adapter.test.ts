@@ -48,7 +48,7 @@ test('under Deno: serve (TCP, Unix socket, limits, stop), unixFetch, node:sqlite
       readonly: 'refused',
     },
     seal: { offThread: true, opened: '{"memories":[]}', tampered: 'SealError' },
-    bigSeal: { offThread: true, opened: true, length: 28, tampered: 'SealError', small: '{"memories":[]}' },
+    bigSeal: { offThread: true, opened: true, length: 28, tampered: 'SealError', small: '{"memories":[]}', smallAtOnce: true, bigPromised: true },
     uuid: { sorted: true, unique: 100 },
     width: [3, 6, 2, 1, 3],
     spawnExit: 3,
