@@ -6,7 +6,7 @@
  * is opened, and the nonce that the Bearer carries is the one in the seal's AAD.
  */
 import { PodError } from '../lib/errors'
-import { sealKeys, openRequest, openResponse, openResponseAsync, sealRequest, sealResponse, sealResponseFast, type SealKeys } from './seal'
+import { sealKeys, openRequest, openResponse, openResponseAsync, SealError, sealRequest, sealResponse, sealResponseFast, type SealKeys } from './seal'
 import type { PairKey } from './pair-key'
 import { newNonce, signRequest, signResponse, verifyResponse } from './signing'
 import {
@@ -70,8 +70,30 @@ export function openSyncResponse(o: {
 
 /** openSyncResponse with the seal opened off the main thread where the runtime can (seal.ts: openResponseAsync). */
 export async function openSyncResponseAsync(o: Parameters<typeof openSyncResponse>[0]): Promise<SyncResponse> {
-  if (!verifyResponse(o.pairKey, o.sent.nonce, o.body, o.signature)) throw new BadSignature()
-  return decodeSyncResponse(await openResponseAsync(o.sent.keys, o.sent.nonce, o.body))
+  return decodeOpenedAnswer(await openSyncAnswer(o))
+}
+
+/** A 200's bytes after the signature, then the seal, were checked: the page's JSON bytes, or the check that failed. */
+export type OpenedAnswer = { plain: Uint8Array } | { failure: 'signature' | 'seal' }
+
+/**
+ * The first two of openSyncResponse's checks, which need the keys but not the schema: a thread
+ * that fetches pages can do them (sync/fetch-worker.ts) and hand over only what opened.
+ */
+export async function openSyncAnswer(o: Parameters<typeof openSyncResponse>[0]): Promise<OpenedAnswer> {
+  if (!verifyResponse(o.pairKey, o.sent.nonce, o.body, o.signature)) return { failure: 'signature' }
+  try {
+    return { plain: await openResponseAsync(o.sent.keys, o.sent.nonce, o.body) }
+  } catch (err) {
+    if (err instanceof SealError) return { failure: 'seal' }
+    throw err
+  }
+}
+
+/** The page of an opened answer: throws BadSignature, SealError or BadInput, as openSyncResponse does. */
+export function decodeOpenedAnswer(answer: OpenedAnswer): SyncResponse {
+  if ('failure' in answer) throw answer.failure === 'signature' ? new BadSignature() : new SealError('sealed response')
+  return decodeSyncResponse(answer.plain)
 }
 
 /**

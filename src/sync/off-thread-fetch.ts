@@ -8,31 +8,35 @@
  */
 import type { BoundedAnswer, BoundedRequest, FetchFailure } from './bounded-fetch'
 import { BoundedFetchError } from './bounded-fetch'
-import type { FetchWorkerRequest } from './fetch-worker'
+import type { AnswerToOpen, FetchWorkerRequest } from './fetch-worker'
+import type { OpenedAnswer } from '../protocol'
 import { workerCalls } from '../runtime'
 
+/** The answer, and with `open` given and a 200, its signature and seal checked on the thread. */
+export type OffThreadAnswer = BoundedAnswer & { opened?: OpenedAnswer }
+
 export interface OffThreadFetch {
-  fetch(request: BoundedRequest, signal?: AbortSignal): Promise<BoundedAnswer>
+  fetch(request: BoundedRequest, signal?: AbortSignal, open?: AnswerToOpen): Promise<OffThreadAnswer>
   /** Ends the thread; requests still in flight fail. */
   close(): void
 }
 
-type WorkerAnswer = { id: number; answer: BoundedAnswer } | { id: number; failure: FetchFailure }
+type WorkerAnswer = { id: number; answer: BoundedAnswer; opened?: OpenedAnswer } | { id: number; failure: FetchFailure }
 
 export function startOffThreadFetch(): OffThreadFetch {
   const worker = new Worker(new URL('./fetch-worker.ts', import.meta.url).href, { type: 'module' })
   const failed = (detail: string) => new BoundedFetchError({ phase: 'request', kind: 'failed', detail })
-  const calls = workerCalls<WorkerAnswer, BoundedAnswer>(
+  const calls = workerCalls<WorkerAnswer, OffThreadAnswer>(
     worker,
     'fetch thread',
-    (data: WorkerAnswer) => ('answer' in data ? data.answer : new BoundedFetchError(data.failure)),
+    (data: WorkerAnswer) => ('answer' in data ? { ...data.answer, opened: data.opened } : new BoundedFetchError(data.failure)),
     failed,
   )
   let closed = false
   return {
-    fetch(request, signal) {
+    fetch(request, signal, open) {
       if (closed) return Promise.reject(failed('the fetch thread is closed'))
-      const { id, answer } = calls.call({ request })
+      const { id, answer } = calls.call({ request, open })
       const abort = () => worker.postMessage({ id, abort: true } satisfies FetchWorkerRequest)
       if (signal?.aborted) abort()
       else signal?.addEventListener('abort', abort, { once: true })
@@ -67,7 +71,7 @@ export function sharedFetchThread(start: () => OffThreadFetch = startOffThreadFe
       users++
       let released = false
       return {
-        fetch: (request, signal) => mine.fetch(request, signal),
+        fetch: (request, signal, open) => mine.fetch(request, signal, open),
         close() {
           if (released) return
           released = true

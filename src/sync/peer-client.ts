@@ -9,6 +9,7 @@ import { BadInput, PeerError } from '../lib/errors'
 import {
   BadSignature,
   commonProtocol,
+  decodeOpenedAnswer,
   openSyncResponseAsync,
   PROTOCOL_HEADER,
   protocolMismatch,
@@ -24,8 +25,8 @@ import {
   type SyncResponse,
 } from '../protocol'
 import { LONG_POLL_SLACK_MS, REQUEST_TIMEOUT_MS } from './constants'
-import { type BoundedAnswer, BoundedFetchError, type BoundedRequest, boundedFetch } from './bounded-fetch'
-import type { OffThreadFetch } from './off-thread-fetch'
+import { BoundedFetchError, type BoundedRequest, boundedFetch } from './bounded-fetch'
+import type { OffThreadAnswer, OffThreadFetch } from './off-thread-fetch'
 
 export interface PullRequest {
   baseUrl: string
@@ -92,9 +93,12 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
     headersTimeoutMs: req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + held,
     maxBytes: SYNC_RESPONSE_MAX_BYTES,
   }
-  let res: BoundedAnswer
+  let res: OffThreadAnswer
   try {
-    res = req.offThread ? await req.offThread.fetch(request, req.signal) : await boundedFetch(request, { fetch: req.fetch, signal: req.signal })
+    // On the fetch thread, a 200's signature and seal are checked there too (fetch-worker.ts).
+    res = req.offThread
+      ? await req.offThread.fetch(request, req.signal, { pairKey: req.pairKey.macKey(), callerId: req.selfId, calleeId: req.peerId, nonce: sent.nonce })
+      : await boundedFetch(request, { fetch: req.fetch, signal: req.signal })
   } catch (cause) {
     if (!(cause instanceof BoundedFetchError)) throw cause
     const { phase, kind, detail } = cause.failure
@@ -112,7 +116,9 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
 
   let page: SyncResponse
   try {
-    page = await openSyncResponseAsync({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers[SIGNATURE_HEADER.toLowerCase()] ?? null })
+    page = res.opened
+      ? decodeOpenedAnswer(res.opened)
+      : await openSyncResponseAsync({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers[SIGNATURE_HEADER.toLowerCase()] ?? null })
   } catch (cause) {
     if (cause instanceof BadSignature) throw new PeerError('bad_signature', `POST ${url}: response signature does not verify; nothing stored`, { cause })
     if (cause instanceof SealError) throw new PeerError('bad_response', `POST ${url}: ${cause.message}; nothing stored`, { cause })
