@@ -4,7 +4,6 @@
  *   pair_key = HKDF-SHA256(ikm = shared, salt = "mzm-pair-v1", info = min(idA,idB) + "|" + max(idA,idB), L = 32)
  * Both pods of a pair compute the same bytes; anyone else, even knowing both public keys, cannot.
  */
-import { createSecretKey } from 'node:crypto'
 import { PAIR_SALT, PairKey } from '../protocol'
 import { BadInput } from '../lib/errors'
 import { importPublicKey } from './keys'
@@ -63,5 +62,5 @@ export type { PairKey }
  * about five times cheaper per call than Web Crypto's, and it runs on every peer request.
  */
 export function importPairKey(bytes: Uint8Array): Promise<PairKey> {
-  return Promise.resolve(new PairKey(createSecretKey(Buffer.from(bytes))))
+  return Promise.resolve(PairKey.fromBytes(bytes))
 }

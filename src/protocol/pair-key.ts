@@ -4,7 +4,7 @@
  * (seal.ts), each derived once and kept with the key: whoever holds the pair key (the pod's
  * identity caches one per relationship) holds them, and nothing is kept beside it.
  */
-import type { KeyObject } from 'node:crypto'
+import { createSecretKey, type KeyObject } from 'node:crypto'
 import { deriveSealKeys, type SealKeys } from './seal'
 
 export class PairKey {
@@ -16,15 +16,20 @@ export class PairKey {
    */
   private last: { callerId: string; calleeId: string; keys: SealKeys } | null = null
 
-  /** The key's bytes for the runtime's own HMAC, exported on first use; #private, so no log line or JSON shows them. */
-  #macKey: Uint8Array | null = null
+  /** The key's bytes, exported on first use; #private, so no log line or JSON shows them. */
+  #bytes: Uint8Array | null = null
 
   constructor(readonly secret: KeyObject) {}
 
-  /** The key's 32 bytes (for an HMAC that takes bytes rather than a KeyObject). */
-  macKey(): Uint8Array {
-    this.#macKey ??= new Uint8Array(this.secret.export())
-    return this.#macKey
+  /** The pair key of these 32 bytes. */
+  static fromBytes(bytes: Uint8Array): PairKey {
+    return new PairKey(createSecretKey(bytes))
+  }
+
+  /** The key's 32 bytes: for an HMAC that takes bytes rather than a KeyObject, and for a thread of this process that needs the key (sync/fetch-worker.ts). */
+  bytes(): Uint8Array {
+    this.#bytes ??= new Uint8Array(this.secret.export())
+    return this.#bytes
   }
 
   /** req_key and resp_key for requests from `callerId` to `calleeId`. */

@@ -60,7 +60,7 @@ function responseMessage(nonce: string, body: Body): string {
 
 function mac(pairKey: PairKey, message: string): Uint8Array {
   if (!hmacSha256) return new Uint8Array(createHmac('sha256', pairKey.secret).update(message).digest())
-  return hmacSha256(pairKey.macKey(), message)
+  return hmacSha256(pairKey.bytes(), message)
 }
 
 /** Constant-time comparison of a presented base64url MAC with the expected bytes. */

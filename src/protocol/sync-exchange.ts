@@ -120,13 +120,16 @@ type SealedResponse = { body: Uint8Array; signature: string }
 
 /** The callee's answer: the page (or its bytes from encodeSyncResponse) sealed, and its Mzm-Signature. */
 export function sealSyncResponse(o: ResponseToSeal): SealedResponse {
-  const body = sealResponse(o.keys, o.nonce, 'plain' in o ? o.plain : encodeSyncResponse(o.page))
-  return { body, signature: signResponse(o.pairKey, o.nonce, body) }
+  return signed(o, sealResponse(o.keys, o.nonce, 'plain' in o ? o.plain : encodeSyncResponse(o.page)))
 }
 
 /** sealSyncResponse, a big page sealed off the main thread where the runtime is faster that way (seal.ts: sealResponseFast). */
 export function sealSyncResponseFast(o: ResponseToSeal): SealedResponse | Promise<SealedResponse> {
   const body = sealResponseFast(o.keys, o.nonce, 'plain' in o ? o.plain : encodeSyncResponse(o.page))
-  const signed = (b: Uint8Array): SealedResponse => ({ body: b, signature: signResponse(o.pairKey, o.nonce, b) })
-  return body instanceof Promise ? body.then(signed) : signed(body)
+  return body instanceof Promise ? body.then((b) => signed(o, b)) : signed(o, body)
+}
+
+/** The sealed answer with its Mzm-Signature over exactly those bytes. */
+function signed(o: ResponseToSeal, body: Uint8Array): SealedResponse {
+  return { body, signature: signResponse(o.pairKey, o.nonce, body) }
 }

@@ -9,7 +9,6 @@
  * validates them itself. Checking here saved the main thread about 1 ms a page: the MAC, and
  * waiting for Web Crypto's decryption.
  */
-import { createSecretKey } from 'node:crypto'
 import { PairKey } from '../protocol/pair-key'
 import { openSyncAnswer, type OpenedAnswer } from '../protocol/sync-exchange'
 import { SIGNATURE_HEADER } from '../protocol/wire'
@@ -32,10 +31,12 @@ interface WorkerScope {
 
 function serveRequests(scope: WorkerScope): void {
   const inFlight = new Map<number, AbortController>()
-  // The pull's pair key, imported once: its seal keys are derived once and kept with it.
+  // The pull's pair key, made once: its seal keys are derived once and kept with it. Made here
+  // from protocol/ alone: identity's importPairKey brings identity's modules, and the thread
+  // then started 50 ms later.
   let kept: { bytes: Uint8Array; key: PairKey } | null = null
   const pairKeyOf = (bytes: Uint8Array): PairKey => {
-    if (kept === null || !sameBytes(kept.bytes, bytes)) kept = { bytes, key: new PairKey(createSecretKey(bytes)) }
+    if (kept === null || !sameBytes(kept.bytes, bytes)) kept = { bytes, key: PairKey.fromBytes(bytes) }
     return kept.key
   }
   const open = async (answer: BoundedAnswer, o: AnswerToOpen): Promise<OpenedAnswer> => {

@@ -97,7 +97,7 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
   try {
     // On the fetch thread, a 200's signature and seal are checked there too (fetch-worker.ts).
     res = req.offThread
-      ? await req.offThread.fetch(request, req.signal, { pairKey: req.pairKey.macKey(), callerId: req.selfId, calleeId: req.peerId, nonce: sent.nonce })
+      ? await req.offThread.fetch(request, req.signal, { pairKey: req.pairKey.bytes(), callerId: req.selfId, calleeId: req.peerId, nonce: sent.nonce })
       : await boundedFetch(request, { fetch: req.fetch, signal: req.signal })
   } catch (cause) {
     if (!(cause instanceof BoundedFetchError)) throw cause
