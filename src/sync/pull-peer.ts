@@ -138,7 +138,10 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       // Put the request for the next page on the wire before storing this one: the peer serves
       // it while we write. If storing fails, that answer is simply dropped.
       if (step === 'next') endBulk ??= ctx.store.beginBulk()
-      if (step === 'next' && offThreadWanted) offThread ??= early ?? startThread()
+      if (step === 'next' && offThreadWanted && !offThread) {
+        clearTimeout(earlyStart) // not started yet (a first page faster than a timer turn): one thread, not two
+        offThread = early ?? startThread()
+      }
       const next = step === 'next' ? (await request(page.cursor))() : null
       next?.catch(() => undefined)
       if (next && !offThread) await letIoRun() // under Deno the request only leaves when the event loop turns
