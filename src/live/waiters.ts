@@ -186,8 +186,21 @@ export function createWaiterRegistry(deps: {
     })
   }
 
+  /**
+   * Each scope array's group key, made once per array: a hub's askers share one frozen scope
+   * array per distinct request text (memoizedRequestDecoder), and JSON.stringify on every hold
+   * was 2 % of a hub's CPU in a fan-out.
+   */
+  const keys = new WeakMap<readonly string[], string>()
+  /** A frozen array's key is kept: no caller can change what it says. */
+  function keyOf(scope: readonly string[]): string {
+    if (!Object.isFrozen(scope)) return JSON.stringify(scope)
+    let key = keys.get(scope)
+    if (key === undefined) keys.set(scope, (key = JSON.stringify(scope)))
+    return key
+  }
   function groupFor(scope: readonly string[]): ScopeGroup {
-    const key = JSON.stringify(scope)
+    const key = keyOf(scope)
     let g = groups.get(key)
     if (!g) {
       g = { key, scope: deps.scopes.hold(scope), waiters: new Set() }

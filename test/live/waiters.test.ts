@@ -45,6 +45,23 @@ describe('waiter registry', () => {
     expect(await p).toBe('changed')
   })
 
+  test('holds are grouped by what their scope says: a frozen array once, an array changed between holds anew', async () => {
+    const { reg, commit } = setup()
+    const frozen = Object.freeze(['public:a*'])
+    const first = reg.wait(frozen, 50_000)
+    const second = reg.wait(frozen, 50_000)
+    const mutable = ['public:a*']
+    const before = reg.wait(mutable, 50_000)
+    mutable[0] = 'public:b*'
+    const after = reg.wait(mutable, 50_000)
+    commit({ label: 'public:b1', feed: { served: 'public:b1', was: null } })
+    expect(await after).toBe('changed')
+    expect(await state(before)).toBe('held')
+    expect(await state(first)).toBe('held')
+    commit({ label: 'public:a1', feed: { served: 'public:a1', was: null } })
+    expect([await first, await second, await before]).toEqual(['changed', 'changed', 'changed'])
+  })
+
   test('a tombstone wakes the scopes that matched the label it was served under', async () => {
     const { reg, commit } = setup()
     const inScope = reg.wait(['public:a*'], 50_000)
