@@ -93,8 +93,11 @@ export function peerSyncHandler(deps: PeerSyncDeps): (raw: Request, edge: EdgeTi
     const auth = parseAuthorization(raw.headers.get('authorization'))
     if (!auth) throw refuse(raw, new AuthError('unauthorized', UNAUTHORIZED))
     const nowMs = clock.now()
-    // Checked on every request, so deleting the key file or the table revokes at once.
-    const trusted = peers.trusted(auth.callerId)
+    // Checked on every request, so deleting the key file or the table revokes at once. The key
+    // file is looked at for each; peers.toml once for all the requests one turn of the event loop
+    // reads (a hub's re-asks arrive together): they all came in before that look, and a hand edit
+    // after it is seen by the next turn's first request.
+    const trusted = peers.trustedInBatch(auth.callerId)
     if (!trusted) {
       // Still `unauthorized` to the caller; the operator sees "pods that tried to pull from you".
       deps.onUnknownCaller?.(auth.callerId)
