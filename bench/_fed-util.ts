@@ -274,12 +274,19 @@ export function cpuSeconds(pid: number): number {
 
 /**
  * The command for spawnPod: plain `bun src/main.ts`, or with POD_PROF=<dir> the same under Bun's
- * sampling profiler, writing a markdown CPU profile per pod process into <dir> when it exits.
+ * sampling profiler, writing a CPU profile per pod process into <dir> when it exits: markdown, or
+ * with POD_PROF_FORMAT=json a .cpuprofile that bench/profile-top.ts reads (by sample count: the
+ * markdown adds a pod's idle stretches to the function sampled after them).
  */
 export function podCommand(): string[] | undefined {
   const dir = process.env.POD_PROF
   if (!dir) return undefined
-  return [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250', MAIN]
+  return [process.execPath, ...profilerFlags(dir), MAIN]
+}
+
+/** Bun's sampling profiler flags for POD_PROF=<dir> (and POD_PROF_FORMAT=json). */
+export function profilerFlags(dir: string): string[] {
+  return [process.env.POD_PROF_FORMAT === 'json' ? '--cpu-prof' : '--cpu-prof-md', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250']
 }
 
 /**

@@ -18,7 +18,8 @@
  *                     tree from source too then (MZM_TEST_RUNTIME=bun-source), or the binary is
  *                     compared with source.
  *   FRESH=1           every ask on a new connection (a tunnel that keeps few idle connections)
- *   POD_PROF=<dir>    this tree's hub under Bun's sampling profiler (markdown, at its exit)
+ *   POD_PROF=<dir>    this tree's hub under Bun's sampling profiler (markdown, at its exit; with
+ *                     POD_PROF_FORMAT=json a .cpuprofile: npx bun bench/profile-top.ts <file> --from=0.5)
  *   WARM_CYCLES=<n>   answered long-polls before the trials (default 20,000: past the JIT's warm-up)
  *
  *   SPOKES=200 TRIALS=6 npx bun bench/fan-out.bench.ts

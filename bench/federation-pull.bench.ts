@@ -199,7 +199,7 @@ async function upkeepAfter(pid: number): Promise<{ cpuS: number; s: number }> {
 
 /** A (on the filled home) and a fresh B under `runtime`; B pulls everything once. Both stopped after. */
 async function measurePods(runtime: TestRuntime, tree: Tree, homes: string[], pods: PodProcess[]): Promise<PodRun> {
-  // POD_PROF profiles Bun pods of this tree only (bun --cpu-prof-md).
+  // POD_PROF profiles Bun pods of this tree only (bun --cpu-prof-md; POD_PROF_FORMAT=json: --cpu-prof).
   // DENO_PROF=1 runs Deno pods of this tree under V8's --prof (isolate-*.log in the repository's root; `node --prof-process` reads them).
   const denoProf = process.env.DENO_PROF ? [DENO, 'run', '-A', '--v8-flags=--prof', MAIN] : undefined
   const command =

@@ -28,6 +28,7 @@
  *   SPOKES=60 WAIT=1 SECONDS=30 ROUNDS=3 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
  *   SPOKES=2000 WAIT=45-50 SECONDS=60 BASE=/tmp/base npx bun bench/live-cycle.bench.ts
  *   POD_PROF=/tmp/prof npx bun bench/live-cycle.bench.ts   # hub under bun --cpu-prof-md, written at its exit
+ *   POD_PROF=/tmp/prof POD_PROF_FORMAT=json …              # a .cpuprofile instead: npx bun bench/profile-top.ts <file>
  */
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'

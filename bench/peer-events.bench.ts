@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { writeHubPeers } from '../test/helpers/hub-peers'
 import { identityOf } from '../test/helpers/federation'
 import { cleanup, type PodProcess, spawnPod } from '../test/helpers/pod-process'
-import { cpuSeconds, envInt } from './_fed-util'
+import { cpuSeconds, envInt, profilerFlags } from './_fed-util'
 
 const PEERS = envInt('PEERS', 2000)
 const PANELS = envInt('PANELS', 3)
@@ -84,8 +84,8 @@ interface Side {
 }
 
 async function side(name: string, src: string): Promise<Side> {
-  // POD_PROF=<dir>: each pod under Bun's sampling profiler (a markdown profile per pod when it exits).
-  const prof = process.env.POD_PROF ? ['--cpu-prof-md', `--cpu-prof-dir=${process.env.POD_PROF}`, '--cpu-prof-interval=250'] : []
+  // POD_PROF=<dir>: each pod under Bun's sampling profiler (a profile per pod when it exits; POD_PROF_FORMAT=json: .cpuprofile).
+  const prof = process.env.POD_PROF ? profilerFlags(process.env.POD_PROF) : []
   const pod = await spawnPod({ command: [process.execPath, ...prof, join(src, 'src/main.ts')], env: { MAZEMAKER_LIVE_WAIT: '0' } })
   const ids = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, PEERS, { pendingEvery: 1, pausedEvery: Number.MAX_SAFE_INTEGER }).map((p) => p.id)
   while ((await pod.api<{ peers: unknown[] }>('GET', '/peer/peers')).body.peers.length !== PEERS) await Bun.sleep(200)
