@@ -6,7 +6,7 @@ import { Database } from 'bun:sqlite'
 import { FakeClock } from '../../src/lib/clock'
 import { Conflict, PodError } from '../../src/lib/errors'
 import { openRendezvousStore, sha256Hex, type RendezvousStore } from '../../src/rendezvous/store'
-import { BINDING_RETENTION_MS, RECORD_TTL_MS } from '../../src/rendezvous/constants'
+import { BINDING_RETENTION_MS, PURGE_INTERVAL_MS, RECORD_TTL_MS } from '../../src/rendezvous/constants'
 
 const KEY_A = 'A'.repeat(43)
 const KEY_B = 'B'.repeat(43)
@@ -200,6 +200,54 @@ describe('registrations', () => {
     db = openRendezvousStore(path, clock)
     expect(db.binding(peerId(1))).toMatchObject({ last_ts: 0 })
     expect(reg(1, KEY_A).created).toBe(false)
+  })
+
+  test("the purge's URL wipe reads only rows that still have a URL, also in a database from before its index", () => {
+    db.close()
+    const path = join(dir, 'old.db')
+    const old = new Database(path)
+    old.exec(`CREATE TABLE registrations (peer_id TEXT PRIMARY KEY, url TEXT NOT NULL, key_hash TEXT NOT NULL, expires_at INTEGER NOT NULL, token_id TEXT NOT NULL, last_ts INTEGER NOT NULL DEFAULT 0) STRICT, WITHOUT ROWID;
+      CREATE INDEX registrations_expires_at ON registrations(expires_at);
+      CREATE TABLE tokens (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER) STRICT;`)
+    old.query('INSERT INTO registrations VALUES (?, ?, ?, ?, ?, 1)').run(peerId(1), 'http://a:1', sha256Hex(KEY_A), clock.now() - 1, 't')
+    old.close()
+    db = openRendezvousStore(path, clock)
+    const raw = new Database(path, { readonly: true })
+    expect(raw.query('SELECT url FROM registrations').get()).toEqual({ url: '' }) // the open's purge wiped it
+    // The store's wipe statement: through registrations_expires_at it would read every retained
+    // row of a full table (45-57 ms a purge at 100k, bench/rendezvous-purge.bench.ts).
+    const plan = raw.query<{ detail: string }, [number]>("EXPLAIN QUERY PLAN UPDATE registrations SET url = '' WHERE expires_at <= ? AND url <> ''").all(0)
+    raw.close()
+    expect(plan.map((p) => p.detail)).toEqual(['SEARCH registrations USING INDEX registrations_url_expires_at (expires_at<?)'])
+  })
+
+  test('the row count behind `full` follows purges, revokes and another connection writing', () => {
+    db.close()
+    const path = join(dir, 'rendezvous.db')
+    db = openRendezvousStore(path, clock, { maxRegistrations: 2 })
+    const full = () => expect(() => reg(9)).toThrow(/maximum of 2/)
+    const t = db.createToken('t')
+    db.register({ peer_id: peerId(1), url: 'http://a:1', key_hash: sha256Hex(KEY_A), token_id: t.id, ts: ++lastTs })
+    reg(2)
+    full()
+    db.revokeToken(t.id) // drops 1
+    expect(reg(3).created).toBe(true)
+    full()
+    clock.advance(RECORD_TTL_MS + BINDING_RETENTION_MS) // 2 and 3 past retention: the next write's purge drops them
+    expect(reg(4).created).toBe(true)
+    expect(reg(5).created).toBe(true)
+    full()
+    // The CLI revokes a token through its own connection while the service runs: seen at the next purge.
+    const u = db.createToken('u')
+    clock.advance(PURGE_INTERVAL_MS)
+    db.register({ peer_id: peerId(4), url: 'http://a:1', key_hash: sha256Hex(KEY_A), token_id: u.id, ts: ++lastTs })
+    const cli = openRendezvousStore(path, clock)
+    cli.revokeToken(u.id) // drops 4
+    cli.close()
+    clock.advance(PURGE_INTERVAL_MS)
+    expect(reg(6).created).toBe(true)
+    full()
+    expect(db.count()).toBe(2)
   })
 
   test('a token holds at most maxIdsPerToken ids, retained ones included; refreshes always pass', () => {
