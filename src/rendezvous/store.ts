@@ -202,6 +202,24 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
     lastPurgeAt = now
   }
 
+  /**
+   * Runs a write transaction; when it throws, its rollback undid its rows, so the counters it moved
+   * (`rows`, and the purge it ran) go back with them. A register refused after its purge (a replay,
+   * a key conflict) otherwise left `rows` short of the table by the rows the purge had deleted,
+   * for good, and the table grew past maxRegistrations by as many.
+   */
+  const undoable =
+    <A extends unknown[], R>(tx: (...args: A) => R) =>
+    (...args: A): R => {
+      const before = { rows, lastPurgeAt }
+      try {
+        return tx(...args)
+      } catch (err) {
+        ;({ rows, lastPurgeAt } = before)
+        throw err
+      }
+    }
+
   const register = db.transaction((input: RegisterInput, now: number) => {
     if (now - lastPurgeAt >= PURGE_INTERVAL_MS) purge(now, BINDING_RETENTION_MS)
     const existing = q.registration.get(input.peer_id)
@@ -261,14 +279,14 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
         registrations: t.registrations,
       }))
     },
-    revokeToken: (id) => revoke.immediate(id, clock.now()),
+    revokeToken: undoable((id: string) => revoke.immediate(id, clock.now())),
     authenticate(token) {
       if (!TOKEN_RE.test(token)) return null
       const row = q.tokenByHash.get(sha256Hex(token))
       return row && row.revoked_at === null ? row.id : null
     },
-    register: (input) => register.immediate(input, clock.now()),
-    release: (peerId, keyHash, ts) => release.immediate(peerId, keyHash, ts),
+    register: undoable((input: RegisterInput) => register.immediate(input, clock.now())),
+    release: undoable((peerId: string, keyHash: string, ts: number) => release.immediate(peerId, keyHash, ts)),
     binding(peerId) {
       const row = q.registration.get(peerId)
       return row ? { url: row.url, key_hash: row.key_hash, token_id: row.token_id, expires_at: row.expires_at, last_ts: row.last_ts } : null

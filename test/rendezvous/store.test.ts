@@ -250,6 +250,30 @@ describe('registrations', () => {
     expect(db.count()).toBe(2)
   })
 
+  test('a register refused after its purge leaves the count right: the purge was undone with it, and runs again', () => {
+    db.close()
+    db = openRendezvousStore(join(dir, 'rendezvous.db'), clock, { maxRegistrations: 4 })
+    reg(1)
+    reg(2)
+    reg(3)
+    clock.advance(RECORD_TTL_MS + BINDING_RETENTION_MS - 1)
+    const ts4 = ++lastTs
+    reg(4, KEY_A, 't', ts4) // purges (nothing past retention yet): the table is full
+    clock.advance(PURGE_INTERVAL_MS) // 1, 2 and 3 past retention; 4 live
+    // This register's purge deletes 1, 2 and 3, then it is refused (a replayed ts): both are rolled back.
+    expect(() => reg(4, KEY_A, 't', ts4)).toThrow(/replays are refused/)
+    expect(db.count()).toBe(4)
+    for (let n = 5; n <= 10; n++) {
+      try {
+        reg(n)
+      } catch (err) {
+        expect((err as PodError).code).toBe('full')
+      }
+      expect(db.count()).toBeLessThanOrEqual(4)
+    }
+    expect(db.count()).toBe(4) // 4, and three of the new ones once the purge ran again
+  })
+
   test('a token holds at most maxIdsPerToken ids, retained ones included; refreshes always pass', () => {
     db.close()
     db = openRendezvousStore(join(dir, 'rendezvous.db'), clock, { maxIdsPerToken: 2 })
