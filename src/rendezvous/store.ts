@@ -203,19 +203,19 @@ export function openRendezvousStore(path: string, clock: Clock, opts: Rendezvous
   }
 
   /**
-   * Runs a write transaction; when it throws, its rollback undid its rows, so the counters it moved
-   * (`rows`, and the purge it ran) go back with them. A register refused after its purge (a replay,
+   * Runs a write transaction; when it throws, its rollback undid its rows, so what it noted of them
+   * (`rows`, the purge it ran, the other connections' writes it counted in) goes back with them. A register refused after its purge (a replay,
    * a key conflict) otherwise left `rows` short of the table by the rows the purge had deleted,
    * for good, and the table grew past maxRegistrations by as many.
    */
   const undoable =
     <A extends unknown[], R>(tx: (...args: A) => R) =>
     (...args: A): R => {
-      const before = { rows, lastPurgeAt }
+      const before = { rows, lastPurgeAt, seenVersion }
       try {
         return tx(...args)
       } catch (err) {
-        ;({ rows, lastPurgeAt } = before)
+        ;({ rows, lastPurgeAt, seenVersion } = before)
         throw err
       }
     }

@@ -274,6 +274,23 @@ describe('registrations', () => {
     expect(db.count()).toBe(4) // 4, and three of the new ones once the purge ran again
   })
 
+  test("a register refused after its purge counted in another connection's revoke: the next purge counts it in again", () => {
+    db.close()
+    const path = join(dir, 'rendezvous.db')
+    db = openRendezvousStore(path, clock, { maxRegistrations: 2 })
+    const u = db.createToken('u')
+    db.register({ peer_id: peerId(1), url: 'http://a:1', key_hash: sha256Hex(KEY_A), token_id: u.id, ts: ++lastTs })
+    const ts2 = ++lastTs
+    reg(2, KEY_A, 't', ts2)
+    const cli = openRendezvousStore(path, clock)
+    cli.revokeToken(u.id) // drops 1, through the CLI's own connection
+    cli.close()
+    clock.advance(PURGE_INTERVAL_MS)
+    expect(() => reg(2, KEY_A, 't', ts2)).toThrow(/replays are refused/) // purges, counts the revoke in, is rolled back
+    expect(reg(3).created).toBe(true) // not `full`: the table holds 2 and 3
+    expect(db.count()).toBe(2)
+  })
+
   test('a token holds at most maxIdsPerToken ids, retained ones included; refreshes always pass', () => {
     db.close()
     db = openRendezvousStore(join(dir, 'rendezvous.db'), clock, { maxIdsPerToken: 2 })
