@@ -152,6 +152,24 @@ describe('importMemories', () => {
     expect(store.recall('narwhal', 100)).toHaveLength(100)
   })
 
+  test('a full batch with some already present: each new memory stored whole, in order, and found by its own word', async () => {
+    const at = (i: number) => ({ label: i % 3 ? `public:w${i}` : `note:w${i}`, content: `word${i}x and a shared tail` })
+    // Every 27th is here already: 962 new ones, written in runs of 64, 16, 4 and 1 rows.
+    for (let i = 0; i < 1000; i += 27) await store.rememberGrouped(at(i))
+    const out = await store.importMemories(Array.from({ length: 1000 }, (_, i) => at(i)))
+    expect(out.filter((o) => o.status === 'present')).toHaveLength(38)
+    const imported = out.flatMap((o, i) => (o.status === 'imported' ? [{ i, id: o.id }] : []))
+    expect(imported).toHaveLength(962)
+    for (const { i, id } of imported) {
+      const m = store.get(id)!
+      expect({ label: m.label, content: m.content }).toEqual(at(i))
+      expect(store.recall(`word${i}x`, 5).map((h) => h.id)).toEqual([id])
+    }
+    // Stored in the order given: the feed (public ones, in change order) lists them so.
+    const feed = store.changesSince(null, ['public:*'], 1000).memories.map((m) => m.id)
+    expect(feed.filter((id) => imported.some((x) => x.id === id))).toEqual(imported.filter(({ i }) => i % 3 !== 0).map(({ id }) => id))
+  })
+
   test('a dry run says what is present and writes nothing', async () => {
     await store.rememberGrouped({ label: 'public:a', content: 'one' })
     const out = await store.importMemories(
