@@ -9,6 +9,7 @@
  * validates them itself. Checking here saved the main thread about 1 ms a page: the MAC, and
  * waiting for Web Crypto's decryption.
  */
+import { timingSafeEqual } from 'node:crypto'
 import { PairKey } from '../protocol/pair-key'
 import { openSyncAnswer, type OpenedAnswer } from '../protocol/sync-exchange'
 import { SIGNATURE_HEADER } from '../protocol/wire'
@@ -36,7 +37,8 @@ function serveRequests(scope: WorkerScope): void {
   // then started 50 ms later.
   let kept: { bytes: Uint8Array; key: PairKey } | null = null
   const pairKeyOf = (bytes: Uint8Array): PairKey => {
-    if (kept === null || !sameBytes(kept.bytes, bytes)) kept = { bytes, key: PairKey.fromBytes(bytes) }
+    // A secret: compared in constant time, like every other secret here.
+    if (kept === null || kept.bytes.length !== bytes.length || !timingSafeEqual(kept.bytes, bytes)) kept = { bytes, key: PairKey.fromBytes(bytes) }
     return kept.key
   }
   const open = async (answer: BoundedAnswer, o: AnswerToOpen): Promise<OpenedAnswer> => {
@@ -68,10 +70,6 @@ function serveRequests(scope: WorkerScope): void {
       })
       .finally(() => inFlight.delete(data.id))
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i])
 }
 
 serveRequests(globalThis as unknown as WorkerScope)
