@@ -5,12 +5,13 @@
  * For each: lines/s (wall, and per CPU-second of CLI + pod: the machine is shared, CPU is the
  * steadier number), peak RSS of the CLI and of the pod (both read from /proc), and the ratios after/before.
  * Run: IMPORT_BASE=../old npx bun bench/import.bench.ts   Scale: IMPORT_N=1000000 (default 100000)
+ * POD_PROF=<dir> (and POD_PROF_FORMAT=json): this tree's pod under Bun's sampling profiler.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { spawnPod, testEnv } from '../test/helpers/pod-process'
-import { cpuSeconds, envInt, loadNote, resetPeakRss, sentence } from './_fed-util'
+import { cpuSeconds, envInt, loadNote, profilerFlags, resetPeakRss, sentence } from './_fed-util'
 import { fmt, peakRssMb, row } from './_util'
 
 const N = envInt('IMPORT_N', 100_000)
@@ -64,7 +65,9 @@ function watchPeakRss(pid: number): () => number {
 
 async function importWith(tree: string, file: string): Promise<Run> {
   const main = join(tree, 'src', 'main.ts')
-  await using pod = await spawnPod({ command: [process.execPath, main] })
+  // POD_PROF=<dir>: this tree's pod under Bun's sampling profiler (see _fed-util's profilerFlags).
+  const prof = tree === HERE && process.env.POD_PROF ? profilerFlags(process.env.POD_PROF) : []
+  await using pod = await spawnPod({ command: [process.execPath, ...prof, main] })
   resetPeakRss(pod.pid)
   const podCpu0 = cpuSeconds(pod.pid)
   const started = performance.now()

@@ -14,6 +14,7 @@
  * cap prunes back from the anchor at its edge. A link is followed only to a lower pk of the same
  * peer, so a pk that SQLite hands out again after the newest rows were deleted never joins a chain.
  */
+import { runsOf, valuesOf } from './multi-row'
 import { checkInt } from './schemas'
 import type { StoreContext } from './_context'
 import type { AccessLogEntry, WireEntry } from './types'
@@ -29,45 +30,107 @@ const PRUNE_EVERY_PAGES = 256
 export const ACCESS_LOG_LIMIT_DEFAULT = 50
 export const ACCESS_LOG_LIMIT_MAX = 1000
 
+/** A served page waiting for the turn's write. */
+interface ServedRow {
+  peerId: string
+  at: number
+  count: number
+  deleted: number
+  first: string
+  last: string
+  scopeJson: string
+}
+
+export interface ServedLog {
+  /**
+   * Records a served page: bumps the peer's served_total and appends the log row, deferred
+   * (ctx.defer): the pages a hub serves in one turn of the event loop are written together, in
+   * one transaction and a few statements (2,000 woken spokes cost a few multi-row INSERTs, not
+   * 6,000 statements). A page with no entries records nothing at all.
+   */
+  record(peerId: string, entries: readonly WireEntry[], scope: readonly string[]): void
+}
+
+export function createServedLog(ctx: StoreContext, opts: { maxRowsPerPeer?: number } = {}): ServedLog {
+  const maxRowsPerPeer = opts.maxRowsPerPeer ?? ACCESS_LOG_MAX_ROWS_PER_PEER
+  let pending: ServedRow[] = []
+  const flush = () => {
+    const rows = pending
+    pending = []
+    writeServed(ctx, rows, maxRowsPerPeer)
+  }
+  return {
+    record(peerId, entries, scope) {
+      if (entries.length === 0) return
+      let deleted = 0
+      for (const e of entries) if ('deleted' in e) deleted++
+      const row = {
+        peerId,
+        at: ctx.clock.now(),
+        count: entries.length,
+        deleted,
+        first: entries[0]!.id,
+        last: entries[entries.length - 1]!.id,
+        scopeJson: JSON.stringify(scope),
+      }
+      // The first row of a turn schedules the write that takes every row recorded until it runs.
+      if (pending.push(row) === 1) ctx.defer(flush)
+    },
+  }
+}
+
+/** A peer's log head as the batch moves it: its newest row and how many it has logged. */
+interface Head {
+  lastPk: number | null
+  logged: number
+  /** Entries served in this batch, and the scope last asked with. */
+  served: number
+  scopeJson: string
+}
+
 /**
- * Records a served page: bumps the peer's served_total and appends the log row, deferred
- * (ctx.defer): the pages a hub serves in one turn of the event loop share one transaction (2,000
- * woken spokes cost a few commits, not 2,000). A page with no entries records nothing at all.
+ * Writes a turn's served pages (inside the deferred write): each row links to its peer's newest
+ * one and is that peer's logged_pages-th, as if written one by one. The rows' pks are handed out
+ * here as SQLite would (the highest so far, plus one), so a peer's second row in the batch can
+ * link to its first in the same INSERT.
  */
-export function recordServedPage(
-  ctx: StoreContext,
-  peerId: string,
-  entries: readonly WireEntry[],
-  scope: readonly string[],
-  opts: { maxRowsPerPeer?: number } = {},
-): void {
-  if (entries.length === 0) return
-  const deleted = entries.reduce((n, e) => n + ('deleted' in e ? 1 : 0), 0)
-  const at = ctx.clock.now()
-  const scopeJson = JSON.stringify(scope)
-  const first = entries[0]!.id
-  const last = entries[entries.length - 1]!.id
-  const count = entries.length
-  ctx.defer(() => {
-    // The new row links to the peer's newest one and is its peer_seq-th; then peer_state points at it.
-    const peer = ctx.db.query('SELECT last_log_pk, logged_pages FROM peer_state WHERE peer_id = ?').get(peerId) as {
-      last_log_pk: number | null
-      logged_pages: number
-    } | null
-    const seq = (peer?.logged_pages ?? 0) + 1
-    // run() and its lastInsertRowid: an INSERT … SELECT or RETURNING cost two to three times this (measured).
-    const { lastInsertRowid } = ctx.db
-      .query('INSERT INTO access_log (at_ms, peer_id, count, deleted, first_id, last_id, prev_pk, peer_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(at, peerId, count, deleted, first, last, peer?.last_log_pk ?? null, seq)
+function writeServed(ctx: StoreContext, rows: readonly ServedRow[], maxRowsPerPeer: number): void {
+  if (rows.length === 0) return
+  const heads = new Map<string, Head>()
+  const ids = [...new Set(rows.map((r) => r.peerId))]
+  const known = ctx.db
+    .query('SELECT peer_id, last_log_pk, logged_pages FROM peer_state WHERE peer_id IN (SELECT value FROM json_each(?))')
+    .all(JSON.stringify(ids)) as { peer_id: string; last_log_pk: number | null; logged_pages: number }[]
+  for (const k of known) heads.set(k.peer_id, { lastPk: k.last_log_pk, logged: k.logged_pages, served: 0, scopeJson: '' })
+  let { top } = ctx.db.query('SELECT coalesce(max(pk), 0) AS top FROM access_log').get() as { top: number }
+  const values: (string | number | null)[][] = []
+  const prunes: { peerId: string; seq: number; at: number }[] = []
+  for (const r of rows) {
+    let head = heads.get(r.peerId)
+    if (!head) heads.set(r.peerId, (head = { lastPk: null, logged: 0, served: 0, scopeJson: '' }))
+    const pk = ++top
+    const seq = head.logged + 1
+    values.push([pk, r.at, r.peerId, r.count, r.deleted, r.first, r.last, head.lastPk, seq])
+    Object.assign(head, { lastPk: pk, logged: seq, served: head.served + r.count, scopeJson: r.scopeJson })
+    if (seq % PRUNE_EVERY_PAGES === 0) prunes.push({ peerId: r.peerId, seq, at: r.at })
+  }
+  for (const run of runsOf(values)) {
     ctx.db
       .query(
-        `INSERT INTO peer_state (peer_id, served_total, served_scope, logged_pages, last_log_pk) VALUES (?, ?, ?, 1, ?)
-         ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total, served_scope = excluded.served_scope,
-           logged_pages = logged_pages + 1, last_log_pk = excluded.last_log_pk`,
+        `INSERT INTO access_log (pk, at_ms, peer_id, count, deleted, first_id, last_id, prev_pk, peer_seq) VALUES ${valuesOf('(?, ?, ?, ?, ?, ?, ?, ?, ?)', run.length)}`,
       )
-      .run(peerId, count, scopeJson, Number(lastInsertRowid))
-    if (seq % PRUNE_EVERY_PAGES === 0) prune(ctx, peerId, seq, at, opts.maxRowsPerPeer ?? ACCESS_LOG_MAX_ROWS_PER_PEER)
-  })
+      .run(...run.flat())
+  }
+  for (const run of runsOf([...heads])) {
+    ctx.db
+      .query(
+        `INSERT INTO peer_state (peer_id, served_total, served_scope, logged_pages, last_log_pk) VALUES ${valuesOf('(?, ?, ?, ?, ?)', run.length)}
+         ON CONFLICT (peer_id) DO UPDATE SET served_total = served_total + excluded.served_total, served_scope = excluded.served_scope,
+           logged_pages = excluded.logged_pages, last_log_pk = excluded.last_log_pk`,
+      )
+      .run(...run.flatMap(([id, h]) => [id, h.served, h.scopeJson, h.logged, h.lastPk]))
+  }
+  for (const p of prunes) prune(ctx, p.peerId, p.seq, p.at, maxRowsPerPeer)
 }
 
 /**

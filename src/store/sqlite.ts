@@ -15,7 +15,7 @@ import { fixDbFileModes, formatMode } from './file-modes'
 import { createGroupRemember, forget, get, list, remember, update } from './local-memories'
 import { importMemories } from './import-memories'
 import { peerState, recordPull, recordServed } from './peer-state'
-import { accessLog, recordServedPage, servedScope } from './access-log'
+import { accessLog, createServedLog, servedScope } from './access-log'
 import { heldCount, listHeld, release, settleUnscanned, updateScanned } from './secret-holds'
 import { scanBackfill } from './scan-backfill'
 import { reconcilePrefixes } from './prefix-change'
@@ -102,6 +102,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   }
   const rememberGrouped = createGroupRemember(ctx)
   const bulk = createBulkWrites(ctx, opts.path)
+  const served = createServedLog(ctx)
 
   const store: Store = {
     remember: (input, o) => remember(ctx, input, o),
@@ -130,7 +131,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     peerState: (peerId) => peerState(ctx, peerId),
     recordPull: (peerId, outcome) => recordPull(ctx, peerId, outcome),
     recordServed: (peerId, count) => recordServed(ctx, peerId, count),
-    recordServedPage: (peerId, entries, scope) => recordServedPage(ctx, peerId, entries, scope),
+    recordServedPage: (peerId, entries, scope) => served.record(peerId, entries, scope),
     accessLog: (peerId, o) => accessLog(ctx, peerId, o),
     servedScope: (peerId) => servedScope(ctx, peerId),
     resetScope: (peerId, scope) => resetScope(ctx, peerId, scope),

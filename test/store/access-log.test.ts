@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { ACCESS_LOG_RETENTION_MS, recordServedPage } from '../../src/store/access-log'
+import { ACCESS_LOG_RETENTION_MS, createServedLog } from '../../src/store/access-log'
 import { openDatabase } from '../../src/store/database'
 import { MIGRATIONS } from '../../src/store/migrations'
 import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Store, WireEntry } from '../../src/store'
-import { PEER_A, PEER_B, storeEachTest, type TempStores } from './_temp-store'
+import { PEER_A, PEER_B, storeEachTest, wire, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
@@ -142,6 +143,55 @@ describe('access log', () => {
     expect(rows()).toBeLessThan(301)
   })
 
+  test('a turn written together leaves exactly the rows and heads that writing each page alone leaves', () => {
+    store.close()
+    const PEER_C = '22222222-3333-4444-8555-666666666666'
+    // One database written page by page, one with each turn's pages written together (as a hub
+    // does): every row, its link, its place in its peer's count and every head must agree, across
+    // turns where one peer comes back many times and past the prune at every 256th page.
+    const open = (name: string, together: boolean) => {
+      const db = openDatabase(join(t.dir, name), { durable: false })
+      let queued: (() => void)[] = []
+      const ctx = {
+        db,
+        clock: t.clock,
+        defer: (fn: () => void) => (together ? queued.push(fn) : db.transaction(fn).immediate()),
+      } as unknown as Parameters<typeof createServedLog>[0]
+      const endTurn = () => {
+        const fns = queued
+        queued = []
+        db.transaction(() => {
+          for (const fn of fns) fn()
+        }).immediate()
+      }
+      return { db, log: createServedLog(ctx, { maxRowsPerPeer: 300 }), endTurn }
+    }
+    const alone = open('alone.db', false)
+    const together = open('together.db', true)
+    const peers = [PEER_A, PEER_A, PEER_B, PEER_A, PEER_C]
+    for (let turn = 0; turn < 80; turn++) {
+      for (let i = 0; i < 25; i++) {
+        const peer = peers[(turn * 7 + i) % peers.length]!
+        const page: WireEntry[] =
+          i % 4 === 0 ? [{ id: `t${turn}-${i}`, deleted: true }] : [wire(`t${turn}-${i}`, 'public:x', 'y'), { id: `t${turn}-${i}b`, deleted: true }]
+        for (const s of [alone, together]) s.log.record(peer, page, [`public:${turn % 3}`])
+      }
+      t.clock.advance(1000)
+      together.endTurn()
+    }
+    const dump = (db: typeof alone.db) => ({
+      log: db.query('SELECT * FROM access_log ORDER BY pk').all(),
+      heads: db.query('SELECT peer_id, served_total, served_scope, logged_pages, last_log_pk FROM peer_state ORDER BY peer_id').all(),
+    })
+    const [a, b] = [dump(alone.db), dump(together.db)]
+    alone.db.close()
+    together.db.close()
+    expect(a.log.length).toBeGreaterThan(300) // the prune ran, and left the same rows in both
+    expect(a.log.length).toBeLessThan(2000)
+    expect(b).toEqual(a)
+    store = t.open()
+  })
+
   test("each peer's rows are bounded; one peer's traffic never evicts another's entries", () => {
     store.close()
     // The store module itself, with a small cap, on the same file.
@@ -150,9 +200,10 @@ describe('access log', () => {
       db,
       clock: t.clock,
       defer: (fn: () => void) => db.transaction(fn).immediate(),
-    } as unknown as Parameters<typeof recordServedPage>[0]
-    for (let i = 0; i < 3; i++) recordServedPage(ctx, PEER_B, [{ id: `quiet${i}`, deleted: true }], ['*'], { maxRowsPerPeer: 500 })
-    for (let i = 0; i < 2000; i++) recordServedPage(ctx, PEER_A, [{ id: `x${i}`, deleted: true }], ['*'], { maxRowsPerPeer: 500 })
+    } as unknown as Parameters<typeof createServedLog>[0]
+    const log = createServedLog(ctx, { maxRowsPerPeer: 500 })
+    for (let i = 0; i < 3; i++) log.record(PEER_B, [{ id: `quiet${i}`, deleted: true }], ['*'])
+    for (let i = 0; i < 2000; i++) log.record(PEER_A, [{ id: `x${i}`, deleted: true }], ['*'])
     const count = (peer: string) => (db.query('SELECT count(*) AS n FROM access_log WHERE peer_id = ?').get(peer) as { n: number }).n
     const [a, b] = [count(PEER_A), count(PEER_B)]
     db.close()
