@@ -95,5 +95,6 @@ export const denoRuntime: Runtime = {
   decryptAesGcm: webDecryptAesGcm,
   encryptAesGcm: webEncryptAesGcm,
   hmacSha256: null,
+  hmacSha256Hex: null,
   sha256Hex: null,
 }

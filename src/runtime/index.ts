@@ -41,5 +41,6 @@ export const {
   encryptAesGcm,
   fetchOnMainThread,
   hmacSha256,
+  hmacSha256Hex,
   sha256Hex,
 } = runtime

@@ -174,6 +174,8 @@ export interface Runtime {
    * node:crypto.
    */
   readonly hmacSha256: ((key: Uint8Array, message: string) => Uint8Array) | null
+  /** hex(HMAC-SHA256) the same way (the blind index hashes a word of every private memory). */
+  readonly hmacSha256Hex: ((key: Uint8Array, message: string) => string) | null
   readonly sha256Hex: ((data: string | Uint8Array) => string) | null
   /**
    * AES-256-GCM decryption of `data` (ciphertext ‖ 16-byte tag), rejecting when the tag does not

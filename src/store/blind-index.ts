@@ -5,6 +5,7 @@
  * HMAC-SHA256(blindKey, token), so the full-text index can match words without holding them.
  */
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
+import { hmacSha256Hex } from '../runtime'
 
 const BLIND_SALT = 'mzm-blind-v1'
 const BLIND_INFO = 'blind-index'
@@ -53,8 +54,12 @@ export interface BlindIndex {
 
 export function createBlindIndex(vaultKey: Uint8Array): BlindIndex {
   // A key of its own, so blind tokens reveal nothing usable against the vault key.
-  const key: KeyObject = createSecretKey(Buffer.from(hkdfSync('sha256', vaultKey, BLIND_SALT, BLIND_INFO, BLIND_KEY_BYTES)))
-  const blind = (token: string) => 'x' + createHmac('sha256', key).update(token, 'utf8').digest('hex').slice(0, BLIND_HEX_CHARS)
+  const raw = new Uint8Array(hkdfSync('sha256', vaultKey, BLIND_SALT, BLIND_INFO, BLIND_KEY_BYTES))
+  const key: KeyObject = createSecretKey(raw)
+  const hmacHex = hmacSha256Hex
+  const blind = hmacHex
+    ? (token: string) => 'x' + hmacHex(raw, token).slice(0, BLIND_HEX_CHARS)
+    : (token: string) => 'x' + createHmac('sha256', key).update(token, 'utf8').digest('hex').slice(0, BLIND_HEX_CHARS)
   return {
     blind,
     blindText(text, cache) {

@@ -11,12 +11,13 @@ import { denoRuntime } from '../../src/runtime/deno'
 const messages = ['', 'mzm1-resp\nAAAAAAAAAAAAAAAAAAAAAA\n' + 'a'.repeat(64), 'é ü 中文 🙂 \u0000 \uffff', 'x'.repeat(100_000)]
 
 test('Bun: HMAC and hex SHA-256 equal node:crypto on strings and bytes', () => {
-  const { hmacSha256, sha256Hex } = bunRuntime
-  expect(hmacSha256 && sha256Hex).toBeTruthy()
+  const { hmacSha256, hmacSha256Hex, sha256Hex } = bunRuntime
+  expect(hmacSha256 && hmacSha256Hex && sha256Hex).toBeTruthy()
   for (let i = 0; i < 20; i++) {
     const key = new Uint8Array(randomBytes(32))
     for (const m of [...messages, randomBytes(i * 37).toString('base64')]) {
       expect(Buffer.from(hmacSha256!(key, m)).toString('hex')).toBe(createHmac('sha256', key).update(m, 'utf8').digest('hex'))
+      expect(hmacSha256Hex!(key, m)).toBe(createHmac('sha256', key).update(m, 'utf8').digest('hex'))
       expect(sha256Hex!(m)).toBe(createHash('sha256').update(m, 'utf8').digest('hex'))
     }
     const bytes = new Uint8Array(randomBytes(i * 101))
@@ -29,5 +30,6 @@ test('Bun: HMAC and hex SHA-256 equal node:crypto on strings and bytes', () => {
 
 test('Deno keeps node:crypto (no native hashers in its adapter)', () => {
   expect(denoRuntime.hmacSha256).toBeNull()
+  expect(denoRuntime.hmacSha256Hex).toBeNull()
   expect(denoRuntime.sha256Hex).toBeNull()
 })

@@ -57,6 +57,21 @@ describe('blind index', () => {
     expect(a.blind('zebra')).not.toBe(other.blind('zebra'))
   })
 
+  test('a blind token is x + the first 20 hex digits of HMAC-SHA256 under the HKDF-derived key, as every build wrote them', async () => {
+    // Computed here with Web Crypto from the definition, so a runtime's own hasher (Bun's) that
+    // encoded a word differently would leave every private memory written before unfindable.
+    const vaultKey = randomBytes(32)
+    const hkdf = await crypto.subtle.importKey('raw', vaultKey, 'HKDF', false, ['deriveBits'])
+    const enc = new TextEncoder()
+    const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: enc.encode('mzm-blind-v1'), info: enc.encode('blind-index') }, hkdf, 256)
+    const key = await crypto.subtle.importKey('raw', bits, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    const b = createBlindIndex(vaultKey)
+    for (const word of ['zebra', '2026', 'привет', 'straße', '日本語', 'e\u0301', '🦓']) {
+      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(word)))
+      expect(b.blind(word)).toBe(`x${Buffer.from(mac).toString('hex').slice(0, 20)}`)
+    }
+  })
+
   test('blindText keeps order and repeats, and never contains the words', () => {
     const b = createBlindIndex(randomBytes(32))
     const text = b.blindText('Zebra likes zebra; ZEBRA!')
