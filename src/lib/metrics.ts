@@ -6,8 +6,13 @@ type Labels = Record<string, string>
 
 const DEFAULT_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+/** Characters a label value escapes; most values (ids, routes, codes) have none. */
+const NEEDS_ESCAPE = /[\\\n"]/
+
 function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)
+  const parts = Object.entries(labels).map(([k, v]) =>
+    NEEDS_ESCAPE.test(v) ? `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"` : `${k}="${v}"`,
+  )
   return parts.length ? `{${parts.join(',')}}` : ''
 }
 

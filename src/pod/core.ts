@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../lib/log'
 import { ScopeMatchers } from '../scope'
 import { openStore, startBackgroundIndexer, type BackgroundIndexer, type Store } from '../store'
 import { peerHint } from '../sync/peer-hints'
-import { peerStatusNow, peersOverview, peerView, summarize, type OverviewContext, type RendezvousUse } from '../sync/peer-overview'
+import { peerStatusNow, peersOverview, peerView, readForAll, summarize, type OverviewContext, type RendezvousUse } from '../sync/peer-overview'
 import { createPeerLocator, type PeerLocator } from '../sync/peer-locator'
 
 export interface PodCoreOptions {
@@ -120,7 +120,8 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
     },
     peersSummary(diskFull) {
       const ctx = overviewContext(() => [], diskFull)
-      return summarize(peers.list().peers.map((p) => ({ status: peerStatusNow(p, store, ctx) })))
+      const read = readForAll(store)
+      return summarize(peers.list().peers.map((p) => ({ status: peerStatusNow(p, read, ctx) })))
     },
     pendingHint: (peer) =>
       peerHint({ status: 'handshake-pending', peer, lastError: null, lastSyncAt: null, rendezvous: rendezvousUse, lookupMiss: locator.lookupMiss(peer) }),

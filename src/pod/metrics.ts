@@ -9,7 +9,8 @@ import type { HeartbeatState } from '../sync/peer-locator'
 
 export interface PodMetricsSources {
   peers(): PeerView[]
-  consecutiveFailures(peerId: string): number
+  /** Failed pulls in a row, by peer id (a peer with none may be absent). */
+  consecutiveFailures(): ReadonlyMap<string, number>
   stats(): StoreStats
   heartbeat(): HeartbeatState | null
   /** Long-polls of peers held right now. */
@@ -48,6 +49,7 @@ export function createPodMetrics(sources: PodMetricsSources) {
     },
     render(): string {
       const peers = sources.peers()
+      const failures = sources.consecutiveFailures()
       const stats = sources.stats()
       const hb = sources.heartbeat()
       const toSeconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0)
@@ -60,7 +62,7 @@ export function createPodMetrics(sources: PodMetricsSources) {
         renderGauge(
           'mazemaker_peer_consecutive_failures',
           'Failed pulls in a row per peer',
-          peers.map((p) => ({ labels: { peer: p.id }, value: sources.consecutiveFailures(p.id) })),
+          peers.map((p) => ({ labels: { peer: p.id }, value: failures.get(p.id) ?? 0 })),
         ),
         renderGauge(
           'mazemaker_peer_up',

@@ -103,7 +103,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
     const peersFeed = createPeersFeed({ overview, peers: (ids) => ({ ...core.peerViews(ids, diskFull), unknown_callers: callers() }) }, clock)
     const metrics = createPodMetrics({
       peers: () => overview().peers,
-      consecutiveFailures: (id) => store.peerState(id).consecutive_failures,
+      consecutiveFailures: () => new Map([...store.peerStates()].map(([id, s]) => [id, s.consecutive_failures])),
       stats: () => store.stats(),
       heartbeat: () => locator.heartbeatState(),
       heldPolls: () => waiters.held,

@@ -16,3 +16,4 @@ export { startBackgroundIndexer, type BackgroundIndexer } from './background-ind
 export type * from './types'
 export { snapshotDatabase } from './snapshot'
 export { unscannedCount } from './scan-backfill'
+export { noSyncState } from './peer-state'

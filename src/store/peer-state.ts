@@ -11,20 +11,33 @@ const LAST_ERROR_MAX_CHARS = 1000
 export function peerState(ctx: StoreContext, peerId: string): PeerSyncState {
   ctx.flushDeferred() // served_total may be in a deferred access-log write
   const row = ctx.db.query('SELECT * FROM peer_state WHERE peer_id = ?').get(peerId) as PeerSyncState | null
-  return (
-    row ?? {
-      peer_id: peerId,
-      cursor: null,
-      scope_key: null,
-      last_sync_at: null,
-      last_error: null,
-      consecutive_failures: 0,
-      pulled_total: 0,
-      served_total: 0,
-      copy_bytes: 0,
-      held_deletes: 0,
-    }
-  )
+  return row ?? noSyncState(peerId)
+}
+
+/**
+ * Every peer's sync state in one read, by peer id (a peer never pulled from or served has none:
+ * noSyncState). For what lists every peer: one query a listing, not one a peer.
+ */
+export function peerStates(ctx: StoreContext): ReadonlyMap<string, PeerSyncState> {
+  ctx.flushDeferred()
+  const rows = ctx.db.query('SELECT * FROM peer_state').all() as PeerSyncState[]
+  return new Map(rows.map((r) => [r.peer_id, r]))
+}
+
+/** The state of a peer with no row yet. */
+export function noSyncState(peerId: string): PeerSyncState {
+  return {
+    peer_id: peerId,
+    cursor: null,
+    scope_key: null,
+    last_sync_at: null,
+    last_error: null,
+    consecutive_failures: 0,
+    pulled_total: 0,
+    served_total: 0,
+    copy_bytes: 0,
+    held_deletes: 0,
+  }
 }
 
 /** Pull outcomes and served counts are bookkeeping, redone by the next pull: their commits do not sync. */

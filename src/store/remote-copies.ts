@@ -360,3 +360,12 @@ export function purgePeer(ctx: StoreContext, peerId: string): number {
 export function countPeerCopies(ctx: StoreContext, peerId: string): number {
   return (ctx.db.query('SELECT count(*) AS n FROM memories WHERE origin_peer = ?').get(peerId) as { n: number }).n
 }
+
+/** Copies held per peer, every peer in one pass over the copies' index (a peer holding none is absent). */
+export function copyCounts(ctx: StoreContext): ReadonlyMap<string, number> {
+  const rows = ctx.db.query('SELECT origin_peer AS peer, count(*) AS n FROM memories WHERE origin_peer IS NOT NULL GROUP BY origin_peer').all() as {
+    peer: string
+    n: number
+  }[]
+  return new Map(rows.map((r) => [r.peer, r.n]))
+}

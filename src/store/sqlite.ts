@@ -14,7 +14,7 @@ import { openDatabase } from './database'
 import { fixDbFileModes, formatMode } from './file-modes'
 import { createGroupRemember, forget, get, list, remember, update } from './local-memories'
 import { importMemories } from './import-memories'
-import { peerState, recordPull, recordServed } from './peer-state'
+import { peerState, peerStates, recordPull, recordServed } from './peer-state'
 import { accessLog, createServedLog, servedScope } from './access-log'
 import { heldCount, listHeld, release, settleUnscanned, updateScanned } from './secret-holds'
 import { scanBackfill } from './scan-backfill'
@@ -23,7 +23,7 @@ import { recall } from './recall'
 import { scrubIfPending } from './scrub'
 import { hasPending, indexPending } from './copy-index'
 import { createBulkWrites, repairAfterCrash } from './bulk-writes'
-import { acceptDeletes, applyRemote, countPeerCopies, purgePeer, resetScope } from './remote-copies'
+import { acceptDeletes, applyRemote, copyCounts, countPeerCopies, purgePeer, resetScope } from './remote-copies'
 import type { Store, StoreStats } from './types'
 import { createVault } from './vault'
 import { createCommitJournal } from './commit-journal'
@@ -129,6 +129,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     },
     acceptDeletes: (peerId) => acceptDeletes(ctx, peerId),
     peerState: (peerId) => peerState(ctx, peerId),
+    peerStates: () => peerStates(ctx),
     recordPull: (peerId, outcome) => recordPull(ctx, peerId, outcome),
     recordServed: (peerId, count) => recordServed(ctx, peerId, count),
     recordServedPage: (peerId, entries, scope) => served.record(peerId, entries, scope),
@@ -137,6 +138,7 @@ export function openStore(opts: OpenStoreOptions): Store {
     resetScope: (peerId, scope) => resetScope(ctx, peerId, scope),
     purgePeer: (peerId) => purgePeer(ctx, peerId),
     countPeerCopies: (peerId) => countPeerCopies(ctx, peerId),
+    copyCounts: () => copyCounts(ctx),
     indexPending: (limit) => indexPending(ctx, limit),
     hasPendingIndex: () => hasPending(ctx),
     beginBulk: () => bulk.begin(),

@@ -179,6 +179,8 @@ export interface Store {
   /** Applies the deletes and overwrites held for `peerId` (the operator accepted them); returns how many. */
   acceptDeletes(peerId: string): number
   peerState(peerId: string): PeerSyncState
+  /** Every peer's sync state, in one read (peers with none are absent: see peerState). */
+  peerStates(): ReadonlyMap<string, PeerSyncState>
   /** Records the outcome of a pull attempt (ok: clears error, bumps last_sync_at). */
   recordPull(peerId: string, outcome: { ok: true; at: string } | { ok: false; error: string }): void
   recordServed(peerId: string, count: number): void
@@ -200,6 +202,8 @@ export interface Store {
   /** Deletes every local copy pulled from `peerId` (and its sync state). */
   purgePeer(peerId: string): number
   countPeerCopies(peerId: string): number
+  /** countPeerCopies for every peer at once (a peer with no copies is absent). */
+  copyCounts(): ReadonlyMap<string, number>
   /**
    * Writes full-text rows for up to `limit` pulled copies still waiting for one (applyRemote
    * queues them); returns how many. recall() drains the rest itself before searching.

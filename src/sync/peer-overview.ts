@@ -7,7 +7,7 @@
 import { peerUrls, type PeerRecord, type PodId } from '../identity'
 import { statusRank } from '../lib/codes'
 import { summarize } from '../lib/peer-summary'
-import type { PeerSyncState, Store } from '../store'
+import { noSyncState, type PeerSyncState, type Store } from '../store'
 import type { PeersOverview, PeerStatus, PeerView } from '../api/types'
 import { AWAITING_PEER_MESSAGE, peerHint, type RendezvousUse } from './peer-hints'
 import type { LookupMiss } from './rendezvous-client'
@@ -15,6 +15,7 @@ import type { LookupMiss } from './rendezvous-client'
 export { AWAITING_PEER_MESSAGE, type RendezvousUse } from './peer-hints'
 export { summarize } from '../lib/peer-summary'
 
+/** What one peer's view reads of the store. */
 export type OverviewStore = Pick<Store, 'peerState' | 'countPeerCopies'>
 
 /**
@@ -68,10 +69,30 @@ export interface OverviewContext {
  * Every peer as GET /peer/peers shows it. Peers come problems first (PEER_STATUSES' order), then
  * by name and id: the order of `peer list`, its `--json` and the panel.
  */
-export function peersOverview(records: PeerRecord[], store: OverviewStore, error: string | null, ctx: OverviewContext): PeersOverview {
-  const peers = records.map((p) => peerView(p, store, ctx))
+export function peersOverview(
+  records: PeerRecord[],
+  store: Pick<Store, 'peerStates' | 'copyCounts'>,
+  error: string | null,
+  ctx: OverviewContext,
+): PeersOverview {
+  const read = readForAll(store)
+  const peers = records.map((p) => peerView(p, read, ctx))
   peers.sort(problemsFirst)
   return { peers, summary: summarize(peers), error }
+}
+
+/**
+ * What every peer's view reads, read once for all of them: every state and copy count in two
+ * queries, not two a peer (a hub of 2,000 peers made 8,000 a listing: /metrics, the panel,
+ * `peer list`).
+ */
+export function readForAll(store: Pick<Store, 'peerStates' | 'copyCounts'>): OverviewStore {
+  const states = store.peerStates()
+  let counts: ReadonlyMap<string, number> | null = null
+  return {
+    peerState: (id) => states.get(id) ?? noSyncState(id),
+    countPeerCopies: (id) => (counts ??= store.copyCounts()).get(id) ?? 0,
+  }
 }
 
 /** The status alone, as peerView would give it (no copies counted, no hint): for summaries. */

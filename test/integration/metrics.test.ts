@@ -55,3 +55,22 @@ test('parses, and counters move after a sync', async () => {
   expect(served.get(`mazemaker_peer_memories_served_total{peer="${idB}"}`)).toBe(2)
   expect([...served.keys()].some((k) => k.startsWith('mazemaker_http_request_duration_seconds_bucket{route="/peer/sync"'))).toBe(true)
 })
+
+test('per-peer gauges: failures in a row and copies held, each on its own peer', async () => {
+  const c = await spawnPod()
+  try {
+    await pair(b, c)
+    const [idA, idC] = [(await identityOf(a)).pod_id, (await identityOf(c)).pod_id]
+    await remember(a, 'public:m3', 'three')
+    await c.stop() // its pulls fail from now on
+    const results = await syncNow(b)
+    expect(results.some((r) => !r.ok)).toBe(true)
+    const m = await scrape(b)
+    expect(m.get(`mazemaker_peer_consecutive_failures{peer="${idC}"}`)).toBe(1)
+    expect(m.get(`mazemaker_peer_consecutive_failures{peer="${idA}"}`)).toBe(0)
+    expect(m.get(`mazemaker_peer_copies{peer="${idA}"}`)).toBe(3)
+    expect(m.get(`mazemaker_peer_copies{peer="${idC}"}`)).toBe(0)
+  } finally {
+    await cleanup([c])
+  }
+})

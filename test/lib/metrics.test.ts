@@ -14,12 +14,20 @@ test('a label set is one series whatever order its names come in', () => {
   ])
 })
 
-test('values that look like one another stay apart; quotes and newlines are escaped', () => {
+test('values that look like one another stay apart; backslashes, quotes and newlines are escaped', () => {
   const c = new Counter('t_total', 'test')
   c.inc({ a: 'x', b: 'y' })
   c.inc({ a: 'x,b=y' })
   c.inc({ a: 'q"\n' })
-  expect(c.render().split('\n').slice(2)).toEqual(['t_total{a="x",b="y"} 1', 't_total{a="x,b=y"} 1', 't_total{a="q\\"\\n"} 1'])
+  c.inc({ a: 'C:\\pods' })
+  c.inc({ a: '\\' })
+  expect(c.render().split('\n').slice(2)).toEqual([
+    't_total{a="x",b="y"} 1',
+    't_total{a="x,b=y"} 1',
+    't_total{a="q\\"\\n"} 1',
+    't_total{a="C:\\\\pods"} 1',
+    't_total{a="\\\\"} 1',
+  ])
 })
 
 test('a histogram counts each observation in every bucket at or above it', () => {
