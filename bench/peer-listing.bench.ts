@@ -6,7 +6,8 @@
  * CALLS calls in a row) and the wall time, which is how long the pod's event loop is busy with
  * it (every live peer's answer waits). BASE=<checkout with node_modules>: that checkout's pod,
  * from source, on its own home with the same number of peers, rounds alternating (this tree
- * from source too); the minimum of ROUNDS counts.
+ * from source too); the minimum of ROUNDS counts. POD_PROF=<dir> (and POD_PROF_FORMAT=json): the
+ * pods under Bun's sampling profiler.
  *
  *   npx bun bench/peer-listing.bench.ts                                  # PEERS=2000
  *   BASE=/work/wt/base PEERS=2000 ROUNDS=3 npx bun bench/peer-listing.bench.ts
@@ -15,7 +16,7 @@ import { join, resolve } from 'node:path'
 import { identityOf } from '../test/helpers/federation'
 import { writeHubPeers } from '../test/helpers/hub-peers'
 import { cleanup, spawnPod, type PodProcess } from '../test/helpers/pod-process'
-import { cpuSeconds, envInt, loadNote } from './_fed-util'
+import { cpuSeconds, envInt, loadNote, profilerFlags } from './_fed-util'
 import { fmt, row } from './_util'
 
 const PEERS = envInt('PEERS', 2000)
@@ -32,7 +33,10 @@ interface Hub {
 }
 
 async function hubOf(name: string, tree: string): Promise<Hub> {
-  const pod = await spawnPod({ command: [process.execPath, join(tree, 'src', 'main.ts')], env: { MAZEMAKER_LIVE_WAIT: '0' } })
+  const pod = await spawnPod({
+    command: [process.execPath, ...(process.env.POD_PROF ? profilerFlags(process.env.POD_PROF) : []), join(tree, 'src', 'main.ts')],
+    env: { MAZEMAKER_LIVE_WAIT: '0' },
+  })
   const peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, PEERS)
   const failing = peers.filter((p) => p.url !== '' && p.sync).length
   // peers.toml is read live: wait until the pod lists them all, pull them once, wait for the failures.
