@@ -38,6 +38,20 @@ export interface ParsedLine {
   private?: boolean
 }
 
+/**
+ * ImportLineSchema's check by hand, for the line that passes it (nearly every line of an export):
+ * valibot's took twice as long as the JSON.parse before it, on both of the import's reads of the
+ * file. Null for anything else, which the schema then checks and names (tests compare the two).
+ */
+export function checkedLine(json: unknown): Pick<ImportLine, 'label' | 'content' | 'created_at' | 'updated_at' | 'private'> | null {
+  if (typeof json !== 'object' || json === null) return null
+  const { label, content, created_at, updated_at, private: priv } = json as Record<string, unknown>
+  if (typeof label !== 'string' || label.length === 0 || typeof content !== 'string' || content.length === 0) return null
+  if ((created_at !== undefined && typeof created_at !== 'string') || (updated_at !== undefined && typeof updated_at !== 'string')) return null
+  if (priv !== undefined && typeof priv !== 'boolean') return null
+  return { label, content, created_at, updated_at, private: priv }
+}
+
 /** One line parsed and checked: a memory, a problem, or null for a blank line. Never throws. */
 export function parseJsonlLine(raw: string, line: number): ParsedLine | { line: number; message: string } | null {
   if (!raw.trim()) return null
@@ -47,9 +61,13 @@ export function parseJsonlLine(raw: string, line: number): ParsedLine | { line: 
   } catch {
     return { line, message: 'not JSON' }
   }
-  const r = v.safeParse(ImportLineSchema, json)
-  if (!r.success) return { line, message: v.summarize(r.issues).replace(/\n/g, '; ') }
-  const { label, content, created_at, updated_at, private: priv } = r.output
+  let ok = checkedLine(json)
+  if (!ok) {
+    const r = v.safeParse(ImportLineSchema, json)
+    if (!r.success) return { line, message: v.summarize(r.issues).replace(/\n/g, '; ') }
+    ok = r.output
+  }
+  const { label, content, created_at, updated_at, private: priv } = ok
   // Times pass through as given; the pod validates them and reports a bad one per memory.
   return {
     line,
