@@ -16,8 +16,7 @@
  * Needs /usr/bin/chromium (scripts/ensure-chromium.sh).
  */
 import { chromium, type Browser } from 'playwright-core'
-import { writeHubPeers } from '../test/helpers/hub-peers'
-import { identityOf } from '../test/helpers/federation'
+import { hubWithFailedPulls } from '../test/helpers/hub-peers'
 import { cleanup, spawnPod, type PodProcess } from '../test/helpers/pod-process'
 import { envInt } from './_fed-util'
 
@@ -88,18 +87,7 @@ const hub = await spawnPod({ env: { MAZEMAKER_LIVE_WAIT: '0' } })
 const old = OLD_BIN ? await spawnPod({ env: { MAZEMAKER_LIVE_WAIT: '0' }, command: [OLD_BIN] }) : null
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] })
 try {
-  for (const pod of old ? [hub, old] : [hub]) {
-    const peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, PEERS)
-    const failing = peers.filter((p) => p.url !== '' && p.sync).length
-    // peers.toml is read live: wait until the pod lists them all, pull them once, wait for the failures.
-    while ((await pod.api<{ peers: unknown[] }>('GET', '/peer/peers')).body.peers.length !== PEERS) await Bun.sleep(500)
-    await pod.api('POST', '/peer/sync-now', {})
-    for (;;) {
-      const { body } = await pod.api<{ peers: { status: string }[] }>('GET', '/peer/peers')
-      if (body.peers.filter((p) => p.status === 'error').length === failing) break
-      await Bun.sleep(500)
-    }
-  }
+  for (const pod of old ? [hub, old] : [hub]) await hubWithFailedPulls(pod, PEERS)
   const pods = old ? [empty, hub, old] : [empty, hub]
   const runs = pods.map((): Render[] => [])
   for (let i = 0; i < ROUNDS; i++) for (const [k, pod] of pods.entries()) runs[k]!.push(await firstRender(browser, pod))

@@ -13,8 +13,7 @@
  *   BASE=/work/wt/base PEERS=2000 ROUNDS=3 npx bun bench/peer-listing.bench.ts
  */
 import { join, resolve } from 'node:path'
-import { identityOf } from '../test/helpers/federation'
-import { writeHubPeers } from '../test/helpers/hub-peers'
+import { hubWithFailedPulls } from '../test/helpers/hub-peers'
 import { cleanup, spawnPod, type PodProcess } from '../test/helpers/pod-process'
 import { cpuSeconds, envInt, loadNote, profilerFlags } from './_fed-util'
 import { fmt, row } from './_util'
@@ -37,16 +36,7 @@ async function hubOf(name: string, tree: string): Promise<Hub> {
     command: [process.execPath, ...(process.env.POD_PROF ? profilerFlags(process.env.POD_PROF) : []), join(tree, 'src', 'main.ts')],
     env: { MAZEMAKER_LIVE_WAIT: '0' },
   })
-  const peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, PEERS)
-  const failing = peers.filter((p) => p.url !== '' && p.sync).length
-  // peers.toml is read live: wait until the pod lists them all, pull them once, wait for the failures.
-  while ((await pod.api<{ peers: unknown[] }>('GET', '/peer/peers')).body.peers.length !== PEERS) await Bun.sleep(500)
-  await pod.api('POST', '/peer/sync-now', {})
-  for (;;) {
-    const { body } = await pod.api<{ peers: { status: string }[] }>('GET', '/peer/peers')
-    if (body.peers.filter((p) => p.status === 'error').length === failing) break
-    await Bun.sleep(500)
-  }
+  await hubWithFailedPulls(pod, PEERS)
   const none = { cpuMs: Number.POSITIVE_INFINITY, wallMs: Number.POSITIVE_INFINITY }
   return { name, pod, best: { '/metrics': { ...none }, '/peer/peers': { ...none } } }
 }

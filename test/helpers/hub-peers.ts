@@ -11,6 +11,8 @@ import { homePaths, type PodId } from '../../src/identity'
 import { formatPeersToml } from '../../src/identity/peers-toml'
 import type { PeerEntry } from '../../src/identity/types'
 import { writeFileAtomic } from '../../src/lib/atomic-file'
+import { identityOf } from './federation'
+import type { TestPod } from './pod-process'
 
 /** A URL nothing answers on (the discard port): pulls fail at once with request_failed. */
 export const REFUSING_URL = 'http://127.0.0.1:9'
@@ -46,4 +48,21 @@ export function writeHubPeers(home: string, selfId: string, count: number, opts:
   }
   writeFileAtomic(paths.peersToml, formatPeersToml(entries, selfId as PodId), 0o600)
   return peers
+}
+
+/**
+ * A hub that has been running: `count` peers written as writeHubPeers does, listed by the pod
+ * (it reads peers.toml live), pulled once (sync-now; a hand-written peers.toml is otherwise pulled
+ * at the next interval) and with those pulls failed (status error), as an operator finds it.
+ */
+export async function hubWithFailedPulls(pod: TestPod, count: number): Promise<HubPeer[]> {
+  const peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, count)
+  const failing = peers.filter((p) => p.url !== '' && p.sync).length
+  while ((await pod.api<{ peers: unknown[] }>('GET', '/peer/peers')).body.peers.length !== count) await Bun.sleep(500)
+  await pod.api('POST', '/peer/sync-now', {})
+  for (;;) {
+    const { body } = await pod.api<{ peers: { status: string }[] }>('GET', '/peer/peers')
+    if (body.peers.filter((p) => p.status === 'error').length === failing) return peers
+    await Bun.sleep(500)
+  }
 }
