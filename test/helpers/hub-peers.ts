@@ -58,11 +58,11 @@ export function writeHubPeers(home: string, selfId: string, count: number, opts:
 export async function hubWithFailedPulls(pod: TestPod, count: number): Promise<HubPeer[]> {
   const peers = writeHubPeers(pod.home, (await identityOf(pod)).pod_id, count)
   const failing = peers.filter((p) => p.url !== '' && p.sync).length
-  while ((await pod.api<{ peers: unknown[] }>('GET', '/peer/peers')).body.peers.length !== count) await Bun.sleep(500)
+  while ((await pod.api<{ peers: unknown[] }>('GET', '/peer/peers')).body.peers.length !== count) await Bun.sleep(100)
   await pod.api('POST', '/peer/sync-now', {})
   for (;;) {
     const { body } = await pod.api<{ peers: { status: string }[] }>('GET', '/peer/peers')
     if (body.peers.filter((p) => p.status === 'error').length === failing) return peers
-    await Bun.sleep(500)
+    await Bun.sleep(100)
   }
 }
