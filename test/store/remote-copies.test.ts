@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { BadInput } from '../../src/lib/errors'
 import type { Store, WireEntry } from '../../src/store'
-import { PEER_A, PEER_B, storeEachTest, wire, type TempStores } from './_temp-store'
+import { PEER_A, PEER_B, storeEachTest, tempStores, wire, type TempStores } from './_temp-store'
 
 let t: TempStores
 let store: Store
@@ -69,6 +69,37 @@ describe('applyRemote', () => {
     expect(store.recall('edited').map((m) => m.content)).toEqual(['held 3 edited'])
     expect(store.recall('again').map((m) => m.content)).toEqual(['new 7 again'])
     expect(store.countPeerCopies(PEER_A)).toBe(238)
+  })
+
+  test('the same id twice between tombstones (in one 64-row statement, and across two) ends as if applied entry by entry', () => {
+    // No tombstone between them: both entries go to SQLite in one batch of inserts. The later one
+    // must win, be counted and searchable once, and cost quota once, as it would a page apart.
+    const page: WireEntry[] = Array.from({ length: 70 }, (_, i) => wire(`d${i}`, `public:d${i}`, `first ${i}`))
+    page[20] = wire('d10', 'public:d10', 'second 10', '2026-05-02T00:00:00.000Z') // same 64-row run as d10
+    page[66] = wire('d3', 'public:d3-moved', 'second 3', '2026-05-02T00:00:00.000Z') // next run, relabelled
+    page[67] = wire('d4', 'public:d4', 'first 4') // identical again: no change
+    const once = store.applyRemote(PEER_A, page, '1')
+
+    using other = tempStores()
+    const oneByOne = other.open()
+    let stored = 0
+    for (const e of page) stored += oneByOne.applyRemote(PEER_A, [e], '1').stored
+    expect(once).toEqual({ stored, deleted: 0, dropped: 0, held: 0 })
+    const state = (s: Store) => {
+      const rows = s.list({ origin: PEER_A, limit: 500 }).memories.map((m) => `${m.label}=${m.content}@${m.updated_at}`)
+      return { rows: rows.sort(), bytes: s.peerState(PEER_A).copy_bytes, copies: s.countPeerCopies(PEER_A) }
+    }
+    expect(state(store)).toEqual(state(oneByOne))
+    expect(state(store).copies).toBe(67)
+    expect(
+      store
+        .recall('second', 10)
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual(['second 10', 'second 3'])
+    expect(store.recall('first 10', 10).map((m) => m.content)).not.toContain('first 10')
+    expect(store.recall('first 3', 10).map((m) => m.content)).not.toContain('first 3')
+    expect(store.recall('first 4', 10).map((m) => m.content)).toContain('first 4')
   })
 
   test('the same origin id from two peers is two copies', () => {
