@@ -8,15 +8,16 @@
  */
 import type { BoundedAnswer, BoundedRequest, FetchFailure } from './bounded-fetch'
 import { BoundedFetchError } from './bounded-fetch'
-import type { AnswerToOpen, FetchWorkerRequest } from './fetch-worker'
+import type { FetchWorkerRequest, SyncExchange } from './fetch-worker'
 import type { OpenedAnswer } from '../protocol'
 import { workerCalls } from '../runtime'
 
-/** The answer, and with `open` given and a 200, its signature and seal checked on the thread. */
+/** The answer, and with `exchange` given and a 200, its signature and seal checked on the thread. */
 export type OffThreadAnswer = BoundedAnswer & { opened?: OpenedAnswer }
 
 export interface OffThreadFetch {
-  fetch(request: BoundedRequest, signal?: AbortSignal, open?: AnswerToOpen): Promise<OffThreadAnswer>
+  /** `request` as is; with `exchange`, a /peer/sync request the thread seals and signs (its body and auth headers made there). */
+  fetch(request: BoundedRequest, signal?: AbortSignal, exchange?: SyncExchange): Promise<OffThreadAnswer>
   /** Ends the thread; requests still in flight fail. */
   close(): void
 }
@@ -34,9 +35,9 @@ export function startOffThreadFetch(): OffThreadFetch {
   )
   let closed = false
   return {
-    fetch(request, signal, open) {
+    fetch(request, signal, exchange) {
       if (closed) return Promise.reject(failed('the fetch thread is closed'))
-      const { id, answer } = calls.call({ request, open })
+      const { id, answer } = calls.call({ request, exchange })
       const abort = () => worker.postMessage({ id, abort: true } satisfies FetchWorkerRequest)
       if (signal?.aborted) abort()
       else signal?.addEventListener('abort', abort, { once: true })
@@ -71,7 +72,7 @@ export function sharedFetchThread(start: () => OffThreadFetch = startOffThreadFe
       users++
       let released = false
       return {
-        fetch: (request, signal, open) => mine.fetch(request, signal, open),
+        fetch: (request, signal, exchange) => mine.fetch(request, signal, exchange),
         close() {
           if (released) return
           released = true

@@ -22,6 +22,7 @@ import {
   type OutgoingSyncRequest,
   type PairKey,
   type PodId,
+  type SyncRequestInput,
   type SyncResponse,
 } from '../protocol'
 import { LONG_POLL_SLACK_MS, REQUEST_TIMEOUT_MS } from './constants'
@@ -56,6 +57,9 @@ export interface PullRequest {
   offThread?: OffThreadFetch
 }
 
+/** The body of a request the fetch thread seals (it makes the body there). */
+const NO_BODY = new Uint8Array(0)
+
 /** `https://h/prefix/` + `/peer/sync` → `https://h/prefix/peer/sync` (a proxy may mount us under a prefix). */
 export function syncUrl(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '') + SYNC_ROUTE
@@ -67,27 +71,25 @@ export async function pullPage(req: PullRequest): Promise<SyncResponse> {
 
 /**
  * Seals and signs the request now and returns the function that sends it: calling it puts the
- * request on the wire at once, so a puller can fetch page n+1 while it stores page n.
+ * request on the wire at once, so a puller can fetch page n+1 while it stores page n. A request
+ * sent from a fetch thread (`offThread`) is sealed and signed there, when it is sent.
  */
 export async function preparePull(req: PullRequest): Promise<() => Promise<SyncResponse>> {
-  const sent = sealSyncRequest({
-    pairKey: req.pairKey,
-    callerId: req.selfId,
-    calleeId: req.peerId,
-    request: { since: req.since, scope: req.scope, limit: req.limit, wait: req.wait },
-    nowMs: req.nowMs,
-  })
-  return () => send(req, sent)
+  const request = { since: req.since, scope: req.scope, limit: req.limit, wait: req.wait }
+  if (req.offThread) return () => send(req, request, null)
+  const sent = sealSyncRequest({ pairKey: req.pairKey, callerId: req.selfId, calleeId: req.peerId, request, nowMs: req.nowMs })
+  return () => send(req, request, sent)
 }
 
-async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncResponse> {
+/** Sends the request, `sent` sealed and signed here, or (null) by the fetch thread that sends it. */
+async function send(req: PullRequest, syncRequest: SyncRequestInput, sent: OutgoingSyncRequest | null): Promise<SyncResponse> {
   const url = syncUrl(req.baseUrl)
   // A long-poll's headers come after its wait, plus however long a busy peer takes to answer it.
   const held = req.wait ? req.wait * 1000 + LONG_POLL_SLACK_MS : 0
   const request: BoundedRequest = {
     url,
     headers: requestHeaders(req, sent),
-    body: sent.body,
+    body: sent?.body ?? NO_BODY,
     // A held long-poll may legitimately take its whole wait before the answer starts.
     timeoutMs: (req.timeoutMs ?? REQUEST_TIMEOUT_MS) + (req.wait ?? 0) * 1000,
     headersTimeoutMs: req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + held,
@@ -97,7 +99,13 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
   try {
     // On the fetch thread, a 200's signature and seal are checked there too (fetch-worker.ts).
     res = req.offThread
-      ? await req.offThread.fetch(request, req.signal, { pairKey: req.pairKey.bytes(), callerId: req.selfId, calleeId: req.peerId, nonce: sent.nonce })
+      ? await req.offThread.fetch(request, req.signal, {
+          pairKey: req.pairKey.bytes(),
+          callerId: req.selfId,
+          calleeId: req.peerId,
+          request: syncRequest,
+          nowMs: req.nowMs,
+        })
       : await boundedFetch(request, { fetch: req.fetch, signal: req.signal })
   } catch (cause) {
     if (!(cause instanceof BoundedFetchError)) throw cause
@@ -116,9 +124,10 @@ async function send(req: PullRequest, sent: OutgoingSyncRequest): Promise<SyncRe
 
   let page: SyncResponse
   try {
-    page = res.opened
-      ? decodeOpenedAnswer(res.opened)
-      : await openSyncResponseAsync({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers[SIGNATURE_HEADER.toLowerCase()] ?? null })
+    if (res.opened) page = decodeOpenedAnswer(res.opened)
+    else if (sent)
+      page = await openSyncResponseAsync({ pairKey: req.pairKey, sent, body: bytes, signature: res.headers[SIGNATURE_HEADER.toLowerCase()] ?? null })
+    else throw new Error('the fetch thread answered 200 without opening the answer')
   } catch (cause) {
     if (cause instanceof BadSignature) throw new PeerError('bad_signature', `POST ${url}: response signature does not verify; nothing stored`, { cause })
     if (cause instanceof SealError) throw new PeerError('bad_response', `POST ${url}: ${cause.message}; nothing stored`, { cause })
@@ -143,10 +152,13 @@ async function renegotiate(req: PullRequest, url: string, bytes: Uint8Array): Pr
   throw new PeerError('protocol_unsupported', `POST ${url} → 400 protocol_unsupported: ${why}`)
 }
 
-/** The caller's extra headers, then ours: the protocol's own headers always win, whatever their case. */
-function requestHeaders(req: PullRequest, sent: OutgoingSyncRequest): Record<string, string> {
+/**
+ * The caller's extra headers, then ours: the protocol's own headers always win, whatever their
+ * case. Names come out lowercase (a fetch thread that seals adds its two over them as they are).
+ */
+function requestHeaders(req: PullRequest, sent: OutgoingSyncRequest | null): Record<string, string> {
   const headers = new Headers(req.headers)
-  for (const [name, value] of Object.entries(sent.headers)) headers.set(name, value)
+  for (const [name, value] of Object.entries(sent?.headers ?? {})) headers.set(name, value)
   headers.set(PROTOCOL_HEADER, String((req.protocols ?? SUPPORTED_PROTOCOLS)[0]))
   return Object.fromEntries(headers)
 }
