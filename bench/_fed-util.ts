@@ -266,7 +266,16 @@ export function loadNote(): string {
 
 /** CPU time (user + system, seconds) a process has used so far, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return ticksOf(`/proc/${pid}/stat`)
+}
+
+/** CPU seconds of the process's main thread alone (its thread id is its pid): where a pull stores its pages. */
+export function mainThreadCpuSeconds(pid: number): number {
+  return ticksOf(`/proc/${pid}/task/${pid}/stat`)
+}
+
+function ticksOf(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8')
   // Fields after the `(comm)` one, which may itself hold spaces: state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S

@@ -43,6 +43,7 @@ import {
   addPeer,
   announce,
   cpuSeconds,
+  mainThreadCpuSeconds,
   envInt,
   fillHome,
   fillModulesOf,
@@ -172,6 +173,8 @@ interface PodRun {
   searchableS: number
   cpu: { a: number; b: number }
   cpuSearchableB: number
+  /** B's main thread until every copy is searchable: the pull's critical path (its threads help beside it). */
+  cpuMainB: number
   /** B's CPU once every copy is searchable, until it settles (what the pull put off), and how long that took. */
   upkeepB: { cpuS: number; s: number }
   rss: { a: number; b: number }
@@ -220,7 +223,7 @@ async function measurePods(runtime: TestRuntime, tree: Tree, homes: string[], po
     // Peak RSS of the sync itself: VmHWM restarts from the current RSS here.
     const hwmReset = resetPeakRss(a.pid) && resetPeakRss(b.pid)
     const rssBefore = { a: rssMb(a.pid), b: rssMb(b.pid) }
-    const cpuBefore = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid) }
+    const cpuBefore = { a: cpuSeconds(a.pid), b: cpuSeconds(b.pid), mainB: mainThreadCpuSeconds(b.pid) }
     const round = await timedSyncNow(b, idA.pod_id)
     const cpu = { a: cpuSeconds(a.pid) - cpuBefore.a, b: cpuSeconds(b.pid) - cpuBefore.b }
     // Copies get their full-text rows after the pull (background indexer); a recall drains what
@@ -230,11 +233,12 @@ async function measurePods(runtime: TestRuntime, tree: Tree, homes: string[], po
     if (probe.status !== 200 || probe.body.results.length === 0) throw new Error('recall after the pull found nothing')
     const searchableS = round.ms / 1000 + (performance.now() - recallStart) / 1000
     const cpuSearchableB = cpuSeconds(b.pid) - cpuBefore.b
+    const cpuMainB = mainThreadCpuSeconds(b.pid) - cpuBefore.mainB
     const rss = { a: peakRssMb(a.pid), b: peakRssMb(b.pid) }
     const upkeepB = await upkeepAfter(b.pid)
     const result = round.results[0]!
     if (result.fetched !== N || result.stored !== N) throw new Error(`${runtime}: B fetched ${result.fetched} / stored ${result.stored}, expected ${N}`)
-    return { runtime, tree: tree.name, podS: round.ms / 1000, searchableS, cpu, cpuSearchableB, upkeepB, rss, rssBefore, hwmReset }
+    return { runtime, tree: tree.name, podS: round.ms / 1000, searchableS, cpu, cpuSearchableB, cpuMainB, upkeepB, rss, rssBefore, hwmReset }
   } finally {
     await Promise.all([a.stop(), b.stop()])
     pods.splice(0, pods.length, ...pods.filter((p) => p !== a && p !== b))
@@ -296,6 +300,7 @@ function best(rounds: PodRun[]): PodRun {
     searchableS: min((r) => r.searchableS),
     cpu: { a: min((r) => r.cpu.a), b: min((r) => r.cpu.b) },
     cpuSearchableB: min((r) => r.cpuSearchableB),
+    cpuMainB: min((r) => r.cpuMainB),
     upkeepB: { cpuS: min((r) => r.upkeepB.cpuS), s: min((r) => r.upkeepB.s) },
     rss: { a: min((r) => r.rss.a), b: min((r) => r.rss.b) },
   }
@@ -381,6 +386,7 @@ async function main(): Promise<void> {
         `${fmt(r.searchableS, 2)} s`,
         `${fmt(N / r.searchableS, 0)} memories/s; CPU A + B ${fmt(r.cpu.a + r.cpuSearchableB, 2)} s`,
       )
+      row("pod: CPU of B's main thread until then", `${fmt(r.cpuMainB, 2)} s`, "where the pages are stored: the pull's critical path")
       row(
         'pod: B after that, until it settles',
         `+${fmt(r.upkeepB.cpuS, 2)} s CPU`,
@@ -435,6 +441,7 @@ async function main(): Promise<void> {
         `${fmt(deno.cpuSearchableB / bun.cpuSearchableB, 2)}x`,
         `${fmt(deno.cpuSearchableB, 2)} s / ${fmt(bun.cpuSearchableB, 2)} s`,
       )
+      row("CPU of B's main thread until searchable", `${fmt(deno.cpuMainB / bun.cpuMainB, 2)}x`, `${fmt(deno.cpuMainB, 2)} s / ${fmt(bun.cpuMainB, 2)} s`)
       row('peak RSS B (puller)', `${fmt(deno.rss.b / bun.rss.b, 2)}x`, `${fmt(deno.rss.b)} MB / ${fmt(bun.rss.b)} MB`)
     }
     console.log(`\n(${loadNote()})`)
