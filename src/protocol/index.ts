@@ -55,6 +55,7 @@ export {
   openSyncResponseAsync,
   openSyncAnswer,
   decodeOpenedAnswer,
+  asText,
   type OpenedAnswer,
   sealSyncRequest,
   sealSyncResponse,

@@ -12,11 +12,13 @@ import { newNonce, signRequest, signResponse, verifyResponse } from './signing'
 import {
   decodeSyncRequest,
   decodeSyncResponse,
+  decodeSyncResponseText,
   encodeSyncRequest,
   encodeSyncResponse,
   type SyncRequest,
   type SyncRequestInput,
   type SyncResponse,
+  utf8OrNull,
 } from './sync-messages'
 import { SEALED_CONTENT_TYPE, SYNC_ROUTE } from './wire'
 
@@ -73,8 +75,11 @@ export async function openSyncResponseAsync(o: Parameters<typeof openSyncRespons
   return decodeOpenedAnswer(await openSyncAnswer(o))
 }
 
-/** A 200's bytes after the signature, then the seal, were checked: the page's JSON bytes, or the check that failed. */
-export type OpenedAnswer = { plain: Uint8Array } | { failure: 'signature' | 'seal' }
+/**
+ * A 200's bytes after the signature, then the seal, were checked: the page's JSON bytes (or their
+ * text, asText()), or the check that failed.
+ */
+export type OpenedAnswer = { plain: Uint8Array } | { text: string } | { failure: 'signature' | 'seal' }
 
 /**
  * The first two of openSyncResponse's checks, which need the keys but not the schema: a thread
@@ -93,7 +98,18 @@ export async function openSyncAnswer(o: Parameters<typeof openSyncResponse>[0]):
 /** The page of an opened answer: throws BadSignature, SealError or BadInput, as openSyncResponse does. */
 export function decodeOpenedAnswer(answer: OpenedAnswer): SyncResponse {
   if ('failure' in answer) throw answer.failure === 'signature' ? new BadSignature() : new SealError('sealed response')
-  return decodeSyncResponse(answer.plain)
+  return 'text' in answer ? decodeSyncResponseText(answer.text) : decodeSyncResponse(answer.plain)
+}
+
+/**
+ * The opened page's bytes as text, for a thread that hands it to another: decoding 300 KB costs
+ * Deno 0.25 ms, copying the text across 0.03 ms. Bytes that are not UTF-8 stay bytes (their
+ * decode refuses them where it always did).
+ */
+export function asText(answer: OpenedAnswer): OpenedAnswer {
+  if (!('plain' in answer)) return answer
+  const text = utf8OrNull(answer.plain)
+  return text === null ? answer : { text }
 }
 
 /**

@@ -132,8 +132,22 @@ export function encodeSyncResponse(page: SyncResponse): Uint8Array {
 
 /** The puller's side: bytes → a valid page, else BadInput naming the first problem. */
 export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
-  const json = parseJson(utf8(bytes, 'sync response'), 'sync response')
+  return decodeSyncResponseText(utf8(bytes, 'sync response'))
+}
+
+/** decodeSyncResponse of bytes already decoded as UTF-8 (a fetch thread did it, fatal on bad bytes). */
+export function decodeSyncResponseText(text: string): SyncResponse {
+  const json = parseJson(text, 'sync response')
   return checkedPage(json) ?? validate(SyncResponseSchema, json, 'sync response')
+}
+
+/** The UTF-8 text of `bytes`, or null where they are not UTF-8 (decodeSyncResponse then refuses them). */
+export function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return decoder.decode(bytes)
+  } catch {
+    return null
+  }
 }
 
 /**

@@ -57,9 +57,6 @@ export interface PullRequest {
   offThread?: OffThreadFetch
 }
 
-/** The body of a request the fetch thread seals (it makes the body there). */
-const NO_BODY = new Uint8Array(0)
-
 /** `https://h/prefix/` + `/peer/sync` → `https://h/prefix/peer/sync` (a proxy may mount us under a prefix). */
 export function syncUrl(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '') + SYNC_ROUTE
@@ -89,7 +86,7 @@ async function send(req: PullRequest, syncRequest: SyncRequestInput, sent: Outgo
   const request: BoundedRequest = {
     url,
     headers: requestHeaders(req, sent),
-    body: sent?.body ?? NO_BODY,
+    body: sent?.body ?? new Uint8Array(0), // the fetch thread that seals makes it
     // A held long-poll may legitimately take its whole wait before the answer starts.
     timeoutMs: (req.timeoutMs ?? REQUEST_TIMEOUT_MS) + (req.wait ?? 0) * 1000,
     headersTimeoutMs: req.connectTimeoutMs === undefined ? undefined : req.connectTimeoutMs + held,

@@ -8,7 +8,9 @@ import { createSecretKey, randomBytes, randomUUID } from 'node:crypto'
 import * as v from 'valibot'
 import { BadInput } from '../../src/lib/errors'
 import {
+  asText,
   BadSignature,
+  decodeOpenedAnswer,
   decodeSyncRequest,
   memoizedRequestDecoder,
   openSyncRequest,
@@ -118,6 +120,18 @@ describe('sync response: callee encodes, puller decodes', () => {
   test('the callee writes only the contract fields', () => {
     const withExtra = { ...page, secret: 'x' } as SyncResponse
     expect(Object.keys(JSON.parse(new TextDecoder().decode(encodeSyncResponse(withExtra))))).toEqual(['pod_id', 'cursor', 'more', 'memories'])
+  })
+
+  test('a page handed over as text (asText, as the fetch thread does) decodes as from its bytes; bytes that are not UTF-8 stay bytes and are refused alike', () => {
+    const bytes = encodeSyncResponse(page)
+    const asTextAnswer = asText({ plain: bytes })
+    expect(asTextAnswer).toEqual({ text: new TextDecoder().decode(bytes) })
+    expect(decodeOpenedAnswer(asTextAnswer)).toEqual(page)
+    const broken = new Uint8Array([...bytes.subarray(0, 20), 0xff, 0xfe, ...bytes.subarray(20)])
+    expect(asText({ plain: broken })).toEqual({ plain: broken })
+    expect(badInput(() => decodeOpenedAnswer(asText({ plain: broken })))).toBe(badInput(() => decodeSyncResponse(broken)))
+    expect(badInput(() => decodeOpenedAnswer(asText({ plain: json({ ...page, cursor: '' }) })))).toContain('cursor')
+    expect(asText({ failure: 'seal' })).toEqual({ failure: 'seal' })
   })
 
   test('the puller refuses a malformed page', () => {
