@@ -80,4 +80,7 @@ function serveRequests(scope: WorkerScope): void {
   }
 }
 
-serveRequests(globalThis as unknown as WorkerScope)
+const scope = globalThis as unknown as WorkerScope
+serveRequests(scope)
+// Every module is loaded: the pull may send its requests here from now on (off-thread-fetch.ts).
+scope.postMessage({ ready: true })

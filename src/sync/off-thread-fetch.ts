@@ -18,6 +18,11 @@ export type OffThreadAnswer = BoundedAnswer & { opened?: OpenedAnswer }
 export interface OffThreadFetch {
   /** `request` as is; with `exchange`, a /peer/sync request the thread seals and signs (its body and auth headers made there). */
   fetch(request: BoundedRequest, signal?: AbortSignal, exchange?: SyncExchange): Promise<OffThreadAnswer>
+  /**
+   * The thread has loaded its modules and says so (50-80 ms after it starts under Deno): a request
+   * sent before that waits for it, so a pull sends its first pages from the main thread meanwhile.
+   */
+  ready(): boolean
   /** Ends the thread; requests still in flight fail. */
   close(): void
 }
@@ -34,7 +39,12 @@ export function startOffThreadFetch(): OffThreadFetch {
     failed,
   )
   let closed = false
+  let ready = false
+  worker.addEventListener('message', ({ data }: MessageEvent<{ ready?: true }>) => {
+    if (data.ready === true) ready = true
+  })
   return {
+    ready: () => ready && !closed,
     fetch(request, signal, exchange) {
       if (closed) return Promise.reject(failed('the fetch thread is closed'))
       const { id, answer } = calls.call({ request, exchange })
@@ -73,6 +83,7 @@ export function sharedFetchThread(start: () => OffThreadFetch = startOffThreadFe
       let released = false
       return {
         fetch: (request, signal, exchange) => mine.fetch(request, signal, exchange),
+        ready: () => !released && mine.ready(),
         close() {
           if (released) return
           released = true

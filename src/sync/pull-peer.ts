@@ -119,12 +119,11 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
   const start = since
   const offThreadWanted = fetchOnMainThread && !ctx.fetch
   const startThread = () => (ctx.fetchThread ? ctx.fetchThread.acquire() : startOffThreadFetch())
-  // A first pull (no cursor yet) brings everything the peer shares, nearly always more than one
-  // page: its fetch thread starts while the first page is on its way, once the first request has
-  // left (starting a thread holds this one ~50 ms under Deno; started after the first page, the
-  // second page waited 70-100 ms for it). It takes over from the second page, as always.
-  let early: OffThreadFetch | undefined
-  const earlyStart = since === null && offThreadWanted ? setTimeout(() => (early = startThread()), 0) : undefined
+  // A pull of many pages starts its fetch thread once the second page's request has left: starting
+  // one holds this thread ~15 ms under Deno (a request not yet on the wire would wait as long),
+  // and the thread is ready 50-80 ms later (its modules load). Until it says so, pages come
+  // through the main thread's fetch, as the first did; the thread takes over from then on.
+  let thread: OffThreadFetch | undefined
   // More than one page: the store puts its upkeep off until the pull ends (bulk-writes.ts).
   let endBulk: (() => void) | undefined
   try {
@@ -138,13 +137,13 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       // Put the request for the next page on the wire before storing this one: the peer serves
       // it while we write. If storing fails, that answer is simply dropped.
       if (step === 'next') endBulk ??= ctx.store.beginBulk()
-      if (step === 'next' && offThreadWanted && !offThread) {
-        clearTimeout(earlyStart) // not started yet (a first page faster than a timer turn): one thread, not two
-        offThread = early ?? startThread()
-      }
+      if (!offThread && thread?.ready()) offThread = thread
       const next = step === 'next' ? (await request(page.cursor))() : null
       next?.catch(() => undefined)
-      if (next && !offThread) await letIoRun() // under Deno the request only leaves when the event loop turns
+      if (next && !offThread) {
+        await letIoRun() // under Deno the request only leaves when the event loop turns
+        if (offThreadWanted) thread ??= startThread()
+      }
       check() // same synchronous step as the write below
       // The last page lets the mass-change guard judge what the pull staged (mass-change.ts).
       const applied = ctx.store.applyRemote(target.id, page.memories, page.cursor, { final: step === 'done' })
@@ -164,9 +163,7 @@ export async function pullPeer(ctx: PullContext, target: PullTarget): Promise<Pu
       inflight = next
     }
   } finally {
-    clearTimeout(earlyStart)
-    offThread?.close()
-    early?.close()
+    thread?.close()
     endBulk?.()
   }
 }

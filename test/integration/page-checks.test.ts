@@ -1,9 +1,11 @@
 /**
  * A pull of several pages checks every page the same way, the first and the ones after it:
  * signature, then seal, then schema, and a page that fails stores nothing while the pages before
- * it stay stored. Under Deno the pages after the first come through the fetch thread, which checks
- * the signature and the seal there (src/sync/fetch-worker.ts); the deno pass runs this file with
- * Deno pods, the bun pass with the binary. The served peer is the contract's own code.
+ * it stay stored. Under Deno a pull's later pages come through its fetch thread once the thread is
+ * ready, which checks the signature and the seal there (src/sync/fetch-worker.ts;
+ * test/sync/sync-exchange-thread.test.ts runs those checks on the thread itself); the deno pass
+ * runs this file with Deno pods, the bun pass with the binary. The served peer is the contract's
+ * own code.
  */
 import { afterAll, expect, test } from 'bun:test'
 import { entry, page, type PullRequestSeen, type ServedPeer } from '../adversary/_contract'

@@ -67,6 +67,12 @@ for (const [name, argv] of [
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
       const out = JSON.parse(stdout)
       expect(out.answer).toEqual({ status: 200, seen: 'yes', text: 'got: page 2, please' })
+      // Not ready in the step that starts it (the thread has not even run); ready once it answered.
+      expect({ atStart: out.readyAtStart, afterAnswer: out.readyAfterAnswer, closed: out.readyClosed }).toEqual({
+        atStart: false,
+        afterAnswer: true,
+        closed: false,
+      })
       expect({ heard: out.heard, status: out.heardStatus }).toEqual({ heard: true, status: 200 })
       expect(out.tooLarge).toMatchObject({ phase: 'body', kind: 'too_large' })
       expect(out.headersLate).toEqual({ phase: 'request', kind: 'headers_timeout', detail: 'no answer within 200 ms (connect timeout)' })
@@ -83,18 +89,23 @@ for (const [name, argv] of [
 
 test('pulls running at once share one fetch thread: started by the first, ended when the last lets go', () => {
   const started: { closed: number }[] = []
+  let loaded = false
   const start = (): OffThreadFetch => {
     const thread = { closed: 0 }
     started.push(thread)
-    return { fetch: () => Promise.reject(new Error('not asked here')), close: () => void thread.closed++ }
+    return { fetch: () => Promise.reject(new Error('not asked here')), ready: () => loaded, close: () => void thread.closed++ }
   }
   const shared = sharedFetchThread(start)
   const first = shared.acquire()
   const second = shared.acquire()
   expect(started).toEqual([{ closed: 0 }])
+  expect([first.ready(), second.ready()]).toEqual([false, false])
+  loaded = true
+  expect([first.ready(), second.ready()]).toEqual([true, true])
   first.close()
   first.close() // letting go twice counts once
   expect(started).toEqual([{ closed: 0 }])
+  expect([first.ready(), second.ready()]).toEqual([false, true]) // let go of: not this pull's any more
   second.close()
   expect(started).toEqual([{ closed: 1 }])
   // The next bulk pull gets a thread of its own again.
