@@ -23,14 +23,13 @@ export function isMissing(err: unknown): boolean {
   return errnoOf(err) === 'ENOENT'
 }
 
-/** stat, or null when the path does not exist. */
+/**
+ * stat, or null when the path does not exist (ENOENT; any other failure throws). Without the
+ * exception: a pull looks for each peer's headers file on every request, and most peers have
+ * none; Deno made and caught an error for it in about 40 µs, twice a stat's cost.
+ */
 export function statOrNull(path: string): Stats | null {
-  try {
-    return statSync(path)
-  } catch (err) {
-    if (isMissing(err)) return null
-    throw err
-  }
+  return statSync(path, { throwIfNoEntry: false }) ?? null
 }
 
 /** Creates `path` (and parents) 0700 if missing; refuses an existing one that others can reach. */
