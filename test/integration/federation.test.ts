@@ -58,7 +58,12 @@ describe('pairing by handshake (the seed flow)', () => {
     // SET URL fixes it: then it waits for b to add a (awaiting-peer), and both pasted is ready.
     const set = await a.api('PATCH', `/peer/peers/${res.body.peer.id}`, { url: b.url })
     expect(set.body.peer.status).toBe('awaiting-peer')
+    // Asked for this one peer, the answer carries its state after the pull too.
+    const waiting = (await syncNow(a, res.body.peer.id))[0]
+    expect(waiting).toMatchObject({ ok: false, error: 'unauthorized', status: 'awaiting-peer' })
+    expect((waiting as { hint?: string }).hint).toBeString()
     await addPeer(b, a)
+    expect((await syncNow(a, res.body.peer.id))[0]).toMatchObject({ ok: true, status: 'ready', hint: null })
     expect((await syncNow(a))[0]).toMatchObject({ ok: true, status: 'ready', hint: null })
   })
 })
