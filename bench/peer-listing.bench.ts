@@ -1,6 +1,7 @@
 /**
  * What listing every peer costs a hub: GET /metrics (a Prometheus scrape, with per-peer gauges)
- * and GET /peer/peers (the panel's and `peer list`'s overview) on a pod holding PEERS peers in
+ * and GET /peer/peers (the panel's and `peer list`'s overview), and what POST /peer/sync-now of one
+ * peer costs beside them (its pull fails at once: the answer's own work), on a pod holding PEERS peers in
  * peers.toml (test/helpers/hub-peers: most refusing, so each has a failed pull behind it, some
  * pending, some paused), after every pull has failed once. Per call: the pod's CPU (/proc, over
  * CALLS calls in a row) and the wall time, which is how long the pod's event loop is busy with
@@ -23,11 +24,13 @@ const CALLS = envInt('CALLS', 20)
 const ROUNDS = envInt('ROUNDS', 3)
 const BASE = process.env.BASE ? resolve(process.env.BASE) : ''
 const ROOT = resolve(import.meta.dir, '..')
-const ROUTES = ['/metrics', '/peer/peers'] as const
+const ROUTES = ['/metrics', '/peer/peers', 'sync-now one peer'] as const
 
 interface Hub {
   name: string
   pod: PodProcess
+  /** A peer whose pull fails at once (it refuses): sync-now of it costs the answer's own work. */
+  failing: string
   best: Record<(typeof ROUTES)[number], { cpuMs: number; wallMs: number }>
 }
 
@@ -36,14 +39,22 @@ async function hubOf(name: string, tree: string): Promise<Hub> {
     command: [process.execPath, ...(process.env.POD_PROF ? profilerFlags(process.env.POD_PROF) : []), join(tree, 'src', 'main.ts')],
     env: { MAZEMAKER_LIVE_WAIT: '0' },
   })
-  await hubWithFailedPulls(pod, PEERS)
+  const failing = (await hubWithFailedPulls(pod, PEERS)).find((p) => p.url !== '' && p.sync)!.id
   const none = { cpuMs: Number.POSITIVE_INFINITY, wallMs: Number.POSITIVE_INFINITY }
-  return { name, pod, best: { '/metrics': { ...none }, '/peer/peers': { ...none } } }
+  return { name, pod, failing, best: { '/metrics': { ...none }, '/peer/peers': { ...none }, 'sync-now one peer': { ...none } } }
 }
 
 async function measure(h: Hub, route: (typeof ROUTES)[number]): Promise<void> {
   const call = async () => {
-    const res = await fetch(h.pod.url + route, { headers: { authorization: `Bearer ${h.pod.token()}` } })
+    const authorization = `Bearer ${h.pod.token()}`
+    const res =
+      route === 'sync-now one peer'
+        ? await fetch(`${h.pod.url}/peer/sync-now`, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body: JSON.stringify({ peer: h.failing }),
+          })
+        : await fetch(h.pod.url + route, { headers: { authorization } })
     if (res.status !== 200) throw new Error(`${h.name} ${route}: ${res.status}`)
     await res.arrayBuffer()
   }
