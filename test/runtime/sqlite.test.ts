@@ -85,6 +85,20 @@ describe.each(adapters)('%s', (_name, open) => {
       expect(db.query('SELECT 1 AS a, 2 AS b, 3 AS a').all()).toEqual([{ a: 3, b: 2 }])
     }))
 
+  test('a column name is a key, whatever its characters: never code, never the prototype', () =>
+    withDb((db) => {
+      const row = db.query(`SELECT 1 AS "a""b", 2 AS "x\\y", 3 AS "__proto__", 4 AS "}); throw 1; ({", 5 AS "constructor", 6 AS "r[0]"`).get() as Record<
+        string,
+        unknown
+      >
+      expect(Object.keys(row)).toEqual(['a"b', 'x\\y', '__proto__', '}); throw 1; ({', 'constructor', 'r[0]'])
+      expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe(3)
+      expect(Object.getPrototypeOf(row)).toBe(Object.prototype)
+      expect(row['x\\y']).toBe(2)
+      expect(row['r[0]']).toBe(6)
+      expect(row.constructor as unknown).toBe(5)
+    }))
+
   test('query returns the same prepared statement for the same SQL', () =>
     withDb((db) => {
       expect(db.query('SELECT 1')).toBe(db.query('SELECT 1'))
