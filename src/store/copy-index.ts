@@ -25,6 +25,8 @@ export interface CopyText {
   pk: number
   label: string
   content: string
+  /** indexedAsIs(label) && indexedAsIs(content), where the caller already knows it. */
+  asIs?: boolean
 }
 
 /**
@@ -35,7 +37,7 @@ export interface CopyText {
 export function indexCopies(ctx: StoreContext, copies: readonly CopyText[]): void {
   const asIs: number[] = []
   for (const c of copies) {
-    if (indexedAsIs(c.label) && indexedAsIs(c.content)) asIs.push(c.pk)
+    if (c.asIs ?? (indexedAsIs(c.label) && indexedAsIs(c.content))) asIs.push(c.pk)
     else ctx.index(c.pk, c.label, c.content, false)
   }
   // ASCII copies (most) are indexed from their rows, a statement per run of consecutive pks

@@ -13,6 +13,7 @@ import { copyLabel } from './gate'
 import { isUuid, LABEL_FORBIDDEN_RE, LABEL_MAX_CHARS } from '../protocol'
 import type { ApplyOptions, ApplyResult, WireEntry } from './types'
 import { indexCopies, type CopyText } from './copy-index'
+import { indexedAsIs } from './blind-index'
 import { type CopyChange, forgetWindow, guardChanges, peerHold, takeStaged, unstage } from './mass-change'
 import { VAULT_PREFIX } from './vault'
 import { scopeNarrows } from '../scope'
@@ -122,8 +123,10 @@ export function applyRemote(ctx: StoreContext, peerId: string, entries: WireEntr
         stored++
         const pk = pks[i]
         if (pk !== undefined) {
-          bytes += copyBytes(c.label, c.entry.content)
-          toIndex.set(pk, { pk, label: c.entry.label, content: c.entry.content })
+          // ASCII (most copies): as many UTF-8 bytes as characters, and indexed from its row.
+          const asIs = indexedAsIs(c.entry.label) && indexedAsIs(c.entry.content)
+          bytes += asIs ? c.label.length + c.entry.content.length + COPY_ROW_OVERHEAD_BYTES : copyBytes(c.label, c.entry.content)
+          toIndex.set(pk, { pk, label: c.entry.label, content: c.entry.content, asIs })
           continue
         }
         const e = c.entry

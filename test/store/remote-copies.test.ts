@@ -279,6 +279,21 @@ describe('per-peer quota (max_peer_bytes)', () => {
     expect(raised.countPeerCopies(PEER_A)).toBe(3)
   })
 
+  test('copy_bytes counts UTF-8 bytes, not characters, wherever a copy is not all ASCII', () => {
+    const page = [
+      wire('a', 'public:plain', 'all ascii here'),
+      wire('b', 'public:café', 'ascii content'),
+      wire('c', 'public:plain-2', 'naïve ☕ 𝄞 日本語'),
+      wire('d', 'public:ünï', 'ünï ☕'),
+    ]
+    store.applyRemote(PEER_A, page, '2')
+    const expected = page.reduce((n, e) => n + ('content' in e ? size(e.label, e.content) : 0), 0)
+    expect(expected).toBeGreaterThan(page.reduce((n, e) => n + ('content' in e ? `peer:${PEER_A}:${e.label}`.length + e.content.length + 256 : 0), 0))
+    expect(store.peerState(PEER_A).copy_bytes).toBe(expected)
+    // Each is searchable, ASCII or not.
+    for (const word of ['ascii', 'café', 'naïve', 'ünï']) expect(store.recall(word).length).toBeGreaterThan(0)
+  })
+
   test('copy_bytes follows updates, scope resets and purges', () => {
     store.applyRemote(PEER_A, [wire('a', 'public:a', 'one'), wire('b', 'decision:b', 'two')], '2')
     expect(store.peerState(PEER_A).copy_bytes).toBe(size('public:a', 'one') + size('decision:b', 'two'))
