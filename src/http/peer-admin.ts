@@ -73,6 +73,8 @@ export interface PeerAdminDeps {
   peersOverview(): PeersOverview
   /** One peer as the overview shows it (null: not a peer), built alone. */
   peerView(id: string): PeerView | null
+  /** That peer's status and hint alone, no copies counted (null: not a peer). */
+  peerStatusHint(id: string): Pick<PeerView, 'status' | 'hint'> | null
   /** Pull now from one peer or all; resolves with per-peer results. */
   syncNow(peer?: string): Promise<SyncResult[]>
   /** A relationship was added, edited or removed: the sync loop pulls it now or stops a pull that no longer applies. */
@@ -190,9 +192,10 @@ export function peerAdminRoutes(deps: PeerAdminDeps) {
       const results = await deps.syncNow(peer)
       // Each result with the peer's state after the pull, as every other surface shows it
       // (awaiting-peer rather than a bare 401; "removed by peer?" rather than unauthorized). One
-      // peer asked for: its view alone, not the whole overview, which reads every peer (2,000 on
-      // a hub: 15 ms) and counts every copy the pod holds.
-      let viewOf = (id: string) => deps.peerView(id)
+      // peer asked for: its status and hint alone, not the whole overview, which reads every peer
+      // (2,000 on a hub: 15 ms) and counts every copy the pod holds, nor its view, which counts
+      // its copies (10 ms after a pull of 100k).
+      let viewOf = (id: string): Pick<PeerView, 'status' | 'hint'> | null => deps.peerStatusHint(id)
       if (!peer) {
         const all = new Map(deps.peersOverview().peers.map((p) => [p.id, p]))
         viewOf = (id) => all.get(id) ?? null

@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../lib/log'
 import { ScopeMatchers } from '../scope'
 import { openStore, startBackgroundIndexer, type BackgroundIndexer, type Store } from '../store'
 import { peerHint } from '../sync/peer-hints'
-import { peerStatusNow, peersOverview, peerView, readForAll, summarize, type OverviewContext, type RendezvousUse } from '../sync/peer-overview'
+import { peerStatusHint, peerStatusNow, peersOverview, peerView, readForAll, summarize, type OverviewContext, type RendezvousUse } from '../sync/peer-overview'
 import { createPeerLocator, type PeerLocator } from '../sync/peer-locator'
 
 export interface PodCoreOptions {
@@ -48,6 +48,8 @@ export interface PodCore {
   peersOverview(diskFull?: (id: PodId) => string | null): PeersOverview
   /** These peers alone, as the overview shows them (null: not a peer now), and the peers.toml problem, if any. */
   peerViews(ids: Iterable<string>, diskFull?: (id: PodId) => string | null): { views: Map<string, PeerView | null>; error: string | null }
+  /** One peer's status and hint as its view shows them, no copies counted (null: not a peer now). */
+  peerStatusHint(id: string, diskFull?: (id: PodId) => string | null): Pick<PeerView, 'status' | 'hint'> | null
   /** The overview's summary line alone: statuses only (no copies counted, no hints, no sort). */
   peersSummary(diskFull?: (id: PodId) => string | null): string
   /** Why a peer has no URL to pull from and what to do (the hint a handshake-pending peer shows). */
@@ -117,6 +119,16 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
         views.set(id, record ? peerView(record, store, ctx) : null)
       }
       return { views, error: peers.listError() }
+    },
+    peerStatusHint(id, diskFull) {
+      const record = peers.get(id)
+      return record
+        ? peerStatusHint(
+            record,
+            store,
+            overviewContext(() => [], diskFull),
+          )
+        : null
     },
     peersSummary(diskFull) {
       const ctx = overviewContext(() => [], diskFull)

@@ -157,6 +157,7 @@ export async function startPod(opts: StartPodOptions): Promise<Pod> {
       nonces,
       peersOverview: overview,
       peerView: (id) => core.peerViews([id], diskFull).views.get(id) ?? null,
+      peerStatusHint: (id) => core.peerStatusHint(id, diskFull),
       peersSummary: () => core.peersSummary(diskFull),
       syncNow: (peer) => loop.syncNow(peer),
       peerChanged: (id) => {

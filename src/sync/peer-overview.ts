@@ -112,10 +112,8 @@ function statusFrom(p: PeerRecord, state: PeerSyncState, url: string | null, dis
 /** One peer as GET /peer/peers shows it (see peersOverview). */
 export function peerView(p: PeerRecord, store: OverviewStore, ctx: OverviewContext): PeerView {
   const state = store.peerState(p.id)
-  const url = ctx.reachableUrl(p)
+  const { url, full, status, hint } = judge(p, state, ctx)
   const copies = store.countPeerCopies(p.id)
-  const full = ctx.diskFull?.(p.id) ?? null
-  const status = statusFrom(p, state, url, full)
   return {
     id: p.id,
     name: p.name,
@@ -125,15 +123,7 @@ export function peerView(p: PeerRecord, store: OverviewStore, ctx: OverviewConte
     live: p.live !== false,
     scope: p.scope.length === 1 ? p.scope[0]! : p.scope,
     status,
-    hint: peerHint({
-      status,
-      peer: p,
-      lastError: state.last_error,
-      lastSyncAt: state.last_sync_at,
-      rendezvous: ctx.rendezvous ?? (() => 'none'),
-      lookupMiss: status === 'handshake-pending' ? (ctx.lookupMiss?.(p) ?? null) : null,
-      diskFull: full,
-    }),
+    hint,
     last_sync_at: state.last_sync_at,
     last_error:
       status === 'disk-full'
@@ -149,6 +139,29 @@ export function peerView(p: PeerRecord, store: OverviewStore, ctx: OverviewConte
     resolved_url: url !== p.url ? url : null,
     ...(ctx.headerNames ? { headers: ctx.headerNames(p.id) } : {}),
   }
+}
+
+/** A peer's status and hint as peerView gives them, without counting its copies (what sync-now answers with). */
+export function peerStatusHint(p: PeerRecord, store: Pick<Store, 'peerState'>, ctx: OverviewContext): Pick<PeerView, 'status' | 'hint'> {
+  const { status, hint } = judge(p, store.peerState(p.id), ctx)
+  return { status, hint }
+}
+
+/** What a peer's state and the pod's context say of it: the URL it is reached at, a full disk's message, its status and hint. */
+function judge(p: PeerRecord, state: PeerSyncState, ctx: OverviewContext) {
+  const url = ctx.reachableUrl(p)
+  const full = ctx.diskFull?.(p.id) ?? null
+  const status = statusFrom(p, state, url, full)
+  const hint = peerHint({
+    status,
+    peer: p,
+    lastError: state.last_error,
+    lastSyncAt: state.last_sync_at,
+    rendezvous: ctx.rendezvous ?? (() => 'none'),
+    lookupMiss: status === 'handshake-pending' ? (ctx.lookupMiss?.(p) ?? null) : null,
+    diskFull: full,
+  })
+  return { url, full, status, hint }
 }
 
 /** The order of every peer list: problems first (PEER_STATUSES' order), then by name and id. */

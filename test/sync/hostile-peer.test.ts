@@ -64,12 +64,16 @@ function pair(a: Pod, b: Pod) {
   b.home.peers.add({ id: a.home.identity.podId, key: a.home.identity.publicKey, url: a.url })
 }
 
-function api(p: Pod, method: string, path: string) {
-  return fetch(p.url + path, { method, headers: { authorization: `Bearer ${p.home.identity.adminToken}` } })
+function api(p: Pod, method: string, path: string, body?: unknown) {
+  const headers: Record<string, string> = { authorization: `Bearer ${p.home.identity.adminToken}` }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  return fetch(p.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
 }
 
 async function peerView(p: Pod, id: string) {
-  const body = (await (await api(p, 'GET', '/peer/peers')).json()) as { peers: { id: string; status: string; last_error: string | null; memories: number }[] }
+  const body = (await (await api(p, 'GET', '/peer/peers')).json()) as {
+    peers: { id: string; status: string; hint: string | null; last_error: string | null; memories: number }[]
+  }
   return body.peers.find((v) => v.id === id)!
 }
 
@@ -254,8 +258,12 @@ test('a mass delete is held (status held, how many in last_error) until the oper
   expect(held.status).toBe('held')
   expect(held.last_error).toContain('200')
   expect(held.last_error).toContain('accept-deletes')
-  // Pulling again changes nothing, and says so at warn only once.
-  expect((await b.syncNow(a.id))[0]).toMatchObject({ deleted: 0, held: 200 })
+  expect(held.hint).toContain('accept-deletes')
+  // Pulling again changes nothing, and says so at warn only once. POST /peer/sync-now for this
+  // peer answers with the status and hint its view shows.
+  const again = await api(b, 'POST', '/peer/sync-now', { peer: a.id })
+  expect(again.status).toBe(200)
+  expect(await again.json()).toEqual({ results: [expect.objectContaining({ peer: a.id, deleted: 0, held: 200, status: 'held', hint: held.hint })] })
   expect(b.log.lines.filter((l) => l.includes('err=deletes_held') && l.includes('level=warn'))).toHaveLength(1)
 
   const res = await api(b, 'POST', `/peer/peers/${a.id}/accept-deletes`)
