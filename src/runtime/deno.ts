@@ -10,7 +10,6 @@ import { stringWidth } from './_string-width'
 import { errnoName } from './errno'
 import { openNodeSqlite } from './sqlite-node'
 import { webDecryptAesGcm, webEncryptAesGcm } from './aes-gcm-web'
-import { serveNodeHttp } from './deno-http'
 import type { ChildProcess, Runtime, SpawnOptions, UnixFetch } from './types'
 
 interface DenoChild {
@@ -77,7 +76,9 @@ async function fetchUnix(client: DenoHttpClient, socket: string, path: string, i
 
 export const denoRuntime: Runtime = {
   name: 'deno',
-  serve: serveNodeHttp,
+  // Loaded when a server starts: a worker (a pull's fetch thread) never serves, and node:http
+  // took 7-9 ms of its start-up.
+  serve: async (opts) => (await import('./deno-http')).serveNodeHttp(opts),
   unixFetch,
   openSqlite: openNodeSqlite,
   uuidv7: createUuidv7(),
