@@ -122,13 +122,8 @@ export async function openPodCore(opts: PodCoreOptions): Promise<PodCore> {
     },
     peerStatusHint(id, diskFull) {
       const record = peers.get(id)
-      return record
-        ? peerStatusHint(
-            record,
-            store,
-            overviewContext(() => [], diskFull),
-          )
-        : null
+      const ctx = overviewContext(() => [], diskFull)
+      return record ? peerStatusHint(record, store, ctx) : null
     },
     peersSummary(diskFull) {
       const ctx = overviewContext(() => [], diskFull)

@@ -115,10 +115,9 @@ function wrap(st: StatementSync, schema: { generation: number }): Statement<unkn
  * A function making a row array into an object with these keys, as one object literal: each row
  * of a statement gets its shape at once. Keys assigned one by one went through V8's slow keyed
  * stores: 100 feed pages of 1,000 rows read and encoded in 0.22-0.26 s of CPU under Deno, in
- * 0.17-0.19 s with this. Names are
- * JSON string literals, so a column name is data, never code; `__proto__` is a computed key, an own
- * property as in bun:sqlite's rows, not the prototype. Two columns of one name: the last wins, as
- * in node:sqlite's own objects.
+ * 0.17-0.19 s with this. Names are JSON string literals, so a column name is data, never code;
+ * `__proto__` is a computed key, an own property as in bun:sqlite's rows, not the prototype. Two
+ * columns of one name: the last wins, as in node:sqlite's own objects.
  */
 function rowBuilder(names: readonly string[]): (row: SqlValue[]) => Record<string, SqlValue> {
   const last = new Map(names.map((n, i) => [n, i]))
