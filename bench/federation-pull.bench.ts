@@ -26,6 +26,8 @@
  * configuration runs ROUNDS times (default 2), alternating, and the best of each figure counts. CPU seconds are
  * the figures to compare on a loaded machine; wall times are printed with the load average.
  * MAZEMAKER_UNSAFE_NO_FSYNC is not set: pods commit as they ship (pulled pages unsynced).
+ * SERVE_RUNTIME=bun|deno runs every A under that runtime whatever B's: what the serving pod's
+ * CPU, on the same two cores, does to the puller beside it.
  *
  *   npx bun bench/federation-pull.bench.ts                      # N=100000
  *   N=10000 POUCHDB=0 ROUNDS=1 npx bun bench/federation-pull.bench.ts    # smoke run
@@ -60,6 +62,10 @@ import {
 
 const CHILD_FLAG = '--child=pages'
 const N = envInt('N', 100_000)
+const SERVE_RUNTIME = ((v) => {
+  if (v === undefined || v === 'bun' || v === 'deno') return v
+  throw new Error(`SERVE_RUNTIME must be bun or deno, got ${v}`)
+})(process.env.SERVE_RUNTIME)
 const TARGET_RATIO = 3
 /** Each pod configuration is measured this many times, alternating; the best of each figure counts. */
 const ROUNDS = envInt('ROUNDS', 2)
@@ -205,11 +211,12 @@ async function measurePods(runtime: TestRuntime, tree: Tree, homes: string[], po
   // POD_PROF profiles Bun pods of this tree only (bun --cpu-prof-md; POD_PROF_FORMAT=json: --cpu-prof).
   // DENO_PROF=1 runs Deno pods of this tree under V8's --prof (isolate-*.log in the repository's root; `node --prof-process` reads them).
   const denoProf = process.env.DENO_PROF ? [DENO, 'run', '-A', '--v8-flags=--prof', MAIN] : undefined
-  const command =
-    tree.main !== MAIN ? (runtime === 'bun' ? [process.execPath, tree.main] : [DENO, 'run', '-A', tree.main]) : runtime === 'bun' ? podCommand() : denoProf
-  const a = await spawnPod({ home: tree.homeA, command, runtime })
+  const commandFor = (rt: TestRuntime) =>
+    tree.main !== MAIN ? (rt === 'bun' ? [process.execPath, tree.main] : [DENO, 'run', '-A', tree.main]) : rt === 'bun' ? podCommand() : denoProf
+  const serveRuntime = SERVE_RUNTIME ?? runtime
+  const a = await spawnPod({ home: tree.homeA, command: commandFor(serveRuntime), runtime: serveRuntime })
   pods.push(a)
-  const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command, runtime })
+  const b = await spawnPod({ home: tempHome('mzm-fed-pull-b-'), command: commandFor(runtime), runtime })
   pods.push(b)
   homes.push(b.home)
   try {
@@ -374,7 +381,8 @@ async function main(): Promise<void> {
     row('floor + FTS5 per page, sequential', `${fmt(withFtsBatchedS, 2)} s`)
 
     for (const r of runs) {
-      console.log(`\n## pod (${r.tree}) under ${r.runtime}: B POST /peer/sync-now ← A (real processes; best of ${ROUNDS} rounds per figure)`)
+      const serving = SERVE_RUNTIME && SERVE_RUNTIME !== r.runtime ? ` (A under ${SERVE_RUNTIME})` : ''
+      console.log(`\n## pod (${r.tree}) under ${r.runtime}${serving}: B POST /peer/sync-now ← A (real processes; best of ${ROUNDS} rounds per figure)`)
       row('pod: sync-now wall time', `${fmt(r.podS, 2)} s`, `${fmt(N / r.podS, 0)} memories/s`)
       row(
         'pod: CPU seconds A (serve) / B (pull)',
